@@ -1,0 +1,8 @@
+"""``python -m rnn_builder``: see :mod:`rnn_builder.cli`."""
+
+import sys
+
+from .cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,113 @@
+"""The project's own exceptions. Every message is written for the person using the app.
+
+Everything the core raises on bad input derives from :class:`RNNBuilderError`, so a caller
+(the GUI, the CLI) can turn any of them into words without a traceback.
+"""
+
+from __future__ import annotations
+
+
+class RNNBuilderError(Exception):
+    """Base of every error the core raises on purpose."""
+
+
+# --- registry -------------------------------------------------------------------------------
+
+
+class NodeRegistrationError(RNNBuilderError):
+    """A node type could not be registered (for example its name is taken)."""
+
+
+class UnknownNodeTypeError(RNNBuilderError):
+    """A node type name that the registry does not know."""
+
+
+# --- graph editing --------------------------------------------------------------------------
+
+
+class GraphError(RNNBuilderError):
+    """An edit to the graph was refused."""
+
+
+class UnknownNodeError(GraphError):
+    """A node id that is not in the graph."""
+
+
+class DuplicateNodeError(GraphError):
+    """A node id that is already in the graph."""
+
+
+class InvalidParameterError(GraphError):
+    """A parameter value of the wrong type, out of range, or a parameter the node lacks."""
+
+
+class WiringError(GraphError):
+    """Base of the reasons a wire cannot be made; the subclasses name the reason."""
+
+
+class UnknownPortError(WiringError):
+    """A port name that the node does not have."""
+
+
+class WrongDirectionError(WiringError):
+    """A wire must run from an output port to an input port."""
+
+
+class PortKindMismatchError(WiringError):
+    """A sequence wired to a vector port or the other way round."""
+
+
+class PortAlreadyConnectedError(WiringError):
+    """An input port takes exactly one wire."""
+
+
+class SelfConnectionError(WiringError):
+    """A node wired to itself: a loop needs at least a Delay in between."""
+
+
+class DuplicateEdgeError(WiringError):
+    """The same wire already exists."""
+
+
+class UnknownEdgeError(GraphError):
+    """A wire that is not in the graph."""
+
+
+class GraphInvalidError(RNNBuilderError):
+    """An operation needs a valid graph (unrolling, running) and this one has problems."""
+
+    def __init__(self, message: str, problems: tuple = ()) -> None:
+        super().__init__(message)
+        self.problems = problems
+
+
+class UnrollError(RNNBuilderError):
+    """Unrolling was asked for impossible lengths or unknown time axes."""
+
+
+# --- files ----------------------------------------------------------------------------------
+
+
+class ProjectFileError(RNNBuilderError):
+    """A project file could not be read or written."""
+
+
+class MalformedProjectError(ProjectFileError):
+    """The file is not a well-formed project; the message names the JSON path."""
+
+    def __init__(self, message: str, path: str = "$") -> None:
+        super().__init__(f"{path}: {message}" if path else message)
+        self.path = path
+        self.detail = message
+
+
+class UnsupportedVersionError(ProjectFileError):
+    """The file's format version is newer (or older) than this program can read."""
+
+
+class ProjectSaveError(ProjectFileError):
+    """Saving failed; the previous file on disk is unchanged."""
+
+
+class TemplateNotFoundError(RNNBuilderError):
+    """A template name that does not exist."""

@@ -1,0 +1,186 @@
+"""Recurrent cells as graph nodes: Elman RNN, LSTM and GRU, optionally bidirectional.
+
+The numerics live in ``rnn_builder.cells``; here are the ports, parameters and shapes. Shapes
+and parameter names follow ``torch.nn.RNN`` / ``LSTM`` / ``GRU`` with one layer and
+``batch_first``: a cell of hidden size H with G gate blocks (1, 4, 3) has ``weight_ih (G·H,
+input_size)``, ``weight_hh (G·H, H)``, ``bias_ih (G·H)``, ``bias_hh (G·H)``, and the same with
+the suffix ``_reverse`` for the backward direction of a bidirectional cell.
+
+Bidirectional cells produce ``y`` of width 2H (forward then reverse at each step) and states
+``h_n`` / ``c_n`` of width 2H (forward final state, then reverse final state); ``h_0`` / ``c_0``
+are then 2H wide too, forward half first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from .base import (
+    CELLS,
+    SEQ,
+    VEC,
+    CheckProblem,
+    NodeInfo,
+    NodeType,
+    ParamSpec,
+    PortSpec,
+    Shape,
+    seq,
+    vec,
+)
+
+HIDDEN_SIZE = ParamSpec(
+    "hidden_size",
+    "int",
+    32,
+    "Hidden size",
+    "Number of units in the hidden state.",
+    minimum=1,
+    maximum=8192,
+)
+BIDIRECTIONAL = ParamSpec(
+    "bidirectional",
+    "bool",
+    False,
+    "Bidirectional",
+    "Also read the sequence backwards and join both readings at every step (sees the future, "
+    "so it cannot generate).",
+)
+INIT = ParamSpec(
+    "init",
+    "choice",
+    "pytorch",
+    "Initialisation",
+    "pytorch: uniform in ±1/√H; xavier: Glorot uniform; orthogonal: orthogonal recurrent "
+    "weights (helps gradients survive long sequences).",
+    choices=("pytorch", "xavier", "orthogonal"),
+)
+
+X_PORT = PortSpec("x", frozenset({SEQ}), "input sequence")
+Y_PORT = PortSpec("y", frozenset({SEQ}), "hidden state at every step")
+H0_PORT = PortSpec(
+    "h_0", frozenset({VEC}), "initial hidden state (zeros if unwired)", False, "initial_state"
+)
+HN_PORT = PortSpec("h_n", frozenset({VEC}), "hidden state after the last step", role="final_state")
+C0_PORT = PortSpec(
+    "c_0", frozenset({VEC}), "initial cell state (zeros if unwired)", False, "initial_state"
+)
+CN_PORT = PortSpec("c_n", frozenset({VEC}), "cell state after the last step", role="final_state")
+
+
+class RecurrentCell(NodeType):
+    """Common shape rules of the three cells."""
+
+    category = CELLS
+    inputs: tuple[PortSpec, ...] = (X_PORT, H0_PORT)
+    outputs: tuple[PortSpec, ...] = (Y_PORT, HN_PORT)
+    recurrent = True
+    has_weights = True
+    gates = 1
+
+    def state_width(self, node: NodeInfo) -> int:
+        hidden = node.params["hidden_size"]
+        return 2 * hidden if node.params["bidirectional"] else hidden
+
+    def infer(self, node: NodeInfo, inputs: Mapping[str, Shape]) -> dict[str, Shape]:
+        width = self.state_width(node)
+        shapes = {"y": seq(width)}
+        for port in self.outputs:
+            if port.role == "final_state":
+                shapes[port.name] = vec(width)
+        return shapes
+
+    def check(self, node: NodeInfo, inputs: Mapping[str, Shape]) -> list[CheckProblem]:
+        problems = []
+        width = self.state_width(node)
+        for port in self.inputs:
+            shape = inputs.get(port.name)
+            if port.role != "initial_state" or shape is None or shape.width is None:
+                continue
+            if shape.width != width:
+                doubled = (
+                    " (twice the hidden size, as it is bidirectional)"
+                    if (node.params["bidirectional"])
+                    else ""
+                )
+                problems.append(
+                    CheckProblem(
+                        "width_mismatch",
+                        f"{self.title} '{node.name}' keeps a state of {width} units{doubled}, "
+                        f"but its {port.name} receives {shape.label()}: the initial state must "
+                        f"be {width} wide (a Dense layer of {width} units can map it).",
+                        port.name,
+                    )
+                )
+        return problems
+
+    def directions(self, node: NodeInfo) -> tuple[str, ...]:
+        return ("forward", "reverse") if node.params["bidirectional"] else ("",)
+
+    def is_step_local(self, node: NodeInfo) -> bool:
+        return not node.params["bidirectional"]
+
+    def parameter_shapes(self, node, inputs):
+        x = inputs.get("x")
+        d_in = x.width if x is not None and x.width is not None else 0
+        hidden = node.params["hidden_size"]
+        rows = self.gates * hidden
+        shapes = {}
+        for suffix in ("", "_reverse") if node.params["bidirectional"] else ("",):
+            shapes[f"weight_ih{suffix}"] = (rows, d_in)
+            shapes[f"weight_hh{suffix}"] = (rows, hidden)
+            shapes[f"bias_ih{suffix}"] = (rows,)
+            shapes[f"bias_hh{suffix}"] = (rows,)
+        return shapes
+
+
+class RNNCell(RecurrentCell):
+    type_name = "rnn"
+    title = "RNN"
+    description = "Elman RNN: h_t = tanh(W_ih x_t + b_ih + W_hh h_(t-1) + b_hh)."
+    params = (
+        HIDDEN_SIZE,
+        ParamSpec(
+            "nonlinearity",
+            "choice",
+            "tanh",
+            "Nonlinearity",
+            "tanh (classic) or relu.",
+            choices=("tanh", "relu"),
+        ),
+        BIDIRECTIONAL,
+        INIT,
+    )
+    gates = 1
+
+
+class LSTMCell(RecurrentCell):
+    type_name = "lstm"
+    title = "LSTM"
+    description = "Long short-term memory: gated cell state that carries information far."
+    inputs = (X_PORT, H0_PORT, C0_PORT)
+    outputs = (Y_PORT, HN_PORT, CN_PORT)
+    params = (
+        HIDDEN_SIZE,
+        BIDIRECTIONAL,
+        INIT,
+        ParamSpec(
+            "forget_bias",
+            "float",
+            1.0,
+            "Forget-gate bias",
+            "Added to the forget gate's bias at initialisation; 1 keeps memories by default "
+            "(0 is PyTorch's initialisation).",
+            minimum=-10.0,
+            maximum=10.0,
+        ),
+    )
+    gates = 4
+
+
+class GRUCell(RecurrentCell):
+    type_name = "gru"
+    title = "GRU"
+    description = "Gated recurrent unit: an LSTM's gating with a single state."
+    params = (HIDDEN_SIZE, BIDIRECTIONAL, INIT)
+    gates = 3

@@ -1,0 +1,56 @@
+"""A wire: a curve from an output port to an input port, coloured by what it carries.
+
+Sequences are drawn as thick blue curves and vectors as thin grey ones; a wire running
+backwards (a feedback loop through a Delay) loops below its nodes so that it stays readable.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtGui import QPainterPath, QPen
+from PySide6.QtWidgets import QGraphicsPathItem
+
+from rnn_builder.graph import Edge
+
+from .style import KIND_COLORS
+
+
+class EdgeItem(QGraphicsPathItem):
+    def __init__(self, edge: Edge) -> None:
+        super().__init__()
+        self.edge = edge
+        self.kind: str | None = None
+        self.setZValue(0)
+        self.setToolTip(f"{edge.src_node}.{edge.src_port} → {edge.dst_node}.{edge.dst_port}")
+        self._apply_pen()
+
+    def set_kind(self, kind: str | None) -> None:
+        if kind != self.kind:
+            self.kind = kind
+            self._apply_pen()
+
+    def _apply_pen(self) -> None:
+        color = KIND_COLORS.get(self.kind, KIND_COLORS[None])
+        width = 2.6 if self.kind == "seq" else 1.8
+        pen = QPen(color, width)
+        pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+        self.setPen(pen)
+
+    def set_ends(self, start: QPointF, end: QPointF) -> None:
+        self.setPath(wire_path(start, end))
+
+
+def wire_path(start: QPointF, end: QPointF) -> QPainterPath:
+    """A smooth cubic from ``start`` (leaving rightwards) to ``end`` (entering from the left)."""
+    path = QPainterPath(start)
+    dx = end.x() - start.x()
+    if dx >= 0:
+        bend = max(40.0, dx * 0.5)
+        path.cubicTo(start + QPointF(bend, 0), end - QPointF(bend, 0), end)
+    else:  # backwards: swing out, pass below both ends, come back in
+        drop = max(start.y(), end.y()) + 70.0
+        out = 60.0
+        path.cubicTo(start + QPointF(out * 1.5, 0), QPointF(start.x() + out, drop),
+                     QPointF((start.x() + end.x()) / 2, drop))
+        path.cubicTo(QPointF(end.x() - out, drop), end - QPointF(out * 1.5, 0), end)
+    return path

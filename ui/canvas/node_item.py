@@ -1,0 +1,193 @@
+"""A node on the canvas: a card with a coloured header (its category), a title, and its ports
+labelled with the kind and width of what flows through them (``seq·32``, ``vec·10``)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen
+from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
+
+from rnn_builder.graph import Node
+from rnn_builder.nodes import NodeType, Shape
+from rnn_builder.validation import Problem
+
+from .port_item import PortItem
+from .style import (
+    CATEGORY_COLORS,
+    CORNER_RADIUS,
+    ERROR_COLOR,
+    HEADER_HEIGHT,
+    NODE_WIDTH,
+    PORT_ROW_HEIGHT,
+    SELECTION_COLOR,
+    WARNING_COLOR,
+    canvas_colors,
+)
+
+
+class NodeItem(QGraphicsItem):
+    """Draws one node of the model; knows its node only by id and keeps no model state."""
+
+    def __init__(self, node: Node, node_type: NodeType) -> None:
+        super().__init__()
+        self.node_id = node.id
+        self.node_type = node_type
+        self.title = node.name
+        self.subtitle = self._subtitle(node)
+        self.problems: list[Problem] = []
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable, True)
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemSendsGeometryChanges, True)
+        self.setAcceptHoverEvents(True)
+        self.inputs = {p.name: PortItem(p, True, self) for p in node_type.inputs}
+        self.outputs = {p.name: PortItem(p, False, self) for p in node_type.outputs}
+        # Outputs on the first rows, inputs below, each on a row of its own (as in Blender):
+        # labels never collide, and wires enter and leave at distinct heights.
+        self.rows: dict[PortItem, int] = {}
+        for row, port in enumerate([*self.outputs.values(), *self.inputs.values()]):
+            self.rows[port] = row
+            port.setPos(0 if port.is_input else NODE_WIDTH, self._row_y(row))
+        self.height = HEADER_HEIGHT + max(len(self.rows), 1) * PORT_ROW_HEIGHT + 8
+        self.setPos(QPointF(*node.position))
+        self.setZValue(1)
+        self._update_tooltip()
+
+    # --- model → item -----------------------------------------------------------------------
+
+    def update_from_node(self, node: Node) -> None:
+        self.title = node.name
+        self.subtitle = self._subtitle(node)
+        self._update_tooltip()
+        self.update()
+
+    def set_shapes(self, inputs: dict[str, Shape], outputs: dict[str, Shape],
+                   connected: set[str]) -> None:
+        for name, port in self.inputs.items():
+            port.set_shape_info(inputs.get(name, Shape()), name in connected)
+        for name, port in self.outputs.items():
+            port.set_shape_info(outputs.get(name, Shape()), f"out:{name}" in connected)
+        self.update()
+
+    def set_problems(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        self._update_tooltip()
+        self.update()
+
+    def port(self, name: str, is_input: bool) -> PortItem | None:
+        return (self.inputs if is_input else self.outputs).get(name)
+
+    # --- drawing ----------------------------------------------------------------------------
+
+    def _row_y(self, row: int) -> float:
+        return HEADER_HEIGHT + 4 + PORT_ROW_HEIGHT * (row + 0.5)
+
+    @staticmethod
+    def _subtitle(node: Node) -> str:
+        p = node.params
+        if node.type_name in ("rnn", "lstm", "gru"):
+            text = f"{node.type_name.upper()} · {p['hidden_size']}"
+            return text + (" · bidirectional" if p["bidirectional"] else "")
+        if node.type_name == "dense":
+            act = "" if p["activation"] == "identity" else f" · {p['activation']}"
+            return f"Dense · {p['units']}{act}"
+        if node.type_name == "output":
+            return {"cross_entropy": "Cross-entropy", "mse": "MSE",
+                    "binary_cross_entropy": "Binary CE"}.get(p["loss"], p["loss"])
+        if node.type_name == "embedding":
+            return f"Embedding · {p['vocabulary']}→{p['dimension']}"
+        if node.type_name == "repeat":
+            return f"Repeat · {p['steps']} steps"
+        if node.type_name == "delay":
+            start = f"token {p['start_token']}" if p["initial"] == "start_token" else "zeros"
+            return f"Delay · t−1 · starts {start}"
+        return ""
+
+    def _update_tooltip(self) -> None:
+        lines = [f"<b>{self.title}</b> — {self.node_type.title}", self.node_type.description]
+        for problem in self.problems:
+            mark = "⚠" if problem.severity == "warning" else "✖"
+            lines.append(f"{mark} {problem.message}")
+        self.setToolTip("<br>".join(lines))
+
+    def boundingRect(self) -> QRectF:
+        return QRectF(-8, -8, NODE_WIDTH + 16, self.height + 16)
+
+    def paint(
+        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
+    ) -> None:
+        colors = canvas_colors()
+        accent = CATEGORY_COLORS.get(self.node_type.category, QColor("#888888"))
+        rect = QRectF(0, 0, NODE_WIDTH, self.height)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
+
+        # Shadow, body, header.
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QColor(0, 0, 0, 28))
+        painter.drawRoundedRect(rect.translated(0, 2.5), CORNER_RADIUS, CORNER_RADIUS)
+        painter.setBrush(colors["body"])
+        painter.drawRoundedRect(rect, CORNER_RADIUS, CORNER_RADIUS)
+        header = QPainterPath()
+        header.addRoundedRect(QRectF(0, 0, NODE_WIDTH, HEADER_HEIGHT), CORNER_RADIUS, CORNER_RADIUS)
+        square = QPainterPath()
+        square.addRect(QRectF(0, HEADER_HEIGHT / 2, NODE_WIDTH, HEADER_HEIGHT / 2))
+        painter.setBrush(accent)
+        painter.drawPath(header.united(square))
+
+        # Outline: selection, then problems.
+        errors = [p for p in self.problems if p.severity == "error"]
+        if self.isSelected():
+            pen = QPen(SELECTION_COLOR, 2.6)
+        elif errors:
+            pen = QPen(ERROR_COLOR, 2.2)
+        elif self.problems:
+            pen = QPen(WARNING_COLOR, 2.0, Qt.PenStyle.DashLine)
+        else:
+            pen = QPen(colors["border"], 1.0)
+        painter.setPen(pen)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawRoundedRect(rect, CORNER_RADIUS, CORNER_RADIUS)
+
+        # Header text.
+        title_font = QFont(painter.font())
+        title_font.setPointSizeF(9.5)
+        title_font.setBold(True)
+        small = QFont(painter.font())
+        small.setPointSizeF(7.8)
+        painter.setPen(QColor("#ffffff"))
+        painter.setFont(title_font)
+        metrics = QFontMetricsF(title_font)
+        title = metrics.elidedText(self.title, Qt.TextElideMode.ElideRight, NODE_WIDTH - 16)
+        painter.drawText(QRectF(9, 3, NODE_WIDTH - 18, 20), Qt.AlignmentFlag.AlignVCenter, title)
+        painter.setFont(small)
+        subtitle = self.subtitle or self.node_type.title
+        painter.setPen(QColor(255, 255, 255, 215))
+        painter.drawText(QRectF(9, 21, NODE_WIDTH - 18, 16), Qt.AlignmentFlag.AlignVCenter,
+                         subtitle)
+        if errors:
+            painter.setBrush(ERROR_COLOR)
+            painter.setPen(QPen(QColor("#ffffff"), 1.2))
+            badge = QRectF(NODE_WIDTH - 22, 8, 15, 15)
+            painter.drawEllipse(badge)
+            painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, "!")
+
+        # Port labels.
+        painter.setFont(small)
+        for port, row in self.rows.items():
+            self._draw_port_label(painter, port, row, colors, left=port.is_input)
+
+    def _draw_port_label(self, painter: QPainter, port: PortItem, row: int,
+                         colors: dict[str, QColor], left: bool) -> None:
+        y = self._row_y(row)
+        shape = port.shape_info.label() if port.shape_info.kind else port.spec.kinds_label()
+        metrics = QFontMetricsF(painter.font())
+        name = port.spec.name
+        name_width = metrics.horizontalAdvance(name)
+        shape_width = metrics.horizontalAdvance(shape)
+        baseline = y + metrics.ascent() / 2 - 1
+        optional = left and not port.spec.required
+        name_x = 12 if left else NODE_WIDTH - 12 - name_width
+        shape_x = name_x + name_width + 6 if left else name_x - 6 - shape_width
+        painter.setPen(colors["muted"] if optional else colors["text"])
+        painter.drawText(QPointF(name_x, baseline), name)
+        painter.setPen(colors["muted"])
+        painter.drawText(QPointF(shape_x, baseline), shape)
