@@ -92,9 +92,12 @@ def _parse_steps(text: str) -> int | dict[str, int]:
     lengths = {}
     for part in text.split(","):
         axis, _, value = part.partition("=")
+        axis = axis.strip()
         if not axis or not value:
             raise argparse.ArgumentTypeError(f"expected AXIS=T, got '{part}'")
-        lengths[axis.strip()] = length(value.strip())
+        if axis in lengths:
+            raise argparse.ArgumentTypeError(f"the axis '{axis}' is given twice")
+        lengths[axis] = length(value.strip())
     return lengths
 
 

@@ -16,7 +16,6 @@ instead, so a graph can pass through invalid states while the user edits it.
 from __future__ import annotations
 
 import copy
-import math
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -37,8 +36,9 @@ from .errors import (
 from .events import Event
 from .nodes import NodeInfo, NodeType, PortSpec
 from .registry import NodeRegistry, default_registry
+from .values import is_number, is_savable_text
 
-NODE_ID_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]{0,63}$")
+NODE_ID_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]{0,63}")
 MAX_NAME_LENGTH = 100
 
 
@@ -72,7 +72,7 @@ class Node:
 
 
 def valid_node_id(node_id: object) -> bool:
-    return isinstance(node_id, str) and NODE_ID_PATTERN.match(node_id) is not None
+    return isinstance(node_id, str) and NODE_ID_PATTERN.fullmatch(node_id) is not None
 
 
 class Graph:
@@ -197,14 +197,16 @@ class Graph:
         return node
 
     def insert_node(self, node: Node) -> Node:
-        """Put back a node exactly as it was (undo of a removal). Its edges are re-added apart."""
-        if node.id in self._nodes:
-            raise DuplicateNodeError(f"there is already a node with id '{node.id}'")
-        self.registry.get(node.type_name)
-        restored = copy.deepcopy(node)
-        self._nodes[node.id] = restored
-        self.node_added.emit(restored)
-        return restored
+        """Put back a node as it was (undo of a removal), with the checks of a lenient
+        :meth:`add_node`; its wires are re-added apart."""
+        return self.add_node(
+            node.type_name,
+            node_id=node.id,
+            name=node.name,
+            params=node.params,
+            position=node.position,
+            strict=False,
+        )
 
     def remove_node(self, node_id: str) -> list[Edge]:
         """Remove a node and its wires; returns the wires removed (for undo)."""
@@ -270,6 +272,11 @@ class Graph:
         if edge in self._edges:
             raise DuplicateEdgeError(f"that wire already exists ({edge})")
         if src_node == dst_node:
+            if src_type.shifts_time:
+                raise SelfConnectionError(
+                    f"{self.describe(src_node)} fed by itself would only ever repeat its first "
+                    "value; feed it from the layer whose output you want one step later"
+                )
             raise SelfConnectionError(
                 f"{self.describe(src_node)} cannot feed itself directly; a feedback loop "
                 "needs a Delay between the output and the input"
@@ -381,6 +388,8 @@ class Graph:
             raise InvalidParameterError(f"a node name has at most {MAX_NAME_LENGTH} characters")
         if any(ord(c) < 32 for c in name):
             raise InvalidParameterError("a node name cannot contain line breaks or tabs")
+        if not is_savable_text(name):
+            raise InvalidParameterError("the node name has characters that cannot be saved")
         return name
 
 
@@ -410,9 +419,8 @@ def _unknown_port(who: str, port: str, node_type: NodeType, direction: str = "")
 def _checked_position(position: Iterable[float]) -> Position:
     try:
         x, y = position
-        x, y = float(x), float(y)
     except (TypeError, ValueError):
         raise InvalidParameterError("a position is two numbers (x, y)") from None
-    if not (math.isfinite(x) and math.isfinite(y)):
-        raise InvalidParameterError("a position must be finite numbers")
-    return (x, y)
+    if not (is_number(x) and is_number(y)):
+        raise InvalidParameterError("a position is two finite numbers of sensible size (x, y)")
+    return (float(x), float(y))

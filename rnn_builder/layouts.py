@@ -45,6 +45,13 @@ ONE_TO_ONE = LayoutKind(
     "One vector in, one vector out, with no time axis: a plain feed-forward network.",
     "image classification",
 )
+ONE_TO_ONE_UNROLLED = LayoutKind(
+    "one_to_one",
+    "One-to-one",
+    "One vector in, one vector out; time runs only inside the network, which unrolls over "
+    "steps of its own between the input and the answer.",
+    "image classification",
+)
 ONE_TO_MANY = LayoutKind(
     "one_to_many",
     "One-to-many",
@@ -153,8 +160,11 @@ def classify(graph: Graph, report: ValidationReport | None = None) -> Layout | N
             report.node_axes.get(n) for n in inputs if graph.node(n).type_name == "sequence_input"
         }
         output_axis = report.node_axes.get(node.id)
-        if output_axis is None:
-            kind = MANY_TO_ONE if sequence_axes else ONE_TO_ONE
+        if output_axis is None and sequence_axes:
+            kind = MANY_TO_ONE
+        elif output_axis is None:
+            inner_time = any(n in report.node_axes for n in ancestors)
+            kind = ONE_TO_ONE_UNROLLED if inner_time else ONE_TO_ONE
         elif sequence_axes - {output_axis}:
             kind = MANY_TO_MANY_UNEQUAL
         elif output_axis in sequence_axes:
@@ -162,9 +172,10 @@ def classify(graph: Graph, report: ValidationReport | None = None) -> Layout | N
         else:
             kind = ONE_TO_MANY
         per_output.append(OutputLayout(node.id, kind, inputs))
-    kinds = {o.kind for o in per_output}
+    keys = {o.kind.key for o in per_output}
     names = tuple(graph.node(o.output).name for o in per_output)
-    return Layout(kinds.pop() if len(kinds) == 1 else None, tuple(per_output), names)
+    kind = per_output[0].kind if len(keys) == 1 else None
+    return Layout(kind, tuple(per_output), names)
 
 
 _INPUT_TYPES = ("sequence_input", "vector_input")

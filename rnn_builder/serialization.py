@@ -23,8 +23,8 @@ from __future__ import annotations
 import contextlib
 import errno
 import json
-import math
 import os
+import stat
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -40,6 +40,7 @@ from .errors import (
 from .graph import Edge, Graph, valid_node_id
 from .project import DATASET_KINDS, DatasetReference, Project, TrainingSettings
 from .registry import NodeRegistry
+from .values import is_number, is_savable_text, short
 
 FORMAT = "rnn-builder-project"
 CURRENT_VERSION = 1
@@ -91,7 +92,13 @@ def dumps(project: Project) -> str:
 def save(project: Project, path: str | os.PathLike[str]) -> Path:
     """Write a project atomically; raises :class:`ProjectSaveError` with the reason."""
     path = Path(path)
-    atomic_write(path, dumps(project).encode("utf-8"))
+    try:
+        data = dumps(project).encode("utf-8")
+    except (UnicodeEncodeError, ValueError) as error:
+        raise ProjectSaveError(
+            f"Could not save '{path}': {error}. The file on disk is unchanged."
+        ) from None
+    atomic_write(path, data)
     return path
 
 
@@ -156,15 +163,18 @@ def load(path: str | os.PathLike[str], registry: NodeRegistry | None = None) -> 
     """Read a project file; raises a :class:`ProjectFileError` subclass saying what is wrong."""
     path = Path(path)
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
+        info = path.stat()
+        if stat.S_ISDIR(info.st_mode):
+            raise ProjectFileError(f"'{path}' is a folder, not a project file")
+        if not stat.S_ISREG(info.st_mode):
+            raise ProjectFileError(f"'{path}' is not a regular file (a device or a pipe?)")
+        if info.st_size > MAX_FILE_BYTES:
             raise ProjectFileError(
-                f"'{path}' is {size / 1e6:.0f} MB, too large for a project file "
+                f"'{path}' is {info.st_size / 1e6:.0f} MB, too large for a project file "
                 f"(at most {MAX_FILE_BYTES // 1_000_000} MB)"
             )
-        raw = path.read_bytes()
-    except IsADirectoryError:
-        raise ProjectFileError(f"'{path}' is a folder, not a project file") from None
+        with open(path, "rb") as stream:
+            raw = stream.read(MAX_FILE_BYTES + 1)  # bounded, even if the file grows meanwhile
     except FileNotFoundError:
         raise ProjectFileError(f"there is no file '{path}'") from None
     except PermissionError:
@@ -202,6 +212,8 @@ def parse_json(text: str | bytes) -> Any:
         raise MalformedProjectError("the JSON is nested too deeply", "") from None
     except _JSONValueError as error:
         raise MalformedProjectError(str(error), "") from None
+    except ValueError:  # e.g. an integer of thousands of digits
+        raise MalformedProjectError("the JSON holds a number too large to read", "") from None
 
 
 class _JSONValueError(ValueError):
@@ -233,12 +245,13 @@ def project_from_dict(document: Any, registry: NodeRegistry | None = None) -> Pr
     if isinstance(version, bool) or not isinstance(version, int):
         raise MalformedProjectError("expected a whole number for the format version", "$.version")
     if version > CURRENT_VERSION:
+        shown = version if version < 10**6 else "from the future"
         raise UnsupportedVersionError(
-            f"this project was saved by a newer RNN Builder (file format version {version}; this "
+            f"this project was saved by a newer RNN Builder (file format version {shown}; this "
             f"one reads up to {CURRENT_VERSION}): update RNN Builder to open it"
         )
     if version < 1:
-        raise UnsupportedVersionError(f"file format version {version} does not exist")
+        raise UnsupportedVersionError(f"file format version {short(version)} does not exist")
     while version < CURRENT_VERSION:
         migrate = MIGRATIONS.get(version)
         if migrate is None:
@@ -316,7 +329,7 @@ def _read_node(reader: _Reader, graph: Graph, item: Any, where: str) -> None:
         )
     node_type = graph.registry.get(type_name)
     position = reader.list(node.get("position", [0.0, 0.0]), f"{where}.position", 2)
-    if len(position) != 2 or not all(_is_number(v) for v in position):
+    if len(position) != 2 or not all(is_number(v) for v in position):
         raise MalformedProjectError("expected [x, y], two finite numbers", f"{where}.position")
     params = reader.object(node.get("params", {}), f"{where}.params")
     values = {}
@@ -324,15 +337,16 @@ def _read_node(reader: _Reader, graph: Graph, item: Any, where: str) -> None:
         spec = node_type.param_spec(key)
         if spec is None:
             known = ", ".join(p.name for p in node_type.params) or "none"
+            shown = key if len(key) <= 40 else key[:37] + "..."
             raise MalformedProjectError(
-                f"{node_type.title} has no parameter '{key}' (its parameters: {known})",
-                f"{where}.params.{key}",
+                f"{node_type.title} has no parameter '{shown}' (its parameters: {known})",
+                f"{where}.params.{shown}",
             )
         try:
             values[key] = spec.coerce(value)
         except ValueError as error:
             raise MalformedProjectError(str(error), f"{where}.params.{key}") from None
-    name = node.get("name", node_id)
+    name = reader.text(node.get("name", node_id), f"{where}.name", 100)
     try:
         graph.add_node(
             type_name, node_id=node_id, name=name, params=values, position=position, strict=False
@@ -354,8 +368,8 @@ def _read_training(reader: _Reader, data: Any, where: str) -> TrainingSettings:
                 raise MalformedProjectError(
                     f"expected a whole number, got {value!r}", f"{where}.{key}"
                 )
-        elif not _is_number(value):
-            raise MalformedProjectError(f"expected a number, got {value!r}", f"{where}.{key}")
+        elif not is_number(value):
+            raise MalformedProjectError(f"expected a number, got {short(value)}", f"{where}.{key}")
         else:
             value = float(value)
         setattr(settings, key, value)
@@ -390,13 +404,11 @@ def _optional_text(reader: _Reader, value: Any, where: str) -> str | None:
     return None if value is None else reader.text(value, where, 200)
 
 
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-
-
 def _is_plain_value(value: Any, depth: int = 0) -> bool:
-    if value is None or isinstance(value, bool | str) or _is_number(value):
-        return not isinstance(value, str) or len(value) <= MAX_TEXT
+    if isinstance(value, str):
+        return len(value) <= MAX_TEXT and is_savable_text(value)
+    if value is None or isinstance(value, bool) or is_number(value):
+        return True
     if isinstance(value, list) and depth == 0:
         return len(value) <= 10_000 and all(_is_plain_value(v, 1) for v in value)
     return False
@@ -422,6 +434,8 @@ class _Reader:
             raise MalformedProjectError(f"expected text, got {_what(value)}", where)
         if len(value) > limit:
             raise MalformedProjectError(f"text longer than {limit} characters", where)
+        if not is_savable_text(value):
+            raise MalformedProjectError("the text has characters that are not valid Unicode", where)
         return value
 
     def keys(

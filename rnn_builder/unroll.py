@@ -21,6 +21,10 @@ A topological order of the DAG (time-major where the dependencies allow) is the 
 
 from __future__ import annotations
 
+import contextlib
+import gc
+import heapq
+import itertools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -182,6 +186,41 @@ class UnrolledGraph:
         return "\n".join(lines) + "\n"
 
 
+def _time_major_order(
+    nodes: list[UnrolledKey], edges: list[tuple], order: dict[str, int]
+) -> list[UnrolledKey]:
+    """A topological order that runs step 0 of everything it can before step 1, and within a
+    step follows the folded graph's node order (Kahn's algorithm with a priority queue)."""
+
+    def rank(key: UnrolledKey) -> tuple[int, int, str]:
+        return (-1 if key.t is None else key.t, order[key.node], key.direction)
+
+    waiting = dict.fromkeys(nodes, 0)
+    successors: dict[UnrolledKey, list[UnrolledKey]] = {key: [] for key in nodes}
+    for u, v, *_ in edges:
+        waiting[v] += 1
+        successors[u].append(v)
+    ready = [(rank(key), key) for key, count in waiting.items() if count == 0]
+    heapq.heapify(ready)
+    schedule = []
+    while ready:
+        _, key = heapq.heappop(ready)
+        schedule.append(key)
+        for successor in successors[key]:
+            waiting[successor] -= 1
+            if waiting[successor] == 0:
+                heapq.heappush(ready, (rank(successor), successor))
+    if len(schedule) != len(nodes):  # validation should make this impossible
+        graph = nx.DiGraph((u, v) for u, v, *_ in edges)
+        cycle = nx.find_cycle(graph)
+        raise UnrollError(
+            "the unrolled graph has a cycle ("
+            + " → ".join(u.label() for u, *_ in cycle)
+            + "); please report this graph"
+        )
+    return schedule
+
+
 def _dot_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace('"', '\\"')
 
@@ -229,7 +268,22 @@ def unroll(
             tuple(errors),
         )
     lengths = axis_lengths(report, steps)
-    return _Unroller(graph, report, lengths).run()
+    with _collector_paused():
+        return _Unroller(graph, report, lengths).run()
+
+
+@contextlib.contextmanager
+def _collector_paused():
+    """Pause Python's cyclic garbage collector while the DAG is built: tens of thousands of
+    small acyclic objects otherwise trigger repeated full collections (measured: half the
+    time of a 20,000-copy unroll)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 class _Unroller:
@@ -238,13 +292,16 @@ class _Unroller:
         self.report = report
         self.lengths = lengths
         self.dag = nx.MultiDiGraph()
+        self.edges: list[tuple[UnrolledKey, UnrolledKey, str, dict[str, str]]] = []
+        self._directions = {
+            node.id: graph.registry.get(node.type_name).directions(node.info()) for node in graph
+        }
 
     def length(self, node_id: str) -> int:
         return self.lengths[self.report.node_axes[node_id]]
 
     def directions(self, node_id: str) -> tuple[str, ...]:
-        node = self.graph.node(node_id)
-        return self.graph.registry.get(node.type_name).directions(node.info())
+        return self._directions[node_id]
 
     def run(self) -> UnrolledGraph:
         graph, report = self.graph, self.report
@@ -266,38 +323,23 @@ class _Unroller:
                 continue
             length = self.length(node.id)
             for direction in self.directions(node.id):
-                for t in range(length):
-                    self.dag.add_node(UnrolledKey(node.id, t, direction), **attrs)
+                copies = [UnrolledKey(node.id, t, direction) for t in range(length)]
+                self.dag.add_nodes_from(copies, **attrs)
                 if node_type.recurrent:
-                    for t in range(1, length):
-                        before, after = (t - 1, t) if direction != "reverse" else (t, t - 1)
-                        self._edge(
-                            UnrolledKey(node.id, before, direction),
-                            UnrolledKey(node.id, after, direction),
-                            "state",
-                            "state",
-                            "state",
-                        )
+                    pairs = itertools.pairwise(copies)
+                    for before, after in pairs:
+                        if direction == "reverse":
+                            before, after = after, before
+                        self._edge(before, after, "state", "state", "state")
         for edge in graph.edges:
             self._expand(edge)
-        if not nx.is_directed_acyclic_graph(self.dag):
-            cycle = nx.find_cycle(self.dag)
-            raise UnrollError(
-                "the unrolled graph has a cycle ("
-                + " → ".join(u.label() for u, *_ in cycle)
-                + "); please report this graph"
-            )
-        schedule = list(
-            nx.lexicographical_topological_sort(
-                self.dag, key=lambda k: (-1 if k.t is None else k.t, order[k.node], k.direction)
-            )
-        )
+        self.dag.add_edges_from(self.edges)
+        schedule = _time_major_order(list(self.dag), self.edges, order)
         return UnrolledGraph(graph, report, self.lengths, self.dag, schedule, self._sharing())
 
     def _edge(self, u: UnrolledKey, v: UnrolledKey, kind: str, src_port: str, dst_port: str):
-        self.dag.add_edge(
-            u, v, key=f"{src_port}->{dst_port}", kind=kind, src_port=src_port, dst_port=dst_port
-        )
+        attrs = {"kind": kind, "src_port": src_port, "dst_port": dst_port}
+        self.edges.append((u, v, f"{src_port}->{dst_port}", attrs))
 
     def _sources_at(self, node_id: str, t: int) -> list[UnrolledKey]:
         return [UnrolledKey(node_id, t, d) for d in self.directions(node_id)]

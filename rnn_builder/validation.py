@@ -278,7 +278,7 @@ class _Validator:
                         node_id,
                         nodes=tuple(n for n in graph.nodes if n in component),
                     )
-            for edge in graph.edges:
+            for edge in graph.edges:  # one problem per loop: the first vector on it
                 if edge.src_node not in component or edge.dst_node not in component:
                     continue
                 if shapes.outputs.get((edge.src_node, edge.src_port), Shape()).kind == VEC:
@@ -292,6 +292,7 @@ class _Validator:
                         edge.dst_port,
                         nodes=tuple(n for n in graph.nodes if n in component),
                     )
+                    break
 
     def assign_axes(self) -> None:
         graph, report = self.graph, self.report
@@ -306,19 +307,34 @@ class _Validator:
                     if shapes.outputs.get((node.id, port.name), Shape()).kind == SEQ:
                         port_axes[(node.id, port.name)] = node.id
         self._propagate_axes()
-        # A Delay on a loop that no sequence from outside reaches generates its own axis.
-        for node in graph:
-            node_type = graph.registry.get(node.type_name)
-            if not node_type.shifts_time or (node.id, "y") in port_axes:
+        # A loop through a Delay that no sequence from outside enters generates its own axis,
+        # named after its first Delay. Decided per loop (strongly connected component), so the
+        # answer does not depend on the order in which nodes were added.
+        generated = False
+        for component in nx.strongly_connected_components(self.folded):
+            delays = [
+                n
+                for n in graph.nodes
+                if n in component
+                and graph.node_type(n).shifts_time
+                and graph.edges_into(n)
+                and params_in_range(graph, n)
+            ]
+            if not delays or not _a_cycle(self.folded.subgraph(component)):
                 continue
-            if not graph.edges_into(node.id) or not params_in_range(graph, node.id):
+            fed_from_outside = any(
+                edge.dst_node in component
+                and edge.src_node not in component
+                and shapes.outputs.get((edge.src_node, edge.src_port), Shape()).kind == SEQ
+                for edge in graph.edges
+            )
+            if fed_from_outside:
                 continue
-            if not any(
-                _reaches(self.folded, succ, node.id) for succ in self.folded.successors(node.id)
-            ):
-                continue
-            report.axes[node.id] = TimeAxis(node.id, "generator", node.params["steps"])
-            port_axes[(node.id, "y")] = node.id
+            delay = graph.node(delays[0])
+            report.axes[delay.id] = TimeAxis(delay.id, "generator", delay.params["steps"])
+            port_axes[(delay.id, "y")] = delay.id
+            generated = True
+        if generated:
             self._propagate_axes()
         self._check_axes_meet()
 
@@ -399,17 +415,21 @@ class _Validator:
                 "is scored (its loss).",
             )
         useful: set[str] = set()
+        unwired = {p.node for p in self.problems if p.code == "missing_input"}
         for output in outputs:
             ancestors = nx.ancestors(self.folded, output)
             useful |= ancestors | {output}
-            if inputs and graph.edges_into(output) and not any(i in ancestors for i in inputs):
+            if (ancestors | {output}) & unwired:
+                continue  # the missing wire is the cause, and is reported already
+            if inputs and not any(i in ancestors for i in inputs):
                 self.add(
                     "unreachable_output",
                     f"{self.describe(output)} is not reached from any input, so no data can "
                     "get to it: wire a path from an input to it.",
                     output,
                 )
-        if outputs:
+        if outputs and not any(output in unwired for output in outputs):
+            # (while an Output waits for its wire, everything upstream looks unused: no noise)
             for node in graph:
                 if node.id not in useful:
                     self.add(
@@ -518,7 +538,3 @@ def _a_cycle(subgraph: nx.DiGraph) -> list[str]:
     except nx.NetworkXNoCycle:
         return []
     return [u for u, _v, *_ in edges]
-
-
-def _reaches(graph: nx.DiGraph, source: str, target: str) -> bool:
-    return source == target or nx.has_path(graph, source, target)

@@ -16,15 +16,23 @@ from rnn_builder.project import Project
 class ProjectDocument(QObject):
     modified_changed = Signal(bool)
 
-    def __init__(self, project: Project, path: Path | None = None,
-                 parent: QObject | None = None) -> None:
+    def __init__(
+        self, project: Project, path: Path | None = None, parent: QObject | None = None
+    ) -> None:
         super().__init__(parent)
         self.project = project
         self.path = path
         self._modified = False
         graph = project.graph
-        for event in (graph.node_added, graph.node_removed, graph.edge_added, graph.edge_removed,
-                      graph.param_changed, graph.position_changed, graph.name_changed):
+        for event in (
+            graph.node_added,
+            graph.node_removed,
+            graph.edge_added,
+            graph.edge_removed,
+            graph.param_changed,
+            graph.position_changed,
+            graph.name_changed,
+        ):
             event.subscribe(self._mark_modified)
 
     @property

@@ -72,7 +72,8 @@ class MainWindow(QMainWindow):
             parts.append(f"<h3>{html.escape(layout.title)}</h3>")
             parts.append(f"<p>{html.escape(layout.explanation)}</p>")
             axes = ", ".join(
-                f"<i>{html.escape(a.id)}</i> ({a.default_steps} steps)" for a in report.axes.values()
+                f"<i>{html.escape(a.id)}</i> ({a.default_steps} steps)"
+                for a in report.axes.values()
             )
             if axes:
                 parts.append(f"<p><b>Time axes:</b> {axes}</p>")

@@ -13,10 +13,11 @@ what lets shapes flow around a feedback loop through ``Delay``.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
+
+from ..values import is_number, is_savable_text, short
 
 SEQ = "seq"
 VEC = "vec"
@@ -125,24 +126,20 @@ class ParamSpec:
                 return value
             raise ValueError(f"expected true or false, got {_describe(value)}")
         if self.kind == "int":
-            if isinstance(value, bool) or not isinstance(value, int | float):
+            if not is_number(value) or (isinstance(value, float) and value != int(value)):
                 raise ValueError(f"expected a whole number, got {_describe(value)}")
-            if isinstance(value, float):
-                if not math.isfinite(value) or value != int(value):
-                    raise ValueError(f"expected a whole number, got {_describe(value)}")
-                return int(value)
-            return value
+            return int(value)
         if self.kind == "float":
-            if isinstance(value, bool) or not isinstance(value, int | float):
+            if not is_number(value):
                 raise ValueError(f"expected a number, got {_describe(value)}")
-            if not math.isfinite(value):
-                raise ValueError(f"expected a finite number, got {value}")
             return float(value)
         if self.kind in ("choice", "str"):
             if not isinstance(value, str):
                 raise ValueError(f"expected text, got {_describe(value)}")
             if len(value) > self.max_length:
                 raise ValueError(f"text longer than {self.max_length} characters")
+            if not is_savable_text(value):
+                raise ValueError("the text has characters that cannot be saved")
             return value
         raise AssertionError(f"unknown parameter kind {self.kind}")
 
@@ -150,7 +147,7 @@ class ParamSpec:
         """A sentence saying why ``value`` (already coerced) is out of range, else ``None``."""
         if self.kind == "choice" and value not in self.choices:
             options = ", ".join(repr(c) for c in self.choices)
-            return f"{self.label} must be one of {options}, not {value!r}"
+            return f"{self.label} must be one of {options}, not {short(value)}"
         if self.kind in ("int", "float"):
             if self.minimum is not None and value < self.minimum:
                 return f"{self.label} must be at least {_number(self.minimum)}, not {value}"
@@ -169,13 +166,14 @@ def _describe(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
-        shown = value if len(value) <= 30 else value[:27] + "..."
-        return f"the text {shown!r}"
+        return f"the text {short(value, 32)}"
     if isinstance(value, list):
         return "a list"
     if isinstance(value, dict):
         return "an object"
-    return repr(value)
+    if isinstance(value, int) and not is_number(value):
+        return "a number too large to use"
+    return short(value)
 
 
 @dataclass(frozen=True)

@@ -97,6 +97,8 @@ class RecurrentCell(NodeType):
             shape = inputs.get(port.name)
             if port.role != "initial_state" or shape is None or shape.width is None:
                 continue
+            if shape.kind != VEC:
+                continue  # a wrong kind is reported as such; its width says nothing more
             if shape.width != width:
                 doubled = (
                     " (twice the hidden size, as it is bidirectional)"

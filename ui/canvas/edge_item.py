@@ -50,7 +50,10 @@ def wire_path(start: QPointF, end: QPointF) -> QPainterPath:
     else:  # backwards: swing out, pass below both ends, come back in
         drop = max(start.y(), end.y()) + 70.0
         out = 60.0
-        path.cubicTo(start + QPointF(out * 1.5, 0), QPointF(start.x() + out, drop),
-                     QPointF((start.x() + end.x()) / 2, drop))
+        path.cubicTo(
+            start + QPointF(out * 1.5, 0),
+            QPointF(start.x() + out, drop),
+            QPointF((start.x() + end.x()) / 2, drop),
+        )
         path.cubicTo(QPointF(end.x() - out, drop), end - QPointF(out * 1.5, 0), end)
     return path

@@ -59,8 +59,9 @@ class NodeItem(QGraphicsItem):
         self._update_tooltip()
         self.update()
 
-    def set_shapes(self, inputs: dict[str, Shape], outputs: dict[str, Shape],
-                   connected: set[str]) -> None:
+    def set_shapes(
+        self, inputs: dict[str, Shape], outputs: dict[str, Shape], connected: set[str]
+    ) -> None:
         for name, port in self.inputs.items():
             port.set_shape_info(inputs.get(name, Shape()), name in connected)
         for name, port in self.outputs.items():
@@ -90,8 +91,11 @@ class NodeItem(QGraphicsItem):
             act = "" if p["activation"] == "identity" else f" · {p['activation']}"
             return f"Dense · {p['units']}{act}"
         if node.type_name == "output":
-            return {"cross_entropy": "Cross-entropy", "mse": "MSE",
-                    "binary_cross_entropy": "Binary CE"}.get(p["loss"], p["loss"])
+            return {
+                "cross_entropy": "Cross-entropy",
+                "mse": "MSE",
+                "binary_cross_entropy": "Binary CE",
+            }.get(p["loss"], p["loss"])
         if node.type_name == "embedding":
             return f"Embedding · {p['vocabulary']}→{p['dimension']}"
         if node.type_name == "repeat":
@@ -161,8 +165,9 @@ class NodeItem(QGraphicsItem):
         painter.setFont(small)
         subtitle = self.subtitle or self.node_type.title
         painter.setPen(QColor(255, 255, 255, 215))
-        painter.drawText(QRectF(9, 21, NODE_WIDTH - 18, 16), Qt.AlignmentFlag.AlignVCenter,
-                         subtitle)
+        painter.drawText(
+            QRectF(9, 21, NODE_WIDTH - 18, 16), Qt.AlignmentFlag.AlignVCenter, subtitle
+        )
         if errors:
             painter.setBrush(ERROR_COLOR)
             painter.setPen(QPen(QColor("#ffffff"), 1.2))
@@ -175,8 +180,9 @@ class NodeItem(QGraphicsItem):
         for port, row in self.rows.items():
             self._draw_port_label(painter, port, row, colors, left=port.is_input)
 
-    def _draw_port_label(self, painter: QPainter, port: PortItem, row: int,
-                         colors: dict[str, QColor], left: bool) -> None:
+    def _draw_port_label(
+        self, painter: QPainter, port: PortItem, row: int, colors: dict[str, QColor], left: bool
+    ) -> None:
         y = self._row_y(row)
         shape = port.shape_info.label() if port.shape_info.kind else port.spec.kinds_label()
         metrics = QFontMetricsF(painter.font())

@@ -43,8 +43,9 @@ class PortItem(QGraphicsItem):
         direction = "input" if self.is_input else "output"
         optional = "" if self.spec.required or not self.is_input else ", optional"
         shape = self.shape_info.label() if self.shape_info.kind else self.spec.kinds_label()
-        self.setToolTip(f"<b>{self.spec.name}</b> ({direction}{optional}): {shape}<br>"
-                        f"{self.spec.description}")
+        self.setToolTip(
+            f"<b>{self.spec.name}</b> ({direction}{optional}): {shape}<br>{self.spec.description}"
+        )
 
     def scene_anchor(self) -> QPointF:
         return self.mapToScene(QPointF(0, 0))
@@ -62,7 +63,8 @@ class PortItem(QGraphicsItem):
         fill = color if self.connected else canvas_colors()["body"]
         painter.setBrush(QBrush(fill))
         if self.kind() == "vec":  # vectors are squares, sequences circles: shape tells kind
-            painter.drawRoundedRect(QRectF(-PORT_RADIUS, -PORT_RADIUS, 2 * PORT_RADIUS,
-                                           2 * PORT_RADIUS), 1.5, 1.5)
+            painter.drawRoundedRect(
+                QRectF(-PORT_RADIUS, -PORT_RADIUS, 2 * PORT_RADIUS, 2 * PORT_RADIUS), 1.5, 1.5
+            )
         else:
             painter.drawEllipse(QPointF(0, 0), PORT_RADIUS, PORT_RADIUS)

@@ -52,8 +52,9 @@ class GraphView(QGraphicsView):
         bounds = scene.itemsBoundingRect() if scene is not None else QRectF()
         if bounds.isEmpty():
             return
-        self.fitInView(bounds.adjusted(-margin, -margin, margin, margin),
-                       Qt.AspectRatioMode.KeepAspectRatio)
+        self.fitInView(
+            bounds.adjusted(-margin, -margin, margin, margin), Qt.AspectRatioMode.KeepAspectRatio
+        )
         if self.zoom() > 1.25:  # do not blow a small graph up
             self.set_zoom(1.25)
         self.centerOn(bounds.center())

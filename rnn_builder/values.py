@@ -1,0 +1,34 @@
+"""Checks for plain values that come from users and files: numbers that are finite and of sane
+size, and text that can be written back as UTF-8."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+# Far beyond any width, length or rate a network uses, and still exact as a float.
+MAX_MAGNITUDE = 10**15
+
+
+def is_number(value: Any) -> bool:
+    """A finite int or float (not a bool) no larger in magnitude than ``MAX_MAGNITUDE``."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    if isinstance(value, int):
+        return -MAX_MAGNITUDE <= value <= MAX_MAGNITUDE  # never converts: huge ints overflow
+    return math.isfinite(value) and abs(value) <= MAX_MAGNITUDE
+
+
+def is_savable_text(text: str) -> bool:
+    """Whether ``text`` encodes as UTF-8 (a lone surrogate from a ``\\ud800`` escape does not)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def short(value: Any, limit: int = 40) -> str:
+    """``repr`` cut to ``limit`` characters, for messages that quote what the user gave."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."

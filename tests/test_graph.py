@@ -1,0 +1,231 @@
+from __future__ import annotations
+
+import pytest
+
+from rnn_builder.errors import (
+    DuplicateEdgeError,
+    DuplicateNodeError,
+    InvalidParameterError,
+    PortAlreadyConnectedError,
+    PortKindMismatchError,
+    SelfConnectionError,
+    UnknownEdgeError,
+    UnknownNodeError,
+    UnknownNodeTypeError,
+    UnknownPortError,
+    WiringError,
+    WrongDirectionError,
+)
+from rnn_builder.graph import Edge, Graph
+
+from .helpers import many_to_one, wire
+
+
+def record(graph: Graph) -> list:
+    log = []
+    for name in (
+        "node_added",
+        "node_removed",
+        "edge_added",
+        "edge_removed",
+        "param_changed",
+        "position_changed",
+        "name_changed",
+    ):
+        getattr(graph, name).subscribe(lambda *args, name=name: log.append((name, *args)))
+    return log
+
+
+def test_add_node_gives_stable_readable_ids_and_defaults(graph):
+    a = graph.add_node("lstm")
+    b = graph.add_node("lstm")
+    assert (a.id, b.id) == ("lstm_1", "lstm_2")
+    assert a.params == {
+        "hidden_size": 32,
+        "bidirectional": False,
+        "init": "pytorch",
+        "forget_bias": 1.0,
+    }
+    graph.remove_node("lstm_1")
+    assert graph.add_node("lstm").id == "lstm_1"  # the first free id, never a memory address
+    assert graph.node("lstm_2").name == "lstm_2"
+
+
+def test_add_node_refuses_bad_input(graph):
+    with pytest.raises(UnknownNodeTypeError):
+        graph.add_node("transformer")
+    with pytest.raises(InvalidParameterError, match="whole number"):
+        graph.add_node("lstm", params={"hidden_size": "big"})
+    with pytest.raises(InvalidParameterError, match="at least 1"):
+        graph.add_node("lstm", params={"hidden_size": 0})
+    with pytest.raises(InvalidParameterError, match="no parameter 'hidden'"):
+        graph.add_node("lstm", params={"hidden": 3})
+    with pytest.raises(InvalidParameterError, match="node id"):
+        graph.add_node("lstm", node_id="has.dot")
+    graph.add_node("lstm", node_id="cell")
+    with pytest.raises(DuplicateNodeError):
+        graph.add_node("gru", node_id="cell")
+    with pytest.raises(InvalidParameterError, match="position"):
+        graph.add_node("gru", position=("a", "b"))
+    with pytest.raises(InvalidParameterError, match="name"):
+        graph.add_node("gru", name="two\nlines")
+    assert list(graph.nodes) == ["cell"]
+
+
+def test_lenient_add_keeps_out_of_range_values_but_not_wrong_types(graph):
+    node = graph.add_node("lstm", params={"hidden_size": 0}, strict=False)
+    assert node.params["hidden_size"] == 0
+    with pytest.raises(InvalidParameterError):
+        graph.add_node("lstm", params={"hidden_size": True}, strict=False)
+
+
+def test_whole_floats_are_accepted_for_integers(graph):
+    assert graph.add_node("dense", params={"units": 8.0}).params["units"] == 8
+    with pytest.raises(InvalidParameterError):
+        graph.add_node("dense", params={"units": 8.5})
+
+
+def test_events_follow_every_edit_in_order(graph):
+    log = record(graph)
+    graph.add_node("sequence_input", node_id="x")
+    graph.add_node("rnn", node_id="cell")
+    edge = graph.connect("x", "y", "cell", "x")
+    graph.set_param("cell", "hidden_size", 7)
+    graph.set_param("cell", "hidden_size", 7)  # unchanged: no event
+    graph.set_position("cell", (10, 20))
+    graph.rename("cell", "encoder")
+    graph.remove_node("x")
+    names = [entry[0] for entry in log]
+    assert names == [
+        "node_added",
+        "node_added",
+        "edge_added",
+        "param_changed",
+        "position_changed",
+        "name_changed",
+        "edge_removed",
+        "node_removed",
+    ]
+    assert log[2] == ("edge_added", edge)
+    assert log[3] == ("param_changed", "cell", "hidden_size", 32, 7)
+    assert log[4] == ("position_changed", "cell", (0.0, 0.0), (10.0, 20.0))
+    assert graph.edges == []
+
+
+def test_refused_parameter_change_changes_nothing(graph):
+    log = record(graph)
+    graph.add_node("dense", node_id="d")
+    with pytest.raises(InvalidParameterError, match="one of"):
+        graph.set_param("d", "activation", "swish")
+    assert graph.node("d").params["activation"] == "identity"
+    assert [e[0] for e in log] == ["node_added"]
+
+
+@pytest.fixture
+def wired() -> Graph:
+    g = Graph()
+    g.add_node("sequence_input", node_id="x")
+    g.add_node("lstm", node_id="cell", name="encoder")
+    g.add_node("last_step", node_id="last")
+    g.add_node("dense", node_id="dense")
+    g.add_node("vector_input", node_id="v")
+    g.connect("x", "y", "cell", "x")
+    return g
+
+
+def test_connect_refuses_with_named_errors(wired):
+    cases = [
+        (("cell", "x", "last", "x"), WrongDirectionError, "'x' is an input of LSTM 'encoder'"),
+        (("x", "y", "cell", "y"), WrongDirectionError, "is an output"),
+        (("cell", "z", "last", "x"), UnknownPortError, "has no port 'z'"),
+        (("ghost", "y", "last", "x"), UnknownNodeError, "no node 'ghost'"),
+        (("v", "y", "cell", "x"), PortAlreadyConnectedError, "already receives 'x'"),
+        (("v", "y", "last", "x"), PortKindMismatchError, "gives a vector"),
+        (("cell", "y", "cell", "h_0"), SelfConnectionError, "Delay"),
+        (("x", "y", "cell", "x"), DuplicateEdgeError, "already exists"),
+    ]
+    for args, error, words in cases:
+        with pytest.raises(error, match=words):
+            wired.connect(*args)
+        assert issubclass(error, WiringError) or error is UnknownNodeError
+    assert wired.edges == [Edge("x", "y", "cell", "x")]
+
+
+def test_connect_checks_kinds_through_inference(wired):
+    # A Dense gives whatever kind it is fed: fed a vector, it cannot feed a sequence port.
+    wired.connect("v", "y", "dense", "x")
+    wired.add_node("gru", node_id="other")
+    with pytest.raises(PortKindMismatchError, match="Repeat"):
+        wired.connect("dense", "y", "other", "x")
+    wired.connect("dense", "y", "other", "h_0")  # a vector into a vector port is fine
+
+
+def test_add_edge_keeps_what_connect_would_refuse_but_checks_names(wired):
+    wired.add_edge(Edge("v", "y", "cell", "x"))  # a second wire into x: validation reports it
+    assert len(wired.edges_into("cell", "x")) == 2
+    with pytest.raises(UnknownPortError, match="no input port 'q'"):
+        wired.add_edge(Edge("v", "y", "cell", "q"))
+    with pytest.raises(UnknownEdgeError):
+        wired.disconnect(Edge("v", "y", "last", "x"))
+
+
+def test_insert_node_restores_a_removed_node_with_its_edges():
+    g = many_to_one()
+    log = record(g)
+    node = g.node("cell")
+    removed = g.remove_node("cell")
+    restored = g.insert_node(node)
+    for edge in removed:
+        g.add_edge(edge)
+    assert restored == node and restored is not node
+    assert sorted(g.edges) == sorted(many_to_one().edges)
+    assert [e[0] for e in log].count("edge_added") == 2
+
+
+def test_copy_is_independent():
+    g = many_to_one()
+    other = g.copy()
+    other.set_param("cell", "hidden_size", 9)
+    other.remove_node("out")
+    assert g.node("cell").params["hidden_size"] == 4 and "out" in g
+    assert len(other.node_added) == 0
+
+
+def test_helpers_and_describe(graph):
+    graph.add_node("gru", node_id="g", name="decoder")
+    graph.add_node("sequence_input", node_id="s")
+    wire(graph, "s.y", "g.x")
+    assert graph.describe("g") == "GRU 'decoder'"
+    assert graph.edges_out_of("s") == graph.edges_into("g") == graph.edges_touching("s")
+
+
+def test_hostile_values_through_the_api_are_refused(graph):
+    graph.add_node("lstm", node_id="c")
+    with pytest.raises(InvalidParameterError):
+        graph.set_param("c", "forget_bias", 10**400)
+    with pytest.raises(InvalidParameterError):
+        graph.set_param("c", "hidden_size", 10**30)
+    with pytest.raises(InvalidParameterError):
+        graph.set_position("c", (10**400, 0))
+    with pytest.raises(InvalidParameterError, match="cannot be saved"):
+        graph.rename("c", "r\ud83d")
+    with pytest.raises(InvalidParameterError, match="node id"):
+        graph.add_node("gru", node_id="a\n")
+    assert graph.node("c").params["forget_bias"] == 1.0 and graph.node("c").name == "c"
+
+
+def test_insert_node_checks_like_add_node(graph):
+    from rnn_builder.graph import Node
+
+    with pytest.raises(InvalidParameterError, match="node id"):
+        graph.insert_node(Node("bad id!", "lstm", "L", {}))
+    with pytest.raises(InvalidParameterError, match="whole number"):
+        graph.insert_node(Node("x", "lstm", "L", {"hidden_size": "big"}))
+    node = graph.insert_node(Node("x", "lstm", "L", {"hidden_size": 0}))  # kept for validation
+    assert node.params["hidden_size"] == 0 and node.params["init"] == "pytorch"
+
+
+def test_a_delay_fed_by_itself_gets_its_own_explanation(graph):
+    graph.add_node("delay", node_id="d")
+    with pytest.raises(SelfConnectionError, match="repeat its first value"):
+        graph.connect("d", "y", "d", "x")
