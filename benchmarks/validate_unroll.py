@@ -22,9 +22,9 @@ import networkx as nx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from rnn_builder.graph import Graph  # noqa: E402
-from rnn_builder.unroll import unroll  # noqa: E402
-from rnn_builder.validation import validate  # noqa: E402
+from rnn_builder.graph import Graph
+from rnn_builder.unroll import unroll
+from rnn_builder.validation import validate
 
 
 def build(nodes: int) -> Graph:
