@@ -1,0 +1,626 @@
+"""The executor: runs a valid graph forward and backward (exact backpropagation through time).
+
+How it runs the unrolled DAG. Every copy of a node on one time axis uses the same weights and,
+unless a feedback loop ties them to other nodes' copies, depends on other nodes only at its own
+step. So the executor computes all copies of such a node in one call on whole sequences — one
+matrix product for a Dense layer or a cell's input projection over all steps — in a topological
+order of the folded graph. Copies that a feedback loop ties together (the strongly connected
+parts of the folded graph, each through a Delay) are computed step by step, node after node
+inside each step, exactly in the order of the unrolled DAG's schedule. While training, a Delay
+whose input also feeds an Output is *teacher forced*: it reads that Output's target instead of
+the prediction, which breaks the loop so that it runs whole-sequence too; at inference the loop
+runs free, feeding back the predicted class (one-hot of the argmax, or a sample at a
+temperature), 0/1 for binary outputs, or the value for regression.
+
+Parameters live in one flat buffer (and gradients in another), each tensor a view named
+``<node_id>.<pytorch_name>``, so that optimizers update everything in a few array operations.
+"""
+
+from __future__ import annotations
+
+import io
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+import numpy as np
+
+from .errors import GraphInvalidError, RNNBuilderError
+from .graph import Graph
+from .losses import LossResult
+from .nodes import SEQ
+from .ops import OPS, CellOp, DataError, DelayOp, Op, OpLayout, dense
+from .validation import ValidationReport, validate
+
+Array = np.ndarray
+
+
+class WeightsFileError(RNNBuilderError):
+    """A weights file that cannot be used with this graph."""
+
+
+@dataclass
+class Batch:
+    """One mini-batch, time-major.
+
+    * ``inputs``: by input node id — token ids ``(T, B)``, features ``(T, B, d)``, or vectors
+      ``(B, d)``;
+    * ``targets``: by target name — class numbers ``(T, B)`` / ``(B,)`` for cross-entropy (``-1``
+      to ignore a position), values shaped like the output otherwise;
+    * ``masks``: by time-axis id, ``(T, B)`` with 1 for real steps and 0 for padding at the end;
+    * ``steps``: lengths of axes that neither an input nor a target fixes (Repeat, generators).
+    """
+
+    inputs: dict[str, Array]
+    targets: dict[str, Array] = field(default_factory=dict)
+    masks: dict[str, Array] = field(default_factory=dict)
+    steps: dict[str, int] = field(default_factory=dict)
+
+
+class ParameterStore:
+    """All trainable tensors as views into one flat buffer, and their gradients likewise."""
+
+    def __init__(self, shapes: dict[str, tuple[int, ...]], dtype) -> None:
+        sizes = [int(np.prod(shape)) for shape in shapes.values()]
+        self.flat = np.zeros(sum(sizes), dtype=dtype)
+        self.grad_flat = np.zeros_like(self.flat)
+        self.values: dict[str, Array] = {}
+        self.grads: dict[str, Array] = {}
+        offset = 0
+        for (name, shape), size in zip(shapes.items(), sizes, strict=True):
+            self.values[name] = self.flat[offset : offset + size].reshape(shape)
+            self.grads[name] = self.grad_flat[offset : offset + size].reshape(shape)
+            offset += size
+
+    def for_node(self, node_id: str) -> tuple[dict[str, Array], dict[str, Array]]:
+        prefix = f"{node_id}."
+        values = {k[len(prefix) :]: v for k, v in self.values.items() if k.startswith(prefix)}
+        grads = {k[len(prefix) :]: v for k, v in self.grads.items() if k.startswith(prefix)}
+        return values, grads
+
+
+@dataclass
+class _Loop:
+    """Nodes tied by a feedback loop, run step by step in ``order``."""
+
+    order: list[str]
+    axis: str
+
+
+class Run:
+    """One pass: the values every port took, the caches for backward, losses and diagnostics."""
+
+    def __init__(
+        self,
+        executor: Executor,
+        batch: Batch,
+        train: bool,
+        temperature: float | None,
+        rng: np.random.Generator | None,
+    ) -> None:
+        self.executor = executor
+        self.batch = batch
+        self.train = train
+        self.dtype = executor.dtype
+        self.temperature = temperature
+        self.rng = rng or np.random.default_rng(0)
+        self.values: dict[tuple[str, str], Array] = {}
+        self.caches: dict[str, Any] = {}
+        self.losses: dict[str, LossResult] = {}
+        self.predictions: dict[str, Array] = {}
+        self.grads: dict[tuple[str, str], Array] = {}
+        self.state_grad_norms: dict[str, dict[str, Array]] = {}
+        self.step: int | None = None  # set while a feedback loop runs step by step
+        self.forced: frozenset[str] = frozenset()  # teacher-forced Delays of this pass
+        self.batch_size = self._batch_size()
+        self.lengths = self._lengths()
+        self.masks = self._masks()
+
+    # --- what ops ask of the pass ---------------------------------------------------------
+
+    def input_value(self, node_id: str) -> Array:
+        try:
+            return self.batch.inputs[node_id]
+        except KeyError:
+            name = self.executor.graph.node(node_id).name
+            raise DataError(f"the batch has no data for input '{name}'") from None
+
+    def target(self, name: str) -> Array | None:
+        return self.batch.targets.get(name)
+
+    def length(self, axis: str) -> int:
+        return self.lengths[axis]
+
+    def mask(self, axis: str | None) -> Array | None:
+        if axis is None:
+            return None
+        mask = self.masks.get(axis)
+        if mask is None or self.step is None:
+            return mask
+        return mask[self.step : self.step + 1]
+
+    def last_steps(self, axis: str | None, steps: int, batch: int) -> Array:
+        mask = self.masks.get(axis) if axis else None
+        if mask is None:
+            return np.full(batch, steps - 1)
+        return np.maximum(mask[..., 0].sum(axis=0).astype(np.int64) - 1, 0)
+
+    def record_state_grads(self, node_id: str, suffix: str, dhs: Array) -> None:
+        norms = np.sqrt(np.einsum("tbh,tbh->t", dhs, dhs))
+        direction = "reverse" if suffix else "forward"
+        per_node = self.state_grad_norms.setdefault(node_id, {})
+        if self.step is None:
+            per_node[direction] = norms
+        else:
+            row = per_node.setdefault(
+                direction, np.zeros(self.lengths[self.executor.axis_of(node_id)])
+            )
+            row[self.step] = norms[0]
+
+    @property
+    def loss(self) -> float:
+        return float(sum(result.loss for result in self.losses.values()))
+
+    def accuracy(self) -> float | None:
+        counted = sum(r.counted for r in self.losses.values())
+        if counted == 0:
+            return None
+        return sum(r.correct for r in self.losses.values()) / counted
+
+    # --- set-up ---------------------------------------------------------------------------------
+
+    def _batch_size(self) -> int:
+        sizes = set()
+        for node_id, value in self.batch.inputs.items():
+            value = np.asarray(value)
+            op = self.executor.ops.get(node_id)
+            if op is None:
+                continue
+            sizes.add(value.shape[1] if op.axis is not None and value.ndim >= 2 else value.shape[0])
+        if len(sizes) > 1:
+            raise DataError(f"the inputs disagree on the batch size ({sorted(sizes)})")
+        if not sizes:
+            raise DataError("the batch has no inputs")
+        return sizes.pop()
+
+    def _lengths(self) -> dict[str, int]:
+        lengths = {}
+        report = self.executor.report
+        for axis in report.axes.values():
+            if axis.kind == "input":
+                lengths[axis.id] = int(np.asarray(self.input_value(axis.id)).shape[0])
+            elif axis.id in self.batch.steps:
+                lengths[axis.id] = int(self.batch.steps[axis.id])
+            else:
+                lengths[axis.id] = self._length_from_targets(axis.id) or axis.default_steps
+            if lengths[axis.id] < 1:
+                raise DataError(f"time axis '{axis.id}' has no steps")
+        return lengths
+
+    def _length_from_targets(self, axis: str) -> int | None:
+        for output_id in self.executor.outputs_on_axis.get(axis, ()):
+            target = self.batch.targets.get(self.executor.ops[output_id].settings["target"])
+            if target is not None:
+                return int(np.asarray(target).shape[0])
+        return None
+
+    def _masks(self) -> dict[str, Array]:
+        masks = {}
+        for axis, mask in self.batch.masks.items():
+            if axis not in self.lengths:
+                raise DataError(f"the batch has a mask for '{axis}', which is not a time axis")
+            mask = np.asarray(mask, dtype=self.dtype)
+            if mask.shape != (self.lengths[axis], self.batch_size):
+                raise DataError(
+                    f"the mask of '{axis}' must have shape (steps, batch) = "
+                    f"({self.lengths[axis]}, {self.batch_size}); got {mask.shape}"
+                )
+            masks[axis] = mask[..., None]
+        return masks
+
+
+class Executor:
+    """Runs a graph: forward, backward, parameters. See the module docstring."""
+
+    def __init__(
+        self, graph: Graph, dtype=np.float32, seed: int = 0, report: ValidationReport | None = None
+    ) -> None:
+        report = report if report is not None else validate(graph)
+        if not report.ok:
+            first = report.errors[0].message
+            raise GraphInvalidError(f"the graph cannot run: {first}", tuple(report.errors))
+        self.graph = graph.copy()  # the structure this executor was built for
+        self.report = report
+        self.dtype = np.dtype(dtype)
+        shapes = {
+            f"{node_id}.{name}": shape
+            for node_id, tensors in report.parameter_shapes.items()
+            for name, shape in tensors.items()
+        }
+        self.store = ParameterStore(shapes, self.dtype)
+        self.ops: dict[str, Op] = {}
+        for node in self.graph:
+            node_type = self.graph.registry.get(node.type_name)
+            params, grads = self.store.for_node(node.id)
+            self.ops[node.id] = OPS[node.type_name](
+                node, node_type, self._layout(node.id), params, grads
+            )
+        self.outputs_on_axis: dict[str, list[str]] = {}
+        for node in self.graph:
+            if node.type_name == "output" and node.id in report.node_axes:
+                self.outputs_on_axis.setdefault(report.node_axes[node.id], []).append(node.id)
+        self.feedback_outputs = self._feedback_outputs()
+        self._plans: dict[frozenset[str], list[str | _Loop]] = {}
+        self.initialise(seed)
+
+    # --- structure ------------------------------------------------------------------------
+
+    def _layout(self, node_id: str) -> OpLayout:
+        report = self.report
+        inputs = report.shapes.node_inputs(self.graph, node_id)
+        outputs = report.shapes.node_outputs(self.graph, node_id)
+        source_axis = None
+        for edge in self.graph.edges_into(node_id):
+            source_axis = source_axis or report.port_axes.get((edge.src_node, edge.src_port))
+        return OpLayout(inputs, outputs, report.node_axes.get(node_id), source_axis)
+
+    def axis_of(self, node_id: str) -> str | None:
+        return self.report.node_axes.get(node_id)
+
+    def _feedback_outputs(self) -> dict[str, str]:
+        """For each Delay, the Output fed by the same value (the target it can be forced to)."""
+        tied = {}
+        for node in self.graph:
+            if node.type_name != "delay":
+                continue
+            sources = self.graph.edges_into(node.id, "x")
+            if not sources:
+                continue
+            src = sources[0]
+            for edge in self.graph.edges_out_of(src.src_node, src.src_port):
+                if self.graph.node(edge.dst_node).type_name == "output":
+                    tied[node.id] = edge.dst_node
+                    break
+        return tied
+
+    def plan(self, forced: frozenset[str] = frozenset()) -> list[str | _Loop]:
+        """Node ids and feedback loops in execution order, with the edges into the teacher-
+        forced Delays ``forced`` cut."""
+        if forced in self._plans:
+            return self._plans[forced]
+        order = {node_id: i for i, node_id in enumerate(self.graph.nodes)}
+        folded = nx.DiGraph()
+        folded.add_nodes_from(self.graph.nodes)
+        folded.add_edges_from(
+            (e.src_node, e.dst_node) for e in self.graph.edges if e.dst_node not in forced
+        )
+        condensed = nx.condensation(folded)
+        steps: list[str | _Loop] = []
+        for component in nx.lexicographical_topological_sort(
+            condensed, key=lambda c: min(order[n] for n in condensed.nodes[c]["members"])
+        ):
+            nodes = sorted(condensed.nodes[component]["members"], key=order.__getitem__)
+            if len(nodes) == 1 and not folded.has_edge(nodes[0], nodes[0]):
+                steps.append(nodes[0])
+                continue
+            inner = folded.subgraph(nodes).copy()
+            inner.remove_edges_from(
+                [(u, v) for u, v in inner.edges if self.graph.node(v).type_name == "delay"]
+            )
+            loop_order = list(nx.lexicographical_topological_sort(inner, key=order.__getitem__))
+            axis = next(self.report.node_axes[n] for n in loop_order if n in self.report.node_axes)
+            steps.append(_Loop(loop_order, axis))
+        self._plans[forced] = steps
+        return steps
+
+    # --- parameters ------------------------------------------------------------------------
+
+    def initialise(self, seed: int = 0) -> None:
+        """Fresh weights; each node's depend only on the seed and its id, not on other nodes."""
+        for node_id, op in self.ops.items():
+            rng = np.random.default_rng([seed, zlib.crc32(node_id.encode("utf-8"))])
+            op.initialise(rng)
+
+    @property
+    def parameters(self) -> dict[str, Array]:
+        """Live views of every parameter, ``<node_id>.<pytorch_name>``."""
+        return self.store.values
+
+    @property
+    def gradients(self) -> dict[str, Array]:
+        return self.store.grads
+
+    def get_parameters(self) -> dict[str, Array]:
+        return {name: value.copy() for name, value in self.store.values.items()}
+
+    def set_parameters(self, values: dict[str, Array], strict: bool = True) -> None:
+        expected = self.store.values
+        if strict:
+            missing = sorted(set(expected) - set(values))
+            extra = sorted(set(values) - set(expected))
+            if missing or extra:
+                parts = []
+                if missing:
+                    parts.append("missing " + ", ".join(missing[:5]))
+                if extra:
+                    parts.append("unknown " + ", ".join(extra[:5]))
+                raise WeightsFileError("the weights do not fit this graph: " + "; ".join(parts))
+        for name, value in values.items():
+            if name not in expected:
+                continue
+            value = np.asarray(value)
+            if value.shape != expected[name].shape:
+                raise WeightsFileError(
+                    f"'{name}' has shape {value.shape}, but this graph needs {expected[name].shape}"
+                )
+            if not np.isfinite(value).all():
+                raise WeightsFileError(f"'{name}' holds NaN or infinite values")
+            expected[name][...] = value
+
+    def save_weights(self, path: str | Path) -> Path:
+        """Write the parameters as ``.npz`` (atomically), named as in :attr:`parameters`."""
+        from .serialization import atomic_write
+
+        buffer = io.BytesIO()
+        np.savez(buffer, **{name: value for name, value in self.store.values.items()})
+        path = Path(path)
+        atomic_write(path, buffer.getvalue())
+        return path
+
+    def load_weights(self, path: str | Path) -> None:
+        """Read an ``.npz`` written by :meth:`save_weights` (never unpickling anything)."""
+        try:
+            with np.load(path, allow_pickle=False) as archive:
+                values = {name: archive[name] for name in archive.files}
+        except FileNotFoundError:
+            raise WeightsFileError(f"there is no weights file '{path}'") from None
+        except (OSError, ValueError, EOFError) as error:
+            raise WeightsFileError(
+                f"'{path}' is not a readable .npz weights file ({error})"
+            ) from None
+        self.set_parameters({k: v.astype(self.dtype) for k, v in values.items()})
+
+    def gradient_norms(self) -> dict[str, float]:
+        return {name: float(np.linalg.norm(g)) for name, g in self.store.grads.items()}
+
+    # --- running ----------------------------------------------------------------------------
+
+    def forward(
+        self,
+        batch: Batch,
+        train: bool = True,
+        temperature: float | None = None,
+        rng: np.random.Generator | None = None,
+    ) -> Run:
+        """Run the graph on a batch. With ``train``, Delays tied to an Output with a target in
+        the batch are teacher forced; otherwise feedback loops run free (sampling at
+        ``temperature`` when given, else taking the most likely class)."""
+        run = Run(self, batch, train, temperature, rng)
+        forced = (
+            frozenset(
+                delay
+                for delay, output in self.feedback_outputs.items()
+                if train and self.ops[output].settings["target"] in batch.targets
+            )
+            if train
+            else frozenset()
+        )
+        run.forced = forced
+        for step in self.plan(forced):
+            if isinstance(step, _Loop):
+                self._loop_forward(run, step)
+            else:
+                self._node_forward(run, step)
+        return run
+
+    def backward(self, run: Run) -> Run:
+        """Gradients of ``run.loss`` into :attr:`gradients` (overwritten, not accumulated)."""
+        self.store.grad_flat[...] = 0.0
+        run.grads = {}
+        for step in reversed(self.plan(run.forced)):
+            if isinstance(step, _Loop):
+                self._loop_backward(run, step)
+            else:
+                self._node_backward(run, step)
+        return run
+
+    def loss_and_gradients(self, batch: Batch) -> Run:
+        return self.backward(self.forward(batch, train=True))
+
+    # --- whole-sequence nodes -----------------------------------------------------------------
+
+    def _inputs_of(self, run: Run, node_id: str) -> dict[str, Array]:
+        inputs = {}
+        for edge in self.graph.edges_into(node_id):
+            inputs[edge.dst_port] = run.values[(edge.src_node, edge.src_port)]
+        return inputs
+
+    def _node_forward(self, run: Run, node_id: str) -> None:
+        op = self.ops[node_id]
+        if node_id in run.forced:
+            inputs = {"x": self._teacher(run, node_id)}
+        else:
+            inputs = self._inputs_of(run, node_id)
+        outputs, cache = op.forward(run, inputs)
+        run.caches[node_id] = cache
+        for port, value in outputs.items():
+            run.values[(node_id, port)] = value
+
+    def _teacher(self, run: Run, delay_id: str) -> Array:
+        output = self.ops[self.feedback_outputs[delay_id]]
+        target = np.asarray(run.batch.targets[output.settings["target"]])
+        if output.settings["loss"] == "cross_entropy":
+            return dense(target.astype(np.int64), output.width("x"), run.dtype)
+        return target.astype(run.dtype)
+
+    def _node_backward(self, run: Run, node_id: str) -> None:
+        op = self.ops[node_id]
+        grads = {p.name: run.grads.get((node_id, p.name)) for p in op.node_type.outputs}
+        if op.node_type.outputs and all(g is None for g in grads.values()):
+            return  # nothing downstream depends on this node's outputs
+        input_grads = op.backward(run, run.caches[node_id], grads)
+        if node_id in run.forced:
+            return  # teacher forcing: the target, not the prediction, was fed back
+        for edge in self.graph.edges_into(node_id):
+            grad = input_grads.get(edge.dst_port)
+            if grad is not None:
+                self._accumulate(run, (edge.src_node, edge.src_port), grad)
+
+    @staticmethod
+    def _accumulate(run: Run, key: tuple[str, str], grad: Array) -> None:
+        current = run.grads.get(key)
+        run.grads[key] = grad.copy() if current is None else current + grad
+
+    # --- feedback loops, step by step -------------------------------------------------------
+
+    def _loop_forward(self, run: Run, loop: _Loop) -> None:
+        steps = run.length(loop.axis)
+        members = set(loop.order)
+        buffers: dict[tuple[str, str], Array] = {}
+        caches: dict[str, list] = {n: [None] * steps for n in loop.order}
+        states: dict[str, dict[str, Array]] = {}
+        for t in range(steps):
+            run.step = t
+            for node_id in loop.order:
+                op = self.ops[node_id]
+                if isinstance(op, DelayOp):
+                    value = self._delay_step(run, op, buffers, members, t)
+                    self._store(buffers, (node_id, "y"), t, steps, value)
+                    continue
+                inputs = {}
+                for edge in self.graph.edges_into(node_id):
+                    key = (edge.src_node, edge.src_port)
+                    if key in buffers or edge.src_node in members:
+                        inputs[edge.dst_port] = buffers[key][t : t + 1]
+                    elif self.report.shapes.outputs[key].kind == SEQ:
+                        inputs[edge.dst_port] = run.values[key][t : t + 1]
+                    else:
+                        inputs[edge.dst_port] = run.values[key]
+                if isinstance(op, CellOp):
+                    for port, final in zip(op.state_ports, op.final_ports, strict=True):
+                        if t > 0:
+                            inputs[port] = states[node_id][final]
+                outputs, cache = op.forward(run, inputs)
+                caches[node_id][t] = cache
+                for port, value in outputs.items():
+                    if isinstance(op, CellOp) and port in op.final_ports:
+                        states.setdefault(node_id, {})[port] = value
+                    else:
+                        self._store(buffers, (node_id, port), t, steps, value[0])
+        run.step = None
+        run.values.update(buffers)
+        for node_id, finals in states.items():
+            for port, value in finals.items():
+                run.values[(node_id, port)] = value
+        run.caches[("loop", loop.order[0])] = caches
+
+    @staticmethod
+    def _store(buffers, key, t: int, steps: int, value: Array) -> None:
+        if key not in buffers:
+            buffers[key] = np.empty((steps, *value.shape), dtype=value.dtype)
+        buffers[key][t] = value
+
+    def _delay_step(self, run: Run, op: DelayOp, buffers, members, t: int) -> Array:
+        (edge,) = self.graph.edges_into(op.id, "x")
+        key = (edge.src_node, edge.src_port)
+        source = buffers.get(key) if edge.src_node in members else run.values.get(key)
+        tokens = source is not None and source.dtype.kind in "iu"
+        if t == 0:
+            width = op.in_shapes["x"].width
+            return op.initial(run.batch_size, width, run.dtype, tokens)
+        return self._feedback(run, op.id, source[t - 1])
+
+    def _feeds_back_a_choice(self, delay_id: str) -> bool:
+        output_id = self.feedback_outputs.get(delay_id)
+        return output_id is not None and self.ops[output_id].settings["loss"] != "mse"
+
+    def _feedback(self, run: Run, delay_id: str, value: Array) -> Array:
+        """What a free-running loop feeds back: the chosen class one-hot, 0/1, or the value."""
+        output_id = self.feedback_outputs.get(delay_id)
+        if output_id is None or value.dtype.kind in "iu":
+            return value
+        loss = self.ops[output_id].settings["loss"]
+        if loss == "binary_cross_entropy":
+            return (value > 0).astype(value.dtype)
+        if loss != "cross_entropy":
+            return value
+        if run.temperature:
+            scores = value / run.temperature
+            probabilities = np.exp(scores - scores.max(axis=-1, keepdims=True))
+            probabilities /= probabilities.sum(axis=-1, keepdims=True)
+            cumulative = probabilities.cumsum(axis=-1)
+            draws = run.rng.random((value.shape[0], 1))
+            chosen = np.minimum((cumulative < draws).sum(axis=-1), value.shape[-1] - 1)
+        else:
+            chosen = value.argmax(axis=-1)
+        one_hot = np.zeros_like(value)
+        one_hot[np.arange(value.shape[0]), chosen] = 1.0
+        return one_hot
+
+    def _loop_backward(self, run: Run, loop: _Loop) -> None:
+        caches = run.caches[("loop", loop.order[0])]
+        steps = run.length(loop.axis)
+        members = set(loop.order)
+        grads: dict[tuple[str, str], Array] = {}
+        for node_id in loop.order:
+            for port in self.ops[node_id].node_type.outputs:
+                key = (node_id, port.name)
+                outer = run.grads.get(key)
+                if self.report.shapes.outputs[key].kind == SEQ:
+                    grads[key] = (
+                        np.zeros_like(run.values[key], dtype=run.dtype)
+                        if outer is None
+                        else outer.copy()
+                    )
+                else:
+                    grads[key] = outer  # a final state: reaches the last step only
+        for t in range(steps - 1, -1, -1):
+            run.step = t
+            for node_id in reversed(loop.order):
+                op = self.ops[node_id]
+                if isinstance(op, DelayOp):
+                    (edge,) = self.graph.edges_into(node_id, "x")
+                    if self._feeds_back_a_choice(node_id):
+                        continue  # a chosen class or 0/1 has no gradient
+                    if t > 0 and edge.src_node in members:
+                        grads[(edge.src_node, edge.src_port)][t - 1] += grads[(node_id, "y")][t]
+                    elif t > 0:
+                        self._accumulate_step(
+                            run,
+                            (edge.src_node, edge.src_port),
+                            t - 1,
+                            grads[(node_id, "y")][t],
+                            steps,
+                        )
+                    continue
+                output_grads = {}
+                for port in op.node_type.outputs:
+                    key = (node_id, port.name)
+                    if isinstance(op, CellOp) and port.name in op.final_ports:
+                        output_grads[port.name] = grads[key]
+                    else:
+                        output_grads[port.name] = grads[key][t : t + 1]
+                input_grads = op.backward(run, caches[node_id][t], output_grads)
+                if isinstance(op, CellOp) and t > 0:  # the state's gradient goes to step t-1
+                    for port, final in zip(op.state_ports, op.final_ports, strict=True):
+                        grads[(node_id, final)] = input_grads.pop(port, None)
+                for edge in self.graph.edges_into(node_id):
+                    grad = input_grads.get(edge.dst_port)
+                    if grad is None:
+                        continue
+                    key = (edge.src_node, edge.src_port)
+                    if edge.src_node in members:
+                        grads[key][t] += grad[0]
+                    elif self.report.shapes.outputs[key].kind == SEQ:
+                        self._accumulate_step(run, key, t, grad[0], steps)
+                    else:
+                        self._accumulate(run, key, grad)
+        run.step = None
+
+    @staticmethod
+    def _accumulate_step(run: Run, key, t: int, grad: Array, steps: int) -> None:
+        if key not in run.grads:
+            run.grads[key] = np.zeros((steps, *grad.shape), dtype=grad.dtype)
+        run.grads[key][t] += grad

@@ -1,0 +1,239 @@
+"""Live stepping: one batch walked through the unrolled network a time step at a time.
+
+The schedule of the unrolled DAG is cut into *steps*: the runs of copies that share a time
+axis and a step index (vector copies join the step in which they become computable). Each
+:meth:`Stepper.step` computes the next one and returns its copies; afterwards every copy's
+values can be read — a cell's hidden and cell state and its gate activations, a Dense layer's
+output, an Output's prediction. Stepping to the end gives exactly what a whole-sequence
+:meth:`~rnn_builder.executor.Executor.forward` gives (tested).
+
+Without ``teacher``, feedback loops run free, as at inference; with it, they read the targets.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .executor import Batch, Executor, Run
+from .ops import CellOp, DelayOp, OutputOp, SequenceInputOp
+from .unroll import UnrolledKey, unroll
+
+Array = np.ndarray
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of the walk: its axis and index, and the copies computed in it."""
+
+    axis: str | None
+    t: int | None
+    copies: tuple[UnrolledKey, ...]
+
+
+class Stepper:
+    def __init__(
+        self,
+        executor: Executor,
+        batch: Batch,
+        teacher: bool = False,
+        temperature: float | None = None,
+        rng: np.random.Generator | None = None,
+    ) -> None:
+        self.executor = executor
+        self.batch = batch
+        self.teacher = teacher
+        self.run = Run(executor, batch, train=teacher, temperature=temperature, rng=rng)
+        self.unrolled = unroll(executor.graph, self.run.lengths, executor.report)
+        self.steps = self._cut(self.unrolled.schedule)
+        self.reset()
+
+    # --- public ---------------------------------------------------------------------------------
+
+    def reset(self) -> None:
+        self.position = 0
+        self.values: dict[tuple[str, str], Array] = {}
+        self.details: dict[UnrolledKey, dict[str, Array]] = {}
+        self.states: dict[tuple[str, str], tuple[Array, ...]] = {}
+        self.run.predictions = {}
+
+    @property
+    def done(self) -> bool:
+        return self.position >= len(self.steps)
+
+    def step(self) -> Step:
+        """Compute the next step and return it."""
+        if self.done:
+            raise IndexError("the sequence has been stepped to its end; reset() to start again")
+        current = self.steps[self.position]
+        for key in current.copies:
+            self._compute(key)
+        self.position += 1
+        return current
+
+    def run_to_end(self) -> None:
+        while not self.done:
+            self.step()
+
+    def detail(self, key: UnrolledKey) -> dict[str, Array]:
+        """What one copy computed: its outputs and, for cells, ``h``, ``c`` and the gates."""
+        return self.details[key]
+
+    def value(self, node_id: str, port: str) -> Array:
+        """A port's value over every step computed so far (later steps are not yet filled)."""
+        return self.values[(node_id, port)]
+
+    # --- the walk -----------------------------------------------------------------------------
+
+    def _cut(self, schedule: list[UnrolledKey]) -> list[Step]:
+        axes = self.executor.report.node_axes
+        steps: list[Step] = []
+        current: list[UnrolledKey] = []
+        where: tuple[str | None, int | None] | None = None
+        for key in schedule:
+            here = (axes.get(key.node), key.t)
+            if key.t is not None and where is not None and here != where and current:
+                steps.append(Step(where[0], where[1], tuple(current)))
+                current = []
+            if key.t is not None:
+                where = here
+            current.append(key)
+        if current:
+            steps.append(
+                Step(where[0] if where else None, where[1] if where else None, tuple(current))
+            )
+        return steps
+
+    def _inputs_at(self, node_id: str, t: int | None) -> dict[str, Array]:
+        inputs = {}
+        report = self.executor.report
+        for edge in self.executor.graph.edges_into(node_id):
+            value = self.values[(edge.src_node, edge.src_port)]
+            sequence = report.shapes.outputs[(edge.src_node, edge.src_port)].kind == "seq"
+            inputs[edge.dst_port] = value[t : t + 1] if (sequence and t is not None) else value
+        return inputs
+
+    def _put(self, node_id: str, port: str, t: int, value: Array, width: slice | None = None):
+        key = (node_id, port)
+        if key not in self.values:
+            steps = self.run.length(self.executor.axis_of(node_id))
+            shape = (steps, *value.shape)
+            if width is not None:
+                shape = (*shape[:-1], self.executor.ops[node_id].out_shapes[port].width)
+            self.values[key] = np.zeros(shape, dtype=value.dtype)
+        if width is None:
+            self.values[key][t] = value
+        else:
+            self.values[key][t, ..., width] = value
+
+    def _compute(self, key: UnrolledKey) -> None:
+        op = self.executor.ops[key.node]
+        run = self.run
+        if key.t is None:  # a vector node: everything it reads is complete
+            outputs, _ = op.forward(run, self._inputs_at(key.node, None))
+            for port, value in outputs.items():
+                self.values[(key.node, port)] = value
+            self.details[key] = dict(outputs)
+            if isinstance(op, OutputOp) and key.node in run.predictions:
+                self.details[key] = {"prediction": run.predictions[key.node]}
+            return
+        t = key.t
+        if isinstance(op, SequenceInputOp):
+            if (key.node, "y") not in self.values:
+                outputs, _ = op.forward(run, {})
+                self.values[(key.node, "y")] = outputs["y"]
+            self.details[key] = {"y": self.values[(key.node, "y")][t]}
+            return
+        if isinstance(op, CellOp):
+            self._cell_step(op, key)
+            return
+        if isinstance(op, DelayOp):
+            value = self._delay_step(op, t)
+            self._put(key.node, "y", t, value)
+            self.details[key] = {"y": value}
+            return
+        if isinstance(op, OutputOp):
+            x = self._inputs_at(key.node, t)["x"]
+            from .ops import dense
+
+            prediction = op.predict(dense(x, op.width("x"), run.dtype))[0]
+            self._put(key.node, "prediction", t, prediction)
+            self.details[key] = {"prediction": prediction}
+            return
+        run.step = t  # so that ops see the mask of this step only
+        try:
+            outputs, _ = op.forward(run, self._inputs_at(key.node, t))
+        finally:
+            run.step = None
+        if "y" in outputs and outputs["y"].shape[0] != 1:  # Repeat: one step of its copies
+            outputs = {"y": outputs["y"][:1]}
+        for port, value in outputs.items():
+            self._put(key.node, port, t, value[0])
+        self.details[key] = {port: value[0] for port, value in outputs.items()}
+
+    def _cell_step(self, op: CellOp, key: UnrolledKey) -> None:
+        run, t = self.run, key.t
+        direction = 1 if key.direction == "reverse" else 0
+        suffix = op.suffixes[direction]
+        state_key = (key.node, key.direction)
+        inputs = self._inputs_at(key.node, t)
+        state = self.states.get(state_key)
+        if state is None:
+            state = op.initial_states(
+                run, {p: v for p, v in inputs.items() if p != "x"}, run.batch_size, direction
+            )
+        h, new_state, detail = op.step_direction(run, suffix, inputs["x"][0], state)
+        mask = run.masks.get(op.axis)
+        if mask is not None:  # padded steps keep the state
+            m = mask[t]
+            new_state = tuple(
+                m * new + (1.0 - m) * old for new, old in zip(new_state, state, strict=True)
+            )
+            h = new_state[0]
+            detail = {**detail, "h": h}
+        self.states[state_key] = new_state
+        hidden = op.hidden
+        columns = slice(direction * hidden, (direction + 1) * hidden)
+        self._put(key.node, "y", t, h, columns if len(op.suffixes) > 1 else None)
+        last = (t == 0) if direction == 1 else (t == run.length(op.axis) - 1)
+        if last:
+            for k, port in enumerate(op.final_ports):
+                part = new_state[k]
+                current = self.values.get((key.node, port))
+                if len(op.suffixes) == 1:
+                    self.values[(key.node, port)] = part
+                else:
+                    if current is None:
+                        current = np.zeros((run.batch_size, 2 * hidden), dtype=part.dtype)
+                    current[:, columns] = part
+                    self.values[(key.node, port)] = current
+        self.details[key] = detail
+
+    def _delay_step(self, op: DelayOp, t: int) -> Array:
+        executor, run = self.executor, self.run
+        (edge,) = executor.graph.edges_into(op.id, "x")
+        source_key = (edge.src_node, edge.src_port)
+        if (
+            op.id in executor.feedback_outputs
+            and self.teacher
+            and run.batch.targets.get(
+                executor.ops[executor.feedback_outputs[op.id]].settings["target"]
+            )
+            is not None
+        ):
+            source = executor._teacher(run, op.id)
+            forced = True
+        else:
+            source = self.values.get(source_key)
+            forced = False
+        tokens = source is not None and source.dtype.kind in "iu"
+        if t == 0:
+            return op.initial(run.batch_size, op.in_shapes["x"].width, run.dtype, tokens)
+        previous = source[t - 1]
+        in_loop = self._in_loop(op.id)
+        return previous if (forced or not in_loop) else executor._feedback(run, op.id, previous)
+
+    def _in_loop(self, node_id: str) -> bool:
+        plan = self.executor.plan()
+        return any(not isinstance(step, str) and node_id in step.order for step in plan)
