@@ -1,0 +1,223 @@
+"""Exact gradients: every node type and every template against central finite differences
+(float64, relative error below 1e-6)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from rnn_builder.executor import Executor
+from rnn_builder.graph import Graph
+from rnn_builder.ops import ACTIVATIONS
+from rnn_builder.templates import TEMPLATES, new_project
+
+from .helpers import wire
+from .numerics import gradient_errors, random_batch
+
+TOLERANCE = 1e-6
+
+
+def assert_exact(graph: Graph, train: bool = True, lengths=None, seed: int = 3) -> None:
+    executor = Executor(graph, dtype=np.float64, seed=seed)
+    batch = random_batch(executor, lengths=lengths)
+    direction, vector = gradient_errors(executor, batch, train=train)
+    assert direction < TOLERANCE and vector < TOLERANCE, (direction, vector)
+    assert np.abs(executor.store.grad_flat).max() > 0
+
+
+@pytest.mark.parametrize("name", list(TEMPLATES))
+def test_every_template(name):
+    assert_exact(new_project(name).graph)
+
+
+@pytest.mark.parametrize(
+    "name", ["many_to_one", "many_to_many_equal", "bidirectional_tagger", "stacked_lstm"]
+)
+def test_templates_with_padded_sequences(name):
+    assert_exact(new_project(name).graph, lengths=[4, 2, 3])
+
+
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+def test_dense_activations_on_sequences(activation):
+    g = Graph()
+    g.add_node("sequence_input", node_id="x", params={"features": 3})
+    g.add_node("dense", node_id="d", params={"units": 4, "activation": activation})
+    g.add_node("dense", node_id="head", params={"units": 2})
+    g.add_node("output", node_id="out", params={"loss": "mse"})
+    wire(g, "x.y", "d.x", "d.y", "head.x", "head.y", "out.x")
+    assert_exact(g)
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_cells_with_initial_states_and_both_final_outputs(cell, bidirectional):
+    """Vector → Dense → h_0 (and c_0); y per step and h_n both reach losses."""
+    g = Graph()
+    width = 4 * (2 if bidirectional else 1)
+    g.add_node("sequence_input", node_id="x", params={"features": 3})
+    g.add_node("vector_input", node_id="v", params={"features": 2})
+    g.add_node("dense", node_id="init", params={"units": width, "activation": "tanh"})
+    g.add_node(cell, node_id="cell", params={"hidden_size": 4, "bidirectional": bidirectional})
+    g.add_node("dense", node_id="tags", params={"units": 3})
+    g.add_node("output", node_id="per_step")
+    g.add_node("output", node_id="summary", params={"loss": "mse", "target": "summary"})
+    wire(
+        g,
+        "x.y",
+        "cell.x",
+        "v.y",
+        "init.x",
+        "init.y",
+        "cell.h_0",
+        "cell.y",
+        "tags.x",
+        "tags.y",
+        "per_step.x",
+        "cell.h_n",
+        "summary.x",
+    )
+    if cell == "lstm":
+        g.add_node("dense", node_id="init_c", params={"units": width})
+        g.add_node("output", node_id="memory", params={"loss": "mse", "target": "memory"})
+        wire(g, "v.y", "init_c.x", "init_c.y", "cell.c_0", "cell.c_n", "memory.x")
+    assert_exact(g)
+    assert_exact(g, lengths=[4, 1, 3])
+
+
+def test_tokens_one_hot_into_a_relu_rnn_mean_and_binary_loss():
+    g = Graph()
+    g.add_node("sequence_input", node_id="x", params={"vocabulary": 6})
+    g.add_node("rnn", node_id="cell", params={"hidden_size": 5, "nonlinearity": "relu"})
+    g.add_node("mean_over_time", node_id="mean")
+    g.add_node("dense", node_id="head", params={"units": 3})
+    g.add_node("output", node_id="out", params={"loss": "binary_cross_entropy"})
+    wire(g, "x.y", "cell.x", "cell.y", "mean.x", "mean.y", "head.x", "head.y", "out.x")
+    assert_exact(g)
+    assert_exact(g, lengths=[2, 4, 3])
+
+
+def test_repeat_concat_last_step_and_a_delay_outside_any_loop():
+    g = Graph()
+    g.add_node("vector_input", node_id="v", params={"features": 3})
+    g.add_node("repeat", node_id="rep", params={"steps": 4})
+    g.add_node("gru", node_id="cell", params={"hidden_size": 4})
+    g.add_node("delay", node_id="late")
+    g.add_node("concat", node_id="cat")
+    g.add_node("lstm", node_id="second", params={"hidden_size": 3})
+    g.add_node("last_step", node_id="last")
+    g.add_node("dense", node_id="head", params={"units": 2})
+    g.add_node("output", node_id="out")
+    wire(
+        g,
+        "v.y",
+        "rep.x",
+        "rep.y",
+        "cell.x",
+        "cell.y",
+        "late.x",
+        "late.y",
+        "cat.a",
+        "rep.y",
+        "cat.b",
+        "cat.y",
+        "second.x",
+        "second.y",
+        "last.x",
+        "last.y",
+        "head.x",
+        "head.y",
+        "out.x",
+    )
+    assert_exact(g)
+
+
+def test_embedding_and_concat_of_vectors():
+    g = Graph()
+    g.add_node("sequence_input", node_id="words", params={"vocabulary": 7})
+    g.add_node("embedding", node_id="embed", params={"vocabulary": 7, "dimension": 3})
+    g.add_node("lstm", node_id="reader", params={"hidden_size": 4})
+    g.add_node("vector_input", node_id="extra", params={"features": 2})
+    g.add_node("concat", node_id="both")
+    g.add_node("dense", node_id="head", params={"units": 3})
+    g.add_node("output", node_id="out")
+    wire(
+        g,
+        "words.y",
+        "embed.tokens",
+        "embed.y",
+        "reader.x",
+        "reader.h_n",
+        "both.a",
+        "extra.y",
+        "both.b",
+        "both.y",
+        "head.x",
+        "head.y",
+        "out.x",
+    )
+    assert_exact(g)
+
+
+def hidden_state_loop() -> Graph:
+    """A loop through a cell's own state, not tied to any output: runs step by step even
+    while training."""
+    g = Graph()
+    g.add_node("sequence_input", node_id="x", params={"features": 3})
+    g.add_node("concat", node_id="cat")
+    g.add_node("lstm", node_id="cell", params={"hidden_size": 4})
+    g.add_node("delay", node_id="d")
+    g.add_node("dense", node_id="head", params={"units": 2, "activation": "tanh"})
+    g.add_node("output", node_id="out", params={"loss": "mse"})
+    wire(
+        g,
+        "x.y",
+        "cat.a",
+        "d.y",
+        "cat.b",
+        "cat.y",
+        "cell.x",
+        "cell.y",
+        "d.x",
+        "cell.y",
+        "head.x",
+        "head.y",
+        "out.x",
+    )
+    return g
+
+
+def test_a_feedback_loop_trained_step_by_step():
+    executor = Executor(hidden_state_loop(), dtype=np.float64)
+    assert any(not isinstance(step, str) for step in executor.plan())
+    assert_exact(hidden_state_loop())
+    assert_exact(hidden_state_loop(), lengths=[4, 2, 3])
+
+
+def test_free_running_decoder_has_exact_gradients_through_its_choices():
+    assert_exact(new_project("encoder_decoder_feedback").graph, train=False)
+
+
+def test_regression_feedback_passes_gradient_through_the_loop():
+    g = Graph()
+    g.add_node("vector_input", node_id="v", params={"features": 2})
+    g.add_node("dense", node_id="start", params={"units": 4, "activation": "tanh"})
+    g.add_node("gru", node_id="writer", params={"hidden_size": 4})
+    g.add_node("dense", node_id="value", params={"units": 2})
+    g.add_node("delay", node_id="previous", params={"steps": 4})
+    g.add_node("output", node_id="out", params={"loss": "mse"})
+    wire(
+        g,
+        "v.y",
+        "start.x",
+        "start.y",
+        "writer.h_0",
+        "writer.y",
+        "value.x",
+        "value.y",
+        "out.x",
+        "value.y",
+        "previous.x",
+        "previous.y",
+        "writer.x",
+    )
+    assert_exact(g, train=False)  # free running: the fed-back values carry gradient
