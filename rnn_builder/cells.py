@@ -12,14 +12,19 @@ Shapes are time-major: ``x (T, B, D)``, ``y (T, B, H)``, states ``(B, H)``.
 A cell holds no per-sequence state. ``forward`` returns the outputs, the final state and a
 cache; ``backward`` takes the cache and the gradients reaching the outputs and the final state,
 and returns the gradients of the input, of the initial state and of the weights (with PyTorch's
-names). ``step`` computes one time step for live stepping and feedback loops, and
-``step_backward`` its gradient. A mask ``(T, B)`` (1 for real steps, 0 for padding after the end
-of a shorter sequence) makes padded steps carry the state through unchanged, so the final state is
-the state after each sequence's own last step.
+names). ``step`` computes one time step, with the gate values, for live stepping; a feedback
+loop runs ``forward`` and ``backward`` on one step at a time. A mask ``(T, B)`` (1 for real
+steps, 0 for padding after the end of a shorter sequence) makes padded steps carry the state
+through unchanged, so the final state is the state after each sequence's own last step.
 
-Speed: the input projection of all steps is one matrix product before the loop, and the weight
-gradients are one product over all steps after it; the loops do only what depends on the
-previous step.
+Speed: a step's input projection, bias and recurrence are one matrix product with the fused
+weights ``[W_ih | b | W_hh]`` (no pass over all steps' projections, which costs more in memory
+traffic than it saves here), and the weight gradients are one product over all steps after the
+loop. The forward pass keeps what the backward pass multiplies by, computed while the step's
+values are in cache. Inside, states and gates are kept transposed, ``(units, batch)``, so that
+every gate block is a contiguous array: NumPy's elementwise calls on strided column slices cost
+several times more. The sigmoid gates' rows of the weights are scaled by 1/2 inside a pass so
+that one ``tanh`` over all gates gives them all (σ(a) = (1 + tanh(a/2)) / 2).
 """
 
 from __future__ import annotations
@@ -101,6 +106,10 @@ class Cell:
     def _forget_bias(self, weights: CellWeights, forget_bias: float) -> None:
         pass
 
+    def prepare(self, w: CellWeights):
+        """Weights arranged for :meth:`step` (done once per walk, not once per step)."""
+        return w
+
     # --- whole sequences --------------------------------------------------------------------
 
     def forward(
@@ -108,28 +117,73 @@ class Cell:
     ):
         raise NotImplementedError
 
-    def backward(self, w: CellWeights, cache, dy: Array | None, dfinal: tuple[Array | None, ...]):
+    def backward(
+        self,
+        w: CellWeights,
+        cache,
+        dy: Array | None,
+        dfinal: tuple[Array | None, ...],
+        need_dx: bool = True,
+    ):
         raise NotImplementedError
 
 
-def _start(buffer: Array, gradient: Array | None) -> None:
-    """Initialise a gradient accumulator with the gradient of the final state, or zeros."""
-    if gradient is None:
-        buffer[...] = 0.0
-    else:
-        buffer[...] = gradient
+def _transposed(values: Array) -> Array:
+    """``(T, B, n)`` → contiguous ``(T, n, B)`` (and back: the operation is its own inverse)."""
+    return np.ascontiguousarray(values.transpose(0, 2, 1))
 
 
-def _weight_grads(w: CellWeights, da: Array, x2d: Array, h_prev2d: Array) -> dict[str, Array]:
-    """Weight gradients of all steps at once, from the gradient of the pre-activations."""
-    da2d = da.reshape(-1, da.shape[-1])
-    bias = da2d.sum(axis=0)
-    return {
-        "weight_ih": da2d.T @ x2d,
-        "weight_hh": da2d.T @ h_prev2d,
-        "bias_ih": bias,
-        "bias_hh": bias.copy(),
-    }
+def _stacked(x: Array, h0: Array) -> Array:
+    """``Z (T+1, D+1+H, B)``: column t holds ``[x_t; 1; h_{t-1}]``, so that one product with
+    ``[W_ih | b | W_hh]`` gives a step's pre-activations. The loop writes ``h_t`` into column
+    t+1, so ``Z[1:, D+1:]`` ends up holding every hidden state."""
+    steps, batch, features = x.shape
+    hidden = h0.shape[1]
+    z = np.empty((steps + 1, features + 1 + hidden, batch), dtype=x.dtype)
+    z[:steps, :features] = x.transpose(0, 2, 1)
+    z[steps, :features] = 0.0
+    z[:, features] = 1.0
+    z[0, features + 1 :] = h0.T
+    return z
+
+
+class _StepWeights:
+    """A cell's weights fused as ``[W_ih | b | W_hh]ᵀ`` for single steps, with a reusable row
+    buffer ``[x_t, 1, h_{t-1}]`` so that a step is one product."""
+
+    def __init__(self, weights: Array) -> None:
+        self.weights = weights
+        self._rows: Array | None = None
+
+    def stacked(self, x_t: Array, h_prev: Array) -> Array:
+        features = x_t.shape[1]
+        rows = self._rows
+        if rows is None or rows.shape[0] != x_t.shape[0] or rows.dtype != x_t.dtype:
+            rows = self._rows = np.ones((x_t.shape[0], self.weights.shape[0]), x_t.dtype)
+        rows[:, :features] = x_t
+        rows[:, features + 1 :] = h_prev
+        return rows
+
+
+def _mask_rows(mask: Array | None) -> Array | None:
+    """A ``(T, B, 1)`` mask as ``(T, 1, B)`` for the transposed layout."""
+    return None if mask is None else np.ascontiguousarray(mask.transpose(0, 2, 1))
+
+
+def _gate_products(grad: Array, z: Array) -> Array:
+    """Σ_t grad_t · z_tᵀ over every step and example, as one matrix product:
+    ``grad (T, G, B)``, ``z (T+1, K, B)`` → ``(G, K)``."""
+    steps, gates, batch = grad.shape
+    by_gate = np.ascontiguousarray(grad.transpose(1, 0, 2)).reshape(gates, steps * batch)
+    by_row = np.ascontiguousarray(z[:steps].transpose(1, 0, 2)).reshape(z.shape[1], -1)
+    return by_gate @ by_row.T
+
+
+def _input_grad(w_ih: Array, grad: Array, need: bool) -> Array | None:
+    """d loss / d x ``(T, B, D)`` from the pre-activation gradients ``(T, G, B)``."""
+    if not need:
+        return None
+    return _transposed(np.matmul(w_ih.T, grad))
 
 
 class ElmanCell(Cell):
@@ -146,60 +200,76 @@ class ElmanCell(Cell):
 
     def forward(self, w, x, initial, mask=None):
         (h0,) = initial
-        steps, batch, _ = x.shape
-        hidden = w.weight_hh.shape[1]
-        x2d = x.reshape(steps * batch, -1)
-        pre = (x2d @ w.weight_ih.T).reshape(steps, batch, hidden)
-        pre += w.bias_ih + w.bias_hh
-        hs = np.empty((steps + 1, batch, hidden), dtype=x.dtype)
-        hs[0] = h0
-        whh_t = np.ascontiguousarray(w.weight_hh.T)
+        steps, _, features = x.shape
+        z = _stacked(x, h0)
+        hs = z[:, features + 1 :]
+        w_all = np.concatenate(
+            [w.weight_ih, (w.bias_ih + w.bias_hh)[:, None], w.weight_hh], axis=1
+        ).astype(x.dtype, copy=False)
+        mask_t = _mask_rows(mask)
         relu = self.nonlinearity == "relu"
         for t in range(steps):
             h = hs[t + 1]
-            np.matmul(hs[t], whh_t, out=h)
-            h += pre[t]
+            np.matmul(w_all, z[t], out=h)
             if relu:
                 np.maximum(h, 0.0, out=h)
             else:
                 np.tanh(h, out=h)
-            _blend(None if mask is None else mask[t], h, hs[t])
-        cache = (x2d, hs, mask)
-        return hs[1:], (hs[steps],), cache
+            if mask_t is not None:
+                _blend(mask_t[t], h, hs[t])
+        cache = (z, features, mask_t)
+        return _transposed(hs[1:]), (hs[steps].T.copy(),), cache
 
-    def backward(self, w, cache, dy, dfinal):
-        x2d, hs, mask = cache
-        steps, batch, hidden = hs.shape[0] - 1, hs.shape[1], hs.shape[2]
-        da = np.empty((steps, batch, hidden), dtype=hs.dtype)
-        dhs = np.empty((steps, batch, hidden), dtype=hs.dtype)  # d loss / d h_t, kept for display
+    def backward(self, w, cache, dy, dfinal, need_dx=True):
+        z, features, mask_t = cache
+        hs = z[:, features + 1 :]
+        steps, hidden, batch = hs.shape[0] - 1, hs.shape[1], hs.shape[2]
+        dtype = z.dtype
         relu = self.nonlinearity == "relu"
-        # d phi / d pre for every step at once: 1 - h^2 (tanh) or [h > 0] (relu)
-        factor = (hs[1:] > 0).astype(hs.dtype) if relu else 1.0 - hs[1:] * hs[1:]
-        dh = dhs[steps - 1]
-        _start(dh, dfinal[0])
+        dhs = _transposed(dy) if dy is not None else np.zeros((steps, hidden, batch), dtype)
+        if dfinal[0] is not None:
+            dhs[steps - 1] += dfinal[0].T
+        da = np.empty_like(dhs)
+        w_hh_t = np.ascontiguousarray(w.weight_hh.T)
+        scratch = np.empty((hidden, batch), dtype)
+        dh0 = np.empty((hidden, batch), dtype)
         for t in range(steps - 1, -1, -1):
-            dh = dhs[t]
-            if dy is not None:
-                dh += dy[t]
-            d = da[t]
-            np.multiply(dh, factor[t], out=d)
-            if mask is not None:
-                d *= mask[t]
+            d, h = da[t], hs[t + 1]
+            if relu:
+                np.greater(h, 0.0, out=scratch)
+            else:
+                np.multiply(h, h, out=scratch)
+                np.subtract(1.0, scratch, out=scratch)
+            np.multiply(dhs[t], scratch, out=d)
+            if mask_t is not None:
+                d *= mask_t[t]
+            target = dhs[t - 1] if t > 0 else dh0
+            np.matmul(w_hh_t, d, out=scratch)
             if t > 0:
-                np.matmul(d, w.weight_hh, out=dhs[t - 1])
-                if mask is not None:
-                    dhs[t - 1] += dh * (1.0 - mask[t])
-        dh0 = da[0] @ w.weight_hh
-        if mask is not None:
-            dh0 += dhs[0] * (1.0 - mask[0])
-        dx = (da.reshape(steps * batch, hidden) @ w.weight_ih).reshape(steps, batch, -1)
-        grads = _weight_grads(w, da, x2d, hs[:-1].reshape(steps * batch, hidden))
-        return dx, (dh0,), grads, dhs
+                target += scratch
+            else:
+                target[...] = scratch
+            if mask_t is not None:
+                target += dhs[t] * (1.0 - mask_t[t])
+        products = _gate_products(da, z)
+        grads = {
+            "weight_ih": products[:, :features],
+            "weight_hh": products[:, features + 1 :],
+            "bias_ih": products[:, features].copy(),
+            "bias_hh": products[:, features].copy(),
+        }
+        dx = _input_grad(w.weight_ih, da, need_dx)
+        return dx, (dh0.T.copy(),), grads, dhs.transpose(0, 2, 1)
 
-    def step(self, w, x_t, state):
+    def prepare(self, w):
+        fused = np.concatenate([w.weight_ih, (w.bias_ih + w.bias_hh)[:, None], w.weight_hh], 1)
+        return _StepWeights(fused.T.copy())
+
+    def step(self, prepared, x_t, state):
+        """One step for a batch ``x_t (B, D)``: returns ``h``, the new state and what to show."""
         (h_prev,) = state
-        pre = x_t @ w.weight_ih.T + w.bias_ih + h_prev @ w.weight_hh.T + w.bias_hh
-        h = np.maximum(pre, 0.0) if self.nonlinearity == "relu" else np.tanh(pre)
+        h = prepared.stacked(x_t, h_prev) @ prepared.weights
+        h = np.maximum(h, 0.0, out=h) if self.nonlinearity == "relu" else np.tanh(h, out=h)
         return h, (h,), {"h": h}
 
 
@@ -215,7 +285,11 @@ class LSTMCell(Cell):
         h_t = o_t \odot \tanh(c_t)
 
     Inputs: ``x (T, B, D)``, ``h_0 (B, H)``, ``c_0 (B, H)``. Outputs: ``y (T, B, H)``,
-    ``h_n``, ``c_n``. Gate blocks of the weights in the order i, f, g, o.
+    ``h_n``, ``c_n``. Gate blocks of the weights in the order i, f, g, o (inside a pass they are
+    reordered i, f, o, g, so that the three sigmoid gates are one block).
+
+    The forward pass also keeps, per step, what the backward pass multiplies the gradients by
+    (the gate derivatives times their partners), computed while the step's values are in cache.
     """
 
     gates = 4
@@ -225,95 +299,143 @@ class LSTMCell(Cell):
         hidden = weights.weight_hh.shape[1]
         weights.bias_ih[hidden : 2 * hidden] += forget_bias
 
+    @staticmethod
+    def _order(hidden: int) -> Array:
+        """Row order i, f, o, g."""
+        return np.r_[0 : 2 * hidden, 3 * hidden : 4 * hidden, 2 * hidden : 3 * hidden]
+
     def forward(self, w, x, initial, mask=None):
         h0, c0 = initial
-        steps, batch, _ = x.shape
+        steps, batch, features = x.shape
         hidden = w.weight_hh.shape[1]
-        x2d = x.reshape(steps * batch, -1)
-        acts = (x2d @ w.weight_ih.T).reshape(steps, batch, 4 * hidden)
-        acts += w.bias_ih + w.bias_hh
-        hs = np.empty((steps + 1, batch, hidden), dtype=x.dtype)
-        cs = np.empty((steps + 1, batch, hidden), dtype=x.dtype)
-        tanh_c = np.empty((steps, batch, hidden), dtype=x.dtype)
-        hs[0], cs[0] = h0, c0
-        whh_t = np.ascontiguousarray(w.weight_hh.T)
-        recurrent = np.empty((batch, 4 * hidden), dtype=x.dtype)
-        ig = np.empty((batch, hidden), dtype=x.dtype)
+        dtype = x.dtype
         h2, h3 = 2 * hidden, 3 * hidden
+        order = self._order(hidden)
+        scale = np.r_[np.full(h3, 0.5), np.ones(hidden)].astype(dtype)[:, None]
+        w_all = (
+            np.concatenate([w.weight_ih, (w.bias_ih + w.bias_hh)[:, None], w.weight_hh], axis=1)[
+                order
+            ]
+            * scale
+        )
+        z = _stacked(x, h0)
+        hs = z[:, features + 1 :]
+        acts = np.empty((steps, 4 * hidden, batch), dtype)  # i, f, o, g
+        factors = np.empty_like(acts)  # d gate pre-activation / d (dc, dc, dh, dc)
+        dc_dh = np.empty((steps, hidden, batch), dtype)  # o (1 - tanh(c)^2)
+        cs = np.empty((steps + 1, hidden, batch), dtype)
+        cs[0] = c0.T
+        mask_t = _mask_rows(mask)
+        derivative = np.empty((4 * hidden, batch), dtype)
+        ig = np.empty((hidden, batch), dtype)
+        tanh_c = np.empty((hidden, batch), dtype)
         for t in range(steps):
             a = acts[t]
-            np.matmul(hs[t], whh_t, out=recurrent)
-            a += recurrent
-            sigmoid(a[:, :h2], out=a[:, :h2])
-            np.tanh(a[:, h2:h3], out=a[:, h2:h3])
-            sigmoid(a[:, h3:], out=a[:, h3:])
+            np.matmul(w_all, z[t], out=a)
+            np.tanh(a, out=a)
+            np.multiply(a, a, out=derivative)
+            np.subtract(1.0, derivative, out=derivative)  # 1 - tanh^2, per gate
+            derivative[:h3] *= 0.25  # sigmoid' = (1 - tanh(a/2)^2) / 4
+            sig = a[:h3]
+            sig *= 0.5
+            sig += 0.5
+            i, f, o, g = a[:hidden], a[hidden:h2], a[h2:h3], a[h3:]
             c = cs[t + 1]
-            np.multiply(a[:, hidden:h2], cs[t], out=c)
-            np.multiply(a[:, :hidden], a[:, h2:h3], out=ig)
+            np.multiply(f, cs[t], out=c)
+            np.multiply(i, g, out=ig)
             c += ig
-            np.tanh(c, out=tanh_c[t])
-            np.multiply(a[:, h3:], tanh_c[t], out=hs[t + 1])
-            if mask is not None:
-                _blend(mask[t], c, cs[t])
-                _blend(mask[t], hs[t + 1], hs[t])
-        cache = (x2d, hs, cs, acts, tanh_c, mask)
-        return hs[1:], (hs[steps], cs[steps]), cache
+            np.tanh(c, out=tanh_c)
+            np.multiply(o, tanh_c, out=hs[t + 1])
+            factor = factors[t]
+            np.multiply(g, derivative[:hidden], out=factor[:hidden])
+            np.multiply(cs[t], derivative[hidden:h2], out=factor[hidden:h2])
+            np.multiply(tanh_c, derivative[h2:h3], out=factor[h2:h3])
+            np.multiply(i, derivative[h3:], out=factor[h3:])
+            e = dc_dh[t]
+            np.multiply(tanh_c, tanh_c, out=e)
+            np.subtract(1.0, e, out=e)
+            e *= o
+            if mask_t is not None:
+                m = mask_t[t]
+                _blend(m, c, cs[t])
+                _blend(m, hs[t + 1], hs[t])
+                factor *= m
+                e *= m
+        cache = (z, features, acts, factors, dc_dh, mask_t)
+        return _transposed(hs[1:]), (hs[steps].T.copy(), cs[steps].T.copy()), cache
 
-    def backward(self, w, cache, dy, dfinal):
-        x2d, hs, cs, acts, tanh_c, mask = cache
-        steps, batch, hidden = tanh_c.shape
-        dtype = hs.dtype
-        h2, h3 = 2 * hidden, 3 * hidden
-        i, f, g, o = acts[..., :hidden], acts[..., hidden:h2], acts[..., h2:h3], acts[..., h3:]
-        # Factors that do not depend on the recurrence, for all steps at once.
-        dc_from_dh = o * (1.0 - tanh_c * tanh_c)
-        gate_factor = np.empty_like(acts)
-        gate_factor[..., :hidden] = g * i * (1.0 - i)
-        gate_factor[..., hidden:h2] = cs[:-1] * f * (1.0 - f)
-        gate_factor[..., h2:h3] = i * (1.0 - g * g)
-        gate_factor[..., h3:] = tanh_c * o * (1.0 - o)
-        factor4 = gate_factor.reshape(steps, batch, 4, hidden)
+    def backward(self, w, cache, dy, dfinal, need_dx=True):
+        z, features, acts, factors, dc_dh, mask_t = cache
+        steps, _, batch = acts.shape
+        hidden = dc_dh.shape[1]
+        dtype = z.dtype
+        h2 = 2 * hidden
+        order = self._order(hidden)
+        factors4 = factors.reshape(steps, 4, hidden, batch)
+        dhs = _transposed(dy) if dy is not None else np.zeros((steps, hidden, batch), dtype)
+        if dfinal[0] is not None:
+            dhs[steps - 1] += dfinal[0].T
+        dc = np.zeros((hidden, batch), dtype) if dfinal[1] is None else dfinal[1].T.copy()
         da = np.empty_like(acts)
-        da4 = da.reshape(steps, batch, 4, hidden)  # gate blocks as an axis: i, f, g, o
-        dhs = np.empty((steps, batch, hidden), dtype)  # d loss / d h_t, kept for display
-        dh0 = np.empty((batch, hidden), dtype)
-        _start(dhs[steps - 1], dfinal[0])
-        dc = np.zeros((batch, hidden), dtype) if dfinal[1] is None else dfinal[1].copy()
+        da4 = da.reshape(steps, 4, hidden, batch)
+        w_hh_t = np.ascontiguousarray(w.weight_hh[order].T)
+        scratch = np.empty((hidden, batch), dtype)
+        dh0 = np.empty((hidden, batch), dtype)
         for t in range(steps - 1, -1, -1):
             dh = dhs[t]
-            if dy is not None:
-                dh += dy[t]
-            if mask is None:
-                dh_in = dh
-            else:
-                m = mask[t]
-                dh_in = dh * m
-                dc_keep = dc * (1.0 - m)
-                dc *= m
-            dc += dh_in * dc_from_dh[t]
-            d4 = da4[t]
-            np.multiply(factor4[t, :, :3], dc[:, None, :], out=d4[:, :3])
-            np.multiply(factor4[t, :, 3], dh_in, out=d4[:, 3])
-            dc *= f[t]
-            target = dhs[t - 1] if t > 0 else dh0
-            np.matmul(da[t], w.weight_hh, out=target)
-            if mask is not None:
+            if mask_t is not None:
+                dc_keep = dc * (1.0 - mask_t[t])
+            np.multiply(dh, dc_dh[t], out=scratch)
+            dc += scratch
+            np.multiply(factors4[t, :2], dc, out=da4[t, :2])
+            np.multiply(factors4[t, 2], dh, out=da4[t, 2])
+            np.multiply(factors4[t, 3], dc, out=da4[t, 3])
+            dc *= acts[t, hidden:h2]
+            if mask_t is not None:
+                dc *= mask_t[t]
                 dc += dc_keep
-                target += dh * (1.0 - m)
-        dx = (da.reshape(steps * batch, -1) @ w.weight_ih).reshape(steps, batch, -1)
-        grads = _weight_grads(w, da, x2d, hs[:-1].reshape(steps * batch, hidden))
-        return dx, (dh0, dc), grads, dhs
+            np.matmul(w_hh_t, da[t], out=scratch)
+            target = dhs[t - 1] if t > 0 else dh0
+            if t > 0:
+                target += scratch
+            else:
+                target[...] = scratch
+            if mask_t is not None:
+                target += dh * (1.0 - mask_t[t])
+        products = _gate_products(da, z)
+        restored = np.empty_like(products)
+        restored[order] = products  # back to PyTorch's gate order i, f, g, o
+        grads = {
+            "weight_ih": restored[:, :features],
+            "weight_hh": restored[:, features + 1 :],
+            "bias_ih": restored[:, features].copy(),
+            "bias_hh": restored[:, features].copy(),
+        }
+        dx = _input_grad(w.weight_ih[order], da, need_dx)
+        return dx, (dh0.T.copy(), dc.T.copy()), grads, dhs.transpose(0, 2, 1)
 
-    def step(self, w, x_t, state):
+    def prepare(self, w):
+        hidden = w.weight_hh.shape[1]
+        scale = np.r_[np.full(3 * hidden, 0.5), np.ones(hidden)].astype(w.weight_hh.dtype)
+        fused = np.concatenate([w.weight_ih, (w.bias_ih + w.bias_hh)[:, None], w.weight_hh], 1)
+        return _StepWeights((fused[self._order(hidden)] * scale[:, None]).T.copy())
+
+    def step(self, prepared, x_t, state):
+        """One step for a batch ``x_t (B, D)``: returns ``h``, the new state ``(h, c)`` and
+        the gate values to show."""
         h_prev, c_prev = state
         hidden = h_prev.shape[1]
-        a = x_t @ w.weight_ih.T + w.bias_ih + h_prev @ w.weight_hh.T + w.bias_hh
-        i = sigmoid(a[:, :hidden])
-        f = sigmoid(a[:, hidden : 2 * hidden])
-        g = np.tanh(a[:, 2 * hidden : 3 * hidden])
-        o = sigmoid(a[:, 3 * hidden :])
-        c = f * c_prev + i * g
-        h = o * np.tanh(c)
+        h2, h3 = 2 * hidden, 3 * hidden
+        a = prepared.stacked(x_t, h_prev) @ prepared.weights  # i, f, o, g
+        np.tanh(a, out=a)
+        sig = a[:, :h3]
+        sig *= 0.5
+        sig += 0.5
+        i, f, o, g = a[:, :hidden], a[:, hidden:h2], a[:, h2:h3], a[:, h3:]
+        c = f * c_prev
+        c += i * g
+        h = np.tanh(c)
+        h *= o
         return h, (h, c), {"h": h, "c": c, "i": i, "f": f, "g": g, "o": o}
 
 
@@ -334,78 +456,106 @@ class GRUCell(Cell):
 
     def forward(self, w, x, initial, mask=None):
         (h0,) = initial
-        steps, batch, _ = x.shape
+        steps, batch, features = x.shape
         hidden = w.weight_hh.shape[1]
+        dtype = x.dtype
         h2 = 2 * hidden
-        x2d = x.reshape(steps * batch, -1)
-        xp = (x2d @ w.weight_ih.T).reshape(steps, batch, 3 * hidden)
-        xp += w.bias_ih
-        xp[..., :h2] += w.bias_hh[:h2]
-        hn_part = np.empty((steps, batch, hidden), dtype=x.dtype)  # W_hn h + b_hn
-        acts = xp  # reused in place: r, z, n after activation
-        hs = np.empty((steps + 1, batch, hidden), dtype=x.dtype)
-        hs[0] = h0
-        whh_t = np.ascontiguousarray(w.weight_hh.T)
-        b_hn = w.bias_hh[h2:]
-        recurrent = np.empty((batch, 3 * hidden), dtype=x.dtype)
+        scale = np.r_[np.full(h2, 0.5), np.ones(hidden)].astype(dtype)[:, None]
+        bias = w.bias_ih.copy()
+        bias[:h2] += w.bias_hh[:h2]  # r and z add both biases directly
+        w_in = np.concatenate([w.weight_ih, bias[:, None]], axis=1) * scale  # [W_ih | b]
+        w_hh = w.weight_hh * scale
+        b_hn = w.bias_hh[h2:, None]
+        z = _stacked(x, h0)
+        inputs = z[:, : features + 1]
+        hs = z[:, features + 1 :]
+        acts = np.empty((steps, 3 * hidden, batch), dtype)  # r, z, n
+        factors = np.empty_like(acts)  # d r, z, n pre-activations / d (dn, dh, dh)
+        recurrent = np.empty((3 * hidden, batch), dtype)
+        hn = np.empty((hidden, batch), dtype)  # W_hn h + b_hn
+        scratch = np.empty((hidden, batch), dtype)
+        mask_t = _mask_rows(mask)
         for t in range(steps):
             a = acts[t]
-            np.matmul(hs[t], whh_t, out=recurrent)
-            a[:, :h2] += recurrent[:, :h2]
-            sigmoid(a[:, :h2], out=a[:, :h2])
-            np.add(recurrent[:, h2:], b_hn, out=hn_part[t])
-            n = a[:, h2:]
-            n += a[:, :hidden] * hn_part[t]
+            np.matmul(w_in, inputs[t], out=a)
+            np.matmul(w_hh, hs[t], out=recurrent)
+            rz = a[:h2]
+            rz += recurrent[:h2]
+            np.tanh(rz, out=rz)
+            factor = factors[t]
+            d = factor[:h2]
+            np.multiply(rz, rz, out=d)
+            np.subtract(1.0, d, out=d)
+            d *= 0.25  # sigmoid' = (1 - tanh(a/2)^2) / 4
+            rz *= 0.5
+            rz += 0.5
+            r, zg, n = a[:hidden], a[hidden:h2], a[h2:]
+            np.add(recurrent[h2:], b_hn, out=hn)
+            np.multiply(r, hn, out=scratch)
+            n += scratch
             np.tanh(n, out=n)
             h = hs[t + 1]
-            np.subtract(hs[t], n, out=h)
-            h *= a[:, hidden:h2]
+            np.subtract(hs[t], n, out=h)  # h_{t-1} - n
+            factor[:hidden] *= hn  # d r-pre / d n-pre = r' (W_hn h + b_hn)
+            factor[hidden:h2] *= h  # d z-pre / d h = z' (h_{t-1} - n)
+            h *= zg
             h += n
-            _blend(None if mask is None else mask[t], h, hs[t])
-        cache = (x2d, hs, acts, hn_part, mask)
-        return hs[1:], (hs[steps],), cache
+            fn = factor[h2:]
+            np.multiply(n, n, out=fn)
+            np.subtract(1.0, fn, out=fn)
+            np.subtract(1.0, zg, out=scratch)
+            fn *= scratch  # d n-pre / d h = (1 - z)(1 - n^2)
+            if mask_t is not None:
+                _blend(mask_t[t], h, hs[t])
+                factor *= mask_t[t]
+        cache = (z, features, acts, factors, mask_t)
+        return _transposed(hs[1:]), (hs[steps].T.copy(),), cache
 
-    def backward(self, w, cache, dy, dfinal):
-        x2d, hs, acts, hn_part, mask = cache
-        steps, batch, hidden = hn_part.shape
+    def backward(self, w, cache, dy, dfinal, need_dx=True):
+        z, features, acts, factors, mask_t = cache
+        steps, _, batch = acts.shape
+        hidden = acts.shape[1] // 3
         h2 = 2 * hidden
-        dtype = hs.dtype
-        r, z, n = acts[..., :hidden], acts[..., hidden:h2], acts[..., h2:]
-        dxp = np.empty_like(acts)  # gradient of the input-side pre-activations
-        dhh = np.empty_like(acts)  # gradient of W_hh h + b_hh
-        one_minus_z = 1.0 - z
-        dn_factor = one_minus_z * (1.0 - n * n)
-        dz_factor = (hs[:-1] - n) * z * one_minus_z
-        dr_factor = hn_part * r * (1.0 - r)
-        dhs = np.empty((steps, batch, hidden), dtype)  # d loss / d h_t, kept for display
-        dh0 = np.empty((batch, hidden), dtype)
-        _start(dhs[steps - 1], dfinal[0])
+        dtype = z.dtype
+        hs = z[:, features + 1 :]
+        dhs = _transposed(dy) if dy is not None else np.zeros((steps, hidden, batch), dtype)
+        if dfinal[0] is not None:
+            dhs[steps - 1] += dfinal[0].T
+        dxp = np.empty_like(acts)  # d loss / d input-side pre-activations, r, z, n
+        dhh = np.empty_like(acts)  # d loss / d (W_hh h + b_hh), r, z, n
+        w_hh_t = np.ascontiguousarray(w.weight_hh.T)
+        scratch = np.empty((hidden, batch), dtype)
+        dh0 = np.empty((hidden, batch), dtype)
         for t in range(steps - 1, -1, -1):
             dh = dhs[t]
-            if dy is not None:
-                dh += dy[t]
-            dh_in = dh if mask is None else dh * mask[t]
-            dn = np.multiply(dh_in, dn_factor[t], out=dxp[t][:, h2:])
-            np.multiply(dn, dr_factor[t], out=dxp[t][:, :hidden])
-            np.multiply(dh_in, dz_factor[t], out=dxp[t][:, hidden:h2])
-            d = dhh[t]
-            d[:, :h2] = dxp[t][:, :h2]
-            np.multiply(dn, r[t], out=d[:, h2:])
+            gx, gh, factor = dxp[t], dhh[t], factors[t]
+            dn = np.multiply(dh, factor[h2:], out=gx[h2:])
+            np.multiply(dn, factor[:hidden], out=gx[:hidden])
+            np.multiply(dh, factor[hidden:h2], out=gx[hidden:h2])
+            gh[:h2] = gx[:h2]
+            np.multiply(dn, acts[t, :hidden], out=gh[h2:])
             target = dhs[t - 1] if t > 0 else dh0
-            np.matmul(d, w.weight_hh, out=target)
-            target += dh_in * z[t]
-            if mask is not None:
-                target += dh * (1.0 - mask[t])
-        dx = (dxp.reshape(steps * batch, -1) @ w.weight_ih).reshape(steps, batch, -1)
-        dxp2d = dxp.reshape(-1, 3 * hidden)
-        dhh2d = dhh.reshape(-1, 3 * hidden)
+            np.matmul(w_hh_t, gh, out=scratch)
+            if t > 0:
+                target += scratch
+            else:
+                target[...] = scratch
+            keep = acts[t, hidden:h2]  # d h_t / d h_{t-1} along the direct path: z
+            if mask_t is None:
+                np.multiply(dh, keep, out=scratch)
+            else:
+                m = mask_t[t]
+                np.multiply(dh, keep * m + (1.0 - m), out=scratch)
+            target += scratch
+        inputs = _gate_products(dxp, z[:, : features + 1])
         grads = {
-            "weight_ih": dxp2d.T @ x2d,
-            "weight_hh": dhh2d.T @ hs[:-1].reshape(steps * batch, hidden),
-            "bias_ih": dxp2d.sum(axis=0),
-            "bias_hh": dhh2d.sum(axis=0),
+            "weight_ih": inputs[:, :features],
+            "bias_ih": inputs[:, features].copy(),
+            "weight_hh": _gate_products(dhh, hs),
+            "bias_hh": dhh.sum(axis=(0, 2)),
         }
-        return dx, (dh0,), grads, dhs
+        dx = _input_grad(w.weight_ih, dxp, need_dx)
+        return dx, (dh0.T.copy(),), grads, dhs.transpose(0, 2, 1)
 
     def step(self, w, x_t, state):
         (h_prev,) = state

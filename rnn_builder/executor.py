@@ -32,6 +32,7 @@ from .graph import Graph
 from .losses import LossResult
 from .nodes import SEQ
 from .ops import OPS, CellOp, DataError, DelayOp, Op, OpLayout, dense
+from .threads import blas_threads
 from .validation import ValidationReport, validate
 
 Array = np.ndarray
@@ -240,6 +241,7 @@ class Executor:
             for name, shape in tensors.items()
         }
         self.store = ParameterStore(shapes, self.dtype)
+        self._trainable_upstream = self._nodes_with_trainable_upstream()
         self.ops: dict[str, Op] = {}
         for node in self.graph:
             node_type = self.graph.registry.get(node.type_name)
@@ -264,7 +266,24 @@ class Executor:
         source_axis = None
         for edge in self.graph.edges_into(node_id):
             source_axis = source_axis or report.port_axes.get((edge.src_node, edge.src_port))
-        return OpLayout(inputs, outputs, report.node_axes.get(node_id), source_axis)
+        grad_ports = frozenset(
+            edge.dst_port
+            for edge in self.graph.edges_into(node_id)
+            if edge.src_node in self._trainable_upstream
+        )
+        return OpLayout(inputs, outputs, report.node_axes.get(node_id), source_axis, grad_ports)
+
+    def _nodes_with_trainable_upstream(self) -> set[str]:
+        """Nodes whose output depends on some weight: only their gradients are worth computing."""
+        found = {node for node in self.report.parameter_shapes}
+        changed = True
+        while changed:
+            changed = False
+            for edge in self.graph.edges:
+                if edge.src_node in found and edge.dst_node not in found:
+                    found.add(edge.dst_node)
+                    changed = True
+        return found
 
     def axis_of(self, node_id: str) -> str | None:
         return self.report.node_axes.get(node_id)
@@ -398,32 +417,30 @@ class Executor:
         the batch are teacher forced; otherwise feedback loops run free (sampling at
         ``temperature`` when given, else taking the most likely class)."""
         run = Run(self, batch, train, temperature, rng)
-        forced = (
-            frozenset(
+        if train:
+            run.forced = frozenset(
                 delay
                 for delay, output in self.feedback_outputs.items()
-                if train and self.ops[output].settings["target"] in batch.targets
+                if self.ops[output].settings["target"] in batch.targets
             )
-            if train
-            else frozenset()
-        )
-        run.forced = forced
-        for step in self.plan(forced):
-            if isinstance(step, _Loop):
-                self._loop_forward(run, step)
-            else:
-                self._node_forward(run, step)
+        with blas_threads(1):
+            for step in self.plan(run.forced):
+                if isinstance(step, _Loop):
+                    self._loop_forward(run, step)
+                else:
+                    self._node_forward(run, step)
         return run
 
     def backward(self, run: Run) -> Run:
         """Gradients of ``run.loss`` into :attr:`gradients` (overwritten, not accumulated)."""
         self.store.grad_flat[...] = 0.0
         run.grads = {}
-        for step in reversed(self.plan(run.forced)):
-            if isinstance(step, _Loop):
-                self._loop_backward(run, step)
-            else:
-                self._node_backward(run, step)
+        with blas_threads(1):
+            for step in reversed(self.plan(run.forced)):
+                if isinstance(step, _Loop):
+                    self._loop_backward(run, step)
+                else:
+                    self._node_backward(run, step)
         return run
 
     def loss_and_gradients(self, batch: Batch) -> Run:

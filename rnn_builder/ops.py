@@ -50,6 +50,7 @@ class OpLayout:
     outputs: dict[str, Shape]
     axis: str | None
     source_axis: str | None
+    grad_ports: frozenset[str] = frozenset()  # inputs whose gradient anything upstream needs
 
 
 class Op:
@@ -68,6 +69,7 @@ class Op:
         self.out_shapes = layout.outputs
         self.axis = layout.axis  # the time axis of this node's copies (None for vector nodes)
         self.source_axis = layout.source_axis  # the axis of the sequence it reads, if any
+        self.grad_ports = layout.grad_ports
 
     def initialise(self, rng: np.random.Generator) -> None:
         """Fill this node's weights in place (nothing for weightless nodes)."""
@@ -203,6 +205,15 @@ class DenseOp(Op):
         y = activate(self.settings["activation"], z)
         return {"y": y.reshape((*x.shape[:-1], weight.shape[0]))}, (x2d, y, inputs["x"])
 
+    def prepare_steps(self) -> Array:
+        return np.ascontiguousarray(self.params["weight"].T)
+
+    def step(self, run, prepared: Array, x_t: Array) -> Array:
+        """One step ``(B, d)`` → ``(B, units)``, for live stepping."""
+        z = dense(x_t, self.width("x"), run.dtype) @ prepared
+        z += self.params["bias"]
+        return activate(self.settings["activation"], z)
+
     def backward(self, run, cache, grads):
         dy = grads.get("y")
         if dy is None:
@@ -211,7 +222,7 @@ class DenseOp(Op):
         dz = activation_backward(self.settings["activation"], dy.reshape(y.shape), y)
         self.grads["weight"] += dz.T @ x2d
         self.grads["bias"] += dz.sum(axis=0)
-        if original.dtype.kind in "iu":
+        if original.dtype.kind in "iu" or "x" not in self.grad_ports:
             return {}
         return {"x": (dz @ self.params["weight"]).reshape(original.shape)}
 
@@ -392,24 +403,33 @@ class CellOp(Op):
                 for port in self.final_ports
             )
             dx, dinitial, weight_grads, dhs = self.cell.backward(
-                self.weights(suffix), caches[direction], part, dfinal
+                self.weights(suffix),
+                caches[direction],
+                part,
+                dfinal,
+                need_dx=not from_tokens and "x" in self.grad_ports,
             )
             for name, value in weight_grads.items():
                 self.grads[f"{name}{suffix}"] += value
             run.record_state_grads(self.id, suffix, dhs[::-1] if reverse else dhs)
-            dx = dx[::-1] if reverse else dx
-            dx_total = dx if dx_total is None else dx_total + dx
+            if dx is not None:
+                dx = dx[::-1] if reverse else dx
+                dx_total = dx if dx_total is None else dx_total + dx
             dinitial_parts.append(dinitial)
-        if not from_tokens:
+        if dx_total is not None:
             result["x"] = dx_total
         for k, port in enumerate(self.state_ports):
             parts = [d[k] for d in dinitial_parts]
             result[port] = parts[0] if len(parts) == 1 else np.concatenate(parts, axis=-1)
         return result
 
-    def step_direction(self, run, suffix: str, x_t: Array, state: tuple[Array, ...]):
+    def prepare_steps(self) -> dict[str, Any]:
+        """Each direction's weights arranged for :meth:`step_direction`."""
+        return {suffix: self.cell.prepare(self.weights(suffix)) for suffix in self.suffixes}
+
+    def step_direction(self, run, prepared, x_t: Array, state: tuple[Array, ...]):
         """One step of one direction, with the gate values for display."""
-        return self.cell.step(self.weights(suffix), dense(x_t, self.width("x"), run.dtype), state)
+        return self.cell.step(prepared, dense(x_t, self.width("x"), run.dtype), state)
 
 
 # --- outputs ----------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .executor import Batch, Executor, Run
-from .ops import CellOp, DelayOp, OutputOp, SequenceInputOp
+from .ops import CellOp, DelayOp, DenseOp, OutputOp, SequenceInputOp, dense
 from .unroll import UnrolledKey, unroll
 
 Array = np.ndarray
@@ -47,12 +47,31 @@ class Stepper:
         self.run = Run(executor, batch, train=teacher, temperature=temperature, rng=rng)
         self.unrolled = unroll(executor.graph, self.run.lengths, executor.report)
         self.steps = self._cut(self.unrolled.schedule)
+        report = executor.report
+        self.wiring = {
+            node_id: [
+                (
+                    edge.dst_port,
+                    (edge.src_node, edge.src_port),
+                    report.shapes.outputs[(edge.src_node, edge.src_port)].kind == "seq",
+                )
+                for edge in executor.graph.edges_into(node_id)
+            ]
+            for node_id in executor.graph.nodes
+        }
+        self.handlers = {node_id: self._handler(op) for node_id, op in executor.ops.items()}
         self.reset()
 
     # --- public ---------------------------------------------------------------------------------
 
     def reset(self) -> None:
+        """Back to before the first step; the weights are taken afresh (they may have trained)."""
         self.position = 0
+        self.prepared = {
+            node_id: op.prepare_steps()
+            for node_id, op in self.executor.ops.items()
+            if isinstance(op, CellOp | DenseOp)
+        }
         self.values: dict[tuple[str, str], Array] = {}
         self.details: dict[UnrolledKey, dict[str, Array]] = {}
         self.states: dict[tuple[str, str], tuple[Array, ...]] = {}
@@ -106,13 +125,11 @@ class Stepper:
         return steps
 
     def _inputs_at(self, node_id: str, t: int | None) -> dict[str, Array]:
-        inputs = {}
-        report = self.executor.report
-        for edge in self.executor.graph.edges_into(node_id):
-            value = self.values[(edge.src_node, edge.src_port)]
-            sequence = report.shapes.outputs[(edge.src_node, edge.src_port)].kind == "seq"
-            inputs[edge.dst_port] = value[t : t + 1] if (sequence and t is not None) else value
-        return inputs
+        values = self.values
+        return {
+            port: values[source][t : t + 1] if (sequence and t is not None) else values[source]
+            for port, source, sequence in self.wiring[node_id]
+        }
 
     def _put(self, node_id: str, port: str, t: int, value: Array, width: slice | None = None):
         key = (node_id, port)
@@ -128,39 +145,59 @@ class Stepper:
             self.values[key][t, ..., width] = value
 
     def _compute(self, key: UnrolledKey) -> None:
-        op = self.executor.ops[key.node]
-        run = self.run
-        if key.t is None:  # a vector node: everything it reads is complete
-            outputs, _ = op.forward(run, self._inputs_at(key.node, None))
-            for port, value in outputs.items():
-                self.values[(key.node, port)] = value
-            self.details[key] = dict(outputs)
-            if isinstance(op, OutputOp) and key.node in run.predictions:
-                self.details[key] = {"prediction": run.predictions[key.node]}
-            return
-        t = key.t
-        if isinstance(op, SequenceInputOp):
-            if (key.node, "y") not in self.values:
-                outputs, _ = op.forward(run, {})
-                self.values[(key.node, "y")] = outputs["y"]
-            self.details[key] = {"y": self.values[(key.node, "y")][t]}
-            return
-        if isinstance(op, CellOp):
-            self._cell_step(op, key)
-            return
-        if isinstance(op, DelayOp):
-            value = self._delay_step(op, t)
-            self._put(key.node, "y", t, value)
-            self.details[key] = {"y": value}
-            return
-        if isinstance(op, OutputOp):
-            x = self._inputs_at(key.node, t)["x"]
-            from .ops import dense
+        if key.t is None:
+            self._vector_copy(self.executor.ops[key.node], key)
+        else:
+            self.handlers[key.node](self.executor.ops[key.node], key)
 
-            prediction = op.predict(dense(x, op.width("x"), run.dtype))[0]
-            self._put(key.node, "prediction", t, prediction)
-            self.details[key] = {"prediction": prediction}
-            return
+    def _handler(self, op):
+        """How one copy of a node is computed (chosen once per node, not per copy)."""
+        for kind, handler in (
+            (SequenceInputOp, self._input_copy),
+            (CellOp, self._cell_step),
+            (DelayOp, self._delay_copy),
+            (DenseOp, self._dense_copy),
+            (OutputOp, self._output_copy),
+        ):
+            if isinstance(op, kind):
+                return handler
+        return self._generic_copy
+
+    def _vector_copy(self, op, key: UnrolledKey) -> None:
+        """A vector node: everything it reads is complete."""
+        outputs, _ = op.forward(self.run, self._inputs_at(key.node, None))
+        for port, value in outputs.items():
+            self.values[(key.node, port)] = value
+        self.details[key] = dict(outputs)
+        if isinstance(op, OutputOp) and key.node in self.run.predictions:
+            self.details[key] = {"prediction": self.run.predictions[key.node]}
+
+    def _input_copy(self, op, key: UnrolledKey) -> None:
+        if (key.node, "y") not in self.values:
+            outputs, _ = op.forward(self.run, {})
+            self.values[(key.node, "y")] = outputs["y"]
+        self.details[key] = {"y": self.values[(key.node, "y")][key.t]}
+
+    def _delay_copy(self, op, key: UnrolledKey) -> None:
+        value = self._delay_step(op, key.t)
+        self._put(key.node, "y", key.t, value)
+        self.details[key] = {"y": value}
+
+    def _dense_copy(self, op, key: UnrolledKey) -> None:
+        ((_, source, _),) = self.wiring[key.node]
+        y = op.step(self.run, self.prepared[key.node], self.values[source][key.t])
+        self._put(key.node, "y", key.t, y)
+        self.details[key] = {"y": y}
+
+    def _output_copy(self, op, key: UnrolledKey) -> None:
+        ((_, source, _),) = self.wiring[key.node]
+        x = self.values[source][key.t]
+        prediction = op.predict(dense(x, op.width("x"), self.run.dtype))
+        self._put(key.node, "prediction", key.t, prediction)
+        self.details[key] = {"prediction": prediction}
+
+    def _generic_copy(self, op, key: UnrolledKey) -> None:
+        run, t = self.run, key.t
         run.step = t  # so that ops see the mask of this step only
         try:
             outputs, _ = op.forward(run, self._inputs_at(key.node, t))
@@ -183,7 +220,8 @@ class Stepper:
             state = op.initial_states(
                 run, {p: v for p, v in inputs.items() if p != "x"}, run.batch_size, direction
             )
-        h, new_state, detail = op.step_direction(run, suffix, inputs["x"][0], state)
+        prepared = self.prepared[key.node][suffix]
+        h, new_state, detail = op.step_direction(run, prepared, inputs["x"][0], state)
         mask = run.masks.get(op.axis)
         if mask is not None:  # padded steps keep the state
             m = mask[t]

@@ -1,0 +1,186 @@
+"""Speed of a training step and of live stepping, against PyTorch on the CPU in this process.
+
+    python benchmarks/train_step.py [--quick] [--json] [--repeat N]
+
+The graph, built with the project's own API: sequence input (16 features) → cell → Dense (16
+units, per step) → MSE output. A training step is forward, backward and an Adam update, batch
+32, 50 steps, float32, for RNN, LSTM and GRU at hidden 8, 32, 128 and 256 (``--quick``: 32 and
+128). PyTorch runs the same shapes: ``nn.RNN``/``nn.LSTM``/``nn.GRU`` + ``nn.Linear`` +
+``MSELoss`` + ``torch.optim.Adam``. Live stepping: one time step of one sequence through the
+LSTM graph at hidden 128 (``Stepper.step``) against ``nn.LSTMCell`` + ``nn.Linear``.
+Each row: our median time, PyTorch's, and the ratio ours / PyTorch (below 1: we are faster).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from rnn_builder.executor import Batch, Executor
+from rnn_builder.graph import Graph
+from rnn_builder.optim import Adam
+from rnn_builder.stepping import Stepper
+
+FEATURES, BATCH, STEPS, OUT = 16, 32, 50, 16
+
+try:
+    import torch
+except ImportError:  # the table then shows our times only
+    torch = None
+
+
+def build(cell: str, hidden: int) -> Graph:
+    graph = Graph()
+    graph.add_node("sequence_input", node_id="x", params={"features": FEATURES})
+    graph.add_node(cell, node_id="cell", params={"hidden_size": hidden})
+    graph.add_node("dense", node_id="head", params={"units": OUT})
+    graph.add_node("output", node_id="out", params={"loss": "mse", "target": "y"})
+    graph.connect("x", "y", "cell", "x")
+    graph.connect("cell", "y", "head", "x")
+    graph.connect("head", "y", "out", "x")
+    return graph
+
+
+def median_ms(function, repeat: int, warmup: int = 3) -> float:
+    for _ in range(warmup):
+        function()
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1000
+
+
+def paired_ms(ours, theirs, repeat: int, warmup: int = 3, block: int = 1) -> tuple[float, float]:
+    """Medians of the two, timed in alternating blocks of ``block`` calls, so that both see the
+    same machine (on a shared virtual machine the speed drifts by tens of percent within
+    seconds). Calls shorter than a millisecond are timed in blocks: alternating every single
+    call would measure each one with the other's data in the caches."""
+    for _ in range(warmup):
+        ours()
+        theirs()
+    times: tuple[list[float], list[float]] = ([], [])
+    for _ in range(max(1, repeat // block)):
+        for function, sink in ((ours, times[0]), (theirs, times[1])):
+            for _ in range(block):
+                start = time.perf_counter()
+                function()
+                sink.append(time.perf_counter() - start)
+    return statistics.median(times[0]) * 1000, statistics.median(times[1]) * 1000
+
+
+def ours_train_step(cell: str, hidden: int, x: np.ndarray, y: np.ndarray):
+    executor = Executor(build(cell, hidden), dtype=np.float32)
+    optimizer = Adam(executor.store.flat, executor.store.grad_flat, lr=1e-3)
+    batch = Batch({"x": x}, {"y": y})
+
+    def step():
+        executor.backward(executor.forward(batch))
+        optimizer.step()
+
+    return step
+
+
+def torch_train_step(cell: str, hidden: int, x: np.ndarray, y: np.ndarray):
+    module = {"rnn": torch.nn.RNN, "lstm": torch.nn.LSTM, "gru": torch.nn.GRU}[cell]
+    recurrent, head = module(FEATURES, hidden), torch.nn.Linear(hidden, OUT)
+    optimizer = torch.optim.Adam([*recurrent.parameters(), *head.parameters()], lr=1e-3)
+    xt, yt = torch.from_numpy(x), torch.from_numpy(y)
+    loss_function = torch.nn.MSELoss()
+
+    def step():
+        optimizer.zero_grad()
+        states, _ = recurrent(xt)
+        loss_function(head(states), yt).backward()
+        optimizer.step()
+
+    return step
+
+
+def stepping_rows(repeat: int) -> list[dict]:
+    hidden = 128
+    executor = Executor(build("lstm", hidden), dtype=np.float32)
+    x = np.random.default_rng(0).standard_normal((STEPS, 1, FEATURES)).astype(np.float32)
+    stepper = Stepper(executor, Batch({"x": x}))
+
+    def ours():
+        if stepper.done:
+            stepper.reset()
+        stepper.step()
+
+    row = {"cell": "lstm stepping", "hidden": hidden}
+    if torch is None:
+        row["ours_ms"] = median_ms(ours, repeat * 200)
+    else:
+        cell, head = torch.nn.LSTMCell(FEATURES, hidden), torch.nn.Linear(hidden, OUT)
+        xt = torch.from_numpy(x)
+        state = [torch.zeros(1, hidden), torch.zeros(1, hidden)]
+        position = [0]
+
+        def theirs():
+            with torch.no_grad():
+                h, c = cell(xt[position[0] % STEPS], (state[0], state[1]))
+                head(h)
+                state[0], state[1] = h, c
+                position[0] += 1
+
+        row["ours_ms"], row["torch_ms"] = paired_ms(ours, theirs, repeat * 200, block=100)
+    return [row]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="hidden 32 and 128 only")
+    parser.add_argument("--json", action="store_true", help="print the rows as one JSON list")
+    parser.add_argument("--repeat", type=int, default=15)
+    args = parser.parse_args()
+    hiddens = (32, 128) if args.quick else (8, 32, 128, 256)
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((STEPS, BATCH, FEATURES)).astype(np.float32)
+    y = rng.standard_normal((STEPS, BATCH, OUT)).astype(np.float32)
+    rows = []
+    for cell in ("rnn", "lstm", "gru"):
+        for hidden in hiddens:
+            repeat = args.repeat if hidden < 256 else max(5, args.repeat // 2)
+            ours = ours_train_step(cell, hidden, x, y)
+            row = {"cell": cell, "hidden": hidden}
+            if torch is None:
+                row["ours_ms"] = median_ms(ours, repeat)
+            else:
+                theirs = torch_train_step(cell, hidden, x, y)
+                row["ours_ms"], row["torch_ms"] = paired_ms(ours, theirs, repeat)
+            rows.append(row)
+    rows += stepping_rows(args.repeat)
+    for row in rows:
+        torch_ms = row.get("torch_ms")
+        row["torch_ms"] = None if torch_ms is None else round(torch_ms, 3)
+        row["ratio"] = None if torch_ms is None else round(row["ours_ms"] / torch_ms, 2)
+        row["ours_ms"] = round(row["ours_ms"], 3)
+    if args.json:
+        print(json.dumps(rows))
+        return 0
+    if torch is None:
+        print("PyTorch is not installed: our times only (pip install torch==2.13.0 to compare).")
+    print(
+        f"training step: batch {BATCH}, {STEPS} steps, input {FEATURES}, float32; "
+        f"stepping: one sequence, one step"
+    )
+    print(f"{'cell':<15}{'hidden':>7}{'ours ms':>10}{'torch ms':>10}{'ratio':>8}")
+    for row in rows:
+        torch_ms = "-" if row["torch_ms"] is None else f"{row['torch_ms']:.3f}"
+        ratio = "-" if row["ratio"] is None else f"{row['ratio']:.2f}"
+        print(f"{row['cell']:<15}{row['hidden']:>7}{row['ours_ms']:>10.3f}{torch_ms:>10}{ratio:>8}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,43 @@
+"""How many threads BLAS may use.
+
+The executor's time loops make many small matrix products, for which a second BLAS thread only
+costs: waking it, and its spinning afterwards, which on a two-core machine slows the GUI thread
+and whatever else runs (measured here: a second OpenBLAS thread made the weight-gradient product
+faster but PyTorch, run next, up to three times slower). So the executor runs BLAS on one
+thread, leaving the other cores to the interface and to other work.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+try:
+    from threadpoolctl import ThreadpoolController
+except ImportError:  # a plain NumPy still works, only without the thread control
+    ThreadpoolController = None
+
+_libraries: list | None = None
+
+
+def _blas() -> list:
+    global _libraries
+    if _libraries is None:
+        _libraries = []
+        if ThreadpoolController is not None:
+            _libraries = list(ThreadpoolController().select(user_api="blas").lib_controllers)
+    return _libraries
+
+
+@contextlib.contextmanager
+def blas_threads(threads: int) -> Iterator[None]:
+    """Run the block with at most ``threads`` BLAS threads (about 2 µs to switch)."""
+    libraries = _blas()
+    previous = [library.num_threads for library in libraries]
+    for library in libraries:
+        library.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        for library, count in zip(libraries, previous, strict=True):
+            library.set_num_threads(count)
