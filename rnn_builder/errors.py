@@ -81,6 +81,11 @@ class GraphInvalidError(RNNBuilderError):
         self.problems = problems
 
 
+class DataError(RNNBuilderError):
+    """Data that cannot be read, or that does not fit the graph (a width, a vocabulary, a
+    missing input); the message says which and what to change."""
+
+
 class UnrollError(RNNBuilderError):
     """Unrolling was asked for impossible lengths or unknown time axes."""
 

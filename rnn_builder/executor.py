@@ -51,13 +51,16 @@ class Batch:
     * ``targets``: by target name — class numbers ``(T, B)`` / ``(B,)`` for cross-entropy (``-1``
       to ignore a position), values shaped like the output otherwise;
     * ``masks``: by time-axis id, ``(T, B)`` with 1 for real steps and 0 for padding at the end;
-    * ``steps``: lengths of axes that neither an input nor a target fixes (Repeat, generators).
+    * ``steps``: lengths of axes that neither an input nor a target fixes (Repeat, generators);
+    * ``states``: initial states by cell id and port (``h_0``, ``c_0``) for cells whose state
+      ports are not wired — how truncated backpropagation carries state from chunk to chunk.
     """
 
     inputs: dict[str, Array]
     targets: dict[str, Array] = field(default_factory=dict)
     masks: dict[str, Array] = field(default_factory=dict)
     steps: dict[str, int] = field(default_factory=dict)
+    states: dict[str, dict[str, Array]] = field(default_factory=dict)
 
 
 class ParameterStore:

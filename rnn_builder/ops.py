@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .cells import CellWeights, make_cell
-from .errors import RNNBuilderError
+from .errors import DataError
 from .losses import LOSS_FUNCTIONS, softmax
 from .nodes import Shape
 
@@ -24,10 +24,6 @@ if TYPE_CHECKING:
     from .executor import Run
 
 Array = np.ndarray
-
-
-class DataError(RNNBuilderError):
-    """A batch that does not fit the graph (wrong width, token out of range, missing input)."""
 
 
 def dense(value: Array, width: int, dtype) -> Array:
@@ -354,8 +350,11 @@ class CellOp(Op):
 
     def initial_states(self, run, inputs, batch: int, direction: int) -> tuple[Array, ...]:
         states = []
+        carried = run.batch.states.get(self.id, {})
         for port in self.state_ports:
             value = inputs.get(port)
+            if value is None:
+                value = carried.get(port)
             if value is None:
                 states.append(np.zeros((batch, self.hidden), dtype=run.dtype))
             else:

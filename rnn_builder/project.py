@@ -13,13 +13,16 @@ from typing import Any, ClassVar
 from .graph import Graph
 
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "rmsprop", "adam")
+SCHEDULES = ("constant", "step", "cosine")
 DATASET_KINDS = ("builtin", "csv", "text")
 
 
 @dataclass
 class TrainingSettings:
     """How a project trains. ``clip_norm`` 0 means no clipping; ``truncated_bptt`` 0 means
-    backpropagation through the whole sequence."""
+    backpropagation through the whole sequence; ``patience`` 0 means no early stopping (else:
+    stop after that many epochs without a better validation loss); ``schedule`` is the learning
+    rate's course: constant, step (halved at each third of training) or cosine (down to zero)."""
 
     optimizer: str = "adam"
     learning_rate: float = 0.01
@@ -28,6 +31,9 @@ class TrainingSettings:
     clip_norm: float = 1.0
     truncated_bptt: int = 0
     seed: int = 0
+    schedule: str = "constant"
+    patience: int = 0
+    weight_decay: float = 0.0
 
     # name -> (type, minimum, maximum or None, choices)
     LIMITS: ClassVar[dict[str, tuple]] = {
@@ -38,6 +44,9 @@ class TrainingSettings:
         "clip_norm": (float, 0.0, 1e6, ()),
         "truncated_bptt": (int, 0, 100_000, ()),
         "seed": (int, 0, 2**32 - 1, ()),
+        "schedule": (str, None, None, SCHEDULES),
+        "patience": (int, 0, 1_000_000, ()),
+        "weight_decay": (float, 0.0, 1.0, ()),
     }
 
     def problems(self) -> list[str]:

@@ -43,14 +43,25 @@ from .registry import NodeRegistry
 from .values import is_number, is_savable_text, short
 
 FORMAT = "rnn-builder-project"
-CURRENT_VERSION = 1
+CURRENT_VERSION = 2
 MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_NODES = 10_000
 MAX_EDGES = 50_000
 MAX_TEXT = 10_000
 
+
+def _v1_to_v2(document: dict[str, Any]) -> dict[str, Any]:
+    """Version 2 added the learning-rate schedule, early stopping and weight decay to the
+    training settings; a version 1 project trained with none of them."""
+    training = dict(document.get("training") or {})
+    training.setdefault("schedule", "constant")
+    training.setdefault("patience", 0)
+    training.setdefault("weight_decay", 0.0)
+    return {**document, "training": training}
+
+
 # version n -> function turning a version-n document into a version n+1 document.
-MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _v1_to_v2}
 
 
 # --- writing ----------------------------------------------------------------------------------
@@ -394,7 +405,7 @@ def _read_dataset(reader: _Reader, data: Any, where: str) -> DatasetReference | 
     for key, value in options.items():
         if not _is_plain_value(value):
             raise MalformedProjectError(
-                "expected a number, text, true/false, null, or a list of those",
+                "expected numbers, text, true/false, null, or lists and objects of those",
                 f"{where}.options.{key}",
             )
     return DatasetReference(kind, name, dict(options))
@@ -405,12 +416,19 @@ def _optional_text(reader: _Reader, value: Any, where: str) -> str | None:
 
 
 def _is_plain_value(value: Any, depth: int = 0) -> bool:
+    """Numbers, text, true/false, null, and lists or objects of those, three levels deep."""
     if isinstance(value, str):
         return len(value) <= MAX_TEXT and is_savable_text(value)
     if value is None or isinstance(value, bool) or is_number(value):
         return True
-    if isinstance(value, list) and depth == 0:
-        return len(value) <= 10_000 and all(_is_plain_value(v, 1) for v in value)
+    if depth >= 3:
+        return False
+    if isinstance(value, list):
+        return len(value) <= 10_000 and all(_is_plain_value(v, depth + 1) for v in value)
+    if isinstance(value, dict):
+        return len(value) <= 1_000 and all(
+            is_savable_text(k) and _is_plain_value(v, depth + 1) for k, v in value.items()
+        )
     return False
 
 

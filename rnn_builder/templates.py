@@ -175,6 +175,28 @@ def _translator_with_feedback() -> Graph:
     return b.graph
 
 
+def _adding_problem() -> Graph:
+    b = _Builder()
+    b.node("values", "sequence_input", 0, features=2, steps=50)
+    b.node("memory", "lstm", 1, hidden_size=32)
+    b.node("readout", "dense", 2, units=1)
+    b.node("total", "output", 3, loss="mse", target="sum")
+    b.wire("values", "memory.x")
+    b.wire("memory.h_n", "readout", "total")
+    return b.graph
+
+
+def _forecast() -> Graph:
+    b = _Builder()
+    b.node("history", "sequence_input", 0, features=1, steps=12)
+    b.node("reader", "lstm", 1, hidden_size=32)
+    b.node("forecast", "dense", 2, units=1)
+    b.node("next_value", "output", 3, loss="mse", target="next")
+    b.wire("history", "reader.x")
+    b.wire("reader.h_n", "forecast", "next_value")
+    return b.graph
+
+
 TEMPLATES: dict[str, Template] = {
     t.name: t
     for t in (
@@ -186,6 +208,7 @@ TEMPLATES: dict[str, Template] = {
             "one_to_one",
             "two_spirals",
             _two_spirals,
+            training={"epochs": 60},
         ),
         Template(
             "one_to_many",
@@ -196,6 +219,7 @@ TEMPLATES: dict[str, Template] = {
             "one_to_many",
             "arpeggio",
             _chord_to_arpeggio,
+            training={"epochs": 30},
         ),
         Template(
             "many_to_one",
@@ -206,6 +230,7 @@ TEMPLATES: dict[str, Template] = {
             "many_to_one",
             "sentiment",
             _sentiment,
+            training={"epochs": 15},
         ),
         Template(
             "many_to_many_equal",
@@ -216,6 +241,7 @@ TEMPLATES: dict[str, Template] = {
             "many_to_many_equal",
             "entities",
             _tagger,
+            training={"epochs": 10},
         ),
         Template(
             "many_to_many_unequal",
@@ -226,6 +252,7 @@ TEMPLATES: dict[str, Template] = {
             "many_to_many_unequal",
             "numbers",
             _number_translator,
+            training={"epochs": 60},
         ),
         Template(
             "stacked_lstm",
@@ -235,7 +262,7 @@ TEMPLATES: dict[str, Template] = {
             "many_to_many_equal",
             "language_model",
             _stacked_lstm,
-            training={"learning_rate": 0.005},
+            training={"learning_rate": 0.005, "epochs": 15},
         ),
         Template(
             "bidirectional_tagger",
@@ -246,6 +273,7 @@ TEMPLATES: dict[str, Template] = {
             "many_to_many_equal",
             "entities",
             _bidirectional_tagger,
+            training={"epochs": 10},
         ),
         Template(
             "encoder_decoder_feedback",
@@ -256,6 +284,28 @@ TEMPLATES: dict[str, Template] = {
             "many_to_many_unequal",
             "numbers",
             _translator_with_feedback,
+            training={"epochs": 60},
+        ),
+        Template(
+            "adding_problem",
+            "Adding problem (LSTM)",
+            "Many-to-one over 50 steps: sum the two marked numbers of a sequence. The classic "
+            "test of long memory: an LSTM learns it; swap in a plain RNN and watch its gradient "
+            "vanish.",
+            "many_to_one",
+            "adding",
+            _adding_problem,
+            training={"epochs": 3, "batch_size": 64},
+        ),
+        Template(
+            "forecast",
+            "Airline passengers forecast",
+            "Many-to-one on your own numbers: a year of monthly airline passengers in, next "
+            "month's out. Point it at any CSV file to forecast another column.",
+            "many_to_one",
+            "csv_series",
+            _forecast,
+            training={"epochs": 150, "learning_rate": 0.003},
         ),
     )
 }

@@ -44,40 +44,47 @@ def test_loaded_project_equals_the_saved_one():
     assert again.training == project.training and again.dataset == project.dataset
 
 
-def test_frozen_version_1_file_still_loads():
+def test_frozen_version_1_file_still_loads_and_is_migrated():
     project = load(FROZEN_V1)
     assert project.title == "Frozen v1 — sentiment (ünïcode)"
     assert project.graph.node("reader").params["hidden_size"] == 48
     assert project.graph.node("reader").position == (512.5, -33.25)
     assert project.graph.node("scores").name == "scores → classes"
     assert project.training.learning_rate == 0.003
+    assert (project.training.schedule, project.training.patience) == ("constant", 0)
     assert validate(project.graph).ok
-    assert dumps(project) == FROZEN_V1.read_text(encoding="utf-8")
+    old, new = json.loads(FROZEN_V1.read_text(encoding="utf-8")), json.loads(dumps(project))
+    assert (old["version"], new["version"]) == (1, serialization.CURRENT_VERSION)
+    assert new["graph"] == old["graph"]  # nothing of the graph changed on the way
+    assert new["training"] == {**old["training"], "schedule": "constant", "patience": 0,
+                               "weight_decay": 0.0}
 
 
 def test_migration_hook_brings_an_old_file_up_to_date(monkeypatch):
     calls = []
 
-    def v1_to_v2(document):
+    def to_next(document):
         calls.append(document["version"])
         document = dict(document)
-        document["title"] = document["title"] + " (from v1)"
+        document["title"] = document["title"] + " (from the past)"
         return document
 
-    monkeypatch.setattr(serialization, "CURRENT_VERSION", 2)
-    monkeypatch.setitem(serialization.MIGRATIONS, 1, v1_to_v2)
+    future = serialization.CURRENT_VERSION + 1
+    monkeypatch.setattr(serialization, "CURRENT_VERSION", future)
+    monkeypatch.setitem(serialization.MIGRATIONS, future - 1, to_next)
     project = load(FROZEN_V1)
-    assert calls == [1]
-    assert project.title.endswith("(from v1)")
-    assert json.loads(dumps(project))["version"] == 2
+    assert calls == [future - 1]  # after the real 1 -> 2 migration
+    assert project.title.endswith("(from the past)")
+    assert json.loads(dumps(project))["version"] == future
 
 
 def test_missing_or_failing_migration_is_a_clear_error(monkeypatch):
-    monkeypatch.setattr(serialization, "CURRENT_VERSION", 3)
-    monkeypatch.setitem(serialization.MIGRATIONS, 1, lambda d: {**d, "version": 2})
-    with pytest.raises(UnsupportedVersionError, match="version 2 can no longer be read"):
+    future = serialization.CURRENT_VERSION + 2
+    monkeypatch.setattr(serialization, "CURRENT_VERSION", future)
+    monkeypatch.setitem(serialization.MIGRATIONS, future - 2, lambda d: {**d})
+    with pytest.raises(UnsupportedVersionError, match=f"version {future - 1} can no longer"):
         load(FROZEN_V1)
-    monkeypatch.setitem(serialization.MIGRATIONS, 2, lambda d: d["missing"])
+    monkeypatch.setitem(serialization.MIGRATIONS, future - 1, lambda d: d["missing"])
     with pytest.raises(MalformedProjectError, match="could not be updated"):
         load(FROZEN_V1)
 
@@ -158,9 +165,9 @@ MALFORMED = [
     (_edit(lambda d: d["training"].update(batch_size=0)), "$.training", "batch_size"),
     (_edit(lambda d: d["dataset"].update(kind="ftp")), "$.dataset.kind", "expected one of"),
     (
-        _edit(lambda d: d["dataset"]["options"].update(nested={"a": 1})),
+        _edit(lambda d: d["dataset"]["options"].update(nested={"a": {"b": {"c": {"d": 1}}}})),
         "$.dataset.options.nested",
-        "a list of those",
+        "lists and objects of those",
     ),
     ('{"a": 1, "a": 2}', "$", "appears twice"),
     ('{"format": "rnn-builder-project", "version": NaN}', "$", "NaN is not a number"),

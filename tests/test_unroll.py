@@ -31,6 +31,9 @@ HAND_COUNTS = {
     "bidirectional_tagger": (4 * 5 + 2 * 5, 5 + 10 + 10 + 5, 8, 0),
     # seven nodes at 5 steps; encoder h_n into decoder step 0; dense(t-1) -> delay(t).
     "encoder_decoder_feedback": (7 * 5, 5 + 5 + 1 + 5 + 5 + 5, 8, 4),
+    # input and LSTM at 5 steps, the readout and the output once.
+    "adding_problem": (2 * 5 + 2, 5 + 1 + 1, 4, 0),
+    "forecast": (2 * 5 + 2, 5 + 1 + 1, 4, 0),
 }
 
 

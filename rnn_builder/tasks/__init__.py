@@ -1,0 +1,79 @@
+"""Built-in tasks and user data, each a data set that a template (or any fitting graph) trains on.
+
+A project's ``dataset`` reference names the data: a built-in task (``kind: builtin``), a CSV time
+series (``kind: csv``, the file in ``name``) or a text (``kind: text``). :func:`load_dataset`
+turns the reference into a :class:`~rnn_builder.data.Dataset` and checks that it fits the graph.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ..data import Dataset, check_fits
+from ..errors import DataError
+from ..project import Project
+from ..validation import validate
+from .adding import AddingProblem
+from .base import Task
+from .entities import Entities
+from .music import Arpeggio
+from .numbers import Numbers
+from .sentiment import Sentiment
+from .series import SeriesForecast
+from .spirals import TwoSpirals
+from .text import TextModel
+
+TASKS: dict[str, Task] = {
+    task.name: task
+    for task in (
+        TwoSpirals(),
+        Arpeggio(),
+        Sentiment(),
+        Entities(),
+        Numbers(),
+        AddingProblem(),
+        TextModel(),
+        SeriesForecast(),
+    )
+}
+KIND_TASKS = {"csv": "csv_series", "text": "language_model"}
+
+
+def task_of(project: Project, base: Path | None = None) -> tuple[Task, dict[str, Any]]:
+    """The task a project trains on and its options (file paths resolved against ``base``)."""
+    reference = project.dataset
+    if reference is None:
+        raise DataError("this project has no data chosen: pick a task or a file to train on")
+    options = dict(reference.options)
+    if reference.kind == "builtin":
+        task = TASKS.get(reference.name)
+        if task is None:
+            raise DataError(
+                f"there is no built-in task '{reference.name}' (tasks: {', '.join(TASKS)})"
+            )
+        return task, options
+    task = TASKS[KIND_TASKS[reference.kind]]
+    if reference.name:
+        path = Path(reference.name)
+        if not path.is_absolute() and base is not None:
+            path = base / path
+        options["path"] = str(path)
+    return task, options
+
+
+def load_dataset(project: Project, seed: int | None = None, base: Path | None = None) -> Dataset:
+    """The project's data, generated or read, checked against its graph."""
+    task, options = task_of(project, base)
+    dataset = task.generate(project.training.seed if seed is None else seed, options)
+    report = validate(project.graph)
+    check_fits(dataset.spec, project.graph, report, f"the {task.title} data")
+    # what the task worked out (alphabet, normalisation, chosen columns) is kept with the project
+    if project.dataset is not None:
+        for key, value in options.items():
+            if key != "path":
+                project.dataset.options[key] = value
+    return dataset
+
+
+__all__ = ["KIND_TASKS", "TASKS", "Task", "load_dataset", "task_of"]

@@ -1,0 +1,74 @@
+"""What a built-in task is: a data set its template trains on, and how to read predictions."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+
+from ..data import Dataset, DataSpec, Split
+
+Array = np.ndarray
+
+
+class Task:
+    """A data set generator (or loader) with the words to read its inputs and predictions.
+
+    ``generate(seed, options)`` returns a :class:`~rnn_builder.data.Dataset`; ``encode(text)``
+    turns what a person types into an example; ``decode(prediction)`` turns one example's
+    prediction (probabilities or values, as the Output gives them) into words.
+    """
+
+    name: ClassVar[str]
+    title: ClassVar[str]
+    description: ClassVar[str]
+    metric: ClassVar[str]  # accuracy | token_accuracy | sequence_accuracy | mse
+    target: ClassVar[str]
+    generative: ClassVar[bool] = False
+    example_input: ClassVar[str] = ""
+
+    def spec(self, options: dict[str, Any]) -> DataSpec:
+        raise NotImplementedError
+
+    def examples(self, seed: int, options: dict[str, Any]) -> tuple[list[dict], list[dict]]:
+        """Training and validation examples."""
+        raise NotImplementedError
+
+    def generate(self, seed: int = 0, options: dict[str, Any] | None = None) -> Dataset:
+        options = dict(options or {})
+        train, validation = self.examples(seed, options)
+        return Dataset(
+            self.name,
+            self.spec(options),
+            Split(train),
+            Split(validation),
+            self.metric,
+            self.target,
+            {"task": self, "options": options},
+        )
+
+    def encode(self, text: str, options: dict[str, Any]) -> dict[str, Array]:
+        raise NotImplementedError(f"the {self.title} task does not read typed input")
+
+    def decode(self, prediction: Array, example: dict[str, Array], options: dict[str, Any]) -> str:
+        return np.array2string(np.asarray(prediction), precision=3)
+
+
+def split(
+    examples: list[dict], fraction: float, rng: np.random.Generator
+) -> tuple[list[dict], list[dict]]:
+    """Shuffle, then hold out ``fraction`` of the examples for validation."""
+    order = rng.permutation(len(examples))
+    held = max(1, round(len(examples) * fraction))
+    return [examples[i] for i in order[held:]], [examples[i] for i in order[:held]]
+
+
+def words_to_ids(words: list[str], vocabulary: list[str], what: str) -> Array:
+    index = {w: i for i, w in enumerate(vocabulary)}
+    unknown = [w for w in words if w not in index]
+    if unknown:
+        from ..errors import DataError
+
+        known = " ".join(vocabulary)
+        raise DataError(f"{what} does not know the word '{unknown[0]}' (it knows: {known})")
+    return np.array([index[w] for w in words], dtype=np.int64)
