@@ -1,9 +1,10 @@
 """The command line: ``python -m rnn_builder COMMAND ...``.
 
-Commands: ``templates``, ``new``, ``validate``, ``unroll``, ``info``. Exit status: 0 on
-success, 1 when a graph has problems, 2 for bad usage or a file that cannot be read. Errors go
-to stderr as one line; the CLI never shows a traceback (set ``RNN_BUILDER_DEBUG=1`` to see one
-for a genuine bug).
+Commands: ``templates``, ``new``, ``validate``, ``unroll``, ``info``, and for training
+``train``, ``evaluate``, ``predict``, ``sample`` (see :mod:`rnn_builder.cli_training`).
+Exit status: 0 on success, 1 when a graph has problems, 2 for bad usage or a file that cannot
+be read. Errors go to stderr as one line; the CLI never shows a traceback (set
+``RNN_BUILDER_DEBUG=1`` to see one for a genuine bug).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn, TextIO
 
-from . import __version__
+from . import __version__, cli_training
 from .errors import RNNBuilderError
 from .layouts import classify
 from .serialization import load, save
@@ -74,6 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = commands.add_parser("info", help="describe a project")
     p.add_argument("file", metavar="FILE")
     p.add_argument("--json", action="store_true", help="print JSON")
+    cli_training.add_commands(commands)
     return parser
 
 
@@ -288,4 +290,8 @@ COMMANDS = {
     "validate": cmd_validate,
     "unroll": cmd_unroll,
     "info": cmd_info,
+    "train": cli_training.cmd_train,
+    "evaluate": cli_training.cmd_evaluate,
+    "predict": cli_training.cmd_predict,
+    "sample": cli_training.cmd_sample,
 }

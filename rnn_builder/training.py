@@ -122,6 +122,7 @@ class Trainer:
         self.max_seconds = max_seconds
         self._running = threading.Event()
         self._running.set()
+        self.waiting = threading.Event()  # set while a paused trainer waits to be resumed
         self._cancelled = threading.Event()
         self.optimizer = make_optimizer(
             settings.optimizer,
@@ -207,7 +208,10 @@ class Trainer:
             while epoch < settings.epochs and stopped == "finished":
                 epoch += 1
                 for batch in self._batches(self.dataset.train, rng):
-                    self._running.wait()
+                    if not self._running.is_set():
+                        self.waiting.set()
+                        self._running.wait()
+                        self.waiting.clear()
                     if self._cancelled.is_set():
                         stopped = "cancelled"
                         break
@@ -219,15 +223,21 @@ class Trainer:
                         break
                     self.optimizer.lr = learning_rate(settings, step, total)
                     last_good[...] = store.flat
-                    loss, run, grad_norm = self._step(batch)
+                    with np.errstate(all="ignore"):  # a blow-up is caught just below
+                        loss, run, grad_norm = self._step(batch)
                     if not (math.isfinite(loss) and math.isfinite(grad_norm)):
                         store.flat[...] = last_good
                         stopped = "not finite"
                         what = "loss" if not math.isfinite(loss) else "gradient"
+                        kept = (
+                            "the weights with the best validation loss so far"
+                            if math.isfinite(best_loss)
+                            else "the last good weights"
+                        )
                         message = (
                             f"Training stopped at step {step + 1}: the {what} became NaN or "
-                            "infinite, so the last good weights are back. Try a smaller learning "
-                            "rate, gradient clipping, or an LSTM or GRU cell."
+                            f"infinite, so {kept} are back. Try a smaller learning rate, "
+                            "gradient clipping, or an LSTM or GRU cell."
                         )
                         break
                     last_run = run

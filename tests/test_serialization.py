@@ -56,8 +56,12 @@ def test_frozen_version_1_file_still_loads_and_is_migrated():
     old, new = json.loads(FROZEN_V1.read_text(encoding="utf-8")), json.loads(dumps(project))
     assert (old["version"], new["version"]) == (1, serialization.CURRENT_VERSION)
     assert new["graph"] == old["graph"]  # nothing of the graph changed on the way
-    assert new["training"] == {**old["training"], "schedule": "constant", "patience": 0,
-                               "weight_decay": 0.0}
+    assert new["training"] == {
+        **old["training"],
+        "schedule": "constant",
+        "patience": 0,
+        "weight_decay": 0.0,
+    }
 
 
 def test_migration_hook_brings_an_old_file_up_to_date(monkeypatch):

@@ -70,7 +70,7 @@ def load_dataset(project: Project, seed: int | None = None, base: Path | None = 
     check_fits(dataset.spec, project.graph, report, f"the {task.title} data")
     # what the task worked out (alphabet, normalisation, chosen columns) is kept with the project
     if project.dataset is not None:
-        for key, value in options.items():
+        for key, value in dataset.info["options"].items():
             if key != "path":
                 project.dataset.options[key] = value
     return dataset

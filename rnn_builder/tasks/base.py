@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ..data import Dataset, DataSpec, Split
+from ..errors import DataError
 
 Array = np.ndarray
 
@@ -53,6 +54,37 @@ class Task:
     def decode(self, prediction: Array, example: dict[str, Array], options: dict[str, Any]) -> str:
         return np.array2string(np.asarray(prediction), precision=3)
 
+    def sample(
+        self,
+        executor,
+        prime: str | None,
+        length: int,
+        temperature: float,
+        rng: np.random.Generator,
+        options: dict[str, Any],
+    ) -> str:
+        """Generate (for generative tasks): text after ``prime``, notes for a chord."""
+        raise DataError(f"the {self.title} task does not generate")
+
+
+def draw(probabilities: Array, temperature: float, rng: np.random.Generator) -> int:
+    """One class drawn from probabilities sharpened (T < 1) or flattened (T > 1)."""
+    logits = np.log(np.maximum(probabilities, 1e-12)) / temperature
+    weights = np.exp(logits - logits.max())
+    return int(rng.choice(len(weights), p=weights / weights.sum()))
+
+
+def prediction_of(executor, example: dict[str, Array], target: str) -> Array:
+    """The prediction for ``target`` on one example (steps first for sequences)."""
+    from ..data import make_batch
+
+    run = executor.forward(make_batch([example], executor.report, executor.graph), train=False)
+    output = next(
+        n.id for n in executor.graph if n.type_name == "output" and n.params["target"] == target
+    )
+    prediction = run.predictions[output]
+    return prediction[:, 0] if output in executor.report.node_axes else prediction[0]
+
 
 def split(
     examples: list[dict], fraction: float, rng: np.random.Generator
@@ -67,8 +99,6 @@ def words_to_ids(words: list[str], vocabulary: list[str], what: str) -> Array:
     index = {w: i for i, w in enumerate(vocabulary)}
     unknown = [w for w in words if w not in index]
     if unknown:
-        from ..errors import DataError
-
         known = " ".join(vocabulary)
         raise DataError(f"{what} does not know the word '{unknown[0]}' (it knows: {known})")
     return np.array([index[w] for w in words], dtype=np.int64)

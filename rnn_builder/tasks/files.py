@@ -14,8 +14,9 @@ def bundled(name: str) -> Path:
     return PACKAGE_DATA / name
 
 
-def read_text(path: str | Path, what: str, limit: int = MAX_TEXT_BYTES) -> str:
+def read_text(path: str | Path, what: str, limit: int | None = None) -> str:
     path = Path(path)
+    limit = MAX_TEXT_BYTES if limit is None else limit
     try:
         if not path.is_file():
             raise DataError(f"{what} '{path}' does not exist or is not a file")

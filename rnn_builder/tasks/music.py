@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..data import DataSpec, InputSpec, TargetSpec
-from .base import Task, split
+from .base import Task, draw, prediction_of, split
 
 PITCHES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
 QUALITIES = {"major": (0, 4, 7, 12), "minor": (0, 3, 7, 12), "diminished": (0, 3, 6, 12)}
@@ -81,3 +81,8 @@ class Arpeggio(Task):
 
     def decode(self, prediction, example, options):
         return " ".join(note_name(int(i)) for i in prediction.argmax(axis=-1))
+
+    def sample(self, executor, prime, length, temperature, rng, options):
+        example = self.encode(prime or "C major", options)
+        steps = prediction_of(executor, example, self.target)
+        return " ".join(note_name(draw(p, temperature, rng)) for p in steps)

@@ -14,7 +14,7 @@ import numpy as np
 
 from ..data import DataSpec, InputSpec, TargetSpec
 from ..errors import DataError
-from .base import Task
+from .base import Task, draw, prediction_of
 from .files import bundled, read_text
 
 UNKNOWN = "?"
@@ -89,3 +89,14 @@ class TextModel(Task):
     def decode(self, prediction, example, options):
         characters = self.characters(options)
         return "".join(characters[i] for i in prediction.argmax(axis=-1))
+
+    def sample(self, executor, prime, length, temperature, rng, options):
+        characters = self.characters(options)
+        text = prime if prime else "the "
+        ids = list(self.ids(text, characters))
+        context = 4 * int(options.get("window", 24))
+        for _ in range(length):
+            recent = np.array(ids[-context:])
+            probabilities = prediction_of(executor, {"text": recent}, self.target)[-1]
+            ids.append(draw(probabilities, temperature, rng))
+        return text + "".join(characters[i] for i in ids[len(text) :])

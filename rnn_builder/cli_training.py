@@ -1,0 +1,245 @@
+"""The training commands of the CLI: ``train``, ``evaluate``, ``predict`` and ``sample``.
+
+``train`` uses the same :class:`~rnn_builder.training.Trainer` and callbacks as the GUI. With
+``--json`` it prints one JSON object a line per report and a last line ``{"final": true, ...}``;
+on a terminal it draws a progress bar. Ctrl-C stops cleanly and keeps the best weights.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from pathlib import Path
+from typing import TextIO
+
+import numpy as np
+
+from .data import make_batch
+from .errors import DataError
+from .executor import Executor
+from .serialization import load
+from .tasks import load_dataset, task_of
+from .training import Report, Trainer, evaluate
+
+
+def add_commands(commands) -> None:
+    p = commands.add_parser("train", help="train a project on its data")
+    p.add_argument("file", metavar="FILE")
+    budget = p.add_mutually_exclusive_group()
+    budget.add_argument("--epochs", type=_positive, metavar="E", help="epochs to train")
+    budget.add_argument("--steps", type=_positive, metavar="N", help="training steps to run")
+    p.add_argument("--seed", type=int, help="seed for the weights and the batch order")
+    p.add_argument(
+        "--weights",
+        metavar="OUT.npz",
+        help="where to save the trained weights (default: beside the project, FILE.npz)",
+    )
+    p.add_argument("--max-seconds", type=float, metavar="S", help="stop after S seconds")
+    p.add_argument("--json", action="store_true", help="print one JSON object per report")
+
+    p = commands.add_parser("evaluate", help="loss and accuracy of trained weights")
+    p.add_argument("file", metavar="FILE")
+    p.add_argument("--weights", required=True, metavar="W.npz")
+    p.add_argument("--json", action="store_true")
+
+    p = commands.add_parser("predict", help="run trained weights on new input")
+    p.add_argument("file", metavar="FILE")
+    p.add_argument("--weights", required=True, metavar="W.npz")
+    p.add_argument(
+        "--input",
+        required=True,
+        metavar="TEXT_OR_CSV",
+        help="what to predict from: words, a chord, a point, or a CSV file",
+    )
+
+    p = commands.add_parser("sample", help="generate with trained weights (text, music)")
+    p.add_argument("file", metavar="FILE")
+    p.add_argument("--weights", required=True, metavar="W.npz")
+    p.add_argument("--length", type=_positive, default=200, metavar="N")
+    p.add_argument("--temperature", type=float, default=0.8, metavar="T")
+    p.add_argument(
+        "--prime",
+        default=None,
+        metavar="TEXT",
+        help="what to start from (text for a language model, a chord for music)",
+    )
+    p.add_argument("--seed", type=int, default=0)
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _setup(path: str, weights: str | None, seed: int | None = None):
+    project = load(path)
+    base = Path(path).resolve().parent
+    dataset = load_dataset(project, seed, base)
+    executor = Executor(project.graph, seed=project.training.seed if seed is None else seed)
+    if weights is not None:
+        executor.load_weights(weights)
+    return project, dataset, executor
+
+
+def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
+    project, dataset, executor = _setup(args.file, None, args.seed)
+    settings = project.training
+    if args.seed is not None:
+        settings.seed = args.seed
+    if args.epochs is not None:
+        settings.epochs = args.epochs
+    max_steps = args.steps
+    if max_steps is not None:  # enough epochs to run the steps asked for
+        per_epoch = max(1, math.ceil(len(dataset.train) / settings.batch_size))
+        settings.epochs = max(settings.epochs, math.ceil(max_steps / per_epoch))
+    bar = _ProgressBar(sys.stderr) if not args.json and sys.stderr.isatty() else None
+
+    def callback(report: Report) -> None:
+        if args.json:
+            if report.kind != "final":
+                print(json.dumps(_plain(report.to_json())), file=out, flush=True)
+        elif bar is not None:
+            bar.show(report)
+        elif report.kind == "epoch":
+            print(_epoch_line(report), file=out, flush=True)
+
+    trainer = Trainer(
+        executor,
+        dataset,
+        settings,
+        callback,
+        report_every=0.5 if bar else 1.0,
+        max_steps=max_steps,
+        max_seconds=args.max_seconds,
+    )
+    result = trainer.train()
+    if bar is not None:
+        bar.finish()
+    target = Path(args.weights) if args.weights else Path(args.file).with_suffix(".npz")
+    executor.save_weights(target)
+    final = result.to_json()
+    final["weights"] = str(target)
+    if args.json:
+        print(json.dumps(_plain(final)), file=out, flush=True)
+    else:
+        print(_final_line(result, target), file=out)
+        if result.message:
+            print(result.message, file=out)
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace, out: TextIO) -> int:
+    _project, dataset, executor = _setup(args.file, args.weights)
+    result = evaluate(executor, dataset)
+    if result is None:
+        raise DataError("this data set has no validation examples to evaluate on")
+    data = {"val_loss": result.loss, "metric": dataset.metric, "examples": result.examples}
+    if result.metric is not None:
+        data[f"val_{dataset.metric}"] = result.metric
+    if args.json:
+        print(json.dumps(data), file=out)
+    else:
+        shown = (
+            f", {_metric_text(dataset.metric, result.metric)}" if result.metric is not None else ""
+        )
+        print(f"validation: loss {result.loss:.4g}{shown} on {result.examples} examples", file=out)
+    return 0
+
+
+def _prediction(executor: Executor, example: dict) -> tuple[np.ndarray, str]:
+    batch = make_batch([example], executor.report, executor.graph)
+    run = executor.forward(batch, train=False)
+    output, prediction = next(iter(run.predictions.items()))
+    per_step = output in executor.report.node_axes
+    return (prediction[:, 0] if per_step else prediction[0]), output
+
+
+def cmd_predict(args: argparse.Namespace, out: TextIO) -> int:
+    project, _dataset, executor = _setup(args.file, args.weights)
+    task, options = task_of(project, Path(args.file).resolve().parent)
+    options.update(project.dataset.options)
+    example = task.encode(args.input, options)
+    prediction, _ = _prediction(executor, example)
+    print(task.decode(prediction, example, options), file=out)
+    return 0
+
+
+def cmd_sample(args: argparse.Namespace, out: TextIO) -> int:
+    project, _dataset, executor = _setup(args.file, args.weights)
+    task, options = task_of(project, Path(args.file).resolve().parent)
+    options.update(project.dataset.options)
+    if not task.generative:
+        raise DataError(f"the {task.title} task does not generate; use 'predict' instead")
+    if args.temperature <= 0:
+        raise DataError("the temperature must be above 0")
+    rng = np.random.default_rng(args.seed)
+    print(task.sample(executor, args.prime, args.length, args.temperature, rng, options), file=out)
+    return 0
+
+
+def _metric_text(metric: str, value: float | None) -> str:
+    if value is None:
+        return ""
+    names = {
+        "accuracy": "accuracy",
+        "token_accuracy": "token accuracy",
+        "sequence_accuracy": "exactly right",
+    }
+    return f"{value:.1%} {names.get(metric, metric)}"
+
+
+def _epoch_line(report: Report) -> str:
+    parts = [f"epoch {report.epoch}/{report.epochs}", f"loss {report.loss:.4g}"]
+    if report.val_loss is not None:
+        parts.append(f"val loss {report.val_loss:.4g}")
+    if report.val_metric is not None:
+        parts.append(_metric_text(report.metric, report.val_metric))
+    parts.append(f"{report.elapsed:.1f}s")
+    return ", ".join(parts)
+
+
+def _final_line(result, weights: Path) -> str:
+    metric = _metric_text(result.metric, result.val_metric)
+    val = f", val loss {result.val_loss:.4g}" if result.val_loss is not None else ""
+    return (
+        f"{result.stopped}: {result.steps} steps in {result.seconds:.1f}s, loss "
+        f"{result.loss:.4g}{val}{', ' + metric if metric else ''}; weights in {weights}"
+    )
+
+
+def _plain(data):
+    """JSON without NaN (printed as null)."""
+    if isinstance(data, float):
+        return data if math.isfinite(data) else None
+    if isinstance(data, dict):
+        return {k: _plain(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_plain(v) for v in data]
+    return data
+
+
+class _ProgressBar:
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+
+    def show(self, report: Report) -> None:
+        done = report.step / max(report.total_steps, 1)
+        filled = int(30 * done)
+        left = f", {report.remaining:.0f}s left" if report.remaining is not None else ""
+        metric = _metric_text(report.metric, report.val_metric)
+        self.stream.write(
+            f"\r[{'#' * filled}{'.' * (30 - filled)}] epoch {report.epoch}/{report.epochs} "
+            f"loss {report.loss:.4g}{', ' + metric if metric else ''}{left}   "
+        )
+        self.stream.flush()
+
+    def finish(self) -> None:
+        self.stream.write("\n")
+        self.stream.flush()

@@ -1,0 +1,139 @@
+"""The training commands: train (JSON lines, Ctrl-C), evaluate, predict, sample."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from rnn_builder.cli import main
+from rnn_builder.serialization import save
+from rnn_builder.templates import new_project
+
+
+def run(capsys, *args):
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    assert "Traceback" not in out + err
+    return code, out, err
+
+
+@pytest.fixture
+def trained(tmp_path, capsys):
+    """The sentiment template trained for two epochs, with its weights."""
+    path = save(new_project("many_to_one"), tmp_path / "sentiment.json")
+    code, out, _ = run(capsys, "train", str(path), "--epochs", "2", "--json")
+    assert code == 0
+    return path, [json.loads(line) for line in out.strip().splitlines()]
+
+
+def test_train_prints_json_lines_and_a_final_summary(trained):
+    path, lines = trained
+    final = lines[-1]
+    assert final["final"] is True
+    for key in ("steps", "seconds", "loss", "val_loss", "val_accuracy"):
+        assert final[key] is not None
+    assert final["steps"] == 2 * 150 and final["val_accuracy"] > 0.7
+    assert {line["kind"] for line in lines[:-1]} <= {"step", "epoch"}
+    assert sum(line["kind"] == "epoch" for line in lines[:-1]) == 2
+    assert path.with_suffix(".npz").exists() and final["weights"].endswith("sentiment.npz")
+
+
+def test_steps_seed_and_weights_options(tmp_path, capsys):
+    path = save(new_project("one_to_one"), tmp_path / "p.json")
+    outs = []
+    for target in ("a.npz", "b.npz"):
+        code, out, _ = run(
+            capsys,
+            "train",
+            str(path),
+            "--steps",
+            "30",
+            "--seed",
+            "4",
+            "--weights",
+            str(tmp_path / target),
+            "--json",
+        )
+        assert code == 0
+        outs.append(json.loads(out.strip().splitlines()[-1]))
+    assert outs[0]["steps"] == 30 and outs[0]["loss"] == outs[1]["loss"]
+    a, b = np.load(tmp_path / "a.npz"), np.load(tmp_path / "b.npz")
+    assert all(np.array_equal(a[k], b[k]) for k in a.files)
+
+
+def test_evaluate_predict_and_bad_input(trained, capsys):
+    path, lines = trained
+    weights = str(path.with_suffix(".npz"))
+    code, out, _ = run(capsys, "evaluate", str(path), "--weights", weights, "--json")
+    data = json.loads(out)
+    assert code == 0 and data["val_accuracy"] == pytest.approx(lines[-1]["val_accuracy"])
+    code, out, _ = run(
+        capsys, "predict", str(path), "--weights", weights, "--input", "the food was great"
+    )
+    assert code == 0 and out.split()[0] in ("positive", "negative")
+    code, _, err = run(
+        capsys, "predict", str(path), "--weights", weights, "--input", "the food was yummy"
+    )
+    assert code == 2 and "does not know the word 'yummy'" in err
+    code, _, err = run(capsys, "sample", str(path), "--weights", weights)
+    assert code == 2 and "does not generate" in err
+    code, _, err = run(capsys, "evaluate", str(path), "--weights", str(path))
+    assert code == 2 and "not a readable .npz" in err
+
+
+def test_sample_music_and_text(tmp_path, capsys):
+    path = save(new_project("one_to_many"), tmp_path / "music.json")
+    assert run(capsys, "train", str(path), "--json")[0] == 0
+    weights = str(path.with_suffix(".npz"))
+    code, out, _ = run(capsys, "predict", str(path), "--weights", weights, "--input", "C major")
+    assert out.strip() == "C4 E4 G4 C5"
+    code, out, _ = run(
+        capsys,
+        "sample",
+        str(path),
+        "--weights",
+        weights,
+        "--prime",
+        "D minor",
+        "--temperature",
+        "0.2",
+    )
+    assert code == 0 and out.strip() == "D4 F4 A4 D5"
+    text = save(new_project("stacked_lstm"), tmp_path / "lm.json")
+    assert run(capsys, "train", str(text), "--steps", "20", "--json")[0] == 0
+    code, out, _ = run(
+        capsys,
+        "sample",
+        str(text),
+        "--weights",
+        str(text.with_suffix(".npz")),
+        "--prime",
+        "this is ",
+        "--length",
+        "30",
+    )
+    assert code == 0 and out.startswith("this is ") and len(out.rstrip("\n")) == 38
+
+
+def test_ctrl_c_stops_cleanly_and_keeps_the_weights(tmp_path):
+    path = save(new_project("adding_problem"), tmp_path / "adding.json")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "rnn_builder", "train", str(path), "--json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    first = process.stdout.readline()  # training is under way once a report arrives
+    assert json.loads(first)["kind"] in ("step", "epoch")
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 0, err
+    assert "Traceback" not in err
+    final = json.loads(out.strip().splitlines()[-1])
+    assert final["final"] is True and final["stopped"] == "cancelled"
+    assert path.with_suffix(".npz").exists()
