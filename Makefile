@@ -26,6 +26,9 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/validate_unroll.py
+	$(BIN)/python benchmarks/train_step.py
+	$(BIN)/python benchmarks/quality.py
+	$(BIN)/python benchmarks/vanishing_gradients.py
 
 screenshot: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python main.py --screenshot docs/screenshot.png
