@@ -196,9 +196,21 @@ class Graph:
         self.node_added.emit(node)
         return node
 
-    def insert_node(self, node: Node) -> Node:
+    def insert_node(self, node: Node, index: int | None = None) -> Node:
         """Put back a node as it was (undo of a removal), with the checks of a lenient
-        :meth:`add_node`; its wires are re-added apart."""
+        :meth:`add_node`, at ``index`` in the node order (so that a file saved after undo is
+        the file saved before); its wires are re-added apart."""
+        if index is not None and node.id not in self._nodes:
+            self._check_new_node(node)
+            restored = Node(node.id, node.type_name, node.name, {}, (0.0, 0.0))
+            node_type = self.registry.get(node.type_name)
+            restored.params = node_type.default_params()
+            for key, value in node.params.items():
+                restored.params[key] = self._checked_param(node_type, node.id, key, value, False)
+            restored.position = _checked_position(node.position)
+            self._nodes = _inserted(self._nodes, node.id, restored, index)
+            self.node_added.emit(restored)
+            return restored
         return self.add_node(
             node.type_name,
             node_id=node.id,
@@ -207,6 +219,12 @@ class Graph:
             position=node.position,
             strict=False,
         )
+
+    def _check_new_node(self, node: Node) -> None:
+        if not valid_node_id(node.id):
+            raise InvalidParameterError(f"'{node.id}' cannot be a node id")
+        self.registry.get(node.type_name)
+        self._checked_name(node.name)
 
     def remove_node(self, node_id: str) -> list[Edge]:
         """Remove a node and its wires; returns the wires removed (for undo)."""
@@ -305,8 +323,9 @@ class Graph:
         self.edge_added.emit(edge)
         return edge
 
-    def add_edge(self, edge: Edge) -> Edge:
-        """Add a wire whose ends exist, without the semantic checks of :meth:`connect`.
+    def add_edge(self, edge: Edge, index: int | None = None) -> Edge:
+        """Add a wire whose ends exist, without the semantic checks of :meth:`connect`, at
+        ``index`` in the wire order if given (undo puts wires back where they were).
 
         Used to load files and to undo: a file with two wires into one port loads, and
         validation reports the problem, rather than losing a wire.
@@ -324,7 +343,10 @@ class Graph:
             )
         if edge in self._edges:
             raise DuplicateEdgeError(f"that wire already exists ({edge})")
-        self._edges[edge] = None
+        if index is None:
+            self._edges[edge] = None
+        else:
+            self._edges = _inserted(self._edges, edge, None, index)
         self.edge_added.emit(edge)
         return edge
 
@@ -414,6 +436,13 @@ def _unknown_port(who: str, port: str, node_type: NodeType, direction: str = "")
     names = ", ".join(p.name for p in ports) or "none"
     what = f"{direction} port" if direction else "port"
     return f"{who} has no {what} '{port}' (it has: {names})"
+
+
+def _inserted(mapping: dict, key, value, index: int) -> dict:
+    """A copy of an ordered dict with ``key`` inserted at position ``index``."""
+    items = list(mapping.items())
+    items.insert(max(0, min(index, len(items))), (key, value))
+    return dict(items)
 
 
 def _checked_position(position: Iterable[float]) -> Position:

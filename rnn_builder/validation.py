@@ -142,6 +142,9 @@ class _Validator:
         self.folded = nx.DiGraph()
         self.folded.add_nodes_from(graph.nodes)
         self.folded.add_edges_from((e.src_node, e.dst_node) for e in graph.edges)
+        self.incoming: dict[str, list] = {node_id: [] for node_id in graph.nodes}
+        for edge in graph.edges:  # once, rather than a scan of every wire per node
+            self.incoming[edge.dst_node].append(edge)
 
     def add(
         self,
@@ -199,7 +202,7 @@ class _Validator:
         for node in self.graph:
             node_type = self.graph.registry.get(node.type_name)
             for position, port in enumerate(node_type.inputs):
-                wires = self.graph.edges_into(node.id, port.name)
+                wires = [e for e in self.incoming[node.id] if e.dst_port == port.name]
                 kinds = " or a ".join(_KIND_WORDS[k] for k in sorted(port.kinds))
                 if not wires and port.required:
                     if position == 0 and sum(p.required for p in node_type.inputs) == 1:
@@ -249,7 +252,7 @@ class _Validator:
         graph = self.graph
         delays = {n.id for n in graph if graph.registry.get(n.type_name).shifts_time}
         without_delays = self.folded.subgraph(n for n in self.folded if n not in delays)
-        for component in nx.strongly_connected_components(without_delays):
+        for component in self._loops(without_delays):
             cycle = _a_cycle(without_delays.subgraph(component))
             if not cycle:
                 continue
@@ -262,7 +265,7 @@ class _Validator:
                 nodes=tuple(cycle),
             )
         shapes = self.report.shapes
-        for component in nx.strongly_connected_components(self.folded):
+        for component in self._loops(self.folded):
             if not (component & delays) or not _a_cycle(self.folded.subgraph(component)):
                 continue
             delay = next(n for n in graph.nodes if n in component and n in delays)
@@ -294,6 +297,16 @@ class _Validator:
                     )
                     break
 
+    @staticmethod
+    def _loops(graph: nx.DiGraph) -> list[set[str]]:
+        """The strongly connected parts that hold a cycle (a single node only with a
+        self-loop): the usual graph has none, and checking each node alone would be slow."""
+        return [
+            c
+            for c in nx.strongly_connected_components(graph)
+            if len(c) > 1 or graph.has_edge(next(iter(c)), next(iter(c)))
+        ]
+
     def assign_axes(self) -> None:
         graph, report = self.graph, self.report
         shapes = report.shapes
@@ -311,13 +324,13 @@ class _Validator:
         # named after its first Delay. Decided per loop (strongly connected component), so the
         # answer does not depend on the order in which nodes were added.
         generated = False
-        for component in nx.strongly_connected_components(self.folded):
+        for component in self._loops(self.folded):
             delays = [
                 n
                 for n in graph.nodes
                 if n in component
                 and graph.node_type(n).shifts_time
-                and graph.edges_into(n)
+                and self.incoming[n]
                 and params_in_range(graph, n)
             ]
             if not delays or not _a_cycle(self.folded.subgraph(component)):
@@ -367,7 +380,7 @@ class _Validator:
         """Axes of the sequences wired into a node (None where not yet known)."""
         shapes, port_axes = self.report.shapes, self.report.port_axes
         axes = []
-        for edge in self.graph.edges_into(node_id):
+        for edge in self.incoming[node_id]:
             if shapes.outputs.get((edge.src_node, edge.src_port), Shape()).kind == SEQ:
                 axes.append(port_axes.get((edge.src_node, edge.src_port)))
         return axes

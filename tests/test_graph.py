@@ -229,3 +229,14 @@ def test_a_delay_fed_by_itself_gets_its_own_explanation(graph):
     graph.add_node("delay", node_id="d")
     with pytest.raises(SelfConnectionError, match="repeat its first value"):
         graph.connect("d", "y", "d", "x")
+
+
+def test_nodes_and_wires_go_back_where_they_stood():
+    g = many_to_one()
+    order, wires = list(g.nodes), g.edges
+    node = g.node("cell")
+    removed = g.remove_node("cell")
+    g.insert_node(node, order.index("cell"))
+    for edge in removed:
+        g.add_edge(edge, wires.index(edge))
+    assert list(g.nodes) == order and g.edges == wires

@@ -1,52 +1,217 @@
-"""The open project: its model, the file it came from, and whether it has unsaved changes.
+"""The open project: its model, its file, its undo stack, and its recovery copy.
 
-This is the one place that will push undo commands (the editor issue adds the QUndoStack);
-for now it holds the project and tracks modifications through the model's events.
+This is the one place that pushes undo commands. The methods below check an edit first (a wire
+that cannot be made raises the core's named error, a parameter out of range raises
+``InvalidParameterError``) and push a command only for what can be done, so a refused edit
+leaves nothing on the undo stack.
+
+Recovery: while a project has unsaved changes the window asks :meth:`write_recovery` now and
+then; a copy goes to the recovery folder with the path it belongs to. A clean close deletes it,
+so what is left there at start-up is the work of a session that crashed.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QStandardPaths, Signal
+from PySide6.QtGui import QUndoStack
 
+from rnn_builder.errors import InvalidParameterError
+from rnn_builder.graph import Edge, Graph, Node
 from rnn_builder.project import Project
+from rnn_builder.serialization import atomic_write, dumps, load, loads, save
+
+from .commands import AddNodes, Connect, MoveNodes, RemoveItems, Rename, SetParam
 
 
-class ProjectDocument(QObject):
+def recovery_folder() -> Path:
+    base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
+    folder = Path(base or Path.home() / ".rnn-builder") / "recovery"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+class GraphDocument(QObject):
     modified_changed = Signal(bool)
+    path_changed = Signal()
+    replaced = Signal()  # a different project is now open: views rebuild
 
     def __init__(
         self, project: Project, path: Path | None = None, parent: QObject | None = None
     ) -> None:
         super().__init__(parent)
+        self.undo_stack = QUndoStack(self)
+        self.undo_stack.cleanChanged.connect(self._clean_changed)
         self.project = project
-        self.path = path
-        self._modified = False
-        graph = project.graph
-        for event in (
-            graph.node_added,
-            graph.node_removed,
-            graph.edge_added,
-            graph.edge_removed,
-            graph.param_changed,
-            graph.position_changed,
-            graph.name_changed,
-        ):
-            event.subscribe(self._mark_modified)
+        self.path = Path(path) if path is not None else None
+        self._untitled_key = hashlib.sha1(str(id(self)).encode()).hexdigest()[:10]
+
+    def _clean_changed(self, clean: bool) -> None:
+        self.modified_changed.emit(not clean)
+
+    # --- reading --------------------------------------------------------------------------
 
     @property
-    def graph(self):
+    def graph(self) -> Graph:
         return self.project.graph
 
     @property
     def modified(self) -> bool:
-        return self._modified
-
-    def _mark_modified(self, *_args: object) -> None:
-        if not self._modified:
-            self._modified = True
-            self.modified_changed.emit(True)
+        return not self.undo_stack.isClean()
 
     def display_name(self) -> str:
-        return self.path.name if self.path is not None else self.project.title
+        return self.path.name if self.path is not None else f"{self.project.title} (unsaved)"
+
+    # --- whole projects -------------------------------------------------------------------
+
+    def replace(self, project: Project, path: Path | None) -> None:
+        """Open another project in this document (after the window asked to save)."""
+        self.discard_recovery()
+        self.undo_stack.clear()
+        self.project = project
+        self.path = Path(path) if path is not None else None
+        self.replaced.emit()
+        self.path_changed.emit()
+        self.modified_changed.emit(False)
+
+    def save(self, path: Path | None = None) -> Path:
+        """Write the project (atomically); raises ``ProjectSaveError`` with the reason."""
+        target = Path(path) if path is not None else self.path
+        if target is None:
+            raise ValueError("no file to save to: use save as")
+        save(self.project, target)
+        old_recovery = self.recovery_path()
+        self.path = target
+        self.undo_stack.setClean()
+        old_recovery.unlink(missing_ok=True)
+        self.discard_recovery()
+        self.path_changed.emit()
+        return target
+
+    # --- recovery -------------------------------------------------------------------------
+
+    def recovery_path(self) -> Path:
+        key = str(self.path.resolve()) if self.path is not None else self._untitled_key
+        return recovery_folder() / (hashlib.sha1(key.encode()).hexdigest()[:16] + ".json")
+
+    def write_recovery(self) -> Path | None:
+        if not self.modified:
+            return None
+        path = self.recovery_path()
+        record = {"path": str(self.path) if self.path else None, "project": dumps(self.project)}
+        atomic_write(path, json.dumps(record).encode("utf-8"))
+        return path
+
+    def discard_recovery(self) -> None:
+        self.recovery_path().unlink(missing_ok=True)
+
+    @staticmethod
+    def leftover_recoveries() -> list[tuple[Path, Path | None, Project]]:
+        """Recovery copies left by sessions that did not close cleanly (unreadable ones are
+        skipped)."""
+        found = []
+        for file in sorted(recovery_folder().glob("*.json")):
+            try:
+                record = json.loads(file.read_text(encoding="utf-8"))
+                project = loads(record["project"])
+                original = Path(record["path"]) if record.get("path") else None
+            except Exception:  # a damaged copy is not worth a crash
+                continue
+            found.append((file, original, project))
+        return found
+
+    @staticmethod
+    def open(path: Path) -> Project:
+        return load(path)
+
+    # --- edits (each one undo step) -------------------------------------------------------
+
+    def push(self, command) -> None:
+        self.undo_stack.push(command)
+
+    def add_node(self, type_name: str, position: tuple[float, float]) -> str:
+        node_type = self.graph.registry.get(type_name)
+        node_id = self.graph.new_node_id(type_name)
+        node = Node(node_id, type_name, node_id, node_type.default_params(), position)
+        self.push(AddNodes(self.graph, [node], [], f"Add {node_type.title}"))
+        return node_id
+
+    def connect(self, edge: Edge, replaces: list[Edge] = ()) -> None:
+        """Make a wire (refused with the core's named error before anything is pushed)."""
+        scratch = self.graph.copy()
+        for old in replaces:
+            scratch.disconnect(old)
+        scratch.check_connect(*edge)
+        self.push(Connect(self.graph, Edge(*edge), list(replaces)))
+
+    def disconnect(self, edges: list[Edge]) -> None:
+        if edges:
+            self.push(RemoveItems(self.graph, [], list(edges), "Remove wire"))
+
+    def remove(self, node_ids: list[str], edges: list[Edge] = ()) -> None:
+        if not node_ids and not edges:
+            return
+        count = len(node_ids)
+        text = f"Delete {count} node{'s' if count != 1 else ''}" if count else "Delete wires"
+        self.push(RemoveItems(self.graph, list(node_ids), list(edges), text))
+
+    def set_param(self, node_id: str, name: str, value) -> None:
+        node = self.graph.node(node_id)
+        spec = self.graph.node_type(node_id).param_spec(name)
+        if spec is None:
+            raise InvalidParameterError(f"{node.name} has no parameter '{name}'")
+        try:
+            value = spec.coerce(value)
+        except ValueError as error:
+            raise InvalidParameterError(f"{spec.label}: {error}") from None
+        problem = spec.range_problem(value)
+        if problem is not None:
+            raise InvalidParameterError(problem)
+        if node.params[name] == value and type(node.params[name]) is type(value):
+            return
+        self.push(SetParam(self.graph, node_id, name, value))
+
+    def rename(self, node_id: str, name: str) -> None:
+        Graph._checked_name(name)
+        if self.graph.node(node_id).name != name:
+            self.push(Rename(self.graph, node_id, name))
+
+    def move(
+        self, moves: dict[str, tuple[tuple[float, float], tuple[float, float]]], drag: int
+    ) -> None:
+        moves = {n: (old, new) for n, (old, new) in moves.items() if old != new}
+        if moves:
+            self.push(MoveNodes(self.graph, moves, drag))
+
+    def paste(
+        self, nodes: list[Node], edges: list[Edge], offset: tuple[float, float], text: str = "Paste"
+    ) -> list[str]:
+        """Add copies of ``nodes`` with fresh ids, their wires among themselves, moved by
+        ``offset``; returns the new ids."""
+        taken = set(self.graph.nodes)
+        renamed: dict[str, str] = {}
+        copies = []
+        for node in nodes:
+            new_id = node.id
+            if new_id in taken:
+                stem = node.id.rstrip("0123456789").rstrip("_") or node.type_name
+                n = 1
+                while f"{stem}_{n}" in taken:
+                    n += 1
+                new_id = f"{stem}_{n}"
+            taken.add(new_id)
+            renamed[node.id] = new_id
+            position = (node.position[0] + offset[0], node.position[1] + offset[1])
+            name = node.name if node.name != node.id else new_id
+            copies.append(Node(new_id, node.type_name, name, dict(node.params), position))
+        wires = [
+            Edge(renamed[e.src_node], e.src_port, renamed[e.dst_node], e.dst_port)
+            for e in edges
+            if e.src_node in renamed and e.dst_node in renamed
+        ]
+        if copies:
+            self.push(AddNodes(self.graph, copies, wires, text))
+        return [c.id for c in copies]

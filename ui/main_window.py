@@ -1,86 +1,635 @@
-"""The main window: the canvas in the middle, what the network is and what is wrong with it on
-the right, and the layout and parameter count in the status bar."""
+"""The main window: palette (left), canvas (centre), inspector (right), problems (bottom); menus
+for projects, editing, views and pictures; the layout and parameter count in the status bar.
+
+Dialogs that wait for the user go through small methods (:meth:`ask_to_save`,
+:meth:`choose_open_path`, :meth:`choose_save_path`, :meth:`choose_template`,
+:meth:`show_error`) so that tests and automation can answer them.
+"""
 
 from __future__ import annotations
 
-import html
+import json
+from pathlib import Path
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QMainWindow, QSplitter, QTextBrowser, QWidget
+from PySide6.QtCore import QMimeData, QPointF, QSettings, Qt, QTimer
+from PySide6.QtGui import QAction, QGuiApplication, QKeySequence, QPalette
+from PySide6.QtWidgets import (
+    QApplication,
+    QDockWidget,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QSpinBox,
+    QStackedWidget,
+    QStyleFactory,
+    QWidget,
+)
 
+from rnn_builder.errors import RNNBuilderError
+from rnn_builder.graph import Edge, Node
 from rnn_builder.layouts import classify
+from rnn_builder.templates import new_project
+from rnn_builder.unroll import unroll
 from rnn_builder.validation import ValidationReport
 
 from .canvas import GraphScene, GraphView
-from .document import ProjectDocument
+from .document import GraphDocument
+from .export import export_scene
+from .gallery import TemplateGallery
+from .inspector import Inspector
+from .palette import Palette
+from .problems import ProblemsPanel
+from .unrolled_view import UnrolledScene
 
 APP_NAME = "RNN Builder"
+CLIPBOARD_MIME = "application/x-rnn-builder-graph"
+AUTOSAVE_MS = 30_000
+MAX_RECENT = 8
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, document: ProjectDocument, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        document: GraphDocument,
+        settings: QSettings | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.document = document
-        self.scene = GraphScene(document.graph, self)
+        self.settings = settings or QSettings(APP_NAME, APP_NAME)
+        self.scene = GraphScene(document, self)
         self.view = GraphView(self.scene)
-        self.about = QTextBrowser()
-        self.about.setObjectName("about")
-        self.about.setOpenLinks(False)
-        self.about.setMinimumWidth(260)
-        splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(self.view)
-        splitter.addWidget(self.about)
-        splitter.setStretchFactor(0, 4)
-        splitter.setStretchFactor(1, 1)
-        splitter.setSizes([980, 300])
-        self.setCentralWidget(splitter)
+        self.unrolled_scene = UnrolledScene(self)
+        self.unrolled_view = GraphView(self.unrolled_scene, name="unrolled")
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.view)
+        self.stack.addWidget(self.unrolled_view)
+        self.setCentralWidget(self.stack)
+        self.palette = Palette(document.graph.registry)
+        self.inspector = Inspector(document)
+        self.problems = ProblemsPanel()
+        self._dock(self.palette, "Nodes", Qt.DockWidgetArea.LeftDockWidgetArea, "palette_dock")
+        self._dock(
+            self.inspector, "Inspector", Qt.DockWidgetArea.RightDockWidgetArea, "inspector_dock"
+        )
+        self._dock(
+            self.problems, "Problems", Qt.DockWidgetArea.BottomDockWidgetArea, "problems_dock"
+        )
         self.layout_label = QLabel()
         self.layout_label.setObjectName("layout_label")
-        self.statusBar().addWidget(self.layout_label, 1)
         self.parameters_label = QLabel()
+        self.statusBar().addWidget(self.layout_label, 1)
         self.statusBar().addPermanentWidget(self.parameters_label)
-        self.scene.validated.connect(self._show_report)
-        document.modified_changed.connect(lambda _m: self._update_title())
+        self.steps = QSpinBox()
+        self.steps.setObjectName("unroll_steps")
+        self.steps.setRange(1, 200)
+        self.steps.setValue(5)
+        self.steps.setPrefix("T = ")
+        self.steps.setToolTip("Time steps to unroll (every time axis)")
+        self.errors: list[tuple[str, str]] = []  # what show_error said, newest last
+        self._make_actions()
+        self._connect()
+        self.autosave = QTimer(self)
+        self.autosave.setInterval(AUTOSAVE_MS)
+        self.autosave.timeout.connect(self.document.write_recovery)
+        self.autosave.start()
         self._show_report(self.scene.report)
         self._update_title()
-        self.resize(1280, 800)
+        self.resize(1360, 840)
+        self._theme = str(self.settings.value("theme", "system"))
+        if self._theme != "system":
+            self.apply_theme(self._theme)
+
+    def _dock(self, widget: QWidget, title: str, area, name: str) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(name)
+        dock.setWidget(widget)
+        dock.setFeatures(
+            QDockWidget.DockWidgetFeature.DockWidgetMovable
+            | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+            | QDockWidget.DockWidgetFeature.DockWidgetClosable
+        )
+        self.addDockWidget(area, dock)
+        if area == Qt.DockWidgetArea.BottomDockWidgetArea:
+            self.resizeDocks([dock], [110], Qt.Orientation.Vertical)
+        else:
+            self.resizeDocks([dock], [250], Qt.Orientation.Horizontal)
+        return dock
+
+    # --- actions --------------------------------------------------------------------------
+
+    def _action(self, text: str, slot, shortcut=None, name: str = "", tip: str = "") -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        if name:
+            action.setObjectName(name)
+        if tip:
+            action.setToolTip(tip)
+            action.setStatusTip(tip)
+        action.triggered.connect(lambda _checked=False: slot())
+        self.addAction(action)
+        return action
+
+    def _make_actions(self) -> None:
+        key = QKeySequence.StandardKey
+        self.new_action = self._action(
+            "&New from template…",
+            self.new_project,
+            key.New,
+            "new",
+            "Start a project from one of the templates",
+        )
+        self.open_action = self._action("&Open…", self.open_project, key.Open, "open")
+        self.save_action = self._action("&Save", self.save, key.Save, "save")
+        self.save_as_action = self._action("Save &as…", self.save_as, key.SaveAs, "save_as")
+        self.export_action = self._action(
+            "&Export picture…", self.export_picture, None, "export", "Save the canvas as PNG or SVG"
+        )
+        self.quit_action = self._action("&Quit", self.close, key.Quit, "quit")
+        stack = self.document.undo_stack
+        self.undo_action = stack.createUndoAction(self, "&Undo")
+        self.undo_action.setShortcut(QKeySequence(key.Undo))
+        self.undo_action.setObjectName("undo")
+        self.redo_action = stack.createRedoAction(self, "&Redo")
+        self.redo_action.setShortcut(QKeySequence(key.Redo))
+        self.redo_action.setObjectName("redo")
+        self.addActions([self.undo_action, self.redo_action])
+        self.cut_action = self._action("Cu&t", self.cut, key.Cut, "cut")
+        self.copy_action = self._action("&Copy", self.copy, key.Copy, "copy")
+        self.paste_action = self._action("&Paste", self.paste, key.Paste, "paste")
+        self.duplicate_action = self._action("&Duplicate", self.duplicate, "Ctrl+D", "duplicate")
+        self.delete_action = self._action(
+            "De&lete",
+            self.delete_selection,
+            key.Delete,
+            "delete",
+            "Delete the selected nodes and wires",
+        )
+        self.delete_action.setShortcuts([QKeySequence(key.Delete), QKeySequence("Backspace")])
+        self.select_all_action = self._action(
+            "Select &all", self.select_all, key.SelectAll, "select_all"
+        )
+        self.fit_action = self._action("&Fit to view", self.fit, "F", "fit")
+        self.zoom_in_action = self._action(
+            "Zoom &in", lambda: self.current_view().zoom_in(), key.ZoomIn, "zoom_in"
+        )
+        self.zoom_out_action = self._action(
+            "Zoom &out", lambda: self.current_view().zoom_out(), key.ZoomOut, "zoom_out"
+        )
+        self.unrolled_action = QAction("&Unrolled view", self)
+        self.unrolled_action.setObjectName("unrolled_toggle")
+        self.unrolled_action.setCheckable(True)
+        self.unrolled_action.setShortcut(QKeySequence("Ctrl+U"))
+        self.unrolled_action.setToolTip("Show the network unrolled over T time steps")
+        self.unrolled_action.toggled.connect(lambda on: self.set_unrolled(on))
+        self.addAction(self.unrolled_action)
+        self.snap_action = QAction("Snap to &grid", self)
+        self.snap_action.setCheckable(True)
+        self.snap_action.setChecked(True)
+        self.snap_action.toggled.connect(lambda on: setattr(self.scene, "snap", on))
+
+        menu = self.menuBar()
+        files = menu.addMenu("&File")
+        files.addActions([self.new_action, self.open_action])
+        self.recent_menu = files.addMenu("Open &recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent)
+        files.addActions([self.save_action, self.save_as_action])
+        files.addSeparator()
+        files.addAction(self.export_action)
+        files.addSeparator()
+        files.addAction(self.quit_action)
+        edit = menu.addMenu("&Edit")
+        edit.addActions([self.undo_action, self.redo_action])
+        edit.addSeparator()
+        edit.addActions(
+            [
+                self.cut_action,
+                self.copy_action,
+                self.paste_action,
+                self.duplicate_action,
+                self.delete_action,
+                self.select_all_action,
+            ]
+        )
+        views = menu.addMenu("&View")
+        views.addActions(
+            [
+                self.unrolled_action,
+                self.fit_action,
+                self.zoom_in_action,
+                self.zoom_out_action,
+                self.snap_action,
+            ]
+        )
+        themes = views.addMenu("&Theme")
+        for name in ("system", "light", "dark"):
+            action = themes.addAction(name.capitalize())
+            action.setObjectName(f"theme_{name}")
+            action.triggered.connect(lambda _c=False, n=name: self.apply_theme(n))
+        for dock in self.findChildren(QDockWidget):
+            views.addAction(dock.toggleViewAction())
+        toolbar = self.addToolBar("Main")
+        toolbar.setObjectName("toolbar")
+        toolbar.addActions([self.new_action, self.open_action, self.save_action])
+        toolbar.addSeparator()
+        toolbar.addActions([self.undo_action, self.redo_action])
+        toolbar.addSeparator()
+        toolbar.addAction(self.fit_action)
+        toolbar.addAction(self.unrolled_action)
+        toolbar.addWidget(self.steps)
+
+    def _connect(self) -> None:
+        self.scene.validated.connect(self._show_report)
+        self.scene.message.connect(lambda text: self.statusBar().showMessage(text, 6000))
+        self.scene.selectionChanged.connect(self._selection_changed)
+        self.view.node_dropped.connect(self._drop_node)
+        self.palette.activated.connect(self._add_in_view)
+        self.problems.node_chosen.connect(self.focus_node)
+        self.unrolled_scene.nodes_selected.connect(self._unrolled_selection)
+        self.steps.valueChanged.connect(lambda _v: self._refresh_unrolled())
+        self.document.modified_changed.connect(self._modified_changed)
+        self.document.path_changed.connect(self._update_title)
+        self.document.replaced.connect(self._replaced)
+
+    # --- what is shown --------------------------------------------------------------------
+
+    def current_view(self) -> GraphView:
+        return self.stack.currentWidget()
+
+    def _modified_changed(self, _modified: bool) -> None:
+        self._update_title()
+
+    def _update_title(self) -> None:
+        # "[*]" is where Qt shows the modified marker ("*"; a dot in the close button on macOS)
+        self.setWindowTitle(f"{self.document.display_name()}[*] — {APP_NAME}")
+        self.setWindowModified(self.document.modified)
+
+    def _show_report(self, report: ValidationReport | None) -> None:
+        if report is None:
+            return
+        layout = classify(self.document.graph, report)
+        if layout is not None:
+            self.layout_label.setText(layout.summary)
+            self.layout_label.setToolTip(layout.explanation)
+            self.parameters_label.setText(f"{report.parameter_count:,} parameters")
+        else:
+            count = len(report.errors)
+            self.layout_label.setText(f"{count} problem{'s' if count != 1 else ''} to fix")
+            self.layout_label.setToolTip("See the Problems panel")
+            self.parameters_label.setText("")
+        self.problems.show_report(report, self.document.graph)
+        self.inspector.set_report(report)
+        if self.unrolled_action.isChecked():
+            self._refresh_unrolled()
+
+    def _selection_changed(self) -> None:
+        chosen = self.scene.selected_node_ids()
+        self.inspector.show_node(chosen[0] if len(chosen) == 1 else None, len(chosen))
+        self.unrolled_scene.select_nodes(chosen)
+
+    def _unrolled_selection(self, node_ids: set[str]) -> None:
+        self.scene.select_nodes(node_ids)
+
+    def focus_node(self, node_id: str) -> None:
+        item = self.scene.node_items.get(node_id)
+        if item is None:
+            return
+        if self.unrolled_action.isChecked():
+            self.unrolled_action.setChecked(False)
+        self.scene.select_nodes([node_id])
+        self.view.centerOn(item)
+
+    def fit(self) -> None:
+        self.current_view().fit_to_contents()
 
     def showEvent(self, event) -> None:  # fit once the view has its real size
         super().showEvent(event)
         self.view.fit_to_contents()
 
-    def _update_title(self) -> None:
-        marker = " •" if self.document.modified else ""
-        self.setWindowTitle(f"{self.document.display_name()}{marker} — {APP_NAME}")
+    # --- unrolled view --------------------------------------------------------------------
 
-    def _show_report(self, report: ValidationReport | None) -> None:
-        if report is None:
+    def set_unrolled(self, on: bool, steps: int | None = None) -> None:
+        if steps is not None:
+            self.steps.setValue(steps)
+        if self.unrolled_action.isChecked() != on:
+            self.unrolled_action.setChecked(on)  # comes back here through toggled
             return
-        project = self.document.project
-        layout = classify(project.graph, report)
-        if layout is not None:
-            self.layout_label.setText(layout.summary)
-            self.parameters_label.setText(f"{report.parameter_count:,} parameters")
+        if on:
+            self._refresh_unrolled()
+            self.stack.setCurrentWidget(self.unrolled_view)
+            self.unrolled_scene.select_nodes(self.scene.selected_node_ids())
+            self.unrolled_view.fit_to_contents()
         else:
-            count = len(report.errors)
-            self.layout_label.setText(f"{count} problem{'s' if count != 1 else ''} to fix")
-            self.parameters_label.setText("")
-        parts = [f"<h2>{html.escape(project.title)}</h2>"]
-        if project.description:
-            parts.append(f"<p>{html.escape(project.description)}</p>")
-        if layout is not None:
-            parts.append(f"<h3>{html.escape(layout.title)}</h3>")
-            parts.append(f"<p>{html.escape(layout.explanation)}</p>")
-            axes = ", ".join(
-                f"<i>{html.escape(a.id)}</i> ({a.default_steps} steps)"
-                for a in report.axes.values()
+            self.stack.setCurrentWidget(self.view)
+
+    def _refresh_unrolled(self) -> None:
+        if not self.unrolled_action.isChecked():
+            return
+        graph, report = self.document.graph, self.scene.report
+        if report is None or not report.ok:
+            self.unrolled_scene.show_unrolled(
+                graph,
+                None,
+                "The graph has problems to fix before it can be unrolled (see the Problems panel).",
             )
-            if axes:
-                parts.append(f"<p><b>Time axes:</b> {axes}</p>")
-        if report.problems:
-            parts.append("<h3>Problems</h3><ul>")
-            for problem in report.problems:
-                mark = "⚠" if problem.severity == "warning" else "✖"
-                parts.append(f"<li>{mark} {html.escape(problem.message)}</li>")
-            parts.append("</ul>")
-        self.about.setHtml("".join(parts))
+            return
+        try:
+            unrolled = unroll(graph, self.steps.value(), report)
+        except RNNBuilderError as error:
+            self.unrolled_scene.show_unrolled(graph, None, str(error))
+            return
+        self.unrolled_scene.show_unrolled(graph, unrolled)
+        self.unrolled_scene.select_nodes(self.scene.selected_node_ids())
+
+    # --- editing --------------------------------------------------------------------------
+
+    def _drop_node(self, type_name: str, position: QPointF) -> None:
+        snapped = self.scene.snapped(position)
+        self._add(type_name, (snapped.x(), snapped.y()))
+
+    def _add_in_view(self, type_name: str) -> None:
+        center = self.view.mapToScene(self.view.viewport().rect().center())
+        self._drop_node(type_name, center)
+
+    def _add(self, type_name: str, position: tuple[float, float]) -> None:
+        try:
+            node_id = self.document.add_node(type_name, position)
+        except RNNBuilderError as error:
+            self.show_error("Cannot add the node", str(error))
+            return
+        if self.unrolled_action.isChecked():
+            self.unrolled_action.setChecked(False)
+        self.scene.select_nodes([node_id])
+
+    def delete_selection(self) -> None:
+        if self.unrolled_action.isChecked():
+            return
+        self.document.remove(self.scene.selected_node_ids(), self.scene.selected_edges())
+
+    def select_all(self) -> None:
+        self.scene.select_nodes(self.document.graph.nodes)
+
+    def _selection_as_json(self) -> str | None:
+        node_ids = self.scene.selected_node_ids()
+        if not node_ids:
+            return None
+        graph = self.document.graph
+        chosen = set(node_ids)
+        nodes = [
+            {
+                "id": n,
+                "type": graph.node(n).type_name,
+                "name": graph.node(n).name,
+                "params": graph.node(n).params,
+                "position": list(graph.node(n).position),
+            }
+            for n in node_ids
+        ]
+        edges = [list(e) for e in graph.edges if e.src_node in chosen and e.dst_node in chosen]
+        return json.dumps({"format": "rnn-builder-selection", "nodes": nodes, "edges": edges})
+
+    def copy(self) -> None:
+        text = self._selection_as_json()
+        if text is None:
+            return
+        data = QMimeData()
+        data.setData(CLIPBOARD_MIME, text.encode("utf-8"))
+        data.setText(text)
+        QGuiApplication.clipboard().setMimeData(data)
+
+    def cut(self) -> None:
+        self.copy()
+        self.delete_selection()
+
+    def paste(self, offset: tuple[float, float] = (40.0, 40.0)) -> None:
+        data = QGuiApplication.clipboard().mimeData()
+        raw = (
+            bytes(data.data(CLIPBOARD_MIME)).decode("utf-8")
+            if data.hasFormat(CLIPBOARD_MIME)
+            else data.text()
+        )
+        self._paste_json(raw, offset)
+
+    def duplicate(self) -> None:
+        text = self._selection_as_json()
+        if text is not None:
+            self._paste_json(text, (40.0, 40.0), "Duplicate")
+
+    def _paste_json(self, raw: str, offset: tuple[float, float], text: str = "Paste") -> None:
+        try:
+            data = json.loads(raw)
+            if not isinstance(data, dict) or data.get("format") != "rnn-builder-selection":
+                return  # not ours: nothing to paste
+            nodes = [
+                Node(n["id"], n["type"], n["name"], dict(n["params"]), tuple(n["position"]))
+                for n in data["nodes"]
+            ]
+            edges = [Edge(*e) for e in data["edges"]]
+            new_ids = self.document.paste(nodes, edges, offset, text)
+        except (ValueError, KeyError, TypeError, RNNBuilderError) as error:
+            self.show_error("Cannot paste", f"The clipboard does not hold nodes that fit: {error}")
+            return
+        self.scene.select_nodes(new_ids)
+
+    # --- projects -------------------------------------------------------------------------
+
+    def ask_to_save(self) -> str:
+        """'save', 'discard' or 'cancel' — asked before changes would be lost."""
+        answer = QMessageBox.question(
+            self,
+            APP_NAME,
+            f"Save the changes to {self.document.display_name()}?",
+            QMessageBox.StandardButton.Save
+            | QMessageBox.StandardButton.Discard
+            | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Save,
+        )
+        return {
+            QMessageBox.StandardButton.Save: "save",
+            QMessageBox.StandardButton.Discard: "discard",
+        }.get(answer, "cancel")
+
+    def choose_open_path(self) -> str | None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open project", "", "Projects (*.json)")
+        return path or None
+
+    def choose_save_path(
+        self, title: str = "Save project", filters: str = "Projects (*.json)"
+    ) -> str | None:
+        path, _ = QFileDialog.getSaveFileName(self, title, "", filters)
+        return path or None
+
+    def choose_template(self) -> str | None:
+        gallery = TemplateGallery(self)
+        return gallery.chosen() if gallery.exec() else None
+
+    def show_error(self, title: str, message: str) -> None:
+        self.errors.append((title, message))
+        if QApplication.platformName() != "offscreen":
+            QMessageBox.critical(self, title, message)
+        self.statusBar().showMessage(message, 10000)
+
+    def may_discard_changes(self) -> bool:
+        if not self.document.modified:
+            return True
+        answer = self.ask_to_save()
+        if answer == "save":
+            return self.save()
+        return answer == "discard"
+
+    def new_project(self, template: str | None = None) -> None:
+        if not self.may_discard_changes():
+            return
+        template = template or self.choose_template()
+        if template:
+            self.document.replace(new_project(template), None)
+
+    def open_project(self, path: str | Path | None = None) -> bool:
+        if not self.may_discard_changes():
+            return False
+        path = path or self.choose_open_path()
+        if not path:
+            return False
+        try:
+            project = GraphDocument.open(Path(path))
+        except RNNBuilderError as error:
+            self.show_error("Cannot open the project", str(error))
+            return False  # the current project stays as it was
+        self.document.replace(project, Path(path))
+        self._remember(Path(path))
+        return True
+
+    def save(self) -> bool:
+        if self.document.path is None:
+            return self.save_as()
+        return self._save_to(self.document.path)
+
+    def save_as(self, path: str | Path | None = None) -> bool:
+        path = path or self.choose_save_path()
+        if not path:
+            return False
+        path = Path(path)
+        if path.suffix == "":
+            path = path.with_suffix(".json")
+        return self._save_to(path)
+
+    def _save_to(self, path: Path) -> bool:
+        try:
+            self.document.save(path)
+        except RNNBuilderError as error:
+            self.show_error("Cannot save", str(error))
+            return False
+        self._remember(path)
+        self.statusBar().showMessage(f"Saved {path}", 4000)
+        return True
+
+    def export_picture(self, path: str | Path | None = None) -> bool:
+        path = path or self.choose_save_path("Export picture", "PNG image (*.png);;SVG (*.svg)")
+        if not path:
+            return False
+        scene = self.unrolled_scene if self.unrolled_action.isChecked() else self.scene
+        try:
+            export_scene(scene, path)
+        except OSError as error:
+            self.show_error("Cannot export the picture", str(error))
+            return False
+        self.statusBar().showMessage(f"Exported {path}", 4000)
+        return True
+
+    def _remember(self, path: Path) -> None:
+        recent = [str(path.resolve())]
+        recent += [p for p in self.recent_files() if p != recent[0]]
+        self.settings.setValue("recent", recent[:MAX_RECENT])
+
+    def recent_files(self) -> list[str]:
+        value = self.settings.value("recent", [])
+        if isinstance(value, str):
+            value = [value]
+        return [str(v) for v in value or []]
+
+    def _fill_recent(self) -> None:
+        self.recent_menu.clear()
+        for path in self.recent_files():
+            action = self.recent_menu.addAction(path)
+            action.triggered.connect(lambda _c=False, p=path: self.open_project(p))
+        if not self.recent_files():
+            self.recent_menu.addAction("(none yet)").setEnabled(False)
+
+    def _replaced(self) -> None:
+        self.inspector.show_node(None)
+        self._show_report(self.scene.report)
+        self.view.fit_to_contents()
+        self._update_title()
+
+    def closeEvent(self, event) -> None:
+        if self.may_discard_changes():
+            self.document.discard_recovery()
+            event.accept()
+        else:
+            event.ignore()
+
+    def shutdown(self) -> None:
+        """Take the scenes down while Python is alive: scenes holding Python-made items must
+        not be left for the interpreter's exit, which destroys them in no safe order."""
+        self.autosave.stop()
+        self.scene.detach()
+        for view in (self.view, self.unrolled_view):
+            view.setScene(None)
+        for scene in (self.scene, self.unrolled_scene):
+            scene.clearSelection()
+            scene.clear()
+
+    # --- themes ---------------------------------------------------------------------------
+
+    def apply_theme(self, name: str) -> None:
+        app = QApplication.instance()
+        if not _SYSTEM:
+            _SYSTEM["palette"] = QPalette(app.palette())
+            _SYSTEM["style"] = app.style().name()
+        if name == "system":
+            app.setStyle(_SYSTEM["style"])
+            app.setPalette(_SYSTEM["palette"])
+        else:
+            app.setStyle("Fusion")
+            app.setPalette(dark_palette() if name == "dark" else light_palette())
+        self._theme = name
+        self.settings.setValue("theme", name)
+        for item in self.scene.items():
+            item.update()
+        self.view.viewport().update()
+        self.unrolled_view.viewport().update()
+
+
+_SYSTEM: dict = {}  # the palette and style the app started with, to go back to
+
+
+def dark_palette() -> QPalette:
+    from PySide6.QtGui import QColor
+
+    palette = QPalette()
+    roles = QPalette.ColorRole
+    for role, color in (
+        (roles.Window, "#2b2e33"),
+        (roles.WindowText, "#e8eaed"),
+        (roles.Base, "#1f2226"),
+        (roles.AlternateBase, "#2b2e33"),
+        (roles.ToolTipBase, "#3a3f46"),
+        (roles.ToolTipText, "#e8eaed"),
+        (roles.Text, "#e8eaed"),
+        (roles.Button, "#33373d"),
+        (roles.ButtonText, "#e8eaed"),
+        (roles.Highlight, "#4f6fd6"),
+        (roles.HighlightedText, "#ffffff"),
+        (roles.PlaceholderText, "#8a9099"),
+    ):
+        palette.setColor(role, QColor(color))
+    return palette
+
+
+def light_palette() -> QPalette:
+    style = QStyleFactory.create("Fusion")
+    palette = QPalette(style.standardPalette())
+    style.deleteLater()
+    return palette

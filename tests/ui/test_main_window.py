@@ -1,4 +1,4 @@
-"""The window shows the project's graph and follows the model as it changes."""
+"""The window shows the project's graph, follows the model, and renders headlessly."""
 
 from __future__ import annotations
 
@@ -14,30 +14,20 @@ from rnn_builder.serialization import save
 from rnn_builder.templates import new_project
 from ui.canvas.node_item import NodeItem
 from ui.canvas.style import CATEGORY_COLORS
-from ui.document import ProjectDocument
-from ui.main_window import MainWindow
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture
-def window(qtbot):
-    window = MainWindow(ProjectDocument(new_project("many_to_one")))
-    qtbot.addWidget(window)
-    window.show()
-    qtbot.waitExposed(window)
-    return window
-
-
-def test_window_shows_every_node_and_wire(window):
+def test_window_has_its_parts_and_shows_every_node_and_wire(window):
     graph = window.document.graph
     scene = window.scene
     assert set(scene.node_items) == set(graph.nodes)
     assert set(scene.edge_items) == set(graph.edges)
-    assert window.findChild(type(window.view), "canvas") is window.view
+    for name in ("palette", "canvas", "inspector", "problems"):
+        assert window.findChild(object, name) is not None, name
     assert window.layout_label.text() == "Many-to-one — e.g. sentiment analysis"
     assert window.parameters_label.text() == "7,106 parameters"
-    assert "Sentence sentiment" in window.windowTitle()
+    assert window.windowTitle().startswith("Sentence sentiment (unsaved)")
 
 
 def test_ports_are_labelled_with_inferred_shapes(window):
@@ -45,8 +35,7 @@ def test_ports_are_labelled_with_inferred_shapes(window):
     assert reader.inputs["x"].shape_info.label() == "seq·16"
     assert reader.outputs["h_n"].shape_info.label() == "vec·32"
     assert reader.outputs["h_n"].connected and not reader.outputs["y"].connected
-    wire = window.scene.edge_items[Edge("reader", "h_n", "scores", "x")]
-    assert wire.kind == "vec"
+    assert window.scene.edge_items[Edge("reader", "h_n", "scores", "x")].kind == "vec"
 
 
 def test_scene_follows_model_edits(window, qtbot):
@@ -54,33 +43,16 @@ def test_scene_follows_model_edits(window, qtbot):
     scene = window.scene
     graph.add_node("gru", node_id="extra", position=(100, 300))
     assert isinstance(scene.node_items["extra"], NodeItem)
-    assert scene.node_items["extra"].pos().y() == 300
     graph.connect("embed", "y", "extra", "x")
-    assert Edge("embed", "y", "extra", "x") in scene.edge_items
     graph.set_param("extra", "hidden_size", 12)
-    assert scene.node_items["extra"].outputs["y"].shape_info.label() == "seq·12"
+    qtbot.waitUntil(lambda: scene.node_items["extra"].outputs["y"].shape_info.label() == "seq·12")
     graph.set_position("extra", (40, 500))
     path = scene.edge_items[Edge("embed", "y", "extra", "x")].path()
-    assert path.elementAt(path.elementCount() - 1).y == pytest.approx(
-        scene.node_items["extra"].inputs["x"].scene_anchor().y()
-    )
+    end = path.elementAt(path.elementCount() - 1)
+    assert end.y == pytest.approx(scene.node_items["extra"].inputs["x"].scene_anchor().y())
     graph.remove_node("extra")
     assert "extra" not in scene.node_items
-    assert Edge("embed", "y", "extra", "x") not in scene.edge_items
     assert len([i for i in scene.items() if isinstance(i, NodeItem)]) == len(graph)
-    assert window.document.modified and window.windowTitle().count("•") == 1
-
-
-def test_problems_outline_their_node_and_reach_the_status_bar(window):
-    graph = window.document.graph
-    graph.disconnect(Edge("embed", "y", "reader", "x"))
-    item = window.scene.node_items["reader"]
-    assert [p.code for p in item.problems] == ["missing_input"]
-    assert "has no input" in item.toolTip()
-    assert window.layout_label.text() == "1 problem to fix"
-    assert "has no input" in window.about.toPlainText()
-    graph.connect("embed", "y", "reader", "x")
-    assert item.problems == []
 
 
 def test_screenshot_writes_a_png_of_the_default_project(tmp_path):
@@ -100,21 +72,32 @@ def test_screenshot_writes_a_png_of_the_default_project(tmp_path):
         for x in range(0, image.width(), 7)
         for y in range(0, image.height(), 7)
     }
-    input_green = CATEGORY_COLORS["Inputs"].name()
-    assert input_green in colors  # the sequence input node is drawn
+    assert CATEGORY_COLORS["Inputs"].name() in colors  # the sequence input node is drawn
     assert len(colors) > 20
 
 
-def test_screenshot_of_a_given_project_and_of_a_bad_one(tmp_path):
+def test_screenshot_of_a_given_project_unrolled_and_of_a_bad_one(tmp_path):
     path = save(new_project("encoder_decoder_feedback"), tmp_path / "p.json")
     out = tmp_path / "p.png"
     ok = subprocess.run(
-        [sys.executable, str(ROOT / "main.py"), str(path), "--screenshot", str(out)],
+        [
+            sys.executable,
+            str(ROOT / "main.py"),
+            str(path),
+            "--screenshot",
+            str(out),
+            "--unrolled",
+            "4",
+            "--theme",
+            "dark",
+        ],
         capture_output=True,
         text=True,
         timeout=120,
     )
-    assert ok.returncode == 0 and QImage(str(out)).pixelColor(5, 5) != QColor(0, 0, 0, 0)
+    assert ok.returncode == 0, ok.stderr
+    image = QImage(str(out))
+    assert image.pixelColor(image.width() // 2, 70) != QColor(0, 0, 0, 0)
     bad = tmp_path / "bad.json"
     bad.write_text("{")
     refused = subprocess.run(

@@ -1,18 +1,19 @@
 """A wire: a curve from an output port to an input port, coloured by what it carries.
 
 Sequences are drawn as thick blue curves and vectors as thin grey ones; a wire running
-backwards (a feedback loop through a Delay) loops below its nodes so that it stays readable.
+backwards (a feedback loop through a Delay) loops below its nodes so that it stays readable. A
+wire can be selected (click it) and deleted; its shape for the mouse is wider than its stroke.
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import QPointF, Qt
-from PySide6.QtGui import QPainterPath, QPen
-from PySide6.QtWidgets import QGraphicsPathItem
+from PySide6.QtGui import QPainterPath, QPainterPathStroker, QPen
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem
 
 from rnn_builder.graph import Edge
 
-from .style import KIND_COLORS
+from .style import KIND_COLORS, SELECTION_COLOR
 
 
 class EdgeItem(QGraphicsPathItem):
@@ -21,7 +22,12 @@ class EdgeItem(QGraphicsPathItem):
         self.edge = edge
         self.kind: str | None = None
         self.setZValue(0)
-        self.setToolTip(f"{edge.src_node}.{edge.src_port} → {edge.dst_node}.{edge.dst_port}")
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable, True)
+        self.setAcceptHoverEvents(True)
+        self.setToolTip(
+            f"{edge.src_node}.{edge.src_port} → {edge.dst_node}.{edge.dst_port}<br>"
+            "<i>click to select, Delete to remove; drag it off its input to unplug</i>"
+        )
         self._apply_pen()
 
     def set_kind(self, kind: str | None) -> None:
@@ -30,14 +36,26 @@ class EdgeItem(QGraphicsPathItem):
             self._apply_pen()
 
     def _apply_pen(self) -> None:
-        color = KIND_COLORS.get(self.kind, KIND_COLORS[None])
+        color = (
+            SELECTION_COLOR if self.isSelected() else KIND_COLORS.get(self.kind, KIND_COLORS[None])
+        )
         width = 2.6 if self.kind == "seq" else 1.8
-        pen = QPen(color, width)
+        pen = QPen(color, width + (1.2 if self.isSelected() else 0.0))
         pen.setCapStyle(Qt.PenCapStyle.RoundCap)
         self.setPen(pen)
 
+    def itemChange(self, change, value):
+        if change == QGraphicsItem.GraphicsItemChange.ItemSelectedHasChanged:
+            self._apply_pen()
+        return super().itemChange(change, value)
+
     def set_ends(self, start: QPointF, end: QPointF) -> None:
         self.setPath(wire_path(start, end))
+
+    def shape(self) -> QPainterPath:
+        stroker = QPainterPathStroker()
+        stroker.setWidth(10.0)
+        return stroker.createStroke(self.path())
 
 
 def wire_path(start: QPointF, end: QPointF) -> QPainterPath:

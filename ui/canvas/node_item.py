@@ -36,7 +36,10 @@ class NodeItem(QGraphicsItem):
         self.subtitle = self._subtitle(node)
         self.problems: list[Problem] = []
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable, True)
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsMovable, True)
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemSendsGeometryChanges, True)
+        # drawn once into a pixmap and moved as one while dragging: frames stay cheap
+        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.setAcceptHoverEvents(True)
         self.inputs = {p.name: PortItem(p, True, self) for p in node_type.inputs}
         self.outputs = {p.name: PortItem(p, False, self) for p in node_type.outputs}
@@ -50,6 +53,16 @@ class NodeItem(QGraphicsItem):
         self.setPos(QPointF(*node.position))
         self.setZValue(1)
         self._update_tooltip()
+
+    def itemChange(self, change, value):
+        scene = self.scene()
+        if change == QGraphicsItem.GraphicsItemChange.ItemPositionChange and scene is not None:
+            return scene.snapped(value) if getattr(scene, "dragging_nodes", False) else value
+        if change == QGraphicsItem.GraphicsItemChange.ItemPositionHasChanged and scene:
+            scene.node_item_moved(self)
+        if change == QGraphicsItem.GraphicsItemChange.ItemSelectedHasChanged:
+            self.setZValue(2 if self.isSelected() else 1)
+        return super().itemChange(change, value)
 
     # --- model → item -----------------------------------------------------------------------
 
@@ -121,6 +134,21 @@ class NodeItem(QGraphicsItem):
         colors = canvas_colors()
         accent = CATEGORY_COLORS.get(self.node_type.category, QColor("#888888"))
         rect = QRectF(0, 0, NODE_WIDTH, self.height)
+        detail = option.levelOfDetailFromTransform(painter.worldTransform())
+        if detail < 0.4:  # far out: text would be unreadable, draw the card only (fast)
+            painter.setPen(
+                QPen(SELECTION_COLOR, 3)
+                if self.isSelected()
+                else (
+                    QPen(ERROR_COLOR, 3)
+                    if any(p.severity == "error" for p in self.problems)
+                    else Qt.PenStyle.NoPen
+                )
+            )
+            painter.setBrush(colors["body"])
+            painter.drawRect(rect)
+            painter.fillRect(QRectF(0, 0, NODE_WIDTH, HEADER_HEIGHT), accent)
+            return
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
 

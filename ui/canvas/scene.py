@@ -1,116 +1,182 @@
-"""The scene: one item per node and wire of a graph model, kept in step by the model's events.
+"""The scene: one item per node and wire of the open graph, and the mouse gestures that edit it.
 
-The scene never edits the model. It subscribes to the graph's events, keeps an id → item map,
-and after every change re-validates the graph to relabel ports with their inferred shapes and
-to outline nodes that have problems.
+The scene never edits the model directly. It follows the graph's events (keeping id → item maps)
+and turns gestures into calls on the document, which pushes undo commands:
+
+* drag from an output port to an input (or the other way round) to wire them; while dragging,
+  ports that would accept the wire are lit and the others dimmed; dropping on a port that cannot
+  take it is refused with the reason (the ``message`` signal);
+* drag a wire's end off an input to re-plug it elsewhere, or drop it on empty canvas to delete it;
+* drag nodes to move them (snapped to the grid; one drag is one undo step).
+
+After changes it re-validates the graph (once per batch of events) to relabel ports with their
+inferred shapes and outline the nodes that have problems.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, QRectF, Signal
-from PySide6.QtWidgets import QGraphicsScene
+import itertools
 
-from rnn_builder.graph import Edge, Graph, Node
+from PySide6.QtCore import QObject, QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtGui import QPen
+from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsScene
+
+from rnn_builder.errors import RNNBuilderError
+from rnn_builder.graph import Edge, Node
 from rnn_builder.validation import ValidationReport, validate
 
-from .edge_item import EdgeItem
+from .edge_item import EdgeItem, wire_path
 from .node_item import NodeItem
+from .port_item import PortItem
+from .style import GRID_SIZE, SELECTION_COLOR
+
+_drags = itertools.count(1)
+
+
+class _WireDrag:
+    """A wire being dragged: its fixed end, and the wire picked up to make it (if any)."""
+
+    def __init__(self, anchor: PortItem, picked: Edge | None, item: QGraphicsPathItem) -> None:
+        self.anchor = anchor
+        self.picked = picked
+        self.item = item
+        self.reasons: dict[PortItem, str | None] = {}
 
 
 class GraphScene(QGraphicsScene):
-    validated = Signal(object)  # ValidationReport after every change
+    validated = Signal(object)  # ValidationReport after changes
+    message = Signal(str)  # a refusal or a hint, in words
 
-    def __init__(self, graph: Graph, parent: QObject | None = None) -> None:
+    def __init__(self, document, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.graph = graph
+        self.document = document
+        self.snap = True
+        self.dragging_nodes = False
         self.node_items: dict[str, NodeItem] = {}
         self.edge_items: dict[Edge, EdgeItem] = {}
+        self._edges_of: dict[str, set[Edge]] = {}
         self.report: ValidationReport | None = None
+        self._wire: _WireDrag | None = None
+        self._press_positions: dict[str, tuple[float, float]] = {}
+        self._subscriptions: list = []
+        self._refresh_timer = QTimer(self)
+        self._refresh_timer.setSingleShot(True)
+        self._refresh_timer.timeout.connect(self.refresh)
+        document.replaced.connect(self._rebuild)
+        document.undo_stack.indexChanged.connect(self._undo_index_changed)
+        self._build()
+
+    @property
+    def graph(self):
+        return self.document.graph
+
+    # --- building -------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        graph = self.graph
         self._subscriptions = [
             (graph.node_added, self._on_node_added),
             (graph.node_removed, self._on_node_removed),
             (graph.edge_added, self._on_edge_added),
             (graph.edge_removed, self._on_edge_removed),
-            (graph.param_changed, self._on_param_changed),
+            (graph.param_changed, self._on_node_changed),
+            (graph.name_changed, self._on_node_changed),
             (graph.position_changed, self._on_position_changed),
-            (graph.name_changed, self._on_name_changed),
         ]
         for event, callback in self._subscriptions:
             event.subscribe(callback)
         for node in graph:
-            self._on_node_added(node, refresh=False)
+            self._add_node_item(node)
         for edge in graph.edges:
-            self._on_edge_added(edge, refresh=False)
+            self._add_edge_item(edge)
         self.refresh()
 
     def detach(self) -> None:
-        """Stop following the model (before the scene is dropped)."""
+        """Stop following the model (before the scene is dropped or rebuilt)."""
         for event, callback in self._subscriptions:
             event.unsubscribe(callback)
+        self._subscriptions = []
 
-    def items_bounds(self) -> QRectF:
-        return self.itemsBoundingRect()
+    def _rebuild(self) -> None:
+        self.detach()
+        self._wire = None
+        self.clear()
+        self.node_items, self.edge_items, self._edges_of = {}, {}, {}
+        self._build()
 
-    # --- model events -----------------------------------------------------------------------
+    # --- model events ---------------------------------------------------------------------
 
-    def _on_node_added(self, node: Node, refresh: bool = True) -> None:
+    def _add_node_item(self, node: Node) -> NodeItem:
         item = NodeItem(node, self.graph.registry.get(node.type_name))
         self.node_items[node.id] = item
+        self._edges_of.setdefault(node.id, set())
         self.addItem(item)
-        if refresh:
-            self.refresh()
+        return item
+
+    def _add_edge_item(self, edge: Edge) -> None:
+        item = EdgeItem(edge)
+        self.edge_items[edge] = item
+        self._edges_of.setdefault(edge.src_node, set()).add(edge)
+        self._edges_of.setdefault(edge.dst_node, set()).add(edge)
+        self.addItem(item)
+        self._route(item)
+
+    def _on_node_added(self, node: Node) -> None:
+        self._add_node_item(node)
+        self.schedule_refresh()
 
     def _on_node_removed(self, node: Node) -> None:
         item = self.node_items.pop(node.id, None)
+        self._edges_of.pop(node.id, None)
         if item is not None:
             self.removeItem(item)
-        self.refresh()
+        self.schedule_refresh()
 
-    def _on_edge_added(self, edge: Edge, refresh: bool = True) -> None:
-        item = EdgeItem(edge)
-        self.edge_items[edge] = item
-        self.addItem(item)
-        self._route(item)
-        if refresh:
-            self.refresh()
+    def _on_edge_added(self, edge: Edge) -> None:
+        self._add_edge_item(edge)
+        self.schedule_refresh()
 
     def _on_edge_removed(self, edge: Edge) -> None:
         item = self.edge_items.pop(edge, None)
+        for node_id in (edge.src_node, edge.dst_node):
+            self._edges_of.get(node_id, set()).discard(edge)
         if item is not None:
             self.removeItem(item)
-        self.refresh()
+        self.schedule_refresh()
 
-    def _on_param_changed(self, node_id: str, name: str, old: object, new: object) -> None:
+    def _on_node_changed(self, node_id: str, *_args) -> None:
         self.node_items[node_id].update_from_node(self.graph.node(node_id))
-        self.refresh()
+        self.schedule_refresh()
 
-    def _on_name_changed(self, node_id: str, old: str, new: str) -> None:
-        self.node_items[node_id].update_from_node(self.graph.node(node_id))
-        self.refresh()
-
-    def _on_position_changed(self, node_id: str, old: object, new: tuple[float, float]) -> None:
+    def _on_position_changed(self, node_id: str, _old, new: tuple[float, float]) -> None:
         item = self.node_items[node_id]
-        item.setPos(*new)
-        for edge in self.graph.edges_touching(node_id):
-            self._route(self.edge_items[edge])
+        if (item.pos().x(), item.pos().y()) != new:
+            item.setPos(*new)  # rerouting follows through itemChange
 
-    # --- drawing ----------------------------------------------------------------------------
+    # --- refreshing -----------------------------------------------------------------------
 
-    def _route(self, item: EdgeItem) -> None:
-        edge = item.edge
-        src = self.node_items[edge.src_node].port(edge.src_port, is_input=False)
-        dst = self.node_items[edge.dst_node].port(edge.dst_port, is_input=True)
-        if src is not None and dst is not None:
-            item.set_ends(src.scene_anchor(), dst.scene_anchor())
+    def schedule_refresh(self) -> None:
+        """Validate once after a batch of changes (a paste adds many nodes at once)."""
+        self._refresh_timer.start(0)
+
+    def _undo_index_changed(self, _index: int) -> None:
+        self._refresh_if_pending()
+
+    def _refresh_if_pending(self) -> None:
+        if self._refresh_timer.isActive():
+            self._refresh_timer.stop()
+            self.refresh()
 
     def refresh(self) -> None:
         """Re-validate, then relabel ports, colour wires and outline problem nodes."""
+        self._refresh_timer.stop()
         report = validate(self.graph)
         self.report = report
         shapes = report.shapes
         for node_id, item in self.node_items.items():
-            connected = {e.dst_port for e in self.graph.edges_into(node_id)}
-            connected |= {f"out:{e.src_port}" for e in self.graph.edges_out_of(node_id)}
+            edges = self._edges_of.get(node_id, ())
+            connected = {e.dst_port for e in edges if e.dst_node == node_id}
+            connected |= {f"out:{e.src_port}" for e in edges if e.src_node == node_id}
             item.set_shapes(
                 shapes.node_inputs(self.graph, node_id),
                 shapes.node_outputs(self.graph, node_id),
@@ -121,3 +187,175 @@ class GraphScene(QGraphicsScene):
             shape = shapes.outputs.get((edge.src_node, edge.src_port))
             item.set_kind(shape.kind if shape is not None else None)
         self.validated.emit(report)
+
+    # --- geometry -------------------------------------------------------------------------
+
+    def _route(self, item: EdgeItem) -> None:
+        edge = item.edge
+        src_node, dst_node = self.node_items.get(edge.src_node), self.node_items.get(edge.dst_node)
+        if src_node is None or dst_node is None:
+            return
+        src = src_node.port(edge.src_port, is_input=False)
+        dst = dst_node.port(edge.dst_port, is_input=True)
+        if src is not None and dst is not None:
+            item.set_ends(src.scene_anchor(), dst.scene_anchor())
+
+    def node_item_moved(self, item: NodeItem) -> None:
+        for edge in self._edges_of.get(item.node_id, ()):
+            edge_item = self.edge_items.get(edge)
+            if edge_item is not None:
+                self._route(edge_item)
+
+    def snapped(self, point: QPointF) -> QPointF:
+        if not self.snap:
+            return point
+        return QPointF(
+            round(point.x() / GRID_SIZE) * GRID_SIZE, round(point.y() / GRID_SIZE) * GRID_SIZE
+        )
+
+    def items_rect(self) -> QRectF:
+        rect = QRectF()
+        for item in self.node_items.values():
+            rect = rect.united(item.sceneBoundingRect())
+        return rect
+
+    # --- selection ------------------------------------------------------------------------
+
+    def selected_node_ids(self) -> list[str]:
+        chosen = {i.node_id for i in self.selectedItems() if isinstance(i, NodeItem)}
+        return [n for n in self.graph.nodes if n in chosen]  # in the model's order
+
+    def selected_edges(self) -> list[Edge]:
+        return [i.edge for i in self.selectedItems() if isinstance(i, EdgeItem)]
+
+    def select_nodes(self, node_ids) -> None:
+        wanted = set(node_ids)
+        self.clearSelection()
+        for node_id, item in self.node_items.items():
+            if node_id in wanted:
+                item.setSelected(True)
+
+    # --- wiring with the mouse ------------------------------------------------------------
+
+    def port_at(self, point: QPointF) -> PortItem | None:
+        for item in self.items(QRectF(point.x() - 6, point.y() - 6, 12, 12)):
+            if isinstance(item, PortItem):
+                return item
+        return None
+
+    def mousePressEvent(self, event) -> None:
+        if event.button() == Qt.MouseButton.LeftButton:
+            port = self.port_at(event.scenePos())
+            if port is not None:
+                self._start_wire(port)
+                event.accept()
+                return
+        super().mousePressEvent(event)
+        if event.button() == Qt.MouseButton.LeftButton:
+            self._press_positions = {
+                node_id: self.graph.node(node_id).position for node_id in self.selected_node_ids()
+            }
+            self.dragging_nodes = bool(self._press_positions)
+
+    def mouseMoveEvent(self, event) -> None:
+        if self._wire is not None:
+            self._drag_wire(event.scenePos())
+            event.accept()
+            return
+        super().mouseMoveEvent(event)
+
+    def mouseReleaseEvent(self, event) -> None:
+        if self._wire is not None and event.button() == Qt.MouseButton.LeftButton:
+            self._finish_wire(event.scenePos())
+            event.accept()
+            return
+        super().mouseReleaseEvent(event)
+        if self.dragging_nodes:
+            self.dragging_nodes = False
+            moves = {}
+            for node_id, old in self._press_positions.items():
+                item = self.node_items.get(node_id)
+                if item is not None:
+                    moves[node_id] = (old, (item.pos().x(), item.pos().y()))
+            self._press_positions = {}
+            self.document.move(moves, next(_drags))
+
+    def _start_wire(self, port: PortItem) -> None:
+        picked = None
+        anchor = port
+        if port.is_input:
+            feeding = self.graph.edges_into(port.node_id, port.name)
+            if feeding:  # pick the wire up: it now hangs from its source
+                picked = feeding[0]
+                anchor = self.node_items[picked.src_node].port(picked.src_port, is_input=False)
+                self.edge_items[picked].setVisible(False)
+        item = QGraphicsPathItem()
+        pen = QPen(SELECTION_COLOR, 2.2, Qt.PenStyle.DashLine)
+        pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+        item.setPen(pen)
+        item.setZValue(5)
+        self.addItem(item)
+        self._wire = _WireDrag(anchor, picked, item)
+        self._light_ports()
+        self._drag_wire(port.scene_anchor())
+
+    @staticmethod
+    def _candidate(anchor: PortItem, port: PortItem) -> Edge | None:
+        if port.is_input == anchor.is_input:
+            return None
+        source, target = (anchor, port) if not anchor.is_input else (port, anchor)
+        return Edge(source.node_id, source.name, target.node_id, target.name)
+
+    def _light_ports(self) -> None:
+        scratch = self.graph.copy()
+        if self._wire.picked is not None:
+            scratch.disconnect(self._wire.picked)
+        for node_item in self.node_items.values():
+            for port in (*node_item.inputs.values(), *node_item.outputs.values()):
+                edge = self._candidate(self._wire.anchor, port)
+                if edge is None:
+                    continue
+                try:
+                    scratch.check_connect(*edge)
+                    reason = None
+                except RNNBuilderError as error:
+                    reason = str(error)
+                self._wire.reasons[port] = reason
+                port.set_highlight("ok" if reason is None else "no")
+
+    def _drag_wire(self, point: QPointF) -> None:
+        anchor = self._wire.anchor.scene_anchor()
+        path = (
+            wire_path(anchor, point) if not self._wire.anchor.is_input else wire_path(point, anchor)
+        )
+        self._wire.item.setPath(path)
+
+    def _finish_wire(self, point: QPointF) -> None:
+        wire, self._wire = self._wire, None
+        self.removeItem(wire.item)
+        for port in wire.reasons:
+            port.set_highlight(None)
+        target = self.port_at(point)
+        edge = self._candidate(wire.anchor, target) if target is not None else None
+        replaces = [wire.picked] if wire.picked is not None else []
+        if edge is not None and edge == wire.picked:
+            self._show_edge(wire.picked)  # dropped back where it was
+            return
+        if edge is not None:
+            reason = wire.reasons.get(target)
+            if reason is None:
+                try:
+                    self.document.connect(edge, replaces)
+                    return
+                except RNNBuilderError as error:
+                    reason = str(error)
+            self._show_edge(wire.picked)
+            self.message.emit(f"Cannot wire this: {reason}")
+            return
+        if wire.picked is not None:  # dropped on empty canvas: the wire goes
+            self.document.disconnect([wire.picked])
+            self.message.emit("Wire removed")
+
+    def _show_edge(self, edge: Edge | None) -> None:
+        if edge is not None and edge in self.edge_items:
+            self.edge_items[edge].setVisible(True)

@@ -1,24 +1,29 @@
-"""The view onto the canvas: a dotted grid, zoom with the wheel around the cursor, pan by
-dragging the background, and fit-to-contents."""
+"""The view onto the canvas: a dotted grid, zoom with the wheel around the cursor, pan with the
+middle button (or Space and drag), rubber-band selection, fit-to-contents, and dropping node
+types from the palette."""
 
 from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QPainter, QPen, QWheelEvent
-from PySide6.QtWidgets import QGraphicsView, QWidget
+from PySide6.QtWidgets import QGraphicsScene, QGraphicsView, QWidget
 
-from .scene import GraphScene
 from .style import GRID_SIZE, canvas_colors
 
-MIN_ZOOM, MAX_ZOOM = 0.2, 3.0
+MIN_ZOOM, MAX_ZOOM = 0.1, 4.0
+NODE_MIME = "application/x-rnn-builder-node-type"
 
 
 class GraphView(QGraphicsView):
-    def __init__(self, scene: GraphScene, parent: QWidget | None = None) -> None:
+    node_dropped = Signal(str, QPointF)  # node type name, scene position
+
+    def __init__(
+        self, scene: QGraphicsScene, parent: QWidget | None = None, name: str = "canvas"
+    ) -> None:
         super().__init__(scene, parent)
-        self.setObjectName("canvas")
+        self.setObjectName(name)
         self.setRenderHints(
             QPainter.RenderHint.Antialiasing
             | QPainter.RenderHint.TextAntialiasing
@@ -27,10 +32,17 @@ class GraphView(QGraphicsView):
         self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.SmartViewportUpdate)
         self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
         self.setResizeAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
-        self.setDragMode(QGraphicsView.DragMode.ScrollHandDrag)
+        self.setDragMode(QGraphicsView.DragMode.RubberBandDrag)
+        self.setRubberBandSelectionMode(Qt.ItemSelectionMode.IntersectsItemShape)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.setSceneRect(QRectF(-20000, -20000, 40000, 40000))
+        self.setSceneRect(QRectF(-50000, -50000, 100000, 100000))
+        self.setAcceptDrops(True)
+        self._pan_from: QPoint | None = None
+        self._space = False
+        self.setToolTip("")
+
+    # --- zoom and pan ---------------------------------------------------------------------
 
     def zoom(self) -> float:
         return self.transform().m11()
@@ -47,6 +59,12 @@ class GraphView(QGraphicsView):
             self.set_zoom(self.zoom() * math.pow(1.15, steps))
         event.accept()
 
+    def zoom_in(self) -> None:
+        self.set_zoom(self.zoom() * 1.25)
+
+    def zoom_out(self) -> None:
+        self.set_zoom(self.zoom() / 1.25)
+
     def fit_to_contents(self, margin: float = 40.0) -> None:
         scene = self.scene()
         bounds = scene.itemsBoundingRect() if scene is not None else QRectF()
@@ -59,6 +77,72 @@ class GraphView(QGraphicsView):
             self.set_zoom(1.25)
         self.centerOn(bounds.center())
 
+    def keyPressEvent(self, event) -> None:
+        if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
+            self._space = True
+            self.viewport().setCursor(Qt.CursorShape.OpenHandCursor)
+        super().keyPressEvent(event)
+
+    def keyReleaseEvent(self, event) -> None:
+        if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
+            self._space = False
+            self.viewport().unsetCursor()
+        super().keyReleaseEvent(event)
+
+    def mousePressEvent(self, event) -> None:
+        panning = event.button() == Qt.MouseButton.MiddleButton or (
+            self._space and event.button() == Qt.MouseButton.LeftButton
+        )
+        if panning:
+            self._pan_from = event.position().toPoint()
+            self.viewport().setCursor(Qt.CursorShape.ClosedHandCursor)
+            event.accept()
+            return
+        super().mousePressEvent(event)
+
+    def mouseMoveEvent(self, event) -> None:
+        if self._pan_from is not None:
+            now = event.position().toPoint()
+            delta = now - self._pan_from
+            self._pan_from = now
+            self.horizontalScrollBar().setValue(self.horizontalScrollBar().value() - delta.x())
+            self.verticalScrollBar().setValue(self.verticalScrollBar().value() - delta.y())
+            event.accept()
+            return
+        super().mouseMoveEvent(event)
+
+    def mouseReleaseEvent(self, event) -> None:
+        if self._pan_from is not None:
+            self._pan_from = None
+            self.viewport().unsetCursor()
+            event.accept()
+            return
+        super().mouseReleaseEvent(event)
+
+    # --- drops from the palette -----------------------------------------------------------
+
+    def dragEnterEvent(self, event) -> None:
+        if event.mimeData().hasFormat(NODE_MIME):
+            event.acceptProposedAction()
+        else:
+            super().dragEnterEvent(event)
+
+    def dragMoveEvent(self, event) -> None:
+        if event.mimeData().hasFormat(NODE_MIME):
+            event.acceptProposedAction()
+        else:
+            super().dragMoveEvent(event)
+
+    def dropEvent(self, event) -> None:
+        if event.mimeData().hasFormat(NODE_MIME):
+            type_name = bytes(event.mimeData().data(NODE_MIME)).decode("utf-8")
+            self.node_dropped.emit(type_name, self.mapToScene(event.position().toPoint()))
+            event.acceptProposedAction()
+        else:
+            super().dropEvent(event)
+
+    # --- background -----------------------------------------------------------------------
+
     def drawBackground(self, painter: QPainter, rect: QRectF) -> None:
         colors = canvas_colors()
         painter.fillRect(rect, colors["background"])
@@ -66,9 +150,9 @@ class GraphView(QGraphicsView):
             return
         left = math.floor(rect.left() / GRID_SIZE) * GRID_SIZE
         top = math.floor(rect.top() / GRID_SIZE) * GRID_SIZE
-        minor = QPen(colors["grid_major"], 1.6)
-        minor.setCosmetic(True)
-        painter.setPen(minor)
+        dots = QPen(colors["grid_major"], 1.6)
+        dots.setCosmetic(True)
+        painter.setPen(dots)
         points = []
         y = top
         while y < rect.bottom():

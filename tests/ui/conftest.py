@@ -1,0 +1,84 @@
+"""Fixtures for the GUI tests: a window on a template with settings and recovery files kept in
+a temporary folder, and helpers that drive the canvas with real mouse events."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import QPoint, QPointF, QSettings, QStandardPaths, Qt
+from PySide6.QtTest import QTest
+
+from rnn_builder.templates import new_project
+from ui.document import GraphDocument
+from ui.main_window import MainWindow
+
+
+@pytest.fixture(autouse=True)
+def isolated_settings(tmp_path, monkeypatch):
+    """Recovery copies and QSettings go to a temporary folder, never the user's."""
+    QStandardPaths.setTestModeEnabled(True)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    import ui.document
+
+    monkeypatch.setattr(ui.document, "recovery_folder", lambda: _folder(tmp_path / "recovery"))
+    yield
+
+
+def _folder(path):
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@pytest.fixture
+def make_window(qtbot, tmp_path):
+    def make(template: str = "many_to_one", path=None) -> MainWindow:
+        document = GraphDocument(new_project(template), path)
+        settings = QSettings(
+            str(tmp_path / f"settings-{id(document)}.ini"), QSettings.Format.IniFormat
+        )
+        window = MainWindow(document, settings)
+        window.ask_to_save = lambda: "discard"
+        qtbot.addWidget(window)
+        window.show()
+        qtbot.waitExposed(window)
+        return window
+
+    return make
+
+
+@pytest.fixture
+def window(make_window) -> MainWindow:
+    return make_window()
+
+
+def view_point(view, scene_point: QPointF) -> QPoint:
+    return view.mapFromScene(scene_point)
+
+
+def drag(
+    view, start: QPointF, end: QPointF, steps: int = 6, modifier=Qt.KeyboardModifier.NoModifier
+) -> None:
+    """Press at ``start``, move in steps with the button held, release at ``end`` (scene
+    coordinates), with real mouse events on the view's viewport."""
+    viewport = view.viewport()
+    a, b = view_point(view, start), view_point(view, end)
+    QTest.mousePress(viewport, Qt.MouseButton.LeftButton, modifier, a)
+    for k in range(1, steps + 1):
+        point = a + (b - a) * k / steps
+        QTest.mouseMove(viewport, point)
+    QTest.mouseRelease(viewport, Qt.MouseButton.LeftButton, modifier, b)
+
+
+def click(view, scene_point: QPointF, modifier=Qt.KeyboardModifier.NoModifier) -> None:
+    QTest.mouseClick(
+        view.viewport(), Qt.MouseButton.LeftButton, modifier, view_point(view, scene_point)
+    )
+
+
+def port_point(window, node_id: str, port: str, is_input: bool) -> QPointF:
+    return window.scene.node_items[node_id].port(port, is_input).scene_anchor()
+
+
+def title_point(window, node_id: str) -> QPointF:
+    item = window.scene.node_items[node_id]
+    return item.mapToScene(QPointF(60, 12))
