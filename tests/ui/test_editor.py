@@ -92,7 +92,7 @@ def test_wiring_by_dragging_between_ports(window):
     assert Edge("reader", "y", dense, "x") in window.scene.edge_items
     # from an input to an output works too
     window.document.add_node("dense", (600.0, 500.0))
-    other = [n for n in graph.nodes if n.startswith("dense") and n != dense][0]
+    other = next(n for n in graph.nodes if n.startswith("dense") and n != dense)
     drag(
         window.view,
         port_point(window, other, "x", True),
@@ -119,7 +119,7 @@ def test_an_incompatible_wire_is_refused_with_the_reason(window, qtbot):
     assert "Cannot wire this" in said.args[0] and "already receives" in said.args[0]
     assert graph.edges == before and window.document.undo_stack.count() == depth
     window.document.add_node("lstm", (0.0, 400.0))
-    lstm = [n for n in graph.nodes if n.startswith("lstm")][0]
+    lstm = next(n for n in graph.nodes if n.startswith("lstm"))
     with qtbot.waitSignal(window.scene.message) as said:
         drag(
             window.view,
@@ -148,7 +148,7 @@ def test_compatible_ports_light_up_while_dragging(window):
 def test_picking_a_wire_up_replugs_it_or_drops_it(window):
     graph = window.document.graph
     window.document.add_node("dense", (600.0, 420.0))
-    spare = [n for n in graph.nodes if n.startswith("dense")][0]
+    spare = next(n for n in graph.nodes if n.startswith("dense"))
     # pick h_n's wire off scores.x and plug it into the new dense
     drag(window.view, port_point(window, "scores", "x", True), port_point(window, spare, "x", True))
     assert Edge("reader", "h_n", spare, "x") in graph.edges
@@ -160,7 +160,7 @@ def test_picking_a_wire_up_replugs_it_or_drops_it(window):
     start = port_point(window, "scores", "x", True)
     drag(window.view, start, start + QPointF(0, 260))
     assert Edge("reader", "h_n", "scores", "x") not in graph.edges
-    assert window.scene.node_items["reader"].outputs["h_n"].connected is False or True
+    assert not window.scene.node_items["reader"].outputs["h_n"].connected
 
 
 def test_move_delete_undo_redo_restore_exact_states(window, qtbot):
@@ -346,7 +346,7 @@ def test_recovery_copy_of_unsaved_work(window):
     document.add_node("gru", (0.0, 400.0))
     path = document.write_recovery()
     assert path.exists()
-    ((leftover, original, project),) = type(document).leftover_recoveries()
+    ((_leftover, original, project),) = type(document).leftover_recoveries()
     assert "gru_1" in project.graph and original is None
     window.close()
     assert not path.exists()  # a clean close leaves nothing to recover
