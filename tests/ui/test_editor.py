@@ -5,6 +5,7 @@ the unrolled view, pictures."""
 from __future__ import annotations
 
 import json
+from typing import ClassVar
 
 import pytest
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt
@@ -448,3 +449,28 @@ def test_drop_of_foreign_data_is_ignored(window):
 def test_saved_positions_survive_a_round_trip_through_the_file(window, tmp_path):
     path = save(window.document.project, tmp_path / "p.json")
     assert load(path).graph.node("reader").position == window.document.graph.node("reader").position
+
+
+def test_after_a_crash_the_unsaved_work_is_offered_back(make_window):
+    import main
+
+    crashed = make_window("one_to_one")
+    crashed.document.add_node("gru", (0.0, 300.0))
+    crashed.document.write_recovery()  # ... and the session dies here, without closing
+
+    class Answer:
+        class StandardButton:
+            Yes, No = 1, 2
+
+        asked: ClassVar[list[str]] = []
+
+        @classmethod
+        def question(cls, _parent, title, text):
+            cls.asked.append(text)
+            return cls.StandardButton.Yes
+
+    fresh = make_window("many_to_one")
+    main.offer_recovery(fresh, Answer)
+    assert "Two spirals" in Answer.asked[0]
+    assert "gru_1" in fresh.document.graph and fresh.document.modified
+    assert fresh.document.leftover_recoveries() == []  # offered once
