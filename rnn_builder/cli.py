@@ -1,6 +1,6 @@
 """The command line: ``python -m rnn_builder COMMAND ...``.
 
-Commands: ``templates``, ``new``, ``validate``, ``unroll``, ``info``, and for training
+Commands: ``templates``, ``new``, ``validate``, ``unroll``, ``info``, ``explain``, and for training
 ``train``, ``evaluate``, ``predict``, ``sample`` (see :mod:`rnn_builder.cli_training`).
 Exit status: 0 on success, 1 when a graph has problems, 2 for bad usage or a file that cannot
 be read. Errors go to stderr as one line; the CLI never shows a traceback (set
@@ -20,6 +20,7 @@ from typing import NoReturn, TextIO
 
 from . import __version__, cli_training
 from .errors import RNNBuilderError
+from .explain import explain_graph, explain_node
 from .layouts import classify
 from .serialization import load, save
 from .templates import TEMPLATES, new_project
@@ -75,6 +76,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = commands.add_parser("info", help="describe a project")
     p.add_argument("file", metavar="FILE")
     p.add_argument("--json", action="store_true", help="print JSON")
+
+    p = commands.add_parser(
+        "explain", help="explain a project's layout and limits, or a cell's equations"
+    )
+    p.add_argument("file", metavar="FILE")
+    p.add_argument("--node", metavar="NODE", help="a cell's id: its equations with the shapes")
     cli_training.add_commands(commands)
     return parser
 
@@ -284,12 +291,35 @@ def cmd_info(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
+def cmd_explain(args: argparse.Namespace, out: TextIO) -> int:
+    project = _open(args.file)
+    graph = project.graph
+    report = validate(graph)
+    if args.node is None:
+        for title, text in explain_graph(graph, report):
+            print(f"{title}\n  {text}", file=out)
+        return EXIT_OK if report.ok else EXIT_PROBLEMS
+    if args.node not in graph:
+        raise UsageError(f"the project has no node '{args.node}'")
+    rows = explain_node(graph, report, args.node)
+    if not rows:
+        node_type = graph.node_type(args.node)
+        print(
+            f"{graph.node(args.node).name} ({node_type.title}): {node_type.description}", file=out
+        )
+        return EXIT_OK
+    for formula, meaning in rows:
+        print(f"{formula}\n    {meaning}", file=out)
+    return EXIT_OK
+
+
 COMMANDS = {
     "templates": cmd_templates,
     "new": cmd_new,
     "validate": cmd_validate,
     "unroll": cmd_unroll,
     "info": cmd_info,
+    "explain": cmd_explain,
     "train": cli_training.cmd_train,
     "evaluate": cli_training.cmd_evaluate,
     "predict": cli_training.cmd_predict,

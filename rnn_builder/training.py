@@ -123,6 +123,7 @@ class Trainer:
         self._running = threading.Event()
         self._running.set()
         self.waiting = threading.Event()  # set while a paused trainer waits to be resumed
+        self.steps_taken = 0  # readable from any thread while training runs
         self._cancelled = threading.Event()
         self.optimizer = make_optimizer(
             settings.optimizer,
@@ -242,6 +243,7 @@ class Trainer:
                         break
                     last_run = run
                     step += 1
+                    self.steps_taken = step
                     loss_sum += loss
                     batch_metric = run.accuracy()
                     metric_sum += batch_metric if batch_metric is not None else 0.0

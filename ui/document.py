@@ -5,6 +5,13 @@ that cannot be made raises the core's named error, a parameter out of range rais
 ``InvalidParameterError``) and push a command only for what can be done, so a refused edit
 leaves nothing on the undo stack.
 
+A ``guard`` (set by the window) is asked before every edit that changes the network — not
+before moving or renaming nodes, which training does not see; while training runs it offers to
+stop it, and a refused edit is not made (the methods return False or None).
+
+Trained weights live beside the project file (``name.npz``, and the runs compared in the plots
+in ``name.runs.json``); new weights count as unsaved work.
+
 Recovery: while a project has unsaved changes the window asks :meth:`write_recovery` now and
 then; a copy goes to the recovery folder with the path it belongs to. A clean close deletes it,
 so what is left there at start-up is the work of a session that crashed.
@@ -13,16 +20,19 @@ so what is left there at start-up is the work of a session that crashed.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 from pathlib import Path
 
+import numpy as np
 from PySide6.QtCore import QObject, QStandardPaths, Signal
 from PySide6.QtGui import QUndoStack
 
-from rnn_builder.errors import InvalidParameterError
+from rnn_builder.errors import InvalidParameterError, ProjectFileError
 from rnn_builder.graph import Edge, Graph, Node
 from rnn_builder.project import Project
 from rnn_builder.serialization import atomic_write, dumps, load, loads, save
+from rnn_builder.validation import ValidationReport, validate
 
 from .commands import AddNodes, Connect, MoveNodes, RemoveItems, Rename, SetParam
 
@@ -36,6 +46,7 @@ def recovery_folder() -> Path:
 
 class GraphDocument(QObject):
     modified_changed = Signal(bool)
+    weights_changed = Signal()
     path_changed = Signal()
     replaced = Signal()  # a different project is now open: views rebuild
 
@@ -48,9 +59,16 @@ class GraphDocument(QObject):
         self.project = project
         self.path = Path(path) if path is not None else None
         self._untitled_key = hashlib.sha1(str(id(self)).encode()).hexdigest()[:10]
+        self.weights: dict[str, np.ndarray] | None = None  # trained, kept beside the file
+        self.runs: list = []  # training runs (ui.training.RunRecord), for comparing
+        # Asked before any edit; returns False to refuse it (e.g. while training runs).
+        self.guard = None
+        self._unsaved_weights = False
+        if self.path is not None:
+            self._load_companions()
 
     def _clean_changed(self, clean: bool) -> None:
-        self.modified_changed.emit(not clean)
+        self.modified_changed.emit(self.modified)
 
     # --- reading --------------------------------------------------------------------------
 
@@ -60,7 +78,10 @@ class GraphDocument(QObject):
 
     @property
     def modified(self) -> bool:
-        return not self.undo_stack.isClean()
+        return not self.undo_stack.isClean() or self._unsaved_weights
+
+    def validate(self) -> ValidationReport:
+        return validate(self.graph)
 
     def display_name(self) -> str:
         return self.path.name if self.path is not None else f"{self.project.title} (unsaved)"
@@ -73,6 +94,10 @@ class GraphDocument(QObject):
         self.undo_stack.clear()
         self.project = project
         self.path = Path(path) if path is not None else None
+        self.weights, self.runs = None, []
+        self._unsaved_weights = False
+        if self.path is not None:
+            self._load_companions()
         self.replaced.emit()
         self.path_changed.emit()
         self.modified_changed.emit(False)
@@ -83,13 +108,72 @@ class GraphDocument(QObject):
         if target is None:
             raise ValueError("no file to save to: use save as")
         save(self.project, target)
+        self._save_companions(target)
         old_recovery = self.recovery_path()
         self.path = target
+        self._unsaved_weights = False
         self.undo_stack.setClean()
         old_recovery.unlink(missing_ok=True)
         self.discard_recovery()
         self.path_changed.emit()
         return target
+
+    # --- trained weights and runs, beside the project file ----------------------------------
+
+    @staticmethod
+    def weights_path(project_path: Path) -> Path:
+        return project_path.with_suffix(".npz")
+
+    @staticmethod
+    def runs_path(project_path: Path) -> Path:
+        return project_path.with_suffix(".runs.json")
+
+    def set_weights(self, weights: dict[str, np.ndarray] | None) -> None:
+        """Keep trained weights with the project (unsaved until the project is saved)."""
+        self.weights = None if weights is None else {k: np.array(v) for k, v in weights.items()}
+        self._unsaved_weights = True
+        self.weights_changed.emit()
+        self.modified_changed.emit(True)
+
+    def weights_if_they_fit(self) -> dict[str, np.ndarray] | None:
+        """The trained weights that still fit the graph (by name and shape), or None."""
+        if not self.weights:
+            return None
+        shapes = {
+            f"{node}.{name}": shape
+            for node, tensors in self.validate().parameter_shapes.items()
+            for name, shape in tensors.items()
+        }
+        fitting = {k: v for k, v in self.weights.items() if shapes.get(k) == v.shape}
+        return fitting or None
+
+    def _save_companions(self, target: Path) -> None:
+        if self.weights:
+            buffer = io.BytesIO()
+            np.savez(buffer, **self.weights)
+            atomic_write(self.weights_path(target), buffer.getvalue())
+        if self.runs:
+            data = json.dumps([run.to_json() for run in self.runs], allow_nan=True)
+            atomic_write(self.runs_path(target), data.encode("utf-8"))
+
+    def _load_companions(self) -> None:
+        """Weights and runs saved with the project, if they are there and readable (a damaged
+        companion file is ignored: the project itself opened)."""
+        weights = self.weights_path(self.path)
+        if weights.is_file():
+            try:
+                with np.load(weights, allow_pickle=False) as archive:
+                    self.weights = {name: archive[name] for name in archive.files}
+            except (OSError, ValueError, EOFError):
+                self.weights = None
+        runs = self.runs_path(self.path)
+        if runs.is_file():
+            from .training import RunRecord
+
+            try:
+                self.runs = [RunRecord.from_json(r) for r in json.loads(runs.read_text("utf-8"))]
+            except (OSError, ValueError, TypeError, KeyError, ProjectFileError):
+                self.runs = []
 
     # --- recovery -------------------------------------------------------------------------
 
@@ -129,36 +213,61 @@ class GraphDocument(QObject):
 
     # --- edits (each one undo step) -------------------------------------------------------
 
-    def push(self, command) -> None:
-        self.undo_stack.push(command)
+    def allowed(self, command) -> bool:
+        """Whether an edit may go ahead now (the guard is asked for what changes the network)."""
+        if isinstance(command, MoveNodes | Rename) or self.guard is None:
+            return True
+        return bool(self.guard())
 
-    def add_node(self, type_name: str, position: tuple[float, float]) -> str:
+    def push(self, command) -> bool:
+        """The one place edits enter the model; False when the guard refused it."""
+        if not self.allowed(command):
+            return False
+        self.undo_stack.push(command)
+        return True
+
+    def undo(self) -> bool:
+        stack = self.undo_stack
+        if not stack.canUndo() or not self.allowed(stack.command(stack.index() - 1)):
+            return False
+        stack.undo()
+        return True
+
+    def redo(self) -> bool:
+        stack = self.undo_stack
+        if not stack.canRedo() or not self.allowed(stack.command(stack.index())):
+            return False
+        stack.redo()
+        return True
+
+    def add_node(self, type_name: str, position: tuple[float, float]) -> str | None:
+        """Add a node; its id, or None when the edit was refused."""
         node_type = self.graph.registry.get(type_name)
         node_id = self.graph.new_node_id(type_name)
         node = Node(node_id, type_name, node_id, node_type.default_params(), position)
-        self.push(AddNodes(self.graph, [node], [], f"Add {node_type.title}"))
-        return node_id
+        if self.push(AddNodes(self.graph, [node], [], f"Add {node_type.title}")):
+            return node_id
+        return None
 
-    def connect(self, edge: Edge, replaces: list[Edge] = ()) -> None:
+    def connect(self, edge: Edge, replaces: list[Edge] = ()) -> bool:
         """Make a wire (refused with the core's named error before anything is pushed)."""
         scratch = self.graph.copy()
         for old in replaces:
             scratch.disconnect(old)
         scratch.check_connect(*edge)
-        self.push(Connect(self.graph, Edge(*edge), list(replaces)))
+        return self.push(Connect(self.graph, Edge(*edge), list(replaces)))
 
-    def disconnect(self, edges: list[Edge]) -> None:
-        if edges:
-            self.push(RemoveItems(self.graph, [], list(edges), "Remove wire"))
+    def disconnect(self, edges: list[Edge]) -> bool:
+        return bool(edges) and self.push(RemoveItems(self.graph, [], list(edges), "Remove wire"))
 
-    def remove(self, node_ids: list[str], edges: list[Edge] = ()) -> None:
+    def remove(self, node_ids: list[str], edges: list[Edge] = ()) -> bool:
         if not node_ids and not edges:
-            return
+            return False
         count = len(node_ids)
         text = f"Delete {count} node{'s' if count != 1 else ''}" if count else "Delete wires"
-        self.push(RemoveItems(self.graph, list(node_ids), list(edges), text))
+        return self.push(RemoveItems(self.graph, list(node_ids), list(edges), text))
 
-    def set_param(self, node_id: str, name: str, value) -> None:
+    def set_param(self, node_id: str, name: str, value) -> bool:
         node = self.graph.node(node_id)
         spec = self.graph.node_type(node_id).param_spec(name)
         if spec is None:
@@ -171,8 +280,8 @@ class GraphDocument(QObject):
         if problem is not None:
             raise InvalidParameterError(problem)
         if node.params[name] == value and type(node.params[name]) is type(value):
-            return
-        self.push(SetParam(self.graph, node_id, name, value))
+            return True
+        return self.push(SetParam(self.graph, node_id, name, value))
 
     def rename(self, node_id: str, name: str) -> None:
         Graph._checked_name(name)
@@ -212,6 +321,6 @@ class GraphDocument(QObject):
             for e in edges
             if e.src_node in renamed and e.dst_node in renamed
         ]
-        if copies:
-            self.push(AddNodes(self.graph, copies, wires, text))
-        return [c.id for c in copies]
+        if copies and self.push(AddNodes(self.graph, copies, wires, text)):
+            return [c.id for c in copies]
+        return []

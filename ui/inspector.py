@@ -7,6 +7,7 @@ from __future__ import annotations
 import html
 import math
 
+import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -21,7 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from rnn_builder.errors import RNNBuilderError
-from rnn_builder.layouts import classify
+from rnn_builder.explain import explain_graph, explain_node
 from rnn_builder.nodes import ParamSpec
 
 INT_LIMIT = 2**31 - 1
@@ -34,6 +35,7 @@ class Inspector(QWidget):
         self.document = document
         self.node_id: str | None = None
         self.report = None
+        self.stepper = None  # in stepping mode: the numbers at the current step are shown
         self.editors: dict[str, QWidget] = {}
         self.header = QLabel()
         self.header.setWordWrap(True)
@@ -41,6 +43,7 @@ class Inspector(QWidget):
         self.form = QFormLayout()
         self.form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         self.details = QLabel()
+        self.details.setObjectName("inspector_details")
         self.details.setWordWrap(True)
         self.details.setTextFormat(Qt.TextFormat.RichText)
         self.error = QLabel()
@@ -92,6 +95,12 @@ class Inspector(QWidget):
                 self.error.setText(f"{problem}: choose a value in range.")
         self._describe_node()
 
+    def show_step(self, stepper) -> None:
+        """Stepping mode (a :class:`rnn_builder.stepping.Stepper`), or None to leave it."""
+        self.stepper = stepper
+        if self.node_id is not None:
+            self._describe_node()
+
     def set_report(self, report) -> None:
         self.report = report
         if self.node_id is not None:
@@ -121,7 +130,42 @@ class Inspector(QWidget):
         for problem in report.problems_for(self.node_id):
             mark = "✖" if problem.severity == "error" else "⚠"
             rows.append(f"<span style='color:#d0342c'>{mark} {html.escape(problem.message)}</span>")
+        if report.ok:
+            equations = explain_node(graph, report, self.node_id)
+            if equations:
+                rows.append("<br><b>What one step computes</b>")
+                for formula, meaning in equations:
+                    rows.append(
+                        f"<code>{html.escape(formula)}</code><br>"
+                        f"<small>&nbsp;&nbsp;{html.escape(meaning)}</small>"
+                    )
+        rows.extend(self._step_rows())
         self.details.setText("<br>".join(rows))
+
+    def _step_rows(self) -> list[str]:
+        """In stepping mode, what the selected node computed at the latest step it reached."""
+        stepper = self.stepper
+        if stepper is None:
+            return []
+        latest = []
+        for step in reversed(stepper.steps[: stepper.position]):
+            latest = [k for k in step.copies if k.node == self.node_id]
+            if latest:
+                break
+        if not latest:
+            return ["<br><b>Stepping:</b> not computed yet"]
+        rows = []
+        for key in latest:
+            where = "once" if key.t is None else f"t = {key.t}"
+            if key.direction == "reverse":
+                where += " (reverse)"
+            rows.append(f"<br><b>At {where}</b>")
+            for name, value in stepper.details[key].items():
+                array = np.asarray(value).reshape(-1)
+                shown = np.array2string(array[:8], precision=3, separator=" ", suppress_small=True)
+                more = f" … ({array.size})" if array.size > 8 else ""
+                rows.append(f"<code>{html.escape(name)} = {html.escape(shown)}{more}</code>")
+        return rows
 
     def _describe_graph(self, count: int) -> None:
         project = self.document.project
@@ -132,13 +176,21 @@ class Inspector(QWidget):
         self.header.setText(
             f"<h3>{html.escape(project.title)}</h3>{html.escape(project.description)}"
         )
-        layout = classify(project.graph, self.report) if self.report is not None else None
-        if layout is not None:
-            self.details.setText(
-                f"<b>{html.escape(layout.title)}</b><br>{html.escape(layout.explanation)}"
-            )
-        else:
+        if self.report is None or not self.report.ok:
             self.details.setText("Select a node to edit it.")
+            return
+        paragraphs = explain_graph(project.graph, self.report)
+        text = "<br><br>".join(
+            f"<b>{html.escape(title)}</b><br>{html.escape(body)}" for title, body in paragraphs[:1]
+        )
+        if len(paragraphs) > 1:
+            text += "<br><br><b>Limits to watch for</b><ul style='margin-left:-20px'>"
+            text += "".join(
+                f"<li><b>{html.escape(title)}</b>: {html.escape(body)}</li>"
+                for title, body in paragraphs[1:]
+            )
+            text += "</ul>"
+        self.details.setText(text + "Select a node to edit it and see its equations.")
 
     # --- editors --------------------------------------------------------------------------
 
@@ -188,7 +240,8 @@ class Inspector(QWidget):
             if self.node_id is None:
                 return
             try:
-                self.document.set_param(self.node_id, name, value)
+                if not self.document.set_param(self.node_id, name, value):
+                    self._reload()  # refused (training runs): show the model's value again
                 self.error.clear()
             except RNNBuilderError as error:
                 self.error.setText(str(error))

@@ -38,6 +38,7 @@ from .document import GraphDocument
 from .export import export_scene
 from .gallery import TemplateGallery
 from .inspector import Inspector
+from .live import Live, ask_stop_training
 from .palette import Palette
 from .problems import ProblemsPanel
 from .unrolled_view import UnrolledScene
@@ -90,6 +91,7 @@ class MainWindow(QMainWindow):
         self.errors: list[tuple[str, str]] = []  # what show_error said, newest last
         self._make_actions()
         self._connect()
+        self.live = Live(self)  # training, plots, stepping and sampling
         self.autosave = QTimer(self)
         self.autosave.setInterval(AUTOSAVE_MS)
         self.autosave.timeout.connect(self.document.write_recovery)
@@ -148,14 +150,16 @@ class MainWindow(QMainWindow):
             "&Export picture…", self.export_picture, None, "export", "Save the canvas as PNG or SVG"
         )
         self.quit_action = self._action("&Quit", self.close, key.Quit, "quit")
+        # Undo and redo go through the document, which asks the guard first (training).
         stack = self.document.undo_stack
-        self.undo_action = stack.createUndoAction(self, "&Undo")
-        self.undo_action.setShortcut(QKeySequence(key.Undo))
-        self.undo_action.setObjectName("undo")
-        self.redo_action = stack.createRedoAction(self, "&Redo")
-        self.redo_action.setShortcut(QKeySequence(key.Redo))
-        self.redo_action.setObjectName("redo")
-        self.addActions([self.undo_action, self.redo_action])
+        self.undo_action = self._action("&Undo", self.document.undo, key.Undo, "undo")
+        self.redo_action = self._action("&Redo", self.document.redo, key.Redo, "redo")
+        stack.canUndoChanged.connect(self.undo_action.setEnabled)
+        stack.canRedoChanged.connect(self.redo_action.setEnabled)
+        stack.undoTextChanged.connect(self._undo_text)
+        stack.redoTextChanged.connect(self._redo_text)
+        self.undo_action.setEnabled(stack.canUndo())
+        self.redo_action.setEnabled(stack.canRedo())
         self.cut_action = self._action("Cu&t", self.cut, key.Cut, "cut")
         self.copy_action = self._action("&Copy", self.copy, key.Copy, "copy")
         self.paste_action = self._action("&Paste", self.paste, key.Paste, "paste")
@@ -213,7 +217,7 @@ class MainWindow(QMainWindow):
                 self.select_all_action,
             ]
         )
-        views = menu.addMenu("&View")
+        views = self.view_menu = menu.addMenu("&View")
         views.addActions(
             [
                 self.unrolled_action,
@@ -239,6 +243,12 @@ class MainWindow(QMainWindow):
         toolbar.addAction(self.fit_action)
         toolbar.addAction(self.unrolled_action)
         toolbar.addWidget(self.steps)
+
+    def _undo_text(self, text: str) -> None:
+        self.undo_action.setText(f"&Undo {text}".rstrip())
+
+    def _redo_text(self, text: str) -> None:
+        self.redo_action.setText(f"&Redo {text}".rstrip())
 
     def _connect(self) -> None:
         self.scene.validated.connect(self._show_report)
@@ -359,6 +369,8 @@ class MainWindow(QMainWindow):
         except RNNBuilderError as error:
             self.show_error("Cannot add the node", str(error))
             return
+        if node_id is None:
+            return
         if self.unrolled_action.isChecked():
             self.unrolled_action.setChecked(False)
         self.scene.select_nodes([node_id])
@@ -461,6 +473,18 @@ class MainWindow(QMainWindow):
         path, _ = QFileDialog.getSaveFileName(self, title, "", filters)
         return path or None
 
+    def choose_data_path(self, kind: str) -> str | None:
+        filters = {
+            "csv": "CSV files (*.csv);;All files (*)",
+            "text": "Text files (*.txt);;All files (*)",
+        }[kind]
+        path, _ = QFileDialog.getOpenFileName(self, "Train on a file", "", filters)
+        return path or None
+
+    def ask_stop_training(self) -> bool:
+        """True to stop the training that runs (asked before an edit or closing)."""
+        return ask_stop_training(self)
+
     def choose_template(self) -> str | None:
         gallery = TemplateGallery(self)
         return gallery.chosen() if gallery.exec() else None
@@ -472,6 +496,8 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(message, 10000)
 
     def may_discard_changes(self) -> bool:
+        if not self.live.allow_edit():  # training runs: stop it first (its weights are kept)
+            return False
         if not self.document.modified:
             return True
         answer = self.ask_to_save()
@@ -574,6 +600,7 @@ class MainWindow(QMainWindow):
         """Take the scenes down while Python is alive: scenes holding Python-made items must
         not be left for the interpreter's exit, which destroys them in no safe order."""
         self.autosave.stop()
+        self.live.shutdown()
         self.scene.detach()
         for view in (self.view, self.unrolled_view):
             view.setScene(None)

@@ -31,6 +31,7 @@ from .canvas.style import CATEGORY_COLORS, SELECTION_COLOR, canvas_colors
 
 BOX_W, BOX_H = 96.0, 40.0
 COLUMN, ROW = 132.0, 74.0
+LIT_COLOR = QColor("#f2b705")
 EDGE_COLORS = {"data": QColor("#8a8f98"), "state": QColor("#4f6fd6"), "delay": QColor("#2a9ca6")}
 
 
@@ -44,15 +45,18 @@ class CopyItem(QGraphicsItem):
         self.color = color
         self.shared = shared  # badge text: the weights this copy shares, or ""
         self.lit = False
+        self.waiting = False  # stepping: not computed yet (drawn faded)
+        self.base_tip = ""  # what the copy is, before any values are added to the tip
+        self.values: dict | None = None  # stepping: what this copy computed
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable, True)
         self.setAcceptHoverEvents(True)
 
     def boundingRect(self) -> QRectF:
         return QRectF(-4, -4, BOX_W + 8, BOX_H + 8)
 
-    def set_lit(self, lit: bool) -> None:
-        if lit != self.lit:
-            self.lit = lit
+    def set_lit(self, lit: bool, waiting: bool = False) -> None:
+        if (lit, waiting) != (self.lit, self.waiting):
+            self.lit, self.waiting = lit, waiting
             self.update()
 
     def paint(
@@ -62,7 +66,11 @@ class CopyItem(QGraphicsItem):
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         rect = QRectF(0, 0, BOX_W, BOX_H)
         fill = QColor(self.color)
-        fill.setAlpha(255 if self.lit else 215)
+        fill.setAlpha(70 if self.waiting else 255 if self.lit else 215)
+        if self.lit:  # the step being shown: a glow around the box
+            painter.setPen(QPen(LIT_COLOR, 5))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRoundedRect(rect.adjusted(-1.5, -1.5, 1.5, 1.5), 7, 7)
         painter.setBrush(fill)
         pen = QPen(SELECTION_COLOR, 2.6) if self.isSelected() else QPen(self.color.darker(125), 1)
         painter.setPen(pen)
@@ -98,6 +106,7 @@ class UnrolledScene(QGraphicsScene):
         self.copies: dict[UnrolledKey, CopyItem] = {}
         self.edge_items: list[QGraphicsPathItem] = []
         self.unrolled: UnrolledGraph | None = None
+        self.annotations: dict[UnrolledKey, QGraphicsSimpleTextItem] = {}
         self._syncing = False
         self.selectionChanged.connect(self._selection_changed)
 
@@ -106,7 +115,7 @@ class UnrolledScene(QGraphicsScene):
     ) -> None:
         self._syncing = True
         self.clear()
-        self.copies, self.edge_items = {}, []
+        self.copies, self.edge_items, self.annotations = {}, [], {}
         self.unrolled = unrolled
         self._syncing = False
         if unrolled is None:
@@ -132,6 +141,7 @@ class UnrolledScene(QGraphicsScene):
                     else f"<br>{share.parameters:,} weights"
                 )
             item = CopyItem(key, node.name, color, shared)
+            item.base_tip = tip
             item.setToolTip(tip)
             item.setPos(x, y)
             self.addItem(item)
@@ -189,11 +199,36 @@ class UnrolledScene(QGraphicsScene):
         finally:
             self._syncing = False
 
-    def light(self, keys) -> None:
-        """Highlight the copies of one step (for stepping)."""
+    def light(self, keys, computed=None) -> None:
+        """Highlight the copies of one step (for stepping); with ``computed``, the copies not
+        in it are drawn faded (not computed yet)."""
         wanted = set(keys)
         for key, item in self.copies.items():
-            item.set_lit(key in wanted)
+            item.set_lit(key in wanted, computed is not None and key not in computed)
+
+    def annotate(self, key: UnrolledKey, text: str) -> None:
+        """A line of text over a copy (an output's prediction at its step)."""
+        item = self.copies.get(key)
+        if item is None:
+            return
+        label = self.annotations.get(key)
+        if label is None:
+            label = QGraphicsSimpleTextItem()
+            font = QFont(label.font())
+            font.setPointSizeF(8.0)
+            font.setBold(True)
+            label.setFont(font)
+            label.setBrush(QBrush(canvas_colors()["text"]))
+            self.addItem(label)
+            self.annotations[key] = label
+        label.setText(text)
+        width = label.boundingRect().width()
+        label.setPos(item.x() + (BOX_W - width) / 2, item.y() - 18)
+
+    def clear_annotations(self) -> None:
+        for label in self.annotations.values():
+            self.removeItem(label)
+        self.annotations = {}
 
 
 def layout(graph: Graph, unrolled: UnrolledGraph) -> dict[UnrolledKey, tuple[float, float]]:

@@ -98,5 +98,6 @@ class TextModel(Task):
         for _ in range(length):
             recent = np.array(ids[-context:])
             probabilities = prediction_of(executor, {"text": recent}, self.target)[-1]
-            ids.append(draw(probabilities, temperature, rng))
+            # a network wider than the alphabet can only say the characters there are
+            ids.append(draw(probabilities[: len(characters)], temperature, rng))
         return text + "".join(characters[i] for i in ids[len(text) :])

@@ -31,6 +31,8 @@ def _folder(path):
 
 @pytest.fixture
 def make_window(qtbot, tmp_path):
+    made = []
+
     def make(template: str = "many_to_one", path=None) -> MainWindow:
         document = GraphDocument(new_project(template), path)
         settings = QSettings(
@@ -41,9 +43,12 @@ def make_window(qtbot, tmp_path):
         qtbot.addWidget(window)
         window.show()
         qtbot.waitExposed(window)
+        made.append(window)
         return window
 
-    return make
+    yield make
+    for window in made:  # a training thread must not outlive its test
+        window.live.shutdown()
 
 
 @pytest.fixture

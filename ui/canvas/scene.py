@@ -345,7 +345,8 @@ class GraphScene(QGraphicsScene):
             reason = wire.reasons.get(target)
             if reason is None:
                 try:
-                    self.document.connect(edge, replaces)
+                    if not self.document.connect(edge, replaces):
+                        self._show_edge(wire.picked)  # refused: the old wire stays
                     return
                 except RNNBuilderError as error:
                     reason = str(error)
@@ -353,8 +354,10 @@ class GraphScene(QGraphicsScene):
             self.message.emit(f"Cannot wire this: {reason}")
             return
         if wire.picked is not None:  # dropped on empty canvas: the wire goes
-            self.document.disconnect([wire.picked])
-            self.message.emit("Wire removed")
+            if self.document.disconnect([wire.picked]):
+                self.message.emit("Wire removed")
+            else:
+                self._show_edge(wire.picked)
 
     def _show_edge(self, edge: Edge | None) -> None:
         if edge is not None and edge in self.edge_items:

@@ -1,0 +1,151 @@
+"""Responsiveness while training in the window, against the same training from the CLI.
+
+For each template, in one process and alternating (CLI, GUI, CLI, GUI, …):
+
+* **CLI**: ``python -m rnn_builder train FILE --epochs E --json`` (called in-process); the
+  training speed is the final line's steps / seconds.
+* **GUI**: the main window (offscreen) trains the same project from the training panel while
+  a 10 ms QTimer measures how late the event loop answers it, the loss plot and the gradient
+  flow redraw (at most 30 frames a second), and the canvas is panned and zoomed every 50 ms as
+  a person might. The training speed is the trainer's own steps / seconds.
+
+Prints the 50th, 99th percentile and worst timer lateness and the GUI/CLI throughput ratio.
+Targets (issue 6): p99 lateness <= 50 ms, throughput >= 80 % of the CLI's.
+
+    QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/gui_training.py [--repeats 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import numpy as np  # noqa: E402
+from PySide6.QtCore import QElapsedTimer, QEventLoop, QSettings, QTimer  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+from rnn_builder import cli  # noqa: E402
+from rnn_builder.serialization import save  # noqa: E402
+from rnn_builder.templates import new_project  # noqa: E402
+
+CASES = [("many_to_one", 8), ("adding_problem", 2), ("many_to_many_equal", 3)]
+TICK_MS = 10
+
+
+def cli_speed(path: Path, epochs: int) -> float:
+    out = io.StringIO()
+    status = cli.main(
+        [
+            "train",
+            str(path),
+            "--epochs",
+            str(epochs),
+            "--json",
+            "--weights",
+            str(path.with_suffix(".cli.npz")),
+        ],
+        stdout=out,
+    )
+    assert status == 0, out.getvalue()
+    final = json.loads(out.getvalue().strip().splitlines()[-1])
+    return final["steps"] / final["seconds"]
+
+
+def gui_speed(app, path: Path, epochs: int, folder: Path) -> tuple[float, list[float], int]:
+    from ui.document import GraphDocument
+    from ui.main_window import MainWindow
+
+    document = GraphDocument(GraphDocument.open(path), path)
+    document.project.training.epochs = epochs
+    window = MainWindow(document, QSettings(str(folder / "s.ini"), QSettings.Format.IniFormat))
+    window.show()
+    app.processEvents()
+    window.live.docks["gradient_dock"].raise_()  # the most drawing of the views
+    lateness: list[float] = []
+    clock = QElapsedTimer()
+    clock.start()
+    last = [clock.nsecsElapsed()]
+
+    def tick() -> None:
+        now = clock.nsecsElapsed()
+        lateness.append(max(0.0, (now - last[0]) / 1e6 - TICK_MS))
+        last[0] = now
+
+    probe = QTimer()
+    probe.setInterval(TICK_MS)
+    probe.timeout.connect(tick)
+    frame = [0]
+
+    def pan_and_zoom() -> None:  # what a person might do while it trains
+        frame[0] += 1
+        view = window.view
+        view.scale(1.02 if frame[0] % 20 < 10 else 1 / 1.02, 1.0 if frame[0] % 20 < 10 else 1.0)
+        view.horizontalScrollBar().setValue(
+            view.horizontalScrollBar().value() + (3 if frame[0] % 40 < 20 else -3)
+        )
+
+    person = QTimer()
+    person.setInterval(50)
+    person.timeout.connect(pan_and_zoom)
+    results = []
+    loop = QEventLoop()
+    window.live.session.finished.connect(lambda result: (results.append(result), loop.quit()))
+    window.live.session.start()
+    last[0] = clock.nsecsElapsed()
+    probe.start()
+    person.start()
+    loop.exec()
+    probe.stop()
+    person.stop()
+    frames = window.live.session.frames_drawn
+    window.shutdown()
+    window.close()
+    window.deleteLater()
+    app.processEvents()
+    (result,) = results
+    assert result is not None and result.stopped == "finished", result
+    return result.steps / result.seconds, lateness[5:], frames  # skip the start-up ticks
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=2)
+    args = parser.parse_args()
+    app = QApplication.instance() or QApplication([])
+    print(
+        f"{'template':22} {'CLI steps/s':>11} {'GUI steps/s':>11} {'GUI/CLI':>8} "
+        f"{'p50 ms':>7} {'p99 ms':>7} {'worst':>7} {'frames/s':>9}"
+    )
+    with tempfile.TemporaryDirectory() as temporary:
+        folder = Path(temporary)
+        for template, epochs in CASES:
+            path = folder / f"{template}.json"
+            save(new_project(template), path)
+            cli_speeds, gui_speeds, late, frame_rates = [], [], [], []
+            for _ in range(args.repeats):
+                cli_speeds.append(cli_speed(path, epochs))
+                start = time.perf_counter()
+                speed, lateness, frames = gui_speed(app, path, epochs, folder)
+                gui_speeds.append(speed)
+                late += lateness
+                frame_rates.append(frames / (time.perf_counter() - start))
+            c, g = statistics.median(cli_speeds), statistics.median(gui_speeds)
+            p50, p99 = np.percentile(late, [50, 99])
+            print(
+                f"{template:22} {c:11.1f} {g:11.1f} {g / c:8.2f} {p50:7.1f} {p99:7.1f} "
+                f"{max(late):7.1f} {statistics.median(frame_rates):9.1f}"
+            )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,400 @@
+"""Training and explaining in the window: the training panel drives the core trainer in a
+worker thread; the plots, the gradient flow and the hidden states fill with its data; stepping
+walks one example through the unrolled view; sampling generates; editing while it trains asks.
+
+Every wait is on a condition (``qtbot.waitUntil``), never on a fixed sleep.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDockWidget, QPushButton
+
+from rnn_builder.data import make_batch
+from rnn_builder.executor import Executor
+from rnn_builder.templates import new_project
+from rnn_builder.unroll import UnrolledKey
+from ui.document import GraphDocument
+from ui.plots import diagnose
+
+from .conftest import title_point
+
+TRAINING_TIMEOUT = 120_000  # ms: generous for a slow CI machine; the waits end on conditions
+
+
+def _type_into(qtbot, spin, value) -> None:
+    """Type a value into a spin box as a person would, and press Enter."""
+    spin.setFocus()
+    spin.selectAll()
+    qtbot.keyClicks(spin, str(value))
+    qtbot.keyClick(spin, Qt.Key.Key_Return)
+
+
+def _train(qtbot, window, epochs: int) -> None:
+    panel = window.live.panel
+    _type_into(qtbot, panel.editors["epochs"], epochs)
+    assert window.document.project.training.epochs == epochs
+    qtbot.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
+    assert window.live.session.running
+    qtbot.waitUntil(lambda: not window.live.session.running, timeout=TRAINING_TIMEOUT)
+
+
+def _click(qtbot, button: QPushButton) -> None:
+    assert button.isEnabled(), button.objectName()
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+
+
+def test_training_from_the_panel_fills_the_loss_plot_and_the_loss_falls(window, qtbot):
+    live = window.live
+    assert window.findChild(QDockWidget, "training_dock").widget().objectName() == "training"
+    _train(qtbot, window, epochs=3)
+    run = window.document.runs[-1]
+    assert run.stopped == "finished"
+    assert live.plots.point_count() == len(run.loss) > 10
+    first, last = np.mean(run.loss[:3]), np.mean(run.loss[-3:])
+    assert last < 0.5 * first, (first, last)
+    assert len(run.val_loss) == 3  # one validation point per epoch
+    x, y = live.plots.val_curve.getData()
+    assert len(x) == 3 and np.all(np.isfinite(y))
+    assert "accuracy" in live.panel.metrics.text()
+    assert live.panel.progress.value() == 1000
+    # the trained weights are the document's, unsaved until the project is saved
+    assert window.document.weights is not None and window.document.modified
+    assert live.session.frames_drawn <= len(live.session.reports) + 1
+
+
+def test_the_gui_redraws_at_most_thirty_times_a_second(window, qtbot):
+    from ui.training import FRAME_RATE
+
+    live = window.live
+    _train(qtbot, window, epochs=2)
+    seconds = live.session.reports[-1].elapsed
+    assert FRAME_RATE <= 30
+    # one frame per timer tick at most (plus the final draw), however many reports came in
+    assert live.session.frames_drawn <= seconds * FRAME_RATE + 2
+
+
+def test_pause_resume_and_stop_leave_consistent_weights(window, qtbot):
+    live, panel, session = window.live, window.live.panel, window.live.session
+    initial = Executor(window.document.graph, seed=0).get_parameters()
+    _type_into(qtbot, panel.editors["epochs"], 500)
+    _click(qtbot, panel.start_button)
+    qtbot.waitUntil(lambda: len(session.reports) >= 3, timeout=TRAINING_TIMEOUT)
+
+    _click(qtbot, panel.pause_button)
+    assert session.state == "paused" and panel.pause_button.text() == "Resume"
+    qtbot.waitUntil(lambda: session.worker.trainer.waiting.is_set(), timeout=10_000)
+    step = session.worker.trainer_step()
+    qtbot.wait(150)  # time passes; a paused trainer takes no step
+    assert session.worker.trainer_step() == step
+
+    _click(qtbot, panel.pause_button)  # now "Resume"
+    assert session.state == "running"
+    qtbot.waitUntil(lambda: session.worker.trainer_step() > step + 2, timeout=TRAINING_TIMEOUT)
+
+    _click(qtbot, panel.stop_button)
+    qtbot.waitUntil(lambda: not session.running, timeout=TRAINING_TIMEOUT)
+    assert window.document.runs[-1].stopped == "cancelled"
+    weights = window.document.weights
+    report = window.document.validate()
+    shapes = {
+        f"{node}.{name}": tuple(shape)
+        for node, tensors in report.parameter_shapes.items()
+        for name, shape in tensors.items()
+    }
+    assert {k: v.shape for k, v in weights.items()} == shapes
+    assert all(np.all(np.isfinite(v)) for v in weights.values())
+    assert any(not np.allclose(weights[k], initial[k]) for k in weights)
+    # a fresh executor takes them whole, and the next run continues from them
+    Executor(window.document.graph).set_parameters(weights)
+    first_loss = window.document.runs[-1].loss[0]
+    _click(qtbot, panel.batch_button)
+    qtbot.waitUntil(lambda: not session.running, timeout=TRAINING_TIMEOUT)
+    assert window.document.runs[-1].stopped == "steps"
+    assert window.document.runs[-1].loss[0] < first_loss
+    assert live.panel.start_button.isEnabled()
+
+
+def test_the_gradient_flow_and_hidden_state_views_fill_with_data_of_the_right_shape(window, qtbot):
+    live = window.live
+    _train(qtbot, window, epochs=1)
+    gradients = live.gradients
+    assert gradients.cell.currentData() == ("reader", "forward")
+    gradients.redraw()
+    rows = [
+        r.state_grad_norms["reader"]["forward"]
+        for r in live.session.reports
+        if "reader" in r.state_grad_norms
+    ]
+    assert gradients.matrix.shape == (len(rows), max(len(r) for r in rows))
+    assert gradients.image.image.shape == gradients.matrix.shape
+    assert np.all(np.isfinite(gradients.matrix[-1, : len(rows[-1])]))
+    assert gradients.warning.text()
+
+    hidden = live.hidden
+    hidden.example.setValue(2)
+    hidden.redraw()
+    example = live.context.example(2)
+    steps = len(example["words"])
+    hidden_size = window.document.graph.node("reader").params["hidden_size"]
+    assert set(hidden.images) == {"h", "i", "f", "g", "o"}  # an LSTM shows its gates
+    for name, image in hidden.images.items():
+        assert image.shape == (hidden_size, steps), name
+    assert np.all(hidden.images["f"] >= 0) and np.all(hidden.images["f"] <= 1)
+    assert "sentiment</b> predicted" in hidden.sequence.text()
+
+
+def test_a_bidirectional_cell_shows_both_directions(make_window):
+    window = make_window("bidirectional_tagger")
+    hidden = window.live.hidden
+    hidden.redraw()
+    node = hidden.cell.currentData()
+    size = window.document.graph.node(node).params["hidden_size"]
+    steps = len(window.live.context.example(0)["words"])
+    assert hidden.images["h"].shape == (2 * size, steps)
+    assert set(hidden.images) == {"h", "r", "z", "n"}
+    assert window.live.gradients.cell.count() == 2  # forward and reverse
+
+
+def test_diagnose_names_vanishing_and_exploding_gradients():
+    assert "Vanishing" in diagnose(np.array([1e-9, 1e-5, 1.0]), 1.0)
+    assert "LSTM or GRU" in diagnose(np.array([0.0, 1e-5, 1.0]), 1.0)
+    assert "Exploding" in diagnose(np.array([1e5, 10.0, 1.0]), 1e5)
+    assert "clip gradients" in diagnose(np.array([1e5, 10.0, 1.0]), 1e5)
+    calm = diagnose(np.array([0.5, 0.8, 1.0]), 1.0)
+    assert "Vanishing" not in calm and "Exploding" not in calm
+
+
+def test_stepping_forward_and_back_shows_the_executors_values(window, qtbot):
+    live = window.live
+    with qtbot.waitActive(window):
+        window.activateWindow()
+    live.example.setValue(1)
+    qtbot.keyClick(window, Qt.Key.Key_Right, Qt.KeyboardModifier.ControlModifier)
+    stepper = live.stepper
+    assert stepper is not None and stepper.position == 1
+    assert window.unrolled_action.isChecked()  # stepping happens in the unrolled view
+    total = len(stepper.steps)
+    for _ in range(total - 1):
+        qtbot.keyClick(window, Qt.Key.Key_Right, Qt.KeyboardModifier.ControlModifier)
+    assert stepper.done and live.step_label.text().strip().startswith(f"{total}/{total}")
+
+    executor = live.context.executor()
+    batch = make_batch([live.context.example(1)], executor.report, executor.graph)
+    run = executor.forward(batch, train=False)
+    scene = window.unrolled_scene
+    cells = [key for key in scene.copies if key.node == "reader"]
+    assert len(cells) == len(live.context.example(1)["words"])
+    for key in cells:
+        shown = scene.copies[key].values["h"]
+        np.testing.assert_allclose(shown[0], run.values[("reader", "y")][key.t, 0], atol=1e-12)
+        assert "h</b> =" in scene.copies[key].toolTip()
+    output = UnrolledKey("sentiment", None)
+    np.testing.assert_allclose(
+        scene.copies[output].values["prediction"], run.predictions["sentiment"], atol=1e-12
+    )
+    assert output in scene.annotations and "%" in scene.annotations[output].text()
+    # the inspector shows the selected cell's numbers at this step
+    window.inspector.show_node("reader")
+    assert "At t = " in window.inspector.details.text()
+
+    for _ in range(total):
+        qtbot.keyClick(window, Qt.Key.Key_Left, Qt.KeyboardModifier.ControlModifier)
+    assert stepper.position == 0 and not stepper.details
+    assert not any(item.lit for item in scene.copies.values())
+    assert all(item.waiting for item in scene.copies.values())  # nothing computed: faded
+    assert "nothing computed" in live.step_label.text()
+    # and forward again gives the same numbers as the first time
+    qtbot.keyClick(window, Qt.Key.Key_Right, Qt.KeyboardModifier.ControlModifier)
+    first = min(cells, key=lambda k: k.t)
+    qtbot.keyClick(window, Qt.Key.Key_Right, Qt.KeyboardModifier.ControlModifier)
+    np.testing.assert_allclose(
+        scene.copies[first].values["h"][0], run.values[("reader", "y")][first.t, 0], atol=1e-12
+    )
+    lit = [key for key, item in scene.copies.items() if item.lit]
+    assert lit and {key.t for key in lit} == {stepper.steps[1].t}
+
+    _click(qtbot, window.findChild(QPushButton, "train_start"))  # editing stops stepping
+    qtbot.waitUntil(lambda: not live.session.running, timeout=TRAINING_TIMEOUT)
+    live.stop_stepping()
+    assert live.stepper is None and not scene.annotations
+
+
+@pytest.mark.parametrize(
+    ("template", "check"),
+    [
+        ("one_to_many", lambda text: any(n in text for n in ("C", "D", "E", "F", "G", "A", "B"))),
+        ("stacked_lstm", lambda text: len(text) >= 20),
+    ],
+)
+def test_sampling_produces_output(make_window, qtbot, template, check):
+    window = make_window(template)
+    panel = window.live.panel
+    assert panel.sample_box.isVisibleTo(panel)
+    panel.temperature.setValue(50)
+    assert panel.temperature_value() == 0.5
+    _click(qtbot, panel.sample_button)
+    text = panel.sample_output.text()
+    assert text and check(text), text
+    assert not window.errors
+
+
+def test_sampling_is_offered_only_for_generative_tasks(window):
+    assert not window.live.panel.sample_box.isVisibleTo(window.live.panel)
+
+
+def test_editing_while_training_asks_first(window, qtbot):
+    live, session = window.live, window.live.session
+    asked = []
+    window.ask_stop_training = lambda: asked.append(True) or answer[0]
+    answer = [False]
+    _type_into(qtbot, live.panel.editors["epochs"], 500)
+    _click(qtbot, live.panel.start_button)
+    qtbot.waitUntil(lambda: len(session.reports) >= 1, timeout=TRAINING_TIMEOUT)
+
+    # moving a node does not change the network: no question
+    window.scene.select_nodes(["reader"])
+    before = window.document.graph.node("reader").position
+    from .conftest import drag
+
+    start = title_point(window, "reader")
+    drag(window.view, start, start + (start - start) + type(start)(80, 40))
+    assert window.document.graph.node("reader").position != before and not asked
+
+    # deleting does: refused, the node stays and training goes on
+    with qtbot.waitActive(window):
+        window.activateWindow()
+    window.scene.select_nodes(["scores"])
+    qtbot.keyClick(window.view.viewport(), Qt.Key.Key_Delete)
+    assert asked == [True]
+    assert "scores" in window.document.graph and session.running
+    # so does undo (of a change to the network) and changing a parameter in the inspector
+    window.inspector.show_node("reader")
+    spin = window.inspector.editors["hidden_size"]
+    _type_into(qtbot, spin, 8)
+    assert len(asked) == 2 and window.document.graph.node("reader").params["hidden_size"] == 32
+    assert spin.value() == 32  # the editor shows the model's value again
+
+    # yes: training stops (its weights kept), then the edit is made
+    answer[0] = True
+    window.scene.select_nodes(["scores"])
+    qtbot.keyClick(window.view.viewport(), Qt.Key.Key_Delete)
+    assert len(asked) == 3 and not session.running
+    assert "scores" not in window.document.graph
+    assert window.document.weights is not None and window.document.runs[-1].stopped == "cancelled"
+
+
+def test_undo_while_training_asks_first(window, qtbot):
+    session = window.live.session
+    window.live.panel.editors["epochs"].setValue(500)
+    window.document.set_param("reader", "hidden_size", 16)
+    asked = []
+    window.ask_stop_training = lambda: asked.append(True) or False
+    _click(qtbot, window.live.panel.start_button)
+    window.undo_action.trigger()
+    assert asked == [True] and window.document.graph.node("reader").params["hidden_size"] == 16
+    window.live.session.stop(wait=True)
+    assert not session.running
+    window.undo_action.trigger()
+    assert window.document.graph.node("reader").params["hidden_size"] == 32
+    assert len(asked) == 1  # not training: no question
+
+
+def test_trained_weights_and_runs_are_saved_beside_the_project(window, qtbot, tmp_path):
+    _train(qtbot, window, epochs=1)
+    path = tmp_path / "sentiment.json"
+    assert window.save_as(path)
+    assert path.with_suffix(".npz").is_file() and path.with_suffix(".runs.json").is_file()
+    assert not window.document.modified
+    reopened = GraphDocument(GraphDocument.open(path), path)
+    assert set(reopened.weights) == set(window.document.weights)
+    for name, value in window.document.weights.items():
+        np.testing.assert_array_equal(reopened.weights[name], value)
+    assert [r.label for r in reopened.runs] == [r.label for r in window.document.runs]
+    assert reopened.runs[0].loss == window.document.runs[0].loss
+
+
+def test_a_damaged_weights_file_does_not_stop_the_project_opening(tmp_path):
+    path = tmp_path / "p.json"
+    document = GraphDocument(new_project("many_to_one"))
+    document.save(path)
+    path.with_suffix(".npz").write_bytes(b"not a zip at all")
+    path.with_suffix(".runs.json").write_text("{broken", encoding="utf-8")
+    reopened = GraphDocument(GraphDocument.open(path), path)
+    assert reopened.weights is None and reopened.runs == []
+
+
+def test_earlier_runs_can_be_overlaid_to_compare(window, qtbot):
+    live = window.live
+    _train(qtbot, window, epochs=1)
+    window.live.panel.editors["clip_norm"].setValue(0.0)
+    _click(qtbot, live.panel.start_button)
+    qtbot.waitUntil(lambda: not live.session.running, timeout=TRAINING_TIMEOUT)
+    runs = live.plots.runs
+    assert runs.count() == 2
+    assert "clip 1" in runs.item(0).text() and "no clip" in runs.item(1).text()
+    assert not live.plots.overlays
+    runs.item(0).setCheckState(Qt.CheckState.Checked)
+    assert len(live.plots.overlays) == 1
+    x, _y = live.plots.overlays[0].getData()
+    assert len(x) == len(window.document.runs[0].steps)
+
+
+def test_a_diverging_run_is_stopped_with_a_message(window, qtbot):
+    live = window.live
+    live.panel.editors["learning_rate"].setValue(10.0)
+    live.panel.editors["clip_norm"].setValue(0.0)
+    live.panel.editors["optimizer"].setCurrentText("sgd")
+    window.document.set_param("reader", "hidden_size", 64)
+    _train(qtbot, window, epochs=30)
+    run = window.document.runs[-1]
+    assert all(np.isfinite(run.loss))
+    assert window.document.weights is not None
+    assert all(np.all(np.isfinite(v)) for v in window.document.weights.values())
+
+
+def test_training_a_graph_with_problems_says_what_to_do(window, qtbot):
+    window.document.remove(["scores"])
+    _click(qtbot, window.live.panel.start_button)
+    assert not window.live.session.running
+    assert window.errors and "Problems" in window.errors[-1][1]
+
+
+def test_training_settings_are_undoable_edits_of_the_project(window, qtbot):
+    panel = window.live.panel
+    _type_into(qtbot, panel.editors["batch_size"], 8)
+    assert window.document.project.training.batch_size == 8
+    window.undo_action.trigger()
+    assert window.document.project.training.batch_size == 32
+    assert panel.editors["batch_size"].value() == 32
+
+
+def test_training_on_a_csv_file_chosen_from_the_panel(make_window, qtbot, tmp_path):
+    window = make_window("forecast")
+    csv = tmp_path / "series.csv"
+    csv.write_text(
+        "month,value\n" + "".join(f"{i},{100 + 20 * np.sin(i / 3) + i:.4f}\n" for i in range(120)),
+        encoding="utf-8",
+    )
+    window.choose_data_path = lambda kind: str(csv) if kind == "csv" else None
+    panel = window.live.panel
+    index = next(i for i in range(panel.source.count()) if panel.source.itemData(i)[0] == "csv")
+    panel.source.setCurrentIndex(index)
+    assert window.document.project.dataset.kind == "csv"
+    assert window.document.project.dataset.name == str(csv)
+    _train(qtbot, window, epochs=2)
+    assert not window.errors
+    assert window.document.runs[-1].stopped == "finished"
+
+
+def test_inspector_explains_cells_and_the_whole_graph(window):
+    window.inspector.show_node("reader")
+    text = window.inspector.details.text()
+    assert "c_t = f_t ⊙ c_(t−1) + i_t ⊙ g_t" in text
+    assert "x_t ∈ ℝ^16" in text and "h_t ∈ ℝ^32" in text
+    window.inspector.show_node(None)
+    text = window.inspector.details.text()
+    assert "Many-to-one" in text and "sentiment analysis" in text
+    assert "Sequential compute" in text

@@ -1,0 +1,424 @@
+"""The explanation views that draw data (pyqtgraph): training curves, the gradient flowing back
+through time, and a validation example's hidden states and gates.
+
+* :class:`LossPlots` — training and validation loss (log scale on demand) and the task's metric
+  against steps, with earlier runs of the project overlaid to compare cells or settings.
+* :class:`GradientFlowView` — for a chosen cell, a heatmap of the loss gradient's norm at the
+  hidden state of every time step (across) over the course of training (down), log-coloured, and
+  the latest curve; a plain-language warning when the gradient vanishes or explodes, with the
+  remedies at hand.
+* :class:`HiddenStateView` — for one validation example: each cell's hidden units over time and,
+  for LSTM and GRU, the gates; with the inputs, and prediction against target at every step.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from typing import ClassVar
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from rnn_builder.errors import RNNBuilderError
+from rnn_builder.unroll import UnrolledKey
+
+pg.setConfigOptions(antialias=True, background=None, foreground="#555")
+RUN_COLORS = ["#4f6fd6", "#d98a2b", "#3f9b5b", "#c9485b", "#8a5fd6", "#2a9ca6"]
+VANISHING, EXPLODING = 1e-3, 1e3  # first-step / last-step gradient ratios worth a warning
+
+
+class LossPlots(QWidget):
+    def __init__(self, session, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("loss_plots")
+        self.session = session
+        self.loss_plot = pg.PlotWidget(title="Loss")
+        self.loss_plot.setObjectName("loss_plot")
+        self.loss_plot.setLabel("bottom", "step")
+        self.loss_plot.addLegend(offset=(-10, 10))
+        self.metric_plot = pg.PlotWidget(title="Validation metric")
+        self.metric_plot.setLabel("bottom", "step")
+        self.train_curve = self.loss_plot.plot(
+            [], [], pen=pg.mkPen(RUN_COLORS[0], width=1.5), name="training"
+        )
+        self.val_curve = self.loss_plot.plot(
+            [],
+            [],
+            pen=pg.mkPen(RUN_COLORS[1], width=2),
+            symbol="o",
+            symbolSize=5,
+            name="validation",
+        )
+        self.metric_curve = self.metric_plot.plot(
+            [], [], pen=pg.mkPen(RUN_COLORS[2], width=2), symbol="o", symbolSize=5
+        )
+        self.log_scale = QCheckBox("log scale")
+        self.log_scale.setObjectName("log_scale")
+        self.log_scale.setChecked(True)
+        self.log_scale.setToolTip("Loss on a logarithmic scale: small improvements stay visible")
+        self.log_scale.toggled.connect(self._log_toggled)
+        self.runs = QListWidget()
+        self.runs.setObjectName("runs")
+        self.runs.setMaximumWidth(280)
+        self.runs.setToolTip("Tick earlier runs to overlay their curves")
+        self.runs.itemChanged.connect(lambda _item: self.redraw())
+        self.overlays: list = []
+        side = QVBoxLayout()
+        side.addWidget(self.log_scale)
+        side.addWidget(QLabel("Compare with earlier runs:"))
+        side.addWidget(self.runs)
+        plots = QHBoxLayout()
+        plots.addWidget(self.loss_plot, 3)
+        plots.addWidget(self.metric_plot, 2)
+        layout = QHBoxLayout(self)
+        layout.addLayout(plots, 1)
+        layout.addLayout(side)
+        self._log_toggled(True)
+
+    def _log_toggled(self, on: bool) -> None:
+        self.loss_plot.setLogMode(y=on)
+
+    def list_runs(self, runs) -> None:
+        checked = {
+            self.runs.item(i).data(Qt.ItemDataRole.UserRole)
+            for i in range(self.runs.count())
+            if self.runs.item(i).checkState() == Qt.CheckState.Checked
+        }
+        self.runs.blockSignals(True)
+        self.runs.clear()
+        for run in runs:
+            item = QListWidgetItem(f"{run.label} ({run.stopped or 'running'})")
+            item.setData(Qt.ItemDataRole.UserRole, run.number)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(
+                Qt.CheckState.Checked if run.number in checked else Qt.CheckState.Unchecked
+            )
+            item.setToolTip(", ".join(f"{k} {v}" for k, v in run.settings.items()))
+            self.runs.addItem(item)
+        self.runs.blockSignals(False)
+        self.redraw()
+
+    def redraw(self) -> None:
+        document = self.session.document
+        run = self.session.current or (document.runs[-1] if document.runs else None)
+        if run is None:
+            for curve in (self.train_curve, self.val_curve, self.metric_curve):
+                curve.setData([], [])
+        else:
+            self.train_curve.setData(run.steps, _positive(run.loss))
+            self.val_curve.setData(run.val_steps, _positive(run.val_loss))
+            shown = [
+                (x, v)
+                for x, v in zip(run.val_steps, run.val_metric, strict=False)
+                if math.isfinite(v)
+            ]
+            self.metric_curve.setData([x for x, _ in shown], [v for _, v in shown])
+            self.metric_plot.setTitle(
+                {"mse": "Validation metric (none for regression)"}.get(
+                    run.metric, f"Validation {run.metric.replace('_', ' ')}"
+                )
+            )
+        for overlay in self.overlays:
+            self.loss_plot.removeItem(overlay)
+        self.overlays = []
+        document_runs = {r.number: r for r in self.session.document.runs}
+        for i in range(self.runs.count()):
+            item = self.runs.item(i)
+            if item.checkState() != Qt.CheckState.Checked:
+                continue
+            earlier = document_runs.get(item.data(Qt.ItemDataRole.UserRole))
+            if earlier is None:
+                continue
+            color = RUN_COLORS[(earlier.number + 2) % len(RUN_COLORS)]
+            curve = self.loss_plot.plot(
+                earlier.steps,
+                _positive(earlier.loss),
+                pen=pg.mkPen(color, width=1.2, style=Qt.PenStyle.DashLine),
+                name=f"run {earlier.number}",
+            )
+            self.overlays.append(curve)
+
+    def point_count(self) -> int:
+        x, _y = self.train_curve.getData()
+        return 0 if x is None else len(x)
+
+
+def _positive(values):
+    return [v if v > 0 else 1e-12 for v in values]
+
+
+class GradientFlowView(QWidget):
+    def __init__(self, session, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("gradient_flow")
+        self.session = session
+        self.cell = QComboBox()
+        self.cell.setObjectName("gradient_cell")
+        self.cell.setToolTip("Which cell's hidden state to follow")
+        self.cell.currentIndexChanged.connect(lambda _i: self.redraw())
+        self.heat = pg.PlotWidget(title="|dL/dh_t| over training (log10)")
+        self.heat.setLabel("bottom", "time step t")
+        self.heat.setLabel("left", "report (training goes down)")
+        self.heat.invertY(True)
+        self.image = pg.ImageItem(axisOrder="row-major")
+        self.image.setColorMap(pg.colormap.get("viridis"))
+        self.heat.addItem(self.image)
+        self.curve_plot = pg.PlotWidget(title="Latest: gradient norm reaching each step")
+        self.curve_plot.setLabel("bottom", "time step t")
+        self.curve_plot.setLogMode(y=True)
+        self.curve = self.curve_plot.plot(
+            [], [], pen=pg.mkPen("#4f6fd6", width=2), symbol="o", symbolSize=4
+        )
+        self.warning = QLabel()
+        self.warning.setObjectName("gradient_warning")
+        self.warning.setWordWrap(True)
+        self.warning.setTextFormat(Qt.TextFormat.RichText)
+        self.matrix = np.zeros((0, 0))
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Cell"))
+        top.addWidget(self.cell)
+        top.addStretch(1)
+        plots = QHBoxLayout()
+        plots.addWidget(self.heat, 3)
+        plots.addWidget(self.curve_plot, 2)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addLayout(plots, 1)
+        layout.addWidget(self.warning)
+
+    def list_cells(self, graph) -> None:
+        current = self.cell.currentData()
+        self.cell.blockSignals(True)
+        self.cell.clear()
+        for node in graph:
+            if node.type_name in ("rnn", "lstm", "gru"):
+                directions = ["forward", "reverse"] if node.params["bidirectional"] else ["forward"]
+                for direction in directions:
+                    suffix = f" ({direction})" if len(directions) > 1 else ""
+                    self.cell.addItem(f"{node.name}{suffix}", (node.id, direction))
+        if current is not None:
+            index = self.cell.findData(current)
+            self.cell.setCurrentIndex(max(index, 0))
+        self.cell.blockSignals(False)
+
+    def redraw(self) -> None:
+        choice = self.cell.currentData()
+        if choice is None:
+            self.warning.setText("No recurrent cell to follow.")
+            return
+        node, direction = choice
+        rows = [
+            r.state_grad_norms[node][direction]
+            for r in self.session.reports
+            if node in r.state_grad_norms and direction in r.state_grad_norms[node]
+        ]
+        if not rows:
+            self.warning.setText("Train to see how the gradient flows back through time.")
+            return
+        if len(rows) > 400:  # keep the picture (and the drawing) a fixed size
+            rows = [rows[int(i)] for i in np.linspace(0, len(rows) - 1, 400)]
+        width = max(len(r) for r in rows)
+        matrix = np.full((len(rows), width), np.nan)
+        for i, row in enumerate(rows):
+            matrix[i, : len(row)] = row
+        self.matrix = matrix
+        logs = np.log10(np.maximum(matrix, 1e-30))
+        finite = logs[np.isfinite(logs)]
+        low, high = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+        self.image.setImage(np.nan_to_num(logs, nan=low), levels=(low, max(high, low + 1e-6)))
+        latest = np.asarray(rows[-1], dtype=float)
+        self.curve.setData(np.arange(len(latest)), np.maximum(latest, 1e-30))
+        self.warning.setText(
+            diagnose(latest, self.session.reports[-1].grad_norm if self.session.reports else 0.0)
+        )
+
+
+def diagnose(norms: np.ndarray, grad_norm: float) -> str:
+    """Words for what the latest gradient norms per step show."""
+    if norms.size < 2:
+        return ""
+    first, last = float(norms[0]), float(norms[-1])
+    ratio = first / last if last > 0 else math.inf
+    if first == 0.0 or ratio < VANISHING:
+        orders = "all" if first == 0.0 else f"{-math.log10(ratio):.0f} orders of magnitude"
+        return (
+            "<b style='color:#d0342c'>Vanishing gradient.</b> The gradient reaching the first "
+            f"step is {orders} smaller than at the last: what happens early in a sequence "
+            "barely teaches the network. Remedies: use an <b>LSTM or GRU</b> cell (their gates "
+            "carry gradient across many steps), <b>shorter sequences</b>, an <b>orthogonal "
+            "initialisation</b> of the recurrent weights, or a larger forget-gate bias."
+        )
+    if ratio > EXPLODING or grad_norm > 1e3 or not math.isfinite(ratio):
+        return (
+            "<b style='color:#d0342c'>Exploding gradient.</b> The gradient grows as it travels "
+            "back through time (global norm "
+            f"{grad_norm:.3g}). Remedies: <b>clip gradients</b> (the training panel), a "
+            "<b>smaller learning rate</b>, an LSTM or GRU cell, or a smaller recurrent "
+            "initialisation."
+        )
+    return (
+        f"The gradient reaching the first step is {ratio:.2g} × that at the last: it "
+        "flows back through time without vanishing or exploding."
+    )
+
+
+class HiddenStateView(QWidget):
+    GATES: ClassVar[dict[str, list[str]]] = {
+        "lstm": ["i", "f", "g", "o"],
+        "gru": ["r", "z", "n"],
+        "rnn": [],
+    }
+
+    def __init__(self, context, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("hidden_state")
+        self.context = context
+        self.example = QSpinBox()
+        self.example.setObjectName("hidden_example")
+        self.example.setRange(0, 100_000)
+        self.example.setToolTip("Which validation example to look at")
+        self.cell = QComboBox()
+        self.cell.setObjectName("hidden_cell")
+        self.layout_widget = pg.GraphicsLayoutWidget()
+        self.layout_widget.setObjectName("hidden_heatmaps")
+        self.sequence = QLabel()
+        self.sequence.setObjectName("hidden_sequence")
+        self.sequence.setWordWrap(True)
+        self.sequence.setTextFormat(Qt.TextFormat.RichText)
+        self.images: dict[str, np.ndarray] = {}
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Example"))
+        top.addWidget(self.example)
+        top.addWidget(QLabel("Cell"))
+        top.addWidget(self.cell)
+        top.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.sequence)
+        layout.addWidget(self.layout_widget, 1)
+        self.example.valueChanged.connect(lambda _v: self.redraw())
+        self.cell.currentIndexChanged.connect(lambda _i: self.redraw())
+
+    def list_cells(self, graph) -> None:
+        current = self.cell.currentData()
+        self.cell.blockSignals(True)
+        self.cell.clear()
+        for node in graph:
+            if node.type_name in ("rnn", "lstm", "gru"):
+                self.cell.addItem(node.name, node.id)
+        if current is not None:
+            self.cell.setCurrentIndex(max(self.cell.findData(current), 0))
+        self.cell.blockSignals(False)
+
+    def redraw(self) -> None:
+        self.layout_widget.clear()
+        self.images = {}
+        node = self.cell.currentData()
+        if node is None:
+            self.sequence.setText("No recurrent cell to show.")
+            return
+        try:
+            stepper = self.context.stepper(self.example.value())
+            stepper.run_to_end()
+        except RNNBuilderError as error:
+            self.sequence.setText(html.escape(str(error)))
+            return
+        graph = self.context.document.graph
+        cell_type = graph.node(node).type_name
+        directions = ["reverse", "forward"] if graph.node(node).params["bidirectional"] else [""]
+        names = ["h", *self.GATES[cell_type]]
+        for name in names:
+            columns = []
+            for direction in directions:
+                copies = sorted(
+                    (k for k in stepper.details if k.node == node and k.direction == direction),
+                    key=lambda k: k.t,
+                )
+                columns.append(np.stack([stepper.details[k][name][0] for k in copies], axis=1))
+            matrix = np.concatenate(columns, axis=0)  # units (both directions) × steps
+            self.images[name] = matrix
+            plot = self.layout_widget.addPlot(title=_TITLES.get(name, name))
+            plot.setLabel("bottom", "time step")
+            plot.setLabel("left", "unit")
+            image = pg.ImageItem(axisOrder="row-major")
+            image.setImage(matrix, levels=(-1.0, 1.0) if name in ("h", "g", "n") else (0.0, 1.0))
+            image.setColorMap(pg.colormap.get("CET-D1" if name in ("h", "g", "n") else "viridis"))
+            plot.addItem(image)
+            self.layout_widget.nextRow()
+        self.sequence.setText(self._sequence_text(stepper))
+
+    def _sequence_text(self, stepper) -> str:
+        context = self.context
+        example = stepper.batch
+        rows = []
+        for node_id, value in example.inputs.items():
+            value = np.asarray(value)
+            if value.ndim == 2 and value.dtype.kind in "iu":
+                shown = " ".join(html.escape(context.token_name(int(v))) for v in value[:, 0])
+            elif value.ndim == 3:
+                shown = " ".join(
+                    np.array2string(v, precision=2, separator=",") for v in value[:, 0][:12]
+                )
+            else:
+                shown = np.array2string(value[0], precision=2)
+            rows.append(f"<b>{html.escape(node_id)}</b>: {shown}")
+        graph = context.document.graph
+        for node in graph:
+            if node.type_name != "output":
+                continue
+            target = example.targets.get(node.params["target"])
+            prediction = stepper.values.get((node.id, "prediction"))
+            if prediction is None:
+                key = UnrolledKey(node.id, None)
+                prediction = stepper.details.get(key, {}).get("prediction")
+            if prediction is None:
+                continue
+            if node.params["loss"] == "cross_entropy":
+                chosen = np.asarray(prediction).argmax(-1).reshape(-1)
+                truth = np.asarray(target).reshape(-1) if target is not None else []
+                cells = []
+                for k, c in enumerate(chosen):
+                    right = k < len(truth) and truth[k] == c
+                    name = html.escape(context.class_name(int(c)))
+                    if k < len(truth) and truth[k] >= 0 and not right:
+                        want = html.escape(context.class_name(int(truth[k])))
+                        cells.append(f"<span style='color:#d0342c'>{name} (≠ {want})</span>")
+                    elif k < len(truth) and truth[k] < 0:
+                        continue
+                    else:
+                        cells.append(f"<span style='color:#2e8b57'>{name}</span>")
+                rows.append(f"<b>{html.escape(node.name)}</b> predicted: {' '.join(cells)}")
+            else:
+                shown = np.array2string(np.asarray(prediction).reshape(-1)[:12], precision=3)
+                truth = (
+                    np.array2string(np.asarray(target).reshape(-1)[:12], precision=3)
+                    if target is not None
+                    else ""
+                )
+                rows.append(f"<b>{html.escape(node.name)}</b> predicted {shown}, target {truth}")
+        return "<br>".join(rows)
+
+
+_TITLES = {
+    "h": "hidden state h_t",
+    "i": "input gate i",
+    "f": "forget gate f",
+    "g": "candidate g",
+    "o": "output gate o",
+    "r": "reset gate r",
+    "z": "update gate z",
+    "n": "new state n",
+}

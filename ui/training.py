@@ -1,0 +1,322 @@
+"""Training from the window: the core trainer in a worker thread, its reports to the GUI.
+
+The worker builds the data set and an executor in its own thread (generating data can take a
+moment) and runs :class:`rnn_builder.training.Trainer`; every report crosses to the GUI thread by
+a queued signal. The GUI side (:class:`TrainingSession`) keeps every report for the plots but
+redraws at most ``FRAME_RATE`` times a second, from a timer, with the latest state. Pause,
+resume and stop go straight to the trainer, which is safe from any thread.
+
+Python's cyclic garbage collector must not run in the worker: it could collect an old Qt
+object whose C++ side then dies in the wrong thread (we saw a deadlock). While a worker runs,
+automatic collection is off and the GUI thread's frame timer collects instead, with the same
+thresholds (:class:`CollectInGuiThread`).
+
+When a run ends (finished, stopped, or a NaN caught), its weights become the document's, and
+the run — its settings and its curves — joins the document's history, so that runs can be
+compared in the plots.
+"""
+
+from __future__ import annotations
+
+import gc
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QCoreApplication, QEventLoop, QObject, QThread, QTimer, Signal, Slot
+
+from rnn_builder.errors import RNNBuilderError
+from rnn_builder.executor import Executor
+from rnn_builder.project import Project
+from rnn_builder.serialization import dumps, loads
+from rnn_builder.tasks import load_dataset
+from rnn_builder.training import Report, Trainer, TrainingResult
+
+FRAME_RATE = 30  # redraws a second, at most
+
+
+@dataclass
+class RunRecord:
+    """One training run: what it was, and its curves (for comparing runs)."""
+
+    number: int
+    label: str
+    settings: dict
+    steps: list[int] = field(default_factory=list)
+    loss: list[float] = field(default_factory=list)
+    val_steps: list[int] = field(default_factory=list)
+    val_loss: list[float] = field(default_factory=list)
+    val_metric: list[float] = field(default_factory=list)
+    metric: str = "accuracy"
+    stopped: str = ""
+
+    def to_json(self) -> dict:
+        return dict(self.__dict__)
+
+    @staticmethod
+    def from_json(data: dict) -> RunRecord:
+        known = {k: data[k] for k in RunRecord.__dataclass_fields__ if k in data}
+        return RunRecord(**known)
+
+
+def describe_run(project: Project) -> str:
+    """A short label: the cells and the settings that differ between typical runs."""
+    graph = project.graph
+    cells = [
+        f"{n.type_name.upper()}{'²' if n.params.get('bidirectional') else ''} "
+        f"{n.params['hidden_size']}"
+        for n in graph
+        if n.type_name in ("rnn", "lstm", "gru")
+    ]
+    settings = project.training
+    clip = f"clip {settings.clip_norm:g}" if settings.clip_norm else "no clip"
+    optimizer = f"{settings.optimizer} {settings.learning_rate:g}"
+    return f"{', '.join(cells) or 'no cell'} · {optimizer} · {clip}"
+
+
+class CollectInGuiThread:
+    """Automatic garbage collection off while workers run; :meth:`collect` (called from the
+    GUI thread) does what the collector would have done, by the same thresholds."""
+
+    active = 0
+    was_enabled = True
+
+    @classmethod
+    def enter(cls) -> None:
+        if cls.active == 0:
+            cls.was_enabled = gc.isenabled()
+            gc.disable()
+        cls.active += 1
+
+    @classmethod
+    def leave(cls) -> None:
+        cls.active -= 1
+        if cls.active == 0 and cls.was_enabled:
+            gc.enable()
+
+    @staticmethod
+    def collect() -> None:
+        counts, thresholds = gc.get_count(), gc.get_threshold()
+        if thresholds[0] and counts[0] > thresholds[0]:
+            generation = 0
+            if counts[1] > thresholds[1]:
+                generation = 2 if counts[2] > thresholds[2] else 1
+            gc.collect(generation)
+
+
+class TrainingWorker(QObject):
+    """Runs one training in its thread; lives there from start to finish."""
+
+    reported = Signal(object)  # Report
+    done = Signal(object, object)  # TrainingResult, weights dict
+    failed = Signal(str)
+
+    def __init__(
+        self, project: Project, base: Path | None, weights: dict | None, max_steps: int | None
+    ) -> None:
+        super().__init__()
+        self.project = project
+        self.base = base
+        self.weights = weights
+        self.max_steps = max_steps
+        self.trainer: Trainer | None = None
+        self.executor: Executor | None = None
+
+    @Slot()
+    def run(self) -> None:
+        try:
+            self._run()
+        finally:  # back to the GUI thread, to be deleted there
+            self.moveToThread(QCoreApplication.instance().thread())
+
+    def _run(self) -> None:
+        try:
+            dataset = load_dataset(self.project, base=self.base)
+            executor = Executor(self.project.graph, seed=self.project.training.seed)
+            if self.weights is not None:
+                executor.set_parameters(self.weights, strict=False)
+            self.executor = executor
+            self.trainer = Trainer(
+                executor,
+                dataset,
+                self.project.training,
+                self._report,
+                report_every=1.0 / FRAME_RATE,
+                max_steps=self.max_steps,
+            )
+            if self._cancel_early:
+                self.trainer.cancel()
+            result = self.trainer.train()
+        except RNNBuilderError as error:
+            self.failed.emit(str(error))
+            return
+        except Exception as error:  # a bug must not kill the app silently
+            self.failed.emit(f"Training failed unexpectedly: {type(error).__name__}: {error}")
+            return
+        self.done.emit(result, executor.get_parameters())
+
+    _cancel_early = False
+
+    def _report(self, report: Report) -> None:
+        self.reported.emit(report)
+
+    def trainer_step(self) -> int:
+        """Training steps taken so far (read from any thread)."""
+        return self.trainer.steps_taken if self.trainer is not None else 0
+
+    def pause(self) -> None:
+        if self.trainer is not None:
+            self.trainer.pause()
+
+    def resume(self) -> None:
+        if self.trainer is not None:
+            self.trainer.resume()
+
+    def cancel(self) -> None:
+        self._cancel_early = True
+        if self.trainer is not None:
+            self.trainer.cancel()
+
+
+class TrainingSession(QObject):
+    """The GUI side of training: starts workers, collects reports, paces redraws."""
+
+    started = Signal()
+    frame = Signal(object)  # the latest Report, at most FRAME_RATE times a second
+    finished = Signal(object)  # TrainingResult (or None after a failure)
+    failed = Signal(str)
+    state_changed = Signal(str)  # "idle", "running", "paused"
+
+    def __init__(self, document, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.document = document
+        self.thread: QThread | None = None
+        self.worker: TrainingWorker | None = None
+        self.state = "idle"
+        self.reports: list[Report] = []
+        self.current: RunRecord | None = None
+        self._pending: Report | None = None
+        self._timer = QTimer(self)
+        self._timer.setInterval(int(1000 / FRAME_RATE))
+        self._timer.timeout.connect(self._draw)
+        self.frames_drawn = 0
+
+    @property
+    def running(self) -> bool:
+        return self.state in ("running", "paused")
+
+    def start(self, max_steps: int | None = None) -> bool:
+        """Train the document's project (continuing from its weights if they fit)."""
+        if self.running:
+            return False
+        report = self.document.validate()
+        if not report.ok:
+            self.failed.emit(
+                "The graph has problems to fix before it can train (see the Problems panel)."
+            )
+            return False
+        project = loads(dumps(self.document.project))  # the worker's own copy
+        base = self.document.path.parent if self.document.path is not None else None
+        weights = self.document.weights_if_they_fit()
+        self.reports = []
+        number = len(self.document.runs) + 1
+        self.current = RunRecord(
+            number, f"run {number}: {describe_run(project)}", project.training.to_json()
+        )
+        self.worker = TrainingWorker(project, base, weights, max_steps)
+        self.thread = QThread(self)
+        self.worker.moveToThread(self.thread)
+        self.thread.started.connect(self.worker.run)
+        self.worker.reported.connect(self._reported)
+        self.worker.done.connect(self._done)
+        self.worker.failed.connect(self._failed)
+        CollectInGuiThread.enter()
+        self.thread.start()
+        self._timer.start()
+        self._set_state("running")
+        self.started.emit()
+        return True
+
+    def one_batch(self) -> bool:
+        return self.start(max_steps=1)
+
+    def pause(self) -> None:
+        if self.state == "running" and self.worker is not None:
+            self.worker.pause()
+            self._set_state("paused")
+
+    def resume(self) -> None:
+        if self.state == "paused" and self.worker is not None:
+            self.worker.resume()
+            self._set_state("running")
+
+    def stop(self, wait: bool = True) -> None:
+        """Stop training; with ``wait``, return once the weights are back in the document."""
+        if not self.running or self.worker is None:
+            return
+        self.worker.cancel()
+        if wait and self.running:
+            loop = QEventLoop()
+            self.finished.connect(loop.quit)
+            try:
+                if self.running:
+                    loop.exec()  # until the worker has handed its weights back
+            finally:
+                self.finished.disconnect(loop.quit)
+
+    # --- from the worker ------------------------------------------------------------------
+
+    @Slot(object)
+    def _reported(self, report: Report) -> None:
+        self.reports.append(report)
+        run = self.current
+        if run is not None:
+            if report.kind == "step" or report.kind == "epoch":
+                if np.isfinite(report.loss):
+                    run.steps.append(report.step)
+                    run.loss.append(float(report.loss))
+                run.metric = report.metric
+            if report.kind == "epoch" and report.val_loss is not None:
+                run.val_steps.append(report.step)
+                run.val_loss.append(float(report.val_loss))
+                run.val_metric.append(
+                    float(report.val_metric) if report.val_metric is not None else float("nan")
+                )
+        self._pending = report
+
+    def _draw(self) -> None:
+        CollectInGuiThread.collect()
+        if self._pending is not None:
+            report, self._pending = self._pending, None
+            self.frames_drawn += 1
+            self.frame.emit(report)
+
+    @Slot(object, object)
+    def _done(self, result: TrainingResult, weights: dict) -> None:
+        self._finish()
+        self.document.set_weights(weights)
+        if self.current is not None:
+            self.current.stopped = result.stopped
+            self.document.runs.append(self.current)
+        self._draw()
+        self.finished.emit(result)
+
+    @Slot(str)
+    def _failed(self, message: str) -> None:
+        self._finish()
+        self.failed.emit(message)
+        self.finished.emit(None)
+
+    def _finish(self) -> None:
+        self._timer.stop()
+        if self.thread is not None:
+            self.thread.quit()
+            self.thread.wait()
+            self.thread.deleteLater()
+            CollectInGuiThread.leave()
+        self.thread, self.worker = None, None  # the worker is deleted here, in the GUI thread
+        self._set_state("idle")
+
+    def _set_state(self, state: str) -> None:
+        self.state = state
+        self.state_changed.emit(state)

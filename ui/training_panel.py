@@ -1,0 +1,362 @@
+"""The training panel: what to train on, how, and the buttons that start, pause and stop it.
+
+Settings changes are undoable edits of the project (they are saved with it). The panel shows
+the latest report — step, epoch, losses, the task's metric, gradient norm, speed — and a
+progress bar with the time left. For generative tasks (music, text) it can sample, with a
+temperature slider.
+"""
+
+from __future__ import annotations
+
+import html
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QUndoCommand
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSlider,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from rnn_builder.optim import OPTIMIZERS
+from rnn_builder.project import SCHEDULES, DatasetReference
+from rnn_builder.tasks import TASKS
+from rnn_builder.training import Report
+
+METRIC_NAMES = {
+    "accuracy": "accuracy",
+    "token_accuracy": "token accuracy",
+    "sequence_accuracy": "exactly right",
+    "mse": "MSE",
+}
+
+
+class SetTraining(QUndoCommand):
+    """Change one training setting (or the data source) of the project."""
+
+    def __init__(self, project, name: str, value, on_change) -> None:
+        super().__init__(f"Set {name}")
+        self.project, self.name, self.value, self.on_change = project, name, value, on_change
+        self.old = (
+            copy_dataset(project.dataset) if name == "dataset" else getattr(project.training, name)
+        )
+
+    def redo(self) -> None:
+        self._apply(self.value)
+
+    def undo(self) -> None:
+        self._apply(self.old)
+
+    def _apply(self, value) -> None:
+        if self.name == "dataset":
+            self.project.dataset = copy_dataset(value)
+        else:
+            setattr(self.project.training, self.name, value)
+        self.on_change()
+
+
+def copy_dataset(reference: DatasetReference | None) -> DatasetReference | None:
+    if reference is None:
+        return None
+    return DatasetReference(reference.kind, reference.name, dict(reference.options))
+
+
+class TrainingPanel(QWidget):
+    choose_file = Signal(str)  # "csv" or "text": the window asks for a path
+
+    def __init__(self, document, session, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("training")
+        self.document = document
+        self.session = session
+        self._loading = False
+        self.source = QComboBox()
+        self.source.setObjectName("training_source")
+        self.source.setToolTip("What the network learns from: a built-in task or your file")
+        for name, task in TASKS.items():
+            self.source.addItem(task.title, ("builtin", name))
+        self.source.addItem("CSV time series…", ("csv", ""))
+        self.source.addItem("Text file…", ("text", ""))
+        self.source_note = QLabel()
+        self.source_note.setWordWrap(True)
+        self.editors: dict[str, QWidget] = {}
+        form = QFormLayout()
+        form.addRow("Data", self.source)
+        form.addRow("", self.source_note)
+        self._setting(
+            form,
+            "optimizer",
+            "Optimizer",
+            self._combo(OPTIMIZERS),
+            "How the weights move: Adam adapts the step per weight",
+        )
+        self._setting(
+            form,
+            "learning_rate",
+            "Learning rate",
+            self._float(1e-5, 10.0, 5, 0.001),
+            "Size of each step: too big diverges, too small crawls",
+        )
+        self._setting(form, "batch_size", "Batch size", self._int(1, 4096), "Examples per step")
+        self._setting(
+            form, "epochs", "Epochs", self._int(1, 100_000), "Passes over the training data"
+        )
+        self._setting(
+            form,
+            "clip_norm",
+            "Clip gradients at",
+            self._float(0.0, 1e6, 3, 0.5),
+            "Largest gradient norm allowed (0: no clipping) — tames exploding gradients",
+        )
+        self._setting(
+            form,
+            "truncated_bptt",
+            "Truncated BPTT",
+            self._int(0, 100_000),
+            "Backpropagate through at most this many steps (0: the whole sequence)",
+        )
+        self._setting(
+            form,
+            "schedule",
+            "LR schedule",
+            self._combo(SCHEDULES),
+            "How the learning rate changes over training",
+        )
+        self._setting(
+            form,
+            "patience",
+            "Early stopping",
+            self._int(0, 10_000),
+            "Stop after this many epochs without a better validation loss (0: off)",
+        )
+        self._setting(
+            form,
+            "seed",
+            "Seed",
+            self._int(0, 2**31 - 1),
+            "Same seed, same weights and batches: runs repeat exactly",
+        )
+        self.start_button = QPushButton("Start")
+        self.start_button.setObjectName("train_start")
+        self.start_button.setToolTip("Train in the background; the canvas stays usable")
+        self.pause_button = QPushButton("Pause")
+        self.pause_button.setObjectName("train_pause")
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.setObjectName("train_stop")
+        self.stop_button.setToolTip("Stop and keep the best weights so far")
+        self.batch_button = QPushButton("One batch")
+        self.batch_button.setObjectName("train_one_batch")
+        self.batch_button.setToolTip("Take a single training step, to watch what it changes")
+        buttons = QHBoxLayout()
+        for button in (self.start_button, self.pause_button, self.stop_button, self.batch_button):
+            buttons.addWidget(button)
+        self.progress = QProgressBar()
+        self.progress.setObjectName("train_progress")
+        self.progress.setRange(0, 1000)
+        self.progress.setFormat("ready")
+        self.progress.setTextVisible(True)
+        self.metrics = QLabel("Not trained yet.")
+        self.metrics.setObjectName("train_metrics")
+        self.metrics.setWordWrap(True)
+        self.metrics.setTextFormat(Qt.TextFormat.RichText)
+        self.sample_box = QGroupBox("Generate")
+        self.temperature = QSlider(Qt.Orientation.Horizontal)
+        self.temperature.setObjectName("temperature")
+        self.temperature.setRange(5, 200)
+        self.temperature.setValue(80)
+        self.temperature.setToolTip("Temperature: low is safe and repetitive, high is daring")
+        self.temperature_label = QLabel()
+        self.sample_button = QPushButton("Sample")
+        self.sample_button.setObjectName("sample")
+        self.sample_output = QLabel()
+        self.sample_output.setObjectName("sample_output")
+        self.sample_output.setWordWrap(True)
+        self.sample_output.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        sample_layout = QVBoxLayout(self.sample_box)
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Temperature"))
+        row.addWidget(self.temperature, 1)
+        row.addWidget(self.temperature_label)
+        sample_layout.addLayout(row)
+        sample_layout.addWidget(self.sample_button)
+        sample_layout.addWidget(self.sample_output)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addLayout(buttons)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.metrics)
+        layout.addWidget(self.sample_box)
+        layout.addStretch(1)
+        self.source.currentIndexChanged.connect(self._source_chosen)
+        self.start_button.clicked.connect(self._start)
+        self.pause_button.clicked.connect(self._pause_or_resume)
+        self.stop_button.clicked.connect(lambda: session.stop(wait=False))
+        self.batch_button.clicked.connect(session.one_batch)
+        self.temperature.valueChanged.connect(self._show_temperature)
+        session.state_changed.connect(self._state_changed)
+        session.frame.connect(self.show_report)
+        self._show_temperature()
+        self.load_from_project()
+        self._state_changed("idle")
+
+    # --- widgets ---------------------------------------------------------------------------
+
+    @staticmethod
+    def _combo(choices) -> QComboBox:
+        combo = QComboBox()
+        combo.addItems(list(choices))
+        return combo
+
+    @staticmethod
+    def _int(low: int, high: int) -> QSpinBox:
+        spin = QSpinBox()
+        spin.setRange(low, high)
+        spin.setKeyboardTracking(False)
+        return spin
+
+    @staticmethod
+    def _float(low: float, high: float, decimals: int, step: float) -> QDoubleSpinBox:
+        spin = QDoubleSpinBox()
+        spin.setDecimals(decimals)
+        spin.setRange(low, high)
+        spin.setSingleStep(step)
+        spin.setKeyboardTracking(False)
+        return spin
+
+    def _setting(self, form, name: str, label: str, editor: QWidget, tip: str) -> None:
+        editor.setObjectName(f"setting_{name}")
+        editor.setToolTip(tip)
+        self.editors[name] = editor
+        form.addRow(label, editor)
+        if isinstance(editor, QComboBox):
+            editor.currentTextChanged.connect(lambda value, n=name: self._set(n, value))
+        else:
+            editor.valueChanged.connect(lambda value, n=name: self._set(n, value))
+
+    # --- project <-> widgets --------------------------------------------------------------
+
+    def load_from_project(self) -> None:
+        self._loading = True
+        try:
+            project = self.document.project
+            for name, editor in self.editors.items():
+                value = getattr(project.training, name)
+                if isinstance(editor, QComboBox):
+                    editor.setCurrentText(str(value))
+                else:
+                    editor.setValue(value)
+            reference = project.dataset
+            key = (reference.kind, reference.name) if reference else None
+            if key is not None and key[0] != "builtin":
+                key = (key[0], "")
+            index = next(
+                (i for i in range(self.source.count()) if self.source.itemData(i) == key), -1
+            )
+            self.source.setCurrentIndex(index)
+            self._describe_source()
+        finally:
+            self._loading = False
+
+    def _set(self, name: str, value) -> None:
+        if self._loading:
+            return
+        if getattr(self.document.project.training, name) == value:
+            return
+        if not self.document.push(
+            SetTraining(self.document.project, name, value, self.load_from_project)
+        ):
+            self.load_from_project()
+
+    def _source_chosen(self, index: int) -> None:
+        if self._loading or index < 0:
+            return
+        kind, name = self.source.itemData(index)
+        if kind == "builtin":
+            reference = DatasetReference("builtin", name, {})
+            self.document.push(
+                SetTraining(self.document.project, "dataset", reference, self.load_from_project)
+            )
+        else:
+            self.choose_file.emit(kind)
+        self._describe_source()
+
+    def use_file(self, kind: str, path: str) -> None:
+        """Train on a user's file (called by the window once a path is chosen)."""
+        reference = DatasetReference(kind, path, {})
+        self.document.push(
+            SetTraining(self.document.project, "dataset", reference, self.load_from_project)
+        )
+
+    def _describe_source(self) -> None:
+        reference = self.document.project.dataset
+        if reference is None:
+            self.source_note.setText("Choose what to train on.")
+            self.sample_box.setVisible(False)
+            return
+        if reference.kind == "builtin" and reference.name in TASKS:
+            task = TASKS[reference.name]
+            self.source_note.setText(task.description)
+            self.sample_box.setVisible(task.generative)
+        else:
+            self.source_note.setText(
+                f"{reference.kind.upper()} file: {reference.name or '(bundled)'}"
+            )
+            self.sample_box.setVisible(reference.kind == "text")
+
+    def _show_temperature(self) -> None:
+        self.temperature_label.setText(f"{self.temperature_value():.2f}")
+
+    def temperature_value(self) -> float:
+        return self.temperature.value() / 100.0
+
+    # --- running --------------------------------------------------------------------------
+
+    def _start(self) -> None:
+        self.session.start()
+
+    def _pause_or_resume(self) -> None:
+        if self.session.state == "paused":
+            self.session.resume()
+        else:
+            self.session.pause()
+
+    def _state_changed(self, state: str) -> None:
+        running = state != "idle"
+        self.start_button.setEnabled(not running)
+        self.batch_button.setEnabled(not running)
+        self.pause_button.setEnabled(running)
+        self.stop_button.setEnabled(running)
+        self.pause_button.setText("Resume" if state == "paused" else "Pause")
+        for editor in self.editors.values():
+            editor.setEnabled(not running)
+        self.source.setEnabled(not running)
+        if state == "idle" and self.progress.format() != "ready":
+            self.progress.setFormat(self.progress.format().split(" — ")[0] + " — done")
+
+    def show_report(self, report: Report) -> None:
+        total = max(report.total_steps, 1)
+        self.progress.setValue(int(1000 * report.step / total))
+        left = f" — {report.remaining:.0f} s left" if report.remaining is not None else ""
+        self.progress.setFormat(f"step {report.step} / {total}{left}")
+        parts = [f"epoch {report.epoch} of {report.epochs}", f"loss <b>{report.loss:.4g}</b>"]
+        if report.val_loss is not None:
+            parts.append(f"validation loss <b>{report.val_loss:.4g}</b>")
+        if report.val_metric is not None:
+            parts.append(
+                f"{METRIC_NAMES.get(report.metric, report.metric)} <b>{report.val_metric:.1%}</b>"
+            )
+        parts.append(f"gradient norm {report.grad_norm:.3g}")
+        parts.append(f"{report.examples_per_second:,.0f} examples/s")
+        text = " · ".join(parts)
+        if report.message:
+            text += f"<br><span style='color:#d0342c'>{html.escape(report.message)}</span>"
+        self.metrics.setText(text)
