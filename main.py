@@ -1,8 +1,12 @@
-"""Start RNN Builder: ``python main.py [PROJECT] [--screenshot PATH [--unrolled T]]``.
+"""Start RNN Builder: ``python main.py [PROJECT] [--screenshot PATH [options]]``.
 
-With ``--screenshot`` the window is rendered offscreen to a PNG and the program exits (with
-``--unrolled T``, showing the network unrolled over T steps); that needs no display. Without a
-project the app opens an example, or offers to recover work a crash left unsaved.
+With ``--screenshot`` the window is rendered offscreen to a PNG and the program exits; that
+needs no display. Options for the picture: ``--unrolled T`` shows the network unrolled over T
+steps; ``--train S`` trains for S seconds first (the picture is taken while it still trains,
+unless it finishes sooner); ``--show loss|gradient|hidden|training`` brings that view to the
+front; ``--step K`` walks one validation example K steps through the unrolled network;
+``--select NODE`` selects a node (the inspector explains it). Without
+a project the app opens an example, or offers to recover work a crash left unsaved.
 """
 
 from __future__ import annotations
@@ -20,7 +24,21 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--screenshot", metavar="PATH", help="save the window as PNG and exit")
     parser.add_argument("--unrolled", type=int, metavar="T", help="show the unrolled view")
     parser.add_argument("--theme", choices=("system", "light", "dark"), help="colour theme")
+    parser.add_argument("--train", type=float, metavar="S", help="(screenshot) train S seconds")
+    parser.add_argument(
+        "--show", choices=tuple(VIEWS), help="(screenshot) the view to bring to the front"
+    )
+    parser.add_argument("--step", type=int, metavar="K", help="(screenshot) step K times")
+    parser.add_argument("--select", metavar="NODE", help="(screenshot) select a node")
     return parser.parse_args(argv)
+
+
+VIEWS = {
+    "loss": "loss_dock",
+    "gradient": "gradient_dock",
+    "hidden": "hidden_dock",
+    "training": "training_dock",
+}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -73,9 +91,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.unrolled:
         window.set_unrolled(True, args.unrolled)
     if args.screenshot:
-        app.processEvents()
+        prepare_picture(window, args)
+        settle(app)
         window.current_view().fit_to_contents()
-        app.processEvents()
+        settle(app)
         saved = window.grab().save(args.screenshot, "PNG")
         window.shutdown()
         Path(args.screenshot).with_suffix(".ini").unlink(missing_ok=True)
@@ -90,6 +109,49 @@ def main(argv: list[str] | None = None) -> int:
     code = app.exec()
     window.shutdown()
     return code
+
+
+def settle(app) -> None:
+    """Let layouts that were asked for while laying out (docks, tabs) finish too."""
+    for _ in range(3):
+        app.processEvents()
+
+
+def prepare_picture(window, args: argparse.Namespace) -> None:
+    """Train, step and show what ``--train``, ``--step`` and ``--show`` ask for."""
+    from PySide6.QtCore import QEventLoop, Qt, QTimer
+    from PySide6.QtWidgets import QDockWidget
+
+    live = window.live
+    if args.train:
+        window.findChild(QDockWidget, "training_dock").raise_()
+        loop = QEventLoop()
+        live.session.finished.connect(lambda _result: loop.quit())
+        QTimer.singleShot(int(args.train * 1000), loop.quit)
+        if live.session.start():
+            loop.exec()
+        live.plots.redraw()
+        live.gradients.redraw()
+    if args.show:
+        window.findChild(QDockWidget, VIEWS[args.show]).raise_()
+        window.resizeDocks(
+            [window.findChild(QDockWidget, VIEWS[args.show])],
+            [int(window.height() * 0.42)],
+            Qt.Orientation.Vertical,
+        )
+        if args.show == "hidden":
+            live.hidden.redraw()
+        if args.show == "gradient":
+            live.gradients.redraw()
+    for _ in range(args.step or 0):
+        live.step_forward()
+    if args.select and args.select in window.document.graph:
+        window.findChild(QDockWidget, "inspector_dock").raise_()
+        if args.step:
+            window.unrolled_scene.select_nodes([args.select])
+            window.inspector.show_node(args.select)
+        else:
+            window.scene.select_nodes([args.select])
 
 
 def offer_recovery(window, message_box) -> None:

@@ -130,6 +130,7 @@ class Inspector(QWidget):
         for problem in report.problems_for(self.node_id):
             mark = "✖" if problem.severity == "error" else "⚠"
             rows.append(f"<span style='color:#d0342c'>{mark} {html.escape(problem.message)}</span>")
+        rows.extend(self._step_rows())  # stepping: the numbers first, the equations after
         if report.ok:
             equations = explain_node(graph, report, self.node_id)
             if equations:
@@ -139,7 +140,6 @@ class Inspector(QWidget):
                         f"<code>{html.escape(formula)}</code><br>"
                         f"<small>&nbsp;&nbsp;{html.escape(meaning)}</small>"
                     )
-        rows.extend(self._step_rows())
         self.details.setText("<br>".join(rows))
 
     def _step_rows(self) -> list[str]:

@@ -19,6 +19,7 @@ from rnn_builder.tasks import task_of
 from rnn_builder.unroll import UnrolledKey
 
 from .analysis import AnalysisContext
+from .docks import scrolling
 from .plots import GradientFlowView, HiddenStateView, LossPlots
 from .training import TrainingSession
 from .training_panel import TrainingPanel
@@ -35,10 +36,13 @@ class Live(QObject):
         self.plots = LossPlots(self.session)
         self.gradients = GradientFlowView(self.session)
         self.hidden = HiddenStateView(self.context)
-        training_dock = window._dock(
-            self.panel, "Training", Qt.DockWidgetArea.RightDockWidgetArea, "training_dock"
+        window._dock(
+            scrolling(self.panel),
+            "Training",
+            Qt.DockWidgetArea.RightDockWidgetArea,
+            "training_dock",
+            window.findChild(QDockWidget, "inspector_dock"),
         )
-        window.tabifyDockWidget(window.findChild(QDockWidget, "inspector_dock"), training_dock)
         problems_dock = window.findChild(QDockWidget, "problems_dock")
         self.docks = {}
         for widget, title, name in (
@@ -46,12 +50,10 @@ class Live(QObject):
             (self.gradients, "Gradient flow", "gradient_dock"),
             (self.hidden, "Hidden state", "hidden_dock"),
         ):
-            dock = window._dock(widget, title, Qt.DockWidgetArea.BottomDockWidgetArea, name)
-            window.tabifyDockWidget(problems_dock, dock)
+            dock = window._dock(
+                widget, title, Qt.DockWidgetArea.BottomDockWidgetArea, name, problems_dock
+            )
             self.docks[name] = dock
-        problems_dock.raise_()
-        for dock in (training_dock, *self.docks.values()):
-            window.view_menu.addAction(dock.toggleViewAction())
         self._make_train_menu()
         self.stepper = None
         self._stepping_graph = None
@@ -122,11 +124,14 @@ class Live(QObject):
 
     def _started(self) -> None:
         self.plots.redraw()
-        self.docks["loss_dock"].raise_()
+        dock = self.docks["loss_dock"]
+        dock.raise_()
+        if dock.height() < 240:  # room for the curves
+            self.window.resizeDocks([dock], [280], Qt.Orientation.Vertical)
 
     def _frame(self, report) -> None:
         self.plots.redraw()
-        if not self.docks["gradient_dock"].visibleRegion().isEmpty():
+        if self._showing("gradient_dock"):
             self.gradients.redraw()
 
     def _finished(self, result) -> None:
@@ -137,8 +142,12 @@ class Live(QObject):
             if result.message:
                 text += f" — {result.message}"
             self.window.statusBar().showMessage(text, 10000)
-            if self.hidden.isVisible():
+            if self._showing("hidden_dock"):
                 self.hidden.redraw()
+
+    def _showing(self, dock: str) -> bool:
+        """Whether a view can be seen (not closed, not a tab behind another)."""
+        return not self.docks[dock].visibleRegion().isEmpty()
 
     def _weights_changed(self) -> None:
         self.stepper = None

@@ -34,6 +34,7 @@ from rnn_builder.unroll import unroll
 from rnn_builder.validation import ValidationReport
 
 from .canvas import GraphScene, GraphView
+from .docks import scrolling
 from .document import GraphDocument
 from .export import export_scene
 from .gallery import TemplateGallery
@@ -72,7 +73,10 @@ class MainWindow(QMainWindow):
         self.problems = ProblemsPanel()
         self._dock(self.palette, "Nodes", Qt.DockWidgetArea.LeftDockWidgetArea, "palette_dock")
         self._dock(
-            self.inspector, "Inspector", Qt.DockWidgetArea.RightDockWidgetArea, "inspector_dock"
+            scrolling(self.inspector),
+            "Inspector",
+            Qt.DockWidgetArea.RightDockWidgetArea,
+            "inspector_dock",
         )
         self._dock(
             self.problems, "Problems", Qt.DockWidgetArea.BottomDockWidgetArea, "problems_dock"
@@ -89,9 +93,14 @@ class MainWindow(QMainWindow):
         self.steps.setPrefix("T = ")
         self.steps.setToolTip("Time steps to unroll (every time axis)")
         self.errors: list[tuple[str, str]] = []  # what show_error said, newest last
+        self._tabs: list[tuple[QDockWidget, QDockWidget]] = []  # docks to tab on showing
         self._make_actions()
         self._connect()
         self.live = Live(self)  # training, plots, stepping and sampling
+        # Only now, with every dock tabbed: a dock's toggle action in a menu before it is
+        # tabified leaves a stray tab bar on screen (Qt 6.11).
+        for dock in self.findChildren(QDockWidget):
+            self.view_menu.addAction(dock.toggleViewAction())
         self.autosave = QTimer(self)
         self.autosave.setInterval(AUTOSAVE_MS)
         self.autosave.timeout.connect(self.document.write_recovery)
@@ -103,7 +112,10 @@ class MainWindow(QMainWindow):
         if self._theme != "system":
             self.apply_theme(self._theme)
 
-    def _dock(self, widget: QWidget, title: str, area, name: str) -> QDockWidget:
+    def _dock(
+        self, widget: QWidget, title: str, area, name: str, behind: QDockWidget | None = None
+    ) -> QDockWidget:
+        """A dock for a panel; with ``behind``, as a tab of that dock."""
         dock = QDockWidget(title, self)
         dock.setObjectName(name)
         dock.setWidget(widget)
@@ -113,6 +125,13 @@ class MainWindow(QMainWindow):
             | QDockWidget.DockWidgetFeature.DockWidgetClosable
         )
         self.addDockWidget(area, dock)
+        if behind is not None:
+            # Tabbed once the window shows: tab groups made before that leave a stray tab bar
+            # on screen (Qt 6.11).
+            self._tabs.append((behind, dock))
+            if self.isVisible():
+                self._make_tabs()
+            return dock
         if area == Qt.DockWidgetArea.BottomDockWidgetArea:
             self.resizeDocks([dock], [110], Qt.Orientation.Vertical)
         else:
@@ -232,8 +251,6 @@ class MainWindow(QMainWindow):
             action = themes.addAction(name.capitalize())
             action.setObjectName(f"theme_{name}")
             action.triggered.connect(lambda _c=False, n=name: self.apply_theme(n))
-        for dock in self.findChildren(QDockWidget):
-            views.addAction(dock.toggleViewAction())
         toolbar = self.addToolBar("Main")
         toolbar.setObjectName("toolbar")
         toolbar.addActions([self.new_action, self.open_action, self.save_action])
@@ -314,8 +331,16 @@ class MainWindow(QMainWindow):
     def fit(self) -> None:
         self.current_view().fit_to_contents()
 
+    def _make_tabs(self) -> None:
+        for behind, dock in self._tabs:
+            self.tabifyDockWidget(behind, dock)
+        for behind, _dock in self._tabs:
+            behind.raise_()  # the first of each group stays in front
+        self._tabs = []
+
     def showEvent(self, event) -> None:  # fit once the view has its real size
         super().showEvent(event)
+        self._make_tabs()
         self.view.fit_to_contents()
 
     # --- unrolled view --------------------------------------------------------------------

@@ -35,8 +35,10 @@ from PySide6.QtWidgets import (
 from rnn_builder.errors import RNNBuilderError
 from rnn_builder.unroll import UnrolledKey
 
-pg.setConfigOptions(antialias=True, background=None, foreground="#555")
+# No antialiasing: curves redraw many times a second while training, in software offscreen.
+pg.setConfigOptions(antialias=False, background=None, foreground="#555")
 RUN_COLORS = ["#4f6fd6", "#d98a2b", "#3f9b5b", "#c9485b", "#8a5fd6", "#2a9ca6"]
+CELLS = ("rnn", "lstm", "gru")
 VANISHING, EXPLODING = 1e-3, 1e3  # first-step / last-step gradient ratios worth a warning
 
 
@@ -74,8 +76,14 @@ class LossPlots(QWidget):
         self.runs.setObjectName("runs")
         self.runs.setMaximumWidth(280)
         self.runs.setToolTip("Tick earlier runs to overlay their curves")
-        self.runs.itemChanged.connect(lambda _item: self.redraw())
+        self.runs.itemChanged.connect(lambda _item: self.draw_overlays())
         self.overlays: list = []
+        self._metric_title = ""
+        self._validation_drawn: tuple[int, int] | None = None
+        self._x_span = 0
+        for curve in (self.train_curve, self.val_curve):  # thousands of points stay cheap
+            curve.setDownsampling(auto=True, method="peak")
+            curve.setClipToView(True)
         side = QVBoxLayout()
         side.addWidget(self.log_scale)
         side.addWidget(QLabel("Compare with earlier runs:"))
@@ -110,15 +118,31 @@ class LossPlots(QWidget):
             self.runs.addItem(item)
         self.runs.blockSignals(False)
         self.redraw()
+        self.draw_overlays()
 
     def redraw(self) -> None:
         document = self.session.document
         run = self.session.current or (document.runs[-1] if document.runs else None)
+        if run is not self.session.current or run is None:
+            self._x_span = 0
+            for plot in (self.loss_plot, self.metric_plot):
+                plot.enableAutoRange(axis="x")
         if run is None:
+            self._validation_drawn = None
             for curve in (self.train_curve, self.val_curve, self.metric_curve):
                 curve.setData([], [])
         else:
+            if self.session.current is run and self.session.reports:
+                # the x axis spans the whole run from the start: its ticks are drawn once
+                total = self.session.reports[-1].total_steps
+                if total != self._x_span:
+                    self._x_span = total
+                    for plot in (self.loss_plot, self.metric_plot):
+                        plot.setXRange(0, total, padding=0.02)
             self.train_curve.setData(run.steps, _positive(run.loss))
+            if (id(run), len(run.val_steps)) == self._validation_drawn:
+                return  # validation points come once an epoch: nothing new to draw there
+            self._validation_drawn = (id(run), len(run.val_steps))
             self.val_curve.setData(run.val_steps, _positive(run.val_loss))
             shown = [
                 (x, v)
@@ -126,11 +150,19 @@ class LossPlots(QWidget):
                 if math.isfinite(v)
             ]
             self.metric_curve.setData([x for x, _ in shown], [v for _, v in shown])
-            self.metric_plot.setTitle(
-                {"mse": "Validation metric (none for regression)"}.get(
-                    run.metric, f"Validation {run.metric.replace('_', ' ')}"
-                )
+            title = {"mse": "Validation metric (none for regression)"}.get(
+                run.metric, f"Validation {run.metric.replace('_', ' ')}"
             )
+            if title != self._metric_title:  # setting a title lays the plot out again
+                self._metric_title = title
+                self.metric_plot.setTitle(title)
+                if run.metric == "mse":
+                    self.metric_plot.enableAutoRange(axis="y")
+                else:  # a fraction: the whole scale, so that 100 % looks like 100 %
+                    self.metric_plot.setYRange(0.0, 1.0, padding=0.03)
+
+    def draw_overlays(self) -> None:
+        """The curves of the earlier runs ticked in the list (redrawn when the ticks change)."""
         for overlay in self.overlays:
             self.loss_plot.removeItem(overlay)
         self.overlays = []
@@ -174,8 +206,15 @@ class GradientFlowView(QWidget):
         self.heat.setLabel("left", "report (training goes down)")
         self.heat.invertY(True)
         self.image = pg.ImageItem(axisOrder="row-major")
-        self.image.setColorMap(pg.colormap.get("viridis"))
         self.heat.addItem(self.image)
+        self.colors = pg.ColorBarItem(
+            values=(-8, 0),
+            colorMap=pg.colormap.get("viridis"),
+            label="log10 norm",
+            interactive=False,
+            width=14,
+        )
+        self.colors.setImageItem(self.image, insert_in=self.heat.getPlotItem())
         self.curve_plot = pg.PlotWidget(title="Latest: gradient norm reaching each step")
         self.curve_plot.setLabel("bottom", "time step t")
         self.curve_plot.setLogMode(y=True)
@@ -187,6 +226,7 @@ class GradientFlowView(QWidget):
         self.warning.setWordWrap(True)
         self.warning.setTextFormat(Qt.TextFormat.RichText)
         self.matrix = np.zeros((0, 0))
+        self._cell_types: dict[str, str] = {}
         top = QHBoxLayout()
         top.addWidget(QLabel("Cell"))
         top.addWidget(self.cell)
@@ -203,8 +243,9 @@ class GradientFlowView(QWidget):
         current = self.cell.currentData()
         self.cell.blockSignals(True)
         self.cell.clear()
+        self._cell_types = {n.id: n.type_name for n in graph if n.type_name in CELLS}
         for node in graph:
-            if node.type_name in ("rnn", "lstm", "gru"):
+            if node.type_name in CELLS:
                 directions = ["forward", "reverse"] if node.params["bidirectional"] else ["forward"]
                 for direction in directions:
                     suffix = f" ({direction})" if len(directions) > 1 else ""
@@ -235,31 +276,46 @@ class GradientFlowView(QWidget):
         for i, row in enumerate(rows):
             matrix[i, : len(row)] = row
         self.matrix = matrix
-        logs = np.log10(np.maximum(matrix, 1e-30))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            logs = np.where(matrix > 0, np.log10(matrix), np.nan)  # 0: underflow or padding
         finite = logs[np.isfinite(logs)]
         low, high = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
-        self.image.setImage(np.nan_to_num(logs, nan=low), levels=(low, max(high, low + 1e-6)))
+        self.image.setImage(np.nan_to_num(logs, nan=low), autoLevels=False)
+        self.colors.setLevels((low, max(high, low + 1e-6)))
         latest = np.asarray(rows[-1], dtype=float)
-        self.curve.setData(np.arange(len(latest)), np.maximum(latest, 1e-30))
-        self.warning.setText(
-            diagnose(latest, self.session.reports[-1].grad_norm if self.session.reports else 0.0)
-        )
+        shown = np.where(latest > 0, latest, np.nan)  # zero (underflow): a gap, not a point
+        self.curve.setData(np.arange(len(latest)), shown, connect="finite")
+        grad_norm = self.session.reports[-1].grad_norm if self.session.reports else 0.0
+        text = diagnose(latest, grad_norm, self._cell_types.get(node, "rnn"))
+        if text != self.warning.text():  # a new text lays the dock out again
+            self.warning.setText(text)
 
 
-def diagnose(norms: np.ndarray, grad_norm: float) -> str:
-    """Words for what the latest gradient norms per step show."""
+def diagnose(norms: np.ndarray, grad_norm: float, cell: str = "rnn") -> str:
+    """Words for what the latest gradient norms per step show (``cell``: the cell's type)."""
+    norms = np.asarray(norms, dtype=float)
     if norms.size < 2:
         return ""
     first, last = float(norms[0]), float(norms[-1])
     ratio = first / last if last > 0 else math.inf
     if first == 0.0 or ratio < VANISHING:
         orders = "all" if first == 0.0 else f"{-math.log10(ratio):.0f} orders of magnitude"
-        return (
+        said = (
             "<b style='color:#d0342c'>Vanishing gradient.</b> The gradient reaching the first "
             f"step is {orders} smaller than at the last: what happens early in a sequence "
-            "barely teaches the network. Remedies: use an <b>LSTM or GRU</b> cell (their gates "
-            "carry gradient across many steps), <b>shorter sequences</b>, an <b>orthogonal "
-            "initialisation</b> of the recurrent weights, or a larger forget-gate bias."
+            "barely teaches the network. "
+        )
+        if cell == "rnn":
+            return said + (
+                "Remedies: use an <b>LSTM or GRU</b> cell (their gates carry gradient across "
+                "many steps), <b>shorter sequences</b>, or an <b>orthogonal initialisation</b> "
+                "of the recurrent weights."
+            )
+        return said + (
+            f"An {cell.upper()} can learn to keep its gradient (gates that hold the state) as "
+            "training goes on: give it more epochs; if it stays, try <b>shorter sequences</b>, "
+            + ("a larger <b>forget-gate bias</b>, " if cell == "lstm" else "")
+            + "or an <b>orthogonal initialisation</b>."
         )
     if ratio > EXPLODING or grad_norm > 1e3 or not math.isfinite(ratio):
         return (
@@ -340,6 +396,7 @@ class HiddenStateView(QWidget):
         cell_type = graph.node(node).type_name
         directions = ["reverse", "forward"] if graph.node(node).params["bidirectional"] else [""]
         names = ["h", *self.GATES[cell_type]]
+        ticks = self._step_ticks(stepper)
         for name in names:
             columns = []
             for direction in directions:
@@ -356,9 +413,20 @@ class HiddenStateView(QWidget):
             image = pg.ImageItem(axisOrder="row-major")
             image.setImage(matrix, levels=(-1.0, 1.0) if name in ("h", "g", "n") else (0.0, 1.0))
             image.setColorMap(pg.colormap.get("CET-D1" if name in ("h", "g", "n") else "viridis"))
+            image.setRect(-0.5, -0.5, matrix.shape[1], matrix.shape[0])  # column t centred on t
             plot.addItem(image)
+            if ticks and len(ticks) == matrix.shape[1]:
+                plot.getAxis("bottom").setTicks([list(enumerate(ticks))])
             self.layout_widget.nextRow()
         self.sequence.setText(self._sequence_text(stepper))
+
+    def _step_ticks(self, stepper) -> list[str]:
+        """Words for the time axis: the example's tokens, when it reads tokens."""
+        for value in stepper.batch.inputs.values():
+            value = np.asarray(value)
+            if value.ndim == 2 and value.dtype.kind in "iu":
+                return [self.context.token_name(int(v)) for v in value[:, 0]]
+        return []
 
     def _sequence_text(self, stepper) -> str:
         context = self.context

@@ -3,7 +3,9 @@
 The worker builds the data set and an executor in its own thread (generating data can take a
 moment) and runs :class:`rnn_builder.training.Trainer`; every report crosses to the GUI thread by
 a queued signal. The GUI side (:class:`TrainingSession`) keeps every report for the plots but
-redraws at most ``FRAME_RATE`` times a second, from a timer, with the latest state. Pause,
+redraws at most ``FRAME_RATE`` times a second, from a timer, with the latest state; when drawing
+costs more than ``GUI_BUDGET`` of the GUI thread's time (it competes with the worker for
+Python's GIL), the timer slows down so that training keeps its speed. Pause,
 resume and stop go straight to the trainer, which is safe from any thread.
 
 Python's cyclic garbage collector must not run in the worker: it could collect an old Qt
@@ -19,6 +21,7 @@ compared in the plots.
 from __future__ import annotations
 
 import gc
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,6 +36,10 @@ from rnn_builder.tasks import load_dataset
 from rnn_builder.training import Report, Trainer, TrainingResult
 
 FRAME_RATE = 30  # redraws a second, at most
+# Drawing holds Python's GIL, which the worker needs too: the GUI thread's share of a CPU is
+# kept near this budget by spacing the redraws out (at most one a second when it is costly).
+GUI_BUDGET = 0.10
+SLOWEST_FRAME_MS = 1000
 
 
 @dataclass
@@ -200,6 +207,7 @@ class TrainingSession(QObject):
         self._timer.setInterval(int(1000 / FRAME_RATE))
         self._timer.timeout.connect(self._draw)
         self.frames_drawn = 0
+        self._clock: tuple[float, float] | None = None  # (wall, GUI thread CPU) at the last tick
 
     @property
     def running(self) -> bool:
@@ -232,6 +240,8 @@ class TrainingSession(QObject):
         self.worker.failed.connect(self._failed)
         CollectInGuiThread.enter()
         self.thread.start()
+        self._timer.setInterval(int(1000 / FRAME_RATE))
+        self._clock = None
         self._timer.start()
         self._set_state("running")
         self.started.emit()
@@ -286,10 +296,26 @@ class TrainingSession(QObject):
 
     def _draw(self) -> None:
         CollectInGuiThread.collect()
+        self._pace()
         if self._pending is not None:
             report, self._pending = self._pending, None
             self.frames_drawn += 1
             self.frame.emit(report)
+
+    def _pace(self) -> None:
+        """Space the redraws so that the GUI thread stays near its budget of the CPU."""
+        now = (time.perf_counter(), time.thread_time())
+        if self._clock is not None:
+            wall, cpu = now[0] - self._clock[0], now[1] - self._clock[1]
+            busy = cpu / wall if wall > 0 else 0.0
+            interval = self._timer.interval()
+            if busy > GUI_BUDGET:
+                interval = min(int(interval * 1.5) + 1, SLOWEST_FRAME_MS)
+            elif busy < GUI_BUDGET / 2:
+                interval = max(int(interval / 1.25), int(1000 / FRAME_RATE))
+            if interval != self._timer.interval():
+                self._timer.setInterval(interval)
+        self._clock = now
 
     @Slot(object, object)
     def _done(self, result: TrainingResult, weights: dict) -> None:

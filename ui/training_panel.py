@@ -89,9 +89,10 @@ class TrainingPanel(QWidget):
         self.source_note = QLabel()
         self.source_note.setWordWrap(True)
         self.editors: dict[str, QWidget] = {}
+        top = QFormLayout()
+        top.addRow("Data", self.source)
+        top.addRow("", self.source_note)
         form = QFormLayout()
-        form.addRow("Data", self.source)
-        form.addRow("", self.source_note)
         self._setting(
             form,
             "optimizer",
@@ -189,12 +190,15 @@ class TrainingPanel(QWidget):
         sample_layout.addLayout(row)
         sample_layout.addWidget(self.sample_button)
         sample_layout.addWidget(self.sample_output)
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
+        settings = QGroupBox("Settings")
+        settings.setLayout(form)
+        layout = QVBoxLayout(self)  # what is used while training first, the settings below
+        layout.addLayout(top)
         layout.addLayout(buttons)
         layout.addWidget(self.progress)
         layout.addWidget(self.metrics)
         layout.addWidget(self.sample_box)
+        layout.addWidget(settings)
         layout.addStretch(1)
         self.source.currentIndexChanged.connect(self._source_chosen)
         self.start_button.clicked.connect(self._start)
@@ -344,7 +348,9 @@ class TrainingPanel(QWidget):
 
     def show_report(self, report: Report) -> None:
         total = max(report.total_steps, 1)
-        self.progress.setValue(int(1000 * report.step / total))
+        value = int(1000 * report.step / total)
+        if value != self.progress.value():
+            self.progress.setValue(value)
         left = f" — {report.remaining:.0f} s left" if report.remaining is not None else ""
         self.progress.setFormat(f"step {report.step} / {total}{left}")
         parts = [f"epoch {report.epoch} of {report.epochs}", f"loss <b>{report.loss:.4g}</b>"]
@@ -355,7 +361,8 @@ class TrainingPanel(QWidget):
                 f"{METRIC_NAMES.get(report.metric, report.metric)} <b>{report.val_metric:.1%}</b>"
             )
         parts.append(f"gradient norm {report.grad_norm:.3g}")
-        parts.append(f"{report.examples_per_second:,.0f} examples/s")
+        if report.examples_per_second > 0:  # (the final report has no speed of its own)
+            parts.append(f"{report.examples_per_second:,.0f} examples/s")
         text = " · ".join(parts)
         if report.message:
             text += f"<br><span style='color:#d0342c'>{html.escape(report.message)}</span>"

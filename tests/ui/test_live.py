@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDockWidget, QPushButton
+from PySide6.QtWidgets import QDockWidget, QPushButton, QWidget
 
 from rnn_builder.data import make_batch
 from rnn_builder.executor import Executor
@@ -48,7 +48,7 @@ def _click(qtbot, button: QPushButton) -> None:
 
 def test_training_from_the_panel_fills_the_loss_plot_and_the_loss_falls(window, qtbot):
     live = window.live
-    assert window.findChild(QDockWidget, "training_dock").widget().objectName() == "training"
+    assert window.findChild(QDockWidget, "training_dock").findChild(QWidget, "training")
     _train(qtbot, window, epochs=3)
     run = window.document.runs[-1]
     assert run.stopped == "finished"
