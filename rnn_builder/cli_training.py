@@ -10,7 +10,11 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import signal
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TextIO
 
@@ -119,7 +123,8 @@ def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
         max_steps=max_steps,
         max_seconds=args.max_seconds,
     )
-    result = trainer.train()
+    with _ctrl_c_cancels(trainer):
+        result = trainer.train()
     if bar is not None:
         bar.finish()
     target = Path(args.weights) if args.weights else Path(args.file).with_suffix(".npz")
@@ -133,6 +138,25 @@ def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
         if result.message:
             print(result.message, file=out)
     return 0
+
+
+@contextmanager
+def _ctrl_c_cancels(trainer: Trainer) -> Iterator[None]:
+    """Ctrl-C cancels between two steps (a report is never cut in half); a second Ctrl-C
+    interrupts at once."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def cancel(_signum, _frame) -> None:
+        trainer.cancel()
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    previous = signal.signal(signal.SIGINT, cancel)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def cmd_evaluate(args: argparse.Namespace, out: TextIO) -> int:

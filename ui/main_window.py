@@ -50,6 +50,16 @@ AUTOSAVE_MS = 30_000
 MAX_RECENT = 8
 
 
+def keep_clipboard_as_text() -> None:
+    """Hand copied nodes to Qt as plain text (which Paste also reads). The QMimeData that Copy
+    made belongs to Python; a clipboard that outlives the interpreter (offscreen, minimal
+    platforms) would destroy it after Python has gone, and crash on the way out."""
+    clipboard = QGuiApplication.clipboard()
+    data = clipboard.mimeData()
+    if data is not None and data.hasFormat(CLIPBOARD_MIME):
+        clipboard.setText(data.text())
+
+
 class MainWindow(QMainWindow):
     def __init__(
         self,
@@ -626,6 +636,7 @@ class MainWindow(QMainWindow):
         not be left for the interpreter's exit, which destroys them in no safe order."""
         self.autosave.stop()
         self.live.shutdown()
+        keep_clipboard_as_text()
         self.scene.detach()
         for view in (self.view, self.unrolled_view):
             view.setScene(None)

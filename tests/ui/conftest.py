@@ -3,8 +3,10 @@ a temporary folder, and helpers that drive the canvas with real mouse events."""
 
 from __future__ import annotations
 
+import gc
+
 import pytest
-from PySide6.QtCore import QPoint, QPointF, QSettings, QStandardPaths, Qt
+from PySide6.QtCore import QCoreApplication, QEvent, QPoint, QPointF, QSettings, QStandardPaths, Qt
 from PySide6.QtTest import QTest
 
 from rnn_builder.templates import new_project
@@ -29,6 +31,15 @@ def _folder(path):
     return path
 
 
+@pytest.fixture(scope="session", autouse=True)
+def windows_deleted_before_exit(qapp):
+    """Windows closed by the tests are deleted while Python still runs: left to the
+    interpreter's exit, Qt objects are destroyed in no safe order (a crash after the tests)."""
+    yield
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    gc.collect()
+
+
 @pytest.fixture
 def make_window(qtbot, tmp_path):
     made = []
@@ -40,14 +51,16 @@ def make_window(qtbot, tmp_path):
         )
         window = MainWindow(document, settings)
         window.ask_to_save = lambda: "discard"
-        qtbot.addWidget(window)
+        # Before pytest-qt closes it (which runs before fixture teardown): stop any training
+        # (a closing window would otherwise ask) and take the scenes down while Python lives.
+        qtbot.addWidget(window, before_close_func=MainWindow.shutdown)
         window.show()
         qtbot.waitExposed(window)
         made.append(window)
         return window
 
     yield make
-    for window in made:  # a training thread must not outlive its test
+    for window in made:  # a training thread must not outlive its test, even a failed one
         window.live.shutdown()
 
 

@@ -398,3 +398,23 @@ def test_inspector_explains_cells_and_the_whole_graph(window):
     text = window.inspector.details.text()
     assert "Many-to-one" in text and "sentiment analysis" in text
     assert "Sequential compute" in text
+
+
+def test_the_canvas_pans_and_zooms_while_training(window, qtbot):
+    session = window.live.session
+    window.live.panel.editors["epochs"].setValue(500)
+    _click(qtbot, window.live.panel.start_button)
+    qtbot.waitUntil(lambda: len(session.reports) >= 2, timeout=TRAINING_TIMEOUT)
+    view = window.view
+    scale = view.transform().m11()
+    window.zoom_in_action.trigger()
+    assert view.transform().m11() > scale
+    center = view.mapToScene(view.viewport().rect().center())
+    view.centerOn(center + type(center)(200, 0))  # pan
+    assert view.mapToScene(view.viewport().rect().center()).x() > center.x() + 100
+    assert session.running
+    reports = len(session.reports)
+    qtbot.waitUntil(lambda: len(session.reports) > reports, timeout=TRAINING_TIMEOUT)
+    _click(qtbot, window.live.panel.stop_button)
+    qtbot.waitUntil(lambda: not session.running, timeout=TRAINING_TIMEOUT)
+    assert window.document.runs[-1].stopped == "cancelled"

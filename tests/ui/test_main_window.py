@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +15,7 @@ from rnn_builder.serialization import save
 from rnn_builder.templates import new_project
 from ui.canvas.node_item import NodeItem
 from ui.canvas.style import CATEGORY_COLORS
+from ui.unrolled_view import LIT_COLOR
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -114,3 +116,62 @@ def test_screenshot_of_a_given_project_unrolled_and_of_a_bad_one(tmp_path):
     )
     assert refused.returncode == 2 and "not valid JSON" in refused.stderr
     assert "Traceback" not in refused.stderr
+
+
+def test_screenshot_while_training_and_while_stepping(tmp_path):
+    path = save(new_project("many_to_one"), tmp_path / "p.json")
+    for extra, out in (
+        (["--train", "1.5", "--show", "gradient"], tmp_path / "training.png"),
+        (["--step", "2", "--select", "reader", "--show", "hidden"], tmp_path / "step.png"),
+    ):
+        result = subprocess.run(
+            [sys.executable, str(ROOT / "main.py"), str(path), "--screenshot", str(out), *extra],
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )
+        assert result.returncode == 0, result.stderr
+        assert "Traceback" not in result.stderr
+        image = QImage(str(out))
+        assert image.width() >= 800
+    colors = {
+        image.pixelColor(x, y).name()
+        for x in range(0, image.width(), 2)
+        for y in range(0, image.height(), 2)
+    }
+    assert LIT_COLOR.name() in colors  # the copies of the step being shown glow
+
+
+EXIT_AFTER_COPY = """
+import sys
+from PySide6.QtCore import QSettings
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QApplication
+from rnn_builder.templates import new_project
+from ui.document import GraphDocument
+from ui.main_window import MainWindow
+
+app = QApplication([])
+settings = QSettings(sys.argv[1], QSettings.Format.IniFormat)
+window = MainWindow(GraphDocument(new_project("many_to_one")), settings)
+window.show()
+window.select_all_action.trigger()
+window.copy_action.trigger()
+window.shutdown()
+print(QGuiApplication.clipboard().text()[:30])
+"""
+
+
+def test_copied_nodes_outlive_the_window_as_text_and_the_process_exits_cleanly(tmp_path):
+    # Copy's QMimeData is made in Python; left on the clipboard, Qt destroyed it after the
+    # interpreter had gone, and the process crashed on the way out (exit code -11).
+    result = subprocess.run(
+        [sys.executable, "-c", EXIT_AFTER_COPY, str(tmp_path / "settings.ini")],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith('{"format": "rnn-builder-selec')  # pastes as text

@@ -1,0 +1,82 @@
+"""Explanations: a cell's equations with this graph's shapes, the layout of the network and
+the limits worth knowing, from the core and from ``python -m rnn_builder explain``."""
+
+from __future__ import annotations
+
+import pytest
+
+from rnn_builder.cli import main
+from rnn_builder.explain import LIMITS, cell_equations, cell_shapes, explain_graph, explain_node
+from rnn_builder.serialization import save
+from rnn_builder.templates import new_project
+from rnn_builder.validation import validate
+
+
+@pytest.mark.parametrize(
+    ("cell", "count", "last"),
+    [("rnn", 1, "h_t = tanh("), ("lstm", 6, "h_t = o_t ⊙ tanh(c_t)"), ("gru", 4, "(1 − z_t)")],
+)
+def test_each_cell_has_its_equations(cell, count, last):
+    equations = cell_equations(cell, {"nonlinearity": "tanh"})
+    assert len(equations) == count
+    assert last in equations[-1].formula
+    assert all(e.meaning for e in equations)
+
+
+def test_a_relu_rnn_says_relu():
+    assert "relu(" in cell_equations("rnn", {"nonlinearity": "relu"})[0].formula
+
+
+def test_other_nodes_have_no_cell_equations():
+    with pytest.raises(ValueError, match="not a recurrent cell"):
+        cell_equations("dense", {})
+    project = new_project("many_to_one")
+    assert explain_node(project.graph, validate(project.graph), "scores") == []
+
+
+def test_shapes_follow_the_graph():
+    project = new_project("bidirectional_tagger")
+    graph = project.graph
+    report = validate(graph)
+    cell = next(n for n in graph if n.type_name == "gru")
+    width = report.shapes.inputs[(cell.id, "x")].width
+    hidden = cell.params["hidden_size"]
+    text = cell_shapes(graph, report, cell.id)
+    assert f"x_t ∈ ℝ^{width}" in text and f"h_t ∈ ℝ^{hidden}" in text
+    assert f"weight_ih ({3 * hidden}×{width})" in text
+    assert f"y_t ∈ ℝ^{2 * hidden}" in text  # both directions
+    rows = explain_node(graph, report, cell.id)
+    assert rows[-1] == ("shapes", text)
+
+
+def test_the_graph_explanation_names_the_layout_and_the_limits_that_apply():
+    tagger = new_project("many_to_many_equal").graph  # a forward tanh RNN tagger
+    titles = [title for title, _ in explain_graph(tagger)]
+    assert titles[0].startswith("Many-to-many")
+    assert LIMITS["vanishing"][0] in titles and LIMITS["look_ahead"][0] in titles
+    both_ways = [title for title, _ in explain_graph(new_project("bidirectional_tagger").graph)]
+    assert LIMITS["look_ahead"][0] not in both_ways  # it reads backwards too
+    assert LIMITS["vanishing"][0] not in both_ways  # a GRU, not a plain RNN
+    spirals = [title for title, _ in explain_graph(new_project("one_to_one").graph)]
+    assert spirals == ["One-to-one"]  # no cell: no recurrent limits
+
+
+def test_a_graph_with_problems_says_to_fix_them_first():
+    project = new_project("many_to_one")
+    project.graph.remove_node("scores")
+    ((title, _),) = explain_graph(project.graph)
+    assert title == "Not yet a network"
+
+
+def test_cli_explain(capsys, tmp_path):
+    path = save(new_project("many_to_one"), tmp_path / "p.json")
+    assert main(["explain", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Many-to-one") and "Sequential compute" in out
+    assert main(["explain", str(path), "--node", "reader"]) == 0
+    out = capsys.readouterr().out
+    assert "c_t = f_t ⊙ c_(t−1) + i_t ⊙ g_t" in out and "x_t ∈ ℝ^16" in out
+    assert main(["explain", str(path), "--node", "scores"]) == 0
+    assert "Dense" in capsys.readouterr().out
+    assert main(["explain", str(path), "--node", "nope"]) == 2
+    assert "no node 'nope'" in capsys.readouterr().err
