@@ -8,11 +8,10 @@ Dialogs that wait for the user go through small methods (:meth:`ask_to_save`,
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-from PySide6.QtCore import QMimeData, QPointF, QSettings, Qt, QTimer
-from PySide6.QtGui import QAction, QGuiApplication, QKeySequence, QPalette
+from PySide6.QtCore import QPointF, QSettings, Qt, QTimer
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
@@ -22,17 +21,16 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QSpinBox,
     QStackedWidget,
-    QStyleFactory,
     QWidget,
 )
 
 from rnn_builder.errors import RNNBuilderError
-from rnn_builder.graph import Edge, Node
 from rnn_builder.layouts import classify
 from rnn_builder.templates import new_project
 from rnn_builder.unroll import unroll
 from rnn_builder.validation import ValidationReport
 
+from . import clipboard, themes
 from .canvas import GraphScene, GraphView
 from .docks import scrolling
 from .document import GraphDocument
@@ -45,19 +43,8 @@ from .problems import ProblemsPanel
 from .unrolled_view import UnrolledScene
 
 APP_NAME = "RNN Builder"
-CLIPBOARD_MIME = "application/x-rnn-builder-graph"
 AUTOSAVE_MS = 30_000
 MAX_RECENT = 8
-
-
-def keep_clipboard_as_text() -> None:
-    """Hand copied nodes to Qt as plain text (which Paste also reads). The QMimeData that Copy
-    made belongs to Python; a clipboard that outlives the interpreter (offscreen, minimal
-    platforms) would destroy it after Python has gone, and crash on the way out."""
-    clipboard = QGuiApplication.clipboard()
-    data = clipboard.mimeData()
-    if data is not None and data.hasFormat(CLIPBOARD_MIME):
-        clipboard.setText(data.text())
 
 
 class MainWindow(QMainWindow):
@@ -256,9 +243,9 @@ class MainWindow(QMainWindow):
                 self.snap_action,
             ]
         )
-        themes = views.addMenu("&Theme")
-        for name in ("system", "light", "dark"):
-            action = themes.addAction(name.capitalize())
+        theme_menu = views.addMenu("&Theme")
+        for name in themes.THEMES:
+            action = theme_menu.addAction(name.capitalize())
             action.setObjectName(f"theme_{name}")
             action.triggered.connect(lambda _c=False, n=name: self.apply_theme(n))
         toolbar = self.addToolBar("Main")
@@ -418,63 +405,30 @@ class MainWindow(QMainWindow):
     def select_all(self) -> None:
         self.scene.select_nodes(self.document.graph.nodes)
 
-    def _selection_as_json(self) -> str | None:
-        node_ids = self.scene.selected_node_ids()
-        if not node_ids:
-            return None
-        graph = self.document.graph
-        chosen = set(node_ids)
-        nodes = [
-            {
-                "id": n,
-                "type": graph.node(n).type_name,
-                "name": graph.node(n).name,
-                "params": graph.node(n).params,
-                "position": list(graph.node(n).position),
-            }
-            for n in node_ids
-        ]
-        edges = [list(e) for e in graph.edges if e.src_node in chosen and e.dst_node in chosen]
-        return json.dumps({"format": "rnn-builder-selection", "nodes": nodes, "edges": edges})
-
     def copy(self) -> None:
-        text = self._selection_as_json()
-        if text is None:
-            return
-        data = QMimeData()
-        data.setData(CLIPBOARD_MIME, text.encode("utf-8"))
-        data.setText(text)
-        QGuiApplication.clipboard().setMimeData(data)
+        node_ids = self.scene.selected_node_ids()
+        if node_ids:
+            clipboard.put(clipboard.selection_as_json(self.document.graph, node_ids))
 
     def cut(self) -> None:
         self.copy()
         self.delete_selection()
 
     def paste(self, offset: tuple[float, float] = (40.0, 40.0)) -> None:
-        data = QGuiApplication.clipboard().mimeData()
-        raw = (
-            bytes(data.data(CLIPBOARD_MIME)).decode("utf-8")
-            if data.hasFormat(CLIPBOARD_MIME)
-            else data.text()
-        )
-        self._paste_json(raw, offset)
+        self._paste_json(clipboard.text(), offset)
 
     def duplicate(self) -> None:
-        text = self._selection_as_json()
-        if text is not None:
+        node_ids = self.scene.selected_node_ids()
+        if node_ids:
+            text = clipboard.selection_as_json(self.document.graph, node_ids)
             self._paste_json(text, (40.0, 40.0), "Duplicate")
 
     def _paste_json(self, raw: str, offset: tuple[float, float], text: str = "Paste") -> None:
         try:
-            data = json.loads(raw)
-            if not isinstance(data, dict) or data.get("format") != "rnn-builder-selection":
+            selection = clipboard.selection_from_json(raw)
+            if selection is None:
                 return  # not ours: nothing to paste
-            nodes = [
-                Node(n["id"], n["type"], n["name"], dict(n["params"]), tuple(n["position"]))
-                for n in data["nodes"]
-            ]
-            edges = [Edge(*e) for e in data["edges"]]
-            new_ids = self.document.paste(nodes, edges, offset, text)
+            new_ids = self.document.paste(*selection, offset, text)
         except (ValueError, KeyError, TypeError, RNNBuilderError) as error:
             self.show_error("Cannot paste", f"The clipboard does not hold nodes that fit: {error}")
             return
@@ -636,7 +590,7 @@ class MainWindow(QMainWindow):
         not be left for the interpreter's exit, which destroys them in no safe order."""
         self.autosave.stop()
         self.live.shutdown()
-        keep_clipboard_as_text()
+        clipboard.keep_as_text()
         self.scene.detach()
         for view in (self.view, self.unrolled_view):
             view.setScene(None)
@@ -647,52 +601,10 @@ class MainWindow(QMainWindow):
     # --- themes ---------------------------------------------------------------------------
 
     def apply_theme(self, name: str) -> None:
-        app = QApplication.instance()
-        if not _SYSTEM:
-            _SYSTEM["palette"] = QPalette(app.palette())
-            _SYSTEM["style"] = app.style().name()
-        if name == "system":
-            app.setStyle(_SYSTEM["style"])
-            app.setPalette(_SYSTEM["palette"])
-        else:
-            app.setStyle("Fusion")
-            app.setPalette(dark_palette() if name == "dark" else light_palette())
+        themes.apply(name)
         self._theme = name
         self.settings.setValue("theme", name)
         for item in self.scene.items():
             item.update()
         self.view.viewport().update()
         self.unrolled_view.viewport().update()
-
-
-_SYSTEM: dict = {}  # the palette and style the app started with, to go back to
-
-
-def dark_palette() -> QPalette:
-    from PySide6.QtGui import QColor
-
-    palette = QPalette()
-    roles = QPalette.ColorRole
-    for role, color in (
-        (roles.Window, "#2b2e33"),
-        (roles.WindowText, "#e8eaed"),
-        (roles.Base, "#1f2226"),
-        (roles.AlternateBase, "#2b2e33"),
-        (roles.ToolTipBase, "#3a3f46"),
-        (roles.ToolTipText, "#e8eaed"),
-        (roles.Text, "#e8eaed"),
-        (roles.Button, "#33373d"),
-        (roles.ButtonText, "#e8eaed"),
-        (roles.Highlight, "#4f6fd6"),
-        (roles.HighlightedText, "#ffffff"),
-        (roles.PlaceholderText, "#8a9099"),
-    ):
-        palette.setColor(role, QColor(color))
-    return palette
-
-
-def light_palette() -> QPalette:
-    style = QStyleFactory.create("Fusion")
-    palette = QPalette(style.standardPalette())
-    style.deleteLater()
-    return palette
