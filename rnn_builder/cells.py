@@ -28,6 +28,8 @@ them all (σ(a) = (1 + tanh(a/2)) / 2).
 
 from __future__ import annotations
 
+import math
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -178,6 +180,66 @@ def _gate_products(grad: Array, z: Array) -> Array:
     return by_gate @ by_row.T
 
 
+# Work that only needs steps the time loop has finished — the weight gradients of the backward
+# pass, the factors the forward pass keeps for it — runs chunk by chunk on a helper thread while
+# the loop goes on: NumPy lets go of the interpreter inside its products and element-wise loops,
+# so the two run on two cores. Below the thresholds the hand-off (~50 µs) costs more than it saves.
+OVERLAP = True
+OVERLAP_MACS = 20_000_000  # multiply-adds of a weight-gradient product
+OVERLAP_ELEMENTS = 500_000  # elements of the forward pass's factors
+CHUNKS = 4
+_pool: ThreadPoolExecutor | None = None
+
+
+def _helper() -> ThreadPoolExecutor:
+    global _pool
+    if _pool is None:
+        _pool = ThreadPoolExecutor(1, thread_name_prefix="rnn-builder-overlap")
+    return _pool
+
+
+class _Chunked:
+    """Calls ``work(lo, hi)`` for every chunk of steps ``lo:hi`` of a time loop, each as soon
+    as the loop has finished its steps: the loop calls :meth:`ready` after step ``t`` (a forward
+    loop counts up, a backward loop down), and the finished chunks go to the helper thread.
+    :meth:`results` does the rest here and returns every chunk's result."""
+
+    def __init__(self, steps: int, work, big: bool, backward: bool = False) -> None:
+        self.work, self.backward, self.parts = work, backward, []
+        self.steps = steps
+        self.edge = steps if backward else 0  # where the steps not yet handed on begin / end
+        self.chunk = math.ceil(steps / CHUNKS) if OVERLAP and big and steps >= CHUNKS else steps + 1
+
+    def ready(self, t: int) -> None:
+        if self.backward and self.edge - t >= self.chunk:
+            self.parts.append(_helper().submit(self.work, t, self.edge))
+            self.edge = t
+        elif not self.backward and t + 1 - self.edge >= self.chunk:
+            self.parts.append(_helper().submit(self.work, self.edge, t + 1))
+            self.edge = t + 1
+
+    def results(self) -> list:
+        lo, hi = (0, self.edge) if self.backward else (self.edge, self.steps)
+        rest = [self.work(lo, hi)] if lo < hi else []
+        return rest + [part.result() for part in self.parts]
+
+
+class _Products(_Chunked):
+    """:func:`_gate_products` of ``grad (T, G, B)`` and ``z``, summed chunk by chunk during
+    the backward loop."""
+
+    def __init__(self, grad: Array, z: Array) -> None:
+        steps, gates, batch = grad.shape
+        big = gates * z.shape[1] * steps * batch >= OVERLAP_MACS
+        super().__init__(steps, lambda lo, hi: _gate_products(grad[lo:hi], z[lo:hi]), big, True)
+
+    def total(self) -> Array:
+        first, *others = self.results()
+        for other in others:
+            first += other
+        return first
+
+
 def _input_grad(w_ih: Array, grad: Array, need: bool) -> Array | None:
     """d loss / d x ``(T, B, D)`` from the pre-activation gradients ``(T, G, B)``."""
     if not need:
@@ -232,6 +294,7 @@ class ElmanCell(Cell):
         w_hh_t = np.ascontiguousarray(w.weight_hh.T)
         scratch = np.empty((hidden, batch), dtype)
         dh0 = np.empty((hidden, batch), dtype)
+        products = _Products(da, z)
         for t in range(steps - 1, -1, -1):
             d, h = da[t], hs[t + 1]
             if relu:
@@ -250,7 +313,8 @@ class ElmanCell(Cell):
                 target[...] = scratch
             if mask_t is not None:
                 target += dhs[t] * (1.0 - mask_t[t])
-        products = _gate_products(da, z)
+            products.ready(t)
+        products = products.total()
         grads = {
             "weight_ih": products[:, :features],
             "weight_hh": products[:, features + 1 :],
@@ -327,6 +391,22 @@ class LSTMCell(Cell):
         mask_t = _mask_rows(mask)
         ig = np.empty((hidden, batch), dtype)
         tanh_cs = np.empty((steps, hidden, batch), dtype)
+
+        def factors_of(lo: int, hi: int) -> None:
+            """What the backward pass multiplies by, for steps lo:hi at once (fewer calls than
+            step by step; measured faster here at every size from 8 to 256)."""
+            a, tanh_c = acts[lo:hi], tanh_cs[lo:hi]
+            i, f, o, g = a[:, :hidden], a[:, hidden:h2], a[:, h2:h3], a[:, h3:]
+            np.multiply(g * i, 1.0 - i, out=factors[lo:hi, :hidden])
+            np.multiply(cs[lo:hi] * f, 1.0 - f, out=factors[lo:hi, hidden:h2])
+            np.multiply(tanh_c * o, 1.0 - o, out=factors[lo:hi, h2:h3])
+            np.multiply(i, 1.0 - g * g, out=factors[lo:hi, h3:])
+            np.multiply(o, 1.0 - tanh_c * tanh_c, out=dc_dh[lo:hi])
+            if mask_t is not None:
+                factors[lo:hi] *= mask_t[lo:hi]
+                dc_dh[lo:hi] *= mask_t[lo:hi]
+
+        keep = _Chunked(steps, factors_of, acts.size >= OVERLAP_ELEMENTS)
         for t in range(steps):
             a = acts[t]
             np.matmul(w_all, z[t], out=a)
@@ -344,17 +424,8 @@ class LSTMCell(Cell):
             if mask_t is not None:
                 _blend(mask_t[t], c, cs[t])
                 _blend(mask_t[t], hs[t + 1], hs[t])
-        # What the backward pass multiplies by, for all steps at once (fewer calls than doing it
-        # step by step; measured faster here at every size from 8 to 256).
-        i, f, o, g = acts[:, :hidden], acts[:, hidden:h2], acts[:, h2:h3], acts[:, h3:]
-        np.multiply(g * i, 1.0 - i, out=factors[:, :hidden])
-        np.multiply(cs[:-1] * f, 1.0 - f, out=factors[:, hidden:h2])
-        np.multiply(tanh_cs * o, 1.0 - o, out=factors[:, h2:h3])
-        np.multiply(i, 1.0 - g * g, out=factors[:, h3:])
-        np.multiply(o, 1.0 - tanh_cs * tanh_cs, out=dc_dh)
-        if mask_t is not None:
-            factors *= mask_t
-            dc_dh *= mask_t
+            keep.ready(t)
+        keep.results()
         cache = (z, features, acts, factors, dc_dh, mask_t)
         return _transposed(hs[1:]), (hs[steps].T.copy(), cs[steps].T.copy()), cache
 
@@ -375,6 +446,7 @@ class LSTMCell(Cell):
         w_hh_t = np.ascontiguousarray(w.weight_hh[order].T)
         scratch = np.empty((hidden, batch), dtype)
         dh0 = np.empty((hidden, batch), dtype)
+        products = _Products(da, z)
         for t in range(steps - 1, -1, -1):
             dh = dhs[t]
             if mask_t is not None:
@@ -396,7 +468,8 @@ class LSTMCell(Cell):
                 target[...] = scratch
             if mask_t is not None:
                 target += dh * (1.0 - mask_t[t])
-        products = _gate_products(da, z)
+            products.ready(t)
+        products = products.total()
         restored = np.empty_like(products)
         restored[order] = products  # back to PyTorch's gate order i, f, g, o
         grads = {
@@ -469,6 +542,19 @@ class GRUCell(Cell):
         hn = np.empty((steps, hidden, batch), dtype)  # W_hn h + b_hn
         scratch = np.empty((hidden, batch), dtype)
         mask_t = _mask_rows(mask)
+
+        def factors_of(lo: int, hi: int) -> None:
+            """What the backward pass multiplies by, for steps lo:hi at once."""
+            a = acts[lo:hi]
+            r, zg, n = a[:, :hidden], a[:, hidden:h2], a[:, h2:]
+            np.multiply(hn[lo:hi] * r, 1.0 - r, out=factors[lo:hi, :hidden])  # r' (W_hn h + b_hn)
+            z_factor = factors[lo:hi, hidden:h2]
+            np.multiply((hs[lo:hi] - n) * zg, 1.0 - zg, out=z_factor)  # z' (h - n)
+            np.multiply(1.0 - zg, 1.0 - n * n, out=factors[lo:hi, h2:])  # (1 - z) n'
+            if mask_t is not None:
+                factors[lo:hi] *= mask_t[lo:hi]
+
+        keep = _Chunked(steps, factors_of, acts.size >= OVERLAP_ELEMENTS)
         for t in range(steps):
             a = acts[t]
             np.matmul(w_in, inputs[t], out=a)
@@ -489,13 +575,8 @@ class GRUCell(Cell):
             h += n  # n + z (h_{t-1} - n)
             if mask_t is not None:
                 _blend(mask_t[t], h, hs[t])
-        # What the backward pass multiplies by, for all steps at once.
-        r, zg, n = acts[:, :hidden], acts[:, hidden:h2], acts[:, h2:]
-        np.multiply(hn * r, 1.0 - r, out=factors[:, :hidden])  # r' (W_hn h + b_hn)
-        np.multiply((hs[:-1] - n) * zg, 1.0 - zg, out=factors[:, hidden:h2])  # z' (h - n)
-        np.multiply(1.0 - zg, 1.0 - n * n, out=factors[:, h2:])  # (1 - z) n'
-        if mask_t is not None:
-            factors *= mask_t
+            keep.ready(t)
+        keep.results()
         cache = (z, features, acts, factors, mask_t)
         return _transposed(hs[1:]), (hs[steps].T.copy(),), cache
 
@@ -514,6 +595,7 @@ class GRUCell(Cell):
         w_hh_t = np.ascontiguousarray(w.weight_hh.T)
         scratch = np.empty((hidden, batch), dtype)
         dh0 = np.empty((hidden, batch), dtype)
+        inputs, recurrent = _Products(dxp, z[:, : features + 1]), _Products(dhh, hs)
         for t in range(steps - 1, -1, -1):
             dh = dhs[t]
             gx, gh, factor = dxp[t], dhh[t], factors[t]
@@ -535,11 +617,13 @@ class GRUCell(Cell):
                 m = mask_t[t]
                 np.multiply(dh, keep * m + (1.0 - m), out=scratch)
             target += scratch
-        inputs = _gate_products(dxp, z[:, : features + 1])
+            inputs.ready(t)
+            recurrent.ready(t)
+        inputs = inputs.total()
         grads = {
             "weight_ih": inputs[:, :features],
             "bias_ih": inputs[:, features].copy(),
-            "weight_hh": _gate_products(dhh, hs),
+            "weight_hh": recurrent.total(),
             "bias_hh": dhh.sum(axis=(0, 2)),
         }
         dx = _input_grad(w.weight_ih, dxp, need_dx)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from rnn_builder import cells
 from rnn_builder.executor import Executor
 from rnn_builder.graph import Graph
 from rnn_builder.ops import ACTIVATIONS
@@ -26,14 +27,14 @@ def assert_exact(graph: Graph, train: bool = True, lengths=None, seed: int = 3) 
 
 
 @pytest.mark.parametrize("name", list(TEMPLATES))
-def test_every_template(name):
+def test_every_template(name, overlap):
     assert_exact(new_project(name).graph)
 
 
 @pytest.mark.parametrize(
     "name", ["many_to_one", "many_to_many_equal", "bidirectional_tagger", "stacked_lstm"]
 )
-def test_templates_with_padded_sequences(name):
+def test_templates_with_padded_sequences(name, overlap):
     assert_exact(new_project(name).graph, lengths=[4, 2, 3])
 
 
@@ -50,7 +51,7 @@ def test_dense_activations_on_sequences(activation):
 
 @pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
 @pytest.mark.parametrize("bidirectional", [False, True])
-def test_cells_with_initial_states_and_both_final_outputs(cell, bidirectional):
+def test_cells_with_initial_states_and_both_final_outputs(cell, bidirectional, overlap):
     """Vector → Dense → h_0 (and c_0); y per step and h_n both reach losses."""
     g = Graph()
     width = 4 * (2 if bidirectional else 1)
@@ -221,3 +222,29 @@ def test_regression_feedback_passes_gradient_through_the_loop():
         "writer.x",
     )
     assert_exact(g, train=False)  # free running: the fed-back values carry gradient
+
+
+@pytest.mark.parametrize("name", ["many_to_many_equal", "adding_problem", "bidirectional_tagger"])
+def test_chunks_taken_on_the_helper_thread_give_the_same_gradients(name, monkeypatch):
+    """RNN, LSTM, bidirectional GRU: with the work split into chunks for the helper thread, the
+    helper really takes chunks, and the gradients are those of the work done in one piece."""
+    graph = new_project(name).graph
+    executor = Executor(graph, dtype=np.float64, seed=5)
+    batch = random_batch(executor, steps=9, lengths=[9, 4, 7])
+    executor.backward(executor.forward(batch))
+    whole = executor.store.grad_flat.copy()
+
+    handed = []
+    pool = cells._helper()
+
+    class Counting:
+        def submit(self, work, *args):
+            handed.append(args)
+            return pool.submit(work, *args)
+
+    monkeypatch.setattr(cells, "_helper", Counting)
+    monkeypatch.setattr(cells, "OVERLAP_MACS", 0)
+    monkeypatch.setattr(cells, "OVERLAP_ELEMENTS", 0)
+    executor.backward(executor.forward(batch))
+    assert len(handed) >= 3  # 9 steps: chunks of 3 (and the forward factors of LSTM and GRU)
+    np.testing.assert_allclose(executor.store.grad_flat, whole, rtol=1e-12, atol=1e-14)

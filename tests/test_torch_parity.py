@@ -68,7 +68,7 @@ def copy_weights(executor: Executor, reference: Reference) -> None:
 @pytest.mark.parametrize("layers", [1, 2])
 @pytest.mark.parametrize("bidirectional", [False, True])
 @pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
-def test_cells_match_pytorch(cell, bidirectional, layers, dtype):
+def test_cells_match_pytorch(cell, bidirectional, layers, dtype, overlap):
     torch_dtype = torch.float32 if dtype == np.float32 else torch.float64
     executor = Executor(build(cell, bidirectional, layers), dtype=dtype, seed=11)
     reference = Reference(cell, bidirectional, layers).to(torch_dtype)
