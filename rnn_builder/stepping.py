@@ -59,7 +59,25 @@ class Stepper:
             ]
             for node_id in executor.graph.nodes
         }
-        self.handlers = {node_id: self._handler(op) for node_id, op in executor.ops.items()}
+        self._x_source = {  # where each cell reads its sequence
+            node_id: source
+            for node_id, wires in self.wiring.items()
+            for port, source, _ in wires
+            if port == "x"
+        }
+        handlers = {node_id: self._handler(op) for node_id, op in executor.ops.items()}
+        self._plans = [  # what each step calls, chosen once
+            [
+                (
+                    self._vector_copy if key.t is None else handlers[key.node],
+                    executor.ops[key.node],
+                    key,
+                )
+                for key in step.copies
+            ]
+            for step in self.steps
+        ]
+        self._prepared_from: Array | None = None
         self.reset()
 
     # --- public ---------------------------------------------------------------------------------
@@ -67,11 +85,14 @@ class Stepper:
     def reset(self) -> None:
         """Back to before the first step; the weights are taken afresh (they may have trained)."""
         self.position = 0
-        self.prepared = {
-            node_id: op.prepare_steps()
-            for node_id, op in self.executor.ops.items()
-            if isinstance(op, CellOp | DenseOp)
-        }
+        weights = self.executor.store.flat
+        if self._prepared_from is None or not np.array_equal(weights, self._prepared_from):
+            self.prepared = {  # the weights arranged for single steps (unchanged: kept)
+                node_id: op.prepare_steps()
+                for node_id, op in self.executor.ops.items()
+                if isinstance(op, CellOp | DenseOp)
+            }
+            self._prepared_from = weights.copy()
         self.values: dict[tuple[str, str], Array] = {}
         self.details: dict[UnrolledKey, dict[str, Array]] = {}
         self.states: dict[tuple[str, str], tuple[Array, ...]] = {}
@@ -85,11 +106,10 @@ class Stepper:
         """Compute the next step and return it."""
         if self.done:
             raise IndexError("the sequence has been stepped to its end; reset() to start again")
-        current = self.steps[self.position]
-        for key in current.copies:
-            self._compute(key)
+        for handler, op, key in self._plans[self.position]:
+            handler(op, key)
         self.position += 1
-        return current
+        return self.steps[self.position - 1]
 
     def run_to_end(self) -> None:
         while not self.done:
@@ -132,23 +152,17 @@ class Stepper:
         }
 
     def _put(self, node_id: str, port: str, t: int, value: Array, width: slice | None = None):
-        key = (node_id, port)
-        if key not in self.values:
+        values = self.values.get((node_id, port))
+        if values is None:
             steps = self.run.length(self.executor.axis_of(node_id))
             shape = (steps, *value.shape)
             if width is not None:
                 shape = (*shape[:-1], self.executor.ops[node_id].out_shapes[port].width)
-            self.values[key] = np.zeros(shape, dtype=value.dtype)
+            values = self.values[(node_id, port)] = np.zeros(shape, dtype=value.dtype)
         if width is None:
-            self.values[key][t] = value
+            values[t] = value
         else:
-            self.values[key][t, ..., width] = value
-
-    def _compute(self, key: UnrolledKey) -> None:
-        if key.t is None:
-            self._vector_copy(self.executor.ops[key.node], key)
-        else:
-            self.handlers[key.node](self.executor.ops[key.node], key)
+            values[t, ..., width] = value
 
     def _handler(self, op):
         """How one copy of a node is computed (chosen once per node, not per copy)."""
@@ -214,14 +228,15 @@ class Stepper:
         direction = 1 if key.direction == "reverse" else 0
         suffix = op.suffixes[direction]
         state_key = (key.node, key.direction)
-        inputs = self._inputs_at(key.node, t)
         state = self.states.get(state_key)
         if state is None:
+            inputs = self._inputs_at(key.node, t)
             state = op.initial_states(
                 run, {p: v for p, v in inputs.items() if p != "x"}, run.batch_size, direction
             )
+        x_t = self.values[self._x_source[key.node]][t]
         prepared = self.prepared[key.node][suffix]
-        h, new_state, detail = op.step_direction(run, prepared, inputs["x"][0], state)
+        h, new_state, detail = op.step_direction(run, prepared, x_t, state)
         mask = run.masks.get(op.axis)
         if mask is not None:  # padded steps keep the state
             m = mask[t]

@@ -56,6 +56,27 @@ def test_stepping_shows_gates_and_states_step_by_step():
     assert stepper.position == 0 and not stepper.values
 
 
+def test_stepping_after_a_reset_uses_the_weights_as_they_are_then():
+    """The stepper keeps its single-step weights across resets only while the executor's
+    weights are unchanged: after training (here: a nudge), a reset steps with the new ones."""
+    executor = Executor(new_project("many_to_one").graph, dtype=np.float64)
+    batch = random_batch(executor, steps=5)
+    stepper = Stepper(executor, batch)
+    stepper.run_to_end()
+    before = stepper.values[("reader", "h_n")].copy()
+    stepper.reset()
+    stepper.run_to_end()
+    np.testing.assert_array_equal(stepper.values[("reader", "h_n")], before)
+    executor.store.flat[...] *= 1.1
+    stepper.reset()
+    stepper.run_to_end()
+    whole = executor.forward(batch)
+    assert not np.allclose(stepper.values[("reader", "h_n")], before)
+    np.testing.assert_allclose(
+        stepper.values[("reader", "h_n")], whole.values[("reader", "h_n")], atol=1e-12
+    )
+
+
 def test_stepping_with_padding_keeps_the_state_after_the_end():
     executor = Executor(new_project("many_to_one").graph, dtype=np.float64)
     batch = random_batch(executor, steps=4, lengths=[4, 2, 3])
