@@ -159,19 +159,19 @@ def offer_recovery(window, message_box) -> None:
     leftovers = window.document.leftover_recoveries()
     if not leftovers:
         return
-    _file, original, project = leftovers[-1]
-    where = f" of {original}" if original else ""
+    latest = leftovers[-1]
+    where = f" of {latest.original}" if latest.original else ""
+    weights = " and its trained weights" if latest.weights else ""
     answer = message_box.question(
         window,
         "Recover unsaved work?",
         f"RNN Builder did not close properly last time. Recover the unsaved changes{where} "
-        f"(“{project.title}”)?",
+        f"(“{latest.project.title}”){weights}?",
     )
     if answer == message_box.StandardButton.Yes:
-        window.document.replace(project, original)
-        window.document.undo_stack.resetClean()  # recovered work is not saved yet
-    for leftover, _path, _project in leftovers:
-        leftover.unlink(missing_ok=True)
+        window.document.recover(latest)
+    for leftover in leftovers:
+        window.document.forget_recovery(leftover)
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ Parameters live in one flat buffer (and gradients in another), each tensor a vie
 from __future__ import annotations
 
 import io
+import zipfile
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -398,7 +399,7 @@ class Executor:
                 values = {name: archive[name] for name in archive.files}
         except FileNotFoundError:
             raise WeightsFileError(f"there is no weights file '{path}'") from None
-        except (OSError, ValueError, EOFError) as error:
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as error:
             raise WeightsFileError(
                 f"'{path}' is not a readable .npz weights file ({error})"
             ) from None

@@ -187,6 +187,11 @@ def test_weights_round_trip_through_npz_and_refuse_what_does_not_fit(tmp_path):
     (tmp_path / "junk.npz").write_bytes(b"not a zip")
     with pytest.raises(WeightsFileError, match="not a readable"):
         other.load_weights(tmp_path / "junk.npz")
+    whole = path.read_bytes()
+    for name, damaged in (("magic", b"PK\x03\x04 garbage after the magic"), ("cut", whole[:-200])):
+        (tmp_path / f"{name}.npz").write_bytes(damaged)
+        with pytest.raises(WeightsFileError, match="not a readable"):
+            other.load_weights(tmp_path / f"{name}.npz")
     np.save(tmp_path / "objects.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
     import zipfile
 

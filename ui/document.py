@@ -13,8 +13,10 @@ Trained weights live beside the project file (``name.npz``, and the runs compare
 in ``name.runs.json``); new weights count as unsaved work.
 
 Recovery: while a project has unsaved changes the window asks :meth:`write_recovery` now and
-then; a copy goes to the recovery folder with the path it belongs to. A clean close deletes it,
-so what is left there at start-up is the work of a session that crashed.
+then; a copy goes to the recovery folder with the path it belongs to, its runs, and its trained
+weights when they are unsaved (in a ``.npz`` beside the copy, rewritten only when they change).
+A clean close deletes both, so what is left there at start-up is the work of a session that
+crashed.
 """
 
 from __future__ import annotations
@@ -22,7 +24,10 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import zipfile
+import zlib
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 from PySide6.QtCore import QObject, QStandardPaths, Signal
@@ -42,6 +47,33 @@ def recovery_folder() -> Path:
     folder = Path(base or Path.home() / ".rnn-builder") / "recovery"
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+class Recovery(NamedTuple):
+    """A crashed session's unsaved work, found at start-up."""
+
+    file: Path  # the recovery copy
+    original: Path | None  # the project file it belongs to (None: never saved)
+    project: Project
+    weights: dict[str, np.ndarray] | None  # unsaved trained weights (None: none, or unreadable)
+    runs: list  # ui.training.RunRecord
+
+
+def _read_weights(path: Path) -> dict[str, np.ndarray] | None:
+    """Weights from an ``.npz`` (no pickles); None when missing or damaged."""
+    if not path.is_file():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            return {name: archive[name] for name in archive.files}
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error):
+        return None
+
+
+def _weights_bytes(weights: dict[str, np.ndarray]) -> bytes:
+    buffer = io.BytesIO()
+    np.savez(buffer, **weights)
+    return buffer.getvalue()
 
 
 class GraphDocument(QObject):
@@ -64,6 +96,8 @@ class GraphDocument(QObject):
         # Asked before any edit; returns False to refuse it (e.g. while training runs).
         self.guard = None
         self._unsaved_weights = False
+        self._weights_version = 0  # counts set_weights, so that recovery writes them once
+        self._recovered_version = 0
         if self.path is not None:
             self._load_companions()
 
@@ -132,6 +166,7 @@ class GraphDocument(QObject):
         """Keep trained weights with the project (unsaved until the project is saved)."""
         self.weights = None if weights is None else {k: np.array(v) for k, v in weights.items()}
         self._unsaved_weights = True
+        self._weights_version += 1
         self.weights_changed.emit()
         self.modified_changed.emit(True)
 
@@ -149,9 +184,7 @@ class GraphDocument(QObject):
 
     def _save_companions(self, target: Path) -> None:
         if self.weights:
-            buffer = io.BytesIO()
-            np.savez(buffer, **self.weights)
-            atomic_write(self.weights_path(target), buffer.getvalue())
+            atomic_write(self.weights_path(target), _weights_bytes(self.weights))
         if self.runs:
             data = json.dumps([run.to_json() for run in self.runs], allow_nan=True)
             atomic_write(self.runs_path(target), data.encode("utf-8"))
@@ -159,20 +192,12 @@ class GraphDocument(QObject):
     def _load_companions(self) -> None:
         """Weights and runs saved with the project, if they are there and readable (a damaged
         companion file is ignored: the project itself opened)."""
-        weights = self.weights_path(self.path)
-        if weights.is_file():
-            try:
-                with np.load(weights, allow_pickle=False) as archive:
-                    self.weights = {name: archive[name] for name in archive.files}
-            except (OSError, ValueError, EOFError):
-                self.weights = None
+        self.weights = _read_weights(self.weights_path(self.path))
         runs = self.runs_path(self.path)
         if runs.is_file():
-            from .training import RunRecord
-
             try:
-                self.runs = [RunRecord.from_json(r) for r in json.loads(runs.read_text("utf-8"))]
-            except (OSError, ValueError, TypeError, KeyError, ProjectFileError):
+                self.runs = _runs_from_json(json.loads(runs.read_text("utf-8")))
+            except (OSError, ValueError):
                 self.runs = []
 
     # --- recovery -------------------------------------------------------------------------
@@ -185,17 +210,30 @@ class GraphDocument(QObject):
         if not self.modified:
             return None
         path = self.recovery_path()
-        record = {"path": str(self.path) if self.path else None, "project": dumps(self.project)}
-        atomic_write(path, json.dumps(record).encode("utf-8"))
+        weights = path.with_suffix(".npz")
+        if not (self._unsaved_weights and self.weights):
+            weights.unlink(missing_ok=True)
+        elif self._recovered_version != self._weights_version or not weights.exists():
+            atomic_write(weights, _weights_bytes(self.weights))
+            self._recovered_version = self._weights_version
+        record = {
+            "path": str(self.path) if self.path else None,
+            "project": dumps(self.project),
+            "runs": [run.to_json() for run in self.runs],
+        }
+        atomic_write(path, json.dumps(record, allow_nan=True).encode("utf-8"))
         return path
 
     def discard_recovery(self) -> None:
-        self.recovery_path().unlink(missing_ok=True)
+        path = self.recovery_path()
+        path.unlink(missing_ok=True)
+        path.with_suffix(".npz").unlink(missing_ok=True)
+        self._recovered_version = 0
 
     @staticmethod
-    def leftover_recoveries() -> list[tuple[Path, Path | None, Project]]:
+    def leftover_recoveries() -> list[Recovery]:
         """Recovery copies left by sessions that did not close cleanly (unreadable ones are
-        skipped)."""
+        skipped; unreadable weights or runs beside a readable copy are left out)."""
         found = []
         for file in sorted(recovery_folder().glob("*.json")):
             try:
@@ -204,8 +242,28 @@ class GraphDocument(QObject):
                 original = Path(record["path"]) if record.get("path") else None
             except Exception:  # a damaged copy is not worth a crash
                 continue
-            found.append((file, original, project))
+            try:
+                runs = _runs_from_json(record.get("runs", []))
+            except ValueError:
+                runs = []
+            weights = _read_weights(file.with_suffix(".npz"))
+            found.append(Recovery(file, original, project, weights, runs))
         return found
+
+    def recover(self, recovery: Recovery) -> None:
+        """Open a crashed session's work as unsaved changes, with its weights and runs."""
+        self.replace(recovery.project, recovery.original)
+        if recovery.runs:
+            self.runs = list(recovery.runs)
+        if recovery.weights:
+            self.set_weights(recovery.weights)
+        self.undo_stack.resetClean()  # recovered work is not saved yet
+        self.modified_changed.emit(True)
+
+    @staticmethod
+    def forget_recovery(recovery: Recovery) -> None:
+        recovery.file.unlink(missing_ok=True)
+        recovery.file.with_suffix(".npz").unlink(missing_ok=True)
 
     @staticmethod
     def open(path: Path) -> Project:
@@ -324,3 +382,15 @@ class GraphDocument(QObject):
         if copies and self.push(AddNodes(self.graph, copies, wires, text)):
             return [c.id for c in copies]
         return []
+
+
+def _runs_from_json(data) -> list:
+    """Training runs back from JSON; ValueError for data that is not a list of runs."""
+    from .training import RunRecord
+
+    if not isinstance(data, list):
+        raise ValueError("not a list of runs")
+    try:
+        return [RunRecord.from_json(run) for run in data]
+    except (TypeError, KeyError, AttributeError, ProjectFileError) as error:
+        raise ValueError(str(error)) from error

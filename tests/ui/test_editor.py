@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from typing import ClassVar
 
+import numpy as np
 import pytest
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent, QImage
@@ -347,8 +348,9 @@ def test_recovery_copy_of_unsaved_work(window):
     document.add_node("gru", (0.0, 400.0))
     path = document.write_recovery()
     assert path.exists()
-    ((_leftover, original, project),) = type(document).leftover_recoveries()
-    assert "gru_1" in project.graph and original is None
+    (recovery,) = type(document).leftover_recoveries()
+    assert "gru_1" in recovery.project.graph and recovery.original is None
+    assert recovery.weights is None and recovery.runs == []  # nothing trained
     window.close()
     assert not path.exists()  # a clean close leaves nothing to recover
 
@@ -474,3 +476,70 @@ def test_after_a_crash_the_unsaved_work_is_offered_back(make_window):
     assert "Two spirals" in Answer.asked[0]
     assert "gru_1" in fresh.document.graph and fresh.document.modified
     assert fresh.document.leftover_recoveries() == []  # offered once
+
+
+class _Yes:
+    class StandardButton:
+        Yes, No = 1, 2
+
+    asked: ClassVar[list[str]] = []
+
+    @classmethod
+    def question(cls, _parent, _title, text):
+        cls.asked.append(text)
+        return cls.StandardButton.Yes
+
+
+def test_a_crash_after_training_loses_neither_the_weights_nor_the_runs(make_window, monkeypatch):
+    import main
+    import ui.document
+    from rnn_builder.executor import Executor
+    from ui.training import RunRecord
+
+    crashed = make_window("many_to_one")
+    document = crashed.document
+    weights = Executor(document.graph, seed=7).get_parameters()  # as if trained
+    document.runs.append(
+        RunRecord(1, "run 1: LSTM 32", {"epochs": 3}, steps=[1, 2], loss=[0.7, 0.5])
+    )
+    document.set_weights(weights)
+    written = []
+    real_write = ui.document.atomic_write
+    monkeypatch.setattr(
+        ui.document,
+        "atomic_write",
+        lambda path, data: (written.append(path), real_write(path, data)),
+    )
+    copy = document.write_recovery()
+    document.write_recovery()  # nothing new: the weights are not written again
+    assert [p.suffix for p in written] == [".npz", ".json", ".json"]
+    assert copy.with_suffix(".npz").exists()
+    # ... and the session dies here, without closing
+
+    fresh = make_window("one_to_one")
+    main.offer_recovery(fresh, _Yes)
+    assert "trained weights" in _Yes.asked[-1]
+    recovered = fresh.document
+    assert recovered.modified and recovered.project.template == "many_to_one"
+    assert set(recovered.weights) == set(weights)
+    for name, value in weights.items():
+        np.testing.assert_array_equal(recovered.weights[name], value)
+    assert [run.label for run in recovered.runs] == ["run 1: LSTM 32"]
+    assert recovered.runs[0].loss == [0.7, 0.5]
+    assert recovered.leftover_recoveries() == []
+    assert not copy.with_suffix(".npz").exists()  # offered once, weights included
+
+
+def test_damaged_recovered_weights_still_recover_the_graph(make_window):
+    import main
+    from rnn_builder.executor import Executor
+
+    crashed = make_window("many_to_one")
+    crashed.document.set_weights(Executor(crashed.document.graph, seed=7).get_parameters())
+    copy = crashed.document.write_recovery()
+    copy.with_suffix(".npz").write_bytes(b"PK\x03\x04 not a zip at all")
+
+    fresh = make_window("one_to_one")
+    main.offer_recovery(fresh, _Yes)
+    assert fresh.document.project.template == "many_to_one" and fresh.document.modified
+    assert fresh.document.weights is None
