@@ -159,6 +159,7 @@ class Live(QObject):
         self.panel.load_from_project()
         self.plots.list_runs(self.window.document.runs)
         self._graph_changed()
+        self.context.prefetch()  # its errors reach the views that ask for the data
 
     def _graph_changed(self) -> None:
         graph = self.window.document.graph

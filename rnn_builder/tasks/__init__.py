@@ -63,17 +63,28 @@ def task_of(project: Project, base: Path | None = None) -> tuple[Task, dict[str,
 
 
 def load_dataset(project: Project, seed: int | None = None, base: Path | None = None) -> Dataset:
-    """The project's data, generated or read, checked against its graph."""
+    """The project's data, generated or read, checked against its graph; what the task worked
+    out (alphabet, normalisation, chosen columns) is kept with the project."""
+    dataset = make_dataset(project, seed, base)
+    keep_options(project, dataset)
+    return dataset
+
+
+def make_dataset(project: Project, seed: int | None = None, base: Path | None = None) -> Dataset:
+    """:func:`load_dataset` without changing the project (safe on a copy, in any thread)."""
     task, options = task_of(project, base)
     dataset = task.generate(project.training.seed if seed is None else seed, options)
     report = validate(project.graph)
     check_fits(dataset.spec, project.graph, report, f"the {task.title} data")
-    # what the task worked out (alphabet, normalisation, chosen columns) is kept with the project
+    return dataset
+
+
+def keep_options(project: Project, dataset: Dataset) -> None:
+    """Keep what the task worked out while making ``dataset`` with ``project``'s data source."""
     if project.dataset is not None:
         for key, value in dataset.info["options"].items():
             if key != "path":
                 project.dataset.options[key] = value
-    return dataset
 
 
-__all__ = ["KIND_TASKS", "TASKS", "Task", "load_dataset", "task_of"]
+__all__ = ["KIND_TASKS", "TASKS", "Task", "keep_options", "load_dataset", "make_dataset", "task_of"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import bisect
+import functools
 from typing import Any, ClassVar
 
 import numpy as np
@@ -95,8 +97,27 @@ def split(
     return [examples[i] for i in order[held:]], [examples[i] for i in order[:held]]
 
 
+def cumulative(probabilities) -> list[float]:
+    """Cumulative probabilities exactly as ``Generator.choice(n, p=...)`` makes them, for
+    :func:`pick`."""
+    cdf = np.asarray(probabilities, dtype=float).cumsum()
+    cdf /= cdf[-1]
+    return cdf.tolist()
+
+
+def pick(rng: np.random.Generator, cdf: list[float]) -> int:
+    """``rng.choice(len(cdf), p=...)``, drawing the same number from the same generator (so
+    the same data), in a microsecond instead of sixteen."""
+    return bisect.bisect_right(cdf, rng.random())
+
+
+@functools.lru_cache(maxsize=16)
+def _index(vocabulary: tuple[str, ...]) -> dict[str, int]:
+    return {w: i for i, w in enumerate(vocabulary)}
+
+
 def words_to_ids(words: list[str], vocabulary: list[str], what: str) -> Array:
-    index = {w: i for i, w in enumerate(vocabulary)}
+    index = _index(tuple(vocabulary))
     unknown = [w for w in words if w not in index]
     if unknown:
         known = " ".join(vocabulary)

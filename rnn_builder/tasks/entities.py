@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..data import DataSpec, InputSpec, TargetSpec
-from .base import Task, split, words_to_ids
+from .base import Task, cumulative, pick, split, words_to_ids
 
 AMBIGUOUS = ("paris", "jordan", "florence", "georgia", "austin", "victoria", "chelsea", "sydney")
 PEOPLE = ("alice", "bob")
@@ -23,6 +23,10 @@ CONTEXT = (
 VOCABULARY = [*AMBIGUOUS, *PEOPLE, *PLACES, *CONTEXT]
 TAGS = ("other", "person", "location")
 OTHER, PERSON, LOCATION = 0, 1, 2
+
+
+_WEIGHTS = np.array([3, 3, 3, 2, 2, 2, 1, 1, 1], dtype=float)  # of the sentence shapes below
+SHAPE_CDF = cumulative(_WEIGHTS / _WEIGHTS.sum())
 
 
 def sentence(rng: np.random.Generator) -> tuple[list[str], list[int], bool]:
@@ -46,8 +50,7 @@ def sentence(rng: np.random.Generator) -> tuple[list[str], list[int], bool]:
         ([person, "said", "hello", "and", "smiled"], [1, 0, 0, 0, 0], True),
         ([place, "is", "a", "beautiful", "city"], [2, 0, 0, 0, 0], True),
     ]
-    weights = np.array([3, 3, 3, 2, 2, 2, 1, 1, 1], dtype=float)
-    words, tags, late = shapes[rng.choice(len(shapes), p=weights / weights.sum())]
+    words, tags, late = shapes[pick(rng, SHAPE_CDF)]
     return list(words), list(tags), late
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..data import DataSpec, InputSpec, TargetSpec
-from .base import Task, split, words_to_ids
+from .base import Task, cumulative, pick, split, words_to_ids
 
 VOCABULARY = (
     "the movie film plot acting book food ending this was is very really so good great fun "
@@ -35,6 +35,10 @@ LABELS = ("negative", "positive")
 ORDER_SHAPES = ("contrast", "but")
 
 
+SHAPES = ("plain", "negated", "not_at_all", "did_not_think", "contrast", "but")
+SHAPE_CDF = cumulative([0.2, 0.2, 0.12, 0.12, 0.18, 0.18])
+
+
 def sentence(rng: np.random.Generator) -> tuple[list[str], int, str]:
     """One sentence, its label (1 positive) and the name of its shape."""
     subject = list(SUBJECTS[rng.integers(len(SUBJECTS))])
@@ -43,9 +47,7 @@ def sentence(rng: np.random.Generator) -> tuple[list[str], int, str]:
     adjective = (POSITIVE if polarity else NEGATIVE)[rng.integers(4)]
     opposite = (NEGATIVE if polarity else POSITIVE)[rng.integers(4)]
     intensifier = [INTENSIFIERS[rng.integers(3)]] if rng.random() < 0.4 else []
-    shape = ("plain", "negated", "not_at_all", "did_not_think", "contrast", "but")[
-        rng.choice(6, p=[0.2, 0.2, 0.12, 0.12, 0.18, 0.18])
-    ]
+    shape = SHAPES[pick(rng, SHAPE_CDF)]
     if shape == "plain":
         return [*subject, verb, *intensifier, adjective], polarity, shape
     if shape == "negated":

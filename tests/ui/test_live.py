@@ -418,3 +418,33 @@ def test_the_canvas_pans_and_zooms_while_training(window, qtbot):
     _click(qtbot, window.live.panel.stop_button)
     qtbot.waitUntil(lambda: not session.running, timeout=TRAINING_TIMEOUT)
     assert window.document.runs[-1].stopped == "cancelled"
+
+
+def test_the_data_set_is_made_beside_the_gui_when_a_project_opens(window, qtbot):
+    """The sentence data (~0.3 s to make) is prefetched on a helper thread; the views then take
+    it without making it again, and a changed data source is not answered with the old one."""
+    context = window.live.context
+    assert context._pending is not None  # started when the window opened its project
+    _key, future = context._pending
+    qtbot.waitUntil(future.done, timeout=TRAINING_TIMEOUT)
+    dataset = context.dataset()
+    assert dataset is future.result() and "sentiment" in dataset.validation.examples[0]
+    assert context.dataset() is dataset  # made once
+    window.document.replace(new_project("many_to_many_equal"), None)
+    assert context._pending is not None and context._pending[0] != _key
+    tagged = context.dataset()  # waits for the new prefetch if it is still running
+    assert tagged is not dataset and "tags" in tagged.validation.examples[0]
+
+
+def test_what_a_prefetched_data_set_worked_out_is_kept_with_the_project(make_window, qtbot):
+    """The prefetch works on a copy of the project; the alphabet it found for the language
+    model still reaches the open project (and the views' words), as when made in place."""
+    window = make_window("stacked_lstm")
+    context = window.live.context
+    _key, future = context._pending
+    qtbot.waitUntil(future.done, timeout=TRAINING_TIMEOUT)
+    assert "alphabet" not in window.document.project.dataset.options
+    context.dataset()
+    alphabet = window.document.project.dataset.options["alphabet"]
+    assert len(alphabet) > 20 and context.token_name(alphabet.index("a")) == "a"
+    assert context.dataset() is context.dataset()  # the kept options do not make it again
