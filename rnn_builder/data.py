@@ -20,8 +20,8 @@ from typing import Any
 import numpy as np
 
 from .errors import DataError
-from .executor import Batch
 from .graph import Graph
+from .run import Batch
 from .validation import ValidationReport
 
 Array = np.ndarray

@@ -21,18 +21,17 @@ from __future__ import annotations
 import io
 import zipfile
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import networkx as nx
 import numpy as np
 
 from .errors import GraphInvalidError, RNNBuilderError
 from .graph import Graph
-from .losses import LossResult
 from .nodes import SEQ
-from .ops import OPS, CellOp, DataError, DelayOp, Op, OpLayout, dense
+from .ops import OPS, CellOp, DelayOp, Op, OpLayout, dense
+from .run import Batch, Run
 from .threads import blas_threads
 from .validation import ValidationReport, validate
 
@@ -41,27 +40,6 @@ Array = np.ndarray
 
 class WeightsFileError(RNNBuilderError):
     """A weights file that cannot be used with this graph."""
-
-
-@dataclass
-class Batch:
-    """One mini-batch, time-major.
-
-    * ``inputs``: by input node id — token ids ``(T, B)``, features ``(T, B, d)``, or vectors
-      ``(B, d)``;
-    * ``targets``: by target name — class numbers ``(T, B)`` / ``(B,)`` for cross-entropy (``-1``
-      to ignore a position), values shaped like the output otherwise;
-    * ``masks``: by time-axis id, ``(T, B)`` with 1 for real steps and 0 for padding at the end;
-    * ``steps``: lengths of axes that neither an input nor a target fixes (Repeat, generators);
-    * ``states``: initial states by cell id and port (``h_0``, ``c_0``) for cells whose state
-      ports are not wired — how truncated backpropagation carries state from chunk to chunk.
-    """
-
-    inputs: dict[str, Array]
-    targets: dict[str, Array] = field(default_factory=dict)
-    masks: dict[str, Array] = field(default_factory=dict)
-    steps: dict[str, int] = field(default_factory=dict)
-    states: dict[str, dict[str, Array]] = field(default_factory=dict)
 
 
 class ParameterStore:
@@ -92,138 +70,6 @@ class _Loop:
 
     order: list[str]
     axis: str
-
-
-class Run:
-    """One pass: the values every port took, the caches for backward, losses and diagnostics."""
-
-    def __init__(
-        self,
-        executor: Executor,
-        batch: Batch,
-        train: bool,
-        temperature: float | None,
-        rng: np.random.Generator | None,
-    ) -> None:
-        self.executor = executor
-        self.batch = batch
-        self.train = train
-        self.dtype = executor.dtype
-        self.temperature = temperature
-        self.rng = rng or np.random.default_rng(0)
-        self.values: dict[tuple[str, str], Array] = {}
-        self.caches: dict[str, Any] = {}
-        self.losses: dict[str, LossResult] = {}
-        self.predictions: dict[str, Array] = {}
-        self.grads: dict[tuple[str, str], Array] = {}
-        self.state_grad_norms: dict[str, dict[str, Array]] = {}
-        self.step: int | None = None  # set while a feedback loop runs step by step
-        self.forced: frozenset[str] = frozenset()  # teacher-forced Delays of this pass
-        self.batch_size = self._batch_size()
-        self.lengths = self._lengths()
-        self.masks = self._masks()
-
-    # --- what ops ask of the pass ---------------------------------------------------------
-
-    def input_value(self, node_id: str) -> Array:
-        try:
-            return self.batch.inputs[node_id]
-        except KeyError:
-            name = self.executor.graph.node(node_id).name
-            raise DataError(f"the batch has no data for input '{name}'") from None
-
-    def target(self, name: str) -> Array | None:
-        return self.batch.targets.get(name)
-
-    def length(self, axis: str) -> int:
-        return self.lengths[axis]
-
-    def mask(self, axis: str | None) -> Array | None:
-        if axis is None:
-            return None
-        mask = self.masks.get(axis)
-        if mask is None or self.step is None:
-            return mask
-        return mask[self.step : self.step + 1]
-
-    def last_steps(self, axis: str | None, steps: int, batch: int) -> Array:
-        mask = self.masks.get(axis) if axis else None
-        if mask is None:
-            return np.full(batch, steps - 1)
-        return np.maximum(mask[..., 0].sum(axis=0).astype(np.int64) - 1, 0)
-
-    def record_state_grads(self, node_id: str, suffix: str, dhs: Array) -> None:
-        norms = np.sqrt(np.einsum("tbh,tbh->t", dhs, dhs))
-        direction = "reverse" if suffix else "forward"
-        per_node = self.state_grad_norms.setdefault(node_id, {})
-        if self.step is None:
-            per_node[direction] = norms
-        else:
-            row = per_node.setdefault(
-                direction, np.zeros(self.lengths[self.executor.axis_of(node_id)])
-            )
-            row[self.step] = norms[0]
-
-    @property
-    def loss(self) -> float:
-        return float(sum(result.loss for result in self.losses.values()))
-
-    def accuracy(self) -> float | None:
-        counted = sum(r.counted for r in self.losses.values())
-        if counted == 0:
-            return None
-        return sum(r.correct for r in self.losses.values()) / counted
-
-    # --- set-up ---------------------------------------------------------------------------------
-
-    def _batch_size(self) -> int:
-        sizes = set()
-        for node_id, value in self.batch.inputs.items():
-            value = np.asarray(value)
-            op = self.executor.ops.get(node_id)
-            if op is None:
-                continue
-            sizes.add(value.shape[1] if op.axis is not None and value.ndim >= 2 else value.shape[0])
-        if len(sizes) > 1:
-            raise DataError(f"the inputs disagree on the batch size ({sorted(sizes)})")
-        if not sizes:
-            raise DataError("the batch has no inputs")
-        return sizes.pop()
-
-    def _lengths(self) -> dict[str, int]:
-        lengths = {}
-        report = self.executor.report
-        for axis in report.axes.values():
-            if axis.kind == "input":
-                lengths[axis.id] = int(np.asarray(self.input_value(axis.id)).shape[0])
-            elif axis.id in self.batch.steps:
-                lengths[axis.id] = int(self.batch.steps[axis.id])
-            else:
-                lengths[axis.id] = self._length_from_targets(axis.id) or axis.default_steps
-            if lengths[axis.id] < 1:
-                raise DataError(f"time axis '{axis.id}' has no steps")
-        return lengths
-
-    def _length_from_targets(self, axis: str) -> int | None:
-        for output_id in self.executor.outputs_on_axis.get(axis, ()):
-            target = self.batch.targets.get(self.executor.ops[output_id].settings["target"])
-            if target is not None:
-                return int(np.asarray(target).shape[0])
-        return None
-
-    def _masks(self) -> dict[str, Array]:
-        masks = {}
-        for axis, mask in self.batch.masks.items():
-            if axis not in self.lengths:
-                raise DataError(f"the batch has a mask for '{axis}', which is not a time axis")
-            mask = np.asarray(mask, dtype=self.dtype)
-            if mask.shape != (self.lengths[axis], self.batch_size):
-                raise DataError(
-                    f"the mask of '{axis}' must have shape (steps, batch) = "
-                    f"({self.lengths[axis]}, {self.batch_size}); got {mask.shape}"
-                )
-            masks[axis] = mask[..., None]
-        return masks
 
 
 class Executor:

@@ -21,7 +21,7 @@ from .losses import LOSS_FUNCTIONS, softmax
 from .nodes import Shape
 
 if TYPE_CHECKING:
-    from .executor import Run
+    from .run import Run
 
 Array = np.ndarray
 

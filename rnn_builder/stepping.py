@@ -16,8 +16,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .executor import Batch, Executor, Run
+from .executor import Executor
 from .ops import CellOp, DelayOp, DenseOp, OutputOp, SequenceInputOp, dense
+from .run import Batch, Run
 from .unroll import UnrolledKey, unroll
 
 Array = np.ndarray

@@ -21,9 +21,10 @@ import numpy as np
 
 from .data import Dataset, Split
 from .errors import DataError
-from .executor import Batch, Executor, Run
+from .executor import Executor
 from .optim import clip_grad_norm, make_optimizer
 from .project import TrainingSettings
+from .run import Batch, Run
 
 
 @dataclass
