@@ -155,7 +155,8 @@ def prepare_picture(window, args: argparse.Namespace) -> None:
 
 
 def offer_recovery(window, message_box) -> None:
-    """Offer to bring back what a crashed session had not saved."""
+    """Offer to bring back what a crashed session had not saved: the newest copy (a window
+    holds one project; older copies are offered at the next starts, never deleted unasked)."""
     leftovers = window.document.leftover_recoveries()
     if not leftovers:
         return
@@ -170,8 +171,7 @@ def offer_recovery(window, message_box) -> None:
     )
     if answer == message_box.StandardButton.Yes:
         window.document.recover(latest)
-    for leftover in leftovers:
-        window.document.forget_recovery(leftover)
+    window.document.forget_recovery(latest)  # offered once; older ones at the next start
 
 
 if __name__ == "__main__":

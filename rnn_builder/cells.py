@@ -209,14 +209,19 @@ class _Chunked:
         self.steps = steps
         self.edge = steps if backward else 0  # where the steps not yet handed on begin / end
         self.chunk = math.ceil(steps / CHUNKS) if OVERLAP and big and steps >= CHUNKS else steps + 1
+        self.errors = np.geterr()  # NumPy's error handling is per thread: the helper gets ours
 
     def ready(self, t: int) -> None:
         if self.backward and self.edge - t >= self.chunk:
-            self.parts.append(_helper().submit(self.work, t, self.edge))
+            self.parts.append(_helper().submit(self._run, t, self.edge))
             self.edge = t
         elif not self.backward and t + 1 - self.edge >= self.chunk:
-            self.parts.append(_helper().submit(self.work, self.edge, t + 1))
+            self.parts.append(_helper().submit(self._run, self.edge, t + 1))
             self.edge = t + 1
+
+    def _run(self, lo: int, hi: int):
+        with np.errstate(**self.errors):
+            return self.work(lo, hi)
 
     def results(self) -> list:
         lo, hi = (0, self.edge) if self.backward else (self.edge, self.steps)
@@ -232,12 +237,13 @@ class _Products(_Chunked):
         steps, gates, batch = grad.shape
         big = gates * z.shape[1] * steps * batch >= OVERLAP_MACS
         super().__init__(steps, lambda lo, hi: _gate_products(grad[lo:hi], z[lo:hi]), big, True)
+        self.shape, self.dtype = (gates, z.shape[1]), grad.dtype
 
     def total(self) -> Array:
-        first, *others = self.results()
-        for other in others:
-            first += other
-        return first
+        total = np.zeros(self.shape, self.dtype)  # (no steps: no gradient)
+        for part in self.results():
+            total += part
+        return total
 
 
 def _input_grad(w_ih: Array, grad: Array, need: bool) -> Array | None:

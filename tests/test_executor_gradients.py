@@ -248,3 +248,48 @@ def test_chunks_taken_on_the_helper_thread_give_the_same_gradients(name, monkeyp
     executor.backward(executor.forward(batch))
     assert len(handed) >= 3  # 9 steps: chunks of 3 (and the forward factors of LSTM and GRU)
     np.testing.assert_allclose(executor.store.grad_flat, whole, rtol=1e-12, atol=1e-14)
+
+
+def test_the_helper_thread_handles_floating_point_errors_as_the_caller_does(monkeypatch):
+    """NumPy's error handling is per thread: work taken on the helper must follow the
+    caller's (the trainer ignores overflow and NaN, and checks the loss itself)."""
+    import warnings
+
+    monkeypatch.setattr(cells, "OVERLAP_MACS", 0)
+    monkeypatch.setattr(cells, "OVERLAP_ELEMENTS", 0)
+    g = Graph()
+    g.add_node("sequence_input", node_id="x", params={"features": 3})
+    g.add_node("gru", node_id="cell", params={"hidden_size": 4})
+    g.add_node("output", node_id="out", params={"loss": "mse"})
+    wire(g, "x.y", "cell.x", "cell.y", "out.x")
+    executor = Executor(g, dtype=np.float64, seed=5)
+    parameters = executor.parameters
+    parameters["cell.bias_ih"][:4] = -1e3  # r = 0,
+    parameters["cell.bias_ih"][4:8] = -1e3  # z = 0,
+    parameters["cell.bias_ih"][8:] = 1e3  # n = 1 = h after the first step,
+    parameters["cell.weight_hh"][8:] = 1e308  # then W_hn h = inf, and r (W_hn h) = 0 * inf
+    batch = random_batch(executor, steps=9)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a warning in either thread fails the test
+        with np.errstate(all="ignore"):
+            executor.backward(executor.forward(batch))
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+def test_a_cell_over_no_steps_has_zero_weight_gradients(cell):
+    from rnn_builder.cells import CellWeights, make_cell
+
+    gates = {"rnn": 1, "lstm": 4, "gru": 3}[cell]
+    hidden, features, batch = 3, 2, 4
+    weights = CellWeights(
+        np.ones((gates * hidden, features)),
+        np.ones((gates * hidden, hidden)),
+        np.ones(gates * hidden),
+        np.ones(gates * hidden),
+    )
+    unit = make_cell(cell, {"hidden_size": hidden})
+    initial = tuple(np.zeros((batch, hidden)) for _ in unit.state_names)
+    _y, _final, cache = unit.forward(weights, np.zeros((0, batch, features)), initial)
+    nothing = tuple(None for _ in unit.state_names)
+    _dx, _dinitial, grads, _dhs = unit.backward(weights, cache, None, nothing)
+    assert all(np.all(g == 0) for g in grads.values())

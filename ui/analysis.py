@@ -103,10 +103,15 @@ class AnalysisContext:
         key = self._key()
         if self._dataset is None or key != self._dataset_key:
             pending, self._pending = self._pending, None
+            dataset = None
             if pending is not None and pending[0] == key:
-                self._dataset = pending[1].result()
-            else:
-                self._dataset = make_dataset(self.document.project, base=self._base())
+                try:
+                    dataset = pending[1].result()
+                except RNNBuilderError:  # checked against the graph as it was: try it as it is
+                    dataset = None
+            if dataset is None:
+                dataset = make_dataset(self.document.project, base=self._base())
+            self._dataset = dataset
             keep_options(self.document.project, self._dataset)  # as the trainer does
             self._dataset_key = self._key()
         return self._dataset

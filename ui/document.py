@@ -122,8 +122,9 @@ class GraphDocument(QObject):
 
     # --- whole projects -------------------------------------------------------------------
 
-    def replace(self, project: Project, path: Path | None) -> None:
-        """Open another project in this document (after the window asked to save)."""
+    def replace(self, project: Project, path: Path | None, recovery: Recovery | None = None):
+        """Open another project in this document (after the window asked to save); with
+        ``recovery``, a crashed session's work, as unsaved changes with its weights and runs."""
         self.discard_recovery()
         self.undo_stack.clear()
         self.project = project
@@ -132,9 +133,17 @@ class GraphDocument(QObject):
         self._unsaved_weights = False
         if self.path is not None:
             self._load_companions()
+        if recovery is not None:  # before the views are told, so that they show all of it
+            if recovery.runs:
+                self.runs = list(recovery.runs)
+            if recovery.weights:
+                self.weights = dict(recovery.weights)
+                self._unsaved_weights = True
+                self._weights_version += 1
+            self.undo_stack.resetClean()  # recovered work is not saved yet
         self.replaced.emit()
         self.path_changed.emit()
-        self.modified_changed.emit(False)
+        self.modified_changed.emit(self.modified)
 
     def save(self, path: Path | None = None) -> Path:
         """Write the project (atomically); raises ``ProjectSaveError`` with the reason."""
@@ -148,6 +157,7 @@ class GraphDocument(QObject):
         self._unsaved_weights = False
         self.undo_stack.setClean()
         old_recovery.unlink(missing_ok=True)
+        old_recovery.with_suffix(".npz").unlink(missing_ok=True)
         self.discard_recovery()
         self.path_changed.emit()
         return target
@@ -232,10 +242,15 @@ class GraphDocument(QObject):
 
     @staticmethod
     def leftover_recoveries() -> list[Recovery]:
-        """Recovery copies left by sessions that did not close cleanly (unreadable ones are
-        skipped; unreadable weights or runs beside a readable copy are left out)."""
+        """Recovery copies left by sessions that did not close cleanly, oldest first
+        (unreadable ones are skipped; unreadable weights or runs beside a readable copy are
+        left out)."""
+        folder = recovery_folder()
+        for weights in folder.glob("*.npz"):  # a crash between writing weights and their copy
+            if not weights.with_suffix(".json").exists():
+                weights.unlink(missing_ok=True)
         found = []
-        for file in sorted(recovery_folder().glob("*.json")):
+        for file in sorted(folder.glob("*.json"), key=lambda f: f.stat().st_mtime_ns):
             try:
                 record = json.loads(file.read_text(encoding="utf-8"))
                 project = loads(record["project"])
@@ -252,13 +267,7 @@ class GraphDocument(QObject):
 
     def recover(self, recovery: Recovery) -> None:
         """Open a crashed session's work as unsaved changes, with its weights and runs."""
-        self.replace(recovery.project, recovery.original)
-        if recovery.runs:
-            self.runs = list(recovery.runs)
-        if recovery.weights:
-            self.set_weights(recovery.weights)
-        self.undo_stack.resetClean()  # recovered work is not saved yet
-        self.modified_changed.emit(True)
+        self.replace(recovery.project, recovery.original, recovery)
 
     @staticmethod
     def forget_recovery(recovery: Recovery) -> None:

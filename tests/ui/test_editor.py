@@ -5,6 +5,7 @@ the unrolled view, pictures."""
 from __future__ import annotations
 
 import json
+import os
 from typing import ClassVar
 
 import numpy as np
@@ -525,6 +526,7 @@ def test_a_crash_after_training_loses_neither_the_weights_nor_the_runs(make_wind
     for name, value in weights.items():
         np.testing.assert_array_equal(recovered.weights[name], value)
     assert [run.label for run in recovered.runs] == ["run 1: LSTM 32"]
+    assert fresh.live.plots.runs.count() == 1  # and listed for comparing
     assert recovered.runs[0].loss == [0.7, 0.5]
     assert recovered.leftover_recoveries() == []
     assert not copy.with_suffix(".npz").exists()  # offered once, weights included
@@ -543,3 +545,39 @@ def test_damaged_recovered_weights_still_recover_the_graph(make_window):
     main.offer_recovery(fresh, _Yes)
     assert fresh.document.project.template == "many_to_one" and fresh.document.modified
     assert fresh.document.weights is None
+
+
+def test_saving_recovered_work_leaves_no_recovery_files(make_window, tmp_path):
+    """Save As after a recovery copy with weights was written removes the copy and its
+    weights; weights left without their copy (a crash between the two writes) are removed."""
+    from rnn_builder.executor import Executor
+
+    window = make_window("many_to_one")
+    document = window.document
+    document.set_weights(Executor(document.graph, seed=7).get_parameters())
+    copy = document.write_recovery()
+    folder = copy.parent
+    assert sorted(p.suffix for p in folder.iterdir()) == [".json", ".npz"]
+    document.save(tmp_path / "saved.json")
+    assert list(folder.iterdir()) == []
+    (folder / "0123456789abcdef.npz").write_bytes(b"orphan")
+    assert document.leftover_recoveries() == []
+    assert list(folder.iterdir()) == []
+
+
+def test_only_the_newest_recovery_is_offered_and_older_ones_wait(make_window):
+    import main
+
+    first = make_window("one_to_one")
+    first.document.add_node("gru", (0.0, 300.0))
+    older = first.document.write_recovery()
+    second = make_window("many_to_one")
+    second.document.add_node("rnn", (0.0, 300.0))
+    newer = second.document.write_recovery()
+    os.utime(older, ns=(1_000_000_000, 1_000_000_000))  # older by its time, whatever its name
+
+    fresh = make_window("many_to_many_equal")
+    main.offer_recovery(fresh, _Yes)
+    assert "rnn_1" in fresh.document.graph and not newer.exists()
+    (left,) = fresh.document.leftover_recoveries()
+    assert left.file == older and "gru_1" in left.project.graph

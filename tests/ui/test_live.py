@@ -448,3 +448,14 @@ def test_what_a_prefetched_data_set_worked_out_is_kept_with_the_project(make_win
     alphabet = window.document.project.dataset.options["alphabet"]
     assert len(alphabet) > 20 and context.token_name(alphabet.index("a")) == "a"
     assert context.dataset() is context.dataset()  # the kept options do not make it again
+
+
+def test_a_prefetch_that_failed_on_an_old_graph_does_not_fail_the_fixed_one(window, qtbot):
+    project = new_project("many_to_one")
+    project.graph.set_param("scores", "units", 3)  # three classes for two labels: does not fit
+    window.document.replace(project, None)
+    _key, future = window.live.context._pending
+    qtbot.waitUntil(future.done, timeout=TRAINING_TIMEOUT)
+    assert future.exception() is not None
+    assert window.document.set_param("scores", "units", 2)  # fixed
+    assert "sentiment" in window.live.context.dataset().validation.examples[0]
