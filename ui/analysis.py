@@ -13,8 +13,9 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
+from PySide6.QtCore import QTimer
 
-from rnn_builder.data import Dataset, make_batch
+from rnn_builder.data import Dataset, check_fits, make_batch
 from rnn_builder.errors import RNNBuilderError
 from rnn_builder.executor import Executor
 from rnn_builder.serialization import dumps, loads
@@ -28,6 +29,9 @@ from rnn_builder.tasks import (
     sentiment,
     task_of,
 )
+from rnn_builder.validation import validate
+
+from .training import CollectInGuiThread
 
 # Words for the classes and tokens of the built-in tasks: what the views print instead of ids.
 CLASS_NAMES = {
@@ -54,12 +58,30 @@ def _background() -> ThreadPoolExecutor:
     return _loader
 
 
+def structure(graph) -> tuple:
+    """What of a graph its data and its computations depend on (not names, not positions)."""
+    return (
+        tuple((n.id, n.type_name, tuple(sorted(n.params.items()))) for n in graph),
+        tuple(graph.edges),
+    )
+
+
+def _when_done(future: Future, then) -> None:
+    """Call ``then`` in the GUI thread once ``future`` is done (looked at every 50 ms: no
+    signal from the helper thread, no Qt object whose life depends on it)."""
+    if future.done():
+        then()
+    else:
+        QTimer.singleShot(50, lambda: _when_done(future, then))
+
+
 class AnalysisContext:
     def __init__(self, document) -> None:
         self.document = document
         self._dataset: Dataset | None = None
         self._dataset_key = None
         self._pending: tuple[object, Future] | None = None  # (key, data set being made)
+        self._fits = None  # the graph (its structure) the data set was last checked against
 
     def executor(self) -> Executor:
         """The network with the document's trained weights (those that fit), float64."""
@@ -95,7 +117,10 @@ class AnalysisContext:
         if key == self._dataset_key or (self._pending is not None and self._pending[0] == key):
             return
         project = loads(dumps(self.document.project))
-        self._pending = (key, _background().submit(make_dataset, project, base=self._base()))
+        CollectInGuiThread.enter()  # no collection in the helper thread (see there)
+        future = _background().submit(make_dataset, project, base=self._base())
+        _when_done(future, CollectInGuiThread.leave)
+        self._pending = (key, future)
 
     def dataset(self) -> Dataset:
         """The project's data set: made once per data source and seed (if a prefetch for
@@ -114,6 +139,11 @@ class AnalysisContext:
             self._dataset = dataset
             keep_options(self.document.project, self._dataset)  # as the trainer does
             self._dataset_key = self._key()
+            self._fits = structure(self.document.graph)
+        elif self._fits != structure(self.document.graph):  # edited since: does it still fit?
+            graph = self.document.graph
+            check_fits(self._dataset.spec, graph, validate(graph), "the project's data")
+            self._fits = structure(graph)
         return self._dataset
 
     def example(self, index: int) -> dict:

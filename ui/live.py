@@ -18,7 +18,7 @@ from rnn_builder.errors import RNNBuilderError
 from rnn_builder.tasks import task_of
 from rnn_builder.unroll import UnrolledKey
 
-from .analysis import AnalysisContext
+from .analysis import AnalysisContext, structure
 from .docks import scrolling
 from .plots import GradientFlowView, HiddenStateView, LossPlots
 from .training import TrainingSession
@@ -150,7 +150,7 @@ class Live(QObject):
         return not self.docks[dock].visibleRegion().isEmpty()
 
     def _weights_changed(self) -> None:
-        self.stepper = None
+        self.stop_stepping()  # what it shows was computed with the old weights
 
     def _project_changed(self) -> None:
         if not self.session.running:  # the curves of the project that was open go
@@ -159,13 +159,14 @@ class Live(QObject):
         self.panel.load_from_project()
         self.plots.list_runs(self.window.document.runs)
         self._graph_changed()
+        self.gradients.redraw()
         self.context.prefetch()  # its errors reach the views that ask for the data
 
     def _graph_changed(self) -> None:
         graph = self.window.document.graph
         self.gradients.list_cells(graph)
         self.hidden.list_cells(graph)
-        if self.stepper is not None and self._stepping_graph != _structure(graph):
+        if self.stepper is not None and self._stepping_graph != structure(graph):
             self.stop_stepping()
 
     def _choose_file(self, kind: str) -> None:
@@ -234,19 +235,42 @@ class Live(QObject):
             return False
         if self.stepper.done:
             return False
-        self.stepper.step()
-        self._show_step()
-        return True
+        return self._walk(lambda stepper: stepper.step())
 
     def step_back(self) -> bool:
         if self.stepper is None or self.stepper.position == 0:
             return False
         target = self.stepper.position - 1
-        self.stepper.reset()
-        for _ in range(target):
-            self.stepper.step()
+
+        def back(stepper) -> None:
+            stepper.reset()
+            for _ in range(target):
+                stepper.step()
+
+        return self._walk(back)
+
+    def _walk(self, move) -> bool:
+        """Move the stepper and show where it is; a step that cannot be computed (the data no
+        longer fits the graph) says why and ends stepping."""
+        try:
+            move(self.stepper)
+        except RNNBuilderError as error:
+            self.stop_stepping()
+            self.window.show_error("Cannot step", str(error))
+            return False
         self._show_step()
         return True
+
+    def redraw_stepping(self) -> None:
+        """The unrolled view is drawn again (a node renamed, the graph validated): draw the
+        walk's network and where it is, or end the walk if the network changed."""
+        graph = self.window.document.graph
+        if self._stepping_graph != structure(graph):
+            self.stop_stepping()
+            return
+        self.window.unrolled_scene.show_unrolled(graph, self.stepper.unrolled)
+        if self.stepper.position:
+            self._show_step()
 
     def stop_stepping(self) -> None:
         if self.stepper is None:
@@ -272,7 +296,7 @@ class Live(QObject):
         except RNNBuilderError as error:
             window.show_error("Cannot step", str(error))
             return False
-        self._stepping_graph = _structure(window.document.graph)
+        self._stepping_graph = structure(window.document.graph)
         window.set_unrolled(True)
         window.unrolled_scene.show_unrolled(window.document.graph, self.stepper.unrolled)
         window.unrolled_view.fit_to_contents()
@@ -311,13 +335,6 @@ class Live(QObject):
             chosen = int(values.argmax())
             return f"{self.context.class_name(chosen)} {values[chosen]:.0%}"
         return np.array2string(values[:3], precision=2)
-
-
-def _structure(graph) -> tuple:
-    return (
-        tuple((n.id, n.type_name, tuple(sorted(n.params.items()))) for n in graph),
-        tuple(graph.edges),
-    )
 
 
 def _values_html(detail: dict) -> str:

@@ -272,7 +272,7 @@ class MainWindow(QMainWindow):
         self.palette.activated.connect(self._add_in_view)
         self.problems.node_chosen.connect(self.focus_node)
         self.unrolled_scene.nodes_selected.connect(self._unrolled_selection)
-        self.steps.valueChanged.connect(lambda _v: self._refresh_unrolled())
+        self.steps.valueChanged.connect(lambda _v: self._steps_changed())
         self.document.modified_changed.connect(self._modified_changed)
         self.document.path_changed.connect(self._update_title)
         self.document.replaced.connect(self._replaced)
@@ -356,8 +356,20 @@ class MainWindow(QMainWindow):
         else:
             self.stack.setCurrentWidget(self.view)
 
+    def _steps_changed(self) -> None:
+        """A new T: the unrolled view shows T steps (ending a walk through one example,
+        whose length is the example's)."""
+        if getattr(self, "live", None) is not None and self.live.stepper is not None:
+            self.live.stop_stepping()  # draws the view again, with T steps
+        else:
+            self._refresh_unrolled()
+
     def _refresh_unrolled(self) -> None:
         if not self.unrolled_action.isChecked():
+            return
+        live = getattr(self, "live", None)
+        if live is not None and live.stepper is not None:  # the view shows the walk's network
+            live.redraw_stepping()
             return
         graph, report = self.document.graph, self.scene.report
         if report is None or not report.ok:

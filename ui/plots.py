@@ -267,6 +267,9 @@ class GradientFlowView(QWidget):
             if node in r.state_grad_norms and direction in r.state_grad_norms[node]
         ]
         if not rows:
+            self.image.clear()  # nothing of another project's training stays
+            self.curve.setData([], [])
+            self.matrix = np.zeros((0, 0))
             self.warning.setText("Train to see how the gradient flows back through time.")
             return
         if len(rows) > 400:  # keep the picture (and the drawing) a fixed size
@@ -286,16 +289,32 @@ class GradientFlowView(QWidget):
         shown = np.where(latest > 0, latest, np.nan)  # zero (underflow): a gap, not a point
         self.curve.setData(np.arange(len(latest)), shown, connect="finite")
         grad_norm = self.session.reports[-1].grad_norm if self.session.reports else 0.0
-        text = diagnose(latest, grad_norm, self._cell_types.get(node, "rnn"))
+        cell = self._cell_types.get(node, "rnn")
+        if direction == "reverse":  # it reads the sequence backwards: its first step is the end
+            text = diagnose(latest[::-1], grad_norm, cell, reverse=True)
+        else:
+            text = diagnose(latest, grad_norm, cell)
         if text != self.warning.text():  # a new text lays the dock out again
             self.warning.setText(text)
 
 
-def diagnose(norms: np.ndarray, grad_norm: float, cell: str = "rnn") -> str:
-    """Words for what the latest gradient norms per step show (``cell``: the cell's type)."""
+def diagnose(norms: np.ndarray, grad_norm: float, cell: str = "rnn", reverse: bool = False) -> str:
+    """Words for what the latest gradient norms per step show, ``norms`` in the order the cell
+    reads its steps (``cell``: the cell's type; ``reverse``: the backward direction of a
+    bidirectional cell, which reads from the end)."""
     norms = np.asarray(norms, dtype=float)
     if norms.size < 2:
         return ""
+    text = _diagnosis(norms, grad_norm, cell)
+    if reverse and text:
+        text += (
+            " (This is the reverse direction: it reads the sequence from the end, so its first "
+            "step is the last position.)"
+        )
+    return text
+
+
+def _diagnosis(norms: np.ndarray, grad_norm: float, cell: str) -> str:
     first, last = float(norms[0]), float(norms[-1])
     ratio = first / last if last > 0 else math.inf
     if first == 0.0 or ratio < VANISHING:
@@ -396,7 +415,7 @@ class HiddenStateView(QWidget):
         cell_type = graph.node(node).type_name
         directions = ["reverse", "forward"] if graph.node(node).params["bidirectional"] else [""]
         names = ["h", *self.GATES[cell_type]]
-        ticks = self._step_ticks(stepper)
+        ticks = self._step_ticks(stepper, node)
         for name in names:
             columns = []
             for direction in directions:
@@ -420,11 +439,13 @@ class HiddenStateView(QWidget):
             self.layout_widget.nextRow()
         self.sequence.setText(self._sequence_text(stepper))
 
-    def _step_ticks(self, stepper) -> list[str]:
-        """Words for the time axis: the example's tokens, when it reads tokens."""
-        for value in stepper.batch.inputs.values():
+    def _step_ticks(self, stepper, node: str) -> list[str]:
+        """Words for the cell's time axis: the example's tokens, when it reads tokens on
+        that axis (a decoder's steps are not the encoder's words)."""
+        axis_of = stepper.executor.axis_of
+        for input_id, value in stepper.batch.inputs.items():
             value = np.asarray(value)
-            if value.ndim == 2 and value.dtype.kind in "iu":
+            if value.ndim == 2 and value.dtype.kind in "iu" and axis_of(input_id) == axis_of(node):
                 return [self.context.token_name(int(v)) for v in value[:, 0]]
         return []
 

@@ -21,6 +21,7 @@ compared in the plots.
 from __future__ import annotations
 
 import gc
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -83,23 +84,31 @@ def describe_run(project: Project) -> str:
 
 class CollectInGuiThread:
     """Automatic garbage collection off while workers run; :meth:`collect` (called from the
-    GUI thread) does what the collector would have done, by the same thresholds."""
+    GUI thread) does what the collector would have done, by the same thresholds.
+
+    Why: a collection runs in whichever thread happens to allocate, and may free cycles that
+    hold Qt objects of closed windows; destroyed in a worker, such an object takes Qt's
+    signal lock and waits for the interpreter, which the GUI thread holds while it waits for
+    that lock (seen: a deadlock with the data-set thread)."""
 
     active = 0
     was_enabled = True
+    _lock = threading.Lock()
 
     @classmethod
     def enter(cls) -> None:
-        if cls.active == 0:
-            cls.was_enabled = gc.isenabled()
-            gc.disable()
-        cls.active += 1
+        with cls._lock:
+            if cls.active == 0:
+                cls.was_enabled = gc.isenabled()
+                gc.disable()
+            cls.active += 1
 
     @classmethod
     def leave(cls) -> None:
-        cls.active -= 1
-        if cls.active == 0 and cls.was_enabled:
-            gc.enable()
+        with cls._lock:
+            cls.active -= 1
+            if cls.active == 0 and cls.was_enabled:
+                gc.enable()
 
     @staticmethod
     def collect() -> None:
@@ -128,6 +137,11 @@ class TrainingWorker(QObject):
         self.max_steps = max_steps
         self.trainer: Trainer | None = None
         self.executor: Executor | None = None
+        # Pause, resume and cancel may come before the trainer exists (while the data loads):
+        # remembered here, under a lock, and handed to the trainer when it is made.
+        self._control = threading.Lock()
+        self._paused = False
+        self._cancelled = False
 
     @Slot()
     def run(self) -> None:
@@ -143,7 +157,7 @@ class TrainingWorker(QObject):
             if self.weights is not None:
                 executor.set_parameters(self.weights, strict=False)
             self.executor = executor
-            self.trainer = Trainer(
+            trainer = Trainer(
                 executor,
                 dataset,
                 self.project.training,
@@ -151,9 +165,13 @@ class TrainingWorker(QObject):
                 report_every=1.0 / FRAME_RATE,
                 max_steps=self.max_steps,
             )
-            if self._cancel_early:
-                self.trainer.cancel()
-            result = self.trainer.train()
+            with self._control:
+                self.trainer = trainer
+                if self._paused:
+                    trainer.pause()
+                if self._cancelled:
+                    trainer.cancel()
+            result = trainer.train()
         except RNNBuilderError as error:
             self.failed.emit(str(error))
             return
@@ -161,8 +179,6 @@ class TrainingWorker(QObject):
             self.failed.emit(f"Training failed unexpectedly: {type(error).__name__}: {error}")
             return
         self.done.emit(result, executor.get_parameters())
-
-    _cancel_early = False
 
     def _report(self, report: Report) -> None:
         self.reported.emit(report)
@@ -172,17 +188,22 @@ class TrainingWorker(QObject):
         return self.trainer.steps_taken if self.trainer is not None else 0
 
     def pause(self) -> None:
-        if self.trainer is not None:
-            self.trainer.pause()
+        with self._control:
+            self._paused = True
+            if self.trainer is not None:
+                self.trainer.pause()
 
     def resume(self) -> None:
-        if self.trainer is not None:
-            self.trainer.resume()
+        with self._control:
+            self._paused = False
+            if self.trainer is not None:
+                self.trainer.resume()
 
     def cancel(self) -> None:
-        self._cancel_early = True
-        if self.trainer is not None:
-            self.trainer.cancel()
+        with self._control:
+            self._cancelled = True
+            if self.trainer is not None:
+                self.trainer.cancel()
 
 
 class TrainingSession(QObject):
@@ -330,6 +351,7 @@ class TrainingSession(QObject):
     @Slot(str)
     def _failed(self, message: str) -> None:
         self._finish()
+        self.current = None  # a run that never ran is not drawn or kept
         self.failed.emit(message)
         self.finished.emit(None)
 

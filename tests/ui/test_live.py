@@ -459,3 +459,131 @@ def test_a_prefetch_that_failed_on_an_old_graph_does_not_fail_the_fixed_one(wind
     assert future.exception() is not None
     assert window.document.set_param("scores", "units", 2)  # fixed
     assert "sentiment" in window.live.context.dataset().validation.examples[0]
+
+
+def test_new_weights_end_a_walk_that_showed_the_old_ones(window, qtbot):
+    live = window.live
+    for _ in range(3):
+        assert live.step_forward()
+    _click(qtbot, live.panel.batch_button)  # one batch of training: new weights
+    qtbot.waitUntil(lambda: not live.session.running, timeout=TRAINING_TIMEOUT)
+    assert live.stepper is None and live.step_label.text() == ""
+    assert not live.step_back()
+    assert not any(item.lit for item in window.unrolled_scene.copies.values())
+
+
+def test_renaming_while_stepping_keeps_the_walk_and_a_new_t_ends_it(window):
+    live = window.live
+    live.example.setValue(1)
+    for _ in range(3):
+        assert live.step_forward()
+    window.document.rename("reader", "encoder")
+    window.scene.refresh()
+    assert live.stepper is not None and live.stepper.position == 3
+    assert set(window.unrolled_scene.copies) == set(live.stepper.unrolled.schedule)
+    assert "3/" in live.step_label.text()
+    window.steps.setValue(window.steps.value() + 7)
+    assert live.stepper is None
+    assert len([k for k in window.unrolled_scene.copies if k.node == "reader"]) == 12
+
+
+def test_a_step_that_no_longer_fits_the_data_says_so_and_ends_the_walk(make_window):
+    window = make_window("forecast")
+    live = window.live
+    assert live.step_forward()
+    live.stop_stepping()
+    window.document.set_param("history", "features", 3)  # the series has one value a step
+    window.scene.refresh()
+    live.forward_action.trigger()  # an exception here would fail the test (pytest-qt)
+    assert live.stepper is None
+    assert window.errors and window.errors[-1][0] == "Cannot step"
+    assert "features" in window.errors[-1][1]
+
+
+def test_pause_pressed_while_the_data_loads_is_kept(window, qtbot, monkeypatch):
+    import threading
+
+    import ui.training
+
+    release = threading.Event()
+    real = ui.training.load_dataset
+
+    def slow_load(*args, **kwargs):  # like a large CSV file
+        release.wait(timeout=60)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(ui.training, "load_dataset", slow_load)
+    session, panel = window.live.session, window.live.panel
+    _click(qtbot, panel.start_button)
+    _click(qtbot, panel.pause_button)
+    assert session.state == "paused"
+    release.set()
+    qtbot.waitUntil(
+        lambda: session.worker.trainer is not None and session.worker.trainer.waiting.is_set(),
+        timeout=TRAINING_TIMEOUT,
+    )
+    assert session.worker.trainer_step() == 0  # paused before its first step
+    _click(qtbot, panel.pause_button)  # resume
+    qtbot.waitUntil(lambda: session.worker is None or session.worker.trainer_step() > 0)
+    session.stop()
+    assert not session.running
+
+
+def test_the_reverse_direction_is_diagnosed_in_the_order_it_reads(make_window):
+    """A bidirectional cell's reverse direction reads from the end: norms large at t = 0 and
+    tiny at the last step (in time order) vanish for it, as they grow for the forward one."""
+    from types import SimpleNamespace
+
+    window = make_window("bidirectional_tagger")
+    view = window.live.gradients
+    (cell,) = [n.id for n in window.document.graph if n.type_name == "gru"]
+    fading_back = np.logspace(0, -8, 20)  # time order: large at t = 0, tiny at t = 19
+    norms = {cell: {"forward": fading_back[::-1], "reverse": fading_back}}
+    window.live.session.reports = [SimpleNamespace(state_grad_norms=norms, grad_norm=1.0)]
+    texts = {}
+    for direction in ("forward", "reverse"):
+        (index,) = [
+            i for i in range(view.cell.count()) if view.cell.itemData(i) == (cell, direction)
+        ]
+        view.cell.setCurrentIndex(index)
+        view.redraw()
+        texts[direction] = view.warning.text()
+    assert "Vanishing" in texts["forward"] and "Vanishing" in texts["reverse"]
+    assert "reverse direction" in texts["reverse"] and "Exploding" not in texts["reverse"]
+
+
+def test_the_gradient_flow_of_one_project_is_not_shown_for_the_next(window, qtbot):
+    live = window.live
+    live.docks["gradient_dock"].raise_()
+    _click(qtbot, live.panel.batch_button)
+    qtbot.waitUntil(lambda: not live.session.running, timeout=TRAINING_TIMEOUT)
+    live.gradients.redraw()
+    assert live.gradients.matrix.size > 0
+    window.document.replace(new_project("many_to_many_equal"), None)
+    assert live.gradients.matrix.size == 0 and live.gradients.image.image is None
+    assert "Train to see" in live.gradients.warning.text()
+
+
+def test_no_garbage_collection_runs_in_the_data_thread(window, qtbot, monkeypatch):
+    """A collection in the data-set thread could free Qt objects of closed windows there and
+    deadlock with the GUI thread (it did, once in a few runs): automatic collection is off
+    while a prefetch runs, and on again when it has finished."""
+    import gc
+    import threading
+
+    import ui.analysis
+
+    release = threading.Event()
+    real = ui.analysis.make_dataset
+
+    def held(*args, **kwargs):
+        release.wait(timeout=60)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(ui.analysis, "make_dataset", held)
+    assert gc.isenabled()
+    window.document.replace(new_project("many_to_many_equal"), None)  # prefetches
+    _key, future = window.live.context._pending
+    assert not future.done() and not gc.isenabled()
+    release.set()
+    qtbot.waitUntil(lambda: future.done() and gc.isenabled(), timeout=TRAINING_TIMEOUT)
