@@ -255,6 +255,18 @@ class GradientFlowView(QWidget):
             self.cell.setCurrentIndex(max(index, 0))
         self.cell.blockSignals(False)
 
+    def _at_least_two_decades(self, shown: np.ndarray) -> None:
+        """Show whole decades, labelled 10ⁿ only: pyqtgraph's own log ticks crowd their
+        minor labels into each other over a few decades."""
+        span = _decades(shown)
+        if span is None:
+            return
+        self.curve_plot.setYRange(*span, padding=0.05)
+        low, high = math.floor(span[0]), math.ceil(span[1])
+        step = max(1, (high - low) // 6)
+        ticks = [(float(d), _power_of_ten(d)) for d in range(low, high + 1, step)]
+        self.curve_plot.getAxis("left").setTicks([ticks, []])
+
     def redraw(self) -> None:
         choice = self.cell.currentData()
         if choice is None:
@@ -288,6 +300,7 @@ class GradientFlowView(QWidget):
         latest = np.asarray(rows[-1], dtype=float)
         shown = np.where(latest > 0, latest, np.nan)  # zero (underflow): a gap, not a point
         self.curve.setData(np.arange(len(latest)), shown, connect="finite")
+        self._at_least_two_decades(shown)
         grad_norm = self.session.reports[-1].grad_norm if self.session.reports else 0.0
         cell = self._cell_types.get(node, "rnn")
         if direction == "reverse":  # it reads the sequence backwards: its first step is the end
@@ -296,6 +309,23 @@ class GradientFlowView(QWidget):
             text = diagnose(latest, grad_norm, cell)
         if text != self.warning.text():  # a new text lays the dock out again
             self.warning.setText(text)
+
+
+def _power_of_ten(exponent: int) -> str:
+    if exponent == 0:
+        return "1"
+    return "10" + str(exponent).translate(str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹"))
+
+
+def _decades(values: np.ndarray) -> tuple[float, float] | None:
+    """The log10 range to show ``values`` on: at least two decades, centred on them (a log
+    axis over less than a decade crowds its minor tick labels into each other)."""
+    finite = values[np.isfinite(values) & (values > 0)]
+    if finite.size == 0:
+        return None
+    low, high = float(np.log10(finite.min())), float(np.log10(finite.max()))
+    missing = max(0.0, 2.0 - (high - low)) / 2
+    return low - missing, high + missing
 
 
 def diagnose(norms: np.ndarray, grad_norm: float, cell: str = "rnn", reverse: bool = False) -> str:

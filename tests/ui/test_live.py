@@ -587,3 +587,14 @@ def test_no_garbage_collection_runs_in_the_data_thread(window, qtbot, monkeypatc
     assert not future.done() and not gc.isenabled()
     release.set()
     qtbot.waitUntil(lambda: future.done() and gc.isenabled(), timeout=TRAINING_TIMEOUT)
+
+
+def test_the_latest_gradient_curve_is_labelled_by_whole_decades():
+    """pyqtgraph's own log ticks crowded their minor labels: the curve shows at least two
+    decades and labels only powers of ten."""
+    from ui.plots import _decades, _power_of_ten
+
+    assert _power_of_ten(-12) == "10⁻¹²" and _power_of_ten(3) == "10³" and _power_of_ten(0) == "1"
+    low, high = _decades(np.array([2e-6, 3e-5, np.nan, 0.0]))  # NaN and 0 (underflow) skipped
+    assert high - low >= 2 and low < np.log10(2e-6) and high > np.log10(3e-5)
+    assert _decades(np.array([0.0, np.nan])) is None
