@@ -28,12 +28,12 @@ them all (σ(a) = (1 + tanh(a/2)) / 2).
 
 from __future__ import annotations
 
-import math
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
+
+from .overlap import Chunked, Products, worth_it
 
 Array = np.ndarray
 
@@ -171,81 +171,6 @@ def _mask_rows(mask: Array | None) -> Array | None:
     return None if mask is None else np.ascontiguousarray(mask.transpose(0, 2, 1))
 
 
-def _gate_products(grad: Array, z: Array) -> Array:
-    """Σ_t grad_t · z_tᵀ over every step and example, as one matrix product:
-    ``grad (T, G, B)``, ``z (T+1, K, B)`` → ``(G, K)``."""
-    steps, gates, batch = grad.shape
-    by_gate = np.ascontiguousarray(grad.transpose(1, 0, 2)).reshape(gates, steps * batch)
-    by_row = np.ascontiguousarray(z[:steps].transpose(1, 0, 2)).reshape(z.shape[1], -1)
-    return by_gate @ by_row.T
-
-
-# Work that only needs steps the time loop has finished — the weight gradients of the backward
-# pass, the factors the forward pass keeps for it — runs chunk by chunk on a helper thread while
-# the loop goes on: NumPy lets go of the interpreter inside its products and element-wise loops,
-# so the two run on two cores. Below the thresholds the hand-off (~50 µs) costs more than it saves.
-OVERLAP = True
-OVERLAP_MACS = 20_000_000  # multiply-adds of a weight-gradient product
-OVERLAP_ELEMENTS = 500_000  # elements of the forward pass's factors
-CHUNKS = 6
-_pool: ThreadPoolExecutor | None = None
-
-
-def _helper() -> ThreadPoolExecutor:
-    global _pool
-    if _pool is None:
-        _pool = ThreadPoolExecutor(1, thread_name_prefix="rnn-builder-overlap")
-    return _pool
-
-
-class _Chunked:
-    """Calls ``work(lo, hi)`` for every chunk of steps ``lo:hi`` of a time loop, each as soon
-    as the loop has finished its steps: the loop calls :meth:`ready` after step ``t`` (a forward
-    loop counts up, a backward loop down), and the finished chunks go to the helper thread.
-    :meth:`results` does the rest here and returns every chunk's result."""
-
-    def __init__(self, steps: int, work, big: bool, backward: bool = False) -> None:
-        self.work, self.backward, self.parts = work, backward, []
-        self.steps = steps
-        self.edge = steps if backward else 0  # where the steps not yet handed on begin / end
-        self.chunk = math.ceil(steps / CHUNKS) if OVERLAP and big and steps >= CHUNKS else steps + 1
-        self.errors = np.geterr()  # NumPy's error handling is per thread: the helper gets ours
-
-    def ready(self, t: int) -> None:
-        if self.backward and self.edge - t >= self.chunk:
-            self.parts.append(_helper().submit(self._run, t, self.edge))
-            self.edge = t
-        elif not self.backward and t + 1 - self.edge >= self.chunk:
-            self.parts.append(_helper().submit(self._run, self.edge, t + 1))
-            self.edge = t + 1
-
-    def _run(self, lo: int, hi: int):
-        with np.errstate(**self.errors):
-            return self.work(lo, hi)
-
-    def results(self) -> list:
-        lo, hi = (0, self.edge) if self.backward else (self.edge, self.steps)
-        rest = [self.work(lo, hi)] if lo < hi else []
-        return rest + [part.result() for part in self.parts]
-
-
-class _Products(_Chunked):
-    """:func:`_gate_products` of ``grad (T, G, B)`` and ``z``, summed chunk by chunk during
-    the backward loop."""
-
-    def __init__(self, grad: Array, z: Array) -> None:
-        steps, gates, batch = grad.shape
-        big = gates * z.shape[1] * steps * batch >= OVERLAP_MACS
-        super().__init__(steps, lambda lo, hi: _gate_products(grad[lo:hi], z[lo:hi]), big, True)
-        self.shape, self.dtype = (gates, z.shape[1]), grad.dtype
-
-    def total(self) -> Array:
-        total = np.zeros(self.shape, self.dtype)  # (no steps: no gradient)
-        for part in self.results():
-            total += part
-        return total
-
-
 def _input_grad(w_ih: Array, grad: Array, need: bool) -> Array | None:
     """d loss / d x ``(T, B, D)`` from the pre-activation gradients ``(T, G, B)``."""
     if not need:
@@ -304,7 +229,7 @@ class ElmanCell(Cell):
         w_hh_t = np.ascontiguousarray(w.weight_hh.T)
         scratch = np.empty((hidden, batch), dtype)
         dh0 = np.empty((hidden, batch), dtype)
-        products = _Products(da, z)
+        products = Products(da, z)
         for t in range(steps - 1, -1, -1):
             d = np.multiply(dhs[t], factors[t], out=da[t])
             target = dhs[t - 1] if t > 0 else dh0
@@ -408,7 +333,7 @@ class LSTMCell(Cell):
                 factors[lo:hi] *= mask_t[lo:hi]
                 dc_dh[lo:hi] *= mask_t[lo:hi]
 
-        keep = _Chunked(steps, factors_of, acts.size >= OVERLAP_ELEMENTS)
+        keep = Chunked(steps, factors_of, worth_it(acts.size))
         for t in range(steps):
             a = acts[t]
             np.matmul(w_all, z[t], out=a)
@@ -448,7 +373,7 @@ class LSTMCell(Cell):
         w_hh_t = np.ascontiguousarray(w.weight_hh[order].T)
         scratch = np.empty((hidden, batch), dtype)
         dh0 = np.empty((hidden, batch), dtype)
-        products = _Products(da, z)
+        products = Products(da, z)
         for t in range(steps - 1, -1, -1):
             dh = dhs[t]
             if mask_t is not None:
@@ -555,7 +480,7 @@ class GRUCell(Cell):
             if mask_t is not None:
                 factors[lo:hi] *= mask_t[lo:hi]
 
-        keep = _Chunked(steps, factors_of, acts.size >= OVERLAP_ELEMENTS)
+        keep = Chunked(steps, factors_of, worth_it(acts.size))
         for t in range(steps):
             a = acts[t]
             np.matmul(w_in, inputs[t], out=a)
@@ -596,7 +521,7 @@ class GRUCell(Cell):
         w_hh_t = np.ascontiguousarray(w.weight_hh.T)
         scratch = np.empty((hidden, batch), dtype)
         dh0 = np.empty((hidden, batch), dtype)
-        inputs, recurrent = _Products(dxp, z[:, : features + 1]), _Products(dhh, hs)
+        inputs, recurrent = Products(dxp, z[:, : features + 1]), Products(dhh, hs)
         for t in range(steps - 1, -1, -1):
             dh = dhs[t]
             gx, gh, factor = dxp[t], dhh[t], factors[t]

@@ -8,7 +8,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import pytest
 
-from rnn_builder import cells
+from rnn_builder import overlap as chunking
 from rnn_builder.graph import Graph
 
 
@@ -23,6 +23,6 @@ def overlap(request, monkeypatch) -> str:
     backward factors in one piece) and with every such piece split into chunks of steps that a
     helper thread takes while the time loop goes on (what large graphs do)."""
     if request.param == "in chunks":
-        monkeypatch.setattr(cells, "OVERLAP_MACS", 0)
-        monkeypatch.setattr(cells, "OVERLAP_ELEMENTS", 0)
+        monkeypatch.setattr(chunking, "OVERLAP_MACS", 0)
+        monkeypatch.setattr(chunking, "OVERLAP_ELEMENTS", 0)
     return request.param

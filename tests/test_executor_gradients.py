@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rnn_builder import cells
+from rnn_builder import overlap as chunking
 from rnn_builder.executor import Executor
 from rnn_builder.graph import Graph
 from rnn_builder.ops import ACTIVATIONS
@@ -235,16 +235,16 @@ def test_chunks_taken_on_the_helper_thread_give_the_same_gradients(name, monkeyp
     whole = executor.store.grad_flat.copy()
 
     handed = []
-    pool = cells._helper()
+    pool = chunking._helper()
 
     class Counting:
         def submit(self, work, *args):
             handed.append(args)
             return pool.submit(work, *args)
 
-    monkeypatch.setattr(cells, "_helper", Counting)
-    monkeypatch.setattr(cells, "OVERLAP_MACS", 0)
-    monkeypatch.setattr(cells, "OVERLAP_ELEMENTS", 0)
+    monkeypatch.setattr(chunking, "_helper", Counting)
+    monkeypatch.setattr(chunking, "OVERLAP_MACS", 0)
+    monkeypatch.setattr(chunking, "OVERLAP_ELEMENTS", 0)
     executor.backward(executor.forward(batch))
     assert len(handed) >= 3  # 9 steps: chunks of 3 (and the forward factors of LSTM and GRU)
     np.testing.assert_allclose(executor.store.grad_flat, whole, rtol=1e-12, atol=1e-14)
@@ -255,8 +255,8 @@ def test_the_helper_thread_handles_floating_point_errors_as_the_caller_does(monk
     caller's (the trainer ignores overflow and NaN, and checks the loss itself)."""
     import warnings
 
-    monkeypatch.setattr(cells, "OVERLAP_MACS", 0)
-    monkeypatch.setattr(cells, "OVERLAP_ELEMENTS", 0)
+    monkeypatch.setattr(chunking, "OVERLAP_MACS", 0)
+    monkeypatch.setattr(chunking, "OVERLAP_ELEMENTS", 0)
     g = Graph()
     g.add_node("sequence_input", node_id="x", params={"features": 3})
     g.add_node("gru", node_id="cell", params={"hidden_size": 4})

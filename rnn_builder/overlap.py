@@ -1,0 +1,92 @@
+"""Work beside a time loop: what only needs steps the loop has finished runs chunk by chunk on
+a helper thread while the loop goes on (NumPy lets go of the interpreter inside its products
+and element-wise loops, so the two run on two cores)."""
+
+from __future__ import annotations
+
+import math
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+Array = np.ndarray
+
+
+def gate_products(grad: Array, z: Array) -> Array:
+    """Σ_t grad_t · z_tᵀ over every step and example, as one matrix product:
+    ``grad (T, G, B)``, ``z (T+1, K, B)`` → ``(G, K)``."""
+    steps, gates, batch = grad.shape
+    by_gate = np.ascontiguousarray(grad.transpose(1, 0, 2)).reshape(gates, steps * batch)
+    by_row = np.ascontiguousarray(z[:steps].transpose(1, 0, 2)).reshape(z.shape[1], -1)
+    return by_gate @ by_row.T
+
+
+# Work that only needs steps the time loop has finished — the weight gradients of the backward
+# pass, the factors the forward pass keeps for it — runs chunk by chunk on a helper thread while
+# the loop goes on: NumPy lets go of the interpreter inside its products and element-wise loops,
+# so the two run on two cores. Below the thresholds the hand-off (~50 µs) costs more than it saves.
+OVERLAP = True
+OVERLAP_MACS = 20_000_000  # multiply-adds of a weight-gradient product
+OVERLAP_ELEMENTS = 500_000  # elements of the forward pass's factors
+CHUNKS = 6
+_pool: ThreadPoolExecutor | None = None
+
+
+def _helper() -> ThreadPoolExecutor:
+    global _pool
+    if _pool is None:
+        _pool = ThreadPoolExecutor(1, thread_name_prefix="rnn-builder-overlap")
+    return _pool
+
+
+class Chunked:
+    """Calls ``work(lo, hi)`` for every chunk of steps ``lo:hi`` of a time loop, each as soon
+    as the loop has finished its steps: the loop calls :meth:`ready` after step ``t`` (a forward
+    loop counts up, a backward loop down), and the finished chunks go to the helper thread.
+    :meth:`results` does the rest here and returns every chunk's result."""
+
+    def __init__(self, steps: int, work, big: bool, backward: bool = False) -> None:
+        self.work, self.backward, self.parts = work, backward, []
+        self.steps = steps
+        self.edge = steps if backward else 0  # where the steps not yet handed on begin / end
+        self.chunk = math.ceil(steps / CHUNKS) if OVERLAP and big and steps >= CHUNKS else steps + 1
+        self.errors = np.geterr()  # NumPy's error handling is per thread: the helper gets ours
+
+    def ready(self, t: int) -> None:
+        if self.backward and self.edge - t >= self.chunk:
+            self.parts.append(_helper().submit(self._run, t, self.edge))
+            self.edge = t
+        elif not self.backward and t + 1 - self.edge >= self.chunk:
+            self.parts.append(_helper().submit(self._run, self.edge, t + 1))
+            self.edge = t + 1
+
+    def _run(self, lo: int, hi: int):
+        with np.errstate(**self.errors):
+            return self.work(lo, hi)
+
+    def results(self) -> list:
+        lo, hi = (0, self.edge) if self.backward else (self.edge, self.steps)
+        rest = [self.work(lo, hi)] if lo < hi else []
+        return rest + [part.result() for part in self.parts]
+
+
+class Products(Chunked):
+    """:func:`gate_products` of ``grad (T, G, B)`` and ``z``, summed chunk by chunk during
+    the backward loop."""
+
+    def __init__(self, grad: Array, z: Array) -> None:
+        steps, gates, batch = grad.shape
+        big = gates * z.shape[1] * steps * batch >= OVERLAP_MACS
+        super().__init__(steps, lambda lo, hi: gate_products(grad[lo:hi], z[lo:hi]), big, True)
+        self.shape, self.dtype = (gates, z.shape[1]), grad.dtype
+
+    def total(self) -> Array:
+        total = np.zeros(self.shape, self.dtype)  # (no steps: no gradient)
+        for part in self.results():
+            total += part
+        return total
+
+
+def worth_it(elements: int) -> bool:
+    """Whether element-wise work of this size is worth handing to the helper."""
+    return elements >= OVERLAP_ELEMENTS
