@@ -137,6 +137,7 @@ class TrainingWorker(QObject):
         self.max_steps = max_steps
         self.trainer: Trainer | None = None
         self.executor: Executor | None = None
+        self.options: dict = {}
         # Pause, resume and cancel may come before the trainer exists (while the data loads):
         # remembered here, under a lock, and handed to the trainer when it is made.
         self._control = threading.Lock()
@@ -153,6 +154,7 @@ class TrainingWorker(QObject):
     def _run(self) -> None:
         try:
             dataset = load_dataset(self.project, base=self.base)
+            self.options = dataset.info["options"]  # what the data worked out, for the project
             executor = Executor(self.project.graph, seed=self.project.training.seed)
             if self.weights is not None:
                 executor.set_parameters(self.weights, strict=False)
@@ -340,7 +342,13 @@ class TrainingSession(QObject):
 
     @Slot(object, object)
     def _done(self, result: TrainingResult, weights: dict) -> None:
+        options = self.worker.options if self.worker is not None else {}
         self._finish()
+        project = self.document.project
+        if project.dataset is not None:  # the weights go with what the data worked out then
+            for key, value in options.items():
+                if key != "path":
+                    project.dataset.options[key] = value
         self.document.set_weights(weights)
         if self.current is not None:
             self.current.stopped = result.stopped

@@ -524,7 +524,10 @@ def test_pause_pressed_while_the_data_loads_is_kept(window, qtbot, monkeypatch):
     )
     assert session.worker.trainer_step() == 0  # paused before its first step
     _click(qtbot, panel.pause_button)  # resume
-    qtbot.waitUntil(lambda: session.worker is None or session.worker.trainer_step() > 0)
+    qtbot.waitUntil(
+        lambda: session.worker is None or session.worker.trainer_step() > 0,
+        timeout=TRAINING_TIMEOUT,
+    )
     session.stop()
     assert not session.running
 
@@ -580,8 +583,9 @@ def test_no_garbage_collection_runs_in_the_data_thread(window, qtbot, monkeypatc
         release.wait(timeout=60)
         return real(*args, **kwargs)
 
+    first = window.live.context._pending[1]  # the window's own prefetch: let it end first
+    qtbot.waitUntil(lambda: first.done() and gc.isenabled(), timeout=TRAINING_TIMEOUT)
     monkeypatch.setattr(ui.analysis, "make_dataset", held)
-    assert gc.isenabled()
     window.document.replace(new_project("many_to_many_equal"), None)  # prefetches
     _key, future = window.live.context._pending
     assert not future.done() and not gc.isenabled()
@@ -598,3 +602,15 @@ def test_the_latest_gradient_curve_is_labelled_by_whole_decades():
     low, high = _decades(np.array([2e-6, 3e-5, np.nan, 0.0]))  # NaN and 0 (underflow) skipped
     assert high - low >= 2 and low < np.log10(2e-6) and high > np.log10(3e-5)
     assert _decades(np.array([0.0, np.nan])) is None
+
+
+def test_what_training_worked_out_from_the_data_stays_with_the_project(make_window, qtbot):
+    """The worker trains on a copy of the project; the normalisation it computed for the CSV
+    series (which the weights depend on) comes back with the weights."""
+    window = make_window("forecast")
+    options = window.document.project.dataset.options
+    assert "normalisation" not in options
+    window.live.session.start(max_steps=1)
+    qtbot.waitUntil(lambda: not window.live.session.running, timeout=TRAINING_TIMEOUT)
+    assert window.document.weights is not None
+    assert "normalisation" in window.document.project.dataset.options
