@@ -454,32 +454,9 @@ def test_saved_positions_survive_a_round_trip_through_the_file(window, tmp_path)
     assert load(path).graph.node("reader").position == window.document.graph.node("reader").position
 
 
-def test_after_a_crash_the_unsaved_work_is_offered_back(make_window):
-    import main
-
-    crashed = make_window("one_to_one")
-    crashed.document.add_node("gru", (0.0, 300.0))
-    crashed.document.write_recovery()  # ... and the session dies here, without closing
-
-    class Answer:
-        class StandardButton:
-            Yes, No = 1, 2
-
-        asked: ClassVar[list[str]] = []
-
-        @classmethod
-        def question(cls, _parent, title, text):
-            cls.asked.append(text)
-            return cls.StandardButton.Yes
-
-    fresh = make_window("many_to_one")
-    main.offer_recovery(fresh, Answer)
-    assert "Two spirals" in Answer.asked[0]
-    assert "gru_1" in fresh.document.graph and fresh.document.modified
-    assert fresh.document.leftover_recoveries() == []  # offered once
-
-
 class _Yes:
+    """A message box that answers Yes and remembers what it was asked."""
+
     class StandardButton:
         Yes, No = 1, 2
 
@@ -489,6 +466,20 @@ class _Yes:
     def question(cls, _parent, _title, text):
         cls.asked.append(text)
         return cls.StandardButton.Yes
+
+
+def test_after_a_crash_the_unsaved_work_is_offered_back(make_window):
+    import main
+
+    crashed = make_window("one_to_one")
+    crashed.document.add_node("gru", (0.0, 300.0))
+    crashed.document.write_recovery()  # ... and the session dies here, without closing
+
+    fresh = make_window("many_to_one")
+    main.offer_recovery(fresh, _Yes)
+    assert "Two spirals" in _Yes.asked[-1]
+    assert "gru_1" in fresh.document.graph and fresh.document.modified
+    assert fresh.document.leftover_recoveries() == []  # offered once
 
 
 def test_a_crash_after_training_loses_neither_the_weights_nor_the_runs(make_window, monkeypatch):
