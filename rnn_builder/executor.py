@@ -29,6 +29,7 @@ import numpy as np
 
 from .errors import GraphInvalidError, RNNBuilderError
 from .graph import Graph
+from .memory import keep_freed_memory
 from .nodes import SEQ
 from .ops import OPS, CellOp, DelayOp, Op, OpLayout, dense
 from .run import Batch, Run
@@ -83,6 +84,7 @@ class Executor:
             first = report.errors[0].message
             raise GraphInvalidError(f"the graph cannot run: {first}", tuple(report.errors))
         self.graph = graph.copy()  # the structure this executor was built for
+        keep_freed_memory()  # a step's temporaries reuse the previous step's pages
         self.report = report
         self.dtype = np.dtype(dtype)
         shapes = {
