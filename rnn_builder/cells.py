@@ -447,6 +447,11 @@ class GRUCell(Cell):
 
     gates = 3
 
+    @staticmethod
+    def _order(hidden: int) -> Array:
+        """Row order n, r, z of the gradient blocks in the backward pass (see there)."""
+        return np.r_[2 * hidden : 3 * hidden, 0 : 2 * hidden]
+
     def forward(self, w, x, initial, mask=None):
         (h0,) = initial
         steps, batch, features = x.shape
@@ -454,45 +459,46 @@ class GRUCell(Cell):
         dtype = x.dtype
         h2 = 2 * hidden
         scale = np.r_[np.full(h2, 0.5), np.ones(hidden)].astype(dtype)[:, None]
-        bias = w.bias_ih.copy()
-        bias[:h2] += w.bias_hh[:h2]  # r and z add both biases directly
-        w_in = np.concatenate([w.weight_ih, bias[:, None]], axis=1) * scale  # [W_ih | b]
-        w_hh = w.weight_hh * scale
-        b_hn = w.bias_hh[h2:, None]
+        # Input side [W_ih | b_ih] and recurrent side [b_hh | W_hh], the sigmoid rows halved; the
+        # recurrent side multiplies rows [1; h_{t-1}] of Z, so its bias comes with the product.
+        w_in = np.concatenate([w.weight_ih, w.bias_ih[:, None]], axis=1) * scale
+        w_hh = np.concatenate([w.bias_hh[:, None], w.weight_hh], axis=1) * scale
         z = _stacked(x, h0)
-        inputs = z[:, : features + 1]
         hs = z[:, features + 1 :]
         acts = np.empty((steps, 3 * hidden, batch), dtype)  # r, z, n
-        factors = np.empty_like(acts)  # d r, z, n pre-activations / d (dn, dh, dh)
-        recurrent = np.empty((3 * hidden, batch), dtype)
-        hn = np.empty((steps, hidden, batch), dtype)  # W_hn h + b_hn
+        np.matmul(w_in, z[:steps, : features + 1], out=acts)  # the input side, for all steps
+        recurrent = np.empty_like(acts)  # W_hh h_{t-1} + b_hh; its n block is kept for backward
+        factors = np.empty((steps, 4 * hidden, batch), dtype)  # see backward
         scratch = np.empty((hidden, batch), dtype)
         mask_t = _mask_rows(mask)
 
         def factors_of(lo: int, hi: int) -> None:
-            """What the backward pass multiplies by, for steps lo:hi at once."""
-            a = acts[lo:hi]
+            """What the backward pass multiplies d h_t by, for steps lo:hi at once: blocks
+            n (input side), r, z, n (recurrent side), in the order of its gradient rows."""
+            a, f = acts[lo:hi], factors[lo:hi]
             r, zg, n = a[:, :hidden], a[:, hidden:h2], a[:, h2:]
-            np.multiply(hn[lo:hi] * r, 1.0 - r, out=factors[lo:hi, :hidden])  # r' (W_hn h + b_hn)
-            z_factor = factors[lo:hi, hidden:h2]
-            np.multiply((hs[lo:hi] - n) * zg, 1.0 - zg, out=z_factor)  # z' (h - n)
-            np.multiply(1.0 - zg, 1.0 - n * n, out=factors[lo:hi, h2:])  # (1 - z) n'
+            dn = f[:, :hidden]
+            np.subtract(1.0, zg, out=dn)
+            dn *= 1.0 - n * n  # (1 - z) n'
+            np.multiply(dn, r, out=f[:, 3 * hidden :])  # n, recurrent side: times r
+            np.multiply(recurrent[lo:hi, h2:] * r, 1.0 - r, out=f[:, hidden:h2])  # r' (W_hn h + b)
+            f[:, hidden:h2] *= dn
+            np.multiply((hs[lo:hi] - n) * zg, 1.0 - zg, out=f[:, h2 : 3 * hidden])  # z' (h - n)
             if mask_t is not None:
-                factors[lo:hi] *= mask_t[lo:hi]
+                f *= mask_t[lo:hi]
 
-        keep = Chunked(steps, factors_of, worth_it(acts.size))
+        keep = Chunked(steps, factors_of, worth_it(factors.size))
+        rows = z[:, features:]  # [1; h_{t-1}]
         for t in range(steps):
-            a = acts[t]
-            np.matmul(w_in, inputs[t], out=a)
-            np.matmul(w_hh, hs[t], out=recurrent)
+            a, rec = acts[t], recurrent[t]
+            np.matmul(w_hh, rows[t], out=rec)
             rz = a[:h2]
-            rz += recurrent[:h2]
+            rz += rec[:h2]
             np.tanh(rz, out=rz)
             rz *= 0.5
             rz += 0.5
-            np.add(recurrent[h2:], b_hn, out=hn[t])
             n = a[h2:]
-            np.multiply(a[:hidden], hn[t], out=scratch)
+            np.multiply(a[:hidden], rec[h2:], out=scratch)
             n += scratch
             np.tanh(n, out=n)
             h = hs[t + 1]
@@ -507,36 +513,37 @@ class GRUCell(Cell):
         return _transposed(hs[1:]), (hs[steps].T.copy(),), cache
 
     def backward(self, w, cache, dy, dfinal, need_dx=True):
+        """The gradients of one step, d h_t times the forward pass's factors in one product,
+        are kept as rows n (input side), r, z, n (recurrent side): rows 0:3H are the input
+        side's pre-activation gradients (in the order n, r, z), rows H:4H the recurrent side's
+        (r, z, n, as the weights have them)."""
         z, features, acts, factors, mask_t = cache
         steps, _, batch = acts.shape
         hidden = acts.shape[1] // 3
-        h2 = 2 * hidden
         dtype = z.dtype
-        hs = z[:, features + 1 :]
+        order = self._order(hidden)
         dhs = _transposed(dy) if dy is not None else np.zeros((steps, hidden, batch), dtype)
         if dfinal[0] is not None:
             dhs[steps - 1] += dfinal[0].T
-        dxp = np.empty_like(acts)  # d loss / d input-side pre-activations, r, z, n
-        dhh = np.empty_like(acts)  # d loss / d (W_hh h + b_hh), r, z, n
+        grad = np.empty_like(factors)
+        input_side, recurrent_side = grad[:, : 3 * hidden], grad[:, hidden:]
         w_hh_t = np.ascontiguousarray(w.weight_hh.T)
         scratch = np.empty((hidden, batch), dtype)
         dh0 = np.empty((hidden, batch), dtype)
-        inputs, recurrent = Products(dxp, z[:, : features + 1]), Products(dhh, hs)
+        grad4 = grad.reshape(steps, 4, hidden, batch)
+        factors4 = factors.reshape(steps, 4, hidden, batch)
+        inputs = Products(input_side, z[:, : features + 1])
+        recurrent = Products(recurrent_side, z[:, features:])  # [1; h]: bias and weights
         for t in range(steps - 1, -1, -1):
             dh = dhs[t]
-            gx, gh, factor = dxp[t], dhh[t], factors[t]
-            dn = np.multiply(dh, factor[h2:], out=gx[h2:])
-            np.multiply(dn, factor[:hidden], out=gx[:hidden])
-            np.multiply(dh, factor[hidden:h2], out=gx[hidden:h2])
-            gh[:h2] = gx[:h2]
-            np.multiply(dn, acts[t, :hidden], out=gh[h2:])
+            np.multiply(factors4[t], dh, out=grad4[t])
             target = dhs[t - 1] if t > 0 else dh0
-            np.matmul(w_hh_t, gh, out=scratch)
+            np.matmul(w_hh_t, recurrent_side[t], out=scratch)
             if t > 0:
                 target += scratch
             else:
                 target[...] = scratch
-            keep = acts[t, hidden:h2]  # d h_t / d h_{t-1} along the direct path: z
+            keep = acts[t, hidden : 2 * hidden]  # d h_t / d h_{t-1} along the direct path: z
             if mask_t is None:
                 np.multiply(dh, keep, out=scratch)
             else:
@@ -545,14 +552,16 @@ class GRUCell(Cell):
             target += scratch
             inputs.ready(t)
             recurrent.ready(t)
-        inputs = inputs.total()
+        products = np.empty((3 * hidden, features + 1), dtype)
+        products[order] = inputs.total()  # back to r, z, n
+        recurrent = recurrent.total()
         grads = {
-            "weight_ih": inputs[:, :features],
-            "bias_ih": inputs[:, features].copy(),
-            "weight_hh": recurrent.total(),
-            "bias_hh": dhh.sum(axis=(0, 2)),
+            "weight_ih": products[:, :features],
+            "bias_ih": products[:, features].copy(),
+            "weight_hh": recurrent[:, 1:],
+            "bias_hh": recurrent[:, 0].copy(),
         }
-        dx = _input_grad(w.weight_ih, dxp, need_dx)
+        dx = _input_grad(w.weight_ih[order], input_side, need_dx)
         return dx, (dh0.T.copy(),), grads, dhs.transpose(0, 2, 1)
 
     def step(self, w, x_t, state):

@@ -423,12 +423,8 @@ class CellOp(Op):
         return result
 
     def prepare_steps(self) -> dict[str, Any]:
-        """Each direction's weights arranged for :meth:`step_direction`."""
+        """Each direction's weights arranged for the cell's ``step`` (live stepping)."""
         return {suffix: self.cell.prepare(self.weights(suffix)) for suffix in self.suffixes}
-
-    def step_direction(self, run, prepared, x_t: Array, state: tuple[Array, ...]):
-        """One step of one direction, with the gate values for display."""
-        return self.cell.step(prepared, dense(x_t, self.width("x"), run.dtype), state)
 
 
 # --- outputs ----------------------------------------------------------------------------------

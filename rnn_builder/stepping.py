@@ -33,6 +33,28 @@ class Step:
     copies: tuple[UnrolledKey, ...]
 
 
+class _CellPlan:
+    """What every step of one direction of a cell needs, looked up once."""
+
+    def __init__(self, op: CellOp, key: UnrolledKey, stepper: Stepper) -> None:
+        self.direction = 1 if key.direction == "reverse" else 0
+        self.suffix = op.suffixes[self.direction]
+        self.state_key = (key.node, key.direction)
+        self.x_source = stepper._x_source[key.node]
+        self.y = (key.node, "y")
+        run = stepper.run
+        self.mask = run.masks.get(op.axis)
+        self.steps = run.length(op.axis)
+        self.last = 0 if self.direction == 1 else self.steps - 1
+        self.width = op.hidden * len(op.suffixes)
+        bidirectional = len(op.suffixes) > 1
+        self.columns = (
+            slice(self.direction * op.hidden, (self.direction + 1) * op.hidden)
+            if bidirectional
+            else slice(None)
+        )
+
+
 class Stepper:
     def __init__(
         self,
@@ -78,6 +100,7 @@ class Stepper:
             ]
             for step in self.steps
         ]
+        self._cell_plans: dict[tuple[str, str], _CellPlan] = {}
         self._prepared_from: Array | None = None
         self.reset()
 
@@ -226,41 +249,43 @@ class Stepper:
 
     def _cell_step(self, op: CellOp, key: UnrolledKey) -> None:
         run, t = self.run, key.t
-        direction = 1 if key.direction == "reverse" else 0
-        suffix = op.suffixes[direction]
-        state_key = (key.node, key.direction)
-        state = self.states.get(state_key)
+        plan = self._cell_plans.get((key.node, key.direction))
+        if plan is None:
+            plan = self._cell_plans[key.node, key.direction] = _CellPlan(op, key, self)
+        state = self.states.get(plan.state_key)
         if state is None:
             inputs = self._inputs_at(key.node, t)
             state = op.initial_states(
-                run, {p: v for p, v in inputs.items() if p != "x"}, run.batch_size, direction
+                run, {p: v for p, v in inputs.items() if p != "x"}, run.batch_size, plan.direction
             )
-        x_t = self.values[self._x_source[key.node]][t]
-        prepared = self.prepared[key.node][suffix]
-        h, new_state, detail = op.step_direction(run, prepared, x_t, state)
-        mask = run.masks.get(op.axis)
-        if mask is not None:  # padded steps keep the state
-            m = mask[t]
+        x_t = self.values[plan.x_source][t]
+        if x_t.dtype.kind in "iu":  # token ids straight into a cell
+            x_t = dense(x_t, op.width("x"), run.dtype)
+        h, new_state, detail = op.cell.step(self.prepared[key.node][plan.suffix], x_t, state)
+        if plan.mask is not None:  # padded steps keep the state
+            m = plan.mask[t]
             new_state = tuple(
                 m * new + (1.0 - m) * old for new, old in zip(new_state, state, strict=True)
             )
             h = new_state[0]
             detail = {**detail, "h": h}
-        self.states[state_key] = new_state
-        hidden = op.hidden
-        columns = slice(direction * hidden, (direction + 1) * hidden)
-        self._put(key.node, "y", t, h, columns if len(op.suffixes) > 1 else None)
-        last = (t == 0) if direction == 1 else (t == run.length(op.axis) - 1)
-        if last:
+        self.states[plan.state_key] = new_state
+        outputs = self.values.get(plan.y)
+        if outputs is None:
+            outputs = self.values[plan.y] = np.zeros(
+                (plan.steps, run.batch_size, plan.width), dtype=h.dtype
+            )
+        outputs[t, :, plan.columns] = h
+        if t == plan.last:
             for k, port in enumerate(op.final_ports):
                 part = new_state[k]
-                current = self.values.get((key.node, port))
-                if len(op.suffixes) == 1:
+                if plan.columns == slice(None):
                     self.values[(key.node, port)] = part
                 else:
+                    current = self.values.get((key.node, port))
                     if current is None:
-                        current = np.zeros((run.batch_size, 2 * hidden), dtype=part.dtype)
-                    current[:, columns] = part
+                        current = np.zeros((run.batch_size, plan.width), dtype=part.dtype)
+                    current[:, plan.columns] = part
                     self.values[(key.node, port)] = current
         self.details[key] = detail
 
