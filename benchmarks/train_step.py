@@ -1,6 +1,6 @@
 """Speed of a training step and of live stepping, against PyTorch on the CPU in this process.
 
-    python benchmarks/train_step.py [--quick] [--json] [--repeat N]
+    python benchmarks/train_step.py [--quick] [--json] [--repeat N] [--floor]
 
 The graph, built with the project's own API: sequence input (16 features) → cell → Dense (16
 units, per step) → MSE output. A training step is forward, backward and an Adam update, batch
@@ -9,6 +9,12 @@ units, per step) → MSE output. A training step is forward, backward and an Ada
 ``MSELoss`` + ``torch.optim.Adam``. Live stepping: one time step of one sequence through the
 LSTM graph at hidden 128 (``Stepper.step``) against ``nn.LSTMCell`` + ``nn.Linear``.
 Each row: our median time, PyTorch's, and the ratio ours / PyTorch (below 1: we are faster).
+
+``--floor`` adds, for each cell and size, the time of the matrix products alone that any
+backpropagation through time of this layout makes on one core — each step's product forward
+(gates × [x; 1; h]) and backward (W_hhᵀ × gate gradients), and the weight gradient over all
+steps — with no element-wise work, no head, no optimizer: a lower bound for a NumPy executor
+whose time loop runs on one core, against PyTorch's whole step.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ from rnn_builder.executor import Batch, Executor
 from rnn_builder.graph import Graph
 from rnn_builder.optim import Adam
 from rnn_builder.stepping import Stepper
+from rnn_builder.threads import blas_threads
 
 FEATURES, BATCH, STEPS, OUT = 16, 32, 50, 16
 
@@ -106,6 +113,30 @@ def torch_train_step(cell: str, hidden: int, x: np.ndarray, y: np.ndarray):
     return step
 
 
+def products_only(cell: str, hidden: int):
+    """The unavoidable matrix products of one training step of ``build(cell, hidden)``."""
+    gates = {"rnn": 1, "lstm": 4, "gru": 3}[cell]
+    rows = FEATURES + 1 + hidden
+    rng = np.random.default_rng(1)
+    w = rng.standard_normal((gates * hidden, rows)).astype(np.float32)
+    w_hh_t = rng.standard_normal((hidden, gates * hidden)).astype(np.float32)
+    z = rng.standard_normal((STEPS + 1, rows, BATCH)).astype(np.float32)
+    grads = np.empty((STEPS, gates * hidden, BATCH), np.float32)
+    dh = np.empty((hidden, BATCH), np.float32)
+    by_gate = rng.standard_normal((gates * hidden, STEPS * BATCH)).astype(np.float32)
+    by_row = rng.standard_normal((STEPS * BATCH, rows)).astype(np.float32)
+
+    def step():
+        with blas_threads(1):
+            for t in range(STEPS):
+                np.matmul(w, z[t], out=grads[t])
+            for t in range(STEPS - 1, -1, -1):
+                np.matmul(w_hh_t, grads[t], out=dh)
+            by_gate @ by_row
+
+    return step
+
+
 def stepping_rows(repeat: int) -> list[dict]:
     hidden = 128
     executor = Executor(build("lstm", hidden), dtype=np.float32)
@@ -142,6 +173,9 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="hidden 32 and 128 only")
     parser.add_argument("--json", action="store_true", help="print the rows as one JSON list")
     parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument(
+        "--floor", action="store_true", help="also time the matrix products alone (a lower bound)"
+    )
     args = parser.parse_args()
     hiddens = (32, 128) if args.quick else (8, 32, 128, 256)
     rng = np.random.default_rng(0)
@@ -159,6 +193,15 @@ def main() -> int:
                 theirs = torch_train_step(cell, hidden, x, y)
                 row["ours_ms"], row["torch_ms"] = paired_ms(ours, theirs, repeat)
             rows.append(row)
+            if args.floor:
+                floor = {"cell": f"{cell} products", "hidden": hidden}
+                if torch is None:
+                    floor["ours_ms"] = median_ms(products_only(cell, hidden), repeat)
+                else:
+                    floor["ours_ms"], floor["torch_ms"] = paired_ms(
+                        products_only(cell, hidden), theirs, repeat
+                    )
+                rows.append(floor)
     rows += stepping_rows(args.repeat)
     for row in rows:
         torch_ms = row.get("torch_ms")

@@ -48,6 +48,16 @@ class CellWeights:
     bias_hh: Array
 
 
+def _half(dtype) -> Array:
+    """0.5 as a 0-d array of ``dtype``: NumPy takes it ~0.3 µs faster per call than a Python
+    float, which it must first convert (that counts in the time loops and in live stepping)."""
+    half = _HALVES.get(dtype)
+    return half if half is not None else np.array(0.5, dtype)
+
+
+_HALVES = {np.dtype(t): np.array(0.5, t) for t in (np.float32, np.float64)}
+
+
 def sigmoid(x: Array, out: Array | None = None) -> Array:
     """Logistic function via tanh: exact, and stable for large |x| (no overflow in exp)."""
     out = np.multiply(x, 0.5, out=out)
@@ -334,13 +344,14 @@ class LSTMCell(Cell):
                 dc_dh[lo:hi] *= mask_t[lo:hi]
 
         keep = Chunked(steps, factors_of, worth_it(acts.size))
+        half = _half(dtype)
         for t in range(steps):
             a = acts[t]
             np.matmul(w_all, z[t], out=a)
             np.tanh(a, out=a)
             sig = a[:h3]
-            sig *= 0.5
-            sig += 0.5
+            sig *= half
+            sig += half
             i, f, o, g = a[:hidden], a[hidden:h2], a[h2:h3], a[h3:]
             c = cs[t + 1]
             np.multiply(f, cs[t], out=c)
@@ -422,8 +433,9 @@ class LSTMCell(Cell):
         a = prepared.stacked(x_t, h_prev) @ prepared.weights  # i, f, o, g
         np.tanh(a, out=a)
         sig = a[:, :h3]
-        sig *= 0.5
-        sig += 0.5
+        half = _half(a.dtype)
+        sig *= half
+        sig += half
         i, f, o, g = a[:, :hidden], a[:, hidden:h2], a[:, h2:h3], a[:, h3:]
         c = f * c_prev
         c += i * g
@@ -489,14 +501,15 @@ class GRUCell(Cell):
 
         keep = Chunked(steps, factors_of, worth_it(factors.size))
         rows = z[:, features:]  # [1; h_{t-1}]
+        half = _half(dtype)
         for t in range(steps):
             a, rec = acts[t], recurrent[t]
             np.matmul(w_hh, rows[t], out=rec)
             rz = a[:h2]
             rz += rec[:h2]
             np.tanh(rz, out=rz)
-            rz *= 0.5
-            rz += 0.5
+            rz *= half
+            rz += half
             n = a[h2:]
             np.multiply(a[:hidden], rec[h2:], out=scratch)
             n += scratch

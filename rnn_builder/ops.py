@@ -206,9 +206,12 @@ class DenseOp(Op):
 
     def step(self, run, prepared: Array, x_t: Array) -> Array:
         """One step ``(B, d)`` → ``(B, units)``, for live stepping."""
-        z = dense(x_t, self.width("x"), run.dtype) @ prepared
+        if x_t.dtype.kind in "iu":
+            x_t = dense(x_t, self.width("x"), run.dtype)
+        z = x_t @ prepared
         z += self.params["bias"]
-        return activate(self.settings["activation"], z)
+        activation = self.settings["activation"]
+        return z if activation == "identity" else activate(activation, z)
 
     def backward(self, run, cache, grads):
         dy = grads.get("y")

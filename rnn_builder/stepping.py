@@ -82,7 +82,7 @@ class Stepper:
             ]
             for node_id in executor.graph.nodes
         }
-        self._x_source = {  # where each cell reads its sequence
+        self._x_source = {  # where each node reads its port x
             node_id: source
             for node_id, wires in self.wiring.items()
             for port, source, _ in wires
@@ -175,7 +175,10 @@ class Stepper:
             for port, source, sequence in self.wiring[node_id]
         }
 
-    def _put(self, node_id: str, port: str, t: int, value: Array, width: slice | None = None):
+    def _put(
+        self, node_id: str, port: str, t: int, value: Array, width: slice | None = None
+    ) -> Array:
+        """Store ``value`` as step ``t`` of a port's values; returns that stored step."""
         values = self.values.get((node_id, port))
         if values is None:
             steps = self.run.length(self.executor.axis_of(node_id))
@@ -185,8 +188,9 @@ class Stepper:
             values = self.values[(node_id, port)] = np.zeros(shape, dtype=value.dtype)
         if width is None:
             values[t] = value
-        else:
-            values[t, ..., width] = value
+            return values[t]
+        values[t, ..., width] = value
+        return values[t, ..., width]
 
     def _handler(self, op):
         """How one copy of a node is computed (chosen once per node, not per copy)."""
@@ -222,16 +226,19 @@ class Stepper:
         self.details[key] = {"y": value}
 
     def _dense_copy(self, op, key: UnrolledKey) -> None:
-        ((_, source, _),) = self.wiring[key.node]
-        y = op.step(self.run, self.prepared[key.node], self.values[source][key.t])
-        self._put(key.node, "y", key.t, y)
-        self.details[key] = {"y": y}
+        t = key.t
+        y = op.step(self.run, self.prepared[key.node], self.values[self._x_source[key.node]][t])
+        self.details[key] = {"y": self._put(key.node, "y", t, y)}
 
     def _output_copy(self, op, key: UnrolledKey) -> None:
-        ((_, source, _),) = self.wiring[key.node]
-        x = self.values[source][key.t]
-        prediction = op.predict(dense(x, op.width("x"), self.run.dtype))
-        self._put(key.node, "prediction", key.t, prediction)
+        t = key.t
+        x = self.values[self._x_source[key.node]][t]
+        if op.settings["loss"] == "mse":  # the prediction is the input: no copy of a copy
+            prediction = self._put(key.node, "prediction", t, x)
+        else:
+            prediction = self._put(
+                key.node, "prediction", t, op.predict(dense(x, op.width("x"), self.run.dtype))
+            )
         self.details[key] = {"prediction": prediction}
 
     def _generic_copy(self, op, key: UnrolledKey) -> None:
