@@ -29,6 +29,7 @@ them all (σ(a) = (1 + tanh(a/2)) / 2).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import ClassVar
 
 import numpy as np
@@ -56,6 +57,23 @@ def _half(dtype) -> Array:
 
 
 _HALVES = {np.dtype(t): np.array(0.5, t) for t in (np.float32, np.float64)}
+
+
+@lru_cache(maxsize=64)
+def _gate_scale(sigmoid_rows: int, tanh_rows: int, dtype: np.dtype) -> Array:
+    """``(rows, 1)``: 1/2 for the rows of sigmoid gates (σ(a) = (1 + tanh(a/2)) / 2), then 1s.
+    Cached (read-only): building it cost more than a whole step's loop at hidden 8."""
+    scale = np.r_[np.full(sigmoid_rows, 0.5), np.ones(tanh_rows)].astype(dtype)[:, None]
+    scale.flags.writeable = False
+    return scale
+
+
+@lru_cache(maxsize=64)
+def _rows(*blocks: tuple[int, int]) -> Array:
+    """The row indices of the blocks ``(start, stop)`` one after another (cached, read-only)."""
+    order = np.concatenate([np.arange(start, stop) for start, stop in blocks])
+    order.flags.writeable = False
+    return order
 
 
 def sigmoid(x: Array, out: Array | None = None) -> Array:
@@ -302,7 +320,7 @@ class LSTMCell(Cell):
     @staticmethod
     def _order(hidden: int) -> Array:
         """Row order i, f, o, g."""
-        return np.r_[0 : 2 * hidden, 3 * hidden : 4 * hidden, 2 * hidden : 3 * hidden]
+        return _rows((0, 2 * hidden), (3 * hidden, 4 * hidden), (2 * hidden, 3 * hidden))
 
     def forward(self, w, x, initial, mask=None):
         h0, c0 = initial
@@ -311,7 +329,7 @@ class LSTMCell(Cell):
         dtype = x.dtype
         h2, h3 = 2 * hidden, 3 * hidden
         order = self._order(hidden)
-        scale = np.r_[np.full(h3, 0.5), np.ones(hidden)].astype(dtype)[:, None]
+        scale = _gate_scale(h3, hidden, dtype)
         w_all = (
             np.concatenate([w.weight_ih, (w.bias_ih + w.bias_hh)[:, None], w.weight_hh], axis=1)[
                 order
@@ -420,9 +438,9 @@ class LSTMCell(Cell):
 
     def prepare(self, w):
         hidden = w.weight_hh.shape[1]
-        scale = np.r_[np.full(3 * hidden, 0.5), np.ones(hidden)].astype(w.weight_hh.dtype)
+        scale = _gate_scale(3 * hidden, hidden, w.weight_hh.dtype)
         fused = np.concatenate([w.weight_ih, (w.bias_ih + w.bias_hh)[:, None], w.weight_hh], 1)
-        return _StepWeights((fused[self._order(hidden)] * scale[:, None]).T.copy())
+        return _StepWeights((fused[self._order(hidden)] * scale).T.copy())
 
     def step(self, prepared, x_t, state):
         """One step for a batch ``x_t (B, D)``: returns ``h``, the new state ``(h, c)`` and
@@ -462,7 +480,7 @@ class GRUCell(Cell):
     @staticmethod
     def _order(hidden: int) -> Array:
         """Row order n, r, z of the gradient blocks in the backward pass (see there)."""
-        return np.r_[2 * hidden : 3 * hidden, 0 : 2 * hidden]
+        return _rows((2 * hidden, 3 * hidden), (0, 2 * hidden))
 
     def forward(self, w, x, initial, mask=None):
         (h0,) = initial
@@ -470,7 +488,7 @@ class GRUCell(Cell):
         hidden = w.weight_hh.shape[1]
         dtype = x.dtype
         h2 = 2 * hidden
-        scale = np.r_[np.full(h2, 0.5), np.ones(hidden)].astype(dtype)[:, None]
+        scale = _gate_scale(h2, hidden, dtype)
         # Input side [W_ih | b_ih] and recurrent side [b_hh | W_hh], the sigmoid rows halved; the
         # recurrent side multiplies rows [1; h_{t-1}] of Z, so its bias comes with the product.
         w_in = np.concatenate([w.weight_ih, w.bias_ih[:, None]], axis=1) * scale
