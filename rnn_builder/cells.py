@@ -349,17 +349,25 @@ class LSTMCell(Cell):
 
         def factors_of(lo: int, hi: int) -> None:
             """What the backward pass multiplies by, for steps lo:hi at once (fewer calls than
-            step by step; measured faster here at every size from 8 to 256)."""
-            a, tanh_c = acts[lo:hi], tanh_cs[lo:hi]
-            i, f, o, g = a[:, :hidden], a[:, hidden:h2], a[:, h2:h3], a[:, h3:]
-            np.multiply(g * i, 1.0 - i, out=factors[lo:hi, :hidden])
-            np.multiply(cs[lo:hi] * f, 1.0 - f, out=factors[lo:hi, hidden:h2])
-            np.multiply(tanh_c * o, 1.0 - o, out=factors[lo:hi, h2:h3])
-            np.multiply(i, 1.0 - g * g, out=factors[lo:hi, h3:])
-            np.multiply(o, 1.0 - tanh_c * tanh_c, out=dc_dh[lo:hi])
+            step by step; measured faster here at every size from 8 to 256), written in place:
+            σ' = σ (1 - σ) for the three sigmoid gates in one block, then each times its partner."""
+            a, tanh_c, out = acts[lo:hi], tanh_cs[lo:hi], factors[lo:hi]
+            sig, g, d_sig, d_g = a[:, :h3], a[:, h3:], out[:, :h3], out[:, h3:]
+            np.subtract(1.0, sig, out=d_sig)
+            d_sig *= sig
+            d_sig[:, :hidden] *= g  # i: times g
+            d_sig[:, hidden:h2] *= cs[lo:hi]  # f: times c_{t-1}
+            d_sig[:, h2:] *= tanh_c  # o: times tanh(c_t)
+            np.multiply(g, g, out=d_g)
+            np.subtract(1.0, d_g, out=d_g)
+            d_g *= a[:, :hidden]  # g: (1 - g²) i
+            dc = dc_dh[lo:hi]
+            np.multiply(tanh_c, tanh_c, out=dc)
+            np.subtract(1.0, dc, out=dc)
+            dc *= a[:, h2:h3]  # o (1 - tanh(c)²)
             if mask_t is not None:
-                factors[lo:hi] *= mask_t[lo:hi]
-                dc_dh[lo:hi] *= mask_t[lo:hi]
+                out *= mask_t[lo:hi]
+                dc *= mask_t[lo:hi]
 
         keep = Chunked(steps, factors_of, worth_it(acts.size))
         half = _half(dtype)
