@@ -37,6 +37,7 @@ class _CellPlan:
     """What every step of one direction of a cell needs, looked up once."""
 
     def __init__(self, op: CellOp, key: UnrolledKey, stepper: Stepper) -> None:
+        self.op, self.step = op, op.cell.step
         self.direction = 1 if key.direction == "reverse" else 0
         self.suffix = op.suffixes[self.direction]
         self.state_key = (key.node, key.direction)
@@ -47,11 +48,10 @@ class _CellPlan:
         self.steps = run.length(op.axis)
         self.last = 0 if self.direction == 1 else self.steps - 1
         self.width = op.hidden * len(op.suffixes)
-        bidirectional = len(op.suffixes) > 1
-        self.columns = (
+        self.columns = (  # of the output this direction fills (None: all of it)
             slice(self.direction * op.hidden, (self.direction + 1) * op.hidden)
-            if bidirectional
-            else slice(None)
+            if len(op.suffixes) > 1
+            else None
         )
 
 
@@ -89,18 +89,23 @@ class Stepper:
             if port == "x"
         }
         handlers = {node_id: self._handler(op) for node_id, op in executor.ops.items()}
-        self._plans = [  # what each step calls, chosen once
+        cell_plans: dict[tuple[str, str], _CellPlan] = {}
+        for step in self.steps:
+            for key in step.copies:
+                op, where = executor.ops[key.node], (key.node, key.direction)
+                if key.t is not None and isinstance(op, CellOp) and where not in cell_plans:
+                    cell_plans[where] = _CellPlan(op, key, self)
+        self._plans = [  # what each step calls, and with what, chosen once
             [
                 (
                     self._vector_copy if key.t is None else handlers[key.node],
-                    executor.ops[key.node],
+                    cell_plans.get((key.node, key.direction), executor.ops[key.node]),
                     key,
                 )
                 for key in step.copies
             ]
             for step in self.steps
         ]
-        self._cell_plans: dict[tuple[str, str], _CellPlan] = {}
         self._prepared_from: Array | None = None
         self.reset()
 
@@ -128,12 +133,13 @@ class Stepper:
 
     def step(self) -> Step:
         """Compute the next step and return it."""
-        if self.done:
+        position = self.position
+        if position >= len(self._plans):
             raise IndexError("the sequence has been stepped to its end; reset() to start again")
-        for handler, op, key in self._plans[self.position]:
-            handler(op, key)
-        self.position += 1
-        return self.steps[self.position - 1]
+        for handler, with_what, key in self._plans[position]:
+            handler(with_what, key)
+        self.position = position + 1
+        return self.steps[position]
 
     def run_to_end(self) -> None:
         while not self.done:
@@ -254,11 +260,8 @@ class Stepper:
             self._put(key.node, port, t, value[0])
         self.details[key] = {port: value[0] for port, value in outputs.items()}
 
-    def _cell_step(self, op: CellOp, key: UnrolledKey) -> None:
-        run, t = self.run, key.t
-        plan = self._cell_plans.get((key.node, key.direction))
-        if plan is None:
-            plan = self._cell_plans[key.node, key.direction] = _CellPlan(op, key, self)
+    def _cell_step(self, plan: _CellPlan, key: UnrolledKey) -> None:
+        run, t, op = self.run, key.t, plan.op
         state = self.states.get(plan.state_key)
         if state is None:
             inputs = self._inputs_at(key.node, t)
@@ -268,7 +271,7 @@ class Stepper:
         x_t = self.values[plan.x_source][t]
         if x_t.dtype.kind in "iu":  # token ids straight into a cell
             x_t = dense(x_t, op.width("x"), run.dtype)
-        h, new_state, detail = op.cell.step(self.prepared[key.node][plan.suffix], x_t, state)
+        h, new_state, detail = plan.step(self.prepared[key.node][plan.suffix], x_t, state)
         if plan.mask is not None:  # padded steps keep the state
             m = plan.mask[t]
             new_state = tuple(
@@ -282,11 +285,14 @@ class Stepper:
             outputs = self.values[plan.y] = np.zeros(
                 (plan.steps, run.batch_size, plan.width), dtype=h.dtype
             )
-        outputs[t, :, plan.columns] = h
+        if plan.columns is None:
+            outputs[t] = h
+        else:
+            outputs[t, :, plan.columns] = h
         if t == plan.last:
             for k, port in enumerate(op.final_ports):
                 part = new_state[k]
-                if plan.columns == slice(None):
+                if plan.columns is None:
                     self.values[(key.node, port)] = part
                 else:
                     current = self.values.get((key.node, port))
