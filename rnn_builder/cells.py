@@ -19,21 +19,30 @@ through unchanged, so the final state is the state after each sequence's own las
 
 Speed: a step's input projection, bias and recurrence are one matrix product with the fused
 weights ``[W_ih | b | W_hh]``, and the weight gradients are one product over all steps after the
-loop; what the backward pass multiplies by is computed for all steps at once. Inside, states and
-gates are kept transposed, ``(units, batch)``, so that every gate block is a contiguous array:
-NumPy's elementwise calls on strided column slices cost several times more. The sigmoid gates'
-rows of the weights are scaled by 1/2 inside a pass, so that one ``tanh`` over all gates gives
-them all (σ(a) = (1 + tanh(a/2)) / 2).
+loop; what the backward pass multiplies by is computed for all steps at once (on a helper
+thread for large cells, see ``overlap``). How the arrays are laid out for that is in
+``cell_layout``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import ClassVar
 
 import numpy as np
 
+from .cell_layout import (
+    StepWeights,
+    blend,
+    gate_scale,
+    input_grad,
+    mask_rows,
+    one_half,
+    row_order,
+    sigmoid,
+    stacked,
+    transposed,
+)
 from .overlap import Chunked, Products, worth_it
 
 Array = np.ndarray
@@ -47,50 +56,6 @@ class CellWeights:
     weight_hh: Array
     bias_ih: Array
     bias_hh: Array
-
-
-def _half(dtype) -> Array:
-    """0.5 as a 0-d array of ``dtype``: NumPy takes it ~0.3 µs faster per call than a Python
-    float, which it must first convert (that counts in the time loops and in live stepping)."""
-    half = _HALVES.get(dtype)
-    return half if half is not None else np.array(0.5, dtype)
-
-
-_HALVES = {np.dtype(t): np.array(0.5, t) for t in (np.float32, np.float64)}
-
-
-@lru_cache(maxsize=64)
-def _gate_scale(sigmoid_rows: int, tanh_rows: int, dtype: np.dtype) -> Array:
-    """``(rows, 1)``: 1/2 for the rows of sigmoid gates (σ(a) = (1 + tanh(a/2)) / 2), then 1s.
-    Cached (read-only): building it cost more than a whole step's loop at hidden 8."""
-    scale = np.r_[np.full(sigmoid_rows, 0.5), np.ones(tanh_rows)].astype(dtype)[:, None]
-    scale.flags.writeable = False
-    return scale
-
-
-@lru_cache(maxsize=64)
-def _rows(*blocks: tuple[int, int]) -> Array:
-    """The row indices of the blocks ``(start, stop)`` one after another (cached, read-only)."""
-    order = np.concatenate([np.arange(start, stop) for start, stop in blocks])
-    order.flags.writeable = False
-    return order
-
-
-def sigmoid(x: Array, out: Array | None = None) -> Array:
-    """Logistic function via tanh: exact, and stable for large |x| (no overflow in exp)."""
-    out = np.multiply(x, 0.5, out=out)
-    np.tanh(out, out=out)
-    out *= 0.5
-    out += 0.5
-    return out
-
-
-def _blend(mask_t: Array | None, new: Array, old: Array) -> None:
-    """``new = mask·new + (1-mask)·old`` in place: padded steps keep the old state."""
-    if mask_t is not None:
-        new -= old
-        new *= mask_t
-        new += old
 
 
 class Cell:
@@ -157,55 +122,6 @@ class Cell:
         raise NotImplementedError
 
 
-def _transposed(values: Array) -> Array:
-    """``(T, B, n)`` → contiguous ``(T, n, B)`` (and back: the operation is its own inverse)."""
-    return np.ascontiguousarray(values.transpose(0, 2, 1))
-
-
-def _stacked(x: Array, h0: Array) -> Array:
-    """``Z (T+1, D+1+H, B)``: column t holds ``[x_t; 1; h_{t-1}]``, so that one product with
-    ``[W_ih | b | W_hh]`` gives a step's pre-activations. The loop writes ``h_t`` into column
-    t+1, so ``Z[1:, D+1:]`` ends up holding every hidden state."""
-    steps, batch, features = x.shape
-    hidden = h0.shape[1]
-    z = np.empty((steps + 1, features + 1 + hidden, batch), dtype=x.dtype)
-    z[:steps, :features] = x.transpose(0, 2, 1)
-    z[steps, :features] = 0.0
-    z[:, features] = 1.0
-    z[0, features + 1 :] = h0.T
-    return z
-
-
-class _StepWeights:
-    """A cell's weights fused as ``[W_ih | b | W_hh]ᵀ`` for single steps, with a reusable row
-    buffer ``[x_t, 1, h_{t-1}]`` so that a step is one product."""
-
-    def __init__(self, weights: Array) -> None:
-        self.weights = weights
-        self._rows: Array | None = None
-
-    def stacked(self, x_t: Array, h_prev: Array) -> Array:
-        features = x_t.shape[1]
-        rows = self._rows
-        if rows is None or rows.shape[0] != x_t.shape[0] or rows.dtype != x_t.dtype:
-            rows = self._rows = np.ones((x_t.shape[0], self.weights.shape[0]), x_t.dtype)
-        rows[:, :features] = x_t
-        rows[:, features + 1 :] = h_prev
-        return rows
-
-
-def _mask_rows(mask: Array | None) -> Array | None:
-    """A ``(T, B, 1)`` mask as ``(T, 1, B)`` for the transposed layout."""
-    return None if mask is None else np.ascontiguousarray(mask.transpose(0, 2, 1))
-
-
-def _input_grad(w_ih: Array, grad: Array, need: bool) -> Array | None:
-    """d loss / d x ``(T, B, D)`` from the pre-activation gradients ``(T, G, B)``."""
-    if not need:
-        return None
-    return _transposed(np.matmul(w_ih.T, grad))
-
-
 class ElmanCell(Cell):
     r"""Elman RNN: :math:`h_t = \phi(W_{ih} x_t + b_{ih} + W_{hh} h_{t-1} + b_{hh})`,
     with :math:`\phi` = tanh or relu.
@@ -221,12 +137,12 @@ class ElmanCell(Cell):
     def forward(self, w, x, initial, mask=None):
         (h0,) = initial
         steps, _, features = x.shape
-        z = _stacked(x, h0)
+        z = stacked(x, h0)
         hs = z[:, features + 1 :]
         w_all = np.concatenate(
             [w.weight_ih, (w.bias_ih + w.bias_hh)[:, None], w.weight_hh], axis=1
         ).astype(x.dtype, copy=False)
-        mask_t = _mask_rows(mask)
+        mask_t = mask_rows(mask)
         relu = self.nonlinearity == "relu"
         for t in range(steps):
             h = hs[t + 1]
@@ -236,21 +152,21 @@ class ElmanCell(Cell):
             else:
                 np.tanh(h, out=h)
             if mask_t is not None:
-                _blend(mask_t[t], h, hs[t])
+                blend(mask_t[t], h, hs[t])
         # d h_t / d pre-activation (times the mask), for all steps at once: the backward loop
         # then needs one product per step for it instead of three calls.
         factors = np.greater(hs[1:], 0.0).astype(x.dtype) if relu else 1.0 - hs[1:] * hs[1:]
         if mask_t is not None:
             factors *= mask_t
         cache = (z, features, factors, mask_t)
-        return _transposed(hs[1:]), (hs[steps].T.copy(),), cache
+        return transposed(hs[1:]), (hs[steps].T.copy(),), cache
 
     def backward(self, w, cache, dy, dfinal, need_dx=True):
         z, features, factors, mask_t = cache
         hs = z[:, features + 1 :]
         steps, hidden, batch = hs.shape[0] - 1, hs.shape[1], hs.shape[2]
         dtype = z.dtype
-        dhs = _transposed(dy) if dy is not None else np.zeros((steps, hidden, batch), dtype)
+        dhs = transposed(dy) if dy is not None else np.zeros((steps, hidden, batch), dtype)
         if dfinal[0] is not None:
             dhs[steps - 1] += dfinal[0].T
         da = np.empty_like(dhs)
@@ -276,12 +192,12 @@ class ElmanCell(Cell):
             "bias_ih": products[:, features].copy(),
             "bias_hh": products[:, features].copy(),
         }
-        dx = _input_grad(w.weight_ih, da, need_dx)
+        dx = input_grad(w.weight_ih, da, need_dx)
         return dx, (dh0.T.copy(),), grads, dhs.transpose(0, 2, 1)
 
     def prepare(self, w):
         fused = np.concatenate([w.weight_ih, (w.bias_ih + w.bias_hh)[:, None], w.weight_hh], 1)
-        return _StepWeights(fused.T.copy())
+        return StepWeights(fused.T.copy())
 
     def step(self, prepared, x_t, state):
         """One step for a batch ``x_t (B, D)``: returns ``h``, the new state and what to show."""
@@ -320,7 +236,7 @@ class LSTMCell(Cell):
     @staticmethod
     def _order(hidden: int) -> Array:
         """Row order i, f, o, g."""
-        return _rows((0, 2 * hidden), (3 * hidden, 4 * hidden), (2 * hidden, 3 * hidden))
+        return row_order((0, 2 * hidden), (3 * hidden, 4 * hidden), (2 * hidden, 3 * hidden))
 
     def forward(self, w, x, initial, mask=None):
         h0, c0 = initial
@@ -329,21 +245,21 @@ class LSTMCell(Cell):
         dtype = x.dtype
         h2, h3 = 2 * hidden, 3 * hidden
         order = self._order(hidden)
-        scale = _gate_scale(h3, hidden, dtype)
+        scale = gate_scale(h3, hidden, dtype)
         w_all = (
             np.concatenate([w.weight_ih, (w.bias_ih + w.bias_hh)[:, None], w.weight_hh], axis=1)[
                 order
             ]
             * scale
         )
-        z = _stacked(x, h0)
+        z = stacked(x, h0)
         hs = z[:, features + 1 :]
         acts = np.empty((steps, 4 * hidden, batch), dtype)  # i, f, o, g
         factors = np.empty_like(acts)  # d gate pre-activation / d (dc, dc, dh, dc)
         dc_dh = np.empty((steps, hidden, batch), dtype)  # o (1 - tanh(c)^2)
         cs = np.empty((steps + 1, hidden, batch), dtype)
         cs[0] = c0.T
-        mask_t = _mask_rows(mask)
+        mask_t = mask_rows(mask)
         ig = np.empty((hidden, batch), dtype)
         tanh_cs = np.empty((steps, hidden, batch), dtype)
 
@@ -370,7 +286,7 @@ class LSTMCell(Cell):
                 dc *= mask_t[lo:hi]
 
         keep = Chunked(steps, factors_of, worth_it(acts.size))
-        half = _half(dtype)
+        half = one_half(dtype)
         for t in range(steps):
             a = acts[t]
             np.matmul(w_all, z[t], out=a)
@@ -386,12 +302,12 @@ class LSTMCell(Cell):
             np.tanh(c, out=tanh_cs[t])
             np.multiply(o, tanh_cs[t], out=hs[t + 1])
             if mask_t is not None:
-                _blend(mask_t[t], c, cs[t])
-                _blend(mask_t[t], hs[t + 1], hs[t])
+                blend(mask_t[t], c, cs[t])
+                blend(mask_t[t], hs[t + 1], hs[t])
             keep.ready(t)
         keep.results()
         cache = (z, features, acts, factors, dc_dh, mask_t)
-        return _transposed(hs[1:]), (hs[steps].T.copy(), cs[steps].T.copy()), cache
+        return transposed(hs[1:]), (hs[steps].T.copy(), cs[steps].T.copy()), cache
 
     def backward(self, w, cache, dy, dfinal, need_dx=True):
         z, features, acts, factors, dc_dh, mask_t = cache
@@ -401,7 +317,7 @@ class LSTMCell(Cell):
         h2 = 2 * hidden
         order = self._order(hidden)
         factors4 = factors.reshape(steps, 4, hidden, batch)
-        dhs = _transposed(dy) if dy is not None else np.zeros((steps, hidden, batch), dtype)
+        dhs = transposed(dy) if dy is not None else np.zeros((steps, hidden, batch), dtype)
         if dfinal[0] is not None:
             dhs[steps - 1] += dfinal[0].T
         dc = np.zeros((hidden, batch), dtype) if dfinal[1] is None else dfinal[1].T.copy()
@@ -441,14 +357,14 @@ class LSTMCell(Cell):
             "bias_ih": restored[:, features].copy(),
             "bias_hh": restored[:, features].copy(),
         }
-        dx = _input_grad(w.weight_ih[order], da, need_dx)
+        dx = input_grad(w.weight_ih[order], da, need_dx)
         return dx, (dh0.T.copy(), dc.T.copy()), grads, dhs.transpose(0, 2, 1)
 
     def prepare(self, w):
         hidden = w.weight_hh.shape[1]
-        scale = _gate_scale(3 * hidden, hidden, w.weight_hh.dtype)
+        scale = gate_scale(3 * hidden, hidden, w.weight_hh.dtype)
         fused = np.concatenate([w.weight_ih, (w.bias_ih + w.bias_hh)[:, None], w.weight_hh], 1)
-        return _StepWeights((fused[self._order(hidden)] * scale).T.copy())
+        return StepWeights((fused[self._order(hidden)] * scale).T.copy())
 
     def step(self, prepared, x_t, state):
         """One step for a batch ``x_t (B, D)``: returns ``h``, the new state ``(h, c)`` and
@@ -459,7 +375,7 @@ class LSTMCell(Cell):
         a = prepared.stacked(x_t, h_prev) @ prepared.weights  # i, f, o, g
         np.tanh(a, out=a)
         sig = a[:, :h3]
-        half = _half(a.dtype)
+        half = one_half(a.dtype)
         sig *= half
         sig += half
         i, f, o, g = a[:, :hidden], a[:, hidden:h2], a[:, h2:h3], a[:, h3:]
@@ -488,7 +404,7 @@ class GRUCell(Cell):
     @staticmethod
     def _order(hidden: int) -> Array:
         """Row order n, r, z of the gradient blocks in the backward pass (see there)."""
-        return _rows((2 * hidden, 3 * hidden), (0, 2 * hidden))
+        return row_order((2 * hidden, 3 * hidden), (0, 2 * hidden))
 
     def forward(self, w, x, initial, mask=None):
         (h0,) = initial
@@ -496,19 +412,19 @@ class GRUCell(Cell):
         hidden = w.weight_hh.shape[1]
         dtype = x.dtype
         h2 = 2 * hidden
-        scale = _gate_scale(h2, hidden, dtype)
+        scale = gate_scale(h2, hidden, dtype)
         # Input side [W_ih | b_ih] and recurrent side [b_hh | W_hh], the sigmoid rows halved; the
         # recurrent side multiplies rows [1; h_{t-1}] of Z, so its bias comes with the product.
         w_in = np.concatenate([w.weight_ih, w.bias_ih[:, None]], axis=1) * scale
         w_hh = np.concatenate([w.bias_hh[:, None], w.weight_hh], axis=1) * scale
-        z = _stacked(x, h0)
+        z = stacked(x, h0)
         hs = z[:, features + 1 :]
         acts = np.empty((steps, 3 * hidden, batch), dtype)  # r, z, n
         np.matmul(w_in, z[:steps, : features + 1], out=acts)  # the input side, for all steps
         recurrent = np.empty_like(acts)  # W_hh h_{t-1} + b_hh; its n block is kept for backward
         factors = np.empty((steps, 4 * hidden, batch), dtype)  # see backward
         scratch = np.empty((hidden, batch), dtype)
-        mask_t = _mask_rows(mask)
+        mask_t = mask_rows(mask)
 
         def factors_of(lo: int, hi: int) -> None:
             """What the backward pass multiplies d h_t by, for steps lo:hi at once: blocks
@@ -527,7 +443,7 @@ class GRUCell(Cell):
 
         keep = Chunked(steps, factors_of, worth_it(factors.size))
         rows = z[:, features:]  # [1; h_{t-1}]
-        half = _half(dtype)
+        half = one_half(dtype)
         for t in range(steps):
             a, rec = acts[t], recurrent[t]
             np.matmul(w_hh, rows[t], out=rec)
@@ -545,11 +461,11 @@ class GRUCell(Cell):
             h *= a[hidden:h2]
             h += n  # n + z (h_{t-1} - n)
             if mask_t is not None:
-                _blend(mask_t[t], h, hs[t])
+                blend(mask_t[t], h, hs[t])
             keep.ready(t)
         keep.results()
         cache = (z, features, acts, factors, mask_t)
-        return _transposed(hs[1:]), (hs[steps].T.copy(),), cache
+        return transposed(hs[1:]), (hs[steps].T.copy(),), cache
 
     def backward(self, w, cache, dy, dfinal, need_dx=True):
         """The gradients of one step, d h_t times the forward pass's factors in one product,
@@ -561,7 +477,7 @@ class GRUCell(Cell):
         hidden = acts.shape[1] // 3
         dtype = z.dtype
         order = self._order(hidden)
-        dhs = _transposed(dy) if dy is not None else np.zeros((steps, hidden, batch), dtype)
+        dhs = transposed(dy) if dy is not None else np.zeros((steps, hidden, batch), dtype)
         if dfinal[0] is not None:
             dhs[steps - 1] += dfinal[0].T
         grad = np.empty_like(factors)
@@ -600,7 +516,7 @@ class GRUCell(Cell):
             "weight_hh": recurrent[:, 1:],
             "bias_hh": recurrent[:, 0].copy(),
         }
-        dx = _input_grad(w.weight_ih[order], input_side, need_dx)
+        dx = input_grad(w.weight_ih[order], input_side, need_dx)
         return dx, (dh0.T.copy(),), grads, dhs.transpose(0, 2, 1)
 
     def step(self, w, x_t, state):

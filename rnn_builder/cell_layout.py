@@ -1,0 +1,113 @@
+"""How the cells lay out their arrays inside a pass (see ``cells`` for the equations).
+
+* ``Z (T+1, D+1+H, B)`` — :func:`stacked`: column t holds ``[x_t; 1; h_{t-1}]``, so that one
+  product with ``[W_ih | b | W_hh]`` gives a step's pre-activations and the loop writes ``h_t``
+  straight into the next column;
+* states, gates and gradients transposed, ``(units, batch)`` per step, so that every gate block
+  is a contiguous array (NumPy's element-wise calls on strided column slices cost several times
+  more); :func:`transposed` converts to and from the ``(T, B, units)`` the other nodes use;
+* sigmoid gates' rows of the weights scaled by 1/2 (:func:`gate_scale`), so that one ``tanh``
+  over all gates gives them all: σ(a) = (1 + tanh(a/2)) / 2;
+* for live stepping, :class:`StepWeights`: the fused weights transposed and a reusable row.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+
+Array = np.ndarray
+
+
+def one_half(dtype) -> Array:
+    """0.5 as a 0-d array of ``dtype``: NumPy takes it ~0.3 µs faster per call than a Python
+    float, which it must first convert (that counts in the time loops and in live stepping)."""
+    half = HALVES.get(dtype)
+    return half if half is not None else np.array(0.5, dtype)
+
+
+HALVES = {np.dtype(t): np.array(0.5, t) for t in (np.float32, np.float64)}
+
+
+@lru_cache(maxsize=64)
+def gate_scale(sigmoid_rows: int, tanh_rows: int, dtype: np.dtype) -> Array:
+    """``(rows, 1)``: 1/2 for the rows of sigmoid gates (σ(a) = (1 + tanh(a/2)) / 2), then 1s.
+    Cached (read-only): building it cost more than a whole step's loop at hidden 8."""
+    scale = np.r_[np.full(sigmoid_rows, 0.5), np.ones(tanh_rows)].astype(dtype)[:, None]
+    scale.flags.writeable = False
+    return scale
+
+
+@lru_cache(maxsize=64)
+def row_order(*blocks: tuple[int, int]) -> Array:
+    """The row indices of the blocks ``(start, stop)`` one after another (cached, read-only)."""
+    order = np.concatenate([np.arange(start, stop) for start, stop in blocks])
+    order.flags.writeable = False
+    return order
+
+
+def sigmoid(x: Array, out: Array | None = None) -> Array:
+    """Logistic function via tanh: exact, and stable for large |x| (no overflow in exp)."""
+    out = np.multiply(x, 0.5, out=out)
+    np.tanh(out, out=out)
+    out *= 0.5
+    out += 0.5
+    return out
+
+
+def blend(mask_t: Array | None, new: Array, old: Array) -> None:
+    """``new = mask·new + (1-mask)·old`` in place: padded steps keep the old state."""
+    if mask_t is not None:
+        new -= old
+        new *= mask_t
+        new += old
+
+
+def transposed(values: Array) -> Array:
+    """``(T, B, n)`` → contiguous ``(T, n, B)`` (and back: the operation is its own inverse)."""
+    return np.ascontiguousarray(values.transpose(0, 2, 1))
+
+
+def stacked(x: Array, h0: Array) -> Array:
+    """``Z (T+1, D+1+H, B)``: column t holds ``[x_t; 1; h_{t-1}]``, so that one product with
+    ``[W_ih | b | W_hh]`` gives a step's pre-activations. The loop writes ``h_t`` into column
+    t+1, so ``Z[1:, D+1:]`` ends up holding every hidden state."""
+    steps, batch, features = x.shape
+    hidden = h0.shape[1]
+    z = np.empty((steps + 1, features + 1 + hidden, batch), dtype=x.dtype)
+    z[:steps, :features] = x.transpose(0, 2, 1)
+    z[steps, :features] = 0.0
+    z[:, features] = 1.0
+    z[0, features + 1 :] = h0.T
+    return z
+
+
+class StepWeights:
+    """A cell's weights fused as ``[W_ih | b | W_hh]ᵀ`` for single steps, with a reusable row
+    buffer ``[x_t, 1, h_{t-1}]`` so that a step is one product."""
+
+    def __init__(self, weights: Array) -> None:
+        self.weights = weights
+        self._rows: Array | None = None
+
+    def stacked(self, x_t: Array, h_prev: Array) -> Array:
+        features = x_t.shape[1]
+        rows = self._rows
+        if rows is None or rows.shape[0] != x_t.shape[0] or rows.dtype != x_t.dtype:
+            rows = self._rows = np.ones((x_t.shape[0], self.weights.shape[0]), x_t.dtype)
+        rows[:, :features] = x_t
+        rows[:, features + 1 :] = h_prev
+        return rows
+
+
+def mask_rows(mask: Array | None) -> Array | None:
+    """A ``(T, B, 1)`` mask as ``(T, 1, B)`` for the transposed layout."""
+    return None if mask is None else np.ascontiguousarray(mask.transpose(0, 2, 1))
+
+
+def input_grad(w_ih: Array, grad: Array, need: bool) -> Array | None:
+    """d loss / d x ``(T, B, D)`` from the pre-activation gradients ``(T, G, B)``."""
+    if not need:
+        return None
+    return transposed(np.matmul(w_ih.T, grad))
