@@ -28,6 +28,7 @@ import networkx as nx
 import numpy as np
 
 from .errors import GraphInvalidError, RNNBuilderError
+from .floats import subnormals_flushed
 from .graph import Graph
 from .memory import keep_freed_memory
 from .nodes import SEQ
@@ -275,7 +276,7 @@ class Executor:
                 for delay, output in self.feedback_outputs.items()
                 if self.ops[output].settings["target"] in batch.targets
             )
-        with blas_threads(1):
+        with blas_threads(1), subnormals_flushed():
             for step in self.plan(run.forced):
                 if isinstance(step, _Loop):
                     self._loop_forward(run, step)
@@ -287,7 +288,7 @@ class Executor:
         """Gradients of ``run.loss`` into :attr:`gradients` (overwritten, not accumulated)."""
         self.store.grad_flat[...] = 0.0
         run.grads = {}
-        with blas_threads(1):
+        with blas_threads(1), subnormals_flushed():
             for step in reversed(self.plan(run.forced)):
                 if isinstance(step, _Loop):
                     self._loop_backward(run, step)

@@ -9,6 +9,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
+from .floats import flushing, subnormals_flushed
+
 Array = np.ndarray
 
 
@@ -50,7 +52,8 @@ class Chunked:
         self.steps = steps
         self.edge = steps if backward else 0  # where the steps not yet handed on begin / end
         self.chunk = math.ceil(steps / CHUNKS) if OVERLAP and big and steps >= CHUNKS else steps + 1
-        self.errors = np.geterr()  # NumPy's error handling is per thread: the helper gets ours
+        self.errors = np.geterr()  # NumPy's error handling is per thread: the helper gets ours,
+        self.flush = flushing()  # and so are the processor's subnormal modes
 
     def ready(self, t: int) -> None:
         if self.backward and self.edge - t >= self.chunk:
@@ -61,7 +64,7 @@ class Chunked:
             self.edge = t + 1
 
     def _run(self, lo: int, hi: int):
-        with np.errstate(**self.errors):
+        with np.errstate(**self.errors), subnormals_flushed(self.flush):
             return self.work(lo, hi)
 
     def results(self) -> list:
