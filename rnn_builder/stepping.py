@@ -238,13 +238,11 @@ class Stepper:
 
     def _output_copy(self, op, key: UnrolledKey) -> None:
         t = key.t
-        x = self.values[self._x_source[key.node]][t]
+        x = dense(self.values[self._x_source[key.node]][t], op.width("x"), self.run.dtype)
         if op.settings["loss"] == "mse":  # the prediction is the input: no copy of a copy
             prediction = self._put(key.node, "prediction", t, x)
         else:
-            prediction = self._put(
-                key.node, "prediction", t, op.predict(dense(x, op.width("x"), self.run.dtype))
-            )
+            prediction = self._put(key.node, "prediction", t, op.predict(x))
         self.details[key] = {"prediction": prediction}
 
     def _generic_copy(self, op, key: UnrolledKey) -> None:
