@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from .floats import flushing, subnormals_flushed
+from .threads import one_thread
 
 Array = np.ndarray
 
@@ -31,14 +32,10 @@ OVERLAP = True
 OVERLAP_MACS = 20_000_000  # multiply-adds of a weight-gradient product
 OVERLAP_ELEMENTS = 500_000  # elements of the forward pass's factors
 CHUNKS = 6
-_pool: ThreadPoolExecutor | None = None
 
 
 def _helper() -> ThreadPoolExecutor:
-    global _pool
-    if _pool is None:
-        _pool = ThreadPoolExecutor(1, thread_name_prefix="rnn-builder-overlap")
-    return _pool
+    return one_thread("overlap")
 
 
 class Chunked:

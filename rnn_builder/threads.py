@@ -1,4 +1,4 @@
-"""How many threads BLAS may use.
+"""How many threads BLAS may use, and the process's own one-thread pools.
 
 The executor's time loops make many small matrix products, for which a second BLAS thread only
 costs: waking it, and its spinning afterwards, which on a two-core machine slows the GUI thread
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 try:
     from threadpoolctl import ThreadpoolController
@@ -42,3 +43,15 @@ def blas_threads(threads: int) -> Iterator[None]:
     finally:
         for library, count in zip(libraries, previous, strict=True):
             library.set_num_threads(count)
+
+
+_pools: dict[str, ThreadPoolExecutor] = {}
+
+
+def one_thread(name: str) -> ThreadPoolExecutor:
+    """The process's one-thread pool called ``name``, made on first use (thread names
+    ``rnn-builder-<name>``): the overlap helper, the editor's data loader."""
+    pool = _pools.get(name)
+    if pool is None:
+        pool = _pools[name] = ThreadPoolExecutor(1, thread_name_prefix=f"rnn-builder-{name}")
+    return pool

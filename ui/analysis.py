@@ -29,6 +29,7 @@ from rnn_builder.tasks import (
     sentiment,
     task_of,
 )
+from rnn_builder.threads import one_thread
 from rnn_builder.validation import validate
 
 from .training import CollectInGuiThread
@@ -48,14 +49,8 @@ TOKEN_NAMES = {
 }
 
 
-_loader: ThreadPoolExecutor | None = None
-
-
 def _background() -> ThreadPoolExecutor:
-    global _loader
-    if _loader is None:
-        _loader = ThreadPoolExecutor(1, thread_name_prefix="rnn-builder-data")
-    return _loader
+    return one_thread("data")
 
 
 def structure(graph) -> tuple:
