@@ -199,10 +199,11 @@ class ElmanCell(Cell):
         fused = np.concatenate([w.weight_ih, (w.bias_ih + w.bias_hh)[:, None], w.weight_hh], 1)
         return StepWeights(fused.T.copy())
 
-    def step(self, prepared, x_t, state):
-        """One step for a batch ``x_t (B, D)``: returns ``h``, the new state and what to show."""
+    def step(self, prepared, x_t, state, out=None):
+        """One step for a batch ``x_t (B, D)``: returns ``h`` (written into ``out`` when
+        given), the new state and what to show."""
         (h_prev,) = state
-        h = prepared.stacked(x_t, h_prev) @ prepared.weights
+        h = np.matmul(prepared.stacked(x_t, h_prev), prepared.weights, out=out)
         h = np.maximum(h, 0.0, out=h) if self.nonlinearity == "relu" else np.tanh(h, out=h)
         return h, (h,), {"h": h}
 
@@ -366,22 +367,22 @@ class LSTMCell(Cell):
         fused = np.concatenate([w.weight_ih, (w.bias_ih + w.bias_hh)[:, None], w.weight_hh], 1)
         return StepWeights((fused[self._order(hidden)] * scale).T.copy())
 
-    def step(self, prepared, x_t, state):
-        """One step for a batch ``x_t (B, D)``: returns ``h``, the new state ``(h, c)`` and
-        the gate values to show."""
+    def step(self, prepared, x_t, state, out=None):
+        """One step for a batch ``x_t (B, D)``: returns ``h`` (written into ``out`` when
+        given), the new state ``(h, c)`` and the gate values to show."""
         h_prev, c_prev = state
         hidden = h_prev.shape[1]
         h2, h3 = 2 * hidden, 3 * hidden
-        a = prepared.stacked(x_t, h_prev) @ prepared.weights  # i, f, o, g
+        a = np.dot(prepared.stacked(x_t, h_prev), prepared.weights)  # i, f, o, g
         np.tanh(a, out=a)
         sig = a[:, :h3]
-        half = one_half(a.dtype)
+        half = prepared.half
         sig *= half
         sig += half
         i, f, o, g = a[:, :hidden], a[:, hidden:h2], a[:, h2:h3], a[:, h3:]
         c = f * c_prev
         c += i * g
-        h = np.tanh(c)
+        h = np.tanh(c, out=out)
         h *= o
         return h, (h, c), {"h": h, "c": c, "i": i, "f": f, "g": g, "o": o}
 
@@ -521,7 +522,7 @@ class GRUCell(Cell):
         dx = input_grad(w.weight_ih[order], input_side, need_dx)
         return dx, (dh0.T.copy(),), grads, dhs.transpose(0, 2, 1)
 
-    def step(self, w, x_t, state):
+    def step(self, w, x_t, state, out=None):
         (h_prev,) = state
         hidden = h_prev.shape[1]
         xp = x_t @ w.weight_ih.T + w.bias_ih
@@ -529,7 +530,9 @@ class GRUCell(Cell):
         r = sigmoid(xp[:, :hidden] + hp[:, :hidden])
         z = sigmoid(xp[:, hidden : 2 * hidden] + hp[:, hidden : 2 * hidden])
         n = np.tanh(xp[:, 2 * hidden :] + r * hp[:, 2 * hidden :])
-        h = (1.0 - z) * n + z * h_prev
+        h = np.subtract(h_prev, n, out=out)
+        h *= z
+        h += n  # (1 - z) n + z h_{t-1}
         return h, (h,), {"h": h, "r": r, "z": z, "n": n}
 
 

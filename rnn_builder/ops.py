@@ -207,15 +207,24 @@ class DenseOp(Op):
         weight, bias = self.params["weight"], self.params["bias"]
         return np.ascontiguousarray(weight.T), bias[None, :].copy()
 
-    def step(self, run, prepared: tuple[Array, Array], x_t: Array) -> Array:
-        """One step ``(B, d)`` → ``(B, units)``, for live stepping."""
+    def step(
+        self, run, prepared: tuple[Array, Array], x_t: Array, out: Array | None = None
+    ) -> Array:
+        """One step ``(B, d)`` → ``(B, units)``, for live stepping; written into ``out`` when
+        given (the stepper's row of this step: no copy afterwards)."""
         if x_t.dtype.kind in "iu":
             x_t = dense(x_t, self.width("x"), run.dtype)
         weight_t, bias = prepared
-        z = x_t @ weight_t
+        z = np.matmul(x_t, weight_t, out=out)
         z += bias
         activation = self.settings["activation"]
-        return z if activation == "identity" else activate(activation, z)
+        if activation == "identity":
+            return z
+        y = activate(activation, z)
+        if out is not None and y is not out:  # softmax makes a new array
+            out[...] = y
+            return out
+        return y
 
     def backward(self, run, cache, grads):
         dy = grads.get("y")

@@ -232,18 +232,26 @@ class Stepper:
         self.details[key] = {"y": value}
 
     def _dense_copy(self, op, key: UnrolledKey) -> None:
-        t = key.t
-        y = op.step(self.run, self.prepared[key.node], self.values[self._x_source[key.node]][t])
-        self.details[key] = {"y": self._put(key.node, "y", t, y)}
+        t, where = key.t, (key.node, "y")
+        x_t = self.values[self._x_source[key.node]][t]
+        stored = self.values.get(where)
+        if stored is None:  # the first step: its result gives the shape of every row
+            y = op.step(self.run, self.prepared[key.node], x_t)
+            self.details[key] = {"y": self._put(key.node, "y", t, y)}
+        else:  # computed straight into this step's row
+            self.details[key] = {"y": op.step(self.run, self.prepared[key.node], x_t, stored[t])}
 
     def _output_copy(self, op, key: UnrolledKey) -> None:
-        t = key.t
-        x = dense(self.values[self._x_source[key.node]][t], op.width("x"), self.run.dtype)
-        if op.settings["loss"] == "mse":  # the prediction is the input: no copy of a copy
-            prediction = self._put(key.node, "prediction", t, x)
-        else:
-            prediction = self._put(key.node, "prediction", t, op.predict(x))
-        self.details[key] = {"prediction": prediction}
+        t, where = key.t, (key.node, "prediction")
+        source = self.values[self._x_source[key.node]]
+        if op.settings["loss"] == "mse" and source.dtype.kind == "f":
+            # the prediction is the input itself: the same array, filled as its source is
+            self.values[where] = source
+            self.details[key] = {"prediction": source[t]}
+            return
+        x = dense(source[t], op.width("x"), self.run.dtype)
+        prediction = x if op.settings["loss"] == "mse" else op.predict(x)
+        self.details[key] = {"prediction": self._put(key.node, "prediction", t, prediction)}
 
     def _generic_copy(self, op, key: UnrolledKey) -> None:
         run, t = self.run, key.t
@@ -269,24 +277,25 @@ class Stepper:
         x_t = self.values[plan.x_source][t]
         if x_t.dtype.kind in "iu":  # token ids straight into a cell
             x_t = dense(x_t, op.width("x"), run.dtype)
-        h, new_state, detail = plan.step(self.prepared[key.node][plan.suffix], x_t, state)
-        if plan.mask is not None:  # padded steps keep the state
+        outputs = self.values.get(plan.y)
+        if outputs is None:
+            outputs = self.values[plan.y] = np.zeros(
+                (plan.steps, run.batch_size, plan.width), dtype=run.dtype
+            )
+        row = outputs[t] if plan.columns is None else outputs[t, :, plan.columns]
+        prepared = self.prepared[key.node][plan.suffix]
+        if plan.mask is None:  # h straight into its row of the output
+            _, new_state, detail = plan.step(prepared, x_t, state, row)
+        else:  # padded steps keep the state
+            _, new_state, detail = plan.step(prepared, x_t, state)
             m = plan.mask[t]
             new_state = tuple(
                 m * new + (1.0 - m) * old for new, old in zip(new_state, state, strict=True)
             )
-            h = new_state[0]
-            detail = {**detail, "h": h}
+            row[...] = new_state[0]
+            new_state = (row, *new_state[1:])
+            detail = {**detail, "h": row}
         self.states[plan.state_key] = new_state
-        outputs = self.values.get(plan.y)
-        if outputs is None:
-            outputs = self.values[plan.y] = np.zeros(
-                (plan.steps, run.batch_size, plan.width), dtype=h.dtype
-            )
-        if plan.columns is None:
-            outputs[t] = h
-        else:
-            outputs[t, :, plan.columns] = h
         if t == plan.last:
             for k, port in enumerate(op.final_ports):
                 part = new_state[k]

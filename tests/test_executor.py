@@ -8,6 +8,7 @@ import pytest
 from rnn_builder.cells import CellWeights, GRUCell, LSTMCell
 from rnn_builder.errors import GraphInvalidError
 from rnn_builder.executor import Batch, Executor, WeightsFileError
+from rnn_builder.graph import Graph
 from rnn_builder.ops import DataError
 from rnn_builder.stepping import Stepper
 from rnn_builder.templates import TEMPLATES, new_project
@@ -36,6 +37,50 @@ def test_stepping_to_the_end_equals_the_whole_sequence_pass(name, teacher):
         if shown is None:
             shown = stepper.detail(UnrolledKey(node, None))["prediction"]
         np.testing.assert_allclose(shown, prediction, atol=1e-12)
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("bidirectional", [False, True])
+@pytest.mark.parametrize(
+    ("activation", "loss"), [("identity", "mse"), ("softmax", "mse"), ("tanh", "cross_entropy")]
+)
+def test_stepping_writes_each_step_where_the_whole_pass_puts_it(
+    cell, bidirectional, activation, loss
+):
+    """Live stepping computes cells and Dense layers straight into their rows of the stored
+    outputs, and an MSE output's prediction is its input: with padding and both directions,
+    every value and every step's details still equal the whole-sequence pass."""
+    graph = Graph()
+    graph.add_node("sequence_input", node_id="x", params={"features": 3})
+    graph.add_node(cell, node_id="cell", params={"hidden_size": 4, "bidirectional": bidirectional})
+    graph.add_node("dense", node_id="head", params={"units": 5, "activation": activation})
+    graph.add_node("output", node_id="out", params={"loss": loss, "target": "y"})
+    graph.connect("x", "y", "cell", "x")
+    graph.connect("cell", "y", "head", "x")
+    graph.connect("head", "y", "out", "x")
+    executor = Executor(graph, dtype=np.float64, seed=2)
+    for lengths in (None, [5, 2, 4]):
+        batch = random_batch(executor, steps=5, lengths=lengths)
+        whole = executor.forward(batch)
+        stepper = Stepper(executor, batch)
+        stepper.run_to_end()
+        for key, value in whole.values.items():
+            np.testing.assert_allclose(stepper.values[key], value, atol=1e-12, err_msg=str(key))
+        np.testing.assert_allclose(
+            stepper.values[("out", "prediction")], whole.predictions["out"], atol=1e-12
+        )
+        for t in range(5):
+            np.testing.assert_allclose(
+                stepper.detail(UnrolledKey("head", t))["y"],
+                whole.values[("head", "y")][t],
+                atol=1e-12,
+            )
+            if not bidirectional:
+                np.testing.assert_allclose(
+                    stepper.detail(UnrolledKey("cell", t))["h"],
+                    whole.values[("cell", "y")][t],
+                    atol=1e-12,
+                )
 
 
 def test_stepping_shows_gates_and_states_step_by_step():
