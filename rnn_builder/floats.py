@@ -8,7 +8,9 @@ offers ``torch.set_flush_denormal`` for the same reason. :func:`subnormals_flush
 processor's flush-to-zero and denormals-are-zero modes (MXCSR bits FTZ and DAZ) for the calling
 thread for the length of a block and restores them after, so that nothing outside the executor's
 passes sees a change. The modes belong to a thread (and a new thread starts with its maker's):
-the overlap helper sets them for each chunk it takes, as its caller had them (:func:`flushing`).
+the overlap helper takes its caller's (:func:`flushing`), setting them with :func:`set_flushing`
+only when they change (each ctypes call lets go of the interpreter lock, which the time loop
+running beside the helper then waits to get back).
 
 Only x86-64 Linux with glibc (``fegetmode``/``fesetmode``, glibc 2.25) is handled; elsewhere
 the block runs unchanged. Subnormals only matter below 1.2e-38 (float32) and 2.2e-308
@@ -79,3 +81,15 @@ def subnormals_flushed(flush: bool = True) -> Iterator[None]:
         yield
     finally:
         put(ctypes.byref(saved))
+
+
+def set_flushing(flush: bool) -> None:
+    """Set this thread's mode for good (for a thread that belongs to the executor, such as the
+    overlap helper, which keeps the mode between the chunks it takes)."""
+    if _FENV is None:
+        return
+    get, put = _FENV
+    mode = _Mode()
+    if get(ctypes.byref(mode)) == 0:
+        mode.mxcsr = mode.mxcsr | _FTZ_DAZ if flush else mode.mxcsr & ~_FTZ_DAZ
+        put(ctypes.byref(mode))

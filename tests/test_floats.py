@@ -72,6 +72,26 @@ def test_the_helper_thread_takes_its_callers_mode(flush):
     assert len(modes) == chunking.CHUNKS and set(modes) == {flush}
 
 
+def test_the_helper_thread_takes_its_callers_numpy_error_handling():
+    """The helper keeps the modes it was last given between chunks; a caller with other
+    settings still gets its own, in either order."""
+
+    def work(lo, hi):
+        return np.ones(2, np.float32) / np.zeros(2, np.float32)
+
+    def chunked():
+        chunks = chunking.Chunked(12, work, big=True)
+        for t in range(12):
+            chunks.ready(t)
+        return chunks.results()
+
+    for _ in range(2):
+        with np.errstate(divide="raise"), pytest.raises(FloatingPointError):
+            chunked()
+        with np.errstate(divide="ignore"):
+            assert all(np.isinf(part).all() for part in chunked())
+
+
 def test_vanishing_gradients_leave_no_subnormals_behind():
     """A tanh RNN whose gradient vanishes over 200 steps: flushed, d loss / d h reaches exact
     zeros without passing through the slow subnormal range (almost: plain copies keep what
