@@ -91,7 +91,16 @@ class StepWeights:
     def __init__(self, weights: Array) -> None:
         self.weights = weights
         self.half = one_half(weights.dtype)
+        self.recurrent: Array | None = None
         self._rows: Array | None = None
+
+    def projected(self, x: Array) -> Array:
+        """The input side of every step at once, ``x (T, B, D)`` → ``(T, B, rows)``: ``x W_ihᵀ +
+        b``, for an input known in full before the first step; a step then multiplies only
+        ``h_{t-1}`` by :attr:`recurrent` (``W_hhᵀ``) and adds its row of this."""
+        features = x.shape[-1]
+        self.recurrent = self.weights[features + 1 :]
+        return np.matmul(x, self.weights[:features]) + self.weights[features]
 
     def stacked(self, x_t: Array, h_prev: Array) -> Array:
         features = x_t.shape[1]

@@ -104,6 +104,11 @@ class Cell:
         """Weights arranged for :meth:`step` (done once per walk, not once per step)."""
         return w
 
+    def project(self, prepared, x: Array) -> Array:
+        """The input side of every step, ``x (T, B, D)`` → ``(T, B, G·H)``, for an input known in
+        full before the first step: :meth:`step` then takes its row as ``projected``."""
+        return prepared.projected(x)
+
     # --- whole sequences --------------------------------------------------------------------
 
     def forward(
@@ -199,11 +204,16 @@ class ElmanCell(Cell):
         fused = np.concatenate([w.weight_ih, (w.bias_ih + w.bias_hh)[:, None], w.weight_hh], 1)
         return StepWeights(fused.T.copy())
 
-    def step(self, prepared, x_t, state, out=None):
+    def step(self, prepared, x_t, state, out=None, projected=None):
         """One step for a batch ``x_t (B, D)``: returns ``h`` (written into ``out`` when
-        given), the new state and what to show."""
+        given), the new state and what to show. ``projected``: this step's row of
+        :meth:`project`, which then stands for ``x_t``."""
         (h_prev,) = state
-        h = np.matmul(prepared.stacked(x_t, h_prev), prepared.weights, out=out)
+        if projected is None:
+            h = np.matmul(prepared.stacked(x_t, h_prev), prepared.weights, out=out)
+        else:
+            h = np.matmul(h_prev, prepared.recurrent, out=out)
+            h += projected
         h = np.maximum(h, 0.0, out=h) if self.nonlinearity == "relu" else np.tanh(h, out=h)
         return h, (h,), {"h": h}
 
@@ -367,13 +377,18 @@ class LSTMCell(Cell):
         fused = np.concatenate([w.weight_ih, (w.bias_ih + w.bias_hh)[:, None], w.weight_hh], 1)
         return StepWeights((fused[self._order(hidden)] * scale).T.copy())
 
-    def step(self, prepared, x_t, state, out=None):
+    def step(self, prepared, x_t, state, out=None, projected=None):
         """One step for a batch ``x_t (B, D)``: returns ``h`` (written into ``out`` when
-        given), the new state ``(h, c)`` and the gate values to show."""
+        given), the new state ``(h, c)`` and the gate values to show. ``projected``: this
+        step's row of :meth:`project`, which then stands for ``x_t``."""
         h_prev, c_prev = state
         hidden = h_prev.shape[1]
         h2, h3 = 2 * hidden, 3 * hidden
-        a = np.dot(prepared.stacked(x_t, h_prev), prepared.weights)  # i, f, o, g
+        if projected is None:
+            a = np.dot(prepared.stacked(x_t, h_prev), prepared.weights)  # i, f, o, g
+        else:
+            a = np.dot(h_prev, prepared.recurrent)
+            a += projected
         np.tanh(a, out=a)
         sig = a[:, :h3]
         half = prepared.half
@@ -522,10 +537,13 @@ class GRUCell(Cell):
         dx = input_grad(w.weight_ih[order], input_side, need_dx)
         return dx, (dh0.T.copy(),), grads, dhs.transpose(0, 2, 1)
 
-    def step(self, w, x_t, state, out=None):
+    def project(self, w, x):
+        return np.matmul(x, w.weight_ih.T) + w.bias_ih
+
+    def step(self, w, x_t, state, out=None, projected=None):
         (h_prev,) = state
         hidden = h_prev.shape[1]
-        xp = x_t @ w.weight_ih.T + w.bias_ih
+        xp = x_t @ w.weight_ih.T + w.bias_ih if projected is None else projected
         hp = h_prev @ w.weight_hh.T + w.bias_hh
         r = sigmoid(xp[:, :hidden] + hp[:, :hidden])
         z = sigmoid(xp[:, hidden : 2 * hidden] + hp[:, hidden : 2 * hidden])

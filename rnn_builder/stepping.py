@@ -42,6 +42,8 @@ class _CellPlan:
         self.suffix = op.suffixes[self.direction]
         self.state_key = (key.node, key.direction)
         self.x_source = stepper._x_source[key.node]
+        # an input known in full at the first step: its side of every step is one product
+        self.projects = isinstance(stepper.executor.ops[self.x_source[0]], SequenceInputOp)
         self.y = (key.node, "y")
         run = stepper.run
         self.mask = run.masks.get(op.axis)
@@ -125,6 +127,7 @@ class Stepper:
         self.values: dict[tuple[str, str], Array] = {}
         self.details: dict[UnrolledKey, dict[str, Array]] = {}
         self.states: dict[tuple[str, str], tuple[Array, ...]] = {}
+        self._projected: dict[tuple[str, str], Array] = {}  # see _CellPlan.projects
         self.run.predictions = {}
 
     @property
@@ -274,20 +277,28 @@ class Stepper:
             state = op.initial_states(
                 run, {p: v for p, v in inputs.items() if p != "x"}, run.batch_size, plan.direction
             )
-        x_t = self.values[plan.x_source][t]
-        if x_t.dtype.kind in "iu":  # token ids straight into a cell
-            x_t = dense(x_t, op.width("x"), run.dtype)
+        prepared = self.prepared[key.node][plan.suffix]
+        x_t = projected = None
+        if plan.projects:
+            every_step = self._projected.get(plan.state_key)
+            if every_step is None:
+                x = dense(self.values[plan.x_source], op.width("x"), run.dtype)
+                every_step = self._projected[plan.state_key] = op.cell.project(prepared, x)
+            projected = every_step[t]
+        else:
+            x_t = self.values[plan.x_source][t]
+            if x_t.dtype.kind in "iu":  # token ids straight into a cell
+                x_t = dense(x_t, op.width("x"), run.dtype)
         outputs = self.values.get(plan.y)
         if outputs is None:
             outputs = self.values[plan.y] = np.zeros(
                 (plan.steps, run.batch_size, plan.width), dtype=run.dtype
             )
         row = outputs[t] if plan.columns is None else outputs[t, :, plan.columns]
-        prepared = self.prepared[key.node][plan.suffix]
         if plan.mask is None:  # h straight into its row of the output
-            _, new_state, detail = plan.step(prepared, x_t, state, row)
+            _, new_state, detail = plan.step(prepared, x_t, state, row, projected)
         else:  # padded steps keep the state
-            _, new_state, detail = plan.step(prepared, x_t, state)
+            _, new_state, detail = plan.step(prepared, x_t, state, projected=projected)
             m = plan.mask[t]
             new_state = tuple(
                 m * new + (1.0 - m) * old for new, old in zip(new_state, state, strict=True)

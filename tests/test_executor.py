@@ -42,16 +42,18 @@ def test_stepping_to_the_end_equals_the_whole_sequence_pass(name, teacher):
 @pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
 @pytest.mark.parametrize("bidirectional", [False, True])
 @pytest.mark.parametrize(
-    ("activation", "loss"), [("identity", "mse"), ("softmax", "mse"), ("tanh", "cross_entropy")]
+    ("activation", "loss", "vocabulary"),
+    [("identity", "mse", 0), ("softmax", "mse", 0), ("tanh", "cross_entropy", 6)],
 )
 def test_stepping_writes_each_step_where_the_whole_pass_puts_it(
-    cell, bidirectional, activation, loss
+    cell, bidirectional, activation, loss, vocabulary
 ):
     """Live stepping computes cells and Dense layers straight into their rows of the stored
-    outputs, and an MSE output's prediction is its input: with padding and both directions,
-    every value and every step's details still equal the whole-sequence pass."""
+    outputs, a cell reading an input takes that input's side of every step as one product
+    (also from token ids), and an MSE output's prediction is its input: with padding and both
+    directions, every value and every step's details still equal the whole-sequence pass."""
     graph = Graph()
-    graph.add_node("sequence_input", node_id="x", params={"features": 3})
+    graph.add_node("sequence_input", node_id="x", params={"features": 3, "vocabulary": vocabulary})
     graph.add_node(cell, node_id="cell", params={"hidden_size": 4, "bidirectional": bidirectional})
     graph.add_node("dense", node_id="head", params={"units": 5, "activation": activation})
     graph.add_node("output", node_id="out", params={"loss": loss, "target": "y"})
