@@ -34,14 +34,15 @@ import numpy as np
 from .cell_layout import (
     StepWeights,
     blend,
+    feature_major,
     gate_scale,
     input_grad,
     mask_rows,
     one_half,
+    own_transposed,
     row_order,
     sigmoid,
     stacked,
-    transposed,
 )
 from .overlap import Chunked, Products, worth_it
 
@@ -164,14 +165,14 @@ class ElmanCell(Cell):
         if mask_t is not None:
             factors *= mask_t
         cache = (z, features, factors, mask_t)
-        return transposed(hs[1:]), (hs[steps].T.copy(),), cache
+        return feature_major(hs[1:]), (hs[steps].T.copy(),), cache
 
     def backward(self, w, cache, dy, dfinal, need_dx=True):
         z, features, factors, mask_t = cache
         hs = z[:, features + 1 :]
         steps, hidden, batch = hs.shape[0] - 1, hs.shape[1], hs.shape[2]
         dtype = z.dtype
-        dhs = transposed(dy) if dy is not None else np.zeros((steps, hidden, batch), dtype)
+        dhs = own_transposed(dy) if dy is not None else np.zeros((steps, hidden, batch), dtype)
         if dfinal[0] is not None:
             dhs[steps - 1] += dfinal[0].T
         da = np.empty_like(dhs)
@@ -318,7 +319,7 @@ class LSTMCell(Cell):
             keep.ready(t)
         keep.results()
         cache = (z, features, acts, factors, dc_dh, mask_t)
-        return transposed(hs[1:]), (hs[steps].T.copy(), cs[steps].T.copy()), cache
+        return feature_major(hs[1:]), (hs[steps].T.copy(), cs[steps].T.copy()), cache
 
     def backward(self, w, cache, dy, dfinal, need_dx=True):
         z, features, acts, factors, dc_dh, mask_t = cache
@@ -328,7 +329,7 @@ class LSTMCell(Cell):
         h2 = 2 * hidden
         order = self._order(hidden)
         factors4 = factors.reshape(steps, 4, hidden, batch)
-        dhs = transposed(dy) if dy is not None else np.zeros((steps, hidden, batch), dtype)
+        dhs = own_transposed(dy) if dy is not None else np.zeros((steps, hidden, batch), dtype)
         if dfinal[0] is not None:
             dhs[steps - 1] += dfinal[0].T
         dc = np.zeros((hidden, batch), dtype) if dfinal[1] is None else dfinal[1].T.copy()
@@ -481,7 +482,7 @@ class GRUCell(Cell):
             keep.ready(t)
         keep.results()
         cache = (z, features, acts, factors, mask_t)
-        return transposed(hs[1:]), (hs[steps].T.copy(),), cache
+        return feature_major(hs[1:]), (hs[steps].T.copy(),), cache
 
     def backward(self, w, cache, dy, dfinal, need_dx=True):
         """The gradients of one step, d h_t times the forward pass's factors in one product,
@@ -493,7 +494,7 @@ class GRUCell(Cell):
         hidden = acts.shape[1] // 3
         dtype = z.dtype
         order = self._order(hidden)
-        dhs = transposed(dy) if dy is not None else np.zeros((steps, hidden, batch), dtype)
+        dhs = own_transposed(dy) if dy is not None else np.zeros((steps, hidden, batch), dtype)
         if dfinal[0] is not None:
             dhs[steps - 1] += dfinal[0].T
         grad = np.empty_like(factors)

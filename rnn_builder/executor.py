@@ -340,8 +340,8 @@ class Executor:
 
     @staticmethod
     def _accumulate(run: Run, key: tuple[str, str], grad: Array) -> None:
-        current = run.grads.get(key)
-        run.grads[key] = grad.copy() if current is None else current + grad
+        current = run.grads.get(key)  # (copies keep the layout: see cell_layout.feature_major)
+        run.grads[key] = grad.copy(order="K") if current is None else current + grad
 
     # --- feedback loops, step by step -------------------------------------------------------
 

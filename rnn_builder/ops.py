@@ -185,6 +185,14 @@ def activation_backward(name: str, dy: Array, y: Array) -> Array:
     raise ValueError(name)
 
 
+def _feature_major(x: Array) -> bool:
+    """Whether ``x (T, B, d)`` is a view of ``(T, d, B)`` data, as cells hand on their outputs
+    (``cell_layout.feature_major``). A Dense layer multiplies it step by step as it is: measured
+    at hidden 128, 55 µs against 221 for copying it into rows first and one product (and the
+    backward pass 200 against 400), and no slower at hidden 8."""
+    return x.ndim == 3 and x.dtype.kind == "f" and x.shape[1] > 1 and x.strides[1] == x.itemsize
+
+
 class DenseOp(Op):
     def initialise(self, rng):
         weight, bias = self.params["weight"], self.params["bias"]
@@ -195,6 +203,11 @@ class DenseOp(Op):
     def forward(self, run, inputs):
         x = dense(inputs["x"], self.width("x"), run.dtype)
         weight = self.params["weight"]
+        if _feature_major(x):  # a cell's output: one product per step, no copy of it
+            z = np.matmul(x, weight.T)
+            z += self.params["bias"]
+            y = activate(self.settings["activation"], z)
+            return {"y": y}, (x, y, inputs["x"])
         x2d = x.reshape(-1, x.shape[-1])
         z = x2d @ weight.T
         z += self.params["bias"]
@@ -230,15 +243,25 @@ class DenseOp(Op):
         dy = grads.get("y")
         if dy is None:
             return {}
-        x2d, y, original = cache
+        x, y, original = cache
         dz = activation_backward(self.settings["activation"], dy.reshape(y.shape), y)
-        self.grads["weight"] += dz.T @ x2d
+        weight = self.params["weight"]
+        units = weight.shape[0]
+        if x.ndim == 3:  # feature-major (see forward): products step by step, no copies of x
+            # (dz's transposed view here: measured twice as fast as a contiguous copy of it)
+            self.grads["weight"] += np.matmul(dz.transpose(0, 2, 1), x).sum(axis=0)
+        else:
+            self.grads["weight"] += dz.T @ x
         # Σ over rows as a product with ones: dz is tall and narrow (T·B × units), where
         # NumPy's sum over axis 0 runs one short inner loop per row (measured 40 µs vs 4 µs)
-        self.grads["bias"] += np.ones(dz.shape[0], dz.dtype) @ dz
+        rows = dz.reshape(-1, units)
+        self.grads["bias"] += np.ones(rows.shape[0], dz.dtype) @ rows
         if original.dtype.kind in "iu" or "x" not in self.grad_ports:
             return {}
-        return {"x": (dz @ self.params["weight"]).reshape(original.shape)}
+        if x.ndim == 3:  # handed back feature-major too, as the cell wants it
+            by_step = np.ascontiguousarray(dz.transpose(0, 2, 1))  # (T, units, B)
+            return {"x": np.matmul(np.ascontiguousarray(weight.T), by_step).transpose(0, 2, 1)}
+        return {"x": (dz @ weight).reshape(original.shape)}
 
 
 class ConcatOp(Op):

@@ -289,3 +289,34 @@ def test_inference_without_targets_gives_predictions_and_no_loss():
     probabilities = run.predictions["tags"]
     assert probabilities.shape == (5, 3, 3)
     np.testing.assert_allclose(probabilities.sum(-1), 1.0, rtol=1e-5)
+
+
+@pytest.mark.parametrize("activation", ["identity", "tanh", "softmax"])
+def test_a_dense_layer_takes_a_cells_feature_major_output_as_it_would_a_copy(activation):
+    """Cells hand their outputs on as (T, B, H) views of their (T, H, B) arrays, and a Dense
+    layer multiplies those step by step; its outputs, its weight gradients and the gradient it
+    hands back (feature-major again) equal those for an ordinary contiguous copy."""
+    rng = np.random.default_rng(4)
+    graph = Graph()
+    graph.add_node("sequence_input", node_id="x", params={"features": 3})
+    graph.add_node("lstm", node_id="cell", params={"hidden_size": 5})
+    graph.add_node("dense", node_id="head", params={"units": 4, "activation": activation})
+    graph.add_node("output", node_id="out", params={"loss": "mse", "target": "y"})
+    graph.connect("x", "y", "cell", "x")
+    graph.connect("cell", "y", "head", "x")
+    graph.connect("head", "y", "out", "x")
+    executor = Executor(graph, dtype=np.float64, seed=1)
+    run = executor.forward(random_batch(executor, steps=6, batch=3))
+    view = run.values[("cell", "y")]
+    assert view.shape == (6, 3, 5) and view.strides[1] == view.itemsize  # feature-major
+    head, dy = executor.ops["head"], rng.standard_normal((6, 3, 4))
+    results = []
+    for x in (view, np.ascontiguousarray(view)):
+        head.grads["weight"][...] = 0.0
+        head.grads["bias"][...] = 0.0
+        outputs, cache = head.forward(run, {"x": x})
+        dx = head.backward(run, cache, {"y": dy})["x"]
+        results.append((outputs["y"], dx, head.grads["weight"].copy(), head.grads["bias"].copy()))
+    for ours, plain in zip(*results, strict=True):
+        np.testing.assert_allclose(ours, plain, atol=1e-12)
+    assert results[0][1].strides[1] == results[0][1].itemsize  # handed back feature-major
