@@ -33,6 +33,7 @@ from .graph import Graph
 from .memory import keep_freed_memory
 from .nodes import SEQ
 from .ops import OPS, CellOp, DelayOp, Op, OpLayout, dense
+from .overlap import loops_ended
 from .run import Batch, Run
 from .threads import blas_threads
 from .validation import ValidationReport, validate
@@ -276,7 +277,7 @@ class Executor:
                 for delay, output in self.feedback_outputs.items()
                 if self.ops[output].settings["target"] in batch.targets
             )
-        with blas_threads(1), subnormals_flushed():
+        with blas_threads(1), subnormals_flushed(), loops_ended():
             for step in self.plan(run.forced):
                 if isinstance(step, _Loop):
                     self._loop_forward(run, step)
@@ -288,7 +289,7 @@ class Executor:
         """Gradients of ``run.loss`` into :attr:`gradients` (overwritten, not accumulated)."""
         self.store.grad_flat[...] = 0.0
         run.grads = {}
-        with blas_threads(1), subnormals_flushed():
+        with blas_threads(1), subnormals_flushed(), loops_ended():
             for step in reversed(self.plan(run.forced)):
                 if isinstance(step, _Loop):
                     self._loop_backward(run, step)

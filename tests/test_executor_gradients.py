@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pytest
 
@@ -234,20 +236,48 @@ def test_chunks_taken_on_the_helper_thread_give_the_same_gradients(name, monkeyp
     executor.backward(executor.forward(batch))
     whole = executor.store.grad_flat.copy()
 
-    handed = []
-    pool = chunking._helper()
+    taken = []  # (steps, thread) of every chunk the helper took
+    take_chunks = chunking._take_chunks
 
-    class Counting:
-        def submit(self, work, *args):
-            handed.append(args)
-            return pool.submit(work, *args)
+    def counting(queue, work, modes):
+        def counted(lo, hi):
+            taken.append((hi - lo, threading.current_thread().name))
+            return work(lo, hi)
 
-    monkeypatch.setattr(chunking, "_helper", Counting)
+        return take_chunks(queue, counted, modes)
+
+    monkeypatch.setattr(chunking, "_take_chunks", counting)
     monkeypatch.setattr(chunking, "OVERLAP_MACS", 0)
     monkeypatch.setattr(chunking, "OVERLAP_ELEMENTS", 0)
     executor.backward(executor.forward(batch))
-    assert len(handed) >= 3  # 9 steps: chunks of 3 (and the forward factors of LSTM and GRU)
+    assert len(taken) >= 3  # 9 steps: chunks of 2 (and the forward factors of LSTM and GRU)
+    assert {thread for _, thread in taken} == {"rnn-builder-overlap_0"}
     np.testing.assert_allclose(executor.store.grad_flat, whole, rtol=1e-12, atol=1e-14)
+
+
+def test_a_pass_cut_short_leaves_the_helper_free_for_the_next(monkeypatch):
+    """A loop that stops in the middle (here: an error after its first chunks went to the
+    helper) never asks for its results; the pass's end must still release the helper, or the
+    next pass — and the interpreter's exit — would wait for it for ever."""
+    monkeypatch.setattr(chunking, "OVERLAP_MACS", 0)
+    monkeypatch.setattr(chunking, "OVERLAP_ELEMENTS", 0)
+    executor = Executor(new_project("many_to_many_equal").graph, dtype=np.float64, seed=5)
+    batch = random_batch(executor, steps=12)
+    run = executor.forward(batch)
+    ready = chunking.Chunked.ready
+
+    def failing(self, t):
+        ready(self, t)
+        if self.queue is not None:  # a chunk is with the helper: now the loop fails
+            raise FloatingPointError("cut short")
+
+    monkeypatch.setattr(chunking.Chunked, "ready", failing)
+    with pytest.raises(FloatingPointError):
+        executor.backward(run)
+    monkeypatch.setattr(chunking.Chunked, "ready", ready)
+    finished = chunking._helper().submit(lambda: "free")
+    assert finished.result(timeout=10) == "free"
+    executor.backward(executor.forward(batch))  # and a whole pass works as before
 
 
 def test_the_helper_thread_handles_floating_point_errors_as_the_caller_does(monkeypatch):
