@@ -224,11 +224,12 @@ class DenseOp(Op):
         self, run, prepared: tuple[Array, Array], x_t: Array, out: Array | None = None
     ) -> Array:
         """One step ``(B, d)`` → ``(B, units)``, for live stepping; written into ``out`` when
-        given (the stepper's row of this step: no copy afterwards)."""
+        given (the stepper's row of this step, made for the first step's result: no copy
+        afterwards). ``np.dot``: ~0.3 µs less than ``np.matmul`` for one row."""
         if x_t.dtype.kind in "iu":
             x_t = dense(x_t, self.width("x"), run.dtype)
         weight_t, bias = prepared
-        z = np.matmul(x_t, weight_t, out=out)
+        z = np.dot(x_t, weight_t, out=out)
         z += bias
         activation = self.settings["activation"]
         if activation == "identity":
