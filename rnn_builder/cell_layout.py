@@ -11,7 +11,8 @@
   gradient back with :func:`own_transposed` (a plain copy when that gradient is such a view);
 * sigmoid gates' rows of the weights scaled by 1/2 (:func:`gate_scale`), so that one ``tanh``
   over all gates gives them all: σ(a) = (1 + tanh(a/2)) / 2;
-* for live stepping, :class:`StepWeights`: the fused weights transposed and a reusable row.
+* for live stepping, :class:`StepWeights`: the fused weights transposed and a reusable row, or
+  the input side of every step at once when the input is known in full (``projected``).
 """
 
 from __future__ import annotations
