@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QListWidgetItem,
+    QScrollArea,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -386,6 +387,7 @@ class HiddenStateView(QWidget):
         "gru": ["r", "z", "n"],
         "rnn": [],
     }
+    ROW_HEIGHT = 170  # pixels per heatmap, title and time axis included
 
     def __init__(self, context, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -410,10 +412,16 @@ class HiddenStateView(QWidget):
         top.addWidget(QLabel("Cell"))
         top.addWidget(self.cell)
         top.addStretch(1)
+        # One heatmap per row, each tall enough to read (an LSTM shows five: squeezed into a
+        # bottom dock they had no height left for their units); the rows scroll.
+        self.scroll = QScrollArea()
+        self.scroll.setObjectName("hidden_scroll")
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setWidget(self.layout_widget)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.sequence)
-        layout.addWidget(self.layout_widget, 1)
+        layout.addWidget(self.scroll, 1)
         self.example.valueChanged.connect(lambda _v: self.redraw())
         self.cell.currentIndexChanged.connect(lambda _i: self.redraw())
 
@@ -445,6 +453,7 @@ class HiddenStateView(QWidget):
         cell_type = graph.node(node).type_name
         directions = ["reverse", "forward"] if graph.node(node).params["bidirectional"] else [""]
         names = ["h", *self.GATES[cell_type]]
+        self.layout_widget.setMinimumHeight(len(names) * self.ROW_HEIGHT)
         ticks = self._step_ticks(stepper, node)
         for name in names:
             columns = []

@@ -144,6 +144,9 @@ def test_the_gradient_flow_and_hidden_state_views_fill_with_data_of_the_right_sh
         assert image.shape == (hidden_size, steps), name
     assert np.all(hidden.images["f"] >= 0) and np.all(hidden.images["f"] <= 1)
     assert "sentiment</b> predicted" in hidden.sequence.text()
+    # five heatmaps, each with room for its units: the rows scroll rather than squeeze
+    assert hidden.layout_widget.minimumHeight() >= 5 * hidden.ROW_HEIGHT
+    assert hidden.scroll.widget() is hidden.layout_widget
 
 
 def test_a_bidirectional_cell_shows_both_directions(make_window):
