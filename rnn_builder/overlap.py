@@ -79,6 +79,7 @@ class Chunked:
 
     def _hand_on(self, lo: int, hi: int) -> None:
         if self.queue is None:
+            _end_waiting()  # a thread runs its loops one at a time: any still open was cut short
             self.queue = SimpleQueue()
             _waiting().add(self.queue)
             self.task = _helper().submit(_take_chunks, self.queue, self.work, self.modes)
@@ -126,9 +127,13 @@ def loops_ended() -> Iterator[None]:
     try:
         yield
     finally:
-        waiting = _waiting()
-        while waiting:
-            waiting.pop().put(None)
+        _end_waiting()
+
+
+def _end_waiting() -> None:
+    waiting = _waiting()
+    while waiting:
+        waiting.pop().put(None)
 
 
 class Products(Chunked):

@@ -280,6 +280,40 @@ def test_a_pass_cut_short_leaves_the_helper_free_for_the_next(monkeypatch):
     executor.backward(executor.forward(batch))  # and a whole pass works as before
 
 
+def test_a_loop_cut_short_outside_a_pass_does_not_hold_up_the_next(monkeypatch):
+    """A cell run directly, not through the executor, that fails in its loop: the next loop
+    on the same thread ends the abandoned hand-off before it hands on its own chunks (run on a
+    thread of its own, so that a regression fails here instead of hanging the suite)."""
+    from rnn_builder.cells import CellWeights, ElmanCell
+
+    monkeypatch.setattr(chunking, "OVERLAP_MACS", 0)
+    rng = np.random.default_rng(0)
+    weights = CellWeights(*(rng.standard_normal(s) for s in [(3, 2), (3, 3), (3,), (3,)]))
+    cell = ElmanCell()
+    y, _, cache = cell.forward(weights, rng.standard_normal((12, 4, 2)), (np.zeros((4, 3)),))
+    ready = chunking.Chunked.ready
+    outcome = []
+
+    def failing(self, t):
+        ready(self, t)
+        if self.queue is not None and not outcome:
+            outcome.append("cut short")
+            raise FloatingPointError("cut short")
+
+    def scenario():
+        with pytest.raises(FloatingPointError):
+            cell.backward(weights, cache, np.ones_like(y), (None,))
+        grads = cell.backward(weights, cache, np.ones_like(y), (None,))[2]
+        outcome.append(np.isfinite(grads["weight_hh"]).all())
+
+    monkeypatch.setattr(chunking.Chunked, "ready", failing)
+    worker = threading.Thread(target=scenario, daemon=True)
+    worker.start()
+    worker.join(timeout=20)
+    assert not worker.is_alive() and outcome == ["cut short", True]
+    assert chunking._helper().submit(lambda: "free").result(timeout=10) == "free"
+
+
 def test_the_helper_thread_handles_floating_point_errors_as_the_caller_does(monkeypatch):
     """NumPy's error handling is per thread: work taken on the helper must follow the
     caller's (the trainer ignores overflow and NaN, and checks the loss itself)."""
