@@ -20,7 +20,8 @@ from rnn_builder.unroll import UnrolledKey
 
 from .analysis import AnalysisContext, structure
 from .docks import scrolling
-from .plots import GradientFlowView, HiddenStateView, LossPlots
+from .hidden_state import HiddenStateView
+from .plots import GradientFlowView, LossPlots
 from .training import TrainingSession
 from .training_panel import TrainingPanel
 

@@ -1,0 +1,198 @@
+"""A validation example's hidden states and gates, step by step (pyqtgraph heatmaps).
+
+:class:`HiddenStateView` — for one validation example: a chosen cell's hidden units over time
+and, for LSTM and GRU, its gates (both directions of a bidirectional cell stacked), one heatmap
+per row in a scroll area; with the inputs, and prediction against target at every step.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import ClassVar
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QScrollArea,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from rnn_builder.errors import RNNBuilderError
+from rnn_builder.unroll import UnrolledKey
+
+
+class HiddenStateView(QWidget):
+    GATES: ClassVar[dict[str, list[str]]] = {
+        "lstm": ["i", "f", "g", "o"],
+        "gru": ["r", "z", "n"],
+        "rnn": [],
+    }
+    ROW_HEIGHT = 170  # pixels per heatmap, title and time axis included
+
+    def __init__(self, context, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("hidden_state")
+        self.context = context
+        self.example = QSpinBox()
+        self.example.setObjectName("hidden_example")
+        self.example.setRange(0, 100_000)
+        self.example.setToolTip("Which validation example to look at")
+        self.cell = QComboBox()
+        self.cell.setObjectName("hidden_cell")
+        self.layout_widget = pg.GraphicsLayoutWidget()
+        self.layout_widget.setObjectName("hidden_heatmaps")
+        self.sequence = QLabel()
+        self.sequence.setObjectName("hidden_sequence")
+        self.sequence.setWordWrap(True)
+        self.sequence.setTextFormat(Qt.TextFormat.RichText)
+        self.images: dict[str, np.ndarray] = {}
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Example"))
+        top.addWidget(self.example)
+        top.addWidget(QLabel("Cell"))
+        top.addWidget(self.cell)
+        top.addStretch(1)
+        # One heatmap per row, each tall enough to read (an LSTM shows five: squeezed into a
+        # bottom dock they had no height left for their units); the rows scroll.
+        self.scroll = QScrollArea()
+        self.scroll.setObjectName("hidden_scroll")
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setWidget(self.layout_widget)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.sequence)
+        layout.addWidget(self.scroll, 1)
+        self.example.valueChanged.connect(lambda _v: self.redraw())
+        self.cell.currentIndexChanged.connect(lambda _i: self.redraw())
+
+    def list_cells(self, graph) -> None:
+        current = self.cell.currentData()
+        self.cell.blockSignals(True)
+        self.cell.clear()
+        for node in graph:
+            if node.type_name in ("rnn", "lstm", "gru"):
+                self.cell.addItem(node.name, node.id)
+        if current is not None:
+            self.cell.setCurrentIndex(max(self.cell.findData(current), 0))
+        self.cell.blockSignals(False)
+
+    def redraw(self) -> None:
+        self.layout_widget.clear()
+        self.images = {}
+        node = self.cell.currentData()
+        if node is None:
+            self.sequence.setText("No recurrent cell to show.")
+            return
+        try:
+            stepper = self.context.stepper(self.example.value())
+            stepper.run_to_end()
+        except RNNBuilderError as error:
+            self.sequence.setText(html.escape(str(error)))
+            return
+        graph = self.context.document.graph
+        cell_type = graph.node(node).type_name
+        directions = ["reverse", "forward"] if graph.node(node).params["bidirectional"] else [""]
+        names = ["h", *self.GATES[cell_type]]
+        self.layout_widget.setMinimumHeight(len(names) * self.ROW_HEIGHT)
+        ticks = self._step_ticks(stepper, node)
+        for name in names:
+            columns = []
+            for direction in directions:
+                copies = sorted(
+                    (k for k in stepper.details if k.node == node and k.direction == direction),
+                    key=lambda k: k.t,
+                )
+                columns.append(np.stack([stepper.details[k][name][0] for k in copies], axis=1))
+            matrix = np.concatenate(columns, axis=0)  # units (both directions) × steps
+            self.images[name] = matrix
+            plot = self.layout_widget.addPlot(title=_TITLES.get(name, name))
+            plot.setLabel("bottom", "time step")
+            plot.setLabel("left", "unit")
+            image = pg.ImageItem(axisOrder="row-major")
+            image.setImage(matrix, levels=(-1.0, 1.0) if name in ("h", "g", "n") else (0.0, 1.0))
+            image.setColorMap(pg.colormap.get("CET-D1" if name in ("h", "g", "n") else "viridis"))
+            image.setRect(-0.5, -0.5, matrix.shape[1], matrix.shape[0])  # column t centred on t
+            plot.addItem(image)
+            if ticks and len(ticks) == matrix.shape[1]:
+                plot.getAxis("bottom").setTicks([list(enumerate(ticks))])
+            self.layout_widget.nextRow()
+        self.sequence.setText(self._sequence_text(stepper))
+
+    def _step_ticks(self, stepper, node: str) -> list[str]:
+        """Words for the cell's time axis: the example's tokens, when it reads tokens on
+        that axis (a decoder's steps are not the encoder's words)."""
+        axis_of = stepper.executor.axis_of
+        for input_id, value in stepper.batch.inputs.items():
+            value = np.asarray(value)
+            if value.ndim == 2 and value.dtype.kind in "iu" and axis_of(input_id) == axis_of(node):
+                return [self.context.token_name(int(v)) for v in value[:, 0]]
+        return []
+
+    def _sequence_text(self, stepper) -> str:
+        context = self.context
+        example = stepper.batch
+        rows = []
+        for node_id, value in example.inputs.items():
+            value = np.asarray(value)
+            if value.ndim == 2 and value.dtype.kind in "iu":
+                shown = " ".join(html.escape(context.token_name(int(v))) for v in value[:, 0])
+            elif value.ndim == 3:
+                shown = " ".join(
+                    np.array2string(v, precision=2, separator=",") for v in value[:, 0][:12]
+                )
+            else:
+                shown = np.array2string(value[0], precision=2)
+            rows.append(f"<b>{html.escape(node_id)}</b>: {shown}")
+        graph = context.document.graph
+        for node in graph:
+            if node.type_name != "output":
+                continue
+            target = example.targets.get(node.params["target"])
+            prediction = stepper.values.get((node.id, "prediction"))
+            if prediction is None:
+                key = UnrolledKey(node.id, None)
+                prediction = stepper.details.get(key, {}).get("prediction")
+            if prediction is None:
+                continue
+            if node.params["loss"] == "cross_entropy":
+                chosen = np.asarray(prediction).argmax(-1).reshape(-1)
+                truth = np.asarray(target).reshape(-1) if target is not None else []
+                cells = []
+                for k, c in enumerate(chosen):
+                    right = k < len(truth) and truth[k] == c
+                    name = html.escape(context.class_name(int(c)))
+                    if k < len(truth) and truth[k] >= 0 and not right:
+                        want = html.escape(context.class_name(int(truth[k])))
+                        cells.append(f"<span style='color:#d0342c'>{name} (≠ {want})</span>")
+                    elif k < len(truth) and truth[k] < 0:
+                        continue
+                    else:
+                        cells.append(f"<span style='color:#2e8b57'>{name}</span>")
+                rows.append(f"<b>{html.escape(node.name)}</b> predicted: {' '.join(cells)}")
+            else:
+                shown = np.array2string(np.asarray(prediction).reshape(-1)[:12], precision=3)
+                truth = (
+                    np.array2string(np.asarray(target).reshape(-1)[:12], precision=3)
+                    if target is not None
+                    else ""
+                )
+                rows.append(f"<b>{html.escape(node.name)}</b> predicted {shown}, target {truth}")
+        return "<br>".join(rows)
+
+
+_TITLES = {
+    "h": "hidden state h_t",
+    "i": "input gate i",
+    "f": "forget gate f",
+    "g": "candidate g",
+    "o": "output gate o",
+    "r": "reset gate r",
+    "z": "update gate z",
+    "n": "new state n",
+}
