@@ -204,15 +204,14 @@ class DenseOp(Op):
         x = dense(inputs["x"], self.width("x"), run.dtype)
         weight = self.params["weight"]
         if _feature_major(x):  # a cell's output: one product per step, no copy of it
+            rows = x
             z = np.matmul(x, weight.T)
-            z += self.params["bias"]
-            y = activate(self.settings["activation"], z)
-            return {"y": y}, (x, y, inputs["x"])
-        x2d = x.reshape(-1, x.shape[-1])
-        z = x2d @ weight.T
+        else:
+            rows = x.reshape(-1, x.shape[-1])
+            z = rows @ weight.T
         z += self.params["bias"]
         y = activate(self.settings["activation"], z)
-        return {"y": y.reshape((*x.shape[:-1], weight.shape[0]))}, (x2d, y, inputs["x"])
+        return {"y": y.reshape((*x.shape[:-1], weight.shape[0]))}, (rows, y, inputs["x"])
 
     def prepare_steps(self) -> tuple[Array, Array]:
         """``Wᵀ`` and the bias as a row (adding a row of the same shape skips NumPy's
