@@ -110,9 +110,12 @@ class StepWeights:
         """The input side of every step at once, ``x (T, B, D)`` → ``(T, B, rows)``: ``x W_ihᵀ +
         b``, for an input known in full before the first step; a step then multiplies only
         ``h_{t-1}`` by :attr:`recurrent` (``W_hhᵀ``) and adds its row of this."""
-        features = x.shape[-1]
+        steps, batch, features = x.shape
         self.recurrent = self.weights[features + 1 :]
-        return np.matmul(x, self.weights[:features]) + self.weights[features]
+        # as one (T·B, D) product: a (T, B, D) one is T small products (measured 50 against 12 µs)
+        projected = np.matmul(x.reshape(steps * batch, features), self.weights[:features])
+        projected += self.weights[features]
+        return projected.reshape(steps, batch, -1)
 
     def stacked(self, x_t: Array, h_prev: Array) -> Array:
         features = x_t.shape[1]

@@ -539,7 +539,10 @@ class GRUCell(Cell):
         return dx, (dh0.T.copy(),), grads, dhs.transpose(0, 2, 1)
 
     def project(self, w, x):
-        return np.matmul(x, w.weight_ih.T) + w.bias_ih
+        steps, batch, features = x.shape
+        projected = np.matmul(x.reshape(steps * batch, features), w.weight_ih.T)
+        projected += w.bias_ih
+        return projected.reshape(steps, batch, -1)
 
     def step(self, w, x_t, state, out=None, projected=None):
         (h_prev,) = state
