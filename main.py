@@ -64,12 +64,14 @@ def main(argv: list[str] | None = None) -> int:
     from rnn_builder.errors import RNNBuilderError
     from rnn_builder.serialization import load
     from rnn_builder.templates import new_project
+    from ui import collector
     from ui.document import GraphDocument
     from ui.main_window import APP_NAME, MainWindow
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName(APP_NAME)
     app.setOrganizationName(APP_NAME)
+    collector.install(app)  # garbage is collected only at the event loop's safe points
     path = Path(args.project) if args.project else None
     try:
         project = load(path) if path is not None else new_project()
@@ -103,8 +105,8 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         print(f"saved {args.screenshot}")
         return 0
-    # Everything made so far lives as long as the window: keep the garbage collector from
-    # walking it again and again (a full collection otherwise stalls a drag for ~40 ms).
+    # Everything made so far lives as long as the window: keep the garbage collector's safe-point
+    # collections from walking it again and again (a full one would stall a drag for ~40 ms).
     gc.freeze()
     code = app.exec()
     window.shutdown()

@@ -13,7 +13,6 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QTimer
 
 from rnn_builder.data import Dataset, check_fits, make_batch
 from rnn_builder.errors import RNNBuilderError
@@ -31,8 +30,6 @@ from rnn_builder.tasks import (
 )
 from rnn_builder.threads import one_thread
 from rnn_builder.validation import validate
-
-from .training import CollectInGuiThread
 
 # Words for the classes and tokens of the built-in tasks: what the views print instead of ids.
 CLASS_NAMES = {
@@ -59,15 +56,6 @@ def structure(graph) -> tuple:
         tuple((n.id, n.type_name, tuple(sorted(n.params.items()))) for n in graph),
         tuple(graph.edges),
     )
-
-
-def _when_done(future: Future, then) -> None:
-    """Call ``then`` in the GUI thread once ``future`` is done (looked at every 50 ms: no
-    signal from the helper thread, no Qt object whose life depends on it)."""
-    if future.done():
-        then()
-    else:
-        QTimer.singleShot(50, lambda: _when_done(future, then))
 
 
 class AnalysisContext:
@@ -112,9 +100,7 @@ class AnalysisContext:
         if key == self._dataset_key or (self._pending is not None and self._pending[0] == key):
             return
         project = loads(dumps(self.document.project))
-        CollectInGuiThread.enter()  # no collection in the helper thread (see there)
         future = _background().submit(make_dataset, project, base=self._base())
-        _when_done(future, CollectInGuiThread.leave)
         self._pending = (key, future)
 
     def dataset(self) -> Dataset:

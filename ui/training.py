@@ -8,10 +8,8 @@ costs more than ``GUI_BUDGET`` of the GUI thread's time (it competes with the wo
 Python's GIL), the timer slows down so that training keeps its speed. Pause,
 resume and stop go straight to the trainer, which is safe from any thread.
 
-Python's cyclic garbage collector must not run in the worker: it could collect an old Qt
-object whose C++ side then dies in the wrong thread (we saw a deadlock). While a worker runs,
-automatic collection is off and the GUI thread's frame timer collects instead, with the same
-thresholds (:class:`CollectInGuiThread`).
+Python's cyclic garbage collector never runs in the worker: the app collects only on the GUI
+thread, at safe points (:mod:`rnn_builder.collector`).
 
 When a run ends (finished, stopped, or a NaN caught), its weights become the document's, and
 the run — its settings and its curves — joins the document's history, so that runs can be
@@ -20,7 +18,6 @@ compared in the plots.
 
 from __future__ import annotations
 
-import gc
 import threading
 import time
 from dataclasses import dataclass, field
@@ -80,44 +77,6 @@ def describe_run(project: Project) -> str:
     clip = f"clip {settings.clip_norm:g}" if settings.clip_norm else "no clip"
     optimizer = f"{settings.optimizer} {settings.learning_rate:g}"
     return f"{', '.join(cells) or 'no cell'} · {optimizer} · {clip}"
-
-
-class CollectInGuiThread:
-    """Automatic garbage collection off while workers run; :meth:`collect` (called from the
-    GUI thread) does what the collector would have done, by the same thresholds.
-
-    Why: a collection runs in whichever thread happens to allocate, and may free cycles that
-    hold Qt objects of closed windows; destroyed in a worker, such an object takes Qt's
-    signal lock and waits for the interpreter, which the GUI thread holds while it waits for
-    that lock (seen: a deadlock with the data-set thread)."""
-
-    active = 0
-    was_enabled = True
-    _lock = threading.Lock()
-
-    @classmethod
-    def enter(cls) -> None:
-        with cls._lock:
-            if cls.active == 0:
-                cls.was_enabled = gc.isenabled()
-                gc.disable()
-            cls.active += 1
-
-    @classmethod
-    def leave(cls) -> None:
-        with cls._lock:
-            cls.active -= 1
-            if cls.active == 0 and cls.was_enabled:
-                gc.enable()
-
-    @staticmethod
-    def collect() -> None:
-        counts, thresholds = gc.get_count(), gc.get_threshold()
-        if thresholds[0] and counts[0] > thresholds[0]:
-            generation = 0
-            if counts[1] > thresholds[1]:
-                generation = 2 if counts[2] > thresholds[2] else 1
-            gc.collect(generation)
 
 
 class TrainingWorker(QObject):
@@ -261,7 +220,6 @@ class TrainingSession(QObject):
         self.worker.reported.connect(self._reported)
         self.worker.done.connect(self._done)
         self.worker.failed.connect(self._failed)
-        CollectInGuiThread.enter()
         self.thread.start()
         self._timer.setInterval(int(1000 / FRAME_RATE))
         self._clock = None
@@ -318,7 +276,6 @@ class TrainingSession(QObject):
         self._pending = report
 
     def _draw(self) -> None:
-        CollectInGuiThread.collect()
         self._pace()
         if self._pending is not None:
             report, self._pending = self._pending, None
@@ -369,7 +326,6 @@ class TrainingSession(QObject):
             self.thread.quit()
             self.thread.wait()
             self.thread.deleteLater()
-            CollectInGuiThread.leave()
         self.thread, self.worker = None, None  # the worker is deleted here, in the GUI thread
         self._set_state("idle")
 

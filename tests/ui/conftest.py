@@ -1,17 +1,30 @@
 """Fixtures for the GUI tests: a window on a template with settings and recovery files kept in
-a temporary folder, and helpers that drive the canvas with real mouse events."""
+a temporary folder, and helpers that drive the canvas with real mouse events.
+
+The tests collect garbage as the app does (:mod:`rnn_builder.collector`): never automatically,
+only at safe points — the event loop's timer, and each window's teardown, where the window is
+really deleted. A collection started by chance inside a Qt call deadlocked the suite."""
 
 from __future__ import annotations
 
 import gc
 
 import pytest
+import shiboken6
 from PySide6.QtCore import QCoreApplication, QEvent, QPoint, QPointF, QSettings, QStandardPaths, Qt
 from PySide6.QtTest import QTest
 
 from rnn_builder.templates import new_project
+from ui import collector
 from ui.document import GraphDocument
 from ui.main_window import MainWindow
+
+
+@pytest.fixture(scope="session", autouse=True)
+def collection_at_safe_points(qapp):
+    """The app's garbage-collection policy, for the whole session."""
+    collector.install(qapp)
+    yield
 
 
 @pytest.fixture(autouse=True)
@@ -62,6 +75,18 @@ def make_window(qtbot, tmp_path):
     yield make
     for window in made:  # a training thread must not outlive its test, even a failed one
         window.live.shutdown()
+    dispose(made)
+
+
+def dispose(windows: list) -> None:
+    """Delete closed windows now, at a safe point, rather than leave them to a collection
+    started by chance later (in the middle of another test's Qt call)."""
+    for window in windows:
+        if shiboken6.isValid(window):
+            window.deleteLater()
+    windows.clear()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    gc.collect()
 
 
 @pytest.fixture

@@ -570,32 +570,6 @@ def test_the_gradient_flow_of_one_project_is_not_shown_for_the_next(window, qtbo
     assert "Train to see" in live.gradients.warning.text()
 
 
-def test_no_garbage_collection_runs_in_the_data_thread(window, qtbot, monkeypatch):
-    """A collection in the data-set thread could free Qt objects of closed windows there and
-    deadlock with the GUI thread (it did, once in a few runs): automatic collection is off
-    while a prefetch runs, and on again when it has finished."""
-    import gc
-    import threading
-
-    import ui.analysis
-
-    release = threading.Event()
-    real = ui.analysis.make_dataset
-
-    def held(*args, **kwargs):
-        release.wait(timeout=60)
-        return real(*args, **kwargs)
-
-    first = window.live.context._pending[1]  # the window's own prefetch: let it end first
-    qtbot.waitUntil(lambda: first.done() and gc.isenabled(), timeout=TRAINING_TIMEOUT)
-    monkeypatch.setattr(ui.analysis, "make_dataset", held)
-    window.document.replace(new_project("many_to_many_equal"), None)  # prefetches
-    _key, future = window.live.context._pending
-    assert not future.done() and not gc.isenabled()
-    release.set()
-    qtbot.waitUntil(lambda: future.done() and gc.isenabled(), timeout=TRAINING_TIMEOUT)
-
-
 def test_the_latest_gradient_curve_is_labelled_by_whole_decades():
     """pyqtgraph's own log ticks crowded their minor labels: the curve shows at least two
     decades and labels only powers of ten."""
