@@ -25,7 +25,12 @@ def read_text(path: str | Path, what: str, limit: int | None = None) -> str:
             raise DataError(
                 f"{what} '{path}' is {size / 1e6:.1f} MB; at most {limit / 1e6:.0f} MB can be used"
             )
-        raw = path.read_bytes()
+        with open(path, "rb") as stream:
+            raw = stream.read(limit + 1)  # bounded, even if the file grows meanwhile
+        if len(raw) > limit:
+            raise DataError(
+                f"{what} '{path}' is over {limit / 1e6:.0f} MB, the most that can be used"
+            )
     except PermissionError:
         raise DataError(f"{what} '{path}' cannot be read: permission denied") from None
     except OSError as error:
