@@ -35,7 +35,7 @@ from .errors import WeightsFileError
 MAX_MEMBERS = 10_000  # or the graph's count of tensors, if larger
 # What zipfile reads and parses to list the members, per member (at least 46 bytes each).
 DIRECTORY_BYTES_PER_MEMBER = 400
-MAX_OTHER_BYTES = 64 * 2**20  # arrays that do not fit the graph (or with no graph)
+MAX_OTHER_BYTES = 64_000_000  # arrays that do not fit the graph (or with no graph)
 MAX_HEADER_BYTES = 10_000  # numpy's own default limit on a header
 _NUMBER_KINDS = "fiu"  # floats and integers, as the executor converts them to its dtype
 _END_RECORD = struct.Struct("<4s4H2LH")
@@ -204,10 +204,15 @@ def _check_fit(
             )
         other += size
         if other > MAX_OTHER_BYTES:
-            fit = f"the graph expects {expected[name]}" if name in expected else "not in the graph"
+            if not expected:
+                fit, rest = "", "weights read without a graph"
+            elif name in expected:
+                fit, rest = f" (the graph expects {expected[name]})", "weights that do not fit"
+            else:
+                fit, rest = " (not in the graph)", "weights that do not fit"
             raise WeightsFileError(
-                f"'{path}': '{name}' declares shape {shape}, {size_text(size)} ({fit}); "
-                f"weights that do not fit the graph may take {size_text(MAX_OTHER_BYTES)}"
+                f"'{path}': '{name}' declares shape {shape}, {size_text(size)}{fit}; "
+                f"{rest} may take at most {size_text(MAX_OTHER_BYTES)}"
             )
     # Compressed data can outgrow its data only by deflate's few bytes a block; much more is
     # padding that would take time to decompress for nothing.
