@@ -165,6 +165,8 @@ def _declared(
         header_size = stream.tell()
     if dtype.hasobject or dtype.kind not in _NUMBER_KINDS or dtype.itemsize > 8:
         raise WeightsFileError(f"'{path}': '{member.name}' holds {dtype} values, not numbers")
+    if any(length < 0 for length in shape):  # two negatives would multiply to a size
+        raise WeightsFileError(f"'{path}': '{member.name}' declares shape {shape}")
     size = math.prod(shape) * dtype.itemsize
     if header_size + size != member.info.file_size:
         raise WeightsFileError(

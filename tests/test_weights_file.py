@@ -16,7 +16,7 @@ from rnn_builder.executor import Executor, WeightsFileError
 from rnn_builder.serialization import save
 from rnn_builder.templates import new_project
 from rnn_builder.weights_file import read_weights
-from tests.bombs import measured, write_bomb
+from tests.bombs import measured, npy_header, write_bomb
 
 
 @pytest.fixture
@@ -131,6 +131,10 @@ def test_what_is_not_a_plain_array_of_numbers_is_refused_by_name(tmp_path):
         "named": ([("readme.txt", b"hello")], "'readme.txt' is not a .npy array"),
         "twice": ([("w.npy", npy_bytes(1.0)), ("w.npy", npy_bytes(2.0))], "holds 'w' twice"),
         "short": ([("w.npy", header_only + bytes(10))], "but the zip holds 10 bytes for it"),
+        "negative": (
+            [("w.npy", npy_header((-1, -1)) + bytes(4))],
+            "'w' declares shape (-1, -1)",
+        ),
         "magic": ([("w.npy", b"not an array at all")], "not a readable .npz"),
     }
     for name, (members, expected) in cases.items():
