@@ -14,6 +14,7 @@ from rnn_builder import weights_file
 from rnn_builder.cli import main
 from rnn_builder.executor import Executor, WeightsFileError
 from rnn_builder.serialization import save
+from rnn_builder.tasks.files import read_bounded
 from rnn_builder.templates import new_project
 from rnn_builder.weights_file import read_weights
 from tests.bombs import measured, npy_header, write_bomb
@@ -43,6 +44,21 @@ def test_a_six_gigabyte_zip_bomb_is_refused_at_once(executor, tmp_path):
     message = str(refused.value)
     assert message.startswith(f"'{bomb}': 'reader.weight_ih' declares shape (1500000000,), 6.0 GB")
     assert message.endswith(f"the graph expects {expected}")
+
+
+def test_good_weights_cost_no_more_than_twice_the_model_to_load(tmp_path):
+    graph = new_project("many_to_one").graph
+    graph.set_param("reader", "hidden_size", 1024)  # a model of 17 MB, above fixed costs
+    executor = Executor(graph, seed=1)
+    model_bytes = executor.store.flat.nbytes
+    assert model_bytes > 16e6
+    path = executor.save_weights(tmp_path / "w.npz")
+    other = Executor(graph, seed=2)
+    with measured() as cost:
+        other.load_weights(path)
+    print(cost)
+    assert cost.traced_peak < 2 * model_bytes, cost
+    np.testing.assert_array_equal(other.store.flat, executor.store.flat)
 
 
 def test_evaluate_refuses_a_zip_bomb_at_once(executor, tmp_path, capsys):
@@ -149,3 +165,13 @@ def test_a_file_far_larger_than_its_arrays_is_refused(tmp_path):
     padded = tmp_path / "padded.npz"
     padded.write_bytes(bytes(2_000_000) + (tmp_path / "w.npz").read_bytes())  # zip allows it
     assert "is 2.0 MB, far more than the 80 bytes of weights it declares" in refusal(padded)
+
+
+def test_bounded_reads_ask_for_what_the_file_holds_and_stop_at_the_limit(tmp_path):
+    path = tmp_path / "grown.txt"
+    path.write_bytes(b"x" * 100)
+    assert read_bounded(path, 100, 1000) == b"x" * 100
+    assert read_bounded(path, 10, 50) == b"x" * 51  # grew since its size was taken
+    with measured() as cost:
+        read_bounded(path, 100, 500_000_000)
+    assert cost.traced_peak < 1e6, cost  # not the limit's 500 MB, allocated before reading
