@@ -2,13 +2,14 @@
 
 An ``.npz`` is a zip of ``.npy`` members, and a member's header declares its shape and dtype
 in a few hundred bytes. A hostile file can declare a 6 GB array that deflates to a few MB:
-``numpy.load`` decompresses all of it before anyone sees the shape (measured: 42 s and 6 GB for
-a 6 GB bomb, tests/test_weights_file.py). So :func:`read_weights` checks the whole file from
-what it declares first — the zip's central directory (its size read from the end record before
-``zipfile`` parses it), the members' names, compression and declared sizes, and each member's
-``.npy`` header (read with numpy's header readers, never unpickling: object dtypes are refused)
-— and reads arrays only when all of it fits. Reading then costs at most the declared bytes
-plus numpy's 16 MB read buffer.
+``numpy.load`` decompresses all of it before anyone sees the shape (measured on a 6 GB bomb,
+tests/test_weights_file.py: 42 s and 6 GB; refused here in 0.01 s and 0.1 MB). So
+:func:`read_weights` checks the whole file from what it declares first — the zip's central
+directory (its size read from the end record before ``zipfile`` parses it), the members' names,
+compression and declared sizes, and each member's ``.npy`` header (read with numpy's header
+readers, never unpickling: object dtypes are refused) — and reads arrays only when all of it
+fits. Reading then costs the declared bytes (at most
+twice the model's, as float64 for a float32 model) plus numpy's 256 KB read buffer.
 
 With the graph's parameter shapes and ``strict``, names and shapes must be the graph's exactly.
 Otherwise (a project's companion weights, which may hold weights of an earlier graph) arrays
@@ -48,6 +49,13 @@ class _Member(NamedTuple):
     name: str  # without ".npy"
 
 
+class _Header(NamedTuple):
+    shape: tuple[int, ...]
+    fortran_order: bool
+    dtype: np.dtype
+    size: int  # bytes of data declared
+
+
 def size_text(count: float) -> str:
     """A byte count in words: '40.0 GB', '12.3 MB', '512 bytes'."""
     for unit, scale in (("GB", 1e9), ("MB", 1e6), ("KB", 1e3)):
@@ -79,17 +87,20 @@ def read_weights(
                 members = _members(path, archive, most)
                 declared = {m.name: _declared(path, archive, m) for m in members}
                 _check_fit(path, declared, expected, strict, info.st_size)
-                return {m.name: _read_array(archive, m) for m in members}
+                return {m.name: _read_array(path, archive, m, declared[m.name]) for m in members}
     except FileNotFoundError:
         raise WeightsFileError(f"there is no weights file '{path}'") from None
     except PermissionError:
         raise WeightsFileError(f"'{path}' cannot be read: permission denied") from None
+    except MemoryError:
+        raise WeightsFileError(f"'{path}' holds more weights than fit in memory") from None
     except (
         OSError,
         ValueError,
         EOFError,
         NotImplementedError,
         RuntimeError,
+        struct.error,
         zipfile.BadZipFile,
         zlib.error,
     ) as error:
@@ -103,7 +114,7 @@ def _check_central_directory(path: Path, stream: BinaryIO, file_size: int, most:
     stream.seek(file_size - tail_size)
     tail = stream.read(tail_size)
     at = len(tail) - _END_RECORD.size
-    if not (tail[at:].startswith(b"PK\x05\x06") and tail.endswith(b"\x00\x00")):
+    if at < 0 or not (tail[at:].startswith(b"PK\x05\x06") and tail.endswith(b"\x00\x00")):
         at = tail.rfind(b"PK\x05\x06")
     if at < 0 or len(tail) - at < _END_RECORD.size:
         raise WeightsFileError(f"'{path}' is not a readable .npz weights file (not a zip file)")
@@ -149,36 +160,39 @@ def _members(path: Path, archive: zipfile.ZipFile, most: int) -> list[_Member]:
     return members
 
 
-def _declared(
-    path: Path, archive: zipfile.ZipFile, member: _Member
-) -> tuple[tuple[int, ...], np.dtype, int]:
-    """(shape, dtype, bytes) from a member's ``.npy`` header, which must agree with the zip's
-    declared size of the member."""
-    with archive.open(member.info) as stream:
-        version = npy.read_magic(stream)
-        if version == (1, 0):
-            shape, _fortran, dtype = npy.read_array_header_1_0(stream, MAX_HEADER_BYTES)
-        elif version == (2, 0):
-            shape, _fortran, dtype = npy.read_array_header_2_0(stream, MAX_HEADER_BYTES)
-        else:  # 3.0 only adds UTF-8 field names, for structured dtypes, never weights
-            raise WeightsFileError(f"'{path}': '{member.name}' is a .npy of version {version}")
-        header_size = stream.tell()
+def _header(path: Path, stream: BinaryIO, name: str) -> _Header:
+    """A member's ``.npy`` header, read with numpy's readers (which never unpickle)."""
+    version = npy.read_magic(stream)
+    if version == (1, 0):
+        shape, fortran_order, dtype = npy.read_array_header_1_0(stream, MAX_HEADER_BYTES)
+    elif version == (2, 0):
+        shape, fortran_order, dtype = npy.read_array_header_2_0(stream, MAX_HEADER_BYTES)
+    else:  # 3.0 only adds UTF-8 field names, for structured dtypes, never weights
+        raise WeightsFileError(f"'{path}': '{name}' is a .npy of version {version}")
     if dtype.hasobject or dtype.kind not in _NUMBER_KINDS or dtype.itemsize > 8:
-        raise WeightsFileError(f"'{path}': '{member.name}' holds {dtype} values, not numbers")
+        raise WeightsFileError(f"'{path}': '{name}' holds {dtype} values, not numbers")
     if any(length < 0 for length in shape):  # two negatives would multiply to a size
-        raise WeightsFileError(f"'{path}': '{member.name}' declares shape {shape}")
-    size = math.prod(shape) * dtype.itemsize
-    if header_size + size != member.info.file_size:
+        raise WeightsFileError(f"'{path}': '{name}' declares shape {shape}")
+    return _Header(shape, fortran_order, dtype, math.prod(shape) * dtype.itemsize)
+
+
+def _declared(path: Path, archive: zipfile.ZipFile, member: _Member) -> _Header:
+    """A member's header, which must agree with the zip's declared size of the member."""
+    with archive.open(member.info) as stream:
+        header = _header(path, stream, member.name)
+        header_size = stream.tell()
+    if header_size + header.size != member.info.file_size:
         raise WeightsFileError(
-            f"'{path}': '{member.name}' declares shape {shape}, {size_text(size)}, but the zip "
-            f"holds {size_text(member.info.file_size - header_size)} for it (a damaged file)"
+            f"'{path}': '{member.name}' declares shape {header.shape}, "
+            f"{size_text(header.size)}, but the zip holds "
+            f"{size_text(member.info.file_size - header_size)} for it (a damaged file)"
         )
-    return shape, dtype, size
+    return header
 
 
 def _check_fit(
     path: Path,
-    declared: dict[str, tuple[tuple[int, ...], np.dtype, int]],
+    declared: dict[str, _Header],
     expected: dict[str, tuple[int, ...]],
     strict: bool,
     file_size: int,
@@ -196,7 +210,7 @@ def _check_fit(
                 f"'{path}': the weights do not fit this graph: " + "; ".join(parts)
             )
     other = 0
-    for name, (shape, _dtype, size) in declared.items():
+    for name, (shape, _fortran_order, _dtype, size) in declared.items():
         if expected.get(name) == shape:
             continue
         if strict:
@@ -218,7 +232,7 @@ def _check_fit(
             )
     # Compressed data can outgrow its data only by deflate's few bytes a block; much more is
     # padding that would take time to decompress for nothing.
-    total = sum(size for _shape, _dtype, size in declared.values())
+    total = sum(header.size for header in declared.values())
     room = total + total // 64 + (DIRECTORY_BYTES_PER_MEMBER + 1024) * (len(declared) + 64)
     if file_size > room:
         raise WeightsFileError(
@@ -227,6 +241,21 @@ def _check_fit(
         )
 
 
-def _read_array(archive: zipfile.ZipFile, member: _Member) -> np.ndarray:
+def _read_array(
+    path: Path, archive: zipfile.ZipFile, member: _Member, declared: _Header
+) -> np.ndarray:
+    """The member's data as its checked header declared it (a header that changed since, in
+    a file rewritten meanwhile, is refused, not trusted), read in slices straight into the
+    array: no second copy of it."""
     with archive.open(member.info) as stream:
-        return npy.read_array(stream, allow_pickle=False, max_header_size=MAX_HEADER_BYTES)
+        if _header(path, stream, member.name) != declared:
+            raise WeightsFileError(f"'{path}' changed while it was read")
+        array = np.empty(math.prod(declared.shape), declared.dtype)
+        view = memoryview(array).cast("B")
+        for start in range(0, declared.size, npy.BUFFER_SIZE):
+            chunk = view[start : start + npy.BUFFER_SIZE]
+            if stream.readinto(chunk) != len(chunk):
+                raise EOFError(f"'{member.name}' ends early")
+    if declared.fortran_order:
+        return array.reshape(declared.shape[::-1]).transpose()
+    return array.reshape(declared.shape)

@@ -175,3 +175,19 @@ def test_bounded_reads_ask_for_what_the_file_holds_and_stop_at_the_limit(tmp_pat
     with measured() as cost:
         read_bounded(path, 100, 500_000_000)
     assert cost.traced_peak < 1e6, cost  # not the limit's 500 MB, allocated before reading
+
+
+def test_a_header_that_changes_between_check_and_read_is_refused(tmp_path, monkeypatch):
+    np.savez(tmp_path / "w.npz", w=np.zeros(10))
+    real_header, seen = weights_file._header, []
+
+    def rewritten(path, stream, name):  # as if the file were rewritten between the passes
+        header = real_header(path, stream, name)
+        seen.append(name)
+        return header if len(seen) == 1 else header._replace(shape=(10**9,), size=8 * 10**9)
+
+    monkeypatch.setattr(weights_file, "_header", rewritten)
+    with measured() as cost:
+        message = refusal(tmp_path / "w.npz")
+    assert message.endswith("changed while it was read") and seen == ["w", "w"]
+    assert cost.traced_peak < 1e6, cost
