@@ -84,11 +84,10 @@ def _positive(text: str) -> int:
 
 def _setup(path: str, weights: str | None, seed: int | None = None):
     project = load(path)
-    base = Path(path).resolve().parent
-    dataset = load_dataset(project, seed, base)
     executor = Executor(project.graph, seed=project.training.seed if seed is None else seed)
-    if weights is not None:
+    if weights is not None:  # before the data, which takes longer to read than to refuse
         executor.load_weights(weights)
+    dataset = load_dataset(project, seed, Path(path).resolve().parent)
     return project, dataset, executor
 
 

@@ -110,6 +110,10 @@ class UnsupportedVersionError(ProjectFileError):
     """The file's format version is newer (or older) than this program can read."""
 
 
+class WeightsFileError(RNNBuilderError):
+    """A weights file that cannot be read, or that does not fit the graph."""
+
+
 class ProjectSaveError(ProjectFileError):
     """Saving failed; the previous file on disk is unchanged."""
 

@@ -19,7 +19,6 @@ Parameters live in one flat buffer (and gradients in another), each tensor a vie
 from __future__ import annotations
 
 import io
-import zipfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +26,7 @@ from pathlib import Path
 import networkx as nx
 import numpy as np
 
-from .errors import GraphInvalidError, RNNBuilderError
+from .errors import GraphInvalidError, WeightsFileError
 from .floats import subnormals_flushed
 from .graph import Graph
 from .memory import keep_freed_memory
@@ -37,12 +36,9 @@ from .overlap import loops_ended
 from .run import Batch, Run
 from .threads import blas_threads
 from .validation import ValidationReport, validate
+from .weights_file import read_weights
 
 Array = np.ndarray
-
-
-class WeightsFileError(RNNBuilderError):
-    """A weights file that cannot be used with this graph."""
 
 
 class ParameterStore:
@@ -243,17 +239,11 @@ class Executor:
         return path
 
     def load_weights(self, path: str | Path) -> None:
-        """Read an ``.npz`` written by :meth:`save_weights` (never unpickling anything)."""
-        try:
-            with np.load(path, allow_pickle=False) as archive:
-                values = {name: archive[name] for name in archive.files}
-        except FileNotFoundError:
-            raise WeightsFileError(f"there is no weights file '{path}'") from None
-        except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as error:
-            raise WeightsFileError(
-                f"'{path}' is not a readable .npz weights file ({error})"
-            ) from None
-        self.set_parameters({k: v.astype(self.dtype) for k, v in values.items()})
+        """Read an ``.npz`` written by :meth:`save_weights`, checked against this graph's names
+        and shapes before any array is read (see :mod:`rnn_builder.weights_file`)."""
+        shapes = {name: value.shape for name, value in self.store.values.items()}
+        values = read_weights(path, shapes, strict=True)
+        self.set_parameters({k: v.astype(self.dtype, copy=False) for k, v in values.items()})
 
     def gradient_norms(self) -> dict[str, float]:
         return {name: float(np.linalg.norm(g)) for name, g in self.store.grads.items()}

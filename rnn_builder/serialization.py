@@ -40,6 +40,7 @@ from .errors import (
 from .graph import Edge, Graph, valid_node_id
 from .project import DATASET_KINDS, DatasetReference, Project, TrainingSettings
 from .registry import NodeRegistry
+from .tasks.files import read_bounded
 from .values import is_number, is_savable_text, short
 
 FORMAT = "rnn-builder-project"
@@ -184,8 +185,7 @@ def load(path: str | os.PathLike[str], registry: NodeRegistry | None = None) -> 
                 f"'{path}' is {info.st_size / 1e6:.0f} MB, too large for a project file "
                 f"(at most {MAX_FILE_BYTES // 1_000_000} MB)"
             )
-        with open(path, "rb") as stream:
-            raw = stream.read(MAX_FILE_BYTES + 1)  # bounded, even if the file grows meanwhile
+        raw = read_bounded(path, info.st_size, MAX_FILE_BYTES)  # even if it grows meanwhile
     except FileNotFoundError:
         raise ProjectFileError(f"there is no file '{path}'") from None
     except PermissionError:

@@ -9,9 +9,11 @@ from PySide6.QtCore import QMimeData
 from PySide6.QtGui import QGuiApplication
 
 from rnn_builder.graph import Edge, Graph, Node
+from rnn_builder.serialization import MAX_FILE_BYTES
 
 MIME_TYPE = "application/x-rnn-builder-graph"
 FORMAT = "rnn-builder-selection"
+MAX_CLIPBOARD_CHARS = MAX_FILE_BYTES  # copied nodes are never more than a project
 
 
 def selection_as_json(graph: Graph, node_ids: list[str]) -> str:
@@ -34,6 +36,11 @@ def selection_as_json(graph: Graph, node_ids: list[str]) -> str:
 def selection_from_json(raw: str) -> tuple[list[Node], list[Edge]] | None:
     """Nodes and wires back from :func:`selection_as_json`; None for text that is not ours.
     Damaged data raises ValueError, KeyError or TypeError."""
+    if len(raw) > MAX_CLIPBOARD_CHARS:  # parsed JSON takes several times the text's memory
+        raise ValueError(
+            f"it holds {len(raw) / 1e6:.0f} MB of text, more than the "
+            f"{MAX_CLIPBOARD_CHARS // 1_000_000} MB copied nodes may take"
+        )
     data = json.loads(raw)
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         return None

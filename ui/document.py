@@ -10,7 +10,10 @@ before moving or renaming nodes, which training does not see; while training run
 stop it, and a refused edit is not made (the methods return False or None).
 
 Trained weights live beside the project file (``name.npz``, and the runs compared in the plots
-in ``name.runs.json``); new weights count as unsaved work.
+in ``name.runs.json``); new weights count as unsaved work. Companion files are not trusted: the
+weights are checked from their headers before they are read (``rnn_builder.weights_file``) and
+JSON is read only up to a size; one that cannot be used is left out, and :attr:`load_problems`
+says why (the window shows it), while the project itself opens.
 
 Recovery: while a project has unsaved changes the window asks :meth:`write_recovery` now and
 then; a copy goes to the recovery folder with the path it belongs to, its runs, and its trained
@@ -24,8 +27,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import zipfile
-import zlib
 from pathlib import Path
 from typing import NamedTuple
 
@@ -33,11 +34,18 @@ import numpy as np
 from PySide6.QtCore import QObject, QStandardPaths, Signal
 from PySide6.QtGui import QUndoStack
 
-from rnn_builder.errors import InvalidParameterError, ProjectFileError
+from rnn_builder.errors import (
+    DataError,
+    InvalidParameterError,
+    ProjectFileError,
+    WeightsFileError,
+)
 from rnn_builder.graph import Edge, Graph, Node
 from rnn_builder.project import Project
-from rnn_builder.serialization import atomic_write, dumps, load, loads, save
+from rnn_builder.serialization import MAX_FILE_BYTES, atomic_write, dumps, load, loads, save
+from rnn_builder.tasks.files import read_text
 from rnn_builder.validation import ValidationReport, validate
+from rnn_builder.weights_file import read_weights
 
 from .commands import AddNodes, Connect, MoveNodes, RemoveItems, Rename, SetParam
 
@@ -57,17 +65,44 @@ class Recovery(NamedTuple):
     project: Project
     weights: dict[str, np.ndarray] | None  # unsaved trained weights (None: none, or unreadable)
     runs: list  # ui.training.RunRecord
+    problems: tuple[str, ...] = ()  # why weights or runs beside the copy were left out
 
 
-def _read_weights(path: Path) -> dict[str, np.ndarray] | None:
-    """Weights from an ``.npz`` (no pickles); None when missing or damaged."""
+# Runs hold a few curves of floats; far more than years of training would write.
+MAX_RUNS_BYTES = 64_000_000
+MAX_RECOVERY_BYTES = MAX_FILE_BYTES + MAX_RUNS_BYTES  # a project and its runs
+
+
+def parameter_shapes(graph: Graph) -> dict[str, tuple[int, ...]]:
+    """``<node_id>.<name>`` -> shape of every parameter the graph has as it stands."""
+    return {
+        f"{node}.{name}": tuple(shape)
+        for node, tensors in validate(graph).parameter_shapes.items()
+        for name, shape in tensors.items()
+    }
+
+
+def _read_weights(path: Path, graph: Graph) -> tuple[dict[str, np.ndarray] | None, str | None]:
+    """Weights from an ``.npz``, checked before they are read (those of an earlier graph are
+    kept, within a budget); ``(weights or None, why they were left out or None)``."""
     if not path.is_file():
-        return None
+        return None, None
     try:
-        with np.load(path, allow_pickle=False) as archive:
-            return {name: archive[name] for name in archive.files}
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error):
-        return None
+        return read_weights(path, parameter_shapes(graph), strict=False), None
+    except WeightsFileError as error:
+        return None, f"The trained weights were not loaded: {error}"
+
+
+def _read_runs(path: Path) -> tuple[list, str | None]:
+    """Training runs from JSON beside a project; ``(runs, why they were left out or None)``."""
+    if not path.is_file():
+        return [], None
+    try:
+        return _runs_from_json(json.loads(read_text(path, "the runs file", MAX_RUNS_BYTES))), None
+    except DataError as error:
+        return [], f"The training runs were not loaded: {error}"
+    except (ValueError, RecursionError) as error:
+        return [], f"The training runs were not loaded: '{path}' is damaged ({error})"
 
 
 def _weights_bytes(weights: dict[str, np.ndarray]) -> bytes:
@@ -93,6 +128,7 @@ class GraphDocument(QObject):
         self._untitled_key = hashlib.sha1(str(id(self)).encode()).hexdigest()[:10]
         self.weights: dict[str, np.ndarray] | None = None  # trained, kept beside the file
         self.runs: list = []  # training runs (ui.training.RunRecord), for comparing
+        self.load_problems: list[str] = []  # companions left out on opening, and why
         # Asked before any edit; returns False to refuse it (e.g. while training runs).
         self.guard = None
         self._unsaved_weights = False
@@ -130,10 +166,12 @@ class GraphDocument(QObject):
         self.project = project
         self.path = Path(path) if path is not None else None
         self.weights, self.runs = None, []
+        self.load_problems = []
         self._unsaved_weights = False
         if self.path is not None:
             self._load_companions()
         if recovery is not None:  # before the views are told, so that they show all of it
+            self.load_problems += recovery.problems
             if recovery.runs:
                 self.runs = list(recovery.runs)
             if recovery.weights:
@@ -184,11 +222,7 @@ class GraphDocument(QObject):
         """The trained weights that still fit the graph (by name and shape), or None."""
         if not self.weights:
             return None
-        shapes = {
-            f"{node}.{name}": shape
-            for node, tensors in self.validate().parameter_shapes.items()
-            for name, shape in tensors.items()
-        }
+        shapes = parameter_shapes(self.graph)
         fitting = {k: v for k, v in self.weights.items() if shapes.get(k) == v.shape}
         return fitting or None
 
@@ -200,15 +234,12 @@ class GraphDocument(QObject):
             atomic_write(self.runs_path(target), data.encode("utf-8"))
 
     def _load_companions(self) -> None:
-        """Weights and runs saved with the project, if they are there and readable (a damaged
-        companion file is ignored: the project itself opened)."""
-        self.weights = _read_weights(self.weights_path(self.path))
-        runs = self.runs_path(self.path)
-        if runs.is_file():
-            try:
-                self.runs = _runs_from_json(json.loads(runs.read_text("utf-8")))
-            except (OSError, ValueError):
-                self.runs = []
+        """Weights and runs saved with the project, if they are there and fit to read (one
+        that is not is left out, with its reason in :attr:`load_problems`: the project itself
+        opened)."""
+        self.weights, weights_problem = _read_weights(self.weights_path(self.path), self.graph)
+        self.runs, runs_problem = _read_runs(self.runs_path(self.path))
+        self.load_problems = [p for p in (weights_problem, runs_problem) if p]
 
     # --- recovery -------------------------------------------------------------------------
 
@@ -251,18 +282,21 @@ class GraphDocument(QObject):
                 weights.unlink(missing_ok=True)
         found = []
         for file in sorted(folder.glob("*.json"), key=lambda f: f.stat().st_mtime_ns):
-            try:
-                record = json.loads(file.read_text(encoding="utf-8"))
+            try:  # bounded: a copy too large to be ours is damaged
+                record = json.loads(read_text(file, "the recovery copy", MAX_RECOVERY_BYTES))
                 project = loads(record["project"])
                 original = Path(record["path"]) if record.get("path") else None
             except Exception:  # a damaged copy is not worth a crash
                 continue
+            problems = []
             try:
                 runs = _runs_from_json(record.get("runs", []))
-            except ValueError:
+            except ValueError as error:
                 runs = []
-            weights = _read_weights(file.with_suffix(".npz"))
-            found.append(Recovery(file, original, project, weights, runs))
+                problems.append(f"The training runs were not recovered: {error}")
+            weights, problem = _read_weights(file.with_suffix(".npz"), project.graph)
+            problems += [problem] if problem else []
+            found.append(Recovery(file, original, project, weights, runs, tuple(problems)))
         return found
 
     def recover(self, recovery: Recovery) -> None:

@@ -94,6 +94,7 @@ class MainWindow(ProjectCommands, QMainWindow):
         self.autosave.start()
         self._show_report(self.scene.report)
         self._update_title()
+        self._show_load_problems()
         self.resize(1360, 840)
         self._theme = str(self.settings.value("theme", "system"))
         if self._theme != "system":
@@ -441,6 +442,13 @@ class MainWindow(ProjectCommands, QMainWindow):
         self._show_report(self.scene.report)
         self.view.fit_to_contents()
         self._update_title()
+        self._show_load_problems()
+
+    def _show_load_problems(self) -> None:
+        """Say what was left out on opening (weights or runs that could not be used): the
+        project opened, so this is a note in the status bar rather than an error box."""
+        if self.document.load_problems:
+            self.statusBar().showMessage(" ".join(self.document.load_problems), 20000)
 
     def closeEvent(self, event) -> None:
         if self.may_discard_changes():

@@ -14,6 +14,17 @@ def bundled(name: str) -> Path:
     return PACKAGE_DATA / name
 
 
+def read_bounded(path: Path, size: int, limit: int) -> bytes:
+    """The bytes of a file whose size was ``size`` when checked, but never more than
+    ``limit + 1`` of them, even if it grows meanwhile. Asks for ``size`` first: ``read(n)``
+    allocates n bytes before it reads, so asking for the limit would cost the limit."""
+    with open(path, "rb") as stream:
+        raw = stream.read(size + 1)
+        if len(raw) > size:  # it grew since: read on, up to the limit
+            raw += stream.read(max(0, limit + 1 - len(raw)))
+    return raw
+
+
 def read_text(path: str | Path, what: str, limit: int | None = None) -> str:
     path = Path(path)
     limit = MAX_TEXT_BYTES if limit is None else limit
@@ -25,7 +36,11 @@ def read_text(path: str | Path, what: str, limit: int | None = None) -> str:
             raise DataError(
                 f"{what} '{path}' is {size / 1e6:.1f} MB; at most {limit / 1e6:.0f} MB can be used"
             )
-        raw = path.read_bytes()
+        raw = read_bounded(path, size, limit)
+        if len(raw) > limit:
+            raise DataError(
+                f"{what} '{path}' is over {limit / 1e6:.0f} MB, the most that can be used"
+            )
     except PermissionError:
         raise DataError(f"{what} '{path}' cannot be read: permission denied") from None
     except OSError as error:
