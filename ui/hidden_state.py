@@ -139,6 +139,11 @@ class HiddenStateView(QWidget):
             plot.addItem(image)
             if ticks and len(ticks) == matrix.shape[1]:
                 plot.getAxis("bottom").setTicks([list(enumerate(ticks))])
+            else:  # whole steps only (left to itself the axis marks -0.5, 0.5, … between them)
+                stride = max(1, -(-matrix.shape[1] // 20))
+                plot.getAxis("bottom").setTicks(
+                    [[(t, str(t)) for t in range(0, matrix.shape[1], stride)]]
+                )
             self.layout_widget.nextRow()
         self.sequence.setText(self._sequence_text(stepper))
 
