@@ -5,7 +5,8 @@ needs no display. Options for the picture: ``--unrolled T`` shows the network un
 steps; ``--train S`` trains for S seconds first (the picture is taken while it still trains,
 unless it finishes sooner); ``--show loss|gradient|hidden|training`` brings that view to the
 front; ``--step K`` walks one validation example K steps through the unrolled network;
-``--select NODE`` selects a node (the inspector explains it). Without
+``--select NODE`` selects a node (the inspector explains it); ``--probe TEXT`` types your own
+input into the probe box (the views and the stepping run on it, as ``predict`` would). Without
 a project the app opens an example, or offers to recover work a crash left unsaved.
 """
 
@@ -30,6 +31,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--step", type=int, metavar="K", help="(screenshot) step K times")
     parser.add_argument("--select", metavar="NODE", help="(screenshot) select a node")
+    parser.add_argument(
+        "--probe", metavar="TEXT", help="(screenshot) run the views on your own input"
+    )
     return parser.parse_args(argv)
 
 
@@ -120,7 +124,8 @@ def settle(app) -> None:
 
 
 def prepare_picture(window, args: argparse.Namespace) -> None:
-    """Train, step and show what ``--train``, ``--step`` and ``--show`` ask for."""
+    """Train, probe, step and show what ``--train``, ``--probe``, ``--step`` and ``--show``
+    ask for."""
     from PySide6.QtCore import QEventLoop, Qt, QTimer
     from PySide6.QtWidgets import QDockWidget
 
@@ -134,6 +139,9 @@ def prepare_picture(window, args: argparse.Namespace) -> None:
             loop.exec()
         live.plots.redraw()
         live.gradients.redraw()
+    if args.probe:  # typed as a person would type it, and Enter
+        live.hidden.probe_box.edit.setText(args.probe)
+        live.hidden.probe_box.edit.returnPressed.emit()
     if args.show:
         window.findChild(QDockWidget, VIEWS[args.show]).raise_()
         window.resizeDocks(

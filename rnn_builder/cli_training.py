@@ -20,9 +20,9 @@ from typing import TextIO
 
 import numpy as np
 
-from .data import make_batch
 from .errors import DataError
 from .executor import Executor
+from .predict import predict, read_input
 from .serialization import load
 from .tasks import load_dataset, task_of
 from .training import Report, Trainer, evaluate
@@ -176,21 +176,10 @@ def cmd_evaluate(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
-def _prediction(executor: Executor, example: dict) -> tuple[np.ndarray, str]:
-    batch = make_batch([example], executor.report, executor.graph)
-    run = executor.forward(batch, train=False)
-    output, prediction = next(iter(run.predictions.items()))
-    per_step = output in executor.report.node_axes
-    return (prediction[:, 0] if per_step else prediction[0]), output
-
-
 def cmd_predict(args: argparse.Namespace, out: TextIO) -> int:
     project, _dataset, executor = _setup(args.file, args.weights)
-    task, options = task_of(project, Path(args.file).resolve().parent)
-    options.update(project.dataset.options)
-    example = task.encode(args.input, options)
-    prediction, _ = _prediction(executor, example)
-    print(task.decode(prediction, example, options), file=out)
+    typed = read_input(project, args.input, Path(args.file).resolve().parent)
+    print(predict(executor, typed), file=out)
     return 0
 
 

@@ -17,6 +17,7 @@ import numpy as np
 from rnn_builder.data import Dataset, check_fits, make_batch
 from rnn_builder.errors import RNNBuilderError
 from rnn_builder.executor import Executor
+from rnn_builder.predict import TypedInput, predict, read_input
 from rnn_builder.serialization import dumps, loads
 from rnn_builder.stepping import Stepper
 from rnn_builder.tasks import (
@@ -65,18 +66,30 @@ class AnalysisContext:
         self._dataset_key = None
         self._pending: tuple[object, Future] | None = None  # (key, data set being made)
         self._fits = None  # the graph (its structure) the data set was last checked against
+        # the user's own input, run instead of a validation example (see ui/probe.py)
+        self.typed: TypedInput | None = None
 
-    def executor(self) -> Executor:
-        """The network with the document's trained weights (those that fit), float64."""
+    def executor(self, dtype=np.float64) -> Executor:
+        """The network with the document's trained weights (those that fit); float64 unless
+        asked (explaining wants the precision; ``predict`` runs in float32, as trained)."""
         executor = Executor(
-            self.document.graph, dtype=np.float64, seed=self.document.project.training.seed
+            self.document.graph, dtype=dtype, seed=self.document.project.training.seed
         )
         weights = self.document.weights_if_they_fit()
         if weights:
-            executor.set_parameters(
-                {k: v.astype(np.float64) for k, v in weights.items()}, strict=False
-            )
+            executor.set_parameters({k: v.astype(dtype) for k, v in weights.items()}, strict=False)
         return executor
+
+    def read_input(self, text: str) -> TypedInput:
+        """Typed text read as ``predict --input`` reads it (the data set is made first: what it
+        works out, an alphabet or a normalisation, is how the text must be read)."""
+        self.dataset()
+        return read_input(self.document.project, text, self._base())
+
+    def predict(self, typed: TypedInput) -> str:
+        """What ``predict`` prints for a typed input: the same function on a network built as
+        the CLI builds it (float32, the document's weights), so the words agree exactly."""
+        return predict(self.executor(np.float32), typed)
 
     def _key(self) -> tuple:
         project = self.document.project
@@ -134,8 +147,10 @@ class AnalysisContext:
         return split.examples[index % len(split)]
 
     def stepper(self, index: int, executor: Executor | None = None) -> Stepper:
+        """A walk through validation example ``index`` — or through the typed input, if any."""
         executor = executor or self.executor()
-        batch = make_batch([self.example(index)], executor.report, executor.graph)
+        example = self.typed.example if self.typed is not None else self.example(index)
+        batch = make_batch([example], executor.report, executor.graph)
         return Stepper(executor, batch, teacher=False)
 
     def task_name(self) -> str | None:

@@ -1,8 +1,9 @@
 """A validation example's hidden states and gates, step by step (pyqtgraph heatmaps).
 
-:class:`HiddenStateView` — for one validation example: a chosen cell's hidden units over time
-and, for LSTM and GRU, its gates (both directions of a bidirectional cell stacked), one heatmap
-per row in a scroll area; with the inputs, and prediction against target at every step.
+:class:`HiddenStateView` — for one validation example, or for the user's own input typed into
+its probe box: a chosen cell's hidden units over time and, for LSTM and GRU, its gates (both
+directions of a bidirectional cell stacked), one heatmap per row in a scroll area; with the
+inputs, and prediction against target at every step (a typed input has no target).
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from PySide6.QtWidgets import (
 from rnn_builder.errors import RNNBuilderError
 from rnn_builder.unroll import UnrolledKey
 
+from .probe import Probe, ProbeBox
+
 
 class HiddenStateView(QWidget):
     GATES: ClassVar[dict[str, list[str]]] = {
@@ -35,10 +38,12 @@ class HiddenStateView(QWidget):
     }
     ROW_HEIGHT = 170  # pixels per heatmap, title and time axis included
 
-    def __init__(self, context, parent: QWidget | None = None) -> None:
+    def __init__(self, context, probe: Probe, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("hidden_state")
         self.context = context
+        self.probe = probe
+        self.probe_box = ProbeBox(probe, "hidden_probe")
         self.example = QSpinBox()
         self.example.setObjectName("hidden_example")
         self.example.setRange(0, 100_000)
@@ -66,10 +71,16 @@ class HiddenStateView(QWidget):
         self.scroll.setWidget(self.layout_widget)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
+        layout.addWidget(self.probe_box)
         layout.addWidget(self.sequence)
         layout.addWidget(self.scroll, 1)
         self.example.valueChanged.connect(lambda _v: self.redraw())
         self.cell.currentIndexChanged.connect(lambda _i: self.redraw())
+        probe.changed.connect(self.redraw)
+
+    def follow_project(self) -> None:
+        """Another project is open: its task decides what the probe box reads."""
+        self.probe_box.follow_project()
 
     def list_cells(self, graph) -> None:
         current = self.cell.currentData()
@@ -85,6 +96,13 @@ class HiddenStateView(QWidget):
     def redraw(self) -> None:
         self.layout_widget.clear()
         self.images = {}
+        typed = self.context.typed is not None
+        self.example.setEnabled(not typed)  # a typed input is shown instead
+        self.example.setToolTip(
+            "Clear your input to go back to the validation examples"
+            if typed
+            else "Which validation example to look at"
+        )
         node = self.cell.currentData()
         if node is None:
             self.sequence.setText("No recurrent cell to show.")
@@ -121,6 +139,11 @@ class HiddenStateView(QWidget):
             plot.addItem(image)
             if ticks and len(ticks) == matrix.shape[1]:
                 plot.getAxis("bottom").setTicks([list(enumerate(ticks))])
+            else:  # whole steps only (left to itself the axis marks -0.5, 0.5, … between them)
+                stride = max(1, -(-matrix.shape[1] // 20))
+                plot.getAxis("bottom").setTicks(
+                    [[(t, str(t)) for t in range(0, matrix.shape[1], stride)]]
+                )
             self.layout_widget.nextRow()
         self.sequence.setText(self._sequence_text(stepper))
 
@@ -167,7 +190,9 @@ class HiddenStateView(QWidget):
                 for k, c in enumerate(chosen):
                     right = k < len(truth) and truth[k] == c
                     name = html.escape(context.class_name(int(c)))
-                    if k < len(truth) and truth[k] >= 0 and not right:
+                    if target is None:  # a typed input: nothing to be right or wrong about
+                        cells.append(name)
+                    elif k < len(truth) and truth[k] >= 0 and not right:
                         want = html.escape(context.class_name(int(truth[k])))
                         cells.append(f"<span style='color:#d0342c'>{name} (≠ {want})</span>")
                     elif k < len(truth) and truth[k] < 0:
@@ -178,11 +203,11 @@ class HiddenStateView(QWidget):
             else:
                 shown = np.array2string(np.asarray(prediction).reshape(-1)[:12], precision=3)
                 truth = (
-                    np.array2string(np.asarray(target).reshape(-1)[:12], precision=3)
+                    ", target " + np.array2string(np.asarray(target).reshape(-1)[:12], precision=3)
                     if target is not None
                     else ""
                 )
-                rows.append(f"<b>{html.escape(node.name)}</b> predicted {shown}, target {truth}")
+                rows.append(f"<b>{html.escape(node.name)}</b> predicted {shown}{truth}")
         return "<br>".join(rows)
 
 

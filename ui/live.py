@@ -12,7 +12,7 @@ import html
 import numpy as np
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QLabel, QMessageBox, QSpinBox
+from PySide6.QtWidgets import QBoxLayout, QDockWidget, QLabel, QMessageBox, QSpinBox
 
 from rnn_builder.errors import RNNBuilderError
 from rnn_builder.tasks import task_of
@@ -22,6 +22,7 @@ from .analysis import AnalysisContext, structure
 from .docks import scrolling
 from .hidden_state import HiddenStateView
 from .plots import GradientFlowView, LossPlots
+from .probe import Probe, ProbeBox
 from .training import TrainingSession
 from .training_panel import TrainingPanel
 
@@ -36,7 +37,8 @@ class Live(QObject):
         self.panel = TrainingPanel(document, self.session)
         self.plots = LossPlots(self.session)
         self.gradients = GradientFlowView(self.session)
-        self.hidden = HiddenStateView(self.context)
+        self.probe = Probe(self.context, self)
+        self.hidden = HiddenStateView(self.context, self.probe)
         window._dock(
             scrolling(self.panel),
             "Training",
@@ -69,6 +71,7 @@ class Live(QObject):
         document.replaced.connect(self._project_changed)
         document.weights_changed.connect(self._weights_changed)
         window.scene.validated.connect(lambda _report: self._graph_changed())
+        self.probe.changed.connect(self._probe_changed)
         self._project_changed()
 
     # --- training -------------------------------------------------------------------------
@@ -152,10 +155,26 @@ class Live(QObject):
 
     def _weights_changed(self) -> None:
         self.stop_stepping()  # what it shows was computed with the old weights
+        self.probe.refresh()  # and so was the typed input's prediction
+
+    def _probe_changed(self) -> None:
+        """Another example to explain (typed, or back to the validation ones): the walk
+        starts again on it at the next step."""
+        self.stop_stepping()
+        typed = self.context.typed is not None
+        self.example.setEnabled(not typed)
+        self.example.setToolTip(
+            "Clear your input to go back to the validation examples"
+            if typed
+            else "The validation example to step through"
+        )
 
     def _project_changed(self) -> None:
         if not self.session.running:  # the curves of the project that was open go
             self.session.current, self.session.reports = None, []
+        self.probe.clear()  # typed for another task
+        self.hidden.follow_project()
+        self.probe_box.follow_project()
         self.stop_stepping()
         self.panel.load_from_project()
         self.plots.list_runs(self.window.document.runs)
@@ -224,9 +243,14 @@ class Live(QObject):
         self.reset_action.triggered.connect(lambda _c=False: self.stop_stepping())
         self.step_label = QLabel()
         self.step_label.setObjectName("step_label")
+        self.probe_box = ProbeBox(self.probe, "step_probe", QBoxLayout.Direction.LeftToRight)
+        # a row of its own: beside the main toolbar, the probe box pushed the step buttons
+        # into the overflow menu on a 1360-pixel window
+        window.addToolBarBreak()
         toolbar = window.addToolBar("Stepping")
         toolbar.setObjectName("stepping_toolbar")
         toolbar.addWidget(self.example)
+        toolbar.addWidget(self.probe_box)
         toolbar.addActions([self.back_action, self.forward_action, self.reset_action])
         toolbar.addWidget(self.step_label)
         window.addActions([self.back_action, self.forward_action])

@@ -16,6 +16,8 @@ from __future__ import annotations
 import csv
 import io
 import math
+import re
+from pathlib import Path
 
 import numpy as np
 
@@ -75,12 +77,38 @@ def is_numeric(rows: list[list[str]], column: int) -> bool:
     return True
 
 
+def _names_a_file(text: str) -> bool:
+    """Whether typed input names a file rather than giving the numbers themselves."""
+    text = text.strip()
+    return bool(re.search(r"[/\\]|\.(csv|tsv|txt)$", text, re.IGNORECASE)) or Path(text).is_file()
+
+
+def typed_numbers(text: str) -> np.ndarray:
+    """Numbers typed one after the other (commas, semicolons or spaces between), checked:
+    the first that is not a finite number is named, with its place in the sequence."""
+    parts = [p for p in re.split(r"[\s,;]+", text.strip()) if p]
+    if not parts:
+        raise DataError("type the series' latest values, oldest first, like '112, 118, 132'")
+    values = np.empty(len(parts))
+    for place, part in enumerate(parts):
+        try:
+            values[place] = float(part)
+        except ValueError:
+            raise DataError(
+                f"'{part[:20]}' (value {place + 1} of {len(parts)}) is not a number"
+            ) from None
+        if not math.isfinite(values[place]):
+            raise DataError(f"'{part}' (value {place + 1} of {len(parts)}) is not finite")
+    return values
+
+
 class SeriesForecast(Task):
     name = "csv_series"
     title = "Time-series forecast"
     description = "Forecast a column of a CSV file from a window of its past values."
     metric = "mse"
     target = "next"
+    example_input = "112, 118, 132, 129, 121, 135, 148, 148, 136, 119, 104, 118"
 
     def spec(self, options):
         inputs = options.get("inputs") or [options.get("target", "?")]
@@ -190,10 +218,21 @@ class SeriesForecast(Task):
         return predicted * stats["scale"] + stats["shift"]
 
     def encode(self, text, options):
-        """A CSV file's last window (the columns the model was trained on) → one example."""
-        header, rows = read_table(read_text(text, "the CSV file"), f"the CSV file '{text}'")
+        """Typed numbers (``112, 118, 132``, oldest first) or a CSV file (its last window of
+        the columns the model was trained on) → one example."""
         window = int(options.get("window", 12))
         inputs = options["inputs"]
+        if not _names_a_file(text):
+            if len(inputs) != 1:
+                raise DataError(
+                    f"the model reads {len(inputs)} columns ({', '.join(inputs)}) at every "
+                    "step: give a CSV file with them rather than one row of numbers"
+                )
+            values = typed_numbers(text)
+            # the model was trained on windows of this length: more is cut to the latest
+            # window, as for a file; fewer still runs (a recurrent network reads any length)
+            return self._window(values[-window:, None], inputs, options)
+        header, rows = read_table(read_text(text, "the CSV file"), f"the CSV file '{text}'")
         columns = [numeric_column(header, rows, name, f"'{text}'") for name in inputs]
         if len(columns[0]) < window:
             raise DataError(f"'{text}' has {len(columns[0])} rows; the model reads {window}")
