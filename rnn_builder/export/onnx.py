@@ -15,8 +15,8 @@ Inputs and outputs are named after the graph's nodes and laid out like the execu
   the batch's size; feed ``T`` for every example when nothing is padded;
 * ``<vector input>``: float ``(B, d)``;
 * ``<repeat or generating delay>_steps``: int64 scalar, the length of that node's time axis;
-* ``<output>``: float ``(T, B, k)`` or ``(B, k)``. At padded steps the values are unspecified
-  (ONNX's cells give zeros there where ours carry the state on); every real step is exact.
+* ``<output>``: float ``(T, B, k)`` or ``(B, k)``, padded steps included (computed as the
+  executor computes them, so whole arrays compare equal).
 
 The model's ``doc_string`` repeats this for the graph at hand.
 """

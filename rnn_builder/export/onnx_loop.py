@@ -149,7 +149,8 @@ def emit_loop(
     trip_count = outer.squeeze(ctx.axis_lengths[axis], 0)
     results = outer.op(
         "Loop",
-        [trip_count, "", *(initial for initial, *_ in carried)],
+        # a condition that stays true: optional in ONNX, but the reference evaluator needs it
+        [trip_count, outer.const(True, np.bool_, "always"), *(i for i, *_ in carried)],
         "loop",
         outputs=len(carried) + len(scan_outputs),
         body=body_graph,

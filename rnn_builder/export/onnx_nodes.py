@@ -145,15 +145,18 @@ def emit_mean_over_time(ctx: ExportContext, node: Node, inputs: dict[str, str]) 
     return {"y": b.op("Div", [total, count], "y")}
 
 
-def step_mask(ctx: ExportContext, x: str, lengths: str) -> str:
-    """``(T, B, 1)`` float: 1 at each sequence's real steps, 0 at its padding."""
+def real_steps(ctx: ExportContext, x: str, lengths: str) -> str:
+    """``(T, B, 1)`` bool: true at each sequence's real steps, false at its padding."""
     b = ctx.builder
     steps = b.squeeze(b.dim(x, 0), 0)
     times = b.op("Range", [b.const(0, np.int64), steps, b.const(1, np.int64)], "times")
-    real = b.op(
-        "Less", [b.unsqueeze(times, 1), b.op("Cast", [lengths], "lengths", to=TensorProto.INT64)]
-    )
-    return b.unsqueeze(b.op("Cast", [real], "mask", to=TensorProto.FLOAT), 2)
+    wide = b.op("Cast", [lengths], "lengths", to=TensorProto.INT64)
+    return b.unsqueeze(b.op("Less", [b.unsqueeze(times, 1), wide], "real"), 2)
+
+
+def step_mask(ctx: ExportContext, x: str, lengths: str) -> str:
+    """``(T, B, 1)`` float: 1 at each sequence's real steps, 0 at its padding."""
+    return ctx.builder.op("Cast", [real_steps(ctx, x, lengths)], "mask", to=TensorProto.FLOAT)
 
 
 def emit_repeat(ctx: ExportContext, node: Node, inputs: dict[str, str]) -> dict[str, str]:
@@ -282,7 +285,31 @@ def emit_cell(
     outputs = {"y": y, "h_n": from_onnx_state(ctx, node, results[1])}
     if kind == "lstm":
         outputs["c_n"] = from_onnx_state(ctx, node, results[2])
+    if lengths is not None:
+        outputs["y"] = _padded_steps_as_ours(ctx, node, x, inputs, outputs, lengths)
     return outputs
+
+
+def _padded_steps_as_ours(ctx, node, x, inputs, outputs, lengths) -> str:
+    """ONNX's cells put zeros at padded steps; ours carry the state through them: the final
+    state going forward, and (reading backwards, padding comes first) the initial state of the
+    reverse direction. Copied in so that the whole output matches, not just the real steps."""
+    b = ctx.builder
+    hidden = node.params["hidden_size"]
+    fill = outputs["h_n"]
+    if node.params["bidirectional"]:
+        forward = b.op(
+            "Slice",
+            [fill, b.const([0], np.int64), b.const([hidden], np.int64), b.axes(1)],
+            "forward_final",
+        )
+        if "h_0" in inputs:
+            end = b.const([2 * hidden], np.int64)
+            reverse = b.op("Slice", [inputs["h_0"], b.const([hidden], np.int64), end, b.axes(1)])
+        else:
+            reverse = b.op("Expand", [b.const(0.0), b.concat_shape(ctx.batch_size, hidden)])
+        fill = b.op("Concat", [forward, reverse], "fill", axis=1)
+    return b.op("Where", [real_steps(ctx, x, lengths), outputs["y"], fill], "y")
 
 
 def emit_cell_over_sequence(ctx: ExportContext, node: Node, inputs: dict[str, str]):
