@@ -73,8 +73,10 @@ class OnnxBuilder:
         return self.op("Squeeze", [x, self.axes(*axes)])
 
     def dim(self, x: str, index: int) -> str:
-        """Size of dimension ``index`` of ``x`` as a 1-element int64 tensor."""
-        return self.op("Shape", [x], "dim", start=index, end=index + 1)
+        """Size of dimension ``index`` of ``x`` as a 1-element int64 tensor (by Gather, not
+        Shape's ``start``/``end``, which opset 14 lacks)."""
+        shape = self.op("Shape", [x], "shape")
+        return self.op("Gather", [shape, self.const([index], np.int64, "index")], "dim", axis=0)
 
     def concat_shape(self, *parts: str | int) -> str:
         """A shape tensor from 1-element tensors and plain integers."""
