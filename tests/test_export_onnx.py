@@ -96,7 +96,8 @@ def bidirectional_lstm_with_h0() -> Graph:
     g.add_node("mean_over_time", node_id="mean")
     g.add_node("concat", node_id="summary")
     g.add_node("output", node_id="whole", params={"loss": "mse", "target": "whole"})
-    wire(g, "x.y", "cell.x", "start.y", "cell.h_0", "cell.y", "tags.x", "tags.y", "per_step.x")
+    wire(g, "x.y", "cell.x", "start.y", "cell.h_0", "start.y", "cell.c_0")
+    wire(g, "cell.y", "tags.x", "tags.y", "per_step.x")
     wire(g, "cell.y", "mean.x", "mean.y", "summary.a", "cell.c_n", "summary.b")
     wire(g, "summary.y", "whole.x")
     return g
@@ -130,15 +131,16 @@ def repeat_and_delay() -> Graph:
     return g
 
 
-def feedback_on_an_input_axis() -> Graph:
-    """A loop through a Delay on a padded input axis: the Loop keeps states through padding."""
+def feedback_on_an_input_axis(loss: str = "cross_entropy") -> Graph:
+    """A loop through a Delay on a padded input axis: the Loop keeps states through padding;
+    what is fed back depends on the loss (a class one-hot, 0/1, or the value)."""
     g = Graph()
     g.add_node("sequence_input", node_id="x", params={"features": 2})
     g.add_node("delay", node_id="previous")
     g.add_node("concat", node_id="both")
     g.add_node("gru", node_id="cell", params={"hidden_size": 4})
     g.add_node("dense", node_id="scores", params={"units": 3})
-    g.add_node("output", node_id="out")
+    g.add_node("output", node_id="out", params={"loss": loss})
     g.add_node("dense", node_id="summary", params={"units": 2})
     g.add_node("output", node_id="final", params={"loss": "mse", "target": "final"})
     wire(g, "x.y", "both.a", "previous.y", "both.b", "both.y", "cell.x", "cell.y", "scores.x")
@@ -154,6 +156,8 @@ GRAPHS = {
     "concat_of_two_cells": concat_of_two_cells,
     "repeat_and_delay": repeat_and_delay,
     "feedback_on_an_input_axis": feedback_on_an_input_axis,
+    "feedback_of_yes_no": lambda: feedback_on_an_input_axis("binary_cross_entropy"),
+    "feedback_of_values": lambda: feedback_on_an_input_axis("mse"),
 }
 
 

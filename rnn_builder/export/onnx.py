@@ -113,7 +113,11 @@ def export_onnx(executor: Executor, opset: int = DEFAULT_OPSET, title: str = "")
 
 def _declare_inputs(ctx: ExportContext) -> tuple[list, list[str]]:
     """Graph inputs for the input nodes (and sequence lengths), with their description."""
-    b, doc, inputs = ctx.builder, [], []
+    b, inputs = ctx.builder, []
+    doc = [
+        "Time-major like rnn-builder's Batch: steps first, then the batch; T_* and B are "
+        "dynamic. Steps past a sequence's length are padding."
+    ]
     for node in ctx.graph:
         if node.type_name == "sequence_input":
             vocabulary = node.params["vocabulary"]
