@@ -3,6 +3,8 @@ Runtime what our executor predicts (two lengths and batch sizes, padding include
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pytest
 
@@ -14,7 +16,12 @@ from rnn_builder.errors import ExportError  # noqa: E402
 from rnn_builder.executor import Executor  # noqa: E402
 from rnn_builder.export import onnx_nodes  # noqa: E402
 from rnn_builder.export.onnx import export_onnx  # noqa: E402
-from rnn_builder.export.onnx_check import TOLERANCE, check_onnx, compare  # noqa: E402
+from rnn_builder.export.onnx_check import (  # noqa: E402
+    TOLERANCE,
+    OnnxCheckError,
+    check_onnx,
+    compare,
+)
 from rnn_builder.graph import Graph  # noqa: E402
 from rnn_builder.serialization import save  # noqa: E402
 from rnn_builder.templates import TEMPLATES, new_project  # noqa: E402
@@ -203,6 +210,20 @@ def test_the_generating_loop_runs_for_the_steps_asked():
         np.testing.assert_allclose(digits.sum(axis=-1), 1.0, atol=1e-6)
 
 
+def test_sequence_lengths_are_optional_and_read_when_given():
+    import onnxruntime
+
+    _, model = exported(new_project("bidirectional_tagger").graph)
+    session = onnxruntime.InferenceSession(model.SerializeToString())
+    tokens = np.array([[1, 2, 3, 4], [5, 6, 7, 8]], np.int64).T
+    (left_out,) = session.run(None, {"words": tokens})
+    (full,) = session.run(None, {"words": tokens, "words_lengths": np.array([4, 4], np.int32)})
+    (cut,) = session.run(None, {"words": tokens, "words_lengths": np.array([4, 2], np.int32)})
+    np.testing.assert_array_equal(left_out, full)
+    np.testing.assert_array_equal(cut[:, 0], full[:, 0])
+    assert np.abs(cut[:2, 1] - full[:2, 1]).max() > 1e-4  # the reverse direction starts earlier
+
+
 def test_inputs_outputs_and_the_doc_string_name_the_nodes():
     _, model = exported(new_project("many_to_one").graph)
     inputs = {i.name: i for i in model.graph.input}
@@ -227,6 +248,19 @@ def test_a_wrong_gate_order_is_caught_by_the_check(monkeypatch):
     result = check_onnx(project, model, executor)
     assert not result.ok and result.max_difference > 1e-3
     assert "OVER" in result.summary()
+
+
+def test_without_onnxruntime_the_reference_evaluator_checks_and_says_what_it_cannot(monkeypatch):
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)  # as if not installed
+    project = new_project("many_to_many_equal")
+    executor, model = exported(project.graph)
+    result = check_onnx(project, model, executor)
+    assert result.ok and result.runtime == "onnx reference evaluator"
+    assert "padding not checked" in result.summary()
+    project = new_project("encoder_decoder_feedback")  # onnx 1.23's Loop stacks scans wrongly
+    executor, model = exported(project.graph)
+    with pytest.raises(OnnxCheckError, match="reference evaluator gives output 'digits'"):
+        check_onnx(project, model, executor)
 
 
 def test_refusals_are_one_line_naming_the_reason():

@@ -11,8 +11,9 @@ Inputs and outputs are named after the graph's nodes and laid out like the execu
 
 * ``<sequence input>``: float ``(T, B, d)``, or int64 token ids ``(T, B)`` (``-1``: no token);
 * ``<sequence input>_lengths``: int32 ``(B,)``, each sequence's real length (padding after it).
-  Required — ONNX has no optional graph inputs without a default, and a default cannot have
-  the batch's size; feed ``T`` for every example when nothing is padded;
+  Optional: left out, every sequence is ``T`` long. (An ONNX input is optional when an
+  initializer gives its default; a default cannot have the batch's size, so the default is
+  empty and the model appends ``T`` for every example and keeps the first ``B`` values.)
 * ``<vector input>``: float ``(B, d)``;
 * ``<repeat or generating delay>_steps``: int64 scalar, the length of that node's time axis;
 * ``<output>``: float ``(T, B, k)`` or ``(B, k)``, padded steps included (computed as the
@@ -25,7 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 import onnx
-from onnx import TensorProto, helper
+from onnx import TensorProto, helper, numpy_helper
 
 from ..errors import ExportError
 from ..executor import Executor
@@ -133,8 +134,12 @@ def _declare_inputs(ctx: ExportContext) -> tuple[list, list[str]]:
                 inputs.append(helper.make_tensor_value_info(node.id, TensorProto.FLOAT, dims))
                 doc.append(f"input {node.id}: float {_dims(dims)}, features per step")
             lengths = f"{node.id}_lengths"
-            inputs.append(helper.make_tensor_value_info(lengths, TensorProto.INT32, ["B"]))
-            doc.append(f"input {lengths}: int32 (B), each sequence's real length in steps")
+            inputs.append(helper.make_tensor_value_info(lengths, TensorProto.INT32, [None]))
+            b.initializers.append(numpy_helper.from_array(np.zeros(0, np.int32), lengths))
+            doc.append(
+                f"input {lengths}: int32 (B), each sequence's real length in steps (optional: "
+                "all T when left out)"
+            )
             ctx.sequence_lengths[node.id] = lengths
         elif node.type_name == "vector_input":
             dims = ["B", node.params["features"]]
@@ -162,7 +167,13 @@ def _declare_axes(ctx: ExportContext) -> None:
     for axis in ctx.report.axes.values():
         b.scope = axis.id
         if axis.kind == "input":
-            ctx.axis_lengths[axis.id] = b.dim(axis.id, 0)
+            steps = ctx.axis_lengths[axis.id] = b.dim(axis.id, 0)
+            # the lengths given, then T for every example: the first B are the lengths to use
+            full = b.op("Expand", [b.op("Cast", [steps], to=TensorProto.INT32), ctx.batch_size])
+            given_or_full = b.op("Concat", [ctx.sequence_lengths[axis.id], full], axis=0)
+            ctx.sequence_lengths[axis.id] = b.op(
+                "Slice", [given_or_full, b.const([0], np.int64), ctx.batch_size], "lengths"
+            )
         else:
             steps = f"{axis.id}_steps"
             ctx.axis_lengths[axis.id] = b.op("Reshape", [steps, b.const([1], np.int64)], "steps")
