@@ -13,7 +13,8 @@ Inputs and outputs are named after the graph's nodes and laid out like the execu
 * ``<sequence input>_lengths``: int32 ``(B,)``, each sequence's real length (padding after it).
   Optional: left out, every sequence is ``T`` long. (An ONNX input is optional when an
   initializer gives its default; a default cannot have the batch's size, so the default is
-  empty and the model appends ``T`` for every example and keeps the first ``B`` values.)
+  empty and the model appends ``T`` for every example and keeps the first ``B`` values.
+  ONNX Runtime warns, at its default log level, that such an input is not constant-folded.)
 * ``<vector input>``: float ``(B, d)``;
 * ``<repeat or generating delay>_steps``: int64 scalar, the length of that node's time axis;
 * ``<output>``: float ``(T, B, k)`` or ``(B, k)``, padded steps included (computed as the
@@ -36,6 +37,7 @@ from .onnx_nodes import ExportContext, emit_node
 
 DEFAULT_OPSET = 17
 OPSETS = range(14, 23)  # RNN ops gained ``layout`` at 14; 22 is the newest we test against
+INPUT_TYPES = ("sequence_input", "vector_input")
 
 
 def export_onnx(executor: Executor, opset: int = DEFAULT_OPSET, title: str = "") -> onnx.ModelProto:
@@ -54,17 +56,15 @@ def export_onnx(executor: Executor, opset: int = DEFAULT_OPSET, title: str = "")
     model_inputs, doc = _declare_inputs(ctx)
     _declare_axes(ctx)
 
-    values: dict[tuple[str, str], str] = {}
-    for node in graph:
-        if node.type_name in ("sequence_input", "vector_input"):
-            values[(node.id, "y")] = node.id
+    # the input nodes' values are the model's inputs of the same names
+    values = {(n.id, "y"): n.id for n in graph if n.type_name in INPUT_TYPES}
     predictions: dict[str, str] = {}
-    for step in executor.plan():
+    for step in executor.plan():  # the executor's own order, feedback loops as units
         if not isinstance(step, str):
             emit_loop(ctx, step.order, step.axis, executor.feedback_outputs, values)
             continue
         node = graph.node(step)
-        if (node.id, "y") in values and node.type_name.endswith("_input"):
+        if node.type_name in INPUT_TYPES:
             continue
         inputs = {
             edge.dst_port: values[(edge.src_node, edge.src_port)]
@@ -78,7 +78,9 @@ def export_onnx(executor: Executor, opset: int = DEFAULT_OPSET, title: str = "")
     model_outputs = []
     for output_id, value in predictions.items():
         builder.scope = output_id
-        builder.nodes.append(helper.make_node("Identity", [value], [output_id]))
+        builder.nodes.append(
+            helper.make_node("Identity", [value], [output_id], name=builder.name("Identity"))
+        )
         shape = report.shapes.inputs[(output_id, "x")]
         axis = report.node_axes.get(output_id)
         dims = [f"T_{axis}", "B", shape.width] if axis else ["B", shape.width]

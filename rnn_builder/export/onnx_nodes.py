@@ -9,6 +9,7 @@ ops do). Token ids read by anything but an Embedding become one-hot vectors as i
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -42,7 +43,6 @@ class ExportContext:
     axis_lengths: dict[str, str] = field(default_factory=dict)  # axis → int64 [1]
     sequence_lengths: dict[str, str] = field(default_factory=dict)  # input axis → int32 [B]
     batch_size: str = ""  # int64 [1]
-    in_loop: bool = False  # emitting one step of a feedback loop
 
     def input_shape(self, node_id: str, port: str):
         return self.report.shapes.inputs[(node_id, port)]
@@ -54,17 +54,9 @@ class ExportContext:
     def param(self, node_id: str, name: str) -> Array:
         return self.weights[f"{node_id}.{name}"]
 
-    def with_builder(self, builder: OnnxBuilder, in_loop: bool) -> ExportContext:
-        return ExportContext(
-            builder,
-            self.graph,
-            self.report,
-            self.weights,
-            self.axis_lengths,
-            self.sequence_lengths,
-            self.batch_size,
-            in_loop,
-        )
+    def with_builder(self, builder: OnnxBuilder) -> ExportContext:
+        """The same context emitting elsewhere (into a Loop's body)."""
+        return dataclasses.replace(self, builder=builder)
 
 
 def as_float(ctx: ExportContext, value: str, node_id: str, port: str) -> str:
