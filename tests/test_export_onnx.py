@@ -138,6 +138,18 @@ def repeat_and_delay() -> Graph:
     return g
 
 
+def delayed_tokens() -> Graph:
+    """Token ids shifted one step (a start token first), then looked up."""
+    g = Graph()
+    g.add_node("sequence_input", node_id="x", params={"vocabulary": 6})
+    g.add_node("delay", node_id="before", params={"initial": "start_token", "start_token": 5})
+    g.add_node("embedding", node_id="embed", params={"vocabulary": 6, "dimension": 3})
+    g.add_node("gru", node_id="cell", params={"hidden_size": 4})
+    g.add_node("output", node_id="out")
+    wire(g, "x.y", "before.x", "before.y", "embed.tokens", "embed.y", "cell.x", "cell.y", "out.x")
+    return g
+
+
 def feedback_on_an_input_axis(loss: str = "cross_entropy") -> Graph:
     """A loop through a Delay on a padded input axis: the Loop keeps states through padding;
     what is fed back depends on the loss (a class one-hot, 0/1, or the value)."""
@@ -162,6 +174,7 @@ GRAPHS = {
     "bidirectional_lstm_with_h0": bidirectional_lstm_with_h0,
     "concat_of_two_cells": concat_of_two_cells,
     "repeat_and_delay": repeat_and_delay,
+    "delayed_tokens": delayed_tokens,
     "feedback_on_an_input_axis": feedback_on_an_input_axis,
     "feedback_of_yes_no": lambda: feedback_on_an_input_axis("binary_cross_entropy"),
     "feedback_of_values": lambda: feedback_on_an_input_axis("mse"),
