@@ -282,7 +282,14 @@ def emit_cell(
     return outputs
 
 
-def _padded_steps_as_ours(ctx, node, x, inputs, outputs, lengths) -> str:
+def _padded_steps_as_ours(
+    ctx: ExportContext,
+    node: Node,
+    x: str,
+    inputs: dict[str, str],
+    outputs: dict[str, str],
+    lengths: str,
+) -> str:
     """ONNX's cells put zeros at padded steps; ours carry the state through them: the final
     state going forward, and (reading backwards, padding comes first) the initial state of the
     reverse direction. Copied in so that the whole output matches, not just the real steps."""
@@ -304,7 +311,9 @@ def _padded_steps_as_ours(ctx, node, x, inputs, outputs, lengths) -> str:
     return b.op("Where", [real_steps(ctx, x, lengths), outputs["y"], fill], "y")
 
 
-def emit_cell_over_sequence(ctx: ExportContext, node: Node, inputs: dict[str, str]):
+def emit_cell_over_sequence(
+    ctx: ExportContext, node: Node, inputs: dict[str, str]
+) -> dict[str, str]:
     lengths = ctx.sequence_lengths.get(ctx.report.node_axes.get(node.id, ""))
     return emit_cell(ctx, node, inputs, lengths)
 
