@@ -1,7 +1,8 @@
 """The command line: ``python -m rnn_builder COMMAND ...``.
 
-Commands: ``templates``, ``new``, ``validate``, ``unroll``, ``info``, ``explain``, and for training
-``train``, ``evaluate``, ``predict``, ``sample`` (see :mod:`rnn_builder.cli_training`).
+Commands: ``templates``, ``new``, ``validate``, ``unroll``, ``info``, ``explain``, for training
+``train``, ``evaluate``, ``predict``, ``sample`` (see :mod:`rnn_builder.cli_training`), and
+``export`` (see :mod:`rnn_builder.cli_export`).
 Exit status: 0 on success, 1 when a graph has problems, 2 for bad usage or a file that cannot
 be read. Errors go to stderr as one line; the CLI never shows a traceback (set
 ``RNN_BUILDER_DEBUG=1`` to see one for a genuine bug).
@@ -18,7 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn, TextIO
 
-from . import __version__, cli_training
+from . import __version__, cli_export, cli_training
 from .errors import RNNBuilderError
 from .explain import explain_graph, explain_node
 from .layouts import classify
@@ -83,6 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", metavar="FILE")
     p.add_argument("--node", metavar="NODE", help="a cell's id: its equations with the shapes")
     cli_training.add_commands(commands)
+    cli_export.add_commands(commands)
     return parser
 
 
@@ -324,4 +326,5 @@ COMMANDS = {
     "evaluate": cli_training.cmd_evaluate,
     "predict": cli_training.cmd_predict,
     "sample": cli_training.cmd_sample,
+    "export": cli_export.cmd_export,
 }

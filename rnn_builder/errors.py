@@ -120,3 +120,8 @@ class ProjectSaveError(ProjectFileError):
 
 class TemplateNotFoundError(RNNBuilderError):
     """A template name that does not exist."""
+
+
+class ExportError(RNNBuilderError):
+    """A graph (or an export setting) that cannot be written in another format; the message
+    names the node and the reason."""

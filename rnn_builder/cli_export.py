@@ -1,0 +1,106 @@
+"""The ``export`` command of the CLI: ``export FILE --to onnx -o PATH [--weights W.npz]
+[--opset N] [--check]``.
+
+Exit status as elsewhere: 0 written, 1 when the graph has problems, cannot be exported, or the
+check finds the exported model disagreeing with our executor (nothing is written then), 2 for
+bad usage, an unreadable input or an unwritable output. The output is written atomically, so a
+failure leaves no partial file. ``onnx`` is imported only here, only when exporting.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TextIO
+
+from .errors import ExportError, RNNBuilderError
+from .executor import Executor
+from .serialization import load
+from .validation import validate
+
+FORMATS = ("onnx", "pytorch")
+
+
+class ExportUnavailableError(RNNBuilderError):
+    """A format or a package this installation cannot export with (exit 2)."""
+
+
+def add_commands(commands) -> None:
+    p = commands.add_parser("export", help="write the network for other tools (ONNX)")
+    p.add_argument("file", metavar="FILE")
+    p.add_argument("--to", required=True, choices=FORMATS, help="the format to write")
+    p.add_argument("-o", "--output", required=True, metavar="PATH", help="file to write")
+    p.add_argument(
+        "--weights",
+        metavar="W.npz",
+        help="trained weights (default: fresh weights from the project's seed)",
+    )
+    p.add_argument(
+        "--opset",
+        type=_opset,
+        default=17,
+        metavar="N",
+        help="ONNX opset version, 14 to 22 (default 17)",
+    )
+    p.add_argument(
+        "--check",
+        action="store_true",
+        help="run the export in ONNX Runtime on the validation data and compare it with ours",
+    )
+
+
+def _opset(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if not 14 <= value <= 22:
+        raise argparse.ArgumentTypeError(f"opset {value} is not supported: choose 14 to 22")
+    return value
+
+
+def cmd_export(args: argparse.Namespace, out: TextIO) -> int:
+    if args.to != "onnx":
+        raise ExportUnavailableError(f"export to {args.to} is not yet supported; use --to onnx")
+    project = load(args.file)
+    report = validate(project.graph)
+    if not report.ok:
+        for problem in report.errors:
+            where = f" ({problem.node})" if problem.node else ""
+            print(f"{args.file}: error{where}: {problem.message} [{problem.code}]", file=out)
+        return 1
+    try:
+        from .export.onnx import export_onnx, save_onnx
+        from .export.onnx_check import check_onnx
+    except ImportError as error:
+        raise ExportUnavailableError(
+            f"ONNX export needs the '{error.name}' package: pip install 'rnn-builder[onnx]'"
+        ) from None
+    executor = Executor(project.graph, seed=project.training.seed, report=report)
+    if args.weights is not None:
+        executor.load_weights(args.weights)
+    try:
+        model = export_onnx(executor, args.opset, project.title)
+    except ExportError as error:
+        print(f"rnn-builder: error: {error}", file=sys.stderr)
+        return 1
+    if args.check:
+        result = check_onnx(project, model, executor, Path(args.file).resolve().parent)
+        print(result.summary(), file=out)
+        if not result.ok:
+            print(
+                f"rnn-builder: error: the exported model disagrees with ours by "
+                f"{result.max_difference:.3g}; nothing was written",
+                file=sys.stderr,
+            )
+            return 1
+    save_onnx(model, Path(args.output))
+    weights = args.weights or f"fresh weights (seed {project.training.seed})"
+    names = [i.name for i in model.graph.input] + ["->"] + [o.name for o in model.graph.output]
+    print(
+        f"exported {args.file} with {weights} to {args.output} (ONNX opset {args.opset}): "
+        + " ".join(names),
+        file=out,
+    )
+    return 0

@@ -1,0 +1,208 @@
+"""Checked, not hoped: run an exported model and our executor on the same data and compare.
+
+Two batches of the project's validation examples, with different batch sizes and different
+sequence lengths; the second cuts its sequences to unequal lengths, so padding is always
+exercised where the graph reads sequences. Time axes that no input sets (Repeat, generating
+decoders) get different step counts in the two batches too. Predictions are compared whole,
+padded steps included; the result is the largest absolute difference. The model runs in ONNX
+Runtime, or in ``onnx``'s reference evaluator where ONNX Runtime is not installed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import onnx
+
+from ..data import make_batch
+from ..errors import RNNBuilderError
+from ..executor import Executor
+from ..project import Project
+from ..run import Batch
+from ..tasks import make_dataset
+
+TOLERANCE = 1e-5  # float32: what different summation orders leave over a few hundred terms
+
+
+class OnnxCheckError(RNNBuilderError):
+    """The exported model could not be run to check it."""
+
+
+@dataclass
+class CheckResult:
+    """How far the exported model's predictions are from the executor's."""
+
+    max_difference: float
+    runtime: str  # "onnxruntime" or "reference"
+    batches: list[tuple[dict[str, int], int]] = field(default_factory=list)  # (lengths, B)
+    tolerance: float = TOLERANCE
+    note: str = ""  # what the check could not cover
+
+    @property
+    def ok(self) -> bool:
+        return self.max_difference <= self.tolerance
+
+    def summary(self) -> str:
+        shapes = "; ".join(
+            f"batch of {size}" + "".join(f", {axis} {steps} steps" for axis, steps in axes.items())
+            for axes, size in self.batches
+        )
+        verdict = "within" if self.ok else "OVER"
+        return (
+            f"largest difference {self.max_difference:.3g} ({verdict} {self.tolerance:g}), "
+            f"{self.runtime} vs our executor ({shapes})" + (f"; {self.note}" if self.note else "")
+        )
+
+
+def check_onnx(
+    project: Project,
+    model: onnx.ModelProto,
+    executor: Executor,
+    base: Path | None = None,
+    threads: int = 1,
+) -> CheckResult:
+    """Compare ``model`` with ``executor.forward(train=False)`` on the project's validation data
+    (see the module docstring). ``executor`` holds the weights the model was exported with."""
+    dataset = make_dataset(project, project.training.seed, base)
+    examples = dataset.validation.examples or dataset.train.examples
+    return compare(model, executor, examples, threads)
+
+
+def compare(
+    model: onnx.ModelProto, executor: Executor, examples: list[dict], threads: int = 1
+) -> CheckResult:
+    """:func:`check_onnx` on any examples (dicts of arrays by input node id, as in a data set)."""
+    graph, report = executor.graph, executor.report
+    run = _runner(model, threads)
+    result = CheckResult(0.0, run.name)
+    sequence_ids = [n.id for n in graph if n.type_name == "sequence_input"]
+    # onnx.reference ignores sequence_lens (onnx 1.23): padded batches cannot be checked there
+    padded = run.name == "ONNX Runtime"
+    if not padded:
+        result.note = "padding not checked: the reference evaluator ignores sequence lengths"
+    for extra, chosen in enumerate(two_batches(examples, graph, padded)):
+        batch = make_batch(chosen, report, graph)
+        batch.steps = {
+            a.id: a.default_steps + extra for a in report.axes.values() if a.kind != "input"
+        }
+        expected = executor.forward(batch, train=False).predictions
+        got = run(_feeds(batch, chosen, sequence_ids))
+        for output_id, prediction in expected.items():
+            value = np.asarray(got[output_id], np.float64)
+            if value.shape != prediction.shape:  # e.g. onnx.reference's Loop stacks wrongly
+                raise OnnxCheckError(
+                    f"{run.name} gives output '{output_id}' the shape {value.shape}, where our "
+                    f"executor gives {prediction.shape}"
+                )
+            difference = np.abs(value - prediction)
+            result.max_difference = max(result.max_difference, float(difference.max()))
+        lengths = {k: int(np.asarray(batch.inputs[k]).shape[0]) for k in sequence_ids}
+        lengths.update(batch.steps)
+        result.batches.append((lengths, len(chosen)))
+    return result
+
+
+def two_batches(examples: list[dict], graph, padded: bool = True) -> tuple[list[dict], list[dict]]:
+    """Four examples as they are, then seven whose sequences are cut shorter than the first
+    batch's longest and to unequal lengths (so the second batch is padded). Without
+    ``padded``, each batch's sequences are all cut to its shortest."""
+    input_ids = [n.id for n in graph if n.type_name in ("sequence_input", "vector_input")]
+    sequence_ids = [n.id for n in graph if n.type_name == "sequence_input"]
+    plain = [{k: np.asarray(e[k]) for k in input_ids} for e in examples]
+    first = [dict(plain[i % len(plain)]) for i in range(4)]
+    longest = max((len(e[k]) for e in first for k in sequence_ids), default=1)
+    cut = max(1, longest - 1)
+    second = []
+    for i in range(7):
+        example = dict(plain[(4 + i) % len(plain)])
+        for key in sequence_ids:
+            example[key] = example[key][: max(1, min(len(example[key]), cut) - i % 3)]
+        second.append(example)
+    if not padded:
+        for batch in (first, second):
+            for key in sequence_ids:
+                shortest = min(len(e[key]) for e in batch)
+                for example in batch:
+                    example[key] = example[key][:shortest]
+    return first, second
+
+
+def _feeds(batch: Batch, examples: list[dict], sequence_ids: list[str]) -> dict[str, Any]:
+    feeds: dict[str, Any] = {}
+    for key, value in batch.inputs.items():
+        value = np.asarray(value)
+        feeds[key] = value.astype(np.int64 if value.dtype.kind in "iu" else np.float32)
+    for key in sequence_ids:
+        feeds[f"{key}_lengths"] = np.array([len(e[key]) for e in examples], np.int32)
+    for axis, steps in batch.steps.items():
+        feeds[f"{axis}_steps"] = np.array(steps, np.int64)
+    return feeds
+
+
+class _Runner:
+    name = ""
+
+    def __call__(self, feeds: dict[str, Any]) -> dict[str, np.ndarray]:
+        raise NotImplementedError
+
+
+def _runner(model: onnx.ModelProto, threads: int) -> _Runner:
+    """ONNX Runtime when importable, else ``onnx.reference`` (slow, but needs nothing more)."""
+    names = [o.name for o in model.graph.output]
+    try:
+        import onnxruntime
+    except ImportError:
+        from onnx.reference import ReferenceEvaluator
+
+        evaluator = ReferenceEvaluator(model)
+
+        class Reference(_Runner):
+            name = "onnx reference evaluator"
+
+            def __call__(self, feeds):
+                try:
+                    results = evaluator.run(None, feeds)
+                except Exception as error:  # its kernels raise whatever NumPy raises
+                    raise OnnxCheckError(
+                        f"onnx's reference evaluator cannot run the exported model "
+                        f"({_first_line(error)}): install onnxruntime to check it"
+                    ) from None
+                return dict(zip(names, results, strict=True))
+
+        return Reference()
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    # errors only: ONNX Runtime warns that the optional <input>_lengths (an initializer that is
+    # also an input) is not constant-folded, which is the point of it
+    options.log_severity_level = 3
+    try:
+        session = onnxruntime.InferenceSession(
+            model.SerializeToString(), options, providers=["CPUExecutionProvider"]
+        )
+    except Exception as error:  # ORT raises its own exception types, not importable by name
+        raise OnnxCheckError(
+            f"ONNX Runtime refuses the exported model: {_first_line(error)}"
+        ) from None
+
+    class Runtime(_Runner):
+        name = "ONNX Runtime"
+
+        def __call__(self, feeds):
+            try:
+                results = session.run(names, feeds)
+            except Exception as error:  # as above: ORT's own exception types
+                raise OnnxCheckError(
+                    f"ONNX Runtime fails running the exported model: {_first_line(error)}"
+                ) from None
+            return dict(zip(names, results, strict=True))
+
+    return Runtime()
+
+
+def _first_line(error: Exception) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
