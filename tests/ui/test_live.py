@@ -345,17 +345,45 @@ def test_earlier_runs_can_be_overlaid_to_compare(window, qtbot):
     assert len(x) == len(window.document.runs[0].steps)
 
 
-def test_a_diverging_run_is_stopped_with_a_message(window, qtbot):
-    live = window.live
-    live.panel.editors["learning_rate"].setValue(10.0)
-    live.panel.editors["clip_norm"].setValue(0.0)
-    live.panel.editors["optimizer"].setCurrentText("sgd")
-    window.document.set_param("reader", "hidden_size", 64)
+def test_a_diverging_run_is_stopped_with_a_message(make_window, qtbot, monkeypatch):
+    """A squared error is unbounded: plain SGD at the largest learning rate the settings allow,
+    unclipped, blows the forecast up within a few steps of its first epoch (a cross-entropy
+    over an LSTM's bounded state never does). The guard stops, puts the last good weights
+    back and says so in the panel."""
+    import ui.training
+
+    before_each_step = []
+
+    class Watching(ui.training.Trainer):
+        def _step(self, batch):
+            before_each_step.append(self.executor.get_parameters())
+            return super()._step(batch)
+
+    monkeypatch.setattr(ui.training, "Trainer", Watching)
+    window = make_window("forecast")
+    panel = window.live.panel
+    panel.editors["learning_rate"].setValue(10.0)
+    panel.editors["clip_norm"].setValue(0.0)
+    panel.editors["optimizer"].setCurrentText("sgd")
+    panel.editors["batch_size"].setValue(4)
+    assert window.document.project.training.learning_rate == 10.0
     _train(qtbot, window, epochs=30)
+
     run = window.document.runs[-1]
-    assert all(np.isfinite(run.loss))
-    assert window.document.weights is not None
-    assert all(np.all(np.isfinite(v)) for v in window.document.weights.values())
+    assert run.stopped == "not finite"
+    steps_per_epoch = -(-len(window.live.context.dataset().train) // 4)
+    assert 0 < len(before_each_step) < steps_per_epoch  # stopped in its first epoch
+    assert run.loss and all(np.isfinite(run.loss))  # the step that blew up is not recorded
+    text = panel.metrics.text()
+    assert f"Training stopped at step {len(before_each_step)}: the " in text
+    assert "became NaN or infinite, so the last good weights are back" in text
+    assert "Try a smaller learning rate" in text
+    weights = window.document.weights
+    last_good = before_each_step[-1]
+    assert set(weights) == set(last_good)
+    for name, value in weights.items():
+        assert np.all(np.isfinite(value)), name
+        np.testing.assert_array_equal(value, last_good[name], err_msg=name)
 
 
 def test_training_a_graph_with_problems_says_what_to_do(window, qtbot):
