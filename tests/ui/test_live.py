@@ -85,10 +85,12 @@ def test_pause_resume_and_stop_leave_consistent_weights(window, qtbot):
 
     _click(qtbot, panel.pause_button)
     assert session.state == "paused" and panel.pause_button.text() == "Resume"
-    qtbot.waitUntil(lambda: session.worker.trainer.waiting.is_set(), timeout=10_000)
+    # ``waiting`` is set only while the trainer is parked between two steps, so once it is
+    # set the trainer takes no step until resumed: no fixed wait to watch nothing happen
+    trainer = session.worker.trainer
+    qtbot.waitUntil(trainer.waiting.is_set, timeout=10_000)
     step = session.worker.trainer_step()
-    qtbot.wait(150)  # time passes; a paused trainer takes no step
-    assert session.worker.trainer_step() == step
+    assert trainer.paused and trainer.waiting.is_set() and session.worker.trainer_step() == step
 
     _click(qtbot, panel.pause_button)  # now "Resume"
     assert session.state == "running"
