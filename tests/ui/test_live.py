@@ -221,9 +221,9 @@ def test_stepping_forward_and_back_shows_the_executors_values(window, qtbot):
     lit = [key for key, item in scene.copies.items() if item.lit]
     assert lit and {key.t for key in lit} == {stepper.steps[1].t}
 
-    _click(qtbot, window.findChild(QPushButton, "train_start"))  # editing stops stepping
+    # one batch of training (new weights) ends the walk and takes its annotations down
+    _click(qtbot, live.panel.batch_button)
     qtbot.waitUntil(lambda: not live.session.running, timeout=TRAINING_TIMEOUT)
-    live.stop_stepping()
     assert live.stepper is None and not scene.annotations
 
 
