@@ -121,7 +121,8 @@ def test_pause_resume_and_stop_leave_consistent_weights(window, qtbot):
 
 def test_the_gradient_flow_and_hidden_state_views_fill_with_data_of_the_right_shape(window, qtbot):
     live = window.live
-    _train(qtbot, window, epochs=1)
+    assert live.session.start(max_steps=40)  # a few reports' worth of gradient norms
+    qtbot.waitUntil(lambda: not live.session.running, timeout=TRAINING_TIMEOUT)
     gradients = live.gradients
     assert gradients.cell.currentData() == ("reader", "forward")
     gradients.redraw()
@@ -308,7 +309,9 @@ def test_undo_while_training_asks_first(window, qtbot):
 
 
 def test_trained_weights_and_runs_are_saved_beside_the_project(window, qtbot, tmp_path):
-    _train(qtbot, window, epochs=1)
+    _click(qtbot, window.live.panel.batch_button)  # one batch: trained weights and a run
+    qtbot.waitUntil(lambda: not window.live.session.running, timeout=TRAINING_TIMEOUT)
+    assert window.document.runs[-1].loss
     path = tmp_path / "sentiment.json"
     assert window.save_as(path)
     assert path.with_suffix(".npz").is_file() and path.with_suffix(".runs.json").is_file()
