@@ -72,6 +72,9 @@ def test_the_gui_redraws_at_most_thirty_times_a_second(window, qtbot):
     from ui.training import FRAME_RATE
 
     live = window.live
+    project = new_project("many_to_one")
+    project.dataset.options["sentences"] = 3000  # 75 batches an epoch, not 150
+    window.document.replace(project, None)
     _train(qtbot, window, epochs=2)
     seconds = live.session.reports[-1].elapsed
     assert FRAME_RATE <= 30
