@@ -20,7 +20,9 @@ from rnn_builder.unroll import unroll
 from rnn_builder.validation import CODES, validate
 
 TYPES = default_registry().names()
-SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# Hypothesis's default 100 examples a property (300 took ~12 s of the suite for five
+# properties); a failing example is kept in .hypothesis/ and tried first on the next run.
+SETTINGS = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def param_value(spec):

@@ -97,15 +97,26 @@ def test_a_bag_of_words_model_fails_where_order_matters_and_the_rnn_does_not():
     ):
         bag.connect(*args)
     order = [e for e in dataset.validation.examples if e["_shape"] in ORDER_SHAPES]
+    other = [e for e in dataset.validation.examples if e["_shape"] not in ORDER_SHAPES]
+    from dataclasses import replace
+
     from rnn_builder.data import Split
 
-    scores = {}
-    for name, graph in (("rnn", project.graph), ("bag", bag)):
+    # The LSTM is right on every ordered sentence after one epoch: two are plenty. The bag is
+    # trained until its validation loss stops improving, so its failure is not for want of it.
+    runs = {
+        "rnn": (project.graph, replace(project.training, epochs=2)),
+        "bag": (bag, replace(project.training, patience=3)),
+    }
+    scores, elsewhere = {}, {}
+    for name, (graph, settings) in runs.items():
         executor = Executor(graph, seed=0)
-        Trainer(executor, dataset, project.training).train()
+        Trainer(executor, dataset, settings).train()
         scores[name] = evaluate(executor, dataset, Split(order)).metric
+        elsewhere[name] = evaluate(executor, dataset, Split(other)).metric
     assert scores["rnn"] >= 0.95
     assert scores["bag"] <= 0.75  # about a coin toss on the sentences that need order
+    assert elsewhere["bag"] >= 0.9  # while it has learned the sentences that do not
 
 
 def test_typed_input_reads_and_predictions_read_back():

@@ -48,6 +48,9 @@ def _click(qtbot, button: QPushButton) -> None:
 
 def test_training_from_the_panel_fills_the_loss_plot_and_the_loss_falls(window, qtbot):
     live = window.live
+    project = new_project("many_to_one")
+    project.dataset.options["sentences"] = 3000  # 75 batches an epoch, not 150: half the time
+    window.document.replace(project, None)
     assert window.findChild(QDockWidget, "training_dock").findChild(QWidget, "training")
     _train(qtbot, window, epochs=3)
     run = window.document.runs[-1]
@@ -55,7 +58,7 @@ def test_training_from_the_panel_fills_the_loss_plot_and_the_loss_falls(window, 
     assert live.plots.point_count() == len(run.loss) > 10
     first, last = np.mean(run.loss[:3]), np.mean(run.loss[-3:])
     assert last < 0.5 * first, (first, last)
-    assert len(run.val_loss) == 3  # one validation point per epoch
+    assert len(run.val_loss) == 3 and run.val_steps == [75, 150, 225]  # one an epoch, at its end
     x, y = live.plots.val_curve.getData()
     assert len(x) == 3 and np.all(np.isfinite(y))
     assert "accuracy" in live.panel.metrics.text()
@@ -69,6 +72,9 @@ def test_the_gui_redraws_at_most_thirty_times_a_second(window, qtbot):
     from ui.training import FRAME_RATE
 
     live = window.live
+    project = new_project("many_to_one")
+    project.dataset.options["sentences"] = 3000  # 75 batches an epoch, not 150
+    window.document.replace(project, None)
     _train(qtbot, window, epochs=2)
     seconds = live.session.reports[-1].elapsed
     assert FRAME_RATE <= 30
@@ -85,10 +91,12 @@ def test_pause_resume_and_stop_leave_consistent_weights(window, qtbot):
 
     _click(qtbot, panel.pause_button)
     assert session.state == "paused" and panel.pause_button.text() == "Resume"
-    qtbot.waitUntil(lambda: session.worker.trainer.waiting.is_set(), timeout=10_000)
+    # ``waiting`` is set only while the trainer is parked between two steps, so once it is
+    # set the trainer takes no step until resumed: no fixed wait to watch nothing happen
+    trainer = session.worker.trainer
+    qtbot.waitUntil(trainer.waiting.is_set, timeout=10_000)
     step = session.worker.trainer_step()
-    qtbot.wait(150)  # time passes; a paused trainer takes no step
-    assert session.worker.trainer_step() == step
+    assert trainer.paused and trainer.waiting.is_set() and session.worker.trainer_step() == step
 
     _click(qtbot, panel.pause_button)  # now "Resume"
     assert session.state == "running"
@@ -119,7 +127,8 @@ def test_pause_resume_and_stop_leave_consistent_weights(window, qtbot):
 
 def test_the_gradient_flow_and_hidden_state_views_fill_with_data_of_the_right_shape(window, qtbot):
     live = window.live
-    _train(qtbot, window, epochs=1)
+    assert live.session.start(max_steps=40)  # a few reports' worth of gradient norms
+    qtbot.waitUntil(lambda: not live.session.running, timeout=TRAINING_TIMEOUT)
     gradients = live.gradients
     assert gradients.cell.currentData() == ("reader", "forward")
     gradients.redraw()
@@ -219,9 +228,9 @@ def test_stepping_forward_and_back_shows_the_executors_values(window, qtbot):
     lit = [key for key, item in scene.copies.items() if item.lit]
     assert lit and {key.t for key in lit} == {stepper.steps[1].t}
 
-    _click(qtbot, window.findChild(QPushButton, "train_start"))  # editing stops stepping
+    # one batch of training (new weights) ends the walk and takes its annotations down
+    _click(qtbot, live.panel.batch_button)
     qtbot.waitUntil(lambda: not live.session.running, timeout=TRAINING_TIMEOUT)
-    live.stop_stepping()
     assert live.stepper is None and not scene.annotations
 
 
@@ -306,7 +315,9 @@ def test_undo_while_training_asks_first(window, qtbot):
 
 
 def test_trained_weights_and_runs_are_saved_beside_the_project(window, qtbot, tmp_path):
-    _train(qtbot, window, epochs=1)
+    _click(qtbot, window.live.panel.batch_button)  # one batch: trained weights and a run
+    qtbot.waitUntil(lambda: not window.live.session.running, timeout=TRAINING_TIMEOUT)
+    assert window.document.runs[-1].loss
     path = tmp_path / "sentiment.json"
     assert window.save_as(path)
     assert path.with_suffix(".npz").is_file() and path.with_suffix(".runs.json").is_file()
@@ -331,31 +342,63 @@ def test_a_damaged_weights_file_does_not_stop_the_project_opening(tmp_path):
 
 def test_earlier_runs_can_be_overlaid_to_compare(window, qtbot):
     live = window.live
-    _train(qtbot, window, epochs=1)
-    window.live.panel.editors["clip_norm"].setValue(0.0)
-    _click(qtbot, live.panel.start_button)
-    qtbot.waitUntil(lambda: not live.session.running, timeout=TRAINING_TIMEOUT)
+    for clip in (1.0, 0.0):  # two short runs that differ in one setting
+        live.panel.editors["clip_norm"].setValue(clip)
+        assert live.session.start(max_steps=40)
+        qtbot.waitUntil(lambda: not live.session.running, timeout=TRAINING_TIMEOUT)
     runs = live.plots.runs
     assert runs.count() == 2
     assert "clip 1" in runs.item(0).text() and "no clip" in runs.item(1).text()
     assert not live.plots.overlays
     runs.item(0).setCheckState(Qt.CheckState.Checked)
     assert len(live.plots.overlays) == 1
-    x, _y = live.plots.overlays[0].getData()
-    assert len(x) == len(window.document.runs[0].steps)
+    x, y = live.plots.overlays[0].getData()
+    first = window.document.runs[0]  # the ticked run's curve, not the latest one's
+    np.testing.assert_array_equal(x, first.steps)
+    np.testing.assert_allclose(10**y, first.loss)  # the loss axis is logarithmic
 
 
-def test_a_diverging_run_is_stopped_with_a_message(window, qtbot):
-    live = window.live
-    live.panel.editors["learning_rate"].setValue(10.0)
-    live.panel.editors["clip_norm"].setValue(0.0)
-    live.panel.editors["optimizer"].setCurrentText("sgd")
-    window.document.set_param("reader", "hidden_size", 64)
+def test_a_diverging_run_is_stopped_with_a_message(make_window, qtbot, monkeypatch):
+    """A squared error is unbounded: plain SGD at the largest learning rate the settings allow,
+    unclipped, blows the forecast up within a few steps of its first epoch (a cross-entropy
+    over an LSTM's bounded state never does). The guard stops, puts the last good weights
+    back and says so in the panel."""
+    import ui.training
+
+    before_each_step = []
+
+    class Watching(ui.training.Trainer):
+        def _step(self, batch):
+            before_each_step.append(self.executor.get_parameters())
+            return super()._step(batch)
+
+    monkeypatch.setattr(ui.training, "Trainer", Watching)
+    window = make_window("forecast")
+    panel = window.live.panel
+    panel.editors["learning_rate"].setValue(10.0)
+    panel.editors["clip_norm"].setValue(0.0)
+    panel.editors["optimizer"].setCurrentText("sgd")
+    panel.editors["batch_size"].setValue(4)
+    assert window.document.project.training.learning_rate == 10.0
     _train(qtbot, window, epochs=30)
+
     run = window.document.runs[-1]
-    assert all(np.isfinite(run.loss))
-    assert window.document.weights is not None
-    assert all(np.all(np.isfinite(v)) for v in window.document.weights.values())
+    assert run.stopped == "not finite"
+    steps_per_epoch = -(-len(window.live.context.dataset().train) // 4)
+    assert 0 < len(before_each_step) < steps_per_epoch  # stopped in its first epoch
+    # the loss of the step that blew up is in no curve point and not in the panel's last line
+    final = window.live.session.reports[-1]
+    assert final.kind == "final" and np.isfinite(final.loss) and all(np.isfinite(run.loss))
+    text = panel.metrics.text()
+    assert f"Training stopped at step {len(before_each_step)}: the " in text
+    assert "became NaN or infinite, so the last good weights are back" in text
+    assert "Try a smaller learning rate" in text
+    weights = window.document.weights
+    last_good = before_each_step[-1]
+    assert set(weights) == set(last_good)
+    for name, value in weights.items():
+        assert np.all(np.isfinite(value)), name
+        np.testing.assert_array_equal(value, last_good[name], err_msg=name)
 
 
 def test_training_a_graph_with_problems_says_what_to_do(window, qtbot):

@@ -121,7 +121,7 @@ def test_screenshot_of_a_given_project_unrolled_and_of_a_bad_one(tmp_path):
 def test_screenshot_while_training_and_while_stepping(tmp_path):
     path = save(new_project("many_to_one"), tmp_path / "p.json")
     for extra, out in (
-        (["--train", "1.5", "--show", "gradient"], tmp_path / "training.png"),
+        (["--train", "0.5", "--show", "gradient"], tmp_path / "training.png"),
         (["--step", "2", "--select", "reader", "--show", "hidden"], tmp_path / "step.png"),
     ):
         result = subprocess.run(
