@@ -29,6 +29,7 @@ from .docks import scrolling
 from .document import GraphDocument
 from .inspector import Inspector
 from .live import Live
+from .model_files import ModelFiles
 from .palette import Palette
 from .problems import ProblemsPanel
 from .projects import APP_NAME, ProjectCommands
@@ -84,6 +85,7 @@ class MainWindow(ProjectCommands, QMainWindow):
         self._make_actions()
         self._connect()
         self.live = Live(self)  # training, plots, stepping and sampling
+        self.model_files = ModelFiles(self)  # export to ONNX / PyTorch, import weights
         # Only now, with every dock tabbed: a dock's toggle action in a menu before it is
         # tabified leaves a stray tab bar on screen (Qt 6.11).
         for dock in self.findChildren(QDockWidget):
@@ -154,7 +156,14 @@ class MainWindow(ProjectCommands, QMainWindow):
         self.save_action = self._action("&Save", self.save, key.Save, "save")
         self.save_as_action = self._action("Save &as…", self.save_as, key.SaveAs, "save_as")
         self.export_action = self._action(
-            "&Export picture…", self.export_picture, None, "export", "Save the canvas as PNG or SVG"
+            "&Picture…", self.export_picture, None, "export", "Save the canvas as PNG or SVG"
+        )
+        self.export_onnx_action = self._action(
+            "&ONNX model…",
+            lambda: self.model_files.export_onnx(),
+            None,
+            "export_onnx",
+            "Write the network and its trained weights as an ONNX model, checked in ONNX Runtime",
         )
         self.quit_action = self._action("&Quit", self.close, key.Quit, "quit")
         # Undo and redo go through the document, which asks the guard first (training).
@@ -208,7 +217,8 @@ class MainWindow(ProjectCommands, QMainWindow):
         self.recent_menu.aboutToShow.connect(self._fill_recent)
         files.addActions([self.save_action, self.save_as_action])
         files.addSeparator()
-        files.addAction(self.export_action)
+        self.export_menu = files.addMenu("&Export")
+        self.export_menu.addActions([self.export_action, self.export_onnx_action])
         files.addSeparator()
         files.addAction(self.quit_action)
         edit = menu.addMenu("&Edit")

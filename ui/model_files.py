@@ -1,0 +1,204 @@
+"""File → Export → ONNX model… / PyTorch project…, and File → Import weights…: the network leaves
+the app for other engines, and trained weights come back.
+
+The work is the core's (:mod:`rnn_builder.export`); here it runs on the process's "export"
+thread, behind a progress dialog with Cancel, so that the window stays live while a check
+builds the validation data and runs the model. No signal crosses threads: the GUI thread looks
+at the job every 50 ms. A job works on a copy of the project and of the weights. Whatever it
+writes is whole or absent: the ONNX file is written from the GUI thread once the check has
+passed (atomically), a PyTorch project folder appears by a rename when it is complete, and a
+job cancelled before it ended has its output removed. Errors are one line in an error dialog,
+the same line the command line prints.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, Qt, QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox, QProgressDialog, QWidget
+
+from rnn_builder.errors import RNNBuilderError
+from rnn_builder.executor import Executor
+from rnn_builder.project import Project
+from rnn_builder.serialization import dumps, loads
+from rnn_builder.threads import one_thread
+
+POLL_MS = 50
+
+
+@dataclass
+class Outcome:
+    """What a job left for the GUI thread: a value, or the one-line message of its failure."""
+
+    value: Any = None
+    error: str | None = None
+    written: Path | None = None  # a folder the job made (removed if the job was cancelled)
+
+
+class ModelFiles(QObject):
+    """The export and import commands of one window (``window.model_files``)."""
+
+    def __init__(self, window: QWidget) -> None:
+        super().__init__(window)
+        self.window = window
+        self.messages: list[tuple[str, str]] = []  # (title, text) of every result shown
+        self._job: tuple[Future, QProgressDialog, Callable[[Outcome], None]] | None = None
+        self._cancelled = False
+        self._timer = QTimer(self)
+        self._timer.setInterval(POLL_MS)
+        self._timer.timeout.connect(self._poll)
+
+    @property
+    def busy(self) -> bool:
+        return self._job is not None
+
+    # --- the commands ---------------------------------------------------------------------
+
+    def export_onnx(self, path: str | Path | None = None) -> bool:
+        """Export the document's network (with its trained weights, if any fit) to ONNX,
+        checked in ONNX Runtime against our executor before the file is written."""
+        document = self.window.document
+        if not self._graph_is_valid("Cannot export to ONNX"):
+            return False
+        path = path or self.window.choose_save_path("Export ONNX model", "ONNX model (*.onnx)")
+        if not path:
+            return False
+        path = Path(path)
+        if path.suffix == "":
+            path = path.with_suffix(".onnx")
+        project, weights, base = self._snapshot()
+
+        def work() -> Outcome:
+            from rnn_builder.export.onnx import export_onnx
+            from rnn_builder.export.onnx_check import check_onnx
+
+            executor = _executor(project, weights)
+            model = export_onnx(executor, title=project.title)
+            result = check_onnx(project, model, executor, base)
+            return Outcome((model, result))
+
+        def done(outcome: Outcome) -> None:
+            if outcome.error is not None:
+                self.show_error("Cannot export to ONNX", outcome.error)
+                return
+            from rnn_builder.export.onnx import save_onnx
+
+            model, result = outcome.value
+            if not result.ok:
+                self.show_error(
+                    "Cannot export to ONNX",
+                    f"The exported model disagrees with ours ({result.summary()}); "
+                    "nothing was written.",
+                )
+                return
+            try:
+                save_onnx(model, path)
+            except (OSError, RNNBuilderError) as error:
+                self.show_error("Cannot export to ONNX", str(error))
+                return
+            which = "its trained weights" if weights else "fresh weights (not trained yet)"
+            self.show_result(
+                "Exported to ONNX",
+                f"Wrote {path} with {which}.\nChecked against RNN Builder: {result.summary()}.",
+            )
+
+        self._start(f"Exporting {document.display_name()} to ONNX and checking it…", work, done)
+        return True
+
+    # --- shared machinery -------------------------------------------------------------------
+
+    def _graph_is_valid(self, title: str) -> bool:
+        report = self.window.document.validate()
+        if report.ok:
+            return True
+        first = report.errors[0]
+        self.show_error(
+            title,
+            f"The graph has problems to fix first (see the Problems panel): {first.message}",
+        )
+        return False
+
+    def _snapshot(self) -> tuple[Project, dict | None, Path | None]:
+        document = self.window.document
+        project = loads(dumps(document.project))
+        weights = document.weights_if_they_fit()
+        weights = {k: v.copy() for k, v in weights.items()} if weights else None
+        base = document.path.parent if document.path is not None else None
+        return project, weights, base
+
+    def _start(self, label: str, work: Callable[[], Outcome], done) -> None:
+        if self._job is not None:
+            return
+        dialog = QProgressDialog(label, "Cancel", 0, 0, self.window)
+        dialog.setWindowTitle("RNN Builder")
+        dialog.setWindowModality(Qt.WindowModality.WindowModal)
+        dialog.setMinimumDuration(400)  # a quick job does not flash a dialog
+        dialog.canceled.connect(self.cancel)
+        self._cancelled = False
+        self._job = (one_thread("export").submit(_guarded, work), dialog, done)
+        self._timer.start()
+
+    def cancel(self) -> None:
+        """Stop waiting for the job: its result is dropped (its output removed) when it ends."""
+        self._cancelled = True
+
+    def _poll(self) -> None:
+        if self._job is None:
+            self._timer.stop()
+            return
+        future, dialog, done = self._job
+        if not (future.done() or self._cancelled):
+            return
+        if not future.done():  # cancelled: the thread finishes on its own, unwatched
+            future.add_done_callback(_discard_output)
+        self._timer.stop()
+        self._job = None
+        dialog.reset()
+        dialog.deleteLater()
+        if self._cancelled:
+            self.window.statusBar().showMessage("Cancelled; nothing was written.", 6000)
+            if future.done():
+                _discard_output(future)
+            return
+        done(future.result())
+
+    def show_error(self, title: str, message: str) -> None:
+        self.window.show_error(title, message)
+
+    def show_result(self, title: str, message: str) -> None:
+        self.messages.append((title, message))
+        if QApplication.platformName() != "offscreen":
+            QMessageBox.information(self.window, title, message)
+        self.window.statusBar().showMessage(message.splitlines()[0], 10000)
+
+
+def _executor(project: Project, weights: dict | None) -> Executor:
+    executor = Executor(project.graph, seed=project.training.seed)
+    if weights:
+        executor.set_parameters(weights, strict=False)
+    return executor
+
+
+def _guarded(work: Callable[[], Outcome]) -> Outcome:
+    """Run ``work``; a failure becomes its one-line message (a bug included: the window stays)."""
+    try:
+        return work()
+    except RNNBuilderError as error:
+        return Outcome(error=str(error))
+    except OSError as error:
+        return Outcome(error=f"{error.strerror or error}: {error.filename or ''}".rstrip(": "))
+    except Exception as error:
+        return Outcome(error=f"Export failed unexpectedly: {type(error).__name__}: {error}")
+
+
+def _discard_output(future: Future) -> None:
+    """A cancelled job's folder (a PyTorch project) is removed; an ONNX job wrote nothing."""
+    folder = future.result().written
+    if folder is not None and folder.is_dir():
+        shutil.rmtree(folder, ignore_errors=True)
