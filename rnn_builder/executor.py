@@ -36,7 +36,7 @@ from .overlap import loops_ended
 from .run import Batch, Run
 from .threads import blas_threads
 from .validation import ValidationReport, validate
-from .weights_file import read_weights
+from .weights_file import names_mismatch, read_weights
 
 Array = np.ndarray
 
@@ -206,16 +206,9 @@ class Executor:
 
     def set_parameters(self, values: dict[str, Array], strict: bool = True) -> None:
         expected = self.store.values
-        if strict:
-            missing = sorted(set(expected) - set(values))
-            extra = sorted(set(values) - set(expected))
-            if missing or extra:
-                parts = []
-                if missing:
-                    parts.append("missing " + ", ".join(missing[:5]))
-                if extra:
-                    parts.append("unknown " + ", ".join(extra[:5]))
-                raise WeightsFileError("the weights do not fit this graph: " + "; ".join(parts))
+        mismatch = names_mismatch(expected, values) if strict else None
+        if mismatch:
+            raise WeightsFileError(mismatch)
         for name, value in values.items():
             if name not in expected:
                 continue

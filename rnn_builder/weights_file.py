@@ -26,7 +26,7 @@ import zipfile
 import zlib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import BinaryIO, NamedTuple
+from typing import Any, BinaryIO, NamedTuple
 
 import numpy as np
 from numpy.lib import format as npy
@@ -62,6 +62,20 @@ def size_text(count: float) -> str:
         if count >= scale:
             return f"{count / scale:.1f} {unit}"
     return f"{int(count)} bytes"
+
+
+def names_mismatch(expected: Mapping[str, Any], given: Mapping[str, Any]) -> str | None:
+    """Why a set of weights does not fit by name ("missing …; unknown …"), or None."""
+    missing = sorted(set(expected) - set(given))
+    extra = sorted(set(given) - set(expected))
+    if not (missing or extra):
+        return None
+    parts = []
+    if missing:
+        parts.append("missing " + ", ".join(missing[:5]))
+    if extra:
+        parts.append("unknown " + ", ".join(extra[:5]))
+    return "the weights do not fit this graph: " + "; ".join(parts)
 
 
 def read_weights(
@@ -197,18 +211,9 @@ def _check_fit(
     strict: bool,
     file_size: int,
 ) -> None:
-    if strict:
-        missing = sorted(set(expected) - set(declared))
-        extra = sorted(set(declared) - set(expected))
-        if missing or extra:
-            parts = []
-            if missing:
-                parts.append("missing " + ", ".join(missing[:5]))
-            if extra:
-                parts.append("unknown " + ", ".join(extra[:5]))
-            raise WeightsFileError(
-                f"'{path}': the weights do not fit this graph: " + "; ".join(parts)
-            )
+    mismatch = names_mismatch(expected, declared) if strict else None
+    if mismatch:
+        raise WeightsFileError(f"'{path}': {mismatch}")
     other = 0
     for name, (shape, _fortran_order, _dtype, size) in declared.items():
         if expected.get(name) == shape:
