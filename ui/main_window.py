@@ -25,6 +25,7 @@ from rnn_builder.validation import ValidationReport
 
 from . import clipboard, themes
 from .canvas import GraphScene, GraphView
+from .canvas.style import GRID_SIZE, NODE_WIDTH
 from .docks import scrolling
 from .document import GraphDocument
 from .inspector import Inspector
@@ -395,8 +396,10 @@ class MainWindow(ProjectCommands, QMainWindow):
         self._add(type_name, (snapped.x(), snapped.y()))
 
     def _add_in_view(self, type_name: str) -> None:
-        center = self.view.mapToScene(self.view.viewport().rect().center())
-        self._drop_node(type_name, center)
+        """From the palette without a drag: near the view's centre, in free space."""
+        centre = self.view.mapToScene(self.view.viewport().rect().center())
+        spot = self.scene.free_spot(type_name, centre)
+        self._add(type_name, (spot.x(), spot.y()))
 
     def _add(self, type_name: str, position: tuple[float, float]) -> None:
         try:
@@ -431,16 +434,20 @@ class MainWindow(ProjectCommands, QMainWindow):
         self._paste_json(clipboard.text(), offset)
 
     def duplicate(self) -> None:
+        """Copies of the selection beside it (to the right, or the nearest free place)."""
         node_ids = self.scene.selected_node_ids()
         if node_ids:
             text = clipboard.selection_as_json(self.document.graph, node_ids)
-            self._paste_json(text, (40.0, 40.0), "Duplicate")
+            left = min(self.document.graph.node(n).position[0] for n in node_ids)
+            right = max(self.scene.node_items[n].pos().x() + NODE_WIDTH for n in node_ids)
+            self._paste_json(text, (right - left + GRID_SIZE * 2, 0.0), "Duplicate")
 
     def _paste_json(self, raw: str, offset: tuple[float, float], text: str = "Paste") -> None:
         try:
             selection = clipboard.selection_from_json(raw)
             if selection is None:
                 return  # not ours: nothing to paste
+            offset = self.scene.free_offset(selection[0], offset)  # never on top of nodes
             new_ids = self.document.paste(*selection, offset, text)
         except (ValueError, KeyError, TypeError, RNNBuilderError) as error:
             self.show_error("Cannot paste", f"The clipboard does not hold nodes that fit: {error}")

@@ -27,6 +27,7 @@ from rnn_builder.validation import ValidationReport, validate
 
 from .edge_item import EdgeItem, wire_path
 from .node_item import NodeItem
+from .placement import clear_offset, node_size
 from .port_item import PortItem
 from .style import GRID_SIZE, SELECTION_COLOR
 
@@ -212,6 +213,30 @@ class GraphScene(QGraphicsScene):
         return QPointF(
             round(point.x() / GRID_SIZE) * GRID_SIZE, round(point.y() / GRID_SIZE) * GRID_SIZE
         )
+
+    def node_rects(self, ignore: frozenset[str] = frozenset()) -> list[QRectF]:
+        return [
+            QRectF(item.pos().x(), item.pos().y(), item.boundingRect().width() - 16, item.height)
+            for node_id, item in self.node_items.items()
+            if node_id not in ignore
+        ]
+
+    def free_spot(self, type_name: str, centre: QPointF) -> QPointF:
+        """Where a new node of ``type_name`` wanted at ``centre`` goes: the nearest place on
+        the grid where it covers no node (its top-left corner)."""
+        width, height = node_size(self.graph.registry.get(type_name))
+        wanted = self.snapped(QPointF(centre.x() - width / 2, centre.y() - height / 2))
+        rect = QRectF(wanted.x(), wanted.y(), width, height)
+        return wanted + clear_offset(rect, self.node_rects())
+
+    def free_offset(self, nodes: list[Node], offset: tuple[float, float]) -> tuple[float, float]:
+        """``offset`` for copies of ``nodes``, lengthened until the copies cover no node."""
+        group = QRectF()
+        for node in nodes:
+            width, height = node_size(self.graph.registry.get(node.type_name))
+            group = group.united(QRectF(node.position[0], node.position[1], width, height))
+        moved = clear_offset(group.translated(*offset), self.node_rects())
+        return offset[0] + moved.x(), offset[1] + moved.y()
 
     def items_rect(self) -> QRectF:
         rect = QRectF()
