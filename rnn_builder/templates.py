@@ -16,7 +16,7 @@ from .errors import TemplateNotFoundError
 from .graph import Graph
 from .project import DatasetReference, Project, TrainingSettings
 
-COLUMN = 250.0  # canvas spacing between layers
+COLUMN = 220.0  # canvas spacing between layers (a node is 176 wide)
 ROW = 140.0
 
 

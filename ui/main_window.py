@@ -52,7 +52,8 @@ class MainWindow(ProjectCommands, QMainWindow):
         self.scene = GraphScene(document, self)
         self.view = GraphView(self.scene)
         self.unrolled_scene = UnrolledScene(self)
-        self.unrolled_view = GraphView(self.unrolled_scene, name="unrolled")
+        # the unrolled view is an overview of many copies: Fit may zoom it out all the way
+        self.unrolled_view = GraphView(self.unrolled_scene, name="unrolled", min_fit_zoom=0.0)
         self.stack = QStackedWidget()
         self.stack.addWidget(self.view)
         self.stack.addWidget(self.unrolled_view)

@@ -17,9 +17,11 @@ from .style import (
     CORNER_RADIUS,
     ERROR_COLOR,
     HEADER_HEIGHT,
+    LABEL_POINT_SIZE,
     NODE_WIDTH,
     PORT_ROW_HEIGHT,
     SELECTION_COLOR,
+    TITLE_POINT_SIZE,
     WARNING_COLOR,
     canvas_colors,
 )
@@ -181,10 +183,10 @@ class NodeItem(QGraphicsItem):
 
         # Header text.
         title_font = QFont(painter.font())
-        title_font.setPointSizeF(9.5)
+        title_font.setPointSizeF(TITLE_POINT_SIZE)
         title_font.setBold(True)
         small = QFont(painter.font())
-        small.setPointSizeF(7.8)
+        small.setPointSizeF(LABEL_POINT_SIZE)
         painter.setPen(QColor("#ffffff"))
         painter.setFont(title_font)
         metrics = QFontMetricsF(title_font)

@@ -10,7 +10,7 @@ from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QPainter, QPen, QWheelEvent
 from PySide6.QtWidgets import QGraphicsScene, QGraphicsView, QWidget
 
-from .style import GRID_SIZE, canvas_colors
+from .style import GRID_SIZE, READABLE_ZOOM, canvas_colors
 
 MIN_ZOOM, MAX_ZOOM = 0.1, 4.0
 NODE_MIME = "application/x-rnn-builder-node-type"
@@ -20,10 +20,15 @@ class GraphView(QGraphicsView):
     node_dropped = Signal(str, QPointF)  # node type name, scene position
 
     def __init__(
-        self, scene: QGraphicsScene, parent: QWidget | None = None, name: str = "canvas"
+        self,
+        scene: QGraphicsScene,
+        parent: QWidget | None = None,
+        name: str = "canvas",
+        min_fit_zoom: float = READABLE_ZOOM,
     ) -> None:
         super().__init__(scene, parent)
         self.setObjectName(name)
+        self.min_fit_zoom = min_fit_zoom
         self.setRenderHints(
             QPainter.RenderHint.Antialiasing
             | QPainter.RenderHint.TextAntialiasing
@@ -65,7 +70,7 @@ class GraphView(QGraphicsView):
     def zoom_out(self) -> None:
         self.set_zoom(self.zoom() / 1.25)
 
-    def fit_to_contents(self, margin: float = 40.0) -> None:
+    def fit_to_contents(self, margin: float = 20.0) -> None:
         scene = self.scene()
         bounds = scene.itemsBoundingRect() if scene is not None else QRectF()
         if bounds.isEmpty():
@@ -75,7 +80,18 @@ class GraphView(QGraphicsView):
         )
         if self.zoom() > 1.25:  # do not blow a small graph up
             self.set_zoom(1.25)
-        self.centerOn(bounds.center())
+        if self.zoom() >= self.min_fit_zoom:
+            self.centerOn(bounds.center())
+            return
+        # Too large to fit readably: readable zoom, the graph's start (its inputs, on the left)
+        # in view, the rest a pan away.
+        self.set_zoom(self.min_fit_zoom)
+        visible = self.mapToScene(self.viewport().rect()).boundingRect()
+        x = bounds.left() - margin + visible.width() / 2
+        y = bounds.center().y()
+        if bounds.height() + 2 * margin > visible.height():
+            y = bounds.top() - margin + visible.height() / 2
+        self.centerOn(QPointF(x, y))
 
     def keyPressEvent(self, event) -> None:
         if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
