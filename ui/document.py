@@ -24,6 +24,7 @@ crashed.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
@@ -50,11 +51,32 @@ from rnn_builder.weights_file import read_weights
 from .commands import AddNodes, Connect, MoveNodes, RemoveItems, Rename, SetParam
 
 
+def default_recovery_folder() -> Path:
+    """``<user data>/RNN Builder/recovery`` (Qt's AppDataLocation would say the name twice,
+    as organisation and application)."""
+    base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.GenericDataLocation)
+    return Path(base or Path.home() / ".local" / "share") / "RNN Builder" / "recovery"
+
+
 def recovery_folder() -> Path:
-    base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
-    folder = Path(base or Path.home() / ".rnn-builder") / "recovery"
+    folder = default_recovery_folder()
     folder.mkdir(parents=True, exist_ok=True)
+    _move_old_recoveries(folder)
     return folder
+
+
+def _move_old_recoveries(folder: Path) -> None:
+    """Copies left in the folder of earlier versions ('RNN Builder/RNN Builder/recovery') are
+    moved to the new one once, so that no crashed session's work is lost by the move."""
+    base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
+    old = Path(base) / "recovery" if base else None
+    if old is None or old == folder or not old.is_dir():
+        return
+    for file in old.iterdir():
+        with contextlib.suppress(OSError):
+            file.replace(folder / file.name)
+    with contextlib.suppress(OSError):
+        old.rmdir()
 
 
 class Recovery(NamedTuple):

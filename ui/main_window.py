@@ -174,6 +174,8 @@ class MainWindow(ProjectCommands, QMainWindow):
         self.redo_action = self._action("&Redo", self.document.redo, key.Redo, "redo")
         stack.canUndoChanged.connect(self.undo_action.setEnabled)
         stack.canRedoChanged.connect(self.redo_action.setEnabled)
+        self.undo_action.setIconText("Undo")
+        self.redo_action.setIconText("Redo")
         stack.undoTextChanged.connect(self._undo_text)
         stack.redoTextChanged.connect(self._redo_text)
         self.undo_action.setEnabled(stack.canUndo())
@@ -261,11 +263,15 @@ class MainWindow(ProjectCommands, QMainWindow):
         toolbar.addAction(self.unrolled_action)
         toolbar.addWidget(self.steps)
 
+    # The menu names what Undo and Redo would do; the toolbar keeps a constant "Undo" / "Redo"
+    # (with the full text as its tooltip), so that its buttons do not shift with every edit.
     def _undo_text(self, text: str) -> None:
         self.undo_action.setText(f"&Undo {text}".rstrip())
+        self.undo_action.setToolTip(f"Undo {text}".rstrip())
 
     def _redo_text(self, text: str) -> None:
         self.redo_action.setText(f"&Redo {text}".rstrip())
+        self.redo_action.setToolTip(f"Redo {text}".rstrip())
 
     def _connect(self) -> None:
         self.scene.validated.connect(self._show_report)

@@ -66,7 +66,9 @@ class ModelFiles(QObject):
         document = self.window.document
         if not self._graph_is_valid("Cannot export to ONNX"):
             return False
-        path = path or self.window.choose_save_path("Export ONNX model", "ONNX model (*.onnx)")
+        path = path or self.window.choose_save_path(
+            "Export ONNX model", "ONNX model (*.onnx)", ".onnx"
+        )
         if not path:
             return False
         path = Path(path)

@@ -10,6 +10,7 @@ automation can answer them. A mixin of :class:`~ui.main_window.MainWindow`, whic
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
@@ -48,10 +49,23 @@ class ProjectCommands:
         return path or None
 
     def choose_save_path(
-        self, title: str = "Save project", filters: str = "Projects (*.json)"
+        self, title: str = "Save project", filters: str = "Projects (*.json)", suffix: str = ".json"
     ) -> str | None:
-        path, _ = QFileDialog.getSaveFileName(self, title, "", filters)
+        path, _ = QFileDialog.getSaveFileName(
+            self, title, str(self.suggested_path(suffix)), filters
+        )
         return path or None
+
+    def suggested_path(self, suffix: str) -> Path:
+        """Where a save or export dialog starts: beside the project, named after it (an unsaved
+        project: in the folder of the last project opened, or the home folder, by its title)."""
+        path = self.document.path
+        if path is not None:
+            return path.with_suffix(suffix)
+        recent = self.recent_files()
+        folder = Path(recent[0]).parent if recent else Path.home()
+        stem = re.sub(r"[^\w\-]+", "_", self.document.project.title.strip().lower()).strip("_")
+        return folder / ((stem or "project") + suffix)
 
     def choose_data_path(self, kind: str) -> str | None:
         filters = {
@@ -132,7 +146,9 @@ class ProjectCommands:
         return True
 
     def export_picture(self, path: str | Path | None = None) -> bool:
-        path = path or self.choose_save_path("Export picture", "PNG image (*.png);;SVG (*.svg)")
+        path = path or self.choose_save_path(
+            "Export picture", "PNG image (*.png);;SVG (*.svg)", ".png"
+        )
         if not path:
             return False
         scene = self.unrolled_scene if self.unrolled_action.isChecked() else self.scene

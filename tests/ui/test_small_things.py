@@ -1,0 +1,61 @@
+"""Small things a newcomer trips over: dialogs that suggest a name and a folder, one recovery
+folder name, toolbar buttons that stay put."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtWidgets import QFileDialog, QToolBar
+
+import ui.document
+from rnn_builder.serialization import save
+from rnn_builder.templates import new_project
+
+
+def _asked(monkeypatch) -> list[tuple[str, str]]:
+    asked = []
+
+    def answer(_parent, title, start, _filters):
+        asked.append((title, start))
+        return "", ""
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", answer)
+    return asked
+
+
+def test_save_and_export_dialogs_start_beside_the_project_with_its_name(
+    make_window, monkeypatch, tmp_path
+):
+    (tmp_path / "work").mkdir()
+    path = save(new_project("many_to_one"), tmp_path / "work" / "sentiment.json")
+    window = make_window("many_to_one", path)
+    asked = _asked(monkeypatch)
+    window.save_as()
+    window.export_picture()
+    window.model_files.export_onnx()
+    starts = [Path(start) for _title, start in asked]
+    assert starts == [path, path.with_suffix(".png"), path.with_suffix(".onnx")]
+
+
+def test_an_unsaved_project_is_suggested_a_name_from_its_title(window, monkeypatch):
+    asked = _asked(monkeypatch)
+    window.save_as()
+    start = Path(asked[0][1])
+    assert start.name == "sentence_sentiment.json" and start.parent.is_dir()
+
+
+def test_the_recovery_folder_names_the_app_once():
+    parts = ui.document.default_recovery_folder().parts
+    assert parts[-2:] == ("RNN Builder", "recovery")
+    assert "RNN Builder" not in parts[:-2]
+
+
+def test_undo_and_redo_keep_their_width_in_the_toolbar(window, qtbot):
+    toolbar = window.findChild(QToolBar, "toolbar")
+    undo = toolbar.widgetForAction(window.undo_action)
+    before = (undo.text(), undo.sizeHint().width())
+    window.scene.select_nodes(["scores"])
+    window.duplicate()  # "Undo Duplicate" in the menu
+    assert window.undo_action.text() == "&Undo Duplicate"
+    assert window.undo_action.toolTip() == "Undo Duplicate"
+    assert (undo.text(), undo.sizeHint().width()) == ("Undo", before[1])
