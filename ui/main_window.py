@@ -314,8 +314,30 @@ class MainWindow(ProjectCommands, QMainWindow):
             self.parameters_label.setText("")
         self.problems.show_report(report, self.document.graph)
         self.inspector.set_report(report)
+        self._show_axes(report)
         if self.unrolled_action.isChecked():
             self._refresh_unrolled()
+
+    def _show_axes(self, report: ValidationReport) -> None:
+        """T sets the length of the axes whose length comes from the data; a Repeat or a
+        generating decoder keeps its own ``steps``, and the box says so (it showed T = 5 for a
+        Repeat of 4 steps). With no axis of the first kind the box shows the graph's own length
+        and cannot be changed."""
+        own = [a for a in report.axes.values() if a.kind != "input"]
+        free = [a for a in report.axes.values() if a.kind == "input"]
+        lengths = ", ".join(f"'{a.id}' {a.default_steps} steps (its own)" for a in own)
+        tip = "Time steps to unroll the sequences read from the data"
+        self.steps.setEnabled(bool(free) or not own)
+        if own and not free:
+            blocked = self.steps.blockSignals(True)
+            self.steps.setValue(own[0].default_steps)
+            self.steps.blockSignals(blocked)
+            tip = "This graph's time axes set their own lengths"
+        self.steps.setToolTip(tip + (f": {lengths}" if lengths else ""))
+
+    def unroll_lengths(self, report: ValidationReport) -> dict[str, int]:
+        """The unrolled view's lengths: T for data axes, their own for the others."""
+        return {a.id: self.steps.value() for a in report.axes.values() if a.kind == "input"}
 
     def _selection_changed(self) -> None:
         chosen = self.scene.selected_node_ids()
@@ -389,7 +411,7 @@ class MainWindow(ProjectCommands, QMainWindow):
             )
             return
         try:
-            unrolled = unroll(graph, self.steps.value(), report)
+            unrolled = unroll(graph, self.unroll_lengths(report), report)
         except RNNBuilderError as error:
             self.unrolled_scene.show_unrolled(graph, None, str(error))
             return

@@ -59,3 +59,28 @@ def test_undo_and_redo_keep_their_width_in_the_toolbar(window, qtbot):
     assert window.undo_action.text() == "&Undo Duplicate"
     assert window.undo_action.toolTip() == "Undo Duplicate"
     assert (undo.text(), undo.sizeHint().width()) == ("Undo", before[1])
+
+
+def test_a_repeat_unrolls_over_its_own_steps_and_the_t_box_says_so(make_window):
+    """T = 5 was shown, and used, for a Repeat of 4 steps."""
+    from ui.unrolled_view import CopyItem
+
+    window = make_window("one_to_many")  # a chord → Repeat (steps 4) → GRU → notes
+    window.unrolled_action.trigger()
+    assert window.steps.value() == 4 and not window.steps.isEnabled()
+    assert (
+        "own lengths" in window.steps.toolTip() and "'over_time' 4 steps" in window.steps.toolTip()
+    )
+    cells = [
+        c for c in window.unrolled_scene.items() if isinstance(c, CopyItem) and c.key.t is not None
+    ]
+    assert {c.key.t for c in cells} == set(range(4))
+
+
+def test_t_still_sets_the_length_of_data_axes_beside_a_repeat(make_window):
+    window = make_window("many_to_many_unequal")  # words (data) → encoder → Repeat (4) → decoder
+    window.steps.setValue(6)
+    window.unrolled_action.trigger()
+    assert window.steps.isEnabled()
+    lengths = window.unroll_lengths(window.scene.report)
+    assert lengths == {"words": 6}
