@@ -32,9 +32,9 @@ class TemplateGallery(QDialog):
         self.list.setSpacing(3)
         for template in TEMPLATES.values():
             kind = LAYOUT_KINDS[template.layout]
-            item = QListWidgetItem(
-                f"{template.title}  —  {kind.title} (e.g. {kind.examples})\n{template.description}"
-            )
+            # the template is its own example: "e.g. named-entity recognition" under a
+            # language model misled more than it explained
+            item = QListWidgetItem(f"{template.title}  —  {kind.title}\n{template.description}")
             item.setData(NAME_ROLE, template.name)
             item.setToolTip(kind.explanation)
             self.list.addItem(item)

@@ -190,7 +190,7 @@ class Inspector(QWidget):
                 for title, body in paragraphs[1:]
             )
             text += "</ul>"
-        self.details.setText(text + "Select a node to edit it and see its equations.")
+        self.details.setText(text + "<p>Select a node to edit it and see its equations.</p>")
 
     # --- editors --------------------------------------------------------------------------
 

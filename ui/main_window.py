@@ -304,7 +304,10 @@ class MainWindow(ProjectCommands, QMainWindow):
             return
         layout = classify(self.document.graph, report)
         if layout is not None:
-            self.layout_label.setText(layout.summary)
+            project = self.document.project
+            # a template's project is its own example; other graphs get the layout's classic one
+            summary = f"{layout.title} — {project.title}" if project.template else layout.summary
+            self.layout_label.setText(summary)
             self.layout_label.setToolTip(layout.explanation)
             self.parameters_label.setText(f"{report.parameter_count:,} parameters")
         else:

@@ -27,7 +27,7 @@ def test_window_has_its_parts_and_shows_every_node_and_wire(window):
     assert set(scene.edge_items) == set(graph.edges)
     for name in ("palette", "canvas", "inspector", "problems"):
         assert window.findChild(object, name) is not None, name
-    assert window.layout_label.text() == "Many-to-one — e.g. sentiment analysis"
+    assert window.layout_label.text() == "Many-to-one — Sentence sentiment"
     assert window.parameters_label.text() == "7,106 parameters"
     assert window.windowTitle().startswith("Sentence sentiment (unsaved)")
 

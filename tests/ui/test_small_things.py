@@ -84,3 +84,22 @@ def test_t_still_sets_the_length_of_data_axes_beside_a_repeat(make_window):
     assert window.steps.isEnabled()
     lengths = window.unroll_lengths(window.scene.report)
     assert lengths == {"words": 6}
+
+
+def test_a_template_is_its_own_example_and_a_graph_of_ones_own_gets_the_classic_one(make_window):
+    window = make_window("stacked_lstm")  # a language model: not "e.g. named-entity recognition"
+    assert (
+        window.layout_label.text()
+        == f"Many-to-many (equal lengths) — {window.document.project.title}"
+    )
+    assert "named-entity" not in window.layout_label.text()
+    window.document.project.template = None
+    window._show_report(window.scene.report)
+    assert window.layout_label.text().startswith("Many-to-many (equal lengths) — e.g. ")
+
+
+def test_the_inspector_keeps_a_space_before_its_hint(make_window):
+    window = make_window("one_to_one")
+    window.inspector.show_node(None)
+    text = window.inspector.details.text()
+    assert "Select a node" in text and ".Select" not in text
