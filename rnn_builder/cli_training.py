@@ -218,11 +218,16 @@ def _epoch_line(report: Report) -> str:
 
 
 def _final_line(result, weights: Path) -> str:
+    """The last line: the last training loss, then the validation figures of the weights kept,
+    which are the best epoch's (said so: they are not the last epoch's)."""
     metric = _metric_text(result.metric, result.val_metric)
-    val = f", val loss {result.val_loss:.4g}" if result.val_loss is not None else ""
+    kept = ""
+    if result.val_loss is not None:
+        kept = f"; kept the best epoch: val loss {result.val_loss:.4g}"
+        kept += f", {metric}" if metric else ""
     return (
-        f"{result.stopped}: {result.steps} steps in {result.seconds:.1f}s, loss "
-        f"{result.loss:.4g}{val}{', ' + metric if metric else ''}; weights in {weights}"
+        f"{result.stopped}: {result.steps} steps in {result.seconds:.1f}s, last training loss "
+        f"{result.loss:.4g}{kept}; weights in {weights}"
     )
 
 

@@ -143,3 +143,35 @@ def test_ctrl_c_stops_cleanly_and_keeps_the_weights(tmp_path):
     final = json.loads(out.strip().splitlines()[-1])
     assert final["final"] is True and final["stopped"] == "cancelled"
     assert path.with_suffix(".npz").exists()
+
+
+def test_the_final_line_says_which_figures_are_the_best_epochs(tmp_path, capsys):
+    """The last epoch's training loss and the best epoch's validation figures were printed side
+    by side as if they were one epoch's."""
+    from rnn_builder.cli_training import _final_line
+    from rnn_builder.training import TrainingResult
+
+    result = TrainingResult(
+        steps=90,
+        epochs=3,
+        seconds=1.25,
+        loss=0.5,
+        val_loss=0.25,
+        val_metric=0.9,
+        metric="accuracy",
+        stopped="finished",
+    )
+    line = _final_line(result, tmp_path / "w.npz")
+    assert line.startswith("finished: 90 steps in 1.2s, last training loss 0.5; ")
+    assert "kept the best epoch: val loss 0.25, 90.0% accuracy" in line
+    no_validation = TrainingResult(
+        steps=9,
+        epochs=1,
+        seconds=0.5,
+        loss=0.5,
+        val_loss=None,
+        val_metric=None,
+        metric="accuracy",
+        stopped="finished",
+    )
+    assert "best" not in _final_line(no_validation, tmp_path / "w.npz")
