@@ -298,9 +298,8 @@ def test_template_gallery_opens_a_template(window, monkeypatch):
     gallery = TemplateGallery(window)
     names = [gallery.list.item(i).data(NAME_ROLE) for i in range(gallery.list.count())]
     assert names == list(TEMPLATES)
-    assert (
-        "machine translation" in gallery.list.item(names.index("encoder_decoder_feedback")).text()
-    )
+    text = gallery.list.item(names.index("encoder_decoder_feedback")).text()
+    assert "Encoder-decoder with feedback" in text and "machine translation" in text.lower()
     monkeypatch.setattr(window, "choose_template", lambda: "bidirectional_tagger")
     window.new_project()
     assert window.document.project.template == "bidirectional_tagger"
