@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from ..data import make_batch
-from ..errors import ExportError
+from ..errors import ExportFolderError
 from ..executor import Executor
 from ..project import Project
 from ..tasks import make_dataset
@@ -43,12 +43,15 @@ def export_pytorch(
     """Write the PyTorch project folder ``folder`` for ``project`` with ``executor``'s current
     weights and return it. ``base`` resolves the project's data files (its folder).
 
-    Raises :class:`ExportError` (one line) when the graph cannot be exported, the folder exists
-    and is not empty, or it cannot be written; nothing is left behind then. Data problems raise
+    Raises :class:`ExportError` (one line) when the graph cannot be exported, and its subclass
+    :class:`ExportFolderError` when the folder exists and is not empty or cannot be written;
+    nothing is left behind then. Data problems raise
     the tasks' :class:`~rnn_builder.errors.DataError`."""
     folder = Path(folder)
     if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
-        raise ExportError(f"'{folder}' already exists and is not an empty folder: choose another")
+        raise ExportFolderError(
+            f"'{folder}' already exists and is not an empty folder: choose another"
+        )
     source = model_source(executor, project.title, project.description)
     weights = _weights_bytes(executor)
     data = _data_bytes(project, executor, base)
@@ -63,7 +66,8 @@ def export_pytorch(
     try:
         temporary = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=parent))
     except OSError as error:
-        raise ExportError(f"cannot write into '{parent}': {error.strerror or error}") from None
+        reason = error.strerror or error
+        raise ExportFolderError(f"cannot write into '{parent}': {reason}") from None
     try:
         for name, content in files.items():
             with open(temporary / name, "wb") as stream:
@@ -77,7 +81,7 @@ def export_pytorch(
     except OSError as error:
         with contextlib.suppress(OSError):
             shutil.rmtree(temporary)
-        raise ExportError(f"cannot write '{folder}': {error.strerror or error}") from None
+        raise ExportFolderError(f"cannot write '{folder}': {error.strerror or error}") from None
     return folder
 
 
