@@ -36,7 +36,7 @@ TAKEN = frozenset(
     """one_hot lookup step_mask axis_steps run_sequence last_step mean_over_time start_value
     keep_padded feedback cross_entropy mse binary_cross_entropy LOSSES prediction INPUTS TARGETS
     AXES Model F torch nn Tensor inputs targets lengths steps outputs self t batch losses
-    axis_length loop_mask mask_t forced teacher""".split()
+    axis_length loop_mask mask_t forced teacher dtype""".split()
 )
 
 
@@ -92,7 +92,7 @@ class _Source:
     def floats(self, key: tuple[str, str]) -> str:
         """A port's value as float vectors (token ids one-hot, as our ``ops.dense``)."""
         value = self.ref(key)
-        return f"one_hot({value}, {self.shape(key).width})" if self.tokens(key) else value
+        return f"one_hot({value}, {self.shape(key).width}, dtype)" if self.tokens(key) else value
 
     def shape_text(self, key: tuple[str, str], in_loop: bool = False) -> str:
         shape = self.shape(key)
@@ -141,6 +141,10 @@ def model_source(executor: Executor, title: str, description: str) -> str:
     lines.append("")
 
     src.emit("batch = " + _batch_expression(inputs))
+    if report.parameter_shapes:
+        src.emit("dtype = next(self.parameters()).dtype  # float32, unless the model was converted")
+    else:
+        src.emit("dtype = torch.float32")
     src.emit("axis_length: dict[str, int] = {}")
     for axis in report.axes.values():
         if axis.kind != "input":
@@ -336,9 +340,9 @@ def _teacher(src: _Source, node) -> tuple[str, str] | None:
     target = output.params["target"]
     width = src.report.shapes.inputs[(output_id, "x")].width
     if output.params["loss"] == "cross_entropy":
-        fed = f'one_hot(targets["{target}"], {width})'
+        fed = f'one_hot(targets["{target}"], {width}, dtype)'
     else:
-        fed = f'targets["{target}"].float()'
+        fed = f'targets["{target}"].to(dtype)'
     return f'forced = self.training and "{target}" in targets', fed
 
 

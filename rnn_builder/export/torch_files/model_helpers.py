@@ -14,10 +14,10 @@ from torch import Tensor, nn
 # --- begin helpers ---
 
 
-def one_hot(tokens: Tensor, width: int) -> Tensor:
+def one_hot(tokens: Tensor, width: int, dtype: torch.dtype = torch.float32) -> Tensor:
     """Token ids ``(...)`` as one-hot vectors ``(..., width)``; -1 gives zeros."""
     valid = tokens >= 0
-    return F.one_hot(tokens.clamp(min=0), width).float() * valid.unsqueeze(-1)
+    return F.one_hot(tokens.clamp(min=0), width).to(dtype) * valid.unsqueeze(-1)
 
 
 def lookup(module: nn.Embedding, tokens: Tensor) -> Tensor:
