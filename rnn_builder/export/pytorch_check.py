@@ -1,6 +1,6 @@
 """Checked, not hoped: import an exported ``model.py``, load its ``weights.safetensors`` strictly
 and compare its predictions with our executor's on the project's validation examples (the same
-two batches as the ONNX check, one of them padded). Needs torch; imported only when checking.
+two batches as the ONNX check, one of them padded). Needs torch, imported only when checking.
 """
 
 from __future__ import annotations
@@ -10,11 +10,9 @@ import itertools
 import sys
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
-from safetensors.torch import load_file
 
 from ..data import make_batch
 from ..executor import Executor
@@ -23,12 +21,17 @@ from ..run import Batch
 from ..tasks import make_dataset
 from .checks import TOLERANCE, CheckResult, two_batches
 
+if TYPE_CHECKING:
+    import torch
+
 _loaded = itertools.count()
 
 
 def load_model(folder: Path) -> tuple[ModuleType, torch.nn.Module]:
     """The exported folder's ``model`` module (imported under a fresh name, so that two exports
     never share one) and its ``Model`` with the exported weights, loaded strictly."""
+    from safetensors.torch import load_file
+
     folder = Path(folder)
     name = f"rnn_builder_exported_model_{next(_loaded)}"
     spec = importlib.util.spec_from_file_location(name, folder / "model.py")
@@ -40,8 +43,12 @@ def load_model(folder: Path) -> tuple[ModuleType, torch.nn.Module]:
     return module, model
 
 
-def torch_batch(batch: Batch, dtype: torch.dtype = torch.float32) -> dict[str, Any]:
-    """Our :class:`Batch` as the exported ``forward``'s keyword arguments."""
+def torch_batch(batch: Batch, dtype: torch.dtype | None = None) -> dict[str, Any]:
+    """Our :class:`Batch` as the exported ``forward``'s keyword arguments (floats as
+    ``dtype``, float32 by default)."""
+    import torch
+
+    dtype = torch.float32 if dtype is None else dtype
 
     def tensor(value) -> torch.Tensor:
         value = torch.from_numpy(np.ascontiguousarray(value))
@@ -63,6 +70,8 @@ def check_pytorch(
 ) -> CheckResult:
     """Compare the export in ``folder`` with ``executor.forward(train=False)``; ``executor``
     holds the weights it was exported with."""
+    import torch
+
     dataset = make_dataset(project, project.training.seed, base)
     examples = dataset.validation.examples or dataset.train.examples
     _module, model = load_model(folder)

@@ -30,6 +30,7 @@ from ..errors import WeightsFileError
 from ..weights_file import read_weights
 from .torch_names import ours_from_torch
 
+NOT_WEIGHTS = "is not a readable .npz or .safetensors weights file"
 MAX_HEADER_BYTES = 16_000_000  # ~100,000 tensors' entries; a model has dozens
 CHECKPOINT_FORMAT = "rnn-builder-checkpoint"
 FLOAT_TYPES = {"F16": "<f2", "F32": "<f4", "F64": "<f8", "BF16": "<u2"}
@@ -93,19 +94,15 @@ def read_safetensors(
 def _header(path: Path, stream, size: int) -> tuple[dict, int]:
     raw = stream.read(8)
     if len(raw) < 8:
-        raise WeightsFileError(f"'{path}' is not a safetensors or .npz weights file (too short)")
+        raise WeightsFileError(f"'{path}' {NOT_WEIGHTS} (too short)")
     (length,) = struct.unpack("<Q", raw)
     if length > MAX_HEADER_BYTES or 8 + length > size:
-        raise WeightsFileError(
-            f"'{path}' is not a safetensors or .npz weights file (its header claims {length} bytes)"
-        )
+        raise WeightsFileError(f"'{path}' {NOT_WEIGHTS} (its header claims {length} bytes)")
     text = stream.read(length)
     try:
         header = json.loads(text.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
-        raise WeightsFileError(
-            f"'{path}' is not a safetensors or .npz weights file (its header is not JSON)"
-        ) from None
+        raise WeightsFileError(f"'{path}' {NOT_WEIGHTS} (its header is not JSON)") from None
     if not isinstance(header, dict):
         raise WeightsFileError(f"'{path}' is damaged: its header is not a JSON object")
     return header, 8 + length
