@@ -129,7 +129,7 @@ def _data_bytes(project: Project, executor: Executor, base: Path | None) -> byte
                 continue  # its length comes from the targets or the default
             arrays[f"{split_name}.lengths.{axis.id}"] = lengths
     buffer = io.BytesIO()
-    np.savez_compressed(buffer, **arrays)
+    np.savez(buffer, **arrays)  # compressing took 0.75 s of 0.8 (adding problem) to halve 8 MB
     return buffer.getvalue()
 
 

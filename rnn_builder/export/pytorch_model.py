@@ -36,7 +36,7 @@ TAKEN = frozenset(
     """one_hot lookup step_mask axis_steps run_sequence last_step mean_over_time start_value
     keep_padded feedback cross_entropy mse binary_cross_entropy LOSSES prediction INPUTS TARGETS
     AXES Model F torch nn Tensor inputs targets lengths steps outputs self t batch losses
-    axis_length loop_mask mask_t forced teacher dtype""".split()
+    axis_length loop_mask mask_t mask forced teacher dtype""".split()
 )
 
 
@@ -182,9 +182,9 @@ def model_source(executor: Executor, title: str, description: str) -> str:
         "    def predictions(outputs: dict[str, Tensor]) -> dict[str, Tensor]:",
         '        """Scores as RNN Builder shows them: probabilities, or values."""',
         "        return {",
-        '            node: prediction(outputs[node], spec["loss"])',
-        "            for node, spec in ((TARGETS[t]['output'], TARGETS[t]) for t in TARGETS)",
-        "            if node in outputs",
+        '            spec["output"]: prediction(outputs[spec["output"]], spec["loss"])',
+        "            for spec in TARGETS.values()",
+        '            if spec["output"] in outputs',
         "        }",
         "",
     ]
@@ -353,8 +353,11 @@ def _output(src: _Source, node) -> None:
     target = node.params["target"]
     axis = src.report.node_axes.get(ident)
     src.emit(f'outputs["{ident}"] = {value}  # scores {src.shape_text(x_key)}')
-    mask = f'step_mask(lengths.get("{axis}"), axis_length["{axis}"])' if axis else "None"
     src.emit(f'if "{target}" in targets:')
+    mask = "None"
+    if axis:
+        src.emit(f'mask = step_mask(lengths.get("{axis}"), axis_length["{axis}"])', 3)
+        mask = "mask"
     src.emit(f'losses.append({node.params["loss"]}({value}, targets["{target}"], {mask}))', 3)
 
 
@@ -397,6 +400,10 @@ def _loop(src: _Source, order: list[str], axis: str) -> None:
         collected.append((src.name(node_id, "steps"), step_name))
     for list_name, _ in collected:
         src.emit(f"{list_name} = []")
+    for node_id in order:  # what a Delay feeds back is the previous step's value
+        source = src.source(node_id, "x") if graph.node(node_id).type_name == "delay" else None
+        if source is not None and source[0] in members:
+            src.emit(f"{src.step_refs[source]} = None  # until the first step computes it")
     src.emit(f'for t in range(axis_length["{axis}"]):')
     src.in_loop = True
     src.emit("mask_t = None if loop_mask is None else loop_mask[t]", 3)
@@ -445,12 +452,17 @@ def _loop(src: _Source, order: list[str], axis: str) -> None:
         src.emit(f"{whole} = torch.stack({list_name})  # {src.shape_text((node_id, 'y'))}")
 
 
-def _literal(value) -> str:
+def _literal(table: dict) -> str:
+    """A table of plain values as Python source, one entry a line."""
+    if not table:
+        return "{}"
+    entries = "".join(f"    {json.dumps(key)}: {_python(value)},\n" for key, value in table.items())
+    return "{\n" + entries + "}"
+
+
+def _python(value) -> str:
     return (
-        json.dumps(value, indent=4)
-        .replace("null", "None")
-        .replace("true", "True")
-        .replace("false", "False")
+        json.dumps(value).replace("null", "None").replace("true", "True").replace("false", "False")
     )
 
 
