@@ -147,6 +147,14 @@ def test_cli_exports_checks_and_refuses_an_existing_folder(capsys, tmp_path):
     assert code == 2 and "not an empty folder" in one_line(err)
 
 
+def test_check_without_torch_says_so_and_writes_nothing(capsys, tmp_path, monkeypatch):
+    path = save(new_project("one_to_one"), tmp_path / "spirals.json")
+    monkeypatch.setitem(sys.modules, "torch", None)
+    code, _, err = run(capsys, "export", path, "--to", "pytorch", "-o", tmp_path / "out", "--check")
+    assert code == 2 and "needs torch" in one_line(err)
+    assert not (tmp_path / "out").exists()
+
+
 # --- torchrun -------------------------------------------------------------------------------------
 
 
