@@ -22,12 +22,16 @@ from rnn_builder.errors import ExportFolderError, WeightsFileError
 from rnn_builder.executor import Executor
 from rnn_builder.export import pytorch as pytorch_export
 from rnn_builder.export.pytorch import export_pytorch, torch_weights
-from rnn_builder.export.pytorch_model import layered_cells
+from rnn_builder.export.pytorch_model import layered_cells, model_source
 from rnn_builder.export.torch_names import ours_from_torch, torch_name, torch_state_names
 from rnn_builder.export.weights_import import read_trained_weights
+from rnn_builder.graph import Graph
+from rnn_builder.run import Batch
 from rnn_builder.serialization import save
 from rnn_builder.tasks import make_dataset
 from rnn_builder.templates import TEMPLATES, new_project
+
+from .helpers import wire
 
 FILES = {"model.py", "weights.safetensors", "data.npz", "train.py", "README.md"}
 
@@ -135,6 +139,111 @@ def test_template_matches_the_executor(name, tmp_path):
     # and the CLI's check: two more batches, one cut to unequal lengths
     result = check_pytorch(project, executor, folder)
     assert result.ok, result.summary()
+
+
+def _every_node_type() -> dict[str, tuple[Graph, Batch]]:
+    """Graphs the templates do not build: Mean over time, Last step, Concat, binary
+    cross-entropy, a relu RNN reading token ids, a vector as h_0, a Delay outside a loop, a
+    feedback loop of values (with a gradient through it); padded where sequences come in."""
+    rng = np.random.default_rng(0)
+    steps, size = 6, 5
+    mask = (np.arange(steps)[:, None] < np.array([6, 3, 5, 1, 6])[None]).astype(float)
+    graphs = {}
+
+    g = Graph()
+    g.add_node("sequence_input", node_id="x", params={"features": 3})
+    g.add_node("lstm", node_id="cell", params={"hidden_size": 4, "bidirectional": True})
+    g.add_node("mean_over_time", node_id="mean")
+    g.add_node("last_step", node_id="last")
+    g.add_node("concat", node_id="both")
+    g.add_node("dense", node_id="head", params={"units": 2, "activation": "tanh"})
+    g.add_node("output", node_id="out", params={"loss": "binary_cross_entropy", "target": "y"})
+    wire(g, "x.y", "cell.x", "cell.y", "mean.x", "cell.y", "last.x", "mean.y", "both.a")
+    wire(g, "last.y", "both.b", "both.y", "head.x", "head.y", "out.x")
+    targets = {"y": (rng.random((size, 2)) > 0.5).astype(float)}
+    graphs["reductions"] = (
+        g,
+        Batch({"x": rng.standard_normal((steps, size, 3))}, targets, {"x": mask}),
+    )
+
+    g = Graph()
+    g.add_node("sequence_input", node_id="x", params={"vocabulary": 7})
+    g.add_node("rnn", node_id="cell", params={"hidden_size": 4, "nonlinearity": "relu"})
+    g.add_node("dense", node_id="head", params={"units": 3, "activation": "softmax"})
+    g.add_node("output", node_id="out", params={"loss": "mse", "target": "y"})
+    g.add_node("dense", node_id="tags", params={"units": 4})
+    g.add_node("output", node_id="out2", params={"loss": "cross_entropy", "target": "t"})
+    wire(g, "x.y", "cell.x", "cell.h_n", "head.x", "head.y", "out.x")
+    wire(g, "cell.y", "tags.x", "tags.y", "out2.x")
+    tokens = np.where(mask > 0, rng.integers(0, 7, (steps, size)), -1)
+    tags = np.where(mask > 0, rng.integers(0, 4, (steps, size)), -1)
+    targets = {"y": rng.standard_normal((size, 3)), "t": tags}
+    graphs["tokens_into_a_cell"] = g, Batch({"x": tokens}, targets, {"x": mask})
+
+    g = Graph()
+    g.add_node("vector_input", node_id="v", params={"features": 3})
+    g.add_node("dense", node_id="init", params={"units": 4, "activation": "relu"})
+    g.add_node("repeat", node_id="rep", params={"steps": 5})
+    g.add_node("gru", node_id="cell", params={"hidden_size": 4})
+    g.add_node("delay", node_id="lag")
+    g.add_node("dense", node_id="head", params={"units": 2, "activation": "sigmoid"})
+    g.add_node("output", node_id="out", params={"loss": "mse", "target": "y"})
+    wire(g, "v.y", "init.x", "init.y", "cell.h_0", "v.y", "rep.x", "rep.y", "cell.x")
+    wire(g, "cell.y", "lag.x", "lag.y", "head.x", "head.y", "out.x")
+    targets = {"y": rng.standard_normal((5, size, 2))}
+    graphs["vector_state_and_delay"] = g, Batch({"v": rng.standard_normal((size, 3))}, targets)
+
+    g = Graph()
+    g.add_node("vector_input", node_id="v", params={"features": 4})
+    g.add_node("lstm", node_id="dec", params={"hidden_size": 4})
+    g.add_node("dense", node_id="head", params={"units": 2})
+    g.add_node("output", node_id="out", params={"loss": "mse", "target": "y"})
+    g.add_node("delay", node_id="prev", params={"steps": 4})
+    wire(g, "v.y", "dec.h_0", "dec.y", "head.x", "head.y", "out.x")
+    wire(g, "head.y", "prev.x", "prev.y", "dec.x")
+    targets = {"y": rng.standard_normal((4, size, 2))}
+    graphs["value_feedback"] = g, Batch({"v": rng.standard_normal((size, 4))}, targets)
+    return graphs
+
+
+EVERY_NODE_TYPE = _every_node_type()
+
+
+@pytest.mark.parametrize("name", list(EVERY_NODE_TYPE))
+def test_every_node_type_matches_in_float64(name, tmp_path):
+    torch = pytest.importorskip("torch")
+    from rnn_builder.export.pytorch_check import load_model, torch_batch
+
+    graph, batch = EVERY_NODE_TYPE[name]
+    executor = Executor(graph, dtype=np.float64, seed=1)
+    folder = tmp_path / "model"
+    folder.mkdir()
+    (folder / "model.py").write_text(model_source(executor, name, ""))
+    from safetensors.numpy import save_file
+
+    save_file(torch_weights(executor), str(folder / "weights.safetensors"))
+    executor.set_parameters(  # the exported float32 weights, in float64
+        {k: v.astype(np.float32).astype(np.float64) for k, v in executor.parameters.items()}
+    )
+    _module, model = load_model(folder)
+    model = model.double()
+    for train in (False, True):
+        model.train(train)
+        model.zero_grad()
+        run = executor.forward(batch, train=train)
+        outputs = model(**torch_batch(batch, torch.float64))
+        predictions = model.predictions(outputs)
+        for output_id, expected in run.predictions.items():
+            got = predictions[output_id].detach().numpy()
+            np.testing.assert_allclose(got, expected, atol=1e-12, err_msg=output_id)
+        assert abs(float(outputs["loss"].detach()) - run.loss) < 1e-12
+    executor.backward(run)
+    outputs["loss"].backward()
+    parameters = dict(model.named_parameters())
+    layered = layered_cells(executor)
+    for ours, grad in executor.gradients.items():
+        theirs = parameters[torch_name(ours, ours.partition(".")[0] in layered)].grad
+        np.testing.assert_allclose(theirs.numpy(), grad, atol=1e-12, err_msg=ours)
 
 
 def test_cli_exports_checks_and_refuses_an_existing_folder(capsys, tmp_path):

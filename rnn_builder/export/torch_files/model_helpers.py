@@ -95,6 +95,7 @@ def mean_over_time(x: Tensor, lengths: Tensor | None) -> Tensor:
     mask = step_mask(None if lengths is None else lengths.to(x.device), x.shape[0])
     if mask is None:
         return x.mean(dim=0)
+    mask = mask.to(x.dtype)  # (1/3 in float32 would differ from a float64 model's by 1e-8)
     return (x * (mask / mask.sum(dim=0, keepdim=True).clamp(min=1.0))).sum(dim=0)
 
 
