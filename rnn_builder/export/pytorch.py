@@ -222,7 +222,9 @@ N machines (run on each, with its own `--node_rank`, 0 to N-1; HOST is machine 0
         --rdzv_backend=c10d --rdzv_endpoint=HOST:29500 train.py
 
 Rank 0 writes `checkpoint.safetensors` after every epoch; `--resume` continues from it and
-`--epochs E` trains until epoch E.
+`--epochs E` trains until epoch E. On several machines every one reads the checkpoint when
+resuming: keep the folder on a shared disk, or copy the file to each. `BATCH_SIZE` in train.py
+is per process, so N processes step with N times as many examples.
 {notes}
 ## Bring the weights back
 

@@ -272,8 +272,8 @@ def main() -> None:
             loss_sum += torch.stack([loss.detach(), torch.ones((), device=device)])
         if distributed:
             dist.all_reduce(loss_sum)
-        val_loss, val_accuracy = evaluate(model, validation, device, BATCH_SIZE)
-        if rank == 0:
+        if rank == 0:  # every rank holds the same weights: one evaluates
+            val_loss, val_accuracy = evaluate(model, validation, device, BATCH_SIZE)
             line = (
                 f"epoch {epoch} loss {float(loss_sum[0] / loss_sum[1]):.6f} val_loss {val_loss:.6f}"
             )
