@@ -8,14 +8,20 @@ validation examples (padded to the longest) through our executor's ``forward(tra
 through an ONNX Runtime session of the export, both on ``--threads`` threads (default 1: the
 executor runs its BLAS on one). The ratio is ONNX Runtime's time over ours (below 1: ONNX
 Runtime is faster). The largest difference of the predictions is printed beside it.
+
+Then the PyTorch export: the median time of ``export_pytorch`` writing the whole folder (model.py,
+weights.safetensors, data.npz with the task's data made afresh, train.py, README.md) into a
+temporary folder, and of generating ``model.py``'s source alone. No torch is needed for either.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -28,6 +34,8 @@ import onnxruntime
 from rnn_builder.data import make_batch
 from rnn_builder.executor import Executor
 from rnn_builder.export.onnx import export_onnx
+from rnn_builder.export.pytorch import export_pytorch
+from rnn_builder.export.pytorch_model import model_source
 from rnn_builder.tasks import make_dataset
 from rnn_builder.templates import TEMPLATES, new_project
 
@@ -80,6 +88,8 @@ def measure(name: str, repeat: int, batch_size: int, threads: int) -> dict:
     names = [o.name for o in model.graph.output]
     got = dict(zip(names, session.run(names, feeds), strict=True))
     difference = max(float(np.abs(got[k] - v).max()) for k, v in expected.items())
+    pytorch_ms = median_ms(lambda: _export_folder(project, executor), min(repeat, 3), warmup=0)
+    source_ms = median_ms(lambda: model_source(executor, project.title, ""), repeat)
     return {
         "template": name,
         "export_ms": export_ms,
@@ -87,7 +97,17 @@ def measure(name: str, repeat: int, batch_size: int, threads: int) -> dict:
         "onnxruntime_ms": ort_ms,
         "ratio": ort_ms / ours_ms,
         "max_difference": difference,
+        "pytorch_ms": pytorch_ms,
+        "pytorch_source_ms": source_ms,
     }
+
+
+def _export_folder(project, executor) -> None:
+    parent = Path(tempfile.mkdtemp(prefix="rnn-builder-bench-"))
+    try:
+        export_pytorch(project, executor, parent / "torch")
+    finally:
+        shutil.rmtree(parent, ignore_errors=True)
 
 
 def main() -> int:
@@ -103,12 +123,13 @@ def main() -> int:
         return 0
     print(
         f"{'template':<26} {'export ms':>9} {'ours ms':>8} {'ORT ms':>8} {'ORT/ours':>8} "
-        f"{'max diff':>9}"
+        f"{'max diff':>9} {'torch ms':>9} {'model.py ms':>11}"
     )
     for row in rows:
         print(
             f"{row['template']:<26} {row['export_ms']:9.1f} {row['executor_ms']:8.2f} "
-            f"{row['onnxruntime_ms']:8.2f} {row['ratio']:8.2f} {row['max_difference']:9.2g}"
+            f"{row['onnxruntime_ms']:8.2f} {row['ratio']:8.2f} {row['max_difference']:9.2g} "
+            f"{row['pytorch_ms']:9.1f} {row['pytorch_source_ms']:11.2f}"
         )
     slow = [r["template"] for r in rows if r["export_ms"] >= 1000]
     print("export under 1 s for every template" if not slow else f"over 1 s: {', '.join(slow)}")

@@ -327,4 +327,5 @@ COMMANDS = {
     "predict": cli_training.cmd_predict,
     "sample": cli_training.cmd_sample,
     "export": cli_export.cmd_export,
+    "import-weights": cli_export.cmd_import_weights,
 }

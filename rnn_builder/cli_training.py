@@ -27,6 +27,8 @@ from .serialization import load
 from .tasks import load_dataset, task_of
 from .training import Report, Trainer, evaluate
 
+WEIGHTS_HELP = "trained weights: .npz, or the PyTorch export's .safetensors or checkpoint"
+
 
 def add_commands(commands) -> None:
     p = commands.add_parser("train", help="train a project on its data")
@@ -45,12 +47,12 @@ def add_commands(commands) -> None:
 
     p = commands.add_parser("evaluate", help="loss and accuracy of trained weights")
     p.add_argument("file", metavar="FILE")
-    p.add_argument("--weights", required=True, metavar="W.npz")
+    p.add_argument("--weights", required=True, metavar="W", help=WEIGHTS_HELP)
     p.add_argument("--json", action="store_true")
 
     p = commands.add_parser("predict", help="run trained weights on new input")
     p.add_argument("file", metavar="FILE")
-    p.add_argument("--weights", required=True, metavar="W.npz")
+    p.add_argument("--weights", required=True, metavar="W", help=WEIGHTS_HELP)
     p.add_argument(
         "--input",
         required=True,
@@ -60,7 +62,7 @@ def add_commands(commands) -> None:
 
     p = commands.add_parser("sample", help="generate with trained weights (text, music)")
     p.add_argument("file", metavar="FILE")
-    p.add_argument("--weights", required=True, metavar="W.npz")
+    p.add_argument("--weights", required=True, metavar="W", help=WEIGHTS_HELP)
     p.add_argument("--length", type=_positive, default=200, metavar="N")
     p.add_argument("--temperature", type=float, default=0.8, metavar="T")
     p.add_argument(

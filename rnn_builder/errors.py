@@ -125,3 +125,8 @@ class TemplateNotFoundError(RNNBuilderError):
 class ExportError(RNNBuilderError):
     """A graph (or an export setting) that cannot be written in another format; the message
     names the node and the reason."""
+
+
+class ExportFolderError(ExportError):
+    """An export's output that cannot be written: the folder exists and is not empty, or its
+    place is not writable (the CLI's exit status 2, as for any unwritable output)."""

@@ -36,7 +36,7 @@ from .overlap import loops_ended
 from .run import Batch, Run
 from .threads import blas_threads
 from .validation import ValidationReport, validate
-from .weights_file import names_mismatch, read_weights
+from .weights_file import names_mismatch
 
 Array = np.ndarray
 
@@ -209,7 +209,8 @@ class Executor:
         mismatch = names_mismatch(expected, values) if strict else None
         if mismatch:
             raise WeightsFileError(mismatch)
-        for name, value in values.items():
+        checked = {}
+        for name, value in values.items():  # all checked before any is set: all or nothing
             if name not in expected:
                 continue
             value = np.asarray(value)
@@ -219,6 +220,8 @@ class Executor:
                 )
             if not np.isfinite(value).all():
                 raise WeightsFileError(f"'{name}' holds NaN or infinite values")
+            checked[name] = value
+        for name, value in checked.items():
             expected[name][...] = value
 
     def save_weights(self, path: str | Path) -> Path:
@@ -232,10 +235,14 @@ class Executor:
         return path
 
     def load_weights(self, path: str | Path) -> None:
-        """Read an ``.npz`` written by :meth:`save_weights`, checked against this graph's names
-        and shapes before any array is read (see :mod:`rnn_builder.weights_file`)."""
+        """Read an ``.npz`` written by :meth:`save_weights`, or the PyTorch export's
+        ``.safetensors`` weights or training checkpoint, checked against this graph's names and
+        shapes before any array is read (see :mod:`rnn_builder.export.weights_import`). On any
+        problem the current weights stay as they were."""
+        from .export.weights_import import read_trained_weights
+
         shapes = {name: value.shape for name, value in self.store.values.items()}
-        values = read_weights(path, shapes, strict=True)
+        values = read_trained_weights(path, shapes)
         self.set_parameters({k: v.astype(self.dtype, copy=False) for k, v in values.items()})
 
     def gradient_norms(self) -> dict[str, float]:

@@ -360,9 +360,7 @@ def test_cli_a_failed_check_writes_nothing(capsys, tmp_path, project_file, monke
     assert not target.exists()
 
 
-def test_cli_pytorch_is_not_yet_supported_and_bad_opsets_are_usage(capsys, tmp_path, project_file):
-    code, _, err = run(capsys, "export", project_file, "--to", "pytorch", "-o", tmp_path / "m.pt")
-    assert code == 2 and "not yet supported" in one_line(err)
+def test_cli_bad_opsets_are_usage(capsys, tmp_path, project_file):
     code, _, err = run(
         capsys, "export", project_file, "--to", "onnx", "-o", tmp_path / "m", "--opset", "9"
     )

@@ -1,4 +1,6 @@
-"""Leave with it: the trained network in formats other tools read (ONNX for now).
+"""Leave with it: the trained network in formats other tools read — ONNX (``onnx``), a PyTorch
+project folder (``pytorch``) — and trained weights brought back (``weights_import``).
 
-Imported lazily by the CLI, so that the rest of the program runs without ``onnx`` installed.
+Imported lazily by the CLI, so that the rest of the program runs without ``onnx``; nothing here
+needs ``torch`` except checking a PyTorch export (``pytorch_check``).
 """

@@ -1,0 +1,111 @@
+"""Our parameter names and PyTorch's, both ways: the one place that knows the renaming.
+
+Our cells already use PyTorch's equations and layout, so weights move without conversion; only
+the names differ. Ours are ``<node id>.<tensor>`` (``encoder.weight_ih``,
+``tagger.bias_hh_reverse``). In the exported ``model.py`` every node with weights is a submodule
+named :func:`module_name` of its id, and its tensors are named as PyTorch names them:
+
+* whole-sequence cells are ``nn.RNN`` / ``nn.LSTM`` / ``nn.GRU`` with one layer, whose tensors
+  carry the layer suffix: ``weight_ih`` → ``weight_ih_l0``, ``weight_ih_reverse`` →
+  ``weight_ih_l0_reverse``;
+* cells inside a feedback loop are ``nn.RNNCell`` / ``LSTMCell`` / ``GRUCell``, named as ours;
+* ``nn.Embedding`` and ``nn.Linear`` (``weight``, ``bias``) are named as ours.
+
+Reading names back needs no graph: each of our names has only these two spellings in PyTorch, so
+a file's names are matched against both (see :func:`ours_from_torch`).
+"""
+
+from __future__ import annotations
+
+import keyword
+from collections.abc import Iterable, Mapping
+
+from ..errors import ExportError, WeightsFileError
+
+CELL_TYPES = ("rnn", "lstm", "gru")
+CELL_TENSORS = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+
+# Attributes of ``nn.Module`` (and of the generated model) that a submodule must not shadow:
+# a node called ``forward`` or ``training`` becomes ``forward_``.
+RESERVED = frozenset(
+    """T_destination add_module apply bfloat16 buffers call_super_init children compile cpu cuda
+    double dump_patches eval extra_repr float forward get_buffer get_extra_state get_parameter
+    get_submodule half ipu load_state_dict modules mtia named_buffers named_children
+    named_modules named_parameters parameters register_backward_hook register_buffer
+    register_forward_hook register_forward_pre_hook register_full_backward_hook
+    register_module register_parameter requires_grad_ set_extra_state share_memory state_dict
+    to to_empty train training type xpu zero_grad steps loss predict""".split()
+)
+
+
+def module_name(node_id: str) -> str:
+    """The attribute of the generated module for a node: its id as a Python identifier."""
+    name = node_id.replace("-", "_")
+    if keyword.iskeyword(name) or name in RESERVED or name.startswith("_"):
+        name = f"{name}_"
+    return name
+
+
+def check_module_names(node_ids: Iterable[str]) -> None:
+    """Raise :class:`ExportError` when two node ids would name the same submodule."""
+    seen: dict[str, str] = {}
+    for node_id in node_ids:
+        name = module_name(node_id)
+        if name in seen:
+            raise ExportError(
+                f"nodes '{seen[name]}' and '{node_id}' would both be called '{name}' in "
+                "PyTorch: rename one of them"
+            )
+        seen[name] = node_id
+
+
+def torch_tensor_name(tensor: str, layered: bool) -> str:
+    """``weight_ih_reverse`` as PyTorch names it in a layered module (``nn.LSTM``):
+    ``weight_ih_l0_reverse``; unchanged in a ``Cell`` module or a Linear/Embedding."""
+    if not layered:
+        return tensor
+    for base in CELL_TENSORS:
+        if tensor == base or tensor == f"{base}_reverse":
+            return f"{base}_l0{tensor[len(base) :]}"
+    return tensor
+
+
+def torch_name(ours: str, layered: bool) -> str:
+    """Our ``<node id>.<tensor>`` as the key of the exported module's ``state_dict``."""
+    node_id, _, tensor = ours.partition(".")
+    return f"{module_name(node_id)}.{torch_tensor_name(tensor, layered)}"
+
+
+def torch_state_names(ours: Iterable[str], layered_nodes: set[str]) -> dict[str, str]:
+    """Ours → PyTorch's, for the nodes of a graph (``layered_nodes``: whole-sequence cells)."""
+    return {name: torch_name(name, name.partition(".")[0] in layered_nodes) for name in ours}
+
+
+def ours_from_torch(
+    tensors: Mapping[str, object], expected: Mapping[str, tuple[int, ...]], where: str
+) -> dict[str, object]:
+    """A file's tensors by PyTorch name, renamed to ours; every name of ``expected`` must be
+    present exactly once and nothing else (else :class:`WeightsFileError`, one line)."""
+    spellings: dict[str, str] = {}
+    for name in expected:
+        for layered in (True, False):
+            spellings[torch_name(name, layered)] = name
+    found: dict[str, object] = {}
+    unknown = []
+    for key, value in tensors.items():
+        ours = spellings.get(key)
+        if ours is None:
+            unknown.append(key)
+        elif ours in found:
+            raise WeightsFileError(f"{where} holds '{ours}' twice (under two PyTorch names)")
+        else:
+            found[ours] = value
+    missing = sorted(set(expected) - set(found))
+    if missing or unknown:
+        parts = []
+        if missing:
+            parts.append("missing " + ", ".join(torch_name(m, False) for m in missing[:5]))
+        if unknown:
+            parts.append("unknown " + ", ".join(sorted(unknown)[:5]))
+        raise WeightsFileError(f"{where} does not fit this graph: " + "; ".join(parts))
+    return found
