@@ -177,6 +177,8 @@ class Live(QObject):
         self.probe_box.follow_project()
         self.stop_stepping()
         self.panel.load_from_project()
+        if not self.session.running:  # (never running here: opening stops it first)
+            self.panel.show_document()
         self.plots.list_runs(self.window.document.runs)
         self._graph_changed()
         self.gradients.redraw()
