@@ -6,7 +6,11 @@ Training waits on conditions (``qtbot.waitUntil``), never on fixed sleeps.
 
 from __future__ import annotations
 
+import numpy as np
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDockWidget
+
+from rnn_builder.executor import Executor
 
 TRAINING_TIMEOUT = 120_000  # ms: generous for a slow machine; the waits end on conditions
 
@@ -60,3 +64,85 @@ def test_a_reopened_project_says_what_it_was_trained_with(make_window, qtbot, tm
     assert window.open_project(path)
     assert window.document.weights is not None
     assert _status(window) == "Weights loaded from file, not trained in this session."
+
+
+# --- 2. the hidden state view shows the network as it is now -------------------------------
+
+
+def _dock(window, name: str) -> QDockWidget:
+    return window.findChild(QDockWidget, name)
+
+
+def _in_front(window, name: str) -> bool:
+    """Whether a dock can be seen (a tab behind another stays "visible" to Qt)."""
+    return not _dock(window, name).visibleRegion().isEmpty()
+
+
+def _hidden_h(window, weights) -> np.ndarray:
+    """The hidden states (units × steps) of the view's example and cell, computed afresh with
+    ``weights`` — what the view must show."""
+    live, hidden = window.live, window.live.hidden
+    graph = window.document.graph
+    executor = Executor(graph, dtype=np.float64, seed=window.document.project.training.seed)
+    executor.set_parameters({k: np.asarray(v, np.float64) for k, v in weights.items()})
+    stepper = live.context.stepper(hidden.example.value(), executor)
+    stepper.run_to_end()
+    node = hidden.cell.currentData()
+    copies = sorted((k for k in stepper.details if k.node == node), key=lambda k: k.t)
+    return np.stack([stepper.details[k]["h"][0] for k in copies], axis=1)
+
+
+def _shown_h(window) -> np.ndarray | None:
+    return getattr(window.live.hidden, "images", {}).get("h")
+
+
+def test_hidden_states_drawn_after_training_when_their_tab_comes_to_the_front(make_window, qtbot):
+    window = make_window("many_to_one")
+    _dock(window, "loss_dock").raise_()  # the hidden state tab is behind the loss curves
+    qtbot.waitUntil(lambda: not _in_front(window, "hidden_dock"))
+    _one_batch(qtbot, window)
+    _dock(window, "hidden_dock").raise_()
+    qtbot.waitUntil(lambda: _shown_h(window) is not None)
+    np.testing.assert_allclose(_shown_h(window), _hidden_h(window, window.document.weights))
+    assert "sentiment</b> predicted" in window.live.hidden.sequence.text()
+
+
+def test_hidden_states_follow_a_switch_to_another_project(make_window, qtbot):
+    window = make_window("many_to_one")
+    hidden = window.live.hidden
+    _dock(window, "hidden_dock").raise_()
+    qtbot.waitUntil(lambda: _in_front(window, "hidden_dock"))
+    hidden.redraw()
+    assert "sentiment</b> predicted" in hidden.sequence.text()
+    window.new_project("adding_problem")
+    assert hidden.cell.currentData() == "memory"
+    qtbot.waitUntil(lambda: "total</b>" in hidden.sequence.text())
+    text = hidden.sequence.text()
+    assert "sentiment" not in text and "positive" not in text and "negative" not in text
+    assert "total</b> predicted" in text
+    assert _shown_h(window).shape[0] == window.document.graph.node("memory").params["hidden_size"]
+
+
+def test_hidden_states_follow_the_weights_while_training_and_after(make_window, qtbot):
+    window = make_window("many_to_one")
+    live, hidden = window.live, window.live.hidden
+    _dock(window, "hidden_dock").raise_()
+    qtbot.waitUntil(lambda: _shown_h(window) is not None)
+    untrained = _shown_h(window).copy()
+    qtbot.mouseClick(live.panel.start_button, Qt.MouseButton.LeftButton)
+    _dock(window, "hidden_dock").raise_()  # (starting brings the loss curves to the front)
+    qtbot.waitUntil(
+        lambda: not live.session.running or not np.allclose(_shown_h(window), untrained),
+        timeout=TRAINING_TIMEOUT,
+    )
+    assert live.session.running, "the hidden states never moved while the network trained"
+    # what is shown is the network as it was at a report of this run, not as it started
+    live.session.pause()
+    shown_with = live.context.live_weights
+    assert shown_with is not None
+    np.testing.assert_allclose(_shown_h(window), _hidden_h(window, shown_with))
+    assert "sentiment</b> predicted" in hidden.sequence.text()
+    live.session.stop(wait=True)
+    assert live.context.live_weights is None  # the run's weights are the document's now
+    qtbot.waitUntil(lambda: not hidden.stale)
+    np.testing.assert_allclose(_shown_h(window), _hidden_h(window, window.document.weights))
