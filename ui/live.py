@@ -21,7 +21,7 @@ from rnn_builder.unroll import UnrolledKey
 from .analysis import AnalysisContext, structure
 from .docks import scrolling
 from .hidden_state import HiddenStateView
-from .plots import GradientFlowView, LossPlots
+from .plots import GradientFlowView, LossPlots, follow_palette
 from .probe import Probe, ProbeBox
 from .training import TrainingSession
 from .training_panel import TrainingPanel
@@ -74,6 +74,11 @@ class Live(QObject):
         window.scene.validated.connect(lambda _report: self._graph_changed())
         self.probe.changed.connect(self._probe_changed)
         self._project_changed()
+        self.follow_theme()  # the palette may be dark already (a dark desktop)
+
+    def follow_theme(self) -> None:
+        """The application's palette changed: the plots take its colours."""
+        follow_palette(self.window)
 
     # --- training -------------------------------------------------------------------------
 

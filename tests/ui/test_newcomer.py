@@ -7,10 +7,13 @@ Training waits on conditions (``qtbot.waitUntil``), never on fixed sleeps.
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDockWidget
+from PySide6.QtGui import QColor, QImage, QPalette
+from PySide6.QtWidgets import QApplication, QDockWidget, QPushButton, QToolBar
 
 from rnn_builder.executor import Executor
+from ui import themes
 
 TRAINING_TIMEOUT = 120_000  # ms: generous for a slow machine; the waits end on conditions
 
@@ -146,3 +149,110 @@ def test_hidden_states_follow_the_weights_while_training_and_after(make_window, 
     assert live.context.live_weights is None  # the run's weights are the document's now
     qtbot.waitUntil(lambda: not hidden.stale)
     np.testing.assert_allclose(_shown_h(window), _hidden_h(window, window.document.weights))
+
+
+# --- 3. every state of every control can be seen in both themes -----------------------------
+
+
+def _contrast(a: QColor, b: QColor) -> float:
+    """WCAG contrast ratio of two colours (1: the same; 21: black on white)."""
+
+    def luminance(color: QColor) -> float:
+        def channel(c: float) -> float:
+            return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
+        return (
+            0.2126 * channel(color.redF())
+            + 0.7152 * channel(color.greenF())
+            + 0.0722 * channel(color.blueF())
+        )
+
+    high, low = sorted((luminance(a), luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def _rendered(widget) -> QImage:
+    return widget.grab().toImage()
+
+
+def _colours(image: QImage) -> set[int]:
+    return {
+        image.pixel(x, y) for x in range(0, image.width(), 2) for y in range(0, image.height(), 2)
+    }
+
+
+@pytest.fixture(params=["light", "dark"])
+def themed(request, window):
+    window.apply_theme(request.param)
+    yield window, request.param
+    window.apply_theme("system")
+
+
+def test_a_disabled_button_looks_disabled(themed, qtbot):
+    window, _theme = themed
+    panel = window.live.panel
+    assert panel.start_button.isEnabled() and not panel.stop_button.isEnabled()
+    palette = panel.stop_button.palette()
+    role = QPalette.ColorRole.ButtonText
+    enabled = palette.color(QPalette.ColorGroup.Active, role)
+    disabled = palette.color(QPalette.ColorGroup.Disabled, role)
+    button = palette.color(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Button)
+    assert _contrast(enabled, disabled) > 1.8  # told apart at a glance …
+    assert _contrast(disabled, button) > 1.5  # … and still readable
+    # and so they are drawn: a disabled button is not a picture of an enabled one
+    stop_button = QPushButton("Stop")
+    start_button = QPushButton("Stop")
+    stop_button.setEnabled(False)
+    for button_widget in (stop_button, start_button):
+        qtbot.addWidget(button_widget)
+        button_widget.resize(90, 30)
+    assert _rendered(stop_button) != _rendered(start_button)
+    assert not window.undo_action.isEnabled()  # the toolbar's Undo is drawn from the same
+    tool_buttons = [
+        bar.widgetForAction(window.undo_action) for bar in window.findChildren(QToolBar)
+    ]
+    assert any(b is not None and not b.isEnabled() for b in tool_buttons)  # palette group
+
+
+def test_an_unchecked_run_box_can_be_seen(themed, qtbot):
+    window, _theme = themed
+    _one_batch(qtbot, window)
+    runs = window.live.plots.runs
+    _dock(window, "loss_dock").raise_()
+    qtbot.waitUntil(lambda: _in_front(window, "loss_dock"))
+    item = runs.item(0)
+    assert item.checkState() == Qt.CheckState.Unchecked
+    box = runs.visualItemRect(item)
+    box.setWidth(box.height())  # the indicator, at the start of the row
+    image = _rendered(runs.viewport()).copy(box)
+    background = QColor(runs.palette().color(QPalette.ColorRole.Base))
+    strongest = max(_contrast(QColor(pixel), background) for pixel in _colours(image))
+    assert strongest > 1.8, "the unchecked box is drawn in (nearly) the colour of the list"
+
+
+def test_plots_follow_the_theme_at_runtime(themed):
+    window, theme = themed
+    _check_plots(window, theme)
+
+
+def test_plots_follow_the_theme_the_app_starts_with(make_window):
+    themes.apply("dark")  # as a dark desktop, or a saved choice, has it before the window
+    try:
+        _check_plots(make_window(), "dark")
+    finally:
+        themes.apply("system")
+
+
+def _check_plots(window, theme: str) -> None:
+    window_colour = QApplication.palette().color(QPalette.ColorRole.Window)
+    live = window.live
+    plots = [live.plots.loss_plot, live.plots.metric_plot, live.gradients.heat]
+    for plot in plots:
+        background = plot.backgroundBrush().color()
+        assert (background.lightness() < 128) == (theme == "dark"), plot.objectName()
+        axis = plot.getPlotItem().getAxis("left")
+        assert _contrast(axis.textPen().color(), background) > 4.5
+        assert _contrast(axis.pen().color(), background) > 3.0
+        title = plot.getPlotItem().titleLabel
+        assert _contrast(QColor(title.opts["color"]), background) > 4.5
+    assert _contrast(window_colour, plots[0].backgroundBrush().color()) < 1.5  # one surface
