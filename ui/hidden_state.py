@@ -4,6 +4,10 @@
 its probe box: a chosen cell's hidden units over time and, for LSTM and GRU, its gates (both
 directions of a bidirectional cell stacked), one heatmap per row in a scroll area; with the
 inputs, and prediction against target at every step (a typed input has no target).
+
+It shows the network as it is: drawn again with the running network's weights at each frame
+of a run (``ui.live``), when a run ends, when another project opens, and — if any of these came
+while its tab was behind another — when the tab comes to the front.
 """
 
 from __future__ import annotations

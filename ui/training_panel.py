@@ -2,8 +2,9 @@
 
 Settings changes are undoable edits of the project (they are saved with it). The panel shows
 the latest report — step, epoch, losses, the task's metric, gradient norm, speed — and a
-progress bar with the time left. For generative tasks (music, text) it can sample, with a
-temperature slider.
+progress bar with the time left; when another project opens, what that project's runs and
+weights are (:func:`describe_training`), never the numbers of the one that was open before.
+For generative tasks (music, text) it can sample, with a temperature slider.
 """
 
 from __future__ import annotations
