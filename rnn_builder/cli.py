@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import NoReturn, TextIO
 
 from . import __version__, cli_export, cli_training
+from .cli_problems import EXIT_PROBLEMS, problem_lines
 from .errors import RNNBuilderError
 from .explain import explain_graph, explain_node
 from .layouts import classify
@@ -29,7 +30,7 @@ from .unroll import unroll
 from .validation import validate
 
 PROG = "rnn-builder"
-EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_USAGE = 0, 2
 
 
 class UsageError(Exception):
@@ -184,15 +185,8 @@ def cmd_validate(args: argparse.Namespace, out: TextIO) -> int:
         }
         print(json.dumps(data, indent=2, ensure_ascii=False), file=out)
         return EXIT_OK if report.ok else EXIT_PROBLEMS
-    for problem in report.problems:
-        where = (
-            f" ({problem.node}" + (f".{problem.port}" if problem.port else "") + ")"
-            if (problem.node)
-            else ""
-        )
-        print(
-            f"{args.file}: {problem.severity}{where}: {problem.message} [{problem.code}]", file=out
-        )
+    for line in problem_lines(args.file, report.problems):
+        print(line, file=out)
     if not report.ok:
         return EXIT_PROBLEMS
     print(f"{args.file}: valid — {layout.summary}", file=out)

@@ -3,11 +3,15 @@
 ``train`` uses the same :class:`~rnn_builder.training.Trainer` and callbacks as the GUI. With
 ``--json`` it prints one JSON object a line per report and a last line ``{"final": true, ...}``;
 on a terminal it draws a progress bar. Ctrl-C stops cleanly and keeps the best weights.
+
+A graph with problems is refused by every one of them before the data is made: its problems
+printed as ``validate`` prints them (with ``--json``, as one JSON object), exit status 1.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import math
 import signal
@@ -20,12 +24,14 @@ from typing import TextIO
 
 import numpy as np
 
+from .cli_problems import EXIT_PROBLEMS, problem_lines
 from .errors import DataError
 from .executor import Executor
 from .predict import predict, read_input
 from .serialization import load
 from .tasks import load_dataset, task_of
 from .training import Report, Trainer, evaluate
+from .validation import ValidationReport, validate
 
 WEIGHTS_HELP = "trained weights: .npz, or the PyTorch export's .safetensors or checkpoint"
 
@@ -84,17 +90,56 @@ def _positive(text: str) -> int:
     return value
 
 
-def _setup(path: str, weights: str | None, seed: int | None = None):
-    project = load(path)
-    executor = Executor(project.graph, seed=project.training.seed if seed is None else seed)
+class _GraphHasProblems(Exception):
+    """The graph cannot run: its problems are printed, as ``validate`` prints them, and the
+    command exits with status 1 (not 2: the file was read; the graph needs fixing)."""
+
+
+def _setup(args: argparse.Namespace, out: TextIO, weights: str | None, seed: int | None = None):
+    project = load(args.file)
+    # The graph is checked before anything else: a graph with a missing wire would otherwise
+    # reach the data check, which blamed the data ("the output gives 0: set the last Dense
+    # layer to 2 units") for what is a wire to draw.
+    report = validate(project.graph)
+    if not report.ok:
+        _print_problems(args, report, out)
+        raise _GraphHasProblems
+    executor = Executor(
+        project.graph, seed=project.training.seed if seed is None else seed, report=report
+    )
     if weights is not None:  # before the data, which takes longer to read than to refuse
         executor.load_weights(weights)
-    dataset = load_dataset(project, seed, Path(path).resolve().parent)
+    dataset = load_dataset(project, seed, Path(args.file).resolve().parent)
     return project, dataset, executor
 
 
+def _print_problems(args: argparse.Namespace, report: ValidationReport, out: TextIO) -> None:
+    if getattr(args, "json", False):  # still one JSON object a line, and a last one
+        data = {"valid": False, "problems": [p.to_json() for p in report.problems]}
+        if args.command == "train":
+            data = {"final": True, **data}
+        print(json.dumps(data, ensure_ascii=False), file=out, flush=True)
+        return
+    for line in problem_lines(args.file, report.problems):
+        print(line, file=out)
+
+
+def _refusing_graphs_with_problems(command):
+    """A training command that exits with status 1 once it has printed the graph's problems."""
+
+    @functools.wraps(command)
+    def run(args: argparse.Namespace, out: TextIO) -> int:
+        try:
+            return command(args, out)
+        except _GraphHasProblems:
+            return EXIT_PROBLEMS
+
+    return run
+
+
+@_refusing_graphs_with_problems
 def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
-    project, dataset, executor = _setup(args.file, None, args.seed)
+    project, dataset, executor = _setup(args, out, None, args.seed)
     settings = project.training
     if args.seed is not None:
         settings.seed = args.seed
@@ -160,8 +205,9 @@ def _ctrl_c_cancels(trainer: Trainer) -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
 
 
+@_refusing_graphs_with_problems
 def cmd_evaluate(args: argparse.Namespace, out: TextIO) -> int:
-    _project, dataset, executor = _setup(args.file, args.weights)
+    _project, dataset, executor = _setup(args, out, args.weights)
     result = evaluate(executor, dataset)
     if result is None:
         raise DataError("this data set has no validation examples to evaluate on")
@@ -178,15 +224,17 @@ def cmd_evaluate(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+@_refusing_graphs_with_problems
 def cmd_predict(args: argparse.Namespace, out: TextIO) -> int:
-    project, _dataset, executor = _setup(args.file, args.weights)
+    project, _dataset, executor = _setup(args, out, args.weights)
     typed = read_input(project, args.input, Path(args.file).resolve().parent)
     print(predict(executor, typed), file=out)
     return 0
 
 
+@_refusing_graphs_with_problems
 def cmd_sample(args: argparse.Namespace, out: TextIO) -> int:
-    project, _dataset, executor = _setup(args.file, args.weights)
+    project, _dataset, executor = _setup(args, out, args.weights)
     task, options = task_of(project, Path(args.file).resolve().parent)
     options.update(project.dataset.options)
     if not task.generative:

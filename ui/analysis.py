@@ -68,14 +68,21 @@ class AnalysisContext:
         self._fits = None  # the graph (its structure) the data set was last checked against
         # the user's own input, run instead of a validation example (see ui/probe.py)
         self.typed: TypedInput | None = None
+        # while a run trains: the weights of its latest report, used instead of the
+        # document's (which are the previous run's until it ends), so that the views show
+        # what the training panel's numbers are about
+        self.live_weights: dict[str, np.ndarray] | None = None
 
     def executor(self, dtype=np.float64) -> Executor:
-        """The network with the document's trained weights (those that fit); float64 unless
-        asked (explaining wants the precision; ``predict`` runs in float32, as trained)."""
+        """The network with the document's trained weights (those that fit), or with the
+        running training's latest (:attr:`live_weights`); float64 unless asked (explaining
+        wants the precision; ``predict`` runs in float32, as trained)."""
         executor = Executor(
             self.document.graph, dtype=dtype, seed=self.document.project.training.seed
         )
-        weights = self.document.weights_if_they_fit()
+        weights = self.live_weights
+        if weights is None:
+            weights = self.document.weights_if_they_fit()
         if weights:
             executor.set_parameters({k: v.astype(dtype) for k, v in weights.items()}, strict=False)
         return executor

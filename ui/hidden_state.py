@@ -4,6 +4,10 @@
 its probe box: a chosen cell's hidden units over time and, for LSTM and GRU, its gates (both
 directions of a bidirectional cell stacked), one heatmap per row in a scroll area; with the
 inputs, and prediction against target at every step (a typed input has no target).
+
+It shows the network as it is: drawn again with the running network's weights at each frame
+of a run (``ui.live``), when a run ends, when another project opens, and — if any of these came
+while its tab was behind another — when the tab comes to the front.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from typing import ClassVar
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -57,6 +61,7 @@ class HiddenStateView(QWidget):
         self.sequence.setWordWrap(True)
         self.sequence.setTextFormat(Qt.TextFormat.RichText)
         self.images: dict[str, np.ndarray] = {}
+        self._rows: dict[str, tuple[pg.PlotItem, pg.ImageItem]] = {}  # heatmaps by name
         top = QHBoxLayout()
         top.addWidget(QLabel("Example"))
         top.addWidget(self.example)
@@ -74,13 +79,45 @@ class HiddenStateView(QWidget):
         layout.addWidget(self.probe_box)
         layout.addWidget(self.sequence)
         layout.addWidget(self.scroll, 1)
+        # Whether the view can be seen (its dock open and its tab in front: a tab behind
+        # another stays "visible" to Qt), told by its dock; while it cannot, what is drawn
+        # goes out of date (other weights, another project) and is drawn again when it shows,
+        # rather than computed for nobody.
+        self.seen = False
+        self.stale = True
+        # Drawing waits for the event loop: a dock reports itself seen for a moment while the
+        # window lays its tabs out, and one change often comes with another (a project opens:
+        # the probe clears, the cells change) — one drawing, of what is then in front, for all.
+        self._later = QTimer(self)
+        self._later.setSingleShot(True)
+        self._later.setInterval(0)
+        self._later.timeout.connect(self._redraw_if_seen)
         self.example.valueChanged.connect(lambda _v: self.redraw())
         self.cell.currentIndexChanged.connect(lambda _i: self.redraw())
         probe.changed.connect(self.redraw)
 
     def follow_project(self) -> None:
-        """Another project is open: its task decides what the probe box reads."""
+        """Another project is open: its task decides what the probe box reads, and its network
+        and data what is drawn."""
         self.probe_box.follow_project()
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Draw again with the network as it is now (its weights changed, or the project):
+        soon if the view can be seen, else when it is shown."""
+        self.stale = True
+        if self.seen:
+            self._later.start()
+
+    def set_seen(self, seen: bool) -> None:
+        """The dock's tab came to the front or went behind (or the dock opened or closed)."""
+        self.seen = seen
+        if seen and self.stale:
+            self._later.start()
+
+    def _redraw_if_seen(self) -> None:
+        if self.seen and self.stale:
+            self.redraw()
 
     def list_cells(self, graph) -> None:
         current = self.cell.currentData()
@@ -94,7 +131,7 @@ class HiddenStateView(QWidget):
         self.cell.blockSignals(False)
 
     def redraw(self) -> None:
-        self.layout_widget.clear()
+        self.stale = False
         self.images = {}
         typed = self.context.typed is not None
         self.example.setEnabled(not typed)  # a typed input is shown instead
@@ -105,19 +142,21 @@ class HiddenStateView(QWidget):
         )
         node = self.cell.currentData()
         if node is None:
+            self._clear_rows()
             self.sequence.setText("No recurrent cell to show.")
             return
         try:
             stepper = self.context.stepper(self.example.value())
             stepper.run_to_end()
         except RNNBuilderError as error:
+            self._clear_rows()
             self.sequence.setText(html.escape(str(error)))
             return
         graph = self.context.document.graph
         cell_type = graph.node(node).type_name
         directions = ["reverse", "forward"] if graph.node(node).params["bidirectional"] else [""]
         names = ["h", *self.GATES[cell_type]]
-        self.layout_widget.setMinimumHeight(len(names) * self.ROW_HEIGHT)
+        self._make_rows(names)
         ticks = self._step_ticks(stepper, node)
         for name in names:
             columns = []
@@ -129,14 +168,9 @@ class HiddenStateView(QWidget):
                 columns.append(np.stack([stepper.details[k][name][0] for k in copies], axis=1))
             matrix = np.concatenate(columns, axis=0)  # units (both directions) × steps
             self.images[name] = matrix
-            plot = self.layout_widget.addPlot(title=_TITLES.get(name, name))
-            plot.setLabel("bottom", "time step")
-            plot.setLabel("left", "unit")
-            image = pg.ImageItem(axisOrder="row-major")
+            plot, image = self._rows[name]
             image.setImage(matrix, levels=(-1.0, 1.0) if name in ("h", "g", "n") else (0.0, 1.0))
-            image.setColorMap(pg.colormap.get("CET-D1" if name in ("h", "g", "n") else "viridis"))
             image.setRect(-0.5, -0.5, matrix.shape[1], matrix.shape[0])  # column t centred on t
-            plot.addItem(image)
             if ticks and len(ticks) == matrix.shape[1]:
                 plot.getAxis("bottom").setTicks([list(enumerate(ticks))])
             else:  # whole steps only (left to itself the axis marks -0.5, 0.5, … between them)
@@ -144,8 +178,29 @@ class HiddenStateView(QWidget):
                 plot.getAxis("bottom").setTicks(
                     [[(t, str(t)) for t in range(0, matrix.shape[1], stride)]]
                 )
-            self.layout_widget.nextRow()
         self.sequence.setText(self._sequence_text(stepper))
+
+    def _make_rows(self, names: list[str]) -> None:
+        """One heatmap per name, made only when the names change: making pyqtgraph's plots
+        took ~90 % of a redraw (~45 ms a plot here), and while training the view is drawn
+        again at every frame with the same rows."""
+        if list(self._rows) == names:
+            return
+        self._clear_rows()
+        self.layout_widget.setMinimumHeight(len(names) * self.ROW_HEIGHT)
+        for name in names:
+            plot = self.layout_widget.addPlot(title=_TITLES.get(name, name))
+            plot.setLabel("bottom", "time step")
+            plot.setLabel("left", "unit")
+            image = pg.ImageItem(axisOrder="row-major")
+            image.setColorMap(pg.colormap.get("CET-D1" if name in ("h", "g", "n") else "viridis"))
+            plot.addItem(image)
+            self._rows[name] = (plot, image)
+            self.layout_widget.nextRow()
+
+    def _clear_rows(self) -> None:
+        self.layout_widget.clear()
+        self._rows = {}
 
     def _step_ticks(self, stepper, node: str) -> list[str]:
         """Words for the cell's time axis: the example's tokens, when it reads tokens on

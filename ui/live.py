@@ -21,7 +21,7 @@ from rnn_builder.unroll import UnrolledKey
 from .analysis import AnalysisContext, structure
 from .docks import scrolling
 from .hidden_state import HiddenStateView
-from .plots import GradientFlowView, LossPlots
+from .plots import GradientFlowView, LossPlots, follow_palette
 from .probe import Probe, ProbeBox
 from .training import TrainingSession
 from .training_panel import TrainingPanel
@@ -57,6 +57,7 @@ class Live(QObject):
                 widget, title, Qt.DockWidgetArea.BottomDockWidgetArea, name, problems_dock
             )
             self.docks[name] = dock
+        self.docks["hidden_dock"].visibilityChanged.connect(self.hidden.set_seen)
         self._make_train_menu()
         self.stepper = None
         self._stepping_graph = None
@@ -73,6 +74,11 @@ class Live(QObject):
         window.scene.validated.connect(lambda _report: self._graph_changed())
         self.probe.changed.connect(self._probe_changed)
         self._project_changed()
+        self.follow_theme()  # the palette may be dark already (a dark desktop)
+
+    def follow_theme(self) -> None:
+        """The application's palette changed: the plots take its colours."""
+        follow_palette(self.window)
 
     # --- training -------------------------------------------------------------------------
 
@@ -137,17 +143,28 @@ class Live(QObject):
         self.plots.redraw()
         if self._showing("gradient_dock"):
             self.gradients.redraw()
+        if self.hidden.seen:
+            self._follow_training()
+
+    def _follow_training(self) -> None:
+        """Draw the hidden states with the running network's latest weights (asked for at
+        every frame that shows them, so that they are copied only for a view that is seen)."""
+        weights = self.session.weights
+        if weights is not None and weights is not self.context.live_weights:
+            self.context.live_weights = weights
+            self.hidden.redraw()
+        self.session.want_weights()
 
     def _finished(self, result) -> None:
+        self.context.live_weights = None  # the document's weights are the network's again
         self.plots.list_runs(self.session.document.runs)
         self.gradients.redraw()
+        self.hidden.refresh()
         if result is not None:
             text = f"Training {result.stopped}: {result.steps} steps in {result.seconds:.1f} s"
             if result.message:
                 text += f" — {result.message}"
             self.window.statusBar().showMessage(text, 10000)
-            if self._showing("hidden_dock"):
-                self.hidden.redraw()
 
     def _showing(self, dock: str) -> bool:
         """Whether a view can be seen (not closed, not a tab behind another)."""
@@ -172,15 +189,18 @@ class Live(QObject):
     def _project_changed(self) -> None:
         if not self.session.running:  # the curves of the project that was open go
             self.session.current, self.session.reports = None, []
+        self.context.live_weights = None
+        self.context.prefetch()  # the data the views draw, made while they are set up
+        self._graph_changed()  # the views list the new project's cells before they draw
         self.probe.clear()  # typed for another task
-        self.hidden.follow_project()
         self.probe_box.follow_project()
         self.stop_stepping()
         self.panel.load_from_project()
+        if not self.session.running:  # (never running here: opening stops it first)
+            self.panel.show_document()
         self.plots.list_runs(self.window.document.runs)
-        self._graph_changed()
+        self.hidden.follow_project()
         self.gradients.redraw()
-        self.context.prefetch()  # its errors reach the views that ask for the data
 
     def _graph_changed(self) -> None:
         graph = self.window.document.graph

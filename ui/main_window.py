@@ -525,6 +525,7 @@ class MainWindow(ProjectCommands, QMainWindow):
         themes.apply(name)
         self._theme = name
         self.settings.setValue("theme", name)
+        self.live.follow_theme()
         for item in self.scene.items():
             item.update()
         self.view.viewport().update()

@@ -17,9 +17,12 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import (
+    QApplication,
     QCheckBox,
     QComboBox,
+    QGraphicsView,
     QHBoxLayout,
     QLabel,
     QListWidget,
@@ -28,11 +31,39 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from .themes import is_dark
+
 # No antialiasing: curves redraw many times a second while training, in software offscreen.
 pg.setConfigOptions(antialias=False, background=None, foreground="#555")
+# Axes, titles and legends on a light and on a dark palette (each over 6:1 on its window).
+FOREGROUND = {False: "#4a4f57", True: "#c8ccd2"}
+
 RUN_COLORS = ["#4f6fd6", "#d98a2b", "#3f9b5b", "#c9485b", "#8a5fd6", "#2a9ca6"]
 CELLS = ("rnn", "lstm", "gru")
 VANISHING, EXPLODING = 1e-3, 1e3  # first-step / last-step gradient ratios worth a warning
+
+
+def follow_palette(root: QWidget) -> None:
+    """Colour every pyqtgraph view under ``root`` for the application's palette: its window
+    colour behind the plots, and axes, titles and legends that read on it. pyqtgraph fixes
+    these colours when a plot is made, so a theme chosen later (or before the window, when
+    the plots took a light theme's grey on a dark window) reaches them only through here."""
+    palette = QApplication.palette()
+    background = palette.color(QPalette.ColorRole.Window)
+    foreground = QColor(FOREGROUND[is_dark(palette)])
+    pg.setConfigOptions(foreground=foreground)  # for plots made from now on
+    for view in root.findChildren(QGraphicsView):
+        if not isinstance(view, pg.GraphicsView):
+            continue
+        view.setBackground(background)
+        for item in view.scene().items():
+            if isinstance(item, pg.AxisItem):
+                item.setPen(foreground)
+                item.setTextPen(foreground)
+            elif isinstance(item, pg.LabelItem):  # titles and legend entries
+                item.setText(item.text, color=foreground.name())
+            elif isinstance(item, pg.LegendItem):
+                item.setLabelTextColor(foreground)
 
 
 class LossPlots(QWidget):

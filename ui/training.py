@@ -83,6 +83,7 @@ class TrainingWorker(QObject):
     """Runs one training in its thread; lives there from start to finish."""
 
     reported = Signal(object)  # Report
+    snapshot = Signal(object)  # a copy of the weights as they are at a report, when asked for
     done = Signal(object, object)  # TrainingResult, weights dict
     failed = Signal(str)
 
@@ -102,6 +103,7 @@ class TrainingWorker(QObject):
         self._control = threading.Lock()
         self._paused = False
         self._cancelled = False
+        self._weights_wanted = threading.Event()
 
     @Slot()
     def run(self) -> None:
@@ -142,7 +144,17 @@ class TrainingWorker(QObject):
         self.done.emit(result, executor.get_parameters())
 
     def _report(self, report: Report) -> None:
+        # Called by the trainer between two steps, in this thread: the only moment the weights
+        # can be copied whole. Copied only when asked (once per GUI frame that shows them): a
+        # big network's copy at every report would cost more than the step.
+        if self._weights_wanted.is_set() and self.executor is not None:
+            self._weights_wanted.clear()
+            self.snapshot.emit(self.executor.get_parameters())
         self.reported.emit(report)
+
+    def want_weights(self) -> None:
+        """Send a copy of the weights with the next report (from any thread)."""
+        self._weights_wanted.set()
 
     def trainer_step(self) -> int:
         """Training steps taken so far (read from any thread)."""
@@ -184,6 +196,9 @@ class TrainingSession(QObject):
         self.state = "idle"
         self.reports: list[Report] = []
         self.current: RunRecord | None = None
+        # the running network's weights at its latest report, when asked for (want_weights);
+        # None when idle (the document's weights are the network's then)
+        self.weights: dict | None = None
         self._pending: Report | None = None
         self._timer = QTimer(self)
         self._timer.setInterval(int(1000 / FRAME_RATE))
@@ -209,6 +224,7 @@ class TrainingSession(QObject):
         base = self.document.path.parent if self.document.path is not None else None
         weights = self.document.weights_if_they_fit()
         self.reports = []
+        self.weights = None
         number = len(self.document.runs) + 1
         self.current = RunRecord(
             number, f"run {number}: {describe_run(project)}", project.training.to_json()
@@ -218,6 +234,7 @@ class TrainingSession(QObject):
         self.worker.moveToThread(self.thread)
         self.thread.started.connect(self.worker.run)
         self.worker.reported.connect(self._reported)
+        self.worker.snapshot.connect(self._weights_arrived)
         self.worker.done.connect(self._done)
         self.worker.failed.connect(self._failed)
         self.thread.start()
@@ -227,6 +244,12 @@ class TrainingSession(QObject):
         self._set_state("running")
         self.started.emit()
         return True
+
+    def want_weights(self) -> None:
+        """Ask the running network for a copy of its weights: :attr:`weights` holds it from the
+        next report on (for views that show what the network does as it learns)."""
+        if self.worker is not None:
+            self.worker.want_weights()
 
     def one_batch(self) -> bool:
         return self.start(max_steps=1)
@@ -274,6 +297,11 @@ class TrainingSession(QObject):
                     float(report.val_metric) if report.val_metric is not None else float("nan")
                 )
         self._pending = report
+
+    @Slot(object)
+    def _weights_arrived(self, weights: dict) -> None:
+        if self.running:
+            self.weights = weights
 
     def _draw(self) -> None:
         self._pace()
@@ -327,6 +355,7 @@ class TrainingSession(QObject):
             self.thread.wait()
             self.thread.deleteLater()
         self.thread, self.worker = None, None  # the worker is deleted here, in the GUI thread
+        self.weights = None  # the document's weights are the network's now
         self._set_state("idle")
 
     def _set_state(self, state: str) -> None:

@@ -2,13 +2,15 @@
 
 Settings changes are undoable edits of the project (they are saved with it). The panel shows
 the latest report — step, epoch, losses, the task's metric, gradient norm, speed — and a
-progress bar with the time left. For generative tasks (music, text) it can sample, with a
-temperature slider.
+progress bar with the time left; when another project opens, what that project's runs and
+weights are (:func:`describe_training`), never the numbers of the one that was open before.
+For generative tasks (music, text) it can sample, with a temperature slider.
 """
 
 from __future__ import annotations
 
 import html
+import math
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QUndoCommand
@@ -38,6 +40,52 @@ METRIC_NAMES = {
     "sequence_accuracy": "exactly right",
     "mse": "MSE",
 }
+
+
+def describe_training(document) -> str:
+    """What the document's network has been through, in a line (rich text): its runs and their
+    last numbers, weights from a file, or nothing yet. Shown whenever another project opens, so
+    that the panel never shows the numbers of a project that is no longer in front of it."""
+    runs, weights = document.runs, document.weights
+    if runs:
+        last = runs[-1]
+        count = f"{len(runs)} run{'s' if len(runs) != 1 else ''}"
+        parts = [f"Trained: {count}, last: run {last.number}" + _stopped(last.stopped)]
+        if last.loss:
+            parts.append(f"loss <b>{last.loss[-1]:.4g}</b>")
+        if last.val_loss:
+            parts.append(f"validation loss <b>{last.val_loss[-1]:.4g}</b>")
+        if last.val_metric and math.isfinite(last.val_metric[-1]):
+            parts.append(f"{_metric_name(last.metric)} <b>{last.val_metric[-1]:.1%}</b>")
+        text = " · ".join(parts)
+        if not weights:  # the runs were read, the weights not (left out, or never saved)
+            text += "<br>Its trained weights were not loaded: training starts afresh."
+    elif weights:
+        text = "Weights loaded from file, not trained in this session."
+    else:
+        return "Not trained yet."
+    if weights and document.weights_if_they_fit() is None:
+        text += "<br>The weights do not fit this graph any more: training starts afresh."
+    return text
+
+
+# how a run ended (``TrainingResult.stopped``), as the panel says it
+STOPPED = {
+    "finished": "finished",
+    "early stopping": "stopped early",
+    "cancelled": "stopped",
+    "time": "time limit",
+    "steps": "step limit",
+    "not finite": "loss not finite",
+}
+
+
+def _stopped(how: str) -> str:
+    return f" ({html.escape(STOPPED.get(how, how))})" if how else ""
+
+
+def _metric_name(metric: str) -> str:
+    return METRIC_NAMES.get(metric, metric)
 
 
 class SetTraining(QUndoCommand):
@@ -165,7 +213,7 @@ class TrainingPanel(QWidget):
         self.progress.setRange(0, 1000)
         self.progress.setFormat("ready")
         self.progress.setTextVisible(True)
-        self.metrics = QLabel("Not trained yet.")
+        self.metrics = QLabel()
         self.metrics.setObjectName("train_metrics")
         self.metrics.setWordWrap(True)
         self.metrics.setTextFormat(Qt.TextFormat.RichText)
@@ -210,6 +258,7 @@ class TrainingPanel(QWidget):
         session.frame.connect(self.show_report)
         self._show_temperature()
         self.load_from_project()
+        self.show_document()
         self._state_changed("idle")
 
     # --- widgets ---------------------------------------------------------------------------
@@ -346,6 +395,13 @@ class TrainingPanel(QWidget):
         if state == "idle" and self.progress.format() != "ready":
             self.progress.setFormat(self.progress.format().split(" — ")[0] + " — done")
 
+    def show_document(self) -> None:
+        """Describe the open project's training (another project opened): no progress yet,
+        and what its runs and weights are."""
+        self.progress.setValue(0)
+        self.progress.setFormat("ready")
+        self.metrics.setText(describe_training(self.document))
+
     def show_report(self, report: Report) -> None:
         total = max(report.total_steps, 1)
         value = int(1000 * report.step / total)
@@ -357,9 +413,7 @@ class TrainingPanel(QWidget):
         if report.val_loss is not None:
             parts.append(f"validation loss <b>{report.val_loss:.4g}</b>")
         if report.val_metric is not None:
-            parts.append(
-                f"{METRIC_NAMES.get(report.metric, report.metric)} <b>{report.val_metric:.1%}</b>"
-            )
+            parts.append(f"{_metric_name(report.metric)} <b>{report.val_metric:.1%}</b>")
         parts.append(f"gradient norm {report.grad_norm:.3g}")
         if report.examples_per_second > 0:  # (the final report has no speed of its own)
             parts.append(f"{report.examples_per_second:,.0f} examples/s")
