@@ -173,6 +173,7 @@ class Live(QObject):
     def _weights_changed(self) -> None:
         self.stop_stepping()  # what it shows was computed with the old weights
         self.probe.refresh()  # and so was the typed input's prediction
+        self.hidden.refresh()
 
     def _probe_changed(self) -> None:
         """Another example to explain (typed, or back to the validation ones): the walk

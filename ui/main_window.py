@@ -167,6 +167,20 @@ class MainWindow(ProjectCommands, QMainWindow):
             "export_onnx",
             "Write the network and its trained weights as an ONNX model, checked in ONNX Runtime",
         )
+        self.export_pytorch_action = self._action(
+            "&PyTorch project…",
+            lambda: self.model_files.export_pytorch(),
+            None,
+            "export_pytorch",
+            "Write a PyTorch project folder (model.py, weights, data, train.py for torchrun)",
+        )
+        self.import_weights_action = self._action(
+            "&Import weights…",
+            lambda: self.model_files.import_weights(),
+            None,
+            "import_weights",
+            "Load trained weights from .npz, the PyTorch export's .safetensors or a checkpoint",
+        )
         self.quit_action = self._action("&Quit", self.close, key.Quit, "quit")
         # Undo and redo go through the document, which asks the guard first (training).
         stack = self.document.undo_stack
@@ -222,7 +236,10 @@ class MainWindow(ProjectCommands, QMainWindow):
         files.addActions([self.save_action, self.save_as_action])
         files.addSeparator()
         self.export_menu = files.addMenu("&Export")
-        self.export_menu.addActions([self.export_action, self.export_onnx_action])
+        self.export_menu.addActions(
+            [self.export_action, self.export_onnx_action, self.export_pytorch_action]
+        )
+        files.addAction(self.import_weights_action)
         files.addSeparator()
         files.addAction(self.quit_action)
         edit = menu.addMenu("&Edit")

@@ -29,6 +29,8 @@ from rnn_builder.project import Project
 from rnn_builder.serialization import dumps, loads
 from rnn_builder.threads import one_thread
 
+from .document import parameter_shapes
+
 POLL_MS = 50
 
 
@@ -111,6 +113,107 @@ class ModelFiles(QObject):
             )
 
         self._start(f"Exporting {document.display_name()} to ONNX and checking it…", work, done)
+        return True
+
+    def export_pytorch(self, folder: str | Path | None = None) -> bool:
+        """Export the document's network to a PyTorch project folder (model.py, weights,
+        data, train.py for one process or torchrun), checked against our executor when torch
+        is installed; a check that fails removes the folder."""
+        document = self.window.document
+        if not self._graph_is_valid("Cannot export to PyTorch"):
+            return False
+        folder = folder or self.window.choose_save_path(
+            "Export PyTorch project (a new folder)", "PyTorch project folder (*)", "_pytorch"
+        )
+        if not folder:
+            return False
+        folder = Path(folder)
+        project, weights, base = self._snapshot()
+
+        def work() -> Outcome:
+            from rnn_builder.export.pytorch import export_pytorch
+
+            executor = _executor(project, weights)
+            written = export_pytorch(project, executor, folder, base)
+            try:
+                import torch  # noqa: F401
+            except ImportError:
+                return Outcome(None, written=written)
+            from rnn_builder.export.pytorch_check import check_pytorch
+
+            result = check_pytorch(project, executor, written, base)
+            if not result.ok:
+                shutil.rmtree(written, ignore_errors=True)
+                return Outcome(
+                    error=f"The exported model disagrees with ours ({result.summary()}); "
+                    "nothing was written."
+                )
+            return Outcome(result, written=written)
+
+        def done(outcome: Outcome) -> None:
+            if outcome.error is not None:
+                self.show_error("Cannot export to PyTorch", outcome.error)
+                return
+            which = "its trained weights" if weights else "fresh weights (not trained yet)"
+            checked = (
+                f"Checked against RNN Builder: {outcome.value.summary()}."
+                if outcome.value is not None
+                else "Not checked: torch is not installed here (pip install torch)."
+            )
+            self.show_result(
+                "Exported to PyTorch",
+                f"Wrote {outcome.written}/ with {which}: model.py, weights.safetensors, "
+                f"data.npz, train.py, README.md.\n{checked}\n"
+                f"Train it with: python train.py, or torchrun --nproc_per_node=N train.py; "
+                f"bring the weights back with File → Import weights….",
+            )
+
+        self._start(f"Exporting {document.display_name()} to PyTorch…", work, done)
+        return True
+
+    def import_weights(self, path: str | Path | None = None) -> bool:
+        """Load trained weights from an ``.npz``, the PyTorch export's ``weights.safetensors``
+        or a ``train.py`` checkpoint, checked against the graph before any array is read. On
+        any problem the document's weights stay as they were."""
+        document = self.window.document
+        if not self._graph_is_valid("Cannot import weights"):
+            return False
+        if not self.window.live.allow_edit():  # a running training would overwrite them
+            return False
+        path = path or self.window.choose_file_to_read(
+            "Import trained weights",
+            "Weights (*.safetensors *.npz);;All files (*)",
+        )
+        if not path:
+            return False
+        path = Path(path)
+        shapes = parameter_shapes(document.graph)
+        revision = document.undo_stack.index()
+
+        def work() -> Outcome:
+            from rnn_builder.export.weights_import import read_trained_weights
+
+            return Outcome(read_trained_weights(path, shapes))
+
+        def done(outcome: Outcome) -> None:
+            if outcome.error is not None:
+                self.show_error("Cannot import weights", outcome.error)
+                return
+            if document is not self.window.document or document.undo_stack.index() != revision:
+                self.show_error(
+                    "Cannot import weights",
+                    "The graph changed while the weights were read; import them again.",
+                )
+                return
+            document.set_weights(outcome.value)
+            self.window.live.panel.show_document(f"Weights imported from {path.name}.")
+            self.show_result(
+                "Imported weights",
+                f"Imported {len(outcome.value)} tensors from {path.name}; the views, Probe "
+                "and Sample now use them (save the project to keep them).",
+            )
+
+        self._start(f"Reading weights from {path.name}…", work, done)
         return True
 
     # --- shared machinery -------------------------------------------------------------------
@@ -196,7 +299,7 @@ def _guarded(work: Callable[[], Outcome]) -> Outcome:
     except OSError as error:
         return Outcome(error=f"{error.strerror or error}: {error.filename or ''}".rstrip(": "))
     except Exception as error:
-        return Outcome(error=f"Export failed unexpectedly: {type(error).__name__}: {error}")
+        return Outcome(error=f"It failed unexpectedly: {type(error).__name__}: {error}")
 
 
 def _discard_output(future: Future) -> None:

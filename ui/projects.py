@@ -56,6 +56,12 @@ class ProjectCommands:
         )
         return path or None
 
+    def choose_file_to_read(self, title: str, filters: str) -> str | None:
+        """A file to read (not a project), the dialog starting in the project's folder."""
+        folder = self.suggested_path(".json").parent
+        path, _ = QFileDialog.getOpenFileName(self, title, str(folder), filters)
+        return path or None
+
     def suggested_path(self, suffix: str) -> Path:
         """Where a save or export dialog starts: beside the project, named after it (an unsaved
         project: in the folder of the last project opened, or the home folder, by its title)."""

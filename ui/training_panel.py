@@ -395,12 +395,13 @@ class TrainingPanel(QWidget):
         if state == "idle" and self.progress.format() != "ready":
             self.progress.setFormat(self.progress.format().split(" — ")[0] + " — done")
 
-    def show_document(self) -> None:
-        """Describe the open project's training (another project opened): no progress yet,
-        and what its runs and weights are."""
+    def show_document(self, note: str = "") -> None:
+        """Describe the open project's training (another project opened, or weights
+        imported): no progress yet, what its runs and weights are, and ``note`` after."""
         self.progress.setValue(0)
         self.progress.setFormat("ready")
-        self.metrics.setText(describe_training(self.document))
+        text = describe_training(self.document)
+        self.metrics.setText(text + (f"<br>{html.escape(note)}" if note else ""))
 
     def show_report(self, report: Report) -> None:
         total = max(report.total_steps, 1)

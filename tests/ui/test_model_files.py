@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import onnxruntime
+import pytest
 from PySide6.QtWidgets import QMenu
 
 from rnn_builder.executor import Executor
@@ -76,3 +77,92 @@ def test_a_cancelled_export_writes_nothing(window, qtbot, tmp_path):
     qtbot.waitUntil(lambda: not window.model_files.busy, timeout=TRAINING_TIMEOUT)
     assert not (tmp_path / "m.onnx").exists() and window.model_files.messages == []
     assert "Cancelled" in window.statusBar().currentMessage()
+
+
+# --- File → Export → PyTorch project… and File → Import weights… ------------------------------
+
+
+def _files_action(window, name):
+    files = next(a.menu() for a in window.menuBar().actions() if a.text() == "&File")
+    return next(a for a in files.actions() if a.objectName() == name)
+
+
+def _export_pytorch(window, qtbot, folder):
+    window.choose_save_path = lambda *args: str(folder)
+    _menu_action(window, "export_pytorch").trigger()
+    qtbot.waitUntil(lambda: not window.model_files.busy, timeout=TRAINING_TIMEOUT)
+
+
+def _import(window, qtbot, path):
+    window.choose_file_to_read = lambda *args: str(path)
+    _files_action(window, "import_weights").trigger()
+    qtbot.waitUntil(lambda: not window.model_files.busy, timeout=TRAINING_TIMEOUT)
+
+
+def test_the_pytorch_export_writes_a_checked_project_whose_weights_come_back(
+    window, qtbot, tmp_path
+):
+    pytest.importorskip("torch")
+    trained = Executor(window.document.graph, seed=11).get_parameters()
+    window.document.set_weights(trained)
+    folder = tmp_path / "sentiment_pytorch"
+    _export_pytorch(window, qtbot, folder)
+    assert window.errors == []
+    names = {p.name for p in folder.iterdir()}
+    assert {"model.py", "weights.safetensors", "data.npz", "train.py", "README.md"} <= names
+    title, text = window.model_files.messages[-1]
+    assert title == "Exported to PyTorch" and "with its trained weights" in text
+    assert "largest difference" in text and "torchrun" in text
+
+    # other weights in the document; importing the exported file brings the trained ones back
+    window.document.set_weights(Executor(window.document.graph, seed=12).get_parameters())
+    _import(window, qtbot, folder / "weights.safetensors")
+    assert window.errors == []
+    assert set(window.document.weights) == set(trained)
+    for name, value in trained.items():
+        np.testing.assert_array_equal(window.document.weights[name], value)
+    assert window.model_files.messages[-1][0] == "Imported weights"
+    assert "imported from weights.safetensors" in window.live.panel.metrics.text()
+    assert window.document.modified  # new weights are unsaved work
+
+
+def test_a_damaged_weights_file_is_refused_in_one_line_and_the_weights_stay(
+    window, qtbot, tmp_path
+):
+    kept = Executor(window.document.graph, seed=3).get_parameters()
+    window.document.set_weights(kept)
+    damaged = tmp_path / "weights.safetensors"
+    damaged.write_bytes(b"\xff" * 8 + b"{not json")
+    _import(window, qtbot, damaged)
+    title, message = window.errors[-1]
+    assert title == "Cannot import weights" and "\n" not in message
+    assert "weights.safetensors" in message
+    for name, value in kept.items():
+        np.testing.assert_array_equal(window.document.weights[name], value)
+
+
+def test_weights_of_another_graph_are_refused_naming_the_mismatch(make_window, qtbot, tmp_path):
+    other = make_window("many_to_many_equal")
+    path = tmp_path / "other.npz"
+    np.savez(path, **Executor(other.document.graph, seed=0).get_parameters())
+    window = make_window()
+    _import(window, qtbot, path)
+    title, message = window.errors[-1]
+    assert title == "Cannot import weights" and "\n" not in message
+    assert window.document.weights is None
+
+
+def test_a_cancelled_pytorch_export_leaves_no_folder(window, qtbot, tmp_path):
+    folder = tmp_path / "cancelled"
+    window.choose_save_path = lambda *args: str(folder)
+    _menu_action(window, "export_pytorch").trigger()
+    assert window.model_files.busy
+    window.model_files.cancel()
+    qtbot.waitUntil(lambda: not window.model_files.busy, timeout=TRAINING_TIMEOUT)
+    # the job may still be writing: its folder goes when it ends
+    from rnn_builder.threads import one_thread
+
+    one_thread("export").submit(lambda: None).result(timeout=TRAINING_TIMEOUT)
+    assert not folder.exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".cancelled")]
+    assert window.model_files.messages == []
