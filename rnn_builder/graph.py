@@ -89,6 +89,10 @@ class Graph:
         self.param_changed = Event("param_changed")  # (node_id, name, old, new)
         self.position_changed = Event("position_changed")  # (node_id, old, new)
         self.name_changed = Event("name_changed")  # (node_id, old, new)
+        # Counts the edits that change what the graph means (all but moves), so that what is
+        # worked out from it (its validation) is kept until the next such edit.
+        self.revision = 0
+        self.checked: tuple[int, Any] | None = None  # (revision, ValidationReport): validate's
 
     # --- reading ----------------------------------------------------------------------------
 
@@ -193,6 +197,7 @@ class Graph:
             _checked_position(position),
         )
         self._nodes[node_id] = node
+        self.revision += 1
         self.node_added.emit(node)
         return node
 
@@ -209,6 +214,7 @@ class Graph:
                 restored.params[key] = self._checked_param(node_type, node.id, key, value, False)
             restored.position = _checked_position(node.position)
             self._nodes = _inserted(self._nodes, node.id, restored, index)
+            self.revision += 1
             self.node_added.emit(restored)
             return restored
         return self.add_node(
@@ -233,6 +239,7 @@ class Graph:
         for edge in removed:
             self.disconnect(edge)
         del self._nodes[node_id]
+        self.revision += 1
         self.node_removed.emit(node)
         return removed
 
@@ -244,6 +251,7 @@ class Graph:
         if old == value and type(old) is type(value):
             return
         node.params[name] = value
+        self.revision += 1
         self.param_changed.emit(node_id, name, old, value)
 
     def set_position(self, node_id: str, position: Iterable[float]) -> None:
@@ -262,6 +270,7 @@ class Graph:
         if old == name:
             return
         node.name = name
+        self.revision += 1
         self.name_changed.emit(node_id, old, name)
 
     # --- editing wires ----------------------------------------------------------------------
@@ -320,6 +329,7 @@ class Graph:
         """Wire an output to an input, refusing impossible wires (see :meth:`check_connect`)."""
         edge = self.check_connect(src_node, src_port, dst_node, dst_port)
         self._edges[edge] = None
+        self.revision += 1
         self.edge_added.emit(edge)
         return edge
 
@@ -347,6 +357,7 @@ class Graph:
             self._edges[edge] = None
         else:
             self._edges = _inserted(self._edges, edge, None, index)
+        self.revision += 1
         self.edge_added.emit(edge)
         return edge
 
@@ -355,6 +366,7 @@ class Graph:
         if edge not in self._edges:
             raise UnknownEdgeError(f"there is no wire {edge}")
         del self._edges[edge]
+        self.revision += 1
         self.edge_removed.emit(edge)
 
     # --- whole graph ------------------------------------------------------------------------
@@ -368,6 +380,7 @@ class Graph:
         other = Graph(self.registry)
         other._nodes = copy.deepcopy(self._nodes)
         other._edges = dict(self._edges)
+        other.revision, other.checked = self.revision, self.checked  # the same meaning
         return other
 
     def port_spec(self, node_id: str, port: str) -> PortSpec | None:

@@ -6,8 +6,9 @@ settings and the dataset reference are plain records here; the trainer and the t
 
 from __future__ import annotations
 
+import copy
 import math
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any, ClassVar
 
 from .graph import Graph
@@ -88,3 +89,13 @@ class Project:
     template: str | None = None
     training: TrainingSettings = field(default_factory=TrainingSettings)
     dataset: DatasetReference | None = None
+
+    def copy(self) -> Project:
+        """An independent copy (for a worker thread): the graph with its validation (the same
+        meaning, so not checked again), the settings and data options deep-copied."""
+        return replace(
+            self,
+            graph=self.graph.copy(),
+            training=copy.deepcopy(self.training),
+            dataset=copy.deepcopy(self.dataset),
+        )

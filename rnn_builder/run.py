@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .errors import UnrollError
 from .losses import LossResult
 from .ops import DataError
 
@@ -143,6 +144,10 @@ class Run:
         return sizes.pop()
 
     def _lengths(self) -> dict[str, int]:
+        """Each axis's length in this batch (an input's from its data, a generated axis's as
+        asked or from its targets), resolved and checked as the unroller does."""
+        from .unroll import axis_lengths
+
         lengths = {}
         report = self.executor.report
         for axis in report.axes.values():
@@ -152,9 +157,10 @@ class Run:
                 lengths[axis.id] = int(self.batch.steps[axis.id])
             else:
                 lengths[axis.id] = self._length_from_targets(axis.id) or axis.default_steps
-            if lengths[axis.id] < 1:
-                raise DataError(f"time axis '{axis.id}' has no steps")
-        return lengths
+        try:
+            return axis_lengths(report, lengths)
+        except UnrollError as error:
+            raise DataError(str(error)) from None
 
     def _length_from_targets(self, axis: str) -> int | None:
         for output_id in self.executor.outputs_on_axis.get(axis, ()):

@@ -33,10 +33,9 @@ import networkx as nx
 from . import collector
 from .errors import GraphInvalidError, UnrollError
 from .graph import Graph
-from .nodes import SEQ, VEC, Shape
+from .nodes import MAX_STEPS, SEQ, VEC, Shape
 from .validation import ValidationReport, validate
 
-MAX_STEPS = 100_000
 MAX_UNROLLED_NODES = 2_000_000
 
 
@@ -229,7 +228,9 @@ def _dot_id(text: str) -> str:
 
 
 def axis_lengths(report: ValidationReport, steps: int | Mapping[str, int] | None) -> dict[str, int]:
-    """Resolve ``steps`` (one length for every axis, or lengths by axis id) against the axes."""
+    """Resolve ``steps`` (one length for every axis, or lengths by axis id) against the axes:
+    the one place that decides how long each time axis is, and the limits (1 to
+    :data:`MAX_STEPS`), for the unroller, the executor's passes and the views alike."""
     lengths = {axis.id: axis.default_steps for axis in report.axes.values()}
     if steps is None:
         pass

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import networkx as nx
@@ -93,8 +93,12 @@ class TimeAxis:
     default_steps: int
 
 
-@dataclass
+@dataclass(frozen=True)
 class ValidationReport:
+    """What :func:`validate` found: problems, shapes, time axes and parameters. A value: it is
+    shared (cached on the graph, handed to the unroller, the executor, the data, the worker's
+    copy) and never changed after :func:`validate` returns it."""
+
     problems: list[Problem] = field(default_factory=list)
     shapes: ShapeMap = field(default_factory=ShapeMap)
     axes: dict[str, TimeAxis] = field(default_factory=dict)
@@ -130,8 +134,18 @@ class ValidationReport:
 
 
 def validate(graph: Graph) -> ValidationReport:
-    """Check a graph and return every problem found; never raises on a bad graph."""
-    return _Validator(graph).run()
+    """Check a graph and return every problem found; never raises on a bad graph.
+
+    The report is kept on the graph until its next edit (``graph.revision``; copies of the
+    graph share it), so that asking again — the problems panel, Start, the executor, the data,
+    the unroller — costs nothing."""
+    cached = graph.checked
+    if cached is not None and cached[0] == graph.revision:
+        return cached[1]
+    revision = graph.revision
+    report = _Validator(graph).run()
+    graph.checked = (revision, report)
+    return report
 
 
 class _Validator:
@@ -170,7 +184,7 @@ class _Validator:
                 "palette and wire them.",
             )
             return self.report
-        self.report.shapes = infer_shapes(graph)
+        self.report = replace(self.report, shapes=infer_shapes(graph))  # the same problems list
         self.check_params()
         self.check_ports()
         self.check_node_rules()

@@ -18,7 +18,6 @@ from rnn_builder.data import Dataset, check_fits, make_batch
 from rnn_builder.errors import RNNBuilderError
 from rnn_builder.executor import Executor
 from rnn_builder.predict import TypedInput, predict, read_input
-from rnn_builder.serialization import dumps, loads
 from rnn_builder.stepping import Stepper
 from rnn_builder.tasks import (
     entities,
@@ -119,7 +118,7 @@ class AnalysisContext:
         key = self._key()
         if key == self._dataset_key or (self._pending is not None and self._pending[0] == key):
             return
-        project = loads(dumps(self.document.project))
+        project = self.document.project.copy()
         future = _background().submit(make_dataset, project, base=self._base())
         self._pending = (key, future)
 

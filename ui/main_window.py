@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 
 from rnn_builder.errors import RNNBuilderError
 from rnn_builder.layouts import classify
+from rnn_builder.nodes import MAX_STEPS
 from rnn_builder.unroll import unroll
 from rnn_builder.validation import ValidationReport
 
@@ -34,7 +35,7 @@ from .model_files import ModelFiles
 from .palette import Palette
 from .problems import ProblemsPanel
 from .projects import APP_NAME, ProjectCommands
-from .unrolled_view import UnrolledScene
+from .unrolled_view import DRAWN_STEPS, UnrolledScene
 
 AUTOSAVE_MS = 30_000
 
@@ -78,7 +79,7 @@ class MainWindow(ProjectCommands, QMainWindow):
         self.statusBar().addPermanentWidget(self.parameters_label)
         self.steps = QSpinBox()
         self.steps.setObjectName("unroll_steps")
-        self.steps.setRange(1, 200)
+        self.steps.setRange(1, DRAWN_STEPS)
         self.steps.setValue(5)
         self.steps.setPrefix("T = ")
         self.steps.setToolTip("Time steps to unroll (every time axis)")
@@ -353,7 +354,11 @@ class MainWindow(ProjectCommands, QMainWindow):
             self.steps.setValue(own[0].default_steps)
             self.steps.blockSignals(blocked)
             tip = "This graph's time axes set their own lengths"
-        self.steps.setToolTip(tip + (f": {lengths}" if lengths else ""))
+        limits = (
+            f" (1 to {DRAWN_STEPS} drawn here; sequences from the data may have up to "
+            f"{MAX_STEPS:,} steps)"
+        )
+        self.steps.setToolTip(tip + (f": {lengths}" if lengths else "") + limits)
 
     def unroll_lengths(self, report: ValidationReport) -> dict[str, int]:
         """The unrolled view's lengths: T for data axes, their own for the others."""

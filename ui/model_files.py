@@ -26,7 +26,6 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QProgressDialog, QWidge
 from rnn_builder.errors import RNNBuilderError
 from rnn_builder.executor import Executor
 from rnn_builder.project import Project
-from rnn_builder.serialization import dumps, loads
 from rnn_builder.threads import one_thread
 
 from .document import parameter_shapes
@@ -231,7 +230,7 @@ class ModelFiles(QObject):
 
     def _snapshot(self) -> tuple[Project, dict | None, Path | None]:
         document = self.window.document
-        project = loads(dumps(document.project))
+        project = document.project.copy()
         weights = document.weights_if_they_fit()
         weights = {k: v.copy() for k, v in weights.items()} if weights else None
         base = document.path.parent if document.path is not None else None

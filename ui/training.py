@@ -29,7 +29,6 @@ from PySide6.QtCore import QCoreApplication, QEventLoop, QObject, QThread, QTime
 from rnn_builder.errors import RNNBuilderError
 from rnn_builder.executor import Executor
 from rnn_builder.project import Project
-from rnn_builder.serialization import dumps, loads
 from rnn_builder.tasks import load_dataset
 from rnn_builder.training import Report, Trainer, TrainingResult
 
@@ -220,7 +219,7 @@ class TrainingSession(QObject):
                 "The graph has problems to fix before it can train (see the Problems panel)."
             )
             return False
-        project = loads(dumps(self.document.project))  # the worker's own copy
+        project = self.document.project.copy()  # the worker's own copy
         base = self.document.path.parent if self.document.path is not None else None
         weights = self.document.weights_if_they_fit()
         self.reports = []

@@ -32,6 +32,10 @@ from .canvas.style import CATEGORY_COLORS, SELECTION_COLOR, canvas_colors
 BOX_W, BOX_H = 96.0, 40.0
 COLUMN, ROW = 132.0, 74.0
 LIT_COLOR = QColor("#f2b705")
+# The most steps of a data axis the view draws and steps through (T): every step is a copy of
+# each per-step node on screen. The data, training and the command line take sequences up to
+# the core's limit, rnn_builder.nodes.MAX_STEPS, through the same resolver (unroll.axis_lengths).
+DRAWN_STEPS = 200
 EDGE_COLORS = {"data": QColor("#8a8f98"), "state": QColor("#4f6fd6"), "delay": QColor("#2a9ca6")}
 
 

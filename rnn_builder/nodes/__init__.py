@@ -3,6 +3,7 @@
 from .base import (
     CATEGORIES,
     INPUTS,
+    MAX_STEPS,
     SEQ,
     UNKNOWN,
     VEC,
@@ -45,6 +46,7 @@ __all__ = [
     "INPUTS_CATEGORY",
     "LOSSES",
     "LOSS_TITLES",
+    "MAX_STEPS",
     "OUTPUT_TYPE_NAME",
     "SEQ",
     "UNKNOWN",

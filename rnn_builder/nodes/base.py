@@ -31,6 +31,10 @@ TIME = "Time"
 OUTPUTS = "Outputs"
 CATEGORIES = (INPUTS, CELLS, LAYERS, TIME, OUTPUTS)
 
+# The longest time axis: a node's steps, the data's sequences and the unroller all stop here
+# (``rnn_builder.unroll.axis_lengths`` is the one place that resolves and checks lengths).
+MAX_STEPS = 100_000
+
 
 @dataclass(frozen=True)
 class Shape:

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 
 from .base import (
     INPUTS,
+    MAX_STEPS,
     SEQ,
     VEC,
     NodeInfo,
@@ -25,7 +26,7 @@ STEPS = ParamSpec(
     "Typical sequence length, used to unroll and draw the network; training takes the "
     "lengths from the data.",
     minimum=1,
-    maximum=100_000,
+    maximum=MAX_STEPS,
 )
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from .base import (
+    MAX_STEPS,
     SEQ,
     TIME,
     VEC,
@@ -27,7 +28,7 @@ GENERATION_STEPS = ParamSpec(
     "Length of the new time axis (for a Delay: only used when it drives a decoder that "
     "generates from its own output).",
     minimum=1,
-    maximum=100_000,
+    maximum=MAX_STEPS,
 )
 
 

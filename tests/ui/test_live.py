@@ -634,3 +634,19 @@ def test_what_training_worked_out_from_the_data_stays_with_the_project(make_wind
     qtbot.waitUntil(lambda: not window.live.session.running, timeout=TRAINING_TIMEOUT)
     assert window.document.weights is not None
     assert "normalisation" in window.document.project.dataset.options
+
+
+def test_an_edit_then_one_batch_validates_the_graph_once(window, qtbot, monkeypatch):
+    """The problems panel, Start, the data and the executor (in the worker, on its copy) all
+    use the one report of the graph as it stands."""
+    import rnn_builder.validation as validation
+
+    runs = []
+    real = validation._Validator.run
+    monkeypatch.setattr(validation._Validator, "run", lambda self: runs.append(1) or real(self))
+    assert window.document.set_param("reader", "hidden_size", 12)
+    _click(qtbot, window.live.panel.batch_button)
+    qtbot.waitUntil(lambda: not window.live.session.running, timeout=TRAINING_TIMEOUT)
+    assert max(window.document.runs[-1].steps) == 1
+    assert window.document.weights["reader.weight_hh"].shape == (48, 12)
+    assert len(runs) == 1
