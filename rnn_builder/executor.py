@@ -301,7 +301,7 @@ class Executor:
     def _node_forward(self, run: Run, node_id: str) -> None:
         op = self.ops[node_id]
         if node_id in run.forced:
-            inputs = {"x": self._teacher(run, node_id)}
+            inputs = {"x": self.teacher_input(run, node_id)}
         else:
             inputs = self._inputs_of(run, node_id)
         outputs, cache = op.forward(run, inputs)
@@ -309,7 +309,8 @@ class Executor:
         for port, value in outputs.items():
             run.values[(node_id, port)] = value
 
-    def _teacher(self, run: Run, delay_id: str) -> Array:
+    def teacher_input(self, run: Run, delay_id: str) -> Array:
+        """What a teacher-forced Delay reads: its Output's targets (one-hot for classes)."""
         output = self.ops[self.feedback_outputs[delay_id]]
         target = np.asarray(run.batch.targets[output.settings["target"]])
         if output.settings["loss"] == "cross_entropy":
@@ -391,13 +392,13 @@ class Executor:
         if t == 0:
             width = op.in_shapes["x"].width
             return op.initial(run.batch_size, width, run.dtype, tokens)
-        return self._feedback(run, op.id, source[t - 1])
+        return self.fed_back(run, op.id, source[t - 1])
 
     def _feeds_back_a_choice(self, delay_id: str) -> bool:
         output_id = self.feedback_outputs.get(delay_id)
         return output_id is not None and self.ops[output_id].settings["loss"] != "mse"
 
-    def _feedback(self, run: Run, delay_id: str, value: Array) -> Array:
+    def fed_back(self, run: Run, delay_id: str, value: Array) -> Array:
         """What a free-running loop feeds back: the chosen class one-hot, 0/1, or the value."""
         output_id = self.feedback_outputs.get(delay_id)
         if output_id is None or value.dtype.kind in "iu":

@@ -192,7 +192,7 @@ class Graph:
         node = Node(
             node_id,
             type_name,
-            self._checked_name(name if name is not None else node_id),
+            self.checked_name(name if name is not None else node_id),
             values,
             _checked_position(position),
         )
@@ -230,7 +230,7 @@ class Graph:
         if not valid_node_id(node.id):
             raise InvalidParameterError(f"'{node.id}' cannot be a node id")
         self.registry.get(node.type_name)
-        self._checked_name(node.name)
+        self.checked_name(node.name)
 
     def remove_node(self, node_id: str) -> list[Edge]:
         """Remove a node and its wires; returns the wires removed (for undo)."""
@@ -265,7 +265,7 @@ class Graph:
 
     def rename(self, node_id: str, name: str) -> None:
         node = self.node(node_id)
-        name = self._checked_name(name)
+        name = self.checked_name(name)
         old = node.name
         if old == name:
             return
@@ -416,7 +416,8 @@ class Graph:
         return value
 
     @staticmethod
-    def _checked_name(name: Any) -> str:
+    def checked_name(name: Any) -> str:
+        """``name`` as a node may carry it; raises :class:`InvalidParameterError` otherwise."""
         if not isinstance(name, str) or not name.strip():
             raise InvalidParameterError("a node name must be non-empty text")
         if len(name) > MAX_NAME_LENGTH:

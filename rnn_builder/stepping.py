@@ -8,6 +8,14 @@ output, an Output's prediction. Stepping to the end gives exactly what a whole-s
 :meth:`~rnn_builder.executor.Executor.forward` gives (tested).
 
 Without ``teacher``, feedback loops run free, as at inference; with it, they read the targets.
+
+:meth:`Stepper.back` undoes the last step from what that step changed, so that a step back
+costs less than a step, not a replay from the start. A walk writes each row of a sequence (or,
+for a bidirectional cell, each direction's columns of it) once, into arrays made of zeros, so
+undoing a step zeroes what it wrote (known before the walk starts), drops the arrays it added
+(the newest keys), and puts back the states its cells replaced; recording that costs a step
+almost nothing. Walking back to a position leaves exactly what walking forward to it leaves
+(tested on every template, with padding and both directions).
 """
 
 from __future__ import annotations
@@ -22,6 +30,11 @@ from .run import Batch, Run
 from .unroll import UnrolledKey, unroll
 
 Array = np.ndarray
+
+
+# What one step changed: how many values it added (the newest keys), the states its cells
+# replaced (``None``: added), and the predictions as they were (``None``: it made none).
+_Undo = tuple[int, list[tuple[tuple[str, str], tuple[Array, ...] | None]], dict | None]
 
 
 @dataclass(frozen=True)
@@ -108,6 +121,19 @@ class Stepper:
             ]
             for step in self.steps
         ]
+        self._writes = [self._writes_of(step, cell_plans) for step in self.steps]
+        self._predicts = [  # steps with a vector Output, which sets run.predictions
+            any(k.t is None and isinstance(executor.ops[k.node], OutputOp) for k in step.copies)
+            for step in self.steps
+        ]
+        self._state_keys = [  # the cell states each step replaces
+            [
+                (key.node, key.direction)
+                for key in step.copies
+                if (key.node, key.direction) in cell_plans
+            ]
+            for step in self.steps
+        ]
         self._prepared_from: Array | None = None
         self.reset()
 
@@ -124,7 +150,8 @@ class Stepper:
                 if isinstance(op, CellOp | DenseOp)
             }
             self._prepared_from = weights.copy()
-        self.values: dict[tuple[str, str], Array] = {}
+        self.values: dict[tuple[str, str], Array] = {}  # filled a row a step (see back)
+        self._undo: list[_Undo] = []  # one record per step taken
         self.details: dict[UnrolledKey, dict[str, Array]] = {}
         self.states: dict[tuple[str, str], tuple[Array, ...]] = {}
         self._projected: dict[tuple[str, str], Array] = {}  # see _CellPlan.projects
@@ -139,10 +166,50 @@ class Stepper:
         position = self.position
         if position >= len(self._plans):
             raise IndexError("the sequence has been stepped to its end; reset() to start again")
+        count, states, keys = len(self.values), self.states, self._state_keys[position]
+        replaced = [(k, states.get(k)) for k in keys] if keys else []
+        predictions = dict(self.run.predictions) if self._predicts[position] else None
         for handler, with_what, key in self._plans[position]:
             handler(with_what, key)
+        self._undo.append((len(self.values) - count, replaced, predictions))
         self.position = position + 1
         return self.steps[position]
+
+    def back(self) -> Step:
+        """Undo the last step (see the module docstring) and return it."""
+        if self.position == 0:
+            raise IndexError("nothing has been stepped yet")
+        self.position -= 1
+        step = self.steps[self.position]
+        added, replaced, predictions = self._undo.pop()
+        for key in step.copies:
+            self.details.pop(key, None)
+        values = self.values
+        for where, t, columns in self._writes[self.position]:
+            array = values.get(where)
+            if array is None or self._aliased(where, array):
+                continue
+            row = array if t is None else array[t]
+            if columns is None:
+                row[...] = 0
+            else:
+                row[..., columns] = 0
+        for _ in range(added):  # the newest keys are the ones this step added
+            values.popitem()
+        for where, state in replaced:
+            if state is None:
+                self.states.pop(where, None)
+            else:
+                self.states[where] = state
+        if predictions is not None:
+            self.run.predictions = predictions
+        return step
+
+    def _aliased(self, where: tuple[str, str], array: Array) -> bool:
+        """An MSE output's prediction is its input's array itself: that input's own step
+        zeroes it (an Output reading a whole input sequence must not zero the input)."""
+        source = self._x_source.get(where[0])
+        return where[1] == "prediction" and source is not None and self.values.get(source) is array
 
     def run_to_end(self) -> None:
         while not self.done:
@@ -157,6 +224,27 @@ class Stepper:
         return self.values[(node_id, port)]
 
     # --- the walk -----------------------------------------------------------------------------
+
+    def _writes_of(
+        self, step: Step, cell_plans
+    ) -> list[tuple[tuple[str, str], int | None, slice | None]]:
+        """What ``step`` writes in place: (value key, row or ``None`` for a whole final state,
+        columns or ``None`` for all of them)."""
+        writes = []
+        for key in step.copies:
+            op = self.executor.ops[key.node]
+            if key.t is None or isinstance(op, SequenceInputOp):
+                continue  # a vector's values, an input's sequence: added, never written over
+            plan = cell_plans.get((key.node, key.direction))
+            if plan is not None:
+                writes.append((plan.y, key.t, plan.columns))
+                if key.t == plan.last:
+                    writes += [((key.node, port), None, plan.columns) for port in op.final_ports]
+            elif isinstance(op, OutputOp):
+                writes.append(((key.node, "prediction"), key.t, None))
+            else:
+                writes += [((key.node, port.name), key.t, None) for port in op.node_type.outputs]
+        return writes
 
     def _cut(self, schedule: list[UnrolledKey]) -> list[Step]:
         axes = self.executor.report.node_axes
@@ -332,7 +420,7 @@ class Stepper:
             )
             is not None
         ):
-            source = executor._teacher(run, op.id)
+            source = executor.teacher_input(run, op.id)
             forced = True
         else:
             source = self.values.get(source_key)
@@ -342,7 +430,7 @@ class Stepper:
             return op.initial(run.batch_size, op.in_shapes["x"].width, run.dtype, tokens)
         previous = source[t - 1]
         in_loop = self._in_loop(op.id)
-        return previous if (forced or not in_loop) else executor._feedback(run, op.id, previous)
+        return previous if (forced or not in_loop) else executor.fed_back(run, op.id, previous)
 
     def _in_loop(self, node_id: str) -> bool:
         plan = self.executor.plan()

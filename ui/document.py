@@ -407,7 +407,7 @@ class GraphDocument(QObject):
         return self.push(SetParam(self.graph, node_id, name, value))
 
     def rename(self, node_id: str, name: str) -> None:
-        Graph._checked_name(name)
+        Graph.checked_name(name)
         if self.graph.node(node_id).name != name:
             self.push(Rename(self.graph, node_id, name))
 

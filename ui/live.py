@@ -39,7 +39,7 @@ class Live(QObject):
         self.gradients = GradientFlowView(self.session)
         self.probe = Probe(self.context, self)
         self.hidden = HiddenStateView(self.context, self.probe)
-        window._dock(
+        window.add_dock(
             scrolling(self.panel),
             "Training",
             Qt.DockWidgetArea.RightDockWidgetArea,
@@ -53,7 +53,7 @@ class Live(QObject):
             (self.gradients, "Gradient flow", "gradient_dock"),
             (self.hidden, "Hidden state", "hidden_dock"),
         ):
-            dock = window._dock(
+            dock = window.add_dock(
                 widget, title, Qt.DockWidgetArea.BottomDockWidgetArea, name, problems_dock
             )
             self.docks[name] = dock
@@ -85,19 +85,19 @@ class Live(QObject):
     def _make_train_menu(self) -> None:
         window, session = self.window, self.session
         menu = window.menuBar().addMenu("&Train")
-        self.train_action = window._action(
+        self.train_action = window.make_action(
             "&Start training", session.start, "F5", "train", "Train in the background"
         )
-        self.pause_action = window._action(
-            "&Pause / resume", self.panel._pause_or_resume, "F6", "train_pause_resume"
+        self.pause_action = window.make_action(
+            "&Pause / resume", self.panel.pause_or_resume, "F6", "train_pause_resume"
         )
-        self.stop_action = window._action(
+        self.stop_action = window.make_action(
             "S&top training", lambda: session.stop(wait=False), "Shift+F5", "train_stop_action"
         )
-        self.batch_action = window._action(
+        self.batch_action = window.make_action(
             "&One batch", session.one_batch, "F7", "train_one_batch_action"
         )
-        self.sample_action = window._action(
+        self.sample_action = window.make_action(
             "S&ample",
             self.sample,
             None,
@@ -286,14 +286,7 @@ class Live(QObject):
     def step_back(self) -> bool:
         if self.stepper is None or self.stepper.position == 0:
             return False
-        target = self.stepper.position - 1
-
-        def back(stepper) -> None:
-            stepper.reset()
-            for _ in range(target):
-                stepper.step()
-
-        return self._walk(back)
+        return self._walk(lambda stepper: stepper.back())  # undoes the step: no replay
 
     def _walk(self, move) -> bool:
         """Move the stepper and show where it is; a step that cannot be computed (the data no
@@ -330,7 +323,7 @@ class Live(QObject):
             item.values = None
             item.setToolTip(item.base_tip)
         self.window.inspector.show_step(None)
-        self.window._refresh_unrolled()
+        self.window.refresh_unrolled()
 
     def _start_stepping(self) -> bool:
         window = self.window

@@ -62,14 +62,14 @@ class MainWindow(ProjectCommands, QMainWindow):
         self.palette = Palette(document.graph.registry)
         self.inspector = Inspector(document)
         self.problems = ProblemsPanel()
-        self._dock(self.palette, "Nodes", Qt.DockWidgetArea.LeftDockWidgetArea, "palette_dock")
-        self._dock(
+        self.add_dock(self.palette, "Nodes", Qt.DockWidgetArea.LeftDockWidgetArea, "palette_dock")
+        self.add_dock(
             scrolling(self.inspector),
             "Inspector",
             Qt.DockWidgetArea.RightDockWidgetArea,
             "inspector_dock",
         )
-        self._dock(
+        self.add_dock(
             self.problems, "Problems", Qt.DockWidgetArea.BottomDockWidgetArea, "problems_dock"
         )
         self.layout_label = QLabel()
@@ -105,7 +105,7 @@ class MainWindow(ProjectCommands, QMainWindow):
         if self._theme != "system":
             self.apply_theme(self._theme)
 
-    def _dock(
+    def add_dock(
         self, widget: QWidget, title: str, area, name: str, behind: QDockWidget | None = None
     ) -> QDockWidget:
         """A dock for a panel; with ``behind``, as a tab of that dock."""
@@ -133,7 +133,7 @@ class MainWindow(ProjectCommands, QMainWindow):
 
     # --- actions --------------------------------------------------------------------------
 
-    def _action(self, text: str, slot, shortcut=None, name: str = "", tip: str = "") -> QAction:
+    def make_action(self, text: str, slot, shortcut=None, name: str = "", tip: str = "") -> QAction:
         action = QAction(text, self)
         if shortcut is not None:
             action.setShortcut(QKeySequence(shortcut))
@@ -148,45 +148,45 @@ class MainWindow(ProjectCommands, QMainWindow):
 
     def _make_actions(self) -> None:
         key = QKeySequence.StandardKey
-        self.new_action = self._action(
+        self.new_action = self.make_action(
             "&New from template…",
             self.new_project,
             key.New,
             "new",
             "Start a project from one of the templates",
         )
-        self.open_action = self._action("&Open…", self.open_project, key.Open, "open")
-        self.save_action = self._action("&Save", self.save, key.Save, "save")
-        self.save_as_action = self._action("Save &as…", self.save_as, key.SaveAs, "save_as")
-        self.export_action = self._action(
+        self.open_action = self.make_action("&Open…", self.open_project, key.Open, "open")
+        self.save_action = self.make_action("&Save", self.save, key.Save, "save")
+        self.save_as_action = self.make_action("Save &as…", self.save_as, key.SaveAs, "save_as")
+        self.export_action = self.make_action(
             "&Picture…", self.export_picture, None, "export", "Save the canvas as PNG or SVG"
         )
-        self.export_onnx_action = self._action(
+        self.export_onnx_action = self.make_action(
             "&ONNX model…",
             lambda: self.model_files.export_onnx(),
             None,
             "export_onnx",
             "Write the network and its trained weights as an ONNX model, checked in ONNX Runtime",
         )
-        self.export_pytorch_action = self._action(
+        self.export_pytorch_action = self.make_action(
             "&PyTorch project…",
             lambda: self.model_files.export_pytorch(),
             None,
             "export_pytorch",
             "Write a PyTorch project folder (model.py, weights, data, train.py for torchrun)",
         )
-        self.import_weights_action = self._action(
+        self.import_weights_action = self.make_action(
             "&Import weights…",
             lambda: self.model_files.import_weights(),
             None,
             "import_weights",
             "Load trained weights from .npz, the PyTorch export's .safetensors or a checkpoint",
         )
-        self.quit_action = self._action("&Quit", self.close, key.Quit, "quit")
+        self.quit_action = self.make_action("&Quit", self.close, key.Quit, "quit")
         # Undo and redo go through the document, which asks the guard first (training).
         stack = self.document.undo_stack
-        self.undo_action = self._action("&Undo", self.document.undo, key.Undo, "undo")
-        self.redo_action = self._action("&Redo", self.document.redo, key.Redo, "redo")
+        self.undo_action = self.make_action("&Undo", self.document.undo, key.Undo, "undo")
+        self.redo_action = self.make_action("&Redo", self.document.redo, key.Redo, "redo")
         stack.canUndoChanged.connect(self.undo_action.setEnabled)
         stack.canRedoChanged.connect(self.redo_action.setEnabled)
         self.undo_action.setIconText("Undo")
@@ -195,11 +195,13 @@ class MainWindow(ProjectCommands, QMainWindow):
         stack.redoTextChanged.connect(self._redo_text)
         self.undo_action.setEnabled(stack.canUndo())
         self.redo_action.setEnabled(stack.canRedo())
-        self.cut_action = self._action("Cu&t", self.cut, key.Cut, "cut")
-        self.copy_action = self._action("&Copy", self.copy, key.Copy, "copy")
-        self.paste_action = self._action("&Paste", self.paste, key.Paste, "paste")
-        self.duplicate_action = self._action("&Duplicate", self.duplicate, "Ctrl+D", "duplicate")
-        self.delete_action = self._action(
+        self.cut_action = self.make_action("Cu&t", self.cut, key.Cut, "cut")
+        self.copy_action = self.make_action("&Copy", self.copy, key.Copy, "copy")
+        self.paste_action = self.make_action("&Paste", self.paste, key.Paste, "paste")
+        self.duplicate_action = self.make_action(
+            "&Duplicate", self.duplicate, "Ctrl+D", "duplicate"
+        )
+        self.delete_action = self.make_action(
             "De&lete",
             self.delete_selection,
             key.Delete,
@@ -207,14 +209,14 @@ class MainWindow(ProjectCommands, QMainWindow):
             "Delete the selected nodes and wires",
         )
         self.delete_action.setShortcuts([QKeySequence(key.Delete), QKeySequence("Backspace")])
-        self.select_all_action = self._action(
+        self.select_all_action = self.make_action(
             "Select &all", self.select_all, key.SelectAll, "select_all"
         )
-        self.fit_action = self._action("&Fit to view", self.fit, "F", "fit")
-        self.zoom_in_action = self._action(
+        self.fit_action = self.make_action("&Fit to view", self.fit, "F", "fit")
+        self.zoom_in_action = self.make_action(
             "Zoom &in", lambda: self.current_view().zoom_in(), key.ZoomIn, "zoom_in"
         )
-        self.zoom_out_action = self._action(
+        self.zoom_out_action = self.make_action(
             "Zoom &out", lambda: self.current_view().zoom_out(), key.ZoomOut, "zoom_out"
         )
         self.unrolled_action = QAction("&Unrolled view", self)
@@ -337,7 +339,7 @@ class MainWindow(ProjectCommands, QMainWindow):
         self.inspector.set_report(report)
         self._show_axes(report)
         if self.unrolled_action.isChecked():
-            self._refresh_unrolled()
+            self.refresh_unrolled()
 
     def _show_axes(self, report: ValidationReport) -> None:
         """T sets the length of the axes whose length comes from the data; a Repeat or a
@@ -405,7 +407,7 @@ class MainWindow(ProjectCommands, QMainWindow):
             self.unrolled_action.setChecked(on)  # comes back here through toggled
             return
         if on:
-            self._refresh_unrolled()
+            self.refresh_unrolled()
             self.stack.setCurrentWidget(self.unrolled_view)
             self.unrolled_scene.select_nodes(self.scene.selected_node_ids())
             self.unrolled_view.fit_to_contents()
@@ -418,9 +420,9 @@ class MainWindow(ProjectCommands, QMainWindow):
         if getattr(self, "live", None) is not None and self.live.stepper is not None:
             self.live.stop_stepping()  # draws the view again, with T steps
         else:
-            self._refresh_unrolled()
+            self.refresh_unrolled()
 
-    def _refresh_unrolled(self) -> None:
+    def refresh_unrolled(self) -> None:
         if not self.unrolled_action.isChecked():
             return
         live = getattr(self, "live", None)

@@ -250,7 +250,7 @@ class TrainingPanel(QWidget):
         layout.addStretch(1)
         self.source.currentIndexChanged.connect(self._source_chosen)
         self.start_button.clicked.connect(self._start)
-        self.pause_button.clicked.connect(self._pause_or_resume)
+        self.pause_button.clicked.connect(self.pause_or_resume)
         self.stop_button.clicked.connect(lambda: session.stop(wait=False))
         self.batch_button.clicked.connect(session.one_batch)
         self.temperature.valueChanged.connect(self._show_temperature)
@@ -376,7 +376,7 @@ class TrainingPanel(QWidget):
     def _start(self) -> None:
         self.session.start()
 
-    def _pause_or_resume(self) -> None:
+    def pause_or_resume(self) -> None:
         if self.session.state == "paused":
             self.session.resume()
         else:

@@ -72,13 +72,13 @@ def test_a_reopened_project_says_what_it_was_trained_with(make_window, qtbot, tm
 # --- 2. the hidden state view shows the network as it is now -------------------------------
 
 
-def _dock(window, name: str) -> QDockWidget:
+def add_dock(window, name: str) -> QDockWidget:
     return window.findChild(QDockWidget, name)
 
 
 def _in_front(window, name: str) -> bool:
     """Whether a dock can be seen (a tab behind another stays "visible" to Qt)."""
-    return not _dock(window, name).visibleRegion().isEmpty()
+    return not add_dock(window, name).visibleRegion().isEmpty()
 
 
 def _hidden_h(window, weights) -> np.ndarray:
@@ -101,10 +101,10 @@ def _shown_h(window) -> np.ndarray | None:
 
 def test_hidden_states_drawn_after_training_when_their_tab_comes_to_the_front(make_window, qtbot):
     window = make_window("many_to_one")
-    _dock(window, "loss_dock").raise_()  # the hidden state tab is behind the loss curves
+    add_dock(window, "loss_dock").raise_()  # the hidden state tab is behind the loss curves
     qtbot.waitUntil(lambda: not _in_front(window, "hidden_dock"))
     _one_batch(qtbot, window)
-    _dock(window, "hidden_dock").raise_()
+    add_dock(window, "hidden_dock").raise_()
     qtbot.waitUntil(lambda: _shown_h(window) is not None)
     np.testing.assert_allclose(_shown_h(window), _hidden_h(window, window.document.weights))
     assert "sentiment</b> predicted" in window.live.hidden.sequence.text()
@@ -113,7 +113,7 @@ def test_hidden_states_drawn_after_training_when_their_tab_comes_to_the_front(ma
 def test_hidden_states_follow_a_switch_to_another_project(make_window, qtbot):
     window = make_window("many_to_one")
     hidden = window.live.hidden
-    _dock(window, "hidden_dock").raise_()
+    add_dock(window, "hidden_dock").raise_()
     qtbot.waitUntil(lambda: _in_front(window, "hidden_dock"))
     hidden.redraw()
     assert "sentiment</b> predicted" in hidden.sequence.text()
@@ -129,11 +129,11 @@ def test_hidden_states_follow_a_switch_to_another_project(make_window, qtbot):
 def test_hidden_states_follow_the_weights_while_training_and_after(make_window, qtbot):
     window = make_window("many_to_one")
     live, hidden = window.live, window.live.hidden
-    _dock(window, "hidden_dock").raise_()
+    add_dock(window, "hidden_dock").raise_()
     qtbot.waitUntil(lambda: _shown_h(window) is not None)
     untrained = _shown_h(window).copy()
     qtbot.mouseClick(live.panel.start_button, Qt.MouseButton.LeftButton)
-    _dock(window, "hidden_dock").raise_()  # (starting brings the loss curves to the front)
+    add_dock(window, "hidden_dock").raise_()  # (starting brings the loss curves to the front)
     qtbot.waitUntil(
         lambda: not live.session.running or not np.allclose(_shown_h(window), untrained),
         timeout=TRAINING_TIMEOUT,
@@ -218,7 +218,7 @@ def test_an_unchecked_run_box_can_be_seen(themed, qtbot):
     window, _theme = themed
     _one_batch(qtbot, window)
     runs = window.live.plots.runs
-    _dock(window, "loss_dock").raise_()
+    add_dock(window, "loss_dock").raise_()
     qtbot.waitUntil(lambda: _in_front(window, "loss_dock"))
     item = runs.item(0)
     assert item.checkState() == Qt.CheckState.Unchecked
