@@ -116,16 +116,16 @@ def make_batch(
 
 
 def _input_ids(graph: Graph) -> set[str]:
-    return {n.id for n in graph if n.type_name in ("sequence_input", "vector_input")}
+    return {n.id for n in graph.inputs()}
 
 
 def _is_sequence(key: str, value: Array, report, graph) -> bool:
     if graph is not None and key in _input_ids(graph):
-        return graph.node(key).type_name == "sequence_input"
+        return graph.node_type(key).input_spec(graph.node(key))[0] == "seq"
     if graph is not None:
-        for node in graph:
-            if node.type_name == "output" and node.params["target"] == key:
-                return node.id in report.node_axes
+        output = graph.output_for(key)
+        if output is not None:
+            return output.id in report.node_axes
     return value.ndim >= 1
 
 
@@ -134,9 +134,9 @@ def _length_source(
 ) -> Array | None:
     if axis in lengths:  # a sequence input's own axis
         return lengths[axis]
-    for node in graph:
-        if node.type_name == "output" and report.node_axes.get(node.id) == axis:
-            target = node.params["target"]
+    for node in graph.outputs():
+        if report.node_axes.get(node.id) == axis:
+            target = graph.node_type(node.id).target(node)
             if target in lengths:
                 return lengths[target]
     return None
@@ -145,19 +145,14 @@ def _length_source(
 def graph_spec(graph: Graph, report: ValidationReport) -> DataSpec:
     """What a graph takes and predicts, in the terms of :class:`DataSpec`."""
     inputs, targets = {}, {}
-    for node in graph:
-        if node.type_name == "sequence_input":
-            vocabulary = node.params["vocabulary"]
-            width = vocabulary if vocabulary else node.params["features"]
-            inputs[node.id] = InputSpec("seq", width, bool(vocabulary))
-        elif node.type_name == "vector_input":
-            inputs[node.id] = InputSpec("vec", node.params["features"])
-        elif node.type_name == "output":
-            shape = report.shapes.inputs.get((node.id, "x"))
-            width = shape.width if shape is not None and shape.width else 0
-            targets[node.params["target"]] = TargetSpec(
-                node.params["loss"], width, node.id in report.node_axes
-            )
+    for node in graph.inputs():
+        inputs[node.id] = InputSpec(*graph.node_type(node.id).input_spec(node))
+    for node in graph.outputs():
+        shape = report.shapes.inputs.get((node.id, "x"))
+        width = shape.width if shape is not None and shape.width else 0
+        targets[graph.node_type(node.id).target(node)] = TargetSpec(
+            node.params["loss"], width, node.id in report.node_axes
+        )
     return DataSpec(inputs, targets)
 
 

@@ -6,70 +6,23 @@ Plain text (Unicode maths), so that the inspector, the CLI (``explain``) and tes
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from .graph import Graph
 from .layouts import classify
+from .nodes.base import Equation
+from .registry import default_registry
 from .validation import ValidationReport, validate
 
-CELL_TYPES = ("rnn", "lstm", "gru")
+__all__ = ["LIMITS", "Equation", "cell_equations", "cell_shapes", "explain_graph", "explain_node"]
 
 
-@dataclass(frozen=True)
-class Equation:
-    formula: str
-    meaning: str
-
-
-def cell_equations(type_name: str, params: dict) -> list[Equation]:
-    """The equations one step of a cell computes (PyTorch's conventions, our gate names)."""
-    if type_name == "rnn":
-        f = params.get("nonlinearity", "tanh")
-        return [
-            Equation(
-                f"h_t = {f}(W_ih·x_t + b_ih + W_hh·h_(t−1) + b_hh)",
-                "the new hidden state mixes this input with the previous state",
-            )
-        ]
-    if type_name == "lstm":
-        return [
-            Equation(
-                "i_t = σ(W_ii·x_t + b_ii + W_hi·h_(t−1) + b_hi)",
-                "input gate: how much of the candidate to write",
-            ),
-            Equation(
-                "f_t = σ(W_if·x_t + b_if + W_hf·h_(t−1) + b_hf)",
-                "forget gate: how much of the old cell state to keep",
-            ),
-            Equation("g_t = tanh(W_ig·x_t + b_ig + W_hg·h_(t−1) + b_hg)", "candidate values"),
-            Equation(
-                "o_t = σ(W_io·x_t + b_io + W_ho·h_(t−1) + b_ho)",
-                "output gate: how much of the cell state to show",
-            ),
-            Equation(
-                "c_t = f_t ⊙ c_(t−1) + i_t ⊙ g_t",
-                "the cell state: an additive path that carries gradient far back",
-            ),
-            Equation("h_t = o_t ⊙ tanh(c_t)", "the hidden state (the output y_t)"),
-        ]
-    if type_name == "gru":
-        return [
-            Equation(
-                "r_t = σ(W_ir·x_t + b_ir + W_hr·h_(t−1) + b_hr)",
-                "reset gate: how much of the past the candidate sees",
-            ),
-            Equation(
-                "z_t = σ(W_iz·x_t + b_iz + W_hz·h_(t−1) + b_hz)",
-                "update gate: keep the old state or take the new",
-            ),
-            Equation(
-                "n_t = tanh(W_in·x_t + b_in + r_t ⊙ (W_hn·h_(t−1) + b_hn))", "new candidate state"
-            ),
-            Equation(
-                "h_t = (1 − z_t) ⊙ n_t + z_t ⊙ h_(t−1)", "the hidden state: a blend of old and new"
-            ),
-        ]
-    raise ValueError(f"'{type_name}' is not a recurrent cell")
+def cell_equations(type_name: str, params: dict, graph: Graph | None = None) -> list[Equation]:
+    """The equations one step of a cell computes (PyTorch's conventions, our gate names), as
+    its node type states them."""
+    registry = graph.registry if graph is not None else default_registry()
+    node_type = registry.get(type_name)
+    if node_type.cell is None:
+        raise ValueError(f"'{type_name}' is not a recurrent cell")
+    return node_type.equations(params)
 
 
 def cell_shapes(graph: Graph, report: ValidationReport, node_id: str) -> str:
@@ -78,10 +31,9 @@ def cell_shapes(graph: Graph, report: ValidationReport, node_id: str) -> str:
     hidden = node.params["hidden_size"]
     x = report.shapes.inputs.get((node_id, "x"))
     width = "?" if x is None or x.width is None else str(x.width)
-    gates = {"rnn": 1, "lstm": 4, "gru": 3}[node.type_name]
-    parts = [f"x_t ∈ ℝ^{width}", f"h_t ∈ ℝ^{hidden}"]
-    if node.type_name == "lstm":
-        parts.append(f"c_t ∈ ℝ^{hidden}")
+    spec = graph.node_type(node_id).cell
+    gates = spec.gate_count
+    parts = [f"x_t ∈ ℝ^{width}"] + [f"{state}_t ∈ ℝ^{hidden}" for state in spec.states]
     parts.append(f"each W_i· is {hidden}×{width}, each W_h· is {hidden}×{hidden}")
     if gates > 1:
         parts.append(
@@ -121,11 +73,11 @@ def explain_graph(graph: Graph, report: ValidationReport | None = None) -> list[
     if layout is None:
         return [("Not yet a network", "Fix the problems listed to see what this network is.")]
     paragraphs = [(layout.title, layout.explanation)]
-    cells = [n for n in graph if n.type_name in CELL_TYPES]
+    cells = graph.cells()
     if not cells:
         return paragraphs
     paragraphs.append(LIMITS["sequential"])
-    if any(n.type_name == "rnn" for n in cells):
+    if any(graph.node_type(n.id).cell.fades for n in cells):
         paragraphs.append(LIMITS["vanishing"])
     if layout.key in ("many_to_many_equal", "mixed") and not any(
         n.params.get("bidirectional") for n in cells
@@ -136,9 +88,9 @@ def explain_graph(graph: Graph, report: ValidationReport | None = None) -> list[
 
 def explain_node(graph: Graph, report: ValidationReport, node_id: str) -> list[tuple[str, str]]:
     """(formula, meaning) rows for a cell, with a last row of the shapes; [] for other nodes."""
-    node = graph.node(node_id)
-    if node.type_name not in CELL_TYPES:
+    node, node_type = graph.node(node_id), graph.node_type(node_id)
+    if node_type.cell is None:
         return []
-    rows = [(e.formula, e.meaning) for e in cell_equations(node.type_name, node.params)]
+    rows = [(e.formula, e.meaning) for e in node_type.equations(node.params)]
     rows.append(("shapes", cell_shapes(graph, report, node_id)))
     return rows

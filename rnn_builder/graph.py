@@ -122,6 +122,24 @@ class Graph:
     def node_type(self, node_id: str) -> NodeType:
         return self.registry.get(self.node(node_id).type_name)
 
+    def inputs(self) -> list[Node]:
+        """The nodes where data enters (their types' ``is_input``), in the graph's order."""
+        return [n for n in self._nodes.values() if self.registry.get(n.type_name).is_input]
+
+    def outputs(self) -> list[Node]:
+        """The nodes compared with targets (their types' ``is_output``)."""
+        return [n for n in self._nodes.values() if self.registry.get(n.type_name).is_output]
+
+    def cells(self) -> list[Node]:
+        """The recurrent cells (their types carry a ``cell`` spec)."""
+        return [n for n in self._nodes.values() if self.registry.get(n.type_name).cell is not None]
+
+    def output_for(self, target: str) -> Node | None:
+        """The output compared with ``target``, if any."""
+        return next(
+            (n for n in self.outputs() if self.registry.get(n.type_name).target(n) == target), None
+        )
+
     def describe(self, node_id: str) -> str:
         """``LSTM cell 'encoder'``: how messages name a node."""
         node = self._nodes.get(node_id)

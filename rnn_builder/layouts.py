@@ -22,7 +22,6 @@ from dataclasses import dataclass
 import networkx as nx
 
 from .graph import Graph
-from .nodes import OUTPUT_TYPE_NAME
 from .validation import ValidationReport, validate
 
 
@@ -149,16 +148,11 @@ def classify(graph: Graph, report: ValidationReport | None = None) -> Layout | N
     folded.add_nodes_from(graph.nodes)
     folded.add_edges_from((e.src_node, e.dst_node) for e in graph.edges)
     per_output = []
-    for node in graph:
-        if node.type_name != OUTPUT_TYPE_NAME:
-            continue
+    inputs_of_graph = {n.id for n in graph.inputs()}
+    for node in graph.outputs():
         ancestors = nx.ancestors(folded, node.id)
-        inputs = tuple(
-            n for n in graph.nodes if n in ancestors and graph.node(n).type_name in _INPUT_TYPES
-        )
-        sequence_axes = {
-            report.node_axes.get(n) for n in inputs if graph.node(n).type_name == "sequence_input"
-        }
+        inputs = tuple(n for n in graph.nodes if n in ancestors and n in inputs_of_graph)
+        sequence_axes = {report.node_axes.get(n) for n in inputs if graph.node_type(n).starts_axis}
         output_axis = report.node_axes.get(node.id)
         if output_axis is None and sequence_axes:
             kind = MANY_TO_ONE
@@ -176,6 +170,3 @@ def classify(graph: Graph, report: ValidationReport | None = None) -> Layout | N
     names = tuple(graph.node(o.output).name for o in per_output)
     kind = per_output[0].kind if len(keys) == 1 else None
     return Layout(kind, tuple(per_output), names)
-
-
-_INPUT_TYPES = ("sequence_input", "vector_input")

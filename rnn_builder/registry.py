@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from .errors import NodeRegistrationError, UnknownNodeTypeError
-from .nodes import BUILTIN_NODE_TYPES, CATEGORIES, NodeType
+from .nodes import BUILTIN_NODE_TYPES, CATEGORIES, NodeInfo, NodeType
 
 
 class NodeRegistry:
@@ -35,6 +35,9 @@ class NodeRegistry:
         names = [p.name for p in (*instance.inputs, *instance.outputs)]
         if len(set(names)) != len(names):
             raise NodeRegistrationError(f"node type '{name}' has two ports with one name")
+        missing = _missing_capabilities(instance)
+        if missing:
+            raise NodeRegistrationError(f"node type '{name}' {missing}")
         self._types[name] = instance
         return instance
 
@@ -64,6 +67,28 @@ class NodeRegistry:
         for node_type in self:
             groups[node_type.category].append(node_type)
         return groups
+
+
+def _missing_capabilities(node_type: NodeType) -> str | None:
+    """What a type lacks that the rest of the app reads from it, in words (None: nothing)."""
+    probe = NodeInfo("probe", "probe", node_type.default_params())
+    cell = node_type.cell
+    if cell is not None:
+        if not node_type.recurrent:
+            return "has a cell spec but is not recurrent"
+        if not cell.gates or not cell.states or cell.states[0] != "h":
+            return "needs a cell spec with its gates and its states, h first"
+        if not node_type.equations(probe.params):
+            return "is a cell without equations (the inspector and explain show them)"
+        ports = {p.name for p in (*node_type.inputs, *node_type.outputs)}
+        wanted = {f"{s}_{end}" for s in cell.states for end in ("0", "n")} | {"x", "y"}
+        if not wanted <= ports:
+            return "needs the ports " + ", ".join(sorted(wanted - ports)) + " of its states"
+    if node_type.is_input and node_type.input_spec(probe) is None:
+        return "is an input without an input_spec (what data it takes)"
+    if node_type.is_output and node_type.target(probe) is None:
+        return "is an output without a target (what it is compared with)"
+    return None
 
 
 _DEFAULT: NodeRegistry | None = None

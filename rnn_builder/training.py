@@ -309,7 +309,7 @@ class Trainer:
         if not self.settings.truncated_bptt:
             return
         report = self.executor.report
-        outputs = [n for n in self.executor.graph if n.type_name == "output"]
+        outputs = self.executor.graph.outputs()
         axes = set(report.axes)
         per_step = all(n.id in report.node_axes for n in outputs)
         cells = [op for op in self.executor.ops.values() if hasattr(op, "suffixes")]
@@ -377,9 +377,7 @@ def evaluate(
         return None
     total_loss, total, hits, counted = 0.0, 0, 0.0, 0
     target = dataset.target
-    output = next(
-        n.id for n in executor.graph if n.type_name == "output" and n.params["target"] == target
-    )
+    output = executor.graph.output_for(target).id
     for batch in split.batches(batch_size, None, executor.report, executor.graph):
         run = executor.forward(batch, train=False)
         size = run.batch_size

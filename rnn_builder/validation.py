@@ -28,7 +28,7 @@ from typing import Literal
 import networkx as nx
 
 from .graph import Graph
-from .nodes import INPUTS_CATEGORY, OUTPUT_TYPE_NAME, SEQ, VEC, Shape
+from .nodes import INPUTS_CATEGORY, SEQ, VEC, Shape
 from .shapes import PortKey, ShapeMap, infer_shapes, params_in_range
 
 Severity = Literal["error", "warning"]
@@ -425,10 +425,8 @@ class _Validator:
 
     def check_reachability(self) -> None:
         graph = self.graph
-        inputs = [
-            n.id for n in graph if graph.registry.get(n.type_name).category == INPUTS_CATEGORY
-        ]
-        outputs = [n.id for n in graph if n.type_name == OUTPUT_TYPE_NAME]
+        inputs = [n.id for n in graph.inputs()]
+        outputs = [n.id for n in graph.outputs()]
         if not inputs:
             self.add(
                 "no_input",
@@ -470,26 +468,24 @@ class _Validator:
     def check_advice(self) -> None:
         graph = self.graph
         targets: dict[str, str] = {}
-        for node in graph:
-            if node.type_name == OUTPUT_TYPE_NAME:
-                target = node.params["target"]
-                if target in targets:
-                    self.add(
-                        "duplicate_target",
-                        f"{self.describe(node.id)} and {self.describe(targets[target])} are "
-                        f"both compared with the target '{target}'; give each output its own "
-                        "target unless that is what you mean.",
-                        node.id,
-                        severity="warning",
-                    )
-                targets.setdefault(target, node.id)
+        for node in graph.outputs():
+            target = graph.node_type(node.id).target(node)
+            if target in targets:
+                self.add(
+                    "duplicate_target",
+                    f"{self.describe(node.id)} and {self.describe(targets[target])} are "
+                    f"both compared with the target '{target}'; give each output its own "
+                    "target unless that is what you mean.",
+                    node.id,
+                    severity="warning",
+                )
+            targets.setdefault(target, node.id)
         for edge in graph.edges:
             src = graph.node(edge.src_node)
             dst = graph.node(edge.dst_node)
             if (
-                src.type_name == "dense"
-                and src.params["activation"] == "softmax"
-                and dst.type_name == OUTPUT_TYPE_NAME
+                src.params.get("activation") == "softmax"
+                and graph.node_type(dst.id).is_output
                 and dst.params["loss"] == "cross_entropy"
             ):
                 self.add(
@@ -501,7 +497,7 @@ class _Validator:
                     severity="warning",
                 )
             if (
-                dst.type_name == "last_step"
+                graph.node_type(dst.id).reduces_time == "last"
                 and edge.src_port == "y"
                 and src.params.get("bidirectional") is True
             ):

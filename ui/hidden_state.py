@@ -123,9 +123,8 @@ class HiddenStateView(QWidget):
         current = self.cell.currentData()
         self.cell.blockSignals(True)
         self.cell.clear()
-        for node in graph:
-            if node.type_name in ("rnn", "lstm", "gru"):
-                self.cell.addItem(node.name, node.id)
+        for node in graph.cells():
+            self.cell.addItem(node.name, node.id)
         if current is not None:
             self.cell.setCurrentIndex(max(self.cell.findData(current), 0))
         self.cell.blockSignals(False)
@@ -228,9 +227,7 @@ class HiddenStateView(QWidget):
                 shown = np.array2string(value[0], precision=2)
             rows.append(f"<b>{html.escape(node_id)}</b>: {shown}")
         graph = context.document.graph
-        for node in graph:
-            if node.type_name != "output":
-                continue
+        for node in graph.outputs():
             target = example.targets.get(node.params["target"])
             prediction = stepper.values.get((node.id, "prediction"))
             if prediction is None:

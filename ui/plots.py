@@ -31,6 +31,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from rnn_builder.registry import default_registry
+
 from .themes import is_dark
 
 # No antialiasing: curves redraw many times a second while training, in software offscreen.
@@ -39,7 +41,6 @@ pg.setConfigOptions(antialias=False, background=None, foreground="#555")
 FOREGROUND = {False: "#4a4f57", True: "#c8ccd2"}
 
 RUN_COLORS = ["#4f6fd6", "#d98a2b", "#3f9b5b", "#c9485b", "#8a5fd6", "#2a9ca6"]
-CELLS = ("rnn", "lstm", "gru")
 VANISHING, EXPLODING = 1e-3, 1e3  # first-step / last-step gradient ratios worth a warning
 
 
@@ -267,13 +268,12 @@ class GradientFlowView(QWidget):
         current = self.cell.currentData()
         self.cell.blockSignals(True)
         self.cell.clear()
-        self._cell_types = {n.id: n.type_name for n in graph if n.type_name in CELLS}
-        for node in graph:
-            if node.type_name in CELLS:
-                directions = ["forward", "reverse"] if node.params["bidirectional"] else ["forward"]
-                for direction in directions:
-                    suffix = f" ({direction})" if len(directions) > 1 else ""
-                    self.cell.addItem(f"{node.name}{suffix}", (node.id, direction))
+        self._cell_types = {n.id: n.type_name for n in graph.cells()}
+        for node in graph.cells():
+            directions = ["forward", "reverse"] if node.params["bidirectional"] else ["forward"]
+            for direction in directions:
+                suffix = f" ({direction})" if len(directions) > 1 else ""
+                self.cell.addItem(f"{node.name}{suffix}", (node.id, direction))
         if current is not None:
             index = self.cell.findData(current)
             self.cell.setCurrentIndex(max(index, 0))
@@ -378,16 +378,17 @@ def _diagnosis(norms: np.ndarray, grad_norm: float, cell: str) -> str:
             f"step is {orders} smaller than at the last: what happens early in a sequence "
             "barely teaches the network. "
         )
-        if cell == "rnn":
+        cell_type = default_registry().get(cell)
+        if cell_type.cell.fades:
             return said + (
                 "Remedies: use an <b>LSTM or GRU</b> cell (their gates carry gradient across "
                 "many steps), <b>shorter sequences</b>, or an <b>orthogonal initialisation</b> "
                 "of the recurrent weights."
             )
         return said + (
-            f"An {cell.upper()} can learn to keep its gradient (gates that hold the state) as "
+            f"An {cell_type.title} can learn to keep its gradient (gates that hold the state) as "
             "training goes on: give it more epochs; if it stays, try <b>shorter sequences</b>, "
-            + ("a larger <b>forget-gate bias</b>, " if cell == "lstm" else "")
+            + ("a larger <b>forget-gate bias</b>, " if cell_type.param_spec("forget_bias") else "")
             + "or an <b>orthogonal initialisation</b>."
         )
     if ratio > EXPLODING or grad_norm > 1e3 or not math.isfinite(ratio):

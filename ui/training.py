@@ -69,8 +69,7 @@ def describe_run(project: Project) -> str:
     cells = [
         f"{n.type_name.upper()}{'²' if n.params.get('bidirectional') else ''} "
         f"{n.params['hidden_size']}"
-        for n in graph
-        if n.type_name in ("rnn", "lstm", "gru")
+        for n in graph.cells()
     ]
     settings = project.training
     clip = f"clip {settings.clip_norm:g}" if settings.clip_norm else "no clip"

@@ -190,6 +190,30 @@ class CheckProblem:
     severity: str = "error"
 
 
+@dataclass(frozen=True)
+class Equation:
+    """One line of what a node computes, with what it means (Unicode maths)."""
+
+    formula: str
+    meaning: str
+
+
+@dataclass(frozen=True)
+class CellSpec:
+    """What the rest of the app needs to know of a recurrent cell type: its gates in the row
+    order of its stacked weights (PyTorch's), its states (``h``, and ``c`` for an LSTM: the
+    ports ``<s>_0`` in and ``<s>_n`` out), and whether plain multiplication by the recurrent
+    weights makes its gradients fade over long sequences (no gate protecting a path)."""
+
+    gates: tuple[str, ...]
+    states: tuple[str, ...] = ("h",)
+    fades: bool = False
+
+    @property
+    def gate_count(self) -> int:
+        return len(self.gates)
+
+
 @dataclass
 class NodeInfo:
     """What a node type sees of a node while inferring: its name and parameters."""
@@ -218,6 +242,27 @@ class NodeType:
     shifts_time: ClassVar[bool] = False  # output at t is input at t-1 (Delay)
     reduces_time: ClassVar[Literal["", "last", "all"]] = ""  # seq in, vec out
     has_weights: ClassVar[bool] = False
+
+    # What the node is to the rest of the app (read there instead of comparing type names).
+    is_input: ClassVar[bool] = False  # data enters here (a sequence if it also starts an axis)
+    is_output: ClassVar[bool] = False  # a prediction compared with a target by a loss
+    cell: ClassVar[CellSpec | None] = None  # a recurrent cell
+
+    def subtitle(self, node: NodeInfo) -> str:
+        """The line the canvas shows under the node's name (its type and main settings)."""
+        return ""
+
+    def equations(self, params: Mapping[str, Any]) -> list[Equation]:
+        """What one step computes, for the inspector and ``explain`` ([] when nothing to say)."""
+        return []
+
+    def target(self, node: NodeInfo) -> str | None:
+        """An output's target name in the data (None for other nodes)."""
+        return None
+
+    def input_spec(self, node: NodeInfo) -> tuple[str, int, bool] | None:
+        """An input's data: (``"seq"`` or ``"vec"``, width, token ids?); None for other nodes."""
+        return None
 
     # --- ports and parameters ---------------------------------------------------------------
 

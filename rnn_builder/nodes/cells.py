@@ -14,12 +14,15 @@ are then 2H wide too, forward half first.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from .base import (
     CELLS,
     SEQ,
     VEC,
+    CellSpec,
     CheckProblem,
+    Equation,
     NodeInfo,
     NodeType,
     ParamSpec,
@@ -76,7 +79,15 @@ class RecurrentCell(NodeType):
     outputs: tuple[PortSpec, ...] = (Y_PORT, HN_PORT)
     recurrent = True
     has_weights = True
-    gates = 1
+    cell: CellSpec  # every cell type sets its own
+
+    @property
+    def gates(self) -> int:
+        return self.cell.gate_count
+
+    def subtitle(self, node: NodeInfo) -> str:
+        text = f"{self.title} · {node.params['hidden_size']}"
+        return text + (" · bidirectional" if node.params["bidirectional"] else "")
 
     def state_width(self, node: NodeInfo) -> int:
         hidden = node.params["hidden_size"]
@@ -153,7 +164,16 @@ class RNNCell(RecurrentCell):
         BIDIRECTIONAL,
         INIT,
     )
-    gates = 1
+    cell = CellSpec(gates=("h",), fades=True)
+
+    def equations(self, params: Mapping[str, Any]) -> list[Equation]:
+        f = params.get("nonlinearity", "tanh")
+        return [
+            Equation(
+                f"h_t = {f}(W_ih·x_t + b_ih + W_hh·h_(t−1) + b_hh)",
+                "the new hidden state mixes this input with the previous state",
+            )
+        ]
 
 
 class LSTMCell(RecurrentCell):
@@ -177,7 +197,29 @@ class LSTMCell(RecurrentCell):
             maximum=10.0,
         ),
     )
-    gates = 4
+    cell = CellSpec(gates=("i", "f", "g", "o"), states=("h", "c"))
+
+    def equations(self, params: Mapping[str, Any]) -> list[Equation]:
+        return [
+            Equation(
+                "i_t = σ(W_ii·x_t + b_ii + W_hi·h_(t−1) + b_hi)",
+                "input gate: how much of the candidate to write",
+            ),
+            Equation(
+                "f_t = σ(W_if·x_t + b_if + W_hf·h_(t−1) + b_hf)",
+                "forget gate: how much of the old cell state to keep",
+            ),
+            Equation("g_t = tanh(W_ig·x_t + b_ig + W_hg·h_(t−1) + b_hg)", "candidate values"),
+            Equation(
+                "o_t = σ(W_io·x_t + b_io + W_ho·h_(t−1) + b_ho)",
+                "output gate: how much of the cell state to show",
+            ),
+            Equation(
+                "c_t = f_t ⊙ c_(t−1) + i_t ⊙ g_t",
+                "the cell state: an additive path that carries gradient far back",
+            ),
+            Equation("h_t = o_t ⊙ tanh(c_t)", "the hidden state (the output y_t)"),
+        ]
 
 
 class GRUCell(RecurrentCell):
@@ -185,4 +227,22 @@ class GRUCell(RecurrentCell):
     title = "GRU"
     description = "Gated recurrent unit: an LSTM's gating with a single state."
     params = (HIDDEN_SIZE, BIDIRECTIONAL, INIT)
-    gates = 3
+    cell = CellSpec(gates=("r", "z", "n"))
+
+    def equations(self, params: Mapping[str, Any]) -> list[Equation]:
+        return [
+            Equation(
+                "r_t = σ(W_ir·x_t + b_ir + W_hr·h_(t−1) + b_hr)",
+                "reset gate: how much of the past the candidate sees",
+            ),
+            Equation(
+                "z_t = σ(W_iz·x_t + b_iz + W_hz·h_(t−1) + b_hz)",
+                "update gate: keep the old state or take the new",
+            ),
+            Equation(
+                "n_t = tanh(W_in·x_t + b_in + r_t ⊙ (W_hn·h_(t−1) + b_hn))", "new candidate state"
+            ),
+            Equation(
+                "h_t = (1 − z_t) ⊙ n_t + z_t ⊙ h_(t−1)", "the hidden state: a blend of old and new"
+            ),
+        ]

@@ -59,6 +59,11 @@ class SequenceInput(NodeType):
         STEPS,
     )
     starts_axis = True
+    is_input = True
+
+    def input_spec(self, node: NodeInfo) -> tuple[str, int, bool]:
+        vocabulary = node.params["vocabulary"]
+        return ("seq", vocabulary or node.params["features"], bool(vocabulary))
 
     def infer(self, node: NodeInfo, inputs: Mapping[str, Shape]) -> dict[str, Shape]:
         vocabulary = node.params["vocabulary"]
@@ -84,6 +89,11 @@ class VectorInput(NodeType):
             maximum=100_000,
         ),
     )
+
+    is_input = True
+
+    def input_spec(self, node: NodeInfo) -> tuple[str, int, bool]:
+        return ("vec", node.params["features"], False)
 
     def infer(self, node: NodeInfo, inputs: Mapping[str, Shape]) -> dict[str, Shape]:
         return {"y": vec(node.params["features"])}

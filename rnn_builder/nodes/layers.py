@@ -22,6 +22,10 @@ ACTIVATIONS = ("identity", "tanh", "relu", "sigmoid", "softmax")
 
 class Embedding(NodeType):
     type_name = "embedding"
+
+    def subtitle(self, node: NodeInfo) -> str:
+        return f"Embedding · {node.params['vocabulary']}→{node.params['dimension']}"
+
     title = "Embedding"
     category = LAYERS
     description = "Looks each token id up in a learned table of vectors."
@@ -84,6 +88,12 @@ class Embedding(NodeType):
 
 class Dense(NodeType):
     type_name = "dense"
+
+    def subtitle(self, node: NodeInfo) -> str:
+        activation = node.params["activation"]
+        shown = "" if activation == "identity" else f" · {activation}"
+        return f"Dense · {node.params['units']}{shown}"
+
     title = "Dense"
     category = LAYERS
     description = "An affine map and an activation, applied at every step alike."

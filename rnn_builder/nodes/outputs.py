@@ -24,6 +24,13 @@ LOSS_TITLES = {
 }
 
 
+SHORT_LOSS_TITLES = {
+    "cross_entropy": "Cross-entropy",
+    "mse": "MSE",
+    "binary_cross_entropy": "Binary CE",
+}
+
+
 class Output(NodeType):
     type_name = "output"
     title = "Output"
@@ -48,6 +55,15 @@ class Output(NodeType):
             "Name of the target this output is compared with in the data.",
         ),
     )
+
+    is_output = True
+
+    def target(self, node: NodeInfo) -> str:
+        return node.params["target"]
+
+    def subtitle(self, node: NodeInfo) -> str:
+        loss = node.params["loss"]
+        return SHORT_LOSS_TITLES.get(loss, loss)
 
     def infer(self, node: NodeInfo, inputs: Mapping[str, Shape]) -> dict[str, Shape]:
         return {}

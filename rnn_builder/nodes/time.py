@@ -58,6 +58,10 @@ class MeanOverTime(_Reducer):
 
 class Repeat(NodeType):
     type_name = "repeat"
+
+    def subtitle(self, node: NodeInfo) -> str:
+        return f"Repeat · {node.params['steps']} steps"
+
     title = "Repeat"
     category = TIME
     description = "Repeats a vector at every step of a new time axis."
@@ -73,6 +77,12 @@ class Repeat(NodeType):
 
 class Delay(NodeType):
     type_name = "delay"
+
+    def subtitle(self, node: NodeInfo) -> str:
+        p = node.params
+        start = f"token {p['start_token']}" if p["initial"] == "start_token" else "zeros"
+        return f"Delay · t−1 · starts {start}"
+
     title = "Delay"
     category = TIME
     description = (

@@ -81,9 +81,7 @@ def prediction_of(executor, example: dict[str, Array], target: str) -> Array:
     from ..data import make_batch
 
     run = executor.forward(make_batch([example], executor.report, executor.graph), train=False)
-    output = next(
-        n.id for n in executor.graph if n.type_name == "output" and n.params["target"] == target
-    )
+    output = executor.graph.output_for(target).id
     prediction = run.predictions[output]
     return prediction[:, 0] if output in executor.report.node_axes else prediction[0]
 

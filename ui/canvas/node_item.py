@@ -35,7 +35,7 @@ class NodeItem(QGraphicsItem):
         self.node_id = node.id
         self.node_type = node_type
         self.title = node.name
-        self.subtitle = self._subtitle(node)
+        self.subtitle = self.node_type.subtitle(node)
         self.problems: list[Problem] = []
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable, True)
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsMovable, True)
@@ -70,7 +70,7 @@ class NodeItem(QGraphicsItem):
 
     def update_from_node(self, node: Node) -> None:
         self.title = node.name
-        self.subtitle = self._subtitle(node)
+        self.subtitle = self.node_type.subtitle(node)
         self._update_tooltip()
         self.update()
 
@@ -95,30 +95,6 @@ class NodeItem(QGraphicsItem):
 
     def _row_y(self, row: int) -> float:
         return HEADER_HEIGHT + 4 + PORT_ROW_HEIGHT * (row + 0.5)
-
-    @staticmethod
-    def _subtitle(node: Node) -> str:
-        p = node.params
-        if node.type_name in ("rnn", "lstm", "gru"):
-            text = f"{node.type_name.upper()} · {p['hidden_size']}"
-            return text + (" · bidirectional" if p["bidirectional"] else "")
-        if node.type_name == "dense":
-            act = "" if p["activation"] == "identity" else f" · {p['activation']}"
-            return f"Dense · {p['units']}{act}"
-        if node.type_name == "output":
-            return {
-                "cross_entropy": "Cross-entropy",
-                "mse": "MSE",
-                "binary_cross_entropy": "Binary CE",
-            }.get(p["loss"], p["loss"])
-        if node.type_name == "embedding":
-            return f"Embedding · {p['vocabulary']}→{p['dimension']}"
-        if node.type_name == "repeat":
-            return f"Repeat · {p['steps']} steps"
-        if node.type_name == "delay":
-            start = f"token {p['start_token']}" if p["initial"] == "start_token" else "zeros"
-            return f"Delay · t−1 · starts {start}"
-        return ""
 
     def _update_tooltip(self) -> None:
         lines = [f"<b>{self.title}</b> — {self.node_type.title}", self.node_type.description]
