@@ -559,10 +559,10 @@ class GRUCell(Cell):
 
 
 def make_cell(type_name: str, params: dict) -> Cell:
-    if type_name == "rnn":
-        return ElmanCell(params.get("nonlinearity", "tanh"))
-    if type_name == "lstm":
-        return LSTMCell()
-    if type_name == "gru":
-        return GRUCell()
-    raise ValueError(f"not a cell type: {type_name}")
+    """The kernel of a cell type of the built-in registry (its node type's ``kernel``)."""
+    from .registry import default_registry
+
+    node_type = default_registry().get(type_name)
+    if node_type.cell is None:
+        raise ValueError(f"not a cell type: {type_name}")
+    return node_type.kernel(params)

@@ -31,7 +31,7 @@ from .floats import subnormals_flushed
 from .graph import Graph
 from .memory import keep_freed_memory
 from .nodes import SEQ
-from .ops import OPS, CellOp, DelayOp, Op, OpLayout, dense
+from .ops import CellOp, DelayOp, Op, OpLayout, dense
 from .overlap import loops_ended
 from .run import Batch, Run
 from .threads import blas_threads
@@ -96,12 +96,12 @@ class Executor:
         for node in self.graph:
             node_type = self.graph.registry.get(node.type_name)
             params, grads = self.store.for_node(node.id)
-            self.ops[node.id] = OPS[node.type_name](
+            self.ops[node.id] = node_type.operation()(
                 node, node_type, self._layout(node.id), params, grads
             )
         self.outputs_on_axis: dict[str, list[str]] = {}
-        for node in self.graph:
-            if node.type_name == "output" and node.id in report.node_axes:
+        for node in self.graph.outputs():
+            if node.id in report.node_axes:
                 self.outputs_on_axis.setdefault(report.node_axes[node.id], []).append(node.id)
         self.feedback_outputs = self._feedback_outputs()
         self._plans: dict[frozenset[str], list[str | _Loop]] = {}
@@ -142,14 +142,14 @@ class Executor:
         """For each Delay, the Output fed by the same value (the target it can be forced to)."""
         tied = {}
         for node in self.graph:
-            if node.type_name != "delay":
+            if not self.graph.node_type(node.id).shifts_time:
                 continue
             sources = self.graph.edges_into(node.id, "x")
             if not sources:
                 continue
             src = sources[0]
             for edge in self.graph.edges_out_of(src.src_node, src.src_port):
-                if self.graph.node(edge.dst_node).type_name == "output":
+                if self.graph.node_type(edge.dst_node).is_output:
                     tied[node.id] = edge.dst_node
                     break
         return tied
@@ -176,7 +176,7 @@ class Executor:
                 continue
             inner = folded.subgraph(nodes).copy()
             inner.remove_edges_from(
-                [(u, v) for u, v in inner.edges if self.graph.node(v).type_name == "delay"]
+                [(u, v) for u, v in inner.edges if self.graph.node_type(v).shifts_time]
             )
             loop_order = list(nx.lexicographical_topological_sort(inner, key=order.__getitem__))
             axis = next(self.report.node_axes[n] for n in loop_order if n in self.report.node_axes)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .cells import CellWeights, make_cell
+from .cells import CellWeights
 from .errors import DataError
 from .losses import LOSS_FUNCTIONS, softmax
 from .nodes import Shape
@@ -368,7 +368,7 @@ class CellOp(Op):
 
     def __init__(self, node, node_type, layout, params, grads):
         super().__init__(node, node_type, layout, params, grads)
-        self.cell = make_cell(node.type_name, node.params)
+        self.cell = node_type.kernel(node.params)
         self.hidden = node.params["hidden_size"]
         self.suffixes = ("", "_reverse") if node.params["bidirectional"] else ("",)
         self.state_ports = [p.name for p in node_type.inputs if p.role == "initial_state"]
@@ -520,20 +520,3 @@ class OutputOp(Op):
         if cache is None:
             return {}
         return {"x": cache.grad}
-
-
-OPS = {
-    "sequence_input": SequenceInputOp,
-    "vector_input": VectorInputOp,
-    "embedding": EmbeddingOp,
-    "dense": DenseOp,
-    "concat": ConcatOp,
-    "last_step": LastStepOp,
-    "mean_over_time": MeanOverTimeOp,
-    "repeat": RepeatOp,
-    "delay": DelayOp,
-    "rnn": CellOp,
-    "lstm": CellOp,
-    "gru": CellOp,
-    "output": OutputOp,
-}

@@ -121,7 +121,14 @@ def test_an_output_without_a_target_and_an_input_without_data_are_refused():
             "category": "Inputs",
             "description": "",
             "is_input": True,
+            "op_name": "VectorInputOp",
         },
     )
     with pytest.raises(NodeRegistrationError, match="without an input_spec"):
         _registry_with(no_data)
+
+
+def test_a_type_nothing_can_run_is_refused():
+    idle = type("Idle", (MinimalGatedUnit,), {"type_name": "idle", "op_name": ""})
+    with pytest.raises(NodeRegistrationError, match="no operation"):
+        _registry_with(idle)

@@ -248,6 +248,18 @@ class NodeType:
     is_output: ClassVar[bool] = False  # a prediction compared with a target by a loss
     cell: ClassVar[CellSpec | None] = None  # a recurrent cell
 
+    # The class of rnn_builder.ops that runs it (forward and backward), by name for the
+    # built-in types (the ops module sits above this one); a plug-in type overrides operation.
+    op_name: ClassVar[str] = ""
+
+    def operation(self) -> type:
+        """The operation class the executor runs this node with."""
+        if not self.op_name:
+            raise NotImplementedError(f"node type '{self.type_name}' has no operation")
+        from .. import ops
+
+        return getattr(ops, self.op_name)
+
     def subtitle(self, node: NodeInfo) -> str:
         """The line the canvas shows under the node's name (its type and main settings)."""
         return ""

@@ -74,6 +74,8 @@ CN_PORT = PortSpec("c_n", frozenset({VEC}), "cell state after the last step", ro
 class RecurrentCell(NodeType):
     """Common shape rules of the three cells."""
 
+    op_name = "CellOp"
+
     category = CELLS
     inputs: tuple[PortSpec, ...] = (X_PORT, H0_PORT)
     outputs: tuple[PortSpec, ...] = (Y_PORT, HN_PORT)
@@ -84,6 +86,10 @@ class RecurrentCell(NodeType):
     @property
     def gates(self) -> int:
         return self.cell.gate_count
+
+    def kernel(self, params: Mapping[str, Any]):
+        """The NumPy kernel of one direction (``rnn_builder.cells``), set up for ``params``."""
+        raise NotImplementedError
 
     def subtitle(self, node: NodeInfo) -> str:
         text = f"{self.title} · {node.params['hidden_size']}"
@@ -166,6 +172,11 @@ class RNNCell(RecurrentCell):
     )
     cell = CellSpec(gates=("h",), fades=True)
 
+    def kernel(self, params: Mapping[str, Any]):
+        from ..cells import ElmanCell
+
+        return ElmanCell(params.get("nonlinearity", "tanh"))
+
     def equations(self, params: Mapping[str, Any]) -> list[Equation]:
         f = params.get("nonlinearity", "tanh")
         return [
@@ -199,6 +210,11 @@ class LSTMCell(RecurrentCell):
     )
     cell = CellSpec(gates=("i", "f", "g", "o"), states=("h", "c"))
 
+    def kernel(self, params: Mapping[str, Any]):
+        from ..cells import LSTMCell as LSTMKernel
+
+        return LSTMKernel()
+
     def equations(self, params: Mapping[str, Any]) -> list[Equation]:
         return [
             Equation(
@@ -228,6 +244,11 @@ class GRUCell(RecurrentCell):
     description = "Gated recurrent unit: an LSTM's gating with a single state."
     params = (HIDDEN_SIZE, BIDIRECTIONAL, INIT)
     cell = CellSpec(gates=("r", "z", "n"))
+
+    def kernel(self, params: Mapping[str, Any]):
+        from ..cells import GRUCell as GRUKernel
+
+        return GRUKernel()
 
     def equations(self, params: Mapping[str, Any]) -> list[Equation]:
         return [

@@ -31,6 +31,7 @@ STEPS = ParamSpec(
 
 
 class SequenceInput(NodeType):
+    op_name = "SequenceInputOp"
     type_name = "sequence_input"
     title = "Sequence input"
     category = INPUTS
@@ -73,6 +74,7 @@ class SequenceInput(NodeType):
 
 
 class VectorInput(NodeType):
+    op_name = "VectorInputOp"
     type_name = "vector_input"
     title = "Vector input"
     category = INPUTS

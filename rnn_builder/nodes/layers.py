@@ -21,6 +21,7 @@ ACTIVATIONS = ("identity", "tanh", "relu", "sigmoid", "softmax")
 
 
 class Embedding(NodeType):
+    op_name = "EmbeddingOp"
     type_name = "embedding"
 
     def subtitle(self, node: NodeInfo) -> str:
@@ -87,6 +88,7 @@ class Embedding(NodeType):
 
 
 class Dense(NodeType):
+    op_name = "DenseOp"
     type_name = "dense"
 
     def subtitle(self, node: NodeInfo) -> str:
@@ -126,6 +128,7 @@ class Dense(NodeType):
 
 
 class Concat(NodeType):
+    op_name = "ConcatOp"
     type_name = "concat"
     title = "Concat"
     category = LAYERS

@@ -32,6 +32,7 @@ SHORT_LOSS_TITLES = {
 
 
 class Output(NodeType):
+    op_name = "OutputOp"
     type_name = "output"
     title = "Output"
     category = OUTPUTS

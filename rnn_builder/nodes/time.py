@@ -43,6 +43,7 @@ class _Reducer(NodeType):
 
 
 class LastStep(_Reducer):
+    op_name = "LastStepOp"
     type_name = "last_step"
     title = "Last step"
     description = "Keeps the value at the last time step of a sequence."
@@ -50,6 +51,7 @@ class LastStep(_Reducer):
 
 
 class MeanOverTime(_Reducer):
+    op_name = "MeanOverTimeOp"
     type_name = "mean_over_time"
     title = "Mean over time"
     description = "Averages a sequence over its time steps (padded steps excluded)."
@@ -57,6 +59,7 @@ class MeanOverTime(_Reducer):
 
 
 class Repeat(NodeType):
+    op_name = "RepeatOp"
     type_name = "repeat"
 
     def subtitle(self, node: NodeInfo) -> str:
@@ -76,6 +79,7 @@ class Repeat(NodeType):
 
 
 class Delay(NodeType):
+    op_name = "DelayOp"
     type_name = "delay"
 
     def subtitle(self, node: NodeInfo) -> str:
