@@ -1,0 +1,127 @@
+"""Training in a child process: its messages are bytes we read without unpickling, it gives
+the command line's weights bit for bit, stop answers between two steps, and a child that is
+killed or fails leaves the editor's side able to say so and start again."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from rnn_builder.cli import main
+from rnn_builder.serialization import project_to_dict, save
+from rnn_builder.templates import new_project
+from rnn_builder.training_process import MessageError, TrainingProcess, pack, unpack
+from rnn_builder.weights_file import read_weights
+
+DEADLINE = 120.0  # seconds for anything a child does here (it takes ~1 s on this machine)
+
+
+def _until(process: TrainingProcess, kinds: set[str], seen: list | None = None):
+    """Collect messages until one of ``kinds`` arrives; fail after DEADLINE."""
+    end = time.monotonic() + DEADLINE
+    while time.monotonic() < end:
+        process.wait(0.5)
+        for message in process.messages():
+            if seen is not None:
+                seen.append(message)
+            if message.kind in kinds:
+                return message
+    pytest.fail(f"no {sorted(kinds)} within {DEADLINE} s")
+
+
+@pytest.fixture(scope="module")
+def child():
+    process = TrainingProcess()
+    process.warm()
+    yield process
+    process.close()
+
+
+def _long(template: str = "many_to_one"):
+    project = new_project(template)
+    project.training.epochs = 500  # far longer than any test waits
+    return project
+
+
+def test_messages_are_json_and_raw_arrays_and_anything_else_is_refused():
+    arrays = {"a.weight": np.arange(6, dtype=np.float32).reshape(2, 3), "n": np.array([1.5])}
+    message = unpack(pack("weights", {"step": 3, "loss": float("nan")}, arrays))
+    assert message.kind == "weights" and message.data["step"] == 3
+    assert np.isnan(message.data["loss"])
+    for name, value in arrays.items():
+        np.testing.assert_array_equal(message.arrays[name], value)
+        assert message.arrays[name].dtype == value.dtype
+    good = pack("x", {}, {"a": np.zeros(4)})
+    for bad in (b"", good[:-1], good + b"\0", b"\xff\xff\xff\x7f" + good[4:], good[:4] + b"{]"):
+        with pytest.raises(MessageError):
+            unpack(bad)
+    with pytest.raises(MessageError):
+        pack("x", {}, {"objects": np.array([object()])})
+    pickled = pack("x", {}, {"a": np.zeros(1)}).replace(b"<f8", b"|O8")
+    with pytest.raises(MessageError):
+        unpack(pickled)
+
+
+def test_the_child_trains_to_the_command_lines_weights_bit_for_bit(child, tmp_path):
+    project = new_project("one_to_one")
+    project.training.epochs = 3
+    path = save(project, tmp_path / "spirals.json")
+    assert main(["train", str(path), "--weights", str(tmp_path / "cli.npz")]) == 0
+    cli = read_weights(tmp_path / "cli.npz")
+
+    seen = []
+    child.train(project_to_dict(project), str(tmp_path))
+    done = _until(child, {"done", "failed", "died"}, seen)
+    assert done.kind == "done", done.data
+    assert done.data["stopped"] == "finished" and done.data["epochs"] == 3
+    assert set(done.arrays) == set(cli)
+    for name, value in cli.items():
+        np.testing.assert_array_equal(done.arrays[name], value, err_msg=name)
+    reports = [m for m in seen if m.kind == "report"]
+    assert [r.data["kind"] for r in reports].count("epoch") == 3
+
+
+def test_stop_answers_between_two_steps_and_the_weights_come_back(child):
+    child.train(project_to_dict(_long()), max_steps=None, report_every=0.05)
+    first = _until(child, {"report", "failed", "died"})
+    assert first.kind == "report"
+    child.want_weights()
+    weights = _until(child, {"weights"})
+    assert weights.arrays["reader.weight_hh"].shape == (128, 32)
+    child.stop()
+    done = _until(child, {"done", "failed", "died"})
+    assert done.kind == "done" and done.data["stopped"] == "cancelled"
+    assert done.data["steps"] < 1000
+    assert np.isfinite(done.arrays["reader.weight_hh"]).all()
+
+
+def test_a_failure_in_the_child_is_one_line_and_the_child_trains_again(child, tmp_path):
+    project = new_project("forecast")
+    project.dataset.kind, project.dataset.name = "csv", "missing.csv"
+    child.train(project_to_dict(project), str(tmp_path))
+    failed = _until(child, {"failed", "done", "died"})
+    assert failed.kind == "failed" and "missing.csv" in failed.data["message"]
+    assert "\n" not in failed.data["message"] and child.alive
+    good = new_project("one_to_one")
+    good.training.epochs = 1
+    child.train(project_to_dict(good))
+    assert _until(child, {"done", "failed", "died"}).kind == "done"
+
+
+def test_a_killed_child_is_reported_and_a_new_one_trains(tmp_path):
+    process = TrainingProcess()
+    try:
+        process.train(project_to_dict(_long()), report_every=0.05)
+        assert _until(process, {"report", "failed", "died"}).kind == "report"
+        process.kill()  # SIGKILL, as the out-of-memory killer would
+        died = _until(process, {"died"})
+        assert "signal 9" in died.data["message"] and not process.alive
+        assert not process.training
+        again = new_project("one_to_one")
+        again.training.epochs = 1
+        process.train(project_to_dict(again))  # a new child
+        assert _until(process, {"done", "failed", "died"}).kind == "done"
+    finally:
+        process.close()
