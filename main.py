@@ -109,6 +109,12 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         print(f"saved {args.screenshot}")
         return 0
+    # The training process starts now, beside the first paint, so that Start waits for no imports.
+    from PySide6.QtCore import QTimer
+
+    from rnn_builder import training_process
+
+    QTimer.singleShot(0, training_process.warm_spare)
     # Everything made so far lives as long as the window: keep the garbage collector's safe-point
     # collections from walking it again and again (a full one would stall a drag for ~40 ms).
     gc.freeze()

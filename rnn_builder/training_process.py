@@ -20,6 +20,7 @@ same weights bit for bit (tested).
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import json
 import os
@@ -112,10 +113,12 @@ class TrainingProcess:
 
     :meth:`messages` returns what arrived (never blocks): ``"ready"`` (the child has imported
     the training stack and waits), ``"report"`` (a
-    :class:`~rnn_builder.training.Report` as JSON), ``"weights"`` (asked for with
-    :meth:`want_weights`), ``"done"`` (the result as JSON, the trained weights, the options the
-    data worked out), ``"failed"`` (a one-line message) and ``"died"`` (the child ended without
-    saying why: its exit code, or the signal that ended it). After ``"died"`` the next
+    :class:`~rnn_builder.training.Report` as JSON), ``"weights"`` (at each epoch's end, with
+    its validation loss, and when asked for with :meth:`want_weights`), ``"paused"`` (the
+    trainer waits, after this many steps), ``"done"`` (the result as JSON, the trained
+    weights, the options the data worked out), ``"failed"`` (a one-line message) and
+    ``"died"`` (the child ended without saying why: its exit code, or the signal that ended
+    it). After ``"died"`` the next
     :meth:`train` starts a new child.
     """
 
@@ -203,6 +206,10 @@ class TrainingProcess:
                 arrived.append(self._died(None))
         return arrived
 
+    def fileno(self) -> int | None:
+        """The descriptor that becomes readable when a message (or the child's end) arrives."""
+        return self._connection.fileno() if self._connection is not None else None
+
     def wait(self, timeout: float) -> bool:
         """Wait up to ``timeout`` seconds for a message (or the child's end); True if one
         may be read."""
@@ -268,14 +275,56 @@ class TrainingProcess:
         self._process = None
 
 
+# --- children kept warm ---------------------------------------------------------------------
+
+_spares: list[TrainingProcess] = []
+
+
+def warm_spare() -> None:
+    """Have one idle child ready (started now if there is none): a Start then waits for no
+    imports. The editor calls it when a project opens."""
+    if not any(p.alive for p in _spares):
+        process = TrainingProcess()
+        process.warm()
+        _spares.append(process)
+
+
+def take() -> TrainingProcess:
+    """An idle child for one run (a new one if none is warm)."""
+    while _spares:
+        process = _spares.pop()
+        if process.alive and not process.training:
+            return process
+        process.close()
+    process = TrainingProcess()
+    process.warm()
+    return process
+
+
+def give_back(process: TrainingProcess) -> None:
+    """A child whose run has ended, kept for the next one (closed if it is not fit)."""
+    if process.alive and not process.training and not _spares:
+        _spares.append(process)
+    else:
+        process.close()
+
+
+@atexit.register
+def close_spares() -> None:
+    while _spares:
+        _spares.pop().close()
+
+
 # --- the child's side -----------------------------------------------------------------------
 
 
 class _Controls:
     """What the pipe's reader thread hands to the training: the trainer's controls, kept
-    when they come before the trainer exists."""
+    when they come before the trainer exists. A pause is acknowledged (``"paused"``, with the
+    steps taken) once the trainer is parked between two steps."""
 
-    def __init__(self) -> None:
+    def __init__(self, send=None) -> None:
+        self.send = send
         self.lock = threading.Lock()
         self.trainer = None
         self.paused = False
@@ -296,6 +345,7 @@ class _Controls:
             if trainer is not None:
                 if kind == "pause":
                     trainer.pause()
+                    self._acknowledge(trainer)
                 elif kind == "resume":
                     trainer.resume()
                 elif kind == "stop":
@@ -306,14 +356,33 @@ class _Controls:
             self.trainer = trainer
             if self.paused:
                 trainer.pause()
+                self._acknowledge(trainer)
             if self.stopped:
                 trainer.cancel()
+
+    def _acknowledge(self, trainer) -> None:
+        """Say ``"paused"`` once the trainer waits (on a thread: the reader reads on)."""
+
+        def wait() -> None:
+            while trainer.paused and not trainer.waiting.wait(0.05):
+                pass
+            if trainer.paused and trainer.waiting.is_set() and self.send is not None:
+                self.send("paused", {"step": trainer.steps_taken})
+
+        threading.Thread(target=wait, name="pause", daemon=True).start()
 
 
 def _child_main(connection: Connection) -> None:
     """The child: read commands on a thread, train on the main thread."""
     work: queue.Queue[Message | None] = queue.Queue()
-    controls = [_Controls()]
+    lock = threading.Lock()
+
+    def send(kind: str, data: dict | None = None, arrays: dict | None = None) -> None:
+        message = pack(kind, data, arrays)
+        with lock, contextlib.suppress(OSError):  # the editor gone: the reader ends us
+            connection.send_bytes(message)
+
+    controls = [_Controls(send)]
 
     def read() -> None:
         try:
@@ -321,7 +390,7 @@ def _child_main(connection: Connection) -> None:
                 message = unpack(connection.recv_bytes())
                 if message.kind in ("train", "quit"):
                     if message.kind == "train":
-                        controls[0] = _Controls()
+                        controls[0] = _Controls(send)
                     work.put(message)
                     if message.kind == "quit":
                         return
@@ -333,24 +402,21 @@ def _child_main(connection: Connection) -> None:
 
     from . import executor, tasks, training  # noqa: F401  (the stack, imported while waiting)
 
-    connection.send_bytes(pack("ready"))
+    send("ready")
     threading.Thread(target=read, name="commands", daemon=True).start()
     while True:
         message = work.get()
         if message is None or message.kind == "quit":
             return
-        _train(connection, message, controls[0])
+        _train(send, message, controls[0])
 
 
-def _train(connection: Connection, message: Message, controls: _Controls) -> None:
+def _train(send, message: Message, controls: _Controls) -> None:
     from .errors import RNNBuilderError
     from .executor import Executor
     from .serialization import project_from_dict
     from .tasks import load_dataset
     from .training import Report, Trainer
-
-    def send(kind: str, data: dict | None = None, arrays: dict | None = None) -> None:
-        connection.send_bytes(pack(kind, data, arrays))
 
     options = message.data
     try:
@@ -362,9 +428,11 @@ def _train(connection: Connection, message: Message, controls: _Controls) -> Non
             executor.set_parameters(message.arrays, strict=False)
 
         def report(entry: Report) -> None:
-            if controls.weights_wanted.is_set():
+            epoch_end = entry.kind == "epoch"
+            if controls.weights_wanted.is_set() or epoch_end:
                 controls.weights_wanted.clear()
-                send("weights", {"step": entry.step}, executor.get_parameters())
+                said = {"step": entry.step, "epoch_end": epoch_end, "val_loss": entry.val_loss}
+                send("weights", _plain(said), executor.get_parameters())
             send("report", _plain(entry.to_json()))
 
         trainer = Trainer(

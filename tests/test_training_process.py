@@ -125,3 +125,29 @@ def test_a_killed_child_is_reported_and_a_new_one_trains(tmp_path):
         assert _until(process, {"done", "failed", "died"}).kind == "done"
     finally:
         process.close()
+
+
+def test_a_pause_is_acknowledged_once_the_trainer_waits_and_no_step_follows(child):
+    child.train(project_to_dict(_long()), report_every=0.05)
+    assert _until(child, {"report", "failed", "died"}).kind == "report"
+    child.pause()
+    paused = _until(child, {"paused"})
+    steps = paused.data["step"]
+    child.want_weights()  # answered only at a report, which a paused trainer does not make
+    child.resume()
+    seen = []
+    weights = _until(child, {"weights"}, seen)
+    later = [m.data["step"] for m in seen if m.kind == "report"]
+    assert weights.data["step"] >= steps and all(step >= steps for step in later)
+    child.stop()
+    assert _until(child, {"done", "failed", "died"}).kind == "done"
+
+
+def test_each_epochs_weights_come_with_its_validation_loss(child):
+    project = new_project("one_to_one")
+    project.training.epochs = 2
+    seen = []
+    child.train(project_to_dict(project))
+    _until(child, {"done", "failed", "died"}, seen)
+    epochs = [m for m in seen if m.kind == "weights" and m.data["epoch_end"]]
+    assert len(epochs) == 2 and all(np.isfinite(m.data["val_loss"]) for m in epochs)

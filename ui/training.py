@@ -1,15 +1,16 @@
-"""Training from the window: the core trainer in a worker thread, its reports to the GUI.
+"""Training from the window: the core trainer in a child process, its reports to the GUI.
 
-The worker builds the data set and an executor in its own thread (generating data can take a
-moment) and runs :class:`rnn_builder.training.Trainer`; every report crosses to the GUI thread by
-a queued signal. The GUI side (:class:`TrainingSession`) keeps every report for the plots but
-redraws at most ``FRAME_RATE`` times a second, from a timer, with the latest state; when drawing
-costs more than ``GUI_BUDGET`` of the GUI thread's time (it competes with the worker for
-Python's GIL), the timer slows down so that training keeps its speed. Pause,
-resume and stop go straight to the trainer, which is safe from any thread.
+:class:`TrainingSession` hands the project to a training process
+(:mod:`rnn_builder.training_process`: a fresh interpreter, kept warm, that builds the data and
+runs :class:`rnn_builder.training.Trainer`) and reads what comes back when its socket becomes
+readable (a ``QSocketNotifier``: no thread, no polling). The window shares no interpreter lock
+with the trainer, so it redraws at up to ``FRAME_RATE`` frames a second, from a timer, with the
+latest report, and training keeps its full speed. Pause, resume and stop are messages the child
+applies between two steps.
 
-Python's cyclic garbage collector never runs in the worker: the app collects only on the GUI
-thread, at safe points (:mod:`rnn_builder.collector`).
+A child that dies (killed, out of memory, a crash in a native library) takes nothing with it:
+the panel says so, the run is kept with the best weights received (each epoch's end sends
+them), and the next Start takes a new child.
 
 When a run ends (finished, stopped, or a NaN caught), its weights become the document's, and
 the run — its settings and its curves — joins the document's history, so that runs can be
@@ -18,25 +19,21 @@ compared in the plots.
 
 from __future__ import annotations
 
-import threading
+import math
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QCoreApplication, QEventLoop, QObject, QThread, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, QSocketNotifier, QTimer, Signal
 
-from rnn_builder.errors import RNNBuilderError
-from rnn_builder.executor import Executor
+from rnn_builder import training_process
 from rnn_builder.project import Project
-from rnn_builder.tasks import load_dataset
-from rnn_builder.training import Report, Trainer, TrainingResult
+from rnn_builder.serialization import project_to_dict
+from rnn_builder.training import Report, TrainingResult
+from rnn_builder.training_process import Message, TrainingProcess
 
 FRAME_RATE = 30  # redraws a second, at most
-# Drawing holds Python's GIL, which the worker needs too: the GUI thread's share of a CPU is
-# kept near this budget by spacing the redraws out (at most one a second when it is costly).
-GUI_BUDGET = 0.10
-SLOWEST_FRAME_MS = 1000
+STOP_SECONDS = 30.0  # a child that does not stop within this is killed (it may be stuck)
 
 
 @dataclass
@@ -77,108 +74,8 @@ def describe_run(project: Project) -> str:
     return f"{', '.join(cells) or 'no cell'} · {optimizer} · {clip}"
 
 
-class TrainingWorker(QObject):
-    """Runs one training in its thread; lives there from start to finish."""
-
-    reported = Signal(object)  # Report
-    snapshot = Signal(object)  # a copy of the weights as they are at a report, when asked for
-    done = Signal(object, object)  # TrainingResult, weights dict
-    failed = Signal(str)
-
-    def __init__(
-        self, project: Project, base: Path | None, weights: dict | None, max_steps: int | None
-    ) -> None:
-        super().__init__()
-        self.project = project
-        self.base = base
-        self.weights = weights
-        self.max_steps = max_steps
-        self.trainer: Trainer | None = None
-        self.executor: Executor | None = None
-        self.options: dict = {}
-        # Pause, resume and cancel may come before the trainer exists (while the data loads):
-        # remembered here, under a lock, and handed to the trainer when it is made.
-        self._control = threading.Lock()
-        self._paused = False
-        self._cancelled = False
-        self._weights_wanted = threading.Event()
-
-    @Slot()
-    def run(self) -> None:
-        try:
-            self._run()
-        finally:  # back to the GUI thread, to be deleted there
-            self.moveToThread(QCoreApplication.instance().thread())
-
-    def _run(self) -> None:
-        try:
-            dataset = load_dataset(self.project, base=self.base)
-            self.options = dataset.info["options"]  # what the data worked out, for the project
-            executor = Executor(self.project.graph, seed=self.project.training.seed)
-            if self.weights is not None:
-                executor.set_parameters(self.weights, strict=False)
-            self.executor = executor
-            trainer = Trainer(
-                executor,
-                dataset,
-                self.project.training,
-                self._report,
-                report_every=1.0 / FRAME_RATE,
-                max_steps=self.max_steps,
-            )
-            with self._control:
-                self.trainer = trainer
-                if self._paused:
-                    trainer.pause()
-                if self._cancelled:
-                    trainer.cancel()
-            result = trainer.train()
-        except RNNBuilderError as error:
-            self.failed.emit(str(error))
-            return
-        except Exception as error:  # a bug must not kill the app silently
-            self.failed.emit(f"Training failed unexpectedly: {type(error).__name__}: {error}")
-            return
-        self.done.emit(result, executor.get_parameters())
-
-    def _report(self, report: Report) -> None:
-        # Called by the trainer between two steps, in this thread: the only moment the weights
-        # can be copied whole. Copied only when asked (once per GUI frame that shows them): a
-        # big network's copy at every report would cost more than the step.
-        if self._weights_wanted.is_set() and self.executor is not None:
-            self._weights_wanted.clear()
-            self.snapshot.emit(self.executor.get_parameters())
-        self.reported.emit(report)
-
-    def want_weights(self) -> None:
-        """Send a copy of the weights with the next report (from any thread)."""
-        self._weights_wanted.set()
-
-    def trainer_step(self) -> int:
-        """Training steps taken so far (read from any thread)."""
-        return self.trainer.steps_taken if self.trainer is not None else 0
-
-    def pause(self) -> None:
-        with self._control:
-            self._paused = True
-            if self.trainer is not None:
-                self.trainer.pause()
-
-    def resume(self) -> None:
-        with self._control:
-            self._paused = False
-            if self.trainer is not None:
-                self.trainer.resume()
-
-    def cancel(self) -> None:
-        with self._control:
-            self._cancelled = True
-            if self.trainer is not None:
-                self.trainer.cancel()
-
-
 class TrainingSession(QObject):
-    """The GUI side of training: starts workers, collects reports, paces redraws."""
+    """The GUI side of training: runs a training process, collects reports, redraws."""
 
     started = Signal()
     frame = Signal(object)  # the latest Report, at most FRAME_RATE times a second
@@ -189,20 +86,22 @@ class TrainingSession(QObject):
     def __init__(self, document, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.document = document
-        self.thread: QThread | None = None
-        self.worker: TrainingWorker | None = None
+        self.process: TrainingProcess | None = None
+        self._notifier: QSocketNotifier | None = None
         self.state = "idle"
         self.reports: list[Report] = []
         self.current: RunRecord | None = None
         # the running network's weights at its latest report, when asked for (want_weights);
         # None when idle (the document's weights are the network's then)
         self.weights: dict | None = None
+        self.best: tuple[float, dict] | None = None  # (validation loss, weights) of an epoch
+        self.paused_at: int | None = None  # steps taken when the child said it waits
+        self.steps_taken = 0  # as the latest report says
         self._pending: Report | None = None
         self._timer = QTimer(self)
         self._timer.setInterval(int(1000 / FRAME_RATE))
         self._timer.timeout.connect(self._draw)
         self.frames_drawn = 0
-        self._clock: tuple[float, float] | None = None  # (wall, GUI thread CPU) at the last tick
 
     @property
     def running(self) -> bool:
@@ -218,26 +117,25 @@ class TrainingSession(QObject):
                 "The graph has problems to fix before it can train (see the Problems panel)."
             )
             return False
-        project = self.document.project.copy()  # the worker's own copy
+        project = self.document.project
         base = self.document.path.parent if self.document.path is not None else None
         weights = self.document.weights_if_they_fit()
         self.reports = []
-        self.weights = None
+        self.weights, self.best, self.paused_at, self.steps_taken = None, None, None, 0
         number = len(self.document.runs) + 1
         self.current = RunRecord(
             number, f"run {number}: {describe_run(project)}", project.training.to_json()
         )
-        self.worker = TrainingWorker(project, base, weights, max_steps)
-        self.thread = QThread(self)
-        self.worker.moveToThread(self.thread)
-        self.thread.started.connect(self.worker.run)
-        self.worker.reported.connect(self._reported)
-        self.worker.snapshot.connect(self._weights_arrived)
-        self.worker.done.connect(self._done)
-        self.worker.failed.connect(self._failed)
-        self.thread.start()
-        self._timer.setInterval(int(1000 / FRAME_RATE))
-        self._clock = None
+        self.process = training_process.take()
+        self.process.train(
+            project_to_dict(project),
+            None if base is None else str(base),
+            weights,
+            max_steps,
+            report_every=1.0 / FRAME_RATE,
+        )
+        self._notifier = QSocketNotifier(self.process.fileno(), QSocketNotifier.Type.Read, self)
+        self._notifier.activated.connect(lambda *_: self._receive())
         self._timer.start()
         self._set_state("running")
         self.started.emit()
@@ -246,41 +144,64 @@ class TrainingSession(QObject):
     def want_weights(self) -> None:
         """Ask the running network for a copy of its weights: :attr:`weights` holds it from the
         next report on (for views that show what the network does as it learns)."""
-        if self.worker is not None:
-            self.worker.want_weights()
+        if self.process is not None and self.running:
+            self.process.want_weights()
 
     def one_batch(self) -> bool:
         return self.start(max_steps=1)
 
     def pause(self) -> None:
-        if self.state == "running" and self.worker is not None:
-            self.worker.pause()
+        if self.state == "running" and self.process is not None:
+            self.paused_at = None
+            self.process.pause()
             self._set_state("paused")
 
     def resume(self) -> None:
-        if self.state == "paused" and self.worker is not None:
-            self.worker.resume()
+        if self.state == "paused" and self.process is not None:
+            self.paused_at = None
+            self.process.resume()
             self._set_state("running")
 
     def stop(self, wait: bool = True) -> None:
-        """Stop training; with ``wait``, return once the weights are back in the document."""
-        if not self.running or self.worker is None:
+        """Stop training; with ``wait``, return once the weights are back in the document (a
+        child that does not answer within ``STOP_SECONDS`` is killed: the best weights it
+        sent are kept)."""
+        if not self.running or self.process is None:
             return
-        self.worker.cancel()
-        if wait and self.running:
-            loop = QEventLoop()
-            self.finished.connect(loop.quit)
-            try:
-                if self.running:
-                    loop.exec()  # until the worker has handed its weights back
-            finally:
-                self.finished.disconnect(loop.quit)
+        self.process.stop()
+        if not wait:
+            return
+        deadline = time.monotonic() + STOP_SECONDS
+        while self.running and time.monotonic() < deadline:
+            self.process.wait(0.25)
+            self._receive()
+        if self.running:
+            self.process.kill()
+            self._receive()
 
-    # --- from the worker ------------------------------------------------------------------
+    def kill(self) -> None:
+        """End the training process at once (as the system might): the run ends as died."""
+        if self.process is not None:
+            self.process.kill()
+            self._receive()
 
-    @Slot(object)
-    def _reported(self, report: Report) -> None:
+    # --- from the child -------------------------------------------------------------------
+
+    def _receive(self) -> None:
+        process = self.process
+        if process is None:
+            return
+        for message in process.messages():
+            if self.process is not process:
+                return  # the run ended with an earlier message
+            handle = getattr(self, f"_on_{message.kind}", None)
+            if handle is not None:
+                handle(message)
+
+    def _on_report(self, message: Message) -> None:
+        report = Report(**{k: v for k, v in message.data.items() if k in REPORT_FIELDS})
         self.reports.append(report)
+        self.steps_taken = report.step
         run = self.current
         if run is not None:
             if report.kind == "step" or report.kind == "epoch":
@@ -296,66 +217,93 @@ class TrainingSession(QObject):
                 )
         self._pending = report
 
-    @Slot(object)
-    def _weights_arrived(self, weights: dict) -> None:
+    def _on_weights(self, message: Message) -> None:
+        if message.data.get("epoch_end"):
+            loss = message.data.get("val_loss")
+            loss = math.inf if loss is None or not math.isfinite(loss) else float(loss)
+            if self.best is None or loss <= self.best[0]:
+                self.best = (loss, message.arrays)
         if self.running:
-            self.weights = weights
+            self.weights = message.arrays
 
-    def _draw(self) -> None:
-        self._pace()
-        if self._pending is not None:
-            report, self._pending = self._pending, None
-            self.frames_drawn += 1
-            self.frame.emit(report)
+    def _on_paused(self, message: Message) -> None:
+        if self.state == "paused":
+            self.paused_at = int(message.data["step"])
 
-    def _pace(self) -> None:
-        """Space the redraws so that the GUI thread stays near its budget of the CPU."""
-        now = (time.perf_counter(), time.thread_time())
-        if self._clock is not None:
-            wall, cpu = now[0] - self._clock[0], now[1] - self._clock[1]
-            busy = cpu / wall if wall > 0 else 0.0
-            interval = self._timer.interval()
-            if busy > GUI_BUDGET:
-                interval = min(int(interval * 1.5) + 1, SLOWEST_FRAME_MS)
-            elif busy < GUI_BUDGET / 2:
-                interval = max(int(interval / 1.25), int(1000 / FRAME_RATE))
-            if interval != self._timer.interval():
-                self._timer.setInterval(interval)
-        self._clock = now
-
-    @Slot(object, object)
-    def _done(self, result: TrainingResult, weights: dict) -> None:
-        options = self.worker.options if self.worker is not None else {}
+    def _on_done(self, message: Message) -> None:
+        data = message.data
+        metric = data.get("metric", "accuracy")
+        result = TrainingResult(
+            steps=data["steps"],
+            epochs=data["epochs"],
+            seconds=data["seconds"],
+            loss=data["loss"],
+            val_loss=data.get("val_loss"),
+            val_metric=data.get(f"val_{metric}"),
+            metric=metric,
+            stopped=data["stopped"],
+            message=data.get("message", ""),
+        )
+        options = data.get("options") or {}
         self._finish()
         project = self.document.project
         if project.dataset is not None:  # the weights go with what the data worked out then
             for key, value in options.items():
                 if key != "path":
                     project.dataset.options[key] = value
-        self.document.set_weights(weights)
+        self.document.set_weights(message.arrays)
         if self.current is not None:
             self.current.stopped = result.stopped
             self.document.runs.append(self.current)
         self._draw()
         self.finished.emit(result)
 
-    @Slot(str)
-    def _failed(self, message: str) -> None:
+    def _on_failed(self, message: Message) -> None:
         self._finish()
         self.current = None  # a run that never ran is not drawn or kept
-        self.failed.emit(message)
+        self.failed.emit(message.data.get("message", "Training failed."))
         self.finished.emit(None)
+
+    def _on_died(self, message: Message) -> None:
+        """The child is gone: keep the run so far and the best weights it sent."""
+        best = self.best
+        self._finish()
+        kept = ""
+        if best is not None:
+            self.document.set_weights(best[1])
+            kept = " The weights of its best epoch so far are kept."
+        if self.current is not None and self.current.steps:
+            self.current.stopped = "process died"
+            self.document.runs.append(self.current)
+        else:
+            self.current = None
+        reason = message.data.get("message", "the training process ended")
+        self.failed.emit(f"Training stopped: {reason}.{kept} Start trains again.")
+        self.finished.emit(None)
+        QTimer.singleShot(0, training_process.warm_spare)  # the next Start waits for nothing
+
+    def _draw(self) -> None:
+        if self._pending is not None:
+            report, self._pending = self._pending, None
+            self.frames_drawn += 1
+            self.frame.emit(report)
 
     def _finish(self) -> None:
         self._timer.stop()
-        if self.thread is not None:
-            self.thread.quit()
-            self.thread.wait()
-            self.thread.deleteLater()
-        self.thread, self.worker = None, None  # the worker is deleted here, in the GUI thread
+        if self._notifier is not None:
+            self._notifier.setEnabled(False)
+            self._notifier.deleteLater()
+            self._notifier = None
+        process, self.process = self.process, None
+        if process is not None:
+            training_process.give_back(process)  # kept warm for the next run, if it lives
         self.weights = None  # the document's weights are the network's now
+        self.paused_at = None
         self._set_state("idle")
 
     def _set_state(self, state: str) -> None:
         self.state = state
         self.state_changed.emit(state)
+
+
+REPORT_FIELDS = set(Report.__dataclass_fields__)

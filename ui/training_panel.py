@@ -77,6 +77,7 @@ STOPPED = {
     "time": "time limit",
     "steps": "step limit",
     "not finite": "loss not finite",
+    "process died": "the training process died",
 }
 
 
@@ -256,6 +257,7 @@ class TrainingPanel(QWidget):
         self.temperature.valueChanged.connect(self._show_temperature)
         session.state_changed.connect(self._state_changed)
         session.frame.connect(self.show_report)
+        session.failed.connect(self.show_failure)
         self._show_temperature()
         self.load_from_project()
         self.show_document()
@@ -402,6 +404,13 @@ class TrainingPanel(QWidget):
         self.progress.setFormat("ready")
         text = describe_training(self.document)
         self.metrics.setText(text + (f"<br>{html.escape(note)}" if note else ""))
+
+    def show_failure(self, message: str) -> None:
+        """A run that could not start or whose process died: said here, where the user
+        looks, under what the project's runs and weights are now."""
+        self.progress.setFormat(self.progress.format().split(" — ")[0] + " — failed")
+        text = describe_training(self.document)
+        self.metrics.setText(f"<b style='color:#d0342c'>{html.escape(message)}</b><br>{text}")
 
     def show_report(self, report: Report) -> None:
         total = max(report.total_steps, 1)

@@ -91,16 +91,15 @@ def test_pause_resume_and_stop_leave_consistent_weights(window, qtbot):
 
     _click(qtbot, panel.pause_button)
     assert session.state == "paused" and panel.pause_button.text() == "Resume"
-    # ``waiting`` is set only while the trainer is parked between two steps, so once it is
-    # set the trainer takes no step until resumed: no fixed wait to watch nothing happen
-    trainer = session.worker.trainer
-    qtbot.waitUntil(trainer.waiting.is_set, timeout=10_000)
-    step = session.worker.trainer_step()
-    assert trainer.paused and trainer.waiting.is_set() and session.worker.trainer_step() == step
+    # the training process says "paused" only once its trainer is parked between two steps,
+    # with the steps taken: no fixed wait to watch nothing happen
+    qtbot.waitUntil(lambda: session.paused_at is not None, timeout=10_000)
+    step = session.paused_at
+    assert session.steps_taken <= step
 
     _click(qtbot, panel.pause_button)  # now "Resume"
-    assert session.state == "running"
-    qtbot.waitUntil(lambda: session.worker.trainer_step() > step + 2, timeout=TRAINING_TIMEOUT)
+    assert session.state == "running" and session.paused_at is None
+    qtbot.waitUntil(lambda: session.steps_taken > step + 2, timeout=TRAINING_TIMEOUT)
 
     _click(qtbot, panel.stop_button)
     qtbot.waitUntil(lambda: not session.running, timeout=TRAINING_TIMEOUT)
@@ -358,21 +357,15 @@ def test_earlier_runs_can_be_overlaid_to_compare(window, qtbot):
     np.testing.assert_allclose(10**y, first.loss)  # the loss axis is logarithmic
 
 
-def test_a_diverging_run_is_stopped_with_a_message(make_window, qtbot, monkeypatch):
+def test_a_diverging_run_is_stopped_with_a_message(make_window, qtbot):
     """A squared error is unbounded: plain SGD at the largest learning rate the settings allow,
     unclipped, blows the forecast up within a few steps of its first epoch (a cross-entropy
     over an LSTM's bounded state never does). The guard stops, puts the last good weights
-    back and says so in the panel."""
-    import ui.training
+    back and says so in the panel. The training process runs what the core's trainer runs
+    here, watched step by step, to the same weights."""
+    from rnn_builder.tasks import load_dataset
+    from rnn_builder.training import Trainer
 
-    before_each_step = []
-
-    class Watching(ui.training.Trainer):
-        def _step(self, batch):
-            before_each_step.append(self.executor.get_parameters())
-            return super()._step(batch)
-
-    monkeypatch.setattr(ui.training, "Trainer", Watching)
     window = make_window("forecast")
     panel = window.live.panel
     panel.editors["learning_rate"].setValue(10.0)
@@ -380,6 +373,18 @@ def test_a_diverging_run_is_stopped_with_a_message(make_window, qtbot, monkeypat
     panel.editors["optimizer"].setCurrentText("sgd")
     panel.editors["batch_size"].setValue(4)
     assert window.document.project.training.learning_rate == 10.0
+    _type_into(qtbot, panel.editors["epochs"], 30)
+    project = window.document.project.copy()
+
+    before_each_step = []
+
+    class Watching(Trainer):
+        def _step(self, batch):
+            before_each_step.append(self.executor.get_parameters())
+            return super()._step(batch)
+
+    executor = Executor(project.graph, seed=project.training.seed)
+    Watching(executor, load_dataset(project), project.training).train()
     _train(qtbot, window, epochs=30)
 
     run = window.document.runs[-1]
@@ -546,34 +551,18 @@ def test_a_step_that_no_longer_fits_the_data_says_so_and_ends_the_walk(make_wind
     assert "features" in window.errors[-1][1]
 
 
-def test_pause_pressed_while_the_data_loads_is_kept(window, qtbot, monkeypatch):
-    import threading
-
-    import ui.training
-
-    release = threading.Event()
-    real = ui.training.load_dataset
-
-    def slow_load(*args, **kwargs):  # like a large CSV file
-        release.wait(timeout=60)
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(ui.training, "load_dataset", slow_load)
+def test_pause_pressed_while_the_data_loads_is_kept(window, qtbot):
+    """The sentences take the child ~0.1 s to make; a Pause pressed at once reaches it first
+    (its commands are read on a thread of their own) and holds the trainer before its first
+    step."""
     session, panel = window.live.session, window.live.panel
     _click(qtbot, panel.start_button)
     _click(qtbot, panel.pause_button)
     assert session.state == "paused"
-    release.set()
-    qtbot.waitUntil(
-        lambda: session.worker.trainer is not None and session.worker.trainer.waiting.is_set(),
-        timeout=TRAINING_TIMEOUT,
-    )
-    assert session.worker.trainer_step() == 0  # paused before its first step
+    qtbot.waitUntil(lambda: session.paused_at is not None, timeout=TRAINING_TIMEOUT)
+    assert session.paused_at == 0 and session.reports == []  # paused before its first step
     _click(qtbot, panel.pause_button)  # resume
-    qtbot.waitUntil(
-        lambda: session.worker is None or session.worker.trainer_step() > 0,
-        timeout=TRAINING_TIMEOUT,
-    )
+    qtbot.waitUntil(lambda: session.steps_taken > 0, timeout=TRAINING_TIMEOUT)
     session.stop()
     assert not session.running
 
@@ -650,3 +639,46 @@ def test_an_edit_then_one_batch_validates_the_graph_once(window, qtbot, monkeypa
     assert max(window.document.runs[-1].steps) == 1
     assert window.document.weights["reader.weight_hh"].shape == (48, 12)
     assert len(runs) == 1
+
+
+def test_a_killed_training_process_leaves_the_editor_up_with_the_best_weights(make_window, qtbot):
+    """SIGKILL, as the out-of-memory killer sends it: the panel says so, the run so far and
+    the weights of its best epoch are kept, and Start trains again in a new process."""
+    window = make_window("one_to_one")
+    session, panel = window.live.session, window.live.panel
+    _type_into(qtbot, panel.editors["epochs"], 500)
+    _click(qtbot, panel.start_button)
+    qtbot.waitUntil(lambda: session.best is not None, timeout=TRAINING_TIMEOUT)
+    best = session.best[1]
+    pid = session.process.pid
+    session.kill()
+    assert not session.running and session.process is None
+    text = panel.metrics.text()
+    assert "signal 9" in text and "best epoch so far are kept" in text
+    assert window.errors and "signal 9" in window.errors[-1][1]
+    run = window.document.runs[-1]
+    assert run.stopped == "process died" and run.loss
+    for name, value in best.items():
+        np.testing.assert_array_equal(window.document.weights[name], value, err_msg=name)
+    # a new Start: a new process, continuing from the kept weights
+    _click(qtbot, panel.batch_button)
+    qtbot.waitUntil(lambda: not session.running, timeout=TRAINING_TIMEOUT)
+    assert window.document.runs[-1].stopped == "steps" and len(window.document.runs) == 2
+    assert training_process_pids(session) != {pid}
+
+
+def training_process_pids(session) -> set:
+    from rnn_builder import training_process
+
+    return {p.pid for p in training_process._spares}
+
+
+def test_a_failure_in_the_training_process_is_said_in_the_panel(make_window, qtbot, tmp_path):
+    window = make_window("forecast")
+    window.document.project.dataset.kind = "csv"
+    window.document.project.dataset.name = str(tmp_path / "gone.csv")
+    _click(qtbot, window.live.panel.start_button)
+    qtbot.waitUntil(lambda: not window.live.session.running, timeout=TRAINING_TIMEOUT)
+    text = window.live.panel.metrics.text()
+    assert "gone.csv" in text and window.errors and "gone.csv" in window.errors[-1][1]
+    assert window.document.runs == []  # a run that never ran is not kept
