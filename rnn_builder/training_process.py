@@ -126,6 +126,7 @@ class TrainingProcess:
         self._process: subprocess.Popen | None = None
         self._connection: Connection | None = None
         self.training = False
+        self.ready = False  # the child said it has imported the training stack
 
     @property
     def alive(self) -> bool:
@@ -199,6 +200,8 @@ class TrainingProcess:
                 arrived.append(message)
                 if message.kind in ("done", "failed"):
                     self.training = False
+                elif message.kind == "ready":
+                    self.ready = True
         except (EOFError, OSError, MessageError) as error:
             arrived.append(self._died(error))
         else:
@@ -269,6 +272,7 @@ class TrainingProcess:
         return Message("died", {"message": why, "exitcode": code})
 
     def _drop(self) -> None:
+        self.ready = False
         if self._connection is not None:
             self._connection.close()
         self._connection = None

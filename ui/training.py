@@ -98,9 +98,12 @@ class TrainingSession(QObject):
         self.paused_at: int | None = None  # steps taken when the child said it waits
         self.steps_taken = 0  # as the latest report says
         self._pending: Report | None = None
+        # A report is drawn when it arrives, unless the last frame is less than 1/FRAME_RATE
+        # old: then when that time is up (a single shot), with whatever report is newest.
         self._timer = QTimer(self)
-        self._timer.setInterval(int(1000 / FRAME_RATE))
+        self._timer.setSingleShot(True)
         self._timer.timeout.connect(self._draw)
+        self._last_frame = -math.inf
         self.frames_drawn = 0
 
     @property
@@ -136,7 +139,6 @@ class TrainingSession(QObject):
         )
         self._notifier = QSocketNotifier(self.process.fileno(), QSocketNotifier.Type.Read, self)
         self._notifier.activated.connect(lambda *_: self._receive())
-        self._timer.start()
         self._set_state("running")
         self.started.emit()
         return True
@@ -216,6 +218,12 @@ class TrainingSession(QObject):
                     float(report.val_metric) if report.val_metric is not None else float("nan")
                 )
         self._pending = report
+        if not self._timer.isActive():
+            wait = self._last_frame + 1.0 / FRAME_RATE - time.perf_counter()
+            if wait <= 0:
+                self._draw()
+            else:
+                self._timer.start(max(1, int(wait * 1000)))
 
     def _on_weights(self, message: Message) -> None:
         if message.data.get("epoch_end"):
@@ -285,6 +293,7 @@ class TrainingSession(QObject):
     def _draw(self) -> None:
         if self._pending is not None:
             report, self._pending = self._pending, None
+            self._last_frame = time.perf_counter()
             self.frames_drawn += 1
             self.frame.emit(report)
 
