@@ -75,7 +75,8 @@ def add_commands(commands) -> None:
         "--prime",
         default=None,
         metavar="TEXT",
-        help="what to start from (text for a language model, a chord for music)",
+        help="what to start from: text for a language model (default 'the '), a chord such "
+        "as 'A minor' for music (default 'C major')",
     )
     p.add_argument("--seed", type=int, default=0)
 

@@ -218,18 +218,17 @@ class Live(QObject):
             self.panel.load_from_project()
 
     def sample(self) -> None:
+        """Generate from the panel's prime and temperature, and show the result where the
+        user is looking (the status bar) as well as in the panel, brought to the front: from
+        the Train menu, a result only in a tab behind the inspector looked like nothing."""
+        document = self.window.document
         try:
             self.context.dataset()  # works out what the task needs (a text's alphabet)
-            document = self.window.document
             base = document.path.parent if document.path is not None else None
             task, options = task_of(document.project, base)
-            executor = self.context.executor()
-            prime = None
-            if task.name == "arpeggio":
-                prime = "C major"
             text = task.sample(
-                executor,
-                prime,
+                self.context.executor(),
+                self.panel.prime(),
                 120,
                 self.panel.temperature_value(),
                 np.random.default_rng(),
@@ -238,7 +237,17 @@ class Live(QObject):
         except RNNBuilderError as error:
             self.window.show_error("Cannot sample", str(error))
             return
-        self.panel.sample_output.setText(text)
+        self.panel.show_sample(text)
+        dock = self.window.findChild(QDockWidget, "training_dock")
+        dock.show()
+        dock.raise_()
+        dock.widget().ensureWidgetVisible(self.panel.sample_box)
+        untrained = self.context.live_weights is None and document.weights_if_they_fit() is None
+        said = "Sampled from the untrained network" if untrained else "Sampled"
+        line = " ".join(text.split())  # the status bar holds one line
+        self.window.statusBar().showMessage(
+            f"{said}: {line[:90]}{'…' if len(line) > 90 else ''}", 20000
+        )
 
     # --- stepping through one example -------------------------------------------------------
 

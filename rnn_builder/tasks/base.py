@@ -29,6 +29,9 @@ class Task:
     target: ClassVar[str]
     generative: ClassVar[bool] = False
     example_input: ClassVar[str] = ""
+    # What a generative task starts from: how to call it, and what it uses when given nothing.
+    prime_label: ClassVar[str] = "Start with"
+    default_prime: ClassVar[str] = ""
 
     def spec(self, options: dict[str, Any]) -> DataSpec:
         raise NotImplementedError
@@ -56,6 +59,11 @@ class Task:
     def decode(self, prediction: Array, example: dict[str, Array], options: dict[str, Any]) -> str:
         return np.array2string(np.asarray(prediction), precision=3)
 
+    def prime_choices(self, options: dict[str, Any]) -> list[str] | None:
+        """The primes :meth:`sample` takes, when they are a fixed set (the chords of the music
+        task); ``None`` when any text will do (a language model's opening words)."""
+        return None
+
     def sample(
         self,
         executor,
@@ -65,7 +73,8 @@ class Task:
         rng: np.random.Generator,
         options: dict[str, Any],
     ) -> str:
-        """Generate (for generative tasks): text after ``prime``, notes for a chord."""
+        """Generate (for generative tasks): text after ``prime``, notes for a chord; with no
+        ``prime``, from :attr:`default_prime`."""
         raise DataError(f"the {self.title} task does not generate")
 
 
