@@ -67,7 +67,7 @@ class HiddenStateView(QWidget):
         top.addWidget(self.example)
         top.addWidget(QLabel("Cell"))
         top.addWidget(self.cell)
-        top.addStretch(1)
+        top.addWidget(self.probe_box, 1)  # on the same row: the height goes to the heatmaps
         # One heatmap per row, each tall enough to read (an LSTM shows five: squeezed into a
         # bottom dock they had no height left for their units); the rows scroll.
         self.scroll = QScrollArea()
@@ -76,7 +76,6 @@ class HiddenStateView(QWidget):
         self.scroll.setWidget(self.layout_widget)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
-        layout.addWidget(self.probe_box)
         layout.addWidget(self.sequence)
         layout.addWidget(self.scroll, 1)
         # Whether the view can be seen (its dock open and its tab in front: a tab behind

@@ -31,6 +31,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from rnn_builder.errors import RNNBuilderError
+from rnn_builder.tasks import task_of
+
 from .themes import is_dark
 
 # No antialiasing: curves redraw many times a second while training, in software offscreen.
@@ -99,10 +102,14 @@ class LossPlots(QWidget):
         self.runs = QListWidget()
         self.runs.setObjectName("runs")
         self.runs.setMaximumWidth(280)
+        # a run's name is its cells and settings: wrapped, never cut off
+        self.runs.setWordWrap(True)
+        self.runs.setTextElideMode(Qt.TextElideMode.ElideNone)
+        self.runs.setResizeMode(QListWidget.ResizeMode.Adjust)
         self.runs.setToolTip("Tick earlier runs to overlay their curves")
         self.runs.itemChanged.connect(lambda _item: self.draw_overlays())
         self.overlays: list = []
-        self._metric_title = ""
+        self._metric: str | None = None  # the metric the plots are titled for
         self._validation_drawn: tuple[int, int] | None = None
         self._x_span = 0
         for curve in (self.train_curve, self.val_curve):  # thousands of points stay cheap
@@ -118,10 +125,23 @@ class LossPlots(QWidget):
         layout = QHBoxLayout(self)
         layout.addLayout(plots, 1)
         layout.addLayout(side)
+        self.loss_plot.getViewBox().sigYRangeChanged.connect(lambda _box, _r: self._loss_ticks())
         self._log_toggled(True)
 
     def _log_toggled(self, on: bool) -> None:
         self.loss_plot.setLogMode(y=on)
+        self._loss_ticks()
+
+    def _loss_ticks(self) -> None:
+        """Labels for the loss axis that never run into each other: on a log scale pyqtgraph
+        labels every minor tick of a span under a decade (0.9, 0.8, 0.7 … drawn on top of each
+        other), so the ticks are chosen here for the range in view; linear ones are its own."""
+        axis = self.loss_plot.getAxis("left")
+        if not self.log_scale.isChecked():
+            axis.setTicks(None)
+            return
+        low, high = self.loss_plot.getViewBox().viewRange()[1]
+        axis.setTicks([log_ticks(low, high), []])
 
     def list_runs(self, runs) -> None:
         checked = {
@@ -155,6 +175,7 @@ class LossPlots(QWidget):
             self._validation_drawn = None
             for curve in (self.train_curve, self.val_curve, self.metric_curve):
                 curve.setData([], [])
+            self._name_metric(self._project_metric())
         else:
             if self.session.current is run and self.session.reports:
                 # the x axis spans the whole run from the start: its ticks are drawn once
@@ -174,16 +195,31 @@ class LossPlots(QWidget):
                 if math.isfinite(v)
             ]
             self.metric_curve.setData([x for x, _ in shown], [v for _, v in shown])
-            title = {"mse": "Validation metric (none for regression)"}.get(
-                run.metric, f"Validation {run.metric.replace('_', ' ')}"
-            )
-            if title != self._metric_title:  # setting a title lays the plot out again
-                self._metric_title = title
-                self.metric_plot.setTitle(title)
-                if run.metric == "mse":
-                    self.metric_plot.enableAutoRange(axis="y")
-                else:  # a fraction: the whole scale, so that 100 % looks like 100 %
-                    self.metric_plot.setYRange(0.0, 1.0, padding=0.03)
+            self._name_metric(run.metric)
+
+    def _project_metric(self) -> str | None:
+        """The metric of the task the open project trains on (before any run has one)."""
+        try:
+            task, _options = task_of(self.session.document.project)
+        except RNNBuilderError:
+            return None
+        return task.metric
+
+    def _name_metric(self, metric: str | None) -> None:
+        """Title the plots for the task's metric from the start: a regression has none, so
+        its metric plot goes and the loss says it is the mean squared error (a forecast was
+        titled "Validation accuracy", the last project's, until its first epoch ended)."""
+        if metric == self._metric:
+            return  # setting a title lays the plot out again
+        self._metric = metric
+        regression = metric == "mse"
+        self.loss_plot.setTitle("Loss (mean squared error)" if regression else "Loss")
+        self.metric_plot.setVisible(not regression)
+        if regression:
+            return
+        name = METRIC_TITLES.get(metric, "metric") if metric else "metric"
+        self.metric_plot.setTitle(f"Validation {name}")
+        self.metric_plot.setYRange(0.0, 1.0, padding=0.03)  # a fraction: 100 % looks like it
 
     def draw_overlays(self) -> None:
         """The curves of the earlier runs ticked in the list (redrawn when the ticks change)."""
@@ -210,6 +246,40 @@ class LossPlots(QWidget):
     def point_count(self) -> int:
         x, _y = self.train_curve.getData()
         return 0 if x is None else len(x)
+
+
+METRIC_TITLES = {
+    "accuracy": "accuracy",
+    "token_accuracy": "token accuracy",
+    "sequence_accuracy": "sequences exactly right",
+}
+
+
+def log_ticks(low: float, high: float, most: int = 6) -> list[tuple[float, str]]:
+    """Labelled ticks for a log10 axis showing 10**low to 10**high (tick positions are
+    exponents): whole decades when they are enough, else 1-2-5 steps, else every digit, else
+    a few round values — at most ``most``, so that no two labels share a place."""
+    if not (math.isfinite(low) and math.isfinite(high)) or high <= low:
+        return []
+    decades = range(math.floor(low), math.ceil(high) + 1)
+    inside: list[float] = []
+    for mantissas in ((1,), (1, 2, 5), range(1, 10)):
+        values = [m * 10.0**d for d in decades for m in mantissas]
+        inside = [v for v in values if low <= math.log10(v) <= high]
+        if len(inside) >= 3:
+            break
+    if len(inside) < 2:  # under a digit's step (0.70 to 0.72): round values on a linear step
+        bottom, top = 10.0**low, 10.0**high
+        step = _round_step((top - bottom) / 3)
+        inside = [k * step for k in range(math.ceil(bottom / step), math.floor(top / step) + 1)]
+    stride = math.ceil(len(inside) / most)
+    return [(math.log10(v), f"{v:g}") for v in inside[::stride] if v > 0]
+
+
+def _round_step(rough: float) -> float:
+    """1, 2 or 5 times a power of ten, the nearest above ``rough``."""
+    power = 10.0 ** math.floor(math.log10(rough))
+    return next(m * power for m in (1, 2, 5, 10) if m * power >= rough)
 
 
 def _positive(values):

@@ -7,7 +7,9 @@ Waits end on conditions (``qtbot.waitUntil``), never on fixed sleeps.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+import numpy as np
+from PySide6.QtCore import QRect, Qt
+from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QDockWidget
 
 from rnn_builder.tasks import music
@@ -71,3 +73,86 @@ def test_a_language_model_samples_after_the_users_text(make_window, qtbot):
     qtbot.mouseClick(panel.sample_button, Qt.MouseButton.LeftButton)
     text = panel.sample_output.text()
     assert text.startswith("humpty ") and len(text) > len("humpty "), text
+
+
+# --- 8. plots and texts ----------------------------------------------------------------------
+
+
+def test_loss_axis_labels_never_share_a_place(make_window, qtbot):
+    window = make_window("forecast")
+    plots = window.live.plots
+    box = plots.loss_plot.getViewBox()
+    axis = plots.loss_plot.getAxis("left")
+    metrics = QFontMetrics(axis.style["tickFont"] or axis.font())
+    height = box.height()
+    # losses over less than a decade (0.7 to 0.95: 0.9, 0.8, 0.7 were drawn over each other),
+    # over a few decades, and over many
+    for low, high in ((0.7, 0.95), (0.701, 0.72), (0.02, 0.9), (1e-6, 2.0)):
+        plots.loss_plot.setYRange(np.log10(low), np.log10(high), padding=0)
+        qtbot.waitUntil(lambda: axis._tickLevels is not None)
+        shown_low, shown_high = box.viewRange()[1]
+        ticks = axis._tickLevels[0]
+        assert 2 <= len(ticks) <= 6, (low, high, ticks)
+        rows = sorted(height * (shown_high - v) / (shown_high - shown_low) for v, _t in ticks)
+        gaps = np.diff(rows)
+        assert np.all(gaps > metrics.height()), (low, high, ticks, gaps)
+
+
+def test_a_regression_names_its_loss_and_shows_no_accuracy_from_the_start(make_window, qtbot):
+    window = make_window("many_to_one")
+    plots = window.live.plots
+    _dock(window, "loss_dock").raise_()
+    qtbot.waitUntil(lambda: _in_front(window, "loss_dock"))
+    assert plots.metric_plot.isVisible()
+    assert plots.metric_plot.getPlotItem().titleLabel.text == "Validation accuracy"
+    window.new_project("forecast")  # a regression: mean squared error, no accuracy
+    assert not plots.metric_plot.isVisible()
+    assert "accuracy" not in plots.metric_plot.getPlotItem().titleLabel.text or (
+        not plots.metric_plot.isVisible()
+    )
+    assert plots.loss_plot.getPlotItem().titleLabel.text == "Loss (mean squared error)"
+    window.new_project("many_to_many_equal")
+    assert plots.metric_plot.isVisible()
+    assert plots.metric_plot.getPlotItem().titleLabel.text == "Validation token accuracy"
+
+
+def test_run_names_are_not_cut_off(make_window, qtbot):
+    window = make_window("stacked_lstm")  # two cells: a long name
+    _dock(window, "loss_dock").raise_()
+    for _ in range(2):
+        runs = len(window.document.runs)
+        qtbot.mouseClick(window.live.panel.batch_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(
+            lambda runs=runs: (
+                not window.live.session.running and len(window.document.runs) == runs + 1
+            ),
+            timeout=60_000,
+        )
+    listing = window.live.plots.runs
+    assert listing.count() == 2
+    metrics = listing.fontMetrics()
+    for i in range(listing.count()):
+        item = listing.item(i)
+        assert item.text().startswith(f"run {i + 1}: LSTM 64, LSTM 64 · ")
+        # what can be seen of it: a row wider than the list runs off its edge
+        rect = listing.visualItemRect(item).intersected(listing.viewport().rect())
+        indicator = rect.height() if rect.height() < 2 * metrics.height() else metrics.height()
+        width = rect.width() - indicator - 8  # the check box and its margins
+        needed = metrics.boundingRect(
+            QRect(0, 0, width, 10_000), Qt.TextFlag.TextWordWrap, item.text()
+        )
+        assert needed.width() <= width and needed.height() <= rect.height(), (
+            item.text(),
+            rect,
+            needed,
+        )
+
+
+def test_the_hidden_state_heatmap_has_room_at_start(make_window, qtbot):
+    window = make_window("many_to_one")
+    assert (window.width(), window.height()) == (1360, 840)
+    hidden = window.live.hidden
+    _dock(window, "hidden_dock").raise_()
+    qtbot.waitUntil(lambda: hidden.images.get("h") is not None)
+    room = hidden.scroll.viewport().height()
+    assert room >= hidden.ROW_HEIGHT, room  # one heatmap whole, its units readable
