@@ -123,7 +123,7 @@ def test_typed_input_reads_and_predictions_read_back():
     sentiment = TASKS["sentiment"]
     example = sentiment.encode("The plot was NOT bad at all", {})
     assert example["words"].dtype.kind == "i" and len(example["words"]) == 7
-    assert sentiment.decode(np.array([0.1, 0.9]), example, {}) == "positive (90% sure)"
+    assert sentiment.decode(np.array([0.1, 0.9]), example, {}) == "positive (p = 0.90)"
     with pytest.raises(DataError, match="does not know the word 'superb'"):
         sentiment.encode("superb", {})
     music = TASKS["arpeggio"]

@@ -156,3 +156,25 @@ def test_the_hidden_state_heatmap_has_room_at_start(make_window, qtbot):
     qtbot.waitUntil(lambda: hidden.images.get("h") is not None)
     room = hidden.scroll.viewport().height()
     assert room >= hidden.ROW_HEIGHT, room  # one heatmap whole, its units readable
+
+
+def test_a_prediction_says_its_p_is_not_a_calibrated_confidence(make_window, qtbot):
+    window = make_window("many_to_one")
+    live = window.live
+    _dock(window, "hidden_dock").raise_()
+    box = live.hidden.probe_box
+    box.edit.setFocus()
+    qtbot.keyClicks(box.edit, "bad")
+    with qtbot.waitSignal(live.probe.changed):
+        qtbot.keyClick(box.edit, Qt.Key.Key_Return)
+    prediction = live.probe.prediction
+    assert "sure" not in prediction and "(p = " in prediction, prediction
+    assert "not a calibrated confidence" in box.message.text()
+    for shown in (box, live.probe_box):  # the toolbar's box says it in its tooltip
+        assert "not a calibrated confidence" in shown.message.toolTip()
+    # a regression's numbers need no such note
+    window.new_project("forecast")
+    live.probe_box.edit.setText("112, 118, 132, 129, 121, 135, 148, 148, 136, 119, 104, 118")
+    with qtbot.waitSignal(live.probe.changed):
+        live.probe_box.edit.returnPressed.emit()
+    assert live.probe.prediction and "calibrated" not in live.probe_box.message.toolTip()
