@@ -58,6 +58,8 @@ class Live(QObject):
             )
             self.docks[name] = dock
         self.docks["hidden_dock"].visibilityChanged.connect(self.hidden.set_seen)
+        self.docks["loss_dock"].visibilityChanged.connect(self.plots.seen_changed)
+        self.docks["gradient_dock"].visibilityChanged.connect(self.gradients.seen_changed)
         self._make_train_menu()
         self.stepper = None
         self._stepping_graph = None
@@ -140,7 +142,7 @@ class Live(QObject):
             self.window.resizeDocks([dock], [280], Qt.Orientation.Vertical)
 
     def _frame(self, report) -> None:
-        self.plots.redraw()
+        self.plots.refresh()
         if self._showing("gradient_dock"):
             self.gradients.redraw()
         if self.hidden.seen:
@@ -158,7 +160,7 @@ class Live(QObject):
     def _finished(self, result) -> None:
         self.context.live_weights = None  # the document's weights are the network's again
         self.plots.list_runs(self.session.document.runs)
-        self.gradients.redraw()
+        self.gradients.refresh()
         self.hidden.refresh()
         if result is not None:
             text = f"Training {result.stopped}: {result.steps} steps in {result.seconds:.1f} s"
@@ -201,7 +203,7 @@ class Live(QObject):
             self.panel.show_document()
         self.plots.list_runs(self.window.document.runs)
         self.hidden.follow_project()
-        self.gradients.redraw()
+        self.gradients.refresh()
 
     def _graph_changed(self) -> None:
         graph = self.window.document.graph

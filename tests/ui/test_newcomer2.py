@@ -7,12 +7,19 @@ Waits end on conditions (``qtbot.waitUntil``), never on fixed sleeps.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 from PySide6.QtCore import QRect, Qt
 from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QDockWidget
 
 from rnn_builder.tasks import music
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _dock(window, name: str) -> QDockWidget:
@@ -81,6 +88,8 @@ def test_a_language_model_samples_after_the_users_text(make_window, qtbot):
 def test_loss_axis_labels_never_share_a_place(make_window, qtbot):
     window = make_window("forecast")
     plots = window.live.plots
+    _dock(window, "loss_dock").raise_()
+    qtbot.waitUntil(lambda: plots.built)
     box = plots.loss_plot.getViewBox()
     axis = plots.loss_plot.getAxis("left")
     metrics = QFontMetrics(axis.style["tickFont"] or axis.font())
@@ -102,8 +111,7 @@ def test_a_regression_names_its_loss_and_shows_no_accuracy_from_the_start(make_w
     window = make_window("many_to_one")
     plots = window.live.plots
     _dock(window, "loss_dock").raise_()
-    qtbot.waitUntil(lambda: _in_front(window, "loss_dock"))
-    assert plots.metric_plot.isVisible()
+    qtbot.waitUntil(lambda: plots.built and plots.metric_plot.isVisible())
     assert plots.metric_plot.getPlotItem().titleLabel.text == "Validation accuracy"
     window.new_project("forecast")  # a regression: mean squared error, no accuracy
     assert not plots.metric_plot.isVisible()
@@ -178,3 +186,46 @@ def test_a_prediction_says_its_p_is_not_a_calibrated_confidence(make_window, qtb
     with qtbot.waitSignal(live.probe.changed):
         live.probe_box.edit.returnPressed.emit()
     assert live.probe.prediction and "calibrated" not in live.probe_box.message.toolTip()
+
+
+# --- 9. a start that imports no plotting -----------------------------------------------------
+
+
+def test_start_up_imports_no_plotting_and_no_training_stack(tmp_path):
+    """The window painted to a picture, as ``main.py --screenshot`` does, with Python's own
+    import log: nothing of pyqtgraph (0.26 s of the imports), torch or the exporters."""
+    picture = tmp_path / "start.png"
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", str(ROOT / "main.py"), "--screenshot", str(picture)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert picture.stat().st_size > 10_000
+    imported = {
+        line.split("|")[2].strip()
+        for line in done.stderr.splitlines()
+        if line.startswith("import time:") and line.count("|") == 2
+    }
+    assert "ui.main_window" in imported  # the log is the app's
+    for module in ("pyqtgraph", "torch", "onnx", "onnxruntime", "rnn_builder.export"):
+        assert module not in imported, module
+
+
+def test_the_plots_are_made_when_their_tab_first_comes_to_the_front(make_window, qtbot):
+    window = make_window("many_to_one")
+    live = window.live
+    assert not live.plots.built and not live.gradients.built
+    assert live.hidden.layout_widget is None
+    _dock(window, "loss_dock").raise_()
+    qtbot.waitUntil(lambda: live.plots.built and live.plots.loss_plot.isVisible())
+    assert not live.gradients.built
+    _dock(window, "gradient_dock").raise_()
+    qtbot.waitUntil(lambda: live.gradients.built)
+    assert "Train to see" in live.gradients.warning.text()
+    _dock(window, "hidden_dock").raise_()
+    qtbot.waitUntil(lambda: live.hidden.layout_widget is not None)
+    assert live.hidden.scroll.widget() is live.hidden.layout_widget
