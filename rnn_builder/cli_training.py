@@ -56,7 +56,12 @@ def add_commands(commands) -> None:
     p.add_argument("--weights", required=True, metavar="W", help=WEIGHTS_HELP)
     p.add_argument("--json", action="store_true")
 
-    p = commands.add_parser("predict", help="run trained weights on new input")
+    p = commands.add_parser(
+        "predict",
+        help="run trained weights on new input",
+        description="Run trained weights on new input. A class's p is the network's "
+        "probability (its softmax output), not a calibrated confidence.",
+    )
     p.add_argument("file", metavar="FILE")
     p.add_argument("--weights", required=True, metavar="W", help=WEIGHTS_HELP)
     p.add_argument(
@@ -75,7 +80,8 @@ def add_commands(commands) -> None:
         "--prime",
         default=None,
         metavar="TEXT",
-        help="what to start from (text for a language model, a chord for music)",
+        help="what to start from: text for a language model (default 'the '), a chord such "
+        "as 'A minor' for music (default 'C major')",
     )
     p.add_argument("--seed", type=int, default=0)
 

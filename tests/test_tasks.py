@@ -123,7 +123,7 @@ def test_typed_input_reads_and_predictions_read_back():
     sentiment = TASKS["sentiment"]
     example = sentiment.encode("The plot was NOT bad at all", {})
     assert example["words"].dtype.kind == "i" and len(example["words"]) == 7
-    assert sentiment.decode(np.array([0.1, 0.9]), example, {}) == "positive (90% sure)"
+    assert sentiment.decode(np.array([0.1, 0.9]), example, {}) == "positive (p = 0.90)"
     with pytest.raises(DataError, match="does not know the word 'superb'"):
         sentiment.encode("superb", {})
     music = TASKS["arpeggio"]
@@ -244,3 +244,25 @@ def test_pick_draws_what_generator_choice_draws():
         drawn = [pick(ours, cdf) for _ in range(20_000)]
         assert drawn == [int(theirs.choice(len(cdf), p=probabilities)) for _ in range(20_000)]
         assert ours.random() == theirs.random()  # and leave the generator where choice does
+
+
+def test_generative_tasks_say_what_sampling_starts_from():
+    music, text = TASKS["arpeggio"], TASKS["language_model"]
+    chords = music.prime_choices({})
+    assert len(chords) == 36 and music.default_prime in chords
+    for chord in chords:  # every offered chord is one the task reads
+        music.encode(chord, {})
+    assert text.prime_choices({}) is None and text.default_prime == "the "
+    graph = new_project("one_to_many").graph
+    executor = Executor(graph, seed=0)
+    rng = np.random.default_rng(0)
+    # the chord decides the notes: a cold sample follows the network's most likely notes
+    a_minor = music.sample(executor, "A minor", 4, 0.01, rng, {})
+    expected = music.decode(
+        executor.forward(
+            make_batch([music.encode("A minor", {})], executor.report, graph), train=False
+        ).predictions["notes"][:, 0],
+        {},
+        {},
+    )
+    assert a_minor == expected

@@ -7,7 +7,8 @@ inputs, and prediction against target at every step (a typed input has no target
 
 It shows the network as it is: drawn again with the running network's weights at each frame
 of a run (``ui.live``), when a run ends, when another project opens, and — if any of these came
-while its tab was behind another — when the tab comes to the front.
+while its tab was behind another — when the tab comes to the front. Its heatmaps (and
+pyqtgraph) are made at the first drawing, never at start-up.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ import html
 from typing import ClassVar
 
 import numpy as np
-import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QComboBox,
@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 from rnn_builder.errors import RNNBuilderError
 from rnn_builder.unroll import UnrolledKey
 
+from .plots import follow_palette, pyqtgraph
 from .probe import Probe, ProbeBox
 
 
@@ -54,29 +55,26 @@ class HiddenStateView(QWidget):
         self.example.setToolTip("Which validation example to look at")
         self.cell = QComboBox()
         self.cell.setObjectName("hidden_cell")
-        self.layout_widget = pg.GraphicsLayoutWidget()
-        self.layout_widget.setObjectName("hidden_heatmaps")
+        self.layout_widget = None  # the heatmaps' pyqtgraph canvas, made at the first drawing
         self.sequence = QLabel()
         self.sequence.setObjectName("hidden_sequence")
         self.sequence.setWordWrap(True)
         self.sequence.setTextFormat(Qt.TextFormat.RichText)
         self.images: dict[str, np.ndarray] = {}
-        self._rows: dict[str, tuple[pg.PlotItem, pg.ImageItem]] = {}  # heatmaps by name
+        self._rows: dict[str, tuple] = {}  # heatmaps by name: (pyqtgraph PlotItem, ImageItem)
         top = QHBoxLayout()
         top.addWidget(QLabel("Example"))
         top.addWidget(self.example)
         top.addWidget(QLabel("Cell"))
         top.addWidget(self.cell)
-        top.addStretch(1)
+        top.addWidget(self.probe_box, 1)  # on the same row: the height goes to the heatmaps
         # One heatmap per row, each tall enough to read (an LSTM shows five: squeezed into a
         # bottom dock they had no height left for their units); the rows scroll.
         self.scroll = QScrollArea()
         self.scroll.setObjectName("hidden_scroll")
         self.scroll.setWidgetResizable(True)
-        self.scroll.setWidget(self.layout_widget)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
-        layout.addWidget(self.probe_box)
         layout.addWidget(self.sequence)
         layout.addWidget(self.scroll, 1)
         # Whether the view can be seen (its dock open and its tab in front: a tab behind
@@ -183,8 +181,14 @@ class HiddenStateView(QWidget):
         """One heatmap per name, made only when the names change: making pyqtgraph's plots
         took ~90 % of a redraw (~45 ms a plot here), and while training the view is drawn
         again at every frame with the same rows."""
-        if list(self._rows) == names:
+        if list(self._rows) == names and self.layout_widget is not None:
             return
+        pg = pyqtgraph()
+        if self.layout_widget is None:
+            self.layout_widget = pg.GraphicsLayoutWidget()
+            self.layout_widget.setObjectName("hidden_heatmaps")
+            self.scroll.setWidget(self.layout_widget)
+            follow_palette(self)
         self._clear_rows()
         self.layout_widget.setMinimumHeight(len(names) * self.ROW_HEIGHT)
         for name in names:
@@ -198,7 +202,8 @@ class HiddenStateView(QWidget):
             self.layout_widget.nextRow()
 
     def _clear_rows(self) -> None:
-        self.layout_widget.clear()
+        if self.layout_widget is not None:
+            self.layout_widget.clear()
         self._rows = {}
 
     def _step_ticks(self, stepper, node: str) -> list[str]:

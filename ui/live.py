@@ -58,6 +58,8 @@ class Live(QObject):
             )
             self.docks[name] = dock
         self.docks["hidden_dock"].visibilityChanged.connect(self.hidden.set_seen)
+        self.docks["loss_dock"].visibilityChanged.connect(self.plots.seen_changed)
+        self.docks["gradient_dock"].visibilityChanged.connect(self.gradients.seen_changed)
         self._make_train_menu()
         self.stepper = None
         self._stepping_graph = None
@@ -140,7 +142,7 @@ class Live(QObject):
             self.window.resizeDocks([dock], [280], Qt.Orientation.Vertical)
 
     def _frame(self, report) -> None:
-        self.plots.redraw()
+        self.plots.refresh()
         if self._showing("gradient_dock"):
             self.gradients.redraw()
         if self.hidden.seen:
@@ -158,7 +160,7 @@ class Live(QObject):
     def _finished(self, result) -> None:
         self.context.live_weights = None  # the document's weights are the network's again
         self.plots.list_runs(self.session.document.runs)
-        self.gradients.redraw()
+        self.gradients.refresh()
         self.hidden.refresh()
         if result is not None:
             text = f"Training {result.stopped}: {result.steps} steps in {result.seconds:.1f} s"
@@ -201,7 +203,7 @@ class Live(QObject):
             self.panel.show_document()
         self.plots.list_runs(self.window.document.runs)
         self.hidden.follow_project()
-        self.gradients.redraw()
+        self.gradients.refresh()
 
     def _graph_changed(self) -> None:
         graph = self.window.document.graph
@@ -218,18 +220,17 @@ class Live(QObject):
             self.panel.load_from_project()
 
     def sample(self) -> None:
+        """Generate from the panel's prime and temperature, and show the result where the
+        user is looking (the status bar) as well as in the panel, brought to the front: from
+        the Train menu, a result only in a tab behind the inspector looked like nothing."""
+        document = self.window.document
         try:
             self.context.dataset()  # works out what the task needs (a text's alphabet)
-            document = self.window.document
             base = document.path.parent if document.path is not None else None
             task, options = task_of(document.project, base)
-            executor = self.context.executor()
-            prime = None
-            if task.name == "arpeggio":
-                prime = "C major"
             text = task.sample(
-                executor,
-                prime,
+                self.context.executor(),
+                self.panel.prime(),
                 120,
                 self.panel.temperature_value(),
                 np.random.default_rng(),
@@ -238,7 +239,17 @@ class Live(QObject):
         except RNNBuilderError as error:
             self.window.show_error("Cannot sample", str(error))
             return
-        self.panel.sample_output.setText(text)
+        self.panel.show_sample(text)
+        dock = self.window.findChild(QDockWidget, "training_dock")
+        dock.show()
+        dock.raise_()
+        dock.widget().ensureWidgetVisible(self.panel.sample_box)
+        untrained = self.context.live_weights is None and document.weights_if_they_fit() is None
+        said = "Sampled from the untrained network" if untrained else "Sampled"
+        line = " ".join(text.split())  # the status bar holds one line
+        self.window.statusBar().showMessage(
+            f"{said}: {line[:90]}{'…' if len(line) > 90 else ''}", 20000
+        )
 
     # --- stepping through one example -------------------------------------------------------
 

@@ -38,6 +38,10 @@ from .projects import APP_NAME, ProjectCommands
 from .unrolled_view import DRAWN_STEPS, UnrolledScene
 
 AUTOSAVE_MS = 30_000
+# The bottom docks' share of the window's height at start: room for a hidden state heatmap
+# (one row, ``HiddenStateView.ROW_HEIGHT``) under its controls in a 1360×840 window; at a fixed
+# 110 px it had about 60 px left.
+BOTTOM_SHARE = 0.4
 
 
 class MainWindow(ProjectCommands, QMainWindow):
@@ -125,9 +129,7 @@ class MainWindow(ProjectCommands, QMainWindow):
             if self.isVisible():
                 self._make_tabs()
             return dock
-        if area == Qt.DockWidgetArea.BottomDockWidgetArea:
-            self.resizeDocks([dock], [110], Qt.Orientation.Vertical)
-        else:
+        if area != Qt.DockWidgetArea.BottomDockWidgetArea:  # bottom ones: when shown
             self.resizeDocks([dock], [250], Qt.Orientation.Horizontal)
         return dock
 
@@ -395,6 +397,11 @@ class MainWindow(ProjectCommands, QMainWindow):
 
     def showEvent(self, event) -> None:  # fit once the view has its real size
         super().showEvent(event)
+        if self._tabs:  # the first showing: the bottom docks' height, for the window's
+            problems = self.findChild(QDockWidget, "problems_dock")
+            self.resizeDocks(
+                [problems], [round(self.height() * BOTTOM_SHARE)], Qt.Orientation.Vertical
+            )
         self._make_tabs()
         self.view.fit_to_contents()
 

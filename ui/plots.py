@@ -8,6 +8,10 @@ back through time.
   the latest curve; a plain-language warning when the gradient vanishes or explodes, with the
   remedies at hand.
 * the hidden states and gates of one example are in ``hidden_state``.
+
+pyqtgraph is imported when the first of these views is shown (:class:`MadeWhenShown`), not at
+start-up: the window opens with none of them in front, and importing it took 0.26 s of the
+1.2 s of imports before the first paint.
 """
 
 from __future__ import annotations
@@ -15,8 +19,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import (
     QApplication,
@@ -31,14 +34,80 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from rnn_builder.errors import RNNBuilderError
 from rnn_builder.registry import default_registry
+from rnn_builder.tasks import task_of
 
 from .themes import is_dark
 
-# No antialiasing: curves redraw many times a second while training, in software offscreen.
-pg.setConfigOptions(antialias=False, background=None, foreground="#555")
 # Axes, titles and legends on a light and on a dark palette (each over 6:1 on its window).
 FOREGROUND = {False: "#4a4f57", True: "#c8ccd2"}
+_pyqtgraph = None  # the module, once a view has needed it
+
+
+def pyqtgraph():
+    """pyqtgraph, imported and set up the first time a view makes its plots."""
+    global _pyqtgraph
+    if _pyqtgraph is None:
+        import pyqtgraph as pg
+
+        # No antialiasing: curves redraw many times a second while training, in software
+        # offscreen.
+        pg.setConfigOptions(antialias=False, background=None)
+        _pyqtgraph = pg
+    return _pyqtgraph
+
+
+class MadeWhenShown:
+    """A view (a QWidget) whose plots are made the first time it is seen, or asked to draw.
+
+    ``redraw()`` draws now (making the plots first); ``refresh()`` draws only a view whose
+    plots exist — one never shown draws when it is. A view shown for a moment, as every dock
+    is while the window lays out its tabs at start, is not made: the check waits for the event
+    loop."""
+
+    built = False
+    _later: QTimer | None = None
+
+    def _make_plots(self, pg) -> None:
+        raise NotImplementedError
+
+    def _first_draw(self) -> None:
+        self.redraw()
+
+    def build(self) -> None:
+        if self.built:
+            return
+        self.built = True
+        self._make_plots(pyqtgraph())
+        follow_palette(self)
+        self._first_draw()
+
+    def refresh(self) -> None:
+        if self.built:
+            self.redraw()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self.seen_changed(True)
+
+    def seen_changed(self, seen: bool) -> None:
+        """Shown, or its dock's tab came to the front (a tab behind another stays "visible"
+        to Qt, and coming to the front is no show event: the dock tells)."""
+        if seen and not self.built:
+            # a timer of its own, not QTimer.singleShot: a call pending when the window went
+            # kept the view, and through it the window, alive (its functor is never freed)
+            if self._later is None:
+                self._later = QTimer(self)
+                self._later.setSingleShot(True)
+                self._later.setInterval(0)
+                self._later.timeout.connect(self._build_if_seen)
+            self._later.start()
+
+    def _build_if_seen(self) -> None:
+        if not self.visibleRegion().isEmpty():
+            self.build()
+
 
 RUN_COLORS = ["#4f6fd6", "#d98a2b", "#3f9b5b", "#c9485b", "#8a5fd6", "#2a9ca6"]
 VANISHING, EXPLODING = 1e-3, 1e3  # first-step / last-step gradient ratios worth a warning
@@ -49,6 +118,9 @@ def follow_palette(root: QWidget) -> None:
     colour behind the plots, and axes, titles and legends that read on it. pyqtgraph fixes
     these colours when a plot is made, so a theme chosen later (or before the window, when
     the plots took a light theme's grey on a dark window) reaches them only through here."""
+    pg = _pyqtgraph
+    if pg is None:
+        return  # no plot made yet: each is coloured when it is made
     palette = QApplication.palette()
     background = palette.color(QPalette.ColorRole.Window)
     foreground = QColor(FOREGROUND[is_dark(palette)])
@@ -67,11 +139,39 @@ def follow_palette(root: QWidget) -> None:
                 item.setLabelTextColor(foreground)
 
 
-class LossPlots(QWidget):
+class LossPlots(MadeWhenShown, QWidget):
     def __init__(self, session, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("loss_plots")
         self.session = session
+        self.log_scale = QCheckBox("log scale")
+        self.log_scale.setObjectName("log_scale")
+        self.log_scale.setChecked(True)
+        self.log_scale.setToolTip("Loss on a logarithmic scale: small improvements stay visible")
+        self.log_scale.toggled.connect(self._log_toggled)
+        self.runs = QListWidget()
+        self.runs.setObjectName("runs")
+        self.runs.setMaximumWidth(280)
+        # a run's name is its cells and settings: wrapped, never cut off
+        self.runs.setWordWrap(True)
+        self.runs.setTextElideMode(Qt.TextElideMode.ElideNone)
+        self.runs.setResizeMode(QListWidget.ResizeMode.Adjust)
+        self.runs.setToolTip("Tick earlier runs to overlay their curves")
+        self.runs.itemChanged.connect(lambda _item: self.draw_overlays())
+        self.overlays: list = []
+        self._metric: str | None = None  # the metric the plots are titled for
+        self._validation_drawn: tuple[int, int] | None = None
+        self._x_span = 0
+        side = QVBoxLayout()
+        side.addWidget(self.log_scale)
+        side.addWidget(QLabel("Compare with earlier runs:"))
+        side.addWidget(self.runs)
+        self._plots = QHBoxLayout()
+        layout = QHBoxLayout(self)
+        layout.addLayout(self._plots, 1)
+        layout.addLayout(side)
+
+    def _make_plots(self, pg) -> None:
         self.loss_plot = pg.PlotWidget(title="Loss")
         self.loss_plot.setObjectName("loss_plot")
         self.loss_plot.setLabel("bottom", "step")
@@ -92,37 +192,34 @@ class LossPlots(QWidget):
         self.metric_curve = self.metric_plot.plot(
             [], [], pen=pg.mkPen(RUN_COLORS[2], width=2), symbol="o", symbolSize=5
         )
-        self.log_scale = QCheckBox("log scale")
-        self.log_scale.setObjectName("log_scale")
-        self.log_scale.setChecked(True)
-        self.log_scale.setToolTip("Loss on a logarithmic scale: small improvements stay visible")
-        self.log_scale.toggled.connect(self._log_toggled)
-        self.runs = QListWidget()
-        self.runs.setObjectName("runs")
-        self.runs.setMaximumWidth(280)
-        self.runs.setToolTip("Tick earlier runs to overlay their curves")
-        self.runs.itemChanged.connect(lambda _item: self.draw_overlays())
-        self.overlays: list = []
-        self._metric_title = ""
-        self._validation_drawn: tuple[int, int] | None = None
-        self._x_span = 0
         for curve in (self.train_curve, self.val_curve):  # thousands of points stay cheap
             curve.setDownsampling(auto=True, method="peak")
             curve.setClipToView(True)
-        side = QVBoxLayout()
-        side.addWidget(self.log_scale)
-        side.addWidget(QLabel("Compare with earlier runs:"))
-        side.addWidget(self.runs)
-        plots = QHBoxLayout()
-        plots.addWidget(self.loss_plot, 3)
-        plots.addWidget(self.metric_plot, 2)
-        layout = QHBoxLayout(self)
-        layout.addLayout(plots, 1)
-        layout.addLayout(side)
-        self._log_toggled(True)
+        self._plots.addWidget(self.loss_plot, 3)
+        self._plots.addWidget(self.metric_plot, 2)
+        self.loss_plot.getViewBox().sigYRangeChanged.connect(lambda _box, _r: self._loss_ticks())
+        self._log_toggled(self.log_scale.isChecked())
+
+    def _first_draw(self) -> None:
+        self.redraw()
+        self.draw_overlays()
 
     def _log_toggled(self, on: bool) -> None:
+        if not self.built:
+            return  # the plot takes the box's state when it is made
         self.loss_plot.setLogMode(y=on)
+        self._loss_ticks()
+
+    def _loss_ticks(self) -> None:
+        """Labels for the loss axis that never run into each other: on a log scale pyqtgraph
+        labels every minor tick of a span under a decade (0.9, 0.8, 0.7 … drawn on top of each
+        other), so the ticks are chosen here for the range in view; linear ones are its own."""
+        axis = self.loss_plot.getAxis("left")
+        if not self.log_scale.isChecked():
+            axis.setTicks(None)
+            return
+        low, high = self.loss_plot.getViewBox().viewRange()[1]
+        axis.setTicks([log_ticks(low, high), []])
 
     def list_runs(self, runs) -> None:
         checked = {
@@ -142,10 +239,14 @@ class LossPlots(QWidget):
             item.setToolTip(", ".join(f"{k} {v}" for k, v in run.settings.items()))
             self.runs.addItem(item)
         self.runs.blockSignals(False)
-        self.redraw()
-        self.draw_overlays()
+        if self.built:  # else drawn when first shown
+            self.redraw()
+            self.draw_overlays()
 
     def redraw(self) -> None:
+        if not self.built:
+            self.build()  # which draws
+            return
         document = self.session.document
         run = self.session.current or (document.runs[-1] if document.runs else None)
         if run is not self.session.current or run is None:
@@ -156,6 +257,7 @@ class LossPlots(QWidget):
             self._validation_drawn = None
             for curve in (self.train_curve, self.val_curve, self.metric_curve):
                 curve.setData([], [])
+            self._name_metric(self._project_metric())
         else:
             if self.session.current is run and self.session.reports:
                 # the x axis spans the whole run from the start: its ticks are drawn once
@@ -175,19 +277,37 @@ class LossPlots(QWidget):
                 if math.isfinite(v)
             ]
             self.metric_curve.setData([x for x, _ in shown], [v for _, v in shown])
-            title = {"mse": "Validation metric (none for regression)"}.get(
-                run.metric, f"Validation {run.metric.replace('_', ' ')}"
-            )
-            if title != self._metric_title:  # setting a title lays the plot out again
-                self._metric_title = title
-                self.metric_plot.setTitle(title)
-                if run.metric == "mse":
-                    self.metric_plot.enableAutoRange(axis="y")
-                else:  # a fraction: the whole scale, so that 100 % looks like 100 %
-                    self.metric_plot.setYRange(0.0, 1.0, padding=0.03)
+            self._name_metric(run.metric)
+
+    def _project_metric(self) -> str | None:
+        """The metric of the task the open project trains on (before any run has one)."""
+        try:
+            task, _options = task_of(self.session.document.project)
+        except RNNBuilderError:
+            return None
+        return task.metric
+
+    def _name_metric(self, metric: str | None) -> None:
+        """Title the plots for the task's metric from the start: a regression has none, so
+        its metric plot goes and the loss says it is the mean squared error (a forecast was
+        titled "Validation accuracy", the last project's, until its first epoch ended)."""
+        if metric == self._metric:
+            return  # setting a title lays the plot out again
+        self._metric = metric
+        regression = metric == "mse"
+        self.loss_plot.setTitle("Loss (mean squared error)" if regression else "Loss")
+        self.metric_plot.setVisible(not regression)
+        if regression:
+            return
+        name = METRIC_TITLES.get(metric, "metric") if metric else "metric"
+        self.metric_plot.setTitle(f"Validation {name}")
+        self.metric_plot.setYRange(0.0, 1.0, padding=0.03)  # a fraction: 100 % looks like it
 
     def draw_overlays(self) -> None:
         """The curves of the earlier runs ticked in the list (redrawn when the ticks change)."""
+        if not self.built:
+            return
+        pg = pyqtgraph()
         for overlay in self.overlays:
             self.loss_plot.removeItem(overlay)
         self.overlays = []
@@ -209,15 +329,51 @@ class LossPlots(QWidget):
             self.overlays.append(curve)
 
     def point_count(self) -> int:
+        if not self.built:
+            return 0
         x, _y = self.train_curve.getData()
         return 0 if x is None else len(x)
+
+
+METRIC_TITLES = {
+    "accuracy": "accuracy",
+    "token_accuracy": "token accuracy",
+    "sequence_accuracy": "sequences exactly right",
+}
+
+
+def log_ticks(low: float, high: float, most: int = 6) -> list[tuple[float, str]]:
+    """Labelled ticks for a log10 axis showing 10**low to 10**high (tick positions are
+    exponents): whole decades when they are enough, else 1-2-5 steps, else every digit, else
+    a few round values — at most ``most``, so that no two labels share a place."""
+    if not (math.isfinite(low) and math.isfinite(high)) or high <= low:
+        return []
+    decades = range(math.floor(low), math.ceil(high) + 1)
+    inside: list[float] = []
+    for mantissas in ((1,), (1, 2, 5), range(1, 10)):
+        values = [m * 10.0**d for d in decades for m in mantissas]
+        inside = [v for v in values if low <= math.log10(v) <= high]
+        if len(inside) >= 3:
+            break
+    if len(inside) < 2:  # under a digit's step (0.70 to 0.72): round values on a linear step
+        bottom, top = 10.0**low, 10.0**high
+        step = _round_step((top - bottom) / 3)
+        inside = [k * step for k in range(math.ceil(bottom / step), math.floor(top / step) + 1)]
+    stride = math.ceil(len(inside) / most)
+    return [(math.log10(v), f"{v:g}") for v in inside[::stride] if v > 0]
+
+
+def _round_step(rough: float) -> float:
+    """1, 2 or 5 times a power of ten, the nearest above ``rough``."""
+    power = 10.0 ** math.floor(math.log10(rough))
+    return next(m * power for m in (1, 2, 5, 10) if m * power >= rough)
 
 
 def _positive(values):
     return [v if v > 0 else 1e-12 for v in values]
 
 
-class GradientFlowView(QWidget):
+class GradientFlowView(MadeWhenShown, QWidget):
     def __init__(self, session, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("gradient_flow")
@@ -225,7 +381,24 @@ class GradientFlowView(QWidget):
         self.cell = QComboBox()
         self.cell.setObjectName("gradient_cell")
         self.cell.setToolTip("Which cell's hidden state to follow")
-        self.cell.currentIndexChanged.connect(lambda _i: self.redraw())
+        self.cell.currentIndexChanged.connect(lambda _i: self.refresh())
+        self.warning = QLabel()
+        self.warning.setObjectName("gradient_warning")
+        self.warning.setWordWrap(True)
+        self.warning.setTextFormat(Qt.TextFormat.RichText)
+        self.matrix = np.zeros((0, 0))
+        self._cell_types: dict[str, str] = {}
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Cell"))
+        top.addWidget(self.cell)
+        top.addStretch(1)
+        self._plots = QHBoxLayout()
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addLayout(self._plots, 1)
+        layout.addWidget(self.warning)
+
+    def _make_plots(self, pg) -> None:
         self.heat = pg.PlotWidget(title="|dL/dh_t| over training (log10)")
         self.heat.setLabel("bottom", "time step t")
         self.heat.setLabel("left", "report (training goes down)")
@@ -246,23 +419,8 @@ class GradientFlowView(QWidget):
         self.curve = self.curve_plot.plot(
             [], [], pen=pg.mkPen("#4f6fd6", width=2), symbol="o", symbolSize=4
         )
-        self.warning = QLabel()
-        self.warning.setObjectName("gradient_warning")
-        self.warning.setWordWrap(True)
-        self.warning.setTextFormat(Qt.TextFormat.RichText)
-        self.matrix = np.zeros((0, 0))
-        self._cell_types: dict[str, str] = {}
-        top = QHBoxLayout()
-        top.addWidget(QLabel("Cell"))
-        top.addWidget(self.cell)
-        top.addStretch(1)
-        plots = QHBoxLayout()
-        plots.addWidget(self.heat, 3)
-        plots.addWidget(self.curve_plot, 2)
-        layout = QVBoxLayout(self)
-        layout.addLayout(top)
-        layout.addLayout(plots, 1)
-        layout.addWidget(self.warning)
+        self._plots.addWidget(self.heat, 3)
+        self._plots.addWidget(self.curve_plot, 2)
 
     def list_cells(self, graph) -> None:
         current = self.cell.currentData()
@@ -292,6 +450,9 @@ class GradientFlowView(QWidget):
         self.curve_plot.getAxis("left").setTicks([ticks, []])
 
     def redraw(self) -> None:
+        if not self.built:
+            self.build()  # which draws
+            return
         choice = self.cell.currentData()
         if choice is None:
             self.warning.setText("No recurrent cell to follow.")

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QBoxLayout, QLabel, QLineEdit, QSizePolicy, QWidge
 from rnn_builder.errors import RNNBuilderError
 from rnn_builder.predict import TypedInput, reads_typed_input
 from rnn_builder.tasks import task_of
+from rnn_builder.tasks.base import SHORT_PROBABILITY_NOTE
 
 ERROR_COLOUR = "#d0342c"
 
@@ -37,6 +38,7 @@ class Probe(QObject):
         self.text = ""  # as typed; "" means the validation examples
         self.prediction = ""  # what ``predict`` prints for it
         self.error = ""  # why it cannot be read or run ("" when it can)
+        self.note = ""  # what the prediction's words need said (a probability's meaning)
 
     @property
     def typed(self) -> TypedInput | None:
@@ -62,9 +64,18 @@ class Probe(QObject):
             self.message_changed.emit()
             return
         self.prediction, self.error = prediction, ""
+        self.note = self._task_note()
         self.context.typed = typed
         self.message_changed.emit()
         self.changed.emit()
+
+    def _task_note(self) -> str:
+        document = self.context.document
+        try:
+            task, _options = task_of(document.project)
+        except RNNBuilderError:
+            return ""
+        return task.prediction_note
 
     def refresh(self) -> None:
         """Read and run the text again (the weights or the graph changed)."""
@@ -159,9 +170,14 @@ class ProbeBox(QWidget):
                 if probe.prediction
                 else ""
             )
+            if shown and probe.note and self.wraps:  # room to say what p is, not only a tip
+                shown += f" <small>({html.escape(SHORT_PROBABILITY_NOTE)})</small>"
             self.message.setText(shown)
             self.edit.setStyleSheet("")
-        self.message.setToolTip(probe.error or probe.prediction)
+        tip = probe.error or probe.prediction
+        if probe.prediction and probe.note:
+            tip += f"\n\n{probe.note}"
+        self.message.setToolTip(tip)
         self.message.setVisible(bool(probe.error or probe.prediction))
 
     def _fit(self, text: str) -> str:

@@ -4,7 +4,9 @@ Settings changes are undoable edits of the project (they are saved with it). The
 the latest report — step, epoch, losses, the task's metric, gradient norm, speed — and a
 progress bar with the time left; when another project opens, what that project's runs and
 weights are (:func:`describe_training`), never the numbers of the one that was open before.
-For generative tasks (music, text) it can sample, with a temperature slider.
+For generative tasks (music, text) it can sample, with a temperature slider and what to start
+from: a chord for the music, the opening text for a language model (the task's own choices,
+:meth:`~rnn_builder.tasks.base.Task.prime_choices`).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QProgressBar,
     QPushButton,
     QSlider,
@@ -31,7 +34,8 @@ from PySide6.QtWidgets import (
 
 from rnn_builder.optim import OPTIMIZERS
 from rnn_builder.project import SCHEDULES, DatasetReference
-from rnn_builder.tasks import TASKS
+from rnn_builder.tasks import KIND_TASKS, TASKS
+from rnn_builder.tasks.base import Task
 from rnn_builder.training import Report
 
 METRIC_NAMES = {
@@ -225,6 +229,14 @@ class TrainingPanel(QWidget):
         self.temperature.setValue(80)
         self.temperature.setToolTip("Temperature: low is safe and repetitive, high is daring")
         self.temperature_label = QLabel()
+        # what sampling starts from: a chord from the task's list, or any opening text
+        self.prime_label = QLabel()
+        self.prime_choice = QComboBox()
+        self.prime_choice.setObjectName("sample_prime_choice")
+        self.prime_choice.setToolTip("The chord whose notes the network plays")
+        self.prime_text = QLineEdit()
+        self.prime_text.setObjectName("sample_prime_text")
+        self.prime_text.setToolTip("The text the network goes on from")
         self.sample_button = QPushButton("Sample")
         self.sample_button.setObjectName("sample")
         self.sample_output = QLabel()
@@ -236,6 +248,11 @@ class TrainingPanel(QWidget):
         row.addWidget(QLabel("Temperature"))
         row.addWidget(self.temperature, 1)
         row.addWidget(self.temperature_label)
+        sample_layout.addLayout(row)
+        row = QHBoxLayout()
+        row.addWidget(self.prime_label)
+        row.addWidget(self.prime_choice, 1)
+        row.addWidget(self.prime_text, 1)
         sample_layout.addLayout(row)
         sample_layout.addWidget(self.sample_button)
         sample_layout.addWidget(self.sample_output)
@@ -355,17 +372,50 @@ class TrainingPanel(QWidget):
         reference = self.document.project.dataset
         if reference is None:
             self.source_note.setText("Choose what to train on.")
-            self.sample_box.setVisible(False)
-            return
-        if reference.kind == "builtin" and reference.name in TASKS:
-            task = TASKS[reference.name]
-            self.source_note.setText(task.description)
-            self.sample_box.setVisible(task.generative)
+        elif reference.kind == "builtin" and reference.name in TASKS:
+            self.source_note.setText(TASKS[reference.name].description)
         else:
             self.source_note.setText(
                 f"{reference.kind.upper()} file: {reference.name or '(bundled)'}"
             )
-            self.sample_box.setVisible(reference.kind == "text")
+        task = self._task()
+        self.sample_box.setVisible(task is not None and task.generative)
+        if task is not None and task.generative:
+            self._offer_primes(task, reference.options)
+
+    def _task(self) -> Task | None:
+        """The task the project trains on (a file's kind names its task), if it is known."""
+        reference = self.document.project.dataset
+        if reference is None:
+            return None
+        if reference.kind == "builtin":
+            return TASKS.get(reference.name)
+        return TASKS.get(KIND_TASKS.get(reference.kind, ""))
+
+    def _offer_primes(self, task: Task, options: dict) -> None:
+        """A list of the task's primes when it has a fixed set, else a box for any text; each
+        shows the task's default first (what the CLI's ``sample`` uses without ``--prime``)."""
+        self.prime_label.setText(task.prime_label)
+        choices = task.prime_choices(options)
+        self.prime_choice.setVisible(choices is not None)
+        self.prime_text.setVisible(choices is None)
+        if choices is not None:
+            if [self.prime_choice.itemText(i) for i in range(self.prime_choice.count())] != choices:
+                self.prime_choice.clear()
+                self.prime_choice.addItems(choices)
+                self.prime_choice.setCurrentText(task.default_prime)
+        elif self.prime_text.placeholderText() != task.default_prime:
+            self.prime_text.setPlaceholderText(task.default_prime)
+            self.prime_text.clear()
+
+    def prime(self) -> str | None:
+        """What sampling starts from (``None``: the task's default)."""
+        if self.prime_choice.isVisibleTo(self.sample_box):
+            return self.prime_choice.currentText() or None
+        return self.prime_text.text() or None
+
+    def show_sample(self, text: str) -> None:
+        self.sample_output.setText(text)
 
     def _show_temperature(self) -> None:
         self.temperature_label.setText(f"{self.temperature_value():.2f}")

@@ -44,6 +44,8 @@ class Arpeggio(Task):
     target = "notes"
     generative = True
     example_input = "A minor"
+    prime_label = "Chord"
+    default_prime = "C major"
 
     def spec(self, options):
         return DataSpec(
@@ -82,7 +84,10 @@ class Arpeggio(Task):
     def decode(self, prediction, example, options):
         return " ".join(note_name(int(i)) for i in prediction.argmax(axis=-1))
 
+    def prime_choices(self, options):
+        return [f"{root} {quality}" for quality in QUALITIES for root in PITCHES]
+
     def sample(self, executor, prime, length, temperature, rng, options):
-        example = self.encode(prime or "C major", options)
+        example = self.encode(prime or self.default_prime, options)
         steps = prediction_of(executor, example, self.target)
         return " ".join(note_name(draw(p, temperature, rng)) for p in steps)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..data import DataSpec, InputSpec, TargetSpec
-from .base import Task, cumulative, pick, split, words_to_ids
+from .base import PROBABILITY_NOTE, Task, cumulative, pick, split, words_to_ids
 
 VOCABULARY = (
     "the movie film plot acting book food ending this was is very really so good great fun "
@@ -76,6 +76,7 @@ class Sentiment(Task):
     metric = "accuracy"
     target = "sentiment"
     example_input = "the plot was not bad at all"
+    prediction_note = PROBABILITY_NOTE
 
     def spec(self, options):
         return DataSpec(
@@ -104,4 +105,4 @@ class Sentiment(Task):
 
     def decode(self, prediction, example, options):
         label = int(np.argmax(prediction))
-        return f"{LABELS[label]} ({prediction[label]:.0%} sure)"
+        return f"{LABELS[label]} (p = {prediction[label]:.2f})"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..data import DataSpec, InputSpec, TargetSpec
-from .base import Task, split
+from .base import PROBABILITY_NOTE, Task, split
 
 
 class TwoSpirals(Task):
@@ -18,6 +18,7 @@ class TwoSpirals(Task):
     metric = "accuracy"
     target = "spiral"
     example_input = "0.3, -0.5"
+    prediction_note = PROBABILITY_NOTE
 
     def spec(self, options):
         return DataSpec(
@@ -49,4 +50,4 @@ class TwoSpirals(Task):
 
     def decode(self, prediction, example, options):
         label = int(np.argmax(prediction))
-        return f"spiral {'AB'[label]} ({prediction[label]:.0%} sure)"
+        return f"spiral {'AB'[label]} (p = {prediction[label]:.2f})"

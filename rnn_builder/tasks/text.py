@@ -38,6 +38,7 @@ class TextModel(Task):
     target = "next_char"
     generative = True
     example_input = "this is the "
+    default_prime = "the "
 
     def spec(self, options):
         vocabulary = int(options.get("vocabulary", 48))
@@ -92,7 +93,7 @@ class TextModel(Task):
 
     def sample(self, executor, prime, length, temperature, rng, options):
         characters = self.characters(options)
-        text = prime if prime else "the "
+        text = prime if prime else self.default_prime
         ids = list(self.ids(text, characters))
         context = 4 * int(options.get("window", 24))
         for _ in range(length):

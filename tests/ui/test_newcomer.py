@@ -246,6 +246,8 @@ def test_plots_follow_the_theme_the_app_starts_with(make_window):
 def _check_plots(window, theme: str) -> None:
     window_colour = QApplication.palette().color(QPalette.ColorRole.Window)
     live = window.live
+    live.plots.build()  # (made when first seen: coloured for the palette of that moment)
+    live.gradients.build()
     plots = [live.plots.loss_plot, live.plots.metric_plot, live.gradients.heat]
     for plot in plots:
         background = plot.backgroundBrush().color()
