@@ -22,6 +22,11 @@ weights ``[W_ih | b | W_hh]``, and the weight gradients are one product over all
 loop; what the backward pass multiplies by is computed for all steps at once (on a helper
 thread for large cells, see ``overlap``). How the arrays are laid out for that is in
 ``cell_layout``.
+
+The same cells written plainly, one equation a line, are in ``kernels.reference``; each fast
+method's docstring says which of its lines computes which of the reference's names, and
+``tests/test_reference_kernels.py`` holds the two equal (no torch needed). Below, a row block
+such as ``acts[t, :H]`` is ``(H, B)``: the transpose of the reference's ``(B, H)`` value.
 """
 
 from __future__ import annotations
@@ -141,6 +146,15 @@ class ElmanCell(Cell):
         self.nonlinearity = nonlinearity
 
     def forward(self, w, x, initial, mask=None):
+        """``reference.rnn_forward``, fused:
+
+        * ``np.matmul(w_all, z[t])`` with ``w_all = [W_ih | b_ih + b_hh | W_hh]`` and
+          ``z[t] = [x_t; 1; h_{t-1}]`` is ``a`` of ``reference.rnn_step``, written straight
+          into ``hs[t + 1]``; the in-place tanh / maximum turns it into ``h``;
+        * ``blend`` is the mask line of ``rnn_forward`` (``h_t = m h̃_t + (1 − m) h_{t−1}``);
+        * ``factors[t]`` is ``dphi`` of ``reference.rnn_step_backward`` times ``m_t``, for all
+          steps at once (relu's ``[a > 0]`` read as ``[h > 0]``, the same set).
+        """
         (h0,) = initial
         steps, _, features = x.shape
         z = stacked(x, h0)
@@ -168,6 +182,18 @@ class ElmanCell(Cell):
         return feature_major(hs[1:]), (hs[steps].T.copy(),), cache
 
     def backward(self, w, cache, dy, dfinal, need_dx=True):
+        """``reference.rnn_backward``, fused:
+
+        * ``dhs[t]`` ends as ``dh`` of ``rnn_backward`` at step t (``dy[t]``, plus ``dh_n`` at
+          the last step, plus what step t+1 sends back), returned as ``h_t``;
+        * ``da[t] = dhs[t] · factors[t]`` is ``da`` of ``rnn_step_backward`` (the mask folded
+          into the factors);
+        * ``W_hhᵀ da[t]`` is its ``dh_prev``; ``+ dhs[t] (1 − m_t)`` the carry through a padded
+          step;
+        * ``products = Σ_t da_t [x_t; 1; h_{t−1}]ᵀ`` (after the loop, or in chunks on the helper
+          thread) holds ``dW_ih``, ``db`` (both biases) and ``dW_hh`` summed over steps;
+        * ``input_grad``: ``dx`` of every step in one product ``W_ihᵀ da``.
+        """
         z, features, factors, mask_t = cache
         hs = z[:, features + 1 :]
         steps, hidden, batch = hs.shape[0] - 1, hs.shape[1], hs.shape[2]
@@ -208,7 +234,8 @@ class ElmanCell(Cell):
     def step(self, prepared, x_t, state, out=None, projected=None):
         """One step for a batch ``x_t (B, D)``: returns ``h`` (written into ``out`` when
         given), the new state and what to show. ``projected``: this step's row of
-        :meth:`project`, which then stands for ``x_t``."""
+        :meth:`project`, which then stands for ``x_t``. ``reference.rnn_step``: the product
+        (with ``projected`` added) is ``a``, the nonlinearity makes it ``h``."""
         (h_prev,) = state
         if projected is None:
             h = np.matmul(prepared.stacked(x_t, h_prev), prepared.weights, out=out)
@@ -251,6 +278,22 @@ class LSTMCell(Cell):
         return row_order((0, 2 * hidden), (3 * hidden, 4 * hidden), (2 * hidden, 3 * hidden))
 
     def forward(self, w, x, initial, mask=None):
+        """``reference.lstm_forward``, fused. The rows of ``w_all = [W_ih | b | W_hh]`` are
+        reordered i, f, o, g and the sigmoid rows halved, so at step t:
+
+        * ``np.matmul(w_all, z[t])`` is ``a_i/2, a_f/2, a_o/2, a_g`` of ``reference.lstm_step``;
+        * one tanh, then ``· ½ + ½`` on the first 3H rows (σ(a) = (1 + tanh(a/2)) / 2): then
+          ``acts[t, :H]`` is ``i``, ``acts[t, H:2H]`` is ``f``, ``acts[t, 2H:3H]`` is ``o`` and
+          ``acts[t, 3H:]`` is ``g``;
+        * ``cs[t + 1]`` is ``c``, ``tanh_cs[t]`` is ``tanh_c``, ``hs[t + 1]`` is ``h``;
+          ``blend`` is the mask lines of ``lstm_forward``.
+
+        ``factors_of`` keeps, for all steps, what ``reference.lstm_step_backward`` multiplies
+        by, times ``m_t``: ``factors[t, :H] = i(1 − i) g`` (``da_i`` per ``dc_t``),
+        ``[H:2H] = f(1 − f) c_{t−1}`` (``da_f`` per ``dc_t``), ``[2H:3H] = o(1 − o) tanh_c``
+        (``da_o`` per ``dh``), ``[3H:] = (1 − g²) i`` (``da_g`` per ``dc_t``);
+        ``dc_dh[t] = o (1 − tanh_c²)`` (the ``dh`` term of ``dc_t``).
+        """
         h0, c0 = initial
         steps, batch, features = x.shape
         hidden = w.weight_hh.shape[1]
@@ -322,6 +365,19 @@ class LSTMCell(Cell):
         return feature_major(hs[1:]), (hs[steps].T.copy(), cs[steps].T.copy()), cache
 
     def backward(self, w, cache, dy, dfinal, need_dx=True):
+        """``reference.lstm_backward``, fused (rows in the forward pass's order i, f, o, g):
+
+        * ``dhs[t]`` ends as ``dh`` of ``lstm_backward`` at step t (returned as ``h_t``);
+          ``dc`` enters step t as its ``dc``;
+        * ``dc += dh · dc_dh[t]`` makes it ``dc_t`` of ``reference.lstm_step_backward``;
+        * ``da4[t] = factors4[t] · dc``, then block 2 ``= factors4[t, 2] · dh``: ``da[t]`` is
+          ``da_i, da_f, da_o, da_g``;
+        * ``dc *= f`` (then ``· m_t + dc (1 − m_t)``) is ``dc_prev`` with the carry of
+          ``lstm_backward``;
+        * ``W_hhᵀ da[t]`` (rows reordered alike) is ``dh_prev``; ``+ dh (1 − m_t)`` the carry;
+        * ``products = Σ_t da_t [x_t; 1; h_{t−1}]ᵀ``, put back in the order i, f, g, o, holds
+          ``dW_ih``, ``db`` (both biases) and ``dW_hh``; ``input_grad`` gives every ``dx``.
+        """
         z, features, acts, factors, dc_dh, mask_t = cache
         steps, _, batch = acts.shape
         hidden = dc_dh.shape[1]
@@ -381,7 +437,9 @@ class LSTMCell(Cell):
     def step(self, prepared, x_t, state, out=None, projected=None):
         """One step for a batch ``x_t (B, D)``: returns ``h`` (written into ``out`` when
         given), the new state ``(h, c)`` and the gate values to show. ``projected``: this
-        step's row of :meth:`project`, which then stands for ``x_t``."""
+        step's row of :meth:`project`, which then stands for ``x_t``. ``reference.lstm_step``
+        with the forward pass's fusion: ``a`` holds ``a_i/2, a_f/2, a_o/2, a_g``; after the
+        tanh and ``· ½ + ½`` its column blocks are ``i, f, o, g``; then ``c`` and ``h``."""
         h_prev, c_prev = state
         hidden = h_prev.shape[1]
         h2, h3 = 2 * hidden, 3 * hidden
@@ -424,6 +482,24 @@ class GRUCell(Cell):
         return row_order((2 * hidden, 3 * hidden), (0, 2 * hidden))
 
     def forward(self, w, x, initial, mask=None):
+        """``reference.gru_forward``, fused (sigmoid rows r, z halved, σ(a) = (1 + tanh(a/2)) / 2):
+
+        * ``acts`` starts as the input side for all steps: ``(x_t W_irᵀ + b_ir)/2``,
+          ``(x_t W_izᵀ + b_iz)/2``, ``x_t W_inᵀ + b_in``;
+        * ``recurrent[t] = [b_hh | W_hh] [1; h_{t−1}]``: its rows 2H:3H are ``u`` of
+          ``reference.gru_step`` (kept for backward), rows :2H the recurrent halves of
+          ``a_r/2, a_z/2``;
+        * after ``rz += …``, tanh, ``· ½ + ½``: ``acts[t, :H]`` is ``r``,
+          ``acts[t, H:2H]`` is ``z``;
+        * ``n += r · u`` is ``a_n``, its tanh ``n`` (``acts[t, 2H:]``);
+        * ``h = n + z (h_{t−1} − n)`` is ``h`` (``(1 − z) n + z h_{t−1}``, rounded differently);
+          ``blend`` is the mask line of ``gru_forward``.
+
+        ``factors_of`` keeps, per ``dh`` and times ``m_t``: rows ``:H = (1 − z)(1 − n²)``
+        (``da_n``), ``H:2H = r(1 − r) u (1 − z)(1 − n²)`` (``da_r``),
+        ``2H:3H = z(1 − z)(h_{t−1} − n)`` (``da_z``), ``3H:4H = (1 − z)(1 − n²) r`` (``du``)
+        of ``reference.gru_step_backward``.
+        """
         (h0,) = initial
         steps, batch, features = x.shape
         hidden = w.weight_hh.shape[1]
@@ -488,7 +564,16 @@ class GRUCell(Cell):
         """The gradients of one step, d h_t times the forward pass's factors in one product,
         are kept as rows n (input side), r, z, n (recurrent side): rows 0:3H are the input
         side's pre-activation gradients (in the order n, r, z), rows H:4H the recurrent side's
-        (r, z, n, as the weights have them)."""
+        (r, z, n, as the weights have them).
+
+        ``reference.gru_backward``, fused: ``dhs[t]`` ends as its ``dh`` at step t (returned as
+        ``h_t``); ``grad4[t] = factors4[t] · dh`` is ``da_n, da_r, da_z, du`` of
+        ``reference.gru_step_backward``; ``W_hhᵀ [da_r; da_z; du]`` plus
+        ``dh (z m_t + 1 − m_t)`` (the direct path ``dh · z`` and the carry) is ``dh_prev``; the
+        one product ``Σ_t grad_t [x_t; 1; h_{t−1}]ᵀ`` holds ``dW_in, dW_ir, dW_iz`` with their
+        ``db_ih`` (rows 0:3H, columns x, 1, put back in the order r, z, n) and ``dW_hr, dW_hz,
+        dW_hn`` with ``db_hh`` (rows H:4H, columns 1, h); ``input_grad`` gives every ``dx``.
+        """
         z, features, acts, factors, mask_t = cache
         steps, _, batch = acts.shape
         hidden = acts.shape[1] // 3
@@ -545,6 +630,9 @@ class GRUCell(Cell):
         return projected.reshape(steps, batch, -1)
 
     def step(self, w, x_t, state, out=None, projected=None):
+        """One step for a batch ``x_t (B, D)`` (or its row of :meth:`project`):
+        ``reference.gru_step`` with ``xp`` the input side of every gate and ``hp`` the recurrent
+        side (``hp[:, 2H:]`` is ``u``); ``h`` as in :meth:`forward`."""
         (h_prev,) = state
         hidden = h_prev.shape[1]
         xp = x_t @ w.weight_ih.T + w.bias_ih if projected is None else projected
