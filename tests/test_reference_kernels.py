@@ -101,7 +101,7 @@ class Case:
         )
         self.mask = None
         if padded:
-            lengths = rng.integers(1, steps + 1, batch)
+            lengths = rng.integers(0, steps + 1, batch)  # 0: a sequence all padding
             self.mask = (np.arange(steps)[:, None] < lengths[None, :]).astype(dtype)[..., None]
         # Which gradients arrive: at the outputs, at each final state, or not at all (but one).
         arrive = rng.random(1 + state_count(kind)) < 0.7
