@@ -134,6 +134,10 @@ class Graph:
         """The recurrent cells (their types carry a ``cell`` spec)."""
         return [n for n in self._nodes.values() if self.registry.get(n.type_name).cell is not None]
 
+    def sequence_inputs(self) -> list[Node]:
+        """The inputs that take sequences (each starts a time axis)."""
+        return [n for n in self.inputs() if self.registry.get(n.type_name).starts_axis]
+
     def output_for(self, target: str) -> Node | None:
         """The output compared with ``target``, if any."""
         return next(

@@ -41,8 +41,8 @@ def two_batches(examples: list[dict], graph, padded: bool = True) -> tuple[list[
     """Four examples as they are, then seven whose sequences are cut shorter than the first
     batch's longest and to unequal lengths (so the second batch is padded). Without
     ``padded``, each batch's sequences are all cut to its shortest."""
-    input_ids = [n.id for n in graph if n.type_name in ("sequence_input", "vector_input")]
-    sequence_ids = [n.id for n in graph if n.type_name == "sequence_input"]
+    input_ids = [n.id for n in graph.inputs()]
+    sequence_ids = [n.id for n in graph.sequence_inputs()]
     plain = [{k: np.asarray(e[k]) for k in input_ids} for e in examples]
     first = [dict(plain[i % len(plain)]) for i in range(4)]
     longest = max((len(e[k]) for e in first for k in sequence_ids), default=1)

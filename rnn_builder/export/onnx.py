@@ -37,7 +37,6 @@ from .onnx_nodes import ExportContext, emit_node
 
 DEFAULT_OPSET = 17
 OPSETS = range(14, 23)  # RNN ops gained ``layout`` at 14; 22 is the newest we test against
-INPUT_TYPES = ("sequence_input", "vector_input")
 
 
 def export_onnx(executor: Executor, opset: int = DEFAULT_OPSET, title: str = "") -> onnx.ModelProto:
@@ -57,14 +56,15 @@ def export_onnx(executor: Executor, opset: int = DEFAULT_OPSET, title: str = "")
     _declare_axes(ctx)
 
     # the input nodes' values are the model's inputs of the same names
-    values = {(n.id, "y"): n.id for n in graph if n.type_name in INPUT_TYPES}
+    inputs_of_graph = {n.id for n in graph.inputs()}
+    values = {(n.id, "y"): n.id for n in graph.inputs()}
     predictions: dict[str, str] = {}
     for step in executor.plan():  # the executor's own order, feedback loops as units
         if not isinstance(step, str):
             emit_loop(ctx, step.order, step.axis, executor.feedback_outputs, values)
             continue
         node = graph.node(step)
-        if node.type_name in INPUT_TYPES:
+        if node.id in inputs_of_graph:
             continue
         inputs = {
             edge.dst_port: values[(edge.src_node, edge.src_port)]
@@ -121,8 +121,8 @@ def _declare_inputs(ctx: ExportContext) -> tuple[list, list[str]]:
         "Time-major like rnn-builder's Batch: steps first, then the batch; T_* and B are "
         "dynamic. Steps past a sequence's length are padding."
     ]
-    for node in ctx.graph:
-        if node.type_name == "sequence_input":
+    for node in ctx.graph.inputs():
+        if ctx.graph.node_type(node.id).starts_axis:
             vocabulary = node.params["vocabulary"]
             if vocabulary:
                 dims = [f"T_{node.id}", "B"]
@@ -143,7 +143,7 @@ def _declare_inputs(ctx: ExportContext) -> tuple[list, list[str]]:
                 "all T when left out)"
             )
             ctx.sequence_lengths[node.id] = lengths
-        elif node.type_name == "vector_input":
+        else:
             dims = ["B", node.params["features"]]
             inputs.append(helper.make_tensor_value_info(node.id, TensorProto.FLOAT, dims))
             doc.append(f"input {node.id}: float {_dims(dims)}")
@@ -159,7 +159,7 @@ def _declare_inputs(ctx: ExportContext) -> tuple[list, list[str]]:
         raise ExportError("the graph has no inputs, so the exported model could take no data")
     first = inputs[0].name
     b.scope = first
-    batch_axis = 0 if ctx.graph.node(first).type_name == "vector_input" else 1
+    batch_axis = 1 if ctx.graph.node_type(first).starts_axis else 0  # (T, B, …) or (B, …)
     ctx.batch_size = b.dim(first, batch_axis)
     return inputs, doc
 

@@ -51,7 +51,7 @@ def compare(
     graph, report = executor.graph, executor.report
     run = _runner(model, threads)
     result = CheckResult(0.0, run.name)
-    sequence_ids = [n.id for n in graph if n.type_name == "sequence_input"]
+    sequence_ids = [n.id for n in graph.sequence_inputs()]
     # onnx.reference ignores sequence_lens (onnx 1.23): padded batches cannot be checked there
     padded = run.name == "ONNX Runtime"
     if not padded:

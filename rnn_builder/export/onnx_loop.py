@@ -25,7 +25,6 @@ from ..nodes import SEQ
 from .onnx_builder import OnnxBuilder
 from .onnx_nodes import ExportContext, delay_initial, emit_cell, emit_node
 
-CELLS = ("rnn", "lstm", "gru")
 STATES = {"h_0": "h_n", "c_0": "c_n"}
 
 
@@ -78,9 +77,10 @@ class _LoopEmitter:
             node = self.graph.node(node_id)
             self.body.scope = f"{node_id}/step"
             self.outer.scope = node_id
-            if node.type_name == "delay":
+            node_type = self.graph.node_type(node_id)
+            if node_type.shifts_time:
                 self._delay(node)
-            elif node.type_name in CELLS:
+            elif node_type.cell is not None:
                 self._cell(node)
             else:
                 inputs = {e.dst_port: self._read(e) for e in self.graph.edges_into(node_id)}
@@ -129,7 +129,7 @@ class _LoopEmitter:
             )
         inputs = {e.dst_port: self._read(e) for e in graph.edges_into(node.id)}
         slots = self.state_slots[node.id] = {}
-        for state in ("h_0", "c_0") if node.type_name == "lstm" else ("h_0",):
+        for state in (f"{s}_0" for s in graph.node_type(node.id).cell.states):
             if inputs.get(state) in self.step_values.values():
                 raise ExportError(
                     f"{graph.describe(node.id)} takes its initial state from inside its own "

@@ -165,8 +165,8 @@ def train_source(project: Project) -> str:
 
 
 def _metric_target(project: Project) -> str:
-    for node in project.graph:
-        if node.type_name == "output" and node.params["loss"] == "cross_entropy":
+    for node in project.graph.outputs():
+        if node.params["loss"] == "cross_entropy":
             return node.params["target"]
     return ""
 

@@ -78,7 +78,7 @@ def check_pytorch(
     model.eval()
     graph, report = executor.graph, executor.report
     result = CheckResult(0.0, f"PyTorch {torch.__version__}", tolerance=TOLERANCE)
-    sequence_ids = [n.id for n in graph if n.type_name == "sequence_input"]
+    sequence_ids = [n.id for n in graph.sequence_inputs()]
     for extra, chosen in enumerate(two_batches(examples, graph)):
         batch = make_batch(chosen, report, graph)
         batch.steps = {

@@ -24,16 +24,17 @@ def emit_loop(src: Source, order: list[str], axis: str) -> None:
         node = graph.node(node_id)
         step_name = src.name(node_id, "t")
         src.step_refs[(node_id, "y")] = step_name
-        if node.type_name == "delay":
+        node_type = graph.node_type(node_id)
+        if node_type.shifts_time:
             forced = teacher(src, node)
             if forced:
                 src.emit(forced[0])
                 teachers[node_id] = src.name(node_id, "teacher")
                 src.emit(f"{teachers[node_id]} = {forced[1]} if forced else None")
-        if node.type_name in CELL_MODULES:
+        if node_type.cell is not None:
             hidden = node.params["hidden_size"]
-            ports = ("h_0", "c_0") if node.type_name == "lstm" else ("h_0",)
-            finals = ("h_n", "c_n") if node.type_name == "lstm" else ("h_n",)
+            ports = tuple(f"{s}_0" for s in node_type.cell.states)
+            finals = tuple(f"{s}_n" for s in node_type.cell.states)
             names = []
             for port, final in zip(ports, finals, strict=True):
                 state = src.source(node_id, port)
@@ -50,7 +51,7 @@ def emit_loop(src: Source, order: list[str], axis: str) -> None:
     for list_name, _ in collected:
         src.emit(f"{list_name} = []")
     for node_id in order:  # what a Delay feeds back is the previous step's value
-        source = src.source(node_id, "x") if graph.node(node_id).type_name == "delay" else None
+        source = src.source(node_id, "x") if graph.node_type(node_id).shifts_time else None
         if source is not None and source[0] in members:
             src.emit(f"{src.step_refs[source]} = None  # until the first step computes it")
     src.emit(f'for t in range(axis_length["{axis}"]):')

@@ -29,7 +29,7 @@ HELPERS = Path(__file__).with_name("torch_files") / "model_helpers.py"
 def layered_cells(executor: Executor) -> set[str]:
     """Cells that run whole sequences (``nn.LSTM``…), as opposed to those in feedback loops."""
     looped = {n for step in executor.plan() if not isinstance(step, str) for n in step.order}
-    return {n.id for n in executor.graph if n.type_name in CELL_MODULES and n.id not in looped}
+    return {n.id for n in executor.graph.cells() if n.id not in looped}
 
 
 def model_source(executor: Executor, title: str, description: str) -> str:
@@ -125,22 +125,21 @@ def model_source(executor: Executor, title: str, description: str) -> str:
 def _interface(executor: Executor) -> tuple[dict, dict, dict]:
     graph, report = executor.graph, executor.report
     inputs, targets, axes = {}, {}, {}
-    for node in graph:
-        if node.type_name == "sequence_input":
-            vocabulary = node.params["vocabulary"]
-            kind = "tokens" if vocabulary else "features"
-            width = vocabulary or node.params["features"]
+    for node in graph.inputs():
+        kind, width, tokens = graph.node_type(node.id).input_spec(node)
+        if kind == "seq":
+            kind = "tokens" if tokens else "features"
             inputs[node.id] = {"kind": kind, "width": width, "axis": node.id}
-        elif node.type_name == "vector_input":
-            inputs[node.id] = {"kind": "vector", "width": node.params["features"], "axis": None}
-        elif node.type_name == "output":
-            shape = report.shapes.inputs[(node.id, "x")]
-            targets[node.params["target"]] = {
-                "output": node.id,
-                "loss": node.params["loss"],
-                "width": shape.width,
-                "axis": report.node_axes.get(node.id),
-            }
+        else:
+            inputs[node.id] = {"kind": "vector", "width": width, "axis": None}
+    for node in graph.outputs():
+        shape = report.shapes.inputs[(node.id, "x")]
+        targets[node.params["target"]] = {
+            "output": node.id,
+            "loss": node.params["loss"],
+            "width": shape.width,
+            "axis": report.node_axes.get(node.id),
+        }
     for axis in report.axes.values():
         axes[axis.id] = {"kind": axis.kind, "default_steps": axis.default_steps}
     return inputs, targets, axes

@@ -293,6 +293,10 @@ def main() -> None:
                 f"{verdict} (largest difference between ranks' weights {float(difference):.3g})",
                 flush=True,
             )
+        # Every rank done talking, and DDP's hooks gone, before the group goes: a rank that
+        # tore it down while another still printed was seen to abort at exit (gloo, SIGABRT).
+        dist.barrier()
+        del trained
         dist.destroy_process_group()
 
 
