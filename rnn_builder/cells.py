@@ -644,13 +644,3 @@ class GRUCell(Cell):
         h *= z
         h += n  # (1 - z) n + z h_{t-1}
         return h, (h,), {"h": h, "r": r, "z": z, "n": n}
-
-
-def make_cell(type_name: str, params: dict) -> Cell:
-    """The kernel of a cell type of the built-in registry (its node type's ``kernel``)."""
-    from .registry import default_registry
-
-    node_type = default_registry().get(type_name)
-    if node_type.cell is None:
-        raise ValueError(f"not a cell type: {type_name}")
-    return node_type.kernel(params)

@@ -26,6 +26,7 @@ from pathlib import Path
 import networkx as nx
 import numpy as np
 
+from . import ops as operations
 from .errors import GraphInvalidError, WeightsFileError
 from .floats import subnormals_flushed
 from .graph import Graph
@@ -96,7 +97,7 @@ class Executor:
         for node in self.graph:
             node_type = self.graph.registry.get(node.type_name)
             params, grads = self.store.for_node(node.id)
-            self.ops[node.id] = node_type.operation()(
+            self.ops[node.id] = operation_of(node_type)(
                 node, node_type, self._layout(node.id), params, grads
             )
         self.outputs_on_axis: dict[str, list[str]] = {}
@@ -486,3 +487,8 @@ class Executor:
         if key not in run.grads:
             run.grads[key] = np.zeros((steps, *grad.shape), dtype=grad.dtype)
         run.grads[key][t] += grad
+
+
+def operation_of(node_type) -> type[Op]:
+    """The class that runs a node type: a plug-in's own, or the one its ``op_name`` names."""
+    return node_type.operation() or getattr(operations, node_type.op_name)

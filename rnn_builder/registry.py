@@ -72,7 +72,7 @@ class NodeRegistry:
 def _missing_capabilities(node_type: NodeType) -> str | None:
     """What a type lacks that the rest of the app reads from it, in words (None: nothing)."""
     probe = NodeInfo("probe", "probe", node_type.default_params())
-    if not node_type.op_name and type(node_type).operation is NodeType.operation:
+    if not node_type.op_name and node_type.operation() is None:
         return "has no operation (op_name, or an operation method): nothing could run it"
     cell = node_type.cell
     if cell is not None:

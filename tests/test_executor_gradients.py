@@ -341,7 +341,8 @@ def test_the_helper_thread_handles_floating_point_errors_as_the_caller_does(monk
 
 @pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
 def test_a_cell_over_no_steps_has_zero_weight_gradients(cell):
-    from rnn_builder.cells import CellWeights, make_cell
+    from rnn_builder.cells import CellWeights
+    from rnn_builder.registry import default_registry
 
     gates = {"rnn": 1, "lstm": 4, "gru": 3}[cell]
     hidden, features, batch = 3, 2, 4
@@ -351,7 +352,7 @@ def test_a_cell_over_no_steps_has_zero_weight_gradients(cell):
         np.ones(gates * hidden),
         np.ones(gates * hidden),
     )
-    unit = make_cell(cell, {"hidden_size": hidden})
+    unit = default_registry().get(cell).kernel({"hidden_size": hidden})
     initial = tuple(np.zeros((batch, hidden)) for _ in unit.state_names)
     _y, _final, cache = unit.forward(weights, np.zeros((0, batch, features)), initial)
     nothing = tuple(None for _ in unit.state_names)

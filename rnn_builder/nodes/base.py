@@ -248,17 +248,14 @@ class NodeType:
     is_output: ClassVar[bool] = False  # a prediction compared with a target by a loss
     cell: ClassVar[CellSpec | None] = None  # a recurrent cell
 
-    # The class of rnn_builder.ops that runs it (forward and backward), by name for the
-    # built-in types (the ops module sits above this one); a plug-in type overrides operation.
+    # What runs it (forward and backward): a built-in type names its class in rnn_builder.ops
+    # (which sits above this module, so not imported here); a plug-in type returns its own
+    # class from operation.
     op_name: ClassVar[str] = ""
 
-    def operation(self) -> type:
-        """The operation class the executor runs this node with."""
-        if not self.op_name:
-            raise NotImplementedError(f"node type '{self.type_name}' has no operation")
-        from .. import ops
-
-        return getattr(ops, self.op_name)
+    def operation(self) -> type | None:
+        """A plug-in's operation class (None: the class named ``op_name`` in ``ops``)."""
+        return None
 
     def subtitle(self, node: NodeInfo) -> str:
         """The line the canvas shows under the node's name (its type and main settings)."""
