@@ -66,6 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     from PySide6.QtWidgets import QApplication, QMessageBox
 
     from rnn_builder.errors import RNNBuilderError
+    from rnn_builder.runtime import runtime
     from rnn_builder.serialization import load
     from rnn_builder.templates import new_project
     from ui import collector
@@ -76,6 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     app.setApplicationName(APP_NAME)
     app.setOrganizationName(APP_NAME)
     collector.install(app)  # garbage is collected only at the event loop's safe points
+    runtime().configure()  # stepping and the views' passes run here (rnn_builder.runtime)
     path = Path(args.project) if args.project else None
     try:
         project = load(path) if path is not None else new_project()

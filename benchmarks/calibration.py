@@ -26,6 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 from rnn_builder.data import make_batch  # noqa: E402
 from rnn_builder.executor import Executor  # noqa: E402
+from rnn_builder.runtime import runtime  # noqa: E402
 from rnn_builder.serialization import load  # noqa: E402
 from rnn_builder.tasks import TASKS, load_dataset  # noqa: E402
 from rnn_builder.weights_file import read_weights  # noqa: E402
@@ -63,6 +64,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=12345, help="a second validation split")
     args = parser.parse_args()
+    runtime().configure()  # as the app and the CLI do
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "sentiment.json"
         python = [sys.executable, "-m", "rnn_builder"]

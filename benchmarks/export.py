@@ -36,6 +36,7 @@ from rnn_builder.executor import Executor
 from rnn_builder.export.onnx import export_onnx
 from rnn_builder.export.pytorch import export_pytorch
 from rnn_builder.export.pytorch_model import model_source
+from rnn_builder.runtime import runtime
 from rnn_builder.tasks import make_dataset
 from rnn_builder.templates import TEMPLATES, new_project
 
@@ -117,6 +118,7 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--json", action="store_true", help="print the rows as one JSON list")
     args = parser.parse_args()
+    runtime().configure()  # as the app and the CLI do
     rows = [measure(name, args.repeat, args.batch, args.threads) for name in TEMPLATES]
     if args.json:
         print(json.dumps(rows, indent=2))

@@ -39,6 +39,7 @@ from PySide6.QtCore import QElapsedTimer, QEventLoop, QSettings, QTimer
 from PySide6.QtWidgets import QApplication
 
 from rnn_builder import cli, training_process
+from rnn_builder.runtime import runtime
 from rnn_builder.serialization import save
 from rnn_builder.templates import new_project
 
@@ -144,6 +145,7 @@ def main() -> None:
     parser.add_argument("--templates", nargs="*", help="only these templates")
     parser.add_argument("--json", action="store_true", help="one JSON object per row")
     args = parser.parse_args()
+    runtime().configure()  # as the app and the CLI do
     app = QApplication.instance() or QApplication([])
     if not args.json:
         print(

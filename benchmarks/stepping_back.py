@@ -19,6 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from rnn_builder.executor import Executor
 from rnn_builder.run import Batch
+from rnn_builder.runtime import runtime
 from rnn_builder.stepping import Stepper
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -60,6 +61,7 @@ def measure(cell: str, steps: int, rounds: int = 5) -> dict:
 
 
 def main() -> None:
+    runtime().configure()  # as the app and the CLI do
     print(
         f"{'cell':6} {'T':>5} {'step ms':>9} {'back ms':>9} {'back/step':>10} {'replay/step':>12}"
     )

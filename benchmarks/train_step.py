@@ -33,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from rnn_builder.executor import Batch, Executor
 from rnn_builder.graph import Graph
 from rnn_builder.optim import Adam
+from rnn_builder.runtime import runtime
 from rnn_builder.stepping import Stepper
 from rnn_builder.threads import blas_threads
 
@@ -184,6 +185,7 @@ def main() -> int:
         "--floor", action="store_true", help="also time the matrix products alone (a lower bound)"
     )
     args = parser.parse_args()
+    runtime().configure()  # as the app and the CLI do
     hiddens = (32, 128) if args.quick else (8, 32, 128, 256)
     rng = np.random.default_rng(0)
     x = rng.standard_normal((STEPS, BATCH, FEATURES)).astype(np.float32)

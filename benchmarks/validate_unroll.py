@@ -23,6 +23,7 @@ import networkx as nx
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from rnn_builder.graph import Graph
+from rnn_builder.runtime import runtime
 from rnn_builder.unroll import unroll
 from rnn_builder.validation import validate
 
@@ -70,6 +71,7 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
+    runtime().configure()  # as the app and the CLI do
 
     graph = build(args.nodes)
     validate_s, report = median_seconds(lambda: validate(graph), args.repeat)

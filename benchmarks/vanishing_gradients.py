@@ -24,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from rnn_builder.executor import Executor
 from rnn_builder.graph import Graph
 from rnn_builder.project import TrainingSettings
+from rnn_builder.runtime import runtime
 from rnn_builder.tasks import TASKS
 from rnn_builder.training import Trainer
 
@@ -70,6 +71,7 @@ def main() -> int:
     parser.add_argument("--epochs", type=int, default=6)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
+    runtime().configure()  # as the app and the CLI do
     rows = [run(cell, args.steps, args.epochs) for cell in ("rnn", "lstm")]
     if args.json:
         print(json.dumps(rows))

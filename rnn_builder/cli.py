@@ -24,6 +24,7 @@ from .cli_problems import EXIT_PROBLEMS, problem_lines
 from .errors import RNNBuilderError
 from .explain import explain_graph, explain_node
 from .layouts import classify
+from .runtime import runtime
 from .serialization import load, save
 from .templates import TEMPLATES, new_project
 from .unroll import unroll
@@ -115,6 +116,7 @@ def _parse_steps(text: str) -> int | dict[str, int]:
 
 def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int:
     out = stdout or sys.stdout
+    runtime().configure()  # this program owns its process (see rnn_builder.runtime)
     try:
         args = build_parser().parse_args(argv)
         return COMMANDS[args.command](args, out)

@@ -28,14 +28,11 @@ import numpy as np
 
 from . import ops as operations
 from .errors import GraphInvalidError, WeightsFileError
-from .floats import subnormals_flushed
 from .graph import Graph
-from .memory import keep_freed_memory
 from .nodes import SEQ
 from .ops import CellOp, DelayOp, Op, OpLayout, dense
-from .overlap import loops_ended
 from .run import Batch, Run
-from .threads import blas_threads
+from .runtime import runtime
 from .validation import ValidationReport, validate
 from .weights_file import names_mismatch
 
@@ -83,7 +80,6 @@ class Executor:
             first = report.errors[0].message
             raise GraphInvalidError(f"the graph cannot run: {first}", tuple(report.errors))
         self.graph = graph.copy()  # the structure this executor was built for
-        keep_freed_memory()  # a step's temporaries reuse the previous step's pages
         self.report = report
         self.dtype = np.dtype(dtype)
         shapes = {
@@ -268,7 +264,7 @@ class Executor:
                 for delay, output in self.feedback_outputs.items()
                 if self.ops[output].settings["target"] in batch.targets
             )
-        with blas_threads(1), subnormals_flushed(), loops_ended():
+        with runtime().pass_settings():
             for step in self.plan(run.forced):
                 if isinstance(step, _Loop):
                     self._loop_forward(run, step)
@@ -280,7 +276,7 @@ class Executor:
         """Gradients of ``run.loss`` into :attr:`gradients` (overwritten, not accumulated)."""
         self.store.grad_flat[...] = 0.0
         run.grads = {}
-        with blas_threads(1), subnormals_flushed(), loops_ended():
+        with runtime().pass_settings():
             for step in reversed(self.plan(run.forced)):
                 if isinstance(step, _Loop):
                     self._loop_backward(run, step)

@@ -405,6 +405,9 @@ def _child_main(connection: Connection) -> None:
             work.put(None)
 
     from . import executor, tasks, training  # noqa: F401  (the stack, imported while waiting)
+    from .runtime import runtime
+
+    runtime().configure()  # the child owns its process: the command line's settings
 
     send("ready")
     threading.Thread(target=read, name="commands", daemon=True).start()

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.skipif(
 
 # Runs in a fresh process (page faults are counted per process) and prints the minor page faults
 # of ten training steps after two warm-up steps. With "return", glibc's thresholds are put back
-# to its defaults after the executor raised them, to show what the count measures.
+# to its defaults after the runtime raised them, to show what the count measures.
 SCRIPT = textwrap.dedent(
     """
     import ctypes, resource, sys
@@ -25,6 +25,7 @@ SCRIPT = textwrap.dedent(
     from rnn_builder.executor import Batch, Executor
     from rnn_builder.graph import Graph
     from rnn_builder.optim import Adam
+    from rnn_builder.runtime import runtime
 
     graph = Graph()
     graph.add_node("sequence_input", node_id="x", params={"features": 16})
@@ -35,6 +36,7 @@ SCRIPT = textwrap.dedent(
     graph.connect("cell", "y", "head", "x")
     graph.connect("head", "y", "out", "x")
     executor = Executor(graph)
+    runtime().configure()  # as main.py, the CLI and the training process do
     if sys.argv[1] == "return":
         mallopt = ctypes.CDLL(None).mallopt
         mallopt(-3, 128 * 1024)  # M_MMAP_THRESHOLD
@@ -83,3 +85,26 @@ def test_user_settings_are_left_alone(monkeypatch):
     assert memory._user_tuned()
     monkeypatch.setenv("GLIBC_TUNABLES", "glibc.rtld.nns=4")
     assert not memory._user_tuned()
+
+
+CONSTRUCT_ONLY = textwrap.dedent(
+    """
+    from rnn_builder import memory
+    from rnn_builder.executor import Executor
+    from rnn_builder.runtime import runtime
+    from rnn_builder.templates import new_project
+
+    executor = Executor(new_project("many_to_one").graph)
+    executor.forward  # built, ready: and the process untouched
+    print(memory._kept, end=" ")
+    runtime().configure()
+    print(memory._kept)
+    """
+)
+
+
+def test_building_an_executor_changes_nothing_process_wide_the_runtime_does():
+    result = subprocess.run(
+        [sys.executable, "-c", CONSTRUCT_ONLY], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.split() == ["None", "True"]
