@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
+from .cli_problems import EXIT_PROBLEMS, problem_lines
 from .errors import ExportError, ExportFolderError, RNNBuilderError
 from .executor import Executor
 from .serialization import load
@@ -80,10 +81,8 @@ def cmd_export(args: argparse.Namespace, out: TextIO) -> int:
     project = load(args.file)
     report = validate(project.graph)
     if not report.ok:
-        for problem in report.errors:
-            where = f" ({problem.node})" if problem.node else ""
-            print(f"{args.file}: error{where}: {problem.message} [{problem.code}]", file=out)
-        return 1
+        print("\n".join(problem_lines(args.file, report.errors)), file=out)
+        return EXIT_PROBLEMS
     if args.to == "pytorch":
         return _export_pytorch(args, project, report, out)
     try:
@@ -171,10 +170,8 @@ def cmd_import_weights(args: argparse.Namespace, out: TextIO) -> int:
     project = load(args.file)
     report = validate(project.graph)
     if not report.ok:
-        for problem in report.errors:
-            where = f" ({problem.node})" if problem.node else ""
-            print(f"{args.file}: error{where}: {problem.message} [{problem.code}]", file=out)
-        return 1
+        print("\n".join(problem_lines(args.file, report.errors)), file=out)
+        return EXIT_PROBLEMS
     executor = Executor(project.graph, seed=project.training.seed, report=report)
     executor.load_weights(args.weights)
     executor.save_weights(args.output)
