@@ -83,6 +83,10 @@ class MinimalGatedUnit(RecurrentCell):
 
 @pytest.fixture
 def project():
+    return mgu_project()
+
+
+def mgu_project():
     """The sentiment template with its LSTM swapped for an MGU, on a registry that has it."""
     registry = NodeRegistry()
     for node_type in (*BUILTIN_NODE_TYPES, MinimalGatedUnit):

@@ -57,8 +57,8 @@ def windows_deleted_before_exit(qapp):
 def make_window(qtbot, tmp_path):
     made = []
 
-    def make(template: str = "many_to_one", path=None) -> MainWindow:
-        document = GraphDocument(new_project(template), path)
+    def make(template: str = "many_to_one", path=None, project=None) -> MainWindow:
+        document = GraphDocument(project or new_project(template), path)
         settings = QSettings(
             str(tmp_path / f"settings-{id(document)}.ini"), QSettings.Format.IniFormat
         )

@@ -1,0 +1,26 @@
+"""The cell type added in one file (tests/test_plugin_cell.py) is in the palette under its
+category, drops onto the canvas, is drawn with its own line, and the inspector shows its
+equations: the window reads all of that from the registry."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPointF
+
+from ..test_plugin_cell import mgu_project
+from .test_editor import drop_from_palette
+
+
+def test_a_plugin_cell_is_in_the_palette_on_the_canvas_and_in_the_inspector(make_window):
+    window = make_window(project=mgu_project())
+    document = window.document
+    item = window.palette.items["mgu"]
+    assert item.text(0) == "MGU" and item.parent().text(0) == "Recurrent cells"
+    assert window.scene.node_items["reader"].subtitle == "MGU · 32"
+    window.scene.select_nodes(["reader"])
+    assert window.inspector.node_id == "reader"
+    assert "f_t = σ(" in window.inspector.details.text()
+    before = set(document.graph.nodes)
+    drop_from_palette(window, "mgu", QPointF(200, 600))
+    (added,) = set(document.graph.nodes) - before
+    assert document.graph.node(added).type_name == "mgu"
+    assert window.inspector.node_id == added
