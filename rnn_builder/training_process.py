@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import importlib
 import json
 import os
 import queue
@@ -164,14 +165,18 @@ class TrainingProcess:
         weights: dict[str, Array] | None = None,
         max_steps: int | None = None,
         report_every: float = 0.2,
+        plugins: list[list[str]] | None = None,
     ) -> None:
-        """Start training ``project`` (its saved JSON); ``weights`` to continue from."""
+        """Start training ``project`` (its saved JSON); ``weights`` to continue from;
+        ``plugins``: the node types the child must import besides the built-in ones
+        (:func:`plugin_types`)."""
         self.warm()
         options = {
             "project": project,
             "base": base,
             "max_steps": max_steps,
             "report_every": report_every,
+            "plugins": plugins or [],
         }
         self._send("train", options, weights)
         self.training = True
@@ -277,6 +282,42 @@ class TrainingProcess:
             self._connection.close()
         self._connection = None
         self._process = None
+
+
+def plugin_types(registry) -> list[list[str]]:
+    """The node types of ``registry`` that are not built in, as [module, class name]: what a
+    child imports to read a graph that uses them (a plug-in's module must be importable)."""
+    from .nodes import BUILTIN_NODE_TYPES
+
+    builtin = set(BUILTIN_NODE_TYPES)
+    return [
+        [type(node_type).__module__, type(node_type).__qualname__]
+        for node_type in registry
+        if type(node_type) not in builtin
+    ]
+
+
+def _registry(plugins: list[list[str]]):
+    """The built-in registry, or one with the plug-ins the editor uses too."""
+    from .errors import RNNBuilderError
+    from .registry import NodeRegistry, default_registry
+
+    if not plugins:
+        return default_registry()
+    registry = NodeRegistry()
+    for node_type in default_registry():
+        registry.register(node_type)
+    for module, name in plugins:
+        try:
+            found: Any = importlib.import_module(module)
+            for part in name.split("."):
+                found = getattr(found, part)
+        except (ImportError, AttributeError) as error:
+            raise RNNBuilderError(
+                f"the training process cannot load the node type {module}.{name}: {error}"
+            ) from None
+        registry.register(found)
+    return registry
 
 
 # --- children kept warm ---------------------------------------------------------------------
@@ -427,7 +468,7 @@ def _train(send, message: Message, controls: _Controls) -> None:
 
     options = message.data
     try:
-        project = project_from_dict(options["project"])
+        project = project_from_dict(options["project"], _registry(options.get("plugins", [])))
         base = options.get("base")
         dataset = load_dataset(project, base=None if base is None else _path(base))
         executor = Executor(project.graph, seed=project.training.seed)

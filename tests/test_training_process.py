@@ -151,3 +151,22 @@ def test_each_epochs_weights_come_with_its_validation_loss(child):
     _until(child, {"done", "failed", "died"}, seen)
     epochs = [m for m in seen if m.kind == "weights" and m.data["epoch_end"]]
     assert len(epochs) == 2 and all(np.isfinite(m.data["val_loss"]) for m in epochs)
+
+
+def test_a_plugin_node_type_is_loaded_in_the_child(child):
+    """The editor's registry may hold types that are not built in (tests/test_plugin_cell.py's
+    gated unit): the child imports them by module and name, and trains the graph."""
+    from rnn_builder.training_process import plugin_types
+
+    from .test_plugin_cell import mgu_project
+
+    project = mgu_project()
+    plugins = plugin_types(project.graph.registry)
+    assert plugins == [["tests.test_plugin_cell", "MinimalGatedUnit"]]
+    child.train(project_to_dict(project), max_steps=3, plugins=plugins)
+    done = _until(child, {"done", "failed", "died"})
+    assert done.kind == "done", done.data
+    assert done.data["steps"] == 3 and done.arrays["reader.weight_hh"].shape == (64, 32)
+    child.train(project_to_dict(project), max_steps=3, plugins=[["no_such_module", "Cell"]])
+    failed = _until(child, {"done", "failed", "died"})
+    assert failed.kind == "failed" and "no_such_module.Cell" in failed.data["message"]

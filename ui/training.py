@@ -136,6 +136,7 @@ class TrainingSession(QObject):
             weights,
             max_steps,
             report_every=1.0 / FRAME_RATE,
+            plugins=training_process.plugin_types(project.graph.registry),
         )
         self._notifier = QSocketNotifier(self.process.fileno(), QSocketNotifier.Type.Read, self)
         self._notifier.activated.connect(lambda *_: self._receive())

@@ -24,3 +24,13 @@ def test_a_plugin_cell_is_in_the_palette_on_the_canvas_and_in_the_inspector(make
     (added,) = set(document.graph.nodes) - before
     assert document.graph.node(added).type_name == "mgu"
     assert window.inspector.node_id == added
+
+
+def test_the_window_trains_a_plugin_cell_in_its_training_process(make_window, qtbot):
+    from .test_live import TRAINING_TIMEOUT, _click
+
+    window = make_window(project=mgu_project())
+    _click(qtbot, window.live.panel.batch_button)
+    qtbot.waitUntil(lambda: not window.live.session.running, timeout=TRAINING_TIMEOUT)
+    assert window.errors == [] and window.document.runs[-1].stopped == "steps"
+    assert window.document.weights["reader.weight_hh"].shape == (64, 32)
