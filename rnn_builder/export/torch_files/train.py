@@ -293,11 +293,14 @@ def main() -> None:
                 f"{verdict} (largest difference between ranks' weights {float(difference):.3g})",
                 flush=True,
             )
-        # Every rank done talking, and DDP's hooks gone, before the group goes: a rank that
-        # tore it down while another still printed was seen to abort at exit (gloo, SIGABRT).
+        # Every rank is done talking (the barrier), the checkpoint is written and closed:
+        # end here, without the process group's and the interpreter's teardown. Under gloo a
+        # rank was seen to abort in that teardown ("terminate called without an active
+        # exception", SIGABRT) after all its work, which torchrun reports as a failed run.
         dist.barrier()
-        del trained
-        dist.destroy_process_group()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
 
 
 if __name__ == "__main__":
