@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 from .floats import subnormals_flushed
 from .memory import keep_freed_memory
-from .overlap import helper_allowed, loops_ended
+from .overlap import loops_ended
 from .threads import blas_threads
 
 
@@ -50,8 +50,7 @@ class Runtime:
         with (
             blas_threads(self.blas_threads),
             subnormals_flushed(self.flush_subnormals),
-            helper_allowed(self.helper_thread),
-            loops_ended(),
+            loops_ended(helper=self.helper_thread),
         ):
             yield
 
