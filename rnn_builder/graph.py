@@ -36,6 +36,7 @@ from .errors import (
 from .events import Event
 from .nodes import NodeInfo, NodeType, PortSpec
 from .registry import NodeRegistry, default_registry
+from .shapes import infer_shapes
 from .values import is_number, is_savable_text
 
 NODE_ID_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]{0,63}")
@@ -414,8 +415,6 @@ class Graph:
     def _source_kind(self, node_id: str, port: str, spec: PortSpec) -> str | None:
         if len(spec.kinds) == 1:
             return next(iter(spec.kinds))
-        from .shapes import infer_shapes  # late: shapes reads the graph
-
         return infer_shapes(self).outputs.get((node_id, port), _NO_SHAPE).kind
 
     def _checked_param(

@@ -32,7 +32,7 @@ def gate_products(grad: Array, z: Array) -> Array:
 # pass, the factors the forward pass keeps for it — runs chunk by chunk on a helper thread while
 # the loop goes on: NumPy lets go of the interpreter inside its products and element-wise loops,
 # so the two run on two cores. Below the thresholds the hand-off (~50 µs) costs more than it saves.
-OVERLAP = True
+# Whether a pass may use the helper at all is the runtime's setting (``runtime.Runtime``).
 OVERLAP_MACS = 20_000_000  # multiply-adds of a weight-gradient product
 OVERLAP_ELEMENTS = 500_000  # elements of the forward pass's factors
 CHUNKS = 6
@@ -46,6 +46,9 @@ def _helper() -> ThreadPoolExecutor:
 # brings its caller's; setting them only when they change spares two ctypes calls and a NumPy
 # call per chunk, measured 3-5 % of a pass at hidden 128: each lets go of the interpreter lock).
 _helper_modes = threading.local()
+
+# Per calling thread: whether its passes may use the helper, and its hand-offs still open.
+_this_thread = threading.local()
 
 
 class Chunked:
@@ -63,7 +66,8 @@ class Chunked:
         self.work, self.backward = work, backward
         self.steps = steps
         self.edge = steps if backward else 0  # where the steps not yet handed on begin / end
-        self.chunk = math.ceil(steps / CHUNKS) if OVERLAP and big and steps >= CHUNKS else steps + 1
+        use = big and steps >= CHUNKS and getattr(_this_thread, "helper", True)
+        self.chunk = math.ceil(steps / CHUNKS) if use else steps + 1
         errors = np.geterr()  # NumPy's error handling is per thread: the helper gets ours,
         self.modes = (tuple(sorted(errors.items())), flushing())  # so are the subnormal modes
         self.queue: SimpleQueue | None = None  # chunk bounds for the helper, None: the end
@@ -107,9 +111,6 @@ def _take_chunks(queue: SimpleQueue, work, modes) -> list:
     return parts
 
 
-_this_thread = threading.local()
-
-
 def _waiting() -> set:
     """This thread's hand-offs whose helper task still waits for chunks."""
     waiting = getattr(_this_thread, "waiting", None)
@@ -119,14 +120,20 @@ def _waiting() -> set:
 
 
 @contextlib.contextmanager
-def loops_ended() -> Iterator[None]:
-    """When the block ends, however it ends, tell the helper that this thread's unfinished
-    loops will hand on nothing more. A loop cut short (an error, Ctrl-C) never asks for its
-    results, and its task would otherwise wait on the one helper thread for ever, blocking
-    every later pass and the interpreter's exit. Each of the executor's passes runs in one."""
+def loops_ended(helper: bool = True) -> Iterator[None]:
+    """Within the block, this thread's time loops hand work to the helper only if ``helper``
+    (outside any block they may: a kernel called on its own works as in a default pass). When
+    the block ends, however it ends, tell the helper that this thread's unfinished loops will
+    hand on nothing more. A loop cut short (an error, Ctrl-C) never asks for its results, and
+    its task would otherwise wait on the one helper thread for ever, blocking every later pass
+    and the interpreter's exit. Each of the executor's passes runs in one. (One context for
+    both: a second one cost each pass 3 µs, measured.)"""
+    previous = getattr(_this_thread, "helper", True)
+    _this_thread.helper = helper
     try:
         yield
     finally:
+        _this_thread.helper = previous
         _end_waiting()
 
 

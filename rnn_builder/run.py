@@ -3,17 +3,18 @@ every port computed, the caches for the backward pass, the losses and the diagno
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
-from .errors import UnrollError
+from .errors import DataError, UnrollError
 from .losses import LossResult
-from .ops import DataError
 
 if TYPE_CHECKING:
-    from .executor import Executor
+    from .graph import Graph
+    from .validation import ValidationReport
 
 Array = np.ndarray
 
@@ -39,12 +40,26 @@ class Batch:
     states: dict[str, dict[str, Array]] = field(default_factory=dict)
 
 
+class Runner(Protocol):
+    """What a pass reads of the executor that runs it (:class:`rnn_builder.executor.Executor`
+    is one). Named here instead of imported: the executor's operations take a :class:`Run`, so
+    importing the executor back would make executor, ops and run a cycle."""
+
+    graph: Graph
+    report: ValidationReport
+    dtype: np.dtype
+    ops: Mapping[str, Any]  # by node id: each one's ``axis`` and ``settings``
+    outputs_on_axis: Mapping[str, list[str]]
+
+    def axis_of(self, node_id: str) -> str | None: ...
+
+
 class Run:
     """One pass: the values every port took, the caches for backward, losses and diagnostics."""
 
     def __init__(
         self,
-        executor: Executor,
+        executor: Runner,
         batch: Batch,
         train: bool,
         temperature: float | None,

@@ -6,7 +6,8 @@ Two kinds of setting, kept apart:
 * **For a pass** (:meth:`Runtime.pass_settings`, entered by every forward and backward pass of
   the executor and put back when it ends): BLAS limited to ``blas_threads`` (a second OpenBLAS
   thread spins and slows both the GUI and a second process), subnormal floats flushed to zero
-  (:mod:`.floats`), and the helper thread told when the pass's loops end (:mod:`.overlap`).
+  (:mod:`.floats`), and the helper thread beside the time loop — whether the pass may use it
+  (``helper_thread``), and telling it when the pass's loops end (:mod:`.overlap`).
 * **For the process** (:meth:`Runtime.configure`, called once by the programs that own their
   process — ``main.py``, the command line, the training process, the benchmarks — never by a
   library call such as the executor's constructor): glibc's allocator keeps freed memory for
@@ -31,6 +32,7 @@ from .threads import blas_threads
 class Runtime:
     blas_threads: int = 1
     flush_subnormals: bool = True
+    helper_thread: bool = True
     keep_freed_memory: bool = True
     configured: bool = False
 
@@ -48,7 +50,7 @@ class Runtime:
         with (
             blas_threads(self.blas_threads),
             subnormals_flushed(self.flush_subnormals),
-            loops_ended(),
+            loops_ended(helper=self.helper_thread),
         ):
             yield
 

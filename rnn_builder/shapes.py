@@ -10,15 +10,29 @@ with several wires uses the first (validation reports the rest).
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
-from .nodes import UNKNOWN, Shape
-
-if TYPE_CHECKING:
-    from .graph import Graph
+from .nodes import UNKNOWN, NodeType, Shape
 
 PortKey = tuple[str, str]  # (node id, port name)
+
+
+class GraphView(Protocol):
+    """What shape inference reads of a graph (:class:`rnn_builder.graph.Graph` is one). Named
+    here instead of imported: the graph infers shapes itself (``connect`` asks what kind a port
+    carries), so importing it back would make the two modules a cycle."""
+
+    @property
+    def nodes(self) -> Mapping[str, Any]: ...
+
+    @property
+    def edges(self) -> Sequence[Any]: ...
+
+    def node(self, node_id: str) -> Any: ...
+
+    def node_type(self, node_id: str) -> NodeType: ...
 
 
 @dataclass
@@ -28,7 +42,7 @@ class ShapeMap:
     outputs: dict[PortKey, Shape] = field(default_factory=dict)
     inputs: dict[PortKey, Shape] = field(default_factory=dict)
 
-    def node_inputs(self, graph: Graph, node_id: str) -> dict[str, Shape]:
+    def node_inputs(self, graph: GraphView, node_id: str) -> dict[str, Shape]:
         node_type = graph.node_type(node_id)
         return {
             p.name: self.inputs[(node_id, p.name)]
@@ -36,14 +50,13 @@ class ShapeMap:
             if (node_id, p.name) in self.inputs
         }
 
-    def node_outputs(self, graph: Graph, node_id: str) -> dict[str, Shape]:
+    def node_outputs(self, graph: GraphView, node_id: str) -> dict[str, Shape]:
         node_type = graph.node_type(node_id)
         return {p.name: self.outputs.get((node_id, p.name), UNKNOWN) for p in node_type.outputs}
 
 
-def params_in_range(graph: Graph, node_id: str) -> bool:
-    node = graph.node(node_id)
-    node_type = graph.registry.get(node.type_name)
+def params_in_range(graph: GraphView, node_id: str) -> bool:
+    node, node_type = graph.node(node_id), graph.node_type(node_id)
     return all(
         spec.range_problem(node.params[spec.name]) is None
         for spec in node_type.params
@@ -51,7 +64,7 @@ def params_in_range(graph: Graph, node_id: str) -> bool:
     )
 
 
-def infer_shapes(graph: Graph) -> ShapeMap:
+def infer_shapes(graph: GraphView) -> ShapeMap:
     """Infer every port's shape; never raises on a bad graph (unknowns stay ``UNKNOWN``)."""
     feeds: dict[PortKey, PortKey] = {}  # input port -> the output port wired to it (first wire)
     successors: dict[str, set[str]] = {node_id: set() for node_id in graph.nodes}
@@ -70,8 +83,7 @@ def infer_shapes(graph: Graph) -> ShapeMap:
         budget -= 1
         node_id = queue.popleft()
         queued.discard(node_id)
-        node = graph.node(node_id)
-        node_type = graph.registry.get(node.type_name)
+        node, node_type = graph.node(node_id), graph.node_type(node_id)
         inputs: dict[str, Shape] = {}
         for port in node_type.inputs:
             source = feeds.get((node_id, port.name))

@@ -4,10 +4,13 @@ depend on whether the process was configured."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
+from rnn_builder import floats, overlap
+from rnn_builder import runtime as runtime_module
 from rnn_builder.executor import Executor
 from rnn_builder.runtime import Runtime, runtime
-from rnn_builder.templates import new_project
+from rnn_builder.templates import TEMPLATES, new_project
 from rnn_builder.threads import _blas
 
 from .numerics import random_batch
@@ -35,3 +38,52 @@ def test_configuring_the_process_changes_no_result():
     assert float(first.loss) == float(again.loss)
     for name, value in executor.gradients.items():
         np.testing.assert_array_equal(value, grads[name], err_msg=name)
+
+
+@pytest.mark.skipif(floats._FENV is None, reason="x86-64 glibc only")
+def test_a_pass_sets_the_thread_s_modes_and_puts_them_back():
+    libraries = _blas()
+    outside = [library.num_threads for library in libraries], floats.flushing()
+    with Runtime().pass_settings():
+        assert floats.flushing() and overlap._this_thread.helper
+    with Runtime(flush_subnormals=False, helper_thread=False).pass_settings():
+        assert not floats.flushing() and not overlap._this_thread.helper
+    assert ([library.num_threads for library in libraries], floats.flushing()) == outside
+    assert overlap._this_thread.helper
+
+
+def test_running_an_executor_leaves_the_thread_and_blas_as_they_were():
+    libraries = _blas()
+    outside = [library.num_threads for library in libraries], floats.flushing()
+    executor = Executor(new_project("many_to_one").graph)
+    executor.backward(executor.forward(random_batch(executor)))
+    assert ([library.num_threads for library in libraries], floats.flushing()) == outside
+
+
+def gradients_in(chosen: Runtime, name: str, monkeypatch) -> tuple[float, dict]:
+    monkeypatch.setattr(runtime_module, "_RUNTIME", chosen)
+    executor = Executor(new_project(name).graph, dtype=np.float64, seed=3)
+    run = executor.loss_and_gradients(random_batch(executor, batch=4, steps=7))
+    return run.loss, {key: value.copy() for key, value in executor.gradients.items()}
+
+
+@pytest.mark.parametrize("name", sorted(TEMPLATES))
+def test_every_runtime_gives_the_same_results(name, monkeypatch):
+    """The pass settings change speed only: flushing touches values below 2e-308 in float64,
+    and without the helper thread each cell sums the same products in one piece instead of
+    chunk by chunk (chunks forced here on every cell, however small)."""
+    monkeypatch.setattr(overlap, "OVERLAP_MACS", 0)
+    monkeypatch.setattr(overlap, "OVERLAP_ELEMENTS", 0)
+    loss, grads = gradients_in(Runtime(), name, monkeypatch)
+
+    def no_helper():
+        raise AssertionError("a runtime without the helper thread handed it work")
+
+    monkeypatch.setattr(overlap, "_helper", no_helper)
+    plain = Runtime(blas_threads=1, flush_subnormals=False, helper_thread=False)
+    plain_loss, plain_grads = gradients_in(plain, name, monkeypatch)
+    assert plain_loss == pytest.approx(loss, rel=1e-12)
+    for key in grads:
+        np.testing.assert_allclose(
+            plain_grads[key], grads[key], rtol=1e-10, atol=1e-12, err_msg=key
+        )
