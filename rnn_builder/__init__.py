@@ -4,15 +4,15 @@ This package never imports Qt (a test enforces it): everything the GUI does to a
 done here and through ``python -m rnn_builder``.
 """
 
-from .errors import RNNBuilderError
-from .graph import Edge, Graph, Node
-from .layouts import Layout, classify
-from .project import Project
-from .registry import NodeRegistry, default_registry
-from .serialization import load, save
-from .templates import new_project
-from .unroll import UnrolledGraph, UnrolledKey, unroll
-from .validation import Problem, ValidationReport, validate
+from rnn_builder.errors import RNNBuilderError
+from rnn_builder.graph import Edge, Graph, Node
+from rnn_builder.layouts import Layout, classify
+from rnn_builder.project import Project
+from rnn_builder.registry import NodeRegistry, default_registry
+from rnn_builder.serialization import load, save
+from rnn_builder.templates import new_project
+from rnn_builder.unroll import UnrolledGraph, UnrolledKey, unroll
+from rnn_builder.validation import Problem, ValidationReport, validate
 
 __version__ = "0.1.0"
 

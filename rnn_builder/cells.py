@@ -36,7 +36,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from .cell_layout import (
+from rnn_builder.cell_layout import (
     StepWeights,
     blend,
     feature_major,
@@ -49,7 +49,7 @@ from .cell_layout import (
     sigmoid,
     stacked,
 )
-from .overlap import Chunked, Products, worth_it
+from rnn_builder.overlap import Chunked, Products, worth_it
 
 Array = np.ndarray
 

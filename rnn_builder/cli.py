@@ -19,16 +19,16 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn, TextIO
 
-from . import __version__, cli_export, cli_training
-from .cli_problems import EXIT_PROBLEMS, problem_lines
-from .errors import RNNBuilderError
-from .explain import explain_graph, explain_node
-from .layouts import classify
-from .runtime import runtime
-from .serialization import load, save
-from .templates import TEMPLATES, new_project
-from .unroll import unroll
-from .validation import validate
+from rnn_builder import __version__, cli_export, cli_training
+from rnn_builder.cli_problems import EXIT_PROBLEMS, problem_lines
+from rnn_builder.errors import RNNBuilderError
+from rnn_builder.explain import explain_graph, explain_node
+from rnn_builder.layouts import classify
+from rnn_builder.runtime import runtime
+from rnn_builder.serialization import load, save
+from rnn_builder.templates import TEMPLATES, new_project
+from rnn_builder.unroll import unroll
+from rnn_builder.validation import validate
 
 PROG = "rnn-builder"
 EXIT_OK, EXIT_USAGE = 0, 2

@@ -18,11 +18,11 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from .cli_problems import EXIT_PROBLEMS, problem_lines
-from .errors import ExportError, ExportFolderError, RNNBuilderError
-from .executor import Executor
-from .serialization import load
-from .validation import validate
+from rnn_builder.cli_problems import EXIT_PROBLEMS, problem_lines
+from rnn_builder.errors import ExportError, ExportFolderError, RNNBuilderError
+from rnn_builder.executor import Executor
+from rnn_builder.serialization import load
+from rnn_builder.validation import validate
 
 FORMATS = ("onnx", "pytorch")
 
@@ -86,8 +86,8 @@ def cmd_export(args: argparse.Namespace, out: TextIO) -> int:
     if args.to == "pytorch":
         return _export_pytorch(args, project, report, out)
     try:
-        from .export.onnx import export_onnx, save_onnx
-        from .export.onnx_check import check_onnx
+        from rnn_builder.export.onnx import export_onnx, save_onnx
+        from rnn_builder.export.onnx_check import check_onnx
     except ImportError as error:
         raise ExportUnavailableError(
             f"ONNX export needs the '{error.name}' package: pip install 'rnn-builder[onnx]'"
@@ -122,7 +122,7 @@ def cmd_export(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _export_pytorch(args: argparse.Namespace, project, report, out: TextIO) -> int:
-    from .export.pytorch import export_pytorch
+    from rnn_builder.export.pytorch import export_pytorch
 
     executor = Executor(project.graph, seed=project.training.seed, report=report)
     if args.weights is not None:
@@ -144,7 +144,7 @@ def _export_pytorch(args: argparse.Namespace, project, report, out: TextIO) -> i
         print(f"rnn-builder: error: {error}", file=sys.stderr)
         return 1
     if args.check:
-        from .export.pytorch_check import check_pytorch
+        from rnn_builder.export.pytorch_check import check_pytorch
 
         result = check_pytorch(project, executor, folder, base)
         print(result.summary(), file=out)

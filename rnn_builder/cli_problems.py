@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from .validation import Problem
+from rnn_builder.validation import Problem
 
 EXIT_PROBLEMS = 1  # the exit status of a command refused because of the graph's problems
 

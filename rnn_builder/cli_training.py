@@ -24,14 +24,14 @@ from typing import TextIO
 
 import numpy as np
 
-from .cli_problems import EXIT_PROBLEMS, problem_lines
-from .errors import DataError
-from .executor import Executor
-from .predict import predict, read_input
-from .serialization import load
-from .tasks import load_dataset, task_of
-from .training import Report, Trainer, evaluate
-from .validation import ValidationReport, validate
+from rnn_builder.cli_problems import EXIT_PROBLEMS, problem_lines
+from rnn_builder.errors import DataError
+from rnn_builder.executor import Executor
+from rnn_builder.predict import predict, read_input
+from rnn_builder.serialization import load
+from rnn_builder.tasks import load_dataset, task_of
+from rnn_builder.training import Report, Trainer, evaluate
+from rnn_builder.validation import ValidationReport, validate
 
 WEIGHTS_HELP = "trained weights: .npz, or the PyTorch export's .safetensors or checkpoint"
 

@@ -19,10 +19,10 @@ from typing import Any
 
 import numpy as np
 
-from .errors import DataError
-from .graph import Graph
-from .run import Batch
-from .validation import ValidationReport
+from rnn_builder.errors import DataError
+from rnn_builder.graph import Graph
+from rnn_builder.run import Batch
+from rnn_builder.validation import ValidationReport
 
 Array = np.ndarray
 

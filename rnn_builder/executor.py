@@ -26,15 +26,15 @@ from pathlib import Path
 import networkx as nx
 import numpy as np
 
-from . import ops as operations
-from .errors import GraphInvalidError, WeightsFileError
-from .graph import Graph
-from .nodes import SEQ
-from .ops import CellOp, DelayOp, Op, OpLayout, dense
-from .run import Batch, Run
-from .runtime import runtime
-from .validation import ValidationReport, validate
-from .weights_file import names_mismatch
+from rnn_builder import ops as operations
+from rnn_builder.errors import GraphInvalidError, WeightsFileError
+from rnn_builder.graph import Graph
+from rnn_builder.nodes import SEQ
+from rnn_builder.ops import CellOp, DelayOp, Op, OpLayout, dense
+from rnn_builder.run import Batch, Run
+from rnn_builder.runtime import runtime
+from rnn_builder.validation import ValidationReport, validate
+from rnn_builder.weights_file import names_mismatch
 
 Array = np.ndarray
 
@@ -223,7 +223,7 @@ class Executor:
 
     def save_weights(self, path: str | Path) -> Path:
         """Write the parameters as ``.npz`` (atomically), named as in :attr:`parameters`."""
-        from .serialization import atomic_write
+        from rnn_builder.serialization import atomic_write
 
         buffer = io.BytesIO()
         np.savez(buffer, **{name: value for name, value in self.store.values.items()})
@@ -236,7 +236,7 @@ class Executor:
         ``.safetensors`` weights or training checkpoint, checked against this graph's names and
         shapes before any array is read (see :mod:`rnn_builder.export.weights_import`). On any
         problem the current weights stay as they were."""
-        from .export.weights_import import read_trained_weights
+        from rnn_builder.export.weights_import import read_trained_weights
 
         shapes = {name: value.shape for name, value in self.store.values.items()}
         values = read_trained_weights(path, shapes)

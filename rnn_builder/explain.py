@@ -6,11 +6,11 @@ Plain text (Unicode maths), so that the inspector, the CLI (``explain``) and tes
 
 from __future__ import annotations
 
-from .graph import Graph
-from .layouts import classify
-from .nodes.base import Equation
-from .registry import default_registry
-from .validation import ValidationReport, validate
+from rnn_builder.graph import Graph
+from rnn_builder.layouts import classify
+from rnn_builder.nodes.base import Equation
+from rnn_builder.registry import default_registry
+from rnn_builder.validation import ValidationReport, validate
 
 __all__ = ["LIMITS", "Equation", "cell_equations", "cell_shapes", "explain_graph", "explain_node"]
 

@@ -21,7 +21,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from .errors import (
+from rnn_builder.errors import (
     DuplicateEdgeError,
     DuplicateNodeError,
     InvalidParameterError,
@@ -33,11 +33,11 @@ from .errors import (
     UnknownPortError,
     WrongDirectionError,
 )
-from .events import Event
-from .nodes import NodeInfo, NodeType, PortSpec
-from .registry import NodeRegistry, default_registry
-from .shapes import infer_shapes
-from .values import is_number, is_savable_text
+from rnn_builder.events import Event
+from rnn_builder.nodes import NodeInfo, NodeType, PortSpec
+from rnn_builder.registry import NodeRegistry, default_registry
+from rnn_builder.shapes import infer_shapes
+from rnn_builder.values import is_number, is_savable_text
 
 NODE_ID_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]{0,63}")
 MAX_NAME_LENGTH = 100

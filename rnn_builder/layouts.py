@@ -21,8 +21,8 @@ from dataclasses import dataclass
 
 import networkx as nx
 
-from .graph import Graph
-from .validation import ValidationReport, validate
+from rnn_builder.graph import Graph
+from rnn_builder.validation import ValidationReport, validate
 
 
 @dataclass(frozen=True)

@@ -15,13 +15,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .cells import CellWeights
-from .errors import DataError
-from .losses import LOSS_FUNCTIONS, softmax
-from .nodes import Shape
+from rnn_builder.cells import CellWeights
+from rnn_builder.errors import DataError
+from rnn_builder.losses import LOSS_FUNCTIONS, softmax
+from rnn_builder.nodes import Shape
 
 if TYPE_CHECKING:
-    from .run import Run
+    from rnn_builder.run import Run
 
 Array = np.ndarray
 

@@ -13,8 +13,8 @@ from queue import SimpleQueue
 
 import numpy as np
 
-from .floats import flushing, set_flushing
-from .threads import one_thread
+from rnn_builder.floats import flushing, set_flushing
+from rnn_builder.threads import one_thread
 
 Array = np.ndarray
 

@@ -15,11 +15,11 @@ from typing import Any
 
 import numpy as np
 
-from .data import make_batch
-from .errors import DataError
-from .executor import Executor
-from .project import Project
-from .tasks import Task, task_of
+from rnn_builder.data import make_batch
+from rnn_builder.errors import DataError
+from rnn_builder.executor import Executor
+from rnn_builder.project import Project
+from rnn_builder.tasks import Task, task_of
 
 Array = np.ndarray
 

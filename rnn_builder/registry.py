@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from .errors import NodeRegistrationError, UnknownNodeTypeError
-from .nodes import BUILTIN_NODE_TYPES, CATEGORIES, NodeInfo, NodeType
+from rnn_builder.errors import NodeRegistrationError, UnknownNodeTypeError
+from rnn_builder.nodes import BUILTIN_NODE_TYPES, CATEGORIES, NodeInfo, NodeType
 
 
 class NodeRegistry:

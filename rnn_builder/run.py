@@ -9,12 +9,12 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
-from .errors import DataError, UnrollError
-from .losses import LossResult
+from rnn_builder.errors import DataError, UnrollError
+from rnn_builder.losses import LossResult
 
 if TYPE_CHECKING:
-    from .graph import Graph
-    from .validation import ValidationReport
+    from rnn_builder.graph import Graph
+    from rnn_builder.validation import ValidationReport
 
 Array = np.ndarray
 
@@ -161,7 +161,7 @@ class Run:
     def _lengths(self) -> dict[str, int]:
         """Each axis's length in this batch (an input's from its data, a generated axis's as
         asked or from its targets), resolved and checked as the unroller does."""
-        from .unroll import axis_lengths
+        from rnn_builder.unroll import axis_lengths
 
         lengths = {}
         report = self.executor.report

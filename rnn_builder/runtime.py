@@ -22,10 +22,10 @@ import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from .floats import subnormals_flushed
-from .memory import keep_freed_memory
-from .overlap import loops_ended
-from .threads import blas_threads
+from rnn_builder.floats import subnormals_flushed
+from rnn_builder.memory import keep_freed_memory
+from rnn_builder.overlap import loops_ended
+from rnn_builder.threads import blas_threads
 
 
 @dataclass

@@ -30,18 +30,18 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .errors import (
+from rnn_builder.errors import (
     MalformedProjectError,
     ProjectFileError,
     ProjectSaveError,
     RNNBuilderError,
     UnsupportedVersionError,
 )
-from .graph import Edge, Graph, valid_node_id
-from .project import DATASET_KINDS, DatasetReference, Project, TrainingSettings
-from .registry import NodeRegistry
-from .tasks.files import read_bounded
-from .values import is_number, is_savable_text, short
+from rnn_builder.graph import Edge, Graph, valid_node_id
+from rnn_builder.project import DATASET_KINDS, DatasetReference, Project, TrainingSettings
+from rnn_builder.registry import NodeRegistry
+from rnn_builder.tasks.files import read_bounded
+from rnn_builder.values import is_number, is_savable_text, short
 
 FORMAT = "rnn-builder-project"
 CURRENT_VERSION = 2

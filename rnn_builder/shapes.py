@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from .nodes import UNKNOWN, NodeType, Shape
+from rnn_builder.nodes import UNKNOWN, NodeType, Shape
 
 PortKey = tuple[str, str]  # (node id, port name)
 

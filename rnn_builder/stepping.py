@@ -24,10 +24,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .executor import Executor
-from .ops import CellOp, DelayOp, DenseOp, OutputOp, SequenceInputOp, dense
-from .run import Batch, Run
-from .unroll import UnrolledKey, unroll
+from rnn_builder.executor import Executor
+from rnn_builder.ops import CellOp, DelayOp, DenseOp, OutputOp, SequenceInputOp, dense
+from rnn_builder.run import Batch, Run
+from rnn_builder.unroll import UnrolledKey, unroll
 
 Array = np.ndarray
 

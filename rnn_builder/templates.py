@@ -12,9 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import TemplateNotFoundError
-from .graph import Graph
-from .project import DatasetReference, Project, TrainingSettings
+from rnn_builder.errors import TemplateNotFoundError
+from rnn_builder.graph import Graph
+from rnn_builder.project import DatasetReference, Project, TrainingSettings
 
 COLUMN = 220.0  # canvas spacing between layers (a node is 176 wide)
 ROW = 140.0

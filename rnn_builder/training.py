@@ -19,12 +19,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .data import Dataset, Split
-from .errors import DataError
-from .executor import Executor
-from .optim import clip_grad_norm, make_optimizer
-from .project import TrainingSettings
-from .run import Batch, Run
+from rnn_builder.data import Dataset, Split
+from rnn_builder.errors import DataError
+from rnn_builder.executor import Executor
+from rnn_builder.optim import clip_grad_norm, make_optimizer
+from rnn_builder.project import TrainingSettings
+from rnn_builder.run import Batch, Run
 
 
 @dataclass

@@ -287,7 +287,7 @@ class TrainingProcess:
 def plugin_types(registry) -> list[list[str]]:
     """The node types of ``registry`` that are not built in, as [module, class name]: what a
     child imports to read a graph that uses them (a plug-in's module must be importable)."""
-    from .nodes import BUILTIN_NODE_TYPES
+    from rnn_builder.nodes import BUILTIN_NODE_TYPES
 
     builtin = set(BUILTIN_NODE_TYPES)
     return [
@@ -299,8 +299,8 @@ def plugin_types(registry) -> list[list[str]]:
 
 def _registry(plugins: list[list[str]]):
     """The built-in registry, or one with the plug-ins the editor uses too."""
-    from .errors import RNNBuilderError
-    from .registry import NodeRegistry, default_registry
+    from rnn_builder.errors import RNNBuilderError
+    from rnn_builder.registry import NodeRegistry, default_registry
 
     if not plugins:
         return default_registry()
@@ -445,8 +445,8 @@ def _child_main(connection: Connection) -> None:
             controls[0].apply("stop")  # the editor is gone: stop training, and end
             work.put(None)
 
-    from . import executor, tasks, training  # noqa: F401  (the stack, imported while waiting)
-    from .runtime import runtime
+    from rnn_builder import executor, tasks, training  # noqa: F401  (the stack, imported while waiting)
+    from rnn_builder.runtime import runtime
 
     runtime().configure()  # the child owns its process: the command line's settings
 
@@ -460,11 +460,11 @@ def _child_main(connection: Connection) -> None:
 
 
 def _train(send, message: Message, controls: _Controls) -> None:
-    from .errors import RNNBuilderError
-    from .executor import Executor
-    from .serialization import project_from_dict
-    from .tasks import load_dataset
-    from .training import Report, Trainer
+    from rnn_builder.errors import RNNBuilderError
+    from rnn_builder.executor import Executor
+    from rnn_builder.serialization import project_from_dict
+    from rnn_builder.tasks import load_dataset
+    from rnn_builder.training import Report, Trainer
 
     options = message.data
     try:

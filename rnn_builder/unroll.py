@@ -30,11 +30,11 @@ from typing import Any, NamedTuple
 
 import networkx as nx
 
-from . import collector
-from .errors import GraphInvalidError, UnrollError
-from .graph import Graph
-from .nodes import MAX_STEPS, SEQ, VEC, Shape
-from .validation import ValidationReport, validate
+from rnn_builder import collector
+from rnn_builder.errors import GraphInvalidError, UnrollError
+from rnn_builder.graph import Graph
+from rnn_builder.nodes import MAX_STEPS, SEQ, VEC, Shape
+from rnn_builder.validation import ValidationReport, validate
 
 MAX_UNROLLED_NODES = 2_000_000
 

@@ -27,9 +27,9 @@ from typing import Literal
 
 import networkx as nx
 
-from .graph import Graph
-from .nodes import INPUTS_CATEGORY, SEQ, VEC, Shape
-from .shapes import PortKey, ShapeMap, infer_shapes, params_in_range
+from rnn_builder.graph import Graph
+from rnn_builder.nodes import INPUTS_CATEGORY, SEQ, VEC, Shape
+from rnn_builder.shapes import PortKey, ShapeMap, infer_shapes, params_in_range
 
 Severity = Literal["error", "warning"]
 

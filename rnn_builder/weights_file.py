@@ -31,7 +31,7 @@ from typing import Any, BinaryIO, NamedTuple
 import numpy as np
 from numpy.lib import format as npy
 
-from .errors import WeightsFileError
+from rnn_builder.errors import WeightsFileError
 
 MAX_MEMBERS = 10_000  # or the graph's count of tensors, if larger
 # What zipfile reads and parses to list the members, per member (at least 46 bytes each).

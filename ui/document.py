@@ -47,8 +47,7 @@ from rnn_builder.serialization import MAX_FILE_BYTES, atomic_write, dumps, load,
 from rnn_builder.tasks.files import read_text
 from rnn_builder.validation import ValidationReport, validate
 from rnn_builder.weights_file import read_weights
-
-from .commands import AddNodes, Connect, MoveNodes, RemoveItems, Rename, SetParam
+from ui.commands import AddNodes, Connect, MoveNodes, RemoveItems, Rename, SetParam
 
 
 def default_recovery_folder() -> Path:
@@ -451,7 +450,7 @@ class GraphDocument(QObject):
 
 def _runs_from_json(data) -> list:
     """Training runs back from JSON; ValueError for data that is not a list of runs."""
-    from .training import RunRecord
+    from ui.training import RunRecord
 
     if not isinstance(data, list):
         raise ValueError("not a list of runs")

@@ -9,7 +9,7 @@ from PySide6.QtGui import QImage, QPainter
 from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene
 
-from .canvas.style import canvas_colors
+from ui.canvas.style import canvas_colors
 
 
 def scene_picture_rect(scene: QGraphicsScene, margin: float = 30.0) -> QRectF:

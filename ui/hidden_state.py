@@ -30,9 +30,8 @@ from PySide6.QtWidgets import (
 
 from rnn_builder.errors import RNNBuilderError
 from rnn_builder.unroll import UnrolledKey
-
-from .plots import follow_palette, pyqtgraph
-from .probe import Probe, ProbeBox
+from ui.plots import follow_palette, pyqtgraph
+from ui.probe import Probe, ProbeBox
 
 
 class HiddenStateView(QWidget):

@@ -17,14 +17,13 @@ from PySide6.QtWidgets import QBoxLayout, QDockWidget, QLabel, QMessageBox, QSpi
 from rnn_builder.errors import RNNBuilderError
 from rnn_builder.tasks import task_of
 from rnn_builder.unroll import UnrolledKey
-
-from .analysis import AnalysisContext, structure
-from .docks import scrolling
-from .hidden_state import HiddenStateView
-from .plots import GradientFlowView, LossPlots, follow_palette
-from .probe import Probe, ProbeBox
-from .training import TrainingSession
-from .training_panel import TrainingPanel
+from ui.analysis import AnalysisContext, structure
+from ui.docks import scrolling
+from ui.hidden_state import HiddenStateView
+from ui.plots import GradientFlowView, LossPlots, follow_palette
+from ui.probe import Probe, ProbeBox
+from ui.training import TrainingSession
+from ui.training_panel import TrainingPanel
 
 
 class Live(QObject):

@@ -23,19 +23,18 @@ from rnn_builder.layouts import classify
 from rnn_builder.nodes import MAX_STEPS
 from rnn_builder.unroll import unroll
 from rnn_builder.validation import ValidationReport
-
-from . import clipboard, themes
-from .canvas import GraphScene, GraphView
-from .canvas.style import GRID_SIZE, NODE_WIDTH
-from .docks import scrolling
-from .document import GraphDocument
-from .inspector import Inspector
-from .live import Live
-from .model_files import ModelFiles
-from .palette import Palette
-from .problems import ProblemsPanel
-from .projects import APP_NAME, ProjectCommands
-from .unrolled_view import DRAWN_STEPS, UnrolledScene
+from ui import clipboard, themes
+from ui.canvas import GraphScene, GraphView
+from ui.canvas.style import GRID_SIZE, NODE_WIDTH
+from ui.docks import scrolling
+from ui.document import GraphDocument
+from ui.inspector import Inspector
+from ui.live import Live
+from ui.model_files import ModelFiles
+from ui.palette import Palette
+from ui.problems import ProblemsPanel
+from ui.projects import APP_NAME, ProjectCommands
+from ui.unrolled_view import DRAWN_STEPS, UnrolledScene
 
 AUTOSAVE_MS = 30_000
 # The bottom docks' share of the window's height at start: room for a hidden state heatmap

@@ -27,8 +27,7 @@ from rnn_builder.errors import RNNBuilderError
 from rnn_builder.executor import Executor
 from rnn_builder.project import Project
 from rnn_builder.threads import one_thread
-
-from .document import parameter_shapes
+from ui.document import parameter_shapes
 
 POLL_MS = 50
 

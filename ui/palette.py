@@ -9,9 +9,8 @@ from PySide6.QtGui import QBrush, QColor, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import QLineEdit, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
 from rnn_builder.registry import NodeRegistry
-
-from .canvas.style import CATEGORY_COLORS
-from .canvas.view import NODE_MIME
+from ui.canvas.style import CATEGORY_COLORS
+from ui.canvas.view import NODE_MIME
 
 TYPE_ROLE = Qt.ItemDataRole.UserRole + 1
 

@@ -37,8 +37,7 @@ from PySide6.QtWidgets import (
 from rnn_builder.errors import RNNBuilderError
 from rnn_builder.registry import default_registry
 from rnn_builder.tasks import task_of
-
-from .themes import is_dark
+from ui.themes import is_dark
 
 # Axes, titles and legends on a light and on a dark palette (each over 6:1 on its window).
 FOREGROUND = {False: "#4a4f57", True: "#c8ccd2"}

@@ -17,11 +17,10 @@ from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 
 from rnn_builder.errors import RNNBuilderError
 from rnn_builder.templates import new_project
-
-from .document import GraphDocument
-from .export import export_scene
-from .gallery import TemplateGallery
-from .live import ask_stop_training
+from ui.document import GraphDocument
+from ui.export import export_scene
+from ui.gallery import TemplateGallery
+from ui.live import ask_stop_training
 
 APP_NAME = "RNN Builder"
 MAX_RECENT = 8

@@ -26,8 +26,7 @@ from PySide6.QtWidgets import (
 
 from rnn_builder.graph import Graph
 from rnn_builder.unroll import UnrolledGraph, UnrolledKey
-
-from .canvas.style import CATEGORY_COLORS, SELECTION_COLOR, canvas_colors
+from ui.canvas.style import CATEGORY_COLORS, SELECTION_COLOR, canvas_colors
 
 BOX_W, BOX_H = 96.0, 40.0
 COLUMN, ROW = 132.0, 74.0

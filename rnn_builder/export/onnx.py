@@ -29,11 +29,11 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-from ..errors import ExportError
-from ..executor import Executor
-from .onnx_builder import OnnxBuilder
-from .onnx_loop import emit_loop
-from .onnx_nodes import ExportContext, emit_node
+from rnn_builder.errors import ExportError
+from rnn_builder.executor import Executor
+from rnn_builder.export.onnx_builder import OnnxBuilder
+from rnn_builder.export.onnx_loop import emit_loop
+from rnn_builder.export.onnx_nodes import ExportContext, emit_node
 
 DEFAULT_OPSET = 17
 OPSETS = range(14, 23)  # RNN ops gained ``layout`` at 14; 22 is the newest we test against
@@ -207,7 +207,7 @@ def _prediction_words(loss: str) -> str:
 
 def save_onnx(model: onnx.ModelProto, path) -> None:
     """Write ``model`` atomically: the file is whole or not there (or unchanged)."""
-    from ..serialization import atomic_write
+    from rnn_builder.serialization import atomic_write
 
     atomic_write(path, model.SerializeToString())
 

@@ -16,14 +16,16 @@ from typing import Any
 import numpy as np
 import onnx
 
-from ..data import make_batch
-from ..errors import RNNBuilderError
-from ..executor import Executor
-from ..project import Project
-from ..run import Batch
-from ..tasks import make_dataset
-from .checks import TOLERANCE as TOLERANCE  # re-exported: the tolerance of both checks
-from .checks import CheckResult, two_batches
+from rnn_builder.data import make_batch
+from rnn_builder.errors import RNNBuilderError
+from rnn_builder.executor import Executor
+from rnn_builder.export.checks import (
+    TOLERANCE as TOLERANCE,  # re-exported: the tolerance of both checks
+)
+from rnn_builder.export.checks import CheckResult, two_batches
+from rnn_builder.project import Project
+from rnn_builder.run import Batch
+from rnn_builder.tasks import make_dataset
 
 
 class OnnxCheckError(RNNBuilderError):

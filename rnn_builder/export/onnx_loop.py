@@ -20,10 +20,10 @@ from dataclasses import dataclass
 import numpy as np
 from onnx import TensorProto, helper
 
-from ..errors import ExportError
-from ..nodes import SEQ
-from .onnx_builder import OnnxBuilder
-from .onnx_nodes import ExportContext, delay_initial, emit_cell, emit_node
+from rnn_builder.errors import ExportError
+from rnn_builder.export.onnx_builder import OnnxBuilder
+from rnn_builder.export.onnx_nodes import ExportContext, delay_initial, emit_cell, emit_node
+from rnn_builder.nodes import SEQ
 
 STATES = {"h_0": "h_n", "c_0": "c_n"}
 

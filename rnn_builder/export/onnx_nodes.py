@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 import numpy as np
 from onnx import TensorProto
 
-from ..errors import ExportError
-from ..graph import Graph, Node
-from ..validation import ValidationReport
-from .onnx_builder import OnnxBuilder
+from rnn_builder.errors import ExportError
+from rnn_builder.export.onnx_builder import OnnxBuilder
+from rnn_builder.graph import Graph, Node
+from rnn_builder.validation import ValidationReport
 
 Array = np.ndarray
 

@@ -6,8 +6,8 @@ target is given) or the previous step's output chosen greedily (``feedback``, as
 
 from __future__ import annotations
 
-from .pytorch_source import CELL_MODULES, Source, expression, start_token, teacher
-from .torch_names import module_name
+from rnn_builder.export.pytorch_source import CELL_MODULES, Source, expression, start_token, teacher
+from rnn_builder.export.torch_names import module_name
 
 
 def emit_loop(src: Source, order: list[str], axis: str) -> None:

@@ -17,11 +17,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ..errors import ExportError
-from ..executor import Executor
-from .pytorch_loop import emit_loop
-from .pytorch_source import CELL_MODULES, Source, expression, start_token, teacher
-from .torch_names import check_module_names, module_name
+from rnn_builder.errors import ExportError
+from rnn_builder.executor import Executor
+from rnn_builder.export.pytorch_loop import emit_loop
+from rnn_builder.export.pytorch_source import CELL_MODULES, Source, expression, start_token, teacher
+from rnn_builder.export.torch_names import check_module_names, module_name
 
 HELPERS = Path(__file__).with_name("torch_files") / "model_helpers.py"
 

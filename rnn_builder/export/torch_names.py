@@ -20,7 +20,7 @@ from __future__ import annotations
 import keyword
 from collections.abc import Iterable, Mapping
 
-from ..errors import ExportError, WeightsFileError
+from rnn_builder.errors import ExportError, WeightsFileError
 
 CELL_TYPES = ("rnn", "lstm", "gru")
 CELL_TENSORS = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")

@@ -26,9 +26,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import WeightsFileError
-from ..weights_file import read_weights
-from .torch_names import ours_from_torch
+from rnn_builder.errors import WeightsFileError
+from rnn_builder.export.torch_names import ours_from_torch
+from rnn_builder.weights_file import read_weights
 
 NOT_WEIGHTS = "is not a readable .npz or .safetensors weights file"
 MAX_HEADER_BYTES = 16_000_000  # ~100,000 tensors' entries; a model has dozens

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from ..cells import Cell, CellWeights
+from rnn_builder.cells import Cell, CellWeights
 
 Array = np.ndarray
 WEIGHT_NAMES = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")

@@ -1,6 +1,6 @@
 """The built-in node types, one module per palette group."""
 
-from .base import (
+from rnn_builder.nodes.base import (
     CATEGORIES,
     INPUTS,
     MAX_STEPS,
@@ -14,11 +14,11 @@ from .base import (
     PortSpec,
     Shape,
 )
-from .cells import GRUCell, LSTMCell, RecurrentCell, RNNCell
-from .inputs import SequenceInput, VectorInput
-from .layers import ACTIVATIONS, Concat, Dense, Embedding
-from .outputs import LOSS_TITLES, LOSSES, Output
-from .time import Delay, LastStep, MeanOverTime, Repeat
+from rnn_builder.nodes.cells import GRUCell, LSTMCell, RecurrentCell, RNNCell
+from rnn_builder.nodes.inputs import SequenceInput, VectorInput
+from rnn_builder.nodes.layers import ACTIVATIONS, Concat, Dense, Embedding
+from rnn_builder.nodes.outputs import LOSS_TITLES, LOSSES, Output
+from rnn_builder.nodes.time import Delay, LastStep, MeanOverTime, Repeat
 
 INPUTS_CATEGORY = INPUTS
 OUTPUT_TYPE_NAME = Output.type_name

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
-from ..values import is_number, is_savable_text, short
+from rnn_builder.values import is_number, is_savable_text, short
 
 SEQ = "seq"
 VEC = "vec"

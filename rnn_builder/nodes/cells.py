@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .base import (
+from rnn_builder.nodes.base import (
     CELLS,
     SEQ,
     VEC,
@@ -173,7 +173,7 @@ class RNNCell(RecurrentCell):
     cell = CellSpec(gates=("h",), fades=True)
 
     def kernel(self, params: Mapping[str, Any]):
-        from ..cells import ElmanCell
+        from rnn_builder.cells import ElmanCell
 
         return ElmanCell(params.get("nonlinearity", "tanh"))
 
@@ -211,7 +211,7 @@ class LSTMCell(RecurrentCell):
     cell = CellSpec(gates=("i", "f", "g", "o"), states=("h", "c"))
 
     def kernel(self, params: Mapping[str, Any]):
-        from ..cells import LSTMCell as LSTMKernel
+        from rnn_builder.cells import LSTMCell as LSTMKernel
 
         return LSTMKernel()
 
@@ -246,7 +246,7 @@ class GRUCell(RecurrentCell):
     cell = CellSpec(gates=("r", "z", "n"))
 
     def kernel(self, params: Mapping[str, Any]):
-        from ..cells import GRUCell as GRUKernel
+        from rnn_builder.cells import GRUCell as GRUKernel
 
         return GRUKernel()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from .base import (
+from rnn_builder.nodes.base import (
     MAX_STEPS,
     SEQ,
     TIME,

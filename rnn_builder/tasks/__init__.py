@@ -10,19 +10,19 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ..data import Dataset, check_fits
-from ..errors import DataError
-from ..project import Project
-from ..validation import validate
-from .adding import AddingProblem
-from .base import Task
-from .entities import Entities
-from .music import Arpeggio
-from .numbers import Numbers
-from .sentiment import Sentiment
-from .series import SeriesForecast
-from .spirals import TwoSpirals
-from .text import TextModel
+from rnn_builder.data import Dataset, check_fits
+from rnn_builder.errors import DataError
+from rnn_builder.project import Project
+from rnn_builder.tasks.adding import AddingProblem
+from rnn_builder.tasks.base import Task
+from rnn_builder.tasks.entities import Entities
+from rnn_builder.tasks.music import Arpeggio
+from rnn_builder.tasks.numbers import Numbers
+from rnn_builder.tasks.sentiment import Sentiment
+from rnn_builder.tasks.series import SeriesForecast
+from rnn_builder.tasks.spirals import TwoSpirals
+from rnn_builder.tasks.text import TextModel
+from rnn_builder.validation import validate
 
 TASKS: dict[str, Task] = {
     task.name: task

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..data import DataSpec, InputSpec, TargetSpec
-from .base import Task
+from rnn_builder.data import DataSpec, InputSpec, TargetSpec
+from rnn_builder.tasks.base import Task
 
 
 class AddingProblem(Task):

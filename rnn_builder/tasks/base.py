@@ -8,8 +8,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ..data import Dataset, DataSpec, Split
-from ..errors import DataError
+from rnn_builder.data import Dataset, DataSpec, Split
+from rnn_builder.errors import DataError
 
 Array = np.ndarray
 
@@ -102,7 +102,7 @@ def draw(probabilities: Array, temperature: float, rng: np.random.Generator) -> 
 
 def prediction_of(executor, example: dict[str, Array], target: str) -> Array:
     """The prediction for ``target`` on one example (steps first for sequences)."""
-    from ..data import make_batch
+    from rnn_builder.data import make_batch
 
     run = executor.forward(make_batch([example], executor.report, executor.graph), train=False)
     output = executor.graph.output_for(target).id

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..data import DataSpec, InputSpec, TargetSpec
-from .base import Task, cumulative, pick, split, words_to_ids
+from rnn_builder.data import DataSpec, InputSpec, TargetSpec
+from rnn_builder.tasks.base import Task, cumulative, pick, split, words_to_ids
 
 AMBIGUOUS = ("paris", "jordan", "florence", "georgia", "austin", "victoria", "chelsea", "sydney")
 PEOPLE = ("alice", "bob")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..errors import DataError
+from rnn_builder.errors import DataError
 
 PACKAGE_DATA = Path(__file__).resolve().parent.parent / "data_files"
 MAX_TEXT_BYTES = 20 * 1024 * 1024

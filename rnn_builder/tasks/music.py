@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..data import DataSpec, InputSpec, TargetSpec
-from .base import Task, draw, prediction_of, split
+from rnn_builder.data import DataSpec, InputSpec, TargetSpec
+from rnn_builder.tasks.base import Task, draw, prediction_of, split
 
 PITCHES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
 QUALITIES = {"major": (0, 4, 7, 12), "minor": (0, 3, 7, 12), "diminished": (0, 3, 6, 12)}
@@ -73,7 +73,7 @@ class Arpeggio(Task):
         return [dict(e) for e in train for _ in range(copies)], validation
 
     def encode(self, text, options):
-        from ..errors import DataError
+        from rnn_builder.errors import DataError
 
         parts = text.strip().split()
         names = {p.lower(): i for i, p in enumerate(PITCHES)}

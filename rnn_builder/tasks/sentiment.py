@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..data import DataSpec, InputSpec, TargetSpec
-from .base import PROBABILITY_NOTE, Task, cumulative, pick, split, words_to_ids
+from rnn_builder.data import DataSpec, InputSpec, TargetSpec
+from rnn_builder.tasks.base import PROBABILITY_NOTE, Task, cumulative, pick, split, words_to_ids
 
 VOCABULARY = (
     "the movie film plot acting book food ending this was is very really so good great fun "

@@ -21,10 +21,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ..data import DataSpec, InputSpec, TargetSpec
-from ..errors import DataError
-from .base import Task
-from .files import bundled, read_text
+from rnn_builder.data import DataSpec, InputSpec, TargetSpec
+from rnn_builder.errors import DataError
+from rnn_builder.tasks.base import Task
+from rnn_builder.tasks.files import bundled, read_text
 
 MAX_ROWS = 1_000_000
 

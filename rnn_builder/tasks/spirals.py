@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..data import DataSpec, InputSpec, TargetSpec
-from .base import PROBABILITY_NOTE, Task, split
+from rnn_builder.data import DataSpec, InputSpec, TargetSpec
+from rnn_builder.tasks.base import PROBABILITY_NOTE, Task, split
 
 
 class TwoSpirals(Task):
@@ -40,7 +40,7 @@ class TwoSpirals(Task):
         return split(examples, 0.2, rng)
 
     def encode(self, text, options):
-        from ..errors import DataError
+        from rnn_builder.errors import DataError
 
         try:
             x, y = (float(v) for v in text.replace(",", " ").split())

@@ -12,10 +12,10 @@ from collections import Counter
 
 import numpy as np
 
-from ..data import DataSpec, InputSpec, TargetSpec
-from ..errors import DataError
-from .base import Task, draw, prediction_of
-from .files import bundled, read_text
+from rnn_builder.data import DataSpec, InputSpec, TargetSpec
+from rnn_builder.errors import DataError
+from rnn_builder.tasks.base import Task, draw, prediction_of
+from rnn_builder.tasks.files import bundled, read_text
 
 UNKNOWN = "?"
 

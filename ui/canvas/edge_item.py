@@ -12,8 +12,7 @@ from PySide6.QtGui import QPainterPath, QPainterPathStroker, QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem
 
 from rnn_builder.graph import Edge
-
-from .style import KIND_COLORS, SELECTION_COLOR
+from ui.canvas.style import KIND_COLORS, SELECTION_COLOR
 
 
 class EdgeItem(QGraphicsPathItem):

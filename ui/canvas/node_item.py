@@ -10,9 +10,8 @@ from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 from rnn_builder.graph import Node
 from rnn_builder.nodes import NodeType, Shape
 from rnn_builder.validation import Problem
-
-from .port_item import PortItem
-from .style import (
+from ui.canvas.port_item import PortItem
+from ui.canvas.style import (
     CATEGORY_COLORS,
     CORNER_RADIUS,
     ERROR_COLOR,

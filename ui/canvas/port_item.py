@@ -9,8 +9,7 @@ from PySide6.QtGui import QBrush, QColor, QPainter, QPen
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
 from rnn_builder.nodes import PortSpec, Shape
-
-from .style import KIND_COLORS, PORT_RADIUS, canvas_colors
+from ui.canvas.style import KIND_COLORS, PORT_RADIUS, canvas_colors
 
 COMPATIBLE = QColor("#34c759")
 

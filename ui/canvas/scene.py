@@ -24,12 +24,11 @@ from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsScene
 from rnn_builder.errors import RNNBuilderError
 from rnn_builder.graph import Edge, Node
 from rnn_builder.validation import ValidationReport, validate
-
-from .edge_item import EdgeItem, wire_path
-from .node_item import NodeItem
-from .placement import clear_offset, node_size
-from .port_item import PortItem
-from .style import GRID_SIZE, SELECTION_COLOR
+from ui.canvas.edge_item import EdgeItem, wire_path
+from ui.canvas.node_item import NodeItem
+from ui.canvas.placement import clear_offset, node_size
+from ui.canvas.port_item import PortItem
+from ui.canvas.style import GRID_SIZE, SELECTION_COLOR
 
 _drags = itertools.count(1)
 

@@ -10,7 +10,7 @@ from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QPainter, QPen, QWheelEvent
 from PySide6.QtWidgets import QGraphicsScene, QGraphicsView, QWidget
 
-from .style import GRID_SIZE, READABLE_ZOOM, canvas_colors
+from ui.canvas.style import GRID_SIZE, READABLE_ZOOM, canvas_colors
 
 MIN_ZOOM, MAX_ZOOM = 0.1, 4.0
 NODE_MIME = "application/x-rnn-builder-node-type"
