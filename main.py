@@ -65,19 +65,19 @@ def main(argv: list[str] | None = None) -> int:
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication, QMessageBox
 
+    from rnn_builder.engine.runtime import runtime
     from rnn_builder.errors import RNNBuilderError
-    from rnn_builder.runtime import runtime
-    from rnn_builder.serialization import load
-    from rnn_builder.templates import new_project
+    from rnn_builder.files.serialization import load
+    from rnn_builder.files.templates import new_project
     from ui import collector
-    from ui.document import GraphDocument
+    from ui.editor.document import GraphDocument
     from ui.main_window import APP_NAME, MainWindow
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName(APP_NAME)
     app.setOrganizationName(APP_NAME)
     collector.install(app)  # garbage is collected only at the event loop's safe points
-    runtime().configure()  # stepping and the views' passes run here (rnn_builder.runtime)
+    runtime().configure()  # stepping and the views' passes run here (rnn_builder.engine.runtime)
     path = Path(args.project) if args.project else None
     try:
         project = load(path) if path is not None else new_project()
@@ -114,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     # The training process starts now, beside the first paint, so that Start waits for no imports.
     from PySide6.QtCore import QTimer
 
-    from rnn_builder import training_process
+    from rnn_builder.training import process as training_process
 
     QTimer.singleShot(0, training_process.warm_spare)
     # Everything made so far lives as long as the window: keep the garbage collector's safe-point

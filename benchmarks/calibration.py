@@ -24,12 +24,12 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from rnn_builder.data import make_batch  # noqa: E402
-from rnn_builder.executor import Executor  # noqa: E402
-from rnn_builder.runtime import runtime  # noqa: E402
-from rnn_builder.serialization import load  # noqa: E402
-from rnn_builder.tasks import TASKS, load_dataset  # noqa: E402
-from rnn_builder.weights_file import read_weights  # noqa: E402
+from rnn_builder.engine.executor import Executor  # noqa: E402
+from rnn_builder.engine.runtime import runtime  # noqa: E402
+from rnn_builder.files.serialization import load  # noqa: E402
+from rnn_builder.files.weights_file import read_weights  # noqa: E402
+from rnn_builder.training.data import make_batch  # noqa: E402
+from rnn_builder.training.tasks import TASKS, load_dataset  # noqa: E402
 
 UNLIKE_TRAINING = ["good", "bad", "the", "not", "the film was", "good bad good bad"]
 

@@ -34,9 +34,9 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 from validate_unroll import build
 
-from rnn_builder.project import Project
-from rnn_builder.serialization import load, save
-from ui.document import GraphDocument
+from rnn_builder.files.project import Project
+from rnn_builder.files.serialization import load, save
+from ui.editor.document import GraphDocument
 from ui.main_window import MainWindow
 
 

@@ -31,14 +31,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import onnxruntime
 
-from rnn_builder.data import make_batch
-from rnn_builder.executor import Executor
+from rnn_builder.engine.executor import Executor
+from rnn_builder.engine.runtime import runtime
 from rnn_builder.export.onnx import export_onnx
 from rnn_builder.export.pytorch import export_pytorch
 from rnn_builder.export.pytorch_model import model_source
-from rnn_builder.runtime import runtime
-from rnn_builder.tasks import make_dataset
-from rnn_builder.templates import TEMPLATES, new_project
+from rnn_builder.files.templates import TEMPLATES, new_project
+from rnn_builder.training.data import make_batch
+from rnn_builder.training.tasks import make_dataset
 
 
 def median_ms(function, repeat: int, warmup: int = 2) -> float:

@@ -38,10 +38,11 @@ import numpy as np
 from PySide6.QtCore import QElapsedTimer, QEventLoop, QSettings, QTimer
 from PySide6.QtWidgets import QApplication
 
-from rnn_builder import cli, training_process
-from rnn_builder.runtime import runtime
-from rnn_builder.serialization import save
-from rnn_builder.templates import new_project
+from rnn_builder.cli import main as cli
+from rnn_builder.engine.runtime import runtime
+from rnn_builder.files.serialization import save
+from rnn_builder.files.templates import new_project
+from rnn_builder.training import process as training_process
 
 CASES = [("many_to_one", 8), ("adding_problem", 2), ("many_to_many_equal", 3)]
 TICK_MS = 10
@@ -69,7 +70,7 @@ def cli_speed(path: Path, epochs: int) -> float:
 def gui_speed(
     app, path: Path, epochs: int, folder: Path, person: bool
 ) -> tuple[float, list[float], int, float]:
-    from ui.document import GraphDocument
+    from ui.editor.document import GraphDocument
     from ui.main_window import MainWindow
 
     document = GraphDocument(GraphDocument.open(path), path)

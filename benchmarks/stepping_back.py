@@ -17,10 +17,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from rnn_builder.executor import Executor
-from rnn_builder.run import Batch
-from rnn_builder.runtime import runtime
-from rnn_builder.stepping import Stepper
+from rnn_builder.engine.executor import Executor
+from rnn_builder.engine.run import Batch
+from rnn_builder.engine.runtime import runtime
+from rnn_builder.engine.stepping import Stepper
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from train_step import FEATURES, build

@@ -30,12 +30,12 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from rnn_builder.executor import Batch, Executor
-from rnn_builder.graph import Graph
-from rnn_builder.optim import Adam
-from rnn_builder.runtime import runtime
-from rnn_builder.stepping import Stepper
-from rnn_builder.threads import blas_threads
+from rnn_builder.engine.executor import Batch, Executor
+from rnn_builder.engine.optim import Adam
+from rnn_builder.engine.runtime import runtime
+from rnn_builder.engine.stepping import Stepper
+from rnn_builder.engine.threads import blas_threads
+from rnn_builder.graph.model import Graph
 
 FEATURES, BATCH, STEPS, OUT = 16, 32, 50, 16
 

@@ -22,10 +22,10 @@ import networkx as nx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from rnn_builder.graph import Graph
-from rnn_builder.runtime import runtime
-from rnn_builder.unroll import unroll
-from rnn_builder.validation import validate
+from rnn_builder.engine.runtime import runtime
+from rnn_builder.graph.model import Graph
+from rnn_builder.graph.unroll import unroll
+from rnn_builder.graph.validation import validate
 
 
 def build(nodes: int) -> Graph:

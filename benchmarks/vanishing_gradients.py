@@ -21,12 +21,12 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from rnn_builder.executor import Executor
-from rnn_builder.graph import Graph
-from rnn_builder.project import TrainingSettings
-from rnn_builder.runtime import runtime
-from rnn_builder.tasks import TASKS
-from rnn_builder.training import Trainer
+from rnn_builder.engine.executor import Executor
+from rnn_builder.engine.runtime import runtime
+from rnn_builder.files.project import TrainingSettings
+from rnn_builder.graph.model import Graph
+from rnn_builder.training.tasks import TASKS
+from rnn_builder.training.trainer import Trainer
 
 
 def build(cell: str) -> Graph:

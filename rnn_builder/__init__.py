@@ -5,14 +5,14 @@ done here and through ``python -m rnn_builder``.
 """
 
 from rnn_builder.errors import RNNBuilderError
-from rnn_builder.graph import Edge, Graph, Node
-from rnn_builder.layouts import Layout, classify
-from rnn_builder.project import Project
-from rnn_builder.registry import NodeRegistry, default_registry
-from rnn_builder.serialization import load, save
-from rnn_builder.templates import new_project
-from rnn_builder.unroll import UnrolledGraph, UnrolledKey, unroll
-from rnn_builder.validation import Problem, ValidationReport, validate
+from rnn_builder.files.project import Project
+from rnn_builder.files.serialization import load, save
+from rnn_builder.files.templates import new_project
+from rnn_builder.graph.layouts import Layout, classify
+from rnn_builder.graph.model import Edge, Graph, Node
+from rnn_builder.graph.registry import NodeRegistry, default_registry
+from rnn_builder.graph.unroll import UnrolledGraph, UnrolledKey, unroll
+from rnn_builder.graph.validation import Problem, ValidationReport, validate
 
 __version__ = "0.1.0"
 

@@ -1,8 +1,8 @@
-"""``python -m rnn_builder``: see :mod:`rnn_builder.cli`."""
+"""``python -m rnn_builder``: see :mod:`rnn_builder.cli.main`."""
 
 import sys
 
-from rnn_builder.cli import main
+from rnn_builder.cli.main import main
 
 if __name__ == "__main__":
     sys.exit(main())

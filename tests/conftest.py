@@ -11,8 +11,8 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import pytest
 
 from rnn_builder import collector
-from rnn_builder import overlap as chunking
-from rnn_builder.graph import Graph
+from rnn_builder.engine import overlap as chunking
+from rnn_builder.graph.model import Graph
 
 
 def pytest_addoption(parser) -> None:

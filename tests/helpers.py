@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rnn_builder.graph import Graph
+from rnn_builder.graph.model import Graph
 
 
 def wire(graph: Graph, *specs: str) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rnn_builder.executor import Batch, Executor
+from rnn_builder.engine.executor import Batch, Executor
 
 
 def random_batch(

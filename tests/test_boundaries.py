@@ -37,7 +37,7 @@ def test_the_ui_uses_no_private_name_of_the_core_or_of_another_object():
 
 def test_the_check_sees_a_private_use(tmp_path):
     (tmp_path / "bad.py").write_text(
-        "from rnn_builder.graph import _x\nwindow._dock()\nself._fine()\n", encoding="utf-8"
+        "from rnn_builder.graph.model import _x\nwindow._dock()\nself._fine()\n", encoding="utf-8"
     )
     global ROOT
     saved, ROOT = ROOT, tmp_path

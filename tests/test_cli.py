@@ -8,10 +8,10 @@ import sys
 
 import pytest
 
-from rnn_builder.cli import main
-from rnn_builder.graph import Edge
-from rnn_builder.serialization import save
-from rnn_builder.templates import TEMPLATES, new_project
+from rnn_builder.cli.main import main
+from rnn_builder.files.serialization import save
+from rnn_builder.files.templates import TEMPLATES, new_project
+from rnn_builder.graph.model import Edge
 
 
 def run(capsys, *args):

@@ -7,9 +7,9 @@ import json
 
 import pytest
 
-from rnn_builder.cli import main
-from rnn_builder.serialization import save
-from rnn_builder.templates import new_project
+from rnn_builder.cli.main import main
+from rnn_builder.files.serialization import save
+from rnn_builder.files.templates import new_project
 
 
 def _without_the_output_wire(tmp_path):

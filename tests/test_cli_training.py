@@ -12,9 +12,9 @@ import sys
 import numpy as np
 import pytest
 
-from rnn_builder.cli import main
-from rnn_builder.serialization import save
-from rnn_builder.templates import new_project
+from rnn_builder.cli.main import main
+from rnn_builder.files.serialization import save
+from rnn_builder.files.templates import new_project
 
 
 def run(capsys, *args):
@@ -148,8 +148,8 @@ def test_ctrl_c_stops_cleanly_and_keeps_the_weights(tmp_path):
 def test_the_final_line_says_which_figures_are_the_best_epochs(tmp_path, capsys):
     """The last epoch's training loss and the best epoch's validation figures were printed side
     by side as if they were one epoch's."""
-    from rnn_builder.cli_training import _final_line
-    from rnn_builder.training import TrainingResult
+    from rnn_builder.cli.training import _final_line
+    from rnn_builder.training.trainer import TrainingResult
 
     result = TrainingResult(
         steps=90,

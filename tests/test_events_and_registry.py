@@ -3,9 +3,9 @@ from __future__ import annotations
 import pytest
 
 from rnn_builder.errors import NodeRegistrationError, UnknownNodeTypeError
-from rnn_builder.events import Event
-from rnn_builder.nodes import BUILTIN_NODE_TYPES, CATEGORIES, Dense
-from rnn_builder.registry import NodeRegistry, default_registry
+from rnn_builder.graph.events import Event
+from rnn_builder.graph.nodes import BUILTIN_NODE_TYPES, CATEGORIES, Dense
+from rnn_builder.graph.registry import NodeRegistry, default_registry
 
 
 def test_event_calls_subscribers_in_order_and_unsubscribes():

@@ -5,14 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rnn_builder.cells import CellWeights, GRUCell, LSTMCell
+from rnn_builder.engine.cells import CellWeights, GRUCell, LSTMCell
+from rnn_builder.engine.executor import Batch, Executor, WeightsFileError
+from rnn_builder.engine.ops import DataError
+from rnn_builder.engine.stepping import Stepper
 from rnn_builder.errors import GraphInvalidError
-from rnn_builder.executor import Batch, Executor, WeightsFileError
-from rnn_builder.graph import Graph
-from rnn_builder.ops import DataError
-from rnn_builder.stepping import Stepper
-from rnn_builder.templates import TEMPLATES, new_project
-from rnn_builder.unroll import UnrolledKey
+from rnn_builder.files.templates import TEMPLATES, new_project
+from rnn_builder.graph.model import Graph
+from rnn_builder.graph.unroll import UnrolledKey
 
 from .helpers import many_to_one
 from .numerics import random_batch

@@ -8,11 +8,11 @@ import threading
 import numpy as np
 import pytest
 
-from rnn_builder import overlap as chunking
-from rnn_builder.executor import Executor
-from rnn_builder.graph import Graph
-from rnn_builder.ops import ACTIVATIONS
-from rnn_builder.templates import TEMPLATES, new_project
+from rnn_builder.engine import overlap as chunking
+from rnn_builder.engine.executor import Executor
+from rnn_builder.engine.ops import ACTIVATIONS
+from rnn_builder.files.templates import TEMPLATES, new_project
+from rnn_builder.graph.model import Graph
 
 from .helpers import wire
 from .numerics import gradient_errors, random_batch
@@ -284,7 +284,7 @@ def test_a_loop_cut_short_outside_a_pass_does_not_hold_up_the_next(monkeypatch):
     """A cell run directly, not through the executor, that fails in its loop: the next loop
     on the same thread ends the abandoned hand-off before it hands on its own chunks (run on a
     thread of its own, so that a regression fails here instead of hanging the suite)."""
-    from rnn_builder.cells import CellWeights, ElmanCell
+    from rnn_builder.engine.cells import CellWeights, ElmanCell
 
     monkeypatch.setattr(chunking, "OVERLAP_MACS", 0)
     rng = np.random.default_rng(0)
@@ -341,8 +341,8 @@ def test_the_helper_thread_handles_floating_point_errors_as_the_caller_does(monk
 
 @pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
 def test_a_cell_over_no_steps_has_zero_weight_gradients(cell):
-    from rnn_builder.cells import CellWeights
-    from rnn_builder.registry import default_registry
+    from rnn_builder.engine.cells import CellWeights
+    from rnn_builder.graph.registry import default_registry
 
     gates = {"rnn": 1, "lstm": 4, "gru": 3}[cell]
     hidden, features, batch = 3, 2, 4

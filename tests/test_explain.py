@@ -5,11 +5,17 @@ from __future__ import annotations
 
 import pytest
 
-from rnn_builder.cli import main
-from rnn_builder.explain import LIMITS, cell_equations, cell_shapes, explain_graph, explain_node
-from rnn_builder.serialization import save
-from rnn_builder.templates import new_project
-from rnn_builder.validation import validate
+from rnn_builder.cli.main import main
+from rnn_builder.files.serialization import save
+from rnn_builder.files.templates import new_project
+from rnn_builder.graph.explain import (
+    LIMITS,
+    cell_equations,
+    cell_shapes,
+    explain_graph,
+    explain_node,
+)
+from rnn_builder.graph.validation import validate
 
 
 @pytest.mark.parametrize(

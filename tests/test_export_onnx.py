@@ -11,9 +11,9 @@ import pytest
 onnx = pytest.importorskip("onnx")
 pytest.importorskip("onnxruntime")
 
-from rnn_builder.cli import main  # noqa: E402
+from rnn_builder.cli.main import main  # noqa: E402
+from rnn_builder.engine.executor import Executor  # noqa: E402
 from rnn_builder.errors import ExportError  # noqa: E402
-from rnn_builder.executor import Executor  # noqa: E402
 from rnn_builder.export import onnx_nodes  # noqa: E402
 from rnn_builder.export.onnx import export_onnx  # noqa: E402
 from rnn_builder.export.onnx_check import (  # noqa: E402
@@ -22,9 +22,9 @@ from rnn_builder.export.onnx_check import (  # noqa: E402
     check_onnx,
     compare,
 )
-from rnn_builder.graph import Graph  # noqa: E402
-from rnn_builder.serialization import save  # noqa: E402
-from rnn_builder.templates import TEMPLATES, new_project  # noqa: E402
+from rnn_builder.files.serialization import save  # noqa: E402
+from rnn_builder.files.templates import TEMPLATES, new_project  # noqa: E402
+from rnn_builder.graph.model import Graph  # noqa: E402
 
 from .helpers import wire  # noqa: E402
 

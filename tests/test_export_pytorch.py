@@ -16,20 +16,20 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rnn_builder.cli import main
-from rnn_builder.data import make_batch
+from rnn_builder.cli.main import main
+from rnn_builder.engine.executor import Executor
+from rnn_builder.engine.run import Batch
 from rnn_builder.errors import ExportFolderError, WeightsFileError
-from rnn_builder.executor import Executor
 from rnn_builder.export import pytorch as pytorch_export
 from rnn_builder.export.pytorch import export_pytorch, torch_weights
 from rnn_builder.export.pytorch_model import layered_cells, model_source
 from rnn_builder.export.torch_names import ours_from_torch, torch_name, torch_state_names
 from rnn_builder.export.weights_import import read_trained_weights
-from rnn_builder.graph import Graph
-from rnn_builder.run import Batch
-from rnn_builder.serialization import save
-from rnn_builder.tasks import make_dataset
-from rnn_builder.templates import TEMPLATES, new_project
+from rnn_builder.files.serialization import save
+from rnn_builder.files.templates import TEMPLATES, new_project
+from rnn_builder.graph.model import Graph
+from rnn_builder.training.data import make_batch
+from rnn_builder.training.tasks import make_dataset
 
 from .helpers import wire
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rnn_builder import floats
-from rnn_builder import overlap as chunking
-from rnn_builder.executor import Executor
-from rnn_builder.graph import Graph
-from rnn_builder.ops import CellOp
+from rnn_builder.engine import floats
+from rnn_builder.engine import overlap as chunking
+from rnn_builder.engine.executor import Executor
+from rnn_builder.engine.ops import CellOp
+from rnn_builder.graph.model import Graph
 
 from .helpers import wire
 from .numerics import random_batch
@@ -96,7 +96,7 @@ def test_vanishing_gradients_leave_no_subnormals_behind():
     """A tanh RNN whose gradient vanishes over 200 steps: flushed, d loss / d h reaches exact
     zeros without passing through the slow subnormal range (almost: plain copies keep what
     they copy); unflushed, thousands of its entries are subnormal."""
-    from rnn_builder.cells import CellWeights, ElmanCell
+    from rnn_builder.engine.cells import CellWeights, ElmanCell
 
     rng = np.random.default_rng(0)
     hidden, features, batch, steps = 16, 4, 8, 200

@@ -16,7 +16,7 @@ from rnn_builder.errors import (
     WiringError,
     WrongDirectionError,
 )
-from rnn_builder.graph import Edge, Graph
+from rnn_builder.graph.model import Edge, Graph
 
 from .helpers import many_to_one, wire
 
@@ -215,7 +215,7 @@ def test_hostile_values_through_the_api_are_refused(graph):
 
 
 def test_insert_node_checks_like_add_node(graph):
-    from rnn_builder.graph import Node
+    from rnn_builder.graph.model import Node
 
     with pytest.raises(InvalidParameterError, match="node id"):
         graph.insert_node(Node("bad id!", "lstm", "L", {}))

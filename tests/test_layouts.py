@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from rnn_builder.graph import Graph
-from rnn_builder.layouts import classify
-from rnn_builder.templates import TEMPLATES, new_project
+from rnn_builder.files.templates import TEMPLATES, new_project
+from rnn_builder.graph.layouts import classify
+from rnn_builder.graph.model import Graph
 
 from .helpers import many_to_one, tagger, wire
 

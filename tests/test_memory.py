@@ -22,10 +22,10 @@ SCRIPT = textwrap.dedent(
     """
     import ctypes, resource, sys
     import numpy as np
-    from rnn_builder.executor import Batch, Executor
-    from rnn_builder.graph import Graph
-    from rnn_builder.optim import Adam
-    from rnn_builder.runtime import runtime
+    from rnn_builder.engine.executor import Batch, Executor
+    from rnn_builder.graph.model import Graph
+    from rnn_builder.engine.optim import Adam
+    from rnn_builder.engine.runtime import runtime
 
     graph = Graph()
     graph.add_node("sequence_input", node_id="x", params={"features": 16})
@@ -76,7 +76,7 @@ def test_training_steps_reuse_freed_pages():
 
 
 def test_user_settings_are_left_alone(monkeypatch):
-    from rnn_builder import memory
+    from rnn_builder.engine import memory
 
     monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", "1000")
     assert memory._user_tuned()
@@ -89,10 +89,10 @@ def test_user_settings_are_left_alone(monkeypatch):
 
 CONSTRUCT_ONLY = textwrap.dedent(
     """
-    from rnn_builder import memory
-    from rnn_builder.executor import Executor
-    from rnn_builder.runtime import runtime
-    from rnn_builder.templates import new_project
+    from rnn_builder.engine import memory
+    from rnn_builder.engine.executor import Executor
+    from rnn_builder.engine.runtime import runtime
+    from rnn_builder.files.templates import new_project
 
     executor = Executor(new_project("many_to_one").graph)
     executor.forward  # built, ready: and the process untouched

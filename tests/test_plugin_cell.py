@@ -9,23 +9,23 @@ from typing import Any
 import numpy as np
 import pytest
 
-from rnn_builder.cells import GRUCell
+from rnn_builder.engine.cells import GRUCell
+from rnn_builder.engine.executor import Executor
+from rnn_builder.engine.kernels import reference
+from rnn_builder.engine.kernels.textbook import TextbookCell
+from rnn_builder.engine.stepping import Stepper
 from rnn_builder.errors import ExportError
-from rnn_builder.executor import Executor
-from rnn_builder.explain import explain_node
-from rnn_builder.kernels import reference
-from rnn_builder.kernels.textbook import TextbookCell
-from rnn_builder.nodes import BUILTIN_NODE_TYPES
-from rnn_builder.nodes.base import CellSpec, Equation
-from rnn_builder.nodes.cells import RecurrentCell
-from rnn_builder.registry import NodeRegistry, default_registry
-from rnn_builder.serialization import project_from_dict, project_to_dict
-from rnn_builder.stepping import Stepper
-from rnn_builder.tasks import load_dataset
-from rnn_builder.templates import new_project
-from rnn_builder.training import Trainer
-from rnn_builder.unroll import unroll
-from rnn_builder.validation import validate
+from rnn_builder.files.serialization import project_from_dict, project_to_dict
+from rnn_builder.files.templates import new_project
+from rnn_builder.graph.explain import explain_node
+from rnn_builder.graph.nodes import BUILTIN_NODE_TYPES
+from rnn_builder.graph.nodes.base import CellSpec, Equation
+from rnn_builder.graph.nodes.cells import RecurrentCell
+from rnn_builder.graph.registry import NodeRegistry, default_registry
+from rnn_builder.graph.unroll import unroll
+from rnn_builder.graph.validation import validate
+from rnn_builder.training.tasks import load_dataset
+from rnn_builder.training.trainer import Trainer
 
 from .numerics import gradient_errors, random_batch
 
@@ -170,7 +170,7 @@ def test_the_textbook_kernel_runs_the_reference_gru_as_the_fast_kernel_does():
             "bias_hh": rng.standard_normal(3 * hidden) * 0.1,
         }
     )
-    from rnn_builder.cells import CellWeights
+    from rnn_builder.engine.cells import CellWeights
 
     w = CellWeights(**weights)
     x = rng.standard_normal((steps, batch, features))

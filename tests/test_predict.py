@@ -1,4 +1,4 @@
-"""Typed input read once for the CLI and the app (rnn_builder.predict), and a series' typed
+"""Typed input read once for the CLI and the app (rnn_builder.training.predict), and a series' typed
 numbers: what they read as, and the reasons given when they cannot be read."""
 
 from __future__ import annotations
@@ -8,14 +8,14 @@ import io
 import numpy as np
 import pytest
 
-from rnn_builder.cli import main as cli_main
+from rnn_builder.cli.main import main as cli_main
+from rnn_builder.engine.executor import Executor
 from rnn_builder.errors import DataError
-from rnn_builder.executor import Executor
-from rnn_builder.predict import predict, read_input, reads_typed_input
-from rnn_builder.serialization import save
-from rnn_builder.tasks import TASKS, load_dataset
-from rnn_builder.tasks.series import typed_numbers
-from rnn_builder.templates import new_project
+from rnn_builder.files.serialization import save
+from rnn_builder.files.templates import new_project
+from rnn_builder.training.predict import predict, read_input, reads_typed_input
+from rnn_builder.training.tasks import TASKS, load_dataset
+from rnn_builder.training.tasks.series import typed_numbers
 
 
 def test_typed_numbers_name_the_first_bad_value_and_its_place():

@@ -11,13 +11,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rnn_builder.errors import ProjectFileError
-from rnn_builder.graph import Edge, Graph
-from rnn_builder.layouts import classify
-from rnn_builder.registry import default_registry
-from rnn_builder.serialization import dumps, loads
-from rnn_builder.templates import TEMPLATES, new_project
-from rnn_builder.unroll import unroll
-from rnn_builder.validation import CODES, validate
+from rnn_builder.files.serialization import dumps, loads
+from rnn_builder.files.templates import TEMPLATES, new_project
+from rnn_builder.graph.layouts import classify
+from rnn_builder.graph.model import Edge, Graph
+from rnn_builder.graph.registry import default_registry
+from rnn_builder.graph.unroll import unroll
+from rnn_builder.graph.validation import CODES, validate
 
 TYPES = default_registry().names()
 # Hypothesis's default 100 examples a property (300 took ~12 s of the suite for five

@@ -1,5 +1,5 @@
-"""The fast kernels (``rnn_builder.cells``) held equal to the plain reference
-(``rnn_builder.kernels.reference``), and the reference held to finite differences.
+"""The fast kernels (``rnn_builder.engine.cells``) held equal to the plain reference
+(``rnn_builder.engine.kernels.reference``), and the reference held to finite differences.
 
 No torch needed: this is what checks the fast path in a plain ``make test``. Every cell (RNN
 tanh and relu, LSTM, GRU), forward and reverse direction (the reverse one is handed reversed
@@ -18,9 +18,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rnn_builder import overlap as chunking
-from rnn_builder.cells import Cell, CellWeights, ElmanCell, GRUCell, LSTMCell
-from rnn_builder.kernels import reference
+from rnn_builder.engine import overlap as chunking
+from rnn_builder.engine.cells import Cell, CellWeights, ElmanCell, GRUCell, LSTMCell
+from rnn_builder.engine.kernels import reference
 
 KINDS = ("rnn_tanh", "rnn_relu", "lstm", "gru")
 GATES = {"rnn_tanh": 1, "rnn_relu": 1, "lstm": 4, "gru": 3}
@@ -287,8 +287,8 @@ def test_bidirectional_cell_in_a_graph_equals_two_reference_directions(kind, pad
     """A bidirectional cell run by the executor (``ops.CellOp`` reverses, joins and masks)
     equals the reference run forward on ``x`` and forward on ``x`` reversed in time: ``y``,
     ``h_n`` and the gradients of both directions' weights, for the gradients the losses send."""
-    from rnn_builder.executor import Batch, Executor
-    from rnn_builder.graph import Graph
+    from rnn_builder.engine.executor import Batch, Executor
+    from rnn_builder.graph.model import Graph
 
     from .helpers import wire
 

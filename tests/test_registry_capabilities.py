@@ -9,14 +9,14 @@ from typing import Any
 import pytest
 
 from rnn_builder.errors import NodeRegistrationError
-from rnn_builder.explain import explain_graph, explain_node
-from rnn_builder.graph import Graph
-from rnn_builder.nodes import BUILTIN_NODE_TYPES, LSTMCell, NodeType, Output
-from rnn_builder.nodes.base import CellSpec, Equation
-from rnn_builder.nodes.cells import RecurrentCell
-from rnn_builder.registry import NodeRegistry, default_registry
-from rnn_builder.templates import TEMPLATES, new_project
-from rnn_builder.validation import validate
+from rnn_builder.files.templates import TEMPLATES, new_project
+from rnn_builder.graph.explain import explain_graph, explain_node
+from rnn_builder.graph.model import Graph
+from rnn_builder.graph.nodes import BUILTIN_NODE_TYPES, LSTMCell, NodeType, Output
+from rnn_builder.graph.nodes.base import CellSpec, Equation
+from rnn_builder.graph.nodes.cells import RecurrentCell
+from rnn_builder.graph.registry import NodeRegistry, default_registry
+from rnn_builder.graph.validation import validate
 
 
 class MinimalGatedUnit(RecurrentCell):

@@ -6,12 +6,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rnn_builder import floats, overlap
-from rnn_builder import runtime as runtime_module
-from rnn_builder.executor import Executor
-from rnn_builder.runtime import Runtime, runtime
-from rnn_builder.templates import TEMPLATES, new_project
-from rnn_builder.threads import _blas
+from rnn_builder.engine import floats, overlap
+from rnn_builder.engine import runtime as runtime_module
+from rnn_builder.engine.executor import Executor
+from rnn_builder.engine.runtime import Runtime, runtime
+from rnn_builder.engine.threads import _blas
+from rnn_builder.files.templates import TEMPLATES, new_project
 
 from .numerics import random_batch
 

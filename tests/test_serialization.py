@@ -10,16 +10,16 @@ from pathlib import Path
 
 import pytest
 
-import rnn_builder.serialization as serialization
+import rnn_builder.files.serialization as serialization
 from rnn_builder.errors import (
     MalformedProjectError,
     ProjectFileError,
     ProjectSaveError,
     UnsupportedVersionError,
 )
-from rnn_builder.serialization import dumps, load, loads, save
-from rnn_builder.templates import TEMPLATES, new_project
-from rnn_builder.validation import validate
+from rnn_builder.files.serialization import dumps, load, loads, save
+from rnn_builder.files.templates import TEMPLATES, new_project
+from rnn_builder.graph.validation import validate
 
 DATA = Path(__file__).parent / "data"
 FROZEN_V1 = DATA / "project_v1.json"

@@ -7,9 +7,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rnn_builder.executor import Executor
-from rnn_builder.stepping import Stepper
-from rnn_builder.templates import TEMPLATES, new_project
+from rnn_builder.engine.executor import Executor
+from rnn_builder.engine.stepping import Stepper
+from rnn_builder.files.templates import TEMPLATES, new_project
 
 from .numerics import random_batch
 
@@ -80,7 +80,7 @@ def test_back_at_the_start_is_refused():
 def test_an_output_reading_an_input_directly_keeps_the_input_when_stepping_back():
     """An MSE output's prediction is its input's own array: stepping back must not zero the
     input sequence through it."""
-    from rnn_builder.graph import Graph
+    from rnn_builder.graph.model import Graph
 
     graph = Graph()
     graph.add_node("sequence_input", node_id="x", params={"features": 3})

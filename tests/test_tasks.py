@@ -6,17 +6,17 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rnn_builder.data import DataSpec, InputSpec, check_fits, make_batch
+from rnn_builder.engine.executor import Executor
 from rnn_builder.errors import DataError
-from rnn_builder.executor import Executor
-from rnn_builder.graph import Graph
-from rnn_builder.project import DatasetReference
-from rnn_builder.tasks import TASKS, load_dataset
-from rnn_builder.tasks.numbers import digits, words
-from rnn_builder.tasks.sentiment import ORDER_SHAPES
-from rnn_builder.templates import TEMPLATES, new_project
-from rnn_builder.training import Trainer, evaluate
-from rnn_builder.validation import validate
+from rnn_builder.files.project import DatasetReference
+from rnn_builder.files.templates import TEMPLATES, new_project
+from rnn_builder.graph.model import Graph
+from rnn_builder.graph.validation import validate
+from rnn_builder.training.data import DataSpec, InputSpec, check_fits, make_batch
+from rnn_builder.training.tasks import TASKS, load_dataset
+from rnn_builder.training.tasks.numbers import digits, words
+from rnn_builder.training.tasks.sentiment import ORDER_SHAPES
+from rnn_builder.training.trainer import Trainer, evaluate
 
 
 @pytest.mark.parametrize("name", list(TEMPLATES))
@@ -100,7 +100,7 @@ def test_a_bag_of_words_model_fails_where_order_matters_and_the_rnn_does_not():
     other = [e for e in dataset.validation.examples if e["_shape"] not in ORDER_SHAPES]
     from dataclasses import replace
 
-    from rnn_builder.data import Split
+    from rnn_builder.training.data import Split
 
     # The LSTM is right on every ordered sentence after one epoch: two are plenty. The bag is
     # trained until its validation loss stops improving, so its failure is not for want of it.
@@ -176,7 +176,7 @@ def test_csv_errors_for_columns_encoding_size_and_absence(tmp_path, monkeypatch)
     path.write_bytes("Mois,Passagers\n1949,\xe9\n".encode("latin-1"))
     with pytest.raises(DataError, match="not UTF-8 text"):
         load_dataset(csv_project(path))
-    import rnn_builder.tasks.files as files
+    import rnn_builder.training.tasks.files as files
 
     monkeypatch.setattr(files, "MAX_TEXT_BYTES", 10)
     path.write_text("Month,Passengers\n1,2\n")
@@ -236,7 +236,7 @@ def test_data_that_does_not_fit_the_graph_says_what_to_change():
 def test_pick_draws_what_generator_choice_draws():
     """The sentence tasks pick shapes with ``pick`` (16× faster); it must draw exactly what
     ``Generator.choice`` draws from the same generator, or the data sets would change."""
-    from rnn_builder.tasks.base import cumulative, pick
+    from rnn_builder.training.tasks.base import cumulative, pick
 
     for probabilities in ([0.2, 0.2, 0.12, 0.12, 0.18, 0.18], np.array([3, 3, 2, 1.0]) / 9):
         ours, theirs = np.random.default_rng(11), np.random.default_rng(11)

@@ -8,9 +8,9 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from rnn_builder.executor import Batch, Executor  # noqa: E402
-from rnn_builder.graph import Graph  # noqa: E402
-from rnn_builder.optim import SGD, Adam, RMSprop, clip_grad_norm, clip_grad_value  # noqa: E402
+from rnn_builder.engine.executor import Batch, Executor  # noqa: E402
+from rnn_builder.engine.optim import SGD, Adam, RMSprop, clip_grad_norm, clip_grad_value  # noqa: E402
+from rnn_builder.graph.model import Graph  # noqa: E402
 
 from .helpers import wire  # noqa: E402
 

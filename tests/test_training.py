@@ -9,12 +9,12 @@ import threading
 import numpy as np
 import pytest
 
+from rnn_builder.engine.executor import Executor
 from rnn_builder.errors import DataError
-from rnn_builder.executor import Executor
-from rnn_builder.project import TrainingSettings
-from rnn_builder.tasks import load_dataset
-from rnn_builder.templates import new_project
-from rnn_builder.training import Trainer, learning_rate
+from rnn_builder.files.project import TrainingSettings
+from rnn_builder.files.templates import new_project
+from rnn_builder.training.tasks import load_dataset
+from rnn_builder.training.trainer import Trainer, learning_rate
 
 
 def setup(template: str, **settings):

@@ -9,11 +9,11 @@ import time
 import numpy as np
 import pytest
 
-from rnn_builder.cli import main
-from rnn_builder.serialization import project_to_dict, save
-from rnn_builder.templates import new_project
-from rnn_builder.training_process import MessageError, TrainingProcess, pack, unpack
-from rnn_builder.weights_file import read_weights
+from rnn_builder.cli.main import main
+from rnn_builder.files.serialization import project_to_dict, save
+from rnn_builder.files.templates import new_project
+from rnn_builder.files.weights_file import read_weights
+from rnn_builder.training.process import MessageError, TrainingProcess, pack, unpack
 
 DEADLINE = 120.0  # seconds for anything a child does here (it takes ~1 s on this machine)
 
@@ -156,7 +156,7 @@ def test_each_epochs_weights_come_with_its_validation_loss(child):
 def test_a_plugin_node_type_is_loaded_in_the_child(child):
     """The editor's registry may hold types that are not built in (tests/test_plugin_cell.py's
     gated unit): the child imports them by module and name, and trains the graph."""
-    from rnn_builder.training_process import plugin_types
+    from rnn_builder.training.process import plugin_types
 
     from .test_plugin_cell import mgu_project
 

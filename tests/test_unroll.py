@@ -8,8 +8,8 @@ import networkx as nx
 import pytest
 
 from rnn_builder.errors import GraphInvalidError, UnrollError
-from rnn_builder.templates import TEMPLATES, new_project
-from rnn_builder.unroll import UnrolledKey, unroll
+from rnn_builder.files.templates import TEMPLATES, new_project
+from rnn_builder.graph.unroll import UnrolledKey, unroll
 
 from .helpers import many_to_one
 
@@ -139,8 +139,8 @@ def test_unroll_refuses_invalid_graphs_and_bad_lengths():
 
 
 def test_unroll_refuses_a_graph_too_large_to_hold(monkeypatch):
-    # rnn_builder.unroll is also the name of the function the package exports.
-    unroll_module = importlib.import_module("rnn_builder.unroll")
+    # rnn_builder.graph.unroll is also the name of the function the package exports.
+    unroll_module = importlib.import_module("rnn_builder.graph.unroll")
     monkeypatch.setattr(unroll_module, "MAX_UNROLLED_NODES", 100)
     with pytest.raises(UnrollError, match="fewer steps"):
         unroll(new_project("stacked_lstm").graph, steps=20)  # 6 nodes x 20 steps

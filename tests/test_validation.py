@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from rnn_builder.graph import Edge, Graph
-from rnn_builder.nodes import Shape
-from rnn_builder.templates import TEMPLATES, new_project
-from rnn_builder.validation import CODES, validate
+from rnn_builder.files.templates import TEMPLATES, new_project
+from rnn_builder.graph.model import Edge, Graph
+from rnn_builder.graph.nodes import Shape
+from rnn_builder.graph.validation import CODES, validate
 
 from .helpers import many_to_one, tagger, wire
 

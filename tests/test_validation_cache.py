@@ -7,10 +7,10 @@ import dataclasses
 
 import pytest
 
-import rnn_builder.validation as validation
-from rnn_builder.executor import Executor
-from rnn_builder.templates import new_project
-from rnn_builder.validation import validate
+import rnn_builder.graph.validation as validation
+from rnn_builder.engine.executor import Executor
+from rnn_builder.files.templates import new_project
+from rnn_builder.graph.validation import validate
 
 
 @pytest.fixture
@@ -82,8 +82,8 @@ def test_the_report_cannot_be_replaced_in_place():
 
 
 def test_the_command_line_trains_with_one_validation(count, tmp_path, capsys):
-    from rnn_builder.cli import main
-    from rnn_builder.serialization import save
+    from rnn_builder.cli.main import main
+    from rnn_builder.files.serialization import save
 
     path = tmp_path / "p.json"
     save(new_project("one_to_one"), path)
@@ -95,10 +95,10 @@ def test_one_resolver_and_one_limit_for_time_axes():
     """The input's steps parameter, the unroller and a pass over data share the one limit."""
     import numpy as np
 
+    from rnn_builder.engine.run import Batch
     from rnn_builder.errors import DataError, UnrollError
-    from rnn_builder.nodes import MAX_STEPS
-    from rnn_builder.run import Batch
-    from rnn_builder.unroll import axis_lengths
+    from rnn_builder.graph.nodes import MAX_STEPS
+    from rnn_builder.graph.unroll import axis_lengths
 
     graph = new_project("many_to_one").graph
     report = validate(graph)

@@ -10,13 +10,13 @@ import zipfile
 import numpy as np
 import pytest
 
-from rnn_builder import weights_file
-from rnn_builder.cli import main
-from rnn_builder.executor import Executor, WeightsFileError
-from rnn_builder.serialization import save
-from rnn_builder.tasks.files import read_bounded
-from rnn_builder.templates import new_project
-from rnn_builder.weights_file import read_weights
+from rnn_builder.cli.main import main
+from rnn_builder.engine.executor import Executor, WeightsFileError
+from rnn_builder.files import weights_file
+from rnn_builder.files.serialization import save
+from rnn_builder.files.templates import new_project
+from rnn_builder.files.weights_file import read_weights
+from rnn_builder.training.tasks.files import read_bounded
 from tests.bombs import measured, npy_header, write_bomb
 
 

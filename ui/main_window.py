@@ -2,7 +2,7 @@
 for projects, editing, views and pictures; the layout and parameter count in the status bar.
 
 The project commands (new, open, save, recent files, export) and the dialogs that wait for the
-user are in :class:`~ui.projects.ProjectCommands`.
+user are in :class:`~ui.editor.projects.ProjectCommands`.
 """
 
 from __future__ import annotations
@@ -19,22 +19,23 @@ from PySide6.QtWidgets import (
 )
 
 from rnn_builder.errors import RNNBuilderError
-from rnn_builder.layouts import classify
-from rnn_builder.nodes import MAX_STEPS
-from rnn_builder.unroll import unroll
-from rnn_builder.validation import ValidationReport
-from ui import clipboard, themes
+from rnn_builder.graph.layouts import classify
+from rnn_builder.graph.nodes import MAX_STEPS
+from rnn_builder.graph.unroll import unroll
+from rnn_builder.graph.validation import ValidationReport
+from ui import themes
 from ui.canvas import GraphScene, GraphView
 from ui.canvas.style import GRID_SIZE, NODE_WIDTH
 from ui.docks import scrolling
-from ui.document import GraphDocument
-from ui.inspector import Inspector
-from ui.live import Live
-from ui.model_files import ModelFiles
-from ui.palette import Palette
-from ui.problems import ProblemsPanel
-from ui.projects import APP_NAME, ProjectCommands
-from ui.unrolled_view import DRAWN_STEPS, UnrolledScene
+from ui.editor import clipboard
+from ui.editor.document import GraphDocument
+from ui.editor.inspector import Inspector
+from ui.editor.model_files import ModelFiles
+from ui.editor.palette import Palette
+from ui.editor.problems import ProblemsPanel
+from ui.editor.projects import APP_NAME, ProjectCommands
+from ui.training.live import Live
+from ui.training.unrolled_view import DRAWN_STEPS, UnrolledScene
 
 AUTOSAVE_MS = 30_000
 # The bottom docks' share of the window's height at start: room for a hidden state heatmap

@@ -29,8 +29,8 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
+from rnn_builder.engine.executor import Executor
 from rnn_builder.errors import ExportError
-from rnn_builder.executor import Executor
 from rnn_builder.export.onnx_builder import OnnxBuilder
 from rnn_builder.export.onnx_loop import emit_loop
 from rnn_builder.export.onnx_nodes import ExportContext, emit_node
@@ -207,7 +207,7 @@ def _prediction_words(loss: str) -> str:
 
 def save_onnx(model: onnx.ModelProto, path) -> None:
     """Write ``model`` atomically: the file is whole or not there (or unchanged)."""
-    from rnn_builder.serialization import atomic_write
+    from rnn_builder.files.serialization import atomic_write
 
     atomic_write(path, model.SerializeToString())
 

@@ -16,16 +16,16 @@ from typing import Any
 import numpy as np
 import onnx
 
-from rnn_builder.data import make_batch
+from rnn_builder.engine.executor import Executor
+from rnn_builder.engine.run import Batch
 from rnn_builder.errors import RNNBuilderError
-from rnn_builder.executor import Executor
 from rnn_builder.export.checks import (
     TOLERANCE as TOLERANCE,  # re-exported: the tolerance of both checks
 )
 from rnn_builder.export.checks import CheckResult, two_batches
-from rnn_builder.project import Project
-from rnn_builder.run import Batch
-from rnn_builder.tasks import make_dataset
+from rnn_builder.files.project import Project
+from rnn_builder.training.data import make_batch
+from rnn_builder.training.tasks import make_dataset
 
 
 class OnnxCheckError(RNNBuilderError):

@@ -23,7 +23,7 @@ from onnx import TensorProto, helper
 from rnn_builder.errors import ExportError
 from rnn_builder.export.onnx_builder import OnnxBuilder
 from rnn_builder.export.onnx_nodes import ExportContext, delay_initial, emit_cell, emit_node
-from rnn_builder.nodes import SEQ
+from rnn_builder.graph.nodes import SEQ
 
 STATES = {"h_0": "h_n", "c_0": "c_n"}
 

@@ -1,4 +1,4 @@
-"""What each node type becomes in ONNX, mirroring ``rnn_builder.ops`` one node at a time.
+"""What each node type becomes in ONNX, mirroring ``rnn_builder.engine.ops`` one node at a time.
 
 Values keep the executor's layouts: sequences time-major ``(T, B, d)``, token ids int64
 ``(T, B)`` (``-1`` for "no token"), vectors ``(B, d)``. Inside a feedback Loop every sequence is
@@ -18,8 +18,8 @@ from onnx import TensorProto
 
 from rnn_builder.errors import ExportError
 from rnn_builder.export.onnx_builder import OnnxBuilder
-from rnn_builder.graph import Graph, Node
-from rnn_builder.validation import ValidationReport
+from rnn_builder.graph.model import Graph, Node
+from rnn_builder.graph.validation import ValidationReport
 
 Array = np.ndarray
 

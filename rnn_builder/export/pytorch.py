@@ -26,13 +26,13 @@ from pathlib import Path
 
 import numpy as np
 
-from rnn_builder.data import make_batch
+from rnn_builder.engine.executor import Executor
 from rnn_builder.errors import ExportFolderError
-from rnn_builder.executor import Executor
 from rnn_builder.export.pytorch_model import layered_cells, model_source
 from rnn_builder.export.torch_names import torch_state_names
-from rnn_builder.project import Project
-from rnn_builder.tasks import make_dataset
+from rnn_builder.files.project import Project
+from rnn_builder.training.data import make_batch
+from rnn_builder.training.tasks import make_dataset
 
 FILES = Path(__file__).with_name("torch_files")
 

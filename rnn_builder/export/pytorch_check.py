@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from rnn_builder.data import make_batch
-from rnn_builder.executor import Executor
+from rnn_builder.engine.executor import Executor
+from rnn_builder.engine.run import Batch
 from rnn_builder.export.checks import TOLERANCE, CheckResult, two_batches
-from rnn_builder.project import Project
-from rnn_builder.run import Batch
-from rnn_builder.tasks import make_dataset
+from rnn_builder.files.project import Project
+from rnn_builder.training.data import make_batch
+from rnn_builder.training.tasks import make_dataset
 
 if TYPE_CHECKING:
     import torch

@@ -17,8 +17,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from rnn_builder.engine.executor import Executor
 from rnn_builder.errors import ExportError
-from rnn_builder.executor import Executor
 from rnn_builder.export.pytorch_loop import emit_loop
 from rnn_builder.export.pytorch_source import CELL_MODULES, Source, expression, start_token, teacher
 from rnn_builder.export.torch_names import check_module_names, module_name

@@ -4,10 +4,10 @@ variable of every port), and the expressions of the nodes that read the same who
 
 from __future__ import annotations
 
+from rnn_builder.engine.executor import Executor
 from rnn_builder.errors import ExportError
-from rnn_builder.executor import Executor
 from rnn_builder.export.torch_names import module_name
-from rnn_builder.nodes import SEQ
+from rnn_builder.graph.nodes import SEQ
 
 CELL_MODULES = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}
 ACTIVATIONS = {

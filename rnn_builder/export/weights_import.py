@@ -28,7 +28,7 @@ import numpy as np
 
 from rnn_builder.errors import WeightsFileError
 from rnn_builder.export.torch_names import ours_from_torch
-from rnn_builder.weights_file import read_weights
+from rnn_builder.files.weights_file import read_weights
 
 NOT_WEIGHTS = "is not a readable .npz or .safetensors weights file"
 MAX_HEADER_BYTES = 16_000_000  # ~100,000 tensors' entries; a model has dozens
@@ -40,7 +40,7 @@ ITEM_SIZES = {"F16": 2, "F32": 4, "F64": 8, "BF16": 2}
 def read_trained_weights(
     path: str | os.PathLike[str], parameter_shapes: Mapping[str, tuple[int, ...]]
 ) -> dict[str, np.ndarray]:
-    """Our ``<node>.<tensor>`` arrays from an ``.npz`` (:func:`~rnn_builder.weights_file.
+    """Our ``<node>.<tensor>`` arrays from an ``.npz`` (:func:`~rnn_builder.files.weights_file.
     read_weights`), an exported ``weights.safetensors`` or a ``train.py`` checkpoint, with
     exactly the names and shapes of ``parameter_shapes``. Anything else — a damaged or hostile
     file, a missing, extra or misshapen tensor — raises :class:`WeightsFileError`, one line."""

@@ -14,9 +14,9 @@ import shiboken6
 from PySide6.QtCore import QCoreApplication, QEvent, QPoint, QPointF, QSettings, QStandardPaths, Qt
 from PySide6.QtTest import QTest
 
-from rnn_builder.templates import new_project
+from rnn_builder.files.templates import new_project
 from ui import collector
-from ui.document import GraphDocument
+from ui.editor.document import GraphDocument
 from ui.main_window import MainWindow
 
 
@@ -33,9 +33,11 @@ def isolated_settings(tmp_path, monkeypatch):
     QStandardPaths.setTestModeEnabled(True)
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    import ui.document
+    import ui.editor.document
 
-    monkeypatch.setattr(ui.document, "recovery_folder", lambda: _folder(tmp_path / "recovery"))
+    monkeypatch.setattr(
+        ui.editor.document, "recovery_folder", lambda: _folder(tmp_path / "recovery")
+    )
     yield
 
 

@@ -15,13 +15,13 @@ from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent, QImage
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QDoubleSpinBox, QSpinBox
 
-from rnn_builder.graph import Edge
-from rnn_builder.serialization import dumps, load, save
-from rnn_builder.templates import TEMPLATES, new_project
-from rnn_builder.unroll import unroll
+from rnn_builder.files.serialization import dumps, load, save
+from rnn_builder.files.templates import TEMPLATES, new_project
+from rnn_builder.graph.model import Edge
+from rnn_builder.graph.unroll import unroll
 from ui.canvas.view import NODE_MIME
-from ui.palette import TYPE_ROLE
-from ui.unrolled_view import CopyItem
+from ui.editor.palette import TYPE_ROLE
+from ui.training.unrolled_view import CopyItem
 
 from .conftest import click, drag, port_point, title_point
 
@@ -293,7 +293,7 @@ def test_a_problem_shows_in_the_panel_and_on_the_node_and_clicking_selects_it(wi
 
 
 def test_template_gallery_opens_a_template(window, monkeypatch):
-    from ui.gallery import NAME_ROLE, TemplateGallery
+    from ui.editor.gallery import NAME_ROLE, TemplateGallery
 
     gallery = TemplateGallery(window)
     names = [gallery.list.item(i).data(NAME_ROLE) for i in range(gallery.list.count())]
@@ -488,9 +488,9 @@ def test_after_a_crash_the_unsaved_work_is_offered_back(make_window):
 
 def test_a_crash_after_training_loses_neither_the_weights_nor_the_runs(make_window, monkeypatch):
     import main
-    import ui.document
-    from rnn_builder.executor import Executor
-    from ui.training import RunRecord
+    import ui.editor.document
+    from rnn_builder.engine.executor import Executor
+    from ui.training.session import RunRecord
 
     crashed = make_window("many_to_one")
     document = crashed.document
@@ -500,9 +500,9 @@ def test_a_crash_after_training_loses_neither_the_weights_nor_the_runs(make_wind
     )
     document.set_weights(weights)
     written = []
-    real_write = ui.document.atomic_write
+    real_write = ui.editor.document.atomic_write
     monkeypatch.setattr(
-        ui.document,
+        ui.editor.document,
         "atomic_write",
         lambda path, data: (written.append(path), real_write(path, data)),
     )
@@ -529,7 +529,7 @@ def test_a_crash_after_training_loses_neither_the_weights_nor_the_runs(make_wind
 
 def test_damaged_recovered_weights_still_recover_the_graph(make_window):
     import main
-    from rnn_builder.executor import Executor
+    from rnn_builder.engine.executor import Executor
 
     crashed = make_window("many_to_one")
     crashed.document.set_weights(Executor(crashed.document.graph, seed=7).get_parameters())
@@ -545,7 +545,7 @@ def test_damaged_recovered_weights_still_recover_the_graph(make_window):
 def test_saving_recovered_work_leaves_no_recovery_files(make_window, tmp_path):
     """Save As after a recovery copy with weights was written removes the copy and its
     weights; weights left without their copy (a crash between the two writes) are removed."""
-    from rnn_builder.executor import Executor
+    from rnn_builder.engine.executor import Executor
 
     window = make_window("many_to_one")
     document = window.document

@@ -14,8 +14,8 @@ import shiboken6
 from PySide6.QtCore import QSettings
 
 from rnn_builder import collector
-from rnn_builder.templates import new_project
-from ui.document import GraphDocument
+from rnn_builder.files.templates import new_project
+from ui.editor.document import GraphDocument
 from ui.main_window import MainWindow
 
 from .conftest import dispose

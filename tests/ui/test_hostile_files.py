@@ -6,13 +6,13 @@ from __future__ import annotations
 import json
 
 import main
-import ui.clipboard
-import ui.document
-from rnn_builder.executor import Executor
-from rnn_builder.serialization import save
-from rnn_builder.templates import new_project
+import ui.editor.clipboard
+import ui.editor.document
+from rnn_builder.engine.executor import Executor
+from rnn_builder.files.serialization import save
+from rnn_builder.files.templates import new_project
 from tests.bombs import measured, write_bomb
-from ui.training import RunRecord
+from ui.training.session import RunRecord
 
 
 class Yes:
@@ -103,7 +103,7 @@ def test_oversized_or_damaged_runs_are_left_out_with_a_note(make_window, tmp_pat
     window.open_project(path)
     assert [run.label for run in window.document.runs] == ["run 1"]  # under the cap: read
 
-    monkeypatch.setattr(ui.document, "MAX_RUNS_BYTES", len(text) - 1)
+    monkeypatch.setattr(ui.editor.document, "MAX_RUNS_BYTES", len(text) - 1)
     window.open_project(path)
     assert window.document.runs == [] and window.errors == []
     note = window.statusBar().currentMessage()
@@ -122,7 +122,7 @@ def test_an_oversized_recovery_copy_is_skipped_as_damaged(make_window, monkeypat
     crashed.document.add_node("gru", (0.0, 300.0))
     copy = crashed.document.write_recovery()
     assert [r.file for r in crashed.document.leftover_recoveries()] == [copy]
-    monkeypatch.setattr(ui.document, "MAX_RECOVERY_BYTES", copy.stat().st_size - 1)
+    monkeypatch.setattr(ui.editor.document, "MAX_RECOVERY_BYTES", copy.stat().st_size - 1)
     assert crashed.document.leftover_recoveries() == []
     assert copy.exists()  # skipped, not deleted: another version may read it
 
@@ -132,8 +132,8 @@ def test_pasting_oversized_text_is_refused_with_a_message(window, monkeypatch):
     before = set(graph.nodes)
     window.scene.select_nodes(["embed", "reader"])
     window.copy()
-    text = ui.clipboard.text()
-    monkeypatch.setattr(ui.clipboard, "MAX_CLIPBOARD_CHARS", len(text) - 1)
+    text = ui.editor.clipboard.text()
+    monkeypatch.setattr(ui.editor.clipboard, "MAX_CLIPBOARD_CHARS", len(text) - 1)
     window.paste()
     assert set(graph.nodes) == before
     title, message = window.errors[-1]

@@ -12,12 +12,12 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDockWidget, QPushButton, QWidget
 
-from rnn_builder.data import make_batch
-from rnn_builder.executor import Executor
-from rnn_builder.templates import new_project
-from rnn_builder.unroll import UnrolledKey
-from ui.document import GraphDocument
-from ui.plots import diagnose
+from rnn_builder.engine.executor import Executor
+from rnn_builder.files.templates import new_project
+from rnn_builder.graph.unroll import UnrolledKey
+from rnn_builder.training.data import make_batch
+from ui.editor.document import GraphDocument
+from ui.training.plots import diagnose
 
 from .conftest import title_point
 
@@ -69,7 +69,7 @@ def test_training_from_the_panel_fills_the_loss_plot_and_the_loss_falls(window, 
 
 
 def test_the_gui_redraws_at_most_thirty_times_a_second(window, qtbot):
-    from ui.training import FRAME_RATE
+    from ui.training.session import FRAME_RATE
 
     live = window.live
     project = new_project("many_to_one")
@@ -363,8 +363,8 @@ def test_a_diverging_run_is_stopped_with_a_message(make_window, qtbot):
     over an LSTM's bounded state never does). The guard stops, puts the last good weights
     back and says so in the panel. The training process runs what the core's trainer runs
     here, watched step by step, to the same weights."""
-    from rnn_builder.tasks import load_dataset
-    from rnn_builder.training import Trainer
+    from rnn_builder.training.tasks import load_dataset
+    from rnn_builder.training.trainer import Trainer
 
     window = make_window("forecast")
     panel = window.live.panel
@@ -605,7 +605,7 @@ def test_the_gradient_flow_of_one_project_is_not_shown_for_the_next(window, qtbo
 def test_the_latest_gradient_curve_is_labelled_by_whole_decades():
     """pyqtgraph's own log ticks crowded their minor labels: the curve shows at least two
     decades and labels only powers of ten."""
-    from ui.plots import _decades, _power_of_ten
+    from ui.training.plots import _decades, _power_of_ten
 
     assert _power_of_ten(-12) == "10⁻¹²" and _power_of_ten(3) == "10³" and _power_of_ten(0) == "1"
     low, high = _decades(np.array([2e-6, 3e-5, np.nan, 0.0]))  # NaN and 0 (underflow) skipped
@@ -628,7 +628,7 @@ def test_what_training_worked_out_from_the_data_stays_with_the_project(make_wind
 def test_an_edit_then_one_batch_validates_the_graph_once(window, qtbot, monkeypatch):
     """The problems panel, Start, the data and the executor (in the worker, on its copy) all
     use the one report of the graph as it stands."""
-    import rnn_builder.validation as validation
+    import rnn_builder.graph.validation as validation
 
     runs = []
     real = validation._Validator.run
@@ -668,7 +668,7 @@ def test_a_killed_training_process_leaves_the_editor_up_with_the_best_weights(ma
 
 
 def training_process_pids(session) -> set:
-    from rnn_builder import training_process
+    from rnn_builder.training import process as training_process
 
     return {p.pid for p in training_process._spares}
 

@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 from PySide6.QtGui import QColor, QImage
 
-from rnn_builder.graph import Edge
-from rnn_builder.serialization import save
-from rnn_builder.templates import new_project
+from rnn_builder.files.serialization import save
+from rnn_builder.files.templates import new_project
+from rnn_builder.graph.model import Edge
 from ui.canvas.node_item import NodeItem
 from ui.canvas.style import CATEGORY_COLORS
-from ui.unrolled_view import LIT_COLOR
+from ui.training.unrolled_view import LIT_COLOR
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -147,8 +147,8 @@ import sys
 from PySide6.QtCore import QSettings
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication
-from rnn_builder.templates import new_project
-from ui.document import GraphDocument
+from rnn_builder.files.templates import new_project
+from ui.editor.document import GraphDocument
 from ui.main_window import MainWindow
 
 app = QApplication([])

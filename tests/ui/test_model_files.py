@@ -8,8 +8,8 @@ import onnxruntime
 import pytest
 from PySide6.QtWidgets import QMenu
 
-from rnn_builder.executor import Executor
-from rnn_builder.predict import prediction, read_input
+from rnn_builder.engine.executor import Executor
+from rnn_builder.training.predict import prediction, read_input
 
 from .test_live import TRAINING_TIMEOUT
 
@@ -160,7 +160,7 @@ def test_a_cancelled_pytorch_export_leaves_no_folder(window, qtbot, tmp_path):
     window.model_files.cancel()
     qtbot.waitUntil(lambda: not window.model_files.busy, timeout=TRAINING_TIMEOUT)
     # the job may still be writing: its folder goes when it ends
-    from rnn_builder.threads import one_thread
+    from rnn_builder.engine.threads import one_thread
 
     one_thread("export").submit(lambda: None).result(timeout=TRAINING_TIMEOUT)
     assert not folder.exists()

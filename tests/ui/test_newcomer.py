@@ -12,7 +12,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QImage, QPalette
 from PySide6.QtWidgets import QApplication, QDockWidget, QPushButton, QToolBar
 
-from rnn_builder.executor import Executor
+from rnn_builder.engine.executor import Executor
 from ui import themes
 
 TRAINING_TIMEOUT = 120_000  # ms: generous for a slow machine; the waits end on conditions

@@ -17,7 +17,7 @@ from PySide6.QtCore import QRect, Qt
 from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QDockWidget
 
-from rnn_builder.tasks import music
+from rnn_builder.training.tasks import music
 
 ROOT = Path(__file__).resolve().parents[2]
 

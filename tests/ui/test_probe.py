@@ -14,12 +14,12 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
-from rnn_builder.cli import main as cli_main
-from rnn_builder.executor import Executor
-from rnn_builder.tasks import load_dataset
-from rnn_builder.training import Trainer
-from ui.document import GraphDocument
-from ui.probe import ERROR_COLOUR
+from rnn_builder.cli.main import main as cli_main
+from rnn_builder.engine.executor import Executor
+from rnn_builder.training.tasks import load_dataset
+from rnn_builder.training.trainer import Trainer
+from ui.editor.document import GraphDocument
+from ui.training.probe import ERROR_COLOUR
 
 SENTENCE = "the film was not bad at all"
 

@@ -7,7 +7,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
-from rnn_builder.templates import template_names
+from rnn_builder.files.templates import template_names
 from ui.canvas.style import LABEL_POINT_SIZE, READABLE_ZOOM
 
 SMALLEST_READABLE_PX = 8.0

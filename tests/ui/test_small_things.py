@@ -7,9 +7,9 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QFileDialog, QToolBar
 
-import ui.document
-from rnn_builder.serialization import save
-from rnn_builder.templates import new_project
+import ui.editor.document
+from rnn_builder.files.serialization import save
+from rnn_builder.files.templates import new_project
 
 
 def _asked(monkeypatch) -> list[tuple[str, str]]:
@@ -45,7 +45,7 @@ def test_an_unsaved_project_is_suggested_a_name_from_its_title(window, monkeypat
 
 
 def test_the_recovery_folder_names_the_app_once():
-    parts = ui.document.default_recovery_folder().parts
+    parts = ui.editor.document.default_recovery_folder().parts
     assert parts[-2:] == ("RNN Builder", "recovery")
     assert "RNN Builder" not in parts[:-2]
 
@@ -63,7 +63,7 @@ def test_undo_and_redo_keep_their_width_in_the_toolbar(window, qtbot):
 
 def test_a_repeat_unrolls_over_its_own_steps_and_the_t_box_says_so(make_window):
     """T = 5 was shown, and used, for a Repeat of 4 steps."""
-    from ui.unrolled_view import CopyItem
+    from ui.training.unrolled_view import CopyItem
 
     window = make_window("one_to_many")  # a chord → Repeat (steps 4) → GRU → notes
     window.unrolled_action.trigger()

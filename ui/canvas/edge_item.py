@@ -11,7 +11,7 @@ from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QPainterPath, QPainterPathStroker, QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem
 
-from rnn_builder.graph import Edge
+from rnn_builder.graph.model import Edge
 from ui.canvas.style import KIND_COLORS, SELECTION_COLOR
 
 

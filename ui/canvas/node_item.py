@@ -7,9 +7,9 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
-from rnn_builder.graph import Node
-from rnn_builder.nodes import NodeType, Shape
-from rnn_builder.validation import Problem
+from rnn_builder.graph.model import Node
+from rnn_builder.graph.nodes import NodeType, Shape
+from rnn_builder.graph.validation import Problem
 from ui.canvas.port_item import PortItem
 from ui.canvas.style import (
     CATEGORY_COLORS,

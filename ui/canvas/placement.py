@@ -14,7 +14,7 @@ from collections.abc import Iterable
 
 from PySide6.QtCore import QPointF, QRectF
 
-from rnn_builder.nodes import NodeType
+from rnn_builder.graph.nodes import NodeType
 from ui.canvas.style import GRID_SIZE, HEADER_HEIGHT, NODE_WIDTH, PORT_ROW_HEIGHT
 
 MAX_RINGS = 60  # 1,200 px around the wanted spot; a canvas that full gets the spot itself

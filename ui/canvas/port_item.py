@@ -8,7 +8,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QPainter, QPen
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
-from rnn_builder.nodes import PortSpec, Shape
+from rnn_builder.graph.nodes import PortSpec, Shape
 from ui.canvas.style import KIND_COLORS, PORT_RADIUS, canvas_colors
 
 COMPATIBLE = QColor("#34c759")

@@ -22,8 +22,8 @@ from PySide6.QtGui import QPen
 from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsScene
 
 from rnn_builder.errors import RNNBuilderError
-from rnn_builder.graph import Edge, Node
-from rnn_builder.validation import ValidationReport, validate
+from rnn_builder.graph.model import Edge, Node
+from rnn_builder.graph.validation import ValidationReport, validate
 from ui.canvas.edge_item import EdgeItem, wire_path
 from ui.canvas.node_item import NodeItem
 from ui.canvas.placement import clear_offset, node_size

@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication
 
-from rnn_builder.nodes import CATEGORIES
+from rnn_builder.graph.nodes import CATEGORIES
 
 CATEGORY_COLORS = dict(
     zip(

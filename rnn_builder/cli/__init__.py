@@ -1,0 +1,1 @@
+"""The command line, ``python -m rnn_builder``."""

@@ -1,0 +1,490 @@
+"""The executor: runs a valid graph forward and backward (exact backpropagation through time).
+
+How it runs the unrolled DAG. Every copy of a node on one time axis uses the same weights and,
+unless a feedback loop ties them to other nodes' copies, depends on other nodes only at its own
+step. So the executor computes all copies of such a node in one call on whole sequences — one
+matrix product for a Dense layer or a cell's input projection over all steps — in a topological
+order of the folded graph. Copies that a feedback loop ties together (the strongly connected
+parts of the folded graph, each through a Delay) are computed step by step, node after node
+inside each step, exactly in the order of the unrolled DAG's schedule. While training, a Delay
+whose input also feeds an Output is *teacher forced*: it reads that Output's target instead of
+the prediction, which breaks the loop so that it runs whole-sequence too; at inference the loop
+runs free, feeding back the predicted class (one-hot of the argmax, or a sample at a
+temperature), 0/1 for binary outputs, or the value for regression.
+
+Parameters live in one flat buffer (and gradients in another), each tensor a view named
+``<node_id>.<pytorch_name>``, so that optimizers update everything in a few array operations.
+"""
+
+from __future__ import annotations
+
+import io
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import networkx as nx
+import numpy as np
+
+from rnn_builder.engine import ops as operations
+from rnn_builder.engine.ops import CellOp, DelayOp, Op, OpLayout, dense
+from rnn_builder.engine.run import Batch, Run
+from rnn_builder.engine.runtime import runtime
+from rnn_builder.errors import GraphInvalidError, WeightsFileError
+from rnn_builder.files.weights_file import names_mismatch
+from rnn_builder.graph.model import Graph
+from rnn_builder.graph.nodes import SEQ
+from rnn_builder.graph.validation import ValidationReport, validate
+
+Array = np.ndarray
+
+
+class ParameterStore:
+    """All trainable tensors as views into one flat buffer, and their gradients likewise."""
+
+    def __init__(self, shapes: dict[str, tuple[int, ...]], dtype) -> None:
+        sizes = [int(np.prod(shape)) for shape in shapes.values()]
+        self.flat = np.zeros(sum(sizes), dtype=dtype)
+        self.grad_flat = np.zeros_like(self.flat)
+        self.values: dict[str, Array] = {}
+        self.grads: dict[str, Array] = {}
+        offset = 0
+        for (name, shape), size in zip(shapes.items(), sizes, strict=True):
+            self.values[name] = self.flat[offset : offset + size].reshape(shape)
+            self.grads[name] = self.grad_flat[offset : offset + size].reshape(shape)
+            offset += size
+
+    def for_node(self, node_id: str) -> tuple[dict[str, Array], dict[str, Array]]:
+        prefix = f"{node_id}."
+        values = {k[len(prefix) :]: v for k, v in self.values.items() if k.startswith(prefix)}
+        grads = {k[len(prefix) :]: v for k, v in self.grads.items() if k.startswith(prefix)}
+        return values, grads
+
+
+@dataclass
+class _Loop:
+    """Nodes tied by a feedback loop, run step by step in ``order``."""
+
+    order: list[str]
+    axis: str
+
+
+class Executor:
+    """Runs a graph: forward, backward, parameters. See the module docstring."""
+
+    def __init__(
+        self, graph: Graph, dtype=np.float32, seed: int = 0, report: ValidationReport | None = None
+    ) -> None:
+        report = report if report is not None else validate(graph)
+        if not report.ok:
+            first = report.errors[0].message
+            raise GraphInvalidError(f"the graph cannot run: {first}", tuple(report.errors))
+        self.graph = graph.copy()  # the structure this executor was built for
+        self.report = report
+        self.dtype = np.dtype(dtype)
+        shapes = {
+            f"{node_id}.{name}": shape
+            for node_id, tensors in report.parameter_shapes.items()
+            for name, shape in tensors.items()
+        }
+        self.store = ParameterStore(shapes, self.dtype)
+        self._trainable_upstream = self._nodes_with_trainable_upstream()
+        self.ops: dict[str, Op] = {}
+        for node in self.graph:
+            node_type = self.graph.registry.get(node.type_name)
+            params, grads = self.store.for_node(node.id)
+            self.ops[node.id] = operation_of(node_type)(
+                node, node_type, self._layout(node.id), params, grads
+            )
+        self.outputs_on_axis: dict[str, list[str]] = {}
+        for node in self.graph.outputs():
+            if node.id in report.node_axes:
+                self.outputs_on_axis.setdefault(report.node_axes[node.id], []).append(node.id)
+        self.feedback_outputs = self._feedback_outputs()
+        self._plans: dict[frozenset[str], list[str | _Loop]] = {}
+        self.initialise(seed)
+
+    # --- structure ------------------------------------------------------------------------
+
+    def _layout(self, node_id: str) -> OpLayout:
+        report = self.report
+        inputs = report.shapes.node_inputs(self.graph, node_id)
+        outputs = report.shapes.node_outputs(self.graph, node_id)
+        source_axis = None
+        for edge in self.graph.edges_into(node_id):
+            source_axis = source_axis or report.port_axes.get((edge.src_node, edge.src_port))
+        grad_ports = frozenset(
+            edge.dst_port
+            for edge in self.graph.edges_into(node_id)
+            if edge.src_node in self._trainable_upstream
+        )
+        return OpLayout(inputs, outputs, report.node_axes.get(node_id), source_axis, grad_ports)
+
+    def _nodes_with_trainable_upstream(self) -> set[str]:
+        """Nodes whose output depends on some weight: only their gradients are worth computing."""
+        found = {node for node in self.report.parameter_shapes}
+        changed = True
+        while changed:
+            changed = False
+            for edge in self.graph.edges:
+                if edge.src_node in found and edge.dst_node not in found:
+                    found.add(edge.dst_node)
+                    changed = True
+        return found
+
+    def axis_of(self, node_id: str) -> str | None:
+        return self.report.node_axes.get(node_id)
+
+    def _feedback_outputs(self) -> dict[str, str]:
+        """For each Delay, the Output fed by the same value (the target it can be forced to)."""
+        tied = {}
+        for node in self.graph:
+            if not self.graph.node_type(node.id).shifts_time:
+                continue
+            sources = self.graph.edges_into(node.id, "x")
+            if not sources:
+                continue
+            src = sources[0]
+            for edge in self.graph.edges_out_of(src.src_node, src.src_port):
+                if self.graph.node_type(edge.dst_node).is_output:
+                    tied[node.id] = edge.dst_node
+                    break
+        return tied
+
+    def plan(self, forced: frozenset[str] = frozenset()) -> list[str | _Loop]:
+        """Node ids and feedback loops in execution order, with the edges into the teacher-
+        forced Delays ``forced`` cut."""
+        if forced in self._plans:
+            return self._plans[forced]
+        order = {node_id: i for i, node_id in enumerate(self.graph.nodes)}
+        folded = nx.DiGraph()
+        folded.add_nodes_from(self.graph.nodes)
+        folded.add_edges_from(
+            (e.src_node, e.dst_node) for e in self.graph.edges if e.dst_node not in forced
+        )
+        condensed = nx.condensation(folded)
+        steps: list[str | _Loop] = []
+        for component in nx.lexicographical_topological_sort(
+            condensed, key=lambda c: min(order[n] for n in condensed.nodes[c]["members"])
+        ):
+            nodes = sorted(condensed.nodes[component]["members"], key=order.__getitem__)
+            if len(nodes) == 1 and not folded.has_edge(nodes[0], nodes[0]):
+                steps.append(nodes[0])
+                continue
+            inner = folded.subgraph(nodes).copy()
+            inner.remove_edges_from(
+                [(u, v) for u, v in inner.edges if self.graph.node_type(v).shifts_time]
+            )
+            loop_order = list(nx.lexicographical_topological_sort(inner, key=order.__getitem__))
+            axis = next(self.report.node_axes[n] for n in loop_order if n in self.report.node_axes)
+            steps.append(_Loop(loop_order, axis))
+        self._plans[forced] = steps
+        return steps
+
+    # --- parameters ------------------------------------------------------------------------
+
+    def initialise(self, seed: int = 0) -> None:
+        """Fresh weights; each node's depend only on the seed and its id, not on other nodes."""
+        for node_id, op in self.ops.items():
+            rng = np.random.default_rng([seed, zlib.crc32(node_id.encode("utf-8"))])
+            op.initialise(rng)
+
+    @property
+    def parameters(self) -> dict[str, Array]:
+        """Live views of every parameter, ``<node_id>.<pytorch_name>``."""
+        return self.store.values
+
+    @property
+    def gradients(self) -> dict[str, Array]:
+        return self.store.grads
+
+    def get_parameters(self) -> dict[str, Array]:
+        return {name: value.copy() for name, value in self.store.values.items()}
+
+    def set_parameters(self, values: dict[str, Array], strict: bool = True) -> None:
+        expected = self.store.values
+        mismatch = names_mismatch(expected, values) if strict else None
+        if mismatch:
+            raise WeightsFileError(mismatch)
+        checked = {}
+        for name, value in values.items():  # all checked before any is set: all or nothing
+            if name not in expected:
+                continue
+            value = np.asarray(value)
+            if value.shape != expected[name].shape:
+                raise WeightsFileError(
+                    f"'{name}' has shape {value.shape}, but this graph needs {expected[name].shape}"
+                )
+            if not np.isfinite(value).all():
+                raise WeightsFileError(f"'{name}' holds NaN or infinite values")
+            checked[name] = value
+        for name, value in checked.items():
+            expected[name][...] = value
+
+    def save_weights(self, path: str | Path) -> Path:
+        """Write the parameters as ``.npz`` (atomically), named as in :attr:`parameters`."""
+        from rnn_builder.files.serialization import atomic_write
+
+        buffer = io.BytesIO()
+        np.savez(buffer, **{name: value for name, value in self.store.values.items()})
+        path = Path(path)
+        atomic_write(path, buffer.getvalue())
+        return path
+
+    def load_weights(self, path: str | Path) -> None:
+        """Read an ``.npz`` written by :meth:`save_weights`, or the PyTorch export's
+        ``.safetensors`` weights or training checkpoint, checked against this graph's names and
+        shapes before any array is read (see :mod:`rnn_builder.export.weights_import`). On any
+        problem the current weights stay as they were."""
+        from rnn_builder.export.weights_import import read_trained_weights
+
+        shapes = {name: value.shape for name, value in self.store.values.items()}
+        values = read_trained_weights(path, shapes)
+        self.set_parameters({k: v.astype(self.dtype, copy=False) for k, v in values.items()})
+
+    def gradient_norms(self) -> dict[str, float]:
+        return {name: float(np.linalg.norm(g)) for name, g in self.store.grads.items()}
+
+    # --- running ----------------------------------------------------------------------------
+
+    def forward(
+        self,
+        batch: Batch,
+        train: bool = True,
+        temperature: float | None = None,
+        rng: np.random.Generator | None = None,
+    ) -> Run:
+        """Run the graph on a batch. With ``train``, Delays tied to an Output with a target in
+        the batch are teacher forced; otherwise feedback loops run free (sampling at
+        ``temperature`` when given, else taking the most likely class)."""
+        run = Run(self, batch, train, temperature, rng)
+        if train:
+            run.forced = frozenset(
+                delay
+                for delay, output in self.feedback_outputs.items()
+                if self.ops[output].settings["target"] in batch.targets
+            )
+        with runtime().pass_settings():
+            for step in self.plan(run.forced):
+                if isinstance(step, _Loop):
+                    self._loop_forward(run, step)
+                else:
+                    self._node_forward(run, step)
+        return run
+
+    def backward(self, run: Run) -> Run:
+        """Gradients of ``run.loss`` into :attr:`gradients` (overwritten, not accumulated)."""
+        self.store.grad_flat[...] = 0.0
+        run.grads = {}
+        with runtime().pass_settings():
+            for step in reversed(self.plan(run.forced)):
+                if isinstance(step, _Loop):
+                    self._loop_backward(run, step)
+                else:
+                    self._node_backward(run, step)
+        return run
+
+    def loss_and_gradients(self, batch: Batch) -> Run:
+        return self.backward(self.forward(batch, train=True))
+
+    # --- whole-sequence nodes -----------------------------------------------------------------
+
+    def _inputs_of(self, run: Run, node_id: str) -> dict[str, Array]:
+        inputs = {}
+        for edge in self.graph.edges_into(node_id):
+            inputs[edge.dst_port] = run.values[(edge.src_node, edge.src_port)]
+        return inputs
+
+    def _node_forward(self, run: Run, node_id: str) -> None:
+        op = self.ops[node_id]
+        if node_id in run.forced:
+            inputs = {"x": self.teacher_input(run, node_id)}
+        else:
+            inputs = self._inputs_of(run, node_id)
+        outputs, cache = op.forward(run, inputs)
+        run.caches[node_id] = cache
+        for port, value in outputs.items():
+            run.values[(node_id, port)] = value
+
+    def teacher_input(self, run: Run, delay_id: str) -> Array:
+        """What a teacher-forced Delay reads: its Output's targets (one-hot for classes)."""
+        output = self.ops[self.feedback_outputs[delay_id]]
+        target = np.asarray(run.batch.targets[output.settings["target"]])
+        if output.settings["loss"] == "cross_entropy":
+            return dense(target.astype(np.int64), output.width("x"), run.dtype)
+        return target.astype(run.dtype)
+
+    def _node_backward(self, run: Run, node_id: str) -> None:
+        op = self.ops[node_id]
+        grads = {p.name: run.grads.get((node_id, p.name)) for p in op.node_type.outputs}
+        if op.node_type.outputs and all(g is None for g in grads.values()):
+            return  # nothing downstream depends on this node's outputs
+        input_grads = op.backward(run, run.caches[node_id], grads)
+        if node_id in run.forced:
+            return  # teacher forcing: the target, not the prediction, was fed back
+        for edge in self.graph.edges_into(node_id):
+            grad = input_grads.get(edge.dst_port)
+            if grad is not None:
+                self._accumulate(run, (edge.src_node, edge.src_port), grad)
+
+    @staticmethod
+    def _accumulate(run: Run, key: tuple[str, str], grad: Array) -> None:
+        current = run.grads.get(key)  # (copies keep the layout: see cell_layout.feature_major)
+        run.grads[key] = grad.copy(order="K") if current is None else current + grad
+
+    # --- feedback loops, step by step -------------------------------------------------------
+
+    def _loop_forward(self, run: Run, loop: _Loop) -> None:
+        steps = run.length(loop.axis)
+        members = set(loop.order)
+        buffers: dict[tuple[str, str], Array] = {}
+        caches: dict[str, list] = {n: [None] * steps for n in loop.order}
+        states: dict[str, dict[str, Array]] = {}
+        for t in range(steps):
+            run.step = t
+            for node_id in loop.order:
+                op = self.ops[node_id]
+                if isinstance(op, DelayOp):
+                    value = self._delay_step(run, op, buffers, members, t)
+                    self._store(buffers, (node_id, "y"), t, steps, value)
+                    continue
+                inputs = {}
+                for edge in self.graph.edges_into(node_id):
+                    key = (edge.src_node, edge.src_port)
+                    if key in buffers or edge.src_node in members:
+                        inputs[edge.dst_port] = buffers[key][t : t + 1]
+                    elif self.report.shapes.outputs[key].kind == SEQ:
+                        inputs[edge.dst_port] = run.values[key][t : t + 1]
+                    else:
+                        inputs[edge.dst_port] = run.values[key]
+                if isinstance(op, CellOp):
+                    for port, final in zip(op.state_ports, op.final_ports, strict=True):
+                        if t > 0:
+                            inputs[port] = states[node_id][final]
+                outputs, cache = op.forward(run, inputs)
+                caches[node_id][t] = cache
+                for port, value in outputs.items():
+                    if isinstance(op, CellOp) and port in op.final_ports:
+                        states.setdefault(node_id, {})[port] = value
+                    else:
+                        self._store(buffers, (node_id, port), t, steps, value[0])
+        run.step = None
+        run.values.update(buffers)
+        for node_id, finals in states.items():
+            for port, value in finals.items():
+                run.values[(node_id, port)] = value
+        run.caches[("loop", loop.order[0])] = caches
+
+    @staticmethod
+    def _store(buffers, key, t: int, steps: int, value: Array) -> None:
+        if key not in buffers:
+            buffers[key] = np.empty((steps, *value.shape), dtype=value.dtype)
+        buffers[key][t] = value
+
+    def _delay_step(self, run: Run, op: DelayOp, buffers, members, t: int) -> Array:
+        (edge,) = self.graph.edges_into(op.id, "x")
+        key = (edge.src_node, edge.src_port)
+        source = buffers.get(key) if edge.src_node in members else run.values.get(key)
+        tokens = source is not None and source.dtype.kind in "iu"
+        if t == 0:
+            width = op.in_shapes["x"].width
+            return op.initial(run.batch_size, width, run.dtype, tokens)
+        return self.fed_back(run, op.id, source[t - 1])
+
+    def _feeds_back_a_choice(self, delay_id: str) -> bool:
+        output_id = self.feedback_outputs.get(delay_id)
+        return output_id is not None and self.ops[output_id].settings["loss"] != "mse"
+
+    def fed_back(self, run: Run, delay_id: str, value: Array) -> Array:
+        """What a free-running loop feeds back: the chosen class one-hot, 0/1, or the value."""
+        output_id = self.feedback_outputs.get(delay_id)
+        if output_id is None or value.dtype.kind in "iu":
+            return value
+        loss = self.ops[output_id].settings["loss"]
+        if loss == "binary_cross_entropy":
+            return (value > 0).astype(value.dtype)
+        if loss != "cross_entropy":
+            return value
+        if run.temperature:
+            scores = value / run.temperature
+            probabilities = np.exp(scores - scores.max(axis=-1, keepdims=True))
+            probabilities /= probabilities.sum(axis=-1, keepdims=True)
+            cumulative = probabilities.cumsum(axis=-1)
+            draws = run.rng.random((value.shape[0], 1))
+            chosen = np.minimum((cumulative < draws).sum(axis=-1), value.shape[-1] - 1)
+        else:
+            chosen = value.argmax(axis=-1)
+        one_hot = np.zeros_like(value)
+        one_hot[np.arange(value.shape[0]), chosen] = 1.0
+        return one_hot
+
+    def _loop_backward(self, run: Run, loop: _Loop) -> None:
+        caches = run.caches[("loop", loop.order[0])]
+        steps = run.length(loop.axis)
+        members = set(loop.order)
+        grads: dict[tuple[str, str], Array] = {}
+        for node_id in loop.order:
+            for port in self.ops[node_id].node_type.outputs:
+                key = (node_id, port.name)
+                outer = run.grads.get(key)
+                if self.report.shapes.outputs[key].kind == SEQ:
+                    grads[key] = (
+                        np.zeros_like(run.values[key], dtype=run.dtype)
+                        if outer is None
+                        else outer.copy()
+                    )
+                else:
+                    grads[key] = outer  # a final state: reaches the last step only
+        for t in range(steps - 1, -1, -1):
+            run.step = t
+            for node_id in reversed(loop.order):
+                op = self.ops[node_id]
+                if isinstance(op, DelayOp):
+                    (edge,) = self.graph.edges_into(node_id, "x")
+                    if self._feeds_back_a_choice(node_id):
+                        continue  # a chosen class or 0/1 has no gradient
+                    if t > 0 and edge.src_node in members:
+                        grads[(edge.src_node, edge.src_port)][t - 1] += grads[(node_id, "y")][t]
+                    elif t > 0:
+                        self._accumulate_step(
+                            run,
+                            (edge.src_node, edge.src_port),
+                            t - 1,
+                            grads[(node_id, "y")][t],
+                            steps,
+                        )
+                    continue
+                output_grads = {}
+                for port in op.node_type.outputs:
+                    key = (node_id, port.name)
+                    if isinstance(op, CellOp) and port.name in op.final_ports:
+                        output_grads[port.name] = grads[key]
+                    else:
+                        output_grads[port.name] = grads[key][t : t + 1]
+                input_grads = op.backward(run, caches[node_id][t], output_grads)
+                if isinstance(op, CellOp) and t > 0:  # the state's gradient goes to step t-1
+                    for port, final in zip(op.state_ports, op.final_ports, strict=True):
+                        grads[(node_id, final)] = input_grads.pop(port, None)
+                for edge in self.graph.edges_into(node_id):
+                    grad = input_grads.get(edge.dst_port)
+                    if grad is None:
+                        continue
+                    key = (edge.src_node, edge.src_port)
+                    if edge.src_node in members:
+                        grads[key][t] += grad[0]
+                    elif self.report.shapes.outputs[key].kind == SEQ:
+                        self._accumulate_step(run, key, t, grad[0], steps)
+                    else:
+                        self._accumulate(run, key, grad)
+        run.step = None
+
+    @staticmethod
+    def _accumulate_step(run: Run, key, t: int, grad: Array, steps: int) -> None:
+        if key not in run.grads:
+            run.grads[key] = np.zeros((steps, *grad.shape), dtype=grad.dtype)
+        run.grads[key][t] += grad
+
+
+def operation_of(node_type) -> type[Op]:
+    """The class that runs a node type: a plug-in's own, or the one its ``op_name`` names."""
+    return node_type.operation() or getattr(operations, node_type.op_name)

@@ -1,0 +1,63 @@
+"""How the numerics run in this process, in one place: BLAS threads, subnormal floats, the
+allocator, and the helper thread beside the time loop.
+
+Two kinds of setting, kept apart:
+
+* **For a pass** (:meth:`Runtime.pass_settings`, entered by every forward and backward pass of
+  the executor and put back when it ends): BLAS limited to ``blas_threads`` (a second OpenBLAS
+  thread spins and slows both the GUI and a second process), subnormal floats flushed to zero
+  (:mod:`.floats`), and the helper thread beside the time loop — whether the pass may use it
+  (``helper_thread``), and telling it when the pass's loops end (:mod:`.overlap`).
+* **For the process** (:meth:`Runtime.configure`, called once by the programs that own their
+  process — ``main.py``, the command line, the training process, the benchmarks — never by a
+  library call such as the executor's constructor): glibc's allocator keeps freed memory for
+  the next step (:mod:`.memory`).
+
+``runtime()`` is the process's one :class:`Runtime`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from rnn_builder.engine.floats import subnormals_flushed
+from rnn_builder.engine.memory import keep_freed_memory
+from rnn_builder.engine.overlap import loops_ended
+from rnn_builder.engine.threads import blas_threads
+
+
+@dataclass
+class Runtime:
+    blas_threads: int = 1
+    flush_subnormals: bool = True
+    helper_thread: bool = True
+    keep_freed_memory: bool = True
+    configured: bool = False
+
+    def configure(self) -> Runtime:
+        """Apply the process-wide settings (once; later calls change nothing)."""
+        if not self.configured:
+            if self.keep_freed_memory:
+                keep_freed_memory()
+            self.configured = True
+        return self
+
+    @contextlib.contextmanager
+    def pass_settings(self) -> Iterator[None]:
+        """The settings of one pass, put back when it ends however it ends."""
+        with (
+            blas_threads(self.blas_threads),
+            subnormals_flushed(self.flush_subnormals),
+            loops_ended(helper=self.helper_thread),
+        ):
+            yield
+
+
+_RUNTIME = Runtime()
+
+
+def runtime() -> Runtime:
+    """The process's runtime (configure it where the process starts)."""
+    return _RUNTIME

@@ -1,0 +1,1 @@
+"""What is read and written: projects, their serialization, templates and weights files."""

@@ -1,0 +1,493 @@
+"""Project files: versioned JSON, strict to read, atomic to write.
+
+A project file is one JSON object::
+
+    {"format": "rnn-builder-project", "version": 1, "title": ..., "description": ...,
+     "template": ..., "graph": {"nodes": [...], "edges": [[src, port, dst, port], ...]},
+     "training": {...}, "dataset": {...} | null}
+
+Reading is strict: anything malformed is refused with :class:`MalformedProjectError` naming the
+JSON path (``$.graph.nodes[2].params.hidden_size: expected a whole number, got the text
+'big'``), a version from the future with :class:`UnsupportedVersionError`. Older versions are
+brought up to date by the functions in :data:`MIGRATIONS`, one version step each. What the
+graph means (shapes, cycles, parameter ranges) is not the loader's business: such a file loads
+and validation reports it, so nothing the user made is lost.
+
+Nothing here executes content: JSON only, no pickle, no eval. Saving writes a temporary file
+beside the target, fsyncs it and renames it over the target, so a crash or a full disk leaves
+the previous file whole.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import json
+import os
+import stat
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from rnn_builder.errors import (
+    MalformedProjectError,
+    ProjectFileError,
+    ProjectSaveError,
+    RNNBuilderError,
+    UnsupportedVersionError,
+)
+from rnn_builder.files.project import DATASET_KINDS, DatasetReference, Project, TrainingSettings
+from rnn_builder.graph.model import Edge, Graph, valid_node_id
+from rnn_builder.graph.registry import NodeRegistry
+from rnn_builder.training.tasks.files import read_bounded
+from rnn_builder.values import is_number, is_savable_text, short
+
+FORMAT = "rnn-builder-project"
+CURRENT_VERSION = 2
+MAX_FILE_BYTES = 20 * 1024 * 1024
+MAX_NODES = 10_000
+MAX_EDGES = 50_000
+MAX_TEXT = 10_000
+
+
+def _v1_to_v2(document: dict[str, Any]) -> dict[str, Any]:
+    """Version 2 added the learning-rate schedule, early stopping and weight decay to the
+    training settings; a version 1 project trained with none of them."""
+    training = dict(document.get("training") or {})
+    training.setdefault("schedule", "constant")
+    training.setdefault("patience", 0)
+    training.setdefault("weight_decay", 0.0)
+    return {**document, "training": training}
+
+
+# version n -> function turning a version-n document into a version n+1 document.
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _v1_to_v2}
+
+
+# --- writing ----------------------------------------------------------------------------------
+
+
+def project_to_dict(project: Project) -> dict[str, Any]:
+    graph = project.graph
+    return {
+        "format": FORMAT,
+        "version": CURRENT_VERSION,
+        "title": project.title,
+        "description": project.description,
+        "template": project.template,
+        "graph": {
+            "nodes": [
+                {
+                    "id": node.id,
+                    "type": node.type_name,
+                    "name": node.name,
+                    "position": [float(node.position[0]), float(node.position[1])],
+                    "params": dict(node.params),
+                }
+                for node in graph
+            ],
+            "edges": [list(edge) for edge in graph.edges],
+        },
+        "training": project.training.to_json(),
+        "dataset": project.dataset.to_json() if project.dataset is not None else None,
+    }
+
+
+def dumps(project: Project) -> str:
+    """The file text of a project (stable: saving what was loaded gives the same bytes)."""
+    return (
+        json.dumps(project_to_dict(project), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    )
+
+
+def save(project: Project, path: str | os.PathLike[str]) -> Path:
+    """Write a project atomically; raises :class:`ProjectSaveError` with the reason."""
+    path = Path(path)
+    try:
+        data = dumps(project).encode("utf-8")
+    except (UnicodeEncodeError, ValueError) as error:
+        raise ProjectSaveError(
+            f"Could not save '{path}': {error}. The file on disk is unchanged."
+        ) from None
+    atomic_write(path, data)
+    return path
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Replace ``path`` with ``data`` all at once: temporary file, fsync, rename."""
+    directory = path.parent if str(path.parent) else Path(".")
+    try:
+        mode = os.stat(path).st_mode & 0o777 if path.exists() else None
+        fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    except OSError as error:
+        raise ProjectSaveError(_save_message(path, error)) from None
+    try:
+        with os.fdopen(fd, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        if mode is None:
+            umask = os.umask(0)
+            os.umask(umask)
+            mode = 0o666 & ~umask
+        os.chmod(temporary, mode)
+        os.replace(temporary, path)
+    except OSError as error:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise ProjectSaveError(_save_message(path, error)) from None
+    _fsync_directory(directory)
+
+
+def _fsync_directory(directory: Path) -> None:
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _save_message(path: Path, error: OSError) -> str:
+    reasons = {
+        errno.ENOSPC: "the disk is full",
+        errno.EDQUOT: "the disk quota is used up",
+        errno.EACCES: "permission denied",
+        errno.EPERM: "permission denied",
+        errno.ENOENT: "the folder does not exist",
+        errno.EROFS: "the disk is read-only",
+        errno.EISDIR: "that is a folder",
+        errno.ENOTDIR: "part of the path is not a folder",
+    }
+    reason = reasons.get(error.errno, error.strerror or str(error))
+    return f"Could not save '{path}': {reason}. The file on disk is unchanged."
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+
+def load(path: str | os.PathLike[str], registry: NodeRegistry | None = None) -> Project:
+    """Read a project file; raises a :class:`ProjectFileError` subclass saying what is wrong."""
+    path = Path(path)
+    try:
+        info = path.stat()
+        if stat.S_ISDIR(info.st_mode):
+            raise ProjectFileError(f"'{path}' is a folder, not a project file")
+        if not stat.S_ISREG(info.st_mode):
+            raise ProjectFileError(f"'{path}' is not a regular file (a device or a pipe?)")
+        if info.st_size > MAX_FILE_BYTES:
+            raise ProjectFileError(
+                f"'{path}' is {info.st_size / 1e6:.0f} MB, too large for a project file "
+                f"(at most {MAX_FILE_BYTES // 1_000_000} MB)"
+            )
+        raw = read_bounded(path, info.st_size, MAX_FILE_BYTES)  # even if it grows meanwhile
+    except FileNotFoundError:
+        raise ProjectFileError(f"there is no file '{path}'") from None
+    except PermissionError:
+        raise ProjectFileError(f"'{path}' cannot be read: permission denied") from None
+    except OSError as error:
+        raise ProjectFileError(f"'{path}' cannot be read: {error.strerror or error}") from None
+    return loads(raw, registry)
+
+
+def loads(text: str | bytes, registry: NodeRegistry | None = None) -> Project:
+    """Parse project file contents (see :func:`load`)."""
+    document = parse_json(text)
+    return project_from_dict(document, registry)
+
+
+def parse_json(text: str | bytes) -> Any:
+    if isinstance(text, bytes):
+        if len(text) > MAX_FILE_BYTES:
+            raise ProjectFileError("the file is too large for a project file")
+        try:
+            text = text.decode("utf-8-sig")
+        except UnicodeDecodeError as error:
+            raise MalformedProjectError(
+                f"the file is not UTF-8 text (bad byte at offset {error.start}); is it a "
+                "project file?",
+                "",
+            ) from None
+    try:
+        return json.loads(text, object_pairs_hook=_no_duplicate_keys, parse_constant=_no_constant)
+    except json.JSONDecodeError as error:
+        raise MalformedProjectError(
+            f"not valid JSON: {error.msg} (line {error.lineno}, column {error.colno})", ""
+        ) from None
+    except RecursionError:
+        raise MalformedProjectError("the JSON is nested too deeply", "") from None
+    except _JSONValueError as error:
+        raise MalformedProjectError(str(error), "") from None
+    except ValueError:  # e.g. an integer of thousands of digits
+        raise MalformedProjectError("the JSON holds a number too large to read", "") from None
+
+
+class _JSONValueError(ValueError):
+    pass
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise _JSONValueError(f"the key '{key}' appears twice in one object")
+        result[key] = value
+    return result
+
+
+def _no_constant(name: str) -> Any:
+    raise _JSONValueError(f"{name} is not a number a project file may hold")
+
+
+def project_from_dict(document: Any, registry: NodeRegistry | None = None) -> Project:
+    """Build a project from a parsed JSON document, migrating older versions."""
+    reader = _Reader()
+    root = reader.object(document, "$")
+    if root.get("format") != FORMAT:
+        raise MalformedProjectError(
+            f'this is not an RNN Builder project (expected "format": "{FORMAT}")', "$.format"
+        )
+    version = root.get("version")
+    if isinstance(version, bool) or not isinstance(version, int):
+        raise MalformedProjectError("expected a whole number for the format version", "$.version")
+    if version > CURRENT_VERSION:
+        shown = version if version < 10**6 else "from the future"
+        raise UnsupportedVersionError(
+            f"this project was saved by a newer RNN Builder (file format version {shown}; this "
+            f"one reads up to {CURRENT_VERSION}): update RNN Builder to open it"
+        )
+    if version < 1:
+        raise UnsupportedVersionError(f"file format version {short(version)} does not exist")
+    while version < CURRENT_VERSION:
+        migrate = MIGRATIONS.get(version)
+        if migrate is None:
+            raise UnsupportedVersionError(
+                f"file format version {version} can no longer be read by this RNN Builder"
+            )
+        try:
+            root = reader.object(migrate(root), "$")
+        except RNNBuilderError:
+            raise
+        except (KeyError, TypeError, ValueError, AttributeError) as error:
+            raise MalformedProjectError(
+                f"the version {version} file could not be updated: {error}", "$"
+            ) from None
+        version += 1
+        root["version"] = version
+    return _read_project(reader, root, registry)
+
+
+def _read_project(reader: _Reader, root: dict[str, Any], registry: NodeRegistry | None) -> Project:
+    reader.keys(
+        root,
+        "$",
+        required=("format", "version", "graph"),
+        optional=("title", "description", "template", "training", "dataset"),
+    )
+    graph = Graph(registry)
+    graph_data = reader.object(root["graph"], "$.graph")
+    reader.keys(graph_data, "$.graph", required=("nodes", "edges"))
+    nodes = reader.list(graph_data["nodes"], "$.graph.nodes", MAX_NODES)
+    for index, item in enumerate(nodes):
+        _read_node(reader, graph, item, f"$.graph.nodes[{index}]")
+    edges = reader.list(graph_data["edges"], "$.graph.edges", MAX_EDGES)
+    for index, item in enumerate(edges):
+        where = f"$.graph.edges[{index}]"
+        parts = reader.list(item, where, 4)
+        if len(parts) != 4 or not all(isinstance(p, str) for p in parts):
+            raise MalformedProjectError(
+                "expected [source node, output port, target node, input port] as four texts",
+                where,
+            )
+        for position, node_id in ((0, parts[0]), (2, parts[2])):
+            if node_id not in graph:
+                raise MalformedProjectError(f"there is no node '{node_id}'", f"{where}[{position}]")
+        try:
+            graph.add_edge(Edge(*parts))
+        except RNNBuilderError as error:
+            raise MalformedProjectError(str(error), where) from None
+    return Project(
+        graph=graph,
+        title=reader.text(root.get("title", "Untitled"), "$.title", MAX_TEXT),
+        description=reader.text(root.get("description", ""), "$.description", MAX_TEXT),
+        template=_optional_text(reader, root.get("template"), "$.template"),
+        training=_read_training(reader, root.get("training", {}), "$.training"),
+        dataset=_read_dataset(reader, root.get("dataset"), "$.dataset"),
+    )
+
+
+def _read_node(reader: _Reader, graph: Graph, item: Any, where: str) -> None:
+    node = reader.object(item, where)
+    reader.keys(node, where, required=("id", "type"), optional=("name", "position", "params"))
+    node_id = node["id"]
+    if not valid_node_id(node_id):
+        raise MalformedProjectError(
+            "a node id is 1 to 64 letters, digits, '_' or '-', starting with a letter or '_'",
+            f"{where}.id",
+        )
+    if node_id in graph:
+        raise MalformedProjectError(f"a second node with the id '{node_id}'", f"{where}.id")
+    type_name = reader.text(node["type"], f"{where}.type", 100)
+    if type_name not in graph.registry:
+        known = ", ".join(graph.registry.names())
+        raise MalformedProjectError(
+            f"unknown node type '{type_name}' (known types: {known})", f"{where}.type"
+        )
+    node_type = graph.registry.get(type_name)
+    position = reader.list(node.get("position", [0.0, 0.0]), f"{where}.position", 2)
+    if len(position) != 2 or not all(is_number(v) for v in position):
+        raise MalformedProjectError("expected [x, y], two finite numbers", f"{where}.position")
+    params = reader.object(node.get("params", {}), f"{where}.params")
+    values = {}
+    for key, value in params.items():
+        spec = node_type.param_spec(key)
+        if spec is None:
+            known = ", ".join(p.name for p in node_type.params) or "none"
+            shown = key if len(key) <= 40 else key[:37] + "..."
+            raise MalformedProjectError(
+                f"{node_type.title} has no parameter '{shown}' (its parameters: {known})",
+                f"{where}.params.{shown}",
+            )
+        try:
+            values[key] = spec.coerce(value)
+        except ValueError as error:
+            raise MalformedProjectError(str(error), f"{where}.params.{key}") from None
+    name = reader.text(node.get("name", node_id), f"{where}.name", 100)
+    try:
+        graph.add_node(
+            type_name, node_id=node_id, name=name, params=values, position=position, strict=False
+        )
+    except RNNBuilderError as error:
+        raise MalformedProjectError(str(error), f"{where}.name") from None
+
+
+def _read_training(reader: _Reader, data: Any, where: str) -> TrainingSettings:
+    data = reader.object(data, where)
+    reader.keys(data, where, optional=tuple(TrainingSettings.LIMITS))
+    settings = TrainingSettings()
+    for key, value in data.items():
+        expected = TrainingSettings.LIMITS[key][0]
+        if expected is str:
+            value = reader.text(value, f"{where}.{key}", 100)
+        elif expected is int:
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise MalformedProjectError(
+                    f"expected a whole number, got {value!r}", f"{where}.{key}"
+                )
+        elif not is_number(value):
+            raise MalformedProjectError(f"expected a number, got {short(value)}", f"{where}.{key}")
+        else:
+            value = float(value)
+        setattr(settings, key, value)
+    problems = settings.problems()
+    if problems:
+        raise MalformedProjectError(problems[0], where)
+    return settings
+
+
+def _read_dataset(reader: _Reader, data: Any, where: str) -> DatasetReference | None:
+    if data is None:
+        return None
+    data = reader.object(data, where)
+    reader.keys(data, where, required=("kind",), optional=("name", "options"))
+    kind = reader.text(data["kind"], f"{where}.kind", 50)
+    if kind not in DATASET_KINDS:
+        raise MalformedProjectError(
+            f"expected one of {', '.join(DATASET_KINDS)}, got {kind!r}", f"{where}.kind"
+        )
+    name = reader.text(data.get("name", ""), f"{where}.name", 4096)
+    options = reader.object(data.get("options", {}), f"{where}.options")
+    for key, value in options.items():
+        if not _is_plain_value(value):
+            raise MalformedProjectError(
+                "expected numbers, text, true/false, null, or lists and objects of those",
+                f"{where}.options.{key}",
+            )
+    return DatasetReference(kind, name, dict(options))
+
+
+def _optional_text(reader: _Reader, value: Any, where: str) -> str | None:
+    return None if value is None else reader.text(value, where, 200)
+
+
+def _is_plain_value(value: Any, depth: int = 0) -> bool:
+    """Numbers, text, true/false, null, and lists or objects of those, three levels deep."""
+    if isinstance(value, str):
+        return len(value) <= MAX_TEXT and is_savable_text(value)
+    if value is None or isinstance(value, bool) or is_number(value):
+        return True
+    if depth >= 3:
+        return False
+    if isinstance(value, list):
+        return len(value) <= 10_000 and all(_is_plain_value(v, depth + 1) for v in value)
+    if isinstance(value, dict):
+        return len(value) <= 1_000 and all(
+            is_savable_text(k) and _is_plain_value(v, depth + 1) for k, v in value.items()
+        )
+    return False
+
+
+class _Reader:
+    """Type checks that name the JSON path of what they refuse."""
+
+    def object(self, value: Any, where: str) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise MalformedProjectError(f"expected an object, got {_what(value)}", where)
+        return value
+
+    def list(self, value: Any, where: str, limit: int) -> list[Any]:
+        if not isinstance(value, list):
+            raise MalformedProjectError(f"expected a list, got {_what(value)}", where)
+        if len(value) > limit:
+            raise MalformedProjectError(f"expected at most {limit} items, got {len(value)}", where)
+        return value
+
+    def text(self, value: Any, where: str, limit: int) -> str:
+        if not isinstance(value, str):
+            raise MalformedProjectError(f"expected text, got {_what(value)}", where)
+        if len(value) > limit:
+            raise MalformedProjectError(f"text longer than {limit} characters", where)
+        if not is_savable_text(value):
+            raise MalformedProjectError("the text has characters that are not valid Unicode", where)
+        return value
+
+    def keys(
+        self,
+        value: dict[str, Any],
+        where: str,
+        required: tuple[str, ...] = (),
+        optional: tuple[str, ...] = (),
+    ) -> None:
+        for key in required:
+            if key not in value:
+                raise MalformedProjectError(f"'{key}' is missing", where)
+        allowed = set(required) | set(optional)
+        for key in value:
+            if key not in allowed:
+                shown = key if len(key) <= 40 else key[:37] + "..."
+                raise MalformedProjectError(
+                    f"unknown key '{shown}' (expected {', '.join(sorted(allowed))})",
+                    f"{where}.{shown}",
+                )
+
+
+def _what(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return f"the number {value}"
+    if isinstance(value, str):
+        shown = value if len(value) <= 30 else value[:27] + "..."
+        return f"the text {shown!r}"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__

@@ -1,0 +1,96 @@
+"""Explanations in words: a cell's equations with the shapes of this graph, the layout of the
+whole network with its classic applications, and the limits of plain RNNs worth knowing.
+
+Plain text (Unicode maths), so that the inspector, the CLI (``explain``) and tests share it.
+"""
+
+from __future__ import annotations
+
+from rnn_builder.graph.layouts import classify
+from rnn_builder.graph.model import Graph
+from rnn_builder.graph.nodes.base import Equation
+from rnn_builder.graph.registry import default_registry
+from rnn_builder.graph.validation import ValidationReport, validate
+
+__all__ = ["LIMITS", "Equation", "cell_equations", "cell_shapes", "explain_graph", "explain_node"]
+
+
+def cell_equations(type_name: str, params: dict, graph: Graph | None = None) -> list[Equation]:
+    """The equations one step of a cell computes (PyTorch's conventions, our gate names), as
+    its node type states them."""
+    registry = graph.registry if graph is not None else default_registry()
+    node_type = registry.get(type_name)
+    if node_type.cell is None:
+        raise ValueError(f"'{type_name}' is not a recurrent cell")
+    return node_type.equations(params)
+
+
+def cell_shapes(graph: Graph, report: ValidationReport, node_id: str) -> str:
+    """The sizes behind a cell's equations in this graph: ``x_t ∈ ℝ^8, h_t ∈ ℝ^32, …``."""
+    node = graph.node(node_id)
+    hidden = node.params["hidden_size"]
+    x = report.shapes.inputs.get((node_id, "x"))
+    width = "?" if x is None or x.width is None else str(x.width)
+    spec = graph.node_type(node_id).cell
+    gates = spec.gate_count
+    parts = [f"x_t ∈ ℝ^{width}"] + [f"{state}_t ∈ ℝ^{hidden}" for state in spec.states]
+    parts.append(f"each W_i· is {hidden}×{width}, each W_h· is {hidden}×{hidden}")
+    if gates > 1:
+        parts.append(
+            f"stored stacked as weight_ih ({gates * hidden}×{width}) and weight_hh "
+            f"({gates * hidden}×{hidden})"
+        )
+    if node.params.get("bidirectional"):
+        parts.append(f"twice (forward and reverse): y_t ∈ ℝ^{2 * hidden}")
+    return "; ".join(parts)
+
+
+LIMITS = {
+    "sequential": (
+        "Sequential compute",
+        "Step t needs step t−1, so the steps of one sequence cannot run in parallel: "
+        "training time grows with the length of the sequences.",
+    ),
+    "vanishing": (
+        "Vanishing and exploding gradients",
+        "The gradient reaching early steps is multiplied by the recurrent Jacobian once per step "
+        "and shrinks (or grows) geometrically: a plain RNN struggles to learn dependencies more "
+        "than a few dozen steps long. Watch it in the Gradient flow view; LSTM and GRU cells, "
+        "clipping and shorter sequences help.",
+    ),
+    "look_ahead": (
+        "No look-ahead",
+        "A forward cell at step t has seen only steps 0…t: for tagging, where the next words "
+        "matter, a bidirectional cell also reads the sequence backwards.",
+    ),
+}
+
+
+def explain_graph(graph: Graph, report: ValidationReport | None = None) -> list[tuple[str, str]]:
+    """(title, text) paragraphs about the whole network: its layout, then its limits."""
+    report = report if report is not None else validate(graph)
+    layout = classify(graph, report)
+    if layout is None:
+        return [("Not yet a network", "Fix the problems listed to see what this network is.")]
+    paragraphs = [(layout.title, layout.explanation)]
+    cells = graph.cells()
+    if not cells:
+        return paragraphs
+    paragraphs.append(LIMITS["sequential"])
+    if any(graph.node_type(n.id).cell.fades for n in cells):
+        paragraphs.append(LIMITS["vanishing"])
+    if layout.key in ("many_to_many_equal", "mixed") and not any(
+        n.params.get("bidirectional") for n in cells
+    ):
+        paragraphs.append(LIMITS["look_ahead"])
+    return paragraphs
+
+
+def explain_node(graph: Graph, report: ValidationReport, node_id: str) -> list[tuple[str, str]]:
+    """(formula, meaning) rows for a cell, with a last row of the shapes; [] for other nodes."""
+    node, node_type = graph.node(node_id), graph.node_type(node_id)
+    if node_type.cell is None:
+        return []
+    rows = [(e.formula, e.meaning) for e in node_type.equations(node.params)]
+    rows.append(("shapes", cell_shapes(graph, report, node_id)))
+    return rows

@@ -1,0 +1,490 @@
+"""The folded graph: nodes with stable string ids, typed ports, and wires between them.
+
+This is the model every view and command works on. It owns no Qt and no numerics: editing
+methods change the model and announce the change through plain-Python events
+(``node_added``, ``node_removed``, ``edge_added``, ``edge_removed``, ``param_changed``,
+``position_changed``, ``name_changed``), which a canvas subscribes to.
+
+Semantics. A wire is a value, :class:`Edge`, from an output port to an input port. An input
+port takes one wire; an output port feeds any number. :meth:`Graph.connect` refuses what can
+never be right (wrong direction, a sequence into a vector port, a fed port, unknown names) with
+a named :class:`~rnn_builder.errors.WiringError`; everything that depends on the rest of the
+graph (shapes, time axes, cycles) is reported by :func:`rnn_builder.graph.validation.validate`
+instead, so a graph can pass through invalid states while the user edits it.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+from rnn_builder.errors import (
+    DuplicateEdgeError,
+    DuplicateNodeError,
+    InvalidParameterError,
+    PortAlreadyConnectedError,
+    PortKindMismatchError,
+    SelfConnectionError,
+    UnknownEdgeError,
+    UnknownNodeError,
+    UnknownPortError,
+    WrongDirectionError,
+)
+from rnn_builder.graph.events import Event
+from rnn_builder.graph.nodes import NodeInfo, NodeType, PortSpec
+from rnn_builder.graph.registry import NodeRegistry, default_registry
+from rnn_builder.graph.shapes import infer_shapes
+from rnn_builder.values import is_number, is_savable_text
+
+NODE_ID_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]{0,63}")
+MAX_NAME_LENGTH = 100
+
+
+class Edge(NamedTuple):
+    """A wire from ``src_node.src_port`` (an output) to ``dst_node.dst_port`` (an input)."""
+
+    src_node: str
+    src_port: str
+    dst_node: str
+    dst_port: str
+
+    def __str__(self) -> str:
+        return f"{self.src_node}.{self.src_port} -> {self.dst_node}.{self.dst_port}"
+
+
+Position = tuple[float, float]
+
+
+@dataclass
+class Node:
+    """A node of the graph. Change it through :class:`Graph` so that views hear of it."""
+
+    id: str
+    type_name: str
+    name: str
+    params: dict[str, Any] = field(default_factory=dict)
+    position: Position = (0.0, 0.0)
+
+    def info(self) -> NodeInfo:
+        return NodeInfo(self.id, self.name, self.params)
+
+
+def valid_node_id(node_id: object) -> bool:
+    return isinstance(node_id, str) and NODE_ID_PATTERN.fullmatch(node_id) is not None
+
+
+class Graph:
+    """A recurrent network as a graph of typed nodes, before unrolling."""
+
+    def __init__(self, registry: NodeRegistry | None = None) -> None:
+        self.registry = registry or default_registry()
+        self._nodes: dict[str, Node] = {}
+        self._edges: dict[Edge, None] = {}  # an ordered set: saves are stable
+        self.node_added = Event("node_added")  # (node)
+        self.node_removed = Event("node_removed")  # (node)
+        self.edge_added = Event("edge_added")  # (edge)
+        self.edge_removed = Event("edge_removed")  # (edge)
+        self.param_changed = Event("param_changed")  # (node_id, name, old, new)
+        self.position_changed = Event("position_changed")  # (node_id, old, new)
+        self.name_changed = Event("name_changed")  # (node_id, old, new)
+        # Counts the edits that change what the graph means (all but moves), so that what is
+        # worked out from it (its validation) is kept until the next such edit.
+        self.revision = 0
+        self.checked: tuple[int, Any] | None = None  # (revision, ValidationReport): validate's
+
+    # --- reading ----------------------------------------------------------------------------
+
+    @property
+    def nodes(self) -> Mapping[str, Node]:
+        return self._nodes
+
+    @property
+    def edges(self) -> list[Edge]:
+        return list(self._edges)
+
+    def __contains__(self, node_id: object) -> bool:
+        return node_id in self._nodes
+
+    def __len__(self) -> int:
+        return len(self._nodes)
+
+    def __iter__(self) -> Iterator[Node]:
+        return iter(self._nodes.values())
+
+    def node(self, node_id: str) -> Node:
+        try:
+            return self._nodes[node_id]
+        except (KeyError, TypeError):
+            raise UnknownNodeError(f"there is no node '{node_id}' in the graph") from None
+
+    def node_type(self, node_id: str) -> NodeType:
+        return self.registry.get(self.node(node_id).type_name)
+
+    def inputs(self) -> list[Node]:
+        """The nodes where data enters (their types' ``is_input``), in the graph's order."""
+        return [n for n in self._nodes.values() if self.registry.get(n.type_name).is_input]
+
+    def outputs(self) -> list[Node]:
+        """The nodes compared with targets (their types' ``is_output``)."""
+        return [n for n in self._nodes.values() if self.registry.get(n.type_name).is_output]
+
+    def cells(self) -> list[Node]:
+        """The recurrent cells (their types carry a ``cell`` spec)."""
+        return [n for n in self._nodes.values() if self.registry.get(n.type_name).cell is not None]
+
+    def sequence_inputs(self) -> list[Node]:
+        """The inputs that take sequences (each starts a time axis)."""
+        return [n for n in self.inputs() if self.registry.get(n.type_name).starts_axis]
+
+    def output_for(self, target: str) -> Node | None:
+        """The output compared with ``target``, if any."""
+        return next(
+            (n for n in self.outputs() if self.registry.get(n.type_name).target(n) == target), None
+        )
+
+    def describe(self, node_id: str) -> str:
+        """``LSTM cell 'encoder'``: how messages name a node."""
+        node = self._nodes.get(node_id)
+        if node is None:
+            return f"'{node_id}'"
+        title = (
+            self.registry.get(node.type_name).title if node.type_name in self.registry else "node"
+        )
+        return f"{title} '{node.name}'"
+
+    def has_edge(self, edge: Edge) -> bool:
+        return edge in self._edges
+
+    def edges_into(self, node_id: str, port: str | None = None) -> list[Edge]:
+        return [
+            e for e in self._edges if e.dst_node == node_id and (port is None or e.dst_port == port)
+        ]
+
+    def edges_out_of(self, node_id: str, port: str | None = None) -> list[Edge]:
+        return [
+            e for e in self._edges if e.src_node == node_id and (port is None or e.src_port == port)
+        ]
+
+    def edges_touching(self, node_id: str) -> list[Edge]:
+        return [e for e in self._edges if node_id in (e.src_node, e.dst_node)]
+
+    def new_node_id(self, base: str) -> str:
+        """The first free id of the form ``base_1``, ``base_2``, ..."""
+        stem = re.sub(r"[^A-Za-z0-9_\-]", "_", base)[:56] or "node"
+        if not stem[0].isalpha() and stem[0] != "_":
+            stem = "n_" + stem
+        n = 1
+        while f"{stem}_{n}" in self._nodes:
+            n += 1
+        return f"{stem}_{n}"
+
+    # --- editing nodes ----------------------------------------------------------------------
+
+    def add_node(
+        self,
+        type_name: str,
+        *,
+        node_id: str | None = None,
+        name: str | None = None,
+        params: Mapping[str, Any] | None = None,
+        position: Iterable[float] = (0.0, 0.0),
+        strict: bool = True,
+    ) -> Node:
+        """Add a node of a registered type and return it.
+
+        Parameters not given take their defaults. Values of the wrong type are refused with
+        :class:`InvalidParameterError`; values out of range are refused too when ``strict``,
+        and kept (for validation to report) otherwise: a loaded file loses nothing.
+        """
+        node_type = self.registry.get(type_name)
+        if node_id is None:
+            node_id = self.new_node_id(type_name)
+        elif not valid_node_id(node_id):
+            raise InvalidParameterError(
+                f"'{node_id}' cannot be a node id: use 1 to 64 letters, digits, '_' or '-', "
+                "starting with a letter or '_'"
+            )
+        if node_id in self._nodes:
+            raise DuplicateNodeError(f"there is already a node with id '{node_id}'")
+        values = node_type.default_params()
+        for key, value in (params or {}).items():
+            values[key] = self._checked_param(node_type, node_id, key, value, strict)
+        node = Node(
+            node_id,
+            type_name,
+            self.checked_name(name if name is not None else node_id),
+            values,
+            _checked_position(position),
+        )
+        self._nodes[node_id] = node
+        self.revision += 1
+        self.node_added.emit(node)
+        return node
+
+    def insert_node(self, node: Node, index: int | None = None) -> Node:
+        """Put back a node as it was (undo of a removal), with the checks of a lenient
+        :meth:`add_node`, at ``index`` in the node order (so that a file saved after undo is
+        the file saved before); its wires are re-added apart."""
+        if index is not None and node.id not in self._nodes:
+            self._check_new_node(node)
+            restored = Node(node.id, node.type_name, node.name, {}, (0.0, 0.0))
+            node_type = self.registry.get(node.type_name)
+            restored.params = node_type.default_params()
+            for key, value in node.params.items():
+                restored.params[key] = self._checked_param(node_type, node.id, key, value, False)
+            restored.position = _checked_position(node.position)
+            self._nodes = _inserted(self._nodes, node.id, restored, index)
+            self.revision += 1
+            self.node_added.emit(restored)
+            return restored
+        return self.add_node(
+            node.type_name,
+            node_id=node.id,
+            name=node.name,
+            params=node.params,
+            position=node.position,
+            strict=False,
+        )
+
+    def _check_new_node(self, node: Node) -> None:
+        if not valid_node_id(node.id):
+            raise InvalidParameterError(f"'{node.id}' cannot be a node id")
+        self.registry.get(node.type_name)
+        self.checked_name(node.name)
+
+    def remove_node(self, node_id: str) -> list[Edge]:
+        """Remove a node and its wires; returns the wires removed (for undo)."""
+        node = self.node(node_id)
+        removed = self.edges_touching(node_id)
+        for edge in removed:
+            self.disconnect(edge)
+        del self._nodes[node_id]
+        self.revision += 1
+        self.node_removed.emit(node)
+        return removed
+
+    def set_param(self, node_id: str, name: str, value: Any) -> None:
+        node = self.node(node_id)
+        node_type = self.registry.get(node.type_name)
+        value = self._checked_param(node_type, node.name, name, value, strict=True)
+        old = node.params.get(name)
+        if old == value and type(old) is type(value):
+            return
+        node.params[name] = value
+        self.revision += 1
+        self.param_changed.emit(node_id, name, old, value)
+
+    def set_position(self, node_id: str, position: Iterable[float]) -> None:
+        node = self.node(node_id)
+        new = _checked_position(position)
+        old = node.position
+        if new == old:
+            return
+        node.position = new
+        self.position_changed.emit(node_id, old, new)
+
+    def rename(self, node_id: str, name: str) -> None:
+        node = self.node(node_id)
+        name = self.checked_name(name)
+        old = node.name
+        if old == name:
+            return
+        node.name = name
+        self.revision += 1
+        self.name_changed.emit(node_id, old, name)
+
+    # --- editing wires ----------------------------------------------------------------------
+
+    def check_connect(self, src_node: str, src_port: str, dst_node: str, dst_port: str) -> Edge:
+        """Return the edge if the wire can be made, else raise the named reason."""
+        src_type = self.node_type(src_node)
+        dst_type = self.node_type(dst_node)
+        src_spec = src_type.output_port(src_port)
+        dst_spec = dst_type.input_port(dst_port)
+        if src_spec is None and src_type.input_port(src_port) is not None:
+            raise WrongDirectionError(
+                f"'{src_port}' is an input of {self.describe(src_node)}: a wire starts at an "
+                "output port and ends at an input port"
+            )
+        if dst_spec is None and dst_type.output_port(dst_port) is not None:
+            raise WrongDirectionError(
+                f"'{dst_port}' is an output of {self.describe(dst_node)}: a wire ends at an "
+                "input port"
+            )
+        if src_spec is None:
+            raise UnknownPortError(_unknown_port(self.describe(src_node), src_port, src_type))
+        if dst_spec is None:
+            raise UnknownPortError(_unknown_port(self.describe(dst_node), dst_port, dst_type))
+        edge = Edge(src_node, src_port, dst_node, dst_port)
+        if edge in self._edges:
+            raise DuplicateEdgeError(f"that wire already exists ({edge})")
+        if src_node == dst_node:
+            if src_type.shifts_time:
+                raise SelfConnectionError(
+                    f"{self.describe(src_node)} fed by itself would only ever repeat its first "
+                    "value; feed it from the layer whose output you want one step later"
+                )
+            raise SelfConnectionError(
+                f"{self.describe(src_node)} cannot feed itself directly; a feedback loop "
+                "needs a Delay between the output and the input"
+            )
+        fed = self.edges_into(dst_node, dst_port)
+        if fed:
+            raise PortAlreadyConnectedError(
+                f"{self.describe(dst_node)} already receives '{dst_port}' from "
+                f"{self.describe(fed[0].src_node)}: an input takes one wire, so remove that "
+                "one first"
+            )
+        kind = self._source_kind(src_node, src_port, src_spec)
+        if kind is not None and kind not in dst_spec.kinds:
+            raise PortKindMismatchError(
+                f"{self.describe(src_node)} gives a {_KIND_WORDS[kind]} at '{src_port}', but "
+                f"'{dst_port}' of {self.describe(dst_node)} takes a "
+                f"{' or '.join(_KIND_WORDS[k] for k in sorted(dst_spec.kinds))}"
+                f"{_kind_hint(kind)}"
+            )
+        return edge
+
+    def connect(self, src_node: str, src_port: str, dst_node: str, dst_port: str) -> Edge:
+        """Wire an output to an input, refusing impossible wires (see :meth:`check_connect`)."""
+        edge = self.check_connect(src_node, src_port, dst_node, dst_port)
+        self._edges[edge] = None
+        self.revision += 1
+        self.edge_added.emit(edge)
+        return edge
+
+    def add_edge(self, edge: Edge, index: int | None = None) -> Edge:
+        """Add a wire whose ends exist, without the semantic checks of :meth:`connect`, at
+        ``index`` in the wire order if given (undo puts wires back where they were).
+
+        Used to load files and to undo: a file with two wires into one port loads, and
+        validation reports the problem, rather than losing a wire.
+        """
+        edge = Edge(*edge)
+        src_type = self.node_type(edge.src_node)
+        dst_type = self.node_type(edge.dst_node)
+        if src_type.output_port(edge.src_port) is None:
+            raise UnknownPortError(
+                _unknown_port(self.describe(edge.src_node), edge.src_port, src_type, "output")
+            )
+        if dst_type.input_port(edge.dst_port) is None:
+            raise UnknownPortError(
+                _unknown_port(self.describe(edge.dst_node), edge.dst_port, dst_type, "input")
+            )
+        if edge in self._edges:
+            raise DuplicateEdgeError(f"that wire already exists ({edge})")
+        if index is None:
+            self._edges[edge] = None
+        else:
+            self._edges = _inserted(self._edges, edge, None, index)
+        self.revision += 1
+        self.edge_added.emit(edge)
+        return edge
+
+    def disconnect(self, edge: Edge) -> None:
+        edge = Edge(*edge)
+        if edge not in self._edges:
+            raise UnknownEdgeError(f"there is no wire {edge}")
+        del self._edges[edge]
+        self.revision += 1
+        self.edge_removed.emit(edge)
+
+    # --- whole graph ------------------------------------------------------------------------
+
+    def clear(self) -> None:
+        for node_id in list(self._nodes):
+            self.remove_node(node_id)
+
+    def copy(self) -> Graph:
+        """A deep copy with the same registry and no subscribers."""
+        other = Graph(self.registry)
+        other._nodes = copy.deepcopy(self._nodes)
+        other._edges = dict(self._edges)
+        other.revision, other.checked = self.revision, self.checked  # the same meaning
+        return other
+
+    def port_spec(self, node_id: str, port: str) -> PortSpec | None:
+        node_type = self.node_type(node_id)
+        return node_type.input_port(port) or node_type.output_port(port)
+
+    # --- helpers ----------------------------------------------------------------------------
+
+    def _source_kind(self, node_id: str, port: str, spec: PortSpec) -> str | None:
+        if len(spec.kinds) == 1:
+            return next(iter(spec.kinds))
+        return infer_shapes(self).outputs.get((node_id, port), _NO_SHAPE).kind
+
+    def _checked_param(
+        self, node_type: NodeType, node_label: str, key: str, value: Any, strict: bool
+    ) -> Any:
+        spec = node_type.param_spec(key)
+        if spec is None:
+            known = ", ".join(p.name for p in node_type.params) or "none"
+            raise InvalidParameterError(
+                f"{node_type.title} has no parameter '{key}' (its parameters: {known})"
+            )
+        try:
+            value = spec.coerce(value)
+        except ValueError as error:
+            raise InvalidParameterError(f"{spec.label} of '{node_label}': {error}") from None
+        if strict:
+            problem = spec.range_problem(value)
+            if problem is not None:
+                raise InvalidParameterError(f"{problem} ('{node_label}')")
+        return value
+
+    @staticmethod
+    def checked_name(name: Any) -> str:
+        """``name`` as a node may carry it; raises :class:`InvalidParameterError` otherwise."""
+        if not isinstance(name, str) or not name.strip():
+            raise InvalidParameterError("a node name must be non-empty text")
+        if len(name) > MAX_NAME_LENGTH:
+            raise InvalidParameterError(f"a node name has at most {MAX_NAME_LENGTH} characters")
+        if any(ord(c) < 32 for c in name):
+            raise InvalidParameterError("a node name cannot contain line breaks or tabs")
+        if not is_savable_text(name):
+            raise InvalidParameterError("the node name has characters that cannot be saved")
+        return name
+
+
+class _NoShape:
+    kind = None
+
+
+_NO_SHAPE = _NoShape()
+_KIND_WORDS = {"seq": "sequence", "vec": "vector"}
+
+
+def _kind_hint(kind: str) -> str:
+    if kind == "seq":
+        return " (use Last step or Mean over time to turn a sequence into a vector)"
+    return " (use Repeat to turn a vector into a sequence)"
+
+
+def _unknown_port(who: str, port: str, node_type: NodeType, direction: str = "") -> str:
+    ports = node_type.outputs if direction == "output" else node_type.inputs
+    if not direction:
+        ports = (*node_type.inputs, *node_type.outputs)
+    names = ", ".join(p.name for p in ports) or "none"
+    what = f"{direction} port" if direction else "port"
+    return f"{who} has no {what} '{port}' (it has: {names})"
+
+
+def _inserted(mapping: dict, key, value, index: int) -> dict:
+    """A copy of an ordered dict with ``key`` inserted at position ``index``."""
+    items = list(mapping.items())
+    items.insert(max(0, min(index, len(items))), (key, value))
+    return dict(items)
+
+
+def _checked_position(position: Iterable[float]) -> Position:
+    try:
+        x, y = position
+    except (TypeError, ValueError):
+        raise InvalidParameterError("a position is two numbers (x, y)") from None
+    if not (is_number(x) and is_number(y)):
+        raise InvalidParameterError("a position is two finite numbers of sensible size (x, y)")
+    return (float(x), float(y))

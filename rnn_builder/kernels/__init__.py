@@ -1,2 +1,0 @@
-"""The cells' kernels. ``reference`` holds the plain, textbook version of every cell that the
-fast kernels (today in ``rnn_builder.cells``) are tested against."""

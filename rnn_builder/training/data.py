@@ -1,0 +1,218 @@
+"""Data sets: examples of variable length, batched time-major with masks for the executor.
+
+An example maps input node ids and target names to arrays: a token sequence ``(T,)`` of ids,
+a feature sequence ``(T, d)``, a vector ``(d,)``; a class target per step ``(T,)`` or per
+example (a scalar), values ``(T, k)`` or ``(k,)``. A batch pads its sequences to the longest
+one (token ids and class targets with ``-1``, values with 0) and gives every time axis of the
+graph a mask, so that padded steps count nowhere.
+
+A :class:`DataSpec` says what a data set feeds (input kinds, vocabularies, widths) and what it
+expects (losses and widths of the targets); :func:`check_fits` compares it with a graph and says
+in words what does not fit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from rnn_builder.engine.run import Batch
+from rnn_builder.errors import DataError
+from rnn_builder.graph.model import Graph
+from rnn_builder.graph.validation import ValidationReport
+
+Array = np.ndarray
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    kind: str  # "seq" or "vec"
+    width: int  # features, or the vocabulary for tokens
+    tokens: bool = False
+
+
+@dataclass(frozen=True)
+class TargetSpec:
+    loss: str
+    width: int  # classes for cross-entropy, values otherwise
+    per_step: bool
+
+
+@dataclass(frozen=True)
+class DataSpec:
+    inputs: dict[str, InputSpec]
+    targets: dict[str, TargetSpec]
+
+
+@dataclass
+class Split:
+    """A list of examples, each a dict of arrays by input node id / target name."""
+
+    examples: list[dict[str, Any]]
+
+    def __len__(self) -> int:
+        return len(self.examples)
+
+    def batches(
+        self,
+        batch_size: int,
+        rng: np.random.Generator | None = None,
+        report: ValidationReport | None = None,
+        graph: Graph | None = None,
+    ) -> Iterator[Batch]:
+        """Mini-batches (shuffled when ``rng`` is given); the last one may be smaller."""
+        order = np.arange(len(self.examples))
+        if rng is not None:
+            rng.shuffle(order)
+        for start in range(0, len(order), batch_size):
+            chosen = [self.examples[i] for i in order[start : start + batch_size]]
+            yield make_batch(chosen, report, graph)
+
+
+def _pad(values: list[Array]) -> tuple[Array, Array]:
+    """Stack sequences time-major, padded to the longest; returns (array, lengths)."""
+    lengths = np.array([len(v) for v in values])
+    longest = int(lengths.max())
+    first = np.asarray(values[0])
+    integer = first.dtype.kind in "iu"
+    shape = (longest, len(values), *first.shape[1:])
+    padded = np.full(shape, -1 if integer else 0, dtype=np.int64 if integer else np.float64)
+    for b, value in enumerate(values):
+        padded[: len(value), b] = value
+    return padded, lengths
+
+
+def make_batch(
+    examples: list[dict[str, Any]],
+    report: ValidationReport | None = None,
+    graph: Graph | None = None,
+) -> Batch:
+    """Stack examples into a :class:`~rnn_builder.engine.executor.Batch`. With the graph's report,
+    every time axis gets a mask from the lengths of what lives on it."""
+    keys = [k for k in examples[0] if not k.startswith("_")]  # "_..." keys describe, not feed
+    stacked: dict[str, Array] = {}
+    lengths: dict[str, Array] = {}
+    for key in keys:
+        values = [np.asarray(e[key]) for e in examples]
+        if values[0].ndim >= 1 and _is_sequence(key, values[0], report, graph):
+            stacked[key], lengths[key] = _pad(values)
+        else:
+            stacked[key] = np.stack(values)
+    input_ids = _input_ids(graph) if graph is not None else set(stacked)
+    inputs = {k: v for k, v in stacked.items() if k in input_ids}
+    targets = {k: v for k, v in stacked.items() if k not in inputs}
+    masks = {}
+    if report is not None and graph is not None:
+        for axis in report.axes.values():
+            source = _length_source(axis.id, report, graph, lengths)
+            if source is not None:
+                steps = int(source.max())
+                if (source < steps).any():
+                    masks[axis.id] = (np.arange(steps)[:, None] < source[None, :]).astype(float)
+    return Batch(inputs, targets, masks)
+
+
+def _input_ids(graph: Graph) -> set[str]:
+    return {n.id for n in graph.inputs()}
+
+
+def _is_sequence(key: str, value: Array, report, graph) -> bool:
+    if graph is not None and key in _input_ids(graph):
+        return graph.node_type(key).input_spec(graph.node(key))[0] == "seq"
+    if graph is not None:
+        output = graph.output_for(key)
+        if output is not None:
+            return output.id in report.node_axes
+    return value.ndim >= 1
+
+
+def _length_source(
+    axis: str, report: ValidationReport, graph: Graph, lengths: dict[str, Array]
+) -> Array | None:
+    if axis in lengths:  # a sequence input's own axis
+        return lengths[axis]
+    for node in graph.outputs():
+        if report.node_axes.get(node.id) == axis:
+            target = graph.node_type(node.id).target(node)
+            if target in lengths:
+                return lengths[target]
+    return None
+
+
+def graph_spec(graph: Graph, report: ValidationReport) -> DataSpec:
+    """What a graph takes and predicts, in the terms of :class:`DataSpec`."""
+    inputs, targets = {}, {}
+    for node in graph.inputs():
+        inputs[node.id] = InputSpec(*graph.node_type(node.id).input_spec(node))
+    for node in graph.outputs():
+        shape = report.shapes.inputs.get((node.id, "x"))
+        width = shape.width if shape is not None and shape.width else 0
+        targets[graph.node_type(node.id).target(node)] = TargetSpec(
+            node.params["loss"], width, node.id in report.node_axes
+        )
+    return DataSpec(inputs, targets)
+
+
+def check_fits(data: DataSpec, graph: Graph, report: ValidationReport, what: str) -> None:
+    """Raise :class:`DataError` saying what to change when ``data`` does not fit the graph."""
+    have = graph_spec(graph, report)
+    for node_id, spec in data.inputs.items():
+        if node_id not in have.inputs:
+            names = ", ".join(f"'{n}'" for n in have.inputs) or "none"
+            raise DataError(
+                f"{what} feeds an input '{node_id}', but the graph has no input with that id "
+                f"(its inputs: {names})"
+            )
+        got = have.inputs[node_id]
+        if got.kind != spec.kind:
+            raise DataError(
+                f"{what} feeds '{node_id}' a {_kinds[spec.kind]}, but in the graph "
+                f"it is a {_kinds[got.kind]} input"
+            )
+        if got.tokens != spec.tokens or got.width != spec.width:
+            wanted = f"a vocabulary of {spec.width}" if spec.tokens else f"{spec.width} features"
+            given = f"a vocabulary of {got.width}" if got.tokens else f"{got.width} features"
+            raise DataError(
+                f"{what} gives input '{node_id}' {wanted}, but it is set to {given}: "
+                "change it in the inspector to fit the data"
+            )
+    for name, spec in data.targets.items():
+        if name not in have.targets:
+            names = ", ".join(f"'{n}'" for n in have.targets) or "none"
+            raise DataError(
+                f"{what} has a target '{name}', but no Output of the graph is "
+                f"compared with it (their targets: {names})"
+            )
+        got = have.targets[name]
+        if got.loss != spec.loss:
+            raise DataError(
+                f"{what} needs the output for '{name}' to use {spec.loss}, not {got.loss}"
+            )
+        if got.per_step != spec.per_step:
+            needed = "one prediction per step" if spec.per_step else "one prediction per example"
+            raise DataError(f"{what} expects {needed} for '{name}'")
+        if got.width != spec.width:
+            unit = "classes" if spec.loss == "cross_entropy" else "values"
+            raise DataError(
+                f"{what} has {spec.width} {unit} for '{name}', but the output "
+                f"gives {got.width}: set the last Dense layer to {spec.width} units"
+            )
+
+
+_kinds = {"seq": "sequence", "vec": "vector"}
+
+
+@dataclass
+class Dataset:
+    """Training and validation splits with what they feed, and how to read predictions."""
+
+    name: str
+    spec: DataSpec
+    train: Split
+    validation: Split
+    metric: str  # accuracy | token_accuracy | sequence_accuracy | mse
+    target: str  # the target the metric is measured on
+    info: dict[str, Any] = field(default_factory=dict)

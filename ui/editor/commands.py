@@ -1,0 +1,153 @@
+"""Undo commands: each changes only the model; the canvas follows through the model's events.
+
+Every edit the user makes is one of these, pushed by :class:`ui.editor.document.GraphDocument`, so
+undo and redo return the model (and with it the scene) to its exact earlier state. A drag of
+several nodes is one :class:`MoveNodes` step: moves with the same drag id merge.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from PySide6.QtGui import QUndoCommand
+
+from rnn_builder.graph.model import Edge, Graph, Node
+
+MOVE_ID = 1001
+
+
+class AddNodes(QUndoCommand):
+    """Add nodes (and wires among them, and to existing nodes): a new node, a paste."""
+
+    def __init__(self, graph: Graph, nodes: list[Node], edges: list[Edge], text: str) -> None:
+        super().__init__(text)
+        self.graph = graph
+        self.nodes = [copy.deepcopy(n) for n in nodes]
+        self.edges = list(edges)
+
+    def redo(self) -> None:
+        for node in self.nodes:
+            self.graph.insert_node(node)
+        for edge in self.edges:
+            self.graph.add_edge(edge)
+
+    def undo(self) -> None:
+        for node in reversed(self.nodes):
+            self.graph.remove_node(node.id)
+
+
+class RemoveItems(QUndoCommand):
+    """Delete nodes with their wires, and wires on their own."""
+
+    def __init__(self, graph: Graph, node_ids: list[str], edges: list[Edge], text: str) -> None:
+        super().__init__(text)
+        self.graph = graph
+        order = list(graph.nodes)
+        chosen = set(node_ids)
+        # where each one stood, so that undo puts them back in the same order
+        self.nodes = [(i, copy.deepcopy(graph.node(n))) for i, n in enumerate(order) if n in chosen]
+        removed = {e for n in node_ids for e in graph.edges_touching(n)} | set(edges)
+        self.edges = [(i, e) for i, e in enumerate(graph.edges) if e in removed]
+
+    def redo(self) -> None:
+        for _index, edge in self.edges:
+            if self.graph.has_edge(edge):
+                self.graph.disconnect(edge)
+        for _index, node in self.nodes:
+            self.graph.remove_node(node.id)
+
+    def undo(self) -> None:
+        for index, node in self.nodes:
+            self.graph.insert_node(node, index)
+        for index, edge in self.edges:
+            self.graph.add_edge(edge, index)
+
+
+class Connect(QUndoCommand):
+    """Make a wire, optionally replacing others (re-plugging a wire picked up elsewhere)."""
+
+    def __init__(self, graph: Graph, edge: Edge, replaces: list[Edge] = (), text: str = "") -> None:
+        super().__init__(text or f"Connect {edge.src_node} to {edge.dst_node}")
+        self.graph = graph
+        self.edge = edge
+        edges = graph.edges
+        self.replaces = sorted(((edges.index(e), e) for e in replaces), key=lambda p: p[0])
+
+    def redo(self) -> None:
+        for _index, old in self.replaces:
+            self.graph.disconnect(old)
+        self.graph.add_edge(self.edge)
+
+    def undo(self) -> None:
+        self.graph.disconnect(self.edge)
+        for index, old in self.replaces:
+            self.graph.add_edge(old, index)
+
+
+class SetParam(QUndoCommand):
+    def __init__(self, graph: Graph, node_id: str, name: str, value: Any) -> None:
+        super().__init__(f"Set {name} of {graph.node(node_id).name}")
+        self.graph = graph
+        self.node_id, self.name = node_id, name
+        self.old = graph.node(node_id).params[name]
+        self.new = value
+
+    def redo(self) -> None:
+        self.graph.set_param(self.node_id, self.name, self.new)
+
+    def undo(self) -> None:
+        # the old value may be out of range if it came from a file: restore it as it was
+        self.graph.node(self.node_id).params[self.name] = self.old
+        self.graph.param_changed.emit(self.node_id, self.name, self.new, self.old)
+
+
+class Rename(QUndoCommand):
+    def __init__(self, graph: Graph, node_id: str, name: str) -> None:
+        super().__init__(f"Rename {graph.node(node_id).name} to {name}")
+        self.graph = graph
+        self.node_id = node_id
+        self.old, self.new = graph.node(node_id).name, name
+
+    def redo(self) -> None:
+        self.graph.rename(self.node_id, self.new)
+
+    def undo(self) -> None:
+        self.graph.rename(self.node_id, self.old)
+
+
+class MoveNodes(QUndoCommand):
+    """Positions before and after a drag; successive moves of one drag merge into one step."""
+
+    def __init__(
+        self,
+        graph: Graph,
+        moves: dict[str, tuple[tuple[float, float], tuple[float, float]]],
+        drag: int,
+    ) -> None:
+        count = len(moves)
+        super().__init__(f"Move {count} node{'s' if count != 1 else ''}")
+        self.graph = graph
+        self.moves = dict(moves)
+        self.drag = drag
+
+    def id(self) -> int:
+        return MOVE_ID
+
+    def mergeWith(self, other: QUndoCommand) -> bool:
+        if not isinstance(other, MoveNodes) or other.drag != self.drag:
+            return False
+        for node_id, (_old, new) in other.moves.items():
+            old = self.moves[node_id][0] if node_id in self.moves else other.moves[node_id][0]
+            self.moves[node_id] = (old, new)
+        return True
+
+    def redo(self) -> None:
+        for node_id, (_old, new) in self.moves.items():
+            if node_id in self.graph:
+                self.graph.set_position(node_id, new)
+
+    def undo(self) -> None:
+        for node_id, (old, _new) in self.moves.items():
+            if node_id in self.graph:
+                self.graph.set_position(node_id, old)

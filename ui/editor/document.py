@@ -1,0 +1,460 @@
+"""The open project: its model, its file, its undo stack, and its recovery copy.
+
+This is the one place that pushes undo commands. The methods below check an edit first (a wire
+that cannot be made raises the core's named error, a parameter out of range raises
+``InvalidParameterError``) and push a command only for what can be done, so a refused edit
+leaves nothing on the undo stack.
+
+A ``guard`` (set by the window) is asked before every edit that changes the network — not
+before moving or renaming nodes, which training does not see; while training runs it offers to
+stop it, and a refused edit is not made (the methods return False or None).
+
+Trained weights live beside the project file (``name.npz``, and the runs compared in the plots
+in ``name.runs.json``); new weights count as unsaved work. Companion files are not trusted: the
+weights are checked from their headers before they are read (``rnn_builder.files.weights_file``) and
+JSON is read only up to a size; one that cannot be used is left out, and :attr:`load_problems`
+says why (the window shows it), while the project itself opens.
+
+Recovery: while a project has unsaved changes the window asks :meth:`write_recovery` now and
+then; a copy goes to the recovery folder with the path it belongs to, its runs, and its trained
+weights when they are unsaved (in a ``.npz`` beside the copy, rewritten only when they change).
+A clean close deletes both, so what is left there at start-up is the work of a session that
+crashed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import json
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+from PySide6.QtCore import QObject, QStandardPaths, Signal
+from PySide6.QtGui import QUndoStack
+
+from rnn_builder.errors import (
+    DataError,
+    InvalidParameterError,
+    ProjectFileError,
+    WeightsFileError,
+)
+from rnn_builder.files.project import Project
+from rnn_builder.files.serialization import MAX_FILE_BYTES, atomic_write, dumps, load, loads, save
+from rnn_builder.files.weights_file import read_weights
+from rnn_builder.graph.model import Edge, Graph, Node
+from rnn_builder.graph.validation import ValidationReport, validate
+from rnn_builder.training.tasks.files import read_text
+from ui.editor.commands import AddNodes, Connect, MoveNodes, RemoveItems, Rename, SetParam
+
+
+def default_recovery_folder() -> Path:
+    """``<user data>/RNN Builder/recovery`` (Qt's AppDataLocation would say the name twice,
+    as organisation and application)."""
+    base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.GenericDataLocation)
+    return Path(base or Path.home() / ".local" / "share") / "RNN Builder" / "recovery"
+
+
+def recovery_folder() -> Path:
+    folder = default_recovery_folder()
+    folder.mkdir(parents=True, exist_ok=True)
+    _move_old_recoveries(folder)
+    return folder
+
+
+def _move_old_recoveries(folder: Path) -> None:
+    """Copies left in the folder of earlier versions ('RNN Builder/RNN Builder/recovery') are
+    moved to the new one once, so that no crashed session's work is lost by the move."""
+    base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
+    old = Path(base) / "recovery" if base else None
+    if old is None or old == folder or not old.is_dir():
+        return
+    for file in old.iterdir():
+        with contextlib.suppress(OSError):
+            file.replace(folder / file.name)
+    with contextlib.suppress(OSError):
+        old.rmdir()
+
+
+class Recovery(NamedTuple):
+    """A crashed session's unsaved work, found at start-up."""
+
+    file: Path  # the recovery copy
+    original: Path | None  # the project file it belongs to (None: never saved)
+    project: Project
+    weights: dict[str, np.ndarray] | None  # unsaved trained weights (None: none, or unreadable)
+    runs: list  # ui.training.session.RunRecord
+    problems: tuple[str, ...] = ()  # why weights or runs beside the copy were left out
+
+
+# Runs hold a few curves of floats; far more than years of training would write.
+MAX_RUNS_BYTES = 64_000_000
+MAX_RECOVERY_BYTES = MAX_FILE_BYTES + MAX_RUNS_BYTES  # a project and its runs
+
+
+def parameter_shapes(graph: Graph) -> dict[str, tuple[int, ...]]:
+    """``<node_id>.<name>`` -> shape of every parameter the graph has as it stands."""
+    return {
+        f"{node}.{name}": tuple(shape)
+        for node, tensors in validate(graph).parameter_shapes.items()
+        for name, shape in tensors.items()
+    }
+
+
+def _read_weights(path: Path, graph: Graph) -> tuple[dict[str, np.ndarray] | None, str | None]:
+    """Weights from an ``.npz``, checked before they are read (those of an earlier graph are
+    kept, within a budget); ``(weights or None, why they were left out or None)``."""
+    if not path.is_file():
+        return None, None
+    try:
+        return read_weights(path, parameter_shapes(graph), strict=False), None
+    except WeightsFileError as error:
+        return None, f"The trained weights were not loaded: {error}"
+
+
+def _read_runs(path: Path) -> tuple[list, str | None]:
+    """Training runs from JSON beside a project; ``(runs, why they were left out or None)``."""
+    if not path.is_file():
+        return [], None
+    try:
+        return _runs_from_json(json.loads(read_text(path, "the runs file", MAX_RUNS_BYTES))), None
+    except DataError as error:
+        return [], f"The training runs were not loaded: {error}"
+    except (ValueError, RecursionError) as error:
+        return [], f"The training runs were not loaded: '{path}' is damaged ({error})"
+
+
+def _weights_bytes(weights: dict[str, np.ndarray]) -> bytes:
+    buffer = io.BytesIO()
+    np.savez(buffer, **weights)
+    return buffer.getvalue()
+
+
+class GraphDocument(QObject):
+    modified_changed = Signal(bool)
+    weights_changed = Signal()
+    path_changed = Signal()
+    replaced = Signal()  # a different project is now open: views rebuild
+
+    def __init__(
+        self, project: Project, path: Path | None = None, parent: QObject | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.undo_stack = QUndoStack(self)
+        self.undo_stack.cleanChanged.connect(self._clean_changed)
+        self.project = project
+        self.path = Path(path) if path is not None else None
+        self._untitled_key = hashlib.sha1(str(id(self)).encode()).hexdigest()[:10]
+        self.weights: dict[str, np.ndarray] | None = None  # trained, kept beside the file
+        self.runs: list = []  # training runs (ui.training.session.RunRecord), for comparing
+        self.load_problems: list[str] = []  # companions left out on opening, and why
+        # Asked before any edit; returns False to refuse it (e.g. while training runs).
+        self.guard = None
+        self._unsaved_weights = False
+        self._weights_version = 0  # counts set_weights, so that recovery writes them once
+        self._recovered_version = 0
+        if self.path is not None:
+            self._load_companions()
+
+    def _clean_changed(self, clean: bool) -> None:
+        self.modified_changed.emit(self.modified)
+
+    # --- reading --------------------------------------------------------------------------
+
+    @property
+    def graph(self) -> Graph:
+        return self.project.graph
+
+    @property
+    def modified(self) -> bool:
+        return not self.undo_stack.isClean() or self._unsaved_weights
+
+    def validate(self) -> ValidationReport:
+        return validate(self.graph)
+
+    def display_name(self) -> str:
+        return self.path.name if self.path is not None else f"{self.project.title} (unsaved)"
+
+    # --- whole projects -------------------------------------------------------------------
+
+    def replace(self, project: Project, path: Path | None, recovery: Recovery | None = None):
+        """Open another project in this document (after the window asked to save); with
+        ``recovery``, a crashed session's work, as unsaved changes with its weights and runs."""
+        self.discard_recovery()
+        self.undo_stack.clear()
+        self.project = project
+        self.path = Path(path) if path is not None else None
+        self.weights, self.runs = None, []
+        self.load_problems = []
+        self._unsaved_weights = False
+        if self.path is not None:
+            self._load_companions()
+        if recovery is not None:  # before the views are told, so that they show all of it
+            self.load_problems += recovery.problems
+            if recovery.runs:
+                self.runs = list(recovery.runs)
+            if recovery.weights:
+                self.weights = dict(recovery.weights)
+                self._unsaved_weights = True
+                self._weights_version += 1
+            self.undo_stack.resetClean()  # recovered work is not saved yet
+        self.replaced.emit()
+        self.path_changed.emit()
+        self.modified_changed.emit(self.modified)
+
+    def save(self, path: Path | None = None) -> Path:
+        """Write the project (atomically); raises ``ProjectSaveError`` with the reason."""
+        target = Path(path) if path is not None else self.path
+        if target is None:
+            raise ValueError("no file to save to: use save as")
+        save(self.project, target)
+        self._save_companions(target)
+        old_recovery = self.recovery_path()
+        self.path = target
+        self._unsaved_weights = False
+        self.undo_stack.setClean()
+        old_recovery.unlink(missing_ok=True)
+        old_recovery.with_suffix(".npz").unlink(missing_ok=True)
+        self.discard_recovery()
+        self.path_changed.emit()
+        return target
+
+    # --- trained weights and runs, beside the project file ----------------------------------
+
+    @staticmethod
+    def weights_path(project_path: Path) -> Path:
+        return project_path.with_suffix(".npz")
+
+    @staticmethod
+    def runs_path(project_path: Path) -> Path:
+        return project_path.with_suffix(".runs.json")
+
+    def set_weights(self, weights: dict[str, np.ndarray] | None) -> None:
+        """Keep trained weights with the project (unsaved until the project is saved)."""
+        self.weights = None if weights is None else {k: np.array(v) for k, v in weights.items()}
+        self._unsaved_weights = True
+        self._weights_version += 1
+        self.weights_changed.emit()
+        self.modified_changed.emit(True)
+
+    def weights_if_they_fit(self) -> dict[str, np.ndarray] | None:
+        """The trained weights that still fit the graph (by name and shape), or None."""
+        if not self.weights:
+            return None
+        shapes = parameter_shapes(self.graph)
+        fitting = {k: v for k, v in self.weights.items() if shapes.get(k) == v.shape}
+        return fitting or None
+
+    def _save_companions(self, target: Path) -> None:
+        if self.weights:
+            atomic_write(self.weights_path(target), _weights_bytes(self.weights))
+        if self.runs:
+            data = json.dumps([run.to_json() for run in self.runs], allow_nan=True)
+            atomic_write(self.runs_path(target), data.encode("utf-8"))
+
+    def _load_companions(self) -> None:
+        """Weights and runs saved with the project, if they are there and fit to read (one
+        that is not is left out, with its reason in :attr:`load_problems`: the project itself
+        opened)."""
+        self.weights, weights_problem = _read_weights(self.weights_path(self.path), self.graph)
+        self.runs, runs_problem = _read_runs(self.runs_path(self.path))
+        self.load_problems = [p for p in (weights_problem, runs_problem) if p]
+
+    # --- recovery -------------------------------------------------------------------------
+
+    def recovery_path(self) -> Path:
+        key = str(self.path.resolve()) if self.path is not None else self._untitled_key
+        return recovery_folder() / (hashlib.sha1(key.encode()).hexdigest()[:16] + ".json")
+
+    def write_recovery(self) -> Path | None:
+        if not self.modified:
+            return None
+        path = self.recovery_path()
+        weights = path.with_suffix(".npz")
+        if not (self._unsaved_weights and self.weights):
+            weights.unlink(missing_ok=True)
+        elif self._recovered_version != self._weights_version or not weights.exists():
+            atomic_write(weights, _weights_bytes(self.weights))
+            self._recovered_version = self._weights_version
+        record = {
+            "path": str(self.path) if self.path else None,
+            "project": dumps(self.project),
+            "runs": [run.to_json() for run in self.runs],
+        }
+        atomic_write(path, json.dumps(record, allow_nan=True).encode("utf-8"))
+        return path
+
+    def discard_recovery(self) -> None:
+        path = self.recovery_path()
+        path.unlink(missing_ok=True)
+        path.with_suffix(".npz").unlink(missing_ok=True)
+        self._recovered_version = 0
+
+    @staticmethod
+    def leftover_recoveries() -> list[Recovery]:
+        """Recovery copies left by sessions that did not close cleanly, oldest first
+        (unreadable ones are skipped; unreadable weights or runs beside a readable copy are
+        left out)."""
+        folder = recovery_folder()
+        for weights in folder.glob("*.npz"):  # a crash between writing weights and their copy
+            if not weights.with_suffix(".json").exists():
+                weights.unlink(missing_ok=True)
+        found = []
+        for file in sorted(folder.glob("*.json"), key=lambda f: f.stat().st_mtime_ns):
+            try:  # bounded: a copy too large to be ours is damaged
+                record = json.loads(read_text(file, "the recovery copy", MAX_RECOVERY_BYTES))
+                project = loads(record["project"])
+                original = Path(record["path"]) if record.get("path") else None
+            except Exception:  # a damaged copy is not worth a crash
+                continue
+            problems = []
+            try:
+                runs = _runs_from_json(record.get("runs", []))
+            except ValueError as error:
+                runs = []
+                problems.append(f"The training runs were not recovered: {error}")
+            weights, problem = _read_weights(file.with_suffix(".npz"), project.graph)
+            problems += [problem] if problem else []
+            found.append(Recovery(file, original, project, weights, runs, tuple(problems)))
+        return found
+
+    def recover(self, recovery: Recovery) -> None:
+        """Open a crashed session's work as unsaved changes, with its weights and runs."""
+        self.replace(recovery.project, recovery.original, recovery)
+
+    @staticmethod
+    def forget_recovery(recovery: Recovery) -> None:
+        recovery.file.unlink(missing_ok=True)
+        recovery.file.with_suffix(".npz").unlink(missing_ok=True)
+
+    @staticmethod
+    def open(path: Path) -> Project:
+        return load(path)
+
+    # --- edits (each one undo step) -------------------------------------------------------
+
+    def allowed(self, command) -> bool:
+        """Whether an edit may go ahead now (the guard is asked for what changes the network)."""
+        if isinstance(command, MoveNodes | Rename) or self.guard is None:
+            return True
+        return bool(self.guard())
+
+    def push(self, command) -> bool:
+        """The one place edits enter the model; False when the guard refused it."""
+        if not self.allowed(command):
+            return False
+        self.undo_stack.push(command)
+        return True
+
+    def undo(self) -> bool:
+        stack = self.undo_stack
+        if not stack.canUndo() or not self.allowed(stack.command(stack.index() - 1)):
+            return False
+        stack.undo()
+        return True
+
+    def redo(self) -> bool:
+        stack = self.undo_stack
+        if not stack.canRedo() or not self.allowed(stack.command(stack.index())):
+            return False
+        stack.redo()
+        return True
+
+    def add_node(self, type_name: str, position: tuple[float, float]) -> str | None:
+        """Add a node; its id, or None when the edit was refused."""
+        node_type = self.graph.registry.get(type_name)
+        node_id = self.graph.new_node_id(type_name)
+        node = Node(node_id, type_name, node_id, node_type.default_params(), position)
+        if self.push(AddNodes(self.graph, [node], [], f"Add {node_type.title}")):
+            return node_id
+        return None
+
+    def connect(self, edge: Edge, replaces: list[Edge] = ()) -> bool:
+        """Make a wire (refused with the core's named error before anything is pushed)."""
+        scratch = self.graph.copy()
+        for old in replaces:
+            scratch.disconnect(old)
+        scratch.check_connect(*edge)
+        return self.push(Connect(self.graph, Edge(*edge), list(replaces)))
+
+    def disconnect(self, edges: list[Edge]) -> bool:
+        return bool(edges) and self.push(RemoveItems(self.graph, [], list(edges), "Remove wire"))
+
+    def remove(self, node_ids: list[str], edges: list[Edge] = ()) -> bool:
+        if not node_ids and not edges:
+            return False
+        count = len(node_ids)
+        text = f"Delete {count} node{'s' if count != 1 else ''}" if count else "Delete wires"
+        return self.push(RemoveItems(self.graph, list(node_ids), list(edges), text))
+
+    def set_param(self, node_id: str, name: str, value) -> bool:
+        node = self.graph.node(node_id)
+        spec = self.graph.node_type(node_id).param_spec(name)
+        if spec is None:
+            raise InvalidParameterError(f"{node.name} has no parameter '{name}'")
+        try:
+            value = spec.coerce(value)
+        except ValueError as error:
+            raise InvalidParameterError(f"{spec.label}: {error}") from None
+        problem = spec.range_problem(value)
+        if problem is not None:
+            raise InvalidParameterError(problem)
+        if node.params[name] == value and type(node.params[name]) is type(value):
+            return True
+        return self.push(SetParam(self.graph, node_id, name, value))
+
+    def rename(self, node_id: str, name: str) -> None:
+        Graph.checked_name(name)
+        if self.graph.node(node_id).name != name:
+            self.push(Rename(self.graph, node_id, name))
+
+    def move(
+        self, moves: dict[str, tuple[tuple[float, float], tuple[float, float]]], drag: int
+    ) -> None:
+        moves = {n: (old, new) for n, (old, new) in moves.items() if old != new}
+        if moves:
+            self.push(MoveNodes(self.graph, moves, drag))
+
+    def paste(
+        self, nodes: list[Node], edges: list[Edge], offset: tuple[float, float], text: str = "Paste"
+    ) -> list[str]:
+        """Add copies of ``nodes`` with fresh ids, their wires among themselves, moved by
+        ``offset``; returns the new ids."""
+        taken = set(self.graph.nodes)
+        renamed: dict[str, str] = {}
+        copies = []
+        for node in nodes:
+            new_id = node.id
+            if new_id in taken:
+                stem = node.id.rstrip("0123456789").rstrip("_") or node.type_name
+                n = 1
+                while f"{stem}_{n}" in taken:
+                    n += 1
+                new_id = f"{stem}_{n}"
+            taken.add(new_id)
+            renamed[node.id] = new_id
+            position = (node.position[0] + offset[0], node.position[1] + offset[1])
+            name = node.name if node.name != node.id else new_id
+            copies.append(Node(new_id, node.type_name, name, dict(node.params), position))
+        wires = [
+            Edge(renamed[e.src_node], e.src_port, renamed[e.dst_node], e.dst_port)
+            for e in edges
+            if e.src_node in renamed and e.dst_node in renamed
+        ]
+        if copies and self.push(AddNodes(self.graph, copies, wires, text)):
+            return [c.id for c in copies]
+        return []
+
+
+def _runs_from_json(data) -> list:
+    """Training runs back from JSON; ValueError for data that is not a list of runs."""
+    from ui.training.session import RunRecord
+
+    if not isinstance(data, list):
+        raise ValueError("not a list of runs")
+    try:
+        return [RunRecord.from_json(run) for run in data]
+    except (TypeError, KeyError, AttributeError, ProjectFileError) as error:
+        raise ValueError(str(error)) from error

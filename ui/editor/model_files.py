@@ -1,0 +1,307 @@
+"""File → Export → ONNX model… / PyTorch project…, and File → Import weights…: the network leaves
+the app for other engines, and trained weights come back.
+
+The work is the core's (:mod:`rnn_builder.export`); here it runs on the process's "export"
+thread, behind a progress dialog with Cancel, so that the window stays live while a check
+builds the validation data and runs the model. No signal crosses threads: the GUI thread looks
+at the job every 50 ms. A job works on a copy of the project and of the weights. Whatever it
+writes is whole or absent: the ONNX file is written from the GUI thread once the check has
+passed (atomically), a PyTorch project folder appears by a rename when it is complete, and a
+job cancelled before it ended has its output removed. Errors are one line in an error dialog,
+the same line the command line prints.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, Qt, QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox, QProgressDialog, QWidget
+
+from rnn_builder.engine.executor import Executor
+from rnn_builder.engine.threads import one_thread
+from rnn_builder.errors import RNNBuilderError
+from rnn_builder.files.project import Project
+from ui.editor.document import parameter_shapes
+
+POLL_MS = 50
+
+
+@dataclass
+class Outcome:
+    """What a job left for the GUI thread: a value, or the one-line message of its failure."""
+
+    value: Any = None
+    error: str | None = None
+    written: Path | None = None  # a folder the job made (removed if the job was cancelled)
+
+
+class ModelFiles(QObject):
+    """The export and import commands of one window (``window.model_files``)."""
+
+    def __init__(self, window: QWidget) -> None:
+        super().__init__(window)
+        self.window = window
+        self.messages: list[tuple[str, str]] = []  # (title, text) of every result shown
+        self._job: tuple[Future, QProgressDialog, Callable[[Outcome], None]] | None = None
+        self._cancelled = False
+        self._timer = QTimer(self)
+        self._timer.setInterval(POLL_MS)
+        self._timer.timeout.connect(self._poll)
+
+    @property
+    def busy(self) -> bool:
+        return self._job is not None
+
+    # --- the commands ---------------------------------------------------------------------
+
+    def export_onnx(self, path: str | Path | None = None) -> bool:
+        """Export the document's network (with its trained weights, if any fit) to ONNX,
+        checked in ONNX Runtime against our executor before the file is written."""
+        document = self.window.document
+        if not self._graph_is_valid("Cannot export to ONNX"):
+            return False
+        path = path or self.window.choose_save_path(
+            "Export ONNX model", "ONNX model (*.onnx)", ".onnx"
+        )
+        if not path:
+            return False
+        path = Path(path)
+        if path.suffix == "":
+            path = path.with_suffix(".onnx")
+        project, weights, base = self._snapshot()
+
+        def work() -> Outcome:
+            from rnn_builder.export.onnx import export_onnx
+            from rnn_builder.export.onnx_check import check_onnx
+
+            executor = _executor(project, weights)
+            model = export_onnx(executor, title=project.title)
+            result = check_onnx(project, model, executor, base)
+            return Outcome((model, result))
+
+        def done(outcome: Outcome) -> None:
+            if outcome.error is not None:
+                self.show_error("Cannot export to ONNX", outcome.error)
+                return
+            from rnn_builder.export.onnx import save_onnx
+
+            model, result = outcome.value
+            if not result.ok:
+                self.show_error(
+                    "Cannot export to ONNX",
+                    f"The exported model disagrees with ours ({result.summary()}); "
+                    "nothing was written.",
+                )
+                return
+            try:
+                save_onnx(model, path)
+            except (OSError, RNNBuilderError) as error:
+                self.show_error("Cannot export to ONNX", str(error))
+                return
+            which = "its trained weights" if weights else "fresh weights (not trained yet)"
+            self.show_result(
+                "Exported to ONNX",
+                f"Wrote {path} with {which}.\nChecked against RNN Builder: {result.summary()}.",
+            )
+
+        self._start(f"Exporting {document.display_name()} to ONNX and checking it…", work, done)
+        return True
+
+    def export_pytorch(self, folder: str | Path | None = None) -> bool:
+        """Export the document's network to a PyTorch project folder (model.py, weights,
+        data, train.py for one process or torchrun), checked against our executor when torch
+        is installed; a check that fails removes the folder."""
+        document = self.window.document
+        if not self._graph_is_valid("Cannot export to PyTorch"):
+            return False
+        folder = folder or self.window.choose_save_path(
+            "Export PyTorch project (a new folder)", "PyTorch project folder (*)", "_pytorch"
+        )
+        if not folder:
+            return False
+        folder = Path(folder)
+        project, weights, base = self._snapshot()
+
+        def work() -> Outcome:
+            from rnn_builder.export.pytorch import export_pytorch
+
+            executor = _executor(project, weights)
+            written = export_pytorch(project, executor, folder, base)
+            try:
+                import torch  # noqa: F401
+            except ImportError:
+                return Outcome(None, written=written)
+            from rnn_builder.export.pytorch_check import check_pytorch
+
+            result = check_pytorch(project, executor, written, base)
+            if not result.ok:
+                shutil.rmtree(written, ignore_errors=True)
+                return Outcome(
+                    error=f"The exported model disagrees with ours ({result.summary()}); "
+                    "nothing was written."
+                )
+            return Outcome(result, written=written)
+
+        def done(outcome: Outcome) -> None:
+            if outcome.error is not None:
+                self.show_error("Cannot export to PyTorch", outcome.error)
+                return
+            which = "its trained weights" if weights else "fresh weights (not trained yet)"
+            checked = (
+                f"Checked against RNN Builder: {outcome.value.summary()}."
+                if outcome.value is not None
+                else "Not checked: torch is not installed here (pip install torch)."
+            )
+            self.show_result(
+                "Exported to PyTorch",
+                f"Wrote {outcome.written}/ with {which}: model.py, weights.safetensors, "
+                f"data.npz, train.py, README.md.\n{checked}\n"
+                f"Train it with: python train.py, or torchrun --nproc_per_node=N train.py; "
+                f"bring the weights back with File → Import weights….",
+            )
+
+        self._start(f"Exporting {document.display_name()} to PyTorch…", work, done)
+        return True
+
+    def import_weights(self, path: str | Path | None = None) -> bool:
+        """Load trained weights from an ``.npz``, the PyTorch export's ``weights.safetensors``
+        or a ``train.py`` checkpoint, checked against the graph before any array is read. On
+        any problem the document's weights stay as they were."""
+        document = self.window.document
+        if not self._graph_is_valid("Cannot import weights"):
+            return False
+        if not self.window.live.allow_edit():  # a running training would overwrite them
+            return False
+        path = path or self.window.choose_file_to_read(
+            "Import trained weights",
+            "Weights (*.safetensors *.npz);;All files (*)",
+        )
+        if not path:
+            return False
+        path = Path(path)
+        shapes = parameter_shapes(document.graph)
+        revision = document.undo_stack.index()
+
+        def work() -> Outcome:
+            from rnn_builder.export.weights_import import read_trained_weights
+
+            return Outcome(read_trained_weights(path, shapes))
+
+        def done(outcome: Outcome) -> None:
+            if outcome.error is not None:
+                self.show_error("Cannot import weights", outcome.error)
+                return
+            if document is not self.window.document or document.undo_stack.index() != revision:
+                self.show_error(
+                    "Cannot import weights",
+                    "The graph changed while the weights were read; import them again.",
+                )
+                return
+            document.set_weights(outcome.value)
+            self.window.live.panel.show_document(f"Weights imported from {path.name}.")
+            self.show_result(
+                "Imported weights",
+                f"Imported {len(outcome.value)} tensors from {path.name}; the views, Probe "
+                "and Sample now use them (save the project to keep them).",
+            )
+
+        self._start(f"Reading weights from {path.name}…", work, done)
+        return True
+
+    # --- shared machinery -------------------------------------------------------------------
+
+    def _graph_is_valid(self, title: str) -> bool:
+        report = self.window.document.validate()
+        if report.ok:
+            return True
+        first = report.errors[0]
+        self.show_error(
+            title,
+            f"The graph has problems to fix first (see the Problems panel): {first.message}",
+        )
+        return False
+
+    def _snapshot(self) -> tuple[Project, dict | None, Path | None]:
+        document = self.window.document
+        project = document.project.copy()
+        weights = document.weights_if_they_fit()
+        weights = {k: v.copy() for k, v in weights.items()} if weights else None
+        base = document.path.parent if document.path is not None else None
+        return project, weights, base
+
+    def _start(self, label: str, work: Callable[[], Outcome], done) -> None:
+        if self._job is not None:
+            return
+        dialog = QProgressDialog(label, "Cancel", 0, 0, self.window)
+        dialog.setWindowTitle("RNN Builder")
+        dialog.setWindowModality(Qt.WindowModality.WindowModal)
+        dialog.setMinimumDuration(400)  # a quick job does not flash a dialog
+        dialog.canceled.connect(self.cancel)
+        self._cancelled = False
+        self._job = (one_thread("export").submit(_guarded, work), dialog, done)
+        self._timer.start()
+
+    def cancel(self) -> None:
+        """Stop waiting for the job: its result is dropped (its output removed) when it ends."""
+        self._cancelled = True
+
+    def _poll(self) -> None:
+        if self._job is None:
+            self._timer.stop()
+            return
+        future, dialog, done = self._job
+        if not (future.done() or self._cancelled):
+            return
+        if not future.done():  # cancelled: the thread finishes on its own, unwatched
+            future.add_done_callback(_discard_output)
+        self._timer.stop()
+        self._job = None
+        dialog.reset()
+        dialog.deleteLater()
+        if self._cancelled:
+            self.window.statusBar().showMessage("Cancelled; nothing was written.", 6000)
+            if future.done():
+                _discard_output(future)
+            return
+        done(future.result())
+
+    def show_error(self, title: str, message: str) -> None:
+        self.window.show_error(title, message)
+
+    def show_result(self, title: str, message: str) -> None:
+        self.messages.append((title, message))
+        if QApplication.platformName() != "offscreen":
+            QMessageBox.information(self.window, title, message)
+        self.window.statusBar().showMessage(message.splitlines()[0], 10000)
+
+
+def _executor(project: Project, weights: dict | None) -> Executor:
+    executor = Executor(project.graph, seed=project.training.seed)
+    if weights:
+        executor.set_parameters(weights, strict=False)
+    return executor
+
+
+def _guarded(work: Callable[[], Outcome]) -> Outcome:
+    """Run ``work``; a failure becomes its one-line message (a bug included: the window stays)."""
+    try:
+        return work()
+    except RNNBuilderError as error:
+        return Outcome(error=str(error))
+    except OSError as error:
+        return Outcome(error=f"{error.strerror or error}: {error.filename or ''}".rstrip(": "))
+    except Exception as error:
+        return Outcome(error=f"It failed unexpectedly: {type(error).__name__}: {error}")
+
+
+def _discard_output(future: Future) -> None:
+    """A cancelled job's folder (a PyTorch project) is removed; an ONNX job wrote nothing."""
+    folder = future.result().written
+    if folder is not None and folder.is_dir():
+        shutil.rmtree(folder, ignore_errors=True)

@@ -1,0 +1,185 @@
+"""The window's project commands — new, open, save, save as, recent files, picture export — and
+the dialogs that wait for the user.
+
+Dialogs go through small methods (:meth:`ProjectCommands.ask_to_save`,
+:meth:`~ProjectCommands.choose_open_path`, :meth:`~ProjectCommands.choose_save_path`,
+:meth:`~ProjectCommands.choose_template`, :meth:`~ProjectCommands.show_error`) so that tests and
+automation can answer them. A mixin of :class:`~ui.main_window.MainWindow`, which provides
+``document``, ``live``, ``settings``, ``recent_menu``, ``errors``, the scenes and the status bar.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
+
+from rnn_builder.errors import RNNBuilderError
+from rnn_builder.files.templates import new_project
+from ui.canvas.export import export_scene
+from ui.editor.document import GraphDocument
+from ui.editor.gallery import TemplateGallery
+from ui.training.live import ask_stop_training
+
+APP_NAME = "RNN Builder"
+MAX_RECENT = 8
+
+
+class ProjectCommands:
+    def ask_to_save(self) -> str:
+        """'save', 'discard' or 'cancel' — asked before changes would be lost."""
+        answer = QMessageBox.question(
+            self,
+            APP_NAME,
+            f"Save the changes to {self.document.display_name()}?",
+            QMessageBox.StandardButton.Save
+            | QMessageBox.StandardButton.Discard
+            | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Save,
+        )
+        return {
+            QMessageBox.StandardButton.Save: "save",
+            QMessageBox.StandardButton.Discard: "discard",
+        }.get(answer, "cancel")
+
+    def choose_open_path(self) -> str | None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open project", "", "Projects (*.json)")
+        return path or None
+
+    def choose_save_path(
+        self, title: str = "Save project", filters: str = "Projects (*.json)", suffix: str = ".json"
+    ) -> str | None:
+        path, _ = QFileDialog.getSaveFileName(
+            self, title, str(self.suggested_path(suffix)), filters
+        )
+        return path or None
+
+    def choose_file_to_read(self, title: str, filters: str) -> str | None:
+        """A file to read (not a project), the dialog starting in the project's folder."""
+        folder = self.suggested_path(".json").parent
+        path, _ = QFileDialog.getOpenFileName(self, title, str(folder), filters)
+        return path or None
+
+    def suggested_path(self, suffix: str) -> Path:
+        """Where a save or export dialog starts: beside the project, named after it (an unsaved
+        project: in the folder of the last project opened, or the home folder, by its title)."""
+        path = self.document.path
+        if path is not None:
+            return path.with_suffix(suffix)
+        recent = self.recent_files()
+        folder = Path(recent[0]).parent if recent else Path.home()
+        stem = re.sub(r"[^\w\-]+", "_", self.document.project.title.strip().lower()).strip("_")
+        return folder / ((stem or "project") + suffix)
+
+    def choose_data_path(self, kind: str) -> str | None:
+        filters = {
+            "csv": "CSV files (*.csv);;All files (*)",
+            "text": "Text files (*.txt);;All files (*)",
+        }[kind]
+        path, _ = QFileDialog.getOpenFileName(self, "Train on a file", "", filters)
+        return path or None
+
+    def ask_stop_training(self) -> bool:
+        """True to stop the training that runs (asked before an edit or closing)."""
+        return ask_stop_training(self)
+
+    def choose_template(self) -> str | None:
+        gallery = TemplateGallery(self)
+        return gallery.chosen() if gallery.exec() else None
+
+    def show_error(self, title: str, message: str) -> None:
+        self.errors.append((title, message))
+        if QApplication.platformName() != "offscreen":
+            QMessageBox.critical(self, title, message)
+        self.statusBar().showMessage(message, 10000)
+
+    def may_discard_changes(self) -> bool:
+        if not self.live.allow_edit():  # training runs: stop it first (its weights are kept)
+            return False
+        if not self.document.modified:
+            return True
+        answer = self.ask_to_save()
+        if answer == "save":
+            return self.save()
+        return answer == "discard"
+
+    def new_project(self, template: str | None = None) -> None:
+        if not self.may_discard_changes():
+            return
+        template = template or self.choose_template()
+        if template:
+            self.document.replace(new_project(template), None)
+
+    def open_project(self, path: str | Path | None = None) -> bool:
+        if not self.may_discard_changes():
+            return False
+        path = path or self.choose_open_path()
+        if not path:
+            return False
+        try:
+            project = GraphDocument.open(Path(path))
+        except RNNBuilderError as error:
+            self.show_error("Cannot open the project", str(error))
+            return False  # the current project stays as it was
+        self.document.replace(project, Path(path))
+        self._remember(Path(path))
+        return True
+
+    def save(self) -> bool:
+        if self.document.path is None:
+            return self.save_as()
+        return self._save_to(self.document.path)
+
+    def save_as(self, path: str | Path | None = None) -> bool:
+        path = path or self.choose_save_path()
+        if not path:
+            return False
+        path = Path(path)
+        if path.suffix == "":
+            path = path.with_suffix(".json")
+        return self._save_to(path)
+
+    def _save_to(self, path: Path) -> bool:
+        try:
+            self.document.save(path)
+        except RNNBuilderError as error:
+            self.show_error("Cannot save", str(error))
+            return False
+        self._remember(path)
+        self.statusBar().showMessage(f"Saved {path}", 4000)
+        return True
+
+    def export_picture(self, path: str | Path | None = None) -> bool:
+        path = path or self.choose_save_path(
+            "Export picture", "PNG image (*.png);;SVG (*.svg)", ".png"
+        )
+        if not path:
+            return False
+        scene = self.unrolled_scene if self.unrolled_action.isChecked() else self.scene
+        try:
+            export_scene(scene, path)
+        except OSError as error:
+            self.show_error("Cannot export the picture", str(error))
+            return False
+        self.statusBar().showMessage(f"Exported {path}", 4000)
+        return True
+
+    def _remember(self, path: Path) -> None:
+        recent = [str(path.resolve())]
+        recent += [p for p in self.recent_files() if p != recent[0]]
+        self.settings.setValue("recent", recent[:MAX_RECENT])
+
+    def recent_files(self) -> list[str]:
+        value = self.settings.value("recent", [])
+        if isinstance(value, str):
+            value = [value]
+        return [str(v) for v in value or []]
+
+    def _fill_recent(self) -> None:
+        self.recent_menu.clear()
+        for path in self.recent_files():
+            action = self.recent_menu.addAction(path)
+            action.triggered.connect(lambda _c=False, p=path: self.open_project(p))
+        if not self.recent_files():
+            self.recent_menu.addAction("(none yet)").setEnabled(False)

@@ -1,0 +1,406 @@
+"""Training and explaining, attached to the main window: the training panel and the plots as
+docks, stepping through one example in the unrolled view, sampling, and the guard that asks to
+stop training before the graph is edited.
+
+Kept apart from ``main_window`` (which is about editing) and given the window to work in.
+"""
+
+from __future__ import annotations
+
+import html
+
+import numpy as np
+from PySide6.QtCore import QObject, Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QBoxLayout, QDockWidget, QLabel, QMessageBox, QSpinBox
+
+from rnn_builder.errors import RNNBuilderError
+from rnn_builder.graph.unroll import UnrolledKey
+from rnn_builder.training.tasks import task_of
+from ui.docks import scrolling
+from ui.training.analysis import AnalysisContext, structure
+from ui.training.hidden_state import HiddenStateView
+from ui.training.panel import TrainingPanel
+from ui.training.plots import GradientFlowView, LossPlots, follow_palette
+from ui.training.probe import Probe, ProbeBox
+from ui.training.session import TrainingSession
+
+
+class Live(QObject):
+    def __init__(self, window) -> None:
+        super().__init__(window)
+        self.window = window
+        document = window.document
+        self.session = TrainingSession(document, self)
+        self.context = AnalysisContext(document)
+        self.panel = TrainingPanel(document, self.session)
+        self.plots = LossPlots(self.session)
+        self.gradients = GradientFlowView(self.session)
+        self.probe = Probe(self.context, self)
+        self.hidden = HiddenStateView(self.context, self.probe)
+        window.add_dock(
+            scrolling(self.panel),
+            "Training",
+            Qt.DockWidgetArea.RightDockWidgetArea,
+            "training_dock",
+            window.findChild(QDockWidget, "inspector_dock"),
+        )
+        problems_dock = window.findChild(QDockWidget, "problems_dock")
+        self.docks = {}
+        for widget, title, name in (
+            (self.plots, "Loss", "loss_dock"),
+            (self.gradients, "Gradient flow", "gradient_dock"),
+            (self.hidden, "Hidden state", "hidden_dock"),
+        ):
+            dock = window.add_dock(
+                widget, title, Qt.DockWidgetArea.BottomDockWidgetArea, name, problems_dock
+            )
+            self.docks[name] = dock
+        self.docks["hidden_dock"].visibilityChanged.connect(self.hidden.set_seen)
+        self.docks["loss_dock"].visibilityChanged.connect(self.plots.seen_changed)
+        self.docks["gradient_dock"].visibilityChanged.connect(self.gradients.seen_changed)
+        self._make_train_menu()
+        self.stepper = None
+        self._stepping_graph = None
+        self._make_stepping_controls()
+        document.guard = self.allow_edit
+        self.session.frame.connect(self._frame)
+        self.session.started.connect(self._started)
+        self.session.finished.connect(self._finished)
+        self.session.failed.connect(lambda message: window.show_error("Training", message))
+        self.panel.choose_file.connect(self._choose_file)
+        self.panel.sample_button.clicked.connect(self.sample)
+        document.replaced.connect(self._project_changed)
+        document.weights_changed.connect(self._weights_changed)
+        window.scene.validated.connect(lambda _report: self._graph_changed())
+        self.probe.changed.connect(self._probe_changed)
+        self._project_changed()
+        self.follow_theme()  # the palette may be dark already (a dark desktop)
+
+    def follow_theme(self) -> None:
+        """The application's palette changed: the plots take its colours."""
+        follow_palette(self.window)
+
+    # --- training -------------------------------------------------------------------------
+
+    def _make_train_menu(self) -> None:
+        window, session = self.window, self.session
+        menu = window.menuBar().addMenu("&Train")
+        self.train_action = window.make_action(
+            "&Start training", session.start, "F5", "train", "Train in the background"
+        )
+        self.pause_action = window.make_action(
+            "&Pause / resume", self.panel.pause_or_resume, "F6", "train_pause_resume"
+        )
+        self.stop_action = window.make_action(
+            "S&top training", lambda: session.stop(wait=False), "Shift+F5", "train_stop_action"
+        )
+        self.batch_action = window.make_action(
+            "&One batch", session.one_batch, "F7", "train_one_batch_action"
+        )
+        self.sample_action = window.make_action(
+            "S&ample",
+            self.sample,
+            None,
+            "sample_action",
+            "Generate notes or text with the trained network",
+        )
+        menu.addActions([self.train_action, self.pause_action, self.stop_action, self.batch_action])
+        menu.addSeparator()
+        menu.addActions([self.sample_action])
+
+        def follow(state: str) -> None:
+            running = state != "idle"
+            self.train_action.setEnabled(not running)
+            self.batch_action.setEnabled(not running)
+            self.pause_action.setEnabled(running)
+            self.stop_action.setEnabled(running)
+
+        session.state_changed.connect(follow)
+        follow(session.state)
+
+    def shutdown(self) -> None:
+        """Stop training (waiting for its thread) before the window goes."""
+        self.session.stop(wait=True)
+
+    def allow_edit(self) -> bool:
+        """Asked before every edit: while training runs, offer to stop it first."""
+        if not self.session.running:
+            return True
+        if self.window.ask_stop_training():
+            self.session.stop(wait=True)
+            return True
+        self.window.statusBar().showMessage("The graph is training: stop it to edit", 5000)
+        return False
+
+    def _started(self) -> None:
+        self.plots.redraw()
+        dock = self.docks["loss_dock"]
+        dock.raise_()
+        if dock.height() < 240:  # room for the curves
+            self.window.resizeDocks([dock], [280], Qt.Orientation.Vertical)
+
+    def _frame(self, report) -> None:
+        self.plots.refresh()
+        if self._showing("gradient_dock"):
+            self.gradients.redraw()
+        if self.hidden.seen:
+            self._follow_training()
+
+    def _follow_training(self) -> None:
+        """Draw the hidden states with the running network's latest weights (asked for at
+        every frame that shows them, so that they are copied only for a view that is seen)."""
+        weights = self.session.weights
+        if weights is not None and weights is not self.context.live_weights:
+            self.context.live_weights = weights
+            self.hidden.redraw()
+        self.session.want_weights()
+
+    def _finished(self, result) -> None:
+        self.context.live_weights = None  # the document's weights are the network's again
+        self.plots.list_runs(self.session.document.runs)
+        self.gradients.refresh()
+        self.hidden.refresh()
+        if result is not None:
+            text = f"Training {result.stopped}: {result.steps} steps in {result.seconds:.1f} s"
+            if result.message:
+                text += f" — {result.message}"
+            self.window.statusBar().showMessage(text, 10000)
+
+    def _showing(self, dock: str) -> bool:
+        """Whether a view can be seen (not closed, not a tab behind another)."""
+        return not self.docks[dock].visibleRegion().isEmpty()
+
+    def _weights_changed(self) -> None:
+        self.stop_stepping()  # what it shows was computed with the old weights
+        self.probe.refresh()  # and so was the typed input's prediction
+        self.hidden.refresh()
+
+    def _probe_changed(self) -> None:
+        """Another example to explain (typed, or back to the validation ones): the walk
+        starts again on it at the next step."""
+        self.stop_stepping()
+        typed = self.context.typed is not None
+        self.example.setEnabled(not typed)
+        self.example.setToolTip(
+            "Clear your input to go back to the validation examples"
+            if typed
+            else "The validation example to step through"
+        )
+
+    def _project_changed(self) -> None:
+        if not self.session.running:  # the curves of the project that was open go
+            self.session.current, self.session.reports = None, []
+        self.context.live_weights = None
+        self.context.prefetch()  # the data the views draw, made while they are set up
+        self._graph_changed()  # the views list the new project's cells before they draw
+        self.probe.clear()  # typed for another task
+        self.probe_box.follow_project()
+        self.stop_stepping()
+        self.panel.load_from_project()
+        if not self.session.running:  # (never running here: opening stops it first)
+            self.panel.show_document()
+        self.plots.list_runs(self.window.document.runs)
+        self.hidden.follow_project()
+        self.gradients.refresh()
+
+    def _graph_changed(self) -> None:
+        graph = self.window.document.graph
+        self.gradients.list_cells(graph)
+        self.hidden.list_cells(graph)
+        if self.stepper is not None and self._stepping_graph != structure(graph):
+            self.stop_stepping()
+
+    def _choose_file(self, kind: str) -> None:
+        path = self.window.choose_data_path(kind)
+        if path:
+            self.panel.use_file(kind, path)
+        else:
+            self.panel.load_from_project()
+
+    def sample(self) -> None:
+        """Generate from the panel's prime and temperature, and show the result where the
+        user is looking (the status bar) as well as in the panel, brought to the front: from
+        the Train menu, a result only in a tab behind the inspector looked like nothing."""
+        document = self.window.document
+        try:
+            self.context.dataset()  # works out what the task needs (a text's alphabet)
+            base = document.path.parent if document.path is not None else None
+            task, options = task_of(document.project, base)
+            text = task.sample(
+                self.context.executor(),
+                self.panel.prime(),
+                120,
+                self.panel.temperature_value(),
+                np.random.default_rng(),
+                options,
+            )
+        except RNNBuilderError as error:
+            self.window.show_error("Cannot sample", str(error))
+            return
+        self.panel.show_sample(text)
+        dock = self.window.findChild(QDockWidget, "training_dock")
+        dock.show()
+        dock.raise_()
+        dock.widget().ensureWidgetVisible(self.panel.sample_box)
+        untrained = self.context.live_weights is None and document.weights_if_they_fit() is None
+        said = "Sampled from the untrained network" if untrained else "Sampled"
+        line = " ".join(text.split())  # the status bar holds one line
+        self.window.statusBar().showMessage(
+            f"{said}: {line[:90]}{'…' if len(line) > 90 else ''}", 20000
+        )
+
+    # --- stepping through one example -------------------------------------------------------
+
+    def _make_stepping_controls(self) -> None:
+        window = self.window
+        self.example = QSpinBox()
+        self.example.setObjectName("step_example")
+        self.example.setRange(0, 100_000)
+        self.example.setPrefix("example ")
+        self.example.setToolTip("The validation example to step through")
+        self.example.valueChanged.connect(lambda _v: self.stop_stepping())
+        self.back_action = QAction("◀ Step back", window)
+        self.back_action.setObjectName("step_back")
+        self.back_action.setShortcut(QKeySequence("Ctrl+Left"))
+        self.forward_action = QAction("Step ▶", window)
+        self.forward_action.setObjectName("step_forward")
+        self.forward_action.setShortcut(QKeySequence("Ctrl+Right"))
+        self.forward_action.setToolTip("Compute the next time step of one example (unrolled view)")
+        self.reset_action = QAction("Reset", window)
+        self.reset_action.setObjectName("step_reset")
+        self.back_action.triggered.connect(lambda _c=False: self.step_back())
+        self.forward_action.triggered.connect(lambda _c=False: self.step_forward())
+        self.reset_action.triggered.connect(lambda _c=False: self.stop_stepping())
+        self.step_label = QLabel()
+        self.step_label.setObjectName("step_label")
+        self.probe_box = ProbeBox(self.probe, "step_probe", QBoxLayout.Direction.LeftToRight)
+        # a row of its own: beside the main toolbar, the probe box pushed the step buttons
+        # into the overflow menu on a 1360-pixel window
+        window.addToolBarBreak()
+        toolbar = window.addToolBar("Stepping")
+        toolbar.setObjectName("stepping_toolbar")
+        toolbar.addWidget(self.example)
+        toolbar.addWidget(self.probe_box)
+        toolbar.addActions([self.back_action, self.forward_action, self.reset_action])
+        toolbar.addWidget(self.step_label)
+        window.addActions([self.back_action, self.forward_action])
+
+    def step_forward(self) -> bool:
+        if self.stepper is None and not self._start_stepping():
+            return False
+        if self.stepper.done:
+            return False
+        return self._walk(lambda stepper: stepper.step())
+
+    def step_back(self) -> bool:
+        if self.stepper is None or self.stepper.position == 0:
+            return False
+        return self._walk(lambda stepper: stepper.back())  # undoes the step: no replay
+
+    def _walk(self, move) -> bool:
+        """Move the stepper and show where it is; a step that cannot be computed (the data no
+        longer fits the graph) says why and ends stepping."""
+        try:
+            move(self.stepper)
+        except RNNBuilderError as error:
+            self.stop_stepping()
+            self.window.show_error("Cannot step", str(error))
+            return False
+        self._show_step()
+        return True
+
+    def redraw_stepping(self) -> None:
+        """The unrolled view is drawn again (a node renamed, the graph validated): draw the
+        walk's network and where it is, or end the walk if the network changed."""
+        graph = self.window.document.graph
+        if self._stepping_graph != structure(graph):
+            self.stop_stepping()
+            return
+        self.window.unrolled_scene.show_unrolled(graph, self.stepper.unrolled)
+        if self.stepper.position:
+            self._show_step()
+
+    def stop_stepping(self) -> None:
+        if self.stepper is None:
+            return
+        self.stepper = None
+        self.step_label.setText("")
+        scene = self.window.unrolled_scene
+        scene.light(())
+        scene.clear_annotations()
+        for item in scene.copies.values():
+            item.values = None
+            item.setToolTip(item.base_tip)
+        self.window.inspector.show_step(None)
+        self.window.refresh_unrolled()
+
+    def _start_stepping(self) -> bool:
+        window = self.window
+        if not window.scene.report or not window.scene.report.ok:
+            window.statusBar().showMessage("Fix the graph's problems to step through it", 5000)
+            return False
+        try:
+            self.stepper = self.context.stepper(self.example.value())
+        except RNNBuilderError as error:
+            window.show_error("Cannot step", str(error))
+            return False
+        self._stepping_graph = structure(window.document.graph)
+        window.set_unrolled(True)
+        window.unrolled_scene.show_unrolled(window.document.graph, self.stepper.unrolled)
+        window.unrolled_view.fit_to_contents()
+        return True
+
+    def _show_step(self) -> None:
+        stepper = self.stepper
+        scene = self.window.unrolled_scene
+        scene.clear_annotations()
+        current = stepper.steps[stepper.position - 1].copies if stepper.position else ()
+        scene.light(current, computed=stepper.details)
+        for key, item in scene.copies.items():
+            detail = stepper.details.get(key)
+            item.values = detail
+            if detail is not None:
+                item.setToolTip(item.base_tip + "<br>" + _values_html(detail))
+            else:
+                item.setToolTip(item.base_tip + "<br><i>not computed yet</i>")
+        for key, detail in stepper.details.items():
+            if "prediction" in detail and key in scene.copies:
+                scene.annotate(key, self._prediction_text(key, detail["prediction"]))
+        where = stepper.steps[stepper.position - 1] if stepper.position else None
+        if where is None:
+            self.step_label.setText("  step 0: nothing computed")
+        else:
+            step = "vectors" if where.t is None else f"t = {where.t}"
+            self.step_label.setText(
+                f"  {stepper.position}/{len(stepper.steps)} · {where.axis or ''} {step}"
+            )
+        self.window.inspector.show_step(stepper)
+
+    def _prediction_text(self, key: UnrolledKey, prediction) -> str:
+        node = self.window.document.graph.node(key.node)
+        values = np.asarray(prediction).reshape(-1)
+        if node.params["loss"] == "cross_entropy":
+            chosen = int(values.argmax())
+            return f"{self.context.class_name(chosen)} {values[chosen]:.0%}"
+        return np.array2string(values[:3], precision=2)
+
+
+def _values_html(detail: dict) -> str:
+    rows = []
+    for name, value in detail.items():
+        array = np.asarray(value).reshape(-1)
+        shown = np.array2string(array[:8], precision=3, separator=" ")
+        more = f" … ({array.size} values)" if array.size > 8 else ""
+        rows.append(f"<b>{html.escape(name)}</b> = {html.escape(shown)}{more}")
+    return "<br>".join(rows)
+
+
+def ask_stop_training(window) -> bool:
+    answer = QMessageBox.question(
+        window,
+        "Training is running",
+        "The network is training. Stop training to edit the graph? (The best weights so far "
+        "are kept.)",
+    )
+    return answer == QMessageBox.StandardButton.Yes

@@ -1,0 +1,483 @@
+"""The training panel: what to train on, how, and the buttons that start, pause and stop it.
+
+Settings changes are undoable edits of the project (they are saved with it). The panel shows
+the latest report — step, epoch, losses, the task's metric, gradient norm, speed — and a
+progress bar with the time left; when another project opens, what that project's runs and
+weights are (:func:`describe_training`), never the numbers of the one that was open before.
+For generative tasks (music, text) it can sample, with a temperature slider and what to start
+from: a chord for the music, the opening text for a language model (the task's own choices,
+:meth:`~rnn_builder.training.tasks.base.Task.prime_choices`).
+"""
+
+from __future__ import annotations
+
+import html
+import math
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QUndoCommand
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QSlider,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from rnn_builder.engine.optim import OPTIMIZERS
+from rnn_builder.files.project import SCHEDULES, DatasetReference
+from rnn_builder.training.tasks import KIND_TASKS, TASKS
+from rnn_builder.training.tasks.base import Task
+from rnn_builder.training.trainer import Report
+
+METRIC_NAMES = {
+    "accuracy": "accuracy",
+    "token_accuracy": "token accuracy",
+    "sequence_accuracy": "exactly right",
+    "mse": "MSE",
+}
+
+
+def describe_training(document) -> str:
+    """What the document's network has been through, in a line (rich text): its runs and their
+    last numbers, weights from a file, or nothing yet. Shown whenever another project opens, so
+    that the panel never shows the numbers of a project that is no longer in front of it."""
+    runs, weights = document.runs, document.weights
+    if runs:
+        last = runs[-1]
+        count = f"{len(runs)} run{'s' if len(runs) != 1 else ''}"
+        parts = [f"Trained: {count}, last: run {last.number}" + _stopped(last.stopped)]
+        if last.loss:
+            parts.append(f"loss <b>{last.loss[-1]:.4g}</b>")
+        if last.val_loss:
+            parts.append(f"validation loss <b>{last.val_loss[-1]:.4g}</b>")
+        if last.val_metric and math.isfinite(last.val_metric[-1]):
+            parts.append(f"{_metric_name(last.metric)} <b>{last.val_metric[-1]:.1%}</b>")
+        text = " · ".join(parts)
+        if not weights:  # the runs were read, the weights not (left out, or never saved)
+            text += "<br>Its trained weights were not loaded: training starts afresh."
+    elif weights:
+        text = "Weights loaded from file, not trained in this session."
+    else:
+        return "Not trained yet."
+    if weights and document.weights_if_they_fit() is None:
+        text += "<br>The weights do not fit this graph any more: training starts afresh."
+    return text
+
+
+# how a run ended (``TrainingResult.stopped``), as the panel says it
+STOPPED = {
+    "finished": "finished",
+    "early stopping": "stopped early",
+    "cancelled": "stopped",
+    "time": "time limit",
+    "steps": "step limit",
+    "not finite": "loss not finite",
+    "process died": "the training process died",
+}
+
+
+def _stopped(how: str) -> str:
+    return f" ({html.escape(STOPPED.get(how, how))})" if how else ""
+
+
+def _metric_name(metric: str) -> str:
+    return METRIC_NAMES.get(metric, metric)
+
+
+class SetTraining(QUndoCommand):
+    """Change one training setting (or the data source) of the project."""
+
+    def __init__(self, project, name: str, value, on_change) -> None:
+        super().__init__(f"Set {name}")
+        self.project, self.name, self.value, self.on_change = project, name, value, on_change
+        self.old = (
+            copy_dataset(project.dataset) if name == "dataset" else getattr(project.training, name)
+        )
+
+    def redo(self) -> None:
+        self._apply(self.value)
+
+    def undo(self) -> None:
+        self._apply(self.old)
+
+    def _apply(self, value) -> None:
+        if self.name == "dataset":
+            self.project.dataset = copy_dataset(value)
+        else:
+            setattr(self.project.training, self.name, value)
+        self.on_change()
+
+
+def copy_dataset(reference: DatasetReference | None) -> DatasetReference | None:
+    if reference is None:
+        return None
+    return DatasetReference(reference.kind, reference.name, dict(reference.options))
+
+
+class TrainingPanel(QWidget):
+    choose_file = Signal(str)  # "csv" or "text": the window asks for a path
+
+    def __init__(self, document, session, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("training")
+        self.document = document
+        self.session = session
+        self._loading = False
+        self.source = QComboBox()
+        self.source.setObjectName("training_source")
+        self.source.setToolTip("What the network learns from: a built-in task or your file")
+        for name, task in TASKS.items():
+            self.source.addItem(task.title, ("builtin", name))
+        self.source.addItem("CSV time series…", ("csv", ""))
+        self.source.addItem("Text file…", ("text", ""))
+        self.source_note = QLabel()
+        self.source_note.setWordWrap(True)
+        self.editors: dict[str, QWidget] = {}
+        top = QFormLayout()
+        top.addRow("Data", self.source)
+        top.addRow("", self.source_note)
+        form = QFormLayout()
+        self._setting(
+            form,
+            "optimizer",
+            "Optimizer",
+            self._combo(OPTIMIZERS),
+            "How the weights move: Adam adapts the step per weight",
+        )
+        self._setting(
+            form,
+            "learning_rate",
+            "Learning rate",
+            self._float(1e-5, 10.0, 5, 0.001),
+            "Size of each step: too big diverges, too small crawls",
+        )
+        self._setting(form, "batch_size", "Batch size", self._int(1, 4096), "Examples per step")
+        self._setting(
+            form, "epochs", "Epochs", self._int(1, 100_000), "Passes over the training data"
+        )
+        self._setting(
+            form,
+            "clip_norm",
+            "Clip gradients at",
+            self._float(0.0, 1e6, 3, 0.5),
+            "Largest gradient norm allowed (0: no clipping) — tames exploding gradients",
+        )
+        self._setting(
+            form,
+            "truncated_bptt",
+            "Truncated BPTT",
+            self._int(0, 100_000),
+            "Backpropagate through at most this many steps (0: the whole sequence)",
+        )
+        self._setting(
+            form,
+            "schedule",
+            "LR schedule",
+            self._combo(SCHEDULES),
+            "How the learning rate changes over training",
+        )
+        self._setting(
+            form,
+            "patience",
+            "Early stopping",
+            self._int(0, 10_000),
+            "Stop after this many epochs without a better validation loss (0: off)",
+        )
+        self._setting(
+            form,
+            "seed",
+            "Seed",
+            self._int(0, 2**31 - 1),
+            "Same seed, same weights and batches: runs repeat exactly",
+        )
+        self.start_button = QPushButton("Start")
+        self.start_button.setObjectName("train_start")
+        self.start_button.setToolTip("Train in the background; the canvas stays usable")
+        self.pause_button = QPushButton("Pause")
+        self.pause_button.setObjectName("train_pause")
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.setObjectName("train_stop")
+        self.stop_button.setToolTip("Stop and keep the best weights so far")
+        self.batch_button = QPushButton("One batch")
+        self.batch_button.setObjectName("train_one_batch")
+        self.batch_button.setToolTip("Take a single training step, to watch what it changes")
+        buttons = QHBoxLayout()
+        for button in (self.start_button, self.pause_button, self.stop_button, self.batch_button):
+            buttons.addWidget(button)
+        self.progress = QProgressBar()
+        self.progress.setObjectName("train_progress")
+        self.progress.setRange(0, 1000)
+        self.progress.setFormat("ready")
+        self.progress.setTextVisible(True)
+        self.metrics = QLabel()
+        self.metrics.setObjectName("train_metrics")
+        self.metrics.setWordWrap(True)
+        self.metrics.setTextFormat(Qt.TextFormat.RichText)
+        self.sample_box = QGroupBox("Generate")
+        self.temperature = QSlider(Qt.Orientation.Horizontal)
+        self.temperature.setObjectName("temperature")
+        self.temperature.setRange(5, 200)
+        self.temperature.setValue(80)
+        self.temperature.setToolTip("Temperature: low is safe and repetitive, high is daring")
+        self.temperature_label = QLabel()
+        # what sampling starts from: a chord from the task's list, or any opening text
+        self.prime_label = QLabel()
+        self.prime_choice = QComboBox()
+        self.prime_choice.setObjectName("sample_prime_choice")
+        self.prime_choice.setToolTip("The chord whose notes the network plays")
+        self.prime_text = QLineEdit()
+        self.prime_text.setObjectName("sample_prime_text")
+        self.prime_text.setToolTip("The text the network goes on from")
+        self.sample_button = QPushButton("Sample")
+        self.sample_button.setObjectName("sample")
+        self.sample_output = QLabel()
+        self.sample_output.setObjectName("sample_output")
+        self.sample_output.setWordWrap(True)
+        self.sample_output.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        sample_layout = QVBoxLayout(self.sample_box)
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Temperature"))
+        row.addWidget(self.temperature, 1)
+        row.addWidget(self.temperature_label)
+        sample_layout.addLayout(row)
+        row = QHBoxLayout()
+        row.addWidget(self.prime_label)
+        row.addWidget(self.prime_choice, 1)
+        row.addWidget(self.prime_text, 1)
+        sample_layout.addLayout(row)
+        sample_layout.addWidget(self.sample_button)
+        sample_layout.addWidget(self.sample_output)
+        settings = QGroupBox("Settings")
+        settings.setLayout(form)
+        layout = QVBoxLayout(self)  # what is used while training first, the settings below
+        layout.addLayout(top)
+        layout.addLayout(buttons)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.metrics)
+        layout.addWidget(self.sample_box)
+        layout.addWidget(settings)
+        layout.addStretch(1)
+        self.source.currentIndexChanged.connect(self._source_chosen)
+        self.start_button.clicked.connect(self._start)
+        self.pause_button.clicked.connect(self.pause_or_resume)
+        self.stop_button.clicked.connect(lambda: session.stop(wait=False))
+        self.batch_button.clicked.connect(session.one_batch)
+        self.temperature.valueChanged.connect(self._show_temperature)
+        session.state_changed.connect(self._state_changed)
+        session.frame.connect(self.show_report)
+        session.failed.connect(self.show_failure)
+        self._show_temperature()
+        self.load_from_project()
+        self.show_document()
+        self._state_changed("idle")
+
+    # --- widgets ---------------------------------------------------------------------------
+
+    @staticmethod
+    def _combo(choices) -> QComboBox:
+        combo = QComboBox()
+        combo.addItems(list(choices))
+        return combo
+
+    @staticmethod
+    def _int(low: int, high: int) -> QSpinBox:
+        spin = QSpinBox()
+        spin.setRange(low, high)
+        spin.setKeyboardTracking(False)
+        return spin
+
+    @staticmethod
+    def _float(low: float, high: float, decimals: int, step: float) -> QDoubleSpinBox:
+        spin = QDoubleSpinBox()
+        spin.setDecimals(decimals)
+        spin.setRange(low, high)
+        spin.setSingleStep(step)
+        spin.setKeyboardTracking(False)
+        return spin
+
+    def _setting(self, form, name: str, label: str, editor: QWidget, tip: str) -> None:
+        editor.setObjectName(f"setting_{name}")
+        editor.setToolTip(tip)
+        self.editors[name] = editor
+        form.addRow(label, editor)
+        if isinstance(editor, QComboBox):
+            editor.currentTextChanged.connect(lambda value, n=name: self._set(n, value))
+        else:
+            editor.valueChanged.connect(lambda value, n=name: self._set(n, value))
+
+    # --- project <-> widgets --------------------------------------------------------------
+
+    def load_from_project(self) -> None:
+        self._loading = True
+        try:
+            project = self.document.project
+            for name, editor in self.editors.items():
+                value = getattr(project.training, name)
+                if isinstance(editor, QComboBox):
+                    editor.setCurrentText(str(value))
+                else:
+                    editor.setValue(value)
+            reference = project.dataset
+            key = (reference.kind, reference.name) if reference else None
+            if key is not None and key[0] != "builtin":
+                key = (key[0], "")
+            index = next(
+                (i for i in range(self.source.count()) if self.source.itemData(i) == key), -1
+            )
+            self.source.setCurrentIndex(index)
+            self._describe_source()
+        finally:
+            self._loading = False
+
+    def _set(self, name: str, value) -> None:
+        if self._loading:
+            return
+        if getattr(self.document.project.training, name) == value:
+            return
+        if not self.document.push(
+            SetTraining(self.document.project, name, value, self.load_from_project)
+        ):
+            self.load_from_project()
+
+    def _source_chosen(self, index: int) -> None:
+        if self._loading or index < 0:
+            return
+        kind, name = self.source.itemData(index)
+        if kind == "builtin":
+            reference = DatasetReference("builtin", name, {})
+            self.document.push(
+                SetTraining(self.document.project, "dataset", reference, self.load_from_project)
+            )
+        else:
+            self.choose_file.emit(kind)
+        self._describe_source()
+
+    def use_file(self, kind: str, path: str) -> None:
+        """Train on a user's file (called by the window once a path is chosen)."""
+        reference = DatasetReference(kind, path, {})
+        self.document.push(
+            SetTraining(self.document.project, "dataset", reference, self.load_from_project)
+        )
+
+    def _describe_source(self) -> None:
+        reference = self.document.project.dataset
+        if reference is None:
+            self.source_note.setText("Choose what to train on.")
+        elif reference.kind == "builtin" and reference.name in TASKS:
+            self.source_note.setText(TASKS[reference.name].description)
+        else:
+            self.source_note.setText(
+                f"{reference.kind.upper()} file: {reference.name or '(bundled)'}"
+            )
+        task = self._task()
+        self.sample_box.setVisible(task is not None and task.generative)
+        if task is not None and task.generative:
+            self._offer_primes(task, reference.options)
+
+    def _task(self) -> Task | None:
+        """The task the project trains on (a file's kind names its task), if it is known."""
+        reference = self.document.project.dataset
+        if reference is None:
+            return None
+        if reference.kind == "builtin":
+            return TASKS.get(reference.name)
+        return TASKS.get(KIND_TASKS.get(reference.kind, ""))
+
+    def _offer_primes(self, task: Task, options: dict) -> None:
+        """A list of the task's primes when it has a fixed set, else a box for any text; each
+        shows the task's default first (what the CLI's ``sample`` uses without ``--prime``)."""
+        self.prime_label.setText(task.prime_label)
+        choices = task.prime_choices(options)
+        self.prime_choice.setVisible(choices is not None)
+        self.prime_text.setVisible(choices is None)
+        if choices is not None:
+            if [self.prime_choice.itemText(i) for i in range(self.prime_choice.count())] != choices:
+                self.prime_choice.clear()
+                self.prime_choice.addItems(choices)
+                self.prime_choice.setCurrentText(task.default_prime)
+        elif self.prime_text.placeholderText() != task.default_prime:
+            self.prime_text.setPlaceholderText(task.default_prime)
+            self.prime_text.clear()
+
+    def prime(self) -> str | None:
+        """What sampling starts from (``None``: the task's default)."""
+        if self.prime_choice.isVisibleTo(self.sample_box):
+            return self.prime_choice.currentText() or None
+        return self.prime_text.text() or None
+
+    def show_sample(self, text: str) -> None:
+        self.sample_output.setText(text)
+
+    def _show_temperature(self) -> None:
+        self.temperature_label.setText(f"{self.temperature_value():.2f}")
+
+    def temperature_value(self) -> float:
+        return self.temperature.value() / 100.0
+
+    # --- running --------------------------------------------------------------------------
+
+    def _start(self) -> None:
+        self.session.start()
+
+    def pause_or_resume(self) -> None:
+        if self.session.state == "paused":
+            self.session.resume()
+        else:
+            self.session.pause()
+
+    def _state_changed(self, state: str) -> None:
+        running = state != "idle"
+        self.start_button.setEnabled(not running)
+        self.batch_button.setEnabled(not running)
+        self.pause_button.setEnabled(running)
+        self.stop_button.setEnabled(running)
+        self.pause_button.setText("Resume" if state == "paused" else "Pause")
+        for editor in self.editors.values():
+            editor.setEnabled(not running)
+        self.source.setEnabled(not running)
+        if state == "idle" and self.progress.format() != "ready":
+            self.progress.setFormat(self.progress.format().split(" — ")[0] + " — done")
+
+    def show_document(self, note: str = "") -> None:
+        """Describe the open project's training (another project opened, or weights
+        imported): no progress yet, what its runs and weights are, and ``note`` after."""
+        self.progress.setValue(0)
+        self.progress.setFormat("ready")
+        text = describe_training(self.document)
+        self.metrics.setText(text + (f"<br>{html.escape(note)}" if note else ""))
+
+    def show_failure(self, message: str) -> None:
+        """A run that could not start or whose process died: said here, where the user
+        looks, under what the project's runs and weights are now."""
+        self.progress.setFormat(self.progress.format().split(" — ")[0] + " — failed")
+        text = describe_training(self.document)
+        self.metrics.setText(f"<b style='color:#d0342c'>{html.escape(message)}</b><br>{text}")
+
+    def show_report(self, report: Report) -> None:
+        total = max(report.total_steps, 1)
+        value = int(1000 * report.step / total)
+        if value != self.progress.value():
+            self.progress.setValue(value)
+        left = f" — {report.remaining:.0f} s left" if report.remaining is not None else ""
+        self.progress.setFormat(f"step {report.step} / {total}{left}")
+        parts = [f"epoch {report.epoch} of {report.epochs}", f"loss <b>{report.loss:.4g}</b>"]
+        if report.val_loss is not None:
+            parts.append(f"validation loss <b>{report.val_loss:.4g}</b>")
+        if report.val_metric is not None:
+            parts.append(f"{_metric_name(report.metric)} <b>{report.val_metric:.1%}</b>")
+        parts.append(f"gradient norm {report.grad_norm:.3g}")
+        if report.examples_per_second > 0:  # (the final report has no speed of its own)
+            parts.append(f"{report.examples_per_second:,.0f} examples/s")
+        text = " · ".join(parts)
+        if report.message:
+            text += f"<br><span style='color:#d0342c'>{html.escape(report.message)}</span>"
+        self.metrics.setText(text)

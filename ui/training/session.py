@@ -1,0 +1,320 @@
+"""Training from the window: the core trainer in a child process, its reports to the GUI.
+
+:class:`TrainingSession` hands the project to a training process
+(:mod:`rnn_builder.training.process`: a fresh interpreter, kept warm, that builds the data and
+runs :class:`rnn_builder.training.trainer.Trainer`) and reads what comes back when its socket
+becomes
+readable (a ``QSocketNotifier``: no thread, no polling). The window shares no interpreter lock
+with the trainer, so it redraws at up to ``FRAME_RATE`` frames a second, from a timer, with the
+latest report, and training keeps its full speed. Pause, resume and stop are messages the child
+applies between two steps.
+
+A child that dies (killed, out of memory, a crash in a native library) takes nothing with it:
+the panel says so, the run is kept with the best weights received (each epoch's end sends
+them), and the next Start takes a new child.
+
+When a run ends (finished, stopped, or a NaN caught), its weights become the document's, and
+the run — its settings and its curves — joins the document's history, so that runs can be
+compared in the plots.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+from PySide6.QtCore import QObject, QSocketNotifier, QTimer, Signal
+
+from rnn_builder.files.project import Project
+from rnn_builder.files.serialization import project_to_dict
+from rnn_builder.training import process as training_process
+from rnn_builder.training.process import Message, TrainingProcess
+from rnn_builder.training.trainer import Report, TrainingResult
+
+FRAME_RATE = 30  # redraws a second, at most
+STOP_SECONDS = 30.0  # a child that does not stop within this is killed (it may be stuck)
+
+
+@dataclass
+class RunRecord:
+    """One training run: what it was, and its curves (for comparing runs)."""
+
+    number: int
+    label: str
+    settings: dict
+    steps: list[int] = field(default_factory=list)
+    loss: list[float] = field(default_factory=list)
+    val_steps: list[int] = field(default_factory=list)
+    val_loss: list[float] = field(default_factory=list)
+    val_metric: list[float] = field(default_factory=list)
+    metric: str = "accuracy"
+    stopped: str = ""
+
+    def to_json(self) -> dict:
+        return dict(self.__dict__)
+
+    @staticmethod
+    def from_json(data: dict) -> RunRecord:
+        known = {k: data[k] for k in RunRecord.__dataclass_fields__ if k in data}
+        return RunRecord(**known)
+
+
+def describe_run(project: Project) -> str:
+    """A short label: the cells and the settings that differ between typical runs."""
+    graph = project.graph
+    cells = [
+        f"{n.type_name.upper()}{'²' if n.params.get('bidirectional') else ''} "
+        f"{n.params['hidden_size']}"
+        for n in graph.cells()
+    ]
+    settings = project.training
+    clip = f"clip {settings.clip_norm:g}" if settings.clip_norm else "no clip"
+    optimizer = f"{settings.optimizer} {settings.learning_rate:g}"
+    return f"{', '.join(cells) or 'no cell'} · {optimizer} · {clip}"
+
+
+class TrainingSession(QObject):
+    """The GUI side of training: runs a training process, collects reports, redraws."""
+
+    started = Signal()
+    frame = Signal(object)  # the latest Report, at most FRAME_RATE times a second
+    finished = Signal(object)  # TrainingResult (or None after a failure)
+    failed = Signal(str)
+    state_changed = Signal(str)  # "idle", "running", "paused"
+
+    def __init__(self, document, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.document = document
+        self.process: TrainingProcess | None = None
+        self._notifier: QSocketNotifier | None = None
+        self.state = "idle"
+        self.reports: list[Report] = []
+        self.current: RunRecord | None = None
+        # the running network's weights at its latest report, when asked for (want_weights);
+        # None when idle (the document's weights are the network's then)
+        self.weights: dict | None = None
+        self.best: tuple[float, dict] | None = None  # (validation loss, weights) of an epoch
+        self.paused_at: int | None = None  # steps taken when the child said it waits
+        self.steps_taken = 0  # as the latest report says
+        self._pending: Report | None = None
+        # A report is drawn when it arrives, unless the last frame is less than 1/FRAME_RATE
+        # old: then when that time is up (a single shot), with whatever report is newest.
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.timeout.connect(self._draw)
+        self._last_frame = -math.inf
+        self.frames_drawn = 0
+
+    @property
+    def running(self) -> bool:
+        return self.state in ("running", "paused")
+
+    def start(self, max_steps: int | None = None) -> bool:
+        """Train the document's project (continuing from its weights if they fit)."""
+        if self.running:
+            return False
+        report = self.document.validate()
+        if not report.ok:
+            self.failed.emit(
+                "The graph has problems to fix before it can train (see the Problems panel)."
+            )
+            return False
+        project = self.document.project
+        base = self.document.path.parent if self.document.path is not None else None
+        weights = self.document.weights_if_they_fit()
+        self.reports = []
+        self.weights, self.best, self.paused_at, self.steps_taken = None, None, None, 0
+        number = len(self.document.runs) + 1
+        self.current = RunRecord(
+            number, f"run {number}: {describe_run(project)}", project.training.to_json()
+        )
+        self.process = training_process.take()
+        self.process.train(
+            project_to_dict(project),
+            None if base is None else str(base),
+            weights,
+            max_steps,
+            report_every=1.0 / FRAME_RATE,
+            plugins=training_process.plugin_types(project.graph.registry),
+        )
+        self._notifier = QSocketNotifier(self.process.fileno(), QSocketNotifier.Type.Read, self)
+        self._notifier.activated.connect(lambda *_: self._receive())
+        self._set_state("running")
+        self.started.emit()
+        return True
+
+    def want_weights(self) -> None:
+        """Ask the running network for a copy of its weights: :attr:`weights` holds it from the
+        next report on (for views that show what the network does as it learns)."""
+        if self.process is not None and self.running:
+            self.process.want_weights()
+
+    def one_batch(self) -> bool:
+        return self.start(max_steps=1)
+
+    def pause(self) -> None:
+        if self.state == "running" and self.process is not None:
+            self.paused_at = None
+            self.process.pause()
+            self._set_state("paused")
+
+    def resume(self) -> None:
+        if self.state == "paused" and self.process is not None:
+            self.paused_at = None
+            self.process.resume()
+            self._set_state("running")
+
+    def stop(self, wait: bool = True) -> None:
+        """Stop training; with ``wait``, return once the weights are back in the document (a
+        child that does not answer within ``STOP_SECONDS`` is killed: the best weights it
+        sent are kept)."""
+        if not self.running or self.process is None:
+            return
+        self.process.stop()
+        if not wait:
+            return
+        deadline = time.monotonic() + STOP_SECONDS
+        while self.running and time.monotonic() < deadline:
+            self.process.wait(0.25)
+            self._receive()
+        if self.running:
+            self.process.kill()
+            self._receive()
+
+    def kill(self) -> None:
+        """End the training process at once (as the system might): the run ends as died."""
+        if self.process is not None:
+            self.process.kill()
+            self._receive()
+
+    # --- from the child -------------------------------------------------------------------
+
+    def _receive(self) -> None:
+        process = self.process
+        if process is None:
+            return
+        for message in process.messages():
+            if self.process is not process:
+                return  # the run ended with an earlier message
+            handle = getattr(self, f"_on_{message.kind}", None)
+            if handle is not None:
+                handle(message)
+
+    def _on_report(self, message: Message) -> None:
+        report = Report(**{k: v for k, v in message.data.items() if k in REPORT_FIELDS})
+        self.reports.append(report)
+        self.steps_taken = report.step
+        run = self.current
+        if run is not None:
+            if report.kind == "step" or report.kind == "epoch":
+                if np.isfinite(report.loss):
+                    run.steps.append(report.step)
+                    run.loss.append(float(report.loss))
+                run.metric = report.metric
+            if report.kind == "epoch" and report.val_loss is not None:
+                run.val_steps.append(report.step)
+                run.val_loss.append(float(report.val_loss))
+                run.val_metric.append(
+                    float(report.val_metric) if report.val_metric is not None else float("nan")
+                )
+        self._pending = report
+        if not self._timer.isActive():
+            wait = self._last_frame + 1.0 / FRAME_RATE - time.perf_counter()
+            if wait <= 0:
+                self._draw()
+            else:
+                self._timer.start(max(1, int(wait * 1000)))
+
+    def _on_weights(self, message: Message) -> None:
+        if message.data.get("epoch_end"):
+            loss = message.data.get("val_loss")
+            loss = math.inf if loss is None or not math.isfinite(loss) else float(loss)
+            if self.best is None or loss <= self.best[0]:
+                self.best = (loss, message.arrays)
+        if self.running:
+            self.weights = message.arrays
+
+    def _on_paused(self, message: Message) -> None:
+        if self.state == "paused":
+            self.paused_at = int(message.data["step"])
+
+    def _on_done(self, message: Message) -> None:
+        data = message.data
+        metric = data.get("metric", "accuracy")
+        result = TrainingResult(
+            steps=data["steps"],
+            epochs=data["epochs"],
+            seconds=data["seconds"],
+            loss=data["loss"],
+            val_loss=data.get("val_loss"),
+            val_metric=data.get(f"val_{metric}"),
+            metric=metric,
+            stopped=data["stopped"],
+            message=data.get("message", ""),
+        )
+        options = data.get("options") or {}
+        self._finish()
+        project = self.document.project
+        if project.dataset is not None:  # the weights go with what the data worked out then
+            for key, value in options.items():
+                if key != "path":
+                    project.dataset.options[key] = value
+        self.document.set_weights(message.arrays)
+        if self.current is not None:
+            self.current.stopped = result.stopped
+            self.document.runs.append(self.current)
+        self._draw()
+        self.finished.emit(result)
+
+    def _on_failed(self, message: Message) -> None:
+        self._finish()
+        self.current = None  # a run that never ran is not drawn or kept
+        self.failed.emit(message.data.get("message", "Training failed."))
+        self.finished.emit(None)
+
+    def _on_died(self, message: Message) -> None:
+        """The child is gone: keep the run so far and the best weights it sent."""
+        best = self.best
+        self._finish()
+        kept = ""
+        if best is not None:
+            self.document.set_weights(best[1])
+            kept = " The weights of its best epoch so far are kept."
+        if self.current is not None and self.current.steps:
+            self.current.stopped = "process died"
+            self.document.runs.append(self.current)
+        else:
+            self.current = None
+        reason = message.data.get("message", "the training process ended")
+        self.failed.emit(f"Training stopped: {reason}.{kept} Start trains again.")
+        self.finished.emit(None)
+        QTimer.singleShot(0, training_process.warm_spare)  # the next Start waits for nothing
+
+    def _draw(self) -> None:
+        if self._pending is not None:
+            report, self._pending = self._pending, None
+            self._last_frame = time.perf_counter()
+            self.frames_drawn += 1
+            self.frame.emit(report)
+
+    def _finish(self) -> None:
+        self._timer.stop()
+        if self._notifier is not None:
+            self._notifier.setEnabled(False)
+            self._notifier.deleteLater()
+            self._notifier = None
+        process, self.process = self.process, None
+        if process is not None:
+            training_process.give_back(process)  # kept warm for the next run, if it lives
+        self.weights = None  # the document's weights are the network's now
+        self.paused_at = None
+        self._set_state("idle")
+
+    def _set_state(self, state: str) -> None:
+        self.state = state
+        self.state_changed.emit(state)
+
+
+REPORT_FIELDS = set(Report.__dataclass_fields__)

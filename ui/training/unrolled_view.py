@@ -1,0 +1,279 @@
+"""The unrolled view: the network as it runs, drawn from the core's unrolled DAG.
+
+Each copy of a node is a box in the column of its time step; rows are the network's layers,
+inputs at the bottom; a bidirectional cell has a forward and a reverse row. State edges run
+along a row from step t-1 to t (backwards for the reverse direction), delay edges from t-1 to t
+across rows, data edges up a column; a vector node appears once, in a column after the steps it
+reads. Copies of one node carry the same weights, marked by a badge with the node's weight count.
+
+Layout: each time axis is a block of columns and each vector node a single column; blocks are
+placed left to right by the longest path through their dependencies.
+"""
+
+from __future__ import annotations
+
+import networkx as nx
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen
+from PySide6.QtWidgets import (
+    QGraphicsItem,
+    QGraphicsPathItem,
+    QGraphicsScene,
+    QGraphicsSimpleTextItem,
+    QStyleOptionGraphicsItem,
+    QWidget,
+)
+
+from rnn_builder.graph.model import Graph
+from rnn_builder.graph.unroll import UnrolledGraph, UnrolledKey
+from ui.canvas.style import CATEGORY_COLORS, SELECTION_COLOR, canvas_colors
+
+BOX_W, BOX_H = 96.0, 40.0
+COLUMN, ROW = 132.0, 74.0
+LIT_COLOR = QColor("#f2b705")
+# The most steps of a data axis the view draws and steps through (T): every step is a copy of
+# each per-step node on screen. The data, training and the command line take sequences up to
+# the core's limit, rnn_builder.graph.nodes.MAX_STEPS, through the same resolver
+# (unroll.axis_lengths).
+DRAWN_STEPS = 200
+EDGE_COLORS = {"data": QColor("#8a8f98"), "state": QColor("#4f6fd6"), "delay": QColor("#2a9ca6")}
+
+
+class CopyItem(QGraphicsItem):
+    """One copy of a node at one step (or the one copy of a vector node)."""
+
+    def __init__(self, key: UnrolledKey, name: str, color: QColor, shared: str) -> None:
+        super().__init__()
+        self.key = key
+        self.name = name
+        self.color = color
+        self.shared = shared  # badge text: the weights this copy shares, or ""
+        self.lit = False
+        self.waiting = False  # stepping: not computed yet (drawn faded)
+        self.base_tip = ""  # what the copy is, before any values are added to the tip
+        self.values: dict | None = None  # stepping: what this copy computed
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable, True)
+        self.setAcceptHoverEvents(True)
+
+    def boundingRect(self) -> QRectF:
+        return QRectF(-4, -4, BOX_W + 8, BOX_H + 8)
+
+    def set_lit(self, lit: bool, waiting: bool = False) -> None:
+        if (lit, waiting) != (self.lit, self.waiting):
+            self.lit, self.waiting = lit, waiting
+            self.update()
+
+    def paint(
+        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
+    ) -> None:
+        colors = canvas_colors()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        rect = QRectF(0, 0, BOX_W, BOX_H)
+        fill = QColor(self.color)
+        fill.setAlpha(70 if self.waiting else 255 if self.lit else 215)
+        if self.lit:  # the step being shown: a glow around the box
+            painter.setPen(QPen(LIT_COLOR, 5))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRoundedRect(rect.adjusted(-1.5, -1.5, 1.5, 1.5), 7, 7)
+        painter.setBrush(fill)
+        pen = QPen(SELECTION_COLOR, 2.6) if self.isSelected() else QPen(self.color.darker(125), 1)
+        painter.setPen(pen)
+        painter.drawRoundedRect(rect, 6, 6)
+        painter.setPen(QColor("#ffffff"))
+        font = QFont(painter.font())
+        font.setPointSizeF(8.0)
+        font.setBold(True)
+        painter.setFont(font)
+        name = QFontMetricsF(font).elidedText(self.name, Qt.TextElideMode.ElideRight, BOX_W - 8)
+        painter.drawText(QRectF(4, 2, BOX_W - 8, 18), Qt.AlignmentFlag.AlignLeft, name)
+        font.setBold(False)
+        font.setPointSizeF(7.2)
+        painter.setFont(font)
+        step = "once" if self.key.t is None else f"t = {self.key.t}"
+        if self.key.direction == "reverse":
+            step += " ←"
+        painter.drawText(QRectF(4, 19, BOX_W - 8, 16), Qt.AlignmentFlag.AlignLeft, step)
+        if self.shared:
+            badge = QRectF(BOX_W - 30, BOX_H - 15, 28, 12)
+            painter.setBrush(colors["body"])
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.drawRoundedRect(badge, 4, 4)
+            painter.setPen(self.color.darker(140))
+            painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, "W")
+
+
+class UnrolledScene(QGraphicsScene):
+    nodes_selected = Signal(object)  # set of folded node ids whose copies are selected
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.copies: dict[UnrolledKey, CopyItem] = {}
+        self.edge_items: list[QGraphicsPathItem] = []
+        self.unrolled: UnrolledGraph | None = None
+        self.annotations: dict[UnrolledKey, QGraphicsSimpleTextItem] = {}
+        self._syncing = False
+        self.selectionChanged.connect(self._selection_changed)
+
+    def show_unrolled(
+        self, graph: Graph, unrolled: UnrolledGraph | None, problem: str = ""
+    ) -> None:
+        self._syncing = True
+        self.clear()
+        self.copies, self.edge_items, self.annotations = {}, [], {}
+        self.unrolled = unrolled
+        self._syncing = False
+        if unrolled is None:
+            note = QGraphicsSimpleTextItem(problem or "Nothing to unroll.")
+            note.setBrush(QBrush(canvas_colors()["text"]))
+            self.addItem(note)
+            return
+        positions = layout(graph, unrolled)
+        sharing = unrolled.sharing
+        for key, (x, y) in positions.items():
+            node = graph.node(key.node)
+            color = CATEGORY_COLORS[graph.node_type(key.node).category]
+            shared = ""
+            tip = f"<b>{node.name}</b> ({graph.node_type(key.node).title})"
+            tip += "" if key.t is None else f" at step {key.t}"
+            if key.node in sharing:
+                share = sharing[key.node]
+                shared = "W"
+                tip += (
+                    f"<br>shares its {share.parameters:,} weights with the other "
+                    f"{share.copies * share.directions - 1} copies"
+                    if share.copies > 1
+                    else f"<br>{share.parameters:,} weights"
+                )
+            item = CopyItem(key, node.name, color, shared)
+            item.base_tip = tip
+            item.setToolTip(tip)
+            item.setPos(x, y)
+            self.addItem(item)
+            self.copies[key] = item
+        for u, v, data in unrolled.dag.edges(data=True):
+            self._add_edge(self.copies[u], self.copies[v], data["kind"])
+
+    def _add_edge(self, source: CopyItem, target: CopyItem, kind: str) -> None:
+        a, b = source.pos(), target.pos()
+        path = QPainterPath()
+        if kind == "state" and b.x() < a.x():  # reverse direction: right to left
+            start, end = (
+                QPointF(a.x(), a.y() + BOX_H / 2),
+                QPointF(b.x() + BOX_W, b.y() + BOX_H / 2),
+            )
+        elif abs(a.x() - b.x()) < 1:  # same column: up the column
+            start = QPointF(a.x() + BOX_W / 2, a.y() if b.y() < a.y() else a.y() + BOX_H)
+            end = QPointF(b.x() + BOX_W / 2, b.y() + BOX_H if b.y() < a.y() else b.y())
+        else:
+            start = QPointF(a.x() + BOX_W, a.y() + BOX_H / 2)
+            end = QPointF(b.x(), b.y() + BOX_H / 2)
+        path.moveTo(start)
+        middle = (start.x() + end.x()) / 2
+        path.cubicTo(QPointF(middle, start.y()), QPointF(middle, end.y()), end)
+        item = QGraphicsPathItem(path)
+        pen = QPen(EDGE_COLORS[kind], 2.0 if kind == "state" else 1.3)
+        if kind == "delay":
+            pen.setStyle(Qt.PenStyle.DashLine)
+        item.setPen(pen)
+        item.setZValue(-1)
+        item.setToolTip(
+            {
+                "data": "data at one step",
+                "state": "the cell's state, step to step",
+                "delay": "through the Delay: step t-1 to step t",
+            }[kind]
+        )
+        self.addItem(item)
+        self.edge_items.append(item)
+
+    # --- selection, both ways --------------------------------------------------------------
+
+    def _selection_changed(self) -> None:
+        if self._syncing:
+            return
+        chosen = {item.key.node for item in self.selectedItems() if isinstance(item, CopyItem)}
+        self.nodes_selected.emit(chosen)
+
+    def select_nodes(self, node_ids) -> None:
+        wanted = set(node_ids)
+        self._syncing = True
+        try:
+            for key, item in self.copies.items():
+                item.setSelected(key.node in wanted)
+        finally:
+            self._syncing = False
+
+    def light(self, keys, computed=None) -> None:
+        """Highlight the copies of one step (for stepping); with ``computed``, the copies not
+        in it are drawn faded (not computed yet)."""
+        wanted = set(keys)
+        for key, item in self.copies.items():
+            item.set_lit(key in wanted, computed is not None and key not in computed)
+
+    def annotate(self, key: UnrolledKey, text: str) -> None:
+        """A line of text over a copy (an output's prediction at its step)."""
+        item = self.copies.get(key)
+        if item is None:
+            return
+        label = self.annotations.get(key)
+        if label is None:
+            label = QGraphicsSimpleTextItem()
+            font = QFont(label.font())
+            font.setPointSizeF(8.0)
+            font.setBold(True)
+            label.setFont(font)
+            label.setBrush(QBrush(canvas_colors()["text"]))
+            self.addItem(label)
+            self.annotations[key] = label
+        label.setText(text)
+        width = label.boundingRect().width()
+        label.setPos(item.x() + (BOX_W - width) / 2, item.y() - 18)
+
+    def clear_annotations(self) -> None:
+        for label in self.annotations.values():
+            self.removeItem(label)
+        self.annotations = {}
+
+
+def layout(graph: Graph, unrolled: UnrolledGraph) -> dict[UnrolledKey, tuple[float, float]]:
+    """Scene positions of every copy: time in columns, layers in rows (inputs at the bottom)."""
+    report = unrolled.report
+    axes = report.node_axes
+    order = {node_id: i for i, node_id in enumerate(graph.nodes)}
+
+    def block(node_id: str) -> str:
+        return f"axis:{axes[node_id]}" if node_id in axes else f"node:{node_id}"
+
+    blocks = nx.DiGraph()
+    blocks.add_nodes_from(block(n) for n in graph.nodes)
+    for edge in graph.edges:
+        a, b = block(edge.src_node), block(edge.dst_node)
+        if a != b:
+            blocks.add_edge(a, b)
+    width = {b: (unrolled.steps[b[5:]] if b.startswith("axis:") else 1) for b in blocks}
+    condensed = nx.condensation(blocks)
+    start: dict[str, int] = {}
+    end_of_component: dict[int, int] = {}
+    for component in nx.topological_sort(condensed):
+        members = condensed.nodes[component]["members"]
+        first = max((end_of_component[p] for p in condensed.predecessors(component)), default=0)
+        column = first
+        # a time axis first, then the vector nodes that read it (a cycle through h_0 is drawn
+        # as a wire going back)
+        for member in sorted(members, key=lambda m: (not m.startswith("axis:"), m)):
+            start[member] = column
+            column += width[member]
+        end_of_component[component] = column
+    rows: dict[tuple[str, str], int] = {}
+    ranked = sorted(graph, key=lambda n: (n.position[0], n.position[1], order[n.id]))
+    row = 0
+    for node in ranked:
+        directions = graph.node_type(node.id).directions(node.info()) if node.id in axes else ("",)
+        for direction in directions:
+            rows[(node.id, direction)] = row
+            row += 1
+    positions = {}
+    for key in unrolled.schedule:
+        column = start[block(key.node)] + (key.t or 0)
+        positions[key] = (column * COLUMN, -rows[(key.node, key.direction)] * ROW)
+    return positions
