@@ -7,9 +7,8 @@ import pytest
 
 from rnn_builder.engine.cells import CellWeights, GRUCell, LSTMCell
 from rnn_builder.engine.executor import Batch, Executor, WeightsFileError
-from rnn_builder.engine.ops import DataError
 from rnn_builder.engine.stepping import Stepper
-from rnn_builder.errors import GraphInvalidError
+from rnn_builder.errors import DataError, GraphInvalidError
 from rnn_builder.files.templates import TEMPLATES, new_project
 from rnn_builder.graph.model import Graph
 from rnn_builder.graph.unroll import UnrolledKey

@@ -10,9 +10,9 @@ import pytest
 
 from rnn_builder.engine import overlap as chunking
 from rnn_builder.engine.executor import Executor
-from rnn_builder.engine.ops import ACTIVATIONS
 from rnn_builder.files.templates import TEMPLATES, new_project
 from rnn_builder.graph.model import Graph
+from rnn_builder.graph.nodes import ACTIVATIONS
 
 from .helpers import wire
 from .numerics import gradient_errors, random_batch
