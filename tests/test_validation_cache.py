@@ -17,13 +17,13 @@ from rnn_builder.graph.validation import validate
 def count(monkeypatch):
     """How many times the validator really ran."""
     runs = []
-    real = validation._Validator.run
+    real = validation.Validator.run
 
     def counted(self):
         runs.append(self.graph)
         return real(self)
 
-    monkeypatch.setattr(validation._Validator, "run", counted)
+    monkeypatch.setattr(validation.Validator, "run", counted)
     return runs
 
 
@@ -52,7 +52,7 @@ def test_every_edit_that_changes_the_meaning_validates_again(count, edit):
     edit(graph)
     after = validate(graph)
     assert after is not before and len(count) == 2
-    assert after == validation._Validator(graph).run()  # it describes the edited graph
+    assert after == validation.Validator(graph).run()  # it describes the edited graph
 
 
 def test_a_hidden_size_edit_is_seen_by_the_next_executor(count):

@@ -631,8 +631,8 @@ def test_an_edit_then_one_batch_validates_the_graph_once(window, qtbot, monkeypa
     import rnn_builder.graph.validation as validation
 
     runs = []
-    real = validation._Validator.run
-    monkeypatch.setattr(validation._Validator, "run", lambda self: runs.append(1) or real(self))
+    real = validation.Validator.run
+    monkeypatch.setattr(validation.Validator, "run", lambda self: runs.append(1) or real(self))
     assert window.document.set_param("reader", "hidden_size", 12)
     _click(qtbot, window.live.panel.batch_button)
     qtbot.waitUntil(lambda: not window.live.session.running, timeout=TRAINING_TIMEOUT)
