@@ -8,11 +8,11 @@ from rnn_builder.errors import RNNBuilderError
 from rnn_builder.files.project import Project
 from rnn_builder.files.serialization import load, save
 from rnn_builder.files.templates import new_project
-from rnn_builder.graph.layouts import Layout, classify
+from rnn_builder.graph.layouts import Layout
 from rnn_builder.graph.model import Edge, Graph, Node
 from rnn_builder.graph.registry import NodeRegistry, default_registry
 from rnn_builder.graph.unroll import UnrolledGraph, UnrolledKey, unroll
-from rnn_builder.graph.validation import Problem, ValidationReport, validate
+from rnn_builder.graph.validation import Problem, ValidationReport, classify, validate
 
 __version__ = "0.1.0"
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 
 from rnn_builder.files.templates import TEMPLATES, new_project
-from rnn_builder.graph.layouts import classify
 from rnn_builder.graph.model import Graph
+from rnn_builder.graph.validation import classify
 
 from .helpers import many_to_one, tagger, wire
 

@@ -13,11 +13,10 @@ from hypothesis import strategies as st
 from rnn_builder.errors import ProjectFileError
 from rnn_builder.files.serialization import dumps, loads
 from rnn_builder.files.templates import TEMPLATES, new_project
-from rnn_builder.graph.layouts import classify
 from rnn_builder.graph.model import Edge, Graph
 from rnn_builder.graph.registry import default_registry
 from rnn_builder.graph.unroll import unroll
-from rnn_builder.graph.validation import CODES, validate
+from rnn_builder.graph.validation import CODES, classify, validate
 
 TYPES = default_registry().names()
 # Hypothesis's default 100 examples a property (300 took ~12 s of the suite for five

@@ -19,10 +19,9 @@ from PySide6.QtWidgets import (
 )
 
 from rnn_builder.errors import RNNBuilderError
-from rnn_builder.graph.layouts import classify
 from rnn_builder.graph.nodes import MAX_STEPS
 from rnn_builder.graph.unroll import unroll
-from rnn_builder.graph.validation import ValidationReport
+from rnn_builder.graph.validation import ValidationReport, classify
 from ui import themes
 from ui.canvas import GraphScene, GraphView
 from ui.canvas.style import GRID_SIZE, NODE_WIDTH

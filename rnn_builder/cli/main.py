@@ -28,9 +28,8 @@ from rnn_builder.errors import RNNBuilderError
 from rnn_builder.files.serialization import load, save
 from rnn_builder.files.templates import TEMPLATES, new_project
 from rnn_builder.graph.explain import explain_graph, explain_node
-from rnn_builder.graph.layouts import classify
 from rnn_builder.graph.unroll import unroll
-from rnn_builder.graph.validation import validate
+from rnn_builder.graph.validation import classify, validate
 
 PROG = "rnn-builder"
 EXIT_OK, EXIT_USAGE = 0, 2

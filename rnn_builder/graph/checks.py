@@ -8,6 +8,7 @@ from dataclasses import replace
 
 import networkx as nx
 
+from rnn_builder.graph.layouts import layout_of
 from rnn_builder.graph.model import Graph
 from rnn_builder.graph.nodes import SEQ, VEC, Shape
 from rnn_builder.graph.report import CODES, Problem, Severity, ValidationReport
@@ -64,6 +65,8 @@ class Validator(TimeAxes):
         if self.report.ok:
             self.check_undetermined()
         self.collect_parameter_shapes()
+        if self.report.ok:  # the same problems list: a report is one value from here on
+            self.report = replace(self.report, layout=layout_of(graph, self.report.node_axes))
         return self.report
 
     # --- checks -----------------------------------------------------------------------------

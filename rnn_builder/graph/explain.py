@@ -6,11 +6,10 @@ Plain text (Unicode maths), so that the inspector, the CLI (``explain``) and tes
 
 from __future__ import annotations
 
-from rnn_builder.graph.layouts import classify
 from rnn_builder.graph.model import Graph
 from rnn_builder.graph.nodes.base import Equation
 from rnn_builder.graph.registry import default_registry
-from rnn_builder.graph.validation import ValidationReport, validate
+from rnn_builder.graph.validation import ValidationReport, classify, validate
 
 __all__ = ["LIMITS", "Equation", "cell_equations", "cell_shapes", "explain_graph", "explain_node"]
 

@@ -17,12 +17,12 @@ its own answer. Only a valid graph is classified.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import networkx as nx
 
 from rnn_builder.graph.model import Graph
-from rnn_builder.graph.validation import ValidationReport, validate
 
 
 @dataclass(frozen=True)
@@ -139,11 +139,10 @@ class Layout:
         }
 
 
-def classify(graph: Graph, report: ValidationReport | None = None) -> Layout | None:
-    """The layout of a valid graph, or ``None`` if the graph has errors."""
-    report = report if report is not None else validate(graph)
-    if not report.ok:
-        return None
+def layout_of(graph: Graph, node_axes: Mapping[str, str]) -> Layout:
+    """The layout of a valid graph, from the time axis of each per-step node (validation's
+    ``node_axes``). Validation calls it: ask a report for its ``layout``, or
+    :func:`~rnn_builder.graph.validation.classify`."""
     folded = nx.DiGraph()
     folded.add_nodes_from(graph.nodes)
     folded.add_edges_from((e.src_node, e.dst_node) for e in graph.edges)
@@ -152,12 +151,12 @@ def classify(graph: Graph, report: ValidationReport | None = None) -> Layout | N
     for node in graph.outputs():
         ancestors = nx.ancestors(folded, node.id)
         inputs = tuple(n for n in graph.nodes if n in ancestors and n in inputs_of_graph)
-        sequence_axes = {report.node_axes.get(n) for n in inputs if graph.node_type(n).starts_axis}
-        output_axis = report.node_axes.get(node.id)
+        sequence_axes = {node_axes.get(n) for n in inputs if graph.node_type(n).starts_axis}
+        output_axis = node_axes.get(node.id)
         if output_axis is None and sequence_axes:
             kind = MANY_TO_ONE
         elif output_axis is None:
-            inner_time = any(n in report.node_axes for n in ancestors)
+            inner_time = any(n in node_axes for n in ancestors)
             kind = ONE_TO_ONE_UNROLLED if inner_time else ONE_TO_ONE
         elif sequence_axes - {output_axis}:
             kind = MANY_TO_MANY_UNEQUAL

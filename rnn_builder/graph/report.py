@@ -8,6 +8,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Literal
 
+from rnn_builder.graph.layouts import Layout
 from rnn_builder.graph.shapes import PortKey, ShapeMap
 
 Severity = Literal["error", "warning"]
@@ -75,9 +76,9 @@ class TimeAxis:
 
 @dataclass(frozen=True)
 class ValidationReport:
-    """What :func:`validate` found: problems, shapes, time axes and parameters. A value: it is
-    shared (cached on the graph, handed to the unroller, the executor, the data, the worker's
-    copy) and never changed after :func:`validate` returns it."""
+    """What :func:`validate` found: problems, shapes, time axes, parameters and the layout. A
+    value: it is shared (cached on the graph, handed to the unroller, the executor, the data,
+    the worker's copy) and never changed after :func:`validate` returns it."""
 
     problems: list[Problem] = field(default_factory=list)
     shapes: ShapeMap = field(default_factory=ShapeMap)
@@ -85,6 +86,7 @@ class ValidationReport:
     port_axes: dict[PortKey, str] = field(default_factory=dict)  # sequence outputs -> axis id
     node_axes: dict[str, str] = field(default_factory=dict)  # per-step nodes -> axis id
     parameter_shapes: dict[str, dict[str, tuple[int, ...]]] = field(default_factory=dict)
+    layout: Layout | None = None  # which classic layout the graph is (None: it has errors)
 
     @property
     def errors(self) -> list[Problem]:

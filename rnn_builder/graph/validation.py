@@ -23,6 +23,7 @@ The report's values are in ``report``, the checks in ``checks`` and ``time_axes`
 from __future__ import annotations
 
 from rnn_builder.graph.checks import Validator
+from rnn_builder.graph.layouts import Layout
 from rnn_builder.graph.model import Graph
 from rnn_builder.graph.report import CODES, Problem, Severity, TimeAxis, ValidationReport
 
@@ -42,4 +43,9 @@ def validate(graph: Graph) -> ValidationReport:
     return report
 
 
-__all__ = ["CODES", "Problem", "Severity", "TimeAxis", "ValidationReport", "validate"]
+def classify(graph: Graph, report: ValidationReport | None = None) -> Layout | None:
+    """The layout of a valid graph, or ``None`` if the graph has errors: the report's."""
+    return (report if report is not None else validate(graph)).layout
+
+
+__all__ = ["CODES", "Problem", "Severity", "TimeAxis", "ValidationReport", "classify", "validate"]
