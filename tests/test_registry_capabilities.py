@@ -4,8 +4,6 @@ and a type that lacks what the app reads is refused when it is registered."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from rnn_builder.errors import NodeRegistrationError
@@ -13,26 +11,11 @@ from rnn_builder.files.templates import TEMPLATES, new_project
 from rnn_builder.graph.explain import explain_graph, explain_node
 from rnn_builder.graph.model import Graph
 from rnn_builder.graph.nodes import BUILTIN_NODE_TYPES, LSTMCell, NodeType, Output
-from rnn_builder.graph.nodes.base import CellSpec, Equation
-from rnn_builder.graph.nodes.cells import RecurrentCell
+from rnn_builder.graph.nodes.base import CellSpec
 from rnn_builder.graph.registry import NodeRegistry, default_registry
 from rnn_builder.graph.validation import validate
 
-
-class MinimalGatedUnit(RecurrentCell):
-    """A toy cell type, registered only here: one forget gate and a candidate."""
-
-    type_name = "mgu"
-    title = "MGU"
-    description = "Minimal gated unit (test only)."
-    params = default_registry().get("gru").params
-    cell = CellSpec(gates=("f", "n"))
-
-    def equations(self, params: dict[str, Any]) -> list[Equation]:
-        return [
-            Equation("f_t = σ(W_if·x_t + W_hf·h_(t−1))", "forget gate"),
-            Equation("h_t = (1 − f_t) ⊙ h_(t−1) + f_t ⊙ n_t", "blend"),
-        ]
+from .test_plugin_cell import MinimalGatedUnit  # a toy cell with a textbook kernel
 
 
 def _registry_with(*extra) -> NodeRegistry:
@@ -97,8 +80,9 @@ def test_a_new_cell_type_is_a_cell_to_the_graph_the_checks_and_the_explanations(
         ({"cell": CellSpec(gates=())}, "its gates and its states"),
         ({"equations": lambda self, params: []}, "without equations"),
         ({"outputs": LSTMCell.outputs[:1]}, "h_n"),
+        ({"kernel_name": "", "kernel": lambda self, params: None}, "without a kernel"),
     ],
-    ids=["no gates", "no equations", "no final state"],
+    ids=["no gates", "no equations", "no final state", "no kernel"],
 )
 def test_a_cell_type_missing_what_the_app_reads_is_refused(change, words):
     broken = type("Broken", (MinimalGatedUnit,), {"type_name": "broken", **change})

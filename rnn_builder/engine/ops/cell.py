@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from rnn_builder.engine import cells
 from rnn_builder.engine.cells import CellWeights
 from rnn_builder.engine.ops.base import Op, dense
 
@@ -19,7 +20,7 @@ class CellOp(Op):
 
     def __init__(self, node, node_type, layout, params, grads):
         super().__init__(node, node_type, layout, params, grads)
-        self.cell = node_type.kernel(node.params)
+        self.cell = node_type.kernel(node.params) or kernel_of(node_type, node.params)
         self.hidden = node.params["hidden_size"]
         self.suffixes = ("", "_reverse") if node.params["bidirectional"] else ("",)
         self.state_ports = [p.name for p in node_type.inputs if p.role == "initial_state"]
@@ -117,3 +118,11 @@ class CellOp(Op):
     def prepare_steps(self) -> dict[str, Any]:
         """Each direction's weights arranged for the cell's ``step`` (live stepping)."""
         return {suffix: self.cell.prepare(self.weights(suffix)) for suffix in self.suffixes}
+
+
+def kernel_of(node_type, params):
+    """The built-in kernel a cell type names (``kernel_name`` in ``engine.cells``)."""
+    kernel_class = getattr(cells, node_type.kernel_name, None)
+    if kernel_class is None:
+        raise TypeError(f"'{node_type.type_name}' names no kernel of engine.cells")
+    return kernel_class(**node_type.kernel_options(params))

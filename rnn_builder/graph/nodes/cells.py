@@ -87,9 +87,19 @@ class RecurrentCell(NodeType):
     def gates(self) -> int:
         return self.cell.gate_count
 
+    # The class in ``engine.cells`` that runs one direction of this cell, built with
+    # ``kernel_options(params)``; named rather than imported, as ``op_name`` names the
+    # operation, so that node types sit below the engine. A plug-in cell returns its own
+    # kernel object from ``kernel`` instead.
+    kernel_name: str = ""
+
     def kernel(self, params: Mapping[str, Any]):
-        """The NumPy kernel of one direction (``engine.cells``), set up for ``params``."""
-        raise NotImplementedError
+        """A plug-in's kernel object (None: the class ``kernel_name`` names)."""
+        return None
+
+    def kernel_options(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        """The keyword arguments of the ``kernel_name`` class for these parameters."""
+        return {}
 
     def subtitle(self, node: NodeInfo) -> str:
         text = f"{self.title} · {node.params['hidden_size']}"
@@ -172,10 +182,10 @@ class RNNCell(RecurrentCell):
     )
     cell = CellSpec(gates=("h",), fades=True)
 
-    def kernel(self, params: Mapping[str, Any]):
-        from rnn_builder.engine.cells import ElmanCell
+    kernel_name = "ElmanCell"
 
-        return ElmanCell(params.get("nonlinearity", "tanh"))
+    def kernel_options(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        return {"nonlinearity": params.get("nonlinearity", "tanh")}
 
     def equations(self, params: Mapping[str, Any]) -> list[Equation]:
         f = params.get("nonlinearity", "tanh")
@@ -210,10 +220,7 @@ class LSTMCell(RecurrentCell):
     )
     cell = CellSpec(gates=("i", "f", "g", "o"), states=("h", "c"))
 
-    def kernel(self, params: Mapping[str, Any]):
-        from rnn_builder.engine.cells import LSTMCell as LSTMKernel
-
-        return LSTMKernel()
+    kernel_name = "LSTMCell"
 
     def equations(self, params: Mapping[str, Any]) -> list[Equation]:
         return [
@@ -245,10 +252,7 @@ class GRUCell(RecurrentCell):
     params = (HIDDEN_SIZE, BIDIRECTIONAL, INIT)
     cell = CellSpec(gates=("r", "z", "n"))
 
-    def kernel(self, params: Mapping[str, Any]):
-        from rnn_builder.engine.cells import GRUCell as GRUKernel
-
-        return GRUKernel()
+    kernel_name = "GRUCell"
 
     def equations(self, params: Mapping[str, Any]) -> list[Equation]:
         return [
