@@ -4,6 +4,7 @@ size, and text that can be written back as UTF-8."""
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 # Far beyond any width, length or rate a network uses, and still exact as a float.
@@ -32,3 +33,17 @@ def short(value: Any, limit: int = 40) -> str:
     """``repr`` cut to ``limit`` characters, for messages that quote what the user gave."""
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def names_mismatch(expected: Mapping[str, Any], given: Mapping[str, Any]) -> str | None:
+    """Why a set of weights does not fit by name ("missing …; unknown …"), or None."""
+    missing = sorted(set(expected) - set(given))
+    extra = sorted(set(given) - set(expected))
+    if not (missing or extra):
+        return None
+    parts = []
+    if missing:
+        parts.append("missing " + ", ".join(missing[:5]))
+    if extra:
+        parts.append("unknown " + ", ".join(extra[:5]))
+    return "the weights do not fit this graph: " + "; ".join(parts)

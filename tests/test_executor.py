@@ -9,7 +9,9 @@ from rnn_builder.engine.cells import CellWeights, GRUCell, LSTMCell
 from rnn_builder.engine.executor import Batch, Executor, WeightsFileError
 from rnn_builder.engine.stepping import Stepper
 from rnn_builder.errors import DataError, GraphInvalidError
+from rnn_builder.export.weights_import import load_weights
 from rnn_builder.files.templates import TEMPLATES, new_project
+from rnn_builder.files.weights_file import save_weights
 from rnn_builder.graph.model import Graph
 from rnn_builder.graph.unroll import UnrolledKey
 
@@ -219,32 +221,32 @@ def test_same_seed_same_weights_and_independent_of_other_nodes():
 
 def test_weights_round_trip_through_npz_and_refuse_what_does_not_fit(tmp_path):
     executor = Executor(new_project("stacked_lstm").graph, seed=1)
-    path = executor.save_weights(tmp_path / "w.npz")
+    path = save_weights(executor, tmp_path / "w.npz")
     other = Executor(new_project("stacked_lstm").graph, seed=2)
-    other.load_weights(path)
+    load_weights(other, path)
     for name, value in executor.parameters.items():
         np.testing.assert_array_equal(other.parameters[name], value)
     assert "layer_1.weight_ih" in executor.parameters
     wrong = Executor(new_project("many_to_one").graph)
     with pytest.raises(WeightsFileError, match="do not fit"):
-        wrong.load_weights(path)
+        load_weights(wrong, path)
     with pytest.raises(WeightsFileError, match="no weights file"):
-        other.load_weights(tmp_path / "missing.npz")
+        load_weights(other, tmp_path / "missing.npz")
     (tmp_path / "junk.npz").write_bytes(b"not a zip")
     with pytest.raises(WeightsFileError, match="not a readable"):
-        other.load_weights(tmp_path / "junk.npz")
+        load_weights(other, tmp_path / "junk.npz")
     whole = path.read_bytes()
     for name, damaged in (("magic", b"PK\x03\x04 garbage after the magic"), ("cut", whole[:-200])):
         (tmp_path / f"{name}.npz").write_bytes(damaged)
         with pytest.raises(WeightsFileError, match="not a readable"):
-            other.load_weights(tmp_path / f"{name}.npz")
+            load_weights(other, tmp_path / f"{name}.npz")
     np.save(tmp_path / "objects.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
     import zipfile
 
     with zipfile.ZipFile(tmp_path / "pickled.npz", "w") as archive:
         archive.write(tmp_path / "objects.npy", "layer_1.weight_ih.npy")
     with pytest.raises(WeightsFileError):
-        other.load_weights(tmp_path / "pickled.npz")  # never unpickled
+        load_weights(other, tmp_path / "pickled.npz")  # never unpickled
     values = executor.get_parameters()
     values["layer_1.weight_ih"] = values["layer_1.weight_ih"][:, :3]
     with pytest.raises(WeightsFileError, match="shape"):

@@ -342,6 +342,7 @@ def test_the_helper_thread_handles_floating_point_errors_as_the_caller_does(monk
 @pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
 def test_a_cell_over_no_steps_has_zero_weight_gradients(cell):
     from rnn_builder.engine.cells import CellWeights
+    from rnn_builder.engine.ops.cell import kernel_of
     from rnn_builder.graph.registry import default_registry
 
     gates = {"rnn": 1, "lstm": 4, "gru": 3}[cell]
@@ -352,7 +353,7 @@ def test_a_cell_over_no_steps_has_zero_weight_gradients(cell):
         np.ones(gates * hidden),
         np.ones(gates * hidden),
     )
-    unit = default_registry().get(cell).kernel({"hidden_size": hidden})
+    unit = kernel_of(default_registry().get(cell), {"hidden_size": hidden})
     initial = tuple(np.zeros((batch, hidden)) for _ in unit.state_names)
     _y, _final, cache = unit.forward(weights, np.zeros((0, batch, features)), initial)
     nothing = tuple(None for _ in unit.state_names)

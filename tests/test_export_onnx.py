@@ -24,6 +24,7 @@ from rnn_builder.export.onnx_check import (  # noqa: E402
 )
 from rnn_builder.files.serialization import save  # noqa: E402
 from rnn_builder.files.templates import TEMPLATES, new_project  # noqa: E402
+from rnn_builder.files.weights_file import save_weights  # noqa: E402
 from rnn_builder.graph.model import Graph  # noqa: E402
 
 from .helpers import wire  # noqa: E402
@@ -314,7 +315,7 @@ def project_file(tmp_path):
 
 def test_cli_check_prints_the_largest_difference_and_writes(capfd, tmp_path, project_file):
     executor = Executor(new_project("bidirectional_tagger").graph, seed=11)
-    weights = executor.save_weights(tmp_path / "w.npz")
+    weights = save_weights(executor, tmp_path / "w.npz")
     target = tmp_path / "model.onnx"
     code, out, err = run(
         capfd, "export", project_file, "--to", "onnx", "-o", target, "--weights", weights,

@@ -24,7 +24,7 @@ from rnn_builder.export import pytorch as pytorch_export
 from rnn_builder.export.pytorch import export_pytorch, torch_weights
 from rnn_builder.export.pytorch_model import layered_cells, model_source
 from rnn_builder.export.torch_names import ours_from_torch, torch_name, torch_state_names
-from rnn_builder.export.weights_import import read_trained_weights
+from rnn_builder.export.weights_import import load_weights, read_trained_weights
 from rnn_builder.files.serialization import save
 from rnn_builder.files.templates import TEMPLATES, new_project
 from rnn_builder.graph.model import Graph
@@ -333,7 +333,7 @@ def test_trained_weights_come_back_with_the_same_predictions(trained, tmp_path, 
     code, out, _ = run(capsys, "import-weights", path, checkpoint, "-o", weights)
     assert code == 0 and weights.exists()
     executor = Executor(project.graph)
-    executor.load_weights(weights)
+    load_weights(executor, weights)
     _module, model = load_model(folder)
     state = {k[6:]: v for k, v in load_file(str(checkpoint)).items() if k.startswith("model.")}
     model.load_state_dict(state, strict=True)
@@ -460,7 +460,7 @@ def test_damaged_or_mismatched_safetensors_are_one_line_and_keep_the_weights(tmp
     executor = Executor(new_project("one_to_one").graph, seed=9)
     before = executor.store.flat.copy()
     with pytest.raises(WeightsFileError, match=words) as error:
-        executor.load_weights(path)
+        load_weights(executor, path)
     assert "\n" not in str(error.value)
     np.testing.assert_array_equal(executor.store.flat, before)
 

@@ -1,25 +1,16 @@
 """The core's folders are layers: each uses only the folders below it, so that the folder names
 tell a newcomer what a module may depend on. From the bottom: the shared modules at the top of
 the package (errors, values, collector), ``graph``, ``engine``, ``files``, ``training``,
-``export``, ``cli``. Late imports count (see ``test_import_cycles``).
-
-Two known exceptions, listed so that no new one slips in: the executor reads and writes weights
-files itself (``Executor.save_weights`` / ``load_weights``, through ``files.weights_file`` and
-``export.weights_import``), and project files read a data file through the bounded reader of
-``training.tasks.files``. Both should move down a layer; the test fails when they do, so the
-list is kept true."""
+``export``, ``cli``. Late imports count (see ``test_import_cycles``): a node type names its
+operation and kernel rather than importing the engine, and weights files are written by
+``files.weights_file.save_weights`` and read by ``export.weights_import.load_weights``, not by
+the executor."""
 
 from __future__ import annotations
 
 from .test_import_cycles import import_graph
 
 LAYERS = ("graph", "engine", "files", "training", "export", "cli")
-EXCEPTIONS = {
-    ("rnn_builder.engine.executor", "rnn_builder.files.weights_file"),
-    ("rnn_builder.engine.executor", "rnn_builder.files.serialization"),
-    ("rnn_builder.engine.executor", "rnn_builder.export.weights_import"),
-    ("rnn_builder.files.serialization", "rnn_builder.training.tasks.files"),
-}
 
 
 def layer_of(module: str) -> int:
@@ -34,14 +25,8 @@ def upward_imports() -> set[tuple[str, str]]:
 
 
 def test_each_folder_uses_only_the_folders_below_it():
-    upward = upward_imports()
-    new = sorted(upward - EXCEPTIONS)
-    assert not new, "imports from a layer above: " + ", ".join(f"{a} → {b}" for a, b in new)
-
-
-def test_the_known_exceptions_are_still_there():
-    gone = sorted(EXCEPTIONS - upward_imports())
-    assert not gone, "no longer imported (remove from EXCEPTIONS): " + ", ".join(map(str, gone))
+    upward = sorted(upward_imports())
+    assert not upward, "imports from a layer above: " + ", ".join(f"{a} → {b}" for a, b in upward)
 
 
 def test_the_graph_layer_knows_nothing_of_running_it():

@@ -13,6 +13,7 @@ from rnn_builder.engine.executor import Executor
 from rnn_builder.errors import DataError
 from rnn_builder.files.serialization import save
 from rnn_builder.files.templates import new_project
+from rnn_builder.files.weights_file import save_weights
 from rnn_builder.training.predict import predict, read_input, reads_typed_input
 from rnn_builder.training.tasks import TASKS, load_dataset
 from rnn_builder.training.tasks.series import typed_numbers
@@ -57,7 +58,7 @@ def test_the_cli_prints_what_predict_returns(tmp_path):
     project = new_project("many_to_one")
     path = save(project, tmp_path / "s.json")
     executor = Executor(project.graph, seed=project.training.seed)
-    executor.save_weights(tmp_path / "s.npz")
+    save_weights(executor, tmp_path / "s.npz")
     out = io.StringIO()
     text = "the food was not good"
     assert (

@@ -21,7 +21,9 @@ from typing import TextIO
 from rnn_builder.cli.problems import EXIT_PROBLEMS, problem_lines
 from rnn_builder.engine.executor import Executor
 from rnn_builder.errors import ExportError, ExportFolderError, RNNBuilderError
+from rnn_builder.export.weights_import import load_weights
 from rnn_builder.files.serialization import load
+from rnn_builder.files.weights_file import save_weights
 from rnn_builder.graph.validation import validate
 
 FORMATS = ("onnx", "pytorch")
@@ -94,7 +96,7 @@ def cmd_export(args: argparse.Namespace, out: TextIO) -> int:
         ) from None
     executor = Executor(project.graph, seed=project.training.seed, report=report)
     if args.weights is not None:
-        executor.load_weights(args.weights)
+        load_weights(executor, args.weights)
     try:
         model = export_onnx(executor, args.opset, project.title)
     except ExportError as error:
@@ -126,7 +128,7 @@ def _export_pytorch(args: argparse.Namespace, project, report, out: TextIO) -> i
 
     executor = Executor(project.graph, seed=project.training.seed, report=report)
     if args.weights is not None:
-        executor.load_weights(args.weights)
+        load_weights(executor, args.weights)
     base = Path(args.file).resolve().parent
     folder = Path(args.output)
     if args.check:  # before writing, so that a missing torch costs nothing
@@ -173,8 +175,8 @@ def cmd_import_weights(args: argparse.Namespace, out: TextIO) -> int:
         print("\n".join(problem_lines(args.file, report.errors)), file=out)
         return EXIT_PROBLEMS
     executor = Executor(project.graph, seed=project.training.seed, report=report)
-    executor.load_weights(args.weights)
-    executor.save_weights(args.output)
+    load_weights(executor, args.weights)
+    save_weights(executor, args.output)
     count = len(executor.parameters)
     print(f"imported {count} tensors from {args.weights} into {args.output}", file=out)
     return 0

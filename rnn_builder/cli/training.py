@@ -28,7 +28,9 @@ import numpy as np
 from rnn_builder.cli.problems import EXIT_PROBLEMS, problem_lines
 from rnn_builder.engine.executor import Executor
 from rnn_builder.errors import DataError
+from rnn_builder.export.weights_import import load_weights
 from rnn_builder.files.serialization import load
+from rnn_builder.files.weights_file import save_weights
 from rnn_builder.graph.validation import ValidationReport, validate
 from rnn_builder.training.predict import predict, read_input
 from rnn_builder.training.tasks import load_dataset, task_of
@@ -115,7 +117,7 @@ def _setup(args: argparse.Namespace, out: TextIO, weights: str | None, seed: int
         project.graph, seed=project.training.seed if seed is None else seed, report=report
     )
     if weights is not None:  # before the data, which takes longer to read than to refuse
-        executor.load_weights(weights)
+        load_weights(executor, weights)
     dataset = load_dataset(project, seed, Path(args.file).resolve().parent)
     return project, dataset, executor
 
@@ -181,7 +183,7 @@ def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
     if bar is not None:
         bar.finish()
     target = Path(args.weights) if args.weights else Path(args.file).with_suffix(".npz")
-    executor.save_weights(target)
+    save_weights(executor, target)
     final = result.to_json()
     final["weights"] = str(target)
     if args.json:

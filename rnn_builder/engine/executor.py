@@ -18,10 +18,8 @@ Parameters live in one flat buffer (and gradients in another), each tensor a vie
 
 from __future__ import annotations
 
-import io
 import zlib
 from dataclasses import dataclass
-from pathlib import Path
 
 import networkx as nx
 import numpy as np
@@ -31,10 +29,10 @@ from rnn_builder.engine.ops import CellOp, DelayOp, Op, OpLayout, dense
 from rnn_builder.engine.run import Batch, Run
 from rnn_builder.engine.runtime import runtime
 from rnn_builder.errors import GraphInvalidError, WeightsFileError
-from rnn_builder.files.weights_file import names_mismatch
 from rnn_builder.graph.model import Graph
 from rnn_builder.graph.nodes import SEQ
 from rnn_builder.graph.validation import ValidationReport, validate
+from rnn_builder.values import names_mismatch
 
 Array = np.ndarray
 
@@ -220,27 +218,6 @@ class Executor:
             checked[name] = value
         for name, value in checked.items():
             expected[name][...] = value
-
-    def save_weights(self, path: str | Path) -> Path:
-        """Write the parameters as ``.npz`` (atomically), named as in :attr:`parameters`."""
-        from rnn_builder.files.serialization import atomic_write
-
-        buffer = io.BytesIO()
-        np.savez(buffer, **{name: value for name, value in self.store.values.items()})
-        path = Path(path)
-        atomic_write(path, buffer.getvalue())
-        return path
-
-    def load_weights(self, path: str | Path) -> None:
-        """Read an ``.npz`` written by :meth:`save_weights`, or the PyTorch export's
-        ``.safetensors`` weights or training checkpoint, checked against this graph's names and
-        shapes before any array is read (see :mod:`rnn_builder.export.weights_import`). On any
-        problem the current weights stay as they were."""
-        from rnn_builder.export.weights_import import read_trained_weights
-
-        shapes = {name: value.shape for name, value in self.store.values.items()}
-        values = read_trained_weights(path, shapes)
-        self.set_parameters({k: v.astype(self.dtype, copy=False) for k, v in values.items()})
 
     def gradient_norms(self) -> dict[str, float]:
         return {name: float(np.linalg.norm(g)) for name, g in self.store.grads.items()}

@@ -23,12 +23,16 @@ import stat
 import struct
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from rnn_builder.errors import WeightsFileError
 from rnn_builder.export.torch_names import ours_from_torch
 from rnn_builder.files.weights_file import read_weights
+
+if TYPE_CHECKING:
+    from rnn_builder.engine.executor import Executor
 
 NOT_WEIGHTS = "is not a readable .npz or .safetensors weights file"
 MAX_HEADER_BYTES = 16_000_000  # ~100,000 tensors' entries; a model has dozens
@@ -152,3 +156,13 @@ def _read(stream, data_start: int, dtype: str, shape: tuple, begin: int, end: in
     if dtype == "BF16":  # the high half of a float32
         values = (values.astype(np.uint32) << 16).view(np.float32)
     return values.reshape(shape).copy()
+
+
+def load_weights(executor: Executor, path: str | os.PathLike[str]) -> None:
+    """Set an executor's parameters from an ``.npz`` (:func:`~rnn_builder.files.weights_file.
+    save_weights`), the PyTorch export's ``.safetensors`` weights or a training checkpoint,
+    checked against its graph's names and shapes before any array is read
+    (:func:`read_trained_weights`). On any problem the current weights stay as they were."""
+    shapes = {name: value.shape for name, value in executor.parameters.items()}
+    values = read_trained_weights(path, shapes)
+    executor.set_parameters({k: v.astype(executor.dtype, copy=False) for k, v in values.items()})

@@ -40,7 +40,6 @@ from rnn_builder.errors import (
 from rnn_builder.files.project import DATASET_KINDS, DatasetReference, Project, TrainingSettings
 from rnn_builder.graph.model import Edge, Graph, valid_node_id
 from rnn_builder.graph.registry import NodeRegistry
-from rnn_builder.training.tasks.files import read_bounded
 from rnn_builder.values import is_number, is_savable_text, short
 
 FORMAT = "rnn-builder-project"
@@ -491,3 +490,14 @@ def _what(value: Any) -> str:
     if isinstance(value, dict):
         return "an object"
     return type(value).__name__
+
+
+def read_bounded(path: Path, size: int, limit: int) -> bytes:
+    """The bytes of a file whose size was ``size`` when checked, but never more than
+    ``limit + 1`` of them, even if it grows meanwhile. Asks for ``size`` first: ``read(n)``
+    allocates n bytes before it reads, so asking for the limit would cost the limit."""
+    with open(path, "rb") as stream:
+        raw = stream.read(size + 1)
+        if len(raw) > size:  # it grew since: read on, up to the limit
+            raw += stream.read(max(0, limit + 1 - len(raw)))
+    return raw

@@ -18,6 +18,7 @@ that fit the graph are read, and the rest share a fixed budget, :data:`MAX_OTHER
 
 from __future__ import annotations
 
+import io
 import math
 import os
 import stat
@@ -26,12 +27,17 @@ import zipfile
 import zlib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, BinaryIO, NamedTuple
+from typing import TYPE_CHECKING, BinaryIO, NamedTuple
 
 import numpy as np
 from numpy.lib import format as npy
 
 from rnn_builder.errors import WeightsFileError
+from rnn_builder.files.serialization import atomic_write
+from rnn_builder.values import names_mismatch
+
+if TYPE_CHECKING:
+    from rnn_builder.engine.executor import Executor
 
 MAX_MEMBERS = 10_000  # or the graph's count of tensors, if larger
 # What zipfile reads and parses to list the members, per member (at least 46 bytes each).
@@ -62,20 +68,6 @@ def size_text(count: float) -> str:
         if count >= scale:
             return f"{count / scale:.1f} {unit}"
     return f"{int(count)} bytes"
-
-
-def names_mismatch(expected: Mapping[str, Any], given: Mapping[str, Any]) -> str | None:
-    """Why a set of weights does not fit by name ("missing …; unknown …"), or None."""
-    missing = sorted(set(expected) - set(given))
-    extra = sorted(set(given) - set(expected))
-    if not (missing or extra):
-        return None
-    parts = []
-    if missing:
-        parts.append("missing " + ", ".join(missing[:5]))
-    if extra:
-        parts.append("unknown " + ", ".join(extra[:5]))
-    return "the weights do not fit this graph: " + "; ".join(parts)
 
 
 def read_weights(
@@ -264,3 +256,14 @@ def _read_array(
     if declared.fortran_order:
         return array.reshape(declared.shape[::-1]).transpose()
     return array.reshape(declared.shape)
+
+
+def save_weights(executor: Executor, path: str | os.PathLike[str]) -> Path:
+    """Write an executor's parameters as ``.npz`` (atomically), named as in its
+    :attr:`~rnn_builder.engine.executor.Executor.parameters`: what :func:`read_weights` and
+    :func:`~rnn_builder.export.weights_import.load_weights` read back."""
+    buffer = io.BytesIO()
+    np.savez(buffer, **dict(executor.parameters.items()))
+    path = Path(path)
+    atomic_write(path, buffer.getvalue())
+    return path

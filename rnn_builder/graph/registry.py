@@ -84,8 +84,10 @@ def _missing_capabilities(node_type: NodeType) -> str | None:
             return "is a cell without equations (the inspector and explain show them)"
         own_kernel = getattr(node_type, "kernel", lambda params: None)
         runs_a_kernel = node_type.operation() is None and node_type.op_name == "CellOp"
-        if runs_a_kernel and not getattr(node_type, "kernel_name", "") and (
-            own_kernel(probe.params) is None
+        if (
+            runs_a_kernel
+            and not getattr(node_type, "kernel_name", "")
+            and (own_kernel(probe.params) is None)
         ):
             return "is a cell without a kernel (kernel_name, or a kernel method)"
         ports = {p.name for p in (*node_type.inputs, *node_type.outputs)}

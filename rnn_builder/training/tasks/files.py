@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from rnn_builder.errors import DataError
+from rnn_builder.files.serialization import read_bounded
 
 PACKAGE_DATA = Path(__file__).resolve().parent.parent / "data_files"
 MAX_TEXT_BYTES = 20 * 1024 * 1024
@@ -12,17 +13,6 @@ MAX_TEXT_BYTES = 20 * 1024 * 1024
 
 def bundled(name: str) -> Path:
     return PACKAGE_DATA / name
-
-
-def read_bounded(path: Path, size: int, limit: int) -> bytes:
-    """The bytes of a file whose size was ``size`` when checked, but never more than
-    ``limit + 1`` of them, even if it grows meanwhile. Asks for ``size`` first: ``read(n)``
-    allocates n bytes before it reads, so asking for the limit would cost the limit."""
-    with open(path, "rb") as stream:
-        raw = stream.read(size + 1)
-        if len(raw) > size:  # it grew since: read on, up to the limit
-            raw += stream.read(max(0, limit + 1 - len(raw)))
-    return raw
 
 
 def read_text(path: str | Path, what: str, limit: int | None = None) -> str:
