@@ -1,16 +1,15 @@
 """The executor: runs a valid graph forward and backward (exact backpropagation through time).
 
-How it runs the unrolled DAG. Every copy of a node on one time axis uses the same weights and,
-unless a feedback loop ties them to other nodes' copies, depends on other nodes only at its own
-step. So the executor computes all copies of such a node in one call on whole sequences — one
-matrix product for a Dense layer or a cell's input projection over all steps — in a topological
-order of the folded graph. Copies that a feedback loop ties together (the strongly connected
-parts of the folded graph, each through a Delay) are computed step by step, node after node
-inside each step, exactly in the order of the unrolled DAG's schedule. While training, a Delay
-whose input also feeds an Output is *teacher forced*: it reads that Output's target instead of
-the prediction, which breaks the loop so that it runs whole-sequence too; at inference the loop
-runs free, feeding back the predicted class (one-hot of the argmax, or a sample at a
-temperature), 0/1 for binary outputs, or the value for regression.
+It runs the graph's plan (:mod:`rnn_builder.graph.plan`), segment after segment: a
+whole-sequence segment computes all copies of its node in one call on whole sequences — one
+matrix product for a Dense layer or a cell's input projection over all steps — and a step-loop
+segment computes the copies a feedback loop ties together step by step, node after node inside
+each step, in the order the plan lays out. Backward runs the segments in reverse. While
+training, a Delay whose input also feeds an Output is *teacher forced*: it reads that Output's
+target instead of the prediction, and the plan for that forced set has no loop through it, so
+the loop runs whole-sequence too; at inference the loop runs free, feeding back the predicted
+class (one-hot of the argmax, or a sample at a temperature), 0/1 for binary outputs, or the
+value for regression.
 
 Parameters live in one flat buffer (and gradients in another), each tensor a view named
 ``<node_id>.<pytorch_name>``, so that optimizers update everything in a few array operations.
@@ -19,9 +18,7 @@ Parameters live in one flat buffer (and gradients in another), each tensor a vie
 from __future__ import annotations
 
 import zlib
-from dataclasses import dataclass
 
-import networkx as nx
 import numpy as np
 
 from rnn_builder.engine import ops as operations
@@ -31,6 +28,7 @@ from rnn_builder.engine.runtime import runtime
 from rnn_builder.errors import GraphInvalidError, WeightsFileError
 from rnn_builder.graph.model import Graph
 from rnn_builder.graph.nodes import SEQ
+from rnn_builder.graph.plan import Segment, feedback_outputs, plan_for
 from rnn_builder.graph.validation import ValidationReport, validate
 from rnn_builder.values import names_mismatch
 
@@ -57,14 +55,6 @@ class ParameterStore:
         values = {k[len(prefix) :]: v for k, v in self.values.items() if k.startswith(prefix)}
         grads = {k[len(prefix) :]: v for k, v in self.grads.items() if k.startswith(prefix)}
         return values, grads
-
-
-@dataclass
-class _Loop:
-    """Nodes tied by a feedback loop, run step by step in ``order``."""
-
-    order: list[str]
-    axis: str
 
 
 class Executor:
@@ -98,8 +88,7 @@ class Executor:
         for node in self.graph.outputs():
             if node.id in report.node_axes:
                 self.outputs_on_axis.setdefault(report.node_axes[node.id], []).append(node.id)
-        self.feedback_outputs = self._feedback_outputs()
-        self._plans: dict[frozenset[str], list[str | _Loop]] = {}
+        self.feedback_outputs = feedback_outputs(self.graph)
         self.initialise(seed)
 
     # --- structure ------------------------------------------------------------------------
@@ -133,51 +122,16 @@ class Executor:
     def axis_of(self, node_id: str) -> str | None:
         return self.report.node_axes.get(node_id)
 
-    def _feedback_outputs(self) -> dict[str, str]:
-        """For each Delay, the Output fed by the same value (the target it can be forced to)."""
-        tied = {}
-        for node in self.graph:
-            if not self.graph.node_type(node.id).shifts_time:
-                continue
-            sources = self.graph.edges_into(node.id, "x")
-            if not sources:
-                continue
-            src = sources[0]
-            for edge in self.graph.edges_out_of(src.src_node, src.src_port):
-                if self.graph.node_type(edge.dst_node).is_output:
-                    tied[node.id] = edge.dst_node
-                    break
-        return tied
-
-    def plan(self, forced: frozenset[str] = frozenset()) -> list[str | _Loop]:
-        """Node ids and feedback loops in execution order, with the edges into the teacher-
-        forced Delays ``forced`` cut."""
-        if forced in self._plans:
-            return self._plans[forced]
-        order = {node_id: i for i, node_id in enumerate(self.graph.nodes)}
-        folded = nx.DiGraph()
-        folded.add_nodes_from(self.graph.nodes)
-        folded.add_edges_from(
-            (e.src_node, e.dst_node) for e in self.graph.edges if e.dst_node not in forced
+    def forced_delays(self, batch: Batch, train: bool) -> frozenset[str]:
+        """The Delays teacher forced on ``batch``: while training, those tied to an Output
+        whose target the batch holds."""
+        if not train:
+            return frozenset()
+        return frozenset(
+            delay
+            for delay, output in self.feedback_outputs.items()
+            if self.ops[output].settings["target"] in batch.targets
         )
-        condensed = nx.condensation(folded)
-        steps: list[str | _Loop] = []
-        for component in nx.lexicographical_topological_sort(
-            condensed, key=lambda c: min(order[n] for n in condensed.nodes[c]["members"])
-        ):
-            nodes = sorted(condensed.nodes[component]["members"], key=order.__getitem__)
-            if len(nodes) == 1 and not folded.has_edge(nodes[0], nodes[0]):
-                steps.append(nodes[0])
-                continue
-            inner = folded.subgraph(nodes).copy()
-            inner.remove_edges_from(
-                [(u, v) for u, v in inner.edges if self.graph.node_type(v).shifts_time]
-            )
-            loop_order = list(nx.lexicographical_topological_sort(inner, key=order.__getitem__))
-            axis = next(self.report.node_axes[n] for n in loop_order if n in self.report.node_axes)
-            steps.append(_Loop(loop_order, axis))
-        self._plans[forced] = steps
-        return steps
 
     # --- parameters ------------------------------------------------------------------------
 
@@ -235,18 +189,13 @@ class Executor:
         the batch are teacher forced; otherwise feedback loops run free (sampling at
         ``temperature`` when given, else taking the most likely class)."""
         run = Run(self, batch, train, temperature, rng)
-        if train:
-            run.forced = frozenset(
-                delay
-                for delay, output in self.feedback_outputs.items()
-                if self.ops[output].settings["target"] in batch.targets
-            )
+        run.forced = self.forced_delays(batch, train)
         with runtime().pass_settings():
-            for step in self.plan(run.forced):
-                if isinstance(step, _Loop):
-                    self._loop_forward(run, step)
+            for segment in plan_for(self.graph, self.report, run.forced).segments:
+                if segment.is_loop:
+                    self._loop_forward(run, segment)
                 else:
-                    self._node_forward(run, step)
+                    self._node_forward(run, segment.node)
         return run
 
     def backward(self, run: Run) -> Run:
@@ -254,11 +203,11 @@ class Executor:
         self.store.grad_flat[...] = 0.0
         run.grads = {}
         with runtime().pass_settings():
-            for step in reversed(self.plan(run.forced)):
-                if isinstance(step, _Loop):
-                    self._loop_backward(run, step)
+            for segment in reversed(plan_for(self.graph, self.report, run.forced).segments):
+                if segment.is_loop:
+                    self._loop_backward(run, segment)
                 else:
-                    self._node_backward(run, step)
+                    self._node_backward(run, segment.node)
         return run
 
     def loss_and_gradients(self, batch: Batch) -> Run:
@@ -309,17 +258,17 @@ class Executor:
         current = run.grads.get(key)  # (copies keep the layout: see cell_layout.feature_major)
         run.grads[key] = grad.copy(order="K") if current is None else current + grad
 
-    # --- feedback loops, step by step -------------------------------------------------------
+    # --- step loops, step by step ----------------------------------------------------------
 
-    def _loop_forward(self, run: Run, loop: _Loop) -> None:
+    def _loop_forward(self, run: Run, loop: Segment) -> None:
         steps = run.length(loop.axis)
-        members = set(loop.order)
+        members = set(loop.nodes)
         buffers: dict[tuple[str, str], Array] = {}
-        caches: dict[str, list] = {n: [None] * steps for n in loop.order}
+        caches: dict[str, list] = {n: [None] * steps for n in loop.nodes}
         states: dict[str, dict[str, Array]] = {}
         for t in range(steps):
             run.step = t
-            for node_id in loop.order:
+            for node_id in loop.nodes:
                 op = self.ops[node_id]
                 if isinstance(op, DelayOp):
                     value = self._delay_step(run, op, buffers, members, t)
@@ -350,7 +299,7 @@ class Executor:
         for node_id, finals in states.items():
             for port, value in finals.items():
                 run.values[(node_id, port)] = value
-        run.caches[("loop", loop.order[0])] = caches
+        run.caches[("loop", loop.nodes[0])] = caches
 
     @staticmethod
     def _store(buffers, key, t: int, steps: int, value: Array) -> None:
@@ -395,12 +344,12 @@ class Executor:
         one_hot[np.arange(value.shape[0]), chosen] = 1.0
         return one_hot
 
-    def _loop_backward(self, run: Run, loop: _Loop) -> None:
-        caches = run.caches[("loop", loop.order[0])]
+    def _loop_backward(self, run: Run, loop: Segment) -> None:
+        caches = run.caches[("loop", loop.nodes[0])]
         steps = run.length(loop.axis)
-        members = set(loop.order)
+        members = set(loop.nodes)
         grads: dict[tuple[str, str], Array] = {}
-        for node_id in loop.order:
+        for node_id in loop.nodes:
             for port in self.ops[node_id].node_type.outputs:
                 key = (node_id, port.name)
                 outer = run.grads.get(key)
@@ -414,7 +363,7 @@ class Executor:
                     grads[key] = outer  # a final state: reaches the last step only
         for t in range(steps - 1, -1, -1):
             run.step = t
-            for node_id in reversed(loop.order):
+            for node_id in reversed(loop.nodes):
                 op = self.ops[node_id]
                 if isinstance(op, DelayOp):
                     (edge,) = self.graph.edges_into(node_id, "x")

@@ -1,11 +1,13 @@
-"""Live stepping: one batch walked through the unrolled network a time step at a time.
+"""Live stepping: one batch walked through the unrolled network a step at a time.
 
-The schedule of the unrolled DAG is cut into *steps*: the runs of copies that share a time
-axis and a step index (vector copies join the step in which they become computable). Each
-:meth:`Stepper.step` computes the next one and returns its copies; afterwards every copy's
-values can be read — a cell's hidden and cell state and its gate activations, a Dense layer's
-output, an Output's prediction. Stepping to the end gives exactly what a whole-sequence
-:meth:`~rnn_builder.engine.executor.Executor.forward` gives (tested).
+The walk is the plan (:mod:`rnn_builder.graph.plan`) that the executor runs, cut into *steps*:
+a whole-sequence segment, which the executor computes in one call, is walked one copy at a time
+(one time step of its node; for a bidirectional cell each direction along its own way), a
+step-loop segment one time step at a time (every node of the loop at that step), and a vector
+node is a step of its own. Each :meth:`Stepper.step` computes the next step and returns it;
+afterwards every copy's values can be read — a cell's hidden and cell state and its gate
+activations, a Dense layer's output, an Output's prediction. Stepping to the end gives exactly
+what a whole-sequence :meth:`~rnn_builder.engine.executor.Executor.forward` gives (tested).
 
 Without ``teacher``, feedback loops run free, as at inference; with it, they read the targets.
 
@@ -27,7 +29,7 @@ import numpy as np
 from rnn_builder.engine.executor import Executor
 from rnn_builder.engine.ops import CellOp, DelayOp, DenseOp, OutputOp, SequenceInputOp, dense
 from rnn_builder.engine.run import Batch, Run
-from rnn_builder.graph.unroll import UnrolledKey, unroll
+from rnn_builder.graph.unroll import UnrolledKey, UnrolledSegment, unroll
 
 Array = np.ndarray
 
@@ -39,11 +41,13 @@ _Undo = tuple[int, list[tuple[tuple[str, str], tuple[Array, ...] | None]], dict 
 
 @dataclass(frozen=True)
 class Step:
-    """One step of the walk: its axis and index, and the copies computed in it."""
+    """One step of the walk: its axis and index (``None`` for a vector node), the copies
+    computed in it, and the segment of the plan it belongs to."""
 
     axis: str | None
     t: int | None
     copies: tuple[UnrolledKey, ...]
+    segment: UnrolledSegment | None = None
 
 
 class _CellPlan:
@@ -83,8 +87,12 @@ class Stepper:
         self.batch = batch
         self.teacher = teacher
         self.run = Run(executor, batch, train=teacher, temperature=temperature, rng=rng)
-        self.unrolled = unroll(executor.graph, self.run.lengths, executor.report)
-        self.steps = self._cut(self.unrolled.schedule)
+        self.forced = self.run.forced = executor.forced_delays(batch, teacher)
+        self.unrolled = unroll(executor.graph, self.run.lengths, executor.report, self.forced)
+        self.steps = self._cut(self.unrolled.plan)
+        self._looped = {
+            node for segment in self.unrolled.plan if segment.is_loop for node in segment.nodes
+        }
         report = executor.report
         self.wiring = {
             node_id: [
@@ -110,7 +118,7 @@ class Stepper:
                 op, where = executor.ops[key.node], (key.node, key.direction)
                 if key.t is not None and isinstance(op, CellOp) and where not in cell_plans:
                     cell_plans[where] = _CellPlan(op, key, self)
-        self._plans = [  # what each step calls, and with what, chosen once
+        self._calls = [  # what each step calls, and with what, chosen once
             [
                 (
                     self._vector_copy if key.t is None else handlers[key.node],
@@ -164,12 +172,12 @@ class Stepper:
     def step(self) -> Step:
         """Compute the next step and return it."""
         position = self.position
-        if position >= len(self._plans):
+        if position >= len(self._calls):
             raise IndexError("the sequence has been stepped to its end; reset() to start again")
         count, states, keys = len(self.values), self.states, self._state_keys[position]
         replaced = [(k, states.get(k)) for k in keys] if keys else []
         predictions = dict(self.run.predictions) if self._predicts[position] else None
-        for handler, with_what, key in self._plans[position]:
+        for handler, with_what, key in self._calls[position]:
             handler(with_what, key)
         self._undo.append((len(self.values) - count, replaced, predictions))
         self.position = position + 1
@@ -246,23 +254,19 @@ class Stepper:
                 writes += [((key.node, port.name), key.t, None) for port in op.node_type.outputs]
         return writes
 
-    def _cut(self, schedule: list[UnrolledKey]) -> list[Step]:
-        axes = self.executor.report.node_axes
+    @staticmethod
+    def _cut(plan: tuple[UnrolledSegment, ...]) -> list[Step]:
+        """The plan's segments as steps: a step loop a time step at a time, a whole-sequence
+        segment a copy at a time, a vector node once."""
         steps: list[Step] = []
-        current: list[UnrolledKey] = []
-        where: tuple[str | None, int | None] | None = None
-        for key in schedule:
-            here = (axes.get(key.node), key.t)
-            if key.t is not None and where is not None and here != where and current:
-                steps.append(Step(where[0], where[1], tuple(current)))
-                current = []
-            if key.t is not None:
-                where = here
-            current.append(key)
-        if current:
-            steps.append(
-                Step(where[0] if where else None, where[1] if where else None, tuple(current))
-            )
+        for segment in plan:
+            if not segment.is_loop:
+                steps += [Step(segment.axis, k.t, (k,), segment) for k in segment.copies]
+                continue
+            width = len(segment.copies) // segment.steps  # the loop's copies at one step
+            for start in range(0, len(segment.copies), width):
+                copies = segment.copies[start : start + width]
+                steps.append(Step(segment.axis, copies[0].t, copies, segment))
         return steps
 
     def _inputs_at(self, node_id: str, t: int | None) -> dict[str, Array]:
@@ -412,14 +416,7 @@ class Stepper:
         executor, run = self.executor, self.run
         (edge,) = executor.graph.edges_into(op.id, "x")
         source_key = (edge.src_node, edge.src_port)
-        if (
-            op.id in executor.feedback_outputs
-            and self.teacher
-            and run.batch.targets.get(
-                executor.ops[executor.feedback_outputs[op.id]].settings["target"]
-            )
-            is not None
-        ):
+        if op.id in self.forced:
             source = executor.teacher_input(run, op.id)
             forced = True
         else:
@@ -429,9 +426,5 @@ class Stepper:
         if t == 0:
             return op.initial(run.batch_size, op.in_shapes["x"].width, run.dtype, tokens)
         previous = source[t - 1]
-        in_loop = self._in_loop(op.id)
+        in_loop = op.id in self._looped
         return previous if (forced or not in_loop) else executor.fed_back(run, op.id, previous)
-
-    def _in_loop(self, node_id: str) -> bool:
-        plan = self.executor.plan()
-        return any(not isinstance(step, str) and node_id in step.order for step in plan)

@@ -34,6 +34,7 @@ from rnn_builder.errors import ExportError
 from rnn_builder.export.onnx_builder import OnnxBuilder
 from rnn_builder.export.onnx_loop import emit_loop
 from rnn_builder.export.onnx_nodes import ExportContext, emit_node
+from rnn_builder.graph.plan import plan_for
 
 DEFAULT_OPSET = 17
 OPSETS = range(14, 23)  # RNN ops gained ``layout`` at 14; 22 is the newest we test against
@@ -59,11 +60,11 @@ def export_onnx(executor: Executor, opset: int = DEFAULT_OPSET, title: str = "")
     inputs_of_graph = {n.id for n in graph.inputs()}
     values = {(n.id, "y"): n.id for n in graph.inputs()}
     predictions: dict[str, str] = {}
-    for step in executor.plan():  # the executor's own order, feedback loops as units
-        if not isinstance(step, str):
-            emit_loop(ctx, step.order, step.axis, executor.feedback_outputs, values)
+    for segment in plan_for(graph, report):  # the executor's own order, loops as units
+        if segment.is_loop:
+            emit_loop(ctx, segment.nodes, segment.axis, executor.feedback_outputs, values)
             continue
-        node = graph.node(step)
+        node = graph.node(segment.node)
         if node.id in inputs_of_graph:
             continue
         inputs = {

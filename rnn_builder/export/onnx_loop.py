@@ -1,10 +1,11 @@
 """A feedback loop (nodes tied through a Delay) as an ONNX ``Loop``, one iteration a step.
 
 This is the executor's ``_loop_forward`` at inference (``train=False``): the members run step
-by step in the order of ``Executor.plan``; a Delay gives its initial value at step 0 and then
-what its source gave one step earlier, fed back as the executor feeds it back greedily — the
-most likely class one-hot (ONNX's ArgMax, like NumPy's, takes the first of equal scores), 0/1
-for a binary output, the value for regression, token ids unchanged. Cells carry their states
+by step in the order of the plan's step-loop segment (``rnn_builder.graph.plan``); a Delay
+gives its initial value at step 0 and then what its source gave one step earlier, fed back as
+the executor feeds it back greedily — the most likely class one-hot (ONNX's ArgMax, like
+NumPy's, takes the first of equal scores), 0/1 for a binary output, the value for regression,
+token ids unchanged. Cells carry their states
 from one iteration to the next; on an input axis with padding a cell keeps its state through
 the padded steps (``Where`` on the step's mask), as the cell's mask does.
 

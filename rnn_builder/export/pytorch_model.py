@@ -22,13 +22,15 @@ from rnn_builder.errors import ExportError
 from rnn_builder.export.pytorch_loop import emit_loop
 from rnn_builder.export.pytorch_source import CELL_MODULES, Source, expression, start_token, teacher
 from rnn_builder.export.torch_names import check_module_names, module_name
+from rnn_builder.graph.plan import plan_for
 
 HELPERS = Path(__file__).with_name("torch_files") / "model_helpers.py"
 
 
 def layered_cells(executor: Executor) -> set[str]:
     """Cells that run whole sequences (``nn.LSTM``…), as opposed to those in feedback loops."""
-    looped = {n for step in executor.plan() if not isinstance(step, str) for n in step.order}
+    plan = plan_for(executor.graph, executor.report)
+    looped = {n for segment in plan if segment.is_loop for n in segment.nodes}
     return {n.id for n in executor.graph.cells() if n.id not in looped}
 
 
@@ -86,11 +88,11 @@ def model_source(executor: Executor, title: str, description: str) -> str:
             )
     src.emit("outputs: dict[str, Tensor] = {}")
     src.emit("losses: list[Tensor] = []")
-    for step in executor.plan():
-        if isinstance(step, str):
-            _node(src, graph.node(step))
+    for segment in plan_for(graph, report):  # the executor's own order, loops as units
+        if segment.is_loop:
+            emit_loop(src, segment.nodes, segment.axis)
         else:
-            emit_loop(src, step.order, step.axis)
+            _node(src, graph.node(segment.node))
     src.emit("if losses:")
     src.emit('outputs["loss"] = torch.stack(losses).sum()', 3)
     src.emit("return outputs")

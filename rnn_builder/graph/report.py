@@ -87,6 +87,8 @@ class ValidationReport:
     node_axes: dict[str, str] = field(default_factory=dict)  # per-step nodes -> axis id
     parameter_shapes: dict[str, dict[str, tuple[int, ...]]] = field(default_factory=dict)
     layout: Layout | None = None  # which classic layout the graph is (None: it has errors)
+    # plan.plan_for's plans of the checked graph, by teacher-forced set: built once per report
+    plans: dict[frozenset[str], object] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def errors(self) -> list[Problem]:

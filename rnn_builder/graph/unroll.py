@@ -16,16 +16,20 @@ Edges of the unrolled DAG (a ``networkx.MultiDiGraph``; the attribute ``kind`` s
 * ``delay``: a Delay's input at ``t-1`` to the Delay at ``t``.
 
 Every copy of a node shares that node's weights; :attr:`UnrolledGraph.sharing` counts them.
-A topological order of the DAG (time-major where the dependencies allow) is the schedule.
+
+The DAG carries its plan (:mod:`rnn_builder.graph.plan`): :attr:`UnrolledGraph.plan` holds each
+segment with its copies in the order they run, and the schedule is those copies one segment
+after another. So what is drawn, stepped and run is one order: a topological order of the DAG
+(less the edges into teacher-forced Delays, which read their targets instead).
 """
 
 from __future__ import annotations
 
-import heapq
 import itertools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, NamedTuple
 
 import networkx as nx
@@ -34,6 +38,7 @@ from rnn_builder import collector
 from rnn_builder.errors import GraphInvalidError, UnrollError
 from rnn_builder.graph.model import Graph
 from rnn_builder.graph.nodes import MAX_STEPS, SEQ, VEC, Shape
+from rnn_builder.graph.plan import Plan, Segment, plan_for
 from rnn_builder.graph.validation import ValidationReport, validate
 
 MAX_UNROLLED_NODES = 2_000_000
@@ -69,16 +74,72 @@ class WeightSharing:
         return self.parameters * self.copies
 
 
+@dataclass(frozen=True)
+class UnrolledSegment:
+    """A segment of the plan laid out in the unrolled DAG: its copies in the order they run
+    (a step loop: step after step, its nodes in order inside each step; a reverse direction
+    from the last step to the first), and the length of its axis."""
+
+    segment: Segment
+    copies: tuple[UnrolledKey, ...]
+    steps: int | None  # None: a vector node, run once
+
+    @property
+    def kind(self) -> str:
+        return self.segment.kind
+
+    @property
+    def nodes(self) -> tuple[str, ...]:
+        return self.segment.nodes
+
+    @property
+    def axis(self) -> str | None:
+        return self.segment.axis
+
+    @property
+    def is_loop(self) -> bool:
+        return self.segment.is_loop
+
+    def label(self, graph: Graph) -> str:
+        """``whole sequence · reader · 20 steps``, ``step loop · decoder → scores ↻ previous
+        · 12 steps``, ``once · head``: what runs, in the nodes' names."""
+        segment = self.segment
+        name = {n: graph.node(n).name for n in segment.nodes}
+        if self.steps is None:
+            return f"once · {name[segment.node]}"
+        steps = f"{self.steps} step{'s' if self.steps != 1 else ''}"
+        if not segment.is_loop:
+            directions = {key.direction for key in self.copies}
+            both = ", both ways" if len(directions) > 1 else ""
+            return f"{segment.kind} · {name[segment.node]} · {steps}{both}"
+        body = " → ".join(name[n] for n in segment.nodes if n not in segment.delays)
+        back = ", ".join(name[n] for n in segment.delays)
+        return f"{segment.kind} · {body} ↻ {back} · {steps}"
+
+
 @dataclass
 class UnrolledGraph:
-    """The time-indexed DAG of a graph for given axis lengths, with its schedule."""
+    """The time-indexed DAG of a graph for given axis lengths, with its plan and schedule."""
 
     graph: Graph
     report: ValidationReport
     steps: dict[str, int]
     dag: nx.MultiDiGraph
-    schedule: list[UnrolledKey]
+    plan: tuple[UnrolledSegment, ...]
     sharing: dict[str, WeightSharing] = field(default_factory=dict)
+    forced: frozenset[str] = frozenset()  # the teacher-forced Delays the plan was made for
+
+    @cached_property
+    def schedule(self) -> list[UnrolledKey]:
+        """Every copy in the order it runs: the plan's segments one after another."""
+        return [key for segment in self.plan for key in segment.copies]
+
+    def segment_of(self, key: UnrolledKey) -> UnrolledSegment:
+        """The segment that runs a copy."""
+        for segment in self.plan:
+            if key.node in segment.nodes:
+                return segment
+        raise KeyError(key)
 
     @property
     def node_count(self) -> int:
@@ -184,41 +245,6 @@ class UnrolledGraph:
         return "\n".join(lines) + "\n"
 
 
-def _time_major_order(
-    nodes: list[UnrolledKey], edges: list[tuple], order: dict[str, int]
-) -> list[UnrolledKey]:
-    """A topological order that runs step 0 of everything it can before step 1, and within a
-    step follows the folded graph's node order (Kahn's algorithm with a priority queue)."""
-
-    def rank(key: UnrolledKey) -> tuple[int, int, str]:
-        return (-1 if key.t is None else key.t, order[key.node], key.direction)
-
-    waiting = dict.fromkeys(nodes, 0)
-    successors: dict[UnrolledKey, list[UnrolledKey]] = {key: [] for key in nodes}
-    for u, v, *_ in edges:
-        waiting[v] += 1
-        successors[u].append(v)
-    ready = [(rank(key), key) for key, count in waiting.items() if count == 0]
-    heapq.heapify(ready)
-    schedule = []
-    while ready:
-        _, key = heapq.heappop(ready)
-        schedule.append(key)
-        for successor in successors[key]:
-            waiting[successor] -= 1
-            if waiting[successor] == 0:
-                heapq.heappush(ready, (rank(successor), successor))
-    if len(schedule) != len(nodes):  # validation should make this impossible
-        graph = nx.DiGraph((u, v) for u, v, *_ in edges)
-        cycle = nx.find_cycle(graph)
-        raise UnrollError(
-            "the unrolled graph has a cycle ("
-            + " → ".join(u.label() for u, *_ in cycle)
-            + "); please report this graph"
-        )
-    return schedule
-
-
 def _dot_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace('"', '\\"')
 
@@ -256,9 +282,12 @@ def unroll(
     graph: Graph,
     steps: int | Mapping[str, int] | None = None,
     report: ValidationReport | None = None,
+    forced: frozenset[str] = frozenset(),
 ) -> UnrolledGraph:
     """Unroll a valid graph over ``steps`` (for every axis, or by axis id; defaults from the
-    nodes' ``steps`` parameters). Raises :class:`GraphInvalidError` on an invalid graph."""
+    nodes' ``steps`` parameters), laying out its plan with the Delays ``forced`` teacher forced
+    (none: loops run free, as at inference). Raises :class:`GraphInvalidError` on an invalid
+    graph."""
     report = report if report is not None else validate(graph)
     if not report.ok:
         errors = report.errors
@@ -271,7 +300,7 @@ def unroll(
     # tens of thousands of small acyclic objects would otherwise start repeated full
     # collections (measured: half the time of a 20,000-copy unroll)
     with collector.paused():
-        return _Unroller(graph, report, lengths).run()
+        return _Unroller(graph, report, lengths).run(plan_for(graph, report, forced))
 
 
 class _Unroller:
@@ -291,7 +320,7 @@ class _Unroller:
     def directions(self, node_id: str) -> tuple[str, ...]:
         return self._directions[node_id]
 
-    def run(self) -> UnrolledGraph:
+    def run(self, plan: Plan) -> UnrolledGraph:
         graph, report = self.graph, self.report
         total = sum(
             self.length(n.id) * len(self.directions(n.id)) if report.is_per_step(n.id) else 1
@@ -302,7 +331,6 @@ class _Unroller:
                 f"unrolling would make {total:,} copies (at most {MAX_UNROLLED_NODES:,}): "
                 "choose fewer steps"
             )
-        order = {node_id: i for i, node_id in enumerate(graph.nodes)}
         for node in graph:
             node_type = graph.registry.get(node.type_name)
             attrs = {"type": node.type_name, "axis": report.node_axes.get(node.id)}
@@ -322,8 +350,30 @@ class _Unroller:
         for edge in graph.edges:
             self._expand(edge)
         self.dag.add_edges_from(self.edges)
-        schedule = _time_major_order(list(self.dag), self.edges, order)
-        return UnrolledGraph(graph, report, self.lengths, self.dag, schedule, self._sharing())
+        laid_out = tuple(self._lay_out(segment) for segment in plan)
+        return UnrolledGraph(
+            graph, report, self.lengths, self.dag, laid_out, self._sharing(), plan.forced
+        )
+
+    def _lay_out(self, segment: Segment) -> UnrolledSegment:
+        """A segment's copies in the order they run."""
+        if segment.axis is None:
+            return UnrolledSegment(segment, (UnrolledKey(segment.node, None),), None)
+        length = self.lengths[segment.axis]
+        if segment.is_loop:  # step by step, every node of the loop at each step
+            copies = tuple(
+                UnrolledKey(node, t, d)
+                for t in range(length)
+                for node in segment.nodes
+                for d in self.directions(node)
+            )
+        else:  # each direction along its own way through time
+            copies = tuple(
+                UnrolledKey(segment.node, t, d)
+                for d in self.directions(segment.node)
+                for t in (range(length - 1, -1, -1) if d == "reverse" else range(length))
+            )
+        return UnrolledSegment(segment, copies, length)
 
     def _edge(self, u: UnrolledKey, v: UnrolledKey, kind: str, src_port: str, dst_port: str):
         attrs = {"kind": kind, "src_port": src_port, "dst_port": dst_port}
