@@ -217,15 +217,20 @@ def test_stepping_forward_and_back_shows_the_executors_values(window, qtbot):
     assert not any(item.lit for item in scene.copies.values())
     assert all(item.waiting for item in scene.copies.values())  # nothing computed: faded
     assert "nothing computed" in live.step_label.text()
-    # and forward again gives the same numbers as the first time
-    qtbot.keyClick(window, Qt.Key.Key_Right, Qt.KeyboardModifier.ControlModifier)
+    # and forward again gives the same numbers as the first time (the walk is the plan: the
+    # words and their embeddings, each a whole-sequence segment, come before the reader)
     first = min(cells, key=lambda k: k.t)
-    qtbot.keyClick(window, Qt.Key.Key_Right, Qt.KeyboardModifier.ControlModifier)
+    while first not in stepper.details:
+        qtbot.keyClick(window, Qt.Key.Key_Right, Qt.KeyboardModifier.ControlModifier)
+    assert stepper.steps[stepper.position - 1].copies == (first,)
     np.testing.assert_allclose(
         scene.copies[first].values["h"][0], run.values[("reader", "y")][first.t, 0], atol=1e-12
     )
     lit = [key for key, item in scene.copies.items() if item.lit]
-    assert lit and {key.t for key in lit} == {stepper.steps[1].t}
+    assert lit == [first]
+    current = [band for band in scene.bands if band.current]  # and its segment's band
+    assert [band.segment.nodes for band in current] == [("reader",)]
+    assert "whole sequence" in live.step_label.text()
 
     # one batch of training (new weights) ends the walk and takes its annotations down
     _click(qtbot, live.panel.batch_button)

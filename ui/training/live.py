@@ -371,10 +371,10 @@ class Live(QObject):
         if where is None:
             self.step_label.setText("  step 0: nothing computed")
         else:
-            step = "vectors" if where.t is None else f"t = {where.t}"
-            self.step_label.setText(
-                f"  {stepper.position}/{len(stepper.steps)} · {where.axis or ''} {step}"
-            )
+            # the segment of the plan being walked, as the unrolled view labels its band
+            segment = where.segment.label(stepper.executor.graph) if where.segment else ""
+            step = "" if where.t is None else f" · t = {where.t}"
+            self.step_label.setText(f"  {stepper.position}/{len(stepper.steps)} · {segment}{step}")
         self.window.inspector.show_step(stepper)
 
     def _prediction_text(self, key: UnrolledKey, prediction) -> str:

@@ -8,12 +8,18 @@ reads. Copies of one node carry the same weights, marked by a badge with the nod
 
 Layout: each time axis is a block of columns and each vector node a single column; blocks are
 placed left to right by the longest path through their dependencies.
+
+Behind the copies, the plan that runs them (:mod:`rnn_builder.graph.plan`): each segment a
+labelled band around its copies — a whole-sequence segment (one node's copies in one call) a
+filled band along its row, a step loop (nodes tied through a Delay, run step by step) a frame
+in the Delay edges' colour around its rows — so that what is drawn is what runs. While
+stepping, the band of the segment being walked is outlined.
 """
 
 from __future__ import annotations
 
 import networkx as nx
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QPointF, QRectF, QSizeF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import (
     QGraphicsItem,
@@ -25,7 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from rnn_builder.graph.model import Graph
-from rnn_builder.graph.unroll import UnrolledGraph, UnrolledKey
+from rnn_builder.graph.unroll import UnrolledGraph, UnrolledKey, UnrolledSegment
 from ui.canvas.style import CATEGORY_COLORS, SELECTION_COLOR, canvas_colors
 
 BOX_W, BOX_H = 96.0, 40.0
@@ -102,6 +108,73 @@ class CopyItem(QGraphicsItem):
             painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, "W")
 
 
+class SegmentBand(QGraphicsItem):
+    """A segment of the plan behind its copies: a band (whole sequence, once) or a frame (step
+    loop), with a line saying what runs there."""
+
+    MARGIN, LABEL = 5.0, 14.0  # around the copies; the strip above them for the label
+
+    def __init__(self, segment: UnrolledSegment, label: str, around: QRectF) -> None:
+        super().__init__()
+        self.segment = segment
+        self.label = label
+        self.copies = frozenset(segment.copies)
+        self.current = False  # stepping: the segment being walked
+        m = self.MARGIN
+        self.rect = around.adjusted(-m, -m - self.LABEL, m, m)
+        self.setZValue(-3 if not segment.is_loop else -2)
+        self.setToolTip(
+            f"<b>{label}</b><br>"
+            + (
+                "run step by step: each step needs the step before through the Delay"
+                if segment.is_loop
+                else "run as one call over the whole sequence"
+                if segment.steps is not None
+                else "run once"
+            )
+        )
+
+    def boundingRect(self) -> QRectF:
+        return self.rect.adjusted(-3, -3, 3, 3)
+
+    def set_current(self, current: bool) -> None:
+        if current != self.current:
+            self.current = current
+            self.update()
+
+    def paint(
+        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
+    ) -> None:
+        colors = canvas_colors()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        loop = self.segment.is_loop
+        accent = QColor(EDGE_COLORS["delay"] if loop else colors["muted"])
+        fill = QColor(accent)
+        fill.setAlpha(28 if loop else 22)
+        pen = QPen(LIT_COLOR if self.current else accent, 2.4 if self.current else 1.4)
+        if loop:
+            pen.setStyle(Qt.PenStyle.DashLine)
+        elif not self.current:
+            pen = QPen(Qt.PenStyle.NoPen)
+        painter.setPen(pen)
+        painter.setBrush(fill)
+        painter.drawRoundedRect(self.rect, 9, 9)
+        font = QFont(painter.font())
+        font.setPointSizeF(7.2)
+        font.setBold(loop)
+        painter.setFont(font)
+        painter.setPen(accent.darker(115) if loop else colors["muted"])
+        text_rect = QRectF(
+            self.rect.left() + 8, self.rect.top() + 1, self.rect.width() - 14, self.LABEL
+        )
+        text = QFontMetricsF(font).elidedText(
+            self.label, Qt.TextElideMode.ElideRight, text_rect.width()
+        )
+        painter.drawText(
+            text_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, text
+        )
+
+
 class UnrolledScene(QGraphicsScene):
     nodes_selected = Signal(object)  # set of folded node ids whose copies are selected
 
@@ -111,6 +184,7 @@ class UnrolledScene(QGraphicsScene):
         self.edge_items: list[QGraphicsPathItem] = []
         self.unrolled: UnrolledGraph | None = None
         self.annotations: dict[UnrolledKey, QGraphicsSimpleTextItem] = {}
+        self.bands: list[SegmentBand] = []  # the plan's segments, in the order they run
         self._syncing = False
         self.selectionChanged.connect(self._selection_changed)
 
@@ -119,7 +193,7 @@ class UnrolledScene(QGraphicsScene):
     ) -> None:
         self._syncing = True
         self.clear()
-        self.copies, self.edge_items, self.annotations = {}, [], {}
+        self.copies, self.edge_items, self.annotations, self.bands = {}, [], {}, []
         self.unrolled = unrolled
         self._syncing = False
         if unrolled is None:
@@ -152,6 +226,13 @@ class UnrolledScene(QGraphicsScene):
             self.copies[key] = item
         for u, v, data in unrolled.dag.edges(data=True):
             self._add_edge(self.copies[u], self.copies[v], data["kind"])
+        for segment in unrolled.plan:
+            around = QRectF()
+            for key in segment.copies:
+                around = around.united(QRectF(self.copies[key].pos(), QSizeF(BOX_W, BOX_H)))
+            band = SegmentBand(segment, segment.label(graph), around)
+            self.addItem(band)
+            self.bands.append(band)
 
     def _add_edge(self, source: CopyItem, target: CopyItem, kind: str) -> None:
         a, b = source.pos(), target.pos()
@@ -209,6 +290,8 @@ class UnrolledScene(QGraphicsScene):
         wanted = set(keys)
         for key, item in self.copies.items():
             item.set_lit(key in wanted, computed is not None and key not in computed)
+        for band in self.bands:
+            band.set_current(not band.copies.isdisjoint(wanted))
 
     def annotate(self, key: UnrolledKey, text: str) -> None:
         """A line of text over a copy (an output's prediction at its step)."""
