@@ -105,12 +105,15 @@ def test_unroll_formats(capsys, tmp_path):
     code, out, _ = run(capsys, "unroll", str(path), "--steps", "5")
     assert code == 0
     assert "unrolled: 35 nodes, 38 edges (26 data, 8 state, 4 delay)" in out
+    assert "  step loop · decoder → digit_scores ↻ previous_digit · 5 steps\n" in out
     code, out, _ = run(
         capsys, "unroll", str(path), "--steps", "words=3,previous_digit=2", "--format", "json"
     )
     data = json.loads(out)
     assert data["steps"] == {"words": 3, "previous_digit": 2}
     assert data["nodes"] == 3 * 3 + 4 * 2  # three nodes on the words axis, four on the decoder's
+    loops = [segment for segment in data["plan"] if segment["kind"] == "step loop"]
+    assert [(loop["axis"], loop["steps"]) for loop in loops] == [("previous_digit", 2)]
     code, out, _ = run(capsys, "unroll", str(path), "--steps", "2", "--format", "dot")
     assert code == 0 and out.startswith("digraph unrolled {")
 

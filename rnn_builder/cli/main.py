@@ -235,6 +235,9 @@ def _print_unroll_summary(unrolled, out: TextIO) -> None:
         f"across time; {unrolled.unshared_parameter_count:,} if no copy shared)",
         file=out,
     )
+    print("how it runs, in order:", file=out)
+    for segment in unrolled.plan:
+        print(f"  {segment.label(graph)}", file=out)
     print("schedule: " + " ".join(k.label() for k in unrolled.schedule), file=out)
 
 

@@ -47,7 +47,7 @@ class Step:
     axis: str | None
     t: int | None
     copies: tuple[UnrolledKey, ...]
-    segment: UnrolledSegment | None = None
+    segment: UnrolledSegment
 
 
 class _CellPlan:

@@ -218,6 +218,16 @@ class UnrolledGraph:
                 node: {"copies": s.copies, "directions": s.directions, "parameters": s.parameters}
                 for node, s in self.sharing.items()
             },
+            "plan": [
+                {
+                    "kind": segment.kind,
+                    "nodes": list(segment.nodes),
+                    "axis": segment.axis,
+                    "steps": segment.steps,
+                    "label": segment.label(self.graph),
+                }
+                for segment in self.plan
+            ],
             "schedule": [k.label() for k in self.schedule],
             "unrolled_nodes": nodes,
             "unrolled_edges": edges,

@@ -266,7 +266,9 @@ class Live(QObject):
         self.forward_action = QAction("Step ▶", window)
         self.forward_action.setObjectName("step_forward")
         self.forward_action.setShortcut(QKeySequence("Ctrl+Right"))
-        self.forward_action.setToolTip("Compute the next time step of one example (unrolled view)")
+        self.forward_action.setToolTip(
+            "Compute the next step of one example, in the order the network runs (unrolled view)"
+        )
         self.reset_action = QAction("Reset", window)
         self.reset_action.setObjectName("step_reset")
         self.back_action.triggered.connect(lambda _c=False: self.step_back())
@@ -372,7 +374,7 @@ class Live(QObject):
             self.step_label.setText("  step 0: nothing computed")
         else:
             # the segment of the plan being walked, as the unrolled view labels its band
-            segment = where.segment.label(stepper.executor.graph) if where.segment else ""
+            segment = where.segment.label(stepper.executor.graph)
             step = "" if where.t is None else f" · t = {where.t}"
             self.step_label.setText(f"  {stepper.position}/{len(stepper.steps)} · {segment}{step}")
         self.window.inspector.show_step(stepper)
