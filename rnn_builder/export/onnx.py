@@ -1,9 +1,9 @@
 """ONNX export, written directly from our graph and weights (no PyTorch in between).
 
 The model computes what ``Executor.forward(batch, train=False)`` predicts, node for node in the
-executor's own plan (``Executor.plan``): recurrent cells become ONNX's ``RNN`` / ``LSTM`` /
-``GRU`` (gates reordered, ``layout=0``), a feedback loop through a Delay becomes a ``Loop``
-that generates greedily, and each Output gives its prediction (softmax probabilities, a
+plan the executor runs (``rnn_builder.graph.plan``): recurrent cells become ONNX's ``RNN`` /
+``LSTM`` / ``GRU`` (gates reordered, ``layout=0``), a step loop through a Delay becomes a
+``Loop`` that generates greedily, and each Output gives its prediction (softmax probabilities, a
 sigmoid, or the value).
 
 Inputs and outputs are named after the graph's nodes and laid out like the executor's
