@@ -14,6 +14,7 @@ from rnn_builder.errors import ProjectFileError
 from rnn_builder.files.serialization import dumps, loads
 from rnn_builder.files.templates import TEMPLATES, new_project
 from rnn_builder.graph.model import Edge, Graph
+from rnn_builder.graph.plan import feedback_outputs
 from rnn_builder.graph.registry import default_registry
 from rnn_builder.graph.unroll import unroll
 from rnn_builder.graph.validation import CODES, classify, validate
@@ -152,6 +153,14 @@ def check_everything(graph: Graph, steps: int) -> None:
         assert nx.is_directed_acyclic_graph(unrolled.dag)
         position = {k: i for i, k in enumerate(unrolled.schedule)}
         assert all(position[u] < position[v] for u, v in unrolled.dag.edges())
+        # teacher forcing cuts only the edges into the forced Delays (they read targets)
+        forced = frozenset(feedback_outputs(graph))
+        teacher = unroll(graph, steps, report, forced)
+        position = {k: i for i, k in enumerate(teacher.schedule)}
+        assert len(position) == unrolled.node_count
+        assert all(
+            position[u] < position[v] for u, v in teacher.dag.edges() if v.node not in forced
+        )
     text = dumps_graph(graph)
     assert dumps(loads(text)) == text
 
