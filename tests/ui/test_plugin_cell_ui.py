@@ -1,12 +1,13 @@
-"""The cell type added in one file (tests/test_plugin_cell.py) is in the palette under its
-category, drops onto the canvas, is drawn with its own line, and the inspector shows its
-equations: the window reads all of that from the registry."""
+"""The node types added in one file (tests/test_plugin_cell.py: an MGU cell and a reverse-in-time
+node) are in the palette under their categories, drop onto the canvas, are drawn with their own
+lines, and the inspector shows their equations: the window reads all of that from the
+registry."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import QPointF
 
-from ..test_plugin_cell import mgu_project
+from ..test_plugin_cell import mgu_project, toy_project
 from .test_editor import drop_from_palette
 
 
@@ -34,3 +35,22 @@ def test_the_window_trains_a_plugin_cell_in_its_training_process(make_window, qt
     qtbot.waitUntil(lambda: not window.live.session.running, timeout=TRAINING_TIMEOUT)
     assert window.errors == [] and window.document.runs[-1].stopped == "steps"
     assert window.document.weights["reader.weight_hh"].shape == (64, 32)
+
+
+def test_the_reverse_node_is_in_the_palette_on_the_canvas_and_in_the_inspector(make_window):
+    window = make_window(project=toy_project())
+    document = window.document
+    item = window.palette.items["reverse"]
+    assert item.text(0) == "Reverse" and item.parent().text(0) == "Time"
+    assert window.scene.node_items["flip"].subtitle == "Reverse · t ↦ L−1−t"
+    assert window.scene.node_items["tagger"].subtitle == "MGU · 32"
+    window.scene.select_nodes(["unflip"])
+    assert window.inspector.node_id == "unflip"
+    assert "y_t = x_(L−1−t)" in window.inspector.details.text()
+    before = set(document.graph.nodes)
+    drop_from_palette(window, "reverse", QPointF(200, 600))
+    (added,) = set(document.graph.nodes) - before
+    assert document.graph.node(added).type_name == "reverse"
+    assert window.inspector.node_id == added
+    document.undo_stack.undo()
+    assert set(document.graph.nodes) == before and added not in window.scene.node_items
