@@ -415,6 +415,19 @@ def test_the_toy_graph_validates_and_unrolls_with_the_reversal_in_its_edges(toy)
     assert schedule.index(UnrolledKey("unflip", 0)) > schedule.index(UnrolledKey("tagger", 5))
 
 
+def test_a_reverse_node_on_a_feedback_loop_is_refused_as_it_reads_later_steps():
+    document = project_to_dict(new_project("encoder_decoder_feedback"))
+    graph = document["graph"]
+    graph["nodes"].append(
+        {"id": "flip", "type": "reverse", "name": "flip", "params": {}, "position": [0.0, 0.0]}
+    )
+    graph["edges"].remove(["previous_digit", "y", "decoder", "x"])
+    graph["edges"] += [["previous_digit", "y", "flip", "x"], ["flip", "y", "decoder", "x"]]
+    report = validate(project_from_dict(document, toy_registry()).graph)
+    (problem,) = [p for p in report.errors if p.node == "flip"]
+    assert problem.code == "feedback_not_causal" and "reads later steps" in problem.message
+
+
 def test_the_toy_graph_explains_both_types(toy):
     report = validate(toy.graph)
     assert explain_node(toy.graph, report, "flip") == [
