@@ -5,6 +5,7 @@ registry."""
 
 from __future__ import annotations
 
+import numpy as np
 from PySide6.QtCore import QPointF
 
 from ..test_plugin_cell import mgu_project, toy_project
@@ -54,3 +55,24 @@ def test_the_reverse_node_is_in_the_palette_on_the_canvas_and_in_the_inspector(m
     assert window.inspector.node_id == added
     document.undo_stack.undo()
     assert set(document.graph.nodes) == before and added not in window.scene.node_items
+
+
+def test_the_training_views_read_a_plugin_cells_gates_and_kind_from_its_type(make_window, qtbot):
+    """The gradient-flow words and the hidden-state heatmaps ask the cell's node type (its
+    gates, whether its gradients fade), so a plug-in cell shows in them as a built-in does."""
+    from .test_live import TRAINING_TIMEOUT
+
+    window = make_window(project=mgu_project())
+    live = window.live
+    assert live.session.start(max_steps=40)
+    qtbot.waitUntil(lambda: not live.session.running, timeout=TRAINING_TIMEOUT)
+    assert window.errors == []
+    gradients = live.gradients
+    assert gradients.cell.currentData() == ("reader", "forward")
+    gradients.redraw()
+    assert gradients.warning.text()
+    hidden = live.hidden
+    hidden.example.setValue(1)
+    hidden.redraw()
+    assert set(hidden.images) == {"h", "f", "n"}  # the MGU's one gate and its candidate
+    assert np.all(hidden.images["f"] >= 0) and np.all(hidden.images["f"] <= 1)
