@@ -7,6 +7,7 @@ one extension point. A type without export forms is refused in one line."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import numpy as np
@@ -531,6 +532,39 @@ def test_the_toy_graph_exports_to_pytorch_and_its_weights_come_back(toy, tmp_pat
 
     result = check_pytorch(toy, executor, folder)
     assert result.ok, result.summary()
+
+
+class RenamedMGU(MinimalGatedUnit):
+    """The MGU with a PyTorch module whose tensors have names of its own."""
+
+    type_name = "mgu_renamed"
+
+    def pytorch_form(self) -> PytorchForm:
+        renamed = lambda tensor, layered: f"cell_{tensor}"  # noqa: E731
+        return dataclasses.replace(super().pytorch_form(), tensor_name=renamed)
+
+
+def test_weights_come_back_under_the_names_a_form_gives_its_tensors(tmp_path):
+    from safetensors.numpy import save_file
+
+    from rnn_builder.export.pytorch import torch_weights
+    from rnn_builder.export.weights_import import load_weights
+
+    document = project_to_dict(mgu_project())
+    for node in document["graph"]["nodes"]:
+        if node["type"] == "mgu":
+            node["type"] = "mgu_renamed"
+    registry = toy_registry()
+    registry.register(RenamedMGU)
+    project = project_from_dict(document, registry)
+    executor = Executor(project.graph, seed=7)
+    exported = torch_weights(executor)
+    assert "reader.cell_weight_hh" in exported and "reader.weight_hh" not in exported
+    save_file(exported, str(tmp_path / "weights.safetensors"))
+    other = Executor(project.graph, seed=8)
+    load_weights(other, tmp_path / "weights.safetensors")
+    for name, value in executor.parameters.items():
+        np.testing.assert_array_equal(other.parameters[name], value.astype(np.float32), name)
 
 
 def test_the_mgu_in_a_feedback_loop_exports_to_both(tmp_path):

@@ -8,7 +8,7 @@ looks at a type's name. A type with no form is refused in one line.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from rnn_builder.errors import ExportError
@@ -56,6 +56,26 @@ def form_of(graph: Graph, node: Node) -> PytorchForm:
             f"'{node_type.title}' has no PyTorch form yet"
         )
     return form
+
+
+def torch_spellings(graph: Graph, ours: Iterable[str]) -> dict[str, tuple[str, ...]]:
+    """Each of our tensor names (``<node id>.<tensor>``) as the exported ``state_dict`` may
+    hold it, in a whole-sequence module or in a feedback loop, as its type's form names it
+    (left out for a type with no form: it was never exported)."""
+    spellings = {}
+    for name in ours:
+        node_id, _, tensor = name.partition(".")
+        node_type = graph.node_type(node_id)
+        form = node_type.pytorch_form() or globals().get(node_type.pytorch_name or "-")
+        if not isinstance(form, PytorchForm):
+            continue
+        spellings[name] = tuple(
+            dict.fromkeys(
+                f"{module_name(node_id)}.{form.tensor_name(tensor, layered)}"
+                for layered in (True, False)
+            )
+        )
+    return spellings
 
 
 def write_node(src: Source, node: Node) -> None:
