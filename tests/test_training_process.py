@@ -13,7 +13,8 @@ from rnn_builder.cli.main import main
 from rnn_builder.files.serialization import project_to_dict, save
 from rnn_builder.files.templates import new_project
 from rnn_builder.files.weights_file import read_weights
-from rnn_builder.training.process import MessageError, TrainingProcess, pack, unpack
+from rnn_builder.training.messages import MessageError, pack, unpack
+from rnn_builder.training.process import TrainingProcess
 
 DEADLINE = 120.0  # seconds for anything a child does here (it takes ~1 s on this machine)
 

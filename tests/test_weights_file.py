@@ -14,10 +14,10 @@ from rnn_builder.cli.main import main
 from rnn_builder.engine.executor import Executor, WeightsFileError
 from rnn_builder.export.weights_import import load_weights
 from rnn_builder.files import weights_file
+from rnn_builder.files.disk import read_bounded
 from rnn_builder.files.serialization import save
 from rnn_builder.files.templates import new_project
 from rnn_builder.files.weights_file import read_weights, save_weights
-from rnn_builder.training.tasks.files import read_bounded
 from tests.bombs import measured, npy_header, write_bomb
 
 

@@ -209,7 +209,7 @@ def _prediction_words(loss: str) -> str:
 
 def save_onnx(model: onnx.ModelProto, path) -> None:
     """Write ``model`` atomically: the file is whole or not there (or unchanged)."""
-    from rnn_builder.files.serialization import atomic_write
+    from rnn_builder.files.disk import atomic_write
 
     atomic_write(path, model.SerializeToString())
 

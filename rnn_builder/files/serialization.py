@@ -20,12 +20,9 @@ the previous file whole.
 
 from __future__ import annotations
 
-import contextlib
-import errno
 import json
 import os
 import stat
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -37,6 +34,7 @@ from rnn_builder.errors import (
     RNNBuilderError,
     UnsupportedVersionError,
 )
+from rnn_builder.files.disk import atomic_write, read_bounded
 from rnn_builder.files.project import DATASET_KINDS, DatasetReference, Project, TrainingSettings
 from rnn_builder.graph.model import Edge, Graph, valid_node_id
 from rnn_builder.graph.registry import NodeRegistry
@@ -111,60 +109,6 @@ def save(project: Project, path: str | os.PathLike[str]) -> Path:
         ) from None
     atomic_write(path, data)
     return path
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` all at once: temporary file, fsync, rename."""
-    directory = path.parent if str(path.parent) else Path(".")
-    try:
-        mode = os.stat(path).st_mode & 0o777 if path.exists() else None
-        fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
-    except OSError as error:
-        raise ProjectSaveError(_save_message(path, error)) from None
-    try:
-        with os.fdopen(fd, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        if mode is None:
-            umask = os.umask(0)
-            os.umask(umask)
-            mode = 0o666 & ~umask
-        os.chmod(temporary, mode)
-        os.replace(temporary, path)
-    except OSError as error:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise ProjectSaveError(_save_message(path, error)) from None
-    _fsync_directory(directory)
-
-
-def _fsync_directory(directory: Path) -> None:
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def _save_message(path: Path, error: OSError) -> str:
-    reasons = {
-        errno.ENOSPC: "the disk is full",
-        errno.EDQUOT: "the disk quota is used up",
-        errno.EACCES: "permission denied",
-        errno.EPERM: "permission denied",
-        errno.ENOENT: "the folder does not exist",
-        errno.EROFS: "the disk is read-only",
-        errno.EISDIR: "that is a folder",
-        errno.ENOTDIR: "part of the path is not a folder",
-    }
-    reason = reasons.get(error.errno, error.strerror or str(error))
-    return f"Could not save '{path}': {reason}. The file on disk is unchanged."
 
 
 # --- reading ----------------------------------------------------------------------------------
@@ -490,14 +434,3 @@ def _what(value: Any) -> str:
     if isinstance(value, dict):
         return "an object"
     return type(value).__name__
-
-
-def read_bounded(path: Path, size: int, limit: int) -> bytes:
-    """The bytes of a file whose size was ``size`` when checked, but never more than
-    ``limit + 1`` of them, even if it grows meanwhile. Asks for ``size`` first: ``read(n)``
-    allocates n bytes before it reads, so asking for the limit would cost the limit."""
-    with open(path, "rb") as stream:
-        raw = stream.read(size + 1)
-        if len(raw) > size:  # it grew since: read on, up to the limit
-            raw += stream.read(max(0, limit + 1 - len(raw)))
-    return raw

@@ -33,7 +33,7 @@ import numpy as np
 from numpy.lib import format as npy
 
 from rnn_builder.errors import WeightsFileError
-from rnn_builder.files.serialization import atomic_write
+from rnn_builder.files.disk import atomic_write
 from rnn_builder.values import names_mismatch
 
 if TYPE_CHECKING:

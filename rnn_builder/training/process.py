@@ -4,13 +4,14 @@ nothing down with it.
 
 :class:`TrainingProcess` starts one child ahead of time (:meth:`~TrainingProcess.warm`: the
 child imports the training stack, says ``"ready"`` and waits), so that a Start does not wait for
-imports. The child is a fresh interpreter (``python -m rnn_builder.training.process``), as
+imports. The child is a fresh interpreter (``python -m rnn_builder.training.child``), as
 multiprocessing's ``spawn`` makes one, but started directly: ``spawn`` would run the editor's
 ``main.py`` again in the child (importing Qt there) and pickles what it hands over; here the
 two ends of a socket pair are all they share. The parent sends the project as JSON; the
 child sends back reports, the weights when asked for and at the end, or a one-line failure.
-Messages go both ways as bytes (:func:`pack` / :func:`unpack`: a JSON header and raw arrays
-of floats), never pickles: nothing the child sends is unpickled by the editor.
+Messages go both ways as bytes (:mod:`~rnn_builder.training.messages`: a JSON header and raw
+arrays of floats), never pickles: nothing the child sends is unpickled by the editor. The
+child's side is :mod:`~rnn_builder.training.child`.
 
 The child reads its pipe on a thread of its own, so that pause, resume, stop and a request for
 the weights reach the trainer between two steps (its controls are thread-safe); the training
@@ -22,88 +23,19 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import importlib
-import json
 import os
-import queue
 import socket
-import struct
 import subprocess
 import sys
-import threading
-from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from rnn_builder.training.messages import Message, MessageError, pack, unpack
+
 Array = np.ndarray
-
-MAX_HEADER_BYTES = 16_000_000
-ARRAY_TYPES = {"<f4", "<f8", "<i8"}  # what a message's arrays may be (no objects, no pickles)
-
-
-class MessageError(ValueError):
-    """A message that is not one this module writes."""
-
-
-@dataclass
-class Message:
-    """One message: its kind, JSON data and arrays by name."""
-
-    kind: str
-    data: dict[str, Any] = field(default_factory=dict)
-    arrays: dict[str, Array] = field(default_factory=dict)
-
-
-def pack(kind: str, data: dict[str, Any] | None = None, arrays: dict[str, Array] | None = None):
-    """``kind`` and ``data`` as JSON, then each array's raw bytes (little-endian floats)."""
-    arrays = arrays or {}
-    described, parts = [], []
-    for name, value in arrays.items():
-        value = np.ascontiguousarray(value)
-        dtype = value.dtype.newbyteorder("<") if value.dtype.byteorder == ">" else value.dtype
-        value = value.astype(dtype, copy=False)
-        if dtype.str not in ARRAY_TYPES:
-            raise MessageError(f"array '{name}' has type {dtype}, not a float or int64")
-        described.append({"name": name, "dtype": dtype.str, "shape": list(value.shape)})
-        parts.append(value.tobytes())
-    header = json.dumps({"kind": kind, "data": data or {}, "arrays": described}).encode("utf-8")
-    return b"".join([struct.pack("<I", len(header)), header, *parts])
-
-
-def unpack(buffer: bytes) -> Message:
-    """The message :func:`pack` wrote; raises :class:`MessageError` on anything else."""
-    if len(buffer) < 4:
-        raise MessageError("a message too short for its header")
-    (length,) = struct.unpack_from("<I", buffer)
-    if length > MAX_HEADER_BYTES or 4 + length > len(buffer):
-        raise MessageError(f"a message whose header claims {length} bytes")
-    try:
-        header = json.loads(buffer[4 : 4 + length].decode("utf-8"))
-        kind, data, described = header["kind"], header["data"], header["arrays"]
-    except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError):
-        raise MessageError("a message whose header is not ours") from None
-    if not isinstance(kind, str) or not isinstance(data, dict) or not isinstance(described, list):
-        raise MessageError("a message whose header is not ours")
-    arrays, offset = {}, 4 + length
-    for entry in described:
-        try:
-            name, dtype, shape = entry["name"], np.dtype(entry["dtype"]), tuple(entry["shape"])
-        except (KeyError, TypeError, ValueError):
-            raise MessageError("a message with a damaged array entry") from None
-        if dtype.str not in ARRAY_TYPES or not all(isinstance(n, int) and n >= 0 for n in shape):
-            raise MessageError(f"a message with an array of type {dtype} or shape {shape}")
-        size = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
-        if offset + size > len(buffer):
-            raise MessageError(f"a message whose array '{name}' runs past its end")
-        arrays[name] = np.frombuffer(buffer, dtype, count=size // dtype.itemsize, offset=offset)
-        arrays[name] = arrays[name].reshape(shape).copy()
-        offset += size
-    if offset != len(buffer):
-        raise MessageError("a message with bytes after its arrays")
-    return Message(kind, data, arrays)
 
 
 # --- the editor's side ---------------------------------------------------------------------
@@ -148,7 +80,7 @@ class TrainingProcess:
         env = {**os.environ, "PYTHONPATH": package_parent + (os.pathsep + path if path else "")}
         try:
             self._process = subprocess.Popen(
-                [sys.executable, "-m", "rnn_builder.training.process", str(theirs.fileno())],
+                [sys.executable, "-m", "rnn_builder.training.child", str(theirs.fileno())],
                 pass_fds=(theirs.fileno(),),
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
@@ -297,29 +229,6 @@ def plugin_types(registry) -> list[list[str]]:
     ]
 
 
-def _registry(plugins: list[list[str]]):
-    """The built-in registry, or one with the plug-ins the editor uses too."""
-    from rnn_builder.errors import RNNBuilderError
-    from rnn_builder.graph.registry import NodeRegistry, default_registry
-
-    if not plugins:
-        return default_registry()
-    registry = NodeRegistry()
-    for node_type in default_registry():
-        registry.register(node_type)
-    for module, name in plugins:
-        try:
-            found: Any = importlib.import_module(module)
-            for part in name.split("."):
-                found = getattr(found, part)
-        except (ImportError, AttributeError) as error:
-            raise RNNBuilderError(
-                f"the training process cannot load the node type {module}.{name}: {error}"
-            ) from None
-        registry.register(found)
-    return registry
-
-
 # --- children kept warm ---------------------------------------------------------------------
 
 _spares: list[TrainingProcess] = []
@@ -358,170 +267,3 @@ def give_back(process: TrainingProcess) -> None:
 def close_spares() -> None:
     while _spares:
         _spares.pop().close()
-
-
-# --- the child's side -----------------------------------------------------------------------
-
-
-class _Controls:
-    """What the pipe's reader thread hands to the training: the trainer's controls, kept
-    when they come before the trainer exists. A pause is acknowledged (``"paused"``, with the
-    steps taken) once the trainer is parked between two steps."""
-
-    def __init__(self, send=None) -> None:
-        self.send = send
-        self.lock = threading.Lock()
-        self.trainer = None
-        self.paused = False
-        self.stopped = False
-        self.weights_wanted = threading.Event()
-
-    def apply(self, kind: str) -> None:
-        with self.lock:
-            if kind == "pause":
-                self.paused = True
-            elif kind == "resume":
-                self.paused = False
-            elif kind == "stop":
-                self.stopped = True
-            elif kind == "want_weights":
-                self.weights_wanted.set()
-            trainer = self.trainer
-            if trainer is not None:
-                if kind == "pause":
-                    trainer.pause()
-                    self._acknowledge(trainer)
-                elif kind == "resume":
-                    trainer.resume()
-                elif kind == "stop":
-                    trainer.cancel()
-
-    def attach(self, trainer) -> None:
-        with self.lock:
-            self.trainer = trainer
-            if self.paused:
-                trainer.pause()
-                self._acknowledge(trainer)
-            if self.stopped:
-                trainer.cancel()
-
-    def _acknowledge(self, trainer) -> None:
-        """Say ``"paused"`` once the trainer waits (on a thread: the reader reads on)."""
-
-        def wait() -> None:
-            while trainer.paused and not trainer.waiting.wait(0.05):
-                pass
-            if trainer.paused and trainer.waiting.is_set() and self.send is not None:
-                self.send("paused", {"step": trainer.steps_taken})
-
-        threading.Thread(target=wait, name="pause", daemon=True).start()
-
-
-def _child_main(connection: Connection) -> None:
-    """The child: read commands on a thread, train on the main thread."""
-    work: queue.Queue[Message | None] = queue.Queue()
-    lock = threading.Lock()
-
-    def send(kind: str, data: dict | None = None, arrays: dict | None = None) -> None:
-        message = pack(kind, data, arrays)
-        with lock, contextlib.suppress(OSError):  # the editor gone: the reader ends us
-            connection.send_bytes(message)
-
-    controls = [_Controls(send)]
-
-    def read() -> None:
-        try:
-            while True:
-                message = unpack(connection.recv_bytes())
-                if message.kind in ("train", "quit"):
-                    if message.kind == "train":
-                        controls[0] = _Controls(send)
-                    work.put(message)
-                    if message.kind == "quit":
-                        return
-                else:
-                    controls[0].apply(message.kind)
-        except (EOFError, OSError, MessageError):
-            controls[0].apply("stop")  # the editor is gone: stop training, and end
-            work.put(None)
-
-    from rnn_builder.engine import executor  # noqa: F401  (the stack, imported while waiting)
-    from rnn_builder.engine.runtime import runtime
-
-    runtime().configure()  # the child owns its process: the command line's settings
-
-    send("ready")
-    threading.Thread(target=read, name="commands", daemon=True).start()
-    while True:
-        message = work.get()
-        if message is None or message.kind == "quit":
-            return
-        _train(send, message, controls[0])
-
-
-def _train(send, message: Message, controls: _Controls) -> None:
-    from rnn_builder.engine.executor import Executor
-    from rnn_builder.errors import RNNBuilderError
-    from rnn_builder.files.serialization import project_from_dict
-    from rnn_builder.training.tasks import load_dataset
-    from rnn_builder.training.trainer import Report, Trainer
-
-    options = message.data
-    try:
-        project = project_from_dict(options["project"], _registry(options.get("plugins", [])))
-        base = options.get("base")
-        dataset = load_dataset(project, base=None if base is None else _path(base))
-        executor = Executor(project.graph, seed=project.training.seed)
-        if message.arrays:
-            executor.set_parameters(message.arrays, strict=False)
-
-        def report(entry: Report) -> None:
-            epoch_end = entry.kind == "epoch"
-            if controls.weights_wanted.is_set() or epoch_end:
-                controls.weights_wanted.clear()
-                said = {"step": entry.step, "epoch_end": epoch_end, "val_loss": entry.val_loss}
-                send("weights", _plain(said), executor.get_parameters())
-            send("report", _plain(entry.to_json()))
-
-        trainer = Trainer(
-            executor,
-            dataset,
-            project.training,
-            report,
-            report_every=float(options.get("report_every", 0.2)),
-            max_steps=options.get("max_steps"),
-        )
-        controls.attach(trainer)
-        result = trainer.train()
-    except RNNBuilderError as error:
-        send("failed", {"message": str(error)})
-        return
-    except Exception as error:  # a bug: said in one line, and the child lives on
-        send(
-            "failed", {"message": f"Training failed unexpectedly: {type(error).__name__}: {error}"}
-        )
-        return
-    data = _plain(result.to_json())
-    data["options"] = dataset.info["options"]
-    send("done", data, executor.get_parameters())
-
-
-def _path(text: str):
-    from pathlib import Path
-
-    return Path(text)
-
-
-def _plain(value: Any) -> Any:
-    """JSON-ready: numbers as Python numbers (NaN and infinities stay: JSON's extension)."""
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
-
-
-if __name__ == "__main__":  # the child: python -m rnn_builder.training.process FD
-    _child_main(Connection(int(sys.argv[1])))

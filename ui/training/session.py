@@ -30,7 +30,8 @@ from PySide6.QtCore import QObject, QSocketNotifier, QTimer, Signal
 from rnn_builder.files.project import Project
 from rnn_builder.files.serialization import project_to_dict
 from rnn_builder.training import process as training_process
-from rnn_builder.training.process import Message, TrainingProcess
+from rnn_builder.training.messages import Message
+from rnn_builder.training.process import TrainingProcess
 from rnn_builder.training.trainer import Report, TrainingResult
 
 FRAME_RATE = 30  # redraws a second, at most

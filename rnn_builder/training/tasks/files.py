@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from rnn_builder.errors import DataError
-from rnn_builder.files.serialization import read_bounded
+from rnn_builder.files.disk import read_bounded
 
 PACKAGE_DATA = Path(__file__).resolve().parent.parent / "data_files"
 MAX_TEXT_BYTES = 20 * 1024 * 1024
