@@ -266,9 +266,10 @@ class ReverseInTime(NodeType):
 TOY_TYPES = (MinimalGatedUnit, ReverseInTime)
 
 
-def toy_registry() -> NodeRegistry:
+def toy_registry(*types: type[NodeType]) -> NodeRegistry:
+    """The built-in types and ``types`` (by default both toy types)."""
     registry = NodeRegistry()
-    for node_type in (*BUILTIN_NODE_TYPES, *TOY_TYPES):
+    for node_type in (*BUILTIN_NODE_TYPES, *(types or TOY_TYPES)):
         registry.register(node_type)
     return registry
 
@@ -285,7 +286,7 @@ def mgu_project():
         if node["type"] == "lstm":
             node["type"] = "mgu"
             node["params"].pop("forget_bias", None)
-    return project_from_dict(document, toy_registry())
+    return project_from_dict(document, toy_registry(MinimalGatedUnit))
 
 
 def toy_project():
