@@ -535,6 +535,35 @@ def test_the_toy_graph_exports_to_pytorch_and_its_weights_come_back(toy, tmp_pat
     assert result.ok, result.summary()
 
 
+def test_on_an_axis_no_input_sets_the_reverse_node_exports_to_both(tmp_path):
+    """One-to-many: a Repeat's axis has no lengths (every sequence fills it), so both forms
+    reverse the whole axis; the composer reads the chord's steps backwards."""
+    pytest.importorskip("onnxruntime")
+    from rnn_builder.export.onnx import export_onnx
+    from rnn_builder.export.onnx_check import check_onnx
+
+    document = project_to_dict(new_project("one_to_many"))
+    graph = document["graph"]
+    graph["nodes"].append(
+        {"id": "flip", "type": "reverse", "name": "flip", "params": {}, "position": [0.0, 0.0]}
+    )
+    graph["edges"].remove(["composer", "y", "note_scores", "x"])
+    graph["edges"] += [["composer", "y", "flip", "x"], ["flip", "y", "note_scores", "x"]]
+    project = project_from_dict(document, toy_registry())
+    executor = Executor(project.graph, seed=9)
+    run = executor.forward(random_batch(executor, batch=2, steps=4), train=False)
+    np.testing.assert_array_equal(run.values[("flip", "y")], run.values[("composer", "y")][::-1])
+    result = check_onnx(project, export_onnx(executor), executor)
+    assert result.ok, result.summary()
+    pytest.importorskip("torch")
+    from rnn_builder.export.pytorch import export_pytorch
+    from rnn_builder.export.pytorch_check import check_pytorch
+
+    folder = export_pytorch(project, executor, tmp_path / "notes")
+    result = check_pytorch(project, executor, folder)
+    assert result.ok, result.summary()
+
+
 class RenamedMGU(MinimalGatedUnit):
     """The MGU with a PyTorch module whose tensors have names of its own."""
 
