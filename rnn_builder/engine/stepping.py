@@ -300,8 +300,10 @@ class Stepper:
         ):
             if isinstance(op, kind):
                 return handler
-        if not op.node_type.is_step_local(self.executor.graph.node(op.id).info()):
-            return self._whole_copy
+        if op.axis is not None:
+            steps, reads = self.run.length(op.axis), op.node_type.source_steps
+            if any(reads(t, steps) != (t,) for t in range(steps)):
+                return self._whole_copy
         return self._generic_copy
 
     def _vector_copy(self, op, key: UnrolledKey) -> None:

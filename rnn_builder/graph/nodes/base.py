@@ -335,9 +335,12 @@ class NodeType:
         return True
 
     def source_steps(self, t: int, steps: int) -> tuple[int, ...]:
-        """The steps of its sequence inputs that its copy at step ``t`` reads, on an axis of
-        ``steps`` steps with every sequence full length (unrolling draws these edges): step
-        ``t`` itself, or ``t - 1`` for a type that shifts time (none at step 0)."""
+        """The steps of its sequence inputs that its copy at step ``t`` may read on an axis of
+        ``steps`` steps, whatever the lengths of a batch's sequences (padded at their ends):
+        unrolling draws an edge from each, so the schedule and the stepper compute them first.
+        Step ``t`` itself, or ``t - 1`` for a type that shifts time (none at step 0); a type
+        that reads other steps (one reversing time reads ``L−1−t``) is stepped from its whole
+        inputs."""
         if self.shifts_time:
             return (t - 1,) if t > 0 else ()
         return (t,)
