@@ -14,7 +14,7 @@ pytest.importorskip("onnxruntime")
 from rnn_builder.cli.main import main  # noqa: E402
 from rnn_builder.engine.executor import Executor  # noqa: E402
 from rnn_builder.errors import ExportError  # noqa: E402
-from rnn_builder.export import onnx_nodes  # noqa: E402
+from rnn_builder.export import onnx_forms  # noqa: E402
 from rnn_builder.export.onnx import export_onnx  # noqa: E402
 from rnn_builder.export.onnx_check import (  # noqa: E402
     TOLERANCE,
@@ -22,6 +22,7 @@ from rnn_builder.export.onnx_check import (  # noqa: E402
     check_onnx,
     compare,
 )
+from rnn_builder.export.onnx_nodes import OnnxCell  # noqa: E402
 from rnn_builder.files.serialization import save  # noqa: E402
 from rnn_builder.files.templates import TEMPLATES, new_project  # noqa: E402
 from rnn_builder.files.weights_file import save_weights  # noqa: E402
@@ -256,7 +257,7 @@ def test_inputs_outputs_and_the_doc_string_name_the_nodes():
 def test_a_wrong_gate_order_is_caught_by_the_check(monkeypatch):
     """The check is what keeps the export honest: an export with PyTorch's gate order left
     as it is must fail it."""
-    monkeypatch.setitem(onnx_nodes.GATE_ORDER, "lstm", [0, 1, 2, 3])
+    monkeypatch.setattr(onnx_forms, "LSTM", onnx_forms.cell_form(OnnxCell("LSTM", (0, 1, 2, 3))))
     project = new_project("many_to_one")
     executor, model = exported(project.graph)
     result = check_onnx(project, model, executor)
@@ -354,7 +355,10 @@ def test_cli_unwritable_output_is_one_line_and_leaves_nothing(
 
 
 def test_cli_a_failed_check_writes_nothing(capsys, tmp_path, project_file, monkeypatch):
-    monkeypatch.setitem(onnx_nodes.GATE_ORDER, "gru", [0, 1, 2])
+    wrong = onnx_forms.cell_form(
+        OnnxCell("GRU", (0, 1, 2), lambda node: {"linear_before_reset": 1})
+    )
+    monkeypatch.setattr(onnx_forms, "GRU", wrong)
     target = tmp_path / "model.onnx"
     code, out, err = run(capsys, "export", project_file, "--to", "onnx", "-o", target, "--check")
     assert code == 1 and "OVER" in out and "nothing was written" in one_line(err)

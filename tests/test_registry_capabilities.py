@@ -116,3 +116,21 @@ def test_a_type_nothing_can_run_is_refused():
     idle = type("Idle", (MinimalGatedUnit,), {"type_name": "idle", "op_name": ""})
     with pytest.raises(NodeRegistrationError, match="no operation"):
         _registry_with(idle)
+
+
+def test_every_built_in_type_has_its_export_forms():
+    """A built-in type names its forms (onnx_name, pytorch_name) rather than importing the
+    exports; each name must find one. Inputs become the ONNX model's inputs, not nodes."""
+    from rnn_builder.export import onnx_forms, pytorch_forms
+
+    for node_type in default_registry():
+        form = getattr(onnx_forms, node_type.onnx_name or "-", None)
+        assert isinstance(form, onnx_forms.OnnxForm) or node_type.is_input, node_type.type_name
+        form = getattr(pytorch_forms, node_type.pytorch_name, None)
+        assert isinstance(form, pytorch_forms.PytorchForm), node_type.type_name
+        if node_type.cell is not None:
+            assert getattr(onnx_forms, node_type.onnx_name).step is not None
+            assert getattr(pytorch_forms, node_type.pytorch_name).step is not None
+        if node_type.shifts_time:
+            assert getattr(onnx_forms, node_type.onnx_name).initial is not None
+            assert getattr(pytorch_forms, node_type.pytorch_name).initial is not None

@@ -304,6 +304,10 @@ class Stepper:
         ):
             if isinstance(op, kind):
                 return handler
+        if op.axis is not None:
+            steps, reads = self.run.length(op.axis), op.node_type.source_steps
+            if any(reads(t, steps) != (t,) for t in range(steps)):
+                return self._whole_copy
         return self._generic_copy
 
     def _vector_copy(self, op, key: UnrolledKey) -> None:
@@ -360,6 +364,16 @@ class Stepper:
         for port, value in outputs.items():
             self._put(key.node, port, t, value[0])
         self.details[key] = {port: value[0] for port, value in outputs.items()}
+
+    def _whole_copy(self, op, key: UnrolledKey) -> None:
+        """A copy that reads other steps than its own (``NodeType.source_steps``, e.g. one that
+        reverses time): its op runs on the whole inputs as computed so far and row ``t`` is kept.
+        The unrolled DAG puts every step it may read before it, so those rows are filled."""
+        inputs = {port: self.values[source] for port, source, _ in self.wiring[key.node]}
+        outputs, _ = op.forward(self.run, inputs)
+        for port, value in outputs.items():
+            self._put(key.node, port, key.t, value[key.t])
+        self.details[key] = {port: value[key.t] for port, value in outputs.items()}
 
     def _cell_step(self, plan: _CellPlan, key: UnrolledKey) -> None:
         run, t, op = self.run, key.t, plan.op

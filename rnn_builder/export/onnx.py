@@ -1,9 +1,10 @@
 """ONNX export, written directly from our graph and weights (no PyTorch in between).
 
 The model computes what ``Executor.forward(batch, train=False)`` predicts, node for node in the
-plan the executor runs (``rnn_builder.graph.plan``): recurrent cells become ONNX's ``RNN`` /
-``LSTM`` / ``GRU`` (gates reordered, ``layout=0``), a step loop through a Delay becomes a
-``Loop`` that generates greedily, and each Output gives its prediction (softmax probabilities, a
+plan the executor runs (``rnn_builder.graph.plan``), each node as its type's ONNX form says
+(``onnx_forms``): recurrent cells become ONNX's ``RNN`` / ``LSTM`` / ``GRU`` (gates reordered,
+``layout=0``), a step loop through a Delay becomes a ``Loop`` that generates greedily, and
+each Output gives its prediction (softmax probabilities, a
 sigmoid, or the value).
 
 Inputs and outputs are named after the graph's nodes and laid out like the executor's
@@ -32,8 +33,9 @@ from onnx import TensorProto, helper, numpy_helper
 from rnn_builder.engine.executor import Executor
 from rnn_builder.errors import ExportError
 from rnn_builder.export.onnx_builder import OnnxBuilder
+from rnn_builder.export.onnx_forms import emit_node
 from rnn_builder.export.onnx_loop import emit_loop
-from rnn_builder.export.onnx_nodes import ExportContext, emit_node
+from rnn_builder.export.onnx_nodes import ExportContext
 from rnn_builder.graph.plan import plan_for
 
 DEFAULT_OPSET = 17

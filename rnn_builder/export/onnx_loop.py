@@ -23,10 +23,14 @@ from onnx import TensorProto, helper
 
 from rnn_builder.errors import ExportError
 from rnn_builder.export.onnx_builder import OnnxBuilder
-from rnn_builder.export.onnx_nodes import ExportContext, delay_initial, emit_cell, emit_node
+from rnn_builder.export.onnx_forms import emit_node, form_of
+from rnn_builder.export.onnx_nodes import ExportContext
 from rnn_builder.graph.nodes import SEQ
 
-STATES = {"h_0": "h_n", "c_0": "c_n"}
+
+def _final(state_port: str) -> str:
+    """``h_0`` → ``h_n``: the output port of the state an initial-state port starts."""
+    return f"{state_port[:-2]}_n"
 
 
 @dataclass
@@ -49,6 +53,16 @@ def emit_loop(
 ) -> None:
     """Emit the Loop for the members ``order`` on ``axis``; their outputs go into ``values``."""
     _LoopEmitter(ctx, order, axis, feedback_outputs, values).emit()
+
+
+def cell_by_steps(ctx: ExportContext, node, inputs: dict[str, str]) -> dict[str, str]:
+    """A whole-sequence ``emit`` for a cell whose ONNX form has only a ``step``: a ``Loop`` of
+    that one cell over its axis, keeping its state through padded steps as our mask does (a
+    cell with no ONNX op of its own, such as a plug-in's). Not for a bidirectional cell."""
+    values = {(e.src_node, e.src_port): inputs[e.dst_port] for e in ctx.graph.edges_into(node.id)}
+    emit_loop(ctx, [node.id], ctx.report.node_axes[node.id], {}, values)
+    ports = [p.name for p in ctx.graph.node_type(node.id).outputs]
+    return {port: values[(node.id, port)] for port in ports if (node.id, port) in values}
 
 
 class _LoopEmitter:
@@ -83,6 +97,11 @@ class _LoopEmitter:
                 self._delay(node)
             elif node_type.cell is not None:
                 self._cell(node)
+            elif not node_type.is_step_local(node.info()):  # validation refuses it too
+                raise ExportError(
+                    f"{self.graph.describe(node_id)} reads later steps and cannot run step by "
+                    "step inside a feedback loop"
+                )
             else:
                 inputs = {e.dst_port: self._read(e) for e in self.graph.edges_into(node_id)}
                 for port, value in emit_node(self.inner, node, inputs).items():
@@ -118,12 +137,24 @@ class _LoopEmitter:
     def _delay(self, node) -> None:
         tokens = self.ctx.input_shape(node.id, "x").is_tokens
         elem = TensorProto.INT64 if tokens else TensorProto.FLOAT
-        slot = self.delay_slots[node.id] = self._carry(delay_initial(self.ctx, node, None), elem)
+        initial = form_of(self.ctx, node).initial
+        if initial is None:
+            raise ExportError(
+                f"{self.graph.describe(node.id)} shifts time, but its type's ONNX form gives no "
+                "initial value"
+            )
+        slot = self.delay_slots[node.id] = self._carry(initial(self.ctx, node, None), elem)
         self.step_values[(node.id, "y")] = self.body.unsqueeze(self.carried[slot].inside, 0)
 
     def _cell(self, node) -> None:
         graph, body = self.graph, self.body
-        if node.params["bidirectional"]:
+        step = form_of(self.ctx, node).step
+        if step is None:
+            raise ExportError(
+                f"{graph.describe(node.id)} is a cell whose type's ONNX form has no step, so it "
+                "cannot run inside a Loop"
+            )
+        if not graph.node_type(node.id).is_step_local(node.info()):
             raise ExportError(
                 f"{graph.describe(node.id)} is bidirectional inside a feedback loop and cannot "
                 "run step by step"
@@ -136,21 +167,19 @@ class _LoopEmitter:
                     f"{graph.describe(node.id)} takes its initial state from inside its own "
                     "feedback loop, which ONNX export does not support"
                 )
+            width = self.ctx.report.shapes.outputs[(node.id, _final(state))].width
             start = inputs.get(state) or self.outer.op(
                 "Expand",
-                [
-                    self.outer.const(0.0),
-                    self.outer.concat_shape(self.ctx.batch_size, node.params["hidden_size"]),
-                ],
+                [self.outer.const(0.0), self.outer.concat_shape(self.ctx.batch_size, width)],
                 "zeros",
             )
             slots[state] = self._carry(start)
             inputs[state] = self.carried[slots[state]].inside
-        outputs = emit_cell(self.inner, node, inputs)
+        outputs = step(self.inner, node, inputs)
         for state, slot in slots.items():
-            new = outputs[STATES[state]]
+            new = outputs[_final(state)]
             if self.real_step is not None:  # padded steps keep the state unchanged
-                new = body.op("Where", [self.real_step, new, inputs[state]], STATES[state])
+                new = body.op("Where", [self.real_step, new, inputs[state]], _final(state))
             self.carried[slot].out = new
         self.step_values[(node.id, "y")] = body.unsqueeze(self.carried[slots["h_0"]].out, 0)
 
@@ -196,7 +225,7 @@ class _LoopEmitter:
             self.values[key] = value
         for node_id, slots in self.state_slots.items():
             for state, slot in slots.items():
-                self.values[(node_id, STATES[state])] = finals[slot]
+                self.values[(node_id, _final(state))] = finals[slot]
 
 
 def _feedback(ctx: ExportContext, output_id: str | None, value: str) -> str:

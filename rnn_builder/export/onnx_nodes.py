@@ -1,4 +1,5 @@
-"""What each node type becomes in ONNX, mirroring ``rnn_builder.engine.ops`` one node at a time.
+"""How the built-in node types are written in ONNX, mirroring ``rnn_builder.engine.ops`` one node
+at a time (``onnx_forms`` gives each type its functions from here).
 
 Values keep the executor's layouts: sequences time-major ``(T, B, d)``, token ids int64
 ``(T, B)`` (``-1`` for "no token"), vectors ``(B, d)``. Inside a feedback Loop every sequence is
@@ -16,17 +17,12 @@ from dataclasses import dataclass, field
 import numpy as np
 from onnx import TensorProto
 
-from rnn_builder.errors import ExportError
 from rnn_builder.export.onnx_builder import OnnxBuilder
 from rnn_builder.graph.model import Graph, Node
 from rnn_builder.graph.validation import ValidationReport
 
 Array = np.ndarray
 
-# Our gate blocks (PyTorch's order) taken in ONNX's order: LSTM i,f,g,o → i,o,f,c and GRU
-# r,z,n → z,r,h; the Elman cell has one block.
-GATE_ORDER = {"rnn": [0], "lstm": [0, 3, 1, 2], "gru": [1, 0, 2]}
-ONNX_CELL = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}
 ACTIVATION_OPS = {"tanh": "Tanh", "relu": "Relu", "sigmoid": "Sigmoid"}
 
 
@@ -201,11 +197,22 @@ def emit_output(ctx: ExportContext, node: Node, inputs: dict[str, str]) -> dict[
 # --- recurrent cells ---------------------------------------------------------------------------
 
 
-def cell_tensors(ctx: ExportContext, node: Node) -> tuple[str, str, str]:
+@dataclass(frozen=True)
+class OnnxCell:
+    """One of ONNX's ``RNN`` / ``LSTM`` / ``GRU`` ops as a cell type uses it: the op, our gate
+    blocks (PyTorch's order) taken in ONNX's order (LSTM i,f,g,o → i,o,f,c; GRU r,z,n → z,r,h),
+    and the op's attributes for a node's parameters."""
+
+    op_type: str
+    gate_order: tuple[int, ...]
+    attributes: Callable[[Node], dict] = lambda node: {}
+
+
+def cell_tensors(ctx: ExportContext, node: Node, spec: OnnxCell) -> tuple[str, str, str]:
     """W, R and B of ONNX's RNN/LSTM/GRU from our PyTorch-layout weights (gates reordered)."""
     suffixes = ("", "_reverse") if node.params["bidirectional"] else ("",)
     hidden = node.params["hidden_size"]
-    order = GATE_ORDER[node.type_name]
+    order = list(spec.gate_order)
 
     def reordered(tensor: Array) -> Array:
         blocks = tensor.reshape(len(order), hidden, *tensor.shape[1:])
@@ -243,40 +250,37 @@ def emit_cell(
     node: Node,
     inputs: dict[str, str],
     lengths: str | None = None,
+    *,
+    spec: OnnxCell,
 ) -> dict[str, str]:
     """One ONNX RNN/LSTM/GRU op over the sequence ``inputs["x"]``; ``h_0``/``c_0`` in our
     layout when given. ``lengths`` (int32 ``[B]``) makes ONNX stop each sequence at its own
     end, which is what our mask does to the final state (padded steps keep it unchanged)."""
     b = ctx.builder
-    kind = node.type_name
     bidirectional = node.params["bidirectional"]
-    directions = 2 if bidirectional else 1
     x = as_float(ctx, inputs["x"], node.id, "x")
-    w, r, bias = cell_tensors(ctx, node)
-    states = ["h_0", "c_0"] if kind == "lstm" else ["h_0"]
+    w, r, bias = cell_tensors(ctx, node, spec)
+    states = [f"{s}_0" for s in ctx.graph.node_type(node.id).cell.states]
     initial = [to_onnx_state(ctx, node, inputs[p]) if p in inputs else "" for p in states]
     attrs: dict = {
         "hidden_size": node.params["hidden_size"],
         "direction": "bidirectional" if bidirectional else "forward",
         "layout": 0,  # time-major; ONNX Runtime's CPU kernels refuse layout=1
+        **spec.attributes(node),
     }
-    if kind == "rnn":
-        attrs["activations"] = [node.params["nonlinearity"].capitalize()] * directions
-    if kind == "gru":
-        attrs["linear_before_reset"] = 1  # PyTorch's r ⊙ (W_hn h + b_hn)
     onnx_inputs = [x, w, r, bias, lengths or "", *initial]
     while onnx_inputs[-1] == "":  # trailing optional inputs are left out
         onnx_inputs.pop()
-    results = b.op(ONNX_CELL[kind], onnx_inputs, "cell", outputs=len(states) + 1, **attrs)
+    results = b.op(spec.op_type, onnx_inputs, "cell", outputs=len(states) + 1, **attrs)
     y = results[0]  # [T, D, B, H]
     if bidirectional:
         by_step = b.op("Transpose", [y], "y", perm=[0, 2, 1, 3])
         y = b.op("Reshape", [by_step, b.const([0, 0, -1], np.int64)], "y")
     else:
         y = b.squeeze(y, 1)
-    outputs = {"y": y, "h_n": from_onnx_state(ctx, node, results[1])}
-    if kind == "lstm":
-        outputs["c_n"] = from_onnx_state(ctx, node, results[2])
+    outputs = {"y": y}
+    for state, result in zip(states, results[1:], strict=True):
+        outputs[f"{state[:-2]}_n"] = from_onnx_state(ctx, node, result)
     if lengths is not None:
         outputs["y"] = _padded_steps_as_ours(ctx, node, x, inputs, outputs, lengths)
     return outputs
@@ -312,33 +316,7 @@ def _padded_steps_as_ours(
 
 
 def emit_cell_over_sequence(
-    ctx: ExportContext, node: Node, inputs: dict[str, str]
+    ctx: ExportContext, node: Node, inputs: dict[str, str], *, spec: OnnxCell
 ) -> dict[str, str]:
     lengths = ctx.sequence_lengths.get(ctx.report.node_axes.get(node.id, ""))
-    return emit_cell(ctx, node, inputs, lengths)
-
-
-EMITTERS: dict[str, Emitter] = {
-    "embedding": emit_embedding,
-    "dense": emit_dense,
-    "concat": emit_concat,
-    "last_step": emit_last_step,
-    "mean_over_time": emit_mean_over_time,
-    "repeat": emit_repeat,
-    "delay": emit_delay,
-    "rnn": emit_cell_over_sequence,
-    "lstm": emit_cell_over_sequence,
-    "gru": emit_cell_over_sequence,
-    "output": emit_output,
-}
-
-
-def emit_node(ctx: ExportContext, node: Node, inputs: dict[str, str]) -> dict[str, str]:
-    emitter = EMITTERS.get(node.type_name)
-    if emitter is None:
-        raise ExportError(
-            f"{ctx.graph.describe(node.id)} cannot be exported to ONNX: its type "
-            f"'{node.type_name}' has no ONNX form yet"
-        )
-    ctx.builder.scope = node.id
-    return emitter(ctx, node, inputs)
+    return emit_cell(ctx, node, inputs, lengths, spec=spec)

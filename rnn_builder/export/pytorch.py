@@ -28,8 +28,9 @@ import numpy as np
 
 from rnn_builder.engine.executor import Executor
 from rnn_builder.errors import ExportFolderError
+from rnn_builder.export.pytorch_forms import form_of
 from rnn_builder.export.pytorch_model import layered_cells, model_source
-from rnn_builder.export.torch_names import torch_state_names
+from rnn_builder.export.torch_names import module_name
 from rnn_builder.files.project import Project
 from rnn_builder.training.data import make_batch
 from rnn_builder.training.tasks import make_dataset
@@ -92,12 +93,15 @@ def _umask() -> int:
 
 
 def torch_weights(executor: Executor) -> dict[str, np.ndarray]:
-    """The executor's weights by the exported module's ``state_dict`` names (float32)."""
-    names = torch_state_names(executor.parameters, layered_cells(executor))
-    return {
-        names[ours]: np.ascontiguousarray(value, dtype=np.float32)
-        for ours, value in executor.parameters.items()
-    }
+    """The executor's weights by the exported module's ``state_dict`` names (float32): each
+    node's tensors as its type's form names them (:mod:`.pytorch_forms`)."""
+    graph, layered = executor.graph, layered_cells(executor)
+    weights = {}
+    for ours, value in executor.parameters.items():
+        node_id, _, tensor = ours.partition(".")
+        name = form_of(graph, graph.node(node_id)).tensor_name(tensor, node_id in layered)
+        weights[f"{module_name(node_id)}.{name}"] = np.ascontiguousarray(value, dtype=np.float32)
+    return weights
 
 
 def _weights_bytes(executor: Executor) -> bytes:

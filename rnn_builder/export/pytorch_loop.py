@@ -6,8 +6,9 @@ target is given) or the previous step's output chosen greedily (``feedback``, as
 
 from __future__ import annotations
 
-from rnn_builder.export.pytorch_source import CELL_MODULES, Source, expression, start_token, teacher
-from rnn_builder.export.torch_names import module_name
+from rnn_builder.errors import ExportError
+from rnn_builder.export.pytorch_forms import form_of, step_expression
+from rnn_builder.export.pytorch_source import Source, teacher
 
 
 def emit_loop(src: Source, order: list[str], axis: str) -> None:
@@ -32,7 +33,6 @@ def emit_loop(src: Source, order: list[str], axis: str) -> None:
                 teachers[node_id] = src.name(node_id, "teacher")
                 src.emit(f"{teachers[node_id]} = {forced[1]} if forced else None")
         if node_type.cell is not None:
-            hidden = node.params["hidden_size"]
             ports = tuple(f"{s}_0" for s in node_type.cell.states)
             finals = tuple(f"{s}_n" for s in node_type.cell.states)
             names = []
@@ -40,10 +40,11 @@ def emit_loop(src: Source, order: list[str], axis: str) -> None:
                 state = src.source(node_id, port)
                 name = src.name(node_id, final)
                 names.append(name)
+                width = src.shape((node_id, final)).width
                 initial = (
                     src.ref(state)
                     if state
-                    else f"next(self.parameters()).new_zeros(batch, {hidden})"
+                    else f"next(self.parameters()).new_zeros(batch, {width})"
                 )
                 src.emit(f"{name} = {initial}")
             states[node_id] = names
@@ -60,39 +61,41 @@ def emit_loop(src: Source, order: list[str], axis: str) -> None:
     for node_id in order:
         node = graph.node(node_id)
         step_name = src.step_refs[(node_id, "y")]
-        kind = node.type_name
-        if kind == "delay":
+        node_type = graph.node_type(node_id)
+        if node_type.shifts_time:
             x = src.source(node_id, "x")
             previous = src.step_refs[x] if x[0] in members else f"{src.names[x]}[t - 1]"
             output_id = src.executor.feedback_outputs.get(node_id)
             loss = graph.node(output_id).params["loss"] if output_id else None
-            start = start_token(node)
-            width = src.shape(x).width
-            tokens = src.tokens(x)
+            initial = form_of(graph, node).initial
+            if initial is None:
+                raise ExportError(
+                    f"{graph.describe(node_id)} shifts time, but its type's PyTorch form gives "
+                    "no initial value"
+                )
             src.emit("if t == 0:", 3)
-            src.emit(
-                f"{step_name} = start_value(batch, {width}, {start}, {tokens}, "
-                "next(self.parameters()))",
-                4,
-            )
+            src.emit(f"{step_name} = {initial(src, node)}", 4)
             if node_id in teachers:
                 src.emit(f"elif {teachers[node_id]} is not None:", 3)
                 src.emit(f"{step_name} = {teachers[node_id]}[t - 1]", 4)
             src.emit("else:", 3)
             src.emit(f"{step_name} = feedback({previous}, {loss!r})", 4)
-        elif kind in CELL_MODULES:
+        elif node_type.cell is not None:
+            step = form_of(graph, node).step
+            if step is None:
+                raise ExportError(
+                    f"{graph.describe(node_id)} is a cell whose type's PyTorch form has no step, "
+                    "so it cannot run inside a feedback loop"
+                )
             x = src.floats(src.source(node_id, "x"))
             names = states[node_id]
-            module = f"self.{module_name(node_id)}"
-            if kind == "lstm":
-                src.emit(f"h_new, c_new = {module}({x}, ({names[0]}, {names[1]}))", 3)
-                src.emit(f"{names[1]} = keep_padded(c_new, {names[1]}, mask_t)", 3)
-            else:
-                src.emit(f"h_new = {module}({x}, {names[0]})", 3)
-            src.emit(f"{names[0]} = keep_padded(h_new, {names[0]}, mask_t)", 3)
+            new = [f"{s}_new" for s in node_type.cell.states]
+            src.emit(f"{', '.join(new)} = {step(src, node, x, names)}", 3)
+            for name, value in reversed(list(zip(names, new, strict=True))):
+                src.emit(f"{name} = keep_padded({value}, {name}, mask_t)", 3)
             src.emit(f"{step_name} = {names[0]}", 3)
         else:
-            src.emit(f"{step_name} = {expression(src, node, in_loop=True)}", 3)
+            src.emit(f"{step_name} = {step_expression(src, node)}", 3)
     for list_name, step_name in collected:
         src.emit(f"{list_name}.append({step_name})", 3)
     src.in_loop = False

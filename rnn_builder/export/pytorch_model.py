@@ -2,11 +2,12 @@
 
 Every node with weights is a submodule named after it (:mod:`.torch_names`); ``forward`` runs the
 nodes in the executor's own order (``Executor.plan``), one or two lines each, with the shapes in
-comments. Whole-sequence cells are ``nn.RNN`` / ``nn.LSTM`` / ``nn.GRU``; a feedback loop through
-a Delay is an explicit loop over ``nn.RNNCell`` / ``LSTMCell`` / ``GRUCell``, teacher forced in
-training when the tied target is given, greedy otherwise (as ``Executor._feedback``). The helpers
-at the top (``torch_files/model_helpers.py``) carry our conventions: -1 token ids, padded steps
-that keep a cell's state, losses over real steps only.
+comments, as each node type's form writes them (:mod:`.pytorch_forms`). Whole-sequence cells are
+``nn.RNN`` / ``nn.LSTM`` / ``nn.GRU``; a feedback loop through a Delay is an explicit loop over
+``nn.RNNCell`` / ``LSTMCell`` / ``GRUCell``, teacher forced in training when the tied target is
+given, greedy otherwise (as ``Executor._feedback``). The helpers at the top
+(``torch_files/model_helpers.py``) carry our conventions: -1 token ids, padded steps that keep a
+cell's state, losses over real steps only; a form may add helpers of its own after them.
 
 The module's ``forward(inputs, targets=None, lengths=None, steps=None)`` takes what our
 ``Batch`` holds, time-major, with each axis's sequence lengths instead of its mask.
@@ -19,8 +20,9 @@ from pathlib import Path
 
 from rnn_builder.engine.executor import Executor
 from rnn_builder.errors import ExportError
+from rnn_builder.export.pytorch_forms import form_of, write_node
 from rnn_builder.export.pytorch_loop import emit_loop
-from rnn_builder.export.pytorch_source import CELL_MODULES, Source, expression, start_token, teacher
+from rnn_builder.export.pytorch_source import Source
 from rnn_builder.export.torch_names import check_module_names, module_name
 from rnn_builder.graph.plan import plan_for
 
@@ -59,6 +61,9 @@ def model_source(executor: Executor, title: str, description: str) -> str:
     lines.append(f"TARGETS = {_literal(targets)}")
     lines.append(f"AXES = {_literal(axes)}")
     lines.append(body.rstrip() + "\n\n")
+    forms = [form_of(graph, node) for node in graph]  # every type refused before any line
+    for extra in dict.fromkeys(form.helpers for form in forms if form.helpers):
+        lines.append(extra.strip() + "\n\n")
 
     lines += [
         "class Model(nn.Module):",
@@ -67,8 +72,8 @@ def model_source(executor: Executor, title: str, description: str) -> str:
         "    def __init__(self) -> None:",
         "        super().__init__()",
     ]
-    for node in graph:
-        declaration = _declaration(src, node, node.id in layered)
+    for node, form in zip(graph, forms, strict=True):
+        declaration = form.module(src, node, node.id in layered)
         if declaration:
             lines.append(f"        self.{module_name(node.id)} = {declaration}")
     lines.append("")
@@ -92,7 +97,7 @@ def model_source(executor: Executor, title: str, description: str) -> str:
         if segment.is_loop:
             emit_loop(src, segment.nodes, segment.axis)
         else:
-            _node(src, graph.node(segment.node))
+            write_node(src, graph.node(segment.node))
     src.emit("if losses:")
     src.emit('outputs["loss"] = torch.stack(losses).sum()', 3)
     src.emit("return outputs")
@@ -151,102 +156,6 @@ def _batchexpression(inputs: dict) -> str:
     for input_id, spec in inputs.items():
         return f'inputs["{input_id}"].shape[{1 if spec["axis"] else 0}]'
     raise ExportError("the graph has no input")
-
-
-def _declaration(src: Source, node, layered: bool) -> str | None:
-    report = src.report
-    if node.type_name == "embedding":
-        return f"nn.Embedding({node.params['vocabulary']}, {node.params['dimension']})"
-    if node.type_name == "dense":
-        width = report.shapes.inputs[(node.id, "x")].width
-        return f"nn.Linear({width}, {node.params['units']})"
-    if node.type_name not in CELL_MODULES:
-        return None
-    width = report.shapes.inputs[(node.id, "x")].width
-    hidden = node.params["hidden_size"]
-    extra = ""
-    if node.type_name == "rnn" and node.params.get("nonlinearity", "tanh") != "tanh":
-        extra += f', nonlinearity="{node.params["nonlinearity"]}"'
-    if layered:
-        if node.params["bidirectional"]:
-            extra += ", bidirectional=True"
-        return f"nn.{CELL_MODULES[node.type_name]}({width}, {hidden}{extra})"
-    if node.params["bidirectional"]:
-        raise ExportError(
-            f"cell '{node.name}' is bidirectional inside a feedback loop, which cannot run step "
-            "by step in PyTorch: make it one-directional"
-        )
-    return f"nn.{CELL_MODULES[node.type_name]}Cell({width}, {hidden}{extra})"
-
-
-def _node(src: Source, node) -> None:
-    """One node's lines in whole-sequence mode."""
-    kind = node.type_name
-    ident = node.id
-    module = f"self.{module_name(ident)}"
-    axis = src.report.node_axes.get(ident)
-    if kind == "sequence_input":
-        out = src.name(ident, "y")
-        key = (ident, "y")
-        convert = ".long()" if src.tokens(key) else ""
-        src.emit(f'{out} = inputs["{ident}"]{convert}  # {src.shape_text(key)}')
-        src.emit(f'axis_length["{ident}"] = {out}.shape[0]')
-    elif kind == "vector_input":
-        out = src.name(ident, "y")
-        src.emit(f'{out} = inputs["{ident}"]  # {src.shape_text((ident, "y"))}')
-    elif kind == "output":
-        _output(src, node)
-    elif kind == "delay":
-        x = src.source(ident, "x")
-        value = src.ref(x)
-        forced = teacher(src, node)
-        out = src.name(ident, "y")
-        if forced:
-            src.emit(f"{forced[0]}")
-            value = f"({forced[1]} if forced else {value})"
-        start = start_token(node)
-        tokens = src.tokens(x)
-        width = src.shape(x).width
-        src.emit(
-            f"{out} = torch.cat([start_value(batch, {width}, {start}, {tokens}, {value})[None], "
-            f"{value}[:-1]])  # {src.shape_text((ident, 'y'))}"
-        )
-    elif kind in CELL_MODULES:
-        x = src.floats(src.source(ident, "x"))
-        states = []
-        for port in ("h_0", "c_0") if kind == "lstm" else ("h_0",):
-            state = src.source(ident, port)
-            states.append(src.ref(state) if state else "None")
-        names = [
-            src.name(ident, p) for p in (("y", "h_n", "c_n") if kind == "lstm" else ("y", "h_n"))
-        ]
-        src.emit(
-            f'{", ".join(names)} = run_sequence({module}, {x}, lengths.get("{axis}"), '
-            f"{', '.join(states)})"
-        )
-        src.emit(
-            f"# {names[0]}: {src.shape_text((ident, 'y'))}, {names[1]}: "
-            f"{src.shape_text((ident, 'h_n'))}"
-        )
-    else:
-        value = expression(src, node, in_loop=False)
-        out = src.name(ident, "y")
-        src.emit(f"{out} = {value}  # {src.shape_text((ident, 'y'))}")
-
-
-def _output(src: Source, node) -> None:
-    ident = node.id
-    x_key = src.source(ident, "x")
-    value = src.floats(x_key)
-    target = node.params["target"]
-    axis = src.report.node_axes.get(ident)
-    src.emit(f'outputs["{ident}"] = {value}  # scores {src.shape_text(x_key)}')
-    src.emit(f'if "{target}" in targets:')
-    mask = "None"
-    if axis:
-        src.emit(f'mask = step_mask(lengths.get("{axis}"), axis_length["{axis}"])', 3)
-        mask = "mask"
-    src.emit(f'losses.append({node.params["loss"]}({value}, targets["{target}"], {mask}))', 3)
 
 
 def _literal(table: dict) -> str:

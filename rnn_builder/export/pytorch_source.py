@@ -1,22 +1,13 @@
 """What the generated ``forward`` is written with: :class:`Source` (its lines and the local
-variable of every port), and the expressions of the nodes that read the same whole or per step
-(Embedding, Dense, Concat) or that feed back (a Delay's start and teacher)."""
+variable of every port) and a Delay's teacher (the target it is forced to in training); each
+node type's own lines come from its form (:mod:`.pytorch_forms`)."""
 
 from __future__ import annotations
 
 from rnn_builder.engine.executor import Executor
-from rnn_builder.errors import ExportError
 from rnn_builder.export.torch_names import module_name
 from rnn_builder.graph.nodes import SEQ
 
-CELL_MODULES = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}
-ACTIVATIONS = {
-    "identity": "{}",
-    "tanh": "torch.tanh({})",
-    "relu": "torch.relu({})",
-    "sigmoid": "torch.sigmoid({})",
-    "softmax": "torch.softmax({}, dim=-1)",
-}
 # Names the generated forward uses itself; a node's local variable never takes one of them.
 TAKEN = frozenset(
     """one_hot lookup step_mask axis_steps run_sequence last_step mean_over_time start_value
@@ -79,34 +70,6 @@ class Source:
         if shape.kind == SEQ and not in_loop:
             return "(T, B)  token ids" if self.tokens(key) else f"(T, B, {shape.width})"
         return "(B,)  token ids" if self.tokens(key) else f"(B, {shape.width})"
-
-
-def expression(src: Source, node, in_loop: bool) -> str:
-    kind, ident = node.type_name, node.id
-    module = f"self.{module_name(ident)}"
-    if kind == "embedding":
-        return f"lookup({module}, {src.ref(src.source(ident, 'tokens'))})"
-    if kind == "dense":
-        inner = f"{module}({src.floats(src.source(ident, 'x'))})"
-        return ACTIVATIONS[node.params["activation"]].format(inner)
-    if kind == "concat":
-        a, b = src.floats(src.source(ident, "a")), src.floats(src.source(ident, "b"))
-        return f"torch.cat([{a}, {b}], dim=-1)"
-    if not in_loop:
-        x_key = src.source(ident, "x")
-        source_axis = src.report.port_axes.get(x_key)
-        if kind == "last_step":
-            return f'last_step({src.floats(x_key)}, lengths.get("{source_axis}"))'
-        if kind == "mean_over_time":
-            return f'mean_over_time({src.floats(x_key)}, lengths.get("{source_axis}"))'
-        if kind == "repeat":
-            axis = src.report.node_axes[ident]
-            return f'{src.ref(x_key)}.unsqueeze(0).expand(axis_length["{axis}"], -1, -1)'
-    raise ExportError(f"node '{node.name}' ({kind}) cannot be exported to PyTorch here")
-
-
-def start_token(node) -> int | None:
-    return node.params["start_token"] if node.params["initial"] == "start_token" else None
 
 
 def teacher(src: Source, node) -> tuple[str, str] | None:

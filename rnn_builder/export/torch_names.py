@@ -12,7 +12,9 @@ named :func:`module_name` of its id, and its tensors are named as PyTorch names 
 * ``nn.Embedding`` and ``nn.Linear`` (``weight``, ``bias``) are named as ours.
 
 Reading names back needs no graph: each of our names has only these two spellings in PyTorch, so
-a file's names are matched against both (see :func:`ours_from_torch`).
+a file's names are matched against both (see :func:`ours_from_torch`). A plug-in type's form may
+name its tensors otherwise (``PytorchForm.tensor_name``); given the graph, ``load_weights``
+matches those as the form names them.
 """
 
 from __future__ import annotations
@@ -22,7 +24,6 @@ from collections.abc import Iterable, Mapping
 
 from rnn_builder.errors import ExportError, WeightsFileError
 
-CELL_TYPES = ("rnn", "lstm", "gru")
 CELL_TENSORS = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
 
 # Attributes of ``nn.Module`` (and of the generated model) that a submodule must not shadow:
@@ -82,14 +83,20 @@ def torch_state_names(ours: Iterable[str], layered_nodes: set[str]) -> dict[str,
 
 
 def ours_from_torch(
-    tensors: Mapping[str, object], expected: Mapping[str, tuple[int, ...]], where: str
+    tensors: Mapping[str, object],
+    expected: Mapping[str, tuple[int, ...]],
+    where: str,
+    names: Mapping[str, Iterable[str]] | None = None,
 ) -> dict[str, object]:
     """A file's tensors by PyTorch name, renamed to ours; every name of ``expected`` must be
-    present exactly once and nothing else (else :class:`WeightsFileError`, one line)."""
+    present exactly once and nothing else (else :class:`WeightsFileError`, one line).
+    ``names`` gives a tensor's PyTorch names where its node type's form says them (see
+    ``pytorch_forms.torch_spellings``); the others are matched under the two above."""
     spellings: dict[str, str] = {}
     for name in expected:
-        for layered in (True, False):
-            spellings[torch_name(name, layered)] = name
+        given = (names or {}).get(name)
+        for spelling in given or (torch_name(name, layered) for layered in (True, False)):
+            spellings[spelling] = name
     found: dict[str, object] = {}
     unknown = []
     for key, value in tensors.items():

@@ -21,13 +21,14 @@ import math
 import os
 import stat
 import struct
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from rnn_builder.errors import WeightsFileError
+from rnn_builder.export.pytorch_forms import torch_spellings
 from rnn_builder.export.torch_names import ours_from_torch
 from rnn_builder.files.weights_file import read_weights
 
@@ -42,12 +43,16 @@ ITEM_SIZES = {"F16": 2, "F32": 4, "F64": 8, "BF16": 2}
 
 
 def read_trained_weights(
-    path: str | os.PathLike[str], parameter_shapes: Mapping[str, tuple[int, ...]]
+    path: str | os.PathLike[str],
+    parameter_shapes: Mapping[str, tuple[int, ...]],
+    names: Mapping[str, Iterable[str]] | None = None,
 ) -> dict[str, np.ndarray]:
     """Our ``<node>.<tensor>`` arrays from an ``.npz`` (:func:`~rnn_builder.files.weights_file.
     read_weights`), an exported ``weights.safetensors`` or a ``train.py`` checkpoint, with
     exactly the names and shapes of ``parameter_shapes``. Anything else — a damaged or hostile
-    file, a missing, extra or misshapen tensor — raises :class:`WeightsFileError`, one line."""
+    file, a missing, extra or misshapen tensor — raises :class:`WeightsFileError`, one line.
+    ``names``: PyTorch names by ours, where a node type's form gives its own
+    (:func:`~rnn_builder.export.torch_names.ours_from_torch`)."""
     path = Path(path)
     shapes = {name: tuple(shape) for name, shape in parameter_shapes.items()}
     try:
@@ -61,11 +66,13 @@ def read_trained_weights(
         raise WeightsFileError(f"'{path}' cannot be read: {error.strerror or error}") from None
     if magic == b"PK\x03\x04" or path.suffix == ".npz":
         return read_weights(path, shapes, strict=True)
-    return read_safetensors(path, shapes)
+    return read_safetensors(path, shapes, names)
 
 
 def read_safetensors(
-    path: Path, parameter_shapes: Mapping[str, tuple[int, ...]]
+    path: Path,
+    parameter_shapes: Mapping[str, tuple[int, ...]],
+    names: Mapping[str, Iterable[str]] | None = None,
 ) -> dict[str, np.ndarray]:
     """See the module docstring: checked header, strict names and shapes, then the data."""
     try:
@@ -81,7 +88,7 @@ def read_safetensors(
                     k[len("model.") :]: v for k, v in entries.items() if k.startswith("model.")
                 }
             what = f"'{path}'" + (" (a training checkpoint)" if checkpoint else "")
-            chosen = ours_from_torch(entries, parameter_shapes, what)
+            chosen = ours_from_torch(entries, parameter_shapes, what, names)
             for ours, (_dtype, shape, _begin, _end) in chosen.items():
                 if shape != tuple(parameter_shapes[ours]):
                     raise WeightsFileError(
@@ -164,5 +171,5 @@ def load_weights(executor: Executor, path: str | os.PathLike[str]) -> None:
     checked against its graph's names and shapes before any array is read
     (:func:`read_trained_weights`). On any problem the current weights stay as they were."""
     shapes = {name: value.shape for name, value in executor.parameters.items()}
-    values = read_trained_weights(path, shapes)
+    values = read_trained_weights(path, shapes, torch_spellings(executor.graph, shapes))
     executor.set_parameters({k: v.astype(executor.dtype, copy=False) for k, v in values.items()})

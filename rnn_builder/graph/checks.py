@@ -161,9 +161,10 @@ class Validator(TimeAxes):
                 if not node_type.is_step_local(node.info()):
                     self.add(
                         "feedback_not_causal",
-                        f"{self.describe(node_id)} is bidirectional but sits on the feedback "
-                        f"loop through {self.describe(delay)}: its reverse direction reads "
-                        "steps that have not been produced yet. Make it unidirectional.",
+                        f"{self.describe(node_id)} reads later steps (a bidirectional "
+                        "cell's reverse direction does) but sits on the feedback loop through "
+                        f"{self.describe(delay)}, where they have not been produced yet: make "
+                        "it unidirectional or move it off the loop.",
                         node_id,
                         nodes=tuple(n for n in graph.nodes if n in component),
                     )

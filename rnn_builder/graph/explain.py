@@ -86,10 +86,10 @@ def explain_graph(graph: Graph, report: ValidationReport | None = None) -> list[
 
 
 def explain_node(graph: Graph, report: ValidationReport, node_id: str) -> list[tuple[str, str]]:
-    """(formula, meaning) rows for a cell, with a last row of the shapes; [] for other nodes."""
+    """(formula, meaning) rows of what the node's type says one step computes, with a last row
+    of the shapes for a cell; [] for a type that states no equations."""
     node, node_type = graph.node(node_id), graph.node_type(node_id)
-    if node_type.cell is None:
-        return []
     rows = [(e.formula, e.meaning) for e in node_type.equations(node.params)]
-    rows.append(("shapes", cell_shapes(graph, report, node_id)))
+    if node_type.cell is not None:
+        rows.append(("shapes", cell_shapes(graph, report, node_id)))
     return rows

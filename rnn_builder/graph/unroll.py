@@ -7,10 +7,12 @@ the two run in opposite orders; every other node has direction ``""``.
 
 Edges of the unrolled DAG (a ``networkx.MultiDiGraph``; the attribute ``kind`` says which):
 
-* ``data``: a wire of the folded graph at one step — from ``(u, t)`` to ``(v, t)``; from a
-  vector to the first step of a cell's initial-state port (the last step for the reverse
-  direction) or to every step of a Repeat; from the last step (Last step) or every step (Mean
-  over time) into a reducer; from a cell's last step to the consumers of its final state;
+* ``data``: a wire of the folded graph at one step — from ``(u, s)`` to ``(v, t)`` for each step
+  ``s`` that ``v``'s type reads at ``t`` (``NodeType.source_steps``: ``t`` itself, unless the
+  type reorders time); from a vector to the first step of a cell's initial-state port (the
+  last step for the reverse direction) or to every step of a Repeat; from the last step (Last
+  step) or every step (Mean over time) into a reducer; from a cell's last step to the
+  consumers of its final state;
 * ``state``: a cell's recurrence, from ``(cell, t-1)`` to ``(cell, t)`` (``t+1`` to ``t`` in
   reverse);
 * ``delay``: a Delay's input at ``t-1`` to the Delay at ``t``.
@@ -412,13 +414,12 @@ class _Unroller:
             self._edge(u, v, kind, sp, dp)
 
         if shape.kind == SEQ and dst_per_step:
-            for t in range(self.length(dst)):
-                source_t = t - 1 if dst_type.shifts_time else t
-                if source_t < 0:
-                    continue
-                for u in self._sources_at(src, source_t):
-                    for v in self._sources_at(dst, t):
-                        link(u, v, "delay" if dst_type.shifts_time else "data")
+            length = self.length(dst)
+            for t in range(length):
+                for source_t in dst_type.source_steps(t, length):
+                    for u in self._sources_at(src, source_t):
+                        for v in self._sources_at(dst, t):
+                            link(u, v, "delay" if dst_type.shifts_time else "data")
         elif shape.kind == SEQ:  # into a reducer
             length = self.length(src)
             steps = [length - 1] if dst_type.reduces_time == "last" else range(length)

@@ -15,7 +15,6 @@ pyqtgraph) are made at the first drawing, never at start-up.
 from __future__ import annotations
 
 import html
-from typing import ClassVar
 
 import numpy as np
 from PySide6.QtCore import Qt, QTimer
@@ -36,11 +35,6 @@ from ui.training.probe import Probe, ProbeBox
 
 
 class HiddenStateView(QWidget):
-    GATES: ClassVar[dict[str, list[str]]] = {
-        "lstm": ["i", "f", "g", "o"],
-        "gru": ["r", "z", "n"],
-        "rnn": [],
-    }
     ROW_HEIGHT = 170  # pixels per heatmap, title and time axis included
 
     def __init__(self, context, probe: Probe, parent: QWidget | None = None) -> None:
@@ -150,9 +144,9 @@ class HiddenStateView(QWidget):
             self.sequence.setText(html.escape(str(error)))
             return
         graph = self.context.document.graph
-        cell_type = graph.node(node).type_name
         directions = ["reverse", "forward"] if graph.node(node).params["bidirectional"] else [""]
-        names = ["h", *self.GATES[cell_type]]
+        gates = graph.node_type(node).cell.gates  # as its type states them (an RNN's is h)
+        names = ["h", *(gate for gate in gates if gate != "h")]
         self._make_rows(names)
         ticks = self._step_ticks(stepper, node)
         for name in names:

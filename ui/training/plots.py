@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 )
 
 from rnn_builder.errors import RNNBuilderError
+from rnn_builder.graph.nodes import NodeType
 from rnn_builder.graph.registry import default_registry
 from rnn_builder.training.tasks import task_of
 from ui.themes import is_dark
@@ -386,7 +387,7 @@ class GradientFlowView(MadeWhenShown, QWidget):
         self.warning.setWordWrap(True)
         self.warning.setTextFormat(Qt.TextFormat.RichText)
         self.matrix = np.zeros((0, 0))
-        self._cell_types: dict[str, str] = {}
+        self._cell_types: dict[str, NodeType] = {}
         top = QHBoxLayout()
         top.addWidget(QLabel("Cell"))
         top.addWidget(self.cell)
@@ -425,7 +426,7 @@ class GradientFlowView(MadeWhenShown, QWidget):
         current = self.cell.currentData()
         self.cell.blockSignals(True)
         self.cell.clear()
-        self._cell_types = {n.id: n.type_name for n in graph.cells()}
+        self._cell_types = {n.id: graph.node_type(n.id) for n in graph.cells()}
         for node in graph.cells():
             directions = ["forward", "reverse"] if node.params["bidirectional"] else ["forward"]
             for direction in directions:
@@ -486,7 +487,7 @@ class GradientFlowView(MadeWhenShown, QWidget):
         self.curve.setData(np.arange(len(latest)), shown, connect="finite")
         self._at_least_two_decades(shown)
         grad_norm = self.session.reports[-1].grad_norm if self.session.reports else 0.0
-        cell = self._cell_types.get(node, "rnn")
+        cell = self._cell_types.get(node) or "rnn"
         if direction == "reverse":  # it reads the sequence backwards: its first step is the end
             text = diagnose(latest[::-1], grad_norm, cell, reverse=True)
         else:
@@ -512,10 +513,12 @@ def _decades(values: np.ndarray) -> tuple[float, float] | None:
     return low - missing, high + missing
 
 
-def diagnose(norms: np.ndarray, grad_norm: float, cell: str = "rnn", reverse: bool = False) -> str:
+def diagnose(
+    norms: np.ndarray, grad_norm: float, cell: NodeType | str = "rnn", reverse: bool = False
+) -> str:
     """Words for what the latest gradient norms per step show, ``norms`` in the order the cell
-    reads its steps (``cell``: the cell's type; ``reverse``: the backward direction of a
-    bidirectional cell, which reads from the end)."""
+    reads its steps (``cell``: the cell's node type, or a built-in one's name; ``reverse``: the
+    backward direction of a bidirectional cell, which reads from the end)."""
     norms = np.asarray(norms, dtype=float)
     if norms.size < 2:
         return ""
@@ -528,7 +531,7 @@ def diagnose(norms: np.ndarray, grad_norm: float, cell: str = "rnn", reverse: bo
     return text
 
 
-def _diagnosis(norms: np.ndarray, grad_norm: float, cell: str) -> str:
+def _diagnosis(norms: np.ndarray, grad_norm: float, cell: NodeType | str) -> str:
     first, last = float(norms[0]), float(norms[-1])
     ratio = first / last if last > 0 else math.inf
     if first == 0.0 or ratio < VANISHING:
@@ -538,7 +541,7 @@ def _diagnosis(norms: np.ndarray, grad_norm: float, cell: str) -> str:
             f"step is {orders} smaller than at the last: what happens early in a sequence "
             "barely teaches the network. "
         )
-        cell_type = default_registry().get(cell)
+        cell_type = cell if isinstance(cell, NodeType) else default_registry().get(cell)
         if cell_type.cell.fades:
             return said + (
                 "Remedies: use an <b>LSTM or GRU</b> cell (their gates carry gradient across "

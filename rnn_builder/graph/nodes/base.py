@@ -257,6 +257,24 @@ class NodeType:
         """A plug-in's operation class (None: the class named ``op_name`` in ``ops``)."""
         return None
 
+    # How the exports write it, named as op_name names the operation (the exports sit above
+    # this module): ``onnx_name`` names an ``OnnxForm`` in ``rnn_builder.export.onnx_forms``
+    # (its ONNX nodes over whole sequences and, where it applies, for one step inside a Loop),
+    # ``pytorch_name`` a ``PytorchForm`` in ``rnn_builder.export.pytorch_forms`` (the module it
+    # builds, the lines of ``forward`` it writes, its tensors' ``state_dict`` names). A plug-in
+    # returns its own forms from ``onnx_form`` / ``pytorch_form``. Without one, that export is
+    # refused in one line.
+    onnx_name: ClassVar[str] = ""
+    pytorch_name: ClassVar[str] = ""
+
+    def onnx_form(self) -> Any:
+        """A plug-in's ONNX form (None: the one ``onnx_name`` names, if any)."""
+        return None
+
+    def pytorch_form(self) -> Any:
+        """A plug-in's PyTorch form (None: the one ``pytorch_name`` names, if any)."""
+        return None
+
     def subtitle(self, node: NodeInfo) -> str:
         """The line the canvas shows under the node's name (its type and main settings)."""
         return ""
@@ -315,3 +333,14 @@ class NodeType:
     def is_step_local(self, node: NodeInfo) -> bool:
         """Whether output at step t depends only on inputs at steps ≤ t (needed in a loop)."""
         return True
+
+    def source_steps(self, t: int, steps: int) -> tuple[int, ...]:
+        """The steps of its sequence inputs that its copy at step ``t`` may read on an axis of
+        ``steps`` steps, whatever the lengths of a batch's sequences (padded at their ends):
+        unrolling draws an edge from each, so the schedule and the stepper compute them first.
+        Step ``t`` itself, or ``t - 1`` for a type that shifts time (none at step 0); a type
+        that reads other steps (one reversing time reads ``L−1−t``) is stepped from its whole
+        inputs."""
+        if self.shifts_time:
+            return (t - 1,) if t > 0 else ()
+        return (t,)

@@ -183,6 +183,8 @@ class RNNCell(RecurrentCell):
     cell = CellSpec(gates=("h",), fades=True)
 
     kernel_name = "ElmanCell"
+    onnx_name = "RNN"
+    pytorch_name = "RNN"
 
     def kernel_options(self, params: Mapping[str, Any]) -> dict[str, Any]:
         return {"nonlinearity": params.get("nonlinearity", "tanh")}
@@ -221,6 +223,8 @@ class LSTMCell(RecurrentCell):
     cell = CellSpec(gates=("i", "f", "g", "o"), states=("h", "c"))
 
     kernel_name = "LSTMCell"
+    onnx_name = "LSTM"
+    pytorch_name = "LSTM"
 
     def equations(self, params: Mapping[str, Any]) -> list[Equation]:
         return [
@@ -253,6 +257,8 @@ class GRUCell(RecurrentCell):
     cell = CellSpec(gates=("r", "z", "n"))
 
     kernel_name = "GRUCell"
+    onnx_name = "GRU"
+    pytorch_name = "GRU"
 
     def equations(self, params: Mapping[str, Any]) -> list[Equation]:
         return [

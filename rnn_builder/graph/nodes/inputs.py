@@ -32,6 +32,7 @@ STEPS = ParamSpec(
 
 class SequenceInput(NodeType):
     op_name = "SequenceInputOp"
+    pytorch_name = "SEQUENCE_INPUT"
     type_name = "sequence_input"
     title = "Sequence input"
     category = INPUTS
@@ -75,6 +76,7 @@ class SequenceInput(NodeType):
 
 class VectorInput(NodeType):
     op_name = "VectorInputOp"
+    pytorch_name = "VECTOR_INPUT"
     type_name = "vector_input"
     title = "Vector input"
     category = INPUTS

@@ -22,6 +22,8 @@ ACTIVATIONS = ("identity", "tanh", "relu", "sigmoid", "softmax")
 
 class Embedding(NodeType):
     op_name = "EmbeddingOp"
+    onnx_name = "EMBEDDING"
+    pytorch_name = "EMBEDDING"
     type_name = "embedding"
 
     def subtitle(self, node: NodeInfo) -> str:
@@ -89,6 +91,8 @@ class Embedding(NodeType):
 
 class Dense(NodeType):
     op_name = "DenseOp"
+    onnx_name = "DENSE"
+    pytorch_name = "DENSE"
     type_name = "dense"
 
     def subtitle(self, node: NodeInfo) -> str:
@@ -129,6 +133,8 @@ class Dense(NodeType):
 
 class Concat(NodeType):
     op_name = "ConcatOp"
+    onnx_name = "CONCAT"
+    pytorch_name = "CONCAT"
     type_name = "concat"
     title = "Concat"
     category = LAYERS

@@ -33,6 +33,8 @@ SHORT_LOSS_TITLES = {
 
 class Output(NodeType):
     op_name = "OutputOp"
+    onnx_name = "OUTPUT"
+    pytorch_name = "OUTPUT"
     type_name = "output"
     title = "Output"
     category = OUTPUTS

@@ -44,6 +44,8 @@ class _Reducer(NodeType):
 
 class LastStep(_Reducer):
     op_name = "LastStepOp"
+    onnx_name = "LAST_STEP"
+    pytorch_name = "LAST_STEP"
     type_name = "last_step"
     title = "Last step"
     description = "Keeps the value at the last time step of a sequence."
@@ -52,6 +54,8 @@ class LastStep(_Reducer):
 
 class MeanOverTime(_Reducer):
     op_name = "MeanOverTimeOp"
+    onnx_name = "MEAN_OVER_TIME"
+    pytorch_name = "MEAN_OVER_TIME"
     type_name = "mean_over_time"
     title = "Mean over time"
     description = "Averages a sequence over its time steps (padded steps excluded)."
@@ -60,6 +64,8 @@ class MeanOverTime(_Reducer):
 
 class Repeat(NodeType):
     op_name = "RepeatOp"
+    onnx_name = "REPEAT"
+    pytorch_name = "REPEAT"
     type_name = "repeat"
 
     def subtitle(self, node: NodeInfo) -> str:
@@ -80,6 +86,8 @@ class Repeat(NodeType):
 
 class Delay(NodeType):
     op_name = "DelayOp"
+    onnx_name = "DELAY"
+    pytorch_name = "DELAY"
     type_name = "delay"
 
     def subtitle(self, node: NodeInfo) -> str:
