@@ -120,6 +120,19 @@ class DatasetReference:
     def copy(self) -> DatasetReference:
         return DatasetReference(self.kind, self.name, copy.deepcopy(self.options))
 
+    @staticmethod
+    def checked(reference: Any) -> DatasetReference | None:
+        """A copy of ``reference`` (None stays None); raises ``InvalidSettingError`` for one
+        that cannot be a project's data source."""
+        if reference is None:
+            return None
+        if not isinstance(reference, DatasetReference):
+            raise InvalidSettingError(f"expected a data set reference, not {reference!r}")
+        problem = reference.problem()
+        if problem is not None:
+            raise InvalidSettingError(problem)
+        return reference.copy()
+
     def problem(self) -> str | None:
         """Why this reference cannot be a project's data source, or None."""
         if self.kind not in DATASET_KINDS:
@@ -170,14 +183,7 @@ class Project:
     def set_dataset(self, reference: DatasetReference | None) -> bool:
         """Train on other data (a copy of ``reference`` is kept; None: no data chosen); False
         when it is the same. Raises ``InvalidSettingError`` for a reference that cannot be."""
-        if reference is not None:
-            if not isinstance(reference, DatasetReference):
-                raise InvalidSettingError(f"expected a data set reference, not {reference!r}")
-            problem = reference.problem()
-            if problem is not None:
-                raise InvalidSettingError(problem)
-            reference = reference.copy()
-        return self._change_dataset(reference)
+        return self._change_dataset(DatasetReference.checked(reference))
 
     def _change_dataset(self, reference: DatasetReference | None) -> bool:
         if reference == self.dataset:

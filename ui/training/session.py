@@ -257,11 +257,9 @@ class TrainingSession(QObject):
         )
         options = data.get("options") or {}
         self._finish()
-        project = self.document.project
-        if project.dataset is not None:  # the weights go with what the data worked out then
-            for key, value in options.items():
-                if key != "path":
-                    project.dataset.options[key] = value
+        # the weights go with what the data worked out then (not an undo step: the options
+        # belong to the weights, which are kept as unsaved work, not as an edit)
+        self.document.project.keep_dataset_options(options)
         self.document.set_weights(message.arrays)
         if self.current is not None:
             self.current.stopped = result.stopped
