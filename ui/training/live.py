@@ -190,8 +190,6 @@ class Live(QObject):
         )
 
     def _project_changed(self) -> None:
-        if not self.session.running:  # the curves of the project that was open go
-            self.session.current, self.session.reports = None, []
         self.context.live_weights = None
         self.context.prefetch()  # the data the views draw, made while they are set up
         self._graph_changed()  # the views list the new project's cells before they draw
