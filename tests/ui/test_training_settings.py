@@ -11,7 +11,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QComboBox
 
 from rnn_builder.errors import InvalidSettingError
-from rnn_builder.files.project import DatasetReference
+from rnn_builder.files.project import DatasetReference, TrainingSettings
 from rnn_builder.files.templates import new_project
 from rnn_builder.training.tasks import TASKS
 
@@ -190,3 +190,18 @@ def test_the_undo_keys_in_an_inspector_field_undo_the_parameter(window, qtbot):
     QTest.keyClick(hidden, Qt.Key.Key_Z, CTRL)
     assert window.document.graph.node("reader").params["hidden_size"] == 32
     assert window.inspector.editors["hidden_size"].value() == 32
+
+
+def test_every_training_setting_has_its_widget_in_the_panel(window):
+    panel = window.live.panel
+    assert set(panel.editors) == set(TrainingSettings.LIMITS)
+    for name, editor in panel.editors.items():  # each shows what the project holds
+        value = getattr(window.document.project.training, name)
+        shown = editor.currentText() if isinstance(editor, QComboBox) else editor.value()
+        assert shown == value, name
+
+
+def test_the_window_title_follows_the_projects_title(window):
+    assert window.document.path is None
+    window.document.project.set_title("Adder")
+    assert window.windowTitle().startswith("Adder (unsaved)[*]")

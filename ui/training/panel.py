@@ -147,6 +147,13 @@ class TrainingPanel(QWidget):
         )
         self._setting(
             form,
+            "weight_decay",
+            "Weight decay",
+            self._float(0.0, 1.0, 5, 0.0001),
+            "Adds this times each weight to its gradient (L2), pulling weights towards 0 (0: off)",
+        )
+        self._setting(
+            form,
             "truncated_bptt",
             "Truncated BPTT",
             self._int(0, 100_000),
