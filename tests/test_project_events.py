@@ -92,6 +92,8 @@ def test_choosing_other_data_announces_copies_and_keeps_its_own():
     [
         (DatasetReference("sql", "x"), "the data kind must be one of builtin, csv, text"),
         (DatasetReference("csv", 3), "the data's name must be text"),
+        (DatasetReference("csv", "a\udc80.csv"), "saved as UTF-8"),
+        (DatasetReference("csv", "x" * 5000), "at most 4096 characters"),
         (DatasetReference("csv", "a.csv", {"f": object()}), "the data options must be"),
         ("a.csv", "expected a data set reference"),
     ],

@@ -21,11 +21,12 @@ from typing import Any, ClassVar
 from rnn_builder.errors import InvalidSettingError
 from rnn_builder.graph.events import Event
 from rnn_builder.graph.model import Graph
-from rnn_builder.values import is_plain_value
+from rnn_builder.values import is_plain_value, is_savable_text, short
 
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "rmsprop", "adam")
 SCHEDULES = ("constant", "step", "cosine")
 DATASET_KINDS = ("builtin", "csv", "text")
+MAX_DATA_NAME = 4096  # a file's path, as a project file may hold it
 
 
 @dataclass
@@ -139,6 +140,11 @@ class DatasetReference:
             return f"the data kind must be one of {', '.join(DATASET_KINDS)}, not {self.kind!r}"
         if not isinstance(self.name, str):
             return f"the data's name must be text, not {self.name!r}"
+        if len(self.name) > MAX_DATA_NAME or not is_savable_text(self.name):
+            return (
+                f"the data's name must be at most {MAX_DATA_NAME} characters that can be "
+                f"saved as UTF-8, not {short(self.name)}"
+            )
         if not isinstance(self.options, dict) or not all(
             isinstance(key, str) and is_plain_value(value) for key, value in self.options.items()
         ):

@@ -35,7 +35,13 @@ from rnn_builder.errors import (
     UnsupportedVersionError,
 )
 from rnn_builder.files.disk import atomic_write, read_bounded
-from rnn_builder.files.project import DATASET_KINDS, DatasetReference, Project, TrainingSettings
+from rnn_builder.files.project import (
+    DATASET_KINDS,
+    MAX_DATA_NAME,
+    DatasetReference,
+    Project,
+    TrainingSettings,
+)
 from rnn_builder.graph.model import Edge, Graph, valid_node_id
 from rnn_builder.graph.registry import NodeRegistry
 from rnn_builder.values import MAX_TEXT, is_number, is_plain_value, is_savable_text, short
@@ -342,7 +348,7 @@ def _read_dataset(reader: _Reader, data: Any, where: str) -> DatasetReference | 
         raise MalformedProjectError(
             f"expected one of {', '.join(DATASET_KINDS)}, got {kind!r}", f"{where}.kind"
         )
-    name = reader.text(data.get("name", ""), f"{where}.name", 4096)
+    name = reader.text(data.get("name", ""), f"{where}.name", MAX_DATA_NAME)
     options = reader.object(data.get("options", {}), f"{where}.options")
     for key, value in options.items():
         if not is_plain_value(value):

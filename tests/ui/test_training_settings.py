@@ -205,3 +205,17 @@ def test_the_window_title_follows_the_projects_title(window):
     assert window.document.path is None
     window.document.project.set_title("Adder")
     assert window.windowTitle().startswith("Adder (unsaved)[*]")
+
+
+def test_a_data_file_that_cannot_be_saved_is_refused_in_words(window):
+    panel = window.live.panel
+    before = window.document.project.dataset.copy()
+    panel.use_file("text", "/data/caf\udce9.txt")  # a name undecodable as UTF-8
+    assert window.document.project.dataset == before
+    assert not window.document.undo_stack.canUndo()
+    assert not panel.setting_error.isHidden()
+    assert "saved as UTF-8" in panel.setting_error.text()
+    assert panel.source.currentData() == ("builtin", before.name)
+    panel.use_file("text", "/data/cafe.txt")
+    assert panel.setting_error.isHidden()
+    assert window.document.project.dataset == DatasetReference("text", "/data/cafe.txt", {})

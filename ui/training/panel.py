@@ -309,9 +309,7 @@ class TrainingPanel(QWidget):
         """Follow the open project's events (another project opened: that one's) and show it."""
         project = self.document.project
         if self._followed is not project:
-            if self._followed is not None:
-                self._followed.training_changed.unsubscribe(self._training_changed)
-                self._followed.dataset_changed.unsubscribe(self._dataset_changed)
+            self.detach()
             project.training_changed.subscribe(self._training_changed)
             project.dataset_changed.subscribe(self._dataset_changed)
             self._followed = project
