@@ -90,6 +90,11 @@ class UnrollError(RNNBuilderError):
     """Unrolling was asked for impossible lengths or unknown time axes."""
 
 
+class InvalidSettingError(RNNBuilderError):
+    """A project's training setting, data source or title that cannot take the value given;
+    the message names the setting and what it takes."""
+
+
 # --- files ----------------------------------------------------------------------------------
 
 

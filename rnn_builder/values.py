@@ -47,3 +47,24 @@ def names_mismatch(expected: Mapping[str, Any], given: Mapping[str, Any]) -> str
     if extra:
         parts.append("unknown " + ", ".join(extra[:5]))
     return "the weights do not fit this graph: " + "; ".join(parts)
+
+
+# The longest text a project file holds in one place (a description, a data option).
+MAX_TEXT = 10_000
+
+
+def is_plain_value(value: Any, depth: int = 0) -> bool:
+    """Numbers, text, true/false, null, and lists or objects of those, three levels deep."""
+    if isinstance(value, str):
+        return len(value) <= MAX_TEXT and is_savable_text(value)
+    if value is None or isinstance(value, bool) or is_number(value):
+        return True
+    if depth >= 3:
+        return False
+    if isinstance(value, list):
+        return len(value) <= 10_000 and all(is_plain_value(v, depth + 1) for v in value)
+    if isinstance(value, dict):
+        return len(value) <= 1_000 and all(
+            is_savable_text(k) and is_plain_value(v, depth + 1) for k, v in value.items()
+        )
+    return False

@@ -188,6 +188,9 @@ class MainWindow(ProjectCommands, QMainWindow):
         stack = self.document.undo_stack
         self.undo_action = self.make_action("&Undo", self.document.undo, key.Undo, "undo")
         self.redo_action = self.make_action("&Redo", self.document.redo, key.Redo, "redo")
+        # every binding of the platform (Ctrl+Shift+Z and Ctrl+Y), not only the first
+        self.undo_action.setShortcuts(key.Undo)
+        self.redo_action.setShortcuts(key.Redo)
         stack.canUndoChanged.connect(self.undo_action.setEnabled)
         stack.canRedoChanged.connect(self.redo_action.setEnabled)
         self.undo_action.setIconText("Undo")
@@ -305,6 +308,7 @@ class MainWindow(ProjectCommands, QMainWindow):
         self.steps.valueChanged.connect(lambda _v: self._steps_changed())
         self.document.modified_changed.connect(self._modified_changed)
         self.document.path_changed.connect(self._update_title)
+        self.document.title_changed.connect(self._update_title)
         self.document.replaced.connect(self._replaced)
 
     # --- what is shown --------------------------------------------------------------------

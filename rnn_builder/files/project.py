@@ -2,6 +2,13 @@
 
 This is what a project file holds (see ``serialization``) and what the GUI has open. Training
 settings and the dataset reference are plain records here; the trainer and the tasks read them.
+
+An open project changes as its graph does: through methods that check the new value (a value
+that cannot be used raises ``InvalidSettingError`` and changes nothing) and then announce the
+change by an event, once per real change and never for a value set again
+(:meth:`Project.set_training`, :meth:`Project.set_dataset`, :meth:`Project.set_title`,
+:meth:`Project.set_description`). The GUI's undo commands call these and its views follow the
+events, as the canvas follows the graph's.
 """
 
 from __future__ import annotations
@@ -11,11 +18,15 @@ import math
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any, ClassVar
 
+from rnn_builder.errors import InvalidSettingError
+from rnn_builder.graph.events import Event
 from rnn_builder.graph.model import Graph
+from rnn_builder.values import is_plain_value, is_savable_text, short
 
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "rmsprop", "adam")
 SCHEDULES = ("constant", "step", "cosine")
 DATASET_KINDS = ("builtin", "csv", "text")
+MAX_DATA_NAME = 4096  # a file's path, as a project file may hold it
 
 
 @dataclass
@@ -52,17 +63,44 @@ class TrainingSettings:
 
     def problems(self) -> list[str]:
         """Sentences for values out of range (empty when all are fine)."""
-        found = []
-        for f in fields(self):
-            value = getattr(self, f.name)
-            _type, low, high, choices = self.LIMITS[f.name]
-            if choices and value not in choices:
-                found.append(f"{f.name} must be one of {', '.join(choices)}, not {value!r}")
-            elif low is not None and (value < low or (high is not None and value > high)):
-                found.append(f"{f.name} must be between {low} and {high}, not {value}")
-            elif f.name == "learning_rate" and (value == 0 or not math.isfinite(value)):
-                found.append("learning_rate must be above 0")
-        return found
+        found = (self.problem(f.name, getattr(self, f.name)) for f in fields(self))
+        return [problem for problem in found if problem is not None]
+
+    @classmethod
+    def problem(cls, name: str, value: Any) -> str | None:
+        """Why ``value`` cannot be the setting ``name`` (of the right type), or None."""
+        _type, low, high, choices = cls.LIMITS[name]
+        if choices and value not in choices:
+            return f"{name} must be one of {', '.join(choices)}, not {value!r}"
+        if low is not None and (value < low or (high is not None and value > high)):
+            return f"{name} must be between {low} and {high}, not {value}"
+        if name == "learning_rate" and (value == 0 or not math.isfinite(value)):
+            return "learning_rate must be above 0"
+        return None
+
+    @classmethod
+    def checked(cls, name: str, value: Any) -> Any:
+        """``value`` as the setting ``name`` holds it (a whole number as a float where a float
+        is due); raises ``InvalidSettingError`` saying what is wrong."""
+        if name not in cls.LIMITS:
+            raise InvalidSettingError(
+                f"there is no training setting '{name}' (the settings: {', '.join(cls.LIMITS)})"
+            )
+        expected = cls.LIMITS[name][0]
+        if expected is str and not isinstance(value, str):
+            raise InvalidSettingError(f"{name} must be text, not {value!r}")
+        if expected is int and (isinstance(value, bool) or not isinstance(value, int)):
+            raise InvalidSettingError(f"{name} must be a whole number, not {value!r}")
+        if expected is float:
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise InvalidSettingError(f"{name} must be a number, not {value!r}")
+            value = float(value)
+            if not math.isfinite(value):
+                raise InvalidSettingError(f"{name} must be a finite number, not {value}")
+        problem = cls.problem(name, value)
+        if problem is not None:
+            raise InvalidSettingError(problem)
+        return value
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -80,15 +118,113 @@ class DatasetReference:
     def to_json(self) -> dict[str, Any]:
         return {"kind": self.kind, "name": self.name, "options": self.options}
 
+    def copy(self) -> DatasetReference:
+        return DatasetReference(self.kind, self.name, copy.deepcopy(self.options))
+
+    @staticmethod
+    def checked(reference: Any) -> DatasetReference | None:
+        """A copy of ``reference`` (None stays None); raises ``InvalidSettingError`` for one
+        that cannot be a project's data source."""
+        if reference is None:
+            return None
+        if not isinstance(reference, DatasetReference):
+            raise InvalidSettingError(f"expected a data set reference, not {reference!r}")
+        problem = reference.problem()
+        if problem is not None:
+            raise InvalidSettingError(problem)
+        return reference.copy()
+
+    def problem(self) -> str | None:
+        """Why this reference cannot be a project's data source, or None."""
+        if self.kind not in DATASET_KINDS:
+            return f"the data kind must be one of {', '.join(DATASET_KINDS)}, not {self.kind!r}"
+        if not isinstance(self.name, str):
+            return f"the data's name must be text, not {self.name!r}"
+        if len(self.name) > MAX_DATA_NAME or not is_savable_text(self.name):
+            return (
+                f"the data's name must be at most {MAX_DATA_NAME} characters that can be "
+                f"saved as UTF-8, not {short(self.name)}"
+            )
+        if not isinstance(self.options, dict) or not all(
+            isinstance(key, str) and is_plain_value(value) for key, value in self.options.items()
+        ):
+            return (
+                "the data options must be named numbers, text, true/false, null, "
+                "or lists and objects of those"
+            )
+        return None
+
 
 @dataclass
 class Project:
+    """The events are not fields: a copy (or a project read from a file) has its own, with
+    no subscribers."""
+
     graph: Graph = field(default_factory=Graph)
     title: str = "Untitled"
     description: str = ""
     template: str | None = None
     training: TrainingSettings = field(default_factory=TrainingSettings)
     dataset: DatasetReference | None = None
+
+    def __post_init__(self) -> None:
+        self.training_changed = Event("training_changed")  # (name, old, new)
+        self.dataset_changed = Event("dataset_changed")  # (old, new): copies, or None
+        self.title_changed = Event("title_changed")  # (old, new)
+        self.description_changed = Event("description_changed")  # (old, new)
+
+    # --- changes, each checked and announced ------------------------------------------------
+
+    def set_training(self, name: str, value: Any) -> bool:
+        """Set one training setting; False (and no event) when it holds that value already.
+        Raises ``InvalidSettingError`` for an unknown name or a value it cannot take."""
+        value = TrainingSettings.checked(name, value)
+        old = getattr(self.training, name)
+        if old == value and type(old) is type(value):
+            return False
+        setattr(self.training, name, value)
+        self.training_changed.emit(name, old, value)
+        return True
+
+    def set_dataset(self, reference: DatasetReference | None) -> bool:
+        """Train on other data (a copy of ``reference`` is kept; None: no data chosen); False
+        when it is the same. Raises ``InvalidSettingError`` for a reference that cannot be."""
+        return self._change_dataset(DatasetReference.checked(reference))
+
+    def _change_dataset(self, reference: DatasetReference | None) -> bool:
+        if reference == self.dataset:
+            return False
+        old, self.dataset = self.dataset, reference
+        self.dataset_changed.emit(old, None if reference is None else reference.copy())
+        return True
+
+    def keep_dataset_options(self, options: dict[str, Any]) -> bool:
+        """Keep what making the data worked out (an alphabet, a normalisation, the columns
+        chosen) in the data options, as the weights trained on it need it; ``path`` is never
+        kept (it is where the file was found this time). False when nothing changed."""
+        if self.dataset is None:
+            return False
+        kept = {key: value for key, value in options.items() if key != "path"}
+        changed = DatasetReference(
+            self.dataset.kind, self.dataset.name, {**self.dataset.options, **kept}
+        )
+        return self._change_dataset(changed)  # the task's own values: not checked again
+
+    def set_title(self, title: str) -> bool:
+        return self._set_text("title", title, self.title_changed)
+
+    def set_description(self, description: str) -> bool:
+        return self._set_text("description", description, self.description_changed)
+
+    def _set_text(self, name: str, text: str, event: Event) -> bool:
+        if not isinstance(text, str):
+            raise InvalidSettingError(f"the {name} must be text, not {text!r}")
+        old = getattr(self, name)
+        if old == text:
+            return False
+        setattr(self, name, text)
+        event.emit(old, text)
+        return True
 
     def copy(self) -> Project:
         """An independent copy (for a worker thread): the graph with its validation (the same

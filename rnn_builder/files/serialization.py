@@ -35,17 +35,22 @@ from rnn_builder.errors import (
     UnsupportedVersionError,
 )
 from rnn_builder.files.disk import atomic_write, read_bounded
-from rnn_builder.files.project import DATASET_KINDS, DatasetReference, Project, TrainingSettings
+from rnn_builder.files.project import (
+    DATASET_KINDS,
+    MAX_DATA_NAME,
+    DatasetReference,
+    Project,
+    TrainingSettings,
+)
 from rnn_builder.graph.model import Edge, Graph, valid_node_id
 from rnn_builder.graph.registry import NodeRegistry
-from rnn_builder.values import is_number, is_savable_text, short
+from rnn_builder.values import MAX_TEXT, is_number, is_plain_value, is_savable_text, short
 
 FORMAT = "rnn-builder-project"
 CURRENT_VERSION = 2
 MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_NODES = 10_000
 MAX_EDGES = 50_000
-MAX_TEXT = 10_000
 
 
 def _v1_to_v2(document: dict[str, Any]) -> dict[str, Any]:
@@ -343,10 +348,10 @@ def _read_dataset(reader: _Reader, data: Any, where: str) -> DatasetReference | 
         raise MalformedProjectError(
             f"expected one of {', '.join(DATASET_KINDS)}, got {kind!r}", f"{where}.kind"
         )
-    name = reader.text(data.get("name", ""), f"{where}.name", 4096)
+    name = reader.text(data.get("name", ""), f"{where}.name", MAX_DATA_NAME)
     options = reader.object(data.get("options", {}), f"{where}.options")
     for key, value in options.items():
-        if not _is_plain_value(value):
+        if not is_plain_value(value):
             raise MalformedProjectError(
                 "expected numbers, text, true/false, null, or lists and objects of those",
                 f"{where}.options.{key}",
@@ -356,23 +361,6 @@ def _read_dataset(reader: _Reader, data: Any, where: str) -> DatasetReference | 
 
 def _optional_text(reader: _Reader, value: Any, where: str) -> str | None:
     return None if value is None else reader.text(value, where, 200)
-
-
-def _is_plain_value(value: Any, depth: int = 0) -> bool:
-    """Numbers, text, true/false, null, and lists or objects of those, three levels deep."""
-    if isinstance(value, str):
-        return len(value) <= MAX_TEXT and is_savable_text(value)
-    if value is None or isinstance(value, bool) or is_number(value):
-        return True
-    if depth >= 3:
-        return False
-    if isinstance(value, list):
-        return len(value) <= 10_000 and all(_is_plain_value(v, depth + 1) for v in value)
-    if isinstance(value, dict):
-        return len(value) <= 1_000 and all(
-            is_savable_text(k) and _is_plain_value(v, depth + 1) for k, v in value.items()
-        )
-    return False
 
 
 class _Reader:

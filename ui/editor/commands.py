@@ -2,7 +2,10 @@
 
 Every edit the user makes is one of these, pushed by :class:`ui.editor.document.GraphDocument`, so
 undo and redo return the model (and with it the scene) to its exact earlier state. A drag of
-several nodes is one :class:`MoveNodes` step: moves with the same drag id merge.
+several nodes is one :class:`MoveNodes` step: moves with the same drag id merge. The project's
+training settings and data source change the same way (:class:`SetTraining`,
+:class:`SetDataset`), and the training panel follows the project's events; steps of one number
+in a row (the arrows of a spin box held down) are one :class:`SetTraining`.
 """
 
 from __future__ import annotations
@@ -12,9 +15,12 @@ from typing import Any
 
 from PySide6.QtGui import QUndoCommand
 
+from rnn_builder.files.project import DatasetReference, Project, TrainingSettings
 from rnn_builder.graph.model import Edge, Graph, Node
+from rnn_builder.training.tasks import TASKS
 
 MOVE_ID = 1001
+TRAINING_ID = 1002
 
 
 class AddNodes(QUndoCommand):
@@ -151,3 +157,59 @@ class MoveNodes(QUndoCommand):
         for node_id, (old, _new) in self.moves.items():
             if node_id in self.graph:
                 self.graph.set_position(node_id, old)
+
+
+class SetTraining(QUndoCommand):
+    """One training setting of the project. A number set again right after (the same setting,
+    nothing else in between) merges into this step, so that stepping a spin box is one undo;
+    a choice from a list is a step of its own."""
+
+    def __init__(self, project: Project, name: str, value: Any) -> None:
+        super().__init__(f"Set {name.replace('_', ' ')}")
+        self.project, self.name = project, name
+        self.new = TrainingSettings.checked(name, value)  # before anything: an unknown name
+        self.old = getattr(project.training, name)
+
+    def id(self) -> int:
+        number = TrainingSettings.LIMITS[self.name][0] in (int, float)
+        return TRAINING_ID if number else -1
+
+    def mergeWith(self, other: QUndoCommand) -> bool:
+        if (
+            not isinstance(other, SetTraining)
+            or other.project is not self.project
+            or other.name != self.name
+        ):
+            return False
+        self.new = other.new
+        self.setObsolete(self.new == self.old)  # back where it began: no step at all
+        return True
+
+    def redo(self) -> None:
+        self.project.set_training(self.name, self.new)
+
+    def undo(self) -> None:
+        self.project.set_training(self.name, self.old)
+
+
+class SetDataset(QUndoCommand):
+    """The data the project trains on (a built-in task, or a user's file)."""
+
+    def __init__(self, project: Project, reference: DatasetReference | None) -> None:
+        super().__init__("Choose data" if reference is None else f"Train on {_data(reference)}")
+        self.project = project
+        self.old = project.dataset.copy() if project.dataset is not None else None
+        self.new = DatasetReference.checked(reference)
+
+    def redo(self) -> None:
+        self.project.set_dataset(self.new)
+
+    def undo(self) -> None:
+        self.project.set_dataset(self.old)
+
+
+def _data(reference: DatasetReference) -> str:
+    if reference.kind == "builtin":
+        task = TASKS.get(reference.name)
+        return task.title if task is not None else reference.name
+    return f"a {reference.kind.upper()} file"

@@ -41,13 +41,22 @@ from rnn_builder.errors import (
     ProjectFileError,
     WeightsFileError,
 )
-from rnn_builder.files.project import Project
+from rnn_builder.files.project import DatasetReference, Project
 from rnn_builder.files.serialization import MAX_FILE_BYTES, atomic_write, dumps, load, loads, save
 from rnn_builder.files.weights_file import read_weights
 from rnn_builder.graph.model import Edge, Graph, Node
 from rnn_builder.graph.validation import ValidationReport, validate
 from rnn_builder.training.tasks.files import read_text
-from ui.editor.commands import AddNodes, Connect, MoveNodes, RemoveItems, Rename, SetParam
+from ui.editor.commands import (
+    AddNodes,
+    Connect,
+    MoveNodes,
+    RemoveItems,
+    Rename,
+    SetDataset,
+    SetParam,
+    SetTraining,
+)
 
 
 def default_recovery_folder() -> Path:
@@ -137,6 +146,7 @@ class GraphDocument(QObject):
     weights_changed = Signal()
     path_changed = Signal()
     replaced = Signal()  # a different project is now open: views rebuild
+    title_changed = Signal()  # the project's title (what an unsaved project is called)
 
     def __init__(
         self, project: Project, path: Path | None = None, parent: QObject | None = None
@@ -145,6 +155,7 @@ class GraphDocument(QObject):
         self.undo_stack = QUndoStack(self)
         self.undo_stack.cleanChanged.connect(self._clean_changed)
         self.project = project
+        project.title_changed.subscribe(self._title_changed)
         self.path = Path(path) if path is not None else None
         self._untitled_key = hashlib.sha1(str(id(self)).encode()).hexdigest()[:10]
         self.weights: dict[str, np.ndarray] | None = None  # trained, kept beside the file
@@ -160,6 +171,9 @@ class GraphDocument(QObject):
 
     def _clean_changed(self, clean: bool) -> None:
         self.modified_changed.emit(self.modified)
+
+    def _title_changed(self, _old: str, _new: str) -> None:
+        self.title_changed.emit()
 
     # --- reading --------------------------------------------------------------------------
 
@@ -184,7 +198,9 @@ class GraphDocument(QObject):
         ``recovery``, a crashed session's work, as unsaved changes with its weights and runs."""
         self.discard_recovery()
         self.undo_stack.clear()
+        self.project.title_changed.unsubscribe(self._title_changed)
         self.project = project
+        project.title_changed.subscribe(self._title_changed)
         self.path = Path(path) if path is not None else None
         self.weights, self.runs = None, []
         self.load_problems = []
@@ -404,6 +420,22 @@ class GraphDocument(QObject):
         if node.params[name] == value and type(node.params[name]) is type(value):
             return True
         return self.push(SetParam(self.graph, node_id, name, value))
+
+    def set_training(self, name: str, value) -> bool:
+        """Change a training setting as one undo step (a value it cannot take raises the
+        core's ``InvalidSettingError`` before anything is pushed); False when refused."""
+        command = SetTraining(self.project, name, value)
+        if command.new == command.old and type(command.new) is type(command.old):
+            return True
+        return self.push(command)
+
+    def set_dataset(self, reference: DatasetReference | None) -> bool:
+        """Train on other data, as one undo step (a reference that cannot be raises
+        ``InvalidSettingError`` before anything is pushed); False when refused."""
+        command = SetDataset(self.project, reference)
+        if command.new == command.old:
+            return True
+        return self.push(command)
 
     def rename(self, node_id: str, name: str) -> None:
         Graph.checked_name(name)

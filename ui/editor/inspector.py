@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 from rnn_builder.errors import RNNBuilderError
 from rnn_builder.graph.explain import explain_graph, explain_node
 from rnn_builder.graph.nodes import ParamSpec
+from ui.editor.undo_keys import UndoKeysToWindow
 
 INT_LIMIT = 2**31 - 1
 
@@ -57,6 +58,7 @@ class Inspector(QWidget):
         layout.addWidget(self.details)
         layout.addStretch(1)
         self._subscribed = None
+        self._undo_keys = UndoKeysToWindow(self)  # a typed value is the document's undo step
         self.show_node(None)
 
     # --- what is shown --------------------------------------------------------------------
@@ -85,6 +87,7 @@ class Inspector(QWidget):
         for spec in node_type.params:
             editor = self._editor(spec, node.params[spec.name])
             editor.setObjectName(f"param_{spec.name}")
+            editor.installEventFilter(self._undo_keys)
             editor.setToolTip(spec.description)
             label = QLabel(spec.label)
             label.setToolTip(spec.description)

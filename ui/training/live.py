@@ -122,6 +122,7 @@ class Live(QObject):
     def shutdown(self) -> None:
         """Stop training (waiting for its thread) before the window goes."""
         self.session.stop(wait=True)
+        self.panel.detach()
 
     def allow_edit(self) -> bool:
         """Asked before every edit: while training runs, offer to stop it first."""
@@ -189,15 +190,12 @@ class Live(QObject):
         )
 
     def _project_changed(self) -> None:
-        if not self.session.running:  # the curves of the project that was open go
-            self.session.current, self.session.reports = None, []
         self.context.live_weights = None
         self.context.prefetch()  # the data the views draw, made while they are set up
         self._graph_changed()  # the views list the new project's cells before they draw
         self.probe.clear()  # typed for another task
         self.probe_box.follow_project()
         self.stop_stepping()
-        self.panel.load_from_project()
         if not self.session.running:  # (never running here: opening stops it first)
             self.panel.show_document()
         self.plots.list_runs(self.window.document.runs)

@@ -1,6 +1,8 @@
 """The training panel: what to train on, how, and the buttons that start, pause and stop it.
 
-Settings changes are undoable edits of the project (they are saved with it). The panel shows
+Settings changes are undoable edits of the project (they are saved with it): the panel asks the
+document for them and shows what the project's events say, so undo, redo and another project
+opening all show in its widgets the same way. The panel shows
 the latest report — step, epoch, losses, the task's metric, gradient norm, speed — and a
 progress bar with the time left; when another project opens, what that project's runs and
 weights are (:func:`describe_training`), never the numbers of the one that was open before.
@@ -15,7 +17,6 @@ import html
 import math
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QUndoCommand
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
@@ -33,10 +34,12 @@ from PySide6.QtWidgets import (
 )
 
 from rnn_builder.engine.optim import OPTIMIZERS
-from rnn_builder.files.project import SCHEDULES, DatasetReference
+from rnn_builder.errors import InvalidSettingError
+from rnn_builder.files.project import SCHEDULES, DatasetReference, Project
 from rnn_builder.training.tasks import KIND_TASKS, TASKS
 from rnn_builder.training.tasks.base import Task
 from rnn_builder.training.trainer import Report
+from ui.editor.undo_keys import undo_keys_to_window
 
 METRIC_NAMES = {
     "accuracy": "accuracy",
@@ -93,36 +96,6 @@ def _metric_name(metric: str) -> str:
     return METRIC_NAMES.get(metric, metric)
 
 
-class SetTraining(QUndoCommand):
-    """Change one training setting (or the data source) of the project."""
-
-    def __init__(self, project, name: str, value, on_change) -> None:
-        super().__init__(f"Set {name}")
-        self.project, self.name, self.value, self.on_change = project, name, value, on_change
-        self.old = (
-            copy_dataset(project.dataset) if name == "dataset" else getattr(project.training, name)
-        )
-
-    def redo(self) -> None:
-        self._apply(self.value)
-
-    def undo(self) -> None:
-        self._apply(self.old)
-
-    def _apply(self, value) -> None:
-        if self.name == "dataset":
-            self.project.dataset = copy_dataset(value)
-        else:
-            setattr(self.project.training, self.name, value)
-        self.on_change()
-
-
-def copy_dataset(reference: DatasetReference | None) -> DatasetReference | None:
-    if reference is None:
-        return None
-    return DatasetReference(reference.kind, reference.name, dict(reference.options))
-
-
 class TrainingPanel(QWidget):
     choose_file = Signal(str)  # "csv" or "text": the window asks for a path
 
@@ -132,6 +105,7 @@ class TrainingPanel(QWidget):
         self.document = document
         self.session = session
         self._loading = False
+        self._followed: Project | None = None  # the project whose events the panel follows
         self.source = QComboBox()
         self.source.setObjectName("training_source")
         self.source.setToolTip("What the network learns from: a built-in task or your file")
@@ -170,6 +144,13 @@ class TrainingPanel(QWidget):
             "Clip gradients at",
             self._float(0.0, 1e6, 3, 0.5),
             "Largest gradient norm allowed (0: no clipping) — tames exploding gradients",
+        )
+        self._setting(
+            form,
+            "weight_decay",
+            "Weight decay",
+            self._float(0.0, 1.0, 5, 0.0001),
+            "Adds this times each weight to its gradient (L2), pulling weights towards 0 (0: off)",
         )
         self._setting(
             form,
@@ -256,6 +237,12 @@ class TrainingPanel(QWidget):
         sample_layout.addLayout(row)
         sample_layout.addWidget(self.sample_button)
         sample_layout.addWidget(self.sample_output)
+        self.setting_error = QLabel()
+        self.setting_error.setObjectName("setting_error")
+        self.setting_error.setWordWrap(True)
+        self.setting_error.setStyleSheet("color: #d0342c")
+        self.setting_error.hide()
+        form.addRow(self.setting_error)
         settings = QGroupBox("Settings")
         settings.setLayout(form)
         layout = QVBoxLayout(self)  # what is used while training first, the settings below
@@ -275,8 +262,10 @@ class TrainingPanel(QWidget):
         session.state_changed.connect(self._state_changed)
         session.frame.connect(self.show_report)
         session.failed.connect(self.show_failure)
+        document.replaced.connect(self._follow_project)
+        undo_keys_to_window(self, *self.editors.values())
         self._show_temperature()
-        self.load_from_project()
+        self._follow_project()
         self.show_document()
         self._state_changed("idle")
 
@@ -316,57 +305,100 @@ class TrainingPanel(QWidget):
 
     # --- project <-> widgets --------------------------------------------------------------
 
+    def _follow_project(self) -> None:
+        """Follow the open project's events (another project opened: that one's) and show it."""
+        project = self.document.project
+        if self._followed is not project:
+            self.detach()
+            project.training_changed.subscribe(self._training_changed)
+            project.dataset_changed.subscribe(self._dataset_changed)
+            self._followed = project
+        self.setting_error.hide()
+        self.load_from_project()
+
+    def detach(self) -> None:
+        """Stop following the project (before the panel is dropped)."""
+        if self._followed is not None:
+            self._followed.training_changed.unsubscribe(self._training_changed)
+            self._followed.dataset_changed.unsubscribe(self._dataset_changed)
+            self._followed = None
+
+    def _training_changed(self, name: str, _old, _new) -> None:
+        if name in self.editors:
+            self._show_setting(name)
+
+    def _dataset_changed(self, _old, _new) -> None:
+        self._show_source()
+
     def load_from_project(self) -> None:
+        """Show the project's settings and data source as they are."""
+        for name in self.editors:
+            self._show_setting(name)
+        self._show_source()
+
+    def _show_setting(self, name: str) -> None:
+        editor, value = self.editors[name], getattr(self.document.project.training, name)
         self._loading = True
         try:
-            project = self.document.project
-            for name, editor in self.editors.items():
-                value = getattr(project.training, name)
-                if isinstance(editor, QComboBox):
-                    editor.setCurrentText(str(value))
-                else:
-                    editor.setValue(value)
-            reference = project.dataset
-            key = (reference.kind, reference.name) if reference else None
-            if key is not None and key[0] != "builtin":
-                key = (key[0], "")
-            index = next(
-                (i for i in range(self.source.count()) if self.source.itemData(i) == key), -1
-            )
-            self.source.setCurrentIndex(index)
-            self._describe_source()
+            if isinstance(editor, QComboBox):
+                editor.setCurrentText(str(value))
+            else:
+                editor.setValue(value)
         finally:
             self._loading = False
+
+    def _show_source(self) -> None:
+        reference = self.document.project.dataset
+        key = (reference.kind, reference.name) if reference else None
+        if key is not None and key[0] != "builtin":
+            key = (key[0], "")
+        index = next((i for i in range(self.source.count()) if self.source.itemData(i) == key), -1)
+        self._loading = True
+        try:
+            self.source.setCurrentIndex(index)
+        finally:
+            self._loading = False
+        self._describe_source()
 
     def _set(self, name: str, value) -> None:
         if self._loading:
             return
-        if getattr(self.document.project.training, name) == value:
+        try:
+            done = self.document.set_training(name, value)
+        except InvalidSettingError as error:
+            self._refused(str(error))
             return
-        if not self.document.push(
-            SetTraining(self.document.project, name, value, self.load_from_project)
-        ):
-            self.load_from_project()
+        self.setting_error.hide()
+        if not done:  # refused by the guard: the widget goes back to the project's value
+            self._show_setting(name)
 
     def _source_chosen(self, index: int) -> None:
         if self._loading or index < 0:
             return
         kind, name = self.source.itemData(index)
         if kind == "builtin":
-            reference = DatasetReference("builtin", name, {})
-            self.document.push(
-                SetTraining(self.document.project, "dataset", reference, self.load_from_project)
-            )
+            self._use(DatasetReference("builtin", name, {}))
         else:
             self.choose_file.emit(kind)
-        self._describe_source()
 
     def use_file(self, kind: str, path: str) -> None:
         """Train on a user's file (called by the window once a path is chosen)."""
-        reference = DatasetReference(kind, path, {})
-        self.document.push(
-            SetTraining(self.document.project, "dataset", reference, self.load_from_project)
-        )
+        self._use(DatasetReference(kind, path, {}))
+
+    def _use(self, reference: DatasetReference) -> None:
+        try:
+            done = self.document.set_dataset(reference)
+        except InvalidSettingError as error:
+            self._refused(str(error))
+            return
+        self.setting_error.hide()
+        if not done:
+            self._show_source()
+
+    def _refused(self, message: str) -> None:
+        self.setting_error.setText(message)
+        self.setting_error.show()
+        self.load_from_project()
 
     def _describe_source(self) -> None:
         reference = self.document.project.dataset

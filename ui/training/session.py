@@ -88,6 +88,7 @@ class TrainingSession(QObject):
     def __init__(self, document, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.document = document
+        document.replaced.connect(self._project_replaced)  # before the views redraw
         self.process: TrainingProcess | None = None
         self._notifier: QSocketNotifier | None = None
         self.state = "idle"
@@ -111,6 +112,10 @@ class TrainingSession(QObject):
     @property
     def running(self) -> bool:
         return self.state in ("running", "paused")
+
+    def _project_replaced(self) -> None:
+        if not self.running:  # the curves of the project that was open go with it
+            self.current, self.reports = None, []
 
     def start(self, max_steps: int | None = None) -> bool:
         """Train the document's project (continuing from its weights if they fit)."""
@@ -257,11 +262,9 @@ class TrainingSession(QObject):
         )
         options = data.get("options") or {}
         self._finish()
-        project = self.document.project
-        if project.dataset is not None:  # the weights go with what the data worked out then
-            for key, value in options.items():
-                if key != "path":
-                    project.dataset.options[key] = value
+        # the weights go with what the data worked out then (not an undo step: the options
+        # belong to the weights, which are kept as unsaved work, not as an edit)
+        self.document.project.keep_dataset_options(options)
         self.document.set_weights(message.arrays)
         if self.current is not None:
             self.current.stopped = result.stopped

@@ -82,10 +82,7 @@ def make_dataset(project: Project, seed: int | None = None, base: Path | None = 
 
 def keep_options(project: Project, dataset: Dataset) -> None:
     """Keep what the task worked out while making ``dataset`` with ``project``'s data source."""
-    if project.dataset is not None:
-        for key, value in dataset.info["options"].items():
-            if key != "path":
-                project.dataset.options[key] = value
+    project.keep_dataset_options(dataset.info["options"])
 
 
 __all__ = ["KIND_TASKS", "TASKS", "Task", "keep_options", "load_dataset", "make_dataset", "task_of"]

@@ -1,0 +1,143 @@
+"""A project changes through methods that check the value and announce the change: one event
+per real change, none for a value set again, and a refused value changes nothing."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from rnn_builder.errors import InvalidSettingError
+from rnn_builder.files.project import DatasetReference, Project, TrainingSettings
+from rnn_builder.files.serialization import dumps, loads
+from rnn_builder.files.templates import new_project
+
+
+def _recorder(project: Project) -> list[tuple]:
+    seen: list[tuple] = []
+    for event in (
+        project.training_changed,
+        project.dataset_changed,
+        project.title_changed,
+        project.description_changed,
+    ):
+        event.subscribe(lambda *args, name=event.name: seen.append((name, *args)))
+    return seen
+
+
+def test_a_training_setting_announces_its_change_once():
+    project = Project()
+    seen = _recorder(project)
+    assert project.set_training("epochs", 7) is True
+    assert project.training.epochs == 7
+    assert seen == [("training_changed", "epochs", 20, 7)]
+    assert project.set_training("epochs", 7) is False  # the same value: no event
+    assert project.set_training("optimizer", "sgd") is True
+    assert seen[-1] == ("training_changed", "optimizer", "adam", "sgd")
+    assert len(seen) == 2
+
+
+def test_a_whole_number_for_a_float_setting_is_kept_as_a_float():
+    project = Project()
+    seen = _recorder(project)
+    assert project.set_training("clip_norm", 1) is False  # 1 == 1.0: nothing changes
+    assert seen == []
+    assert project.set_training("clip_norm", 2) is True
+    assert project.training.clip_norm == 2.0 and type(project.training.clip_norm) is float
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "words"),
+    [
+        ("epochs", 0, "epochs must be between 1 and"),
+        ("epochs", 2.5, "epochs must be a whole number"),
+        ("batch_size", True, "batch_size must be a whole number"),
+        ("learning_rate", 0.0, "learning_rate must be above 0"),
+        ("learning_rate", math.nan, "learning_rate must be a finite number"),
+        ("learning_rate", "fast", "learning_rate must be a number"),
+        ("optimizer", "adamw", "optimizer must be one of sgd, momentum"),
+        ("optimizer", 3, "optimizer must be text"),
+        ("seed", -1, "seed must be between 0 and"),
+        ("momentum", 0.9, "there is no training setting 'momentum'"),
+    ],
+)
+def test_a_value_a_setting_cannot_take_is_refused_and_changes_nothing(name, value, words):
+    project = Project()
+    seen = _recorder(project)
+    before = TrainingSettings(**project.training.to_json())
+    with pytest.raises(InvalidSettingError, match=words):
+        project.set_training(name, value)
+    assert project.training == before
+    assert seen == []
+
+
+def test_choosing_other_data_announces_copies_and_keeps_its_own():
+    project = Project()
+    seen = _recorder(project)
+    reference = DatasetReference("builtin", "adding", {"length": 10})
+    assert project.set_dataset(reference) is True
+    reference.options["length"] = 99  # the caller's object is not the project's
+    assert project.dataset == DatasetReference("builtin", "adding", {"length": 10})
+    assert seen == [
+        ("dataset_changed", None, DatasetReference("builtin", "adding", {"length": 10}))
+    ]
+    assert project.set_dataset(DatasetReference("builtin", "adding", {"length": 10})) is False
+    assert project.set_dataset(None) is True
+    assert project.dataset is None
+    assert len(seen) == 2
+
+
+@pytest.mark.parametrize(
+    ("reference", "words"),
+    [
+        (DatasetReference("sql", "x"), "the data kind must be one of builtin, csv, text"),
+        (DatasetReference("csv", 3), "the data's name must be text"),
+        (DatasetReference("csv", "a\udc80.csv"), "saved as UTF-8"),
+        (DatasetReference("csv", "x" * 5000), "at most 4096 characters"),
+        (DatasetReference("csv", "a.csv", {"f": object()}), "the data options must be"),
+        ("a.csv", "expected a data set reference"),
+    ],
+)
+def test_a_data_source_that_cannot_be_is_refused(reference, words):
+    project = new_project("adding_problem")
+    before = project.dataset.copy()
+    seen = _recorder(project)
+    with pytest.raises(InvalidSettingError, match=words):
+        project.set_dataset(reference)
+    assert project.dataset == before
+    assert seen == []
+
+
+def test_what_the_data_worked_out_is_kept_without_its_path():
+    project = Project(dataset=DatasetReference("text", "a.txt", {"window": 20}))
+    seen = _recorder(project)
+    assert project.keep_dataset_options({"alphabet": "ab", "path": "/tmp/a.txt"}) is True
+    assert project.dataset.options == {"window": 20, "alphabet": "ab"}
+    assert seen[0][0] == "dataset_changed" and seen[0][2].options["alphabet"] == "ab"
+    assert project.keep_dataset_options({"alphabet": "ab"}) is False
+    assert len(seen) == 1
+    assert Project().keep_dataset_options({"alphabet": "ab"}) is False  # no data chosen
+
+
+def test_title_and_description_announce_their_changes():
+    project = Project()
+    seen = _recorder(project)
+    assert project.set_title("Adder") is True
+    assert project.set_title("Adder") is False
+    assert project.set_description("adds") is True
+    assert seen == [("title_changed", "Untitled", "Adder"), ("description_changed", "", "adds")]
+    with pytest.raises(InvalidSettingError, match="the title must be text"):
+        project.set_title(None)
+    assert project.title == "Adder"
+
+
+def test_copies_and_loaded_projects_have_their_own_events():
+    project = new_project("adding_problem")
+    seen = _recorder(project)
+    copy = project.copy()
+    again = loads(dumps(project))
+    assert dumps(copy) == dumps(again) == dumps(project)
+    copy.set_training("epochs", 3)
+    again.set_dataset(None)
+    assert seen == []
+    assert len(copy.training_changed) == 0
