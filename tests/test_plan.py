@@ -127,20 +127,37 @@ def test_the_executor_runs_the_plan_for_the_delays_it_forces():
 
 @pytest.mark.parametrize("teacher", [False, True])
 @pytest.mark.parametrize(
-    "name", ["encoder_decoder_feedback", "bidirectional_tagger", "many_to_one"]
+    "name", ["encoder_decoder_feedback", "bidirectional_tagger", "many_to_one", "stacked_lstm"]
 )
-def test_the_stepper_walks_the_plan(name, teacher):
+def test_the_stepper_walks_the_plan_a_time_step_at_a_time(name, teacher):
     executor = Executor(new_project(name).graph, dtype=np.float64)
     stepper = Stepper(executor, random_batch(executor, lengths=None), teacher=teacher)
     unrolled = stepper.unrolled
     assert unrolled.forced == executor.forced_delays(stepper.batch, teacher)
-    assert [key for step in stepper.steps for key in step.copies] == unrolled.schedule
+    walk = [key for step in stepper.steps for key in step.copies]
+    assert sorted(walk) == sorted(unrolled.schedule)  # every copy once
+    done = set()
+    for key in walk:  # each after every copy it reads (a forced Delay reads its target)
+        if key.node not in unrolled.forced:
+            assert set(unrolled.dag.predecessors(key)) <= done, key
+        done.add(key)
+    order = {segment: i for i, segment in enumerate(unrolled.plan)}
+    for step in stepper.steps:
+        assert {key.t for key in step.copies} == {step.t}  # one step of time
+        assert set(step.segments) == {unrolled.segment_of(key) for key in step.copies}
+        assert all(segment.axis == step.axis for segment in step.segments)
+        assert [order[s] for s in step.segments] == sorted(order[s] for s in step.segments)
     for segment in unrolled.plan:
-        steps = [step for step in stepper.steps if step.segment is segment]
-        if segment.is_loop:  # a time step at a time, every node of the loop in it
+        if segment.is_loop:  # every node of the loop at each of its steps
+            steps = [step for step in stepper.steps if segment in step.segments]
             assert [step.t for step in steps] == list(range(segment.steps))
-            assert all({k.node for k in step.copies} == set(segment.nodes) for step in steps)
-        else:  # a copy at a time
-            assert [step.copies for step in steps] == [(key,) for key in segment.copies]
+            assert all(set(segment.nodes) <= {k.node for k in step.copies} for step in steps)
+    if name in ("many_to_one", "stacked_lstm"):
+        # nothing reads a later step: one step per time step walks every node at it
+        lengths = stepper.run.lengths
+        per_step = [step for step in stepper.steps if step.t is not None]
+        assert len(per_step) == sum(lengths.values())
+        first = per_step[0]
+        assert {k.node for k in first.copies} == {k.node for k in unrolled.schedule if k.t == 0}
     loops = [segment for segment in unrolled.plan if segment.is_loop]
     assert bool(loops) == (name == "encoder_decoder_feedback" and not teacher)

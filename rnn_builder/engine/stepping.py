@@ -1,13 +1,17 @@
 """Live stepping: one batch walked through the unrolled network a step at a time.
 
-The walk is the plan (:mod:`rnn_builder.graph.plan`) that the executor runs, cut into *steps*:
-a whole-sequence segment, which the executor computes in one call, is walked one copy at a time
-(one time step of its node; for a bidirectional cell each direction along its own way), a
-step-loop segment one time step at a time (every node of the loop at that step), and a vector
-node is a step of its own. Each :meth:`Stepper.step` computes the next step and returns it;
-afterwards every copy's values can be read — a cell's hidden and cell state and its gate
-activations, a Dense layer's output, an Output's prediction. Stepping to the end gives exactly
-what a whole-sequence :meth:`~rnn_builder.engine.executor.Executor.forward` gives (tested).
+The walk is the plan (:mod:`rnn_builder.graph.plan`) that the executor runs, cut into *steps*
+of time. The executor computes a whole-sequence segment in one call; the walk takes the
+segments that follow one another on one time axis together, a time step at a time: step ``t``
+computes copy ``t`` of each of them (every node of a step loop at ``t``), in the plan's order,
+so that a person sees the network run as it is drawn unrolled, column by column. Where a copy
+needs later steps (a bidirectional cell's reverse direction, a node that reverses time) it
+waits for them: the walk is the topological order of the unrolled DAG that takes the earliest
+step first. A vector node is a step of its own. Each :meth:`Stepper.step` computes the next
+step and returns it; afterwards every copy's values can be read — a cell's hidden and cell
+state and its gate activations, a Dense layer's output, an Output's prediction. Stepping to the
+end gives exactly what a whole-sequence :meth:`~rnn_builder.engine.executor.Executor.forward`
+gives (tested).
 
 Without ``teacher``, feedback loops run free, as at inference; with it, they read the targets.
 
@@ -22,6 +26,7 @@ almost nothing. Walking back to a position leaves exactly what walking forward t
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass
 
 import numpy as np
@@ -42,12 +47,12 @@ _Undo = tuple[int, list[tuple[tuple[str, str], tuple[Array, ...] | None]], dict 
 @dataclass(frozen=True)
 class Step:
     """One step of the walk: its axis and index (``None`` for a vector node), the copies
-    computed in it, and the segment of the plan it belongs to."""
+    computed in it, and the segments of the plan they belong to (in the plan's order)."""
 
     axis: str | None
     t: int | None
     copies: tuple[UnrolledKey, ...]
-    segment: UnrolledSegment
+    segments: tuple[UnrolledSegment, ...]
 
 
 class _CellPlan:
@@ -89,7 +94,7 @@ class Stepper:
         self.run = Run(executor, batch, train=teacher, temperature=temperature, rng=rng)
         self.forced = self.run.forced = executor.forced_delays(batch, teacher)
         self.unrolled = unroll(executor.graph, self.run.lengths, executor.report, self.forced)
-        self.steps = self._cut(self.unrolled.plan)
+        self.steps = self._cut(self.unrolled)
         self._looped = {
             node for segment in self.unrolled.plan if segment.is_loop for node in segment.nodes
         }
@@ -255,18 +260,23 @@ class Stepper:
         return writes
 
     @staticmethod
-    def _cut(plan: tuple[UnrolledSegment, ...]) -> list[Step]:
-        """The plan's segments as steps: a step loop a time step at a time, a whole-sequence
-        segment a copy at a time, a vector node once."""
+    def _cut(unrolled) -> list[Step]:
+        """The plan as steps of time (see the module docstring): consecutive segments on one
+        axis are walked together, each copy as soon as the copies it reads are computed,
+        earliest step first; a vector node is a step of its own."""
         steps: list[Step] = []
-        for segment in plan:
-            if not segment.is_loop:
-                steps += [Step(segment.axis, k.t, (k,), segment) for k in segment.copies]
-                continue
-            width = len(segment.copies) // segment.steps  # the loop's copies at one step
-            for start in range(0, len(segment.copies), width):
-                copies = segment.copies[start : start + width]
-                steps.append(Step(segment.axis, copies[0].t, copies, segment))
+        runs: list[list[UnrolledSegment]] = []
+        for segment in unrolled.plan:
+            if runs and segment.axis is not None and runs[-1][0].axis == segment.axis:
+                runs[-1].append(segment)
+            else:
+                runs.append([segment])
+        for run in runs:
+            segment_of = {key: segment for segment in run for key in segment.copies}
+            rank = {key: i for i, key in enumerate(segment_of)}  # the plan's order within a step
+            for copies in _time_major(unrolled, segment_of, rank):
+                segments = tuple(dict.fromkeys(segment_of[key] for key in copies))
+                steps.append(Step(run[0].axis, copies[0].t, copies, segments))
         return steps
 
     def _inputs_at(self, node_id: str, t: int | None) -> dict[str, Array]:
@@ -442,3 +452,37 @@ class Stepper:
         previous = source[t - 1]
         in_loop = op.id in self._looped
         return previous if (forced or not in_loop) else executor.fed_back(run, op.id, previous)
+
+
+def _time_major(unrolled, members: dict, rank: dict[UnrolledKey, int]):
+    """The copies ``members`` in a topological order of the unrolled DAG that takes the
+    earliest step first (then the plan's order), grouped into runs of one step. Edges into
+    teacher-forced Delays are not waited for: those read their targets."""
+    dag, forced = unrolled.dag, unrolled.forced
+    waiting: dict[UnrolledKey, int] = {}
+    ready: list[tuple[int, int, UnrolledKey]] = []
+    for key in members:
+        count = 0
+        if key.node not in forced:
+            count = sum(1 for source, _ in dag.in_edges(key) if source in members)
+        waiting[key] = count
+        if count == 0:
+            heapq.heappush(ready, (_t(key), rank[key], key))
+    group: list[UnrolledKey] = []
+    while ready:
+        _, _, key = heapq.heappop(ready)
+        if group and group[-1].t != key.t:
+            yield tuple(group)
+            group = []
+        group.append(key)
+        for target in dag.successors(key):
+            if target in waiting and target.node not in forced:
+                waiting[target] -= dag.number_of_edges(key, target)
+                if waiting[target] == 0:
+                    heapq.heappush(ready, (_t(target), rank[target], target))
+    if group:
+        yield tuple(group)
+
+
+def _t(key: UnrolledKey) -> int:
+    return -1 if key.t is None else key.t

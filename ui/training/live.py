@@ -371,8 +371,8 @@ class Live(QObject):
         if where is None:
             self.step_label.setText("  step 0: nothing computed")
         else:
-            # the segment of the plan being walked, as the unrolled view labels its band
-            segment = where.segment.label(stepper.executor.graph)
+            # the segments of the plan being walked, as the unrolled view labels their bands
+            segment = step_words(where, stepper.executor.graph)
             step = "" if where.t is None else f" · t = {where.t}"
             self.step_label.setText(f"  {stepper.position}/{len(stepper.steps)} · {segment}{step}")
         self.window.inspector.show_step(stepper)
@@ -384,6 +384,15 @@ class Live(QObject):
             chosen = int(values.argmax())
             return f"{self.context.class_name(chosen)} {values[chosen]:.0%}"
         return np.array2string(values[:3], precision=2)
+
+
+def step_words(step, graph) -> str:
+    """A step in words: its segment's label, or, for a time step across several segments,
+    their nodes in the order they run."""
+    if len(step.segments) == 1:
+        return step.segments[0].label(graph)
+    names = " → ".join(graph.node(n).name for s in step.segments for n in s.nodes)
+    return f"{len(step.segments)} segments · {names}"
 
 
 def _values_html(detail: dict) -> str:
