@@ -187,11 +187,15 @@ class ModelFiles(QObject):
         path = Path(path)
         shapes = parameter_shapes(document.graph)
         revision = document.undo_stack.index()
+        from rnn_builder.export.pytorch_forms import torch_spellings
+
+        # the names each node type's PyTorch form gives its tensors (a plug-in's may differ)
+        spellings = torch_spellings(document.graph, shapes)
 
         def work() -> Outcome:
             from rnn_builder.export.weights_import import read_trained_weights
 
-            return Outcome(read_trained_weights(path, shapes))
+            return Outcome(read_trained_weights(path, shapes, spellings))
 
         def done(outcome: Outcome) -> None:
             if outcome.error is not None:
