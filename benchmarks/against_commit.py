@@ -31,6 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from train_step import BATCH, FEATURES, OUT, STEPS  # noqa: E402
+from train_step import build as train_step_graph  # noqa: E402
 
 from rnn_builder.engine.runtime import runtime  # noqa: E402
 
@@ -78,15 +79,7 @@ def names(package: str) -> dict:
 
 
 def build(api: dict, cell: str, hidden: int):
-    graph = api["Graph"]()
-    graph.add_node("sequence_input", node_id="x", params={"features": FEATURES})
-    graph.add_node(cell, node_id="cell", params={"hidden_size": hidden})
-    graph.add_node("dense", node_id="head", params={"units": OUT})
-    graph.add_node("output", node_id="out", params={"loss": "mse", "target": "y"})
-    graph.connect("x", "y", "cell", "x")
-    graph.connect("cell", "y", "head", "x")
-    graph.connect("head", "y", "out", "x")
-    return graph
+    return train_step_graph(cell, hidden, api["Graph"])
 
 
 def train_step(api: dict, cell: str, hidden: int, x: np.ndarray, y: np.ndarray):

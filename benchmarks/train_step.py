@@ -45,8 +45,9 @@ except ImportError:  # the table then shows our times only
     torch = None
 
 
-def build(cell: str, hidden: int) -> Graph:
-    graph = Graph()
+def build(cell: str, hidden: int, graph_class: type = Graph) -> Graph:
+    """The benchmark's graph (``graph_class``: another version's Graph, see against_commit)."""
+    graph = graph_class()
     graph.add_node("sequence_input", node_id="x", params={"features": FEATURES})
     graph.add_node(cell, node_id="cell", params={"hidden_size": hidden})
     graph.add_node("dense", node_id="head", params={"units": OUT})

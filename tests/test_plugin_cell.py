@@ -574,11 +574,12 @@ class RenamedMGU(MinimalGatedUnit):
         return dataclasses.replace(super().pytorch_form(), tensor_name=renamed)
 
 
-def test_weights_come_back_under_the_names_a_form_gives_its_tensors(tmp_path):
+def renamed_mgu_weights(folder) -> tuple:
+    """The MGU project with a cell whose PyTorch form renames its tensors, and the executor
+    whose weights were exported under those names to ``folder/weights.safetensors``."""
     from safetensors.numpy import save_file
 
     from rnn_builder.export.pytorch import torch_weights
-    from rnn_builder.export.weights_import import load_weights
 
     document = project_to_dict(mgu_project())
     for node in document["graph"]["nodes"]:
@@ -590,7 +591,14 @@ def test_weights_come_back_under_the_names_a_form_gives_its_tensors(tmp_path):
     executor = Executor(project.graph, seed=7)
     exported = torch_weights(executor)
     assert "reader.cell_weight_hh" in exported and "reader.weight_hh" not in exported
-    save_file(exported, str(tmp_path / "weights.safetensors"))
+    save_file(exported, str(folder / "weights.safetensors"))
+    return project, executor
+
+
+def test_weights_come_back_under_the_names_a_form_gives_its_tensors(tmp_path):
+    from rnn_builder.export.weights_import import load_weights
+
+    project, executor = renamed_mgu_weights(tmp_path)
     other = Executor(project.graph, seed=8)
     load_weights(other, tmp_path / "weights.safetensors")
     for name, value in executor.parameters.items():

@@ -81,27 +81,10 @@ def test_the_training_views_read_a_plugin_cells_gates_and_kind_from_its_type(mak
 def test_the_window_imports_weights_under_the_names_a_plugin_form_gives_them(
     make_window, qtbot, tmp_path
 ):
-    from safetensors.numpy import save_file
-
-    from rnn_builder.engine.executor import Executor
-    from rnn_builder.export.pytorch import torch_weights
-    from rnn_builder.files.serialization import project_from_dict, project_to_dict
-
-    from ..test_plugin_cell import RenamedMGU, toy_registry
+    from ..test_plugin_cell import renamed_mgu_weights
     from .test_model_files import _import
 
-    document = project_to_dict(mgu_project())
-    for node in document["graph"]["nodes"]:
-        if node["type"] == "mgu":
-            node["type"] = "mgu_renamed"
-    registry = toy_registry()
-    registry.register(RenamedMGU)
-    project = project_from_dict(document, registry)
-    trained = Executor(project.graph, seed=7)
-    exported = torch_weights(trained)
-    assert "reader.cell_weight_hh" in exported  # not our name for it
-    save_file(exported, str(tmp_path / "weights.safetensors"))
-
+    project, trained = renamed_mgu_weights(tmp_path)
     window = make_window(project=project)
     _import(window, qtbot, tmp_path / "weights.safetensors")
     assert window.errors == []
