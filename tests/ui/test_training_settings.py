@@ -219,3 +219,31 @@ def test_a_data_file_that_cannot_be_saved_is_refused_in_words(window):
     panel.use_file("text", "/data/cafe.txt")
     assert panel.setting_error.isHidden()
     assert window.document.project.dataset == DatasetReference("text", "/data/cafe.txt", {})
+
+
+def test_the_panel_allows_what_a_project_allows_and_shows_it_exactly(make_window, qtbot):
+    """Each number box spans its setting's limits (the learning rate starts at its smallest
+    shown step, as it must be above 0), so a project holding a large seed or many epochs shows
+    them as they are, and typing the largest seed stores it."""
+    panel = _active(make_window(), qtbot)
+    for name, editor in panel.editors.items():
+        _kind, low, high, _choices = TrainingSettings.LIMITS[name]
+        if isinstance(editor, QComboBox):
+            continue
+        assert editor.maximum() == high, name
+        assert editor.minimum() == (low if name != "learning_rate" else 1e-5), name
+
+    project = new_project("many_to_one")
+    largest = {"seed": 2**32 - 1, "epochs": 1_000_000, "batch_size": 65_536, "patience": 10**6}
+    for name, value in largest.items():
+        project.set_training(name, value)
+    window = make_window(project=project)
+    panel = _active(window, qtbot)
+    for name, value in largest.items():
+        assert panel.editors[name].value() == value, name
+    _type_into(qtbot, panel.editors["seed"], 4_000_000_000)
+    assert window.document.project.training.seed == 4_000_000_000
+    assert type(window.document.project.training.seed) is int
+    window.document.undo_stack.undo()
+    assert window.document.project.training.seed == 2**32 - 1
+    assert panel.editors["seed"].value() == 2**32 - 1

@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
 
 from rnn_builder.engine.optim import OPTIMIZERS
 from rnn_builder.errors import InvalidSettingError
-from rnn_builder.files.project import SCHEDULES, DatasetReference, Project
+from rnn_builder.files.project import SCHEDULES, DatasetReference, Project, TrainingSettings
 from rnn_builder.training.tasks import KIND_TASKS, TASKS
 from rnn_builder.training.tasks.base import Task
 from rnn_builder.training.trainer import Report
@@ -134,9 +134,11 @@ class TrainingPanel(QWidget):
             self._float(1e-5, 10.0, 5, 0.001),
             "Size of each step: too big diverges, too small crawls",
         )
-        self._setting(form, "batch_size", "Batch size", self._int(1, 4096), "Examples per step")
         self._setting(
-            form, "epochs", "Epochs", self._int(1, 100_000), "Passes over the training data"
+            form, "batch_size", "Batch size", self._whole("batch_size"), "Examples per step"
+        )
+        self._setting(
+            form, "epochs", "Epochs", self._whole("epochs"), "Passes over the training data"
         )
         self._setting(
             form,
@@ -156,7 +158,7 @@ class TrainingPanel(QWidget):
             form,
             "truncated_bptt",
             "Truncated BPTT",
-            self._int(0, 100_000),
+            self._whole("truncated_bptt"),
             "Backpropagate through at most this many steps (0: the whole sequence)",
         )
         self._setting(
@@ -170,14 +172,14 @@ class TrainingPanel(QWidget):
             form,
             "patience",
             "Early stopping",
-            self._int(0, 10_000),
+            self._whole("patience"),
             "Stop after this many epochs without a better validation loss (0: off)",
         )
         self._setting(
             form,
             "seed",
             "Seed",
-            self._int(0, 2**31 - 1),
+            self._whole("seed"),
             "Same seed, same weights and batches: runs repeat exactly",
         )
         self.start_button = QPushButton("Start")
@@ -278,8 +280,16 @@ class TrainingPanel(QWidget):
         return combo
 
     @staticmethod
-    def _int(low: int, high: int) -> QSpinBox:
-        spin = QSpinBox()
+    def _whole(name: str) -> QSpinBox | QDoubleSpinBox:
+        """A box for a whole-number setting over the project's own limits. Qt's QSpinBox
+        holds 32-bit signed numbers only; above that (a seed up to 2³²−1) the box counts in
+        doubles without decimals, exact up to 2⁵³, and ``_set`` hands the project an int."""
+        _kind, low, high, _choices = TrainingSettings.LIMITS[name]
+        if high <= 2**31 - 1:
+            spin = QSpinBox()
+        else:
+            spin = QDoubleSpinBox()
+            spin.setDecimals(0)
         spin.setRange(low, high)
         spin.setKeyboardTracking(False)
         return spin
@@ -363,6 +373,8 @@ class TrainingPanel(QWidget):
     def _set(self, name: str, value) -> None:
         if self._loading:
             return
+        if TrainingSettings.LIMITS[name][0] is int:
+            value = round(value)  # a whole number from a box that counts in doubles
         try:
             done = self.document.set_training(name, value)
         except InvalidSettingError as error:
