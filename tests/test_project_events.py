@@ -131,6 +131,28 @@ def test_title_and_description_announce_their_changes():
     assert project.title == "Adder"
 
 
+@pytest.mark.parametrize(
+    "name, text, words",
+    [
+        ("title", "", "cannot be empty"),
+        ("title", "   ", "cannot be empty"),
+        ("description", "x" * 10_001, "at most 10,000"),
+        ("title", "caf\udce9", "UTF-8"),
+        ("description", 3, "must be text"),
+    ],
+)
+def test_text_a_project_file_could_not_hold_is_refused(name, text, words):
+    """What set_title and set_description take, a saved project reads back."""
+    project = Project()
+    seen = _recorder(project)
+    setter = getattr(project, f"set_{name}")
+    with pytest.raises(InvalidSettingError, match=words):
+        setter(text)
+    assert seen == [] and project.title == "Untitled" and project.description == ""
+    setter("y" * 10_000)  # the longest a file holds, which it reads back
+    assert getattr(loads(dumps(project)), name) == "y" * 10_000
+
+
 def test_copies_and_loaded_projects_have_their_own_events():
     project = new_project("adding_problem")
     seen = _recorder(project)

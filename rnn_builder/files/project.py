@@ -21,7 +21,7 @@ from typing import Any, ClassVar
 from rnn_builder.errors import InvalidSettingError
 from rnn_builder.graph.events import Event
 from rnn_builder.graph.model import Graph
-from rnn_builder.values import is_plain_value, is_savable_text, short
+from rnn_builder.values import MAX_TEXT, is_plain_value, is_savable_text, short
 
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "rmsprop", "adam")
 SCHEDULES = ("constant", "step", "cosine")
@@ -216,9 +216,26 @@ class Project:
     def set_description(self, description: str) -> bool:
         return self._set_text("description", description, self.description_changed)
 
-    def _set_text(self, name: str, text: str, event: Event) -> bool:
+    @staticmethod
+    def checked_text(name: str, text: Any) -> str:
+        """``text`` if it can be the project's ``title`` or ``description`` and be saved and
+        read back (a file's reader takes at most ``MAX_TEXT`` characters of UTF-8); otherwise
+        ``InvalidSettingError`` in words."""
         if not isinstance(text, str):
-            raise InvalidSettingError(f"the {name} must be text, not {text!r}")
+            raise InvalidSettingError(f"the {name} must be text, not {short(text)}")
+        if len(text) > MAX_TEXT:
+            raise InvalidSettingError(
+                f"the {name} is {len(text):,} characters long; a project file holds at most "
+                f"{MAX_TEXT:,}"
+            )
+        if not is_savable_text(text):
+            raise InvalidSettingError(f"the {name} holds characters that cannot be saved as UTF-8")
+        if name == "title" and not text.strip():
+            raise InvalidSettingError("the title cannot be empty: it names the project")
+        return text
+
+    def _set_text(self, name: str, text: str, event: Event) -> bool:
+        text = self.checked_text(name, text)
         old = getattr(self, name)
         if old == text:
             return False

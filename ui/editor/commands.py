@@ -208,6 +208,22 @@ class SetDataset(QUndoCommand):
         self.project.set_dataset(self.old)
 
 
+class SetProjectText(QUndoCommand):
+    """The project's title or description."""
+
+    def __init__(self, project: Project, name: str, text: str) -> None:
+        super().__init__(f"Set the project's {name}")
+        self.project, self.name = project, name
+        self.new = Project.checked_text(name, text)  # before anything: text it cannot hold
+        self.old = getattr(project, name)
+
+    def redo(self) -> None:
+        getattr(self.project, f"set_{self.name}")(self.new)
+
+    def undo(self) -> None:
+        getattr(self.project, f"set_{self.name}")(self.old)
+
+
 def _data(reference: DatasetReference) -> str:
     if reference.kind == "builtin":
         task = TASKS.get(reference.name)

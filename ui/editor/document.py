@@ -55,6 +55,7 @@ from ui.editor.commands import (
     Rename,
     SetDataset,
     SetParam,
+    SetProjectText,
     SetTraining,
 )
 
@@ -353,7 +354,7 @@ class GraphDocument(QObject):
 
     def allowed(self, command) -> bool:
         """Whether an edit may go ahead now (the guard is asked for what changes the network)."""
-        if isinstance(command, MoveNodes | Rename) or self.guard is None:
+        if isinstance(command, MoveNodes | Rename | SetProjectText) or self.guard is None:
             return True
         return bool(self.guard())
 
@@ -433,6 +434,14 @@ class GraphDocument(QObject):
         """Train on other data, as one undo step (a reference that cannot be raises
         ``InvalidSettingError`` before anything is pushed); False when refused."""
         command = SetDataset(self.project, reference)
+        if command.new == command.old:
+            return True
+        return self.push(command)
+
+    def set_project_text(self, name: str, text: str) -> bool:
+        """Set the project's ``title`` or ``description`` as one undo step (text a project
+        file could not hold raises ``InvalidSettingError`` before anything is pushed)."""
+        command = SetProjectText(self.project, name, text)
         if command.new == command.old:
             return True
         return self.push(command)

@@ -8,7 +8,7 @@ import html
 import math
 
 import numpy as np
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QLabel,
     QLineEdit,
+    QPlainTextEdit,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -24,6 +25,7 @@ from PySide6.QtWidgets import (
 from rnn_builder.errors import RNNBuilderError
 from rnn_builder.graph.explain import explain_graph, explain_node
 from rnn_builder.graph.nodes import ParamSpec
+from rnn_builder.values import MAX_TEXT
 from ui.editor.undo_keys import UndoKeysToWindow
 
 INT_LIMIT = 2**31 - 1
@@ -58,6 +60,7 @@ class Inspector(QWidget):
         layout.addWidget(self.details)
         layout.addStretch(1)
         self._subscribed = None
+        self._project = None  # the project whose title and description events are followed
         self._undo_keys = UndoKeysToWindow(self)  # a typed value is the document's undo step
         self.show_node(None)
 
@@ -70,6 +73,8 @@ class Inspector(QWidget):
         self._clear_form()
         self.error.clear()
         if self.node_id is None:
+            if count <= 1:
+                self._project_form()
             self._describe_graph(count)
             return
         node = graph.node(self.node_id)
@@ -170,15 +175,57 @@ class Inspector(QWidget):
                 rows.append(f"<code>{html.escape(name)} = {html.escape(shown)}{more}</code>")
         return rows
 
-    def _describe_graph(self, count: int) -> None:
+    def _project_form(self) -> None:
+        """With nothing selected: the project's title and description, each edit one undo
+        step (a title on leaving its line, a description on leaving its box)."""
         project = self.document.project
+        title = QLineEdit(project.title)
+        title.setObjectName("project_title")
+        title.setMaxLength(MAX_TEXT)
+        title.setToolTip("The project's name, shown in the window's title until it is saved")
+        title.editingFinished.connect(lambda: self._set_project_text("title", title.text()))
+        description = _DescriptionBox(project.description)
+        description.setObjectName("project_description")
+        description.setToolTip("What the network is for, shown to whoever opens the project")
+        description.left.connect(
+            lambda: self._set_project_text("description", description.toPlainText())
+        )
+        self.form.addRow("Title", title)
+        self.form.addRow("Description", description)
+        self.editors = {"title": title, "description": description}
+
+    def _set_project_text(self, name: str, text: str) -> None:
+        try:
+            self.document.set_project_text(name, text)
+            self.error.clear()
+        except RNNBuilderError as error:
+            self.error.setText(str(error))
+            self._show_project_text(name)
+
+    def _project_text_changed(self, *_args) -> None:
+        if self.node_id is None and "title" in self.editors:
+            self._show_project_text("title")
+            self._show_project_text("description")
+
+    def _show_project_text(self, name: str) -> None:
+        """The project's text in its editor, unless the editor already holds it."""
+        editor, text = self.editors[name], getattr(self.document.project, name)
+        shown = editor.text() if isinstance(editor, QLineEdit) else editor.toPlainText()
+        if shown != text:
+            editor.blockSignals(True)
+            if isinstance(editor, QLineEdit):
+                editor.setText(text)
+            else:
+                editor.setPlainText(text)
+            editor.blockSignals(False)
+
+    def _describe_graph(self, count: int) -> None:
         if count > 1:
             self.header.setText(f"<h3>{count} nodes selected</h3>")
             self.details.setText("")
             return
-        self.header.setText(
-            f"<h3>{html.escape(project.title)}</h3>{html.escape(project.description)}"
-        )
+        self.header.setText("<h3>This project</h3>")
+        project = self.document.project
         if self.report is None or not self.report.ok:
             self.details.setText("Select a node to edit it.")
             return
@@ -265,6 +312,14 @@ class Inspector(QWidget):
     # --- following the model --------------------------------------------------------------
 
     def _follow(self, graph) -> None:
+        project = self.document.project
+        if self._project is not project:
+            if self._project is not None:
+                self._project.title_changed.unsubscribe(self._project_text_changed)
+                self._project.description_changed.unsubscribe(self._project_text_changed)
+            project.title_changed.subscribe(self._project_text_changed)
+            project.description_changed.subscribe(self._project_text_changed)
+            self._project = project
         if self._subscribed is graph:
             return
         if self._subscribed is not None:
@@ -310,3 +365,19 @@ class Inspector(QWidget):
         while self.form.rowCount():
             self.form.removeRow(0)
         self.editors = {}
+
+
+class _DescriptionBox(QPlainTextEdit):
+    """A few lines of plain text that say when the person leaves them (then the edit is one
+    undo step, not one per key)."""
+
+    left = Signal()
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.setTabChangesFocus(True)
+        self.setFixedHeight(self.fontMetrics().lineSpacing() * 4 + 12)
+
+    def focusOutEvent(self, event) -> None:
+        super().focusOutEvent(event)
+        self.left.emit()
