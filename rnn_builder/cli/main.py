@@ -1,6 +1,7 @@
 """The command line: ``python -m rnn_builder COMMAND ...``.
 
-Commands: ``templates``, ``new``, ``validate``, ``unroll``, ``info``, ``explain``, for training
+Commands: ``templates``, ``new``, ``validate``, ``unroll``, ``info``, ``explain``, ``edit`` (see
+:mod:`rnn_builder.cli.edit`), for training
 ``train``, ``evaluate``, ``predict``, ``sample`` (see :mod:`rnn_builder.cli.training`), and
 ``export`` (see :mod:`rnn_builder.cli.export`).
 Exit status: 0 on success, 1 when a graph has problems, 2 for bad usage or a file that cannot
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import NoReturn, TextIO
 
 from rnn_builder import __version__
+from rnn_builder.cli import edit as cli_edit
 from rnn_builder.cli import export as cli_export
 from rnn_builder.cli import training as cli_training
 from rnn_builder.cli.problems import EXIT_PROBLEMS, problem_lines
@@ -86,6 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("file", metavar="FILE")
     p.add_argument("--node", metavar="NODE", help="a cell's id: its equations with the shapes")
+    cli_edit.add_commands(commands)
     cli_training.add_commands(commands)
     cli_export.add_commands(commands)
     return parser
@@ -322,6 +325,7 @@ COMMANDS = {
     "unroll": cmd_unroll,
     "info": cmd_info,
     "explain": cmd_explain,
+    "edit": cli_edit.cmd_edit,
     "train": cli_training.cmd_train,
     "evaluate": cli_training.cmd_evaluate,
     "predict": cli_training.cmd_predict,

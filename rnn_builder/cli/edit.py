@@ -1,0 +1,305 @@
+"""The ``edit`` command of the CLI: what the editor does to a project, from a script.
+
+    rnn-builder edit FILE [OPERATION ...] [-o OUT] [--dry-run]
+
+Operations run in the order given, each as the editor would run it, and all of them or none
+are saved: the first one that cannot be done (an unknown node, a wire the ports refuse, a value
+out of range) stops the command in words and the file is left as it was.
+
+    --add TYPE [ID]              a node (ID: a fresh one from the type's name)
+    --remove NODE                a node and its wires
+    --connect SRC[.PORT] DST[.PORT]     a wire (a port may be left out when the node has one)
+    --disconnect SRC[.PORT] DST[.PORT]  remove a wire
+    --set NODE PARAM VALUE       a node's parameter (``--set reader hidden_size 64``)
+    --rename NODE NAME           a node's shown name
+    --move NODE X Y              a node's place on the canvas
+    --setting NAME VALUE         a training setting (``--setting epochs 30``)
+    --data TASK                  train on a built-in task (``templates``' data sets)
+    --data-file csv|text PATH    train on a file of one's own
+    --title TEXT, --description TEXT
+
+Afterwards the graph is checked: exit 0 when it is valid, 1 when it has problems (listed; the
+file is saved all the same, as the editor saves a graph being built), 2 when an operation was
+refused or the file cannot be read or written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any, TextIO
+
+from rnn_builder.cli.problems import EXIT_PROBLEMS, problem_lines
+from rnn_builder.errors import (
+    InvalidParameterError,
+    InvalidSettingError,
+    RNNBuilderError,
+    UnknownNodeError,
+)
+from rnn_builder.files.project import DatasetReference, Project, TrainingSettings
+from rnn_builder.files.serialization import load, save
+from rnn_builder.graph.model import Graph
+from rnn_builder.graph.validation import classify, validate
+from rnn_builder.training.tasks import TASKS
+
+# each operation: the number of values it takes (a range), what they are called, what it does
+OPERATIONS = {
+    "add": ((1, 2), ("TYPE", "[ID]"), "a node (ID: a fresh one from the type's name)"),
+    "remove": ((1, 1), ("NODE",), "a node and its wires"),
+    "connect": ((2, 2), ("SRC[.PORT]", "DST[.PORT]"), "a wire (PORT: the node's only one)"),
+    "disconnect": ((2, 2), ("SRC[.PORT]", "DST[.PORT]"), "remove a wire"),
+    "set": ((3, 3), ("NODE", "PARAM", "VALUE"), "a node's parameter"),
+    "rename": ((2, 2), ("NODE", "NAME"), "a node's shown name"),
+    "move": ((3, 3), ("NODE", "X", "Y"), "a node's place on the canvas"),
+    "setting": ((2, 2), ("NAME", "VALUE"), "a training setting (e.g. epochs 30)"),
+    "data": ((1, 1), ("TASK",), "train on a built-in task"),
+    "data-file": ((2, 2), ("KIND", "PATH"), "train on a csv or text file of one's own"),
+    "title": ((1, 1), ("TEXT",), "the project's title"),
+    "description": ((1, 1), ("TEXT",), "the project's description"),
+}
+SPACING = 200.0  # between a new node and the rightmost one, as the palette places them
+
+
+class EditError(RNNBuilderError):
+    """An operation that cannot be done (exit 2, nothing saved)."""
+
+
+class _InOrder(argparse.Action):
+    """Keeps every operation, with its values, in the order given on the command line."""
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        (low, high), names, _meaning = OPERATIONS[self.dest]
+        if not low <= len(values) <= high:
+            parser.error(f"{option_string} takes {' '.join(names)}")
+        operations = getattr(namespace, "operations", None) or []
+        operations.append((self.dest, list(values)))
+        namespace.operations = operations
+
+
+def add_commands(commands) -> None:
+    p = commands.add_parser(
+        "edit",
+        help="change a project as the editor does: nodes, wires, parameters, settings",
+        description="Change a project as the editor does. The operations run in the order "
+        "given; if one cannot be done, nothing is saved.",
+    )
+    p.add_argument("file", metavar="FILE")
+    for name, ((low, high), names, meaning) in OPERATIONS.items():
+        p.add_argument(
+            f"--{name}",
+            dest=name,
+            action=_InOrder,
+            nargs="+" if high > low else high,
+            metavar=names[0] if high > low else names,
+            help=f"{' '.join(names)}: {meaning}" if high > low else meaning,
+            default=argparse.SUPPRESS,
+        )
+    p.add_argument("-o", "--output", metavar="OUT", help="write here (default: FILE itself)")
+    p.add_argument("--dry-run", action="store_true", help="check the edits, write nothing")
+    p.set_defaults(operations=[])
+
+
+def cmd_edit(args: argparse.Namespace, out: TextIO) -> int:
+    project = load(args.file)
+    if not args.operations:
+        raise EditError("nothing to do: give at least one operation (see 'edit --help')")
+    done = []  # said only once every operation has been done
+    for number, (name, values) in enumerate(args.operations, 1):
+        try:
+            done.append(APPLY[name](project, *values))
+        except RNNBuilderError as error:
+            raise EditError(
+                f"--{name} {' '.join(values)} (operation {number}): {error}; nothing was saved"
+            ) from None
+    report = validate(project.graph)
+    target = Path(args.output) if args.output else Path(args.file)
+    if not args.dry_run:
+        save(project, target)
+    for line in done:
+        print(line, file=out)
+    written = "checked, not written" if args.dry_run else f"saved {target}"
+    if not report.ok:
+        errors = sum(1 for p in report.problems if p.severity == "error")
+        warnings = len(report.problems) - errors
+        counted = _count(errors, "error") + (
+            f" and {_count(warnings, 'warning')}" if warnings else ""
+        )
+        print(f"{written}; the graph has {counted}:", file=out)
+        for line in problem_lines(str(target), report.problems):
+            print(line, file=out)
+        return EXIT_PROBLEMS
+    layout = classify(project.graph, report)
+    print(f"{written}: valid — {layout.summary}", file=out)
+    return 0
+
+
+# --- the operations -------------------------------------------------------------------------
+
+
+def _add(project: Project, type_name: str, node_id: str | None = None) -> str:
+    graph = project.graph
+    if type_name not in graph.registry:
+        known = ", ".join(sorted(graph.registry.names()))
+        raise EditError(f"there is no node type '{type_name}' (the types: {known})")
+    if node_id is not None and node_id in graph:
+        raise EditError(f"there is already a node '{node_id}'")
+    nodes = list(graph)
+    x = max((n.position[0] for n in nodes), default=-SPACING) + SPACING
+    y = sum(n.position[1] for n in nodes) / len(nodes) if nodes else 0.0
+    node = graph.add_node(type_name, node_id=node_id, position=(x, y))
+    return f"added {graph.node_type(node.id).title} '{node.id}'"
+
+
+def _remove(project: Project, node_id: str) -> str:
+    wires = project.graph.remove_node(node_id)
+    return f"removed '{node_id}' and {len(wires)} wire{'s' if len(wires) != 1 else ''}"
+
+
+def _connect(project: Project, source: str, target: str) -> str:
+    graph = project.graph
+    edge = graph.connect(*_port(graph, source, "output"), *_port(graph, target, "input"))
+    return f"wired {edge.src_node}.{edge.src_port} → {edge.dst_node}.{edge.dst_port}"
+
+
+def _disconnect(project: Project, source: str, target: str) -> str:
+    graph = project.graph
+    src, src_port = _port(graph, source, "output")
+    dst, dst_port = _port(graph, target, "input")
+    for edge in graph.edges_into(dst, dst_port):
+        if (edge.src_node, edge.src_port) == (src, src_port):
+            graph.disconnect(edge)
+            return f"unwired {src}.{src_port} → {dst}.{dst_port}"
+    raise EditError(f"there is no wire from {src}.{src_port} to {dst}.{dst_port}")
+
+
+def _set(project: Project, node_id: str, name: str, text: str) -> str:
+    graph = project.graph
+    node = graph.node(node_id)
+    spec = graph.node_type(node_id).param_spec(name)
+    if spec is None:
+        known = ", ".join(p.name for p in graph.node_type(node_id).params) or "none"
+        raise InvalidParameterError(
+            f"{node.name} has no parameter '{name}' (its parameters: {known})"
+        )
+    value: Any = text
+    if spec.kind in ("int", "float", "bool"):
+        value = _json_value(text, f"{name} of {node.name}")
+    try:
+        value = spec.coerce(value)
+    except ValueError as error:
+        raise InvalidParameterError(f"{spec.label}: {error}") from None
+    problem = spec.range_problem(value)
+    if problem is not None:
+        raise InvalidParameterError(problem)
+    graph.set_param(node_id, name, value)
+    return f"set {node_id}.{name} = {json.dumps(value)}"
+
+
+def _rename(project: Project, node_id: str, name: str) -> str:
+    project.graph.rename(node_id, name)
+    return f"renamed '{node_id}' to {json.dumps(name, ensure_ascii=False)}"
+
+
+def _move(project: Project, node_id: str, x: str, y: str) -> str:
+    place = (_number(x, "X"), _number(y, "Y"))
+    project.graph.set_position(node_id, place)
+    return f"moved '{node_id}' to ({place[0]:g}, {place[1]:g})"
+
+
+def _setting(project: Project, name: str, text: str) -> str:
+    if name not in TrainingSettings.LIMITS:
+        TrainingSettings.checked(name, None)  # says which settings there are
+    kind = TrainingSettings.LIMITS[name][0]
+    value: Any = text if kind is str else _json_value(text, name)
+    project.set_training(name, value)
+    return f"set training {name} = {json.dumps(getattr(project.training, name))}"
+
+
+def _data(project: Project, task: str) -> str:
+    if task not in TASKS:
+        raise EditError(f"there is no built-in task '{task}' (the tasks: {', '.join(TASKS)})")
+    project.set_dataset(DatasetReference("builtin", task, {}))
+    return f"trains on the built-in task '{task}'"
+
+
+def _data_file(project: Project, kind: str, path: str) -> str:
+    project.set_dataset(DatasetReference(kind, path, {}))
+    return f"trains on the {kind} file {path}"
+
+
+def _title(project: Project, text: str) -> str:
+    project.set_title(text)
+    return f"title: {text}"
+
+
+def _description(project: Project, text: str) -> str:
+    project.set_description(text)
+    return "description set"
+
+
+APPLY = {
+    "add": _add,
+    "remove": _remove,
+    "connect": _connect,
+    "disconnect": _disconnect,
+    "set": _set,
+    "rename": _rename,
+    "move": _move,
+    "setting": _setting,
+    "data": _data,
+    "data-file": _data_file,
+    "title": _title,
+    "description": _description,
+}
+
+
+def _count(number: int, what: str) -> str:
+    return f"{number} {what}{'s' if number != 1 else ''}"
+
+
+# --- reading the values ---------------------------------------------------------------------
+
+
+def _port(graph: Graph, text: str, side: str) -> tuple[str, str]:
+    """``NODE.PORT`` (or ``NODE`` when the node has one port on that side) as (id, port)."""
+    if text in graph:
+        node_id, port = text, None
+    else:
+        node_id, _, port = text.rpartition(".")
+        if not node_id or node_id not in graph:
+            raise UnknownNodeError(
+                f"there is no node '{text.partition('.')[0] or text}' in the graph"
+            )
+    node_type = graph.node_type(node_id)
+    ports = [p.name for p in (node_type.outputs if side == "output" else node_type.inputs)]
+    if port is None:
+        if len(ports) != 1:
+            raise EditError(
+                f"'{node_id}' has {len(ports)} {side} ports ({', '.join(ports) or 'none'}): "
+                f"name one as {node_id}.PORT"
+            )
+        return node_id, ports[0]
+    if port not in ports:
+        raise EditError(
+            f"'{node_id}' has no {side} port '{port}' (its {side} ports: "
+            f"{', '.join(ports) or 'none'})"
+        )
+    return node_id, port
+
+
+def _json_value(text: str, what: str) -> Any:
+    """A number or true/false written as JSON (never evaluated as code)."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        raise InvalidSettingError(
+            f"{what}: expected a number or true/false, got {text!r}"
+        ) from None
+
+
+def _number(text: str, what: str) -> float:
+    value = _json_value(text, what)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise EditError(f"{what} must be a number, not {text!r}")
+    return float(value)

@@ -1,0 +1,125 @@
+"""python -m rnn_builder edit: what the editor does to a project, from a script. Operations run
+in order; the file is saved only when every one was done; the graph is checked afterwards."""
+
+from __future__ import annotations
+
+import pytest
+
+from rnn_builder.files.serialization import load, save
+from rnn_builder.files.templates import new_project
+from rnn_builder.graph.validation import classify, validate
+
+from .test_cli import one_line, run
+
+
+@pytest.fixture
+def project_file(tmp_path):
+    path = tmp_path / "reviews.rnnproj"
+    save(new_project("many_to_one"), path)
+    return path
+
+
+def test_a_cell_is_swapped_and_the_network_rewired_in_one_command(capsys, project_file):
+    """The LSTM reader becomes a GRU: add, rewire, remove, name, resize, settings, title."""
+    code, out, err = run(
+        capsys,
+        "edit",
+        str(project_file),
+        "--add", "gru", "reader2",
+        "--remove", "reader",
+        "--connect", "embed", "reader2.x",  # the embedding has one output: no port needed
+        "--connect", "reader2.h_n", "scores",
+        "--rename", "reader2", "GRU reader",
+        "--set", "reader2", "hidden_size", "48",
+        "--move", "reader2", "420", "60.5",
+        "--setting", "epochs", "7",
+        "--setting", "learning_rate", "0.02",
+        "--setting", "optimizer", "rmsprop",
+        "--title", "Reviews, GRU",
+        "--description", "The sentiment task with a GRU.",
+    )  # fmt: skip
+    assert code == 0, err
+    assert "saved" in out and "valid — Many-to-one" in out
+    project = load(project_file)
+    graph = project.graph
+    assert "reader" not in graph and graph.node("reader2").type_name == "gru"
+    node = graph.node("reader2")
+    assert node.name == "GRU reader" and node.params["hidden_size"] == 48
+    assert node.position == (420.0, 60.5)
+    assert {(e.src_node, e.dst_node) for e in graph.edges} >= {
+        ("embed", "reader2"),
+        ("reader2", "scores"),
+    }
+    training = project.training
+    assert (training.epochs, training.learning_rate, training.optimizer) == (7, 0.02, "rmsprop")
+    assert type(training.learning_rate) is float
+    assert project.title == "Reviews, GRU"
+    assert project.description == "The sentiment task with a GRU."
+    report = validate(graph)
+    assert report.ok and classify(graph, report).kind.key == "many_to_one"
+
+
+@pytest.mark.parametrize(
+    "operations, words",
+    [
+        (["--add", "lstmm"], "no node type 'lstmm'"),
+        (["--remove", "nobody"], "no node 'nobody'"),
+        (["--connect", "embed.y", "scores.x"], "already receives"),
+        (["--connect", "reader", "scores"], "3 output ports (y, h_n, c_n)"),
+        (["--connect", "reader.q", "scores"], "no output port 'q'"),
+        (["--disconnect", "words", "reader.x"], "no wire from words.y to reader.x"),
+        (["--set", "reader", "hidden_size", "0"], "hidden"),
+        (["--set", "reader", "hidden_size", "many"], "expected a number"),
+        (["--set", "reader", "depth", "2"], "no parameter 'depth'"),
+        (["--setting", "epochs", "-3"], "epochs must be between"),
+        (["--setting", "speed", "3"], "no training setting 'speed'"),
+        (["--data", "no_such_task"], "no built-in task 'no_such_task'"),
+        (["--title", ""], "cannot be empty"),
+        (["--move", "reader", "left", "0"], "X"),
+        (["--set", "reader", "hidden_size", "__import__('os')"], "expected a number"),
+    ],
+)
+def test_an_operation_that_cannot_be_done_saves_nothing(capsys, project_file, operations, words):
+    before = project_file.read_bytes()
+    code, out, err = run(
+        capsys, "edit", str(project_file), "--set", "reader", "hidden_size", "40", *operations
+    )
+    assert code == 2
+    line = one_line(err)
+    assert words in line and "nothing was saved" in line and "operation 2" in line
+    assert project_file.read_bytes() == before  # not even the first, good, operation
+    assert out == ""  # nothing claimed done
+
+
+def test_a_graph_left_incomplete_is_saved_and_its_problems_listed(capsys, project_file):
+    code, out, _ = run(capsys, "edit", str(project_file), "--add", "dense", "extra")
+    assert code == 1  # the graph has problems, as 'validate' says
+    assert "saved" in out and "1 error and 1 warning" in out
+    assert "extra.x" in out and "[missing_input]" in out
+    assert "extra" in load(project_file).graph
+
+
+def test_dry_run_and_output_leave_the_file_as_it_was(capsys, project_file, tmp_path):
+    before = project_file.read_bytes()
+    code, out, _ = run(capsys, "edit", str(project_file), "--setting", "epochs", "9", "--dry-run")
+    assert code == 0 and "checked, not written" in out
+    assert project_file.read_bytes() == before
+    other = tmp_path / "other.rnnproj"
+    code, out, _ = run(
+        capsys, "edit", str(project_file), "--setting", "epochs", "9", "-o", str(other)
+    )
+    assert code == 0 and project_file.read_bytes() == before
+    assert load(other).training.epochs == 9
+
+
+@pytest.mark.parametrize(
+    "arguments, words",
+    [
+        ([], "nothing to do"),
+        (["--add", "lstm", "a", "b"], "--add takes TYPE [ID]"),
+        (["--connect", "embed"], "expected 2 arguments"),
+    ],
+)
+def test_usage_errors_are_one_line(capsys, project_file, arguments, words):
+    code, _, err = run(capsys, "edit", str(project_file), *arguments)
+    assert code == 2 and words in one_line(err)
