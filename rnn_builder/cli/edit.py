@@ -31,12 +31,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from rnn_builder.cli.problems import EXIT_PROBLEMS, problem_lines
-from rnn_builder.errors import (
-    InvalidParameterError,
-    InvalidSettingError,
-    RNNBuilderError,
-    UnknownNodeError,
-)
+from rnn_builder.errors import InvalidSettingError, RNNBuilderError, UnknownNodeError
 from rnn_builder.files.project import DatasetReference, Project, TrainingSettings
 from rnn_builder.files.serialization import load, save
 from rnn_builder.graph.model import Graph
@@ -174,26 +169,14 @@ def _disconnect(project: Project, source: str, target: str) -> str:
 
 
 def _set(project: Project, node_id: str, name: str, text: str) -> str:
+    """The graph checks the value (its type, its range) as it does the editor's."""
     graph = project.graph
-    node = graph.node(node_id)
     spec = graph.node_type(node_id).param_spec(name)
-    if spec is None:
-        known = ", ".join(p.name for p in graph.node_type(node_id).params) or "none"
-        raise InvalidParameterError(
-            f"{node.name} has no parameter '{name}' (its parameters: {known})"
-        )
     value: Any = text
-    if spec.kind in ("int", "float", "bool"):
-        value = _json_value(text, f"{name} of {node.name}")
-    try:
-        value = spec.coerce(value)
-    except ValueError as error:
-        raise InvalidParameterError(f"{spec.label}: {error}") from None
-    problem = spec.range_problem(value)
-    if problem is not None:
-        raise InvalidParameterError(problem)
+    if spec is not None and spec.kind in ("int", "float", "bool"):
+        value = _json_value(text, f"{spec.label} of '{graph.node(node_id).name}'")
     graph.set_param(node_id, name, value)
-    return f"set {node_id}.{name} = {json.dumps(value)}"
+    return f"set {node_id}.{name} = {json.dumps(graph.node(node_id).params[name])}"
 
 
 def _rename(project: Project, node_id: str, name: str) -> str:
