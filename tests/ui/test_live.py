@@ -207,6 +207,9 @@ def test_stepping_forward_and_back_shows_the_executors_values(window, qtbot):
         scene.copies[output].values["prediction"], run.predictions["sentiment"], atol=1e-12
     )
     assert output in scene.annotations and "%" in scene.annotations[output].text()
+    label = scene.annotations[output]  # above its segment's band, clear of the band's label
+    band = next(band for band in scene.bands if output in band.copies)
+    assert label.y() + label.boundingRect().height() <= band.rect.top()
     # the inspector shows the selected cell's numbers at this step
     window.inspector.show_node("reader")
     assert "At t = " in window.inspector.details.text()

@@ -151,7 +151,10 @@ class SegmentBand(QGraphicsItem):
         accent = QColor(EDGE_COLORS["delay"] if loop else colors["muted"])
         fill = QColor(accent)
         fill.setAlpha(28 if loop else 22)
-        pen = QPen(LIT_COLOR if self.current else accent, 2.4 if self.current else 1.4)
+        # the walked segments outlined lightly: the lit copies inside them are what is computed
+        lit = QColor(LIT_COLOR)
+        lit.setAlpha(150)
+        pen = QPen(lit if self.current else accent, 1.6 if self.current else 1.4)
         if loop:
             pen.setStyle(Qt.PenStyle.DashLine)
         elif not self.current:
@@ -310,7 +313,9 @@ class UnrolledScene(QGraphicsScene):
             self.annotations[key] = label
         label.setText(text)
         width = label.boundingRect().width()
-        label.setPos(item.x() + (BOX_W - width) / 2, item.y() - 18)
+        # above the copy, and above its segment's band with the band's own label
+        top = min([item.y(), *(band.rect.top() for band in self.bands if key in band.copies)])
+        label.setPos(item.x() + (BOX_W - width) / 2, top - 16)
 
     def clear_annotations(self) -> None:
         for label in self.annotations.values():
