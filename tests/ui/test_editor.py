@@ -273,9 +273,15 @@ def test_inspector_edits_parameters_and_refuses_invalid_values(window, qtbot):
 
 
 def test_a_problem_shows_in_the_panel_and_on_the_node_and_clicking_selects_it(window, qtbot):
-    window.document.disconnect([Edge("embed", "y", "reader", "x")])
     problems = window.problems
+    assert problems.topLevelItemCount() == 0 and "No problems" in problems.empty_text
+    blank = problems.viewport().grab().toImage()
+    problems.empty_text = ""
+    problems.viewport().repaint()
+    assert problems.viewport().grab().toImage() != blank  # the words are drawn on the list
+    window.document.disconnect([Edge("embed", "y", "reader", "x")])
     qtbot.waitUntil(lambda: problems.topLevelItemCount() > 0)
+    assert problems.empty_text == ""
     item = problems.topLevelItem(0)
     assert "has no input" in item.text(1) and item.text(2) == "reader"
     assert window.scene.node_items["reader"].problems
