@@ -2,13 +2,14 @@
 for projects, editing, views and pictures; the layout and parameter count in the status bar.
 
 The project commands (new, open, save, recent files, export) and the dialogs that wait for the
-user are in :class:`~ui.editor.projects.ProjectCommands`.
+user are in :class:`~ui.editor.projects.ProjectCommands`; adding, deleting, copying and pasting
+nodes in :class:`~ui.editor.canvas_commands.CanvasCommands`; the actions, menus and toolbar in
+:class:`~ui.window_actions.WindowActions`.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, QSettings, Qt, QTimer
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtWidgets import (
     QDockWidget,
     QLabel,
@@ -24,9 +25,9 @@ from rnn_builder.graph.unroll import unroll
 from rnn_builder.graph.validation import ValidationReport, classify
 from ui import themes
 from ui.canvas import GraphScene, GraphView
-from ui.canvas.style import GRID_SIZE, NODE_WIDTH
 from ui.docks import scrolling
 from ui.editor import clipboard
+from ui.editor.canvas_commands import CanvasCommands
 from ui.editor.document import GraphDocument
 from ui.editor.inspector import Inspector
 from ui.editor.model_files import ModelFiles
@@ -35,6 +36,7 @@ from ui.editor.problems import ProblemsPanel
 from ui.editor.projects import APP_NAME, ProjectCommands
 from ui.training.live import Live
 from ui.training.unrolled_view import DRAWN_STEPS, UnrolledScene
+from ui.window_actions import WindowActions
 
 AUTOSAVE_MS = 30_000
 # The bottom docks' share of the window's height at start: room for a hidden state heatmap
@@ -43,7 +45,7 @@ AUTOSAVE_MS = 30_000
 BOTTOM_SHARE = 0.4
 
 
-class MainWindow(ProjectCommands, QMainWindow):
+class MainWindow(ProjectCommands, CanvasCommands, WindowActions, QMainWindow):
     def __init__(
         self,
         document: GraphDocument,
@@ -133,169 +135,6 @@ class MainWindow(ProjectCommands, QMainWindow):
         return dock
 
     # --- actions --------------------------------------------------------------------------
-
-    def make_action(self, text: str, slot, shortcut=None, name: str = "", tip: str = "") -> QAction:
-        action = QAction(text, self)
-        if shortcut is not None:
-            action.setShortcut(QKeySequence(shortcut))
-        if name:
-            action.setObjectName(name)
-        if tip:
-            action.setToolTip(tip)
-            action.setStatusTip(tip)
-        action.triggered.connect(lambda _checked=False: slot())
-        self.addAction(action)
-        return action
-
-    def _make_actions(self) -> None:
-        key = QKeySequence.StandardKey
-        self.new_action = self.make_action(
-            "&New from template…",
-            self.new_project,
-            key.New,
-            "new",
-            "Start a project from one of the templates",
-        )
-        self.open_action = self.make_action("&Open…", self.open_project, key.Open, "open")
-        self.save_action = self.make_action("&Save", self.save, key.Save, "save")
-        self.save_as_action = self.make_action("Save &as…", self.save_as, key.SaveAs, "save_as")
-        self.export_action = self.make_action(
-            "&Picture…", self.export_picture, None, "export", "Save the canvas as PNG or SVG"
-        )
-        self.export_onnx_action = self.make_action(
-            "&ONNX model…",
-            lambda: self.model_files.export_onnx(),
-            None,
-            "export_onnx",
-            "Write the network and its trained weights as an ONNX model, checked in ONNX Runtime",
-        )
-        self.export_pytorch_action = self.make_action(
-            "&PyTorch project…",
-            lambda: self.model_files.export_pytorch(),
-            None,
-            "export_pytorch",
-            "Write a PyTorch project folder (model.py, weights, data, train.py for torchrun)",
-        )
-        self.import_weights_action = self.make_action(
-            "&Import weights…",
-            lambda: self.model_files.import_weights(),
-            None,
-            "import_weights",
-            "Load trained weights from .npz, the PyTorch export's .safetensors or a checkpoint",
-        )
-        self.quit_action = self.make_action("&Quit", self.close, key.Quit, "quit")
-        # Undo and redo go through the document, which asks the guard first (training).
-        stack = self.document.undo_stack
-        self.undo_action = self.make_action("&Undo", self.document.undo, key.Undo, "undo")
-        self.redo_action = self.make_action("&Redo", self.document.redo, key.Redo, "redo")
-        # every binding of the platform (Ctrl+Shift+Z and Ctrl+Y), not only the first
-        self.undo_action.setShortcuts(key.Undo)
-        self.redo_action.setShortcuts(key.Redo)
-        stack.canUndoChanged.connect(self.undo_action.setEnabled)
-        stack.canRedoChanged.connect(self.redo_action.setEnabled)
-        self.undo_action.setIconText("Undo")
-        self.redo_action.setIconText("Redo")
-        stack.undoTextChanged.connect(self._undo_text)
-        stack.redoTextChanged.connect(self._redo_text)
-        self.undo_action.setEnabled(stack.canUndo())
-        self.redo_action.setEnabled(stack.canRedo())
-        self.cut_action = self.make_action("Cu&t", self.cut, key.Cut, "cut")
-        self.copy_action = self.make_action("&Copy", self.copy, key.Copy, "copy")
-        self.paste_action = self.make_action("&Paste", self.paste, key.Paste, "paste")
-        self.duplicate_action = self.make_action(
-            "&Duplicate", self.duplicate, "Ctrl+D", "duplicate"
-        )
-        self.delete_action = self.make_action(
-            "De&lete",
-            self.delete_selection,
-            key.Delete,
-            "delete",
-            "Delete the selected nodes and wires",
-        )
-        self.delete_action.setShortcuts([QKeySequence(key.Delete), QKeySequence("Backspace")])
-        self.select_all_action = self.make_action(
-            "Select &all", self.select_all, key.SelectAll, "select_all"
-        )
-        self.fit_action = self.make_action("&Fit to view", self.fit, "F", "fit")
-        self.zoom_in_action = self.make_action(
-            "Zoom &in", lambda: self.current_view().zoom_in(), key.ZoomIn, "zoom_in"
-        )
-        self.zoom_out_action = self.make_action(
-            "Zoom &out", lambda: self.current_view().zoom_out(), key.ZoomOut, "zoom_out"
-        )
-        self.unrolled_action = QAction("&Unrolled view", self)
-        self.unrolled_action.setObjectName("unrolled_toggle")
-        self.unrolled_action.setCheckable(True)
-        self.unrolled_action.setShortcut(QKeySequence("Ctrl+U"))
-        self.unrolled_action.setToolTip("Show the network unrolled over T time steps")
-        self.unrolled_action.toggled.connect(lambda on: self.set_unrolled(on))
-        self.addAction(self.unrolled_action)
-        self.snap_action = QAction("Snap to &grid", self)
-        self.snap_action.setCheckable(True)
-        self.snap_action.setChecked(True)
-        self.snap_action.toggled.connect(lambda on: setattr(self.scene, "snap", on))
-
-        menu = self.menuBar()
-        files = menu.addMenu("&File")
-        files.addActions([self.new_action, self.open_action])
-        self.recent_menu = files.addMenu("Open &recent")
-        self.recent_menu.aboutToShow.connect(self._fill_recent)
-        files.addActions([self.save_action, self.save_as_action])
-        files.addSeparator()
-        self.export_menu = files.addMenu("&Export")
-        self.export_menu.addActions(
-            [self.export_action, self.export_onnx_action, self.export_pytorch_action]
-        )
-        files.addAction(self.import_weights_action)
-        files.addSeparator()
-        files.addAction(self.quit_action)
-        edit = menu.addMenu("&Edit")
-        edit.addActions([self.undo_action, self.redo_action])
-        edit.addSeparator()
-        edit.addActions(
-            [
-                self.cut_action,
-                self.copy_action,
-                self.paste_action,
-                self.duplicate_action,
-                self.delete_action,
-                self.select_all_action,
-            ]
-        )
-        views = self.view_menu = menu.addMenu("&View")
-        views.addActions(
-            [
-                self.unrolled_action,
-                self.fit_action,
-                self.zoom_in_action,
-                self.zoom_out_action,
-                self.snap_action,
-            ]
-        )
-        theme_menu = views.addMenu("&Theme")
-        for name in themes.THEMES:
-            action = theme_menu.addAction(name.capitalize())
-            action.setObjectName(f"theme_{name}")
-            action.triggered.connect(lambda _c=False, n=name: self.apply_theme(n))
-        toolbar = self.addToolBar("Main")
-        toolbar.setObjectName("toolbar")
-        toolbar.addActions([self.new_action, self.open_action, self.save_action])
-        toolbar.addSeparator()
-        toolbar.addActions([self.undo_action, self.redo_action])
-        toolbar.addSeparator()
-        toolbar.addAction(self.fit_action)
-        toolbar.addAction(self.unrolled_action)
-        toolbar.addWidget(self.steps)
-
-    # The menu names what Undo and Redo would do; the toolbar keeps a constant "Undo" / "Redo"
-    # (with the full text as its tooltip), so that its buttons do not shift with every edit.
-    def _undo_text(self, text: str) -> None:
-        self.undo_action.setText(f"&Undo {text}".rstrip())
-        self.undo_action.setToolTip(f"Undo {text}".rstrip())
-
-    def _redo_text(self, text: str) -> None:
-        self.redo_action.setText(f"&Redo {text}".rstrip())
-        self.redo_action.setToolTip(f"Redo {text}".rstrip())
 
     def _connect(self) -> None:
         self.scene.validated.connect(self._show_report)
@@ -454,71 +293,6 @@ class MainWindow(ProjectCommands, QMainWindow):
             return
         self.unrolled_scene.show_unrolled(graph, unrolled)
         self.unrolled_scene.select_nodes(self.scene.selected_node_ids())
-
-    # --- editing --------------------------------------------------------------------------
-
-    def _drop_node(self, type_name: str, position: QPointF) -> None:
-        snapped = self.scene.snapped(position)
-        self._add(type_name, (snapped.x(), snapped.y()))
-
-    def _add_in_view(self, type_name: str) -> None:
-        """From the palette without a drag: near the view's centre, in free space."""
-        centre = self.view.mapToScene(self.view.viewport().rect().center())
-        spot = self.scene.free_spot(type_name, centre)
-        self._add(type_name, (spot.x(), spot.y()))
-
-    def _add(self, type_name: str, position: tuple[float, float]) -> None:
-        try:
-            node_id = self.document.add_node(type_name, position)
-        except RNNBuilderError as error:
-            self.show_error("Cannot add the node", str(error))
-            return
-        if node_id is None:
-            return
-        if self.unrolled_action.isChecked():
-            self.unrolled_action.setChecked(False)
-        self.scene.select_nodes([node_id])
-
-    def delete_selection(self) -> None:
-        if self.unrolled_action.isChecked():
-            return
-        self.document.remove(self.scene.selected_node_ids(), self.scene.selected_edges())
-
-    def select_all(self) -> None:
-        self.scene.select_nodes(self.document.graph.nodes)
-
-    def copy(self) -> None:
-        node_ids = self.scene.selected_node_ids()
-        if node_ids:
-            clipboard.put(clipboard.selection_as_json(self.document.graph, node_ids))
-
-    def cut(self) -> None:
-        self.copy()
-        self.delete_selection()
-
-    def paste(self, offset: tuple[float, float] = (40.0, 40.0)) -> None:
-        self._paste_json(clipboard.text(), offset)
-
-    def duplicate(self) -> None:
-        """Copies of the selection beside it (to the right, or the nearest free place)."""
-        node_ids = self.scene.selected_node_ids()
-        if node_ids:
-            text = clipboard.selection_as_json(self.document.graph, node_ids)
-            left = min(self.document.graph.node(n).position[0] for n in node_ids)
-            right = max(self.scene.node_items[n].pos().x() + NODE_WIDTH for n in node_ids)
-            self._paste_json(text, (right - left + GRID_SIZE * 2, 0.0), "Duplicate")
-
-    def _paste_json(self, raw: str, offset: tuple[float, float], text: str = "Paste") -> None:
-        try:
-            selection = clipboard.selection_from_json(raw)
-            if selection is None:
-                return  # not ours: nothing to paste
-            offset = self.scene.free_offset(selection[0], offset)  # never on top of nodes
-            new_ids = self.document.paste(*selection, offset, text)
-        except (ValueError, KeyError, TypeError, RNNBuilderError) as error:
-            self.show_error("Cannot paste", f"The clipboard does not hold nodes that fit: {error}")
-            return
-        self.scene.select_nodes(new_ids)
 
     def _replaced(self) -> None:
         self.inspector.show_node(None)

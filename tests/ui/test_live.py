@@ -17,7 +17,7 @@ from rnn_builder.files.templates import new_project
 from rnn_builder.graph.unroll import UnrolledKey
 from rnn_builder.training.data import make_batch
 from ui.editor.document import GraphDocument
-from ui.training.plots import diagnose
+from ui.training.gradient_flow import diagnose
 
 from .conftest import title_point
 
@@ -614,7 +614,7 @@ def test_the_gradient_flow_of_one_project_is_not_shown_for_the_next(window, qtbo
 def test_the_latest_gradient_curve_is_labelled_by_whole_decades():
     """pyqtgraph's own log ticks crowded their minor labels: the curve shows at least two
     decades and labels only powers of ten."""
-    from ui.training.plots import _decades, _power_of_ten
+    from ui.training.gradient_flow import _decades, _power_of_ten
 
     assert _power_of_ten(-12) == "10⁻¹²" and _power_of_ten(3) == "10³" and _power_of_ten(0) == "1"
     low, high = _decades(np.array([2e-6, 3e-5, np.nan, 0.0]))  # NaN and 0 (underflow) skipped

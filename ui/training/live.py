@@ -19,9 +19,10 @@ from rnn_builder.graph.unroll import UnrolledKey
 from rnn_builder.training.tasks import task_of
 from ui.docks import scrolling
 from ui.training.analysis import AnalysisContext, structure
+from ui.training.gradient_flow import GradientFlowView
 from ui.training.hidden_state import HiddenStateView
 from ui.training.panel import TrainingPanel
-from ui.training.plots import GradientFlowView, LossPlots, follow_palette
+from ui.training.plots import LossPlots, follow_palette
 from ui.training.probe import Probe, ProbeBox
 from ui.training.session import TrainingSession
 
