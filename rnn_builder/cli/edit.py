@@ -1,26 +1,13 @@
 """The ``edit`` command of the CLI: what the editor does to a project, from a script.
 
-    rnn-builder edit FILE [OPERATION ...] [-o OUT] [--dry-run]
+    rnn-builder edit FILE [--add TYPE [ID]] [--connect SRC[.PORT] DST[.PORT]] ... [-o OUT]
 
-Operations run in the order given, each as the editor would run it, and all of them or none
-are saved: the first one that cannot be done (an unknown node, a wire the ports refuse, a value
-out of range) stops the command in words and the file is left as it was.
-
-    --add TYPE [ID]              a node (ID: a fresh one from the type's name)
-    --remove NODE                a node and its wires
-    --connect SRC[.PORT] DST[.PORT]     a wire (a port may be left out when the node has one)
-    --disconnect SRC[.PORT] DST[.PORT]  remove a wire
-    --set NODE PARAM VALUE       a node's parameter (``--set reader hidden_size 64``)
-    --rename NODE NAME           a node's shown name
-    --move NODE X Y              a node's place on the canvas
-    --setting NAME VALUE         a training setting (``--setting epochs 30``)
-    --data TASK                  train on a built-in task (``templates``' data sets)
-    --data-file csv|text PATH    train on a file of one's own
-    --title TEXT, --description TEXT
-
-Afterwards the graph is checked: exit 0 when it is valid, 1 when it has problems (listed; the
-file is saved all the same, as the editor saves a graph being built), 2 when an operation was
-refused or the file cannot be read or written.
+The operations (:data:`OPERATIONS`, listed by ``edit --help``) run in the order given, each as
+the editor would run it, and all of them or none are saved: the first one that cannot be done
+(an unknown node, a wire the ports refuse, a value out of range) stops the command in words and
+the file is left as it was. Afterwards the graph is checked: exit 0 when it is valid, 1 when it
+has problems (listed; the file is saved all the same, as the editor saves a graph being built),
+2 when an operation was refused or the file cannot be read or written.
 """
 
 from __future__ import annotations
@@ -191,9 +178,7 @@ def _move(project: Project, node_id: str, x: str, y: str) -> str:
 
 
 def _setting(project: Project, name: str, text: str) -> str:
-    if name not in TrainingSettings.LIMITS:
-        TrainingSettings.checked(name, None)  # says which settings there are
-    kind = TrainingSettings.LIMITS[name][0]
+    kind = TrainingSettings.LIMITS.get(name, (str,))[0]  # an unknown name: refused below
     value: Any = text if kind is str else _json_value(text, name)
     project.set_training(name, value)
     return f"set training {name} = {json.dumps(getattr(project.training, name))}"

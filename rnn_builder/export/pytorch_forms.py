@@ -46,11 +46,17 @@ class PytorchForm:
     helpers: str = ""
 
 
+def _form(node_type) -> PytorchForm | None:
+    """A plug-in's own form, or the built-in one its type names; None when it has none."""
+    form = node_type.pytorch_form() or globals().get(node_type.pytorch_name or "-")
+    return form if isinstance(form, PytorchForm) else None
+
+
 def form_of(graph: Graph, node: Node) -> PytorchForm:
     """The node's type's PyTorch form; :class:`ExportError` (one line) when it has none."""
     node_type = graph.node_type(node.id)
-    form = node_type.pytorch_form() or globals().get(node_type.pytorch_name or "-")
-    if not isinstance(form, PytorchForm):
+    form = _form(node_type)
+    if form is None:
         raise ExportError(
             f"{graph.describe(node.id)} cannot be exported to PyTorch: its type "
             f"'{node_type.title}' has no PyTorch form yet"
@@ -65,9 +71,8 @@ def torch_spellings(graph: Graph, ours: Iterable[str]) -> dict[str, tuple[str, .
     spellings = {}
     for name in ours:
         node_id, _, tensor = name.partition(".")
-        node_type = graph.node_type(node_id)
-        form = node_type.pytorch_form() or globals().get(node_type.pytorch_name or "-")
-        if not isinstance(form, PytorchForm):
+        form = _form(graph.node_type(node_id))
+        if form is None:
             continue
         spellings[name] = tuple(
             dict.fromkeys(

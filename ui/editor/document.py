@@ -425,24 +425,22 @@ class GraphDocument(QObject):
     def set_training(self, name: str, value) -> bool:
         """Change a training setting as one undo step (a value it cannot take raises the
         core's ``InvalidSettingError`` before anything is pushed); False when refused."""
-        command = SetTraining(self.project, name, value)
-        if command.new == command.old and type(command.new) is type(command.old):
-            return True
-        return self.push(command)
+        return self._push_change(SetTraining(self.project, name, value))
 
     def set_dataset(self, reference: DatasetReference | None) -> bool:
         """Train on other data, as one undo step (a reference that cannot be raises
         ``InvalidSettingError`` before anything is pushed); False when refused."""
-        command = SetDataset(self.project, reference)
-        if command.new == command.old:
-            return True
-        return self.push(command)
+        return self._push_change(SetDataset(self.project, reference))
 
     def set_project_text(self, name: str, text: str) -> bool:
         """Set the project's ``title`` or ``description`` as one undo step (text a project
         file could not hold raises ``InvalidSettingError`` before anything is pushed)."""
-        command = SetProjectText(self.project, name, text)
-        if command.new == command.old:
+        return self._push_change(SetProjectText(self.project, name, text))
+
+    def _push_change(self, command) -> bool:
+        """Push a command that sets ``new`` in place of ``old``; setting the value it holds
+        is no undo step (True: nothing to refuse)."""
+        if command.new == command.old and type(command.new) is type(command.old):
             return True
         return self.push(command)
 

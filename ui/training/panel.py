@@ -131,7 +131,7 @@ class TrainingPanel(QWidget):
             form,
             "learning_rate",
             "Learning rate",
-            self._float(1e-5, 10.0, 5, 0.001),
+            self._decimal("learning_rate", 5, 0.001),
             "Size of each step: too big diverges, too small crawls",
         )
         self._setting(
@@ -144,14 +144,14 @@ class TrainingPanel(QWidget):
             form,
             "clip_norm",
             "Clip gradients at",
-            self._float(0.0, 1e6, 3, 0.5),
+            self._decimal("clip_norm", 3, 0.5),
             "Largest gradient norm allowed (0: no clipping) — tames exploding gradients",
         )
         self._setting(
             form,
             "weight_decay",
             "Weight decay",
-            self._float(0.0, 1.0, 5, 0.0001),
+            self._decimal("weight_decay", 5, 0.0001),
             "Adds this times each weight to its gradient (L2), pulling weights towards 0 (0: off)",
         )
         self._setting(
@@ -295,9 +295,14 @@ class TrainingPanel(QWidget):
         return spin
 
     @staticmethod
-    def _float(low: float, high: float, decimals: int, step: float) -> QDoubleSpinBox:
+    def _decimal(name: str, decimals: int, step: float) -> QDoubleSpinBox:
+        """A box for a decimal setting over the project's own limits; a lowest value that
+        must stay above it (the learning rate's 0) is the box's smallest step instead."""
+        _kind, low, high, _choices = TrainingSettings.LIMITS[name]
         spin = QDoubleSpinBox()
         spin.setDecimals(decimals)
+        if TrainingSettings.problem(name, low) is not None:
+            low = 10.0**-decimals
         spin.setRange(low, high)
         spin.setSingleStep(step)
         spin.setKeyboardTracking(False)
