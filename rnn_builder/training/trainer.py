@@ -37,11 +37,14 @@ class Report:
     epochs: int
     total_steps: int
     loss: float  # mean training loss since the previous report
+    # each step's loss since the previous report, in order, ending at ``step``: a curve drawn
+    # from these has one point a step whatever the machine's speed (training.curve)
     learning_rate: float
     grad_norm: float
     examples_per_second: float
     elapsed: float
     remaining: float | None
+    losses: list[float] = field(default_factory=list)
     train_metric: float | None = None
     val_loss: float | None = None
     val_metric: float | None = None
@@ -171,12 +174,13 @@ class Trainer:
         step, epoch, stalled = 0, 0, 0
         stopped, message = "finished", ""
         loss_sum, metric_sum, counted, seen = 0.0, 0.0, 0, 0
+        losses: list[float] = []  # each step's, since the last report
         grad_norm = 0.0
         last_run: Run | None = None
         evaluation: Evaluation | None = None
 
         def report(kind: str, note: str = "") -> Report:
-            nonlocal loss_sum, metric_sum, counted, seen, last_report
+            nonlocal loss_sum, metric_sum, counted, seen, last_report, losses
             now = time.perf_counter()
             elapsed = now - start
             rate = step / elapsed if elapsed > 0 else 0.0
@@ -193,6 +197,7 @@ class Trainer:
                 examples_per_second=seen / max(now - last_report, 1e-9),
                 elapsed=elapsed,
                 remaining=remaining,
+                losses=losses,
                 train_metric=metric_sum / counted if counted else None,
                 val_loss=evaluation.loss if evaluation else None,
                 val_metric=evaluation.metric if evaluation else None,
@@ -201,6 +206,7 @@ class Trainer:
                 message=note,
             )
             loss_sum, metric_sum, counted, seen, last_report = 0.0, 0.0, 0, 0, now
+            losses = []
             history.append(item)
             if self.callback is not None:
                 self.callback(item)
@@ -246,6 +252,7 @@ class Trainer:
                     step += 1
                     self.steps_taken = step
                     loss_sum += loss
+                    losses.append(float(loss))
                     batch_metric = run.accuracy()
                     metric_sum += batch_metric if batch_metric is not None else 0.0
                     counted += 1
