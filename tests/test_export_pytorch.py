@@ -10,7 +10,6 @@ import re
 import struct
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -481,11 +480,3 @@ def test_a_checkpoint_of_another_graph_is_refused_by_the_cli(capsys, tmp_path):
     assert not (tmp_path / "w.npz").exists()
     code, _, err = run(capsys, "evaluate", path, "--weights", checkpoint)
     assert code == 2 and "does not fit this graph" in one_line(err)
-
-
-def test_export_time_is_small(tmp_path):
-    project = new_project("stacked_lstm")
-    executor = Executor(project.graph)
-    start = time.perf_counter()
-    export_pytorch(project, executor, tmp_path / "out")
-    assert time.perf_counter() - start < 10

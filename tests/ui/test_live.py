@@ -716,7 +716,7 @@ def test_a_run_past_the_curves_limit_is_drawn_as_its_trend_over_a_min_max_band(w
     live.plots.build()
     live.plots.redraw()
     assert live.plots.point_count() == len(curve) == 15_000
-    x, low = live.plots.train_low.getData()
+    _x, low = live.plots.train_low.getData()
     _x, high = live.plots.train_high.getData()
     np.testing.assert_allclose(10**low, curve.low, rtol=1e-9)  # log scale
     np.testing.assert_allclose(10**high, curve.high, rtol=1e-9)

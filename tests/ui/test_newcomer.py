@@ -128,6 +128,7 @@ def test_hidden_states_follow_a_switch_to_another_project(make_window, qtbot):
 
 def test_hidden_states_follow_the_weights_while_training_and_after(make_window, qtbot):
     window = make_window("many_to_one")
+    window.document.set_training("epochs", 500)  # still running when the states have moved
     live, hidden = window.live, window.live.hidden
     add_dock(window, "hidden_dock").raise_()
     qtbot.waitUntil(lambda: _shown_h(window) is not None)
