@@ -28,6 +28,7 @@ from rnn_builder.engine.threads import one_thread
 from rnn_builder.errors import RNNBuilderError
 from rnn_builder.files.project import Project
 from ui.editor.document import parameter_shapes
+from ui.editor.projects import with_extension
 
 POLL_MS = 50
 
@@ -71,9 +72,7 @@ class ModelFiles(QObject):
         )
         if not path:
             return False
-        path = Path(path)
-        if path.suffix == "":
-            path = path.with_suffix(".onnx")
+        path = with_extension(Path(path), ".onnx")
         project, weights, base = self._snapshot()
 
         def work() -> Outcome:
