@@ -39,6 +39,10 @@ class TargetSpec:
     loss: str
     width: int  # classes for cross-entropy, values otherwise
     per_step: bool
+    # for a target sequence a decoder generates: its longest length (the generated axis's
+    # steps) and the class fed back before its first step
+    steps: int | None = None
+    start: int | None = None
 
 
 @dataclass(frozen=True)
