@@ -183,6 +183,16 @@ def check_fits(data: DataSpec, graph: Graph, report: ValidationReport, what: str
                 f"{what} gives input '{node_id}' {wanted}, but it is set to {given}: "
                 "change it in the inspector to fit the data"
             )
+    for node_id in have.inputs:
+        # Checked here, where every command that reads the data passes, so that none of them
+        # meets the missing input later: an export's check as a KeyError, train.py in a
+        # data.npz that lacks it.
+        if node_id not in data.inputs:
+            fed = ", ".join(f"'{n}'" for n in data.inputs) or "nothing"
+            raise DataError(
+                f"{what} has nothing for {graph.describe(node_id)} (it feeds {fed}): delete "
+                "that input, or train on data that feeds it"
+            )
     for name, spec in data.targets.items():
         if name not in have.targets:
             names = ", ".join(f"'{n}'" for n in have.targets) or "none"

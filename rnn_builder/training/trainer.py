@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from rnn_builder.engine.executor import Executor
+from rnn_builder.engine.losses import LossTotals
 from rnn_builder.engine.optim import clip_grad_norm, make_optimizer
 from rnn_builder.engine.run import Batch, Run
 from rnn_builder.errors import DataError
@@ -60,6 +61,10 @@ class Report:
 
 @dataclass
 class Evaluation:
+    """Weights scored on a split. ``loss`` is the graph's loss over the whole split, as
+    :mod:`rnn_builder.engine.losses` defines it (each Output's mean over every real target,
+    summed over the Outputs): not an average of batch means, so no batch size changes it."""
+
     loss: float
     metric: float | None  # accuracy of the task's kind; None for regression
     examples: int
@@ -335,7 +340,7 @@ class Trainer:
         steps = next(iter(executor.report.axes))
         total_steps = _steps_of(batch, steps)
         states: dict[str, dict[str, np.ndarray]] = {}
-        losses, norms, run = [], [], None
+        totals, norms, run = LossTotals(), [], None  # the batch's loss over all its chunks
         for begin in range(0, total_steps, length):
             chunk = _time_slice(batch, begin, begin + length, executor)
             chunk.states = states
@@ -351,7 +356,7 @@ class Trainer:
             )
             if math.isfinite(norm):
                 self.optimizer.step()
-            losses.append(run.loss)
+            totals.add(run.losses)
             norms.append(norm)
             states = {
                 node_id: {
@@ -361,7 +366,7 @@ class Trainer:
                 for node_id, op in executor.ops.items()
                 if hasattr(op, "state_ports")
             }
-        return float(np.mean(losses)), run, float(max(norms))
+        return totals.loss, run, float(max(norms))
 
     # --- evaluation -----------------------------------------------------------------------
 
@@ -382,14 +387,13 @@ def evaluate(
     split = dataset.validation if split is None else split
     if len(split) == 0:
         return None
-    total_loss, total, hits, counted = 0.0, 0, 0.0, 0
+    totals, total, hits, counted = LossTotals(), 0, 0.0, 0
     target = dataset.target
     output = executor.graph.output_for(target).id
     for batch in split.batches(batch_size, None, executor.report, executor.graph):
         run = executor.forward(batch, train=False)
-        size = run.batch_size
-        total_loss += run.loss * size
-        total += size
+        totals.add(run.losses)
+        total += run.batch_size
         result = run.losses.get(output)
         if result is None:
             continue
@@ -403,7 +407,7 @@ def evaluate(
             hits += float(np.all((predicted == truth) | ~valid, axis=0).sum())
             counted += truth.shape[1]
     metric = hits / counted if counted else None
-    return Evaluation(total_loss / max(total, 1), metric, total)
+    return Evaluation(totals.loss, metric, total)
 
 
 def _norms(run: Run | None) -> dict[str, dict[str, list[float]]]:
