@@ -115,8 +115,7 @@ def main() -> None:
     peak = result["peak_bytes_over_start"]
     print(f"peak memory over start:   {peak / 1e9:.2f} GB   (target ≤ 1.5 GB)")
     print(
-        f"bytes read from the file: {result['bytes_read'] / size:.2f} × its size"
-        "   (one pass: 1.00)"
+        f"bytes read from the file: {result['bytes_read'] / size:.2f} × its size   (one pass: 1.00)"
     )
 
 
