@@ -291,7 +291,7 @@ def _cell(torch_class: str) -> PytorchForm:
             f"{', '.join(initial)})"
         )
         src.emit(
-            f"# {names[0]}: {src.shape_text((ident, 'y'))}, {names[1]}: "
+            f"# {ident}: {src.shape_text((ident, 'y'))}, {ident}.h_n: "
             f"{src.shape_text((ident, 'h_n'))}"
         )
 

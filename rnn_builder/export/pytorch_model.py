@@ -93,6 +93,7 @@ def model_source(executor: Executor, title: str, description: str) -> str:
             )
     src.emit("outputs: dict[str, Tensor] = {}")
     src.emit("losses: list[Tensor] = []")
+    src.emit('values: dict[str, Tensor] = {}  # every port\'s: "<node>" (its y), "<node>.<port>"')
     for segment in plan_for(graph, report):  # the executor's own order, loops as units
         if segment.is_loop:
             emit_loop(src, segment.nodes, segment.axis)

@@ -1,0 +1,166 @@
+"""Names in the exported model.py (issue 20): no node id, target or title can collide with the
+code the generator writes. Node values live in ``values[...]``, never in bare locals; every
+submodule has an attribute no other node and no part of nn.Module has; the user's text is
+written as literals."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from rnn_builder.cli.main import main
+from rnn_builder.engine.executor import Executor
+from rnn_builder.engine.run import Batch
+from rnn_builder.export.pytorch import torch_weights
+from rnn_builder.export.pytorch_model import model_source
+from rnn_builder.files.serialization import save
+from rnn_builder.files.templates import new_project
+from rnn_builder.graph.model import Graph
+
+from .helpers import wire
+
+
+def run(capsys, *args):
+    code = main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    assert "Traceback" not in out + err
+    return code, out, err
+
+
+def with_id(project, old: str, new: str):
+    """The project with node ``old`` called ``new`` (as a file holding that id loads)."""
+    graph = Graph(project.graph.registry)
+    for node in project.graph:
+        node_id = new if node.id == old else node.id
+        graph.add_node(
+            node.type_name,
+            node_id=node_id,
+            name=node.name,
+            params=node.params,
+            position=node.position,
+        )
+    for edge in project.graph.edges:
+        src = new if edge.src_node == old else edge.src_node
+        dst = new if edge.dst_node == old else edge.dst_node
+        graph.connect(src, edge.src_port, dst, edge.dst_port)
+    project.graph = graph
+    return project
+
+
+def in_front_of_the_decoder(cell: str, port: str, node_id: str):
+    """encoder_decoder_feedback with a Dense ``node_id`` feeding the decoder's ``port`` (its
+    input inside the feedback loop, or its starting state), the cells made ``cell``."""
+    project = new_project("encoder_decoder_feedback")
+    graph = project.graph
+    if cell != "gru":
+        for name in ("encoder", "decoder"):
+            into = [(e.src_node, e.src_port, e.dst_port) for e in graph.edges_into(name)]
+            out = [(e.src_port, e.dst_node, e.dst_port) for e in graph.edges_out_of(name)]
+            graph.remove_node(name)
+            graph.add_node(cell, node_id=name, params={"hidden_size": 64})
+            for src, src_port, dst_port in into:
+                graph.connect(src, src_port, name, dst_port)
+            for src_port, dst, dst_port in out:
+                graph.connect(name, src_port, dst, dst_port)
+    edge = graph.edges_into("decoder", port)[0]
+    graph.disconnect(edge)
+    width = 12 if port == "x" else 64
+    graph.add_node("dense", node_id=node_id, params={"units": width, "activation": "tanh"})
+    graph.connect(edge.src_node, edge.src_port, node_id, "x")
+    graph.connect(node_id, "y", "decoder", port)
+    return project
+
+
+@pytest.mark.parametrize(
+    ("cell", "port", "node_id"),
+    [
+        ("gru", "x", "next"),  # was UnboundLocalError: next(self.parameters()) read the node
+        ("gru", "h_0", "range"),  # was TypeError: 'Tensor' object is not callable
+        ("lstm", "x", "c_new"),
+        ("lstm", "h_0", "h_new"),
+        ("gru", "x", "forced"),
+        ("gru", "h_0", "torch"),
+        ("gru", "x", "self"),
+    ],
+)
+def test_a_node_called_as_the_generated_code_names_things_exports_checked(
+    capsys, tmp_path, cell, port, node_id
+):
+    pytest.importorskip("torch")
+    path = save(in_front_of_the_decoder(cell, port, node_id), tmp_path / "p.json")
+    folder = tmp_path / "out"
+    code, out, err = run(capsys, "export", path, "--to", "pytorch", "-o", folder, "--check")
+    assert code == 0, err
+    assert "within 1e-05" in out and folder.is_dir()
+
+
+def _two_loops(node_id: str) -> tuple[Graph, Batch]:
+    """Two feedback loops on one axis: the first's Dense ``node_id`` is read, a step at a
+    time, inside the second, where a GRU step writes the generator's own ``h_new``."""
+    g = Graph()
+    g.add_node("vector_input", node_id="v", params={"features": 4})
+    g.add_node("gru", node_id="dec", params={"hidden_size": 4})
+    g.add_node("dense", node_id=node_id, params={"units": 3})
+    g.add_node("delay", node_id="prev", params={"steps": 4})
+    g.add_node("concat", node_id="both")
+    g.add_node("gru", node_id="dec2", params={"hidden_size": 5})
+    g.add_node("dense", node_id="head", params={"units": 2})
+    g.add_node("delay", node_id="prev2", params={"steps": 4})
+    g.add_node("output", node_id="out", params={"loss": "mse", "target": "y"})
+    wire(g, "v.y", "dec.h_0", "dec.y", f"{node_id}.x", f"{node_id}.y", "prev.x")
+    wire(g, "prev.y", "dec.x", f"{node_id}.y", "both.a", "head.y", "prev2.x")
+    wire(g, "prev2.y", "both.b", "both.y", "dec2.x", "dec2.y", "head.x", "head.y", "out.x")
+    rng = np.random.default_rng(0)
+    batch = Batch({"v": rng.standard_normal((5, 4))}, {"y": rng.standard_normal((4, 5, 2))})
+    return g, batch
+
+
+@pytest.mark.parametrize("node_id", ["scores", "h_new"])
+def test_a_value_read_by_a_later_feedback_loop_is_not_overwritten(tmp_path, node_id):
+    """The old forward wrote a node called h_new as a local that the second loop's GRU step
+    then overwrote: a shape error here, a silently wrong model where the shapes agreed."""
+    torch = pytest.importorskip("torch")
+    from safetensors.numpy import save_file
+
+    from rnn_builder.export.pytorch_check import load_model, torch_batch
+
+    graph, batch = _two_loops(node_id)
+    executor = Executor(graph, dtype=np.float64, seed=1)
+    (tmp_path / "model.py").write_text(model_source(executor, "two loops", ""))
+    save_file(torch_weights(executor), str(tmp_path / "weights.safetensors"))
+    executor.set_parameters(
+        {k: v.astype(np.float32).astype(np.float64) for k, v in executor.parameters.items()}
+    )
+    _module, model = load_model(tmp_path)
+    model = model.double()
+    for train in (False, True):
+        model.train(train)
+        expected = executor.forward(batch, train=train)
+        with torch.no_grad():
+            outputs = model(**torch_batch(batch, torch.float64))
+        got = model.predictions(outputs)["out"].numpy()
+        np.testing.assert_allclose(got, expected.predictions["out"], atol=1e-12)
+        assert abs(float(outputs["loss"]) - expected.loss) < 1e-12
+
+
+def test_no_node_id_is_a_local_variable_of_forward():
+    """Every node's value is an entry of ``values``: the names forward assigns are the
+    generator's own, whatever the graph's ids are."""
+    import ast
+
+    project = new_project("encoder_decoder_feedback")
+    source = model_source(Executor(project.graph), project.title, "")
+    forward = next(
+        node
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.FunctionDef) and node.name == "forward"
+    )
+    assigned = {
+        target.id
+        for node in ast.walk(forward)
+        for target in ast.walk(node)
+        if isinstance(target, ast.Name) and isinstance(target.ctx, ast.Store)
+    }
+    assert assigned.isdisjoint(n.id for n in project.graph), assigned
+    assert 'values["embed"] = lookup(self.embed, values["words"])' in source
+    assert 'current["digit_scores"] = self.digit_scores(current["decoder"])' in source
