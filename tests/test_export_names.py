@@ -5,17 +5,22 @@ written as literals."""
 
 from __future__ import annotations
 
+import keyword
+
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from rnn_builder.cli.main import main
 from rnn_builder.engine.executor import Executor
 from rnn_builder.engine.run import Batch
 from rnn_builder.export.pytorch import torch_weights
 from rnn_builder.export.pytorch_model import model_source
+from rnn_builder.export.torch_names import RESERVED, module_name
 from rnn_builder.files.serialization import save
 from rnn_builder.files.templates import new_project
-from rnn_builder.graph.model import Graph
+from rnn_builder.graph.model import NODE_ID_PATTERN, Graph
 
 from .helpers import wire
 
@@ -164,3 +169,70 @@ def test_no_node_id_is_a_local_variable_of_forward():
     assert assigned.isdisjoint(n.id for n in project.graph), assigned
     assert 'values["embed"] = lookup(self.embed, values["words"])' in source
     assert 'current["digit_scores"] = self.digit_scores(current["decoder"])' in source
+
+
+# --- submodules: one attribute per node, none of nn.Module's -------------------------------------
+
+WORDS = sorted(RESERVED | set(keyword.kwlist) | {"a", "x", "h_new", "a_b", "requires_grad"})
+NODE_IDS = st.one_of(  # any id, and the words that must be changed, changed in every way
+    st.from_regex(NODE_ID_PATTERN, fullmatch=True),
+    st.builds(
+        lambda word, before, after, dashes: (
+            before + (word.replace("_", "-") if dashes else word) + after
+        ),
+        st.sampled_from(WORDS),
+        st.sampled_from(["", "_", "__"]),
+        st.sampled_from(["", "_", "-", "__"]),
+        st.booleans(),
+    ).filter(NODE_ID_PATTERN.fullmatch),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(NODE_IDS, min_size=2, max_size=6, unique=True))
+def test_every_id_has_its_own_attribute_that_nn_module_does_not_use(node_ids):
+    names = [module_name(node_id) for node_id in node_ids]
+    assert len(set(names)) == len(names), dict(zip(node_ids, names, strict=True))
+    for name in names:
+        assert name.isidentifier() and not keyword.iskeyword(name)
+        assert not name.startswith("_") and name not in RESERVED
+
+
+def test_ids_read_as_themselves_where_they_can():
+    assert module_name("encoder") == "encoder" and module_name("dense_1") == "dense_1"
+    assert module_name("forward") == "forward_" and module_name("class") == "class_"
+    assert module_name("forward_") == "forward__"
+    assert module_name("my-layer") == "my_layer_"
+    assert module_name("requires-grad") != "requires_grad_"  # nn.Module's method
+
+
+def test_the_reserved_names_hold_every_attribute_of_an_nn_module():
+    """Export needs no torch, so the names are listed; this holds the list to the torch here."""
+    torch = pytest.importorskip("torch")
+    public = {name for name in dir(torch.nn.Module()) if not name.startswith("_")}
+    assert public <= RESERVED, sorted(public - RESERVED)
+
+
+@pytest.mark.parametrize("node_id", ["set_submodule", "state_dict", "a-b", "_modules", "__dict"])
+def test_a_dense_called_as_a_module_attribute_exports_checked(capsys, tmp_path, node_id):
+    pytest.importorskip("torch")
+    project = new_project("many_to_one")
+    graph = project.graph  # reader → a_b → scores: a node 'a_b' beside the one called 'a-b'
+    graph.disconnect(graph.edges_into("scores", "x")[0])
+    graph.add_node("dense", node_id="a_b", params={"units": 32, "activation": "tanh"})
+    wire(graph, "reader.h_n", "a_b.x", "a_b.y", "scores.x")
+    project = with_id(project, "scores", node_id)
+    path = save(project, tmp_path / "p.json")
+    folder = tmp_path / "out"
+    code, out, err = run(capsys, "export", path, "--to", "pytorch", "-o", folder, "--check")
+    assert code == 0, err
+    assert "within 1e-05" in out
+    code, out, err = run(
+        capsys, "import-weights", path, folder / "weights.safetensors", "-o", tmp_path / "w.npz"
+    )
+    assert code == 0, err
+    attribute = module_name(node_id)
+    assert (
+        f'self.{attribute} = nn.Linear(32, 2)  # node "{node_id}"'
+        in (folder / "model.py").read_text()
+    )

@@ -23,7 +23,7 @@ from rnn_builder.errors import ExportError
 from rnn_builder.export.pytorch_forms import form_of, write_node
 from rnn_builder.export.pytorch_loop import emit_loop
 from rnn_builder.export.pytorch_source import Source
-from rnn_builder.export.torch_names import check_module_names, module_name
+from rnn_builder.export.torch_names import module_name
 from rnn_builder.graph.plan import plan_for
 
 HELPERS = Path(__file__).with_name("torch_files") / "model_helpers.py"
@@ -39,7 +39,6 @@ def layered_cells(executor: Executor) -> set[str]:
 def model_source(executor: Executor, title: str, description: str) -> str:
     """The text of ``model.py`` for ``executor``'s graph (raises :class:`ExportError`)."""
     graph, report = executor.graph, executor.report
-    check_module_names(n.id for n in graph)
     src = Source(executor)
     layered = layered_cells(executor)
     inputs, targets, axes = _interface(executor)
@@ -75,7 +74,9 @@ def model_source(executor: Executor, title: str, description: str) -> str:
     for node, form in zip(graph, forms, strict=True):
         declaration = form.module(src, node, node.id in layered)
         if declaration:
-            lines.append(f"        self.{module_name(node.id)} = {declaration}")
+            attribute = module_name(node.id)
+            named = "" if attribute == node.id else f'  # node "{node.id}"'
+            lines.append(f"        self.{attribute} = {declaration}{named}")
     lines.append("")
 
     src.emit("batch = " + _batchexpression(inputs))
