@@ -171,7 +171,7 @@ def test_no_node_id_is_a_local_variable_of_forward():
     assert 'current["digit_scores"] = self.digit_scores(current["decoder"])' in source
 
 
-# --- submodules: one attribute per node, none of nn.Module's -------------------------------------
+# --- submodules: one attribute per node, none of nn.Module's ---------------------------------
 
 WORDS = sorted(RESERVED | set(keyword.kwlist) | {"a", "x", "h_new", "a_b", "requires_grad"})
 NODE_IDS = st.one_of(  # any id, and the words that must be changed, changed in every way
@@ -236,3 +236,56 @@ def test_a_dense_called_as_a_module_attribute_exports_checked(capsys, tmp_path, 
         f'self.{attribute} = nn.Linear(32, 2)  # node "{node_id}"'
         in (folder / "model.py").read_text()
     )
+
+
+# --- the user's text in model.py: literals, whatever it holds ------------------------------
+
+
+@pytest.mark.parametrize("node_id", ["nullable", "true_or_false"])
+def test_an_output_whose_id_holds_a_python_word_exports_checked(capsys, tmp_path, node_id):
+    """The tables at the top of model.py were JSON with null/true/false replaced as text, so an
+    Output called 'nullable' was looked for as 'Noneable'."""
+    pytest.importorskip("torch")
+    path = save(with_id(new_project("many_to_one"), "sentiment", node_id), tmp_path / "p.json")
+    folder = tmp_path / "out"
+    code, out, err = run(capsys, "export", path, "--to", "pytorch", "-o", folder, "--check")
+    assert code == 0, err
+    assert "within 1e-05" in out
+
+
+def test_quotes_and_backslashes_in_a_target_title_and_description_stay_text(tmp_path):
+    torch = pytest.importorskip("torch")
+    import ast
+
+    from rnn_builder.export.pytorch_check import load_model, torch_batch
+
+    target = 'say "hi" \\'
+    title = 'Quotes """ and \\ end with a quote"'
+    g = Graph()
+    g.add_node("sequence_input", node_id="x", params={"features": 3})
+    g.add_node("gru", node_id="cell", params={"hidden_size": 4})
+    g.add_node("dense", node_id="head", params={"units": 2})
+    g.add_node("delay", node_id="lag", params={"steps": 4})
+    g.add_node("concat", node_id="both")
+    g.add_node("output", node_id="out", params={"loss": "mse", "target": target})
+    wire(g, "x.y", "both.a", "lag.y", "both.b", "both.y", "cell.x", "cell.y", "head.x")
+    wire(g, "head.y", "out.x", "head.y", "lag.x")  # fed back, teacher forced in training
+    rng = np.random.default_rng(0)
+    batch = Batch({"x": rng.standard_normal((4, 5, 3))}, {target: rng.standard_normal((4, 5, 2))})
+    executor = Executor(g, dtype=np.float64, seed=1)
+    source = model_source(executor, title, 'a description """ with\nlines \\')
+    assert ast.get_docstring(ast.parse(source)).startswith(title)
+    (tmp_path / "model.py").write_text(source)
+    from safetensors.numpy import save_file
+
+    save_file(torch_weights(executor), str(tmp_path / "weights.safetensors"))
+    executor.set_parameters(
+        {k: v.astype(np.float32).astype(np.float64) for k, v in executor.parameters.items()}
+    )
+    module, model = load_model(tmp_path)
+    assert list(module.TARGETS) == [target]
+    model = model.double()
+    for train in (False, True):
+        outputs = model.train(train)(**torch_batch(batch, torch.float64))
+        loss = float(outputs["loss"].detach())
+        assert abs(loss - executor.forward(batch, train=train).loss) < 1e-12

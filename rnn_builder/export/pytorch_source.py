@@ -26,6 +26,15 @@ def python_text(text: str) -> str:
     return repr(text)
 
 
+def docstring_text(text: str) -> str:
+    """``text`` as it may stand inside a triple-quoted docstring: on one line, its backslashes
+    and double quotes escaped, so that it reads as written and cannot end the docstring."""
+    text = " ".join(text.split())
+    return "".join(
+        c if c.isprintable() and c not in '"\\' else repr(c)[1:-1].replace('"', '\\"') for c in text
+    )
+
+
 class Source:
     """Lines of ``forward`` and the expression holding every port computed so far."""
 
