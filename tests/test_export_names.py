@@ -5,22 +5,31 @@ written as literals."""
 
 from __future__ import annotations
 
+import builtins
+import contextlib
+import io
 import keyword
+import re
+import tempfile
+from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
 from rnn_builder.cli.main import main
 from rnn_builder.engine.executor import Executor
 from rnn_builder.engine.run import Batch
-from rnn_builder.export.pytorch import torch_weights
+from rnn_builder.errors import InvalidParameterError
+from rnn_builder.export.pytorch import export_pytorch, torch_weights
 from rnn_builder.export.pytorch_model import model_source
 from rnn_builder.export.torch_names import RESERVED, module_name
 from rnn_builder.files.serialization import save
 from rnn_builder.files.templates import new_project
-from rnn_builder.graph.model import NODE_ID_PATTERN, Graph
+from rnn_builder.graph.model import NODE_ID_PATTERN, Graph, node_id_problem
+from rnn_builder.training.data import make_batch
+from rnn_builder.training.tasks import make_dataset
 
 from .helpers import wire
 
@@ -289,3 +298,86 @@ def test_quotes_and_backslashes_in_a_target_title_and_description_stay_text(tmp_
         outputs = model.train(train)(**torch_batch(batch, torch.float64))
         loss = float(outputs["loss"].detach())
         assert abs(loss - executor.forward(batch, train=train).loss) < 1e-12
+
+
+# --- the property: any id a node can have exports a model that checks out ------------------------
+
+
+def _generated_names() -> set[str]:
+    """Every name a generated model.py uses: its helpers, locals, modules and attributes."""
+    import tokenize
+
+    project = new_project("encoder_decoder_feedback")
+    source = model_source(Executor(project.graph), project.title, "")
+    tokens = tokenize.generate_tokens(io.StringIO(source).readline)
+    return {t.string for t in tokens if t.type == tokenize.NAME}
+
+
+PYTHON_WORDS = sorted(
+    set(keyword.kwlist)
+    | set(keyword.softkwlist)
+    | set(dir(builtins))
+    | {"torch", "self", "nn", "F", "Tensor", "np", "loss", "values", "current", "history"}
+    | _generated_names()
+    | RESERVED
+)
+ANY_ID = st.one_of(
+    st.sampled_from(PYTHON_WORDS),
+    NODE_IDS,
+    st.text(st.characters(categories=["L"]), min_size=1, max_size=8),  # unicode letters
+)
+RENAMED = ["embed", "encoder", "decoder", "digit_scores", "digits", "previous_digit"]
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(ANY_ID, st.sampled_from(RENAMED))
+def test_any_id_either_exports_a_model_that_checks_out_or_is_refused_in_words(node_id, renamed):
+    """encoder_decoder_feedback (a feedback loop, teacher forcing, GRU cells, both kinds of
+    module) with one node called ``node_id``: refused by the core and by ``edit --add`` in one
+    line, or exported to a model that --check passes, that trains (outputs and loss with
+    targets) as our executor does, and whose weights come back."""
+    torch = pytest.importorskip("torch")
+    from rnn_builder.export.pytorch_check import check_pytorch, load_model, torch_batch
+    from rnn_builder.export.weights_import import load_weights
+
+    project = new_project("encoder_decoder_feedback")
+    assume(node_id not in project.graph)
+    node_type = project.graph.node_type(renamed)
+    problem = node_id_problem(node_id, node_type)
+    event("refused" if problem else "exported")
+    if problem is not None:
+        with pytest.raises(InvalidParameterError, match=re.escape(problem)):
+            project.graph.add_node(node_type.type_name, node_id=node_id)
+        with tempfile.TemporaryDirectory() as folder, io.StringIO() as err:
+            path = save(project, Path(folder) / "p.json")
+            with contextlib.redirect_stderr(err):
+                code = main(["edit", str(path), "--add", node_type.type_name, node_id])
+            assert code == 2
+            assert err.getvalue().splitlines() == [
+                f"rnn-builder: error: --add {node_type.type_name} {node_id} (operation 1): "
+                f"{problem}; nothing was saved"
+            ]
+        return
+    project = with_id(project, renamed, node_id)
+    executor = Executor(project.graph, seed=3)
+    with tempfile.TemporaryDirectory() as folder:
+        written = export_pytorch(project, executor, Path(folder) / "out")
+        result = check_pytorch(project, executor, written)
+        assert result.ok, result.summary()
+        _module, model = load_model(written)
+        batch = make_batch(
+            make_dataset(project, 0).validation.examples[:5], executor.report, project.graph
+        )
+        for train in (True, False):
+            model.train(train)
+            expected = executor.forward(batch, train=train)
+            with torch.no_grad():
+                outputs = model(**torch_batch(batch))
+            got = model.predictions(outputs)
+            for output_id, value in expected.predictions.items():
+                np.testing.assert_allclose(got[output_id].numpy(), value, atol=1e-5)
+            assert abs(float(outputs["loss"]) - expected.loss) < 1e-5
+        back = Executor(project.graph, seed=4)
+        load_weights(back, written / "weights.safetensors")
+        for name, value in executor.parameters.items():
+            np.testing.assert_array_equal(back.parameters[name], value)
