@@ -106,9 +106,7 @@ def cmd_export(args: argparse.Namespace, out: TextIO) -> int:
         print(result.summary(), file=out)
         if not result.ok:
             print(
-                f"rnn-builder: error: the exported model disagrees with ours by "
-                f"{result.max_difference:.3g}; nothing was written",
-                file=sys.stderr,
+                f"rnn-builder: error: {_disagreement(result)}; nothing was written", file=sys.stderr
             )
             return 1
     save_onnx(model, Path(args.output))
@@ -145,9 +143,7 @@ def _export_pytorch(args: argparse.Namespace, project, report, out: TextIO) -> i
         result = check_pytorch(project, executor, written, base)
         print(result.summary(), file=out)
         if not result.ok:
-            raise ExportError(
-                f"the exported model disagrees with ours by {result.max_difference:.3g}"
-            )
+            raise ExportError(_disagreement(result))
 
     try:
         export_pytorch(project, executor, folder, base, check if args.check else None)
@@ -163,6 +159,15 @@ def _export_pytorch(args: argparse.Namespace, project, report, out: TextIO) -> i
         file=out,
     )
     return 0
+
+
+def _disagreement(result) -> str:
+    """A check's failure in words: not rounding (that stays within the tolerance), a model
+    that computes something else."""
+    return (
+        f"the exported model disagrees with ours by {result.max_difference:.3g}, where float32 "
+        f"rounding stays within {result.tolerance:g}: it computes something else"
+    )
 
 
 def cmd_import_weights(args: argparse.Namespace, out: TextIO) -> int:
