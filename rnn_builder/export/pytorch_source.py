@@ -14,6 +14,8 @@ are written into double-quoted literals as they are (they are ``[A-Za-z0-9_-]``,
 
 from __future__ import annotations
 
+import re
+
 from rnn_builder.engine.executor import Executor
 from rnn_builder.graph.nodes import SEQ
 
@@ -27,12 +29,14 @@ def python_text(text: str) -> str:
 
 
 def docstring_text(text: str) -> str:
-    """``text`` as it may stand inside a triple-quoted docstring: on one line, its backslashes
-    and double quotes escaped, so that it reads as written and cannot end the docstring."""
-    text = " ".join(text.split())
-    return "".join(
-        c if c.isprintable() and c not in '"\\' else repr(c)[1:-1].replace('"', '\\"') for c in text
+    """``text`` as it may stand inside a triple-quoted docstring (not right before its
+    closing quotes): on one line, reading as written; backslashes, characters that do not
+    print, and a quote followed by another are escaped, so that it can never close it."""
+    text = "".join(
+        c if c.isprintable() else repr(c)[1:-1]
+        for c in " ".join(text.split()).replace("\\", "\\\\")
     )
+    return re.sub(r'"(?=")', r'\\"', text)
 
 
 class Source:
