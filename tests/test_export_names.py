@@ -25,7 +25,7 @@ from rnn_builder.errors import InvalidParameterError
 from rnn_builder.export.pytorch import export_pytorch, torch_weights
 from rnn_builder.export.pytorch_model import model_source
 from rnn_builder.export.torch_names import RESERVED, module_name
-from rnn_builder.files.serialization import save
+from rnn_builder.files.serialization import load, save
 from rnn_builder.files.templates import new_project
 from rnn_builder.graph.model import NODE_ID_PATTERN, Graph, node_id_problem
 from rnn_builder.training.data import make_batch
@@ -298,6 +298,23 @@ def test_quotes_and_backslashes_in_a_target_title_and_description_stay_text(tmp_
         outputs = model.train(train)(**torch_batch(batch, torch.float64))
         loss = float(outputs["loss"].detach())
         assert abs(loss - executor.forward(batch, train=train).loss) < 1e-12
+
+
+def test_a_node_s_shown_name_never_reaches_model_py(capsys, tmp_path):
+    """``edit --rename`` (and the inspector) change the name a node shows, which model.py does
+    not use: whatever it is, the export is the same."""
+    project = new_project("encoder_decoder_feedback")
+    path = save(project, tmp_path / "p.json")
+    before = model_source(Executor(project.graph), project.title, "")
+    names = ["next", "h_new", 'say "hi" \\', "self", "\u00e9t\u00e9", "values", "forward"]
+    arguments = []
+    for node, name in zip(project.graph, names, strict=False):
+        arguments += ["--rename", node.id, name]
+    code, _, err = run(capsys, "edit", path, *arguments)
+    assert code == 0, err
+    renamed = load(path)
+    assert [n.name for n in renamed.graph] == names
+    assert model_source(Executor(renamed.graph), renamed.title, "") == before
 
 
 # --- the property: any id a node can have exports a model that checks out ------------------------
