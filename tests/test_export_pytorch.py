@@ -10,7 +10,6 @@ import re
 import struct
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +26,7 @@ from rnn_builder.export.torch_names import ours_from_torch, torch_name, torch_st
 from rnn_builder.export.weights_import import load_weights, read_trained_weights
 from rnn_builder.files.serialization import save
 from rnn_builder.files.templates import TEMPLATES, new_project
+from rnn_builder.files.weights_file import save_weights
 from rnn_builder.graph.model import Graph
 from rnn_builder.training.data import make_batch
 from rnn_builder.training.tasks import make_dataset
@@ -349,6 +349,49 @@ def test_resume_continues_the_epochs_and_the_loss_falls(trained):
     assert len(losses) == 3 and losses[2] < losses[1] < losses[0], out  # epochs 0, 1, 2
 
 
+def test_one_validation_loss_whatever_the_batch_size_and_the_engine(tmp_path, capsys):
+    """Issue 20: a tagger's validation loss is the mean over every real token of the split.
+    Our evaluate at two batch sizes (and the CLI's), train.py's and the exact per-token mean,
+    worked out here from the predictions, agree; averaging per-batch means did not (for these
+    weights train.py said 1.197463, evaluate 1.199271 in batches of 7 and 1.199579 in batches
+    of 32, for an exact 1.199379)."""
+    from rnn_builder.training.trainer import evaluate
+
+    project = new_project("many_to_many_equal")
+    project.dataset.options["sentences"] = 1000
+    path = save(project, tmp_path / "tagger.json")
+    executor = Executor(project.graph, seed=project.training.seed)
+    save_weights(executor, tmp_path / "weights.npz")
+    dataset = make_dataset(project, project.training.seed)
+    examples = dataset.validation.examples
+    assert len({len(e["tags"]) for e in examples}) > 1  # sentences of unequal lengths
+
+    every = make_batch(examples, executor.report, executor.graph)  # padded, with its mask
+    probabilities = executor.forward(every, train=False).predictions["tags"].astype(np.float64)
+    targets, mask = every.targets["tags"], every.masks["words"] > 0
+    real = (targets >= 0) & mask
+    picked = np.take_along_axis(probabilities, np.maximum(targets, 0)[..., None], -1)[..., 0]
+    exact = -float(np.log(picked[real]).mean())
+
+    figures = {
+        f"evaluate, batches of {size}": evaluate(executor, dataset, None, size).loss
+        for size in (7, 32)
+    }
+    code, out, _ = run(capsys, "evaluate", path, "--weights", tmp_path / "weights.npz", "--json")
+    assert code == 0
+    figures["the evaluate command"] = json.loads(out)["val_loss"]
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        pass  # train.py's part needs torch
+    else:
+        folder = export_pytorch(project, executor, tmp_path / "torch")
+        printed = _train(folder, "--epochs", "0")  # it evaluates before training
+        figures["train.py"] = float(re.search(r"epoch 0 val_loss (\S+)", printed).group(1))
+    for what, loss in figures.items():
+        assert loss == pytest.approx(exact, abs=1e-6), (what, loss, exact)
+
+
 def test_trained_weights_come_back_with_the_same_predictions(trained, tmp_path, capsys):
     torch = pytest.importorskip("torch")
     from safetensors.torch import load_file
@@ -509,11 +552,3 @@ def test_a_checkpoint_of_another_graph_is_refused_by_the_cli(capsys, tmp_path):
     assert not (tmp_path / "w.npz").exists()
     code, _, err = run(capsys, "evaluate", path, "--weights", checkpoint)
     assert code == 2 and "does not fit this graph" in one_line(err)
-
-
-def test_export_time_is_small(tmp_path):
-    project = new_project("stacked_lstm")
-    executor = Executor(project.graph)
-    start = time.perf_counter()
-    export_pytorch(project, executor, tmp_path / "out")
-    assert time.perf_counter() - start < 10

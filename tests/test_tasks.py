@@ -12,7 +12,8 @@ from rnn_builder.files.project import DatasetReference
 from rnn_builder.files.templates import TEMPLATES, new_project
 from rnn_builder.graph.model import Graph
 from rnn_builder.graph.validation import validate
-from rnn_builder.training.data import DataSpec, InputSpec, check_fits, make_batch
+from rnn_builder.training.binding import bind
+from rnn_builder.training.data import DataSpec, InputSpec, make_batch
 from rnn_builder.training.tasks import TASKS, load_dataset
 from rnn_builder.training.tasks.numbers import digits, words
 from rnn_builder.training.tasks.sentiment import ORDER_SHAPES
@@ -222,14 +223,14 @@ def test_data_that_does_not_fit_the_graph_says_what_to_change():
     graph = new_project("many_to_one").graph
     report = validate(graph)
     spec = DataSpec({"words": InputSpec("seq", 50, tokens=True)}, {})
-    with pytest.raises(DataError, match="vocabulary of 50, but it is set to a vocabulary of 40"):
-        check_fits(spec, graph, report, "the data")
-    spec = DataSpec({"sentence": InputSpec("seq", 40, tokens=True)}, {})
-    with pytest.raises(DataError, match="no input with that id"):
-        check_fits(spec, graph, report, "the data")
+    errors = {p.code: p for p in bind(spec, graph, report).errors}
+    assert errors["data_no_target"].node == "sentiment"  # the data has no target for it
+    problem = errors["data_width"]
+    assert problem.node == "words" and problem.fix == "fit"
+    assert "vocabulary of 50, but it is set to 40" in problem.message
     project = new_project("many_to_one")
     project.graph.set_param("scores", "units", 3)
-    with pytest.raises(DataError, match="set the last Dense layer to 2 units"):
+    with pytest.raises(DataError, match="set Dense 'scores' to 2 units"):
         load_dataset(project)
 
 

@@ -191,6 +191,69 @@ def test_truncated_bptt_trains_a_language_model_and_is_refused_where_it_cannot_a
         Trainer(executor, dataset, project.training)
 
 
+def test_a_truncated_step_reports_its_batchs_loss_not_a_mean_of_chunk_means():
+    """Issue 20: one loss, the mean over every real token. With the weights held still (a
+    learning rate of 1e-30 moves none by more than that), chunks of 4 steps that carry their
+    states compute what the whole batch does, so the step's loss is the whole batch's; the
+    tagger's sentences (4 to 6 words) leave the second chunk mostly padding, which an average
+    of the chunks' means overweighted."""
+    project, dataset, executor = setup("many_to_many_equal", truncated_bptt=4, learning_rate=1e-30)
+    rng = np.random.default_rng(project.training.seed)  # the trainer's order of batches
+    first = next(
+        dataset.train.batches(project.training.batch_size, rng, executor.report, executor.graph)
+    )
+    whole = executor.forward(first, train=True).loss
+    result = Trainer(executor, dataset, project.training, report_every=0.0, max_steps=1).train()
+    assert result.steps == 1
+    assert result.loss == pytest.approx(whole, rel=1e-6)
+
+
+def test_evaluation_takes_each_outputs_mean_over_the_split_and_sums_them():
+    """Issue 20, several outputs: each Output's mean over all its real targets in the split,
+    summed over the Outputs (as a batch's loss sums them), whatever the batch size."""
+    from rnn_builder.graph.model import Graph
+    from rnn_builder.training.data import Dataset, DataSpec, InputSpec, Split, TargetSpec
+    from rnn_builder.training.trainer import evaluate
+
+    from .helpers import wire
+
+    graph = Graph()
+    graph.add_node("sequence_input", node_id="x", params={"features": 2})
+    graph.add_node("gru", node_id="cell", params={"hidden_size": 5})
+    graph.add_node("dense", node_id="tag_scores", params={"units": 3})
+    graph.add_node("dense", node_id="value", params={"units": 2})
+    graph.add_node("output", node_id="tags", params={"target": "tags"})
+    graph.add_node("output", node_id="total", params={"target": "total", "loss": "mse"})
+    wire(graph, "x.y", "cell.x", "cell.y", "tag_scores.x", "tag_scores.y", "tags.x")
+    wire(graph, "cell.h_n", "value.x", "value.y", "total.x")
+    rng = np.random.default_rng(3)
+    examples = []
+    for length in rng.integers(1, 9, size=23):
+        tags = rng.integers(-1, 3, size=length)  # -1: a token that does not count
+        examples.append(
+            {"x": rng.normal(size=(length, 2)), "tags": tags, "total": rng.normal(size=2)}
+        )
+    spec = DataSpec(
+        {"x": InputSpec("seq", 2)},
+        {"tags": TargetSpec("cross_entropy", 3, True), "total": TargetSpec("mse", 2, False)},
+    )
+    dataset = Dataset("two outputs", spec, Split([]), Split(examples), "token_accuracy", "tags")
+    executor = Executor(graph, seed=2)
+
+    token_losses, squared_errors = [], []
+    for example in examples:  # one at a time: no padding, nothing to weigh
+        batch = next(Split([example]).batches(1, None, executor.report, graph))
+        run = executor.forward(batch, train=False)
+        probabilities = run.predictions["tags"][:, 0].astype(np.float64)
+        real = example["tags"] >= 0
+        token_losses += list(-np.log(probabilities[real, example["tags"][real]]))
+        squared_errors += list((run.predictions["total"][0] - example["total"]) ** 2)
+    expected = float(np.mean(token_losses) + np.mean(squared_errors))
+
+    for size in (1, 4, 23):
+        assert evaluate(executor, dataset, None, size).loss == pytest.approx(expected, rel=1e-6)
+
+
 def test_reports_carry_what_the_gui_draws():
     project, dataset, executor = setup("many_to_many_equal", epochs=1)
     reports = []

@@ -94,7 +94,9 @@ def test_stop_answers_between_two_steps_and_the_weights_come_back(child):
     child.stop()
     done = _until(child, {"done", "failed", "died"})
     assert done.kind == "done" and done.data["stopped"] == "cancelled"
-    assert done.data["steps"] < 1000
+    # stopped where it was, not at the end of its 500 epochs (however fast the machine is)
+    assert weights.data["step"] <= done.data["steps"]
+    assert done.data["epochs"] < 500
     assert np.isfinite(done.arrays["reader.weight_hh"]).all()
 
 

@@ -23,3 +23,14 @@ def problem_line(file: str, problem: Problem) -> str:
 
 def problem_lines(file: str, problems: Iterable[Problem]) -> list[str]:
     return [problem_line(file, problem) for problem in problems]
+
+
+def project_problems(project, base) -> list[Problem]:
+    """The graph's problems, then (when the graph has none of its own) what does not fit
+    between it and its data (``training.tasks.check_data``): what ``validate`` reports."""
+    from rnn_builder.graph.validation import validate
+    from rnn_builder.training.tasks import check_data
+
+    report = validate(project.graph)
+    check = check_data(project, base) if report.ok else None
+    return list(report.problems) + (list(check.problems) if check is not None else [])

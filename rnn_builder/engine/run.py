@@ -134,6 +134,8 @@ class Run:
 
     @property
     def loss(self) -> float:
+        """Each Output's mean over its real targets in this batch, summed over the Outputs
+        (:mod:`rnn_builder.engine.losses` defines it; ``LossTotals`` takes it over a split)."""
         return float(sum(result.loss for result in self.losses.values()))
 
     def accuracy(self) -> float | None:

@@ -14,8 +14,9 @@ from pathlib import Path
 from rnn_builder.errors import ProjectSaveError
 
 
-def atomic_write(path: Path, data: bytes) -> None:
+def atomic_write(path: str | os.PathLike[str], data: bytes) -> None:
     """Replace ``path`` with ``data`` all at once: temporary file, fsync, rename."""
+    path = Path(path)  # a str too: the library's save_onnx(model, "m.onnx") passes one on
     directory = path.parent if str(path.parent) else Path(".")
     try:
         mode = os.stat(path).st_mode & 0o777 if path.exists() else None

@@ -37,6 +37,7 @@ from rnn_builder.errors import (
 from rnn_builder.files.disk import atomic_write, read_bounded
 from rnn_builder.files.project import (
     DATASET_KINDS,
+    MAX_BINDING,
     MAX_DATA_NAME,
     DatasetReference,
     Project,
@@ -47,7 +48,7 @@ from rnn_builder.graph.registry import NodeRegistry
 from rnn_builder.values import MAX_TEXT, is_number, is_plain_value, is_savable_text, short
 
 FORMAT = "rnn-builder-project"
-CURRENT_VERSION = 2
+CURRENT_VERSION = 3
 MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_NODES = 10_000
 MAX_EDGES = 50_000
@@ -63,8 +64,15 @@ def _v1_to_v2(document: dict[str, Any]) -> dict[str, Any]:
     return {**document, "training": training}
 
 
+def _v2_to_v3(document: dict[str, Any]) -> dict[str, Any]:
+    """Version 3 added the data binding (which node each field of the data feeds) and four
+    kinds of data file. A version 2 project has no binding: its fields bind by the rules
+    (``training.binding``), as they did, by node id."""
+    return dict(document)
+
+
 # version n -> function turning a version-n document into a version n+1 document.
-MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _v1_to_v2}
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _v1_to_v2, 2: _v2_to_v3}
 
 
 # --- writing ----------------------------------------------------------------------------------
@@ -342,7 +350,7 @@ def _read_dataset(reader: _Reader, data: Any, where: str) -> DatasetReference | 
     if data is None:
         return None
     data = reader.object(data, where)
-    reader.keys(data, where, required=("kind",), optional=("name", "options"))
+    reader.keys(data, where, required=("kind",), optional=("name", "options", "binding"))
     kind = reader.text(data["kind"], f"{where}.kind", 50)
     if kind not in DATASET_KINDS:
         raise MalformedProjectError(
@@ -356,7 +364,14 @@ def _read_dataset(reader: _Reader, data: Any, where: str) -> DatasetReference | 
                 "expected numbers, text, true/false, null, or lists and objects of those",
                 f"{where}.options.{key}",
             )
-    return DatasetReference(kind, name, dict(options))
+    binding = reader.object(data.get("binding", {}), f"{where}.binding")
+    if len(binding) > MAX_BINDING:
+        raise MalformedProjectError(f"more than {MAX_BINDING} fields bound", f"{where}.binding")
+    for key, value in binding.items():
+        node_id = reader.text(value, f"{where}.binding.{key}", 200)
+        if not valid_node_id(node_id) or len(key) > 200:
+            raise MalformedProjectError(f"{short(node_id)} cannot be a node id", f"{where}.binding")
+    return DatasetReference(kind, name, dict(options), dict(binding))
 
 
 def _optional_text(reader: _Reader, value: Any, where: str) -> str | None:

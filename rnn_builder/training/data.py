@@ -39,6 +39,10 @@ class TargetSpec:
     loss: str
     width: int  # classes for cross-entropy, values otherwise
     per_step: bool
+    # for a target sequence a decoder generates: its longest length (the generated axis's
+    # steps) and the class fed back before its first step
+    steps: int | None = None
+    start: int | None = None
 
 
 @dataclass(frozen=True)
@@ -178,6 +182,16 @@ def check_fits(data: DataSpec, graph: Graph, report: ValidationReport, what: str
             raise DataError(
                 f"{what} gives input '{node_id}' {wanted}, but it is set to {given}: "
                 "change it in the inspector to fit the data"
+            )
+    for node_id in have.inputs:
+        # Checked here, where every command that reads the data passes, so that none of them
+        # meets the missing input later: an export's check as a KeyError, train.py in a
+        # data.npz that lacks it.
+        if node_id not in data.inputs:
+            fed = ", ".join(f"'{n}'" for n in data.inputs) or "nothing"
+            raise DataError(
+                f"{what} has nothing for {graph.describe(node_id)} (it feeds {fed}): delete "
+                "that input, or train on data that feeds it"
             )
     for name, spec in data.targets.items():
         if name not in have.targets:

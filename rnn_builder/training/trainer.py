@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from rnn_builder.engine.executor import Executor
+from rnn_builder.engine.losses import LossTotals
 from rnn_builder.engine.optim import clip_grad_norm, make_optimizer
 from rnn_builder.engine.run import Batch, Run
 from rnn_builder.errors import DataError
@@ -37,11 +38,14 @@ class Report:
     epochs: int
     total_steps: int
     loss: float  # mean training loss since the previous report
+    # each step's loss since the previous report, in order, ending at ``step``: a curve drawn
+    # from these has one point a step whatever the machine's speed (training.curve)
     learning_rate: float
     grad_norm: float
     examples_per_second: float
     elapsed: float
     remaining: float | None
+    losses: list[float] = field(default_factory=list)
     train_metric: float | None = None
     val_loss: float | None = None
     val_metric: float | None = None
@@ -57,6 +61,10 @@ class Report:
 
 @dataclass
 class Evaluation:
+    """Weights scored on a split. ``loss`` is the graph's loss over the whole split, as
+    :mod:`rnn_builder.engine.losses` defines it (each Output's mean over every real target,
+    summed over the Outputs): not an average of batch means, so no batch size changes it."""
+
     loss: float
     metric: float | None  # accuracy of the task's kind; None for regression
     examples: int
@@ -171,12 +179,13 @@ class Trainer:
         step, epoch, stalled = 0, 0, 0
         stopped, message = "finished", ""
         loss_sum, metric_sum, counted, seen = 0.0, 0.0, 0, 0
+        losses: list[float] = []  # each step's, since the last report
         grad_norm = 0.0
         last_run: Run | None = None
         evaluation: Evaluation | None = None
 
         def report(kind: str, note: str = "") -> Report:
-            nonlocal loss_sum, metric_sum, counted, seen, last_report
+            nonlocal loss_sum, metric_sum, counted, seen, last_report, losses
             now = time.perf_counter()
             elapsed = now - start
             rate = step / elapsed if elapsed > 0 else 0.0
@@ -193,6 +202,7 @@ class Trainer:
                 examples_per_second=seen / max(now - last_report, 1e-9),
                 elapsed=elapsed,
                 remaining=remaining,
+                losses=losses,
                 train_metric=metric_sum / counted if counted else None,
                 val_loss=evaluation.loss if evaluation else None,
                 val_metric=evaluation.metric if evaluation else None,
@@ -201,6 +211,7 @@ class Trainer:
                 message=note,
             )
             loss_sum, metric_sum, counted, seen, last_report = 0.0, 0.0, 0, 0, now
+            losses = []
             history.append(item)
             if self.callback is not None:
                 self.callback(item)
@@ -246,6 +257,7 @@ class Trainer:
                     step += 1
                     self.steps_taken = step
                     loss_sum += loss
+                    losses.append(float(loss))
                     batch_metric = run.accuracy()
                     metric_sum += batch_metric if batch_metric is not None else 0.0
                     counted += 1
@@ -328,7 +340,7 @@ class Trainer:
         steps = next(iter(executor.report.axes))
         total_steps = _steps_of(batch, steps)
         states: dict[str, dict[str, np.ndarray]] = {}
-        losses, norms, run = [], [], None
+        totals, norms, run = LossTotals(), [], None  # the batch's loss over all its chunks
         for begin in range(0, total_steps, length):
             chunk = _time_slice(batch, begin, begin + length, executor)
             chunk.states = states
@@ -344,7 +356,7 @@ class Trainer:
             )
             if math.isfinite(norm):
                 self.optimizer.step()
-            losses.append(run.loss)
+            totals.add(run.losses)
             norms.append(norm)
             states = {
                 node_id: {
@@ -354,7 +366,7 @@ class Trainer:
                 for node_id, op in executor.ops.items()
                 if hasattr(op, "state_ports")
             }
-        return float(np.mean(losses)), run, float(max(norms))
+        return totals.loss, run, float(max(norms))
 
     # --- evaluation -----------------------------------------------------------------------
 
@@ -375,14 +387,13 @@ def evaluate(
     split = dataset.validation if split is None else split
     if len(split) == 0:
         return None
-    total_loss, total, hits, counted = 0.0, 0, 0.0, 0
+    totals, total, hits, counted = LossTotals(), 0, 0.0, 0
     target = dataset.target
     output = executor.graph.output_for(target).id
     for batch in split.batches(batch_size, None, executor.report, executor.graph):
         run = executor.forward(batch, train=False)
-        size = run.batch_size
-        total_loss += run.loss * size
-        total += size
+        totals.add(run.losses)
+        total += run.batch_size
         result = run.losses.get(output)
         if result is None:
             continue
@@ -396,7 +407,7 @@ def evaluate(
             hits += float(np.all((predicted == truth) | ~valid, axis=0).sum())
             counted += truth.shape[1]
     metric = hits / counted if counted else None
-    return Evaluation(total_loss / max(total, 1), metric, total)
+    return Evaluation(totals.loss, metric, total)
 
 
 def _norms(run: Run | None) -> dict[str, dict[str, list[float]]]:

@@ -549,13 +549,14 @@ def test_a_crash_after_training_loses_neither_the_weights_nor_the_runs(make_wind
     import main
     import ui.editor.document
     from rnn_builder.engine.executor import Executor
-    from ui.training.session import RunRecord
+    from rnn_builder.training.curve import LossCurve
+    from rnn_builder.training.runs import RunRecord
 
     crashed = make_window("many_to_one")
     document = crashed.document
     weights = Executor(document.graph, seed=7).get_parameters()  # as if trained
     document.runs.append(
-        RunRecord(1, "run 1: LSTM 32", {"epochs": 3}, steps=[1, 2], loss=[0.7, 0.5])
+        RunRecord(1, "run 1: LSTM 32", {"epochs": 3}, LossCurve.from_points([1, 2], [0.7, 0.5]))
     )
     document.set_weights(weights)
     written = []
@@ -581,7 +582,7 @@ def test_a_crash_after_training_loses_neither_the_weights_nor_the_runs(make_wind
         np.testing.assert_array_equal(recovered.weights[name], value)
     assert [run.label for run in recovered.runs] == ["run 1: LSTM 32"]
     assert fresh.live.plots.runs.count() == 1  # and listed for comparing
-    assert recovered.runs[0].loss == [0.7, 0.5]
+    assert recovered.runs[0].curve.mean == [0.7, 0.5]
     assert recovered.leftover_recoveries() == []
     assert not copy.with_suffix(".npz").exists()  # offered once, weights included
 

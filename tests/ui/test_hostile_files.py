@@ -11,8 +11,9 @@ import ui.editor.document
 from rnn_builder.engine.executor import Executor
 from rnn_builder.files.serialization import save
 from rnn_builder.files.templates import new_project
+from rnn_builder.training.curve import LossCurve
+from rnn_builder.training.runs import RunRecord
 from tests.bombs import measured, write_bomb
-from ui.training.session import RunRecord
 
 
 class Yes:
@@ -96,7 +97,7 @@ def test_weights_of_an_earlier_graph_are_still_kept_beside_a_project(make_window
 def test_oversized_or_damaged_runs_are_left_out_with_a_note(make_window, tmp_path, monkeypatch):
     window = make_window("many_to_one")
     path = save(new_project("many_to_one"), tmp_path / "sentiment.json")
-    runs = [RunRecord(1, "run 1", {}, steps=list(range(200)), loss=[0.5] * 200).to_json()]
+    runs = [RunRecord(1, "run 1", {}, LossCurve.from_points(range(1, 201), [0.5] * 200)).to_json()]
     text = json.dumps(runs)
     runs_path = tmp_path / "sentiment.runs.json"
     runs_path.write_text(text, encoding="utf-8")
@@ -141,3 +142,30 @@ def test_pasting_oversized_text_is_refused_with_a_message(window, monkeypatch):
     monkeypatch.undo()
     window.paste()
     assert len(set(graph.nodes) - before) == 2
+
+
+def test_a_runs_file_with_fields_of_the_wrong_kind_is_left_out_before_any_plot_reads_it(
+    make_window, tmp_path
+):
+    """Each of these opened the project and then raised in the loss plots' slots."""
+    window = make_window("many_to_one")
+    window.live.docks["loss_dock"].raise_()
+    window.live.plots.build()
+    path = save(new_project("many_to_one"), tmp_path / "sentiment.json")
+    good = RunRecord(1, "run 1", {}, LossCurve.from_points([1, 2], [0.7, 0.5])).to_json()
+    damaged = [
+        {"settings": "epochs 3"},
+        {"loss_curve": {"steps": [1, 2], "mean": "low"}},
+        {"loss_curve": None},
+        {"loss_curve": {"steps": [1, 2, 3], "mean": [0.7, 0.5]}},
+        {"stopped": ["finished"]},
+        {"val_steps": [1], "val_loss": [], "val_metric": []},
+    ]
+    for change in damaged:
+        run = {**good, **change}
+        (tmp_path / "sentiment.runs.json").write_text(json.dumps([run]), encoding="utf-8")
+        assert window.open_project(path)
+        assert window.document.runs == [], change
+        assert window.statusBar().currentMessage().startswith("The training runs were not loaded")
+        window.live.plots.redraw()
+    assert window.errors == []

@@ -18,6 +18,7 @@ from rnn_builder.graph.unroll import UnrolledKey
 from rnn_builder.training.data import make_batch
 from ui.editor.document import GraphDocument
 from ui.training.gradient_flow import diagnose
+from ui.training.plots import trend
 
 from .conftest import title_point
 
@@ -55,8 +56,11 @@ def test_training_from_the_panel_fills_the_loss_plot_and_the_loss_falls(window, 
     _train(qtbot, window, epochs=3)
     run = window.document.runs[-1]
     assert run.stopped == "finished"
-    assert live.plots.point_count() == len(run.loss) > 10
-    first, last = np.mean(run.loss[:3]), np.mean(run.loss[-3:])
+    # one point a step, whatever the machine's speed (the reports come every 1/30 s)
+    assert run.curve.exact and run.curve.steps == list(range(1, 226))
+    assert live.plots.point_count() == len(run.curve) == 225
+    losses = run.curve.mean
+    first, last = np.mean(losses[:10]), np.mean(losses[-10:])
     assert last < 0.5 * first, (first, last)
     assert len(run.val_loss) == 3 and run.val_steps == [75, 150, 225]  # one an epoch, at its end
     x, y = live.plots.val_curve.getData()
@@ -116,11 +120,11 @@ def test_pause_resume_and_stop_leave_consistent_weights(window, qtbot):
     assert any(not np.allclose(weights[k], initial[k]) for k in weights)
     # a fresh executor takes them whole, and the next run continues from them
     Executor(window.document.graph).set_parameters(weights)
-    first_loss = window.document.runs[-1].loss[0]
+    first_loss = window.document.runs[-1].curve.mean[0]
     _click(qtbot, panel.batch_button)
     qtbot.waitUntil(lambda: not session.running, timeout=TRAINING_TIMEOUT)
     assert window.document.runs[-1].stopped == "steps"
-    assert window.document.runs[-1].loss[0] < first_loss
+    assert window.document.runs[-1].curve.mean[0] < first_loss
     assert live.panel.start_button.isEnabled()
 
 
@@ -325,7 +329,7 @@ def test_undo_while_training_asks_first(window, qtbot):
 def test_trained_weights_and_runs_are_saved_beside_the_project(window, qtbot, tmp_path):
     _click(qtbot, window.live.panel.batch_button)  # one batch: trained weights and a run
     qtbot.waitUntil(lambda: not window.live.session.running, timeout=TRAINING_TIMEOUT)
-    assert window.document.runs[-1].loss
+    assert len(window.document.runs[-1].curve)
     path = tmp_path / "sentiment.json"
     assert window.save_as(path)
     assert path.with_suffix(".npz").is_file() and path.with_suffix(".runs.json").is_file()
@@ -335,7 +339,7 @@ def test_trained_weights_and_runs_are_saved_beside_the_project(window, qtbot, tm
     for name, value in window.document.weights.items():
         np.testing.assert_array_equal(reopened.weights[name], value)
     assert [r.label for r in reopened.runs] == [r.label for r in window.document.runs]
-    assert reopened.runs[0].loss == window.document.runs[0].loss
+    assert reopened.runs[0].curve.to_json() == window.document.runs[0].curve.to_json()
 
 
 def test_a_damaged_weights_file_does_not_stop_the_project_opening(tmp_path):
@@ -362,8 +366,10 @@ def test_earlier_runs_can_be_overlaid_to_compare(window, qtbot):
     assert len(live.plots.overlays) == 1
     x, y = live.plots.overlays[0].getData()
     first = window.document.runs[0]  # the ticked run's curve, not the latest one's
-    np.testing.assert_array_equal(x, first.steps)
-    np.testing.assert_allclose(10**y, first.loss)  # the loss axis is logarithmic
+    np.testing.assert_array_equal(x, first.curve.steps)
+    assert first.curve.steps == list(range(1, 41))
+    # its trend (the loss axis is logarithmic)
+    np.testing.assert_allclose(10**y, trend(np.array(first.curve.mean)), rtol=1e-6)
 
 
 def test_a_diverging_run_is_stopped_with_a_message(make_window, qtbot):
@@ -402,7 +408,7 @@ def test_a_diverging_run_is_stopped_with_a_message(make_window, qtbot):
     assert 0 < len(before_each_step) < steps_per_epoch  # stopped in its first epoch
     # the loss of the step that blew up is in no curve point and not in the panel's last line
     final = window.live.session.reports[-1]
-    assert final.kind == "final" and np.isfinite(final.loss) and all(np.isfinite(run.loss))
+    assert final.kind == "final" and np.isfinite(final.loss) and all(np.isfinite(run.curve.mean))
     text = panel.metrics.text()
     assert f"Training stopped at step {len(before_each_step)}: the " in text
     assert "became NaN or infinite, so the last good weights are back" in text
@@ -645,7 +651,7 @@ def test_an_edit_then_one_batch_validates_the_graph_once(window, qtbot, monkeypa
     assert window.document.set_param("reader", "hidden_size", 12)
     _click(qtbot, window.live.panel.batch_button)
     qtbot.waitUntil(lambda: not window.live.session.running, timeout=TRAINING_TIMEOUT)
-    assert max(window.document.runs[-1].steps) == 1
+    assert window.document.runs[-1].curve.steps == [1]
     assert window.document.weights["reader.weight_hh"].shape == (48, 12)
     assert len(runs) == 1
 
@@ -657,7 +663,11 @@ def test_a_killed_training_process_leaves_the_editor_up_with_the_best_weights(ma
     session, panel = window.live.session, window.live.panel
     _type_into(qtbot, panel.editors["epochs"], 500)
     _click(qtbot, panel.start_button)
-    qtbot.waitUntil(lambda: session.best is not None, timeout=TRAINING_TIMEOUT)
+    # an epoch's weights, and the report of its steps (the weights come first)
+    qtbot.waitUntil(
+        lambda: session.best is not None and len(session.current.curve) > 0,
+        timeout=TRAINING_TIMEOUT,
+    )
     best = session.best[1]
     pid = session.process.pid
     session.kill()
@@ -666,7 +676,7 @@ def test_a_killed_training_process_leaves_the_editor_up_with_the_best_weights(ma
     assert "signal 9" in text and "best epoch so far are kept" in text
     assert window.errors and "signal 9" in window.errors[-1][1]
     run = window.document.runs[-1]
-    assert run.stopped == "process died" and run.loss
+    assert run.stopped == "process died" and len(run.curve)
     for name, value in best.items():
         np.testing.assert_array_equal(window.document.weights[name], value, err_msg=name)
     # a new Start: a new process, continuing from the kept weights
@@ -691,3 +701,28 @@ def test_a_failure_in_the_training_process_is_said_in_the_panel(make_window, qtb
     text = window.live.panel.metrics.text()
     assert "gone.csv" in text and window.errors and "gone.csv" in window.errors[-1][1]
     assert window.document.runs == []  # a run that never ran is not kept
+
+
+def test_a_run_past_the_curves_limit_is_drawn_as_its_trend_over_a_min_max_band(window):
+    from rnn_builder.training.curve import LIMIT, LossCurve
+    from rnn_builder.training.runs import RunRecord
+
+    live = window.live
+    losses = np.abs(np.sin(np.arange(3 * LIMIT))) + 0.01  # 60,000 steps
+    curve = LossCurve()
+    curve.extend(len(losses), losses)
+    assert curve.width == 4 and not curve.exact
+    window.document.runs.append(RunRecord(1, "run 1: long", {}, curve))
+    live.docks["loss_dock"].raise_()
+    live.plots.build()
+    live.plots.redraw()
+    assert live.plots.point_count() == len(curve) == 15_000
+    _x, low = live.plots.train_low.getData()
+    _x, high = live.plots.train_high.getData()
+    np.testing.assert_allclose(10**low, curve.low, rtol=1e-9)  # log scale
+    np.testing.assert_allclose(10**high, curve.high, rtol=1e-9)
+    assert np.all(high >= low) and np.any(high > low)
+    # a short run has no band: every point is a step
+    window.document.runs.append(RunRecord(2, "run 2", {}, LossCurve.from_points([1, 2], [1, 2])))
+    live.plots.redraw()
+    assert live.plots.train_low.getData()[0] is None or not len(live.plots.train_low.getData()[0])

@@ -48,7 +48,8 @@ def test_the_onnx_export_writes_the_trained_weights_checked(window, qtbot, tmp_p
     ours, _output = prediction(executor, typed.example)
     session = onnxruntime.InferenceSession(str(written))
     words = np.asarray(typed.example["words"], dtype=np.int64)[:, None]  # (T, B=1)
-    (theirs,) = session.run(None, {"words": words})
+    lengths = np.array([len(words)], np.int32)  # required: every input ONNX Runtime lists
+    (theirs,) = session.run(None, {"words": words, "words_lengths": lengths})
     np.testing.assert_allclose(theirs[0], ours, atol=1e-5)
     assert not np.allclose(theirs[0], theirs[0].mean())  # a real prediction, not a constant
 

@@ -59,7 +59,7 @@ def test_a_reopened_project_says_what_it_was_trained_with(make_window, qtbot, tm
     assert window.open_project(path)
     status = _status(window)
     assert status.startswith("Trained: 2 runs, last: run 2"), status
-    assert f"{run.loss[-1]:.4g}" in status  # the run's own numbers, not another project's
+    assert f"{run.curve.last:.4g}" in status  # the run's own numbers, not another project's
     assert f"{run.val_metric[-1]:.1%}" in status
     # the weights without their runs: they were trained, but not in this session
     window.new_project("one_to_one")
@@ -128,6 +128,7 @@ def test_hidden_states_follow_a_switch_to_another_project(make_window, qtbot):
 
 def test_hidden_states_follow_the_weights_while_training_and_after(make_window, qtbot):
     window = make_window("many_to_one")
+    window.document.set_training("epochs", 500)  # still running when the states have moved
     live, hidden = window.live, window.live.hidden
     add_dock(window, "hidden_dock").raise_()
     qtbot.waitUntil(lambda: _shown_h(window) is not None)

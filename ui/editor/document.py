@@ -38,7 +38,6 @@ from PySide6.QtGui import QUndoStack
 from rnn_builder.errors import (
     DataError,
     InvalidParameterError,
-    ProjectFileError,
     UnknownPortError,
     WeightsFileError,
 )
@@ -47,6 +46,7 @@ from rnn_builder.files.serialization import MAX_FILE_BYTES, atomic_write, dumps,
 from rnn_builder.files.weights_file import read_weights
 from rnn_builder.graph.model import Edge, Graph, Node, node_id_problem
 from rnn_builder.graph.validation import ValidationReport, validate
+from rnn_builder.training.runs import RunRecord, runs_from_json
 from rnn_builder.training.tasks.files import read_text
 from ui.editor.commands import (
     AddNodes,
@@ -96,7 +96,7 @@ class Recovery(NamedTuple):
     original: Path | None  # the project file it belongs to (None: never saved)
     project: Project
     weights: dict[str, np.ndarray] | None  # unsaved trained weights (None: none, or unreadable)
-    runs: list  # ui.training.session.RunRecord
+    runs: list[RunRecord]
     problems: tuple[str, ...] = ()  # why weights or runs beside the copy were left out
 
 
@@ -130,7 +130,7 @@ def _read_runs(path: Path) -> tuple[list, str | None]:
     if not path.is_file():
         return [], None
     try:
-        return _runs_from_json(json.loads(read_text(path, "the runs file", MAX_RUNS_BYTES))), None
+        return runs_from_json(json.loads(read_text(path, "the runs file", MAX_RUNS_BYTES))), None
     except DataError as error:
         return [], f"The training runs were not loaded: {error}"
     except (ValueError, RecursionError) as error:
@@ -161,7 +161,7 @@ class GraphDocument(QObject):
         self.path = Path(path) if path is not None else None
         self._untitled_key = hashlib.sha1(str(id(self)).encode()).hexdigest()[:10]
         self.weights: dict[str, np.ndarray] | None = None  # trained, kept beside the file
-        self.runs: list = []  # training runs (ui.training.session.RunRecord), for comparing
+        self.runs: list[RunRecord] = []  # training runs, for comparing
         self.load_problems: list[str] = []  # companions left out on opening, and why
         # Asked before any edit; returns False to refuse it (e.g. while training runs).
         self.guard = None
@@ -329,7 +329,7 @@ class GraphDocument(QObject):
                 continue
             problems = []
             try:
-                runs = _runs_from_json(record.get("runs", []))
+                runs = runs_from_json(record.get("runs", []))
             except ValueError as error:
                 runs = []
                 problems.append(f"The training runs were not recovered: {error}")
@@ -496,15 +496,3 @@ class GraphDocument(QObject):
         if copies and self.push(AddNodes(self.graph, copies, wires, text)):
             return [c.id for c in copies]
         return []
-
-
-def _runs_from_json(data) -> list:
-    """Training runs back from JSON; ValueError for data that is not a list of runs."""
-    from ui.training.session import RunRecord
-
-    if not isinstance(data, list):
-        raise ValueError("not a list of runs")
-    try:
-        return [RunRecord.from_json(run) for run in data]
-    except (TypeError, KeyError, AttributeError, ProjectFileError) as error:
-        raise ValueError(str(error)) from error

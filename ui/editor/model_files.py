@@ -29,6 +29,7 @@ from rnn_builder.engine.threads import one_thread
 from rnn_builder.errors import ExportError, RNNBuilderError
 from rnn_builder.files.project import Project
 from ui.editor.document import parameter_shapes
+from ui.editor.projects import with_extension
 
 POLL_MS = 50
 
@@ -72,9 +73,7 @@ class ModelFiles(QObject):
         )
         if not path:
             return False
-        path = Path(path)
-        if path.suffix == "":
-            path = path.with_suffix(".onnx")
+        path = with_extension(Path(path), ".onnx")
         project, weights, base = self._snapshot()
 
         def work(cancelled: threading.Event) -> Outcome:

@@ -58,8 +58,8 @@ def describe_training(document) -> str:
         last = runs[-1]
         count = f"{len(runs)} run{'s' if len(runs) != 1 else ''}"
         parts = [f"Trained: {count}, last: run {last.number}" + _stopped(last.stopped)]
-        if last.loss:
-            parts.append(f"loss <b>{last.loss[-1]:.4g}</b>")
+        if last.curve.last is not None:
+            parts.append(f"loss <b>{last.curve.last:.4g}</b>")
         if last.val_loss:
             parts.append(f"validation loss <b>{last.val_loss[-1]:.4g}</b>")
         if last.val_metric and math.isfinite(last.val_metric[-1]):

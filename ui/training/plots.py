@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import (
@@ -30,6 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from rnn_builder.errors import RNNBuilderError
+from rnn_builder.training.curve import LossCurve
 from rnn_builder.training.tasks import task_of
 from ui.themes import is_dark
 
@@ -102,6 +104,7 @@ class MadeWhenShown:
             self.build()
 
 
+TREND_POINTS = 40  # the training loss's trend averages over a fortieth of the run so far
 RUN_COLORS = ["#4f6fd6", "#d98a2b", "#3f9b5b", "#c9485b", "#8a5fd6", "#2a9ca6"]
 
 
@@ -170,9 +173,20 @@ class LossPlots(MadeWhenShown, QWidget):
         self.loss_plot.addLegend(offset=(-10, 10))
         self.metric_plot = pg.PlotWidget(title="Validation metric")
         self.metric_plot.setLabel("bottom", "step")
-        self.train_curve = self.loss_plot.plot(
-            [], [], pen=pg.mkPen(RUN_COLORS[0], width=1.5), name="training"
+        # every step's loss, thin and light (the noise a student should see), its trend over
+        # it, and past the curve's limit the min-max band of each bucket of steps
+        light = QColor(RUN_COLORS[0])
+        light.setAlpha(80)
+        self.train_curve = self.loss_plot.plot([], [], pen=pg.mkPen(light, width=1))
+        self.train_trend = self.loss_plot.plot(
+            [], [], pen=pg.mkPen(RUN_COLORS[0], width=2), name="training"
         )
+        edge = pg.mkPen(QColor(0, 0, 0, 0))  # not None: a curve with no pen has no path
+        self.train_low = self.loss_plot.plot([], [], pen=edge)
+        self.train_high = self.loss_plot.plot([], [], pen=edge)
+        light.setAlpha(45)
+        self.train_band = pg.FillBetweenItem(self.train_low, self.train_high, brush=light)
+        self.loss_plot.addItem(self.train_band)
         self.val_curve = self.loss_plot.plot(
             [],
             [],
@@ -184,7 +198,8 @@ class LossPlots(MadeWhenShown, QWidget):
         self.metric_curve = self.metric_plot.plot(
             [], [], pen=pg.mkPen(RUN_COLORS[2], width=2), symbol="o", symbolSize=5
         )
-        for curve in (self.train_curve, self.val_curve):  # thousands of points stay cheap
+        curves = (self.train_curve, self.train_trend, self.train_low, self.train_high)
+        for curve in curves:  # thousands of points stay cheap
             curve.setDownsampling(auto=True, method="peak")
             curve.setClipToView(True)
         self._plots.addWidget(self.loss_plot, 3)
@@ -247,7 +262,7 @@ class LossPlots(MadeWhenShown, QWidget):
                 plot.enableAutoRange(axis="x")
         if run is None:
             self._validation_drawn = None
-            for curve in (self.train_curve, self.val_curve, self.metric_curve):
+            for curve in self._curves():
                 curve.setData([], [])
             self._name_metric(self._project_metric())
         else:
@@ -258,7 +273,7 @@ class LossPlots(MadeWhenShown, QWidget):
                     self._x_span = total
                     for plot in (self.loss_plot, self.metric_plot):
                         plot.setXRange(0, total, padding=0.02)
-            self.train_curve.setData(run.steps, _positive(run.loss))
+            self._draw_training(run.curve)
             if (id(run), len(run.val_steps)) == self._validation_drawn:
                 return  # validation points come once an epoch: nothing new to draw there
             self._validation_drawn = (id(run), len(run.val_steps))
@@ -270,6 +285,28 @@ class LossPlots(MadeWhenShown, QWidget):
             ]
             self.metric_curve.setData([x for x, _ in shown], [v for _, v in shown])
             self._name_metric(run.metric)
+
+    def _curves(self) -> tuple:
+        return (
+            self.train_curve,
+            self.train_trend,
+            self.train_low,
+            self.train_high,
+            self.val_curve,
+            self.metric_curve,
+        )
+
+    def _draw_training(self, curve: LossCurve) -> None:
+        steps = np.asarray(curve.steps, dtype=np.float64)
+        mean = np.asarray(curve.mean, dtype=np.float64)
+        self.train_curve.setData(steps, _positive(mean))
+        self.train_trend.setData(steps, _positive(trend(mean)))
+        if curve.exact:
+            self.train_low.setData([], [])
+            self.train_high.setData([], [])
+        else:
+            self.train_low.setData(steps, _positive(np.asarray(curve.low)))
+            self.train_high.setData(steps, _positive(np.asarray(curve.high)))
 
     def _project_metric(self) -> str | None:
         """The metric of the task the open project trains on (before any run has one)."""
@@ -313,8 +350,8 @@ class LossPlots(MadeWhenShown, QWidget):
                 continue
             color = RUN_COLORS[(earlier.number + 2) % len(RUN_COLORS)]
             curve = self.loss_plot.plot(
-                earlier.steps,
-                _positive(earlier.loss),
+                np.asarray(earlier.curve.steps, dtype=np.float64),
+                _positive(trend(np.asarray(earlier.curve.mean, dtype=np.float64))),
                 pen=pg.mkPen(color, width=1.2, style=Qt.PenStyle.DashLine),
                 name=f"run {earlier.number}",
             )
@@ -361,5 +398,21 @@ def _round_step(rough: float) -> float:
     return next(m * power for m in (1, 2, 5, 10) if m * power >= rough)
 
 
-def _positive(values):
-    return [v if v > 0 else 1e-12 for v in values]
+def trend(values: np.ndarray, points: int = TREND_POINTS) -> np.ndarray:
+    """Each point's mean with its neighbours, ``len(values) // points`` of them around it (fewer
+    at the ends): the loss's course through its step-to-step noise, centred so that it does
+    not lag behind a sudden fall, and as smooth early in a run as late."""
+    half = len(values) // points // 2
+    if half == 0:
+        return values
+    sums = np.cumsum(np.concatenate([[0.0], values]))
+    middle = np.arange(len(values))
+    starts = np.maximum(middle - half, 0)
+    ends = np.minimum(middle + half + 1, len(values))
+    return (sums[ends] - sums[starts]) / (ends - starts)
+
+
+def _positive(values) -> np.ndarray:
+    """Values a log scale can draw: what is not above zero sits at 1e-12."""
+    values = np.asarray(values, dtype=np.float64)
+    return np.where(values > 0, values, 1e-12)

@@ -22,9 +22,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
 
-import numpy as np
 from PySide6.QtCore import QObject, QSocketNotifier, QTimer, Signal
 
 from rnn_builder.files.project import Project
@@ -32,34 +30,11 @@ from rnn_builder.files.serialization import project_to_dict
 from rnn_builder.training import process as training_process
 from rnn_builder.training.messages import Message
 from rnn_builder.training.process import TrainingProcess
+from rnn_builder.training.runs import RunRecord
 from rnn_builder.training.trainer import Report, TrainingResult
 
 FRAME_RATE = 30  # redraws a second, at most
 STOP_SECONDS = 30.0  # a child that does not stop within this is killed (it may be stuck)
-
-
-@dataclass
-class RunRecord:
-    """One training run: what it was, and its curves (for comparing runs)."""
-
-    number: int
-    label: str
-    settings: dict
-    steps: list[int] = field(default_factory=list)
-    loss: list[float] = field(default_factory=list)
-    val_steps: list[int] = field(default_factory=list)
-    val_loss: list[float] = field(default_factory=list)
-    val_metric: list[float] = field(default_factory=list)
-    metric: str = "accuracy"
-    stopped: str = ""
-
-    def to_json(self) -> dict:
-        return dict(self.__dict__)
-
-    @staticmethod
-    def from_json(data: dict) -> RunRecord:
-        known = {k: data[k] for k in RunRecord.__dataclass_fields__ if k in data}
-        return RunRecord(**known)
 
 
 def describe_run(project: Project) -> str:
@@ -214,10 +189,9 @@ class TrainingSession(QObject):
         self.steps_taken = report.step
         run = self.current
         if run is not None:
-            if report.kind == "step" or report.kind == "epoch":
-                if np.isfinite(report.loss):
-                    run.steps.append(report.step)
-                    run.loss.append(float(report.loss))
+            if report.losses:  # every step's loss since the report before
+                run.curve.extend(report.step, report.losses)
+            if report.kind in ("step", "epoch"):
                 run.metric = report.metric
             if report.kind == "epoch" and report.val_loss is not None:
                 run.val_steps.append(report.step)
@@ -286,7 +260,8 @@ class TrainingSession(QObject):
         if best is not None:
             self.document.set_weights(best[1])
             kept = " The weights of its best epoch so far are kept."
-        if self.current is not None and self.current.steps:
+        # a run that took steps is kept (its epoch's weights may come before its report)
+        if self.current is not None and (len(self.current.curve) or best is not None):
             self.current.stopped = "process died"
             self.document.runs.append(self.current)
         else:
