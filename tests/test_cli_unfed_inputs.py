@@ -52,7 +52,8 @@ def run(capsys, *args) -> tuple[int, str, str]:
 def test_every_command_refuses_with_trains_line_and_writes_nothing(unfed, tmp_path, capsys):
     path, weights, missing = unfed
     code, out, err = run(capsys, "validate", path)
-    assert code == 0  # the graph itself is fine: the data is what does not fit it
+    # the graph itself is fine: its data does not fit it, a problem on the input it concerns
+    assert code == 1 and f"error ({missing}): No field of" in out and "[data_unfed_input]" in out
     code, out, err = run(capsys, "train", path, "--epochs", "1")
     assert code == 2 and out == ""
     [line] = err.strip().splitlines()

@@ -7,8 +7,8 @@ one (token ids and class targets with ``-1``, values with 0) and gives every tim
 graph a mask, so that padded steps count nowhere.
 
 A :class:`DataSpec` says what a data set feeds (input kinds, vocabularies, widths) and what it
-expects (losses and widths of the targets); :func:`check_fits` compares it with a graph and says
-in words what does not fit.
+expects (losses and widths of the targets), by field; ``training.binding`` binds the fields to a
+graph's nodes and says in words what does not fit.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from typing import Any
 import numpy as np
 
 from rnn_builder.engine.run import Batch
-from rnn_builder.errors import DataError
 from rnn_builder.graph.model import Graph
 from rnn_builder.graph.validation import ValidationReport
 
@@ -144,79 +143,6 @@ def _length_source(
             if target in lengths:
                 return lengths[target]
     return None
-
-
-def graph_spec(graph: Graph, report: ValidationReport) -> DataSpec:
-    """What a graph takes and predicts, in the terms of :class:`DataSpec`."""
-    inputs, targets = {}, {}
-    for node in graph.inputs():
-        inputs[node.id] = InputSpec(*graph.node_type(node.id).input_spec(node))
-    for node in graph.outputs():
-        shape = report.shapes.inputs.get((node.id, "x"))
-        width = shape.width if shape is not None and shape.width else 0
-        targets[graph.node_type(node.id).target(node)] = TargetSpec(
-            node.params["loss"], width, node.id in report.node_axes
-        )
-    return DataSpec(inputs, targets)
-
-
-def check_fits(data: DataSpec, graph: Graph, report: ValidationReport, what: str) -> None:
-    """Raise :class:`DataError` saying what to change when ``data`` does not fit the graph."""
-    have = graph_spec(graph, report)
-    for node_id, spec in data.inputs.items():
-        if node_id not in have.inputs:
-            names = ", ".join(f"'{n}'" for n in have.inputs) or "none"
-            raise DataError(
-                f"{what} feeds an input '{node_id}', but the graph has no input with that id "
-                f"(its inputs: {names})"
-            )
-        got = have.inputs[node_id]
-        if got.kind != spec.kind:
-            raise DataError(
-                f"{what} feeds '{node_id}' a {_kinds[spec.kind]}, but in the graph "
-                f"it is a {_kinds[got.kind]} input"
-            )
-        if got.tokens != spec.tokens or got.width != spec.width:
-            wanted = f"a vocabulary of {spec.width}" if spec.tokens else f"{spec.width} features"
-            given = f"a vocabulary of {got.width}" if got.tokens else f"{got.width} features"
-            raise DataError(
-                f"{what} gives input '{node_id}' {wanted}, but it is set to {given}: "
-                "change it in the inspector to fit the data"
-            )
-    for node_id in have.inputs:
-        # Checked here, where every command that reads the data passes, so that none of them
-        # meets the missing input later: an export's check as a KeyError, train.py in a
-        # data.npz that lacks it.
-        if node_id not in data.inputs:
-            fed = ", ".join(f"'{n}'" for n in data.inputs) or "nothing"
-            raise DataError(
-                f"{what} has nothing for {graph.describe(node_id)} (it feeds {fed}): delete "
-                "that input, or train on data that feeds it"
-            )
-    for name, spec in data.targets.items():
-        if name not in have.targets:
-            names = ", ".join(f"'{n}'" for n in have.targets) or "none"
-            raise DataError(
-                f"{what} has a target '{name}', but no Output of the graph is "
-                f"compared with it (their targets: {names})"
-            )
-        got = have.targets[name]
-        if got.loss != spec.loss:
-            raise DataError(
-                f"{what} needs the output for '{name}' to use {spec.loss}, not {got.loss}"
-            )
-        if got.per_step != spec.per_step:
-            needed = "one prediction per step" if spec.per_step else "one prediction per example"
-            raise DataError(f"{what} expects {needed} for '{name}'")
-        if got.width != spec.width:
-            unit = "classes" if spec.loss == "cross_entropy" else "values"
-            raise DataError(
-                f"{what} has {spec.width} {unit} for '{name}', but the output "
-                f"gives {got.width}: set the last Dense layer to {spec.width} units"
-            )
-
-
-_kinds = {"seq": "sequence", "vec": "vector"}
 
 
 @dataclass
