@@ -77,6 +77,8 @@ def test_a_cell_is_swapped_and_the_network_rewired_in_one_command(capsys, projec
         (["--title", ""], "cannot be empty"),
         (["--move", "reader", "left", "0"], "X"),
         (["--set", "reader", "hidden_size", "__import__('os')"], "expected a number"),
+        (["--add", "output", "loss"], "an Output cannot have the id 'loss'"),
+        (["--add", "dense", "caf\u00e9"], "'café' cannot be a node id: use 1 to 64 ASCII"),
     ],
 )
 def test_an_operation_that_cannot_be_done_saves_nothing(capsys, project_file, operations, words):

@@ -38,12 +38,13 @@ from PySide6.QtGui import QUndoStack
 from rnn_builder.errors import (
     DataError,
     InvalidParameterError,
+    UnknownPortError,
     WeightsFileError,
 )
 from rnn_builder.files.project import DatasetReference, Project
 from rnn_builder.files.serialization import MAX_FILE_BYTES, atomic_write, dumps, load, loads, save
 from rnn_builder.files.weights_file import read_weights
-from rnn_builder.graph.model import Edge, Graph, Node
+from rnn_builder.graph.model import Edge, Graph, Node, node_id_problem
 from rnn_builder.graph.validation import ValidationReport, validate
 from rnn_builder.training.runs import RunRecord, runs_from_json
 from rnn_builder.training.tasks.files import read_text
@@ -460,28 +461,38 @@ class GraphDocument(QObject):
         self, nodes: list[Node], edges: list[Edge], offset: tuple[float, float], text: str = "Paste"
     ) -> list[str]:
         """Add copies of ``nodes`` with fresh ids, their wires among themselves, moved by
-        ``offset``; returns the new ids."""
-        taken = set(self.graph.nodes)
+        ``offset``; returns the new ids. A copy whose id is taken, or that the core refuses
+        (``graph.node_id_problem``: text from elsewhere), gets a fresh one. Anything else the
+        graph would refuse (an unknown type, a name, a port) raises before the edit, in words,
+        so that the undo command never fails halfway."""
+        graph = self.graph
+        taken = set(graph.nodes)
         renamed: dict[str, str] = {}
         copies = []
         for node in nodes:
             new_id = node.id
-            if new_id in taken:
-                stem = node.id.rstrip("0123456789").rstrip("_") or node.type_name
-                n = 1
-                while f"{stem}_{n}" in taken:
-                    n += 1
-                new_id = f"{stem}_{n}"
+            if new_id in taken or node_id_problem(new_id, graph.registry.get(node.type_name)):
+                stem = str(node.id).rstrip("0123456789").rstrip("_") or node.type_name
+                new_id = graph.new_node_id(stem, taken)
             taken.add(new_id)
             renamed[node.id] = new_id
             position = (node.position[0] + offset[0], node.position[1] + offset[1])
             name = node.name if node.name != node.id else new_id
-            copies.append(Node(new_id, node.type_name, name, dict(node.params), position))
-        wires = [
-            Edge(renamed[e.src_node], e.src_port, renamed[e.dst_node], e.dst_port)
-            for e in edges
-            if e.src_node in renamed and e.dst_node in renamed
-        ]
+            copy = Node(new_id, node.type_name, name, dict(node.params), position)
+            copies.append(graph.checked_node(copy))
+        types = {copy.id: graph.registry.get(copy.type_name) for copy in copies}
+        wires = list(
+            dict.fromkeys(
+                Edge(renamed[e.src_node], e.src_port, renamed[e.dst_node], e.dst_port)
+                for e in edges
+                if e.src_node in renamed and e.dst_node in renamed
+            )
+        )
+        for wire in wires:
+            if types[wire.src_node].output_port(wire.src_port) is None:
+                raise UnknownPortError(f"{wire.src_node} has no output port '{wire.src_port}'")
+            if types[wire.dst_node].input_port(wire.dst_port) is None:
+                raise UnknownPortError(f"{wire.dst_node} has no input port '{wire.dst_port}'")
         if copies and self.push(AddNodes(self.graph, copies, wires, text)):
             return [c.id for c in copies]
         return []
