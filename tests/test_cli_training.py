@@ -175,3 +175,15 @@ def test_the_final_line_says_which_figures_are_the_best_epochs(tmp_path, capsys)
         stopped="finished",
     )
     assert "best" not in _final_line(no_validation, tmp_path / "w.npz")
+
+
+def test_train_with_truncated_bptt_on_an_axis_that_starts_at_a_repeat(tmp_path, capsys):
+    """The one-to-many template's axis is a Repeat's: its length is the Repeat's steps (it
+    was looked up among the inputs: KeyError, exit 3)."""
+    path = str(tmp_path / "arpeggio.json")
+    assert run(capsys, "new", "one_to_many", "-o", path)[0] == 0
+    assert run(capsys, "edit", path, "--setting", "truncated_bptt", "3")[0] == 0
+    code, out, err = run(capsys, "train", path, "--steps", "20", "--json")
+    assert code == 0, err
+    final = json.loads(out.strip().splitlines()[-1])
+    assert final["final"] and final["steps"] == 20
