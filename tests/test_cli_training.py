@@ -187,3 +187,32 @@ def test_train_with_truncated_bptt_on_an_axis_that_starts_at_a_repeat(tmp_path, 
     assert code == 0, err
     final = json.loads(out.strip().splitlines()[-1])
     assert final["final"] and final["steps"] == 20
+
+
+def test_train_and_predict_read_a_csv_with_old_mac_line_endings_and_refuse_an_overlong_field(
+    tmp_path, capsys
+):
+    from rnn_builder.files.project import DatasetReference
+
+    rows = ["Month,Passengers"] + [f"m{i},{100 + i * 7 % 23}" for i in range(40)]
+    series = tmp_path / "series.csv"
+    series.write_text("\r".join(rows) + "\r", encoding="utf-8", newline="")
+    project = new_project("forecast")
+    project.dataset = DatasetReference("csv", str(series), {})
+    path = str(save(project, tmp_path / "forecast.json"))
+    code, _, err = run(capsys, "train", path, "--steps", "5", "--json")
+    assert code == 0, err
+    window = tmp_path / "window.csv"
+    window.write_text("\r\n".join(rows[:14]) + "\r", encoding="utf-8", newline="")
+    weights = str(tmp_path / "forecast.npz")
+    code, out, err = run(capsys, "predict", path, "--weights", weights, "--input", str(window))
+    assert code == 0 and "Passengers, 1 step(s) ahead:" in out, err
+
+    overlong = "\n".join([*rows[:5], 'm99,"' + "9" * 200_000 + '"', *rows[5:]])
+    expected = "line 6: a field is longer than 131,072 characters"
+    window.write_text(overlong, encoding="utf-8")
+    code, _, err = run(capsys, "predict", path, "--weights", weights, "--input", str(window))
+    assert code == 2 and err.strip() == f"rnn-builder: error: the CSV file '{window}', {expected}"
+    series.write_text(overlong, encoding="utf-8")
+    code, _, err = run(capsys, "train", path, "--steps", "5")
+    assert code == 2 and err.strip() == f"rnn-builder: error: the CSV file '{series}', {expected}"
