@@ -223,11 +223,12 @@ class GraphDocument(QObject):
         if path is not None:
             contents = _read_companions(path, project.graph)
         if recovery is not None:  # before the views are told, so that they show all of it
-            contents = contents._replace(problems=contents.problems + list(recovery.problems))
+            weights, runs, problems, unsaved = contents
             if recovery.runs:
-                contents = contents._replace(runs=list(recovery.runs))
+                runs = list(recovery.runs)
             if recovery.weights:
-                contents = contents._replace(weights=dict(recovery.weights), unsaved=True)
+                weights, unsaved = dict(recovery.weights), True
+            contents = _Contents(weights, runs, problems + list(recovery.problems), unsaved)
         self.discard_recovery()
         self.undo_stack.clear()
         self.project.title_changed.unsubscribe(self._title_changed)
