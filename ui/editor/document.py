@@ -137,6 +137,23 @@ def _read_runs(path: Path) -> tuple[list, str | None]:
         return [], f"The training runs were not loaded: '{path}' is damaged ({error})"
 
 
+class _Contents(NamedTuple):
+    """What is kept with a project beside its graph, read before a document takes it."""
+
+    weights: dict[str, np.ndarray] | None
+    runs: list[RunRecord]
+    problems: list[str]  # companions left out, and why
+    unsaved: bool  # the weights are not in the project's file (recovered ones)
+
+
+def _read_companions(path: Path, graph: Graph) -> _Contents:
+    """Weights and runs saved with a project, if they are there and fit to read (one that is
+    not is left out, with its reason in ``problems``: the project itself opens)."""
+    weights, weights_problem = _read_weights(GraphDocument.weights_path(path), graph)
+    runs, runs_problem = _read_runs(GraphDocument.runs_path(path))
+    return _Contents(weights, runs, [p for p in (weights_problem, runs_problem) if p], False)
+
+
 def _weights_bytes(weights: dict[str, np.ndarray]) -> bytes:
     buffer = io.BytesIO()
     np.savez(buffer, **weights)
@@ -169,7 +186,7 @@ class GraphDocument(QObject):
         self._weights_version = 0  # counts set_weights, so that recovery writes them once
         self._recovered_version = 0
         if self.path is not None:
-            self._load_companions()
+            self._set_contents(_read_companions(self.path, project.graph))
 
     def _clean_changed(self, clean: bool) -> None:
         self.modified_changed.emit(self.modified)
@@ -197,30 +214,41 @@ class GraphDocument(QObject):
 
     def replace(self, project: Project, path: Path | None, recovery: Recovery | None = None):
         """Open another project in this document (after the window asked to save); with
-        ``recovery``, a crashed session's work, as unsaved changes with its weights and runs."""
+        ``recovery``, a crashed session's work, as unsaved changes with its weights and runs.
+
+        All or nothing: everything is read first (a file that cannot be read raises, or is
+        left out with a note in :attr:`load_problems`), and only then is the document changed,
+        in assignments that cannot fail, before the views are told."""
+        path = Path(path) if path is not None else None
+        contents = _Contents(None, [], [], False)
+        if path is not None:
+            contents = _read_companions(path, project.graph)
+        if recovery is not None:  # before the views are told, so that they show all of it
+            weights, runs, problems, unsaved = contents
+            if recovery.runs:
+                runs = list(recovery.runs)
+            if recovery.weights:
+                weights, unsaved = dict(recovery.weights), True
+            contents = _Contents(weights, runs, problems + list(recovery.problems), unsaved)
         self.discard_recovery()
         self.undo_stack.clear()
         self.project.title_changed.unsubscribe(self._title_changed)
         self.project = project
         project.title_changed.subscribe(self._title_changed)
-        self.path = Path(path) if path is not None else None
-        self.weights, self.runs = None, []
-        self.load_problems = []
-        self._unsaved_weights = False
-        if self.path is not None:
-            self._load_companions()
-        if recovery is not None:  # before the views are told, so that they show all of it
-            self.load_problems += recovery.problems
-            if recovery.runs:
-                self.runs = list(recovery.runs)
-            if recovery.weights:
-                self.weights = dict(recovery.weights)
-                self._unsaved_weights = True
-                self._weights_version += 1
+        self.path = path
+        self._set_contents(contents)
+        if recovery is not None:
             self.undo_stack.resetClean()  # recovered work is not saved yet
         self.replaced.emit()
         self.path_changed.emit()
         self.modified_changed.emit(self.modified)
+
+    def _set_contents(self, contents: _Contents) -> None:
+        self.weights, self.runs = contents.weights, contents.runs
+        self.load_problems = contents.problems
+        self._unsaved_weights = contents.unsaved
+        if contents.unsaved:
+            self._weights_version += 1
 
     def save(self, path: Path | None = None) -> Path:
         """Write the project (atomically); raises ``ProjectSaveError`` with the reason."""
@@ -271,14 +299,6 @@ class GraphDocument(QObject):
         if self.runs:
             data = json.dumps([run.to_json() for run in self.runs], allow_nan=True)
             atomic_write(self.runs_path(target), data.encode("utf-8"))
-
-    def _load_companions(self) -> None:
-        """Weights and runs saved with the project, if they are there and fit to read (one
-        that is not is left out, with its reason in :attr:`load_problems`: the project itself
-        opened)."""
-        self.weights, weights_problem = _read_weights(self.weights_path(self.path), self.graph)
-        self.runs, runs_problem = _read_runs(self.runs_path(self.path))
-        self.load_problems = [p for p in (weights_problem, runs_problem) if p]
 
     # --- recovery -------------------------------------------------------------------------
 
