@@ -20,6 +20,7 @@ from typing import Any, TextIO
 from rnn_builder.cli.data import parse_option
 from rnn_builder.cli.problems import EXIT_PROBLEMS, problem_lines, project_problems
 from rnn_builder.errors import InvalidSettingError, RNNBuilderError, UnknownNodeError
+from rnn_builder.files.data_options import options_problem, task_of_reference
 from rnn_builder.files.project import FILE_KINDS, DatasetReference, Project, TrainingSettings
 from rnn_builder.files.serialization import load, save
 from rnn_builder.graph.model import Graph
@@ -239,6 +240,10 @@ class _DataEdits:
         key, value = parse_option(text)
         if self.chosen is None and (project.dataset is None or project.dataset.kind == "builtin"):
             raise EditError("a data option needs a data file: give --data-file first")
+        kind = self.chosen[0] if self.chosen is not None else project.dataset.kind
+        problem = options_problem(task_of_reference(kind, ""), {key: value})
+        if problem is not None:  # a name the data has not, a value of the wrong type
+            raise EditError(problem[0])
         self.options[key] = value
         return f"data option {key} = {json.dumps(value)}"
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from rnn_builder.errors import DataError
+from rnn_builder.files.data_options import TASK_OF_KIND
 from rnn_builder.files.project import Project
 from rnn_builder.graph.report import Problem
 from rnn_builder.graph.validation import validate
@@ -24,7 +25,7 @@ from rnn_builder.training.tasks.base import Task
 from rnn_builder.training.tasks.entities import Entities
 from rnn_builder.training.tasks.music import Arpeggio
 from rnn_builder.training.tasks.numbers import Numbers
-from rnn_builder.training.tasks.own import KIND_OF_TASK, OWN_TASKS
+from rnn_builder.training.tasks.own import OWN_TASKS
 from rnn_builder.training.tasks.sentiment import Sentiment
 from rnn_builder.training.tasks.series import SeriesForecast
 from rnn_builder.training.tasks.spirals import TwoSpirals
@@ -45,7 +46,7 @@ TASKS: dict[str, Task] = {
 }
 # a person's files only (no template trains on one by default)
 FILE_TASKS: dict[str, Task] = {task.name: task for task in OWN_TASKS}
-KIND_TASKS = {"csv": "csv_series", "text": "language_model", **KIND_OF_TASK}
+KIND_TASKS = TASK_OF_KIND  # the task that reads each kind of file
 
 
 def task_of(project: Project, base: Path | None = None) -> tuple[Task, dict[str, Any]]:

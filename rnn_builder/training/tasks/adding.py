@@ -44,9 +44,9 @@ class AddingProblem(Task):
 
     def examples(self, seed, options):
         rng = np.random.default_rng(seed)
-        steps = int(options.get("steps", 50))
-        train_x, train_y = self.sequences(rng, int(options.get("train", 20_000)), steps)
-        val_x, val_y = self.sequences(rng, int(options.get("validation", 1_000)), steps)
+        steps = self.option(options, "steps")
+        train_x, train_y = self.sequences(rng, self.option(options, "train"), steps)
+        val_x, val_y = self.sequences(rng, self.option(options, "validation"), steps)
         train = [{"values": x, "sum": np.array([y])} for x, y in zip(train_x, train_y, strict=True)]
         val = [{"values": x, "sum": np.array([y])} for x, y in zip(val_x, val_y, strict=True)]
         return train, val

@@ -41,7 +41,7 @@ class TextModel(Task):
     default_prime = "the "
 
     def spec(self, options):
-        vocabulary = int(options.get("vocabulary", 48))
+        vocabulary = self.option(options, "vocabulary")
         return DataSpec(
             {"text": InputSpec("seq", vocabulary, tokens=True)},
             {"next_char": TargetSpec("cross_entropy", vocabulary, True)},
@@ -50,7 +50,7 @@ class TextModel(Task):
     def load(self, options) -> str:
         path = options.get("path") or bundled("rhymes.txt")
         text = read_text(path, "the text file")
-        window = int(options.get("window", 24))
+        window = self.option(options, "window")
         if len(text) < 10 * (window + 1):
             raise DataError(
                 f"the text file has {len(text)} characters; a language model needs "
@@ -59,9 +59,10 @@ class TextModel(Task):
         return text
 
     def characters(self, options) -> list[str]:
-        if "alphabet" in options:
-            return list(options["alphabet"])
-        return alphabet(self.load(options), int(options.get("vocabulary", 48)))
+        known = self.option(options, "alphabet")
+        if known is not None:
+            return list(known)
+        return alphabet(self.load(options), self.option(options, "vocabulary"))
 
     def ids(self, text: str, characters: list[str]) -> np.ndarray:
         index = {c: i for i, c in enumerate(characters)}
@@ -73,7 +74,7 @@ class TextModel(Task):
         characters = self.characters(options)
         options["alphabet"] = "".join(characters)  # kept with the project for decoding
         ids = self.ids(text, characters)
-        window, stride = int(options.get("window", 24)), int(options.get("stride", 3))
+        window, stride = self.option(options, "window"), self.option(options, "stride")
         cut = int(len(ids) * 0.9)
 
         def windows(start: int, stop: int, step: int) -> list[dict]:
@@ -82,7 +83,7 @@ class TextModel(Task):
                 for i in range(start, stop - window - 1, step)
             ]
 
-        return windows(0, cut, stride), windows(cut, len(ids), window // 2)
+        return windows(0, cut, stride), windows(cut, len(ids), max(1, window // 2))
 
     def encode(self, text, options):
         return {"text": self.ids(text, self.characters(options))}
@@ -95,7 +96,7 @@ class TextModel(Task):
         characters = self.characters(options)
         text = prime if prime else self.default_prime
         ids = list(self.ids(text, characters))
-        context = 4 * int(options.get("window", 24))
+        context = 4 * self.option(options, "window")
         for _ in range(length):
             recent = np.array(ids[-context:])
             probabilities = prediction_of(executor, {"text": recent}, self.target, options)[-1]
