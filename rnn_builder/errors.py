@@ -83,7 +83,13 @@ class GraphInvalidError(RNNBuilderError):
 
 class DataError(RNNBuilderError):
     """Data that cannot be read, or that does not fit the graph (a width, a vocabulary, a
-    missing input); the message says which and what to change."""
+    missing input); the message says which and what to change. ``quotes_file``: whether the
+    message may quote what a data file holds (a line, a cell, a column's name), which is not
+    said of a file outside the project's folder (``files.data_paths``)."""
+
+    def __init__(self, message: str = "", quotes_file: bool = True) -> None:
+        super().__init__(message)
+        self.quotes_file = quotes_file
 
 
 class UnrollError(RNNBuilderError):

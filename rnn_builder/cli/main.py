@@ -28,6 +28,7 @@ from rnn_builder.cli import training as cli_training
 from rnn_builder.cli.problems import EXIT_PROBLEMS, problem_lines, project_problems
 from rnn_builder.engine.runtime import runtime
 from rnn_builder.errors import RNNBuilderError
+from rnn_builder.files.data_paths import OutsideDataError
 from rnn_builder.files.serialization import load, save
 from rnn_builder.files.templates import TEMPLATES, new_project
 from rnn_builder.graph.explain import explain_graph, explain_node
@@ -129,6 +130,9 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int
         return COMMANDS[args.command](args, out)
     except UsageError as error:
         _fail(str(error))
+        return EXIT_USAGE
+    except OutsideDataError as error:
+        _fail(f"{error} (--allow-outside-data)")
         return EXIT_USAGE
     except RNNBuilderError as error:
         _fail(str(error))

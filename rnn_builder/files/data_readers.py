@@ -35,10 +35,18 @@ FORMATS = ("csv", "tsv", "jsonl", "conll")
 class DataFileError(DataError):
     """A data file that cannot be read as its format; the message names file, line, column."""
 
-    def __init__(self, path: Path | str, message: str, line: int | None = None) -> None:
+    def __init__(
+        self, path: Path | str, message: str, line: int | None = None, quotes_file: bool = True
+    ) -> None:
         where = f"'{path}'" + (f", line {line}" if line is not None else "")
-        super().__init__(f"{where}: {message}")
+        super().__init__(f"{where}: {message}", quotes_file)
         self.path, self.line = str(path), line
+
+
+def _unreadable(path: Path | str, message: str, line: int | None = None) -> DataFileError:
+    """A refusal of the file as a whole (missing, too large, not UTF-8, binary), which quotes
+    nothing it holds."""
+    return DataFileError(path, message, line, quotes_file=False)
 
 
 class Row(NamedTuple):
@@ -57,16 +65,16 @@ def check_file(path: Path | str, limit: int = MAX_DATA_BYTES) -> Path:
     path = Path(path)
     try:
         if not path.is_file():
-            raise DataFileError(path, "no such file (or it is a folder)")
+            raise _unreadable(path, "no such file (or it is a folder)")
         size = path.stat().st_size
     except OSError as error:
-        raise DataFileError(path, f"cannot be read: {error.strerror or error}") from None
+        raise _unreadable(path, f"cannot be read: {error.strerror or error}") from None
     if size > limit:
-        raise DataFileError(
+        raise _unreadable(
             path, f"is {_megabytes(size)}; at most {_megabytes(limit)} can be read: use part of it"
         )
     if size == 0:
-        raise DataFileError(path, "is empty")
+        raise _unreadable(path, "is empty")
     return path
 
 
@@ -81,26 +89,26 @@ def lines(path: Path | str, limit: int = MAX_DATA_BYTES) -> Iterator[tuple[int, 
     try:
         stream = open(path, "rb")  # noqa: SIM115 (closed below, also on an error)
     except OSError as error:
-        raise DataFileError(path, f"cannot be read: {error.strerror or error}") from None
+        raise _unreadable(path, f"cannot be read: {error.strerror or error}") from None
     with stream:
         while True:
             try:
                 block = stream.read(BLOCK)
             except OSError as error:
-                raise DataFileError(path, f"cannot be read: {error.strerror or error}") from None
+                raise _unreadable(path, f"cannot be read: {error.strerror or error}") from None
             read += len(block)
             if read > limit:
-                raise DataFileError(path, f"grew past {_megabytes(limit)} while it was read")
+                raise _unreadable(path, f"grew past {_megabytes(limit)} while it was read")
             if b"\x00" in block:
                 before = block[: block.index(b"\x00")]
                 at = number + 1 + _line_breaks(pending) + before.count(b"\n")
-                raise DataFileError(path, "holds binary data, not text", at)
+                raise _unreadable(path, "holds binary data, not text", at)
             try:
                 text = decoder.decode(block, final=not block)
             except UnicodeDecodeError as error:
                 done = block[: max(error.start, 0)].decode("utf-8", "replace")
                 at = number + 1 + _line_breaks(pending + done)
-                raise DataFileError(
+                raise _unreadable(
                     path, "is not UTF-8 text here: save the file as UTF-8 and try again", at
                 ) from None
             text = pending + text
@@ -162,7 +170,7 @@ def _first_line(path: Path | str, source: Iterator[tuple[int, str]]) -> tuple[in
     for number, line in source:
         if line.strip():
             return number, line
-    raise DataFileError(path, "holds only blank lines")
+    raise _unreadable(path, "holds only blank lines")
 
 
 def _delimited_table(path, first, source, delimiter: str) -> tuple[list[str], Iterator[Row]]:

@@ -59,6 +59,7 @@ from ui.editor.commands import (
     SetProjectText,
     SetTraining,
 )
+from ui.editor.data_trust import DataTrust
 
 
 def default_recovery_folder() -> Path:
@@ -180,6 +181,7 @@ class GraphDocument(QObject):
         self.weights: dict[str, np.ndarray] | None = None  # trained, kept beside the file
         self.runs: list[RunRecord] = []  # training runs, for comparing
         self.load_problems: list[str] = []  # companions left out on opening, and why
+        self.data_trust = DataTrust()  # data files outside a project's folder allowed to read
         # Asked before any edit; returns False to refuse it (e.g. while training runs).
         self.guard = None
         self._unsaved_weights = False

@@ -18,6 +18,7 @@ from rnn_builder.errors import RNNBuilderError
 from rnn_builder.graph.unroll import UnrolledKey
 from rnn_builder.training.tasks import task_of
 from ui.docks import scrolling
+from ui.editor.data_trust import data_folder
 from ui.training.analysis import AnalysisContext, structure
 from ui.training.gradient_flow import GradientFlowView
 from ui.training.hidden_state import HiddenStateView
@@ -69,6 +70,7 @@ class Live(QObject):
         self.session.started.connect(self._started)
         self.session.finished.connect(self._finished)
         self.session.failed.connect(lambda message: window.show_error("Training", message))
+        self.session.confirm_data = window.confirm_outside_data
         self.panel.choose_file.connect(self._choose_file)
         self.panel.sample_button.clicked.connect(self.sample)
         document.replaced.connect(self._project_changed)
@@ -213,6 +215,7 @@ class Live(QObject):
     def _choose_file(self, kind: str) -> None:
         path = self.window.choose_data_path(kind)
         if path:
+            self.window.document.data_trust.choose(path)  # the user's own choice: allowed
             self.panel.use_file(kind, path)
         else:
             self.panel.load_from_project()
@@ -224,8 +227,7 @@ class Live(QObject):
         document = self.window.document
         try:
             self.context.dataset()  # works out what the task needs (a text's alphabet)
-            base = document.path.parent if document.path is not None else None
-            task, options = task_of(document.project, base)
+            task, options = task_of(document.project, data_folder(document))
             text = task.sample(
                 self.context.executor(),
                 self.panel.prime(),
