@@ -6,9 +6,18 @@ Everything the core raises on bad input derives from :class:`RNNBuilderError`, s
 
 from __future__ import annotations
 
+from rnn_builder.values import one_line
+
 
 class RNNBuilderError(Exception):
-    """Base of every error the core raises on purpose."""
+    """Base of every error the core raises on purpose. Its message is one line whatever it
+    quotes (a column's name, a cell or a label of a person's file can hold a line break): what
+    would break the line is written as an escape (:func:`~rnn_builder.values.one_line`)."""
+
+    def __init__(self, *args: object) -> None:
+        if args and isinstance(args[0], str):
+            args = (one_line(args[0]), *args[1:])
+        super().__init__(*args)
 
 
 # --- registry -------------------------------------------------------------------------------

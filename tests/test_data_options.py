@@ -169,3 +169,14 @@ def test_edit_refuses_a_data_option_the_data_has_not(tmp_path, capsys):
     _out, err = capsys.readouterr()
     assert code == 2 and "'min_count' must be a whole number from 1" in err
     assert path.read_bytes() == before
+
+
+def test_a_refusal_that_quotes_a_line_break_is_still_one_line(tmp_path):
+    """Found by tests/fuzz: a split column named with a line break (a quoted CSV header can
+    hold one) split the message in two; every error of the core is one line."""
+    reviews = tmp_path / "r.csv"
+    reviews.write_text('text,label,"part\nof it"\n' + "a b,x,train\nc d,y,train\n" * 3)
+    with pytest.raises(DataError) as caught:
+        read_data("labelled", reviews, {"split_column": "part\nof it"})
+    assert "marks no row for validation" in str(caught.value)
+    assert "\n" not in str(caught.value) and "'part\\nof it'" in str(caught.value)

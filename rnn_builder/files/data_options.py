@@ -102,8 +102,8 @@ _BY_TASK: dict[str, tuple[DataOption, ...]] = {
         _whole("copies", 40, 1, 10_000),
         _fraction("held_out", 0.0, 0.0, 0.9, open=False),
     ),
-    "sentiment": (_whole("sentences", 6000, 10, 200_000),),
-    "entities": (_whole("sentences", 5000, 10, 200_000),),
+    "sentiment": (_whole("sentences", 6000, 10, 100_000),),
+    "entities": (_whole("sentences", 5000, 10, 100_000),),
     "numbers": (_fraction("held_out", 0.12),),
     "adding": (
         _whole("steps", 50, 2, 10_000),
@@ -342,9 +342,9 @@ def _examples_fit(options: Mapping[str, Any]) -> tuple[str, Problem] | None:
     steps = option_value("adding", options, "steps")
     for name in ("train", "validation"):
         count = option_value("adding", options, name)
-        if count * steps > 20_000_000:
+        if count * steps > 5_000_000:
             return name, (
-                f"is {count:,} sequences of {steps:,} steps: at most 20 million steps in all",
+                f"is {count:,} sequences of {steps:,} steps: at most 5 million steps in all",
                 "",
             )
     return None
