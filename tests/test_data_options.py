@@ -180,3 +180,39 @@ def test_a_refusal_that_quotes_a_line_break_is_still_one_line(tmp_path):
         read_data("labelled", reviews, {"split_column": "part\nof it"})
     assert "marks no row for validation" in str(caught.value)
     assert "\n" not in str(caught.value) and "'part\\nof it'" in str(caught.value)
+
+
+def test_what_reading_a_file_with_a_very_long_word_works_out_is_saved_and_opened_again(
+    tmp_path, capsys
+):
+    """A 12,000-character word went into the vocabulary, which a project file cannot hold: the
+    project could not be saved (edit --fit) or, from the app, not opened again. A token longer
+    than MAX_TOKEN reads as <unk>; a label or a column's name that long is refused in words."""
+    from rnn_builder.training.vocabulary import MAX_TOKEN, UNKNOWN
+
+    long = "v" * 12_000
+    rows = [f"hello {long} there,pos" if i % 2 else "bad thing,neg" for i in range(40)]
+    (tmp_path / "d.csv").write_text("text,label\n" + "\n".join(rows) + "\n")
+    path = tmp_path / "p.json"
+    save(new_project("many_to_one"), path)
+    code = main(["edit", str(path), "--data-file", "labelled", "d.csv", "--fit"])
+    _out, err = capsys.readouterr()
+    assert code == 0, err
+    options = loads(path.read_bytes()).dataset.options  # it opens again
+    assert long not in options["vocabulary"] and "hello" in options["vocabulary"]
+    assert all(len(token) <= MAX_TOKEN for token in options["vocabulary"])
+    dataset = load_dataset(loads(path.read_bytes()), base=tmp_path)
+    assert options["vocabulary"][0] == UNKNOWN
+    texts = [example["words"] for example in dataset.train.examples]  # bound to the input
+    assert any(len(text) == 3 and text[1] == 0 for text in texts)  # hello <unk> there
+    (tmp_path / "l.csv").write_text("text,label\n" + f"a b,{long}\nc d,x\n" * 3)
+    with pytest.raises(DataError, match="a label of 12,000 characters; at most 1,000"):
+        read_data("labelled", tmp_path / "l.csv")
+    (tmp_path / "h.csv").write_text(f"text,{long}\na b,x\nc d,y\n")
+    with pytest.raises(DataError, match="a column's name is longer than 1,000 characters"):
+        read_data("labelled", tmp_path / "h.csv")
+    (tmp_path / "s.csv").write_text(
+        f"month,{long}\n" + "".join(f"{i},{i + 1}\n" for i in range(40))
+    )
+    with pytest.raises(DataError, match="a column's name longer than 1,000 characters"):
+        read_data("csv", tmp_path / "s.csv")

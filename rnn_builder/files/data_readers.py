@@ -28,6 +28,7 @@ from rnn_builder.errors import DataError
 MAX_DATA_BYTES = 512 * 1024 * 1024  # a data file's size cap
 MAX_FIELD = 100_000  # characters in one field (a text of a few thousand words)
 MAX_COLUMNS = 1_000
+MAX_NAME = 1_000  # characters in a column's name
 BLOCK = 1 << 20  # bytes read at a time
 FORMATS = ("csv", "tsv", "jsonl", "conll")
 
@@ -272,6 +273,8 @@ def _check_header(path, header: list[str], line: int, delimiter: str | None) -> 
         raise DataFileError(path, f"{len(header)} columns; at most {MAX_COLUMNS}", line)
     if any(not name for name in header):
         raise DataFileError(path, "a column of the header has no name", line)
+    if any(len(name) > MAX_NAME for name in header):  # the columns read are kept in the project
+        raise DataFileError(path, f"a column's name is longer than {MAX_NAME:,} characters", line)
     if len(set(header)) != len(header):
         twice = next(name for name in header if header.count(name) > 1)
         raise DataFileError(path, f"the header names the column '{twice}' twice", line)

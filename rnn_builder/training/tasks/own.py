@@ -61,6 +61,7 @@ MAX_CLASSES_GUESS = 20  # a numeric label with more distinct values is a value, 
 MAX_CLASSES = 10_000
 MAX_EXAMPLES = 5_000_000
 MAX_LENGTH = 10_000  # tokens or steps in one example
+MAX_LABEL = 1_000  # characters in a class's name (10,000 classes of it fit a project file)
 VALIDATION_WORDS = {"validation", "valid", "val", "dev", "development", "test", "held_out"}
 TRAINING_WORDS = {"train", "training"}
 LABEL_NAMES = ("label", "labels", "class", "category", "sentiment", "target", "y", "tag")
@@ -213,6 +214,12 @@ class LabelColumn:
         text = str(value).strip()
         if not text:
             raise DataFileError(self.path, f"column '{self.name}': the label is empty", line)
+        if len(text) > MAX_LABEL:  # the classes are kept in the project file
+            raise DataFileError(
+                self.path,
+                f"column '{self.name}': a label of {len(text):,} characters; at most {MAX_LABEL:,}",
+                line,
+            )
         self.values.append(text)
         self.lines.append(line)
 

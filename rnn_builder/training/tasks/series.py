@@ -52,6 +52,8 @@ def read_table(text: str, what: str) -> tuple[list[str], list[list[str]]]:
     if len(rows) > MAX_ROWS:
         raise DataError(f"{what} has {len(rows):,} rows; at most {MAX_ROWS:,} can be used")
     header = [h.strip() for h in rows[0]]
+    if any(len(name) > 1_000 for name in header):  # the columns read are kept in the project
+        raise DataError(f"{what} has a column's name longer than 1,000 characters")
     if len(set(header)) != len(header):
         raise DataError(f"{what} has two columns with the same name in its header")
     return header, rows[1:]
