@@ -128,7 +128,19 @@ class Mutator:
         rng = self.rng
         lines = data.splitlines(keepends=True) or [b""]
         kind = rng.choice(
-            ("double", "drop", "swap", "tabs", "commas", "cr", "long", "quote", "blank", "header")
+            (
+                "double",
+                "drop",
+                "swap",
+                "tabs",
+                "commas",
+                "cr",
+                "long",
+                "word",
+                "quote",
+                "blank",
+                "header",
+            )
         )
         at = rng.randrange(len(lines))
         if kind == "double":
@@ -145,7 +157,13 @@ class Mutator:
         elif kind == "cr":
             lines = [line.replace(b"\r\n", b"\r").replace(b"\n", b"\r") for line in lines]
         elif kind == "long":
-            lines[at] = lines[at].rstrip(b"\r\n") + b"w" * rng.choice([5_000, 140_000]) + b"\n"
+            long = b"w" * rng.choice([200, 5_000, 12_000, 140_000])
+            lines[at] = lines[at].rstrip(b"\r\n") + long + b"\n"
+        elif kind == "word":  # a long word inside a field, on a few lines
+            line = lines[at]
+            cut = rng.randrange(len(line) + 1)
+            word = b" " + b"v" * rng.choice([150, 12_000]) + b" "
+            lines[at:at] = [line[:cut] + word + line[cut:]] * rng.randint(1, 6)
         elif kind == "quote":
             lines[at] = b'"' + lines[at]
         elif kind == "blank":

@@ -8,7 +8,9 @@ from __future__ import annotations
 import pytest
 
 from rnn_builder.errors import RNNBuilderError
+from rnn_builder.files.data_options import options_problem
 from rnn_builder.training.summary import read_data
+from rnn_builder.values import is_plain_value
 from tests.fuzz.bases import OWN_DATA, data_folder
 from tests.fuzz.harness import batches, case, cli, one_line, seeds
 from tests.fuzz.mutations import Mutator
@@ -40,8 +42,14 @@ def test_damaged_data_files(folder, batch, count):
         path.write_bytes(damaged)
         with case("data files", f"seed {seed} {kind}") as figures:
             try:
-                read_data(kind, path)
+                task, dataset = read_data(kind, path)
                 figures.deep += 1
+                # what reading worked out is kept with the project: it must read back
+                learned = {
+                    k: v for k, v in dataset.info["options"].items() if k != "path" and k[:1] != "_"
+                }
+                assert all(is_plain_value(v) for v in learned.values()), f"seed {seed}"
+                assert options_problem(task.name, learned) is None, f"seed {seed}"
             except RNNBuilderError as error:
                 one_line(str(error), f"seed {seed}")
                 figures.refused += 1

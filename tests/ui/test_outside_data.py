@@ -90,6 +90,13 @@ def test_declined_the_file_is_never_read(window, qtbot, reads, project_outside):
     assert read_by_then == []
     with pytest.raises(OutsideDataError):
         window.live.context.dataset()  # a view asks for the data: refused, one line
+    with qtbot.captureExceptions() as exceptions:  # the views that read it say so, no more
+        window.live.step_forward()
+        window.live.hidden.redraw()
+    assert not exceptions
+    title, message = window.errors[-1]
+    assert title == "Cannot step" and "is outside the project's folder" in message
+    assert "\n" not in message
     assert data not in reads
     failures = []
     window.live.session.failed.connect(failures.append)
