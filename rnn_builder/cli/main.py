@@ -308,7 +308,7 @@ def cmd_explain(args: argparse.Namespace, out: TextIO) -> int:
     graph = project.graph
     report = validate(graph)
     if args.node is None:
-        for title, text in explain_graph(graph, report):
+        for title, text in explain_graph(graph, report, _predicts_next_step(project, args.file)):
             print(f"{title}\n  {text}", file=out)
         return EXIT_OK if report.ok else EXIT_PROBLEMS
     if args.node not in graph:
@@ -323,6 +323,17 @@ def cmd_explain(args: argparse.Namespace, out: TextIO) -> int:
     for formula, meaning in rows:
         print(f"{formula}\n    {meaning}", file=out)
     return EXIT_OK
+
+
+def _predicts_next_step(project, file: str) -> bool:
+    """Whether the project's data asks for the next step of its input (explain's advice)."""
+    from rnn_builder.training.tasks import task_of
+
+    try:
+        task, _options = task_of(project, Path(file).resolve().parent)
+    except RNNBuilderError:
+        return False
+    return task.predicts_next_step
 
 
 COMMANDS = {

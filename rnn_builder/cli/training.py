@@ -77,7 +77,13 @@ def add_commands(commands) -> None:
     p = commands.add_parser("sample", help="generate with trained weights (text, music)")
     p.add_argument("file", metavar="FILE")
     p.add_argument("--weights", required=True, metavar="W", help=WEIGHTS_HELP)
-    p.add_argument("--length", type=_positive, default=200, metavar="N")
+    p.add_argument(
+        "--length",
+        type=_positive,
+        default=None,
+        metavar="N",
+        help="steps to write (default 200; a task that writes a fixed number refuses another)",
+    )
     p.add_argument("--temperature", type=float, default=0.8, metavar="T")
     p.add_argument(
         "--prime",
@@ -250,8 +256,16 @@ def cmd_sample(args: argparse.Namespace, out: TextIO) -> int:
         raise DataError(f"the {task.title} task does not generate; use 'predict' instead")
     if args.temperature <= 0:
         raise DataError("the temperature must be above 0")
+    if task.sample_steps is not None and args.length not in (None, task.sample_steps):
+        raise DataError(
+            f"the {task.title} network writes {task.sample_steps} steps, not {args.length}: "
+            "leave out --length"
+        )
+    length = args.length or task.sample_steps or 200
     rng = np.random.default_rng(args.seed)
-    print(task.sample(executor, args.prime, args.length, args.temperature, rng, options), file=out)
+    print(task.sample(executor, args.prime, length, args.temperature, rng, options), file=out)
+    if task.sample_note:
+        print(task.sample_note, file=sys.stderr)
     return 0
 
 

@@ -237,7 +237,7 @@ class Live(QObject):
         except RNNBuilderError as error:
             self.window.show_error("Cannot sample", str(error))
             return
-        self.panel.show_sample(text)
+        self.panel.show_sample(text, task.sample_note)
         dock = self.window.findChild(QDockWidget, "training_dock")
         dock.show()
         dock.raise_()
@@ -383,7 +383,8 @@ class Live(QObject):
         values = np.asarray(prediction).reshape(-1)
         if node.params["loss"] == "cross_entropy":
             chosen = int(values.argmax())
-            return f"{self.context.class_name(chosen)} {values[chosen]:.0%}"
+            # p as the rest of the app says it: the network's probability, not "71 % sure"
+            return f"{self.context.class_name(chosen)} p = {values[chosen]:.2f}"
         return np.array2string(values[:3], precision=2)
 
 

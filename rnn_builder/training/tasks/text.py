@@ -37,6 +37,7 @@ class TextModel(Task):
     metric = "token_accuracy"
     target = "next_char"
     generative = True
+    predicts_next_step = True
     example_input = "this is the "
     default_prime = "the "
 
