@@ -176,7 +176,9 @@ class Trainer:
         loss_sum, metric_sum, counted, seen = 0.0, 0.0, 0, 0
         losses: list[float] = []  # each step's, since the last report
         grad_norm = 0.0
-        last_run: Run | None = None
+        # the last step's gradient norms at the states, not its run: a run holds every value and
+        # cache of a step, and one kept through the next step doubled its peak (issue 22)
+        last_norms: dict[str, dict[str, list[float]]] = {}
         evaluation: Evaluation | None = None
 
         def report(kind: str, note: str = "") -> Report:
@@ -202,7 +204,7 @@ class Trainer:
                 val_loss=evaluation.loss if evaluation else None,
                 val_metric=evaluation.metric if evaluation else None,
                 metric=self.dataset.metric,
-                state_grad_norms=_norms(last_run),
+                state_grad_norms=last_norms,
                 message=note,
             )
             loss_sum, metric_sum, counted, seen, last_report = 0.0, 0.0, 0, 0, now
@@ -248,7 +250,7 @@ class Trainer:
                             "gradient clipping, or an LSTM or GRU cell."
                         )
                         break
-                    last_run = run
+                    last_norms = _norms(run)
                     step += 1
                     self.steps_taken = step
                     loss_sum += loss
@@ -257,6 +259,7 @@ class Trainer:
                     metric_sum += batch_metric if batch_metric is not None else 0.0
                     counted += 1
                     seen += run.batch_size
+                    run = None  # let it go before the next step, not after it
                     if time.perf_counter() - last_report >= self.report_every:
                         report("step")
                 if stopped not in ("finished", "steps", "time"):
