@@ -22,8 +22,9 @@ from rnn_builder.errors import InvalidSettingError, RNNBuilderError, UnknownNode
 from rnn_builder.files.project import DatasetReference, Project, TrainingSettings
 from rnn_builder.files.serialization import load, save
 from rnn_builder.graph.model import Graph
-from rnn_builder.graph.validation import classify, validate
+from rnn_builder.graph.validation import classify
 from rnn_builder.training.tasks import TASKS
+from rnn_builder.training.workload import validate_for
 
 # each operation: the number of values it takes (a range), what they are called, what it does
 OPERATIONS = {
@@ -94,8 +95,8 @@ def cmd_edit(args: argparse.Namespace, out: TextIO) -> int:
             raise EditError(
                 f"--{name} {' '.join(values)} (operation {number}): {error}; nothing was saved"
             ) from None
-    report = validate(project.graph)
     target = Path(args.output) if args.output else Path(args.file)
+    report = validate_for(project, target.resolve().parent)  # as validate checks it
     if not args.dry_run:
         save(project, target)
     for line in done:
