@@ -47,6 +47,7 @@ from rnn_builder.graph.model import Edge, Graph, Node
 from rnn_builder.graph.validation import ValidationReport, validate
 from rnn_builder.training.runs import RunRecord, runs_from_json
 from rnn_builder.training.tasks.files import read_text
+from rnn_builder.training.workload import Purpose, validate_for
 from ui.editor.commands import (
     AddNodes,
     Connect,
@@ -186,8 +187,13 @@ class GraphDocument(QObject):
     def modified(self) -> bool:
         return not self.undo_stack.isClean() or self._unsaved_weights
 
-    def validate(self) -> ValidationReport:
-        return validate(self.graph)
+    def validate(self, purpose: Purpose | None = None) -> ValidationReport:
+        """The graph's report; for a ``purpose`` (training, exporting, stepping), with the
+        memory that needs checked against the machine's budget (``training.workload``)."""
+        if purpose is None:
+            return validate(self.graph)
+        base = self.path.parent if self.path is not None else None
+        return validate_for(self.project, base, purpose)
 
     def display_name(self) -> str:
         return self.path.name if self.path is not None else f"{self.project.title} (unsaved)"
