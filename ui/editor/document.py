@@ -10,10 +10,13 @@ before moving or renaming nodes, which training does not see; while training run
 stop it, and a refused edit is not made (the methods return False or None).
 
 Trained weights live beside the project file (``name.npz``, and the runs compared in the plots
-in ``name.runs.json``); new weights count as unsaved work. Companion files are not trusted: the
-weights are checked from their headers before they are read (``rnn_builder.files.weights_file``) and
-JSON is read only up to a size; one that cannot be used is left out, and :attr:`load_problems`
-says why (the window shows it), while the project itself opens.
+in ``name.runs.json``); new weights count as unsaved work. The three are saved as one set
+(``rnn_builder.files.companions``): a save cut short reopens as the earlier set, or with the
+weights or runs that are not the project's left out and said so. Companion files are not
+trusted: the weights are checked from their headers before they are read
+(``rnn_builder.files.weights_file``) and JSON is read only up to a size; one that cannot be used
+is left out, and :attr:`load_problems` says why (the window shows it), while the project itself
+opens.
 
 Recovery: while a project has unsaved changes the window asks :meth:`write_recovery` now and
 then; a copy goes to the recovery folder with the path it belongs to, its runs, and its trained
@@ -40,8 +43,12 @@ from rnn_builder.errors import (
     InvalidParameterError,
     WeightsFileError,
 )
+from rnn_builder.files.companions import STALE_SECONDS, save_with_companions
+from rnn_builder.files.companions import runs_problem as runs_problem_of
+from rnn_builder.files.companions import weights_problem as weights_problem_of
+from rnn_builder.files.disk import remove_stale_temporaries
 from rnn_builder.files.project import DatasetReference, Project
-from rnn_builder.files.serialization import MAX_FILE_BYTES, atomic_write, dumps, load, loads, save
+from rnn_builder.files.serialization import MAX_FILE_BYTES, atomic_write, dumps, load, loads
 from rnn_builder.files.weights_file import read_weights
 from rnn_builder.graph.model import Edge, Graph, Node
 from rnn_builder.graph.validation import ValidationReport, validate
@@ -232,8 +239,7 @@ class GraphDocument(QObject):
         target = Path(path) if path is not None else self.path
         if target is None:
             raise ValueError("no file to save to: use save as")
-        save(self.project, target)
-        self._save_companions(target)
+        self._save_with_companions(target)
         old_recovery = self.recovery_path()
         self.path = target
         self._unsaved_weights = False
@@ -270,19 +276,31 @@ class GraphDocument(QObject):
         fitting = {k: v for k, v in self.weights.items() if shapes.get(k) == v.shape}
         return fitting or None
 
-    def _save_companions(self, target: Path) -> None:
-        if self.weights:
-            atomic_write(self.weights_path(target), _weights_bytes(self.weights))
+    def _save_with_companions(self, target: Path) -> None:
+        """The project, its weights and its runs as one set (``files.companions``): a save
+        cut short leaves the earlier set, or one that opening finds does not match."""
+        runs = None
         if self.runs:
-            data = json.dumps([run.to_json() for run in self.runs], allow_nan=True)
-            atomic_write(self.runs_path(target), data.encode("utf-8"))
+            runs = json.dumps([run.to_json() for run in self.runs], allow_nan=True).encode()
+        same_file = self.path is not None and self.path.resolve() == target.resolve()
+        claims = self.project.companions if same_file else {}
+        save_with_companions(self.project, target, self.weights or None, runs, claims)
 
     def _load_companions(self) -> None:
-        """Weights and runs saved with the project, if they are there and fit to read (one
-        that is not is left out, with its reason in :attr:`load_problems`: the project itself
-        opened)."""
-        self.weights, weights_problem = _read_weights(self.weights_path(self.path), self.graph)
-        self.runs, runs_problem = _read_runs(self.runs_path(self.path))
+        """Weights and runs saved with the project, if they are there, fit to read and the ones
+        it was saved with (one that is not is left out, with its reason in
+        :attr:`load_problems`: the project itself opened)."""
+        weights_file, runs_file = self.weights_path(self.path), self.runs_path(self.path)
+        self.weights, weights_problem = _read_weights(weights_file, self.graph)
+        self.runs, runs_problem = _read_runs(runs_file)
+        weights_problem = weights_problem or weights_problem_of(
+            self.project, weights_file, self.weights
+        )
+        runs_problem = runs_problem or runs_problem_of(self.project, runs_file, MAX_RUNS_BYTES)
+        if weights_problem:
+            self.weights = None
+        if runs_problem:
+            self.runs = []
         self.load_problems = [p for p in (weights_problem, runs_problem) if p]
 
     # --- recovery -------------------------------------------------------------------------
@@ -296,6 +314,7 @@ class GraphDocument(QObject):
             return None
         path = self.recovery_path()
         weights = path.with_suffix(".npz")
+        remove_stale_temporaries([path, weights], STALE_SECONDS)  # of copies cut short
         if not (self._unsaved_weights and self.weights):
             weights.unlink(missing_ok=True)
         elif self._recovered_version != self._weights_version or not weights.exists():
