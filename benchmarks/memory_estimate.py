@@ -25,7 +25,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from rnn_builder.engine.executor import Executor
 from rnn_builder.files.project import TrainingSettings
 from rnn_builder.files.templates import new_project
-from rnn_builder.graph.footprint import Workload, estimate_workload, size_text
+from rnn_builder.graph.budget import size_text
+from rnn_builder.graph.footprint import Workload, estimate_workload
 from rnn_builder.graph.model import Edge, Graph
 from rnn_builder.graph.validation import validate
 from rnn_builder.training.data import Dataset, Split

@@ -14,7 +14,8 @@ from rnn_builder.engine.executor import Executor
 from rnn_builder.files.serialization import save
 from rnn_builder.files.templates import new_project
 from rnn_builder.files.weights_file import save_weights
-from rnn_builder.graph.footprint import BUDGET_VARIABLE, estimate_workload
+from rnn_builder.graph.budget import BUDGET_VARIABLE
+from rnn_builder.graph.footprint import estimate_workload
 from rnn_builder.graph.validation import validate
 from rnn_builder.training.workload import workload_of
 from tests.bombs import measured

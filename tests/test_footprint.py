@@ -1,6 +1,7 @@
-"""The memory a run needs (graph.footprint): the estimate against the memory a real training
-step allocates, traced; a network too large for the machine refused before anything is
-allocated; the budget and its override; the data's lengths behind a project's workload."""
+"""The memory a run needs (graph.footprint, graph.budget): the estimate against the memory a
+real training step allocates, traced; a network too large for the machine refused before
+anything is allocated; the budget and its override; the data's lengths behind a project's
+workload."""
 
 from __future__ import annotations
 
@@ -15,14 +16,9 @@ from rnn_builder.engine.executor import Executor
 from rnn_builder.errors import GraphInvalidError
 from rnn_builder.files.project import TrainingSettings
 from rnn_builder.files.templates import new_project
-from rnn_builder.graph import footprint
-from rnn_builder.graph.footprint import (
-    BUDGET_VARIABLE,
-    Workload,
-    memory_budget,
-    parse_size,
-    physical_memory,
-)
+from rnn_builder.graph import budget, footprint
+from rnn_builder.graph.budget import BUDGET_VARIABLE, memory_budget, parse_size, physical_memory
+from rnn_builder.graph.footprint import Workload
 from rnn_builder.graph.model import Graph
 from rnn_builder.graph.validation import estimate_memory, validate
 from rnn_builder.training.data import Dataset, Split
@@ -200,7 +196,7 @@ def test_the_budget_is_half_the_machines_memory_unless_set(monkeypatch):
 def test_the_machines_memory_is_read_where_it_can_be(monkeypatch):
     assert physical_memory() > 100e6
     monkeypatch.delattr("os.sysconf")
-    assert physical_memory() == footprint.FALLBACK_MEMORY
+    assert physical_memory() == budget.FALLBACK_MEMORY
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ import os
 import pytest
 
 from rnn_builder.files.templates import TEMPLATES, new_project
-from rnn_builder.graph.footprint import BUDGET_VARIABLE
+from rnn_builder.graph.budget import BUDGET_VARIABLE
 from rnn_builder.graph.model import Edge, Graph
 from rnn_builder.graph.nodes import Shape
 from rnn_builder.graph.validation import CODES, validate

@@ -30,8 +30,8 @@ from rnn_builder.engine.runtime import runtime
 from rnn_builder.errors import RNNBuilderError
 from rnn_builder.files.serialization import load, save
 from rnn_builder.files.templates import TEMPLATES, new_project
+from rnn_builder.graph.budget import OUT_OF_MEMORY, memory_budget, size_text
 from rnn_builder.graph.explain import explain_graph, explain_node
-from rnn_builder.graph.footprint import OUT_OF_MEMORY, memory_budget, size_text
 from rnn_builder.graph.unroll import unroll
 from rnn_builder.graph.validation import classify, validate
 from rnn_builder.training.workload import validate_for, workload_of

@@ -8,7 +8,8 @@ from dataclasses import replace
 
 import networkx as nx
 
-from rnn_builder.graph.footprint import Workload, budget_problems, memory_budget, memory_problems
+from rnn_builder.graph.budget import budget_problems, memory_budget, memory_problems
+from rnn_builder.graph.footprint import Workload
 from rnn_builder.graph.layouts import layout_of
 from rnn_builder.graph.model import Graph
 from rnn_builder.graph.nodes import SEQ, VEC, Shape

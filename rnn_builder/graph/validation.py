@@ -28,14 +28,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import replace
 
+from rnn_builder.graph.budget import memory_budget, memory_problems
 from rnn_builder.graph.checks import Validator
-from rnn_builder.graph.footprint import (
-    MemoryEstimate,
-    Workload,
-    estimate_workload,
-    memory_budget,
-    memory_problems,
-)
+from rnn_builder.graph.footprint import MemoryEstimate, Workload, estimate_workload
 from rnn_builder.graph.layouts import Layout
 from rnn_builder.graph.model import Graph
 from rnn_builder.graph.report import (

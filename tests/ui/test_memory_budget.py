@@ -5,7 +5,8 @@ exports refuse such a network in one line instead of raising MemoryError out of 
 from __future__ import annotations
 
 from rnn_builder.files.templates import new_project
-from rnn_builder.graph.footprint import BUDGET_VARIABLE, estimate_workload
+from rnn_builder.graph.budget import BUDGET_VARIABLE
+from rnn_builder.graph.footprint import estimate_workload
 from rnn_builder.graph.validation import validate
 from rnn_builder.training.workload import workload_of
 from tests.bombs import measured

@@ -15,7 +15,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QBoxLayout, QDockWidget, QLabel, QMessageBox, QSpinBox
 
 from rnn_builder.errors import RNNBuilderError
-from rnn_builder.graph.footprint import OUT_OF_MEMORY
+from rnn_builder.graph.budget import OUT_OF_MEMORY
 from rnn_builder.graph.unroll import UnrolledKey
 from rnn_builder.training.tasks import task_of
 from ui.docks import scrolling
