@@ -32,6 +32,7 @@ from rnn_builder.files.serialization import load, save
 from rnn_builder.files.templates import TEMPLATES, new_project
 from rnn_builder.graph.budget import OUT_OF_MEMORY, memory_budget, size_text
 from rnn_builder.graph.explain import explain_graph, explain_node
+from rnn_builder.graph.footprint import estimate_workload
 from rnn_builder.graph.unroll import unroll
 from rnn_builder.graph.validation import classify, validate
 from rnn_builder.training.workload import validate_for, workload_of
@@ -319,8 +320,6 @@ def _memory(project, file: str, report) -> dict | None:
     """What training the project holds at its peak, against the budget (None: invalid)."""
     if not report.ok:
         return None
-    from rnn_builder.graph.footprint import estimate_workload
-
     estimate = estimate_workload(project.graph, workload_of(project, _base(file)), report)
     budget = memory_budget()
     return {"training_bytes": estimate.total, "budget_bytes": budget.bytes, "budget": budget.source}
