@@ -35,6 +35,14 @@ def short(value: Any, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+def one_line(text: str) -> str:
+    """``text`` with what would break its line or hide in a terminal (line breaks, tabs,
+    control characters, Unicode's line separators) written as escapes, e.g. ``\\n``."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def names_mismatch(expected: Mapping[str, Any], given: Mapping[str, Any]) -> str | None:
     """Why a set of weights does not fit by name ("missing …; unknown …"), or None."""
     missing = sorted(set(expected) - set(given))
@@ -51,6 +59,8 @@ def names_mismatch(expected: Mapping[str, Any], given: Mapping[str, Any]) -> str
 
 # The longest text a project file holds in one place (a description, a data option).
 MAX_TEXT = 10_000
+# The longest list (a data set's vocabulary, kept with the project, is the longest there is).
+MAX_LIST = 100_000
 
 
 def is_plain_value(value: Any, depth: int = 0) -> bool:
@@ -62,7 +72,7 @@ def is_plain_value(value: Any, depth: int = 0) -> bool:
     if depth >= 3:
         return False
     if isinstance(value, list):
-        return len(value) <= 10_000 and all(is_plain_value(v, depth + 1) for v in value)
+        return len(value) <= MAX_LIST and all(is_plain_value(v, depth + 1) for v in value)
     if isinstance(value, dict):
         return len(value) <= 1_000 and all(
             is_savable_text(k) and is_plain_value(v, depth + 1) for k, v in value.items()

@@ -59,7 +59,7 @@ def test_the_project_records_what_it_was_saved_with_and_reads_it_back(tmp_path):
     path = tmp_path / "p.json"
     save_with_companions(project, path, weights(1), runs("one"))
     text = json.loads(path.read_text())
-    assert text["version"] == CURRENT_VERSION == 3
+    assert text["version"] == CURRENT_VERSION == 4
     assert text["companions"] == {
         "weights": weights_digest(weights(1)),
         "runs": companions.data_digest(runs("one")),
@@ -87,13 +87,13 @@ def test_a_digest_is_of_the_weights_not_of_the_zip_around_them(tmp_path):
     assert weights_digest(renamed) != weights_digest(read)
 
 
-def test_a_version_2_file_claims_nothing_and_a_bad_record_is_refused_with_its_path():
+def test_a_version_3_file_claims_nothing_and_a_bad_record_is_refused_with_its_path():
     document = json.loads(dumps(new_project("many_to_one")))
     assert "companions" not in document  # nothing saved beside it: no record
-    document["version"] = 2
+    document["version"] = 3
     project = loads(json.dumps(document))
     assert project.companions == {}
-    document["version"] = 3
+    document["version"] = 4
     document["companions"] = {"weights": "md5:1234"}
     with pytest.raises(MalformedProjectError, match=r"companions\.weights.*a digest"):
         loads(json.dumps(document))

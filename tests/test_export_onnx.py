@@ -3,7 +3,9 @@ Runtime what our executor predicts (two lengths and batch sizes, padding include
 
 from __future__ import annotations
 
+import re
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,6 +15,7 @@ pytest.importorskip("onnxruntime")
 
 from rnn_builder.cli.main import main  # noqa: E402
 from rnn_builder.engine.executor import Executor  # noqa: E402
+from rnn_builder.engine.run import Batch  # noqa: E402
 from rnn_builder.errors import ExportError  # noqa: E402
 from rnn_builder.export import onnx_forms  # noqa: E402
 from rnn_builder.export.onnx import export_onnx  # noqa: E402
@@ -225,18 +228,76 @@ def test_the_generating_loop_runs_for_the_steps_asked():
         np.testing.assert_allclose(digits.sum(axis=-1), 1.0, atol=1e-6)
 
 
-def test_sequence_lengths_are_optional_and_read_when_given():
+@pytest.mark.parametrize("name", list(TEMPLATES))
+def test_onnx_runtime_lists_every_input_the_model_reads(name):
+    """Issue 20: feeds built from ``session.get_inputs()``, the usual way, leave nothing out.
+    An optional input with an initializer's default was not listed there (``_lengths`` was
+    one), so padded batches ran as if every sequence were full length, with no warning."""
+    import onnxruntime
+
+    _, model = exported(new_project(name).graph)
+    session = onnxruntime.InferenceSession(model.SerializeToString())
+    declared = [i.name for i in model.graph.input]
+    assert [i.name for i in session.get_inputs()] == declared
+    assert not set(declared) & {t.name for t in model.graph.initializer}
+    assert [i.name for i in session.get_overridable_initializers()] == []
+    assert {f"{n.id}_lengths" for n in new_project(name).graph.sequence_inputs()} <= set(declared)
+
+
+def test_sequence_lengths_are_required_and_read():
     import onnxruntime
 
     _, model = exported(new_project("bidirectional_tagger").graph)
     session = onnxruntime.InferenceSession(model.SerializeToString())
     tokens = np.array([[1, 2, 3, 4], [5, 6, 7, 8]], np.int64).T
-    (left_out,) = session.run(None, {"words": tokens})
+    with pytest.raises(Exception, match="words_lengths"):  # ORT's own exception types
+        session.run(None, {"words": tokens})
     (full,) = session.run(None, {"words": tokens, "words_lengths": np.array([4, 4], np.int32)})
     (cut,) = session.run(None, {"words": tokens, "words_lengths": np.array([4, 2], np.int32)})
-    np.testing.assert_array_equal(left_out, full)
     np.testing.assert_array_equal(cut[:, 0], full[:, 0])
     assert np.abs(cut[:2, 1] - full[:2, 1]).max() > 1e-4  # the reverse direction starts earlier
+
+
+def test_the_check_fails_a_model_with_an_input_onnx_runtime_does_not_list():
+    """The check feeds what ONNX Runtime lists, as a user would: a lengths input made optional
+    again (an initializer of that name, the old export's way) fails it."""
+    project = new_project("many_to_many_equal")
+    executor, model = exported(project.graph)
+    empty = onnx.numpy_helper.from_array(np.zeros(0, np.int32), "words_lengths")
+    model.graph.initializer.append(empty)
+    with pytest.raises(OnnxCheckError, match="lists the exported model's inputs as words, but"):
+        check_onnx(project, model, executor)
+
+
+def readme_onnx_snippet() -> str:
+    """The Python example of the README's ONNX section, as a reader copies it."""
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("\n## Leave with it: ONNX\n", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```python\n(.*?)```", section, re.S)
+    assert len(blocks) == 1, "the README's ONNX section should hold one Python example"
+    return blocks[0]
+
+
+def test_the_readmes_onnx_example_runs_a_padded_batch_right(tmp_path, monkeypatch, capsys):
+    """The README's example, run as written on an export made as the README makes it, gives
+    for each padded sentence what our executor gives for it alone."""
+    path = save(new_project("many_to_one"), tmp_path / "sentiment.json")
+    monkeypatch.chdir(tmp_path)
+    code, _out, err = run(capsys, "export", path, "--to", "onnx", "-o", "sentiment.onnx")
+    assert code == 0, err
+    snippet, names = readme_onnx_snippet(), {}
+    exec(compile(snippet, "README.md", "exec"), names)
+    listed = capsys.readouterr().out.splitlines()[0]
+    assert f"# {listed}\n" in snippet  # the inputs it says ONNX Runtime lists, as listed
+    assert "words_lengths" in listed
+    words, lengths, probabilities = names["words"], names["lengths"], names["probabilities"]
+    assert (lengths < words.shape[0]).any()  # the example pads
+    assert (words[lengths.min() :] == -1).any()
+    executor = Executor(new_project("many_to_one").graph, seed=0)  # the export's fresh weights
+    for b, length in enumerate(lengths):
+        alone = Batch({"words": words[:length, b : b + 1]})
+        expected = executor.forward(alone, train=False).predictions["sentiment"][0]
+        np.testing.assert_allclose(probabilities[b], expected, atol=1e-5)
 
 
 def test_inputs_outputs_and_the_doc_string_name_the_nodes():
@@ -248,6 +309,7 @@ def test_inputs_outputs_and_the_doc_string_name_the_nodes():
     assert [o.name for o in model.graph.output] == ["sentiment"]
     for text in ("input words:", "words_lengths", "output sentiment:", "probabilities"):
         assert text in model.doc_string
+    assert "optional" not in model.doc_string  # every input is required (issue 20)
     cells = [n for n in model.graph.node if n.op_type == "LSTM"]
     assert len(cells) == 1
     attributes = {a.name: onnx.helper.get_attribute_value(a) for a in cells[0].attribute}

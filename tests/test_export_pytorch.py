@@ -26,11 +26,12 @@ from rnn_builder.export.torch_names import ours_from_torch, torch_name, torch_st
 from rnn_builder.export.weights_import import load_weights, read_trained_weights
 from rnn_builder.files.serialization import save
 from rnn_builder.files.templates import TEMPLATES, new_project
+from rnn_builder.files.weights_file import save_weights
 from rnn_builder.graph.model import Graph
 from rnn_builder.training.data import make_batch
 from rnn_builder.training.tasks import make_dataset
 
-from .helpers import wire
+from .helpers import dense_written_wrong, wire
 
 FILES = {"model.py", "weights.safetensors", "data.npz", "train.py", "README.md"}
 
@@ -255,6 +256,34 @@ def test_cli_exports_checks_and_refuses_an_existing_folder(capsys, tmp_path):
     assert code == 2 and "not an empty folder" in one_line(err)
 
 
+@pytest.mark.parametrize(
+    ("mistake", "words"),
+    [
+        ("raises", "fails when PyTorch runs it: AttributeError"),
+        ("doubles", "rounding stays within 1e-05: it computes something else"),
+    ],
+)
+def test_a_check_that_fails_or_raises_leaves_no_folder_so_the_next_try_is_not_refused(
+    capsys, tmp_path, monkeypatch, mistake, words
+):
+    """A plug-in's PyTorch form with a mistake: the check ran on the folder in place, and a
+    check that raised (an internal error, exit 3) left it there, so the next export said
+    'not an empty folder'. Now the check runs before the folder takes its place."""
+    pytest.importorskip("torch")
+    from rnn_builder.graph import registry as registry_module
+
+    project = dense_written_wrong(mistake)
+    monkeypatch.setattr(registry_module, "_DEFAULT", project.graph.registry)  # the CLI's
+    path = save(project, tmp_path / "plugin.json")
+    for _attempt in range(2):
+        code, _, err = run(
+            capsys, "export", path, "--to", "pytorch", "-o", tmp_path / "out", "--check"
+        )
+        line = one_line(err)
+        assert code == 1 and words in line and "nothing was written" in line
+        assert [p.name for p in tmp_path.iterdir()] == ["plugin.json"]
+
+
 def test_check_without_torch_says_so_and_writes_nothing(capsys, tmp_path, monkeypatch):
     path = save(new_project("one_to_one"), tmp_path / "spirals.json")
     monkeypatch.setitem(sys.modules, "torch", None)
@@ -318,6 +347,49 @@ def test_resume_continues_the_epochs_and_the_loss_falls(trained):
     assert "epochs 2 to 2" in out and "epoch 2 loss" in out
     losses = [float(v) for v in re.findall(r"val_loss (\S+)", out)]
     assert len(losses) == 3 and losses[2] < losses[1] < losses[0], out  # epochs 0, 1, 2
+
+
+def test_one_validation_loss_whatever_the_batch_size_and_the_engine(tmp_path, capsys):
+    """Issue 20: a tagger's validation loss is the mean over every real token of the split.
+    Our evaluate at two batch sizes (and the CLI's), train.py's and the exact per-token mean,
+    worked out here from the predictions, agree; averaging per-batch means did not (for these
+    weights train.py said 1.197463, evaluate 1.199271 in batches of 7 and 1.199579 in batches
+    of 32, for an exact 1.199379)."""
+    from rnn_builder.training.trainer import evaluate
+
+    project = new_project("many_to_many_equal")
+    project.dataset.options["sentences"] = 1000
+    path = save(project, tmp_path / "tagger.json")
+    executor = Executor(project.graph, seed=project.training.seed)
+    save_weights(executor, tmp_path / "weights.npz")
+    dataset = make_dataset(project, project.training.seed)
+    examples = dataset.validation.examples
+    assert len({len(e["tags"]) for e in examples}) > 1  # sentences of unequal lengths
+
+    every = make_batch(examples, executor.report, executor.graph)  # padded, with its mask
+    probabilities = executor.forward(every, train=False).predictions["tags"].astype(np.float64)
+    targets, mask = every.targets["tags"], every.masks["words"] > 0
+    real = (targets >= 0) & mask
+    picked = np.take_along_axis(probabilities, np.maximum(targets, 0)[..., None], -1)[..., 0]
+    exact = -float(np.log(picked[real]).mean())
+
+    figures = {
+        f"evaluate, batches of {size}": evaluate(executor, dataset, None, size).loss
+        for size in (7, 32)
+    }
+    code, out, _ = run(capsys, "evaluate", path, "--weights", tmp_path / "weights.npz", "--json")
+    assert code == 0
+    figures["the evaluate command"] = json.loads(out)["val_loss"]
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        pass  # train.py's part needs torch
+    else:
+        folder = export_pytorch(project, executor, tmp_path / "torch")
+        printed = _train(folder, "--epochs", "0")  # it evaluates before training
+        figures["train.py"] = float(re.search(r"epoch 0 val_loss (\S+)", printed).group(1))
+    for what, loss in figures.items():
+        assert loss == pytest.approx(exact, abs=1e-6), (what, loss, exact)
 
 
 def test_trained_weights_come_back_with_the_same_predictions(trained, tmp_path, capsys):

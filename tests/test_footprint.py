@@ -7,14 +7,17 @@ from __future__ import annotations
 
 import gc
 import tracemalloc
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+from rnn_builder.cli.main import main
 from rnn_builder.engine import overlap
 from rnn_builder.engine.executor import Executor
 from rnn_builder.errors import GraphInvalidError
 from rnn_builder.files.project import TrainingSettings
+from rnn_builder.files.serialization import load
 from rnn_builder.files.templates import new_project
 from rnn_builder.graph import budget, footprint
 from rnn_builder.graph.budget import BUDGET_VARIABLE, memory_budget, parse_size, physical_memory
@@ -24,7 +27,7 @@ from rnn_builder.graph.validation import estimate_memory, validate
 from rnn_builder.training.data import Dataset, Split
 from rnn_builder.training.tasks import TASKS, load_dataset
 from rnn_builder.training.trainer import Trainer, evaluate
-from rnn_builder.training.workload import axis_lengths_from_data, workload_of
+from rnn_builder.training.workload import axis_lengths_from_data, data_longest, workload_of
 from tests.bombs import measured
 
 from .helpers import wire
@@ -249,3 +252,38 @@ def test_a_projects_workload_has_its_settings_and_its_datas_lengths():
     assert workload_of(project, purpose="step").float_bytes == 8
     project.dataset = None  # no data: the axes keep their nodes' steps
     assert workload_of(project).lengths == {}
+
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "docs" / "examples"
+OWN_DATA = [
+    ("many_to_one", "labelled", "reviews.csv"),
+    ("bidirectional_tagger", "tagged", "pos_tags.conll"),
+    ("encoder_decoder_feedback", "pairs", "english_spanish.tsv"),
+    ("adding_problem", "sequences", "shapes.csv"),
+]
+
+
+@pytest.mark.parametrize(("template", "kind", "name"), OWN_DATA)
+def test_a_persons_own_data_says_its_lengths_once_read(tmp_path, template, kind, name):
+    """What reading a file worked out (its longest sequences) is kept with the project, so
+    the workload needs no second reading; by the keys the graph reads the fields under."""
+    path = tmp_path / "own.json"
+    for argv in (
+        ["new", template, "-o", path],
+        ["edit", path, "--data-file", kind, EXAMPLES / name, "--fit"],
+    ):
+        assert main([str(a) for a in argv]) == 0
+    project = load(path)
+    longest = data_longest(project, tmp_path)
+    dataset = load_dataset(project, base=tmp_path)
+    found: dict[str, int] = {}
+    for example in [dataset.train.examples[i] for i in range(len(dataset.train))] + [
+        dataset.validation.examples[i] for i in range(len(dataset.validation))
+    ]:
+        for key, value in example.items():
+            if key in longest:
+                found[key] = max(found.get(key, 0), len(np.asarray(value)))
+    assert longest and found == longest
+    assert workload_of(project, tmp_path).lengths == axis_lengths_from_data(
+        project.graph, validate(project.graph), longest
+    )

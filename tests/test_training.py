@@ -194,6 +194,141 @@ def test_truncated_bptt_trains_a_language_model_and_is_refused_where_it_cannot_a
         Trainer(executor, dataset, project.training)
 
 
+def test_a_truncated_step_reports_its_batchs_loss_not_a_mean_of_chunk_means():
+    """Issue 20: one loss, the mean over every real token. With the weights held still (a
+    learning rate of 1e-30 moves none by more than that), chunks of 4 steps that carry their
+    states compute what the whole batch does, so the step's loss is the whole batch's; the
+    tagger's sentences (4 to 6 words) leave the second chunk mostly padding, which an average
+    of the chunks' means overweighted."""
+    project, dataset, executor = setup("many_to_many_equal", truncated_bptt=4, learning_rate=1e-30)
+    rng = np.random.default_rng(project.training.seed)  # the trainer's order of batches
+    first = next(
+        dataset.train.batches(project.training.batch_size, rng, executor.report, executor.graph)
+    )
+    whole = executor.forward(first, train=True).loss
+    result = Trainer(executor, dataset, project.training, report_every=0.0, max_steps=1).train()
+    assert result.steps == 1
+    assert result.loss == pytest.approx(whole, rel=1e-6)
+
+
+def test_evaluation_takes_each_outputs_mean_over_the_split_and_sums_them():
+    """Issue 20, several outputs: each Output's mean over all its real targets in the split,
+    summed over the Outputs (as a batch's loss sums them), whatever the batch size."""
+    from rnn_builder.graph.model import Graph
+    from rnn_builder.training.data import Dataset, DataSpec, InputSpec, Split, TargetSpec
+    from rnn_builder.training.trainer import evaluate
+
+    from .helpers import wire
+
+    graph = Graph()
+    graph.add_node("sequence_input", node_id="x", params={"features": 2})
+    graph.add_node("gru", node_id="cell", params={"hidden_size": 5})
+    graph.add_node("dense", node_id="tag_scores", params={"units": 3})
+    graph.add_node("dense", node_id="value", params={"units": 2})
+    graph.add_node("output", node_id="tags", params={"target": "tags"})
+    graph.add_node("output", node_id="total", params={"target": "total", "loss": "mse"})
+    wire(graph, "x.y", "cell.x", "cell.y", "tag_scores.x", "tag_scores.y", "tags.x")
+    wire(graph, "cell.h_n", "value.x", "value.y", "total.x")
+    rng = np.random.default_rng(3)
+    examples = []
+    for length in rng.integers(1, 9, size=23):
+        tags = rng.integers(-1, 3, size=length)  # -1: a token that does not count
+        examples.append(
+            {"x": rng.normal(size=(length, 2)), "tags": tags, "total": rng.normal(size=2)}
+        )
+    spec = DataSpec(
+        {"x": InputSpec("seq", 2)},
+        {"tags": TargetSpec("cross_entropy", 3, True), "total": TargetSpec("mse", 2, False)},
+    )
+    dataset = Dataset("two outputs", spec, Split([]), Split(examples), "token_accuracy", "tags")
+    executor = Executor(graph, seed=2)
+
+    token_losses, squared_errors = [], []
+    for example in examples:  # one at a time: no padding, nothing to weigh
+        batch = next(Split([example]).batches(1, None, executor.report, graph))
+        run = executor.forward(batch, train=False)
+        probabilities = run.predictions["tags"][:, 0].astype(np.float64)
+        real = example["tags"] >= 0
+        token_losses += list(-np.log(probabilities[real, example["tags"][real]]))
+        squared_errors += list((run.predictions["total"][0] - example["total"]) ** 2)
+    expected = float(np.mean(token_losses) + np.mean(squared_errors))
+
+    for size in (1, 4, 23):
+        assert evaluate(executor, dataset, None, size).loss == pytest.approx(expected, rel=1e-6)
+
+
+def first_step_loss(project, dataset) -> float:
+    """The loss of the first training step (its weights as initialised by the seed)."""
+    executor = Executor(project.graph, seed=project.training.seed)
+    reports = []
+    Trainer(executor, dataset, project.training, reports.append, 0.0, max_steps=1).train()
+    return next(r for r in reports if r.kind == "step").loss
+
+
+def chord_to_arpeggio(truncated_bptt: int, wired_h_0: bool = False):
+    """The one-to-many template (its time axis starts at a Repeat of 4 steps), trained by
+    plain SGD with a learning rate too small to change a float32 weight: so the mean of the
+    chunks' losses of a truncated step is the loss of the whole sequence exactly when each
+    chunk starts from the state the one before it ended in."""
+    project = new_project("one_to_many")
+    if wired_h_0:  # the chord also sets the GRU's first state
+        graph = project.graph
+        graph.add_node("dense", node_id="start", params={"units": 32, "activation": "tanh"})
+        graph.connect("chord", "y", "start", "x")
+        graph.connect("start", "y", "composer", "h_0")
+    settings = project.training
+    settings.optimizer, settings.learning_rate, settings.truncated_bptt = (
+        "sgd",
+        1e-30,
+        truncated_bptt,
+    )
+    return project, load_dataset(project)
+
+
+@pytest.mark.parametrize("wired_h_0", [False, True])
+def test_truncated_bptt_on_a_repeated_axis_runs_chunks_of_the_repeat_steps(wired_h_0):
+    project, dataset = chord_to_arpeggio(0, wired_h_0)
+    whole = first_step_loss(project, dataset)
+    for length in (1, 2, 4, 5):  # equal chunks (a step's loss is their mean); 4, 5: whole
+        project, dataset = chord_to_arpeggio(length, wired_h_0)
+        assert first_step_loss(project, dataset) == pytest.approx(whole, rel=1e-6), length
+    project, dataset = chord_to_arpeggio(3, wired_h_0)  # chunks of 3 steps and 1
+    assert math.isfinite(first_step_loss(project, dataset))
+    project, dataset = chord_to_arpeggio(2, wired_h_0)
+    project.training.learning_rate = 0.01
+    executor = Executor(project.graph, seed=project.training.seed)
+    result = Trainer(executor, dataset, project.training, max_steps=40).train()
+    assert result.steps == 40 and result.loss < first_step_loss(project, dataset)
+
+
+def test_truncated_bptt_is_refused_where_a_delay_would_restart_at_every_chunk():
+    """A Delay's value is not carried from chunk to chunk as a cell's state is: a generating
+    decoder (its axis starts at its own fed-back output) would see its start token again at
+    every chunk."""
+    project = new_project("one_to_many")
+    graph = project.graph
+    graph.remove_node("over_time")
+    graph.add_node(
+        "delay",
+        node_id="previous_note",
+        params={"initial": "start_token", "start_token": 0, "steps": 4},
+    )
+    graph.add_node("dense", node_id="start", params={"units": 32, "activation": "tanh"})
+    graph.connect("chord", "y", "start", "x")
+    graph.connect("start", "y", "composer", "h_0")
+    graph.connect("note_scores", "y", "previous_note", "x")
+    graph.connect("previous_note", "y", "composer", "x")
+    project.training.truncated_bptt = 2
+    executor = Executor(project.graph, seed=1)
+    assert [axis.kind for axis in executor.report.axes.values()] == ["generator"]
+    with pytest.raises(DataError) as refused:
+        Trainer(executor, load_dataset(project), project.training)
+    assert str(refused.value) == (
+        "truncated backpropagation through time cannot carry the value of the Delay "
+        "'previous_note' from one chunk to the next; set truncated BPTT to 0 for this graph"
+    )
+
+
 def test_reports_carry_what_the_gui_draws():
     project, dataset, executor = setup("many_to_many_equal", epochs=1)
     reports = []

@@ -17,14 +17,17 @@ import json
 from pathlib import Path
 from typing import Any, TextIO
 
-from rnn_builder.cli.problems import EXIT_PROBLEMS, problem_lines
+from rnn_builder.cli.data import parse_option
+from rnn_builder.cli.problems import EXIT_PROBLEMS, problem_lines, project_problems
 from rnn_builder.errors import InvalidSettingError, RNNBuilderError, UnknownNodeError
-from rnn_builder.files.project import DatasetReference, Project, TrainingSettings
+from rnn_builder.files.project import FILE_KINDS, DatasetReference, Project, TrainingSettings
 from rnn_builder.files.serialization import load, save
 from rnn_builder.graph.model import Graph
-from rnn_builder.graph.validation import classify
-from rnn_builder.training.tasks import TASKS
-from rnn_builder.training.workload import validate_for
+from rnn_builder.graph.validation import classify, validate
+from rnn_builder.training.binding import apply_changes, fit_changes
+from rnn_builder.training.summary import use_data
+from rnn_builder.training.tasks import TASKS, check_data
+from rnn_builder.values import short
 
 # each operation: the number of values it takes (a range), what they are called, what it does
 OPERATIONS = {
@@ -37,7 +40,15 @@ OPERATIONS = {
     "move": ((3, 3), ("NODE", "X", "Y"), "a node's place on the canvas"),
     "setting": ((2, 2), ("NAME", "VALUE"), "a training setting (e.g. epochs 30)"),
     "data": ((1, 1), ("TASK",), "train on a built-in task"),
-    "data-file": ((2, 2), ("KIND", "PATH"), "train on a csv or text file of one's own"),
+    "data-file": (
+        (2, 2),
+        ("KIND", "PATH"),
+        "train on a file of one's own (KIND: labelled, tagged, pairs, sequences, csv, text); "
+        "it is read when the edits are done",
+    ),
+    "data-option": ((1, 1), ("KEY=VALUE",), "a data option (e.g. text_column=review)"),
+    "bind": ((2, 2), ("FIELD", "NODE"), "feed a field of the data to a node"),
+    "fit": ((0, 0), (), "fit the graph to the data: widths, vocabularies, classes"),
     "title": ((1, 1), ("TEXT",), "the project's title"),
     "description": ((1, 1), ("TEXT",), "the project's description"),
 }
@@ -74,7 +85,7 @@ def add_commands(commands) -> None:
             dest=name,
             action=_InOrder,
             nargs="+" if high > low else high,
-            metavar=names[0] if high > low else names,
+            metavar=names[0] if high > low else (names or None),
             help=f"{' '.join(names)}: {meaning}" if high > low else meaning,
             default=argparse.SUPPRESS,
         )
@@ -88,28 +99,39 @@ def cmd_edit(args: argparse.Namespace, out: TextIO) -> int:
     if not args.operations:
         raise EditError("nothing to do: give at least one operation (see 'edit --help')")
     done = []  # said only once every operation has been done
+    base = Path(args.file).resolve().parent
+    session = _DataEdits(base)
     for number, (name, values) in enumerate(args.operations, 1):
         try:
-            done.append(APPLY[name](project, *values))
+            if name in DATA_OPERATIONS:
+                done.append(DATA_OPERATIONS[name](session, project, *values))
+            else:
+                done.append(APPLY[name](project, *values))
         except RNNBuilderError as error:
+            given = " ".join(_shown(value) for value in values)
             raise EditError(
-                f"--{name} {' '.join(values)} (operation {number}): {error}; nothing was saved"
+                f"--{name} {given} (operation {number}): {error}; nothing was saved"
             ) from None
+    try:
+        done += session.finish(project)
+    except RNNBuilderError as error:
+        raise EditError(f"{error}; nothing was saved") from None
+    report = validate(project.graph)
+    problems = project_problems(project, base)
     target = Path(args.output) if args.output else Path(args.file)
-    report = validate_for(project, target.resolve().parent)  # as validate checks it
     if not args.dry_run:
         save(project, target)
     for line in done:
         print(line, file=out)
     written = "checked, not written" if args.dry_run else f"saved {target}"
-    if not report.ok:
-        errors = sum(1 for p in report.problems if p.severity == "error")
-        warnings = len(report.problems) - errors
+    errors = sum(1 for p in problems if p.severity == "error")
+    if errors:
+        warnings = len(problems) - errors
         counted = _count(errors, "error") + (
             f" and {_count(warnings, 'warning')}" if warnings else ""
         )
         print(f"{written}; the graph has {counted}:", file=out)
-        for line in problem_lines(str(target), report.problems):
+        for line in problem_lines(str(target), problems):
             print(line, file=out)
         return EXIT_PROBLEMS
     layout = classify(project.graph, report)
@@ -173,8 +195,8 @@ def _rename(project: Project, node_id: str, name: str) -> str:
 
 
 def _move(project: Project, node_id: str, x: str, y: str) -> str:
-    place = (_number(x, "X"), _number(y, "Y"))
-    project.graph.set_position(node_id, place)
+    project.graph.set_position(node_id, (_number(x, "X"), _number(y, "Y")))  # checks their size
+    place = project.graph.node(node_id).position
     return f"moved '{node_id}' to ({place[0]:g}, {place[1]:g})"
 
 
@@ -189,12 +211,89 @@ def _data(project: Project, task: str) -> str:
     if task not in TASKS:
         raise EditError(f"there is no built-in task '{task}' (the tasks: {', '.join(TASKS)})")
     project.set_dataset(DatasetReference("builtin", task, {}))
+    check = check_data(project)  # keep the binding found, as the editor does
+    if check is not None and check.binding.as_dict():
+        project.set_dataset(DatasetReference("builtin", task, {}, check.binding.as_dict()))
     return f"trains on the built-in task '{task}'"
 
 
-def _data_file(project: Project, kind: str, path: str) -> str:
-    project.set_dataset(DatasetReference(kind, path, {}))
-    return f"trains on the {kind} file {path}"
+class _DataEdits:
+    """The data operations of one ``edit``: a file chosen, its options, bindings, a fit. The
+    file is read once, when every option is in (its vocabulary and classes are kept)."""
+
+    def __init__(self, base: Path) -> None:
+        self.base = base
+        self.chosen: tuple[str, str] | None = None  # (kind, path) given by --data-file
+        self.options: dict[str, Any] = {}
+        self.binding: dict[str, str] = {}
+        self.fit = False
+
+    def data_file(self, project: Project, kind: str, path: str) -> str:
+        if kind not in FILE_KINDS:
+            raise EditError(f"the kind of data is one of {', '.join(FILE_KINDS)}, not {kind!r}")
+        self.chosen = (kind, path)
+        self.options = {}
+        return f"trains on the {kind} file {path}"
+
+    def data_option(self, project: Project, text: str) -> str:
+        key, value = parse_option(text)
+        if self.chosen is None and (project.dataset is None or project.dataset.kind == "builtin"):
+            raise EditError("a data option needs a data file: give --data-file first")
+        self.options[key] = value
+        return f"data option {key} = {json.dumps(value)}"
+
+    def bind(self, project: Project, field: str, node: str) -> str:
+        if node not in project.graph:
+            raise UnknownNodeError(f"there is no node '{node}' in the graph")
+        self.binding[field] = node
+        return f"the field '{field}' feeds '{node}'"
+
+    def fit_graph(self, project: Project) -> str:
+        self.fit = True
+        return "fits the graph to the data"
+
+    def finish(self, project: Project) -> list[str]:
+        said = []
+        if self.chosen is not None or self.options:
+            kind, path = self.chosen or (project.dataset.kind, project.dataset.name)
+            options = {} if self.chosen else dict(project.dataset.options)
+            summary = use_data(project, kind, path, {**options, **self.options}, self.base)
+            said.append(
+                f"read {path}: {summary.train + summary.validation:,} examples"
+                + (f", vocabulary {summary.vocabulary:,}" if summary.vocabulary else "")
+                + (f", {len(summary.classes)} classes" if summary.classes else "")
+            )
+        if self.binding:
+            reference = project.dataset
+            if reference is None:
+                raise EditError("--bind needs data: give --data or --data-file")
+            binding = {**reference.binding, **self.binding}
+            project.set_dataset(
+                DatasetReference(reference.kind, reference.name, reference.options, binding)
+            )
+        if self.fit:
+            said += fit_project(project, self.base)
+        return said
+
+
+def fit_project(project: Project, base: Path | None = None) -> list[str]:
+    """Fit the graph to the project's data (one line per change), or refuse in words."""
+    check = check_data(project, base)
+    if check is None or check.spec is None:
+        problem = check.problems[0].message if check and check.problems else None
+        raise EditError(problem or "the graph has problems of its own: fix them before fitting")
+    changes = fit_changes(check.spec, project.graph, validate(project.graph), check.binding)
+    apply_changes(project.graph, changes)
+    reference = project.dataset
+    if reference is not None and reference.binding != check.binding.as_dict():
+        project.set_dataset(
+            DatasetReference(
+                reference.kind, reference.name, reference.options, check.binding.as_dict()
+            )
+        )
+    if not changes:
+        return ["the graph fits the data already"]
+    return [f"fit: {c.node}.{c.name} = {json.dumps(c.value)} ({c.why})" for c in changes]
 
 
 def _title(project: Project, text: str) -> str:
@@ -217,9 +316,16 @@ APPLY = {
     "move": _move,
     "setting": _setting,
     "data": _data,
-    "data-file": _data_file,
     "title": _title,
     "description": _description,
+}
+
+
+DATA_OPERATIONS = {
+    "data-file": _DataEdits.data_file,
+    "data-option": _DataEdits.data_option,
+    "bind": _DataEdits.bind,
+    "fit": _DataEdits.fit_graph,
 }
 
 
@@ -257,18 +363,29 @@ def _port(graph: Graph, text: str, side: str) -> tuple[str, str]:
     return node_id, port
 
 
+def _shown(text: str) -> str:
+    """A value given on the command line as an error line shows it: as typed when that is
+    short and plain, else quoted with its line breaks escaped and cut short."""
+    if text and len(text) <= 40 and text.isprintable() and not any(c.isspace() for c in text):
+        return text
+    return short(text)
+
+
 def _json_value(text: str, what: str) -> Any:
-    """A number or true/false written as JSON (never evaluated as code)."""
+    """A number or true/false written as JSON (never evaluated as code; an integer of more
+    than 4,300 digits is refused by json itself)."""
     try:
         return json.loads(text)
     except ValueError:
         raise InvalidSettingError(
-            f"{what}: expected a number or true/false, got {text!r}"
+            f"{what}: expected a number or true/false, got {short(text)}"
         ) from None
 
 
-def _number(text: str, what: str) -> float:
+def _number(text: str, what: str) -> int | float:
+    """A number as JSON gives it, not converted: an integer too large for a float is left to
+    the graph's check of its size."""
     value = _json_value(text, what)
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise EditError(f"{what} must be a number, not {text!r}")
-    return float(value)
+        raise EditError(f"{what} must be a number, not {short(text)}")
+    return value

@@ -22,10 +22,11 @@ from pathlib import Path
 from typing import NoReturn, TextIO
 
 from rnn_builder import __version__
+from rnn_builder.cli import data as cli_data
 from rnn_builder.cli import edit as cli_edit
 from rnn_builder.cli import export as cli_export
 from rnn_builder.cli import training as cli_training
-from rnn_builder.cli.problems import EXIT_PROBLEMS, problem_lines
+from rnn_builder.cli.problems import EXIT_PROBLEMS, problem_lines, project_problems
 from rnn_builder.engine.runtime import runtime
 from rnn_builder.errors import RNNBuilderError
 from rnn_builder.files.serialization import load, save
@@ -35,7 +36,8 @@ from rnn_builder.graph.explain import explain_graph, explain_node
 from rnn_builder.graph.footprint import estimate_workload
 from rnn_builder.graph.unroll import unroll
 from rnn_builder.graph.validation import classify, validate
-from rnn_builder.training.workload import validate_for, workload_of
+from rnn_builder.training.workload import workload_of
+from rnn_builder.values import one_line
 
 PROG = "rnn-builder"
 EXIT_OK, EXIT_USAGE = 0, 2
@@ -93,6 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", metavar="FILE")
     p.add_argument("--node", metavar="NODE", help="a cell's id: its equations with the shapes")
     cli_edit.add_commands(commands)
+    cli_data.add_commands(commands)
     cli_training.add_commands(commands)
     cli_export.add_commands(commands)
     return parser
@@ -150,7 +153,8 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int
 
 
 def _fail(message: str) -> None:
-    print(f"{PROG}: error: {message}", file=sys.stderr)
+    """One line on stderr, whatever the message quotes (a name typed with a line break)."""
+    print(f"{PROG}: error: {one_line(message)}", file=sys.stderr)
 
 
 def _open(path: str):
@@ -190,22 +194,25 @@ def cmd_new(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_validate(args: argparse.Namespace, out: TextIO) -> int:
+    """The graph, then whether its data fits it (the binding, the widths)."""
     project = _open(args.file)
-    report = validate_for(project, _base(args.file))  # with the memory its training needs
+    report = validate(project.graph)
     layout = classify(project.graph, report)
+    problems = project_problems(project, _base(args.file))  # with the memory training needs
+    valid = not any(p.severity == "error" for p in problems)
     if args.json:
         data = {
             "file": args.file,
-            "valid": report.ok,
-            "problems": [p.to_json() for p in report.problems],
+            "valid": valid,
+            "problems": [p.to_json() for p in problems],
             "layout": layout.to_json() if layout else None,
             "parameters": report.parameter_count if report.ok else None,
         }
         print(json.dumps(data, indent=2, ensure_ascii=False), file=out)
-        return EXIT_OK if report.ok else EXIT_PROBLEMS
-    for line in problem_lines(args.file, report.problems):
+        return EXIT_OK if valid else EXIT_PROBLEMS
+    for line in problem_lines(args.file, problems):
         print(line, file=out)
-    if not report.ok:
+    if not valid:
         return EXIT_PROBLEMS
     print(f"{args.file}: valid — {layout.summary}", file=out)
     return EXIT_OK
@@ -355,6 +362,7 @@ COMMANDS = {
     "info": cmd_info,
     "explain": cmd_explain,
     "edit": cli_edit.cmd_edit,
+    "data": cli_data.cmd_data,
     "train": cli_training.cmd_train,
     "evaluate": cli_training.cmd_evaluate,
     "predict": cli_training.cmd_predict,

@@ -10,10 +10,18 @@ the scores, the predictions to show (probabilities or values), and what is neede
 * ``mse``: mean of the squared error over every valid element.
 * ``binary_cross_entropy``: on logits (PyTorch's ``BCEWithLogitsLoss``), targets 0/1, mean over
   every valid element.
+
+**The loss of a graph** is, for each Output, the mean over every real target it is compared
+with (padding excluded, as PyTorch's ``reduction="mean"`` over all of them), and the sum of
+these means over the Outputs. A training step takes it on its batch (``Run.loss``); an
+evaluation takes it on the whole split (:class:`LossTotals`), so that the figure is the same
+whatever the batch size: the mean of per-batch means is not, when batches hold unequal numbers
+of real targets (sequences of unequal lengths).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,6 +36,7 @@ class LossResult:
     predictions: Array
     correct: int = 0  # correctly classified valid positions (classification losses)
     counted: int = 0  # valid positions
+    mean_over: float = 0.0  # how many real targets ``loss`` is the mean of (elements for MSE, BCE)
 
 
 def softmax(scores: Array) -> Array:
@@ -53,7 +62,7 @@ def cross_entropy(scores: Array, targets: Array, mask: Array | None = None) -> L
     np.put_along_axis(grad, safe[..., None], (picked - 1.0)[..., None], axis=-1)
     grad *= (valid / max(count, 1))[..., None].astype(scores.dtype)
     correct = int(((probabilities.argmax(axis=-1) == targets) & valid).sum())
-    return LossResult(loss, grad, probabilities, correct, count)
+    return LossResult(loss, grad, probabilities, correct, count, count)
 
 
 def mse(values: Array, targets: Array, mask: Array | None = None) -> LossResult:
@@ -66,7 +75,7 @@ def mse(values: Array, targets: Array, mask: Array | None = None) -> LossResult:
         diff *= weight
     loss = float(np.vdot(diff, diff)) / max(count, 1)  # one BLAS dot: 5× np.sum of squares
     diff *= values.dtype.type(2.0 / max(count, 1))  # the gradient, in place
-    return LossResult(loss, diff, values.copy())
+    return LossResult(loss, diff, values.copy(), mean_over=float(count))
 
 
 def binary_cross_entropy(logits: Array, targets: Array, mask: Array | None = None) -> LossResult:
@@ -86,7 +95,27 @@ def binary_cross_entropy(logits: Array, targets: Array, mask: Array | None = Non
     hits = (logits > 0) == (targets > 0.5)
     if weight is not None:
         hits = hits & (weight > 0)
-    return LossResult(loss, grad, probabilities, int(hits.sum()), int(count))
+    return LossResult(loss, grad, probabilities, int(hits.sum()), int(count), float(count))
+
+
+class LossTotals:
+    """A graph's loss over many batches, as over one: each Output's summed loss and its count
+    of real targets, added up batch after batch; :attr:`loss` is then each Output's mean over
+    all its targets, summed over the Outputs (the module's definition)."""
+
+    def __init__(self) -> None:
+        self.sums: dict[str, float] = {}
+        self.counts: dict[str, float] = {}
+
+    def add(self, losses: Mapping[str, LossResult]) -> None:
+        """Add one batch's losses, by Output id (a ``Run.losses``)."""
+        for output, result in losses.items():
+            self.sums[output] = self.sums.get(output, 0.0) + result.loss * result.mean_over
+            self.counts[output] = self.counts.get(output, 0.0) + result.mean_over
+
+    @property
+    def loss(self) -> float:
+        return float(sum(self.sums[o] / self.counts[o] for o in self.sums if self.counts[o] > 0))
 
 
 def _element_weight(values: Array, mask: Array | None) -> Array | None:

@@ -11,11 +11,11 @@ Inputs and outputs are named after the graph's nodes and laid out like the execu
 ``Batch``, time-major with dynamic ``T`` and ``B``:
 
 * ``<sequence input>``: float ``(T, B, d)``, or int64 token ids ``(T, B)`` (``-1``: no token);
-* ``<sequence input>_lengths``: int32 ``(B,)``, each sequence's real length (padding after it).
-  Optional: left out, every sequence is ``T`` long. (An ONNX input is optional when an
-  initializer gives its default; a default cannot have the batch's size, so the default is
-  empty and the model appends ``T`` for every example and keeps the first ``B`` values.
-  ONNX Runtime warns, at its default log level, that such an input is not constant-folded.)
+* ``<sequence input>_lengths``: int32 ``(B,)``, each sequence's real length (padding after it;
+  ``T`` for a sequence that fills the batch's steps). Required, as every input is: an input with
+  an initializer's default is optional in ONNX, and ONNX Runtime's ``session.get_inputs()``
+  leaves such inputs out, so feeds built from that list, the usual way, would run a padded
+  batch as if every sequence were ``T`` long, with no warning.
 * ``<vector input>``: float ``(B, d)``;
 * ``<repeat or generating delay>_steps``: int64 scalar, the length of that node's time axis;
 * ``<output>``: float ``(T, B, k)`` or ``(B, k)``, padded steps included (computed as the
@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import numpy as np
 import onnx
-from onnx import TensorProto, helper, numpy_helper
+from onnx import TensorProto, helper
 
 from rnn_builder.engine.executor import Executor
 from rnn_builder.errors import ExportError
@@ -139,11 +139,10 @@ def _declare_inputs(ctx: ExportContext) -> tuple[list, list[str]]:
                 inputs.append(helper.make_tensor_value_info(node.id, TensorProto.FLOAT, dims))
                 doc.append(f"input {node.id}: float {_dims(dims)}, features per step")
             lengths = f"{node.id}_lengths"
-            inputs.append(helper.make_tensor_value_info(lengths, TensorProto.INT32, [None]))
-            b.initializers.append(numpy_helper.from_array(np.zeros(0, np.int32), lengths))
+            inputs.append(helper.make_tensor_value_info(lengths, TensorProto.INT32, ["B"]))
             doc.append(
-                f"input {lengths}: int32 (B), each sequence's real length in steps (optional: "
-                "all T when left out)"
+                f"input {lengths}: int32 (B), each sequence's real length in steps, padding "
+                f"after it (T_{node.id} for a sequence without padding)"
             )
             ctx.sequence_lengths[node.id] = lengths
         else:
@@ -172,13 +171,7 @@ def _declare_axes(ctx: ExportContext) -> None:
     for axis in ctx.report.axes.values():
         b.scope = axis.id
         if axis.kind == "input":
-            steps = ctx.axis_lengths[axis.id] = b.dim(axis.id, 0)
-            # the lengths given, then T for every example: the first B are the lengths to use
-            full = b.op("Expand", [b.op("Cast", [steps], to=TensorProto.INT32), ctx.batch_size])
-            given_or_full = b.op("Concat", [ctx.sequence_lengths[axis.id], full], axis=0)
-            ctx.sequence_lengths[axis.id] = b.op(
-                "Slice", [given_or_full, b.const([0], np.int64), ctx.batch_size], "lengths"
-            )
+            ctx.axis_lengths[axis.id] = b.dim(axis.id, 0)
         else:
             steps = f"{axis.id}_steps"
             ctx.axis_lengths[axis.id] = b.op("Reshape", [steps, b.const([1], np.int64)], "steps")

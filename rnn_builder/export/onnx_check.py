@@ -6,6 +6,10 @@ exercised where the graph reads sequences. Time axes that no input sets (Repeat,
 decoders) get different step counts in the two batches too. Predictions are compared whole,
 padded steps included; the result is the largest absolute difference. The model runs in ONNX
 Runtime, or in ``onnx``'s reference evaluator where ONNX Runtime is not installed.
+
+The feeds are the inputs the runtime lists (``session.get_inputs()``), as a user builds them:
+a model that reads an input the list leaves out (an input with an initializer's default) fails
+the check, since a user's feeds would leave it out too.
 """
 
 from __future__ import annotations
@@ -64,7 +68,14 @@ def compare(
             a.id: a.default_steps + extra for a in report.axes.values() if a.kind != "input"
         }
         expected = executor.forward(batch, train=False).predictions
-        got = run(_feeds(batch, chosen, sequence_ids))
+        feeds = _feeds(batch, chosen, sequence_ids)
+        if set(feeds) != set(run.inputs):
+            raise OnnxCheckError(
+                f"{run.name} lists the exported model's inputs as "
+                f"{', '.join(sorted(run.inputs)) or 'none'}, but it reads "
+                f"{', '.join(sorted(feeds))}: feeds built from its list would be wrong"
+            )
+        got = run(feeds)
         for output_id, prediction in expected.items():
             value = np.asarray(got[output_id], np.float64)
             if value.shape != prediction.shape:  # e.g. onnx.reference's Loop stacks wrongly
@@ -94,6 +105,7 @@ def _feeds(batch: Batch, examples: list[dict], sequence_ids: list[str]) -> dict[
 
 class _Runner:
     name = ""
+    inputs: tuple[str, ...] = ()  # the inputs the runtime asks for, as a user sees them
 
     def __call__(self, feeds: dict[str, Any]) -> dict[str, np.ndarray]:
         raise NotImplementedError
@@ -108,9 +120,11 @@ def _runner(model: onnx.ModelProto, threads: int) -> _Runner:
         from onnx.reference import ReferenceEvaluator
 
         evaluator = ReferenceEvaluator(model)
+        defaults = {t.name for t in model.graph.initializer}
 
         class Reference(_Runner):
             name = "onnx reference evaluator"
+            inputs = tuple(i.name for i in model.graph.input if i.name not in defaults)
 
             def __call__(self, feeds):
                 try:
@@ -126,9 +140,6 @@ def _runner(model: onnx.ModelProto, threads: int) -> _Runner:
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
-    # errors only: ONNX Runtime warns that the optional <input>_lengths (an initializer that is
-    # also an input) is not constant-folded, which is the point of it
-    options.log_severity_level = 3
     try:
         session = onnxruntime.InferenceSession(
             model.SerializeToString(), options, providers=["CPUExecutionProvider"]
@@ -140,6 +151,7 @@ def _runner(model: onnx.ModelProto, threads: int) -> _Runner:
 
     class Runtime(_Runner):
         name = "ONNX Runtime"
+        inputs = tuple(i.name for i in session.get_inputs())
 
         def __call__(self, feeds):
             try:

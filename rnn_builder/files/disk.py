@@ -19,8 +19,9 @@ from pathlib import Path
 from rnn_builder.errors import ProjectSaveError
 
 
-def atomic_write(path: Path, data: bytes) -> None:
+def atomic_write(path: str | os.PathLike[str], data: bytes) -> None:
     """Replace ``path`` with ``data`` all at once: temporary file, fsync, rename."""
+    path = Path(path)  # a str too: the library's save_onnx(model, "m.onnx") passes one on
     move_into_place(write_temporary(path, data), path)
     fsync_directory(path)
 

@@ -15,17 +15,22 @@ from __future__ import annotations
 
 import copy
 import math
+import sys
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any, ClassVar
 
 from rnn_builder.errors import InvalidSettingError
 from rnn_builder.graph.events import Event
-from rnn_builder.graph.model import Graph
+from rnn_builder.graph.model import Graph, valid_node_id
 from rnn_builder.values import MAX_TEXT, is_plain_value, is_savable_text, short
 
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "rmsprop", "adam")
 SCHEDULES = ("constant", "step", "cosine")
-DATASET_KINDS = ("builtin", "csv", "text")
+# a built-in task, a CSV series, a text; then a person's files: labelled text (CSV, TSV or
+# JSON Lines), tagged tokens (CoNLL), sequence pairs, numeric sequences
+DATASET_KINDS = ("builtin", "csv", "text", "labelled", "tagged", "pairs", "sequences")
+FILE_KINDS = DATASET_KINDS[1:]
+MAX_BINDING = 100  # fields a data source can bind
 MAX_DATA_NAME = 4096  # a file's path, as a project file may hold it
 
 
@@ -73,7 +78,7 @@ class TrainingSettings:
         if choices and value not in choices:
             return f"{name} must be one of {', '.join(choices)}, not {value!r}"
         if low is not None and (value < low or (high is not None and value > high)):
-            return f"{name} must be between {low} and {high}, not {value}"
+            return f"{name} must be between {low} and {high}, not {short(value)}"
         if name == "learning_rate" and (value == 0 or not math.isfinite(value)):
             return "learning_rate must be above 0"
         return None
@@ -94,6 +99,8 @@ class TrainingSettings:
         if expected is float:
             if isinstance(value, bool) or not isinstance(value, int | float):
                 raise InvalidSettingError(f"{name} must be a number, not {value!r}")
+            if isinstance(value, int) and abs(value) > sys.float_info.max:  # float() overflows
+                raise InvalidSettingError(f"{name} must be a finite number, not {short(value)}")
             value = float(value)
             if not math.isfinite(value):
                 raise InvalidSettingError(f"{name} must be a finite number, not {value}")
@@ -108,18 +115,27 @@ class TrainingSettings:
 
 @dataclass
 class DatasetReference:
-    """Which data trains the project: a built-in task by name, or a user's CSV or text file,
-    with options (columns, window length, normalisation, ...) as plain JSON values."""
+    """Which data trains the project: a built-in task by name, or a user's file, with options
+    (columns, window length, tokenisation, ...) and what reading it worked out (a vocabulary,
+    the classes, a normalisation) as plain JSON values; and the binding: which input node each
+    field of the data feeds and which Output each target is compared with (field -> node id;
+    a field it leaves out is bound by ``training.binding``'s rules)."""
 
     kind: str = "builtin"
     name: str = ""
     options: dict[str, Any] = field(default_factory=dict)
+    binding: dict[str, str] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        return {"kind": self.kind, "name": self.name, "options": self.options}
+        data = {"kind": self.kind, "name": self.name, "options": self.options}
+        if self.binding:
+            data["binding"] = dict(self.binding)
+        return data
 
     def copy(self) -> DatasetReference:
-        return DatasetReference(self.kind, self.name, copy.deepcopy(self.options))
+        return DatasetReference(
+            self.kind, self.name, copy.deepcopy(self.options), dict(self.binding)
+        )
 
     @staticmethod
     def checked(reference: Any) -> DatasetReference | None:
@@ -152,6 +168,15 @@ class DatasetReference:
                 "the data options must be named numbers, text, true/false, null, "
                 "or lists and objects of those"
             )
+        if (
+            not isinstance(self.binding, dict)
+            or len(self.binding) > MAX_BINDING
+            or not all(
+                isinstance(k, str) and isinstance(v, str) and valid_node_id(v) and len(k) <= 200
+                for k, v in self.binding.items()
+            )
+        ):
+            return "the data binding must name, for each field, the id of a node"
         return None
 
 
@@ -207,9 +232,12 @@ class Project:
         kept (it is where the file was found this time). False when nothing changed."""
         if self.dataset is None:
             return False
-        kept = {key: value for key, value in options.items() if key != "path"}
+        kept = {k: v for k, v in options.items() if k != "path" and not k.startswith("_")}
         changed = DatasetReference(
-            self.dataset.kind, self.dataset.name, {**self.dataset.options, **kept}
+            self.dataset.kind,
+            self.dataset.name,
+            {**self.dataset.options, **kept},
+            dict(self.dataset.binding),
         )
         return self._change_dataset(changed)  # the task's own values: not checked again
 

@@ -2,7 +2,7 @@
 
 A project file is one JSON object::
 
-    {"format": "rnn-builder-project", "version": 3, "title": ..., "description": ...,
+    {"format": "rnn-builder-project", "version": 4, "title": ..., "description": ...,
      "template": ..., "graph": {"nodes": [...], "edges": [[src, port, dst, port], ...]},
      "training": {...}, "dataset": {...} | null,
      "companions": {"weights": "sha256:...", "runs": "sha256:..."}}
@@ -42,17 +42,18 @@ from rnn_builder.errors import (
 from rnn_builder.files.disk import atomic_write, read_bounded
 from rnn_builder.files.project import (
     DATASET_KINDS,
+    MAX_BINDING,
     MAX_DATA_NAME,
     DatasetReference,
     Project,
     TrainingSettings,
 )
-from rnn_builder.graph.model import Edge, Graph, valid_node_id
+from rnn_builder.graph.model import NODE_ID_RULE, Edge, Graph, node_id_problem, valid_node_id
 from rnn_builder.graph.registry import NodeRegistry
 from rnn_builder.values import MAX_TEXT, is_number, is_plain_value, is_savable_text, short
 
 FORMAT = "rnn-builder-project"
-CURRENT_VERSION = 3
+CURRENT_VERSION = 4
 MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_NODES = 10_000
 MAX_EDGES = 50_000
@@ -69,13 +70,24 @@ def _v1_to_v2(document: dict[str, Any]) -> dict[str, Any]:
 
 
 def _v2_to_v3(document: dict[str, Any]) -> dict[str, Any]:
-    """Version 3 added ``companions``, the digests of the weights and runs saved beside the
-    file; a version 2 file has no record, and claims nothing about the files beside it."""
+    """Version 3 added the data binding (which node each field of the data feeds) and four
+    kinds of data file. A version 2 project has no binding: its fields bind by the rules
+    (``training.binding``), as they did, by node id."""
+    return dict(document)
+
+
+def _v3_to_v4(document: dict[str, Any]) -> dict[str, Any]:
+    """Version 4 added ``companions``, the digests of the weights and runs saved beside the
+    file; a version 3 file has no record, and claims nothing about the files beside it."""
     return dict(document)
 
 
 # version n -> function turning a version-n document into a version n+1 document.
-MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _v1_to_v2, 2: _v2_to_v3}
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    1: _v1_to_v2,
+    2: _v2_to_v3,
+    3: _v3_to_v4,
+}
 COMPANIONS = ("weights", "runs")
 _DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
 
@@ -302,10 +314,7 @@ def _read_node(reader: _Reader, graph: Graph, item: Any, where: str) -> None:
     reader.keys(node, where, required=("id", "type"), optional=("name", "position", "params"))
     node_id = node["id"]
     if not valid_node_id(node_id):
-        raise MalformedProjectError(
-            "a node id is 1 to 64 letters, digits, '_' or '-', starting with a letter or '_'",
-            f"{where}.id",
-        )
+        raise MalformedProjectError(f"a node id is {NODE_ID_RULE}", f"{where}.id")
     if node_id in graph:
         raise MalformedProjectError(f"a second node with the id '{node_id}'", f"{where}.id")
     type_name = reader.text(node["type"], f"{where}.type", 100)
@@ -315,6 +324,9 @@ def _read_node(reader: _Reader, graph: Graph, item: Any, where: str) -> None:
             f"unknown node type '{type_name}' (known types: {known})", f"{where}.type"
         )
     node_type = graph.registry.get(type_name)
+    problem = node_id_problem(node_id, node_type)
+    if problem is not None:
+        raise MalformedProjectError(problem, f"{where}.id")
     position = reader.list(node.get("position", [0.0, 0.0]), f"{where}.position", 2)
     if len(position) != 2 or not all(is_number(v) for v in position):
         raise MalformedProjectError("expected [x, y], two finite numbers", f"{where}.position")
@@ -370,7 +382,7 @@ def _read_dataset(reader: _Reader, data: Any, where: str) -> DatasetReference | 
     if data is None:
         return None
     data = reader.object(data, where)
-    reader.keys(data, where, required=("kind",), optional=("name", "options"))
+    reader.keys(data, where, required=("kind",), optional=("name", "options", "binding"))
     kind = reader.text(data["kind"], f"{where}.kind", 50)
     if kind not in DATASET_KINDS:
         raise MalformedProjectError(
@@ -384,7 +396,14 @@ def _read_dataset(reader: _Reader, data: Any, where: str) -> DatasetReference | 
                 "expected numbers, text, true/false, null, or lists and objects of those",
                 f"{where}.options.{key}",
             )
-    return DatasetReference(kind, name, dict(options))
+    binding = reader.object(data.get("binding", {}), f"{where}.binding")
+    if len(binding) > MAX_BINDING:
+        raise MalformedProjectError(f"more than {MAX_BINDING} fields bound", f"{where}.binding")
+    for key, value in binding.items():
+        node_id = reader.text(value, f"{where}.binding.{key}", 200)
+        if not valid_node_id(node_id) or len(key) > 200:
+            raise MalformedProjectError(f"{short(node_id)} cannot be a node id", f"{where}.binding")
+    return DatasetReference(kind, name, dict(options), dict(binding))
 
 
 def _optional_text(reader: _Reader, value: Any, where: str) -> str | None:

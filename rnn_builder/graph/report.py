@@ -57,6 +57,7 @@ class Problem:
     port: str | None = None
     severity: Severity = "error"
     nodes: tuple[str, ...] = ()  # every node concerned (the nodes on a cycle), node first
+    fix: str | None = None  # "fit": fitting the graph to its data mends it (training.binding)
 
     def __str__(self) -> str:
         return self.message
@@ -69,6 +70,7 @@ class Problem:
             "node": self.node,
             "port": self.port,
             "nodes": list(self.nodes or ((self.node,) if self.node else ())),
+            **({"fix": self.fix} if self.fix else {}),
         }
 
 

@@ -7,20 +7,19 @@ one (token ids and class targets with ``-1``, values with 0) and gives every tim
 graph a mask, so that padded steps count nowhere.
 
 A :class:`DataSpec` says what a data set feeds (input kinds, vocabularies, widths) and what it
-expects (losses and widths of the targets); :func:`check_fits` compares it with a graph and says
-in words what does not fit.
+expects (losses and widths of the targets), by field; ``training.binding`` binds the fields to a
+graph's nodes and says in words what does not fit.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from rnn_builder.engine.run import Batch
-from rnn_builder.errors import DataError
 from rnn_builder.graph.model import Graph
 from rnn_builder.graph.validation import ValidationReport
 
@@ -39,6 +38,10 @@ class TargetSpec:
     loss: str
     width: int  # classes for cross-entropy, values otherwise
     per_step: bool
+    # for a target sequence a decoder generates: its longest length (the generated axis's
+    # steps) and the class fed back before its first step
+    steps: int | None = None
+    start: int | None = None
 
 
 @dataclass(frozen=True)
@@ -47,11 +50,60 @@ class DataSpec:
     targets: dict[str, TargetSpec]
 
 
+class ColumnExamples(Sequence):
+    """Examples made on demand from columns, for data read from a file: a ragged column is one
+    flat array of every row's values with each row's offsets into it (a row's value is a view,
+    no copy), a plain column one value a row. A million rows cost their arrays, not a million
+    dicts and views made up front (measured in ``benchmarks/data_loading.py``: 4 s of the
+    14 s it took to read a million reviews)."""
+
+    def __init__(
+        self,
+        ragged: dict[str, tuple[Array, Array]],
+        plain: dict[str, Any],
+        rows: Array | None = None,
+    ) -> None:
+        self.ragged, self.plain = ragged, plain
+        count = (
+            len(next(iter(ragged.values()))[1]) - 1 if ragged else len(next(iter(plain.values())))
+        )
+        self.rows = np.arange(count) if rows is None else rows
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [self._example(int(r)) for r in self.rows[index]]
+        return self._example(int(self.rows[index]))
+
+    def _example(self, row: int) -> dict[str, Any]:
+        example = {
+            name: flat[offsets[row] : offsets[row + 1]]
+            for name, (flat, offsets) in self.ragged.items()
+        }
+        for name, values in self.plain.items():
+            example[name] = values[row]
+        return example
+
+    def select(self, rows: Array) -> ColumnExamples:
+        """The examples at ``rows`` (positions in this sequence)."""
+        return ColumnExamples(self.ragged, self.plain, self.rows[rows])
+
+    def renamed(self, keys: dict[str, str]) -> ColumnExamples:
+        return ColumnExamples(
+            {keys.get(k, k): v for k, v in self.ragged.items()},
+            {keys.get(k, k): v for k, v in self.plain.items()},
+            self.rows,
+        )
+
+
 @dataclass
 class Split:
-    """A list of examples, each a dict of arrays by input node id / target name."""
+    """A list of examples, each a dict of arrays by input node id / target name (a list, or
+    :class:`ColumnExamples` made on demand)."""
 
-    examples: list[dict[str, Any]]
+    examples: Sequence[dict[str, Any]]
 
     def __len__(self) -> int:
         return len(self.examples)
@@ -140,69 +192,6 @@ def _length_source(
             if target in lengths:
                 return lengths[target]
     return None
-
-
-def graph_spec(graph: Graph, report: ValidationReport) -> DataSpec:
-    """What a graph takes and predicts, in the terms of :class:`DataSpec`."""
-    inputs, targets = {}, {}
-    for node in graph.inputs():
-        inputs[node.id] = InputSpec(*graph.node_type(node.id).input_spec(node))
-    for node in graph.outputs():
-        shape = report.shapes.inputs.get((node.id, "x"))
-        width = shape.width if shape is not None and shape.width else 0
-        targets[graph.node_type(node.id).target(node)] = TargetSpec(
-            node.params["loss"], width, node.id in report.node_axes
-        )
-    return DataSpec(inputs, targets)
-
-
-def check_fits(data: DataSpec, graph: Graph, report: ValidationReport, what: str) -> None:
-    """Raise :class:`DataError` saying what to change when ``data`` does not fit the graph."""
-    have = graph_spec(graph, report)
-    for node_id, spec in data.inputs.items():
-        if node_id not in have.inputs:
-            names = ", ".join(f"'{n}'" for n in have.inputs) or "none"
-            raise DataError(
-                f"{what} feeds an input '{node_id}', but the graph has no input with that id "
-                f"(its inputs: {names})"
-            )
-        got = have.inputs[node_id]
-        if got.kind != spec.kind:
-            raise DataError(
-                f"{what} feeds '{node_id}' a {_kinds[spec.kind]}, but in the graph "
-                f"it is a {_kinds[got.kind]} input"
-            )
-        if got.tokens != spec.tokens or got.width != spec.width:
-            wanted = f"a vocabulary of {spec.width}" if spec.tokens else f"{spec.width} features"
-            given = f"a vocabulary of {got.width}" if got.tokens else f"{got.width} features"
-            raise DataError(
-                f"{what} gives input '{node_id}' {wanted}, but it is set to {given}: "
-                "change it in the inspector to fit the data"
-            )
-    for name, spec in data.targets.items():
-        if name not in have.targets:
-            names = ", ".join(f"'{n}'" for n in have.targets) or "none"
-            raise DataError(
-                f"{what} has a target '{name}', but no Output of the graph is "
-                f"compared with it (their targets: {names})"
-            )
-        got = have.targets[name]
-        if got.loss != spec.loss:
-            raise DataError(
-                f"{what} needs the output for '{name}' to use {spec.loss}, not {got.loss}"
-            )
-        if got.per_step != spec.per_step:
-            needed = "one prediction per step" if spec.per_step else "one prediction per example"
-            raise DataError(f"{what} expects {needed} for '{name}'")
-        if got.width != spec.width:
-            unit = "classes" if spec.loss == "cross_entropy" else "values"
-            raise DataError(
-                f"{what} has {spec.width} {unit} for '{name}', but the output "
-                f"gives {got.width}: set the last Dense layer to {spec.width} units"
-            )
-
-
-_kinds = {"seq": "sequence", "vec": "vector"}
 
 
 @dataclass

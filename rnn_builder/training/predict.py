@@ -20,6 +20,7 @@ from rnn_builder.errors import DataError
 from rnn_builder.files.project import Project
 from rnn_builder.training.data import make_batch
 from rnn_builder.training.tasks import Task, task_of
+from rnn_builder.training.tasks.base import keyed
 
 Array = np.ndarray
 
@@ -47,13 +48,12 @@ def read_input(project: Project, text: str, base: Path | None = None) -> TypedIn
     what the data set worked out (an alphabet, a normalisation): load the data set first.
     """
     task, options = task_of(project, base)
-    options.update(project.dataset.options)
     if not reads_typed_input(task):
         raise DataError(f"the {task.title} task does not read typed input")
     if not text.strip():
         hint = f", like '{task.example_input}'" if task.example_input else ""
         raise DataError(f"type an input for the {task.title} task{hint}")
-    return TypedInput(text, task, options, task.encode(text, options))
+    return TypedInput(text, task, options, keyed(task.encode(text, options), options))
 
 
 def prediction(executor: Executor, example: dict[str, Array]) -> tuple[Array, str]:

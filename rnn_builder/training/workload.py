@@ -58,15 +58,17 @@ def axis_lengths_from_data(
 
 
 def data_longest(project: Project, base: Path | None = None) -> dict[str, int]:
-    """The longest sequence of each input and target of the project's data, from its task
-    (empty when the data cannot say)."""
+    """The longest sequence of each input and target of the project's data, from its task, by
+    the key the graph reads it under (the data's binding); empty when the data cannot say."""
     from rnn_builder.training.tasks import task_of
 
     try:
         task, options = task_of(project, base)
-        return task.longest(options)
+        longest = task.longest(options)
     except (RNNBuilderError, ValueError, TypeError):
         return {}
+    keys = options.get("_keys") or {}
+    return {keys.get(field, field): length for field, length in longest.items()}
 
 
 def workload_of(project: Project, base: Path | None = None, purpose: Purpose = "train") -> Workload:

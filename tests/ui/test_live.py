@@ -665,7 +665,8 @@ def test_a_killed_training_process_leaves_the_editor_up_with_the_best_weights(ma
     _click(qtbot, panel.start_button)
     # an epoch's weights, and the report of its steps (the weights come first)
     qtbot.waitUntil(
-        lambda: session.best is not None and len(session.current.curve), timeout=TRAINING_TIMEOUT
+        lambda: session.best is not None and len(session.current.curve) > 0,
+        timeout=TRAINING_TIMEOUT,
     )
     best = session.best[1]
     pid = session.process.pid

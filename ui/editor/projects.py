@@ -63,10 +63,12 @@ class ProjectCommands:
 
     def suggested_path(self, suffix: str) -> Path:
         """Where a save or export dialog starts: beside the project, named after it (an unsaved
-        project: in the folder of the last project opened, or the home folder, by its title)."""
+        project: in the folder of the last project opened, or the home folder, by its title).
+        ``suffix`` is an extension (``.onnx``) or any ending (``_pytorch``, a folder's)."""
         path = self.document.path
         if path is not None:
-            return path.with_suffix(suffix)
+            name = project_stem(path) + suffix
+            return path if name.lower() == path.name.lower() else path.with_name(name)
         recent = self.recent_files()
         folder = Path(recent[0]).parent if recent else Path.home()
         stem = re.sub(r"[^\w\-]+", "_", self.document.project.title.strip().lower()).strip("_")
@@ -117,12 +119,20 @@ class ProjectCommands:
         path = path or self.choose_open_path()
         if not path:
             return False
+        # Opening is all or nothing: the document reads everything before it changes, so on
+        # any failure the current project stays as it was, in the window and the document.
         try:
-            project = GraphDocument.open(Path(path))
+            self.document.replace(GraphDocument.open(Path(path)), Path(path))
         except RNNBuilderError as error:
             self.show_error("Cannot open the project", str(error))
-            return False  # the current project stays as it was
-        self.document.replace(project, Path(path))
+            return False
+        except Exception as error:  # a bug: said in one line, not raised out of a slot
+            self.show_error(
+                "Cannot open the project",
+                f"'{path}' could not be opened: internal error: {type(error).__name__}: "
+                f"{error} (please report this)",
+            )
+            return False
         self._remember(Path(path))
         return True
 
@@ -135,10 +145,7 @@ class ProjectCommands:
         path = path or self.choose_save_path()
         if not path:
             return False
-        path = Path(path)
-        if path.suffix == "":
-            path = path.with_suffix(".json")
-        return self._save_to(path)
+        return self._save_to(with_extension(Path(path), ".json"))
 
     def _save_to(self, path: Path) -> bool:
         try:
@@ -156,6 +163,7 @@ class ProjectCommands:
         )
         if not path:
             return False
+        path = with_extension(Path(path), ".png", also=(".svg",))
         scene = self.unrolled_scene if self.unrolled_action.isChecked() else self.scene
         try:
             export_scene(scene, path)
@@ -179,7 +187,27 @@ class ProjectCommands:
     def _fill_recent(self) -> None:
         self.recent_menu.clear()
         for path in self.recent_files():
-            action = self.recent_menu.addAction(path)
+            # "&&": an "&" in a folder's name is shown, not taken for a shortcut's mark
+            action = self.recent_menu.addAction(path.replace("&", "&&"))
+            action.setObjectName("recent_file")
             action.triggered.connect(lambda _c=False, p=path: self.open_project(p))
         if not self.recent_files():
-            self.recent_menu.addAction("(none yet)").setEnabled(False)
+            none = self.recent_menu.addAction("(none yet)")
+            none.setObjectName("recent_none")
+            none.setEnabled(False)
+
+
+def project_stem(path: Path) -> str:
+    """A project file's name without its ``.json``: what the files made from it are named
+    after (``my.project.json`` → ``my.project``; a name that does not end in ``.json`` whole)."""
+    name = path.name
+    return name[:-5] if name.lower().endswith(".json") and len(name) > 5 else name
+
+
+def with_extension(path: Path, extension: str, also: tuple[str, ...] = ()) -> Path:
+    """``path`` as typed in a save dialog, ending in ``extension`` (or one of ``also``): one is
+    added to a name without it, dots and all (``run.1`` → ``run.1.json``, not ``run.1``, whose
+    weights ``run.npz`` would also be ``run.2``'s)."""
+    if path.suffix.lower() in (extension, *also) or not path.name:
+        return path
+    return path.with_name(path.name + extension)

@@ -17,11 +17,11 @@ import numpy as np
 from rnn_builder.engine.executor import Executor
 from rnn_builder.engine.stepping import Stepper
 from rnn_builder.engine.threads import one_thread
-from rnn_builder.errors import RNNBuilderError
-from rnn_builder.graph.validation import validate
-from rnn_builder.training.data import Dataset, check_fits, make_batch
+from rnn_builder.errors import DataError, RNNBuilderError
+from rnn_builder.training.data import Dataset, make_batch
 from rnn_builder.training.predict import TypedInput, predict, read_input
 from rnn_builder.training.tasks import (
+    check_data,
     entities,
     keep_options,
     make_dataset,
@@ -83,7 +83,7 @@ class AnalysisContext:
         if weights is None:
             weights = self.document.weights_if_they_fit()
         if weights:
-            executor.set_parameters({k: v.astype(dtype) for k, v in weights.items()}, strict=False)
+            executor.set_parameters(weights, strict=False)  # cast there, checked
         return executor
 
     def read_input(self, text: str) -> TypedInput:
@@ -141,9 +141,16 @@ class AnalysisContext:
             self._dataset_key = self._key()
             self._fits = structure(self.document.graph)
         elif self._fits != structure(self.document.graph):  # edited since: does it still fit?
-            graph = self.document.graph
-            check_fits(self._dataset.spec, graph, validate(graph), "the project's data")
-            self._fits = structure(graph)
+            project = self.document.project
+            check = check_data(project, self._base())
+            if check is not None and not check.ok:
+                raise DataError(check.errors[0].message)
+            if check is not None and check.binding.keys(project.graph) != self._dataset.info[
+                "options"
+            ].get("_keys"):  # bound to other nodes now: made again, under their ids
+                self._dataset = None
+                return self.dataset()
+            self._fits = structure(self.document.graph)
         return self._dataset
 
     def example(self, index: int) -> dict:

@@ -125,33 +125,69 @@ def feedback(value: Tensor, loss: str | None) -> Tensor:
     return one_hot(value.argmax(dim=-1), value.shape[-1]).to(value.dtype)
 
 
-def cross_entropy(scores: Tensor, target: Tensor, mask: Tensor | None) -> Tensor:
-    """Mean over valid positions (target ≥ 0 and a real step) of -log softmax."""
+def cross_entropy_terms(
+    scores: Tensor, target: Tensor, mask: Tensor | None
+) -> tuple[Tensor, Tensor]:
+    """-log softmax summed over the valid positions (target ≥ 0 on a real step), and how many
+    there are."""
     valid = target >= 0
     if mask is not None:
         valid = valid & (mask.reshape(target.shape) > 0)
     picked = torch.log_softmax(scores, dim=-1).gather(-1, target.clamp(min=0).unsqueeze(-1))
-    return -(picked.squeeze(-1) * valid).sum() / valid.sum().clamp(min=1)
+    return -(picked.squeeze(-1) * valid).sum(), valid.sum()
+
+
+def mse_terms(values: Tensor, target: Tensor, mask: Tensor | None) -> tuple[Tensor, Tensor]:
+    """Squared errors summed over every element of the real steps, and how many there are."""
+    diff = values - target.reshape(values.shape).to(values.dtype)
+    if mask is None:
+        return (diff * diff).sum(), values.new_tensor(float(values.numel()))
+    weight = mask.reshape(*values.shape[:-1], 1).to(values.dtype)
+    diff = diff * weight
+    return (diff * diff).sum(), weight.sum() * values.shape[-1]
+
+
+def binary_cross_entropy_terms(
+    logits: Tensor, target: Tensor, mask: Tensor | None
+) -> tuple[Tensor, Tensor]:
+    """Binary cross-entropy on logits summed over every element of the real steps, and how many
+    there are."""
+    target = target.reshape(logits.shape).to(logits.dtype)
+    per_element = F.binary_cross_entropy_with_logits(logits, target, reduction="none")
+    if mask is None:
+        return per_element.sum(), logits.new_tensor(float(logits.numel()))
+    weight = mask.reshape(*logits.shape[:-1], 1).to(logits.dtype)
+    return (per_element * weight).sum(), weight.sum() * logits.shape[-1]
+
+
+# An output's loss is its mean over every real target (as PyTorch's reduction="mean"), and the
+# model's "loss" the sum of its outputs' losses. Over many batches (train.py's validation) the
+# terms are added up first, so that the batch size does not change the figure.
+LOSS_TERMS = {
+    "cross_entropy": cross_entropy_terms,
+    "mse": mse_terms,
+    "binary_cross_entropy": binary_cross_entropy_terms,
+}
+
+
+def mean_of_terms(terms: tuple[Tensor, Tensor]) -> Tensor:
+    total, count = terms
+    return total / count.clamp(min=1)
+
+
+def cross_entropy(scores: Tensor, target: Tensor, mask: Tensor | None) -> Tensor:
+    """Mean over valid positions (target ≥ 0 and a real step) of -log softmax."""
+    return mean_of_terms(cross_entropy_terms(scores, target, mask))
 
 
 def mse(values: Tensor, target: Tensor, mask: Tensor | None) -> Tensor:
     """Mean squared error over every element of the real steps."""
-    diff = values - target.reshape(values.shape).to(values.dtype)
-    if mask is None:
-        return (diff * diff).mean()
-    weight = mask.reshape(*values.shape[:-1], 1).to(values.dtype)
-    diff = diff * weight
-    return (diff * diff).sum() / (weight.sum() * values.shape[-1]).clamp(min=1)
+    return mean_of_terms(mse_terms(values, target, mask))
 
 
 def binary_cross_entropy(logits: Tensor, target: Tensor, mask: Tensor | None) -> Tensor:
     """Binary cross-entropy on logits, mean over every element of the real steps."""
-    target = target.reshape(logits.shape).to(logits.dtype)
-    per_element = F.binary_cross_entropy_with_logits(logits, target, reduction="none")
-    if mask is None:
-        return per_element.mean()
-    weight = mask.reshape(*logits.shape[:-1], 1).to(logits.dtype)
-    return (per_element * weight).sum() / (weight.sum() * logits.shape[-1]).clamp(min=1)
+    return mean_of_terms(binary_cross_entropy_terms(logits, target, mask))
 
 
 LOSSES = {

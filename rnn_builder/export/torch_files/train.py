@@ -33,7 +33,7 @@ from torch.utils.data import DistributedSampler
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from model import AXES, INPUTS, TARGETS, Model  # noqa: E402
+from model import AXES, INPUTS, LOSS_TERMS, TARGETS, Model, step_mask  # noqa: E402
 
 # --- the project's training settings (written by RNN Builder) ---
 OPTIMIZER = "adam"
@@ -171,18 +171,32 @@ def load_checkpoint(path: Path, model, optimizer, device: torch.device) -> tuple
 
 
 def evaluate(model, split, device, batch_size: int) -> tuple[float, float | None]:
-    """Mean loss over the split's batches, and accuracy on the metric's target if it has classes."""
+    """The loss over the whole split, and accuracy on the metric's target if it has classes.
+
+    The loss is RNN Builder's (its ``evaluate`` gives the same figure): each output's mean over
+    every real target of the split, padding excluded, summed over the outputs. Each batch's sums
+    and counts are added up before dividing, so the batch size does not change it (a mean of
+    per-batch means would: a batch of short sentences would weigh as much as one of long)."""
     model.eval()
     size = split_size(split)
-    total, batches, correct, counted = 0.0, 0, 0, 0
+    sums: dict[str, float] = {}
+    counts: dict[str, float] = {}
+    correct, counted = 0, 0
     with torch.no_grad():
         for start in range(0, size, batch_size):
             inputs, targets, lengths = make_batch(
                 split, np.arange(start, min(size, start + batch_size)), device
             )
             outputs = model(inputs, targets, lengths)
-            total += float(outputs["loss"])
-            batches += 1
+            for name, target in targets.items():
+                spec = TARGETS[name]
+                scores = outputs[spec["output"]]
+                mask = (
+                    step_mask(lengths.get(spec["axis"]), scores.shape[0]) if spec["axis"] else None
+                )
+                total, count = LOSS_TERMS[spec["loss"]](scores, target, mask)
+                sums[name] = sums.get(name, 0.0) + float(total)
+                counts[name] = counts.get(name, 0.0) + float(count)
             spec = TARGETS.get(METRIC_TARGET)
             if spec is not None and spec["loss"] == "cross_entropy":
                 target = targets[METRIC_TARGET]
@@ -198,7 +212,8 @@ def evaluate(model, split, device, batch_size: int) -> tuple[float, float | None
                 correct += int(hits.sum())
                 counted += int(valid.sum())
     model.train()
-    return total / max(batches, 1), (correct / counted if counted else None)
+    loss = sum(sums[name] / counts[name] for name in sums if counts[name] > 0)
+    return loss, (correct / counted if counted else None)
 
 
 def main() -> None:

@@ -1,9 +1,11 @@
 """Built-in tasks and user data, each a data set that a template (or any fitting graph) trains on.
 
 A project's ``dataset`` reference names the data: a built-in task (``kind: builtin``), a CSV time
-series (``kind: csv``, the file in ``name``) or a text (``kind: text``). :func:`load_dataset`
-turns the reference into a :class:`~rnn_builder.training.data.Dataset` and
-checks that it fits the graph.
+series (``kind: csv``, the file in ``name``), a text (``kind: text``), or a person's labelled
+texts, tagged tokens, sequence pairs or numeric sequences (``tasks.own``). :func:`load_dataset`
+turns the reference into a :class:`~rnn_builder.training.data.Dataset` bound to the graph: its
+fields renamed to the nodes that take them (``training.binding``), refused in words when they
+do not fit. :func:`check_data` says what does not fit without reading any data.
 """
 
 from __future__ import annotations
@@ -13,13 +15,16 @@ from typing import Any
 
 from rnn_builder.errors import DataError
 from rnn_builder.files.project import Project
+from rnn_builder.graph.report import Problem
 from rnn_builder.graph.validation import validate
-from rnn_builder.training.data import Dataset, check_fits
+from rnn_builder.training.binding import Binding, DataCheck, bind
+from rnn_builder.training.data import ColumnExamples, Dataset, Split
 from rnn_builder.training.tasks.adding import AddingProblem
 from rnn_builder.training.tasks.base import Task
 from rnn_builder.training.tasks.entities import Entities
 from rnn_builder.training.tasks.music import Arpeggio
 from rnn_builder.training.tasks.numbers import Numbers
+from rnn_builder.training.tasks.own import KIND_OF_TASK, OWN_TASKS
 from rnn_builder.training.tasks.sentiment import Sentiment
 from rnn_builder.training.tasks.series import SeriesForecast
 from rnn_builder.training.tasks.spirals import TwoSpirals
@@ -38,11 +43,23 @@ TASKS: dict[str, Task] = {
         SeriesForecast(),
     )
 }
-KIND_TASKS = {"csv": "csv_series", "text": "language_model"}
+# a person's files only (no template trains on one by default)
+FILE_TASKS: dict[str, Task] = {task.name: task for task in OWN_TASKS}
+KIND_TASKS = {"csv": "csv_series", "text": "language_model", **KIND_OF_TASK}
 
 
 def task_of(project: Project, base: Path | None = None) -> tuple[Task, dict[str, Any]]:
-    """The task a project trains on and its options (file paths resolved against ``base``)."""
+    """The task a project trains on and its options (file paths resolved against ``base``;
+    ``_keys``: each field's key as the graph reads it, by the binding, when the graph is
+    valid)."""
+    task, options = _task_and_options(project, base)
+    check = _check(project, task, options)
+    if check is not None:
+        options["_keys"] = check.binding.keys(project.graph)
+    return task, options
+
+
+def _task_and_options(project: Project, base: Path | None) -> tuple[Task, dict[str, Any]]:
     reference = project.dataset
     if reference is None:
         raise DataError("this project has no data chosen: pick a task or a file to train on")
@@ -54,7 +71,7 @@ def task_of(project: Project, base: Path | None = None) -> tuple[Task, dict[str,
                 f"there is no built-in task '{reference.name}' (tasks: {', '.join(TASKS)})"
             )
         return task, options
-    task = TASKS[KIND_TASKS[reference.kind]]
+    task = {**TASKS, **FILE_TASKS}[KIND_TASKS[reference.kind]]
     if reference.name:
         path = Path(reference.name)
         if not path.is_absolute() and base is not None:
@@ -73,11 +90,70 @@ def load_dataset(project: Project, seed: int | None = None, base: Path | None = 
 
 def make_dataset(project: Project, seed: int | None = None, base: Path | None = None) -> Dataset:
     """:func:`load_dataset` without changing the project (safe on a copy, in any thread)."""
-    task, options = task_of(project, base)
+    task, options = _task_and_options(project, base)
     dataset = task.generate(project.training.seed if seed is None else seed, options)
     report = validate(project.graph)
-    check_fits(dataset.spec, project.graph, report, f"the {task.title} data")
-    return dataset
+    explicit = project.dataset.binding if project.dataset is not None else {}
+    check = bind(dataset.spec, project.graph, report, explicit, f"the {task.title} data")
+    if not check.ok:
+        raise DataError(check.errors[0].message)
+    return bound(dataset, check.binding, project)
+
+
+def bound(dataset: Dataset, binding: Binding, project: Project) -> Dataset:
+    """``dataset`` with every example's fields under the keys the graph reads them by."""
+    keys = binding.keys(project.graph)
+    dataset.info["options"]["_keys"] = keys
+    target = keys.get(dataset.target, dataset.target)
+    if all(k == v for k, v in keys.items()):
+        dataset.target = target
+        return dataset
+
+    def renamed(split: Split) -> Split:
+        if isinstance(split.examples, ColumnExamples):
+            return Split(split.examples.renamed(keys))
+        return Split([{keys.get(k, k): v for k, v in e.items()} for e in split.examples])
+
+    return Dataset(
+        dataset.name,
+        dataset.spec,
+        renamed(dataset.train),
+        renamed(dataset.validation),
+        dataset.metric,
+        target,
+        dataset.info,
+    )
+
+
+def check_data(project: Project, base: Path | None = None) -> DataCheck | None:
+    """What does not fit between the project's data and its graph, without reading the data
+    (the widths of a file's data come from what reading it worked out, kept in its options).
+    None when there is no data to check against, or the graph has errors of its own."""
+    if project.dataset is None:
+        return None
+    try:
+        task, options = _task_and_options(project, base)
+    except DataError as error:
+        return DataCheck(None, Binding(), [Problem("data_not_read", str(error))])
+    if task.not_read(options):
+        message = (
+            f"The {task.title} data has not been read yet, so its vocabulary and classes are not "
+            "known: read it in the data view (or with the data command)"
+        )
+        return DataCheck(None, Binding(), [Problem("data_not_read", message, severity="warning")])
+    return _check(project, task, options)
+
+
+def _check(project: Project, task: Task, options: dict[str, Any]) -> DataCheck | None:
+    report = validate(project.graph)
+    if not report.ok or task.not_read(options):
+        return None
+    try:
+        spec = task.spec(options)
+    except (DataError, ValueError, TypeError, KeyError) as error:
+        return DataCheck(None, Binding(), [Problem("data_not_read", f"The data options: {error}")])
+    explicit = project.dataset.binding if project.dataset is not None else {}
+    return bind(spec, project.graph, report, explicit, f"the {task.title} data")
 
 
 def keep_options(project: Project, dataset: Dataset) -> None:
@@ -85,4 +161,15 @@ def keep_options(project: Project, dataset: Dataset) -> None:
     project.keep_dataset_options(dataset.info["options"])
 
 
-__all__ = ["KIND_TASKS", "TASKS", "Task", "keep_options", "load_dataset", "make_dataset", "task_of"]
+__all__ = [
+    "FILE_TASKS",
+    "KIND_TASKS",
+    "TASKS",
+    "Task",
+    "bound",
+    "check_data",
+    "keep_options",
+    "load_dataset",
+    "make_dataset",
+    "task_of",
+]

@@ -52,6 +52,14 @@ class Task:
     def spec(self, options: dict[str, Any]) -> DataSpec:
         raise NotImplementedError
 
+    def metric_of(self, options: dict[str, Any]) -> str:
+        """The metric of the data these options make (a file's labels may be values)."""
+        return self.metric
+
+    def not_read(self, options: dict[str, Any]) -> bool:
+        """Whether :meth:`spec` needs the data read first (its widths are not in the options)."""
+        return False
+
     def examples(self, seed: int, options: dict[str, Any]) -> tuple[list[dict], list[dict]]:
         """Training and validation examples."""
         raise NotImplementedError
@@ -107,10 +115,23 @@ def draw(probabilities: Array, temperature: float, rng: np.random.Generator) -> 
     return int(rng.choice(len(weights), p=weights / weights.sum()))
 
 
-def prediction_of(executor, example: dict[str, Array], target: str) -> Array:
-    """The prediction for ``target`` on one example (steps first for sequences)."""
+def keyed(example: dict[str, Array], options: dict[str, Any]) -> dict[str, Array]:
+    """An example of the task's fields with the keys the graph reads them by (the binding's,
+    in ``options["_keys"]``; a field it does not name keeps its name)."""
+    keys = options.get("_keys") or {}
+    return {keys.get(name, name): value for name, value in example.items()}
+
+
+def prediction_of(
+    executor, example: dict[str, Array], target: str, options: dict[str, Any] | None = None
+) -> Array:
+    """The prediction for the task's ``target`` on one example of its fields (steps first for
+    sequences)."""
     from rnn_builder.training.data import make_batch
 
+    options = options or {}
+    example = keyed(example, options)
+    target = (options.get("_keys") or {}).get(target, target)
     run = executor.forward(make_batch([example], executor.report, executor.graph), train=False)
     output = executor.graph.output_for(target).id
     prediction = run.predictions[output]

@@ -93,7 +93,8 @@ class Entities(Task):
         return {"words": words_to_ids(text.lower().split(), VOCABULARY, "the tagging task")}
 
     def decode(self, prediction, example, options):
-        words = [VOCABULARY[i] for i in example["words"] if i >= 0]
+        ids = example[(options.get("_keys") or {}).get("words", "words")]
+        words = [VOCABULARY[i] for i in ids if i >= 0]
         tags = prediction.argmax(axis=-1)[: len(words)]
         return " ".join(
             w if t == OTHER else f"{w}/{TAGS[t]}" for w, t in zip(words, tags, strict=True)

@@ -50,7 +50,7 @@ class Arpeggio(Task):
     def spec(self, options):
         return DataSpec(
             {"chord": InputSpec("vec", 12 + len(QUALITIES))},
-            {"notes": TargetSpec("cross_entropy", NOTES, True)},
+            {"notes": TargetSpec("cross_entropy", NOTES, True, steps=4)},
         )
 
     def longest(self, options):
@@ -92,5 +92,5 @@ class Arpeggio(Task):
 
     def sample(self, executor, prime, length, temperature, rng, options):
         example = self.encode(prime or self.default_prime, options)
-        steps = prediction_of(executor, example, self.target)
+        steps = prediction_of(executor, example, self.target, options)
         return " ".join(note_name(draw(p, temperature, rng)) for p in steps)

@@ -49,7 +49,7 @@ class Numbers(Task):
     def spec(self, options):
         return DataSpec(
             {"words": InputSpec("seq", 32, tokens=True)},
-            {"digits": TargetSpec("cross_entropy", 12, True)},
+            {"digits": TargetSpec("cross_entropy", 12, True, steps=4, start=START)},
         )
 
     def longest(self, options):

@@ -102,7 +102,7 @@ class TextModel(Task):
         context = 4 * int(options.get("window", 24))
         for _ in range(length):
             recent = np.array(ids[-context:])
-            probabilities = prediction_of(executor, {"text": recent}, self.target)[-1]
+            probabilities = prediction_of(executor, {"text": recent}, self.target, options)[-1]
             # a network wider than the alphabet can only say the characters there are
             ids.append(draw(probabilities[: len(characters)], temperature, rng))
         return text + "".join(characters[i] for i in ids[len(text) :])

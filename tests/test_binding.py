@@ -1,0 +1,184 @@
+"""Binding data to a graph (training.binding): a graph built from scratch trains on any task that
+fits its shape, every mismatch is a problem on the node it concerns, and fitting mends what a
+parameter can."""
+
+from __future__ import annotations
+
+import pytest
+
+from rnn_builder.engine.executor import Executor
+from rnn_builder.files.project import DatasetReference, Project
+from rnn_builder.files.templates import new_project
+from rnn_builder.graph.model import Graph
+from rnn_builder.graph.validation import validate
+from rnn_builder.training.binding import DATA_CODES, apply_changes, bind, fit_changes
+from rnn_builder.training.data import DataSpec, InputSpec, TargetSpec
+from rnn_builder.training.tasks import check_data, load_dataset
+from rnn_builder.training.trainer import Trainer
+
+
+def _from_scratch() -> Graph:
+    """Vector input → Repeat → LSTM → Dense → Output, with the ids the palette gives."""
+    graph = Graph()
+    for type_name in ("vector_input", "repeat", "lstm", "dense", "output"):
+        graph.add_node(type_name)
+    graph.connect("vector_input_1", "y", "repeat_1", "x")
+    graph.connect("repeat_1", "y", "lstm_1", "x")
+    graph.connect("lstm_1", "y", "dense_1", "x")
+    graph.connect("dense_1", "y", "output_1", "x")
+    return graph
+
+
+def test_a_graph_built_from_scratch_binds_fits_and_trains_on_a_built_in_task():
+    project = Project(graph=_from_scratch(), dataset=DatasetReference("builtin", "arpeggio"))
+    check = check_data(project)
+    assert check.binding.inputs == {"chord": "vector_input_1"}
+    assert check.binding.targets == {"notes": "output_1"}
+    codes = {p.code: p for p in check.problems}
+    assert set(codes) == {"data_width", "data_classes"}  # 15 features, 24 notes
+    assert codes["data_width"].node == "vector_input_1" and codes["data_width"].fix == "fit"
+    changes = fit_changes(check.spec, project.graph, validate(project.graph), check.binding)
+    assert {(c.node, c.name, c.value) for c in changes} == {
+        ("vector_input_1", "features", 15),
+        ("dense_1", "units", 24),
+        ("repeat_1", "steps", 4),  # an arpeggio is four notes
+    }
+    apply_changes(project.graph, changes)
+    assert check_data(project).problems == []
+    project.training.epochs = 2
+    dataset = load_dataset(project)
+    assert set(dataset.train.examples[0]) >= {"vector_input_1", "target"}
+    result = Trainer(Executor(project.graph, seed=0), dataset, project.training).train()
+    assert result.steps > 0 and result.val_metric is not None
+
+
+def test_an_explicit_binding_wins_and_a_node_it_names_that_is_gone_is_a_problem():
+    project = new_project("many_to_one")
+    project.graph.add_node("sequence_input", node_id="other", params={"vocabulary": 40})
+    project.dataset.binding = {"words": "other"}
+    check = check_data(project)
+    assert check.binding.inputs == {"words": "other"}
+    unfed = [p for p in check.problems if p.code == "data_unfed_input"]
+    assert [p.node for p in unfed] == ["words"]  # the input no field feeds now
+    project.dataset.binding = {"words": "gone"}
+    problem = next(p for p in check_data(project).problems if p.code == "data_unknown_node")
+    assert "'words' is bound to 'gone'" in problem.message
+
+
+SEQ_TOKENS = InputSpec("seq", 40, tokens=True)
+
+
+@pytest.mark.parametrize(
+    ("code", "template", "spec", "change"),
+    [
+        ("data_unfed_input", "many_to_one", DataSpec({}, {}), None),
+        ("data_no_target", "many_to_one", DataSpec({"words": SEQ_TOKENS}, {}), None),
+        (
+            "data_unbound_field",
+            "many_to_one",
+            DataSpec(
+                {"words": SEQ_TOKENS, "extra": SEQ_TOKENS},
+                {"sentiment": TargetSpec("cross_entropy", 2, False)},
+            ),
+            None,
+        ),
+        (
+            "data_kind",
+            "one_to_one",
+            DataSpec({"point": SEQ_TOKENS}, {"spiral": TargetSpec("cross_entropy", 2, False)}),
+            None,
+        ),
+        (
+            "data_tokens",
+            "adding_problem",
+            DataSpec({"values": SEQ_TOKENS}, {"sum": TargetSpec("mse", 1, False)}),
+            None,
+        ),
+        (
+            "data_width",
+            "many_to_one",
+            DataSpec(
+                {"words": InputSpec("seq", 50, tokens=True)},
+                {"sentiment": TargetSpec("cross_entropy", 2, False)},
+            ),
+            None,
+        ),
+        (
+            "data_loss",
+            "many_to_one",
+            DataSpec({"words": SEQ_TOKENS}, {"sentiment": TargetSpec("mse", 2, False)}),
+            None,
+        ),
+        (
+            "data_per_step",
+            "many_to_one",
+            DataSpec({"words": SEQ_TOKENS}, {"sentiment": TargetSpec("cross_entropy", 2, True)}),
+            None,
+        ),
+        (
+            "data_classes",
+            "many_to_one",
+            DataSpec({"words": SEQ_TOKENS}, {"sentiment": TargetSpec("cross_entropy", 5, False)}),
+            None,
+        ),
+    ],
+)
+def test_every_data_code_is_reported_on_the_node_it_concerns(code, template, spec, change):
+    graph = new_project(template).graph
+    check = bind(spec, graph, validate(graph))
+    found = [p for p in check.problems if p.code == code]
+    assert found, [p.code for p in check.problems]
+    assert "\n" not in found[0].message
+
+
+def test_every_data_code_is_provoked_somewhere():
+    provoked = {
+        "data_unfed_input",
+        "data_no_target",
+        "data_unbound_field",
+        "data_kind",
+        "data_tokens",
+        "data_width",
+        "data_loss",
+        "data_per_step",
+        "data_classes",
+        "data_not_read",  # test_a_file_not_read_yet_is_a_warning
+        "data_unknown_node",  # test_an_explicit_binding_wins_...
+    }
+    assert provoked == set(DATA_CODES)
+
+
+def test_a_file_not_read_yet_is_a_warning_and_a_damaged_option_a_problem(tmp_path):
+    project = new_project("many_to_one")
+    project.dataset = DatasetReference("labelled", str(tmp_path / "r.csv"))
+    (problem,) = check_data(project).problems
+    assert problem.code == "data_not_read" and problem.severity == "warning"
+    for damaged in ({"vocabulary": "abc"}, {"vocabulary": ["a", "b"]}, {"classes": ["x", "x"]}):
+        project.dataset = DatasetReference("labelled", "r.csv", {"vocabulary": ["<unk>"]} | damaged)
+        (problem,) = check_data(project).problems
+        assert problem.code == "data_not_read" and "read the file afresh" in problem.message
+
+
+def test_fitting_never_takes_an_embedding_out_and_says_what_would():
+    graph = new_project("many_to_one").graph
+    spec = DataSpec(
+        {"words": InputSpec("seq", 1)}, {"sentiment": TargetSpec("cross_entropy", 4, False)}
+    )
+    report = validate(graph)
+    check = bind(spec, graph, report)
+    problem = next(p for p in check.problems if p.code == "data_tokens")
+    assert problem.fix is None and "take Embedding 'embed' out" in problem.message
+    changes = fit_changes(spec, graph, report, check.binding)
+    apply_changes(graph, changes)
+    assert validate(graph).ok  # whatever fitting did, it broke nothing
+
+
+def test_every_template_fits_its_own_task_with_nothing_to_fit():
+    from rnn_builder.files.templates import template_names
+
+    for name in template_names():
+        project = new_project(name)
+        check = check_data(project)
+        assert check.problems == [], (name, check.problems)
+        changes = fit_changes(check.spec, project.graph, validate(project.graph), check.binding)
+        assert changes == [], (name, changes)
