@@ -157,6 +157,30 @@ class MainWindow(ProjectCommands, CanvasCommands, WindowActions, QMainWindow):
         self.document.path_changed.connect(self._update_title)
         self.document.title_changed.connect(self._update_title)
         self.document.replaced.connect(self._replaced)
+        self._followed_project = None
+        self._follow_project()
+
+    def _follow_project(self) -> None:
+        """A training setting or the data changes the memory training needs: list it again."""
+        project = self.document.project
+        if self._followed_project is project:
+            return
+        if self._followed_project is not None:
+            self._followed_project.training_changed.unsubscribe(self._settings_changed)
+            self._followed_project.dataset_changed.unsubscribe(self._settings_changed)
+        project.training_changed.subscribe(self._settings_changed)
+        project.dataset_changed.subscribe(self._settings_changed)
+        self._followed_project = project
+
+    def _settings_changed(self, *_change) -> None:
+        if self.scene.report is not None:
+            self._show_problems(self.scene.report)
+
+    def _show_problems(self, report: ValidationReport) -> None:
+        """The panel lists what training needs too (its memory against the machine's budget);
+        the graph's own report stays the one the canvas, stepping and the unrolled view use."""
+        shown = self.document.validate("train") if report.ok else report
+        self.problems.show_report(shown, self.document.graph)
 
     # --- what is shown --------------------------------------------------------------------
 
@@ -187,7 +211,7 @@ class MainWindow(ProjectCommands, CanvasCommands, WindowActions, QMainWindow):
             self.layout_label.setText(f"{count} problem{'s' if count != 1 else ''} to fix")
             self.layout_label.setToolTip("See the Problems panel")
             self.parameters_label.setText("")
-        self.problems.show_report(report, self.document.graph)
+        self._show_problems(report)
         self.inspector.set_report(report)
         self._show_axes(report)
         if self.unrolled_action.isChecked():
@@ -344,6 +368,7 @@ class MainWindow(ProjectCommands, CanvasCommands, WindowActions, QMainWindow):
         self.unrolled_scene.select_nodes(self.scene.selected_node_ids())
 
     def _replaced(self) -> None:
+        self._follow_project()
         self.inspector.show_node(None)
         self._show_report(self.scene.report)
         self.view.fit_to_contents()

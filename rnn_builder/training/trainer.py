@@ -190,15 +190,16 @@ class Trainer:
         loss_sum, metric_sum, counted, seen = 0.0, 0.0, 0, 0
         losses: list[float] = []  # each step's, since the last report
         grad_norm = 0.0
-        last_run: Run | None = None
-        last_batch: Batch | None = None
+        # the last step's gradient norms at the states, not its run: a run holds every value and
+        # cache of a step, and one kept through the next step doubled its peak (issue 22)
+        last_norms: dict[str, dict[str, list[float]]] = {}
+        last_batch: Batch | None = None  # a batch holds only its data: kept to measure on
         measured_at = -math.inf  # when connectivity was last measured
         evaluation: Evaluation | None = None
 
         def report(kind: str, note: str = "") -> Report:
             nonlocal loss_sum, metric_sum, counted, seen, last_report, losses, measured_at
             now = time.perf_counter()
-            norms = _norms(last_run)  # before another pass reuses the run's buffers
             flow = {}
             if last_batch is not None and now - measured_at >= self.connectivity_every:
                 flow, measured_at = connectivity(executor, last_batch), now
@@ -222,7 +223,7 @@ class Trainer:
                 val_loss=evaluation.loss if evaluation else None,
                 val_metric=evaluation.metric if evaluation else None,
                 metric=self.dataset.metric,
-                state_grad_norms=norms,
+                state_grad_norms=last_norms,
                 connectivity=flow,
                 message=note,
             )
@@ -269,7 +270,7 @@ class Trainer:
                             "gradient clipping, or an LSTM or GRU cell."
                         )
                         break
-                    last_run, last_batch = run, batch
+                    last_norms, last_batch = _norms(run), batch
                     step += 1
                     self.steps_taken = step
                     loss_sum += loss
@@ -278,6 +279,7 @@ class Trainer:
                     metric_sum += batch_metric if batch_metric is not None else 0.0
                     counted += 1
                     seen += run.batch_size
+                    run = None  # let it go before the next step, not after it
                     if time.perf_counter() - last_report >= self.report_every:
                         report("step")
                 if stopped not in ("finished", "steps", "time"):

@@ -15,6 +15,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QBoxLayout, QDockWidget, QLabel, QMessageBox, QSpinBox
 
 from rnn_builder.errors import RNNBuilderError
+from rnn_builder.graph.budget import OUT_OF_MEMORY
 from rnn_builder.graph.unroll import UnrolledKey
 from rnn_builder.training.tasks import task_of
 from ui.docks import scrolling
@@ -308,6 +309,10 @@ class Live(QObject):
             self.stop_stepping()
             self.window.show_error("Cannot step", str(error))
             return False
+        except MemoryError:
+            self.stop_stepping()
+            self.window.show_error("Cannot step", OUT_OF_MEMORY)
+            return False
         self._show_step()
         return True
 
@@ -341,10 +346,17 @@ class Live(QObject):
         if not window.scene.report or not window.scene.report.ok:
             window.statusBar().showMessage("Fix the graph's problems to step through it", 5000)
             return False
+        report = window.document.validate("step")  # one example, in float64: does it fit?
+        if not report.ok:
+            window.show_error("Cannot step", report.errors[0].message)
+            return False
         try:
             self.stepper = self.context.stepper(self.example.value())
         except RNNBuilderError as error:
             window.show_error("Cannot step", str(error))
+            return False
+        except MemoryError:  # the budget allowed it, but the machine has not got it now
+            window.show_error("Cannot step", OUT_OF_MEMORY)
             return False
         self._stepping_graph = structure(window.document.graph)
         window.set_unrolled(True)

@@ -45,6 +45,9 @@ class AddingProblem(Task):
         y = values[rows, first] + values[rows, second]
         return x, y
 
+    def longest(self, options):
+        return {"values": int(options.get("steps", 50))}
+
     def examples(self, seed, options):
         rng = np.random.default_rng(seed)
         steps = int(options.get("steps", 50))

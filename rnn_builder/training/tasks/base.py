@@ -71,6 +71,12 @@ class Task:
         """Training and validation examples."""
         raise NotImplementedError
 
+    def longest(self, options: dict[str, Any]) -> dict[str, int]:
+        """The most steps of each sequence it feeds or expects (by input id and target name),
+        known without making the data, so that the memory a run needs can be told before
+        anything is made (``training.workload``). Empty: no sequences."""
+        return {}
+
     def generate(self, seed: int = 0, options: dict[str, Any] | None = None) -> Dataset:
         options = dict(options or {})
         train, validation = self.examples(seed, options)

@@ -60,6 +60,9 @@ class Arpeggio(Task):
             {"notes": TargetSpec("cross_entropy", NOTES, True, steps=4)},
         )
 
+    def longest(self, options):
+        return {"notes": max(len(intervals) for intervals in QUALITIES.values())}
+
     def examples(self, seed, options):
         rng = np.random.default_rng(seed)
         copies = int(options.get("copies", 40))  # each chord seen many times per epoch

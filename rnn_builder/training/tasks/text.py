@@ -69,6 +69,10 @@ class TextModel(Task):
         unknown = index.get(UNKNOWN, len(characters) - 1)
         return np.array([index.get(c, unknown) for c in text], dtype=np.int64)
 
+    def longest(self, options):
+        window = int(options.get("window", 24))
+        return {"text": window, "next_char": window}
+
     def examples(self, seed, options):
         text = self.load(options)
         characters = self.characters(options)
