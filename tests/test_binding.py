@@ -145,6 +145,7 @@ def test_every_data_code_is_provoked_somewhere():
         "data_not_read",  # test_a_file_not_read_yet_is_a_warning
         "data_unknown_node",  # test_an_explicit_binding_wins_...
         "data_reads_ahead",  # tests/test_explain.py
+        "data_steps",  # test_a_task_setting_changes_the_data_and_fit_follows
     }
     assert provoked == set(DATA_CODES)
 
@@ -183,3 +184,24 @@ def test_every_template_fits_its_own_task_with_nothing_to_fit():
         assert check.problems == [], (name, check.problems)
         changes = fit_changes(check.spec, project.graph, validate(project.graph), check.binding)
         assert changes == [], (name, changes)
+
+
+def test_a_task_setting_changes_the_data_and_fit_follows(tmp_path, capsys):
+    """Issue 24: a teacher sets the adding problem's length with edit --data-option; the
+    Sequence input's steps must then mean what the data does (info said 100 while training ran
+    50): a warning on the input until fit makes it so."""
+    from rnn_builder.cli.main import main
+    from rnn_builder.files.serialization import load
+
+    path = tmp_path / "adding.json"
+    main(["new", "adding_problem", "-o", str(path)])
+    assert main(["edit", str(path), "--data-option", "steps=100"]) == 0
+    out = capsys.readouterr().out
+    assert "warning (values)" in out and "100 steps long" in out and "[data_steps]" in out
+    project = load(path)
+    assert project.dataset.options == {"steps": 100}
+    assert len(load_dataset(project).train.examples[0]["values"]) == 100
+    assert main(["edit", str(path), "--fit"]) == 0
+    assert "fit: values.steps = 100" in capsys.readouterr().out
+    assert load(path).graph.node("values").params["steps"] == 100
+    assert check_data(load(path)).problems == []

@@ -239,8 +239,8 @@ class _DataEdits:
 
     def data_option(self, project: Project, text: str) -> str:
         key, value = parse_option(text)
-        if self.chosen is None and (project.dataset is None or project.dataset.kind == "builtin"):
-            raise EditError("a data option needs a data file: give --data-file first")
+        if self.chosen is None and project.dataset is None:
+            raise EditError("a data option needs data: give --data or --data-file first")
         self.options[key] = value
         return f"data option {key} = {json.dumps(value)}"
 
@@ -256,7 +256,16 @@ class _DataEdits:
 
     def finish(self, project: Project) -> list[str]:
         said = []
-        if self.chosen is not None or self.options:
+        builtin = (
+            self.chosen is None and project.dataset.kind == "builtin" if project.dataset else False
+        )
+        if builtin and self.options:  # a built-in task's settings (a length, a count)
+            reference = project.dataset
+            options = {**reference.options, **self.options}
+            project.set_dataset(
+                DatasetReference("builtin", reference.name, options, dict(reference.binding))
+            )
+        elif self.chosen is not None or self.options:
             kind, path = self.chosen or (project.dataset.kind, project.dataset.name)
             options = {} if self.chosen else dict(project.dataset.options)
             summary = use_data(project, kind, path, {**options, **self.options}, self.base)

@@ -42,6 +42,7 @@ DATA_CODES: dict[str, str] = {
     "data_per_step": "one prediction per step where the data has one per example, or back",
     "data_classes": "a class count or a number of values that differs from the data's",
     "data_reads_ahead": "a bidirectional cell on next-step prediction: it reads the answer",
+    "data_steps": "a Sequence input whose steps are not the length the data's sequences have",
 }
 KINDS = {"seq": "sequence", "vec": "vector"}
 FIT = "fit the graph to the data (Fit in the app's Training panel, edit --fit in the CLI)"
@@ -146,7 +147,8 @@ def bind(
                 )
             )
     for name, node_id in input_binding.items():
-        problems += _check_input(graph, report, name, node_id, spec.inputs[name], what)
+        found = _check_input(graph, report, name, node_id, spec.inputs[name], what)
+        problems += found or _check_steps(graph, name, node_id, spec.inputs[name], what)
     for name, node_id in target_binding.items():
         problems += _check_target(graph, report, name, node_id, spec.targets[name], what)
     return DataCheck(spec, binding, problems)
@@ -271,6 +273,28 @@ def _check_input(
     return []
 
 
+def _check_steps(
+    graph: Graph, name: str, node_id: str, spec: InputSpec, what: str
+) -> list[Problem]:
+    """A warning when a Sequence input's ``steps`` (what the views unroll, what the memory
+    check counts) is not the length every sequence of the data has: ``info`` said 100 steps
+    of an adding problem that trained on 50 (issue 24)."""
+    steps = graph.node(node_id).params.get("steps")
+    if spec.steps is None or steps is None or steps == spec.steps:
+        return []
+    return [
+        Problem(
+            "data_steps",
+            f"{what.capitalize()}'s sequences ('{name}') are {spec.steps} steps long, but "
+            f"{graph.describe(node_id)} says {steps}: the views unroll and the memory check "
+            f"counts {steps}; {FIT}",
+            node_id,
+            severity="warning",
+            fix="fit",
+        )
+    ]
+
+
 def _check_target(
     graph: Graph, report: ValidationReport, name: str, node_id: str, spec: TargetSpec, what: str
 ) -> list[Problem]:
@@ -351,6 +375,8 @@ def fit_changes(
         kind, _width, _tokens = graph.node_type(node_id).input_spec(node)
         if kind != wanted.kind:
             continue  # a different node type is needed: no parameter does it
+        if wanted.steps is not None:
+            change(node_id, "steps", wanted.steps, f"the length of every '{name}'")
         if wanted.tokens:
             change(node_id, "vocabulary", wanted.width, f"the vocabulary of '{name}'")
             for embedding in _token_readers(graph, node_id):

@@ -29,7 +29,10 @@ class AddingProblem(Task):
     target = "sum"
 
     def spec(self, options):
-        return DataSpec({"values": InputSpec("seq", 2)}, {"sum": TargetSpec("mse", 1, False)})
+        steps = int(options.get("steps", 50))
+        return DataSpec(
+            {"values": InputSpec("seq", 2, steps=steps)}, {"sum": TargetSpec("mse", 1, False)}
+        )
 
     @staticmethod
     def sequences(rng: np.random.Generator, count: int, steps: int):

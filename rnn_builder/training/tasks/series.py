@@ -123,7 +123,8 @@ class SeriesForecast(Task):
     def spec(self, options):
         inputs = options.get("inputs") or [options.get("target", "?")]
         return DataSpec(
-            {"history": InputSpec("seq", len(inputs))}, {"next": TargetSpec("mse", 1, False)}
+            {"history": InputSpec("seq", len(inputs), steps=int(options.get("window", 12)))},
+            {"next": TargetSpec("mse", 1, False)},
         )
 
     def table(self, options) -> tuple[dict[str, np.ndarray], str, list[str]]:

@@ -44,7 +44,11 @@ class TextModel(Task):
     def spec(self, options):
         vocabulary = int(options.get("vocabulary", 48))
         return DataSpec(
-            {"text": InputSpec("seq", vocabulary, tokens=True)},
+            {
+                "text": InputSpec(
+                    "seq", vocabulary, tokens=True, steps=int(options.get("window", 24))
+                )
+            },
             {"next_char": TargetSpec("cross_entropy", vocabulary, True)},
         )
 
