@@ -29,10 +29,12 @@ from rnn_builder.cli.problems import EXIT_PROBLEMS, problem_lines
 from rnn_builder.engine.executor import Executor
 from rnn_builder.errors import DataError
 from rnn_builder.export.weights_import import load_weights
+from rnn_builder.files.companions import runs_path, save_with_companions, weights_path
 from rnn_builder.files.serialization import load
 from rnn_builder.files.weights_file import save_weights
 from rnn_builder.graph.validation import ValidationReport
 from rnn_builder.training.predict import predict, read_input
+from rnn_builder.training.runs import follow_report, new_run, read_runs_file, runs_bytes
 from rnn_builder.training.tasks import load_dataset, task_of
 from rnn_builder.training.trainer import Report, Trainer, evaluate
 from rnn_builder.training.workload import Purpose, validate_for
@@ -173,8 +175,13 @@ def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
         per_epoch = max(1, math.ceil(len(dataset.train) / settings.batch_size))
         settings.epochs = max(settings.epochs, math.ceil(max_steps / per_epoch))
     bar = _ProgressBar(sys.stderr) if not args.json and sys.stderr.isatty() else None
+    target = Path(args.weights) if args.weights else Path(args.file).with_suffix(".npz")
+    own = target.resolve() == weights_path(Path(args.file)).resolve()  # the project's set
+    earlier = read_runs_file(runs_path(Path(args.file))) if own else None
+    run = new_run(project, len(earlier or []) + 1, continued=False)
 
     def callback(report: Report) -> None:
+        follow_report(run, report)
         if args.json:
             if report.kind != "final":
                 print(json.dumps(_plain(report.to_json())), file=out, flush=True)
@@ -196,8 +203,11 @@ def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
         result = trainer.train()
     if bar is not None:
         bar.finish()
-    target = Path(args.weights) if args.weights else Path(args.file).with_suffix(".npz")
-    save_weights(executor, target)
+    run.stopped = result.stopped
+    if own:  # weights and run join the project's set: saved as one, as the app saves it
+        _save_set(args.file, dataset, executor, None if earlier is None else [*earlier, run])
+    else:
+        save_weights(executor, target)
     final = result.to_json()
     final["weights"] = str(target)
     if args.json:
@@ -207,6 +217,22 @@ def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
         if result.message:
             print(result.message, file=out)
     return 0
+
+
+def _save_set(file: str, dataset, executor: Executor, runs: list | None) -> None:
+    """The project file (as it is on disk, with what reading the data worked out), the trained
+    weights and the runs with this one (None: a runs file that cannot be read stays as it is)
+    as one set (``files.companions``): an app-saved project trained here opens with its new
+    weights, which it otherwise refused as not the ones it was saved with."""
+    saved = load(file)
+    saved.keep_dataset_options(dataset.info["options"])
+    save_with_companions(
+        saved,
+        file,
+        executor.get_parameters(),
+        None if runs is None else runs_bytes(runs),
+        claims=saved.companions,
+    )
 
 
 @contextmanager

@@ -127,6 +127,10 @@ def test_pause_resume_and_stop_leave_consistent_weights(window, qtbot):
     qtbot.waitUntil(lambda: not session.running, timeout=TRAINING_TIMEOUT)
     assert window.document.runs[-1].stopped == "steps"
     assert window.document.runs[-1].curve.mean[0] < first_loss
+    # each run says whether it went on from trained weights (issue 24), and its label too
+    first, second = window.document.runs[-2:]
+    assert not first.continued and second.continued and second.label.endswith("continued")
+    assert first.graph_digest == second.graph_digest and second.seed == 0
     assert live.panel.start_button.isEnabled()
 
 
