@@ -29,6 +29,7 @@ from rnn_builder.cli import training as cli_training
 from rnn_builder.cli.problems import EXIT_PROBLEMS, problem_lines, project_problems
 from rnn_builder.engine.runtime import runtime
 from rnn_builder.errors import RNNBuilderError
+from rnn_builder.files.exercises import EXERCISES, new_exercise
 from rnn_builder.files.serialization import load, save
 from rnn_builder.files.templates import TEMPLATES, new_project
 from rnn_builder.graph.budget import OUT_OF_MEMORY, memory_budget, size_text
@@ -67,6 +68,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = commands.add_parser("new", help="create a project from a template")
     p.add_argument("template", metavar="TEMPLATE", help="template name (see 'templates')")
     p.add_argument("-o", "--output", required=True, metavar="FILE", help="project file to write")
+    p.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
+
+    p = commands.add_parser(
+        "exercises", help="list the exercises, or write one as a project to train and hand in"
+    )
+    p.add_argument("name", nargs="?", metavar="NAME", help="the exercise to write")
+    p.add_argument("-o", "--output", metavar="FILE", help="the project file to write")
     p.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
 
     p = commands.add_parser("validate", help="check a project's graph and name its layout")
@@ -190,6 +198,27 @@ def cmd_new(args: argparse.Namespace, out: TextIO) -> int:
         raise UsageError(f"'{path}' already exists; use --force to overwrite it")
     save(project, path)
     print(f"created {path} from template '{args.template}' ({project.title})", file=out)
+    return EXIT_OK
+
+
+def cmd_exercises(args: argparse.Namespace, out: TextIO) -> int:
+    """The exercises, a paragraph each; with NAME and -o, that exercise as a project file."""
+    if args.name is None:
+        for exercise in EXERCISES.values():
+            goal = exercise.build().goal
+            print(f"{exercise.name}: {exercise.title}", file=out)
+            print(f"  {exercise.text}", file=out)
+            print(f"  goal: {goal.describe()}", file=out)
+        return EXIT_OK
+    if not args.output:
+        raise UsageError(f"write the exercise somewhere: exercises {args.name} -o FILE")
+    project = new_exercise(args.name)
+    path = Path(args.output)
+    if path.exists() and not args.force:
+        raise UsageError(f"'{path}' already exists; use --force to overwrite it")
+    save(project, path)
+    print(f"created {path}: {project.title}", file=out)
+    print(f"goal: {project.goal.describe()} ('evaluate' says whether it is met)", file=out)
     return EXIT_OK
 
 
@@ -368,6 +397,7 @@ def _predicts_next_step(project, file: str) -> bool:
 COMMANDS = {
     "templates": cmd_templates,
     "new": cmd_new,
+    "exercises": cmd_exercises,
     "validate": cmd_validate,
     "unroll": cmd_unroll,
     "info": cmd_info,

@@ -33,6 +33,7 @@ from rnn_builder.files.companions import runs_path, save_with_companions, weight
 from rnn_builder.files.serialization import load
 from rnn_builder.files.weights_file import save_weights
 from rnn_builder.graph.validation import ValidationReport
+from rnn_builder.training.goals import evaluate_goal
 from rnn_builder.training.predict import predict, read_input
 from rnn_builder.training.runs import follow_report, new_run, read_runs_file, runs_bytes
 from rnn_builder.training.tasks import load_dataset, task_of
@@ -256,13 +257,20 @@ def _ctrl_c_cancels(trainer: Trainer) -> Iterator[None]:
 
 @_refusing_graphs_with_problems
 def cmd_evaluate(args: argparse.Namespace, out: TextIO) -> int:
-    _project, dataset, executor = _setup(args, out, args.weights, "evaluate")
+    project, dataset, executor = _setup(args, out, args.weights, "evaluate")
     result = evaluate(executor, dataset)
     if result is None:
         raise DataError("this data set has no validation examples to evaluate on")
     data = {"val_loss": result.loss, "metric": dataset.metric, "examples": result.examples}
     if result.metric is not None:
         data[f"val_{dataset.metric}"] = result.metric
+    goal = (
+        evaluate_goal(project, executor, Path(args.file).resolve().parent)
+        if project.goal is not None
+        else None
+    )
+    if goal is not None:
+        data.update(goal.to_json())
     if args.json:
         print(json.dumps(data), file=out)
     else:
@@ -270,6 +278,8 @@ def cmd_evaluate(args: argparse.Namespace, out: TextIO) -> int:
             f", {_metric_text(dataset.metric, result.metric)}" if result.metric is not None else ""
         )
         print(f"validation: loss {result.loss:.4g}{shown} on {result.examples} examples", file=out)
+        if goal is not None:
+            print(goal.describe(), file=out)
     return 0
 
 
