@@ -18,6 +18,7 @@ from rnn_builder.files.data_readers import lines, table_format
 from rnn_builder.files.project import DatasetReference, Project
 from rnn_builder.training.data import Dataset
 from rnn_builder.training.tasks import FILE_TASKS, KIND_TASKS, TASKS, Task
+from rnn_builder.training.vocabulary import UNKNOWN
 
 # what each kind of data is for: the layout it fits and the templates built for it
 FITS: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -183,7 +184,10 @@ def summarise(kind: str, path: str | Path, task: Task, dataset: Dataset) -> Data
     token_fields = [n for n, s in dataset.spec.inputs.items() if s.tokens]
     vocabulary = dataset.spec.inputs[token_fields[0]].width if token_fields else None
     unknown_rate = None
-    if token_fields and len(dataset.validation):
+    # id 0 is the unknown token of a vocabulary read from the training part (own data); a
+    # text's alphabet is the whole file's and its id 0 a character ('\n' counted as unknown)
+    learned = options.get("vocabulary")
+    if token_fields and len(dataset.validation) and _unknown_first(learned):
         tokens = np.concatenate([e[token_fields[0]] for e in dataset.validation.examples])
         unknown_rate = float((tokens == 0).mean()) if len(tokens) else 0.0
     lengths = {}
@@ -219,6 +223,10 @@ def summarise(kind: str, path: str | Path, task: Task, dataset: Dataset) -> Data
         layout,
         templates,
     )
+
+
+def _unknown_first(vocabulary: Any) -> bool:
+    return isinstance(vocabulary, list) and vocabulary[:1] == [UNKNOWN]
 
 
 def _format_name(path, options) -> str:
