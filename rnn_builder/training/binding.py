@@ -175,8 +175,9 @@ def _bind_fields(
                 Problem(
                     "data_unknown_node",
                     f"{what.capitalize()}'s {role} '{name}' is bound to '{node_id}', which is "
-                    f"not an {kind} of the graph: bind it to one that is",
+                    f"not an {kind} of the graph: bind it to one that is, or {FIT}",
                     None,
+                    fix="fit",  # a fit binds the field afresh (tasks.fit_data)
                 )
             )
     for name in fields:  # by id (an input's id, an Output's target name)

@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from rnn_builder.errors import DataError
-from rnn_builder.files.project import Project
+from rnn_builder.files.project import DatasetReference, Project
 from rnn_builder.graph.report import Problem
 from rnn_builder.graph.validation import validate
-from rnn_builder.training.binding import Binding, DataCheck, bind
+from rnn_builder.training.binding import Binding, DataCheck, ParamChange, bind, fit_changes
 from rnn_builder.training.data import Dataset, Split
 from rnn_builder.training.tasks.adding import AddingProblem
 from rnn_builder.training.tasks.base import Task
@@ -154,6 +154,63 @@ def _check(project: Project, task: Task, options: dict[str, Any]) -> DataCheck |
     return bind(spec, project.graph, report, explicit, f"the {task.title} data")
 
 
+def with_binding(
+    project: Project, reference: DatasetReference, base: Path | None = None
+) -> DatasetReference:
+    """``reference`` with the binding it finds in ``project``'s graph kept in it (what the
+    editor and ``edit --data`` store when data is chosen); the fields it names itself stay as
+    they are. As given when the graph has problems of its own or the file is not read yet."""
+    scratch = project.copy()
+    scratch.dataset = DatasetReference.checked(reference)
+    check = check_data(scratch, base)
+    if check is None or check.spec is None:
+        return reference
+    return DatasetReference(
+        reference.kind,
+        reference.name,
+        reference.options,
+        {**check.binding.as_dict(), **reference.binding},
+    )
+
+
+def fit_data(
+    project: Project, base: Path | None = None
+) -> tuple[DatasetReference, list[ParamChange]]:
+    """What fitting the graph to the project's data changes: the data reference with the binding
+    the fit makes, and the parameters to set (none when the graph fits). A field bound to a node
+    the graph no longer has (removed, or replaced by another) is bound afresh by the rules, so
+    one fit mends it. Raises :class:`DataError` in words when there is nothing to fit to: no
+    data, a file not read yet, or a graph with problems of its own."""
+    reference = project.dataset
+    if reference is None:
+        raise DataError("this project has no data chosen: pick a task or a file to train on")
+    graph = project.graph
+    check = check_data(project, base)
+    if check is not None and check.spec is not None:
+        inputs = {n.id for n in graph.inputs()}
+        outputs = {n.id for n in graph.outputs()}
+        spec = check.spec
+        kept = {
+            f: n
+            for f, n in reference.binding.items()
+            if (f in spec.inputs and n in inputs) or (f in spec.targets and n in outputs)
+        }
+        if kept != reference.binding:
+            scratch = project.copy()
+            scratch.dataset = DatasetReference(
+                reference.kind, reference.name, reference.options, kept
+            )
+            check = check_data(scratch, base)
+    if check is None or check.spec is None:
+        problem = check.problems[0].message if check is not None and check.problems else None
+        raise DataError(problem or "the graph has problems of its own: fix them before fitting")
+    changes = fit_changes(check.spec, graph, validate(graph), check.binding)
+    fitted = DatasetReference(
+        reference.kind, reference.name, reference.options, check.binding.as_dict()
+    )
+    return fitted, changes
+
+
 def keep_options(project: Project, dataset: Dataset) -> None:
     """Keep what the task worked out while making ``dataset`` with ``project``'s data source."""
     project.keep_dataset_options(dataset.info["options"])
@@ -166,8 +223,10 @@ __all__ = [
     "Task",
     "bound",
     "check_data",
+    "fit_data",
     "keep_options",
     "load_dataset",
     "make_dataset",
     "task_of",
+    "with_binding",
 ]
