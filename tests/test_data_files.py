@@ -19,7 +19,7 @@ from rnn_builder.files.data_readers import DataFileError, lines, read_table, rea
 from rnn_builder.files.project import DatasetReference
 from rnn_builder.files.serialization import load
 from rnn_builder.files.templates import new_project
-from rnn_builder.training.summary import guess_kind, read_data, summarise
+from rnn_builder.training.summary import guess_kind, length_bins, read_data, summarise
 from rnn_builder.training.tasks import load_dataset
 from rnn_builder.training.vocabulary import UNKNOWN, Tokenizer, Vocabulary
 
@@ -295,6 +295,20 @@ def test_a_cancelled_read_stops_between_the_steps_after_reading(tmp_path):
     with data_readers.watched(watch), pytest.raises(data_readers.ReadCancelled):
         read_data("labelled", path)
     assert watch.ends == 2
+
+
+def test_a_histogram_of_lengths_has_whole_bins_each_holding_whole_lengths():
+    task, dataset = read_data("labelled", EXAMPLES / "reviews.csv")
+    stats = summarise("labelled", EXAMPLES / "reviews.csv", task, dataset).lengths["text"]
+    assert (stats["min"], stats["max"]) == (5, 12)
+    assert stats["edges"] == [4.5 + k for k in range(9)]  # one bin a length
+    sizes = [len(e["text"]) for e in dataset.train.examples]
+    assert stats["histogram"] == [sizes.count(n) for n in range(5, 13)]
+    for low, high in ((1, 100), (1, 95), (3, 3), (7, 17)):
+        edges = length_bins(np.array([low, high]))
+        widths = np.diff(edges)
+        assert len(edges) - 1 <= 10 and edges[0] == low - 0.5 and edges[-1] >= high + 0.5
+        assert np.all(widths == widths[0]) and widths[0] == int(widths[0])
 
 
 def test_the_unknown_rate_counts_unknown_tokens_only(tmp_path):

@@ -7,6 +7,7 @@ read the file with the same task that trains on it, so what they show is what tr
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -195,8 +196,7 @@ def summarise(kind: str, path: str | Path, task: Task, dataset: Dataset) -> Data
         if (spec.kind == "seq") if hasattr(spec, "kind") else spec.per_step:
             sizes = np.array([len(e[name]) for e in dataset.train.examples])
             if len(sizes):
-                bins = min(HISTOGRAM_BINS, int(np.ptp(sizes)) + 1)
-                counts_, edges = np.histogram(sizes, bins=bins)
+                counts_, edges = np.histogram(sizes, bins=length_bins(sizes))
                 lengths[name] = {
                     "min": int(sizes.min()),
                     "max": int(sizes.max()),
@@ -223,6 +223,15 @@ def summarise(kind: str, path: str | Path, task: Task, dataset: Dataset) -> Data
         layout,
         templates,
     )
+
+
+def length_bins(sizes: np.ndarray) -> np.ndarray:
+    """Edges for a histogram of whole-number lengths: at most ``HISTOGRAM_BINS`` bins of
+    the same whole width, each edge half-way between two lengths (8 bins over lengths 5 to
+    12 split at 5.875, 6.75, ...: a bin held no length, or two)."""
+    low, high = int(sizes.min()), int(sizes.max())
+    width = max(1, math.ceil((high - low + 1) / HISTOGRAM_BINS))
+    return np.arange(low, high + width + 1, width) - 0.5
 
 
 def _unknown_first(vocabulary: Any) -> bool:
