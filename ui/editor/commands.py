@@ -104,8 +104,7 @@ class SetParam(QUndoCommand):
 
     def undo(self) -> None:
         # the old value may be out of range if it came from a file: restore it as it was
-        self.graph.node(self.node_id).params[self.name] = self.old
-        self.graph.param_changed.emit(self.node_id, self.name, self.new, self.old)
+        self.graph.restore_param(self.node_id, self.name, self.old)
 
 
 class Rename(QUndoCommand):
