@@ -137,8 +137,10 @@ def test_a_file_dialog_given_up_leaves_the_data_as_it_was(window, qtbot):
     panel = window.live.panel
     before = window.document.project.dataset.copy()
     window.choose_data_path = lambda kind: None
-    index = next(i for i in range(panel.source.count()) if panel.source.itemData(i)[0] == "text")
+    index = next(i for i in range(panel.source.count()) if panel.source.itemData(i)[0] == "file")
     panel.source.setCurrentIndex(index)
+    view = window.live.data_view
+    assert view.isVisible() and view.path is None and view.state == "empty"
     assert window.document.project.dataset == before
     assert panel.source.currentData() == ("builtin", before.name)
     assert not window.document.undo_stack.canUndo()
