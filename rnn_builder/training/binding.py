@@ -43,7 +43,7 @@ DATA_CODES: dict[str, str] = {
     "data_classes": "a class count or a number of values that differs from the data's",
 }
 KINDS = {"seq": "sequence", "vec": "vector"}
-FIT = "fit the graph to the data (Fit in the app's Training panel, edit --fit in the CLI)"
+FIT = "fit the graph to the data (Fit graph to data in the app, edit --fit in the CLI)"
 
 
 @dataclass(frozen=True)
