@@ -5,9 +5,17 @@ button on its row, and the same in its context menu."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QRect, QSize, Qt, Signal
 from PySide6.QtGui import QPainter, QPalette
-from PySide6.QtWidgets import QMenu, QPushButton, QTreeWidget, QTreeWidgetItem, QWidget
+from PySide6.QtWidgets import (
+    QHeaderView,
+    QMenu,
+    QPushButton,
+    QStyledItemDelegate,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QWidget,
+)
 
 from rnn_builder.graph.validation import ValidationReport
 from rnn_builder.training.binding import DataCheck
@@ -15,6 +23,23 @@ from rnn_builder.training.binding import DataCheck
 NODE_ROLE = Qt.ItemDataRole.UserRole + 2
 FIX_ROLE = Qt.ItemDataRole.UserRole + 3
 FIT_TEXT = "Fit graph to data"
+
+
+class _WrappedMessages(QStyledItemDelegate):
+    """A message as tall as its words wrapped in its column (the view wraps the text it
+    paints, but gives each row one line's height: the rest was cut off)."""
+
+    def sizeHint(self, option, index) -> QSize:
+        hint = super().sizeHint(option, index)
+        view = self.parent()
+        if index.column() != 1 or view is None:
+            return hint
+        width = max(view.columnWidth(1) - 10, 50)
+        text = str(index.data() or "")
+        bounds = option.fontMetrics.boundingRect(
+            QRect(0, 0, width, 100_000), Qt.TextFlag.TextWordWrap, text
+        )
+        return QSize(hint.width(), max(hint.height(), bounds.height() + 6))
 
 
 class ProblemsPanel(QTreeWidget):
@@ -28,8 +53,15 @@ class ProblemsPanel(QTreeWidget):
         self.setRootIsDecorated(False)
         self.setWordWrap(True)
         self.setUniformRowHeights(False)
+        self.setTextElideMode(Qt.TextElideMode.ElideNone)  # long messages wrap
+        self.setItemDelegate(_WrappedMessages(self))
+        header = self.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(3, QHeaderView.ResizeMode.ResizeToContents)
+        header.sectionResized.connect(self._wrap_again)
         self.setColumnWidth(0, 26)
-        self.setColumnWidth(1, 700)
+        self.setColumnWidth(2, 140)
         self.setToolTip(
             "Problems of the graph and of its data; click one to select the node it concerns"
         )
@@ -70,8 +102,10 @@ class ProblemsPanel(QTreeWidget):
             self.addTopLevelItem(item)
             if problem.fix == "fit":
                 self._fit_button(item)
-        if self.fit_buttons:
-            self.resizeColumnToContents(3)
+
+    def _wrap_again(self, *_args) -> None:
+        """A column's new width: the rows' heights follow their wrapped text."""
+        self.scheduleDelayedItemsLayout()
 
     def _fit_button(self, item: QTreeWidgetItem) -> None:
         button = QPushButton(FIT_TEXT)
