@@ -269,10 +269,14 @@ def test_the_inspector_binds_a_field_to_another_input_in_one_undo_step(make_wind
 @pytest.mark.parametrize(
     ("content", "said"),
     [
-        ("text,label\ngood,yes\nbad,no\nugly,no,extra\n", "line 4: 3 fields where the header"),
+        ("text,label\ngood,yes\nbad,no\nugly,no,extra\n", ", line 4: 3 fields where the header"),
+        (b"text,label\ngood,yes\n\x00\x01\x02,no\n", ", line 3: holds binary data"),
+        ("text,label\ngood,yes\ncaf\xe9,no\n".encode("latin-1"), ", line 3: is not UTF-8 text"),
+        ("", ": is empty"),
+        ("text,label\n", ": needs at least two rows"),  # a header only
         (  # past the rows the view shows first: said by the whole read
             "text,label\n" + "good day,yes\nbad day,no\n" * 40 + "odd day,maybe\n",
-            "line 82: column 'label': the label 'maybe' has one example",
+            ", line 82: column 'label': the label 'maybe' has one example",
         ),
     ],
 )
@@ -280,10 +284,13 @@ def test_a_bad_file_says_its_line_and_changes_nothing(make_window, qtbot, tmp_pa
     window = make_window("many_to_one")
     before = window.document.project.dataset.copy()
     path = tmp_path / "bad.csv"
-    path.write_text(content, encoding="utf-8")
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content, encoding="utf-8")
     view = _open_data_view(window, qtbot, path)
     assert view.state == "failed"
-    assert view.error.isVisible() and f"'{path}', {said}" in view.error.text()
+    assert view.error.isVisible() and f"'{path}'{said}" in view.error.text()
     assert "\n" not in view.error.text()  # one line
     assert not view.use_button.isEnabled() and not view.fit_button.isEnabled()
     assert window.document.project.dataset == before

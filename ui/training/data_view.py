@@ -75,6 +75,10 @@ def read_summary(
         return summarise(kind, path, task, dataset)
 
 
+def _said(error: BaseException) -> str:
+    return f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"[:200]
+
+
 def kind_name(kind: str) -> str:
     """'sequence pairs' for ``pairs``: a kind as the list names it, in a sentence."""
     return KINDS.get(kind, kind).split(" — ")[0].lower()
@@ -319,6 +323,9 @@ class DataView(QDialog):
         except RNNBuilderError as error:
             self._failed(str(error))
             return
+        except Exception as error:  # a fault of ours, not the file's
+            self._failed(f"'{self.path}' could not be shown: internal error ({_said(error)})")
+            return
         if self.kind not in ("tagged", "text"):
             self.header = columns
         self.preview_model.setHorizontalHeaderLabels(columns)
@@ -392,6 +399,9 @@ class DataView(QDialog):
             return
         except (MemoryError, RecursionError) as error:
             self._failed(f"'{self.path}': too large to read here ({type(error).__name__})")
+            return
+        except Exception as error:  # a fault of ours, not the file's: said, and nothing changes
+            self._failed(f"'{self.path}' could not be read: internal error ({_said(error)})")
             return
         self.summary = summary
         self.state = "read"
