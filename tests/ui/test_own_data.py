@@ -345,3 +345,49 @@ def test_a_large_file_shows_its_progress_and_its_read_can_be_cancelled(
     qtbot.waitUntil(lambda: view.state == "read", timeout=TIMEOUT)
     assert "120,000</b> examples" in view.summary_label.text()
     _close(qtbot, view)
+
+
+# --- the options, and the other ways to fit ---------------------------------------------------
+
+
+def test_options_chosen_in_the_data_view_are_read_with_and_kept(make_window, qtbot):
+    window = make_window("many_to_one")
+    view = _open_data_view(window, qtbot, EXAMPLES / "reviews.csv")
+    words = view.summary.vocabulary
+    _choose_in_list(qtbot, view.option_widgets["tokens"], "characters")
+    qtbot.waitUntil(lambda: view.state == "read" and view.summary.vocabulary != words)
+    assert view.summary.vocabulary < words  # letters, not words
+    _type_into(qtbot, view.option_widgets["validation"], "0.5")  # and Enter: no button pressed
+    qtbot.waitUntil(lambda: view.state == "read" and view.summary.validation == 2000)
+    _click(qtbot, view.use_button)
+    options = window.document.project.dataset.options
+    assert options["tokens"] == "characters" and options["validation"] == 0.5
+    assert len(options["vocabulary"]) == view.summary.vocabulary
+    _close(qtbot, view)
+    # opened again on the project's file: read with the options it was used with
+    window.live.data_view_action.trigger()
+    assert view.option_widgets["tokens"].currentData() == "characters"
+    qtbot.waitUntil(lambda: view.state == "read", timeout=TIMEOUT)
+    assert view.status.text() == "This is the project's data."
+    _close(qtbot, view)
+
+
+def test_fit_from_a_problems_context_menu_and_from_the_train_menu(make_window, qtbot):
+    window = make_window("many_to_one")
+    graph, stack = window.document.graph, window.document.undo_stack
+    window.document.set_param("scores", "units", 3)  # the task has 2 classes
+    qtbot.waitUntil(lambda: len(_problems(window)) == 1)
+    menu = window.problems.context_menu(window.problems.topLevelItem(0))
+    assert [a.text() for a in menu.actions()] == ["Go to the node", FIT_TEXT]
+    steps = stack.count()
+    menu.actions()[1].trigger()
+    assert graph.node("scores").params["units"] == 2 and stack.count() == steps + 1
+    assert _problems(window) == []
+    assert window.statusBar().currentMessage() == "Fitted the graph to the data: scores.units = 2"
+    window.undo_action.trigger()
+    assert graph.node("scores").params["units"] == 3
+    window.live.fit_data_action.trigger()  # Train → Fit graph to data
+    assert graph.node("scores").params["units"] == 2 and stack.count() == steps + 1
+    window.live.fit_data_action.trigger()  # nothing left to fit: no step
+    assert stack.count() == steps + 1
+    assert "fits the data already" in window.statusBar().currentMessage()

@@ -237,6 +237,11 @@ class DataView(QDialog):
         layout.addLayout(progress_row)
         layout.addWidget(self.error)
         layout.addLayout(buttons)
+        # Enter in a box of the form takes its value: no button is the dialog's default (the
+        # first, Choose file…, opened the file dialog and dropped the options chosen)
+        for button in self.findChildren(QPushButton):
+            button.setAutoDefault(False)
+            button.setDefault(False)
         self._show_state()
 
     def _show_options(self) -> None:
