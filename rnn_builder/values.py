@@ -35,6 +35,14 @@ def short(value: Any, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+def one_line(text: str) -> str:
+    """``text`` with what would break its line or hide in a terminal (line breaks, tabs,
+    control characters, Unicode's line separators) written as escapes, e.g. ``\\n``."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def names_mismatch(expected: Mapping[str, Any], given: Mapping[str, Any]) -> str | None:
     """Why a set of weights does not fit by name ("missing …; unknown …"), or None."""
     missing = sorted(set(expected) - set(given))

@@ -77,6 +77,14 @@ def test_a_cell_is_swapped_and_the_network_rewired_in_one_command(capsys, projec
         (["--title", ""], "cannot be empty"),
         (["--move", "reader", "left", "0"], "X"),
         (["--set", "reader", "hidden_size", "__import__('os')"], "expected a number"),
+        (["--add", "output", "loss"], "an Output cannot have the id 'loss'"),
+        (["--add", "dense", "caf\u00e9"], "'café' cannot be a node id: use 1 to 64 ASCII"),
+        (["--move", "reader", "9" * 400, "0"], "two finite numbers of sensible size"),
+        (["--move", "reader", "0", "-" + "9" * 400], "two finite numbers of sensible size"),
+        (["--setting", "learning_rate", "9" * 400], "learning_rate must be a finite number"),
+        (["--setting", "clip_norm", "9" * 400], "clip_norm must be a finite number"),
+        (["--setting", "epochs", "9" * 400], "epochs must be between 1 and 1000000, not 999"),
+        (["--setting", "learning_rate", "9" * 5000], "expected a number or true/false"),
     ],
 )
 def test_an_operation_that_cannot_be_done_saves_nothing(capsys, project_file, operations, words):
@@ -87,6 +95,7 @@ def test_an_operation_that_cannot_be_done_saves_nothing(capsys, project_file, op
     assert code == 2
     line = one_line(err)
     assert words in line and "nothing was saved" in line and "operation 2" in line
+    assert len(line) < 400, line  # what was given is quoted cut short, not echoed whole
     assert project_file.read_bytes() == before  # not even the first, good, operation
     assert out == ""  # nothing claimed done
 
@@ -123,3 +132,23 @@ def test_dry_run_and_output_leave_the_file_as_it_was(capsys, project_file, tmp_p
 def test_usage_errors_are_one_line(capsys, project_file, arguments, words):
     code, _, err = run(capsys, "edit", str(project_file), *arguments)
     assert code == 2 and words in one_line(err)
+
+
+@pytest.mark.parametrize(
+    "operations, shown",
+    [
+        (["--remove", "a\nb"], "--remove 'a\\nb'"),
+        (["--connect", "a\nb", "reader"], "--connect 'a\\nb' reader"),
+        (["--rename", "reader", "two\nlines"], "--rename reader 'two\\nlines'"),
+        (["--setting", "learning_rate", "1\r\n2"], "--setting learning_rate '1\\r\\n2'"),
+        (["--data-file", "cs\u2028v", "a.csv"], "--data-file 'cs\\u2028v' a.csv"),
+    ],
+)
+def test_an_argument_with_line_breaks_is_quoted_on_the_error_line(
+    capsys, project_file, operations, shown
+):
+    before = project_file.read_bytes()
+    code, out, err = run(capsys, "edit", str(project_file), *operations)
+    line = one_line(err)
+    assert code == 2 and line.startswith(f"rnn-builder: error: {shown} (operation 1): "), line
+    assert project_file.read_bytes() == before and out == ""

@@ -175,3 +175,44 @@ def test_the_final_line_says_which_figures_are_the_best_epochs(tmp_path, capsys)
         stopped="finished",
     )
     assert "best" not in _final_line(no_validation, tmp_path / "w.npz")
+
+
+def test_train_with_truncated_bptt_on_an_axis_that_starts_at_a_repeat(tmp_path, capsys):
+    """The one-to-many template's axis is a Repeat's: its length is the Repeat's steps (it
+    was looked up among the inputs: KeyError, exit 3)."""
+    path = str(tmp_path / "arpeggio.json")
+    assert run(capsys, "new", "one_to_many", "-o", path)[0] == 0
+    assert run(capsys, "edit", path, "--setting", "truncated_bptt", "3")[0] == 0
+    code, out, err = run(capsys, "train", path, "--steps", "20", "--json")
+    assert code == 0, err
+    final = json.loads(out.strip().splitlines()[-1])
+    assert final["final"] and final["steps"] == 20
+
+
+def test_train_and_predict_read_a_csv_with_old_mac_line_endings_and_refuse_an_overlong_field(
+    tmp_path, capsys
+):
+    from rnn_builder.files.project import DatasetReference
+
+    rows = ["Month,Passengers"] + [f"m{i},{100 + i * 7 % 23}" for i in range(40)]
+    series = tmp_path / "series.csv"
+    series.write_text("\r".join(rows) + "\r", encoding="utf-8", newline="")
+    project = new_project("forecast")
+    project.dataset = DatasetReference("csv", str(series), {})
+    path = str(save(project, tmp_path / "forecast.json"))
+    code, _, err = run(capsys, "train", path, "--steps", "5", "--json")
+    assert code == 0, err
+    window = tmp_path / "window.csv"
+    window.write_text("\r\n".join(rows[:14]) + "\r", encoding="utf-8", newline="")
+    weights = str(tmp_path / "forecast.npz")
+    code, out, err = run(capsys, "predict", path, "--weights", weights, "--input", str(window))
+    assert code == 0 and "Passengers, 1 step(s) ahead:" in out, err
+
+    overlong = "\n".join([*rows[:5], 'm99,"' + "9" * 200_000 + '"', *rows[5:]])
+    expected = "line 6: a field is longer than 131,072 characters"
+    window.write_text(overlong, encoding="utf-8")
+    code, _, err = run(capsys, "predict", path, "--weights", weights, "--input", str(window))
+    assert code == 2 and err.strip() == f"rnn-builder: error: the CSV file '{window}', {expected}"
+    series.write_text(overlong, encoding="utf-8")
+    code, _, err = run(capsys, "train", path, "--steps", "5")
+    assert code == 2 and err.strip() == f"rnn-builder: error: the CSV file '{series}', {expected}"

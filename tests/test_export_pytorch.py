@@ -31,7 +31,7 @@ from rnn_builder.graph.model import Graph
 from rnn_builder.training.data import make_batch
 from rnn_builder.training.tasks import make_dataset
 
-from .helpers import wire
+from .helpers import dense_written_wrong, wire
 
 FILES = {"model.py", "weights.safetensors", "data.npz", "train.py", "README.md"}
 
@@ -254,6 +254,34 @@ def test_cli_exports_checks_and_refuses_an_existing_folder(capsys, tmp_path):
     assert {p.name for p in (tmp_path / "out").iterdir()} == FILES
     code, _, err = run(capsys, "export", path, "--to", "pytorch", "-o", tmp_path / "out")
     assert code == 2 and "not an empty folder" in one_line(err)
+
+
+@pytest.mark.parametrize(
+    ("mistake", "words"),
+    [
+        ("raises", "fails when PyTorch runs it: AttributeError"),
+        ("doubles", "rounding stays within 1e-05: it computes something else"),
+    ],
+)
+def test_a_check_that_fails_or_raises_leaves_no_folder_so_the_next_try_is_not_refused(
+    capsys, tmp_path, monkeypatch, mistake, words
+):
+    """A plug-in's PyTorch form with a mistake: the check ran on the folder in place, and a
+    check that raised (an internal error, exit 3) left it there, so the next export said
+    'not an empty folder'. Now the check runs before the folder takes its place."""
+    pytest.importorskip("torch")
+    from rnn_builder.graph import registry as registry_module
+
+    project = dense_written_wrong(mistake)
+    monkeypatch.setattr(registry_module, "_DEFAULT", project.graph.registry)  # the CLI's
+    path = save(project, tmp_path / "plugin.json")
+    for _attempt in range(2):
+        code, _, err = run(
+            capsys, "export", path, "--to", "pytorch", "-o", tmp_path / "out", "--check"
+        )
+        line = one_line(err)
+        assert code == 1 and words in line and "nothing was written" in line
+        assert [p.name for p in tmp_path.iterdir()] == ["plugin.json"]
 
 
 def test_check_without_torch_says_so_and_writes_nothing(capsys, tmp_path, monkeypatch):

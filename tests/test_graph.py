@@ -16,7 +16,7 @@ from rnn_builder.errors import (
     WiringError,
     WrongDirectionError,
 )
-from rnn_builder.graph.model import Edge, Graph
+from rnn_builder.graph.model import Edge, Graph, Node
 
 from .helpers import many_to_one, wire
 
@@ -240,3 +240,23 @@ def test_nodes_and_wires_go_back_where_they_stood():
     for edge in removed:
         g.add_edge(edge, wires.index(edge))
     assert list(g.nodes) == order and g.edges == wires
+
+
+@pytest.mark.parametrize("node_id", ["class", "next", "forward", "self", "torch", "h_new", "a-b"])
+def test_any_word_can_be_an_id(graph, node_id):
+    """The exports keep node values apart from their own names, so no word is refused..."""
+    graph.add_node("dense", node_id=node_id)
+    graph.add_node("output", node_id=f"{node_id}_out")
+    assert node_id in graph
+
+
+def test_an_output_cannot_be_called_loss_nor_any_id_hold_other_letters(graph):
+    """...but an Output called 'loss', whose scores the summed loss would hide, and letters
+    outside ASCII (ids name things in code and files) are refused in words."""
+    with pytest.raises(InvalidParameterError, match="an Output cannot have the id 'loss'"):
+        graph.add_node("output", node_id="loss")
+    with pytest.raises(InvalidParameterError, match="an Output cannot have the id 'loss'"):
+        graph.insert_node(Node("loss", "output", "L", {}), 0)
+    with pytest.raises(InvalidParameterError, match="use 1 to 64 ASCII letters"):
+        graph.add_node("dense", node_id="caf\u00e9")
+    assert "loss" not in graph and graph.add_node("dense", node_id="loss").id == "loss"

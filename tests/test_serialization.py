@@ -137,6 +137,16 @@ MALFORMED = [
         "node id",
     ),
     (
+        _edit(lambda d: d["graph"]["nodes"][0].update(id="caf\u00e9")),
+        "$.graph.nodes[0].id",
+        "ASCII letters",
+    ),
+    (
+        _edit(lambda d: d["graph"]["nodes"][4].update(id="loss")),  # the Output
+        "$.graph.nodes[4].id",
+        "an Output cannot have the id 'loss'",
+    ),
+    (
         _edit(lambda d: d["graph"]["nodes"][0].update(position=[0, "up"])),
         "$.graph.nodes[0].position",
         "two finite numbers",

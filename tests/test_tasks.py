@@ -169,6 +169,40 @@ def test_bad_csv_files_are_refused_with_one_clear_message(tmp_path, content, mes
         load_dataset(csv_project(path))
 
 
+SERIES_ROWS = ["Month,Passengers"] + [
+    f"19{i // 12 + 49}-{i % 12 + 1:02d},{100 + i * 3 % 17}" for i in range(40)
+]
+
+
+@pytest.mark.parametrize("ending", ["\r", "mixed", "\r\n"], ids=["CR only", "mixed", "CRLF"])
+def test_csv_line_endings_of_every_kind_read_as_the_same_series(tmp_path, ending):
+    plain = tmp_path / "plain.csv"
+    plain.write_text("\n".join(SERIES_ROWS) + "\n", encoding="utf-8", newline="")
+    path = tmp_path / "series.csv"
+    if ending == "mixed":
+        endings = ["\r", "\n", "\r\n"]
+        text = "".join(row + endings[k % 3] for k, row in enumerate(SERIES_ROWS))
+    else:
+        text = ending.join(SERIES_ROWS) + ending
+    path.write_text(text, encoding="utf-8", newline="")
+    expected, read = load_dataset(csv_project(plain)), load_dataset(csv_project(path))
+    assert len(read.train.examples) == len(expected.train.examples) > 10
+    for ours, theirs in zip(read.train.examples, expected.train.examples, strict=True):
+        np.testing.assert_array_equal(ours["history"], theirs["history"])
+        np.testing.assert_array_equal(ours["next"], theirs["next"])
+
+
+def test_a_csv_field_over_the_csv_modules_limit_is_refused_naming_its_line(tmp_path):
+    path = tmp_path / "series.csv"
+    long_field = '"' + "x" * 131_073 + '"'
+    path.write_text("\n".join([*SERIES_ROWS[:3], f"1999,{long_field}", *SERIES_ROWS[3:]]))
+    with pytest.raises(DataError) as refused:
+        load_dataset(csv_project(path))
+    assert str(refused.value) == (
+        f"the CSV file '{path}', line 4: a field is longer than 131,072 characters"
+    )
+
+
 def test_csv_errors_for_columns_encoding_size_and_absence(tmp_path, monkeypatch):
     path = tmp_path / "series.csv"
     path.write_text("Month,Passengers\n" + "".join(f"{i},{i + 1}\n" for i in range(50)))

@@ -254,6 +254,78 @@ def test_evaluation_takes_each_outputs_mean_over_the_split_and_sums_them():
         assert evaluate(executor, dataset, None, size).loss == pytest.approx(expected, rel=1e-6)
 
 
+def first_step_loss(project, dataset) -> float:
+    """The loss of the first training step (its weights as initialised by the seed)."""
+    executor = Executor(project.graph, seed=project.training.seed)
+    reports = []
+    Trainer(executor, dataset, project.training, reports.append, 0.0, max_steps=1).train()
+    return next(r for r in reports if r.kind == "step").loss
+
+
+def chord_to_arpeggio(truncated_bptt: int, wired_h_0: bool = False):
+    """The one-to-many template (its time axis starts at a Repeat of 4 steps), trained by
+    plain SGD with a learning rate too small to change a float32 weight: so the mean of the
+    chunks' losses of a truncated step is the loss of the whole sequence exactly when each
+    chunk starts from the state the one before it ended in."""
+    project = new_project("one_to_many")
+    if wired_h_0:  # the chord also sets the GRU's first state
+        graph = project.graph
+        graph.add_node("dense", node_id="start", params={"units": 32, "activation": "tanh"})
+        graph.connect("chord", "y", "start", "x")
+        graph.connect("start", "y", "composer", "h_0")
+    settings = project.training
+    settings.optimizer, settings.learning_rate, settings.truncated_bptt = (
+        "sgd",
+        1e-30,
+        truncated_bptt,
+    )
+    return project, load_dataset(project)
+
+
+@pytest.mark.parametrize("wired_h_0", [False, True])
+def test_truncated_bptt_on_a_repeated_axis_runs_chunks_of_the_repeat_steps(wired_h_0):
+    project, dataset = chord_to_arpeggio(0, wired_h_0)
+    whole = first_step_loss(project, dataset)
+    for length in (1, 2, 4, 5):  # equal chunks (a step's loss is their mean); 4, 5: whole
+        project, dataset = chord_to_arpeggio(length, wired_h_0)
+        assert first_step_loss(project, dataset) == pytest.approx(whole, rel=1e-6), length
+    project, dataset = chord_to_arpeggio(3, wired_h_0)  # chunks of 3 steps and 1
+    assert math.isfinite(first_step_loss(project, dataset))
+    project, dataset = chord_to_arpeggio(2, wired_h_0)
+    project.training.learning_rate = 0.01
+    executor = Executor(project.graph, seed=project.training.seed)
+    result = Trainer(executor, dataset, project.training, max_steps=40).train()
+    assert result.steps == 40 and result.loss < first_step_loss(project, dataset)
+
+
+def test_truncated_bptt_is_refused_where_a_delay_would_restart_at_every_chunk():
+    """A Delay's value is not carried from chunk to chunk as a cell's state is: a generating
+    decoder (its axis starts at its own fed-back output) would see its start token again at
+    every chunk."""
+    project = new_project("one_to_many")
+    graph = project.graph
+    graph.remove_node("over_time")
+    graph.add_node(
+        "delay",
+        node_id="previous_note",
+        params={"initial": "start_token", "start_token": 0, "steps": 4},
+    )
+    graph.add_node("dense", node_id="start", params={"units": 32, "activation": "tanh"})
+    graph.connect("chord", "y", "start", "x")
+    graph.connect("start", "y", "composer", "h_0")
+    graph.connect("note_scores", "y", "previous_note", "x")
+    graph.connect("previous_note", "y", "composer", "x")
+    project.training.truncated_bptt = 2
+    executor = Executor(project.graph, seed=1)
+    assert [axis.kind for axis in executor.report.axes.values()] == ["generator"]
+    with pytest.raises(DataError) as refused:
+        Trainer(executor, load_dataset(project), project.training)
+    assert str(refused.value) == (
+        "truncated backpropagation through time cannot carry the value of the Delay "
+        "'previous_note' from one chunk to the next; set truncated BPTT to 0 for this graph"
+    )
+
+
 def test_reports_carry_what_the_gui_draws():
     project, dataset, executor = setup("many_to_many_equal", epochs=1)
     reports = []

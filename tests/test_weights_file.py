@@ -4,6 +4,7 @@ shapes, dtypes, sizes) before any array is read, so a zip bomb is refused at onc
 from __future__ import annotations
 
 import io
+import struct
 import warnings
 import zipfile
 
@@ -150,7 +151,7 @@ def test_what_is_not_a_plain_array_of_numbers_is_refused_by_name(tmp_path):
         "short": ([("w.npy", header_only + bytes(10))], "but the zip holds 10 bytes for it"),
         "negative": (
             [("w.npy", npy_header((-1, -1)) + bytes(4))],
-            "'w' declares shape (-1, -1)",
+            "'w' declares an impossible shape (-1, -1)",
         ),
         "magic": ([("w.npy", b"not an array at all")], "not a readable .npz"),
     }
@@ -192,3 +193,90 @@ def test_a_header_that_changes_between_check_and_read_is_refused(tmp_path, monke
         message = refusal(tmp_path / "w.npz")
     assert message.endswith("changed while it was read") and seen == ["w", "w"]
     assert cost.traced_peak < 1e6, cost
+
+
+def npy_header_text(text: str, version: int = 1) -> bytes:
+    """A ``.npy`` header holding ``text`` as its dictionary, padded as numpy pads it."""
+    prefix = b"\x93NUMPY" + bytes([version, 0])
+    length_format = "<H" if version == 1 else "<I"
+    encoded = text.encode("latin1")
+    padding = 64 - (len(prefix) + struct.calcsize(length_format) + len(encoded) + 1) % 64
+    encoded += b" " * padding + b"\n"
+    return prefix + struct.pack(length_format, len(encoded)) + encoded
+
+
+DAMAGED_HEADERS = {
+    "unclosed": "{'descr': '<f4', 'fortran_order': False, 'shape': (2,",
+    "no dictionary": "['descr', '<f4']",
+    "wrong keys": "{'descr': '<f4', 'shape': (2,)}",
+    "expression": "{'descr': '<f4', 'fortran_order': False, 'shape': (2 ** 400,)}",
+    "too complex": "{'descr': '<f4', 'fortran_order': False, 'shape': (" + "-" * 9000 + "1,)}",
+    "not a dtype": "{'descr': 5, 'fortran_order': False, 'shape': (2,)}",
+    "trailing garbage": "{'descr': '<f4', 'fortran_order': False, 'shape': (2,)}\n 1\n",
+}
+
+
+@pytest.mark.parametrize("name", list(DAMAGED_HEADERS))
+def test_a_damaged_npy_header_is_refused_in_one_line(tmp_path, name):
+    path = npz_of(tmp_path / "w.npz", [("w.npy", npy_header_text(DAMAGED_HEADERS[name]))])
+    message = refusal(path)
+    assert message == f"'{path}': 'w' has a damaged .npy header (not the dictionary numpy writes)"
+
+
+def test_evaluate_refuses_weights_with_a_damaged_header_as_unreadable(tmp_path, capsys):
+    project = save(new_project("many_to_one"), tmp_path / "sentiment.json")
+    header = npy_header_text(DAMAGED_HEADERS["unclosed"])
+    weights = npz_of(tmp_path / "w.npz", [("reader.weight_ih.npy", header)])
+    code = main(["evaluate", str(project), "--weights", str(weights)])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and "\n" not in err, err
+    assert err.endswith(
+        "'reader.weight_ih' has a damaged .npy header (not the dictionary numpy writes)"
+    )
+
+
+def test_an_oversized_npy_header_is_refused_in_one_short_line(tmp_path):
+    text = "{'descr': '<f4', 'fortran_order': False, 'shape': (2,), " + " " * 12_000 + "}"
+    for version in (1, 2):
+        header = npy_header_text(text, version)
+        length = len(header) - 8 - (2 if version == 1 else 4)
+        path = npz_of(tmp_path / f"v{version}.npz", [("w.npy", header)])
+        assert refusal(path) == (
+            f"'{path}': 'w' has a .npy header of {length:,} bytes; a weights file's headers "
+            "hold at most 10,000"
+        )
+
+
+def test_impossible_shapes_are_refused_by_name_without_printing_them_whole(tmp_path):
+    shapes = {"huge": "(" + "9" * 400 + ",)", "true": "(True, 2)", "negative": "(-3, 2)"}
+    for name, shape in shapes.items():
+        text = f"{{'descr': '<f4', 'fortran_order': False, 'shape': {shape}}}"
+        path = npz_of(tmp_path / f"{name}.npz", [("w.npy", npy_header_text(text) + bytes(8))])
+        message = refusal(path)
+        assert message.startswith(f"'{path}': 'w' declares an impossible shape ("), message
+        assert len(message) < len(str(path)) + 120, message
+
+
+def test_a_header_numpy_parses_only_after_mending_is_read_without_a_warning(tmp_path):
+    text = "{'descr': '<f4', 'fortran_order': False, 'shape': (2L,)}"  # as Python 2 wrote it
+    path = npz_of(tmp_path / "w.npz", [("w.npy", npy_header_text(text) + bytes(8))])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        read = read_weights(path)
+    np.testing.assert_array_equal(read["w"], np.zeros(2, np.float32))
+
+
+def test_float64_weights_beyond_float32_are_refused_without_warnings(executor, tmp_path, capsys):
+    project = save(new_project("many_to_one"), tmp_path / "sentiment.json")
+    values = {k: v.astype(np.float64) for k, v in executor.parameters.items()}
+    values["embed.weight"][0, 0] = 1e300
+    np.savez(tmp_path / "w.npz", **values)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a RuntimeWarning would print lines before the error
+        code = main(["evaluate", str(project), "--weights", str(tmp_path / "w.npz")])
+        with pytest.raises(WeightsFileError) as refused:
+            executor.set_parameters(values)
+    err = capsys.readouterr().err.strip()
+    expected = "'embed.weight' holds values beyond float32's range (up to 1e+300)"
+    assert code == 2 and err.endswith(expected) and "\n" not in err, err
+    assert str(refused.value) == expected

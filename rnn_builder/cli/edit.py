@@ -27,6 +27,7 @@ from rnn_builder.graph.validation import classify, validate
 from rnn_builder.training.binding import apply_changes
 from rnn_builder.training.summary import use_data
 from rnn_builder.training.tasks import TASKS, fit_data, with_binding
+from rnn_builder.values import short
 
 # each operation: the number of values it takes (a range), what they are called, what it does
 OPERATIONS = {
@@ -107,8 +108,9 @@ def cmd_edit(args: argparse.Namespace, out: TextIO) -> int:
             else:
                 done.append(APPLY[name](project, *values))
         except RNNBuilderError as error:
+            given = " ".join(_shown(value) for value in values)
             raise EditError(
-                f"--{name} {' '.join(values)} (operation {number}): {error}; nothing was saved"
+                f"--{name} {given} (operation {number}): {error}; nothing was saved"
             ) from None
     try:
         done += session.finish(project)
@@ -193,8 +195,8 @@ def _rename(project: Project, node_id: str, name: str) -> str:
 
 
 def _move(project: Project, node_id: str, x: str, y: str) -> str:
-    place = (_number(x, "X"), _number(y, "Y"))
-    project.graph.set_position(node_id, place)
+    project.graph.set_position(node_id, (_number(x, "X"), _number(y, "Y")))  # checks their size
+    place = project.graph.node(node_id).position
     return f"moved '{node_id}' to ({place[0]:g}, {place[1]:g})"
 
 
@@ -353,18 +355,29 @@ def _port(graph: Graph, text: str, side: str) -> tuple[str, str]:
     return node_id, port
 
 
+def _shown(text: str) -> str:
+    """A value given on the command line as an error line shows it: as typed when that is
+    short and plain, else quoted with its line breaks escaped and cut short."""
+    if text and len(text) <= 40 and text.isprintable() and not any(c.isspace() for c in text):
+        return text
+    return short(text)
+
+
 def _json_value(text: str, what: str) -> Any:
-    """A number or true/false written as JSON (never evaluated as code)."""
+    """A number or true/false written as JSON (never evaluated as code; an integer of more
+    than 4,300 digits is refused by json itself)."""
     try:
         return json.loads(text)
     except ValueError:
         raise InvalidSettingError(
-            f"{what}: expected a number or true/false, got {text!r}"
+            f"{what}: expected a number or true/false, got {short(text)}"
         ) from None
 
 
-def _number(text: str, what: str) -> float:
+def _number(text: str, what: str) -> int | float:
+    """A number as JSON gives it, not converted: an integer too large for a float is left to
+    the graph's check of its size."""
     value = _json_value(text, what)
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise EditError(f"{what} must be a number, not {text!r}")
-    return float(value)
+        raise EditError(f"{what} must be a number, not {short(text)}")
+    return value

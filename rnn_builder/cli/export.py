@@ -13,7 +13,6 @@ when exporting or checking.
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
 from pathlib import Path
 from typing import TextIO
@@ -107,9 +106,7 @@ def cmd_export(args: argparse.Namespace, out: TextIO) -> int:
         print(result.summary(), file=out)
         if not result.ok:
             print(
-                f"rnn-builder: error: the exported model disagrees with ours by "
-                f"{result.max_difference:.3g}; nothing was written",
-                file=sys.stderr,
+                f"rnn-builder: error: {_disagreement(result)}; nothing was written", file=sys.stderr
             )
             return 1
     save_onnx(model, Path(args.output))
@@ -138,26 +135,23 @@ def _export_pytorch(args: argparse.Namespace, project, report, out: TextIO) -> i
             raise ExportUnavailableError(
                 "checking a PyTorch export needs torch: pip install torch (or leave out --check)"
             ) from None
-    try:
-        export_pytorch(project, executor, folder, base)
-    except ExportFolderError:
-        raise  # an unwritable output: exit 2, as for the other commands
-    except ExportError as error:
-        print(f"rnn-builder: error: {error}", file=sys.stderr)
-        return 1
-    if args.check:
+
+    def check(written: Path) -> None:
+        """The folder, still under its temporary name, against our executor."""
         from rnn_builder.export.pytorch_check import check_pytorch
 
-        result = check_pytorch(project, executor, folder, base)
+        result = check_pytorch(project, executor, written, base)
         print(result.summary(), file=out)
         if not result.ok:
-            shutil.rmtree(folder, ignore_errors=True)
-            print(
-                f"rnn-builder: error: the exported model disagrees with ours by "
-                f"{result.max_difference:.3g}; nothing was written",
-                file=sys.stderr,
-            )
-            return 1
+            raise ExportError(_disagreement(result))
+
+    try:
+        export_pytorch(project, executor, folder, base, check if args.check else None)
+    except ExportFolderError:
+        raise  # an unwritable output: exit 2, as for the other commands
+    except ExportError as error:  # the graph refused, or the check failed: nothing written
+        print(f"rnn-builder: error: {error}; nothing was written", file=sys.stderr)
+        return 1
     weights = args.weights or f"fresh weights (seed {project.training.seed})"
     print(
         f"exported {args.file} with {weights} to {folder}/ (PyTorch): model.py, "
@@ -165,6 +159,15 @@ def _export_pytorch(args: argparse.Namespace, project, report, out: TextIO) -> i
         file=out,
     )
     return 0
+
+
+def _disagreement(result) -> str:
+    """A check's failure in words: not rounding (that stays within the tolerance), a model
+    that computes something else."""
+    return (
+        f"the exported model disagrees with ours by {result.max_difference:.3g}, where float32 "
+        f"rounding stays within {result.tolerance:g}: it computes something else"
+    )
 
 
 def cmd_import_weights(args: argparse.Namespace, out: TextIO) -> int:

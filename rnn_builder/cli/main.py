@@ -33,6 +33,7 @@ from rnn_builder.files.templates import TEMPLATES, new_project
 from rnn_builder.graph.explain import explain_graph, explain_node
 from rnn_builder.graph.unroll import unroll
 from rnn_builder.graph.validation import classify, validate
+from rnn_builder.values import one_line
 
 PROG = "rnn-builder"
 EXIT_OK, EXIT_USAGE = 0, 2
@@ -145,7 +146,8 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int
 
 
 def _fail(message: str) -> None:
-    print(f"{PROG}: error: {message}", file=sys.stderr)
+    """One line on stderr, whatever the message quotes (a name typed with a line break)."""
+    print(f"{PROG}: error: {one_line(message)}", file=sys.stderr)
 
 
 def _open(path: str):

@@ -154,6 +154,8 @@ class Executor:
         return {name: value.copy() for name, value in self.store.values.items()}
 
     def set_parameters(self, values: dict[str, Array], strict: bool = True) -> None:
+        """Set parameters by name (cast to :attr:`dtype`), every one checked before any is
+        set; raises :class:`WeightsFileError` with one line, the weights unchanged."""
         expected = self.store.values
         mismatch = names_mismatch(expected, values) if strict else None
         if mismatch:
@@ -169,6 +171,12 @@ class Executor:
                 )
             if not np.isfinite(value).all():
                 raise WeightsFileError(f"'{name}' holds NaN or infinite values")
+            largest = float(np.abs(value).max(initial=0))
+            if largest > float(np.finfo(self.dtype).max):  # a cast would warn, give infinities
+                raise WeightsFileError(
+                    f"'{name}' holds values beyond {np.dtype(self.dtype).name}'s range "
+                    f"(up to {largest:.0e})"
+                )
             checked[name] = value
         for name, value in checked.items():
             expected[name][...] = value

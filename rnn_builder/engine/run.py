@@ -161,30 +161,7 @@ class Run:
         return sizes.pop()
 
     def _lengths(self) -> dict[str, int]:
-        """Each axis's length in this batch (an input's from its data, a generated axis's as
-        asked or from its targets), resolved and checked as the unroller does."""
-        from rnn_builder.graph.unroll import axis_lengths
-
-        lengths = {}
-        report = self.executor.report
-        for axis in report.axes.values():
-            if axis.kind == "input":
-                lengths[axis.id] = int(np.asarray(self.input_value(axis.id)).shape[0])
-            elif axis.id in self.batch.steps:
-                lengths[axis.id] = int(self.batch.steps[axis.id])
-            else:
-                lengths[axis.id] = self._length_from_targets(axis.id) or axis.default_steps
-        try:
-            return axis_lengths(report, lengths)
-        except UnrollError as error:
-            raise DataError(str(error)) from None
-
-    def _length_from_targets(self, axis: str) -> int | None:
-        for output_id in self.executor.outputs_on_axis.get(axis, ()):
-            target = self.batch.targets.get(self.executor.ops[output_id].settings["target"])
-            if target is not None:
-                return int(np.asarray(target).shape[0])
-        return None
+        return batch_lengths(self.executor, self.batch)
 
     def _masks(self) -> dict[str, Array]:
         masks = {}
@@ -199,3 +176,36 @@ class Run:
                 )
             masks[axis] = mask[..., None]
         return masks
+
+
+def batch_lengths(executor: Runner, batch: Batch) -> dict[str, int]:
+    """Each axis's length in ``batch`` (an input's from its data, a generated axis's as asked
+    in ``batch.steps``, else from its targets, else its node's ``steps``), resolved and checked
+    as the unroller does."""
+    from rnn_builder.graph.unroll import axis_lengths
+
+    lengths = {}
+    report = executor.report
+    for axis in report.axes.values():
+        if axis.kind == "input":
+            value = batch.inputs.get(axis.id)
+            if value is None:
+                name = executor.graph.node(axis.id).name
+                raise DataError(f"the batch has no data for input '{name}'")
+            lengths[axis.id] = int(np.asarray(value).shape[0])
+        elif axis.id in batch.steps:
+            lengths[axis.id] = int(batch.steps[axis.id])
+        else:
+            lengths[axis.id] = _length_from_targets(executor, batch, axis.id) or axis.default_steps
+    try:
+        return axis_lengths(report, lengths)
+    except UnrollError as error:
+        raise DataError(str(error)) from None
+
+
+def _length_from_targets(executor: Runner, batch: Batch, axis: str) -> int | None:
+    for output_id in executor.outputs_on_axis.get(axis, ()):
+        target = batch.targets.get(executor.ops[output_id].settings["target"])
+        if target is not None:
+            return int(np.asarray(target).shape[0])
+    return None

@@ -11,7 +11,9 @@
   or torchrun (``torch_files/train.py`` with the settings filled in);
 * ``README.md``: how to run it and how to bring the weights back.
 
-The folder is written beside its final place and renamed into it, so a failure leaves nothing.
+The folder is written beside its final place under a temporary name, checked there if asked
+(``--check``: the model it holds against our executor), and only then renamed into place, so a
+failure, a failed check or a check that raises leaves nothing.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import os
 import re
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -39,10 +42,17 @@ FILES = Path(__file__).with_name("torch_files")
 
 
 def export_pytorch(
-    project: Project, executor: Executor, folder: Path, base: Path | None = None
+    project: Project,
+    executor: Executor,
+    folder: Path,
+    base: Path | None = None,
+    check: Callable[[Path], object] | None = None,
 ) -> Path:
     """Write the PyTorch project folder ``folder`` for ``project`` with ``executor``'s current
-    weights and return it. ``base`` resolves the project's data files (its folder).
+    weights and return it. ``base`` resolves the project's data files (its folder). ``check``,
+    if given, is called with the finished folder (under its temporary name) before it takes
+    its place: whatever it raises (a disagreement, a model that fails, a cancel) leaves
+    nothing behind and goes on to the caller.
 
     Raises :class:`ExportError` (one line) when the graph cannot be exported, and its subclass
     :class:`ExportFolderError` when the folder exists and is not empty or cannot be written;
@@ -70,19 +80,29 @@ def export_pytorch(
         reason = error.strerror or error
         raise ExportFolderError(f"cannot write into '{parent}': {reason}") from None
     try:
-        for name, content in files.items():
-            with open(temporary / name, "wb") as stream:
-                stream.write(content)
-                stream.flush()
-                os.fsync(stream.fileno())
-        os.chmod(temporary, 0o777 & ~_umask())
-        if folder.exists():
-            folder.rmdir()  # empty (checked above): replaced by the finished folder
-        os.replace(temporary, folder)
-    except OSError as error:
+        try:
+            for name, content in files.items():
+                with open(temporary / name, "wb") as stream:
+                    stream.write(content)
+                    stream.flush()
+                    os.fsync(stream.fileno())
+            os.chmod(temporary, 0o777 & ~_umask())
+        except OSError as error:
+            reason = error.strerror or error
+            raise ExportFolderError(f"cannot write '{folder}': {reason}") from None
+        if check is not None:
+            check(temporary)
+        try:
+            if folder.exists():
+                folder.rmdir()  # empty (checked above): replaced by the finished folder
+            os.replace(temporary, folder)
+        except OSError as error:
+            reason = error.strerror or error
+            raise ExportFolderError(f"cannot write '{folder}': {reason}") from None
+    except BaseException:  # an interrupt too: the temporary folder is ours to remove
         with contextlib.suppress(OSError):
             shutil.rmtree(temporary)
-        raise ExportFolderError(f"cannot write '{folder}': {error.strerror or error}") from None
+        raise
     return folder
 
 

@@ -5,9 +5,11 @@ two batches as the ONNX check, one of them padded). Needs torch, imported only w
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import itertools
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
@@ -16,6 +18,7 @@ import numpy as np
 
 from rnn_builder.engine.executor import Executor
 from rnn_builder.engine.run import Batch
+from rnn_builder.errors import ExportError
 from rnn_builder.export.checks import TOLERANCE, CheckResult, two_batches
 from rnn_builder.files.project import Project
 from rnn_builder.training.data import make_batch
@@ -69,12 +72,14 @@ def check_pytorch(
     project: Project, executor: Executor, folder: Path, base: Path | None = None
 ) -> CheckResult:
     """Compare the export in ``folder`` with ``executor.forward(train=False)``; ``executor``
-    holds the weights it was exported with."""
+    holds the weights it was exported with. A model that fails to load or run (a plug-in's
+    form that writes wrong code) is :class:`ExportError`, naming what it raised, in one line."""
     import torch
 
     dataset = make_dataset(project, project.training.seed, base)
     examples = dataset.validation.examples or dataset.train.examples
-    _module, model = load_model(folder)
+    with _the_model_runs("load"):
+        _module, model = load_model(folder)
     model.eval()
     graph, report = executor.graph, executor.report
     result = CheckResult(0.0, f"PyTorch {torch.__version__}", tolerance=TOLERANCE)
@@ -85,12 +90,29 @@ def check_pytorch(
             a.id: a.default_steps + extra for a in report.axes.values() if a.kind != "input"
         }
         expected = executor.forward(batch, train=False).predictions
-        with torch.no_grad():
-            got = model.predictions(model(**torch_batch(batch)))
+        arguments = torch_batch(batch)
+        with torch.no_grad(), _the_model_runs("run"):
+            got = model.predictions(model(**arguments))
         for output_id, prediction in expected.items():
+            if output_id not in got:
+                raise ExportError(f"the exported model gives no output '{output_id}'")
             difference = np.abs(got[output_id].double().numpy() - prediction)
             result.max_difference = max(result.max_difference, float(difference.max()))
         lengths = {k: int(np.asarray(batch.inputs[k]).shape[0]) for k in sequence_ids}
         lengths.update(batch.steps)
         result.batches.append((lengths, len(chosen)))
     return result
+
+
+@contextlib.contextmanager
+def _the_model_runs(what: str) -> Iterator[None]:
+    """What the exported model.py raises (our checks run the user's plug-ins' code too) as
+    :class:`ExportError`: the check failed, in one line, rather than an "internal error"."""
+    try:
+        yield
+    except Exception as error:  # any exception of the generated code
+        message = str(error).strip().splitlines()[0] if str(error).strip() else ""
+        raise ExportError(
+            f"the exported model fails when PyTorch {'loads' if what == 'load' else 'runs'} "
+            f"it: {type(error).__name__}" + (f": {message}" if message else "")
+        ) from error

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from rnn_builder.errors import ExportError
-from rnn_builder.export.pytorch_source import Source, teacher
+from rnn_builder.export.pytorch_source import Source, python_text, teacher
 from rnn_builder.export.torch_names import module_name, torch_tensor_name
 from rnn_builder.graph.model import Graph, Node
 
@@ -125,15 +125,15 @@ def _output(src: Source, node: Node) -> None:
     ident = node.id
     x_key = src.source(ident, "x")
     value = src.floats(x_key)
-    target = node.params["target"]
+    target = python_text(node.params["target"])
     axis = src.report.node_axes.get(ident)
     src.emit(f'outputs["{ident}"] = {value}  # scores {src.shape_text(x_key)}')
-    src.emit(f'if "{target}" in targets:')
+    src.emit(f"if {target} in targets:")
     mask = "None"
     if axis:
         src.emit(f'mask = step_mask(lengths.get("{axis}"), axis_length["{axis}"])', 3)
         mask = "mask"
-    src.emit(f'losses.append({node.params["loss"]}({value}, targets["{target}"], {mask}))', 3)
+    src.emit(f"losses.append({node.params['loss']}({value}, targets[{target}], {mask}))", 3)
 
 
 SEQUENCE_INPUT = PytorchForm(forward=_sequence_input)
@@ -291,7 +291,7 @@ def _cell(torch_class: str) -> PytorchForm:
             f"{', '.join(initial)})"
         )
         src.emit(
-            f"# {names[0]}: {src.shape_text((ident, 'y'))}, {names[1]}: "
+            f"# {ident}: {src.shape_text((ident, 'y'))}, {ident}.h_n: "
             f"{src.shape_text((ident, 'h_n'))}"
         )
 

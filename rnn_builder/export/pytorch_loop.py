@@ -2,7 +2,22 @@
 cells as ``nn.RNNCell`` / ``LSTMCell`` / ``GRUCell`` whose state keeps still on padded steps,
 each Delay giving the start value, then the target (teacher forcing, in training when the tied
 target is given) or the previous step's output chosen greedily (``feedback``, as
-``Executor._feedback``)."""
+``Executor._feedback``).
+
+Written as::
+
+    current = {"lag": None}  # this step's values (a Delay reads the last step's)
+    history = {"lag": [], "decoder": [], "head": []}  # every step's
+    for t in range(axis_length["lag"]):
+        ...
+        current["decoder"] = values["decoder.h_n"]
+        history["decoder"].append(current["decoder"])
+    values["decoder"] = torch.stack(history["decoder"])
+
+A cell's state is its ``values["<id>.h_n"]`` entry, updated every step, so it is the final
+state after the loop; its new state comes in the plain locals ``h_new`` (``c_new``), which no
+node can shadow (see :mod:`.pytorch_source`).
+"""
 
 from __future__ import annotations
 
@@ -18,49 +33,51 @@ def emit_loop(src: Source, order: list[str], axis: str) -> None:
     members = set(order)
     src.emit(f"# feedback loop over {', '.join(order)}, one step at a time")
     src.emit(f'loop_mask = step_mask(lengths.get("{axis}"), axis_length["{axis}"])')
-    collected: list[tuple[str, str]] = []  # (list name, step name)
     states: dict[str, list[str]] = {}
     teachers: dict[str, str] = {}
     for node_id in order:
-        node = graph.node(node_id)
-        step_name = src.name(node_id, "t")
-        src.step_refs[(node_id, "y")] = step_name
+        src.step_refs[(node_id, "y")] = src.current(node_id)
         node_type = graph.node_type(node_id)
         if node_type.shifts_time:
-            forced = teacher(src, node)
+            forced = teacher(src, graph.node(node_id))
             if forced:
+                if not teachers:
+                    src.emit("teacher: dict[str, Tensor | None] = {}")
                 src.emit(forced[0])
-                teachers[node_id] = src.name(node_id, "teacher")
+                teachers[node_id] = f'teacher["{node_id}"]'
                 src.emit(f"{teachers[node_id]} = {forced[1]} if forced else None")
         if node_type.cell is not None:
-            ports = tuple(f"{s}_0" for s in node_type.cell.states)
-            finals = tuple(f"{s}_n" for s in node_type.cell.states)
             names = []
-            for port, final in zip(ports, finals, strict=True):
-                state = src.source(node_id, port)
-                name = src.name(node_id, final)
+            for state in node_type.cell.states:
+                given = src.source(node_id, f"{state}_0")
+                name = src.name(node_id, f"{state}_n")
                 names.append(name)
-                width = src.shape((node_id, final)).width
+                width = src.shape((node_id, f"{state}_n")).width
                 initial = (
-                    src.ref(state)
-                    if state
+                    src.ref(given)
+                    if given
                     else f"next(self.parameters()).new_zeros(batch, {width})"
                 )
                 src.emit(f"{name} = {initial}")
             states[node_id] = names
-        collected.append((src.name(node_id, "steps"), step_name))
-    for list_name, _ in collected:
-        src.emit(f"{list_name} = []")
-    for node_id in order:  # what a Delay feeds back is the previous step's value
-        source = src.source(node_id, "x") if graph.node_type(node_id).shifts_time else None
-        if source is not None and source[0] in members:
-            src.emit(f"{src.step_refs[source]} = None  # until the first step computes it")
+    fed_back = [  # what a Delay feeds back is the previous step's value
+        source[0]
+        for node_id in order
+        if graph.node_type(node_id).shifts_time
+        and (source := src.source(node_id, "x")) is not None
+        and source[0] in members
+    ]
+    waiting = ", ".join(f'"{node_id}": None' for node_id in dict.fromkeys(fed_back))
+    src.emit("# this step's values (a Delay reads the last step's), and every step's")
+    src.emit(f"current: dict[str, Tensor | None] = {{{waiting}}}")
+    lists = ", ".join(f'"{node_id}": []' for node_id in order)
+    src.emit(f"history: dict[str, list[Tensor]] = {{{lists}}}")
     src.emit(f'for t in range(axis_length["{axis}"]):')
     src.in_loop = True
     src.emit("mask_t = None if loop_mask is None else loop_mask[t]", 3)
     for node_id in order:
         node = graph.node(node_id)
-        step_name = src.step_refs[(node_id, "y")]
+        step_value = src.current(node_id)
         node_type = graph.node_type(node_id)
         if node_type.shifts_time:
             x = src.source(node_id, "x")
@@ -74,12 +91,12 @@ def emit_loop(src: Source, order: list[str], axis: str) -> None:
                     "no initial value"
                 )
             src.emit("if t == 0:", 3)
-            src.emit(f"{step_name} = {initial(src, node)}", 4)
+            src.emit(f"{step_value} = {initial(src, node)}", 4)
             if node_id in teachers:
                 src.emit(f"elif {teachers[node_id]} is not None:", 3)
-                src.emit(f"{step_name} = {teachers[node_id]}[t - 1]", 4)
+                src.emit(f"{step_value} = {teachers[node_id]}[t - 1]", 4)
             src.emit("else:", 3)
-            src.emit(f"{step_name} = feedback({previous}, {loss!r})", 4)
+            src.emit(f"{step_value} = feedback({previous}, {loss!r})", 4)
         elif node_type.cell is not None:
             step = form_of(graph, node).step
             if step is None:
@@ -93,13 +110,13 @@ def emit_loop(src: Source, order: list[str], axis: str) -> None:
             src.emit(f"{', '.join(new)} = {step(src, node, x, names)}", 3)
             for name, value in reversed(list(zip(names, new, strict=True))):
                 src.emit(f"{name} = keep_padded({value}, {name}, mask_t)", 3)
-            src.emit(f"{step_name} = {names[0]}", 3)
+            src.emit(f"{step_value} = {names[0]}", 3)
         else:
-            src.emit(f"{step_name} = {step_expression(src, node)}", 3)
-    for list_name, step_name in collected:
-        src.emit(f"{list_name}.append({step_name})", 3)
+            src.emit(f"{step_value} = {step_expression(src, node)}", 3)
+    for node_id in order:
+        src.emit(f'history["{node_id}"].append({src.current(node_id)})', 3)
     src.in_loop = False
-    for node_id, (list_name, _) in zip(order, collected, strict=True):
+    for node_id in order:
         whole = src.name(node_id, "y")
         src.step_refs.pop((node_id, "y"))
-        src.emit(f"{whole} = torch.stack({list_name})  # {src.shape_text((node_id, 'y'))}")
+        src.emit(f'{whole} = torch.stack(history["{node_id}"])  # {src.shape_text((node_id, "y"))}')

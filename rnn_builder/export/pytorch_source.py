@@ -1,24 +1,46 @@
-"""What the generated ``forward`` is written with: :class:`Source` (its lines and the local
-variable of every port) and a Delay's teacher (the target it is forced to in training); each
-node type's own lines come from its form (:mod:`.pytorch_forms`)."""
+"""What the generated ``forward`` is written with: :class:`Source` (its lines and where the value
+of every port is kept) and a Delay's teacher (the target it is forced to in training); each node
+type's own lines come from its form (:mod:`.pytorch_forms`).
+
+Node values never become Python variables of their own: every port's value is an entry of one
+dict, ``values["<node id>"]`` for a node's output ``y`` and ``values["<node id>.<port>"]`` for
+its others (ids hold no ``.``), and inside a feedback loop the step's values are
+``current["<node id>"]``. So no id can shadow what the generated code names itself (``next``,
+``range``, ``torch``, ``self``, a cell's ``h_new``), whatever the user calls a node. Node ids
+are written into double-quoted literals as they are (they are ``[A-Za-z0-9_-]``,
+``graph.NODE_ID_PATTERN``); any other text of the user's (a target's name) goes through
+:func:`python_text`.
+"""
 
 from __future__ import annotations
 
+import re
+
 from rnn_builder.engine.executor import Executor
-from rnn_builder.export.torch_names import module_name
 from rnn_builder.graph.nodes import SEQ
 
-# Names the generated forward uses itself; a node's local variable never takes one of them.
-TAKEN = frozenset(
-    """one_hot lookup step_mask axis_steps run_sequence last_step mean_over_time start_value
-    keep_padded feedback cross_entropy mse binary_cross_entropy LOSSES prediction INPUTS TARGETS
-    AXES Model F torch nn Tensor inputs targets lengths steps outputs self t batch losses
-    axis_length loop_mask mask_t mask forced teacher dtype""".split()
-)
+
+def python_text(text: str) -> str:
+    """``text`` as a Python string literal: double-quoted when it can be as it is, else
+    escaped (quotes, backslashes, line breaks), so that no text can end the literal."""
+    if text.isprintable() and '"' not in text and "\\" not in text:
+        return f'"{text}"'
+    return repr(text)
+
+
+def docstring_text(text: str) -> str:
+    """``text`` as it may stand inside a triple-quoted docstring (not right before its
+    closing quotes): on one line, reading as written; backslashes, characters that do not
+    print, and a quote followed by another are escaped, so that it can never close it."""
+    text = "".join(
+        c if c.isprintable() else repr(c)[1:-1]
+        for c in " ".join(text.split()).replace("\\", "\\\\")
+    )
+    return re.sub(r'"(?=")', r'\\"', text)
 
 
 class Source:
-    """Lines of ``forward`` and the local variable of every port computed so far."""
+    """Lines of ``forward`` and the expression holding every port computed so far."""
 
     def __init__(self, executor: Executor) -> None:
         self.executor = executor
@@ -26,7 +48,6 @@ class Source:
         self.report = executor.report
         self.lines: list[str] = []
         self.names: dict[tuple[str, str], str] = {}
-        self.used: set[str] = set(TAKEN)
         self.step_refs: dict[tuple[str, str], str] = {}  # inside a loop: one step's value
         self.in_loop = False
 
@@ -34,13 +55,14 @@ class Source:
         self.lines.append("    " * indent + line if line else "")
 
     def name(self, node_id: str, port: str) -> str:
-        base = module_name(node_id).rstrip("_") or "value"
-        candidate = base if port == "y" else f"{base}_{port}"
-        while candidate in self.used:
-            candidate += "_"
-        self.used.add(candidate)
-        self.names[(node_id, port)] = candidate
-        return candidate
+        """Where the value of ``node_id``'s ``port`` is kept: an entry of ``values``."""
+        key = node_id if port == "y" else f"{node_id}.{port}"
+        self.names[(node_id, port)] = f'values["{key}"]'
+        return self.names[(node_id, port)]
+
+    def current(self, node_id: str) -> str:
+        """Inside a feedback loop: where this step's value of ``node_id``'s ``y`` is kept."""
+        return f'current["{node_id}"]'
 
     def shape(self, key: tuple[str, str]):
         return self.report.shapes.outputs[key]
@@ -79,10 +101,10 @@ def teacher(src: Source, node) -> tuple[str, str] | None:
     if output_id is None:
         return None
     output = src.graph.node(output_id)
-    target = output.params["target"]
+    target = python_text(output.params["target"])
     width = src.report.shapes.inputs[(output_id, "x")].width
     if output.params["loss"] == "cross_entropy":
-        fed = f'one_hot(targets["{target}"], {width}, dtype)'
+        fed = f"one_hot(targets[{target}], {width}, dtype)"
     else:
-        fed = f'targets["{target}"].to(dtype)'
-    return f'forced = self.training and "{target}" in targets', fed
+        fed = f"targets[{target}].to(dtype)"
+    return f"forced = self.training and {target} in targets", fed

@@ -20,44 +20,57 @@ matches those as the form names them.
 from __future__ import annotations
 
 import keyword
+import re
 from collections.abc import Iterable, Mapping
 
-from rnn_builder.errors import ExportError, WeightsFileError
+from rnn_builder.errors import WeightsFileError
 
 CELL_TENSORS = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
 
-# Attributes of ``nn.Module`` (and of the generated model) that a submodule must not shadow:
-# a node called ``forward`` or ``training`` becomes ``forward_``.
+# Every public attribute of ``nn.Module`` (``tests/test_export_names.py`` holds this to the
+# installed torch's ``dir(nn.Module())``) and of the generated ``Model``: a submodule must shadow
+# none of them, or ``self.forward(...)`` would call the method, not the node.
 RESERVED = frozenset(
     """T_destination add_module apply bfloat16 buffers call_super_init children compile cpu cuda
     double dump_patches eval extra_repr float forward get_buffer get_extra_state get_parameter
     get_submodule half ipu load_state_dict modules mtia named_buffers named_children
     named_modules named_parameters parameters register_backward_hook register_buffer
     register_forward_hook register_forward_pre_hook register_full_backward_hook
-    register_module register_parameter requires_grad_ set_extra_state share_memory state_dict
-    to to_empty train training type xpu zero_grad steps loss predict""".split()
+    register_full_backward_pre_hook register_load_state_dict_post_hook
+    register_load_state_dict_pre_hook register_module register_parameter
+    register_state_dict_post_hook register_state_dict_pre_hook requires_grad_ set_extra_state
+    set_submodule share_memory state_dict to to_empty train training type xpu zero_grad
+    predictions""".split()
 )
+_WORD = re.compile(r"[A-Za-z][A-Za-z0-9_]*")  # a Python name that is not private
+_DASHED = re.compile(r"[A-Za-z][A-Za-z0-9]*(-+[A-Za-z0-9]+)+")  # words joined by dashes
 
 
 def module_name(node_id: str) -> str:
-    """The attribute of the generated module for a node: its id as a Python identifier."""
-    name = node_id.replace("-", "_")
-    if keyword.iskeyword(name) or name in RESERVED or name.startswith("_"):
-        name = f"{name}_"
-    return name
+    """The attribute of the generated module for a node (and so the first part of its tensors'
+    ``state_dict`` names), a function of the id alone:
 
+    * an id that is a Python name nn.Module does not use is itself: ``encoder``, ``dense_1``;
+    * one that Python or nn.Module uses, or that ends in ``_``, gets a ``_``: ``forward_``,
+      ``class_``, ``gate_`` → ``gate__``;
+    * words joined by dashes are joined by ``_``, with a ``_`` at the end: ``my-layer`` →
+      ``my_layer_``;
+    * any other (a leading ``_``, dashes beside ``_``) is spelled in hex after an ``x`` and
+      ends in one ``_``: ``_h`` → ``x5f68_``. Names starting ``_`` are Python's private ones
+      (``__dict`` would be mangled, ``_modules`` is nn.Module's own).
 
-def check_module_names(node_ids: Iterable[str]) -> None:
-    """Raise :class:`ExportError` when two node ids would name the same submodule."""
-    seen: dict[str, str] = {}
-    for node_id in node_ids:
-        name = module_name(node_id)
-        if name in seen:
-            raise ExportError(
-                f"nodes '{seen[name]}' and '{node_id}' would both be called '{name}' in "
-                "PyTorch: rename one of them"
-            )
-        seen[name] = node_id
+    No two ids get one name: the first kind ends in a letter or digit; the second in ``__`` or
+    is a reserved word and a ``_``; the third holds a ``_`` before its last and is no reserved
+    word and a ``_``; the fourth holds none."""
+    if _WORD.fullmatch(node_id):
+        if node_id.endswith("_") or keyword.iskeyword(node_id) or node_id in RESERVED:
+            return f"{node_id}_"
+        return node_id
+    if _DASHED.fullmatch(node_id):
+        joined = node_id.replace("-", "_")
+        if joined not in RESERVED and f"{joined}_" not in RESERVED:  # requires-grad: not so
+            return f"{joined}_"
+    return f"x{node_id.encode('ascii').hex()}_"
 
 
 def torch_tensor_name(tensor: str, layered: bool) -> str:

@@ -172,4 +172,4 @@ def load_weights(executor: Executor, path: str | os.PathLike[str]) -> None:
     (:func:`read_trained_weights`). On any problem the current weights stay as they were."""
     shapes = {name: value.shape for name, value in executor.parameters.items()}
     values = read_trained_weights(path, shapes, torch_spellings(executor.graph, shapes))
-    executor.set_parameters({k: v.astype(executor.dtype, copy=False) for k, v in values.items()})
+    executor.set_parameters(values)  # cast there, once checked to fit its dtype

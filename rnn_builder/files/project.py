@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 import math
+import sys
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any, ClassVar
 
@@ -77,7 +78,7 @@ class TrainingSettings:
         if choices and value not in choices:
             return f"{name} must be one of {', '.join(choices)}, not {value!r}"
         if low is not None and (value < low or (high is not None and value > high)):
-            return f"{name} must be between {low} and {high}, not {value}"
+            return f"{name} must be between {low} and {high}, not {short(value)}"
         if name == "learning_rate" and (value == 0 or not math.isfinite(value)):
             return "learning_rate must be above 0"
         return None
@@ -98,6 +99,8 @@ class TrainingSettings:
         if expected is float:
             if isinstance(value, bool) or not isinstance(value, int | float):
                 raise InvalidSettingError(f"{name} must be a number, not {value!r}")
+            if isinstance(value, int) and abs(value) > sys.float_info.max:  # float() overflows
+                raise InvalidSettingError(f"{name} must be a finite number, not {short(value)}")
             value = float(value)
             if not math.isfinite(value):
                 raise InvalidSettingError(f"{name} must be a finite number, not {value}")

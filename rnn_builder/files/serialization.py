@@ -43,7 +43,7 @@ from rnn_builder.files.project import (
     Project,
     TrainingSettings,
 )
-from rnn_builder.graph.model import Edge, Graph, valid_node_id
+from rnn_builder.graph.model import NODE_ID_RULE, Edge, Graph, node_id_problem, valid_node_id
 from rnn_builder.graph.registry import NodeRegistry
 from rnn_builder.values import MAX_TEXT, is_number, is_plain_value, is_savable_text, short
 
@@ -282,10 +282,7 @@ def _read_node(reader: _Reader, graph: Graph, item: Any, where: str) -> None:
     reader.keys(node, where, required=("id", "type"), optional=("name", "position", "params"))
     node_id = node["id"]
     if not valid_node_id(node_id):
-        raise MalformedProjectError(
-            "a node id is 1 to 64 letters, digits, '_' or '-', starting with a letter or '_'",
-            f"{where}.id",
-        )
+        raise MalformedProjectError(f"a node id is {NODE_ID_RULE}", f"{where}.id")
     if node_id in graph:
         raise MalformedProjectError(f"a second node with the id '{node_id}'", f"{where}.id")
     type_name = reader.text(node["type"], f"{where}.type", 100)
@@ -295,6 +292,9 @@ def _read_node(reader: _Reader, graph: Graph, item: Any, where: str) -> None:
             f"unknown node type '{type_name}' (known types: {known})", f"{where}.type"
         )
     node_type = graph.registry.get(type_name)
+    problem = node_id_problem(node_id, node_type)
+    if problem is not None:
+        raise MalformedProjectError(problem, f"{where}.id")
     position = reader.list(node.get("position", [0.0, 0.0]), f"{where}.position", 2)
     if len(position) != 2 or not all(is_number(v) for v in position):
         raise MalformedProjectError("expected [x, y], two finite numbers", f"{where}.position")

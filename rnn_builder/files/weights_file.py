@@ -23,6 +23,7 @@ import math
 import os
 import stat
 import struct
+import warnings
 import zipfile
 import zlib
 from collections.abc import Mapping
@@ -34,7 +35,7 @@ from numpy.lib import format as npy
 
 from rnn_builder.errors import WeightsFileError
 from rnn_builder.files.disk import atomic_write
-from rnn_builder.values import names_mismatch
+from rnn_builder.values import names_mismatch, short
 
 if TYPE_CHECKING:
     from rnn_builder.engine.executor import Executor
@@ -45,6 +46,11 @@ DIRECTORY_BYTES_PER_MEMBER = 400
 MAX_OTHER_BYTES = 64_000_000  # arrays that do not fit the graph (or with no graph)
 MAX_HEADER_BYTES = 10_000  # numpy's own default limit on a header
 _NUMBER_KINDS = "fiu"  # floats and integers, as the executor converts them to its dtype
+_MOST_VALUES = 2**60  # beyond any file a zip can hold (2**64 bytes)
+_HEADER_READERS = {
+    (1, 0): ("<H", npy.read_array_header_1_0),
+    (2, 0): ("<I", npy.read_array_header_2_0),
+}
 _END_RECORD = struct.Struct("<4s4H2LH")
 _ZIP64_LOCATOR = struct.Struct("<4sLQL")
 _ZIP64_END_RECORD = struct.Struct("<4sQ2H2L4Q")
@@ -167,18 +173,43 @@ def _members(path: Path, archive: zipfile.ZipFile, most: int) -> list[_Member]:
 
 
 def _header(path: Path, stream: BinaryIO, name: str) -> _Header:
-    """A member's ``.npy`` header, read with numpy's readers (which never unpickle)."""
+    """A member's ``.npy`` header, read with numpy's readers (which never unpickle) once its
+    length is checked here: numpy's own refusal of a long header is three lines."""
     version = npy.read_magic(stream)
-    if version == (1, 0):
-        shape, fortran_order, dtype = npy.read_array_header_1_0(stream, MAX_HEADER_BYTES)
-    elif version == (2, 0):
-        shape, fortran_order, dtype = npy.read_array_header_2_0(stream, MAX_HEADER_BYTES)
-    else:  # 3.0 only adds UTF-8 field names, for structured dtypes, never weights
+    if version not in _HEADER_READERS:  # 3.0 only adds UTF-8 field names, never weights
         raise WeightsFileError(f"'{path}': '{name}' is a .npy of version {version}")
+    length_format, read_header = _HEADER_READERS[version]
+    length_bytes = stream.read(struct.calcsize(length_format))
+    (length,) = struct.unpack(length_format, length_bytes)
+    if length > MAX_HEADER_BYTES:
+        raise WeightsFileError(
+            f"'{path}': '{name}' has a .npy header of {length:,} bytes; a weights file's "
+            f"headers hold at most {MAX_HEADER_BYTES:,}"
+        )
+    text = stream.read(length)
+    if len(text) != length:
+        raise EOFError(f"'{name}' ends in its header")
+    try:
+        # numpy parses the text as a Python literal: what a damaged one raises is numpy's
+        # parser's business (tokenize.TokenError, SyntaxError, MemoryError when too complex,
+        # ...), and each means the same here. A Python 2 header is mended with a warning.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            shape, fortran_order, dtype = read_header(
+                io.BytesIO(length_bytes + text), MAX_HEADER_BYTES
+            )
+    except Exception:
+        raise WeightsFileError(
+            f"'{path}': '{name}' has a damaged .npy header (not the dictionary numpy writes)"
+        ) from None
     if dtype.hasobject or dtype.kind not in _NUMBER_KINDS or dtype.itemsize > 8:
         raise WeightsFileError(f"'{path}': '{name}' holds {dtype} values, not numbers")
-    if any(length < 0 for length in shape):  # two negatives would multiply to a size
-        raise WeightsFileError(f"'{path}': '{name}' declares shape {shape}")
+    # Booleans pass numpy's check of whole numbers; two negatives would multiply to a size;
+    # and a size no file can hold would overflow the arithmetic of the checks after this.
+    if any(isinstance(n, bool) or n < 0 for n in shape) or math.prod(shape) > _MOST_VALUES:
+        raise WeightsFileError(
+            f"'{path}': '{name}' declares an impossible shape {short(shape, 60)}"
+        )
     return _Header(shape, fortran_order, dtype, math.prod(shape) * dtype.itemsize)
 
 

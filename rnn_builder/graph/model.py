@@ -37,9 +37,13 @@ from rnn_builder.graph.events import Event
 from rnn_builder.graph.nodes import NodeInfo, NodeType, PortSpec
 from rnn_builder.graph.registry import NodeRegistry, default_registry
 from rnn_builder.graph.shapes import infer_shapes
-from rnn_builder.values import is_number, is_savable_text
+from rnn_builder.values import is_number, is_savable_text, short
 
 NODE_ID_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]{0,63}")
+NODE_ID_RULE = "1 to 64 ASCII letters, digits, '_' or '-', starting with a letter or '_'"
+# What a model returns holds each Output's scores under the Output's id, and the summed loss
+# under "loss" (the PyTorch export's forward): an Output of that id would hide the other.
+OUTPUT_RESERVED_IDS = frozenset({"loss"})
 MAX_NAME_LENGTH = 100
 
 
@@ -74,6 +78,23 @@ class Node:
 
 def valid_node_id(node_id: object) -> bool:
     return isinstance(node_id, str) and NODE_ID_PATTERN.fullmatch(node_id) is not None
+
+
+def node_id_problem(node_id: object, node_type: NodeType) -> str | None:
+    """Why ``node_id`` cannot name a node of ``node_type``, in words; None when it can.
+
+    Any id of :data:`NODE_ID_PATTERN` may, whatever word it is (``class``, ``next``,
+    ``forward``): the exports keep node values and submodules apart from their own names
+    (``export/pytorch_source.py``, ``export/torch_names.py``). The one exception is an Output
+    called ``loss`` (:data:`OUTPUT_RESERVED_IDS`)."""
+    if not valid_node_id(node_id):
+        return f"{short(node_id)} cannot be a node id: use {NODE_ID_RULE}"
+    if node_type.is_output and node_id in OUTPUT_RESERVED_IDS:
+        return (
+            f"an {node_type.title} cannot have the id '{node_id}': an exported model returns "
+            f"the summed loss under '{node_id}' beside each {node_type.title}'s scores"
+        )
+    return None
 
 
 class Graph:
@@ -171,13 +192,15 @@ class Graph:
     def edges_touching(self, node_id: str) -> list[Edge]:
         return [e for e in self._edges if node_id in (e.src_node, e.dst_node)]
 
-    def new_node_id(self, base: str) -> str:
-        """The first free id of the form ``base_1``, ``base_2``, ..."""
+    def new_node_id(self, base: str, taken: Iterable[str] = ()) -> str:
+        """The first id of the form ``base_1``, ``base_2``, ... that no node has (nor any of
+        ``taken``)."""
         stem = re.sub(r"[^A-Za-z0-9_\-]", "_", base)[:56] or "node"
         if not stem[0].isalpha() and stem[0] != "_":
             stem = "n_" + stem
+        taken = set(taken)
         n = 1
-        while f"{stem}_{n}" in self._nodes:
+        while f"{stem}_{n}" in self._nodes or f"{stem}_{n}" in taken:
             n += 1
         return f"{stem}_{n}"
 
@@ -202,11 +225,8 @@ class Graph:
         node_type = self.registry.get(type_name)
         if node_id is None:
             node_id = self.new_node_id(type_name)
-        elif not valid_node_id(node_id):
-            raise InvalidParameterError(
-                f"'{node_id}' cannot be a node id: use 1 to 64 letters, digits, '_' or '-', "
-                "starting with a letter or '_'"
-            )
+        elif (problem := node_id_problem(node_id, node_type)) is not None:
+            raise InvalidParameterError(problem)
         if node_id in self._nodes:
             raise DuplicateNodeError(f"there is already a node with id '{node_id}'")
         values = node_type.default_params()
@@ -229,13 +249,7 @@ class Graph:
         :meth:`add_node`, at ``index`` in the node order (so that a file saved after undo is
         the file saved before); its wires are re-added apart."""
         if index is not None and node.id not in self._nodes:
-            self._check_new_node(node)
-            restored = Node(node.id, node.type_name, node.name, {}, (0.0, 0.0))
-            node_type = self.registry.get(node.type_name)
-            restored.params = node_type.default_params()
-            for key, value in node.params.items():
-                restored.params[key] = self._checked_param(node_type, node.id, key, value, False)
-            restored.position = _checked_position(node.position)
+            restored = self.checked_node(node)
             self._nodes = _inserted(self._nodes, node.id, restored, index)
             self.revision += 1
             self.node_added.emit(restored)
@@ -249,11 +263,20 @@ class Graph:
             strict=False,
         )
 
-    def _check_new_node(self, node: Node) -> None:
-        if not valid_node_id(node.id):
-            raise InvalidParameterError(f"'{node.id}' cannot be a node id")
-        self.registry.get(node.type_name)
-        self.checked_name(node.name)
+    def checked_node(self, node: Node) -> Node:
+        """``node`` as :meth:`insert_node` would add it (its type's defaults filled in), or
+        the error it would raise: a caller that must not fail halfway (an undo command adding
+        several nodes) asks first. Its id is not compared with the graph's."""
+        node_type = self.registry.get(node.type_name)
+        problem = node_id_problem(node.id, node_type)
+        if problem is not None:
+            raise InvalidParameterError(problem)
+        checked = Node(node.id, node.type_name, self.checked_name(node.name))
+        checked.params = node_type.default_params()
+        for key, value in node.params.items():
+            checked.params[key] = self._checked_param(node_type, node.id, key, value, False)
+        checked.position = _checked_position(node.position)
+        return checked
 
     def remove_node(self, node_id: str) -> list[Edge]:
         """Remove a node and its wires; returns the wires removed (for undo)."""

@@ -20,7 +20,14 @@ from typing import Any
 
 import numpy as np
 
-from rnn_builder.training.messages import Message, MessageError, pack, unpack
+from rnn_builder.training.messages import (
+    FROM_EDITOR,
+    Message,
+    MessageError,
+    StreamError,
+    pack,
+    receive,
+)
 
 Array = np.ndarray
 
@@ -115,20 +122,29 @@ def main(connection: Connection) -> None:
     controls = [Controls(send)]
 
     def read() -> None:
-        try:
-            while True:
-                message = unpack(connection.recv_bytes())
-                if message.kind in ("train", "quit"):
-                    if message.kind == "train":
-                        controls[0] = Controls(send)
-                    work.put(message)
-                    if message.kind == "quit":
-                        return
-                else:
-                    controls[0].apply(message.kind)
-        except (EOFError, OSError, MessageError):
-            controls[0].apply("stop")  # the editor is gone: stop training, and end
-            work.put(None)
+        """Read the editor's messages until it goes. A message refused is answered in one
+        line (``"refused"``) and reading goes on; a frame that cannot be read loses the
+        stream, which ends the child as the editor's going does (a run in progress stops and
+        sends its weights first): never a reader gone while the child lives on."""
+        while True:
+            try:
+                message = receive(connection, FROM_EDITOR)
+            except (EOFError, OSError, StreamError):
+                controls[0].apply("stop")  # the editor is gone: stop training, and end
+                work.put(None)
+                return
+            except MessageError as error:
+                why = f"the training process refused a message from the editor: {error}"
+                send("refused", {"message": why})
+                continue
+            if message.kind in ("train", "quit"):
+                if message.kind == "train":
+                    controls[0] = Controls(send)
+                work.put(message)
+                if message.kind == "quit":
+                    return
+            else:
+                controls[0].apply(message.kind)
 
     from rnn_builder.engine import executor  # noqa: F401  (the stack, imported while waiting)
     from rnn_builder.engine.runtime import runtime
@@ -150,11 +166,12 @@ def _train(send, message: Message, controls: Controls) -> None:
     from rnn_builder.files.serialization import project_from_dict
     from rnn_builder.training.tasks import load_dataset
     from rnn_builder.training.trainer import Report, Trainer
+    from rnn_builder.values import one_line
 
-    options = message.data
+    options = message.data  # checked against its schema (messages.SCHEMAS["train"])
     try:
-        project = project_from_dict(options["project"], _registry(options.get("plugins", [])))
-        base = options.get("base")
+        project = project_from_dict(options["project"], _registry(options["plugins"]))
+        base = options["base"]
         dataset = load_dataset(project, base=None if base is None else _path(base))
         executor = Executor(project.graph, seed=project.training.seed)
         if message.arrays:
@@ -173,22 +190,29 @@ def _train(send, message: Message, controls: Controls) -> None:
             dataset,
             project.training,
             report,
-            report_every=float(options.get("report_every", 0.2)),
-            max_steps=options.get("max_steps"),
+            report_every=float(options["report_every"]),
+            max_steps=options["max_steps"],
         )
         controls.attach(trainer)
         result = trainer.train()
+        done = {
+            "steps": result.steps,
+            "epochs": result.epochs,
+            "seconds": result.seconds,
+            "loss": result.loss,
+            "val_loss": result.val_loss,
+            "val_metric": result.val_metric,
+            "metric": result.metric,
+            "stopped": result.stopped,
+            "message": result.message,
+            "options": dataset.info["options"],
+        }
+        send("done", _plain(done), executor.get_parameters())
     except RNNBuilderError as error:
-        send("failed", {"message": str(error)})
-        return
+        send("failed", {"message": one_line(str(error))})
     except Exception as error:  # a bug: said in one line, and the child lives on
-        send(
-            "failed", {"message": f"Training failed unexpectedly: {type(error).__name__}: {error}"}
-        )
-        return
-    data = _plain(result.to_json())
-    data["options"] = dataset.info["options"]
-    send("done", data, executor.get_parameters())
+        why = f"Training failed unexpectedly: {type(error).__name__}: {error}"
+        send("failed", {"message": one_line(why)})
 
 
 def _path(text: str):

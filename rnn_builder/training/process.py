@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from rnn_builder.training.messages import Message, MessageError, pack, unpack
+from rnn_builder.training.messages import FROM_CHILD, Message, MessageError, pack, receive
 
 Array = np.ndarray
 
@@ -51,11 +51,18 @@ class TrainingProcess:
     trainer waits, after this many steps), ``"done"`` (the result as JSON, the trained
     weights, the options the data worked out), ``"failed"`` (a one-line message) and
     ``"died"`` (the child ended without saying why: its exit code, or the signal that ended
-    it). After ``"died"`` the next
-    :meth:`train` starts a new child.
+    it; or it was ended here because a message from it, or its answer to one of ours, was
+    refused: :mod:`~rnn_builder.training.messages` checks each against its kind's schema).
+    After ``"died"`` the next :meth:`train` starts a new child.
+
+    ``command``: the program that plays the child, given its socket's descriptor after these
+    arguments (by default this package's :mod:`~rnn_builder.training.child`).
     """
 
-    def __init__(self) -> None:
+    CHILD = (sys.executable, "-m", "rnn_builder.training.child")
+
+    def __init__(self, command: tuple[str, ...] | None = None) -> None:
+        self.command = tuple(command) if command is not None else self.CHILD
         self._process: subprocess.Popen | None = None
         self._connection: Connection | None = None
         self.training = False
@@ -80,7 +87,7 @@ class TrainingProcess:
         env = {**os.environ, "PYTHONPATH": package_parent + (os.pathsep + path if path else "")}
         try:
             self._process = subprocess.Popen(
-                [sys.executable, "-m", "rnn_builder.training.child", str(theirs.fileno())],
+                [*self.command, str(theirs.fileno())],
                 pass_fds=(theirs.fileno(),),
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
@@ -103,6 +110,11 @@ class TrainingProcess:
         ``plugins``: the node types the child must import besides the built-in ones
         (:func:`plugin_types`)."""
         self.warm()
+        # a weights file may hold float16 or integers, which a message does not carry
+        weights = {
+            name: value if value.dtype.str in ("<f4", "<f8") else value.astype(np.float64)
+            for name, value in (weights or {}).items()
+        }
         options = {
             "project": project,
             "base": base,
@@ -128,22 +140,31 @@ class TrainingProcess:
         self._send("want_weights")
 
     def messages(self) -> list[Message]:
-        """What the child has sent since the last call, without waiting."""
+        """What the child has sent since the last call, without waiting; never raises. A
+        message refused (here, or by the child: ``"refused"``) ends the child, and the run
+        with it, as ``"died"`` with the one-line reason: the two sides no longer agree on
+        what happened."""
         arrived = []
         connection = self._connection
         try:
             while connection is not None and connection.poll(0):
-                message = unpack(connection.recv_bytes())
+                message = receive(connection, FROM_CHILD)
+                if message.kind == "refused":
+                    arrived.append(self._end(message.data["message"]))
+                    return arrived
                 arrived.append(message)
                 if message.kind in ("done", "failed"):
                     self.training = False
                 elif message.kind == "ready":
                     self.ready = True
-        except (EOFError, OSError, MessageError) as error:
-            arrived.append(self._died(error))
+        except MessageError as error:
+            why = f"the training process sent a message that was refused: {error}"
+            arrived.append(self._end(why))
+        except (EOFError, OSError):
+            arrived.append(self._died())
         else:
             if connection is not None and not self.alive:
-                arrived.append(self._died(None))
+                arrived.append(self._died())
         return arrived
 
     def fileno(self) -> int | None:
@@ -181,8 +202,9 @@ class TrainingProcess:
     def _send(self, kind: str, data: dict | None = None, arrays: dict | None = None) -> None:
         if self._connection is None:
             return
-        with contextlib.suppress(OSError, ValueError):  # the child is gone: messages() says so
-            self._connection.send_bytes(pack(kind, data, arrays))
+        message = pack(kind, data, arrays)  # one that is not ours raises: a bug to see
+        with contextlib.suppress(OSError):  # the child is gone: messages() says so
+            self._connection.send_bytes(message)
 
     def _join(self, timeout: float) -> bool:
         try:
@@ -191,14 +213,20 @@ class TrainingProcess:
             return False
         return True
 
-    def _died(self, error: BaseException | None) -> Message:
+    def _end(self, why: str) -> Message:
+        """End a child that can no longer be understood; ``"died"``, saying why."""
+        if self.alive:
+            self._process.kill()
+        died = self._died()
+        died.data["message"] = why
+        return died
+
+    def _died(self) -> Message:
         process = self._process
         if process is not None:
             self._join(5)
         code = process.returncode if process is not None else None
-        if isinstance(error, MessageError):
-            why = f"the training process sent something unreadable ({error})"
-        elif code is not None and code < 0:
+        if code is not None and code < 0:
             why = f"the training process was ended by signal {-code}"
         elif code:
             why = f"the training process ended with exit code {code}"

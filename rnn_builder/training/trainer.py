@@ -21,8 +21,9 @@ import numpy as np
 
 from rnn_builder.engine.executor import Executor
 from rnn_builder.engine.losses import LossTotals
+from rnn_builder.engine.ops import DelayOp
 from rnn_builder.engine.optim import clip_grad_norm, make_optimizer
-from rnn_builder.engine.run import Batch, Run
+from rnn_builder.engine.run import Batch, Run, batch_lengths
 from rnn_builder.errors import DataError
 from rnn_builder.files.project import TrainingSettings
 from rnn_builder.training.data import Dataset, Split
@@ -331,18 +332,30 @@ class Trainer:
                 "every step and no bidirectional cell (a many-to-many tagger or language "
                 "model); set truncated BPTT to 0 for this graph"
             )
+        # A cell's final states start the next chunk; a Delay's last input is not carried, so
+        # each chunk would start it again from its initial value (a generating decoder would
+        # see its start token at every chunk): refused rather than trained on wrong sequences.
+        for node_id, op in self.executor.ops.items():
+            if isinstance(op, DelayOp):
+                name = self.executor.graph.node(node_id).name
+                raise DataError(
+                    "truncated backpropagation through time cannot carry the value of the "
+                    f"Delay '{name}' from one chunk to the next; set truncated BPTT to 0 for "
+                    "this graph"
+                )
 
     def _truncated_step(self, batch: Batch) -> tuple[float, Run, float]:
         """Chunks of ``truncated_bptt`` steps, each starting from the last one's final
-        states (as constants: gradients stop at the chunk's edge)."""
+        states (as constants: gradients stop at the chunk's edge). The axis's length is the
+        batch's as the executor resolves it: an input's, or a Repeat's steps."""
         executor, settings = self.executor, self.settings
         length = settings.truncated_bptt
-        steps = next(iter(executor.report.axes))
-        total_steps = _steps_of(batch, steps)
+        axis = next(iter(executor.report.axes))
+        total_steps = batch_lengths(executor, batch)[axis]
         states: dict[str, dict[str, np.ndarray]] = {}
         totals, norms, run = LossTotals(), [], None  # the batch's loss over all its chunks
         for begin in range(0, total_steps, length):
-            chunk = _time_slice(batch, begin, begin + length, executor)
+            chunk = _time_slice(batch, begin, min(begin + length, total_steps), axis, executor)
             chunk.states = states
             run = executor.forward(chunk, train=True)
             if not math.isfinite(run.loss):
@@ -419,13 +432,13 @@ def _norms(run: Run | None) -> dict[str, dict[str, list[float]]]:
     }
 
 
-def _steps_of(batch: Batch, axis: str) -> int:
-    return int(np.asarray(batch.inputs[axis]).shape[0])
-
-
-def _time_slice(batch: Batch, begin: int, end: int, executor: Executor) -> Batch:
+def _time_slice(batch: Batch, begin: int, end: int, axis: str, executor: Executor) -> Batch:
+    """Steps ``begin`` to ``end`` of ``batch``, on its one axis; a Repeat's axis is asked for
+    that many steps (a Repeat hands the same vector to every step, so any slice of it is the
+    same steps)."""
     report = executor.report
     inputs = {k: (v[begin:end] if k in report.node_axes else v) for k, v in batch.inputs.items()}
     targets = {k: v[begin:end] for k, v in batch.targets.items()}
     masks = {k: v[begin:end] for k, v in batch.masks.items()}
-    return Batch(inputs, targets, masks)
+    steps = {**batch.steps, axis: end - begin} if report.axes[axis].kind != "input" else {}
+    return Batch(inputs, targets, masks, steps)

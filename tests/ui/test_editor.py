@@ -246,6 +246,59 @@ def test_copy_paste_within_and_between_windows(window, make_window):
     assert any(graph.node(n).type_name == "dense" for n in window.scene.selected_node_ids())
 
 
+def _copied(window, node_ids, change):
+    """The clipboard holding ``node_ids`` copied, as ``change`` alters its JSON (nodes copied
+    from elsewhere, another version, a hand-edited text)."""
+    import ui.editor.clipboard
+
+    window.scene.select_nodes(node_ids)
+    window.copy()
+    data = json.loads(ui.editor.clipboard.text())
+    change(data)
+    ui.editor.clipboard.put(json.dumps(data))
+
+
+def test_pasted_nodes_whose_ids_the_core_refuses_get_fresh_ones(window):
+    def refused_ids(data):
+        renamed = {"scores": "caf\u00e9", "sentiment": "loss"}  # ASCII only; no Output 'loss'
+        for node in data["nodes"]:
+            node["id"] = renamed[node["id"]]
+        data["edges"] = [[renamed[e[0]], e[1], renamed[e[2]], e[3]] for e in data["edges"]]
+
+    graph = window.document.graph
+    before = set(graph.nodes)
+    _copied(window, ["scores", "sentiment"], refused_ids)
+    window.paste()
+    assert window.errors == []
+    pasted = set(graph.nodes) - before
+    assert len(pasted) == 2 and "loss" not in pasted
+    dense = next(n for n in pasted if graph.node(n).type_name == "dense")
+    output = next(n for n in pasted if graph.node(n).type_name == "output")
+    assert dense.isascii() and Edge(dense, "y", output, "x") in graph.edges
+    window.document.undo_stack.undo()
+    assert set(graph.nodes) == before
+
+
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        (lambda d: d["edges"][0].__setitem__(3, "nope"), "no input port 'nope'"),
+        (lambda d: d["nodes"][1].update(type="transformer"), "transformer"),
+        (lambda d: d["nodes"][1]["params"].update(units="many"), "whole number"),
+    ],
+)
+def test_a_clipboard_the_graph_refuses_is_one_message_and_no_edit(window, change, words):
+    """Checked before the undo command runs: one that failed halfway was left on the stack
+    (Qt swallowed its exception), with no message."""
+    graph = window.document.graph
+    before, steps = set(graph.nodes), window.document.undo_stack.count()
+    _copied(window, ["reader", "scores"], change)
+    window.paste()
+    title, message = window.errors[-1]
+    assert title == "Cannot paste" and words in message
+    assert set(graph.nodes) == before and window.document.undo_stack.count() == steps
+
+
 def test_inspector_edits_parameters_and_refuses_invalid_values(window, qtbot):
     graph = window.document.graph
     window.scene.select_nodes(["reader"])

@@ -4,6 +4,8 @@ clipboard: refused at once and in little memory, with a note; the project still 
 from __future__ import annotations
 
 import json
+import struct
+import zipfile
 
 import main
 import ui.editor.clipboard
@@ -169,3 +171,77 @@ def test_a_runs_file_with_fields_of_the_wrong_kind_is_left_out_before_any_plot_r
         assert window.statusBar().currentMessage().startswith("The training runs were not loaded")
         window.live.plots.redraw()
     assert window.errors == []
+
+
+def unclosed_header_npz(path):
+    """An ``.npz`` whose one member's header dictionary is never closed (numpy's parser
+    raised tokenize.TokenError on it)."""
+    text = b"{'descr': '<f4', 'fortran_order': False, 'shape': (2,"
+    text += b" " * (64 - (10 + len(text) + 1) % 64) + b"\n"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr(
+            "reader.weight_ih.npy", b"\x93NUMPY\x01\x00" + struct.pack("<H", len(text)) + text
+        )
+    return path
+
+
+def shown(window) -> tuple:
+    """What the window shows of its project: title, the canvas's nodes, the document's path."""
+    return window.windowTitle(), sorted(window.scene.node_items), window.document.path
+
+
+def test_a_project_whose_weights_have_a_damaged_header_opens_without_them(make_window, tmp_path):
+    window = make_window("one_to_one")
+    path = save(new_project("many_to_one"), tmp_path / "sentiment.json")
+    unclosed_header_npz(tmp_path / "sentiment.npz")
+    assert window.open_project(path) and window.errors == []
+    document = window.document
+    assert document.path == path and document.weights is None
+    assert shown(window) == (
+        "sentiment.json[*] — RNN Builder",
+        sorted(document.graph.nodes),
+        path,
+    )
+    note = window.statusBar().currentMessage()
+    assert note.startswith("The trained weights were not loaded: ")
+    assert note.endswith(
+        "'reader.weight_ih' has a damaged .npy header (not the dictionary numpy writes)"
+    )
+
+
+def test_opening_is_all_or_nothing_when_a_file_beside_the_project_cannot_be_read(
+    make_window, tmp_path, monkeypatch
+):
+    """Whatever goes wrong while the project and its companions are read — here a reader
+    that fails as a bug would — the window and its document keep the project that was open,
+    with its undo history, its weights and its recovery copy, and say why in one line."""
+    window = make_window("one_to_one")
+    document = window.document
+    old_project, weights = document.project, Executor(document.graph, seed=3).get_parameters()
+    document.set_weights(weights)
+    document.add_node("gru", (0.0, 300.0))
+    recovery = document.write_recovery()
+    before = shown(window)
+    path = save(new_project("many_to_one"), tmp_path / "sentiment.json")
+    (tmp_path / "sentiment.runs.json").write_text("[]", encoding="utf-8")
+
+    def failing(_path):
+        raise RuntimeError("a reader's bug")
+
+    monkeypatch.setattr(ui.editor.document, "_read_runs", failing)
+    window.ask_to_save = lambda: "discard"
+    assert not window.open_project(path)
+    assert document.project is old_project and shown(window) == before
+    assert document.weights is not None and set(document.weights) == set(weights)
+    assert document.modified and document.undo_stack.count() == 1 and recovery.exists()
+    assert window.errors == [
+        (
+            "Cannot open the project",
+            f"'{path}' could not be opened: internal error: RuntimeError: a reader's bug "
+            "(please report this)",
+        )
+    ]
+    assert document.undo() and "gru" not in document.graph.nodes  # its history still works
+    monkeypatch.undo()
+    assert window.open_project(path) and shown(window)[1] == sorted(document.graph.nodes)
+    assert document.path == path and document.undo_stack.count() == 0

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QMenu
 from rnn_builder.engine.executor import Executor
 from rnn_builder.training.predict import prediction, read_input
 
+from ..helpers import dense_written_wrong
 from .test_live import TRAINING_TIMEOUT
 
 
@@ -151,6 +152,31 @@ def test_weights_of_another_graph_are_refused_naming_the_mismatch(make_window, q
     title, message = window.errors[-1]
     assert title == "Cannot import weights" and "\n" not in message
     assert window.document.weights is None
+
+
+@pytest.mark.parametrize(
+    ("mistake", "words"),
+    [
+        ("raises", "fails when PyTorch runs it: AttributeError"),
+        ("doubles", "disagrees with ours"),
+    ],
+)
+def test_a_pytorch_check_that_fails_or_raises_leaves_no_folder(
+    make_window, qtbot, tmp_path, mistake, words
+):
+    """A plug-in's PyTorch form with a mistake: a check that raised left its folder behind
+    (and the next export refused it as 'not an empty folder')."""
+    pytest.importorskip("torch")
+    window = make_window(project=dense_written_wrong(mistake))
+    folder = tmp_path / "exported" / "sentiment_pytorch"
+    folder.parent.mkdir()
+    for _attempt in range(2):
+        _export_pytorch(window, qtbot, folder)
+        title, message = window.errors[-1]
+        assert title == "Cannot export to PyTorch" and "\n" not in message
+        assert words in message and "nothing was written" in message
+        assert list(folder.parent.iterdir()) == []
+    assert window.model_files.messages == []
 
 
 def test_a_cancelled_pytorch_export_leaves_no_folder(window, qtbot, tmp_path):

@@ -38,12 +38,13 @@ from PySide6.QtGui import QUndoStack
 from rnn_builder.errors import (
     DataError,
     InvalidParameterError,
+    UnknownPortError,
     WeightsFileError,
 )
 from rnn_builder.files.project import DatasetReference, Project
 from rnn_builder.files.serialization import MAX_FILE_BYTES, atomic_write, dumps, load, loads, save
 from rnn_builder.files.weights_file import read_weights
-from rnn_builder.graph.model import Edge, Graph, Node
+from rnn_builder.graph.model import Edge, Graph, Node, node_id_problem
 from rnn_builder.graph.validation import ValidationReport, validate
 from rnn_builder.training.binding import DataCheck, ParamChange
 from rnn_builder.training.runs import RunRecord, runs_from_json
@@ -139,6 +140,23 @@ def _read_runs(path: Path) -> tuple[list, str | None]:
         return [], f"The training runs were not loaded: '{path}' is damaged ({error})"
 
 
+class _Contents(NamedTuple):
+    """What is kept with a project beside its graph, read before a document takes it."""
+
+    weights: dict[str, np.ndarray] | None
+    runs: list[RunRecord]
+    problems: list[str]  # companions left out, and why
+    unsaved: bool  # the weights are not in the project's file (recovered ones)
+
+
+def _read_companions(path: Path, graph: Graph) -> _Contents:
+    """Weights and runs saved with a project, if they are there and fit to read (one that is
+    not is left out, with its reason in ``problems``: the project itself opens)."""
+    weights, weights_problem = _read_weights(GraphDocument.weights_path(path), graph)
+    runs, runs_problem = _read_runs(GraphDocument.runs_path(path))
+    return _Contents(weights, runs, [p for p in (weights_problem, runs_problem) if p], False)
+
+
 def _weights_bytes(weights: dict[str, np.ndarray]) -> bytes:
     buffer = io.BytesIO()
     np.savez(buffer, **weights)
@@ -171,7 +189,7 @@ class GraphDocument(QObject):
         self._weights_version = 0  # counts set_weights, so that recovery writes them once
         self._recovered_version = 0
         if self.path is not None:
-            self._load_companions()
+            self._set_contents(_read_companions(self.path, project.graph))
 
     def _clean_changed(self, clean: bool) -> None:
         self.modified_changed.emit(self.modified)
@@ -199,30 +217,41 @@ class GraphDocument(QObject):
 
     def replace(self, project: Project, path: Path | None, recovery: Recovery | None = None):
         """Open another project in this document (after the window asked to save); with
-        ``recovery``, a crashed session's work, as unsaved changes with its weights and runs."""
+        ``recovery``, a crashed session's work, as unsaved changes with its weights and runs.
+
+        All or nothing: everything is read first (a file that cannot be read raises, or is
+        left out with a note in :attr:`load_problems`), and only then is the document changed,
+        in assignments that cannot fail, before the views are told."""
+        path = Path(path) if path is not None else None
+        contents = _Contents(None, [], [], False)
+        if path is not None:
+            contents = _read_companions(path, project.graph)
+        if recovery is not None:  # before the views are told, so that they show all of it
+            weights, runs, problems, unsaved = contents
+            if recovery.runs:
+                runs = list(recovery.runs)
+            if recovery.weights:
+                weights, unsaved = dict(recovery.weights), True
+            contents = _Contents(weights, runs, problems + list(recovery.problems), unsaved)
         self.discard_recovery()
         self.undo_stack.clear()
         self.project.title_changed.unsubscribe(self._title_changed)
         self.project = project
         project.title_changed.subscribe(self._title_changed)
-        self.path = Path(path) if path is not None else None
-        self.weights, self.runs = None, []
-        self.load_problems = []
-        self._unsaved_weights = False
-        if self.path is not None:
-            self._load_companions()
-        if recovery is not None:  # before the views are told, so that they show all of it
-            self.load_problems += recovery.problems
-            if recovery.runs:
-                self.runs = list(recovery.runs)
-            if recovery.weights:
-                self.weights = dict(recovery.weights)
-                self._unsaved_weights = True
-                self._weights_version += 1
+        self.path = path
+        self._set_contents(contents)
+        if recovery is not None:
             self.undo_stack.resetClean()  # recovered work is not saved yet
         self.replaced.emit()
         self.path_changed.emit()
         self.modified_changed.emit(self.modified)
+
+    def _set_contents(self, contents: _Contents) -> None:
+        self.weights, self.runs = contents.weights, contents.runs
+        self.load_problems = contents.problems
+        self._unsaved_weights = contents.unsaved
+        if contents.unsaved:
+            self._weights_version += 1
 
     def save(self, path: Path | None = None) -> Path:
         """Write the project (atomically); raises ``ProjectSaveError`` with the reason."""
@@ -273,14 +302,6 @@ class GraphDocument(QObject):
         if self.runs:
             data = json.dumps([run.to_json() for run in self.runs], allow_nan=True)
             atomic_write(self.runs_path(target), data.encode("utf-8"))
-
-    def _load_companions(self) -> None:
-        """Weights and runs saved with the project, if they are there and fit to read (one
-        that is not is left out, with its reason in :attr:`load_problems`: the project itself
-        opened)."""
-        self.weights, weights_problem = _read_weights(self.weights_path(self.path), self.graph)
-        self.runs, runs_problem = _read_runs(self.runs_path(self.path))
-        self.load_problems = [p for p in (weights_problem, runs_problem) if p]
 
     # --- recovery -------------------------------------------------------------------------
 
@@ -539,28 +560,38 @@ class GraphDocument(QObject):
         self, nodes: list[Node], edges: list[Edge], offset: tuple[float, float], text: str = "Paste"
     ) -> list[str]:
         """Add copies of ``nodes`` with fresh ids, their wires among themselves, moved by
-        ``offset``; returns the new ids."""
-        taken = set(self.graph.nodes)
+        ``offset``; returns the new ids. A copy whose id is taken, or that the core refuses
+        (``graph.node_id_problem``: text from elsewhere), gets a fresh one. Anything else the
+        graph would refuse (an unknown type, a name, a port) raises before the edit, in words,
+        so that the undo command never fails halfway."""
+        graph = self.graph
+        taken = set(graph.nodes)
         renamed: dict[str, str] = {}
         copies = []
         for node in nodes:
             new_id = node.id
-            if new_id in taken:
-                stem = node.id.rstrip("0123456789").rstrip("_") or node.type_name
-                n = 1
-                while f"{stem}_{n}" in taken:
-                    n += 1
-                new_id = f"{stem}_{n}"
+            if new_id in taken or node_id_problem(new_id, graph.registry.get(node.type_name)):
+                stem = str(node.id).rstrip("0123456789").rstrip("_") or node.type_name
+                new_id = graph.new_node_id(stem, taken)
             taken.add(new_id)
             renamed[node.id] = new_id
             position = (node.position[0] + offset[0], node.position[1] + offset[1])
             name = node.name if node.name != node.id else new_id
-            copies.append(Node(new_id, node.type_name, name, dict(node.params), position))
-        wires = [
-            Edge(renamed[e.src_node], e.src_port, renamed[e.dst_node], e.dst_port)
-            for e in edges
-            if e.src_node in renamed and e.dst_node in renamed
-        ]
+            copy = Node(new_id, node.type_name, name, dict(node.params), position)
+            copies.append(graph.checked_node(copy))
+        types = {copy.id: graph.registry.get(copy.type_name) for copy in copies}
+        wires = list(
+            dict.fromkeys(
+                Edge(renamed[e.src_node], e.src_port, renamed[e.dst_node], e.dst_port)
+                for e in edges
+                if e.src_node in renamed and e.dst_node in renamed
+            )
+        )
+        for wire in wires:
+            if types[wire.src_node].output_port(wire.src_port) is None:
+                raise UnknownPortError(f"{wire.src_node} has no output port '{wire.src_port}'")
+            if types[wire.dst_node].input_port(wire.dst_port) is None:
+                raise UnknownPortError(f"{wire.dst_node} has no input port '{wire.dst_port}'")
         if copies and self.push(AddNodes(self.graph, copies, wires, text)):
             return [c.id for c in copies]
         return []

@@ -6,14 +6,15 @@ thread, behind a progress dialog with Cancel, so that the window stays live whil
 builds the validation data and runs the model. No signal crosses threads: the GUI thread looks
 at the job every 50 ms. A job works on a copy of the project and of the weights. Whatever it
 writes is whole or absent: the ONNX file is written from the GUI thread once the check has
-passed (atomically), a PyTorch project folder appears by a rename when it is complete, and a
-job cancelled before it ended has its output removed. Errors are one line in an error dialog,
-the same line the command line prints.
+passed (atomically), a PyTorch project folder appears by a rename once it is complete and
+checked (a cancel seen before then stops it), and a job cancelled later has its output removed
+when it ends. Errors are one line in an error dialog, the same line the command line prints.
 """
 
 from __future__ import annotations
 
 import shutil
+import threading
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -25,7 +26,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QProgressDialog, QWidge
 
 from rnn_builder.engine.executor import Executor
 from rnn_builder.engine.threads import one_thread
-from rnn_builder.errors import RNNBuilderError
+from rnn_builder.errors import ExportError, RNNBuilderError
 from rnn_builder.files.project import Project
 from ui.editor.document import parameter_shapes
 from ui.editor.projects import with_extension
@@ -50,7 +51,7 @@ class ModelFiles(QObject):
         self.window = window
         self.messages: list[tuple[str, str]] = []  # (title, text) of every result shown
         self._job: tuple[Future, QProgressDialog, Callable[[Outcome], None]] | None = None
-        self._cancelled = False
+        self._cancelled = threading.Event()  # the running job's: it may look, and stop early
         self._timer = QTimer(self)
         self._timer.setInterval(POLL_MS)
         self._timer.timeout.connect(self._poll)
@@ -75,7 +76,7 @@ class ModelFiles(QObject):
         path = with_extension(Path(path), ".onnx")
         project, weights, base = self._snapshot()
 
-        def work() -> Outcome:
+        def work(cancelled: threading.Event) -> Outcome:
             from rnn_builder.export.onnx import export_onnx
             from rnn_builder.export.onnx_check import check_onnx
 
@@ -115,7 +116,8 @@ class ModelFiles(QObject):
     def export_pytorch(self, folder: str | Path | None = None) -> bool:
         """Export the document's network to a PyTorch project folder (model.py, weights,
         data, train.py for one process or torchrun), checked against our executor when torch
-        is installed; a check that fails removes the folder."""
+        is installed before the folder takes its place: a check that fails or raises, or a
+        cancel, leaves no folder."""
         document = self.window.document
         if not self._graph_is_valid("Cannot export to PyTorch"):
             return False
@@ -127,25 +129,32 @@ class ModelFiles(QObject):
         folder = Path(folder)
         project, weights, base = self._snapshot()
 
-        def work() -> Outcome:
+        def work(cancelled: threading.Event) -> Outcome:
             from rnn_builder.export.pytorch import export_pytorch
 
             executor = _executor(project, weights)
-            written = export_pytorch(project, executor, folder, base)
-            try:
-                import torch  # noqa: F401
-            except ImportError:
-                return Outcome(None, written=written)
-            from rnn_builder.export.pytorch_check import check_pytorch
+            checked = []
 
-            result = check_pytorch(project, executor, written, base)
-            if not result.ok:
-                shutil.rmtree(written, ignore_errors=True)
-                return Outcome(
-                    error=f"The exported model disagrees with ours ({result.summary()}); "
-                    "nothing was written."
-                )
-            return Outcome(result, written=written)
+            def check(written: Path) -> None:
+                """The folder, still under its temporary name, checked when torch is here;
+                a cancel by now leaves nothing, as a failed check does."""
+                if not cancelled.is_set() and _torch_installed():
+                    from rnn_builder.export.pytorch_check import check_pytorch
+
+                    try:
+                        checked.append(check_pytorch(project, executor, written, base))
+                    except ExportError as error:  # the model fails to load or run
+                        raise ExportError(f"{error}; nothing was written.") from None
+                    if not checked[-1].ok:
+                        raise ExportError(
+                            f"The exported model disagrees with ours ({checked[-1].summary()}); "
+                            "nothing was written."
+                        )
+                if cancelled.is_set():
+                    raise ExportCancelled("cancelled; nothing was written")
+
+            written = export_pytorch(project, executor, folder, base, check)
+            return Outcome(checked[0] if checked else None, written=written)
 
         def done(outcome: Outcome) -> None:
             if outcome.error is not None:
@@ -191,7 +200,7 @@ class ModelFiles(QObject):
         # the names each node type's PyTorch form gives its tensors (a plug-in's may differ)
         spellings = torch_spellings(document.graph, shapes)
 
-        def work() -> Outcome:
+        def work(cancelled: threading.Event) -> Outcome:
             from rnn_builder.export.weights_import import read_trained_weights
 
             return Outcome(read_trained_weights(path, shapes, spellings))
@@ -238,7 +247,7 @@ class ModelFiles(QObject):
         base = document.path.parent if document.path is not None else None
         return project, weights, base
 
-    def _start(self, label: str, work: Callable[[], Outcome], done) -> None:
+    def _start(self, label: str, work: Callable[[threading.Event], Outcome], done) -> None:
         if self._job is not None:
             return
         dialog = QProgressDialog(label, "Cancel", 0, 0, self.window)
@@ -246,20 +255,21 @@ class ModelFiles(QObject):
         dialog.setWindowModality(Qt.WindowModality.WindowModal)
         dialog.setMinimumDuration(400)  # a quick job does not flash a dialog
         dialog.canceled.connect(self.cancel)
-        self._cancelled = False
-        self._job = (one_thread("export").submit(_guarded, work), dialog, done)
+        self._cancelled = threading.Event()
+        self._job = (one_thread("export").submit(_guarded, work, self._cancelled), dialog, done)
         self._timer.start()
 
     def cancel(self) -> None:
-        """Stop waiting for the job: its result is dropped (its output removed) when it ends."""
-        self._cancelled = True
+        """Stop waiting for the job: its result is dropped (its output removed) when it ends;
+        a job that looks (the PyTorch export, before its folder takes its place) stops."""
+        self._cancelled.set()
 
     def _poll(self) -> None:
         if self._job is None:
             self._timer.stop()
             return
         future, dialog, done = self._job
-        if not (future.done() or self._cancelled):
+        if not (future.done() or self._cancelled.is_set()):
             return
         if not future.done():  # cancelled: the thread finishes on its own, unwatched
             future.add_done_callback(_discard_output)
@@ -267,7 +277,7 @@ class ModelFiles(QObject):
         self._job = None
         dialog.reset()
         dialog.deleteLater()
-        if self._cancelled:
+        if self._cancelled.is_set():
             self.window.statusBar().showMessage("Cancelled; nothing was written.", 6000)
             if future.done():
                 _discard_output(future)
@@ -291,16 +301,28 @@ def _executor(project: Project, weights: dict | None) -> Executor:
     return executor
 
 
-def _guarded(work: Callable[[], Outcome]) -> Outcome:
+def _torch_installed() -> bool:
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _guarded(work: Callable[[threading.Event], Outcome], cancelled: threading.Event) -> Outcome:
     """Run ``work``; a failure becomes its one-line message (a bug included: the window stays)."""
     try:
-        return work()
+        return work(cancelled)
     except RNNBuilderError as error:
         return Outcome(error=str(error))
     except OSError as error:
         return Outcome(error=f"{error.strerror or error}: {error.filename or ''}".rstrip(": "))
     except Exception as error:
         return Outcome(error=f"It failed unexpectedly: {type(error).__name__}: {error}")
+
+
+class ExportCancelled(RNNBuilderError):
+    """A job that saw the cancel and stopped (its output is not written)."""
 
 
 def _discard_output(future: Future) -> None:

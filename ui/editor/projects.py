@@ -120,12 +120,20 @@ class ProjectCommands:
         path = path or self.choose_open_path()
         if not path:
             return False
+        # Opening is all or nothing: the document reads everything before it changes, so on
+        # any failure the current project stays as it was, in the window and the document.
         try:
-            project = GraphDocument.open(Path(path))
+            self.document.replace(GraphDocument.open(Path(path)), Path(path))
         except RNNBuilderError as error:
             self.show_error("Cannot open the project", str(error))
-            return False  # the current project stays as it was
-        self.document.replace(project, Path(path))
+            return False
+        except Exception as error:  # a bug: said in one line, not raised out of a slot
+            self.show_error(
+                "Cannot open the project",
+                f"'{path}' could not be opened: internal error: {type(error).__name__}: "
+                f"{error} (please report this)",
+            )
+            return False
         self._remember(Path(path))
         return True
 

@@ -83,7 +83,7 @@ class AnalysisContext:
         if weights is None:
             weights = self.document.weights_if_they_fit()
         if weights:
-            executor.set_parameters({k: v.astype(dtype) for k, v in weights.items()}, strict=False)
+            executor.set_parameters(weights, strict=False)  # cast there, checked
         return executor
 
     def read_input(self, text: str) -> TypedInput:

@@ -11,7 +11,10 @@ applies between two steps.
 
 A child that dies (killed, out of memory, a crash in a native library) takes nothing with it:
 the panel says so, the run is kept with the best weights received (each epoch's end sends
-them), and the next Start takes a new child.
+them), and the next Start takes a new child. So does a child whose message is refused: every
+message arrives checked against its kind's schema (:mod:`rnn_builder.training.messages`), and
+one that is not what its kind holds — or a report whose steps go back — ends the child and
+the run as a failure in one line, never an exception in a slot.
 
 When a run ends (finished, stopped, or a NaN caught), its weights become the document's, and
 the run — its settings and its curves — joins the document's history, so that runs can be
@@ -189,10 +192,14 @@ class TrainingSession(QObject):
                 handle(message)
 
     def _on_report(self, message: Message) -> None:
-        report = Report(**{k: v for k, v in message.data.items() if k in REPORT_FIELDS})
+        report = Report(**message.data)  # its fields checked (messages.SCHEMAS["report"])
+        run = self.current
+        first = report.step - len(report.losses) + 1
+        if report.step < self.steps_taken or (run is not None and first <= run.curve.last_step):
+            self._refuse(f"a report of step {report.step} after step {self.steps_taken}")
+            return
         self.reports.append(report)
         self.steps_taken = report.step
-        run = self.current
         if run is not None:
             if report.losses:  # every step's loss since the report before
                 run.curve.extend(report.step, report.losses)
@@ -223,23 +230,12 @@ class TrainingSession(QObject):
 
     def _on_paused(self, message: Message) -> None:
         if self.state == "paused":
-            self.paused_at = int(message.data["step"])
+            self.paused_at = message.data["step"]
 
     def _on_done(self, message: Message) -> None:
-        data = message.data
-        metric = data.get("metric", "accuracy")
-        result = TrainingResult(
-            steps=data["steps"],
-            epochs=data["epochs"],
-            seconds=data["seconds"],
-            loss=data["loss"],
-            val_loss=data.get("val_loss"),
-            val_metric=data.get(f"val_{metric}"),
-            metric=metric,
-            stopped=data["stopped"],
-            message=data.get("message", ""),
-        )
-        options = data.get("options") or {}
+        data = message.data  # its fields checked (messages.SCHEMAS["done"])
+        result = TrainingResult(**{k: v for k, v in data.items() if k != "options"})
+        options = data["options"]
         self._finish()
         # the weights go with what the data worked out then (not an undo step: the options
         # belong to the weights, which are kept as unsaved work, not as an edit)
@@ -254,8 +250,14 @@ class TrainingSession(QObject):
     def _on_failed(self, message: Message) -> None:
         self._finish()
         self.current = None  # a run that never ran is not drawn or kept
-        self.failed.emit(message.data.get("message", "Training failed."))
+        self.failed.emit(message.data["message"] or "Training failed.")
         self.finished.emit(None)
+
+    def _refuse(self, why: str) -> None:
+        """End a child whose message cannot be used, and the run, as when it dies."""
+        self.process.kill()
+        reason = f"the training process sent a message that was refused: {why}"
+        self._on_died(Message("died", {"message": reason}))
 
     def _on_died(self, message: Message) -> None:
         """The child is gone: keep the run so far and the best weights it sent."""
@@ -271,7 +273,7 @@ class TrainingSession(QObject):
             self.document.runs.append(self.current)
         else:
             self.current = None
-        reason = message.data.get("message", "the training process ended")
+        reason = message.data["message"]
         self.failed.emit(f"Training stopped: {reason}.{kept} Start trains again.")
         self.finished.emit(None)
         QTimer.singleShot(0, training_process.warm_spare)  # the next Start waits for nothing
@@ -299,6 +301,3 @@ class TrainingSession(QObject):
     def _set_state(self, state: str) -> None:
         self.state = state
         self.state_changed.emit(state)
-
-
-REPORT_FIELDS = set(Report.__dataclass_fields__)

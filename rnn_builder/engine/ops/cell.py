@@ -45,9 +45,11 @@ class CellOp(Op):
         states = []
         carried = run.batch.states.get(self.id, {})
         for port in self.state_ports:
-            value = inputs.get(port)
+            # A state carried from truncated BPTT's previous chunk continues the sequence; a
+            # wired h_0 starts it, so it counts only at the first chunk (nothing carried yet).
+            value = carried.get(port)
             if value is None:
-                value = carried.get(port)
+                value = inputs.get(port)
             if value is None:
                 states.append(np.zeros((batch, self.hidden), dtype=run.dtype))
             else:

@@ -18,7 +18,7 @@ from rnn_builder.files.project import DatasetReference, Project
 from rnn_builder.graph.report import Problem
 from rnn_builder.graph.validation import validate
 from rnn_builder.training.binding import Binding, DataCheck, ParamChange, bind, fit_changes
-from rnn_builder.training.data import Dataset, Split
+from rnn_builder.training.data import ColumnExamples, Dataset, Split
 from rnn_builder.training.tasks.adding import AddingProblem
 from rnn_builder.training.tasks.base import Task
 from rnn_builder.training.tasks.entities import Entities
@@ -110,6 +110,8 @@ def bound(dataset: Dataset, binding: Binding, project: Project) -> Dataset:
         return dataset
 
     def renamed(split: Split) -> Split:
+        if isinstance(split.examples, ColumnExamples):
+            return Split(split.examples.renamed(keys))
         return Split([{keys.get(k, k): v for k, v in e.items()} for e in split.examples])
 
     return Dataset(

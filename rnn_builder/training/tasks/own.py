@@ -27,7 +27,6 @@ read new data as they did; a ``data`` or ``edit --data-file`` works them out afr
 
 from __future__ import annotations
 
-import math
 import re
 from array import array
 from collections import Counter
@@ -45,7 +44,14 @@ from rnn_builder.files.data_readers import (
     read_table,
     read_tagged,
 )
-from rnn_builder.training.data import Dataset, DataSpec, InputSpec, Split, TargetSpec
+from rnn_builder.training.data import (
+    ColumnExamples,
+    Dataset,
+    DataSpec,
+    InputSpec,
+    Split,
+    TargetSpec,
+)
 from rnn_builder.training.tasks.base import PROBABILITY_NOTE, Task
 from rnn_builder.training.vocabulary import (
     END,
@@ -169,12 +175,21 @@ class OwnData(Task):
         return "vocabulary" not in options and "features" not in options
 
 
+class _Ids(dict):
+    """Token -> provisional id, a new token taking the next id: a lookup of a known token stays
+    in C (``map(ids.__getitem__, tokens)``), only a new one calls back into Python."""
+
+    def __missing__(self, token: str) -> int:
+        self[token] = value = len(self)
+        return value
+
+
 class TokenColumn:
     """A column of text as provisional token ids, in one flat array as the rows stream in."""
 
     def __init__(self, tokenizer: Tokenizer, end: bool = False) -> None:
         self.tokenizer = tokenizer
-        self.index: dict[str, int] = {}
+        self.index: dict[str, int] = _Ids()
         self.flat = array("i")
         self.offsets = array("q", [0])
         self.end = end  # close every row with <end>
@@ -187,10 +202,9 @@ class TokenColumn:
             raise DataFileError(
                 path, f"the {what} has {len(tokens):,} tokens; at most {MAX_LENGTH:,}", line
             )
-        setdefault, index = self.index.setdefault, self.index
-        self.flat.extend([setdefault(t, len(index)) for t in tokens])
+        self.flat.extend(map(self.index.__getitem__, tokens))
         if self.end:
-            self.flat.append(setdefault(END, len(index)))
+            self.flat.append(self.index[END])
         self.offsets.append(len(self.flat))
 
     def vocabulary(self, held: np.ndarray, min_count: int, most: int, specials) -> Vocabulary:
@@ -211,12 +225,8 @@ class TokenColumn:
         return flat, np.frombuffer(self.offsets, dtype=np.int64)
 
 
-def _rows_of(flat: np.ndarray, offsets: np.ndarray) -> list[np.ndarray]:
-    return [flat[offsets[i] : offsets[i + 1]] for i in range(len(offsets) - 1)]
-
-
-def _lengths(rows: list[np.ndarray]) -> dict[str, float]:
-    sizes = np.array([len(r) for r in rows]) if rows else np.zeros(1)
+def _lengths(offsets: np.ndarray) -> dict[str, float]:
+    sizes = np.diff(offsets) if len(offsets) > 1 else np.zeros(1)
     return {"max": int(sizes.max()), "mean": round(float(sizes.mean()), 2)}
 
 
@@ -246,23 +256,19 @@ class LabelColumn:
             return True
         if self.forced is not None:
             return self.forced == "values"
-        numbers = [_number(v) for v in self.values]
-        return all(n is not None for n in numbers) and len(set(self.values)) > MAX_CLASSES_GUESS
+        unique = set(self.values)
+        return len(unique) > MAX_CLASSES_GUESS and all(_number(v) is not None for v in unique)
 
     def classes(self, held: np.ndarray, known: list[str] | None) -> tuple[list[str], np.ndarray]:
         if known is None:
-            counts: dict[str, int] = {}
-            first: dict[str, int] = {}
-            for value, line in zip(self.values, self.lines, strict=True):
-                counts[value] = counts.get(value, 0) + 1
-                first.setdefault(value, line)
+            counts = Counter(self.values)
             lonely = next((v for v, n in counts.items() if n < 2), None)
             if lonely is not None:
                 raise DataFileError(
                     self.path,
                     f"column '{self.name}': the label '{lonely[:30]}' has one example; a class "
                     "needs at least two (one to learn from, one to check): fix or remove it",
-                    first[lonely],
+                    self.lines[self.values.index(lonely)],
                 )
             known = class_order(counts)
             if len(known) < 2:
@@ -276,7 +282,9 @@ class LabelColumn:
                     f'{MAX_CLASSES:,}: is it a number to predict? Set "target": "values"',
                 )
         index = {c: i for i, c in enumerate(known)}
-        ids = np.array([index.get(v, -1) for v in self.values], dtype=np.int64)
+        ids = np.fromiter(
+            (index.get(v, -1) for v in self.values), dtype=np.int64, count=len(self.values)
+        )
         unknown = np.flatnonzero(ids < 0)
         if len(unknown):
             at = int(unknown[0])
@@ -290,16 +298,20 @@ class LabelColumn:
         return known, ids
 
     def numbers(self, held: np.ndarray, known: dict | None) -> tuple[dict, np.ndarray]:
-        values = np.empty(len(self.values))
-        for i, text in enumerate(self.values):
-            number = _number(text)
-            if number is None or not math.isfinite(number):
-                raise DataFileError(
-                    self.path,
-                    f"column '{self.name}': '{text[:20]}' is not a finite number",
-                    self.lines[i],
-                )
-            values[i] = number
+        parsed = {v: _number(v) for v in set(self.values)}
+        values = np.fromiter(
+            (np.nan if parsed[v] is None else parsed[v] for v in self.values),
+            dtype=np.float64,
+            count=len(self.values),
+        )
+        bad = np.flatnonzero(~np.isfinite(values))
+        if len(bad):
+            text = self.values[int(bad[0])]
+            raise DataFileError(
+                self.path,
+                f"column '{self.name}': '{text[:20]}' is not a finite number",
+                self.lines[int(bad[0])],
+            )
         if known is None:
             train = values[~held]
             known = {"shift": float(train.mean()), "scale": float(train.std() or 1.0)}
@@ -431,21 +443,20 @@ class LabelledText(OwnData):
         held = self.held_out(count, splits, seed, options)
         vocabulary = self._vocabulary(tokens, held, options)
         flat, offsets = tokens.ids(vocabulary)
-        texts = _rows_of(flat, offsets)
         known = options.get("normalisation", {}).get("label")
         if labels.is_values(options):
             statistics, targets = labels.numbers(held, known)
             options["normalisation"] = {"label": statistics}
             options.pop("classes", None)
-            targets = [np.array([v]) for v in targets]
+            targets = targets[:, None]
         else:
             classes, targets = labels.classes(held, options.get("classes"))
             options["classes"] = classes
-        options.update(columns={"text": text, "label": label}, lengths={"text": _lengths(texts)})
-        examples = [
-            {"text": t, "label": y, "_line": line}
-            for t, y, line in zip(texts, targets, labels.lines, strict=True)
-        ]
+        options.update(columns={"text": text, "label": label}, lengths={"text": _lengths(offsets)})
+        examples = ColumnExamples(
+            {"text": (flat, offsets)},
+            {"label": targets, "_line": np.frombuffer(labels.lines, dtype=np.int64)},
+        )
         return _split(examples, held)
 
     def _vocabulary(self, tokens: TokenColumn, held, options, key="vocabulary", specials=None):
@@ -481,11 +492,8 @@ def _unknown_note(example: dict) -> str:
     return f" · read as {UNKNOWN}: {shown}"
 
 
-def _split(examples: list[dict], held: np.ndarray) -> tuple[list[dict], list[dict]]:
-    return (
-        [e for e, h in zip(examples, held, strict=True) if not h],
-        [e for e, h in zip(examples, held, strict=True) if h],
-    )
+def _split(examples: ColumnExamples, held: np.ndarray) -> tuple[ColumnExamples, ColumnExamples]:
+    return examples.select(np.flatnonzero(~held)), examples.select(np.flatnonzero(held))
 
 
 # --- tagged tokens ----------------------------------------------------------------------------
@@ -519,7 +527,6 @@ class TaggedTokens(LabelledText):
             raise DataError("tagged tokens are words, one a line: the tokens option must be words")
         tokens = TokenColumn(Tokenizer("characters", tokenizer.lowercase))  # one token a line
         tags = LabelColumn("tag", path, "classes")
-        starts = array("q", [0])
         lines = []
         for sentence in read_tagged(path):
             if len(sentence.tokens) > MAX_LENGTH:
@@ -529,12 +536,10 @@ class TaggedTokens(LabelledText):
                     sentence.line,
                 )
             words = [w.lower() if tokenizer.lowercase else w for w in sentence.tokens]
-            setdefault, index = tokens.index.setdefault, tokens.index
-            tokens.flat.extend([setdefault(w, len(index)) for w in words])
+            tokens.flat.extend(map(tokens.index.__getitem__, words))
             tokens.offsets.append(len(tokens.flat))
             for offset, tag in enumerate(sentence.tags):
                 tags.add(tag, sentence.line + offset)
-            starts.append(len(tags.values))
             lines.append(sentence.line)
             if len(lines) > MAX_EXAMPLES:
                 raise DataFileError(path, f"has over {MAX_EXAMPLES:,} sentences; use part of it")
@@ -543,14 +548,13 @@ class TaggedTokens(LabelledText):
         held = self.held_out(len(lines), None, seed, options)
         vocabulary = self._vocabulary(tokens, held, options)
         flat, offsets = tokens.ids(vocabulary)
-        sentences = _rows_of(flat, offsets)
-        token_held = np.repeat(held, np.diff(np.frombuffer(starts, dtype=np.int64)))
+        token_held = np.repeat(held, np.diff(offsets))
         classes, tag_ids = tags.classes(token_held, options.get("classes"))
-        options.update(classes=classes, lengths={"tokens": _lengths(sentences)})
-        examples = [
-            {"tokens": s, "tags": tag_ids[starts[i] : starts[i + 1]], "_line": lines[i]}
-            for i, s in enumerate(sentences)
-        ]
+        options.update(classes=classes, lengths={"tokens": _lengths(offsets)})
+        examples = ColumnExamples(
+            {"tokens": (flat, offsets), "tags": (tag_ids, offsets)},
+            {"_line": np.array(lines, dtype=np.int64)},
+        )
         return _split(examples, held)
 
     def encode(self, text, options):
@@ -648,16 +652,16 @@ class SequencePairs(LabelledText):
         target_vocabulary = self._vocabulary(
             targets, held, options, "target_vocabulary", TARGET_SPECIALS
         )
-        source_rows = _rows_of(*sources.ids(source_vocabulary))
-        target_rows = _rows_of(*targets.ids(target_vocabulary))
+        source_ids = sources.ids(source_vocabulary)
+        target_ids = targets.ids(target_vocabulary)
         options.update(
             columns={"source": source, "target": target},
-            lengths={"source": _lengths(source_rows), "target": _lengths(target_rows)},
+            lengths={"source": _lengths(source_ids[1]), "target": _lengths(target_ids[1])},
         )
-        examples = [
-            {"source": s, "target": t, "_line": line}
-            for s, t, line in zip(source_rows, target_rows, lines, strict=True)
-        ]
+        examples = ColumnExamples(
+            {"source": source_ids, "target": target_ids},
+            {"_line": np.frombuffer(lines, dtype=np.int64)},
+        )
         return _split(examples, held)
 
     def encode(self, text, options):
@@ -794,9 +798,12 @@ class NumericSequences(LabelledText):
                 f"has {features} numbers a step; the network was trained on "
                 f"{options['features']}: read the file afresh",
             )
+        offsets = np.concatenate([[0], np.cumsum([len(s) for s in sequences])])
+        flat = np.concatenate(sequences)
+        del sequences
         statistics = options.get("normalisation", {}).get("sequence")
         if statistics is None:
-            train = np.concatenate([s for s, h in zip(sequences, held, strict=True) if not h])
+            train = flat[np.repeat(~held, np.diff(offsets))]
             statistics = {
                 "shift": train.mean(axis=0).tolist(),
                 "scale": (train.std(axis=0) + (train.std(axis=0) == 0)).tolist(),
@@ -808,7 +815,7 @@ class NumericSequences(LabelledText):
             label_statistics, targets = labels.numbers(held, known)
             normalisation["label"] = label_statistics
             options.pop("classes", None)
-            targets = [np.array([v]) for v in targets]
+            targets = targets[:, None]
         else:
             classes, targets = labels.classes(held, options.get("classes"))
             options["classes"] = classes
@@ -816,12 +823,12 @@ class NumericSequences(LabelledText):
             features=features,
             normalisation=normalisation,
             columns={"sequence": column, "label": label},
-            lengths={"sequence": _lengths(sequences)},
+            lengths={"sequence": _lengths(offsets)},
         )
-        examples = [
-            {"sequence": (s - shift) / scale, "label": y, "_line": line}
-            for s, y, line in zip(sequences, targets, labels.lines, strict=True)
-        ]
+        examples = ColumnExamples(
+            {"sequence": ((flat - shift) / scale, offsets)},
+            {"label": targets, "_line": np.frombuffer(labels.lines, dtype=np.int64)},
+        )
         return _split(examples, held)
 
     def encode(self, text, options):

@@ -36,7 +36,17 @@ def read_table(text: str, what: str) -> tuple[list[str], list[list[str]]]:
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
-    rows = [row for row in csv.reader(io.StringIO(text), dialect) if any(c.strip() for c in row)]
+    # newline="": lines end in \n, \r\n or \r alone (old Macs, some exports), mixed too,
+    # and the csv module splits them itself, keeping a quoted field's own line breaks.
+    reader = csv.reader(io.StringIO(text, newline=""), dialect)
+    try:
+        rows = [row for row in reader if any(c.strip() for c in row)]
+    except csv.Error as error:
+        if "field larger than field limit" in str(error):
+            reason = f"a field is longer than {csv.field_size_limit():,} characters"
+        else:
+            reason = f"it cannot be read as CSV ({str(error).partition(' - ')[0]})"
+        raise DataError(f"{what}, line {reader.line_num}: {reason}") from None
     if len(rows) < 2:
         raise DataError(f"{what} needs a header row and at least one row of values")
     if len(rows) > MAX_ROWS:
