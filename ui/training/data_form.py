@@ -241,8 +241,10 @@ class Bars(QWidget):
         metrics = painter.fontMetrics()
         line = metrics.height()
         painter.setPen(text)
-        painter.drawText(QRectF(0, 0, self.width(), line), Qt.AlignmentFlag.AlignLeft, self.title)
+        title = metrics.elidedText(self.title, Qt.TextElideMode.ElideRight, self.width())
+        painter.drawText(QRectF(0, 0, self.width(), line), Qt.AlignmentFlag.AlignLeft, title)
         if not self.counts:
+            painter.end()
             return
         top, bottom = line * 2.2, self.height() - line * 1.4
         width = self.width() / len(self.counts)
