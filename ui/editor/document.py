@@ -480,11 +480,10 @@ class GraphDocument(QObject):
         decoder's steps). Returns the changes ([] when it fits already: no step), None when
         the guard refused; raises ``DataError`` in words when there is nothing to fit to, or
         a value the graph cannot take, before anything is pushed."""
-        project, base = self.project, self.base()
+        base = self.base()
         if reference is not None:
-            project = project.copy()
-            project.dataset = with_binding(self.project, reference, base)
-        fitted, changes = fit_data(project, base)
+            reference = with_binding(self.project, reference, base)
+        fitted, changes = fit_data(self.project, base, reference)
         commands = []
         if fitted != self.project.dataset:
             commands.append(SetDataset(self.project, fitted))

@@ -489,7 +489,8 @@ class DataView(QDialog):
         ]
         if summary.classes:
             self.classes_chart.show_counts(
-                f"Classes (training examples, {len(summary.classes)})",
+                f"Classes (training examples, {len(summary.classes)}"
+                + (", the first 12 shown)" if len(summary.classes) > 12 else ")"),
                 list(summary.classes)[:12],
                 list(summary.classes.values())[:12],
             )
@@ -510,10 +511,9 @@ class DataView(QDialog):
         project = self.document.project
         graph = project.graph
         try:
-            reference = with_binding(project, self.reference(summary), self.document.base())
-            scratch = project.copy()
-            scratch.dataset = reference
-            check = check_data(scratch, self.document.base())
+            base = self.document.base()
+            reference = with_binding(project, self.reference(summary), base)
+            check = check_data(project, base, reference)
         except RNNBuilderError as error:
             return f"with this graph: {html.escape(str(error))}"
         if check is None:

@@ -125,10 +125,22 @@ def bound(dataset: Dataset, binding: Binding, project: Project) -> Dataset:
     )
 
 
-def check_data(project: Project, base: Path | None = None) -> DataCheck | None:
-    """What does not fit between the project's data and its graph, without reading the data
-    (the widths of a file's data come from what reading it worked out, kept in its options).
-    None when there is no data to check against, or the graph has errors of its own."""
+def _trained_on(project: Project, reference: DatasetReference) -> Project:
+    """A copy of ``project`` that trains on ``reference`` (to ask what it would bind)."""
+    scratch = project.copy()
+    scratch.dataset = DatasetReference.checked(reference)
+    return scratch
+
+
+def check_data(
+    project: Project, base: Path | None = None, reference: DatasetReference | None = None
+) -> DataCheck | None:
+    """What does not fit between the project's data (or ``reference``, as if it were the
+    project's) and its graph, without reading the data (the widths of a file's data come from
+    what reading it worked out, kept in its options). None when there is no data to check
+    against, or the graph has errors of its own."""
+    if reference is not None:
+        project = _trained_on(project, reference)
     if project.dataset is None:
         return None
     try:
@@ -162,9 +174,7 @@ def with_binding(
     """``reference`` with the binding it finds in ``project``'s graph kept in it (what the
     editor and ``edit --data`` store when data is chosen); the fields it names itself stay as
     they are. As given when the graph has problems of its own or the file is not read yet."""
-    scratch = project.copy()
-    scratch.dataset = DatasetReference.checked(reference)
-    check = check_data(scratch, base)
+    check = check_data(project, base, reference)
     if check is None or check.spec is None:
         return reference
     return DatasetReference(
@@ -176,13 +186,16 @@ def with_binding(
 
 
 def fit_data(
-    project: Project, base: Path | None = None
+    project: Project, base: Path | None = None, reference: DatasetReference | None = None
 ) -> tuple[DatasetReference, list[ParamChange]]:
-    """What fitting the graph to the project's data changes: the data reference with the binding
-    the fit makes, and the parameters to set (none when the graph fits). A field bound to a node
-    the graph no longer has (removed, or replaced by another) is bound afresh by the rules, so
-    one fit mends it. Raises :class:`DataError` in words when there is nothing to fit to: no
-    data, a file not read yet, or a graph with problems of its own."""
+    """What fitting the graph to the project's data (or to ``reference``, as if it were the
+    project's) changes: the data reference with the binding the fit makes, and the parameters
+    to set (none when the graph fits). A field bound to a node the graph no longer has
+    (removed, or replaced by another) is bound afresh by the rules, so one fit mends it.
+    Raises :class:`DataError` in words when there is nothing to fit to: no data, a file not
+    read yet, or a graph with problems of its own."""
+    if reference is not None:
+        project = _trained_on(project, reference)
     reference = project.dataset
     if reference is None:
         raise DataError("this project has no data chosen: pick a task or a file to train on")
@@ -198,11 +211,11 @@ def fit_data(
             if (f in spec.inputs and n in inputs) or (f in spec.targets and n in outputs)
         }
         if kept != reference.binding:
-            scratch = project.copy()
-            scratch.dataset = DatasetReference(
-                reference.kind, reference.name, reference.options, kept
+            check = check_data(
+                project,
+                base,
+                DatasetReference(reference.kind, reference.name, reference.options, kept),
             )
-            check = check_data(scratch, base)
     if check is None or check.spec is None:
         problem = check.problems[0].message if check is not None and check.problems else None
         raise DataError(problem or "the graph has problems of its own: fix them before fitting")
