@@ -177,6 +177,7 @@ def test_every_data_code_is_provoked_somewhere():
         "data_classes",
         "data_not_read",  # test_a_file_not_read_yet_is_a_warning
         "data_unknown_node",  # test_an_explicit_binding_wins_...
+        "data_reads_ahead",  # tests/test_explain.py
     }
     assert provoked == set(DATA_CODES)
 

@@ -4,8 +4,9 @@ Commands: ``templates``, ``new``, ``validate``, ``unroll``, ``info``, ``explain`
 :mod:`rnn_builder.cli.edit`), for training
 ``train``, ``evaluate``, ``predict``, ``sample`` (see :mod:`rnn_builder.cli.training`), and
 ``export`` (see :mod:`rnn_builder.cli.export`).
-Exit status: 0 on success, 1 when a graph has problems, 2 for bad usage or a file that cannot
-be read. Errors go to stderr as one line; the CLI never shows a traceback (set
+Exit status: 0 on success, 1 when a graph has problems (the memory it needs among them), 2 for
+bad usage, a file that cannot be read, or a machine that ran out of memory all the same.
+Errors go to stderr as one line; the CLI never shows a traceback (set
 ``RNN_BUILDER_DEBUG=1`` to see one for a genuine bug).
 """
 
@@ -30,9 +31,12 @@ from rnn_builder.engine.runtime import runtime
 from rnn_builder.errors import RNNBuilderError
 from rnn_builder.files.serialization import load, save
 from rnn_builder.files.templates import TEMPLATES, new_project
+from rnn_builder.graph.budget import OUT_OF_MEMORY, memory_budget, size_text
 from rnn_builder.graph.explain import explain_graph, explain_node
+from rnn_builder.graph.footprint import estimate_workload
 from rnn_builder.graph.unroll import unroll
 from rnn_builder.graph.validation import classify, validate
+from rnn_builder.training.workload import workload_of
 from rnn_builder.values import one_line
 
 PROG = "rnn-builder"
@@ -136,6 +140,9 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int
     except KeyboardInterrupt:
         _fail("interrupted")
         return 130
+    except MemoryError:  # validation checks the budget; the machine may still lack it now
+        _fail(OUT_OF_MEMORY)
+        return EXIT_USAGE
     except BrokenPipeError:
         return EXIT_OK
     except Exception as error:  # a bug: say so in one line unless debugging
@@ -152,6 +159,11 @@ def _fail(message: str) -> None:
 
 def _open(path: str):
     return load(path)
+
+
+def _base(path: str) -> Path:
+    """The folder a project's relative data paths start from."""
+    return Path(path).resolve().parent
 
 
 # --- commands -------------------------------------------------------------------------------
@@ -186,7 +198,7 @@ def cmd_validate(args: argparse.Namespace, out: TextIO) -> int:
     project = _open(args.file)
     report = validate(project.graph)
     layout = classify(project.graph, report)
-    problems = project_problems(project, Path(args.file).resolve().parent)
+    problems = project_problems(project, _base(args.file))  # with the memory training needs
     valid = not any(p.severity == "error" for p in problems)
     if args.json:
         data = {
@@ -276,6 +288,7 @@ def cmd_info(args: argparse.Namespace, out: TextIO) -> int:
         },
         "training": project.training.to_json(),
         "dataset": project.dataset.to_json() if project.dataset else None,
+        "memory": _memory(project, args.file, report),
     }
     if args.json:
         print(json.dumps(data, indent=2, ensure_ascii=False), file=out)
@@ -300,7 +313,23 @@ def cmd_info(args: argparse.Namespace, out: TextIO) -> int:
     )
     if project.dataset:
         print(f"data: {project.dataset.kind} '{project.dataset.name}'", file=out)
+    memory = data["memory"]
+    if memory is not None:
+        print(
+            f"memory: training holds about {size_text(memory['training_bytes'])} at once "
+            f"(budget {size_text(memory['budget_bytes'])}, {memory['budget']})",
+            file=out,
+        )
     return EXIT_OK
+
+
+def _memory(project, file: str, report) -> dict | None:
+    """What training the project holds at its peak, against the budget (None: invalid)."""
+    if not report.ok:
+        return None
+    estimate = estimate_workload(project.graph, workload_of(project, _base(file)), report)
+    budget = memory_budget()
+    return {"training_bytes": estimate.total, "budget_bytes": budget.bytes, "budget": budget.source}
 
 
 def cmd_explain(args: argparse.Namespace, out: TextIO) -> int:
@@ -308,7 +337,7 @@ def cmd_explain(args: argparse.Namespace, out: TextIO) -> int:
     graph = project.graph
     report = validate(graph)
     if args.node is None:
-        for title, text in explain_graph(graph, report):
+        for title, text in explain_graph(graph, report, _predicts_next_step(project, args.file)):
             print(f"{title}\n  {text}", file=out)
         return EXIT_OK if report.ok else EXIT_PROBLEMS
     if args.node not in graph:
@@ -323,6 +352,17 @@ def cmd_explain(args: argparse.Namespace, out: TextIO) -> int:
     for formula, meaning in rows:
         print(f"{formula}\n    {meaning}", file=out)
     return EXIT_OK
+
+
+def _predicts_next_step(project, file: str) -> bool:
+    """Whether the project's data asks for the next step of its input (explain's advice)."""
+    from rnn_builder.training.tasks import task_of
+
+    try:
+        task, _options = task_of(project, Path(file).resolve().parent)
+    except RNNBuilderError:
+        return False
+    return task.predicts_next_step
 
 
 COMMANDS = {

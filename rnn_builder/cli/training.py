@@ -31,10 +31,11 @@ from rnn_builder.errors import DataError
 from rnn_builder.export.weights_import import load_weights
 from rnn_builder.files.serialization import load
 from rnn_builder.files.weights_file import save_weights
-from rnn_builder.graph.validation import ValidationReport, validate
+from rnn_builder.graph.validation import ValidationReport
 from rnn_builder.training.predict import predict, read_input
 from rnn_builder.training.tasks import load_dataset, task_of
 from rnn_builder.training.trainer import Report, Trainer, evaluate
+from rnn_builder.training.workload import Purpose, validate_for
 
 WEIGHTS_HELP = "trained weights: .npz, or the PyTorch export's .safetensors or checkpoint"
 
@@ -77,7 +78,13 @@ def add_commands(commands) -> None:
     p = commands.add_parser("sample", help="generate with trained weights (text, music)")
     p.add_argument("file", metavar="FILE")
     p.add_argument("--weights", required=True, metavar="W", help=WEIGHTS_HELP)
-    p.add_argument("--length", type=_positive, default=200, metavar="N")
+    p.add_argument(
+        "--length",
+        type=_positive,
+        default=None,
+        metavar="N",
+        help="steps to write (default 200; a task that writes a fixed number refuses another)",
+    )
     p.add_argument("--temperature", type=float, default=0.8, metavar="T")
     p.add_argument(
         "--prime",
@@ -104,12 +111,19 @@ class _GraphHasProblems(Exception):
     command exits with status 1 (not 2: the file was read; the graph needs fixing)."""
 
 
-def _setup(args: argparse.Namespace, out: TextIO, weights: str | None, seed: int | None = None):
+def _setup(
+    args: argparse.Namespace,
+    out: TextIO,
+    weights: str | None,
+    purpose: Purpose,
+    seed: int | None = None,
+):
     project = load(args.file)
     # The graph is checked before anything else: a graph with a missing wire would otherwise
     # reach the data check, which blamed the data ("the output gives 0: set the last Dense
-    # layer to 2 units") for what is a wire to draw.
-    report = validate(project.graph)
+    # layer to 2 units") for what is a wire to draw. So is the memory the command needs, before
+    # any of it is taken (a network too large for the machine raised MemoryError).
+    report = validate_for(project, Path(args.file).resolve().parent, purpose)
     if not report.ok:
         _print_problems(args, report, out)
         raise _GraphHasProblems
@@ -148,7 +162,7 @@ def _refusing_graphs_with_problems(command):
 
 @_refusing_graphs_with_problems
 def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
-    project, dataset, executor = _setup(args, out, None, args.seed)
+    project, dataset, executor = _setup(args, out, None, "train", args.seed)
     settings = project.training
     if args.seed is not None:
         settings.seed = args.seed
@@ -216,7 +230,7 @@ def _ctrl_c_cancels(trainer: Trainer) -> Iterator[None]:
 
 @_refusing_graphs_with_problems
 def cmd_evaluate(args: argparse.Namespace, out: TextIO) -> int:
-    _project, dataset, executor = _setup(args, out, args.weights)
+    _project, dataset, executor = _setup(args, out, args.weights, "evaluate")
     result = evaluate(executor, dataset)
     if result is None:
         raise DataError("this data set has no validation examples to evaluate on")
@@ -235,7 +249,7 @@ def cmd_evaluate(args: argparse.Namespace, out: TextIO) -> int:
 
 @_refusing_graphs_with_problems
 def cmd_predict(args: argparse.Namespace, out: TextIO) -> int:
-    project, _dataset, executor = _setup(args, out, args.weights)
+    project, _dataset, executor = _setup(args, out, args.weights, "predict")
     typed = read_input(project, args.input, Path(args.file).resolve().parent)
     print(predict(executor, typed), file=out)
     return 0
@@ -243,15 +257,23 @@ def cmd_predict(args: argparse.Namespace, out: TextIO) -> int:
 
 @_refusing_graphs_with_problems
 def cmd_sample(args: argparse.Namespace, out: TextIO) -> int:
-    project, _dataset, executor = _setup(args, out, args.weights)
+    project, _dataset, executor = _setup(args, out, args.weights, "predict")
     task, options = task_of(project, Path(args.file).resolve().parent)
     options.update(project.dataset.options)
     if not task.generative:
         raise DataError(f"the {task.title} task does not generate; use 'predict' instead")
     if args.temperature <= 0:
         raise DataError("the temperature must be above 0")
+    if task.sample_steps is not None and args.length not in (None, task.sample_steps):
+        raise DataError(
+            f"the {task.title} network writes {task.sample_steps} steps, not {args.length}: "
+            "leave out --length"
+        )
+    length = args.length or task.sample_steps or 200
     rng = np.random.default_rng(args.seed)
-    print(task.sample(executor, args.prime, args.length, args.temperature, rng, options), file=out)
+    print(task.sample(executor, args.prime, length, args.temperature, rng, options), file=out)
+    if task.sample_note:
+        print(task.sample_note, file=sys.stderr)
     return 0
 
 

@@ -191,6 +191,9 @@ class Project:
     template: str | None = None
     training: TrainingSettings = field(default_factory=TrainingSettings)
     dataset: DatasetReference | None = None
+    # What the file was saved with beside it: digests of its trained weights and its runs, by
+    # "weights" / "runs" (``files.companions``). Not what the project means: no event, no undo.
+    companions: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.training_changed = Event("training_changed")  # (name, old, new)
@@ -279,4 +282,5 @@ class Project:
             graph=self.graph.copy(),
             training=copy.deepcopy(self.training),
             dataset=copy.deepcopy(self.dataset),
+            companions=dict(self.companions),
         )

@@ -41,6 +41,7 @@ DATA_CODES: dict[str, str] = {
     "data_loss": "an Output whose loss does not suit the data's target",
     "data_per_step": "one prediction per step where the data has one per example, or back",
     "data_classes": "a class count or a number of values that differs from the data's",
+    "data_reads_ahead": "a bidirectional cell on next-step prediction: it reads the answer",
 }
 KINDS = {"seq": "sequence", "vec": "vector"}
 FIT = "fit the graph to the data (Fit graph to data in the app, edit --fit in the CLI)"
@@ -377,6 +378,34 @@ def fit_changes(
                 change(axis.id, "initial", "start_token", f"a decoder of '{name}' starts")
                 change(axis.id, "start_token", wanted.start, f"'{name}''s <start> mark")
     return list(changes.values())
+
+
+def reads_ahead(graph: Graph, report: ValidationReport, what: str) -> list[Problem]:
+    """A warning on each bidirectional cell that feeds a per-step Output, for data whose target
+    is its input one step on: the cell's reverse direction reads step t+1, the answer itself
+    (the language model's next-character accuracy went from 38 % to 96.5 % this way)."""
+    import networkx as nx
+
+    folded = nx.DiGraph()
+    folded.add_nodes_from(graph.nodes)
+    folded.add_edges_from((e.src_node, e.dst_node) for e in graph.edges)
+    upstream: set[str] = set()
+    for node in graph.outputs():
+        if node.id in report.node_axes:
+            upstream |= nx.ancestors(folded, node.id)
+    return [
+        Problem(
+            "data_reads_ahead",
+            f"{graph.describe(cell.id)} reads the sequence backwards too, but {what} asks for "
+            "the next step of the input: its reverse direction reads the very step it must "
+            "predict. Switch bidirectional off (reading ahead helps tagging, never next-step "
+            "prediction)",
+            cell.id,
+            severity="warning",
+        )
+        for cell in graph.cells()
+        if cell.params.get("bidirectional") and cell.id in upstream
+    ]
 
 
 def apply_changes(graph: Graph, changes: list[ParamChange]) -> None:

@@ -7,6 +7,8 @@ Every wait is on a condition (``qtbot.waitUntil``), never on a fixed sleep.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
@@ -177,7 +179,10 @@ def test_diagnose_names_vanishing_and_exploding_gradients():
     assert "Vanishing" in diagnose(np.array([1e-9, 1e-5, 1.0]), 1.0)
     assert "LSTM or GRU" in diagnose(np.array([0.0, 1e-5, 1.0]), 1.0)
     assert "Exploding" in diagnose(np.array([1e5, 10.0, 1.0]), 1e5)
-    assert "clip gradients" in diagnose(np.array([1e5, 10.0, 1.0]), 1e5)
+    assert "gradient clipping" in diagnose(np.array([1e5, 10.0, 1.0]), 1e5)
+    # each problem with its own remedies only: clipping does nothing for a vanishing gradient
+    assert "clipping" not in diagnose(np.array([1e-9, 1e-5, 1.0]), 1.0)
+    assert "LSTM" not in diagnose(np.array([1e5, 10.0, 1.0]), 1e5)
     calm = diagnose(np.array([0.5, 0.8, 1.0]), 1.0)
     assert "Vanishing" not in calm and "Exploding" not in calm
 
@@ -210,7 +215,11 @@ def test_stepping_forward_and_back_shows_the_executors_values(window, qtbot):
     np.testing.assert_allclose(
         scene.copies[output].values["prediction"], run.predictions["sentiment"], atol=1e-12
     )
-    assert output in scene.annotations and "%" in scene.annotations[output].text()
+    # p as the rest of the app says it (issue 24: it said "positive 71%")
+    shown = scene.annotations[output].text()
+    probabilities = run.predictions["sentiment"][0]
+    assert re.fullmatch(r"(positive|negative) p = \d\.\d\d", shown), shown
+    assert shown.endswith(f"p = {probabilities.max():.2f}") and "%" not in shown
     label = scene.annotations[output]  # above its segment's band, clear of the band's label
     band = next(band for band in scene.bands if output in band.copies)
     assert label.y() + label.boundingRect().height() <= band.rect.top()
@@ -596,7 +605,9 @@ def test_the_reverse_direction_is_diagnosed_in_the_order_it_reads(make_window):
     (cell,) = [n.id for n in window.document.graph if n.type_name == "gru"]
     fading_back = np.logspace(0, -8, 20)  # time order: large at t = 0, tiny at t = 19
     norms = {cell: {"forward": fading_back[::-1], "reverse": fading_back}}
-    window.live.session.reports = [SimpleNamespace(state_grad_norms=norms, grad_norm=1.0)]
+    window.live.session.reports = [
+        SimpleNamespace(state_grad_norms=norms, connectivity=norms, grad_norm=1.0)
+    ]
     texts = {}
     for direction in ("forward", "reverse"):
         (index,) = [

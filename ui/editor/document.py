@@ -10,10 +10,13 @@ before moving or renaming nodes, which training does not see; while training run
 stop it, and a refused edit is not made (the methods return False or None).
 
 Trained weights live beside the project file (``name.npz``, and the runs compared in the plots
-in ``name.runs.json``); new weights count as unsaved work. Companion files are not trusted: the
-weights are checked from their headers before they are read (``rnn_builder.files.weights_file``) and
-JSON is read only up to a size; one that cannot be used is left out, and :attr:`load_problems`
-says why (the window shows it), while the project itself opens.
+in ``name.runs.json``); new weights count as unsaved work. The three are saved as one set
+(``rnn_builder.files.companions``): a save cut short reopens as the earlier set, or with the
+weights or runs that are not the project's left out and said so. Companion files are not
+trusted: the weights are checked from their headers before they are read
+(``rnn_builder.files.weights_file``) and JSON is read only up to a size; one that cannot be used
+is left out, and :attr:`load_problems` says why (the window shows it), while the project itself
+opens.
 
 Recovery: while a project has unsaved changes the window asks :meth:`write_recovery` now and
 then; a copy goes to the recovery folder with the path it belongs to, its runs, and its trained
@@ -41,8 +44,12 @@ from rnn_builder.errors import (
     UnknownPortError,
     WeightsFileError,
 )
+from rnn_builder.files.companions import STALE_SECONDS, save_with_companions
+from rnn_builder.files.companions import runs_problem as runs_problem_of
+from rnn_builder.files.companions import weights_problem as weights_problem_of
+from rnn_builder.files.disk import remove_stale_temporaries
 from rnn_builder.files.project import DatasetReference, Project
-from rnn_builder.files.serialization import MAX_FILE_BYTES, atomic_write, dumps, load, loads, save
+from rnn_builder.files.serialization import MAX_FILE_BYTES, atomic_write, dumps, load, loads
 from rnn_builder.files.weights_file import read_weights
 from rnn_builder.graph.model import Edge, Graph, Node, node_id_problem
 from rnn_builder.graph.validation import ValidationReport, validate
@@ -50,6 +57,7 @@ from rnn_builder.training.binding import DataCheck, ParamChange
 from rnn_builder.training.runs import RunRecord, runs_from_json
 from rnn_builder.training.tasks import check_data, fit_data, with_binding
 from rnn_builder.training.tasks.files import read_text
+from rnn_builder.training.workload import Purpose, validate_for
 from ui.editor.commands import (
     AddNodes,
     Connect,
@@ -149,11 +157,20 @@ class _Contents(NamedTuple):
     unsaved: bool  # the weights are not in the project's file (recovered ones)
 
 
-def _read_companions(path: Path, graph: Graph) -> _Contents:
-    """Weights and runs saved with a project, if they are there and fit to read (one that is
-    not is left out, with its reason in ``problems``: the project itself opens)."""
-    weights, weights_problem = _read_weights(GraphDocument.weights_path(path), graph)
-    runs, runs_problem = _read_runs(GraphDocument.runs_path(path))
+def _read_companions(path: Path, project: Project) -> _Contents:
+    """Weights and runs saved with a project, if they are there, fit to read and the ones it
+    was saved with (one that is not is left out, with its reason in ``problems``: the project
+    itself opens). A set cut short, or a file put beside it since, is not the project's
+    (``files.companions``)."""
+    weights_file, runs_file = GraphDocument.weights_path(path), GraphDocument.runs_path(path)
+    weights, weights_problem = _read_weights(weights_file, project.graph)
+    runs, runs_problem = _read_runs(runs_file)
+    weights_problem = weights_problem or weights_problem_of(project, weights_file, weights)
+    runs_problem = runs_problem or runs_problem_of(project, runs_file, MAX_RUNS_BYTES)
+    if weights_problem:
+        weights = None
+    if runs_problem:
+        runs = []
     return _Contents(weights, runs, [p for p in (weights_problem, runs_problem) if p], False)
 
 
@@ -189,7 +206,7 @@ class GraphDocument(QObject):
         self._weights_version = 0  # counts set_weights, so that recovery writes them once
         self._recovered_version = 0
         if self.path is not None:
-            self._set_contents(_read_companions(self.path, project.graph))
+            self._set_contents(_read_companions(self.path, project))
 
     def _clean_changed(self, clean: bool) -> None:
         self.modified_changed.emit(self.modified)
@@ -207,8 +224,13 @@ class GraphDocument(QObject):
     def modified(self) -> bool:
         return not self.undo_stack.isClean() or self._unsaved_weights
 
-    def validate(self) -> ValidationReport:
-        return validate(self.graph)
+    def validate(self, purpose: Purpose | None = None) -> ValidationReport:
+        """The graph's report; for a ``purpose`` (training, exporting, stepping), with the
+        memory that needs checked against the machine's budget (``training.workload``)."""
+        if purpose is None:
+            return validate(self.graph)
+        base = self.path.parent if self.path is not None else None
+        return validate_for(self.project, base, purpose)
 
     def display_name(self) -> str:
         return self.path.name if self.path is not None else f"{self.project.title} (unsaved)"
@@ -225,7 +247,7 @@ class GraphDocument(QObject):
         path = Path(path) if path is not None else None
         contents = _Contents(None, [], [], False)
         if path is not None:
-            contents = _read_companions(path, project.graph)
+            contents = _read_companions(path, project)
         if recovery is not None:  # before the views are told, so that they show all of it
             weights, runs, problems, unsaved = contents
             if recovery.runs:
@@ -258,8 +280,7 @@ class GraphDocument(QObject):
         target = Path(path) if path is not None else self.path
         if target is None:
             raise ValueError("no file to save to: use save as")
-        save(self.project, target)
-        self._save_companions(target)
+        self._save_with_companions(target)
         old_recovery = self.recovery_path()
         self.path = target
         self._unsaved_weights = False
@@ -296,12 +317,15 @@ class GraphDocument(QObject):
         fitting = {k: v for k, v in self.weights.items() if shapes.get(k) == v.shape}
         return fitting or None
 
-    def _save_companions(self, target: Path) -> None:
-        if self.weights:
-            atomic_write(self.weights_path(target), _weights_bytes(self.weights))
+    def _save_with_companions(self, target: Path) -> None:
+        """The project, its weights and its runs as one set (``files.companions``): a save
+        cut short leaves the earlier set, or one that opening finds does not match."""
+        runs = None
         if self.runs:
-            data = json.dumps([run.to_json() for run in self.runs], allow_nan=True)
-            atomic_write(self.runs_path(target), data.encode("utf-8"))
+            runs = json.dumps([run.to_json() for run in self.runs], allow_nan=True).encode()
+        same_file = self.path is not None and self.path.resolve() == target.resolve()
+        claims = self.project.companions if same_file else {}
+        save_with_companions(self.project, target, self.weights or None, runs, claims)
 
     # --- recovery -------------------------------------------------------------------------
 
@@ -314,6 +338,7 @@ class GraphDocument(QObject):
             return None
         path = self.recovery_path()
         weights = path.with_suffix(".npz")
+        remove_stale_temporaries([path, weights], STALE_SECONDS)  # of copies cut short
         if not (self._unsaved_weights and self.weights):
             weights.unlink(missing_ok=True)
         elif self._recovered_version != self._weights_version or not weights.exists():

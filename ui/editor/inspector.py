@@ -304,7 +304,7 @@ class Inspector(QWidget):
         if self.report is None or not self.report.ok:
             self.details.setText("Select a node to edit it.")
             return
-        paragraphs = explain_graph(project.graph, self.report)
+        paragraphs = explain_graph(project.graph, self.report, _predicts_next_step(project))
         text = "<br><br>".join(
             f"<b>{html.escape(title)}</b><br>{html.escape(body)}" for title, body in paragraphs[:1]
         )
@@ -457,3 +457,15 @@ class _DescriptionBox(QPlainTextEdit):
     def focusOutEvent(self, event) -> None:
         super().focusOutEvent(event)
         self.left.emit()
+
+
+def _predicts_next_step(project) -> bool:
+    """Whether the project's data asks for the next step of its input (then no read-ahead
+    advice: it would read the answer)."""
+    from rnn_builder.training.tasks import task_of
+
+    try:
+        task, _options = task_of(project)
+    except RNNBuilderError:
+        return False
+    return task.predicts_next_step

@@ -80,7 +80,7 @@ class ProblemsPanel(QTreeWidget):
         if report is None:
             return
         problems = [(p, False) for p in report.problems]
-        if report.ok and data is not None:
+        if data is not None:  # (checked only when the graph has no errors of its own)
             problems += [(p, True) for p in data.problems]
         if not problems:
             fits = ", and the data fits the graph" if data is not None else ""

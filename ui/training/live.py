@@ -16,6 +16,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QBoxLayout, QDockWidget, QLabel, QMessageBox, QSpinBox
 
 from rnn_builder.errors import RNNBuilderError
+from rnn_builder.graph.budget import OUT_OF_MEMORY
 from rnn_builder.graph.unroll import UnrolledKey
 from rnn_builder.training.summary import LEARNED
 from rnn_builder.training.tasks import task_of
@@ -284,7 +285,7 @@ class Live(QObject):
         except RNNBuilderError as error:
             self.window.show_error("Cannot sample", str(error))
             return
-        self.panel.show_sample(text)
+        self.panel.show_sample(text, task.sample_note)
         dock = self.window.findChild(QDockWidget, "training_dock")
         dock.show()
         dock.raise_()
@@ -355,6 +356,10 @@ class Live(QObject):
             self.stop_stepping()
             self.window.show_error("Cannot step", str(error))
             return False
+        except MemoryError:
+            self.stop_stepping()
+            self.window.show_error("Cannot step", OUT_OF_MEMORY)
+            return False
         self._show_step()
         return True
 
@@ -388,10 +393,17 @@ class Live(QObject):
         if not window.scene.report or not window.scene.report.ok:
             window.statusBar().showMessage("Fix the graph's problems to step through it", 5000)
             return False
+        report = window.document.validate("step")  # one example, in float64: does it fit?
+        if not report.ok:
+            window.show_error("Cannot step", report.errors[0].message)
+            return False
         try:
             self.stepper = self.context.stepper(self.example.value())
         except RNNBuilderError as error:
             window.show_error("Cannot step", str(error))
+            return False
+        except MemoryError:  # the budget allowed it, but the machine has not got it now
+            window.show_error("Cannot step", OUT_OF_MEMORY)
             return False
         self._stepping_graph = structure(window.document.graph)
         window.set_unrolled(True)
@@ -430,7 +442,8 @@ class Live(QObject):
         values = np.asarray(prediction).reshape(-1)
         if node.params["loss"] == "cross_entropy":
             chosen = int(values.argmax())
-            return f"{self.context.class_name(chosen)} {values[chosen]:.0%}"
+            # p as the rest of the app says it: the network's probability, not "71 % sure"
+            return f"{self.context.class_name(chosen)} p = {values[chosen]:.2f}"
         return np.array2string(values[:3], precision=2)
 
 

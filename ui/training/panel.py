@@ -258,6 +258,11 @@ class TrainingPanel(QWidget):
         self.sample_output.setObjectName("sample_output")
         self.sample_output.setWordWrap(True)
         self.sample_output.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.sample_note = QLabel()  # how the sample was drawn, when the reader should know
+        self.sample_note.setObjectName("sample_note")
+        self.sample_note.setWordWrap(True)
+        self.sample_note.setTextFormat(Qt.TextFormat.PlainText)
+        self.sample_note.hide()
         sample_layout = QVBoxLayout(self.sample_box)
         row = QHBoxLayout()
         row.addWidget(QLabel("Temperature"))
@@ -271,6 +276,7 @@ class TrainingPanel(QWidget):
         sample_layout.addLayout(row)
         sample_layout.addWidget(self.sample_button)
         sample_layout.addWidget(self.sample_output)
+        sample_layout.addWidget(self.sample_note)
         self.setting_error = QLabel()
         self.setting_error.setObjectName("setting_error")
         self.setting_error.setWordWrap(True)
@@ -515,8 +521,12 @@ class TrainingPanel(QWidget):
             return self.prime_choice.currentText() or None
         return self.prime_text.text() or None
 
-    def show_sample(self, text: str) -> None:
+    def show_sample(self, text: str, note: str = "") -> None:
+        """The sample, and how it was drawn when the reader should know (an arpeggio's notes
+        are drawn independently of each other)."""
         self.sample_output.setText(text)
+        self.sample_note.setText(note)
+        self.sample_note.setVisible(bool(note))
 
     def _show_temperature(self) -> None:
         self.temperature_label.setText(f"{self.temperature_value():.2f}")

@@ -100,10 +100,11 @@ class TrainingSession(QObject):
         """Train the document's project (continuing from its weights if they fit)."""
         if self.running:
             return False
-        report = self.document.validate()
+        report = self.document.validate("train")  # the memory training needs, too
         if not report.ok:
             self.failed.emit(
-                "The graph has problems to fix before it can train (see the Problems panel)."
+                "The graph has problems to fix before it can train (see the Problems panel): "
+                f"{report.errors[0].message}"
             )
             return False
         project = self.document.project

@@ -17,7 +17,14 @@ from rnn_builder.errors import DataError
 from rnn_builder.files.project import DatasetReference, Project
 from rnn_builder.graph.report import Problem
 from rnn_builder.graph.validation import validate
-from rnn_builder.training.binding import Binding, DataCheck, ParamChange, bind, fit_changes
+from rnn_builder.training.binding import (
+    Binding,
+    DataCheck,
+    ParamChange,
+    bind,
+    fit_changes,
+    reads_ahead,
+)
 from rnn_builder.training.data import ColumnExamples, Dataset, Split
 from rnn_builder.training.tasks.adding import AddingProblem
 from rnn_builder.training.tasks.base import Task
@@ -165,7 +172,11 @@ def _check(project: Project, task: Task, options: dict[str, Any]) -> DataCheck |
     except (DataError, ValueError, TypeError, KeyError) as error:
         return DataCheck(None, Binding(), [Problem("data_not_read", f"The data options: {error}")])
     explicit = project.dataset.binding if project.dataset is not None else {}
-    return bind(spec, project.graph, report, explicit, f"the {task.title} data")
+    what = f"the {task.title} data"
+    check = bind(spec, project.graph, report, explicit, what)
+    if task.predicts_next_step:
+        check.problems.extend(reads_ahead(project.graph, report, what))
+    return check
 
 
 def with_binding(

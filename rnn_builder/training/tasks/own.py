@@ -128,6 +128,15 @@ class OwnData(Task):
         )
         return min_count, most
 
+    def longest(self, options):
+        """What reading the file worked out and kept (``lengths``: each field's longest); a
+        file not read yet says nothing."""
+        found = {}
+        for field, length in (options.get("lengths") or {}).items():
+            if isinstance(length, dict) and isinstance(length.get("max"), int):
+                found[field] = length["max"]
+        return found
+
     def path(self, options: dict) -> Path:
         path = options.get("path")
         if not path:
@@ -511,6 +520,12 @@ class TaggedTokens(LabelledText):
 
     def metric_of(self, options):
         return self.metric
+
+    def longest(self, options):
+        found = super().longest(options)
+        if "tokens" in found:  # a tag for every token
+            found["tags"] = found["tokens"]
+        return found
 
     def spec(self, options):
         vocabulary = len(_learned(options, "vocabulary")) or 1

@@ -140,6 +140,9 @@ class SeriesForecast(Task):
         columns = {name: numeric_column(header, rows, name, what) for name in {target, *inputs}}
         return columns, target, inputs
 
+    def longest(self, options):
+        return {"history": int(options.get("window", 12))}
+
     def examples(self, seed, options):
         columns, target, inputs = self.table(options)
         options.update(target=target, inputs=inputs)

@@ -37,6 +37,7 @@ class TextModel(Task):
     metric = "token_accuracy"
     target = "next_char"
     generative = True
+    predicts_next_step = True
     example_input = "this is the "
     default_prime = "the "
 
@@ -67,6 +68,10 @@ class TextModel(Task):
         index = {c: i for i, c in enumerate(characters)}
         unknown = index.get(UNKNOWN, len(characters) - 1)
         return np.array([index.get(c, unknown) for c in text], dtype=np.int64)
+
+    def longest(self, options):
+        window = int(options.get("window", 24))
+        return {"text": window, "next_char": window}
 
     def examples(self, seed, options):
         text = self.load(options)
