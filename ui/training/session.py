@@ -33,6 +33,7 @@ from rnn_builder.training import process as training_process
 from rnn_builder.training.messages import Message
 from rnn_builder.training.process import TrainingProcess
 from rnn_builder.training.runs import RunRecord, follow_report, new_run
+from rnn_builder.training.tasks import check_data
 from rnn_builder.training.trainer import Report, TrainingResult
 
 FRAME_RATE = 30  # redraws a second, at most
@@ -93,6 +94,10 @@ class TrainingSession(QObject):
             return False
         project = self.document.project
         base = self.document.path.parent if self.document.path is not None else None
+        data = check_data(project, base)  # said here, before a process is asked to start
+        if data is not None and not data.ok:
+            self.failed.emit(f"{data.errors[0].message} (see the Problems panel)")
+            return False
         weights = self.document.weights_if_they_fit()
         self.reports = []
         self.weights, self.best, self.paused_at, self.steps_taken = None, None, None, 0
