@@ -391,3 +391,27 @@ def test_fit_from_a_problems_context_menu_and_from_the_train_menu(make_window, q
     window.live.fit_data_action.trigger()  # nothing left to fit: no step
     assert stack.count() == steps + 1
     assert "fits the data already" in window.statusBar().currentMessage()
+
+
+@pytest.mark.parametrize(
+    ("template", "file", "kind"),
+    [
+        ("bidirectional_tagger", "pos_tags.conll", "tagged"),
+        ("encoder_decoder_feedback", "english_spanish.tsv", "pairs"),
+        ("adding_problem", "shapes.csv", "sequences"),
+    ],
+)
+def test_every_kind_of_own_file_is_read_fitted_and_trained_from_the_data_view(
+    make_window, qtbot, template, file, kind
+):
+    """The data view reads each kind of file (guessed from the file), fits the template that
+    fits it in one step, and the network trains on it."""
+    window = make_window(template)
+    view = _open_data_view(window, qtbot, EXAMPLES / file)
+    assert view.state == "read", view.error.text()
+    assert view.kind == kind
+    _click(qtbot, view.fit_button)
+    assert window.document.project.dataset.kind == kind
+    assert _problems(window) == [], _problems(window)
+    _close(qtbot, view)
+    _train_to_the_end(qtbot, window, epochs=1)
