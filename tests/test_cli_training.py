@@ -110,6 +110,14 @@ def test_sample_music_and_text(tmp_path, capsys):
         "0.2",
     )
     assert code == 0 and out.strip() == "D4 F4 A4 D5"
+    # issue 24: the notes are drawn independently, and a length it cannot write is refused
+    argv = ["sample", str(path), "--weights", weights, "--length", "12"]
+    code, out, err = run(capsys, *argv)
+    assert code == 2 and out == ""
+    assert "writes 4 steps, not 12: leave out --length" in err and err.count("\n") == 1
+    code, out, err = run(capsys, "sample", str(path), "--weights", weights, "--length", "4")
+    assert code == 0 and len(out.split()) == 4
+    assert "independently of the notes drawn before it" in err
     text = save(new_project("stacked_lstm"), tmp_path / "lm.json")
     assert run(capsys, "train", str(text), "--steps", "20", "--json")[0] == 0
     code, out, _ = run(

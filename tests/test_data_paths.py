@@ -87,6 +87,7 @@ COMMANDS = [
     ("export", "--to", "pytorch", "-o", "OUT"),
     ("export", "--to", "onnx", "-o", "OUT.onnx", "--check"),
     ("edit", "--data-option", "min_count=1"),
+    ("bundle", "-o", "OUT.rnnb"),  # it would carry the file away in the bundle
 ]
 
 
@@ -102,7 +103,7 @@ def test_every_command_that_reads_the_data_refuses_a_file_outside(tmp_path, caps
     assert code == 2, out + err
     assert err.count("\n") == 1 and "is outside the project's folder" in err
     assert "--allow-outside-data" in err and path.read_bytes() == before
-    assert not (tmp_path / "out").exists() and not (tmp_path / "out.onnx").exists()
+    assert not any((tmp_path / name).exists() for name in ("out", "out.onnx", "out.rnnb"))
     code, out, err = _run(capsys, given[0], path, *given[1:], "--allow-outside-data")
     assert code == 0, err
 

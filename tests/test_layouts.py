@@ -20,8 +20,16 @@ def test_every_template_has_the_layout_it_demonstrates(name):
     [
         ("one_to_one", "One-to-one", "image classification"),
         ("one_to_many", "One-to-many", "music generation and image captioning"),
-        ("many_to_one", "Many-to-one", "sentiment analysis"),
-        ("many_to_many_equal", "Many-to-many (equal lengths)", "named-entity recognition"),
+        (
+            "many_to_one",
+            "Many-to-one",
+            "sentiment analysis, summing up a signal, forecasting from a window of a series",
+        ),
+        (
+            "many_to_many_equal",
+            "Many-to-many (equal lengths)",
+            "tagging every word (named-entity recognition), language modelling",
+        ),
         ("many_to_many_unequal", "Many-to-many (encoder-decoder)", "machine translation"),
     ],
 )
@@ -110,3 +118,12 @@ def test_one_to_one_with_time_inside_says_so():
     assert layout.key == "one_to_one"
     assert "time runs only inside the network" in layout.explanation
     assert "no time axis" not in layout.explanation
+
+
+@pytest.mark.parametrize("template", ["adding_problem", "forecast", "stacked_lstm"])
+def test_the_classic_examples_are_true_of_every_template_of_the_layout(template):
+    """Issue 24: the adding problem and the forecast were 'e.g. sentiment analysis', the
+    language model 'e.g. named-entity recognition' and nothing else."""
+    layout = classify(new_project(template).graph)
+    fits = {"adding_problem": "summing up a signal", "forecast": "forecasting"}
+    assert fits.get(template, "language modelling") in layout.summary

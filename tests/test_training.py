@@ -3,8 +3,10 @@ BPTT, early stopping."""
 
 from __future__ import annotations
 
+import gc
 import math
 import threading
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -13,6 +15,7 @@ from rnn_builder.engine.executor import Executor
 from rnn_builder.errors import DataError
 from rnn_builder.files.project import TrainingSettings
 from rnn_builder.files.templates import new_project
+from rnn_builder.training.data import Split
 from rnn_builder.training.tasks import load_dataset
 from rnn_builder.training.trainer import Trainer, learning_rate
 
@@ -337,3 +340,23 @@ def test_reports_carry_what_the_gui_draws():
     assert len(step.state_grad_norms["tagger"]["forward"]) >= 4  # one per time step
     assert reports[-1].kind == "final" and reports[-2].kind == "epoch"
     assert reports[-2].val_metric is not None and reports[-2].metric == "token_accuracy"
+
+
+def test_a_step_does_not_hold_the_step_before_it():
+    """The trainer kept the previous step's whole run (every value and cache of the pass)
+    through the next step, which doubled the peak memory: three steps must peak as one."""
+    project, dataset, _executor = setup("stacked_lstm", batch_size=64)
+    dataset.train = Split(dataset.train.examples[: 3 * 64])
+
+    def peak(steps: int) -> int:
+        gc.collect()
+        tracemalloc.start()
+        try:
+            executor = Executor(project.graph, seed=0)
+            Trainer(executor, dataset, project.training, max_steps=steps).train()
+            return tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+
+    one, three = peak(1), peak(3)
+    assert three < 1.1 * one, (one, three)

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from rnn_builder.files.templates import TEMPLATES, new_project
+from rnn_builder.graph.budget import BUDGET_VARIABLE
 from rnn_builder.graph.model import Edge, Graph
 from rnn_builder.graph.nodes import Shape
 from rnn_builder.graph.validation import CODES, validate
 
 from .helpers import many_to_one, tagger, wire
+
+
+@pytest.fixture(autouse=True)
+def memory_budget(monkeypatch):
+    """The same memory budget whatever the machine: 1 GB (a case may set it otherwise)."""
+    monkeypatch.setenv(BUDGET_VARIABLE, "1GB")
 
 
 def _empty() -> Graph:
@@ -210,6 +219,27 @@ def _duplicate_target() -> Graph:
     return g
 
 
+def _embedding(vocabulary: int, dimension: int) -> Graph:
+    g = new_project("many_to_one").graph
+    g.set_param("words", "vocabulary", vocabulary)
+    g.set_param("embed", "vocabulary", vocabulary)
+    g.set_param("embed", "dimension", dimension)
+    return g
+
+
+def _memory_exceeded() -> Graph:
+    return _embedding(1_000_000, 100_000)  # within every limit: 10¹¹ weights, 400 GB
+
+
+def _memory_large() -> Graph:
+    return _embedding(1_000_000, 50)  # 200 MB of weights, drawn in float64 at first: 800 MB
+
+
+def _memory_budget_unreadable() -> Graph:
+    os.environ[BUDGET_VARIABLE] = "lots"  # (put back by the fixture)
+    return many_to_one()
+
+
 CASES = {
     "empty_graph": (_empty, None, None),
     "no_input": (_no_input, None, None),
@@ -232,6 +262,9 @@ CASES = {
     "double_softmax": (_double_softmax, "dense", None),
     "bidirectional_last_step": (_bidirectional_last_step, "last", None),
     "duplicate_target": (_duplicate_target, "out2", None),
+    "memory_exceeded": (_memory_exceeded, "embed", None),
+    "memory_large": (_memory_large, "embed", None),
+    "memory_budget_unreadable": (_memory_budget_unreadable, None, None),
 }
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtWidgets import (
     QDockWidget,
+    QHBoxLayout,
     QLabel,
     QMainWindow,
     QSpinBox,
@@ -28,6 +29,7 @@ from ui.canvas import GraphScene, GraphView
 from ui.docks import scrolling
 from ui.editor import clipboard
 from ui.editor.canvas_commands import CanvasCommands
+from ui.editor.data_commands import DataCommands
 from ui.editor.document import GraphDocument
 from ui.editor.inspector import Inspector
 from ui.editor.model_files import ModelFiles
@@ -45,7 +47,7 @@ AUTOSAVE_MS = 30_000
 BOTTOM_SHARE = 0.4
 
 
-class MainWindow(ProjectCommands, CanvasCommands, WindowActions, QMainWindow):
+class MainWindow(ProjectCommands, CanvasCommands, DataCommands, WindowActions, QMainWindow):
     def __init__(
         self,
         document: GraphDocument,
@@ -88,10 +90,18 @@ class MainWindow(ProjectCommands, CanvasCommands, WindowActions, QMainWindow):
         self.steps.setValue(5)
         self.steps.setPrefix("T = ")
         self.steps.setToolTip("Time steps to unroll (every time axis)")
+        # one box for each axis that sets its own length (a Repeat's, a generating decoder's):
+        # an encoder-decoder is drawn with its two lengths, not with T for both (issue 24)
+        self.own_axes = QWidget()
+        self.own_axes.setObjectName("own_axes")
+        QHBoxLayout(self.own_axes).setContentsMargins(4, 0, 0, 0)
+        self.axis_steps: dict[str, QSpinBox] = {}
+        self._axis_defaults: dict[str, int] = {}
         self.errors: list[tuple[str, str]] = []  # what show_error said, newest last
         self._tabs: list[tuple[QDockWidget, QDockWidget]] = []  # docks to tab on showing
         self._make_actions()
         self._connect()
+        self._make_data_checker()
         self.live = Live(self)  # training, plots, stepping and sampling
         self.model_files = ModelFiles(self)  # export to ONNX / PyTorch, import weights
         # Only now, with every dock tabbed: a dock's toggle action in a menu before it is
@@ -149,6 +159,32 @@ class MainWindow(ProjectCommands, CanvasCommands, WindowActions, QMainWindow):
         self.document.path_changed.connect(self._update_title)
         self.document.title_changed.connect(self._update_title)
         self.document.replaced.connect(self._replaced)
+        self._followed_project = None
+        self._follow_project()
+
+    def _follow_project(self) -> None:
+        """A training setting or the data changes the memory training needs: list it again."""
+        project = self.document.project
+        if self._followed_project is project:
+            return
+        if self._followed_project is not None:
+            self._followed_project.training_changed.unsubscribe(self._settings_changed)
+            self._followed_project.dataset_changed.unsubscribe(self._settings_changed)
+        project.training_changed.subscribe(self._settings_changed)
+        project.dataset_changed.subscribe(self._settings_changed)
+        self._followed_project = project
+
+    def _settings_changed(self, *_change) -> None:
+        if self.scene.report is not None:
+            self._show_problems(self.scene.report)
+
+    def _show_problems(self, report: ValidationReport) -> None:
+        """The panel lists what training needs too (its memory against the machine's budget)
+        and the data's problems (:meth:`show_data_problems`, checked against the graph as
+        ``report`` found it); the graph's own report stays the one the canvas, stepping and
+        the unrolled view use."""
+        shown = self.document.validate("train") if report.ok else report
+        self.problems.show_report(shown, self.document.graph, self.data_check)
 
     # --- what is shown --------------------------------------------------------------------
 
@@ -166,12 +202,13 @@ class MainWindow(ProjectCommands, CanvasCommands, WindowActions, QMainWindow):
     def _show_report(self, report: ValidationReport | None) -> None:
         if report is None:
             return
+        data = self.show_data_problems(report)
         layout = classify(self.document.graph, report)
         if layout is not None:
             project = self.document.project
             # a template's project is its own example; other graphs get the layout's classic one
             summary = f"{layout.title} — {project.title}" if project.template else layout.summary
-            self.layout_label.setText(summary)
+            self.layout_label.setText(summary + self.data_words(data))
             self.layout_label.setToolTip(layout.explanation)
             self.parameters_label.setText(f"{report.parameter_count:,} parameters")
         else:
@@ -179,17 +216,18 @@ class MainWindow(ProjectCommands, CanvasCommands, WindowActions, QMainWindow):
             self.layout_label.setText(f"{count} problem{'s' if count != 1 else ''} to fix")
             self.layout_label.setToolTip("See the Problems panel")
             self.parameters_label.setText("")
-        self.problems.show_report(report, self.document.graph)
+        self._show_problems(report)
         self.inspector.set_report(report)
         self._show_axes(report)
         if self.unrolled_action.isChecked():
             self.refresh_unrolled()
 
     def _show_axes(self, report: ValidationReport) -> None:
-        """T sets the length of the axes whose length comes from the data; a Repeat or a
-        generating decoder keeps its own ``steps``, and the box says so (it showed T = 5 for a
-        Repeat of 4 steps). With no axis of the first kind the box shows the graph's own length
-        and cannot be changed."""
+        """T sets the length of the axes whose length comes from the data; each axis that sets
+        its own (a Repeat's, a generating decoder's ``steps``) has a box of its own beside it,
+        starting at that length (T = 5 was shown, and used, for a Repeat of 4 steps, and an
+        encoder-decoder was drawn with one length for both). With no axis of the first kind T
+        shows the graph's own length and cannot be changed."""
         own = [a for a in report.axes.values() if a.kind != "input"]
         free = [a for a in report.axes.values() if a.kind == "input"]
         lengths = ", ".join(f"'{a.id}' {a.default_steps} steps (its own)" for a in own)
@@ -205,10 +243,50 @@ class MainWindow(ProjectCommands, CanvasCommands, WindowActions, QMainWindow):
             f"{MAX_STEPS:,} steps)"
         )
         self.steps.setToolTip(tip + (f": {lengths}" if lengths else "") + limits)
+        self._own_axis_boxes(own if free else own[1:])
+
+    def _own_axis_boxes(self, axes) -> None:
+        """A box per axis with a length of its own (not the data's), reset to that length when
+        the graph's changes; editing one redraws the view only (the node keeps its steps)."""
+        wanted = {a.id: a.default_steps for a in axes}
+        layout = self.own_axes.layout()
+        for axis_id in list(self.axis_steps):
+            if axis_id not in wanted:
+                box = self.axis_steps.pop(axis_id)
+                self._axis_defaults.pop(axis_id, None)
+                layout.removeWidget(box)
+                box.deleteLater()
+        for axis_id, default in wanted.items():
+            box = self.axis_steps.get(axis_id)
+            if box is None:
+                box = QSpinBox()
+                box.setObjectName(f"axis_steps_{axis_id}")
+                box.setRange(1, DRAWN_STEPS)
+                box.setPrefix(f"{axis_id}: ")
+                box.setToolTip(
+                    f"Steps to draw on the time axis of '{axis_id}' (its own length: "
+                    f"{default}; set it in the inspector to change what the network does)"
+                )
+                box.valueChanged.connect(lambda _v: self._steps_changed())
+                layout.addWidget(box)
+                self.axis_steps[axis_id] = box
+            if self._axis_defaults.get(axis_id) != default:  # the graph's own length changed
+                self._axis_defaults[axis_id] = default
+                blocked = box.blockSignals(True)
+                box.setValue(default)
+                box.blockSignals(blocked)
+        action = getattr(self, "own_axes_action", None)  # the toolbar's, once it is made
+        if action is not None:
+            action.setVisible(bool(self.axis_steps))
 
     def unroll_lengths(self, report: ValidationReport) -> dict[str, int]:
-        """The unrolled view's lengths: T for data axes, their own for the others."""
-        return {a.id: self.steps.value() for a in report.axes.values() if a.kind == "input"}
+        """The unrolled view's lengths: T for data axes, each other axis its own box's."""
+        lengths = {a.id: self.steps.value() for a in report.axes.values() if a.kind == "input"}
+        for axis in report.axes.values():
+            box = self.axis_steps.get(axis.id)
+            if axis.kind != "input" and box is not None:
+                lengths[axis.id] = box.value()
+        return lengths
 
     def _selection_changed(self) -> None:
         chosen = self.scene.selected_node_ids()
@@ -295,6 +373,7 @@ class MainWindow(ProjectCommands, CanvasCommands, WindowActions, QMainWindow):
         self.unrolled_scene.select_nodes(self.scene.selected_node_ids())
 
     def _replaced(self) -> None:
+        self._follow_project()
         self.inspector.show_node(None)
         self._show_report(self.scene.report)
         self.view.fit_to_contents()
@@ -318,6 +397,7 @@ class MainWindow(ProjectCommands, CanvasCommands, WindowActions, QMainWindow):
         """Take the scenes down while Python is alive: scenes holding Python-made items must
         not be left for the interpreter's exit, which destroys them in no safe order."""
         self.autosave.stop()
+        self.data_checker.detach()
         self.live.shutdown()
         clipboard.keep_as_text()
         self.scene.detach()

@@ -165,6 +165,9 @@ class WindowActions:
         toolbar.addAction(self.fit_action)
         toolbar.addAction(self.unrolled_action)
         toolbar.addWidget(self.steps)
+        # shown through its action: a toolbar lays out its actions, not its widgets
+        self.own_axes_action = toolbar.addWidget(self.own_axes)
+        self.own_axes_action.setVisible(bool(self.axis_steps))
 
     # The menu names what Undo and Redo would do; the toolbar keeps a constant "Undo" / "Redo"
     # (with the full text as its tooltip), so that its buttons do not shift with every edit.

@@ -19,16 +19,16 @@ from typing import Any, TextIO
 
 from rnn_builder.cli.data import add_allow_outside_data, parse_option, project_folder
 from rnn_builder.cli.problems import EXIT_PROBLEMS, problem_lines, project_problems
-from rnn_builder.errors import InvalidSettingError, RNNBuilderError, UnknownNodeError
+from rnn_builder.errors import DataError, InvalidSettingError, RNNBuilderError, UnknownNodeError
 from rnn_builder.files.data_options import options_problem, task_of_reference
 from rnn_builder.files.data_paths import DataFolder, OutsideDataError
 from rnn_builder.files.project import FILE_KINDS, DatasetReference, Project, TrainingSettings
 from rnn_builder.files.serialization import load, save
 from rnn_builder.graph.model import Graph
 from rnn_builder.graph.validation import classify, validate
-from rnn_builder.training.binding import apply_changes, fit_changes
+from rnn_builder.training.binding import apply_changes
 from rnn_builder.training.summary import use_data
-from rnn_builder.training.tasks import TASKS, check_data
+from rnn_builder.training.tasks import TASKS, fit_data, with_binding
 from rnn_builder.values import short
 
 # each operation: the number of values it takes (a range), what they are called, what it does
@@ -139,6 +139,8 @@ def cmd_edit(args: argparse.Namespace, out: TextIO) -> int:
         for line in problem_lines(str(target), problems):
             print(line, file=out)
         return EXIT_PROBLEMS
+    for line in problem_lines(str(target), problems):  # warnings: it is valid all the same
+        print(line, file=out)
     layout = classify(project.graph, report)
     print(f"{written}: valid — {layout.summary}", file=out)
     return 0
@@ -215,10 +217,8 @@ def _setting(project: Project, name: str, text: str) -> str:
 def _data(project: Project, task: str) -> str:
     if task not in TASKS:
         raise EditError(f"there is no built-in task '{task}' (the tasks: {', '.join(TASKS)})")
-    project.set_dataset(DatasetReference("builtin", task, {}))
-    check = check_data(project)  # keep the binding found, as the editor does
-    if check is not None and check.binding.as_dict():
-        project.set_dataset(DatasetReference("builtin", task, {}, check.binding.as_dict()))
+    # keep the binding found, as the editor does
+    project.set_dataset(with_binding(project, DatasetReference("builtin", task, {})))
     return f"trains on the built-in task '{task}'"
 
 
@@ -242,10 +242,10 @@ class _DataEdits:
 
     def data_option(self, project: Project, text: str) -> str:
         key, value = parse_option(text)
-        if self.chosen is None and (project.dataset is None or project.dataset.kind == "builtin"):
-            raise EditError("a data option needs a data file: give --data-file first")
-        kind = self.chosen[0] if self.chosen is not None else project.dataset.kind
-        problem = options_problem(task_of_reference(kind, ""), {key: value})
+        if self.chosen is None and project.dataset is None:
+            raise EditError("a data option needs data: give --data or --data-file first")
+        kind, name = self.chosen or (project.dataset.kind, project.dataset.name)
+        problem = options_problem(task_of_reference(kind, name), {key: value})
         if problem is not None:  # a name the data has not, a value of the wrong type
             raise EditError(problem[0])
         self.options[key] = value
@@ -263,7 +263,16 @@ class _DataEdits:
 
     def finish(self, project: Project) -> list[str]:
         said = []
-        if self.chosen is not None or self.options:
+        builtin = (
+            self.chosen is None and project.dataset.kind == "builtin" if project.dataset else False
+        )
+        if builtin and self.options:  # a built-in task's settings (a length, a count)
+            reference = project.dataset
+            options = {**reference.options, **self.options}
+            project.set_dataset(
+                DatasetReference("builtin", reference.name, options, dict(reference.binding))
+            )
+        elif self.chosen is not None or self.options:
             kind, path = self.chosen or (project.dataset.kind, project.dataset.name)
             if self.chosen is None:  # the project's own data path, read again: checked
                 self.folder.check(path)
@@ -289,19 +298,13 @@ class _DataEdits:
 
 def fit_project(project: Project, base: Path | None = None) -> list[str]:
     """Fit the graph to the project's data (one line per change), or refuse in words."""
-    check = check_data(project, base)
-    if check is None or check.spec is None:
-        problem = check.problems[0].message if check and check.problems else None
-        raise EditError(problem or "the graph has problems of its own: fix them before fitting")
-    changes = fit_changes(check.spec, project.graph, validate(project.graph), check.binding)
+    try:
+        fitted, changes = fit_data(project, base)
+    except DataError as error:
+        raise EditError(str(error)) from None
     apply_changes(project.graph, changes)
-    reference = project.dataset
-    if reference is not None and reference.binding != check.binding.as_dict():
-        project.set_dataset(
-            DatasetReference(
-                reference.kind, reference.name, reference.options, check.binding.as_dict()
-            )
-        )
+    if project.dataset is not None and project.dataset.binding != fitted.binding:
+        project.set_dataset(fitted)
     if not changes:
         return ["the graph fits the data already"]
     return [f"fit: {c.node}.{c.name} = {json.dumps(c.value)} ({c.why})" for c in changes]

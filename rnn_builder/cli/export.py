@@ -25,6 +25,7 @@ from rnn_builder.export.weights_import import load_weights
 from rnn_builder.files.serialization import load
 from rnn_builder.files.weights_file import save_weights
 from rnn_builder.graph.validation import validate
+from rnn_builder.training.workload import validate_for
 
 FORMATS = ("onnx", "pytorch")
 
@@ -82,7 +83,7 @@ def _opset(text: str) -> int:
 
 def cmd_export(args: argparse.Namespace, out: TextIO) -> int:
     project = load(args.file)
-    report = validate(project.graph)
+    report = validate_for(project, Path(args.file).resolve().parent, "export")
     if not report.ok:
         print("\n".join(problem_lines(args.file, report.errors)), file=out)
         return EXIT_PROBLEMS

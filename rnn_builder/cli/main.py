@@ -4,8 +4,9 @@ Commands: ``templates``, ``new``, ``validate``, ``unroll``, ``info``, ``explain`
 :mod:`rnn_builder.cli.edit`), for training
 ``train``, ``evaluate``, ``predict``, ``sample`` (see :mod:`rnn_builder.cli.training`), and
 ``export`` (see :mod:`rnn_builder.cli.export`).
-Exit status: 0 on success, 1 when a graph has problems, 2 for bad usage or a file that cannot
-be read. Errors go to stderr as one line; the CLI never shows a traceback (set
+Exit status: 0 on success, 1 when a graph has problems (the memory it needs among them), 2 for
+bad usage, a file that cannot be read, or a machine that ran out of memory all the same.
+Errors go to stderr as one line; the CLI never shows a traceback (set
 ``RNN_BUILDER_DEBUG=1`` to see one for a genuine bug).
 """
 
@@ -28,12 +29,17 @@ from rnn_builder.cli import training as cli_training
 from rnn_builder.cli.problems import EXIT_PROBLEMS, problem_lines, project_problems
 from rnn_builder.engine.runtime import runtime
 from rnn_builder.errors import RNNBuilderError
+from rnn_builder.files.bundle import is_bundle, pack, unpack
 from rnn_builder.files.data_paths import OutsideDataError
+from rnn_builder.files.exercises import EXERCISES, new_exercise
 from rnn_builder.files.serialization import load, save
 from rnn_builder.files.templates import TEMPLATES, new_project
+from rnn_builder.graph.budget import OUT_OF_MEMORY, memory_budget, size_text
 from rnn_builder.graph.explain import explain_graph, explain_node
+from rnn_builder.graph.footprint import estimate_workload
 from rnn_builder.graph.unroll import unroll
 from rnn_builder.graph.validation import classify, validate
+from rnn_builder.training.workload import workload_of
 from rnn_builder.values import one_line
 
 PROG = "rnn-builder"
@@ -64,6 +70,23 @@ def build_parser() -> argparse.ArgumentParser:
     p = commands.add_parser("new", help="create a project from a template")
     p.add_argument("template", metavar="TEMPLATE", help="template name (see 'templates')")
     p.add_argument("-o", "--output", required=True, metavar="FILE", help="project file to write")
+    p.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
+
+    p = commands.add_parser(
+        "bundle", help="pack a project, its weights, runs and own data file into one FILE.rnnb"
+    )
+    p.add_argument("file", metavar="PROJECT")
+    p.add_argument("-o", "--output", required=True, metavar="FILE", help="the bundle to write")
+    cli_data.add_allow_outside_data(p)
+    p = commands.add_parser("unbundle", help="unpack a bundle into a folder, as a project")
+    p.add_argument("file", metavar="BUNDLE")
+    p.add_argument("-o", "--output", required=True, metavar="FOLDER", help="an empty folder")
+
+    p = commands.add_parser(
+        "exercises", help="list the exercises, or write one as a project to train and hand in"
+    )
+    p.add_argument("name", nargs="?", metavar="NAME", help="the exercise to write")
+    p.add_argument("-o", "--output", metavar="FILE", help="the project file to write")
     p.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
 
     p = commands.add_parser("validate", help="check a project's graph and name its layout")
@@ -127,6 +150,7 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int
     runtime().configure()  # this program owns its process (see rnn_builder.engine.runtime)
     try:
         args = build_parser().parse_args(argv)
+        _open_bundle(args)
         return COMMANDS[args.command](args, out)
     except UsageError as error:
         _fail(str(error))
@@ -140,6 +164,9 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int
     except KeyboardInterrupt:
         _fail("interrupted")
         return 130
+    except MemoryError:  # validation checks the budget; the machine may still lack it now
+        _fail(OUT_OF_MEMORY)
+        return EXIT_USAGE
     except BrokenPipeError:
         return EXIT_OK
     except Exception as error:  # a bug: say so in one line unless debugging
@@ -149,6 +176,50 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int
         return 3
 
 
+# commands that write beside the project: a bundle is read, not changed
+WRITES_BESIDE = ("edit", "train", "bundle", "unbundle")
+
+
+def _open_bundle(args: argparse.Namespace) -> None:
+    """A bundle given where a project is: its files unpacked (checked) into a folder of their
+    own, and the command run on the project there, as if opened where it was saved."""
+    path = getattr(args, "file", None)
+    if path is None or not is_bundle(path) or args.command in ("bundle", "unbundle"):
+        return
+    if args.command in WRITES_BESIDE:
+        raise UsageError(
+            f"'{args.command}' changes a project and its files: unpack the bundle first "
+            f"(unbundle {path} -o FOLDER)"
+        )
+    args.file = str(unpack(path))
+
+
+def cmd_bundle(args: argparse.Namespace, out: TextIO) -> int:
+    project = load(args.file)
+    path = Path(args.file)
+    target = Path(args.output)
+    if not is_bundle(target):
+        target = target.with_name(target.name + ".rnnb")
+    members = pack(
+        project,
+        target,
+        path.with_suffix(".npz"),
+        path.with_suffix(".runs.json"),
+        cli_data.project_folder(args),  # a data file outside the folder: with the flag only
+    )
+    print(f"packed {', '.join(members)} into {target}", file=out)
+    return EXIT_OK
+
+
+def cmd_unbundle(args: argparse.Namespace, out: TextIO) -> int:
+    folder = Path(args.output)
+    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+        raise UsageError(f"'{folder}' is not an empty folder: choose another")
+    project = unpack(args.file, folder)
+    print(f"unpacked {args.file} into {folder}: open {project}", file=out)
+    return EXIT_OK
+
+
 def _fail(message: str) -> None:
     """One line on stderr, whatever the message quotes (a name typed with a line break)."""
     print(f"{PROG}: error: {one_line(message)}", file=sys.stderr)
@@ -156,6 +227,11 @@ def _fail(message: str) -> None:
 
 def _open(path: str):
     return load(path)
+
+
+def _base(path: str) -> Path:
+    """The folder a project's relative data paths start from."""
+    return Path(path).resolve().parent
 
 
 # --- commands -------------------------------------------------------------------------------
@@ -185,12 +261,33 @@ def cmd_new(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
+def cmd_exercises(args: argparse.Namespace, out: TextIO) -> int:
+    """The exercises, a paragraph each; with NAME and -o, that exercise as a project file."""
+    if args.name is None:
+        for exercise in EXERCISES.values():
+            goal = exercise.build().goal
+            print(f"{exercise.name}: {exercise.title}", file=out)
+            print(f"  {exercise.text}", file=out)
+            print(f"  goal: {goal.describe()}", file=out)
+        return EXIT_OK
+    if not args.output:
+        raise UsageError(f"write the exercise somewhere: exercises {args.name} -o FILE")
+    project = new_exercise(args.name)
+    path = Path(args.output)
+    if path.exists() and not args.force:
+        raise UsageError(f"'{path}' already exists; use --force to overwrite it")
+    save(project, path)
+    print(f"created {path}: {project.title}", file=out)
+    print(f"goal: {project.goal.describe()} ('evaluate' says whether it is met)", file=out)
+    return EXIT_OK
+
+
 def cmd_validate(args: argparse.Namespace, out: TextIO) -> int:
     """The graph, then whether its data fits it (the binding, the widths)."""
     project = _open(args.file)
     report = validate(project.graph)
     layout = classify(project.graph, report)
-    problems = project_problems(project, Path(args.file).resolve().parent)
+    problems = project_problems(project, _base(args.file))  # with the memory training needs
     valid = not any(p.severity == "error" for p in problems)
     if args.json:
         data = {
@@ -280,6 +377,7 @@ def cmd_info(args: argparse.Namespace, out: TextIO) -> int:
         },
         "training": project.training.to_json(),
         "dataset": project.dataset.to_json() if project.dataset else None,
+        "memory": _memory(project, args.file, report),
     }
     if args.json:
         print(json.dumps(data, indent=2, ensure_ascii=False), file=out)
@@ -304,7 +402,23 @@ def cmd_info(args: argparse.Namespace, out: TextIO) -> int:
     )
     if project.dataset:
         print(f"data: {project.dataset.kind} '{project.dataset.name}'", file=out)
+    memory = data["memory"]
+    if memory is not None:
+        print(
+            f"memory: training holds about {size_text(memory['training_bytes'])} at once "
+            f"(budget {size_text(memory['budget_bytes'])}, {memory['budget']})",
+            file=out,
+        )
     return EXIT_OK
+
+
+def _memory(project, file: str, report) -> dict | None:
+    """What training the project holds at its peak, against the budget (None: invalid)."""
+    if not report.ok:
+        return None
+    estimate = estimate_workload(project.graph, workload_of(project, _base(file)), report)
+    budget = memory_budget()
+    return {"training_bytes": estimate.total, "budget_bytes": budget.bytes, "budget": budget.source}
 
 
 def cmd_explain(args: argparse.Namespace, out: TextIO) -> int:
@@ -312,7 +426,7 @@ def cmd_explain(args: argparse.Namespace, out: TextIO) -> int:
     graph = project.graph
     report = validate(graph)
     if args.node is None:
-        for title, text in explain_graph(graph, report):
+        for title, text in explain_graph(graph, report, _predicts_next_step(project, args.file)):
             print(f"{title}\n  {text}", file=out)
         return EXIT_OK if report.ok else EXIT_PROBLEMS
     if args.node not in graph:
@@ -329,9 +443,23 @@ def cmd_explain(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
+def _predicts_next_step(project, file: str) -> bool:
+    """Whether the project's data asks for the next step of its input (explain's advice)."""
+    from rnn_builder.training.tasks import task_of
+
+    try:
+        task, _options = task_of(project, Path(file).resolve().parent, reading=False)
+    except RNNBuilderError:
+        return False
+    return task.predicts_next_step
+
+
 COMMANDS = {
     "templates": cmd_templates,
     "new": cmd_new,
+    "exercises": cmd_exercises,
+    "bundle": cmd_bundle,
+    "unbundle": cmd_unbundle,
     "validate": cmd_validate,
     "unroll": cmd_unroll,
     "info": cmd_info,

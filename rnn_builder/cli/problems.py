@@ -26,11 +26,16 @@ def problem_lines(file: str, problems: Iterable[Problem]) -> list[str]:
 
 
 def project_problems(project, base) -> list[Problem]:
-    """The graph's problems, then (when the graph has none of its own) what does not fit
+    """The graph's problems, with the memory training the project needs against the machine's
+    budget (``training.workload``), then (when the graph has none of its own) what does not fit
     between it and its data (``training.tasks.check_data``): what ``validate`` reports."""
     from rnn_builder.graph.validation import validate
     from rnn_builder.training.tasks import check_data
+    from rnn_builder.training.workload import validate_for
 
     report = validate(project.graph)
-    check = check_data(project, base) if report.ok else None
-    return list(report.problems) + (list(check.problems) if check is not None else [])
+    if not report.ok:
+        return list(report.problems)
+    check = check_data(project, base)
+    problems = list(validate_for(project, base).problems)
+    return problems + (list(check.problems) if check is not None else [])

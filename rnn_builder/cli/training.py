@@ -30,14 +30,19 @@ from rnn_builder.cli.problems import EXIT_PROBLEMS, problem_lines
 from rnn_builder.engine.executor import Executor
 from rnn_builder.errors import DataError
 from rnn_builder.export.weights_import import load_weights
+from rnn_builder.files.companions import runs_path, save_with_companions, weights_path
 from rnn_builder.files.serialization import load
 from rnn_builder.files.weights_file import save_weights
-from rnn_builder.graph.validation import ValidationReport, validate
+from rnn_builder.graph.validation import ValidationReport
+from rnn_builder.training.goals import evaluate_goal
 from rnn_builder.training.predict import predict, read_input
+from rnn_builder.training.runs import follow_report, new_run, read_runs_file, runs_bytes
 from rnn_builder.training.tasks import load_dataset, task_of
 from rnn_builder.training.trainer import Report, Trainer, evaluate
+from rnn_builder.training.workload import Purpose, validate_for
 
 WEIGHTS_HELP = "trained weights: .npz, or the PyTorch export's .safetensors or checkpoint"
+WEIGHTS_DEFAULT = " (default: the project's own, NAME.npz beside it or in its bundle)"
 
 
 def add_commands(commands) -> None:
@@ -58,7 +63,7 @@ def add_commands(commands) -> None:
 
     p = commands.add_parser("evaluate", help="loss and accuracy of trained weights")
     p.add_argument("file", metavar="FILE")
-    p.add_argument("--weights", required=True, metavar="W", help=WEIGHTS_HELP)
+    p.add_argument("--weights", metavar="W", help=WEIGHTS_HELP + WEIGHTS_DEFAULT)
     p.add_argument("--json", action="store_true")
     add_allow_outside_data(p)
 
@@ -69,7 +74,7 @@ def add_commands(commands) -> None:
         "probability (its softmax output), not a calibrated confidence.",
     )
     p.add_argument("file", metavar="FILE")
-    p.add_argument("--weights", required=True, metavar="W", help=WEIGHTS_HELP)
+    p.add_argument("--weights", metavar="W", help=WEIGHTS_HELP + WEIGHTS_DEFAULT)
     p.add_argument(
         "--input",
         required=True,
@@ -80,8 +85,14 @@ def add_commands(commands) -> None:
 
     p = commands.add_parser("sample", help="generate with trained weights (text, music)")
     p.add_argument("file", metavar="FILE")
-    p.add_argument("--weights", required=True, metavar="W", help=WEIGHTS_HELP)
-    p.add_argument("--length", type=_positive, default=200, metavar="N")
+    p.add_argument("--weights", metavar="W", help=WEIGHTS_HELP + WEIGHTS_DEFAULT)
+    p.add_argument(
+        "--length",
+        type=_positive,
+        default=None,
+        metavar="N",
+        help="steps to write (default 200; a task that writes a fixed number refuses another)",
+    )
     p.add_argument("--temperature", type=float, default=0.8, metavar="T")
     p.add_argument(
         "--prime",
@@ -109,12 +120,19 @@ class _GraphHasProblems(Exception):
     command exits with status 1 (not 2: the file was read; the graph needs fixing)."""
 
 
-def _setup(args: argparse.Namespace, out: TextIO, weights: str | None, seed: int | None = None):
+def _setup(
+    args: argparse.Namespace,
+    out: TextIO,
+    weights: str | None,
+    purpose: Purpose,
+    seed: int | None = None,
+):
     project = load(args.file)
     # The graph is checked before anything else: a graph with a missing wire would otherwise
     # reach the data check, which blamed the data ("the output gives 0: set the last Dense
-    # layer to 2 units") for what is a wire to draw.
-    report = validate(project.graph)
+    # layer to 2 units") for what is a wire to draw. So is the memory the command needs, before
+    # any of it is taken (a network too large for the machine raised MemoryError).
+    report = validate_for(project, Path(args.file).resolve().parent, purpose)
     if not report.ok:
         _print_problems(args, report, out)
         raise _GraphHasProblems
@@ -151,9 +169,22 @@ def _refusing_graphs_with_problems(command):
     return run
 
 
+def _weights(args: argparse.Namespace) -> str:
+    """The weights a command runs with: --weights, else the project's own beside it."""
+    if args.weights:
+        return args.weights
+    own = Path(args.file).with_suffix(".npz")
+    if not own.exists():
+        raise DataError(
+            f"no trained weights: '{own.name}' is not beside the project (train it, or give "
+            "--weights)"
+        )
+    return str(own)
+
+
 @_refusing_graphs_with_problems
 def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
-    project, dataset, executor = _setup(args, out, None, args.seed)
+    project, dataset, executor = _setup(args, out, None, "train", args.seed)
     settings = project.training
     if args.seed is not None:
         settings.seed = args.seed
@@ -164,8 +195,13 @@ def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
         per_epoch = max(1, math.ceil(len(dataset.train) / settings.batch_size))
         settings.epochs = max(settings.epochs, math.ceil(max_steps / per_epoch))
     bar = _ProgressBar(sys.stderr) if not args.json and sys.stderr.isatty() else None
+    target = Path(args.weights) if args.weights else Path(args.file).with_suffix(".npz")
+    own = target.resolve() == weights_path(Path(args.file)).resolve()  # the project's set
+    earlier = read_runs_file(runs_path(Path(args.file))) if own else None
+    run = new_run(project, len(earlier or []) + 1, continued=False)
 
     def callback(report: Report) -> None:
+        follow_report(run, report)
         if args.json:
             if report.kind != "final":
                 print(json.dumps(_plain(report.to_json())), file=out, flush=True)
@@ -187,8 +223,11 @@ def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
         result = trainer.train()
     if bar is not None:
         bar.finish()
-    target = Path(args.weights) if args.weights else Path(args.file).with_suffix(".npz")
-    save_weights(executor, target)
+    run.stopped = result.stopped
+    if own:  # weights and run join the project's set: saved as one, as the app saves it
+        _save_set(args.file, dataset, executor, None if earlier is None else [*earlier, run])
+    else:
+        save_weights(executor, target)
     final = result.to_json()
     final["weights"] = str(target)
     if args.json:
@@ -198,6 +237,22 @@ def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
         if result.message:
             print(result.message, file=out)
     return 0
+
+
+def _save_set(file: str, dataset, executor: Executor, runs: list | None) -> None:
+    """The project file (as it is on disk, with what reading the data worked out), the trained
+    weights and the runs with this one (None: a runs file that cannot be read stays as it is)
+    as one set (``files.companions``): an app-saved project trained here opens with its new
+    weights, which it otherwise refused as not the ones it was saved with."""
+    saved = load(file)
+    saved.keep_dataset_options(dataset.info["options"])
+    save_with_companions(
+        saved,
+        file,
+        executor.get_parameters(),
+        None if runs is None else runs_bytes(runs),
+        claims=saved.companions,
+    )
 
 
 @contextmanager
@@ -221,13 +276,20 @@ def _ctrl_c_cancels(trainer: Trainer) -> Iterator[None]:
 
 @_refusing_graphs_with_problems
 def cmd_evaluate(args: argparse.Namespace, out: TextIO) -> int:
-    _project, dataset, executor = _setup(args, out, args.weights)
+    project, dataset, executor = _setup(args, out, _weights(args), "evaluate")
     result = evaluate(executor, dataset)
     if result is None:
         raise DataError("this data set has no validation examples to evaluate on")
     data = {"val_loss": result.loss, "metric": dataset.metric, "examples": result.examples}
     if result.metric is not None:
         data[f"val_{dataset.metric}"] = result.metric
+    goal = (
+        evaluate_goal(project, executor, Path(args.file).resolve().parent)
+        if project.goal is not None
+        else None
+    )
+    if goal is not None:
+        data.update(goal.to_json())
     if args.json:
         print(json.dumps(data), file=out)
     else:
@@ -235,12 +297,14 @@ def cmd_evaluate(args: argparse.Namespace, out: TextIO) -> int:
             f", {_metric_text(dataset.metric, result.metric)}" if result.metric is not None else ""
         )
         print(f"validation: loss {result.loss:.4g}{shown} on {result.examples} examples", file=out)
+        if goal is not None:
+            print(goal.describe(), file=out)
     return 0
 
 
 @_refusing_graphs_with_problems
 def cmd_predict(args: argparse.Namespace, out: TextIO) -> int:
-    project, _dataset, executor = _setup(args, out, args.weights)
+    project, _dataset, executor = _setup(args, out, _weights(args), "predict")
     typed = read_input(project, args.input, project_folder(args))
     print(predict(executor, typed), file=out)
     return 0
@@ -248,15 +312,23 @@ def cmd_predict(args: argparse.Namespace, out: TextIO) -> int:
 
 @_refusing_graphs_with_problems
 def cmd_sample(args: argparse.Namespace, out: TextIO) -> int:
-    project, _dataset, executor = _setup(args, out, args.weights)
+    project, _dataset, executor = _setup(args, out, _weights(args), "predict")
     task, options = task_of(project, project_folder(args))
     options.update(project.dataset.options)
     if not task.generative:
         raise DataError(f"the {task.title} task does not generate; use 'predict' instead")
     if args.temperature <= 0:
         raise DataError("the temperature must be above 0")
+    if task.sample_steps is not None and args.length not in (None, task.sample_steps):
+        raise DataError(
+            f"the {task.title} network writes {task.sample_steps} steps, not {args.length}: "
+            "leave out --length"
+        )
+    length = args.length or task.sample_steps or 200
     rng = np.random.default_rng(args.seed)
-    print(task.sample(executor, args.prime, args.length, args.temperature, rng, options), file=out)
+    print(task.sample(executor, args.prime, length, args.temperature, rng, options), file=out)
+    if task.sample_note:
+        print(task.sample_note, file=sys.stderr)
     return 0
 
 

@@ -30,7 +30,9 @@ class Batch:
     * ``masks``: by time-axis id, ``(T, B)`` with 1 for real steps and 0 for padding at the end;
     * ``steps``: lengths of axes that neither an input nor a target fixes (Repeat, generators);
     * ``states``: initial states by cell id and port (``h_0``, ``c_0``) for cells whose state
-      ports are not wired — how truncated backpropagation carries state from chunk to chunk.
+      ports are not wired — how truncated backpropagation carries state from chunk to chunk;
+    * ``loss_masks``: by time-axis id, where the losses on that axis are taken, when not at every
+      real step (the gradient-flow measure takes only each sequence's last step's loss).
     """
 
     inputs: dict[str, Array]
@@ -38,6 +40,7 @@ class Batch:
     masks: dict[str, Array] = field(default_factory=dict)
     steps: dict[str, int] = field(default_factory=dict)
     states: dict[str, dict[str, Array]] = field(default_factory=dict)
+    loss_masks: dict[str, Array] = field(default_factory=dict)
 
 
 class Runner(Protocol):
@@ -113,6 +116,13 @@ class Run:
         if mask is None or self.step is None:
             return mask
         return mask[self.step : self.step + 1]
+
+    def loss_mask(self, axis: str | None) -> Array | None:
+        """Where a loss on ``axis`` counts: the batch's loss mask there, else the axis's mask."""
+        if axis is None or axis not in self.batch.loss_masks:
+            return self.mask(axis)
+        mask = np.asarray(self.batch.loss_masks[axis], dtype=self.dtype)[..., None]
+        return mask if self.step is None else mask[self.step : self.step + 1]
 
     def last_steps(self, axis: str | None, steps: int, batch: int) -> Array:
         mask = self.masks.get(axis) if axis else None

@@ -8,6 +8,8 @@ from dataclasses import replace
 
 import networkx as nx
 
+from rnn_builder.graph.budget import budget_problems, memory_budget, memory_problems
+from rnn_builder.graph.footprint import Workload
 from rnn_builder.graph.layouts import layout_of
 from rnn_builder.graph.model import Graph
 from rnn_builder.graph.nodes import SEQ, VEC, Shape
@@ -65,6 +67,8 @@ class Validator(TimeAxes):
         if self.report.ok:
             self.check_undetermined()
         self.collect_parameter_shapes()
+        if self.report.ok:
+            self.check_memory()
         if self.report.ok:  # the same problems list: a report is one value from here on
             self.report = replace(self.report, layout=layout_of(graph, self.report.node_axes))
         return self.report
@@ -305,6 +309,12 @@ class Validator(TimeAxes):
                     node.id,
                     port,
                 )
+
+    def check_memory(self) -> None:
+        """Whether running one example fits the machine's memory budget (``footprint``)."""
+        budget = memory_budget()
+        self.problems += budget_problems(budget)
+        self.problems += memory_problems(self.graph, self.report, Workload(), budget)
 
     def collect_parameter_shapes(self) -> None:
         graph, shapes = self.graph, self.report.shapes

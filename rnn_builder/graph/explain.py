@@ -54,19 +54,39 @@ LIMITS = {
         "Vanishing and exploding gradients",
         "The gradient reaching early steps is multiplied by the recurrent Jacobian once per step "
         "and shrinks (or grows) geometrically: a plain RNN struggles to learn dependencies more "
-        "than a few dozen steps long. Watch it in the Gradient flow view; LSTM and GRU cells, "
-        "clipping and shorter sequences help.",
+        "than a few dozen steps long. Watch it in the Gradient flow view. Vanishing is treated "
+        "by gated cells (LSTM, GRU), skip connections and an orthogonal initialisation; "
+        "exploding by gradient clipping, a smaller learning rate and a smaller recurrent "
+        "initialisation. Truncated BPTT treats neither: it limits what can be learned to the "
+        "length of a chunk.",
+    ),
+    "gated_vanishing": (
+        "Long spans still fade",
+        "Gating mitigates the vanishing gradient; it does not remove it. An LSTM's or GRU's "
+        "gradient also fades over long spans unless its gates learn to hold the state (the "
+        "adding problem's LSTM shows nine orders of magnitude between its first and last "
+        "steps early in training). Watch it in the Gradient flow view.",
     ),
     "look_ahead": (
         "No look-ahead",
         "A forward cell at step t has seen only steps 0…t: for tagging, where the next words "
         "matter, a bidirectional cell also reads the sequence backwards.",
     ),
+    "next_step": (
+        "No look-ahead, and none wanted",
+        "This network predicts the next step of its own input (a language model): at step t "
+        "it must have read only steps 0…t. A bidirectional cell here would read the answer "
+        "it is asked to predict: its accuracy would soar in training and mean nothing.",
+    ),
 }
 
 
-def explain_graph(graph: Graph, report: ValidationReport | None = None) -> list[tuple[str, str]]:
-    """(title, text) paragraphs about the whole network: its layout, then its limits."""
+def explain_graph(
+    graph: Graph, report: ValidationReport | None = None, next_step: bool = False
+) -> list[tuple[str, str]]:
+    """(title, text) paragraphs about the whole network: its layout, then its limits.
+    ``next_step``: the data's target is the input one step on (a language model), so advice
+    to read ahead would be false (the task says so: ``Task.predicts_next_step``)."""
     report = report if report is not None else validate(graph)
     layout = classify(graph, report)
     if layout is None:
@@ -78,7 +98,11 @@ def explain_graph(graph: Graph, report: ValidationReport | None = None) -> list[
     paragraphs.append(LIMITS["sequential"])
     if any(graph.node_type(n.id).cell.fades for n in cells):
         paragraphs.append(LIMITS["vanishing"])
-    if layout.key in ("many_to_many_equal", "mixed") and not any(
+    else:
+        paragraphs.append(LIMITS["gated_vanishing"])
+    if next_step:
+        paragraphs.append(LIMITS["next_step"])
+    elif layout.key in ("many_to_many_equal", "mixed") and not any(
         n.params.get("bidirectional") for n in cells
     ):
         paragraphs.append(LIMITS["look_ahead"])

@@ -61,13 +61,13 @@ MANY_TO_ONE = LayoutKind(
     "many_to_one",
     "Many-to-one",
     "A sequence in, one vector out: the network reads the whole sequence, then sums it up.",
-    "sentiment analysis",
+    "sentiment analysis, summing up a signal, forecasting from a window of a series",
 )
 MANY_TO_MANY_EQUAL = LayoutKind(
     "many_to_many_equal",
     "Many-to-many (equal lengths)",
     "A sequence in and a sequence out on the same time axis: one output for every input step.",
-    "named-entity recognition",
+    "tagging every word (named-entity recognition), language modelling",
 )
 MANY_TO_MANY_UNEQUAL = LayoutKind(
     "many_to_many_unequal",

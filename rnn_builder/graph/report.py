@@ -37,7 +37,14 @@ CODES: dict[str, str] = {
     "double_softmax": "a softmax layer before a cross-entropy output (warning)",
     "bidirectional_last_step": "Last step of a bidirectional cell's sequence (warning)",
     "duplicate_target": "two outputs compared with the same target (warning)",
+    "memory_exceeded": "a run that needs more memory than this machine's budget",
+    "memory_large": "a run that needs more than half the memory budget (warning)",
+    "memory_budget_unreadable": "the memory budget's override is not a size (warning)",
 }
+
+# The codes of the memory a run needs: a graph's own report has those of running one example;
+# a report for a workload (``validate(graph, workload)``) has that workload's instead.
+MEMORY_CODES = frozenset({"memory_exceeded", "memory_large"})
 
 
 @dataclass(frozen=True)
@@ -91,6 +98,8 @@ class ValidationReport:
     layout: Layout | None = None  # which classic layout the graph is (None: it has errors)
     # plan.plan_for's plans of the checked graph, by teacher-forced set: built once per report
     plans: dict[frozenset[str], object] = field(default_factory=dict, compare=False, repr=False)
+    # validate(graph, workload)'s reports for workloads, by workload and budget: once each
+    for_workloads: dict[tuple, object] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def errors(self) -> list[Problem]:

@@ -41,9 +41,11 @@ DATA_CODES: dict[str, str] = {
     "data_loss": "an Output whose loss does not suit the data's target",
     "data_per_step": "one prediction per step where the data has one per example, or back",
     "data_classes": "a class count or a number of values that differs from the data's",
+    "data_reads_ahead": "a bidirectional cell on next-step prediction: it reads the answer",
+    "data_steps": "a Sequence input whose steps are not the length the data's sequences have",
 }
 KINDS = {"seq": "sequence", "vec": "vector"}
-FIT = "fit the graph to the data (Fit in the app's Training panel, edit --fit in the CLI)"
+FIT = "fit the graph to the data (Fit graph to data in the app, edit --fit in the CLI)"
 
 
 @dataclass(frozen=True)
@@ -145,7 +147,8 @@ def bind(
                 )
             )
     for name, node_id in input_binding.items():
-        problems += _check_input(graph, report, name, node_id, spec.inputs[name], what)
+        found = _check_input(graph, report, name, node_id, spec.inputs[name], what)
+        problems += found or _check_steps(graph, name, node_id, spec.inputs[name], what)
     for name, node_id in target_binding.items():
         problems += _check_target(graph, report, name, node_id, spec.targets[name], what)
     return DataCheck(spec, binding, problems)
@@ -175,8 +178,9 @@ def _bind_fields(
                 Problem(
                     "data_unknown_node",
                     f"{what.capitalize()}'s {role} '{name}' is bound to '{node_id}', which is "
-                    f"not an {kind} of the graph: bind it to one that is",
+                    f"not an {kind} of the graph: bind it to one that is, or {FIT}",
                     None,
+                    fix="fit",  # a fit binds the field afresh (tasks.fit_data)
                 )
             )
     for name in fields:  # by id (an input's id, an Output's target name)
@@ -270,6 +274,28 @@ def _check_input(
     return []
 
 
+def _check_steps(
+    graph: Graph, name: str, node_id: str, spec: InputSpec, what: str
+) -> list[Problem]:
+    """A warning when a Sequence input's ``steps`` (what the views unroll, what the memory
+    check counts) is not the length every sequence of the data has: ``info`` said 100 steps
+    of an adding problem that trained on 50 (issue 24)."""
+    steps = graph.node(node_id).params.get("steps")
+    if spec.steps is None or steps is None or steps == spec.steps:
+        return []
+    return [
+        Problem(
+            "data_steps",
+            f"{what.capitalize()}'s sequences ('{name}') are {spec.steps} steps long, but "
+            f"{graph.describe(node_id)} says {steps}: the views unroll and the memory check "
+            f"counts {steps}; {FIT}",
+            node_id,
+            severity="warning",
+            fix="fit",
+        )
+    ]
+
+
 def _check_target(
     graph: Graph, report: ValidationReport, name: str, node_id: str, spec: TargetSpec, what: str
 ) -> list[Problem]:
@@ -350,6 +376,8 @@ def fit_changes(
         kind, _width, _tokens = graph.node_type(node_id).input_spec(node)
         if kind != wanted.kind:
             continue  # a different node type is needed: no parameter does it
+        if wanted.steps is not None:
+            change(node_id, "steps", wanted.steps, f"the length of every '{name}'")
         if wanted.tokens:
             change(node_id, "vocabulary", wanted.width, f"the vocabulary of '{name}'")
             for embedding in _token_readers(graph, node_id):
@@ -376,6 +404,34 @@ def fit_changes(
                 change(axis.id, "initial", "start_token", f"a decoder of '{name}' starts")
                 change(axis.id, "start_token", wanted.start, f"'{name}''s <start> mark")
     return list(changes.values())
+
+
+def reads_ahead(graph: Graph, report: ValidationReport, what: str) -> list[Problem]:
+    """A warning on each bidirectional cell that feeds a per-step Output, for data whose target
+    is its input one step on: the cell's reverse direction reads step t+1, the answer itself
+    (the language model's next-character accuracy went from 38 % to 96.5 % this way)."""
+    import networkx as nx
+
+    folded = nx.DiGraph()
+    folded.add_nodes_from(graph.nodes)
+    folded.add_edges_from((e.src_node, e.dst_node) for e in graph.edges)
+    upstream: set[str] = set()
+    for node in graph.outputs():
+        if node.id in report.node_axes:
+            upstream |= nx.ancestors(folded, node.id)
+    return [
+        Problem(
+            "data_reads_ahead",
+            f"{graph.describe(cell.id)} reads the sequence backwards too, but {what} asks for "
+            "the next step of the input: its reverse direction reads the very step it must "
+            "predict. Switch bidirectional off (reading ahead helps tagging, never next-step "
+            "prediction)",
+            cell.id,
+            severity="warning",
+        )
+        for cell in graph.cells()
+        if cell.params.get("bidirectional") and cell.id in upstream
+    ]
 
 
 def apply_changes(graph: Graph, changes: list[ParamChange]) -> None:

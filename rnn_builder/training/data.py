@@ -31,6 +31,7 @@ class InputSpec:
     kind: str  # "seq" or "vec"
     width: int  # features, or the vocabulary for tokens
     tokens: bool = False
+    steps: int | None = None  # every sequence's length, when the data fixes one
 
 
 @dataclass(frozen=True)

@@ -127,6 +127,7 @@ REPORT = Schema(
         "val_metric": _maybe(NUMBER),
         "metric": TEXT,
         "state_grad_norms": _object_of(_object_of(NUMBERS, "lists of numbers"), "objects"),
+        "connectivity": _object_of(_object_of(NUMBERS, "lists of numbers"), "objects"),
         "message": TEXT,
     }
 )

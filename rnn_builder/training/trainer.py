@@ -26,6 +26,7 @@ from rnn_builder.engine.optim import clip_grad_norm, make_optimizer
 from rnn_builder.engine.run import Batch, Run, batch_lengths
 from rnn_builder.errors import DataError
 from rnn_builder.files.project import TrainingSettings
+from rnn_builder.training.connectivity import connectivity
 from rnn_builder.training.data import Dataset, Split
 
 
@@ -52,6 +53,9 @@ class Report:
     val_metric: float | None = None
     metric: str = "accuracy"
     state_grad_norms: dict[str, dict[str, list[float]]] = field(default_factory=dict)
+    # ‖∂L_T/∂h_t‖: only the last step's loss, followed back (training.connectivity); empty
+    # when every loss is at the end (then state_grad_norms measures it) or not measured this time
+    connectivity: dict[str, dict[str, list[float]]] = field(default_factory=dict)
     message: str = ""
 
     def to_json(self) -> dict:
@@ -122,12 +126,16 @@ class Trainer:
         report_every: float = 0.2,
         max_steps: int | None = None,
         max_seconds: float | None = None,
+        connectivity_every: float = 1.0,
     ) -> None:
         self.executor = executor
         self.dataset = dataset
         self.settings = settings
         self.callback = callback
         self.report_every = report_every  # seconds between step reports
+        # seconds between two measures of the gradient's travel back through time (one more
+        # backward pass each: at most one a second costs a fast step loop under 1 %)
+        self.connectivity_every = connectivity_every
         self.max_steps = max_steps
         self.max_seconds = max_seconds
         self._running = threading.Event()
@@ -182,12 +190,19 @@ class Trainer:
         loss_sum, metric_sum, counted, seen = 0.0, 0.0, 0, 0
         losses: list[float] = []  # each step's, since the last report
         grad_norm = 0.0
-        last_run: Run | None = None
+        # the last step's gradient norms at the states, not its run: a run holds every value and
+        # cache of a step, and one kept through the next step doubled its peak (issue 22)
+        last_norms: dict[str, dict[str, list[float]]] = {}
+        last_batch: Batch | None = None  # a batch holds only its data: kept to measure on
+        measured_at = -math.inf  # when connectivity was last measured
         evaluation: Evaluation | None = None
 
         def report(kind: str, note: str = "") -> Report:
-            nonlocal loss_sum, metric_sum, counted, seen, last_report, losses
+            nonlocal loss_sum, metric_sum, counted, seen, last_report, losses, measured_at
             now = time.perf_counter()
+            flow = {}
+            if last_batch is not None and now - measured_at >= self.connectivity_every:
+                flow, measured_at = connectivity(executor, last_batch), now
             elapsed = now - start
             rate = step / elapsed if elapsed > 0 else 0.0
             remaining = (total - step) / rate if rate > 0 and kind != "final" else None
@@ -208,7 +223,8 @@ class Trainer:
                 val_loss=evaluation.loss if evaluation else None,
                 val_metric=evaluation.metric if evaluation else None,
                 metric=self.dataset.metric,
-                state_grad_norms=_norms(last_run),
+                state_grad_norms=last_norms,
+                connectivity=flow,
                 message=note,
             )
             loss_sum, metric_sum, counted, seen, last_report = 0.0, 0.0, 0, 0, now
@@ -254,7 +270,7 @@ class Trainer:
                             "gradient clipping, or an LSTM or GRU cell."
                         )
                         break
-                    last_run = run
+                    last_norms, last_batch = _norms(run), batch
                     step += 1
                     self.steps_taken = step
                     loss_sum += loss
@@ -263,6 +279,7 @@ class Trainer:
                     metric_sum += batch_metric if batch_metric is not None else 0.0
                     counted += 1
                     seen += run.batch_size
+                    run = None  # let it go before the next step, not after it
                     if time.perf_counter() - last_report >= self.report_every:
                         report("step")
                 if stopped not in ("finished", "steps", "time"):

@@ -7,6 +7,8 @@ Every wait is on a condition (``qtbot.waitUntil``), never on a fixed sleep.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
@@ -125,6 +127,10 @@ def test_pause_resume_and_stop_leave_consistent_weights(window, qtbot):
     qtbot.waitUntil(lambda: not session.running, timeout=TRAINING_TIMEOUT)
     assert window.document.runs[-1].stopped == "steps"
     assert window.document.runs[-1].curve.mean[0] < first_loss
+    # each run says whether it went on from trained weights (issue 24), and its label too
+    first, second = window.document.runs[-2:]
+    assert not first.continued and second.continued and second.label.endswith("continued")
+    assert first.graph_digest == second.graph_digest and second.seed == 0
     assert live.panel.start_button.isEnabled()
 
 
@@ -177,7 +183,10 @@ def test_diagnose_names_vanishing_and_exploding_gradients():
     assert "Vanishing" in diagnose(np.array([1e-9, 1e-5, 1.0]), 1.0)
     assert "LSTM or GRU" in diagnose(np.array([0.0, 1e-5, 1.0]), 1.0)
     assert "Exploding" in diagnose(np.array([1e5, 10.0, 1.0]), 1e5)
-    assert "clip gradients" in diagnose(np.array([1e5, 10.0, 1.0]), 1e5)
+    assert "gradient clipping" in diagnose(np.array([1e5, 10.0, 1.0]), 1e5)
+    # each problem with its own remedies only: clipping does nothing for a vanishing gradient
+    assert "clipping" not in diagnose(np.array([1e-9, 1e-5, 1.0]), 1.0)
+    assert "LSTM" not in diagnose(np.array([1e5, 10.0, 1.0]), 1e5)
     calm = diagnose(np.array([0.5, 0.8, 1.0]), 1.0)
     assert "Vanishing" not in calm and "Exploding" not in calm
 
@@ -210,7 +219,11 @@ def test_stepping_forward_and_back_shows_the_executors_values(window, qtbot):
     np.testing.assert_allclose(
         scene.copies[output].values["prediction"], run.predictions["sentiment"], atol=1e-12
     )
-    assert output in scene.annotations and "%" in scene.annotations[output].text()
+    # p as the rest of the app says it (issue 24: it said "positive 71%")
+    shown = scene.annotations[output].text()
+    probabilities = run.predictions["sentiment"][0]
+    assert re.fullmatch(r"(positive|negative) p = \d\.\d\d", shown), shown
+    assert shown.endswith(f"p = {probabilities.max():.2f}") and "%" not in shown
     label = scene.annotations[output]  # above its segment's band, clear of the band's label
     band = next(band for band in scene.bands if output in band.copies)
     assert label.y() + label.boundingRect().height() <= band.rect.top()
@@ -444,10 +457,14 @@ def test_training_on_a_csv_file_chosen_from_the_panel(make_window, qtbot, tmp_pa
         "month,value\n" + "".join(f"{i},{100 + 20 * np.sin(i / 3) + i:.4f}\n" for i in range(120)),
         encoding="utf-8",
     )
-    window.choose_data_path = lambda kind: str(csv) if kind == "csv" else None
+    window.choose_data_path = lambda kind: str(csv)
     panel = window.live.panel
-    index = next(i for i in range(panel.source.count()) if panel.source.itemData(i)[0] == "csv")
-    panel.source.setCurrentIndex(index)
+    index = next(i for i in range(panel.source.count()) if panel.source.itemData(i)[0] == "file")
+    panel.source.setCurrentIndex(index)  # "Your own file…": the data view, on the file chosen
+    view = window.live.data_view
+    qtbot.waitUntil(lambda: view.state == "read", timeout=TRAINING_TIMEOUT)
+    assert view.kind == "csv"  # guessed: a column of numbers a row is a series
+    _click(qtbot, view.use_button)
     assert window.document.project.dataset.kind == "csv"
     assert window.document.project.dataset.name == str(csv)
     _train(qtbot, window, epochs=2)
@@ -592,7 +609,9 @@ def test_the_reverse_direction_is_diagnosed_in_the_order_it_reads(make_window):
     (cell,) = [n.id for n in window.document.graph if n.type_name == "gru"]
     fading_back = np.logspace(0, -8, 20)  # time order: large at t = 0, tiny at t = 19
     norms = {cell: {"forward": fading_back[::-1], "reverse": fading_back}}
-    window.live.session.reports = [SimpleNamespace(state_grad_norms=norms, grad_norm=1.0)]
+    window.live.session.reports = [
+        SimpleNamespace(state_grad_norms=norms, connectivity=norms, grad_norm=1.0)
+    ]
     texts = {}
     for direction in ("forward", "reverse"):
         (index,) = [

@@ -69,6 +69,9 @@ def test_music_samples_the_chord_the_user_picks(make_window, qtbot, monkeypatch)
     qtbot.mouseClick(panel.sample_button, Qt.MouseButton.LeftButton)
     assert encoded == ["A minor"]
     assert panel.sample_output.text()
+    # how the notes were drawn is said beside them (each on its own, not from the one before)
+    assert "independently of the notes drawn before it" in panel.sample_note.text()
+    assert panel.sample_note.isVisibleTo(panel)
 
 
 def test_a_language_model_samples_after_the_users_text(make_window, qtbot):

@@ -15,7 +15,6 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from rnn_builder.files import data_readers
 from rnn_builder.files.data_paths import OutsideDataError
-from rnn_builder.files.project import DatasetReference
 from rnn_builder.files.serialization import project_to_dict
 from rnn_builder.files.templates import new_project
 from ui.editor.data_trust import data_folder
@@ -123,13 +122,33 @@ def test_confirmed_it_is_read_and_not_asked_again(window, qtbot, reads, project_
 def test_a_file_chosen_in_the_apps_dialog_is_not_asked_about(make_window, qtbot, reads, tmp_path):
     (tmp_path / "project").mkdir()
     path = tmp_path / "project" / "p.json"
-    window = make_window(project=new_project("forecast"), path=path)
-    series = tmp_path / "series.csv"
-    series.write_text("month,value\n" + "".join(f"{i},{100 + i % 7 + i}\n" for i in range(60)))
+    window = make_window(project=new_project("many_to_one"), path=path)
+    data = tmp_path / "reviews.csv"
+    shutil.copy(REVIEWS, data)
     answerer = Answerer(QMessageBox.StandardButton.No, reads)
-    window.choose_data_path = lambda _kind: str(series)
-    window.live._choose_file("csv")
-    assert window.document.project.dataset == DatasetReference("csv", str(series), {})
-    assert window.live.context.dataset() is not None
+    window.choose_data_path = lambda _kind: str(data)
+    view = window.live.open_data_view(ask=True)  # "Your own file…", the file chosen
+    qtbot.waitUntil(lambda: view.state in ("read", "failed"), timeout=120_000)
+    assert view.state == "read" and view.use() and view.fit()
+    assert window.document.project.dataset.name == str(data)
+    assert len(window.live.context.dataset().train) > 100  # read where it is, not asked
+    view.close()
     answerer.timer.stop()
-    assert answerer.asked == []
+    assert answerer.asked == [] and data.resolve() in reads
+
+
+def test_the_data_view_asks_before_it_shows_the_projects_file(
+    window, qtbot, reads, project_outside
+):
+    path, data = project_outside
+    answerer = Answerer(QMessageBox.StandardButton.No, reads)
+    _open(window, qtbot, path)
+    view = window.live.open_data_view()  # asked again: declined again, so no file is shown
+    assert len(answerer.asked) == 2 and view.path is None and data not in reads
+    view.close()
+    answerer.answer = QMessageBox.StandardButton.Yes
+    view = window.live.open_data_view()
+    qtbot.waitUntil(lambda: view.state in ("read", "failed"), timeout=120_000)
+    answerer.timer.stop()
+    assert len(answerer.asked) == 3 and view.state == "read" and data in reads
+    view.close()

@@ -83,7 +83,7 @@ def test_t_still_sets_the_length_of_data_axes_beside_a_repeat(make_window):
     window.unrolled_action.trigger()
     assert window.steps.isEnabled()
     lengths = window.unroll_lengths(window.scene.report)
-    assert lengths == {"words": 6}
+    assert lengths == {"words": 6, "context": 4}  # the Repeat's axis: its own box, its own 4
 
 
 def test_a_template_is_its_own_example_and_a_graph_of_ones_own_gets_the_classic_one(make_window):
@@ -103,3 +103,29 @@ def test_the_inspector_keeps_a_space_before_its_hint(make_window):
     window.inspector.show_node(None)
     text = window.inspector.details.text()
     assert "Select a node" in text and ".Select" not in text
+
+
+def test_an_encoder_decoder_is_drawn_with_a_length_for_each_axis(make_window):
+    """Issue 24: T set only the words' axis, and the decoder was drawn as long as the encoder.
+    The decoder's axis has a box of its own, starting at its own steps."""
+    from ui.training.unrolled_view import CopyItem
+
+    window = make_window("encoder_decoder_feedback")  # words (data) → … → decoder (4 steps)
+    window.unrolled_action.trigger()
+    box = window.axis_steps["previous_digit"]
+    assert window.own_axes_action.isVisible() and box.value() == 4
+    window.steps.setValue(7)
+    box.setValue(3)
+    assert window.unroll_lengths(window.scene.report) == {"words": 7, "previous_digit": 3}
+
+    def steps_of(node: str) -> set[int]:
+        items = window.unrolled_scene.items()
+        return {c.key.t for c in items if isinstance(c, CopyItem) and c.key.node == node}
+
+    assert steps_of("encoder") == set(range(7)) and steps_of("decoder") == set(range(3))
+    assert window.document.graph.node("previous_digit").params["steps"] == 4  # drawing only
+    # a graph whose own length changes resets its box; one without such an axis has none
+    window.document.set_param("previous_digit", "steps", 6)
+    assert box.value() == 6
+    window.new_project("many_to_one")
+    assert window.axis_steps == {} and not window.own_axes_action.isVisible()

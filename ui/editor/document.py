@@ -10,10 +10,13 @@ before moving or renaming nodes, which training does not see; while training run
 stop it, and a refused edit is not made (the methods return False or None).
 
 Trained weights live beside the project file (``name.npz``, and the runs compared in the plots
-in ``name.runs.json``); new weights count as unsaved work. Companion files are not trusted: the
-weights are checked from their headers before they are read (``rnn_builder.files.weights_file``) and
-JSON is read only up to a size; one that cannot be used is left out, and :attr:`load_problems`
-says why (the window shows it), while the project itself opens.
+in ``name.runs.json``); new weights count as unsaved work. The three are saved as one set
+(``rnn_builder.files.companions``): a save cut short reopens as the earlier set, or with the
+weights or runs that are not the project's left out and said so. Companion files are not
+trusted: the weights are checked from their headers before they are read
+(``rnn_builder.files.weights_file``) and JSON is read only up to a size; one that cannot be used
+is left out, and :attr:`load_problems` says why (the window shows it), while the project itself
+opens.
 
 Recovery: while a project has unsaved changes the window asks :meth:`write_recovery` now and
 then; a copy goes to the recovery folder with the path it belongs to, its runs, and its trained
@@ -28,7 +31,7 @@ import contextlib
 import hashlib
 import io
 import json
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import NamedTuple
 
 import numpy as np
@@ -41,13 +44,20 @@ from rnn_builder.errors import (
     UnknownPortError,
     WeightsFileError,
 )
+from rnn_builder.files.companions import STALE_SECONDS, save_with_companions
+from rnn_builder.files.companions import runs_problem as runs_problem_of
+from rnn_builder.files.companions import weights_problem as weights_problem_of
+from rnn_builder.files.disk import remove_stale_temporaries
 from rnn_builder.files.project import DatasetReference, Project
-from rnn_builder.files.serialization import MAX_FILE_BYTES, atomic_write, dumps, load, loads, save
+from rnn_builder.files.serialization import MAX_FILE_BYTES, atomic_write, dumps, load, loads
 from rnn_builder.files.weights_file import read_weights
 from rnn_builder.graph.model import Edge, Graph, Node, node_id_problem
 from rnn_builder.graph.validation import ValidationReport, validate
+from rnn_builder.training.binding import DataCheck, ParamChange
 from rnn_builder.training.runs import RunRecord, runs_from_json
+from rnn_builder.training.tasks import check_data, fit_data, with_binding
 from rnn_builder.training.tasks.files import read_text
+from rnn_builder.training.workload import Purpose, validate_for
 from ui.editor.commands import (
     AddNodes,
     Connect,
@@ -58,6 +68,7 @@ from ui.editor.commands import (
     SetParam,
     SetProjectText,
     SetTraining,
+    Steps,
 )
 from ui.editor.data_trust import DataTrust
 
@@ -147,11 +158,20 @@ class _Contents(NamedTuple):
     unsaved: bool  # the weights are not in the project's file (recovered ones)
 
 
-def _read_companions(path: Path, graph: Graph) -> _Contents:
-    """Weights and runs saved with a project, if they are there and fit to read (one that is
-    not is left out, with its reason in ``problems``: the project itself opens)."""
-    weights, weights_problem = _read_weights(GraphDocument.weights_path(path), graph)
-    runs, runs_problem = _read_runs(GraphDocument.runs_path(path))
+def _read_companions(path: Path, project: Project) -> _Contents:
+    """Weights and runs saved with a project, if they are there, fit to read and the ones it
+    was saved with (one that is not is left out, with its reason in ``problems``: the project
+    itself opens). A set cut short, or a file put beside it since, is not the project's
+    (``files.companions``)."""
+    weights_file, runs_file = GraphDocument.weights_path(path), GraphDocument.runs_path(path)
+    weights, weights_problem = _read_weights(weights_file, project.graph)
+    runs, runs_problem = _read_runs(runs_file)
+    weights_problem = weights_problem or weights_problem_of(project, weights_file, weights)
+    runs_problem = runs_problem or runs_problem_of(project, runs_file, MAX_RUNS_BYTES)
+    if weights_problem:
+        weights = None
+    if runs_problem:
+        runs = []
     return _Contents(weights, runs, [p for p in (weights_problem, runs_problem) if p], False)
 
 
@@ -188,7 +208,7 @@ class GraphDocument(QObject):
         self._weights_version = 0  # counts set_weights, so that recovery writes them once
         self._recovered_version = 0
         if self.path is not None:
-            self._set_contents(_read_companions(self.path, project.graph))
+            self._set_contents(_read_companions(self.path, project))
 
     def _clean_changed(self, clean: bool) -> None:
         self.modified_changed.emit(self.modified)
@@ -206,8 +226,13 @@ class GraphDocument(QObject):
     def modified(self) -> bool:
         return not self.undo_stack.isClean() or self._unsaved_weights
 
-    def validate(self) -> ValidationReport:
-        return validate(self.graph)
+    def validate(self, purpose: Purpose | None = None) -> ValidationReport:
+        """The graph's report; for a ``purpose`` (training, exporting, stepping), with the
+        memory that needs checked against the machine's budget (``training.workload``)."""
+        if purpose is None:
+            return validate(self.graph)
+        base = self.path.parent if self.path is not None else None
+        return validate_for(self.project, base, purpose)
 
     def display_name(self) -> str:
         return self.path.name if self.path is not None else f"{self.project.title} (unsaved)"
@@ -224,7 +249,7 @@ class GraphDocument(QObject):
         path = Path(path) if path is not None else None
         contents = _Contents(None, [], [], False)
         if path is not None:
-            contents = _read_companions(path, project.graph)
+            contents = _read_companions(path, project)
         if recovery is not None:  # before the views are told, so that they show all of it
             weights, runs, problems, unsaved = contents
             if recovery.runs:
@@ -257,8 +282,7 @@ class GraphDocument(QObject):
         target = Path(path) if path is not None else self.path
         if target is None:
             raise ValueError("no file to save to: use save as")
-        save(self.project, target)
-        self._save_companions(target)
+        self._save_with_companions(target)
         old_recovery = self.recovery_path()
         self.path = target
         self._unsaved_weights = False
@@ -295,12 +319,15 @@ class GraphDocument(QObject):
         fitting = {k: v for k, v in self.weights.items() if shapes.get(k) == v.shape}
         return fitting or None
 
-    def _save_companions(self, target: Path) -> None:
-        if self.weights:
-            atomic_write(self.weights_path(target), _weights_bytes(self.weights))
+    def _save_with_companions(self, target: Path) -> None:
+        """The project, its weights and its runs as one set (``files.companions``): a save
+        cut short leaves the earlier set, or one that opening finds does not match."""
+        runs = None
         if self.runs:
-            data = json.dumps([run.to_json() for run in self.runs], allow_nan=True)
-            atomic_write(self.runs_path(target), data.encode("utf-8"))
+            runs = json.dumps([run.to_json() for run in self.runs], allow_nan=True).encode()
+        same_file = self.path is not None and self.path.resolve() == target.resolve()
+        claims = self.project.companions if same_file else {}
+        save_with_companions(self.project, target, self.weights or None, runs, claims)
 
     # --- recovery -------------------------------------------------------------------------
 
@@ -313,6 +340,7 @@ class GraphDocument(QObject):
             return None
         path = self.recovery_path()
         weights = path.with_suffix(".npz")
+        remove_stale_temporaries([path, weights], STALE_SECONDS)  # of copies cut short
         if not (self._unsaved_weights and self.weights):
             weights.unlink(missing_ok=True)
         elif self._recovered_version != self._weights_version or not weights.exists():
@@ -430,6 +458,13 @@ class GraphDocument(QObject):
         return self.push(RemoveItems(self.graph, list(node_ids), list(edges), text))
 
     def set_param(self, node_id: str, name: str, value) -> bool:
+        value = self._checked_param(node_id, name, value)
+        node = self.graph.node(node_id)
+        if node.params[name] == value and type(node.params[name]) is type(value):
+            return True
+        return self.push(SetParam(self.graph, node_id, name, value))
+
+    def _checked_param(self, node_id: str, name: str, value):
         node = self.graph.node(node_id)
         spec = self.graph.node_type(node_id).param_spec(name)
         if spec is None:
@@ -440,20 +475,88 @@ class GraphDocument(QObject):
             raise InvalidParameterError(f"{spec.label}: {error}") from None
         problem = spec.range_problem(value)
         if problem is not None:
-            raise InvalidParameterError(problem)
-        if node.params[name] == value and type(node.params[name]) is type(value):
-            return True
-        return self.push(SetParam(self.graph, node_id, name, value))
+            raise InvalidParameterError(f"{self.graph.describe(node_id)}: {problem}")
+        return value
 
     def set_training(self, name: str, value) -> bool:
         """Change a training setting as one undo step (a value it cannot take raises the
         core's ``InvalidSettingError`` before anything is pushed); False when refused."""
         return self._push_change(SetTraining(self.project, name, value))
 
+    def base(self) -> Path | None:
+        """The folder a project's relative data paths are read from (its file's)."""
+        return self.path.parent if self.path is not None else None
+
     def set_dataset(self, reference: DatasetReference | None) -> bool:
-        """Train on other data, as one undo step (a reference that cannot be raises
-        ``InvalidSettingError`` before anything is pushed); False when refused."""
+        """Train on other data, as one undo step, with the binding found for the graph kept in
+        the reference (the fields it names itself stay); a reference that cannot be raises
+        ``InvalidSettingError`` before anything is pushed. False when refused."""
+        if reference is not None:
+            reference = with_binding(self.project, reference, self.base())
         return self._push_change(SetDataset(self.project, reference))
+
+    def data_check(self) -> DataCheck | None:
+        """What does not fit between the project's data and its graph (no file is read);
+        None when there is no data, or the graph has problems of its own."""
+        return check_data(self.project, self.base())
+
+    def fit_to_data(self, reference: DatasetReference | None = None) -> list[ParamChange] | None:
+        """Fit the graph to the project's data — or to ``reference``, which it then trains on —
+        as one undo step: the binding, and the parameters that fit (an input's vocabulary or
+        width, an Embedding's vocabulary, the last layer's units, the Output's loss, a
+        decoder's steps). Returns the changes ([] when it fits already: no step), None when
+        the guard refused; raises ``DataError`` in words when there is nothing to fit to, or
+        a value the graph cannot take, before anything is pushed."""
+        base = self.base()
+        if reference is not None:
+            reference = with_binding(self.project, reference, base)
+        fitted, changes = fit_data(self.project, base, reference)
+        commands = []
+        if fitted != self.project.dataset:
+            commands.append(SetDataset(self.project, fitted))
+        for change in changes:
+            try:
+                value = self._checked_param(change.node, change.name, change.value)
+            except InvalidParameterError as error:
+                raise DataError(f"the graph cannot be fitted to this data: {error}") from None
+            commands.append(SetParam(self.graph, change.node, change.name, value))
+        if not commands:
+            return []
+        text = "Fit the graph to the data"
+        if reference is not None and self.project.dataset != fitted:
+            text = f"Train on {PurePath(reference.name).name or reference.name} and fit the graph"
+        return changes if self.push(Steps(text, commands)) else None
+
+    def bind_field(self, field: str, node_id: str) -> bool:
+        """Feed ``node_id`` from the data's ``field`` (an input field to an input node, a
+        target to an Output) as one undo step; the field that fed the node before moves to
+        the node ``field`` leaves (they swap), so no node takes two. Raises ``DataError``
+        in words when the field or the node cannot be bound; False when refused."""
+        check = self.data_check()
+        reference = self.project.dataset
+        if check is None or check.spec is None or reference is None:
+            raise DataError("the data's fields are not known yet: fix the graph, or read the file")
+        spec, graph = check.spec, self.graph
+        if field in spec.inputs:
+            nodes, role = {n.id for n in graph.inputs()}, "an input node"
+        elif field in spec.targets:
+            nodes, role = {n.id for n in graph.outputs()}, "an Output"
+        else:
+            raise DataError(f"the data has no field '{field}'")
+        if node_id not in nodes:
+            raise DataError(f"'{field}' can only feed {role}, not {graph.describe(node_id)}")
+        binding = {**reference.binding, **check.binding.as_dict()}
+        left = binding.get(field)
+        displaced = next((f for f, n in binding.items() if n == node_id and f != field), None)
+        binding[field] = node_id
+        if displaced is not None:
+            if left is not None:
+                binding[displaced] = left
+            else:
+                del binding[displaced]
+        bound = DatasetReference(reference.kind, reference.name, reference.options, binding)
+        text = f"Feed {graph.node(node_id).name} from '{field}'"
+        return self._push_change(SetDataset(self.project, bound, text))
 
     def set_project_text(self, name: str, text: str) -> bool:
         """Set the project's ``title`` or ``description`` as one undo step (text a project

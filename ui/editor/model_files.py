@@ -28,6 +28,7 @@ from rnn_builder.engine.executor import Executor
 from rnn_builder.engine.threads import one_thread
 from rnn_builder.errors import ExportError, RNNBuilderError
 from rnn_builder.files.project import Project
+from rnn_builder.training.workload import Purpose
 from ui.editor.data_trust import data_folder
 from ui.editor.document import parameter_shapes
 from ui.editor.projects import with_extension
@@ -67,7 +68,7 @@ class ModelFiles(QObject):
         """Export the document's network (with its trained weights, if any fit) to ONNX,
         checked in ONNX Runtime against our executor before the file is written."""
         document = self.window.document
-        if not self._graph_is_valid("Cannot export to ONNX"):
+        if not self._graph_is_valid("Cannot export to ONNX", "export"):
             return False
         path = path or self.window.choose_save_path(
             "Export ONNX model", "ONNX model (*.onnx)", ".onnx"
@@ -120,7 +121,7 @@ class ModelFiles(QObject):
         is installed before the folder takes its place: a check that fails or raises, or a
         cancel, leaves no folder."""
         document = self.window.document
-        if not self._graph_is_valid("Cannot export to PyTorch"):
+        if not self._graph_is_valid("Cannot export to PyTorch", "export"):
             return False
         folder = folder or self.window.choose_save_path(
             "Export PyTorch project (a new folder)", "PyTorch project folder (*)", "_pytorch"
@@ -229,8 +230,9 @@ class ModelFiles(QObject):
 
     # --- shared machinery -------------------------------------------------------------------
 
-    def _graph_is_valid(self, title: str) -> bool:
-        report = self.window.document.validate()
+    def _graph_is_valid(self, title: str, purpose: Purpose | None = None) -> bool:
+        """Whether the graph can be used (for ``purpose``: with the memory that needs)."""
+        report = self.window.document.validate(purpose)
         if report.ok:
             return True
         first = report.errors[0]

@@ -1,7 +1,8 @@
 """The gradient flowing back through time (pyqtgraph): for a chosen cell, a heatmap of the loss
 gradient's norm at the hidden state of every time step (across) over the course of training
-(down), log-coloured, and the latest curve; a plain-language warning when the gradient vanishes
-or explodes, with the remedies at hand (:func:`diagnose`)."""
+(down), log-coloured; the latest curve, and beside it how much of the *last* step's loss reaches
+each step (``training.connectivity``: with a loss at every step the two differ); and a
+plain-language diagnosis of that travel with its own remedies (:func:`diagnose`)."""
 
 from __future__ import annotations
 
@@ -13,9 +14,8 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidg
 
 from rnn_builder.graph.nodes import NodeType
 from rnn_builder.graph.registry import default_registry
+from rnn_builder.training.connectivity import diagnose as core_diagnose
 from ui.training.plots import MadeWhenShown
-
-VANISHING, EXPLODING = 1e-3, 1e3  # first-step / last-step gradient ratios worth a warning
 
 
 class GradientFlowView(MadeWhenShown, QWidget):
@@ -61,8 +61,15 @@ class GradientFlowView(MadeWhenShown, QWidget):
         self.curve_plot = pg.PlotWidget(title="Latest: gradient norm reaching each step")
         self.curve_plot.setLabel("bottom", "time step t")
         self.curve_plot.setLogMode(y=True)
+        self.curve_plot.addLegend(offset=(-10, 10))
         self.curve = self.curve_plot.plot(
-            [], [], pen=pg.mkPen("#4f6fd6", width=2), symbol="o", symbolSize=4
+            [], [], pen=pg.mkPen("#4f6fd6", width=2), symbol="o", symbolSize=4, name="whole loss"
+        )
+        self.flow_curve = self.curve_plot.plot(
+            [],
+            [],
+            pen=pg.mkPen("#d98a2b", width=2, style=Qt.PenStyle.DashLine),
+            name="last step's loss",
         )
         self._plots.addWidget(self.heat, 3)
         self._plots.addWidget(self.curve_plot, 2)
@@ -111,6 +118,7 @@ class GradientFlowView(MadeWhenShown, QWidget):
         if not rows:
             self.image.clear()  # nothing of another project's training stays
             self.curve.setData([], [])
+            self.flow_curve.setData([], [])
             self.matrix = np.zeros((0, 0))
             self.warning.setText("Train to see how the gradient flows back through time.")
             return
@@ -130,13 +138,30 @@ class GradientFlowView(MadeWhenShown, QWidget):
         latest = np.asarray(rows[-1], dtype=float)
         shown = np.where(latest > 0, latest, np.nan)  # zero (underflow): a gap, not a point
         self.curve.setData(np.arange(len(latest)), shown, connect="finite")
-        self._at_least_two_decades(shown)
+        flow = next(
+            (
+                np.asarray(r.connectivity[node][direction], dtype=float)
+                for r in reversed(self.session.reports)
+                if direction in r.connectivity.get(node, {})
+            ),
+            None,
+        )
+        if flow is not None:  # a loss at every step: the travel is measured on its own
+            self.flow_curve.setData(
+                np.arange(len(flow)), np.where(flow > 0, flow, np.nan), connect="finite"
+            )
+            self._at_least_two_decades(np.concatenate([shown, np.where(flow > 0, flow, np.nan)]))
+        else:  # every loss at the end: the whole loss's norms are that measure already
+            self.flow_curve.setData([], [])
+            self._at_least_two_decades(shown)
+        measure = flow if flow is not None else latest
         grad_norm = self.session.reports[-1].grad_norm if self.session.reports else 0.0
         cell = self._cell_types.get(node) or "rnn"
+        measured = "connectivity" if flow is not None else "loss at the end"
         if direction == "reverse":  # it reads the sequence backwards: its first step is the end
-            text = diagnose(latest[::-1], grad_norm, cell, reverse=True)
+            text = diagnose(measure[::-1], grad_norm, cell, reverse=True, measured=measured)
         else:
-            text = diagnose(latest, grad_norm, cell)
+            text = diagnose(measure, grad_norm, cell, measured=measured)
         if text != self.warning.text():  # a new text lays the dock out again
             self.warning.setText(text)
 
@@ -159,55 +184,26 @@ def _decades(values: np.ndarray) -> tuple[float, float] | None:
 
 
 def diagnose(
-    norms: np.ndarray, grad_norm: float, cell: NodeType | str = "rnn", reverse: bool = False
+    norms: np.ndarray,
+    grad_norm: float,
+    cell: NodeType | str = "rnn",
+    reverse: bool = False,
+    measured: str = "connectivity",
 ) -> str:
-    """Words for what the latest gradient norms per step show, ``norms`` in the order the cell
-    reads its steps (``cell``: the cell's node type, or a built-in one's name; ``reverse``: the
-    backward direction of a bidirectional cell, which reads from the end)."""
-    norms = np.asarray(norms, dtype=float)
-    if norms.size < 2:
+    """The core's diagnosis (``training.connectivity.diagnose``) as the view shows it: the
+    problem in red, its own remedies, and what else to know. ``norms`` in the order the cell
+    reads its steps; ``cell`` its node type, or a built-in one's name."""
+    cell_type = cell if isinstance(cell, NodeType) else default_registry().get(cell)
+    found = core_diagnose(norms, grad_norm, not cell_type.cell.fades, reverse, measured)
+    if not found.kind:
         return ""
-    text = _diagnosis(norms, grad_norm, cell)
-    if reverse and text:
-        text += (
-            " (This is the reverse direction: it reads the sequence from the end, so its first "
-            "step is the last position.)"
-        )
+    title, _colon, rest = found.sentence.partition(":")
+    if found.kind == "flows":
+        text = found.sentence
+    else:
+        text = f"<b style='color:#d0342c'>{title}.</b>{rest}"
+    if found.remedies:
+        text += " Remedies: " + "; ".join(found.remedies) + "."
+    if found.note:
+        text += " " + found.note
     return text
-
-
-def _diagnosis(norms: np.ndarray, grad_norm: float, cell: NodeType | str) -> str:
-    first, last = float(norms[0]), float(norms[-1])
-    ratio = first / last if last > 0 else math.inf
-    if first == 0.0 or ratio < VANISHING:
-        orders = "all" if first == 0.0 else f"{-math.log10(ratio):.0f} orders of magnitude"
-        said = (
-            "<b style='color:#d0342c'>Vanishing gradient.</b> The gradient reaching the first "
-            f"step is {orders} smaller than at the last: what happens early in a sequence "
-            "barely teaches the network. "
-        )
-        cell_type = cell if isinstance(cell, NodeType) else default_registry().get(cell)
-        if cell_type.cell.fades:
-            return said + (
-                "Remedies: use an <b>LSTM or GRU</b> cell (their gates carry gradient across "
-                "many steps), <b>shorter sequences</b>, or an <b>orthogonal initialisation</b> "
-                "of the recurrent weights."
-            )
-        return said + (
-            f"An {cell_type.title} can learn to keep its gradient (gates that hold the state) as "
-            "training goes on: give it more epochs; if it stays, try <b>shorter sequences</b>, "
-            + ("a larger <b>forget-gate bias</b>, " if cell_type.param_spec("forget_bias") else "")
-            + "or an <b>orthogonal initialisation</b>."
-        )
-    if ratio > EXPLODING or grad_norm > 1e3 or not math.isfinite(ratio):
-        return (
-            "<b style='color:#d0342c'>Exploding gradient.</b> The gradient grows as it travels "
-            "back through time (global norm "
-            f"{grad_norm:.3g}). Remedies: <b>clip gradients</b> (the training panel), a "
-            "<b>smaller learning rate</b>, an LSTM or GRU cell, or a smaller recurrent "
-            "initialisation."
-        )
-    return (
-        f"The gradient reaching the first step is {ratio:.2g} × that at the last: it "
-        "flows back through time without vanishing or exploding."
-    )

@@ -8,6 +8,7 @@ Kept apart from ``main_window`` (which is about editing) and given the window to
 from __future__ import annotations
 
 import html
+from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QObject, Qt
@@ -15,11 +16,14 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QBoxLayout, QDockWidget, QLabel, QMessageBox, QSpinBox
 
 from rnn_builder.errors import RNNBuilderError
+from rnn_builder.graph.budget import OUT_OF_MEMORY
 from rnn_builder.graph.unroll import UnrolledKey
+from rnn_builder.training.summary import LEARNED
 from rnn_builder.training.tasks import task_of
 from ui.docks import scrolling
 from ui.editor.data_trust import data_folder
 from ui.training.analysis import AnalysisContext, structure
+from ui.training.data_view import DataView
 from ui.training.gradient_flow import GradientFlowView
 from ui.training.hidden_state import HiddenStateView
 from ui.training.panel import TrainingPanel
@@ -61,6 +65,7 @@ class Live(QObject):
         self.docks["hidden_dock"].visibilityChanged.connect(self.hidden.set_seen)
         self.docks["loss_dock"].visibilityChanged.connect(self.plots.seen_changed)
         self.docks["gradient_dock"].visibilityChanged.connect(self.gradients.seen_changed)
+        self.data_view: DataView | None = None
         self._make_train_menu()
         self.stepper = None
         self._stepping_graph = None
@@ -108,7 +113,24 @@ class Live(QObject):
             "sample_action",
             "Generate notes or text with the trained network",
         )
+        self.data_view_action = window.make_action(
+            "Your &data…",
+            lambda: self.open_data_view(),
+            "Ctrl+Shift+D",
+            "data_view_action",
+            "See a data file as training reads it, choose its columns and options, and use it",
+        )
+        self.fit_data_action = window.make_action(
+            "&Fit graph to data",
+            window.fit_to_data,
+            None,
+            "fit_data_action",
+            "Set the inputs' vocabulary or width and the outputs' classes or units to the "
+            "data's, and bind each field to its node (one undo step)",
+        )
         menu.addActions([self.train_action, self.pause_action, self.stop_action, self.batch_action])
+        menu.addSeparator()
+        menu.addActions([self.data_view_action, self.fit_data_action])
         menu.addSeparator()
         menu.addActions([self.sample_action])
 
@@ -123,9 +145,12 @@ class Live(QObject):
         follow(session.state)
 
     def shutdown(self) -> None:
-        """Stop training (waiting for its thread) before the window goes."""
+        """Stop training (waiting for its thread) and reading a data file before the window
+        goes."""
         self.session.stop(wait=True)
         self.panel.detach()
+        if self.data_view is not None:
+            self.data_view.cancel(quiet=True)
 
     def allow_edit(self) -> bool:
         """Asked before every edit: while training runs, offer to stop it first."""
@@ -212,13 +237,46 @@ class Live(QObject):
         if self.stepper is not None and self._stepping_graph != structure(graph):
             self.stop_stepping()
 
-    def _choose_file(self, kind: str) -> None:
-        path = self.window.choose_data_path(kind)
+    def _choose_file(self, why: str) -> None:
+        """The panel's "Your own file…" (a file is asked for when the view shows none yet)
+        or its View button."""
+        self.open_data_view(ask=why == "file")
+
+    def _chosen_data_path(self) -> str | None:
+        """A file chosen in the app's own dialog: allowed to be read wherever it is."""
+        path = self.window.choose_data_path("data")
         if path:
-            self.window.document.data_trust.choose(path)  # the user's own choice: allowed
-            self.panel.use_file(kind, path)
-        else:
-            self.panel.load_from_project()
+            self.window.document.data_trust.choose(path)
+        return path
+
+    def open_data_view(self, ask: bool = False) -> DataView:
+        """Show the data view, on the project's file if it trains on one (asked first if it
+        is outside the project's folder and not allowed yet); with ``ask``, and no file shown
+        yet, ask for one."""
+        window = self.window
+        if self.data_view is None:
+            self.data_view = DataView(window.document, self._chosen_data_path, window)
+            self.data_view.used.connect(lambda said: window.statusBar().showMessage(said, 10000))
+        view = self.data_view
+        reference = window.document.project.dataset
+        if (
+            view.path is None
+            and reference is not None
+            and reference.kind != "builtin"
+            and window.confirm_outside_data()
+        ):
+            base = window.document.base()
+            path = Path(reference.name)
+            if not path.is_absolute() and base is not None:
+                path = base / path
+            chosen = {k: v for k, v in reference.options.items() if k not in LEARNED}
+            view.open_file(path, reference.kind, chosen)
+        view.show()
+        view.raise_()
+        view.activateWindow()
+        if ask and view.path is None:
+            view.choose_file()
+        return view
 
     def sample(self) -> None:
         """Generate from the panel's prime and temperature, and show the result where the
@@ -239,7 +297,7 @@ class Live(QObject):
         except RNNBuilderError as error:
             self.window.show_error("Cannot sample", str(error))
             return
-        self.panel.show_sample(text)
+        self.panel.show_sample(text, task.sample_note)
         dock = self.window.findChild(QDockWidget, "training_dock")
         dock.show()
         dock.raise_()
@@ -310,6 +368,10 @@ class Live(QObject):
             self.stop_stepping()
             self.window.show_error("Cannot step", str(error))
             return False
+        except MemoryError:
+            self.stop_stepping()
+            self.window.show_error("Cannot step", OUT_OF_MEMORY)
+            return False
         self._show_step()
         return True
 
@@ -343,10 +405,17 @@ class Live(QObject):
         if not window.scene.report or not window.scene.report.ok:
             window.statusBar().showMessage("Fix the graph's problems to step through it", 5000)
             return False
+        report = window.document.validate("step")  # one example, in float64: does it fit?
+        if not report.ok:
+            window.show_error("Cannot step", report.errors[0].message)
+            return False
         try:
             self.stepper = self.context.stepper(self.example.value())
         except RNNBuilderError as error:
             window.show_error("Cannot step", str(error))
+            return False
+        except MemoryError:  # the budget allowed it, but the machine has not got it now
+            window.show_error("Cannot step", OUT_OF_MEMORY)
             return False
         self._stepping_graph = structure(window.document.graph)
         window.set_unrolled(True)
@@ -385,7 +454,8 @@ class Live(QObject):
         values = np.asarray(prediction).reshape(-1)
         if node.params["loss"] == "cross_entropy":
             chosen = int(values.argmax())
-            return f"{self.context.class_name(chosen)} {values[chosen]:.0%}"
+            # p as the rest of the app says it: the network's probability, not "71 % sure"
+            return f"{self.context.class_name(chosen)} p = {values[chosen]:.2f}"
         return np.array2string(values[:3], precision=2)
 
 

@@ -21,7 +21,7 @@ class OutputOp(Op):
             return {}, None
         loss_name = self.settings["loss"]
         target = self.checked_target(x, target)
-        mask = run.mask(self.axis) if self.axis is not None else None
+        mask = run.loss_mask(self.axis) if self.axis is not None else None
         result = LOSS_FUNCTIONS[loss_name](x, target, None if mask is None else mask[..., 0])
         run.losses[self.id] = result
         run.predictions[self.id] = result.predictions

@@ -271,7 +271,11 @@ class GRUCell(RecurrentCell):
                 "update gate: keep the old state or take the new",
             ),
             Equation(
-                "n_t = tanh(W_in·x_t + b_in + r_t ⊙ (W_hn·h_(t−1) + b_hn))", "new candidate state"
+                "n_t = tanh(W_in·x_t + b_in + r_t ⊙ (W_hn·h_(t−1) + b_hn))",
+                "new candidate state. This is PyTorch's GRU: the reset gate multiplies "
+                "W_hn·h_(t−1) + b_hn. Cho et al. (2014) and Goodfellow et al. (eq. 10.46) reset "
+                "the state first, W_hn·(r_t ⊙ h_(t−1)): another function, so weights of that "
+                "form do not carry over",
             ),
             Equation(
                 "h_t = (1 − z_t) ⊙ n_t + z_t ⊙ h_(t−1)", "the hidden state: a blend of old and new"

@@ -43,10 +43,17 @@ class Task:
     metric: ClassVar[str]  # accuracy | token_accuracy | sequence_accuracy | mse
     target: ClassVar[str]
     generative: ClassVar[bool] = False
+    # the target at every step is the input one step on (a language model): reading ahead
+    # would read the answer (explain and the data check say so)
+    predicts_next_step: ClassVar[bool] = False
     example_input: ClassVar[str] = ""
     # What a generative task starts from: how to call it, and what it uses when given nothing.
     prime_label: ClassVar[str] = "Start with"
     default_prime: ClassVar[str] = ""
+    # a generator that writes a fixed number of steps (None: as many as asked for)
+    sample_steps: ClassVar[int | None] = None
+    # what a reader of a sample should know about how it was drawn
+    sample_note: ClassVar[str] = ""
     # what a reader of :meth:`decode`'s words should know (a probability is not a confidence)
     prediction_note: ClassVar[str] = ""
 
@@ -75,6 +82,12 @@ class Task:
     def examples(self, seed: int, options: dict[str, Any]) -> tuple[list[dict], list[dict]]:
         """Training and validation examples."""
         raise NotImplementedError
+
+    def longest(self, options: dict[str, Any]) -> dict[str, int]:
+        """The most steps of each sequence it feeds or expects (by input id and target name),
+        known without making the data, so that the memory a run needs can be told before
+        anything is made (``training.workload``). Empty: no sequences."""
+        return {}
 
     def generate(self, seed: int = 0, options: dict[str, Any] | None = None) -> Dataset:
         options = dict(options or {})

@@ -27,6 +27,7 @@ OTHER, PERSON, LOCATION = 0, 1, 2
 
 _WEIGHTS = np.array([3, 3, 3, 2, 2, 2, 1, 1, 1], dtype=float)  # of the sentence shapes below
 SHAPE_CDF = cumulative(_WEIGHTS / _WEIGHTS.sum())
+LONGEST = 6  # words in the longest sentence the shapes make (tests hold it)
 
 
 def sentence(rng: np.random.Generator) -> tuple[list[str], list[int], bool]:
@@ -70,6 +71,9 @@ class Entities(Task):
             {"words": InputSpec("seq", 40, tokens=True)},
             {"tags": TargetSpec("cross_entropy", 3, True)},
         )
+
+    def longest(self, options):
+        return {"words": LONGEST, "tags": LONGEST}  # "we went from paris to rome"
 
     def examples(self, seed, options):
         rng = np.random.default_rng(seed)

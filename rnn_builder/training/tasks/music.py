@@ -46,12 +46,22 @@ class Arpeggio(Task):
     example_input = "A minor"
     prime_label = "Chord"
     default_prime = "C major"
+    sample_steps = 4  # an arpeggio: root, third, fifth, octave
+    sample_note = (
+        "Each note is drawn from its own step's probabilities, independently of the notes "
+        "drawn before it: this network reads the chord at every step but never its own notes "
+        "(a decoder that fed each note back through a Delay would, as the encoder-decoder "
+        "template does with digits)."
+    )
 
     def spec(self, options):
         return DataSpec(
             {"chord": InputSpec("vec", 12 + len(QUALITIES))},
             {"notes": TargetSpec("cross_entropy", NOTES, True, steps=4)},
         )
+
+    def longest(self, options):
+        return {"notes": max(len(intervals) for intervals in QUALITIES.values())}
 
     def examples(self, seed, options):
         rng = np.random.default_rng(seed)

@@ -52,6 +52,12 @@ class Numbers(Task):
             {"digits": TargetSpec("cross_entropy", 12, True, steps=4, start=START)},
         )
 
+    def longest(self, options):
+        return {
+            "words": max(len(words(n)) for n in range(1000)),
+            "digits": max(len(digits(n)) for n in range(1000)),
+        }
+
     def examples(self, seed, options):
         rng = np.random.default_rng(seed)
         examples = [

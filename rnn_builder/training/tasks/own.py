@@ -37,7 +37,13 @@ from typing import Any, ClassVar
 import numpy as np
 
 from rnn_builder.errors import DataError
-from rnn_builder.files.data_readers import DataFileError, Row, read_table, read_tagged
+from rnn_builder.files.data_readers import (
+    DataFileError,
+    Row,
+    checkpoint,
+    read_table,
+    read_tagged,
+)
 from rnn_builder.training.data import (
     ColumnExamples,
     Dataset,
@@ -99,6 +105,15 @@ class OwnData(Task):
     def label_statistics(self, options: dict) -> dict | None:
         return self.statistics(options, "label")
 
+    def longest(self, options):
+        """What reading the file worked out and kept (``lengths``: each field's longest); a
+        file not read yet says nothing."""
+        found = {}
+        for field, length in (self.option(options, "lengths") or {}).items():
+            if isinstance(length, dict) and isinstance(length.get("max"), int):
+                found[field] = length["max"]
+        return found
+
     def path(self, options: dict) -> Path:
         path = options.get("path")
         if not path:
@@ -107,6 +122,7 @@ class OwnData(Task):
 
     def held_out(self, rows: int, split_values: list[str] | None, seed: int, options) -> np.ndarray:
         """Which rows are for validation: the split column's word, or a seeded fraction."""
+        checkpoint()  # the file is read; a cancelled read stops before the vocabulary
         if split_values is not None:
             held = np.array([v.strip().lower() in VALIDATION_WORDS for v in split_values])
             if not held.any():
@@ -127,6 +143,7 @@ class OwnData(Task):
         options = dict(options or {})
         self.check_options(options)
         train, validation = self.examples(seed, options)
+        checkpoint()
         spec = self.spec(options)
         return Dataset(
             self.name,
@@ -452,6 +469,12 @@ class TaggedTokens(LabelledText):
 
     def metric_of(self, options):
         return self.metric
+
+    def longest(self, options):
+        found = super().longest(options)
+        if "tokens" in found:  # a tag for every token
+            found["tags"] = found["tokens"]
+        return found
 
     def spec(self, options):
         vocabulary = len(self.learned(options, "vocabulary")) or 1

@@ -44,6 +44,7 @@ ORDER_SHAPES = ("contrast", "but")
 
 SHAPES = ("plain", "negated", "not_at_all", "did_not_think", "contrast", "but")
 SHAPE_CDF = cumulative([0.2, 0.2, 0.12, 0.12, 0.18, 0.18])
+LONGEST = 10  # words in the longest sentence the grammar makes (tests hold it)
 
 
 def sentence(rng: np.random.Generator) -> tuple[list[str], int, str]:
@@ -90,6 +91,9 @@ class Sentiment(Task):
             {"words": InputSpec("seq", 40, tokens=True)},
             {"sentiment": TargetSpec("cross_entropy", 2, False)},
         )
+
+    def longest(self, options):
+        return {"words": LONGEST}  # "the film was bad but the ending was very good"
 
     def examples(self, seed, options):
         rng = np.random.default_rng(seed)

@@ -125,7 +125,8 @@ class SeriesForecast(Task):
     def spec(self, options):
         inputs = self.option(options, "inputs") or [self.option(options, "target") or "?"]
         return DataSpec(
-            {"history": InputSpec("seq", len(inputs))}, {"next": TargetSpec("mse", 1, False)}
+            {"history": InputSpec("seq", len(inputs), steps=self.option(options, "window"))},
+            {"next": TargetSpec("mse", 1, False)},
         )
 
     def table(self, options) -> tuple[dict[str, np.ndarray], str, list[str]]:
@@ -141,6 +142,9 @@ class SeriesForecast(Task):
         inputs = list(self.option(options, "inputs") or [target])
         columns = {name: numeric_column(header, rows, name, what) for name in {target, *inputs}}
         return columns, target, inputs
+
+    def longest(self, options):
+        return {"history": self.option(options, "window")}
 
     def examples(self, seed, options):
         columns, target, inputs = self.table(options)

@@ -60,13 +60,18 @@ class TextModel(Task):
     metric = "token_accuracy"
     target = "next_char"
     generative = True
+    predicts_next_step = True
     example_input = "this is the "
     default_prime = "the "
 
     def spec(self, options):
         vocabulary = self.option(options, "vocabulary")
         return DataSpec(
-            {"text": InputSpec("seq", vocabulary, tokens=True)},
+            {
+                "text": InputSpec(
+                    "seq", vocabulary, tokens=True, steps=self.option(options, "window")
+                )
+            },
             {"next_char": TargetSpec("cross_entropy", vocabulary, True)},
         )
 
@@ -110,6 +115,10 @@ class TextModel(Task):
             ids[done : done + len(points)] = table[np.minimum(points, highest + 1)]
             done += len(points)
         return ids
+
+    def longest(self, options):
+        window = self.option(options, "window")
+        return {"text": window, "next_char": window}
 
     def examples(self, seed, options):
         text = self.load(options)
