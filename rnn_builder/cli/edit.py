@@ -246,9 +246,12 @@ class _DataEdits:
         together, and whole otherwise. A relative path that is no file here is kept as given
         (the project's folder may hold it)."""
         given = Path(path)
-        if given.is_absolute() or not given.exists():
-            return path
-        found = given.resolve()
+        try:
+            if given.is_absolute() or not given.exists():
+                return path
+            found = given.resolve()
+        except (OSError, ValueError):  # a name no file can have (too long, a NUL): as given,
+            return path  # for the data check to refuse in words
         try:
             return found.relative_to(self.base.resolve()).as_posix()
         except ValueError:
