@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QSpinBox,
     QStackedWidget,
+    QTabBar,
     QWidget,
 )
 
@@ -41,10 +42,12 @@ from ui.training.unrolled_view import DRAWN_STEPS, UnrolledScene
 from ui.window_actions import WindowActions
 
 AUTOSAVE_MS = 30_000
-# The bottom docks' share of the window's height at start: room for a hidden state heatmap
-# (one row, ``HiddenStateView.ROW_HEIGHT``) under its controls in a 1360×840 window; at a fixed
-# 110 px it had about 60 px left.
+# The bottom docks' share of the window's height when a view that draws (the loss, a heatmap)
+# is in front: room for a hidden state heatmap (one row, ``HiddenStateView.ROW_HEIGHT``) under
+# its controls in a 1360×840 window; at a fixed 110 px it had about 60 px left. The Problems
+# list in front is as tall as its rows (issue 23: 40 % of the window said "No problems").
 BOTTOM_SHARE = 0.4
+PROBLEM_ROWS_SHOWN = 8  # rows the Problems dock grows to show; more scroll
 
 
 class MainWindow(ProjectCommands, CanvasCommands, DataCommands, WindowActions, QMainWindow):
@@ -60,8 +63,7 @@ class MainWindow(ProjectCommands, CanvasCommands, DataCommands, WindowActions, Q
         self.scene = GraphScene(document, self)
         self.view = GraphView(self.scene)
         self.unrolled_scene = UnrolledScene(self)
-        # the unrolled view is an overview of many copies: Fit may zoom it out all the way
-        self.unrolled_view = GraphView(self.unrolled_scene, name="unrolled", min_fit_zoom=0.0)
+        self.unrolled_view = GraphView(self.unrolled_scene, name="unrolled")
         self.stack = QStackedWidget()
         self.stack.addWidget(self.view)
         self.stack.addWidget(self.unrolled_view)
@@ -99,6 +101,12 @@ class MainWindow(ProjectCommands, CanvasCommands, DataCommands, WindowActions, Q
         self._axis_defaults: dict[str, int] = {}
         self.errors: list[tuple[str, str]] = []  # what show_error said, newest last
         self._tabs: list[tuple[QDockWidget, QDockWidget]] = []  # docks to tab on showing
+        # the bottom docks are sized to what the one in front shows, once the event loop has
+        # laid out what changed (a tab switch, the problems listed again)
+        self._bottom_sizing = QTimer(self)
+        self._bottom_sizing.setSingleShot(True)
+        self._bottom_sizing.setInterval(0)
+        self._bottom_sizing.timeout.connect(self.fit_bottom_docks)
         self._make_actions()
         self._connect()
         self._make_data_checker()
@@ -108,6 +116,8 @@ class MainWindow(ProjectCommands, CanvasCommands, DataCommands, WindowActions, Q
         # tabified leaves a stray tab bar on screen (Qt 6.11).
         for dock in self.findChildren(QDockWidget):
             self.view_menu.addAction(dock.toggleViewAction())
+            if self.dockWidgetArea(dock) == Qt.DockWidgetArea.BottomDockWidgetArea:
+                dock.visibilityChanged.connect(self._bottom_dock_shown)
         self.autosave = QTimer(self)
         self.autosave.setInterval(AUTOSAVE_MS)
         self.autosave.timeout.connect(self.document.write_recovery)
@@ -184,7 +194,50 @@ class MainWindow(ProjectCommands, CanvasCommands, DataCommands, WindowActions, Q
         ``report`` found it); the graph's own report stays the one the canvas, stepping and
         the unrolled view use."""
         shown = self.document.validate("train") if report.ok else report
+        before = self.problems.topLevelItemCount()
         self.problems.show_report(shown, self.document.graph, self.data_check)
+        if self.problems.topLevelItemCount() != before:
+            self._bottom_sizing.start()
+
+    def _bottom_dock_shown(self, visible: bool) -> None:
+        if visible:
+            self._bottom_sizing.start()
+
+    def front_bottom_dock(self) -> QDockWidget | None:
+        """The bottom dock whose tab is in front (a tab behind another stays "visible")."""
+        for dock in self.findChildren(QDockWidget):
+            if (
+                self.dockWidgetArea(dock) == Qt.DockWidgetArea.BottomDockWidgetArea
+                and dock.isVisible()
+                and not dock.visibleRegion().isEmpty()
+            ):
+                return dock
+        return None
+
+    def _tab_bar_height(self, dock: QDockWidget) -> int:
+        """The height of the tab bar a tabbed dock's tab is on (0 when it has none)."""
+        for bar in self.findChildren(QTabBar):
+            if bar.isVisible() and any(
+                bar.tabText(i) == dock.windowTitle() for i in range(bar.count())
+            ):
+                return bar.height()
+        return 0
+
+    def fit_bottom_docks(self) -> None:
+        """Make the bottom docks as tall as the one in front needs: the Problems list its rows
+        (a line when there are none), a view that draws ``BOTTOM_SHARE`` of the window (or
+        what the user gave it, if more)."""
+        dock = self.front_bottom_dock()
+        if dock is None or dock.isFloating():
+            return
+        # resizeDocks sizes the area, a tab group's tab bar with it
+        frame = dock.height() - dock.widget().height() + self._tab_bar_height(dock)
+        if dock.widget() is self.problems:
+            wanted = self.problems.wanted_height(PROBLEM_ROWS_SHOWN) + frame
+        else:
+            wanted = max(dock.height(), round(self.height() * BOTTOM_SHARE))
+        if abs(wanted - dock.height()) > 2:
+            self.resizeDocks([dock], [wanted], Qt.Orientation.Vertical)
 
     # --- what is shown --------------------------------------------------------------------
 
@@ -317,12 +370,8 @@ class MainWindow(ProjectCommands, CanvasCommands, DataCommands, WindowActions, Q
 
     def showEvent(self, event) -> None:  # fit once the view has its real size
         super().showEvent(event)
-        if self._tabs:  # the first showing: the bottom docks' height, for the window's
-            problems = self.findChild(QDockWidget, "problems_dock")
-            self.resizeDocks(
-                [problems], [round(self.height() * BOTTOM_SHARE)], Qt.Orientation.Vertical
-            )
         self._make_tabs()
+        self.fit_bottom_docks()
         self.view.fit_to_contents()
 
     # --- unrolled view --------------------------------------------------------------------

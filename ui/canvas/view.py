@@ -10,7 +10,7 @@ from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QPainter, QPen, QWheelEvent
 from PySide6.QtWidgets import QGraphicsScene, QGraphicsView, QWidget
 
-from ui.canvas.style import GRID_SIZE, READABLE_ZOOM, canvas_colors
+from ui.canvas.style import GRID_SIZE, canvas_colors
 
 MIN_ZOOM, MAX_ZOOM = 0.1, 4.0
 NODE_MIME = "application/x-rnn-builder-node-type"
@@ -24,11 +24,9 @@ class GraphView(QGraphicsView):
         scene: QGraphicsScene,
         parent: QWidget | None = None,
         name: str = "canvas",
-        min_fit_zoom: float = READABLE_ZOOM,
     ) -> None:
         super().__init__(scene, parent)
         self.setObjectName(name)
-        self.min_fit_zoom = min_fit_zoom
         self.setRenderHints(
             QPainter.RenderHint.Antialiasing
             | QPainter.RenderHint.TextAntialiasing
@@ -71,6 +69,10 @@ class GraphView(QGraphicsView):
         self.set_zoom(self.zoom() / 1.25)
 
     def fit_to_contents(self, margin: float = 20.0) -> None:
+        """Show the whole graph. A graph too wide for readable port labels is still shown
+        whole: the nodes then draw a level of detail of their own (titles, no port labels;
+        ``NodeItem.READABLE_DETAIL``) rather than leave some nodes a pan away (issue 23: Fit
+        left a template's output off-screen)."""
         scene = self.scene()
         bounds = scene.itemsBoundingRect() if scene is not None else QRectF()
         if bounds.isEmpty():
@@ -80,18 +82,7 @@ class GraphView(QGraphicsView):
         )
         if self.zoom() > 1.25:  # do not blow a small graph up
             self.set_zoom(1.25)
-        if self.zoom() >= self.min_fit_zoom:
-            self.centerOn(bounds.center())
-            return
-        # Too large to fit readably: readable zoom, the graph's start (its inputs, on the left)
-        # in view, the rest a pan away.
-        self.set_zoom(self.min_fit_zoom)
-        visible = self.mapToScene(self.viewport().rect()).boundingRect()
-        x = bounds.left() - margin + visible.width() / 2
-        y = bounds.center().y()
-        if bounds.height() + 2 * margin > visible.height():
-            y = bounds.top() - margin + visible.height() / 2
-        self.centerOn(QPointF(x, y))
+        self.centerOn(bounds.center())
 
     def keyPressEvent(self, event) -> None:
         if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():

@@ -30,6 +30,8 @@ from ui.training.plots import LossPlots, follow_palette
 from ui.training.probe import Probe, ProbeBox
 from ui.training.session import TrainingSession
 
+MINIMUM_VIEW_HEIGHT = 48  # a bottom view's least height: its controls' row
+
 
 class Live(QObject):
     def __init__(self, window) -> None:
@@ -57,6 +59,9 @@ class Live(QObject):
             (self.gradients, "Gradient flow", "gradient_dock"),
             (self.hidden, "Hidden state", "hidden_dock"),
         ):
+            # tabbed with Problems, whose short list would otherwise be held as tall as the
+            # tallest of these (the window gives them their height when they come in front)
+            widget.setMinimumHeight(MINIMUM_VIEW_HEIGHT)
             dock = window.add_dock(
                 widget, title, Qt.DockWidgetArea.BottomDockWidgetArea, name, problems_dock
             )
