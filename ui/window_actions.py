@@ -95,6 +95,14 @@ class WindowActions:
         self.select_all_action = self.make_action(
             "Select &all", self.select_all, key.SelectAll, "select_all"
         )
+        self.arrange_action = self.make_action(
+            "A&rrange",
+            self.arrange,
+            "Ctrl+L",
+            "arrange",
+            "Lay the graph out left to right: inputs left, outputs right, feedback wires "
+            "below, no node over another (one undo step)",
+        )
         self.fit_action = self.make_action("&Fit to view", self.fit, "F", "fit")
         self.zoom_in_action = self.make_action(
             "Zoom &in", lambda: self.current_view().zoom_in(), key.ZoomIn, "zoom_in"
@@ -141,6 +149,8 @@ class WindowActions:
                 self.select_all_action,
             ]
         )
+        edit.addSeparator()
+        edit.addAction(self.arrange_action)
         views = self.view_menu = menu.addMenu("&View")
         views.addActions(
             [
@@ -163,6 +173,7 @@ class WindowActions:
         toolbar.addActions([self.undo_action, self.redo_action])
         toolbar.addSeparator()
         toolbar.addAction(self.fit_action)
+        toolbar.addAction(self.arrange_action)
         toolbar.addAction(self.unrolled_action)
         toolbar.addWidget(self.steps)
         # shown through its action: a toolbar lays out its actions, not its widgets

@@ -15,8 +15,6 @@ inferred shapes and outline the nodes that have problems.
 
 from __future__ import annotations
 
-import itertools
-
 from PySide6.QtCore import QObject, QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QPen
 from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsScene
@@ -28,9 +26,8 @@ from ui.canvas.edge_item import EdgeItem, wire_path
 from ui.canvas.node_item import NodeItem
 from ui.canvas.placement import clear_offset, node_size
 from ui.canvas.port_item import PortItem
-from ui.canvas.style import GRID_SIZE, SELECTION_COLOR
-
-_drags = itertools.count(1)
+from ui.canvas.style import GRID_SIZE, NODE_WIDTH, SELECTION_COLOR
+from ui.editor.commands import new_drag_id
 
 
 class _WireDrag:
@@ -198,12 +195,28 @@ class GraphScene(QGraphicsScene):
         src = src_node.port(edge.src_port, is_input=False)
         dst = dst_node.port(edge.dst_port, is_input=True)
         if src is not None and dst is not None:
-            item.set_ends(src.scene_anchor(), dst.scene_anchor())
+            start, end = src.scene_anchor(), dst.scene_anchor()
+            item.set_ends(start, end, self._lowest_between(end.x(), start.x()))
+
+    def _lowest_between(self, left: float, right: float) -> float | None:
+        """The bottom of the lowest node between ``left`` and ``right`` (a backward wire
+        passes under it), or None when the wire runs forwards."""
+        if right <= left:
+            return None
+        bottoms = [
+            item.pos().y() + item.height
+            for item in self.node_items.values()
+            if item.pos().x() < right and item.pos().x() + NODE_WIDTH > left
+        ]
+        return max(bottoms, default=None)
 
     def node_item_moved(self, item: NodeItem) -> None:
         for edge in self._edges_of.get(item.node_id, ()):
             edge_item = self.edge_items.get(edge)
             if edge_item is not None:
+                self._route(edge_item)
+        for edge_item in self.edge_items.values():  # a wire back may pass under it
+            if edge_item.backwards:
                 self._route(edge_item)
 
     def snapped(self, point: QPointF) -> QPointF:
@@ -302,7 +315,7 @@ class GraphScene(QGraphicsScene):
                 if item is not None:
                     moves[node_id] = (old, (item.pos().x(), item.pos().y()))
             self._press_positions = {}
-            self.document.move(moves, next(_drags))
+            self.document.move(moves, new_drag_id())
 
     def _start_wire(self, port: PortItem) -> None:
         picked = None

@@ -10,6 +10,7 @@ from __future__ import annotations
 from PySide6.QtCore import QPointF
 
 from rnn_builder.errors import RNNBuilderError
+from ui.canvas.placement import node_size
 from ui.canvas.style import GRID_SIZE, NODE_WIDTH
 from ui.editor import clipboard
 
@@ -36,6 +37,14 @@ class CanvasCommands:
         if self.unrolled_action.isChecked():
             self.unrolled_action.setChecked(False)
         self.scene.select_nodes([node_id])
+
+    def arrange(self) -> None:
+        """Lay the graph out (one undo step) and show all of it."""
+        if self.unrolled_action.isChecked():
+            self.unrolled_action.setChecked(False)
+        graph = self.document.graph
+        if self.document.arrange(lambda node_id: node_size(graph.node_type(node_id))):
+            self.view.fit_to_contents()
 
     def delete_selection(self) -> None:
         if self.unrolled_action.isChecked():

@@ -12,6 +12,7 @@ to its data is one step of several (:class:`Steps`).
 from __future__ import annotations
 
 import copy
+import itertools
 from pathlib import PurePath
 from typing import Any
 
@@ -23,6 +24,12 @@ from rnn_builder.training.tasks import TASKS
 
 MOVE_ID = 1001
 TRAINING_ID = 1002
+_drags = itertools.count(1)
+
+
+def new_drag_id() -> int:
+    """An id for one gesture's moves (a drag, an Arrange): moves with one id are one step."""
+    return next(_drags)
 
 
 class AddNodes(QUndoCommand):
@@ -131,9 +138,10 @@ class MoveNodes(QUndoCommand):
         graph: Graph,
         moves: dict[str, tuple[tuple[float, float], tuple[float, float]]],
         drag: int,
+        text: str = "",
     ) -> None:
         count = len(moves)
-        super().__init__(f"Move {count} node{'s' if count != 1 else ''}")
+        super().__init__(text or f"Move {count} node{'s' if count != 1 else ''}")
         self.graph = graph
         self.moves = dict(moves)
         self.drag = drag

@@ -51,6 +51,7 @@ from rnn_builder.files.disk import remove_stale_temporaries
 from rnn_builder.files.project import DatasetReference, Project
 from rnn_builder.files.serialization import MAX_FILE_BYTES, atomic_write, dumps, load, loads
 from rnn_builder.files.weights_file import read_weights
+from rnn_builder.graph.arrange import arrange
 from rnn_builder.graph.model import Edge, Graph, Node, node_id_problem
 from rnn_builder.graph.validation import ValidationReport, validate
 from rnn_builder.training.binding import DataCheck, ParamChange
@@ -69,6 +70,7 @@ from ui.editor.commands import (
     SetProjectText,
     SetTraining,
     Steps,
+    new_drag_id,
 )
 
 
@@ -579,6 +581,20 @@ class GraphDocument(QObject):
         moves = {n: (old, new) for n, (old, new) in moves.items() if old != new}
         if moves:
             self.push(MoveNodes(self.graph, moves, drag))
+
+    def arrange(self, size=None) -> bool:
+        """Lay the graph out left to right (``graph.arrange``: inputs left, outputs right, no
+        node over another) as one undo step; False when every node is in place already.
+        ``size`` gives a node's card size by id (the canvas's own)."""
+        positions = arrange(self.graph, size)
+        moves = {
+            node_id: (self.graph.node(node_id).position, position)
+            for node_id, position in positions.items()
+            if self.graph.node(node_id).position != position
+        }
+        if not moves:
+            return False
+        return self.push(MoveNodes(self.graph, moves, new_drag_id(), "Arrange"))
 
     def paste(
         self, nodes: list[Node], edges: list[Edge], offset: tuple[float, float], text: str = "Paste"
