@@ -29,6 +29,7 @@ from rnn_builder.cli import training as cli_training
 from rnn_builder.cli.problems import EXIT_PROBLEMS, problem_lines, project_problems
 from rnn_builder.engine.runtime import runtime
 from rnn_builder.errors import RNNBuilderError
+from rnn_builder.files.bundle import is_bundle, pack, unpack
 from rnn_builder.files.exercises import EXERCISES, new_exercise
 from rnn_builder.files.serialization import load, save
 from rnn_builder.files.templates import TEMPLATES, new_project
@@ -69,6 +70,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("template", metavar="TEMPLATE", help="template name (see 'templates')")
     p.add_argument("-o", "--output", required=True, metavar="FILE", help="project file to write")
     p.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
+
+    p = commands.add_parser(
+        "bundle", help="pack a project, its weights, runs and own data file into one FILE.rnnb"
+    )
+    p.add_argument("file", metavar="PROJECT")
+    p.add_argument("-o", "--output", required=True, metavar="FILE", help="the bundle to write")
+    p = commands.add_parser("unbundle", help="unpack a bundle into a folder, as a project")
+    p.add_argument("file", metavar="BUNDLE")
+    p.add_argument("-o", "--output", required=True, metavar="FOLDER", help="an empty folder")
 
     p = commands.add_parser(
         "exercises", help="list the exercises, or write one as a project to train and hand in"
@@ -138,6 +148,7 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int
     runtime().configure()  # this program owns its process (see rnn_builder.engine.runtime)
     try:
         args = build_parser().parse_args(argv)
+        _open_bundle(args)
         return COMMANDS[args.command](args, out)
     except UsageError as error:
         _fail(str(error))
@@ -158,6 +169,50 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int
             raise
         _fail(f"internal error: {type(error).__name__}: {error} (please report this)")
         return 3
+
+
+# commands that write beside the project: a bundle is read, not changed
+WRITES_BESIDE = ("edit", "train", "bundle", "unbundle")
+
+
+def _open_bundle(args: argparse.Namespace) -> None:
+    """A bundle given where a project is: its files unpacked (checked) into a folder of their
+    own, and the command run on the project there, as if opened where it was saved."""
+    path = getattr(args, "file", None)
+    if path is None or not is_bundle(path) or args.command in ("bundle", "unbundle"):
+        return
+    if args.command in WRITES_BESIDE:
+        raise UsageError(
+            f"'{args.command}' changes a project and its files: unpack the bundle first "
+            f"(unbundle {path} -o FOLDER)"
+        )
+    args.file = str(unpack(path))
+
+
+def cmd_bundle(args: argparse.Namespace, out: TextIO) -> int:
+    project = load(args.file)
+    path = Path(args.file)
+    target = Path(args.output)
+    if not is_bundle(target):
+        target = target.with_name(target.name + ".rnnb")
+    members = pack(
+        project,
+        target,
+        path.with_suffix(".npz"),
+        path.with_suffix(".runs.json"),
+        path.resolve().parent,
+    )
+    print(f"packed {', '.join(members)} into {target}", file=out)
+    return EXIT_OK
+
+
+def cmd_unbundle(args: argparse.Namespace, out: TextIO) -> int:
+    folder = Path(args.output)
+    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+        raise UsageError(f"'{folder}' is not an empty folder: choose another")
+    project = unpack(args.file, folder)
+    print(f"unpacked {args.file} into {folder}: open {project}", file=out)
+    return EXIT_OK
 
 
 def _fail(message: str) -> None:
@@ -398,6 +453,8 @@ COMMANDS = {
     "templates": cmd_templates,
     "new": cmd_new,
     "exercises": cmd_exercises,
+    "bundle": cmd_bundle,
+    "unbundle": cmd_unbundle,
     "validate": cmd_validate,
     "unroll": cmd_unroll,
     "info": cmd_info,

@@ -41,6 +41,7 @@ from rnn_builder.training.trainer import Report, Trainer, evaluate
 from rnn_builder.training.workload import Purpose, validate_for
 
 WEIGHTS_HELP = "trained weights: .npz, or the PyTorch export's .safetensors or checkpoint"
+WEIGHTS_DEFAULT = " (default: the project's own, NAME.npz beside it or in its bundle)"
 
 
 def add_commands(commands) -> None:
@@ -60,7 +61,7 @@ def add_commands(commands) -> None:
 
     p = commands.add_parser("evaluate", help="loss and accuracy of trained weights")
     p.add_argument("file", metavar="FILE")
-    p.add_argument("--weights", required=True, metavar="W", help=WEIGHTS_HELP)
+    p.add_argument("--weights", metavar="W", help=WEIGHTS_HELP + WEIGHTS_DEFAULT)
     p.add_argument("--json", action="store_true")
 
     p = commands.add_parser(
@@ -70,7 +71,7 @@ def add_commands(commands) -> None:
         "probability (its softmax output), not a calibrated confidence.",
     )
     p.add_argument("file", metavar="FILE")
-    p.add_argument("--weights", required=True, metavar="W", help=WEIGHTS_HELP)
+    p.add_argument("--weights", metavar="W", help=WEIGHTS_HELP + WEIGHTS_DEFAULT)
     p.add_argument(
         "--input",
         required=True,
@@ -80,7 +81,7 @@ def add_commands(commands) -> None:
 
     p = commands.add_parser("sample", help="generate with trained weights (text, music)")
     p.add_argument("file", metavar="FILE")
-    p.add_argument("--weights", required=True, metavar="W", help=WEIGHTS_HELP)
+    p.add_argument("--weights", metavar="W", help=WEIGHTS_HELP + WEIGHTS_DEFAULT)
     p.add_argument(
         "--length",
         type=_positive,
@@ -161,6 +162,19 @@ def _refusing_graphs_with_problems(command):
             return EXIT_PROBLEMS
 
     return run
+
+
+def _weights(args: argparse.Namespace) -> str:
+    """The weights a command runs with: --weights, else the project's own beside it."""
+    if args.weights:
+        return args.weights
+    own = Path(args.file).with_suffix(".npz")
+    if not own.exists():
+        raise DataError(
+            f"no trained weights: '{own.name}' is not beside the project (train it, or give "
+            "--weights)"
+        )
+    return str(own)
 
 
 @_refusing_graphs_with_problems
@@ -257,7 +271,7 @@ def _ctrl_c_cancels(trainer: Trainer) -> Iterator[None]:
 
 @_refusing_graphs_with_problems
 def cmd_evaluate(args: argparse.Namespace, out: TextIO) -> int:
-    project, dataset, executor = _setup(args, out, args.weights, "evaluate")
+    project, dataset, executor = _setup(args, out, _weights(args), "evaluate")
     result = evaluate(executor, dataset)
     if result is None:
         raise DataError("this data set has no validation examples to evaluate on")
@@ -285,7 +299,7 @@ def cmd_evaluate(args: argparse.Namespace, out: TextIO) -> int:
 
 @_refusing_graphs_with_problems
 def cmd_predict(args: argparse.Namespace, out: TextIO) -> int:
-    project, _dataset, executor = _setup(args, out, args.weights, "predict")
+    project, _dataset, executor = _setup(args, out, _weights(args), "predict")
     typed = read_input(project, args.input, Path(args.file).resolve().parent)
     print(predict(executor, typed), file=out)
     return 0
@@ -293,7 +307,7 @@ def cmd_predict(args: argparse.Namespace, out: TextIO) -> int:
 
 @_refusing_graphs_with_problems
 def cmd_sample(args: argparse.Namespace, out: TextIO) -> int:
-    project, _dataset, executor = _setup(args, out, args.weights, "predict")
+    project, _dataset, executor = _setup(args, out, _weights(args), "predict")
     task, options = task_of(project, Path(args.file).resolve().parent)
     options.update(project.dataset.options)
     if not task.generative:
