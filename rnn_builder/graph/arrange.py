@@ -25,7 +25,7 @@ from rnn_builder.graph.model import Edge, Graph, Position
 
 # A node's card on the canvas, as ``ui.canvas.node_item`` draws it: a header and a row a port.
 NODE_WIDTH, HEADER_HEIGHT, PORT_ROW_HEIGHT, CARD_PADDING = 176.0, 40.0, 22.0, 8.0
-COLUMN_GAP = 44.0  # between two columns' cards: room for a wire's bend
+COLUMN_GAP = 24.0  # between two columns' cards: a wire's bend (wider, a 5-column graph fit 65 %)
 ROW_GAP = 40.0  # between two cards of one column
 GRID = 20.0  # the canvas's grid: arranged corners sit on it, as dragged ones snap to it
 
