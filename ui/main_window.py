@@ -108,6 +108,7 @@ class MainWindow(ProjectCommands, CanvasCommands, DataCommands, WindowActions, Q
         self._bottom_sizing.setInterval(0)
         self._bottom_sizing.timeout.connect(self.fit_bottom_docks)
         self._make_actions()
+        self._make_quick_add()
         self._connect()
         self._make_data_checker()
         self.live = Live(self)  # training, plots, stepping and sampling

@@ -7,6 +7,8 @@ and turns gestures into calls on the document, which pushes undo commands:
   ports that would accept the wire are lit and the others dimmed; dropping on a port that cannot
   take it is refused with the reason (the ``message`` signal);
 * drag a wire's end off an input to re-plug it elsewhere, or drop it on empty canvas to delete it;
+* drop a new wire (dragged from a port) on empty canvas to be offered the node types that can
+  take it (``wire_dropped``; the window's quick-add box adds the one chosen, wired);
 * drag nodes to move them (snapped to the grid; one drag is one undo step).
 
 After changes it re-validates the graph (once per batch of events) to relabel ports with their
@@ -43,6 +45,7 @@ class _WireDrag:
 class GraphScene(QGraphicsScene):
     validated = Signal(object)  # ValidationReport after changes
     message = Signal(str)  # a refusal or a hint, in words
+    wire_dropped = Signal(str, str, bool, QPointF)  # from node, port, is an input; where
 
     def __init__(self, document, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -395,6 +398,9 @@ class GraphScene(QGraphicsScene):
                 self.message.emit("Wire removed")
             else:
                 self._show_edge(wire.picked)
+        elif target is None and not any(isinstance(i, NodeItem) for i in self.items(point)):
+            anchor = wire.anchor  # a new wire let go on empty canvas: what could take it?
+            self.wire_dropped.emit(anchor.node_id, anchor.name, anchor.is_input, point)
 
     def _show_edge(self, edge: Edge | None) -> None:
         if edge is not None and edge in self.edge_items:

@@ -1,12 +1,13 @@
 """The view onto the canvas: a dotted grid, zoom with the wheel around the cursor, pan with the
-middle button (or Space and drag), rubber-band selection, fit-to-contents, and dropping node
-types from the palette."""
+middle button (or Space and drag), rubber-band selection, fit-to-contents, dropping node
+types from the palette, and typing (or Tab) to ask for the quick-add box at the cursor
+(``quick_add_requested``; :mod:`ui.canvas.quick_add`)."""
 
 from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QPainter, QPen, QWheelEvent
 from PySide6.QtWidgets import QGraphicsScene, QGraphicsView, QWidget
 
@@ -17,7 +18,9 @@ NODE_MIME = "application/x-rnn-builder-node-type"
 
 
 class GraphView(QGraphicsView):
+    quick_add_enabled = False  # typing asks for the quick-add box (the canvas's view does)
     node_dropped = Signal(str, QPointF)  # node type name, scene position
+    quick_add_requested = Signal(QPointF, str)  # where (scene), what was typed so far
 
     def __init__(
         self,
@@ -43,6 +46,7 @@ class GraphView(QGraphicsView):
         self.setAcceptDrops(True)
         self._pan_from: QPoint | None = None
         self._space = False
+        self._mouse: QPoint | None = None  # where the mouse was last over the viewport
         self.setToolTip("")
 
     # --- zoom and pan ---------------------------------------------------------------------
@@ -84,7 +88,41 @@ class GraphView(QGraphicsView):
             self.set_zoom(1.25)
         self.centerOn(bounds.center())
 
+    def cursor_scene_point(self) -> QPointF:
+        """Where the mouse is over the canvas (its centre when the mouse is elsewhere)."""
+        point = self._mouse
+        if point is None or not self.viewport().rect().contains(point):
+            point = self.viewport().rect().center()
+        return self.mapToScene(point)
+
+    def event(self, event) -> bool:
+        # Tab asks for the quick-add box rather than moving the focus on
+        if (
+            event.type() == QEvent.Type.KeyPress
+            and event.key() == Qt.Key.Key_Tab
+            and not event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
+            and self.quick_add_enabled
+        ):
+            self.quick_add_requested.emit(self.cursor_scene_point(), "")
+            return True
+        return super().event(event)
+
     def keyPressEvent(self, event) -> None:
+        text = event.text()
+        typing = (
+            len(text) == 1
+            and (text.isalnum() or text == "_")
+            and not event.modifiers()
+            & (
+                Qt.KeyboardModifier.ControlModifier
+                | Qt.KeyboardModifier.AltModifier
+                | Qt.KeyboardModifier.MetaModifier
+            )
+        )
+        if typing and self._pan_from is None and self.quick_add_enabled:
+            self.quick_add_requested.emit(self.cursor_scene_point(), text)
+            event.accept()
+            return
         if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
             self._space = True
             self.viewport().setCursor(Qt.CursorShape.OpenHandCursor)
@@ -97,6 +135,7 @@ class GraphView(QGraphicsView):
         super().keyReleaseEvent(event)
 
     def mousePressEvent(self, event) -> None:
+        self._mouse = event.position().toPoint()
         panning = event.button() == Qt.MouseButton.MiddleButton or (
             self._space and event.button() == Qt.MouseButton.LeftButton
         )
@@ -108,6 +147,7 @@ class GraphView(QGraphicsView):
         super().mousePressEvent(event)
 
     def mouseMoveEvent(self, event) -> None:
+        self._mouse = event.position().toPoint()
         if self._pan_from is not None:
             now = event.position().toPoint()
             delta = now - self._pan_from

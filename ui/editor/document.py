@@ -41,8 +41,10 @@ from PySide6.QtGui import QUndoStack
 from rnn_builder.errors import (
     DataError,
     InvalidParameterError,
+    RNNBuilderError,
     UnknownPortError,
     WeightsFileError,
+    WiringError,
 )
 from rnn_builder.files.companions import STALE_SECONDS, save_with_companions
 from rnn_builder.files.companions import runs_problem as runs_problem_of
@@ -438,6 +440,50 @@ class GraphDocument(QObject):
         if self.push(AddNodes(self.graph, [node], [], f"Add {node_type.title}")):
             return node_id
         return None
+
+    def wiring_choices(self, node_id: str, port: str, is_input: bool) -> dict[str, str]:
+        """The node types a new node of which could be wired to ``node_id.port`` (an output:
+        from it into the new node; an input: from the new node into it), each with the port
+        of the new node the wire would take (its first that can): type name -> port."""
+        found = {}
+        for node_type in self.graph.registry:
+            scratch = self.graph.copy()
+            new = scratch.add_node(node_type.type_name).id
+            ports = node_type.outputs if is_input else node_type.inputs
+            for spec in ports:
+                try:
+                    if is_input:
+                        scratch.check_connect(new, spec.name, node_id, port)
+                    else:
+                        scratch.check_connect(node_id, port, new, spec.name)
+                except RNNBuilderError:
+                    continue
+                found[node_type.type_name] = spec.name
+                break
+        return found
+
+    def add_wired_node(
+        self, type_name: str, position: tuple[float, float], node_id: str, port: str, is_input: bool
+    ) -> str | None:
+        """Add a node wired to ``node_id.port`` (see :meth:`wiring_choices`) as one undo step;
+        its id, or None when the edit was refused. Raises the core's error when no port of
+        the type can take the wire."""
+        ports = self.wiring_choices(node_id, port, is_input)
+        node_type = self.graph.registry.get(type_name)
+        if type_name not in ports:
+            raise WiringError(
+                f"no port of a {node_type.title} can be wired to "
+                f"{self.graph.describe(node_id)}'s {port}"
+            )
+        new_id = self.graph.new_node_id(type_name)
+        node = Node(new_id, type_name, new_id, node_type.default_params(), position)
+        edge = (
+            Edge(new_id, ports[type_name], node_id, port)
+            if is_input
+            else Edge(node_id, port, new_id, ports[type_name])
+        )
+        text = f"Add {node_type.title} wired to {self.graph.node(node_id).name}"
+        return new_id if self.push(AddNodes(self.graph, [node], [edge], text)) else None
 
     def connect(self, edge: Edge, replaces: list[Edge] = ()) -> bool:
         """Make a wire (refused with the core's named error before anything is pushed)."""
