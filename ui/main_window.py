@@ -63,6 +63,7 @@ class MainWindow(ProjectCommands, CanvasCommands, DataCommands, WindowActions, Q
         self.scene = GraphScene(document, self)
         self.view = GraphView(self.scene)
         self.unrolled_scene = UnrolledScene(self)
+        self.unrolled_scene.notes_of = lambda: self.document.project.notes
         self.unrolled_view = GraphView(self.unrolled_scene, name="unrolled")
         self.stack = QStackedWidget()
         self.stack.addWidget(self.view)
@@ -178,12 +179,21 @@ class MainWindow(ProjectCommands, CanvasCommands, DataCommands, WindowActions, Q
         project = self.document.project
         if self._followed_project is project:
             return
+        notes = ("note_added", "note_removed", "note_changed")
         if self._followed_project is not None:
             self._followed_project.training_changed.unsubscribe(self._settings_changed)
             self._followed_project.dataset_changed.unsubscribe(self._settings_changed)
+            for name in notes:
+                getattr(self._followed_project, name).unsubscribe(self._notes_changed)
         project.training_changed.subscribe(self._settings_changed)
         project.dataset_changed.subscribe(self._settings_changed)
+        for name in notes:  # the unrolled view draws them too
+            getattr(project, name).subscribe(self._notes_changed)
         self._followed_project = project
+
+    def _notes_changed(self, *_change) -> None:
+        if self.unrolled_action.isChecked():
+            self.refresh_unrolled()
 
     def _settings_changed(self, *_change) -> None:
         if self.scene.report is not None:

@@ -103,6 +103,13 @@ class WindowActions:
             "Lay the graph out left to right: inputs left, outputs right, feedback wires "
             "below, no node over another (one undo step)",
         )
+        self.add_note_action = self.make_action(
+            "Add &note",
+            self.add_note,
+            None,
+            "add_note",
+            "Put a note on the canvas to explain the network (or type 'note' on the canvas)",
+        )
         self.fit_action = self.make_action("&Fit to view", self.fit, "F", "fit")
         self.zoom_in_action = self.make_action(
             "Zoom &in", lambda: self.current_view().zoom_in(), key.ZoomIn, "zoom_in"
@@ -150,7 +157,7 @@ class WindowActions:
             ]
         )
         edit.addSeparator()
-        edit.addAction(self.arrange_action)
+        edit.addActions([self.add_note_action, self.arrange_action])
         views = self.view_menu = menu.addMenu("&View")
         views.addActions(
             [

@@ -2,13 +2,15 @@
 
 A project file is one JSON object::
 
-    {"format": "rnn-builder-project", "version": 4, "title": ..., "description": ...,
+    {"format": "rnn-builder-project", "version": 6, "title": ..., "description": ...,
      "template": ..., "graph": {"nodes": [...], "edges": [[src, port, dst, port], ...]},
      "training": {...}, "dataset": {...} | null,
-     "companions": {"weights": "sha256:...", "runs": "sha256:..."}}
+     "companions": {"weights": "sha256:...", "runs": "sha256:..."},
+     "notes": [{"id": "note_1", "text": ..., "position": [x, y]}, ...]}
 
 ``companions`` (optional) names the trained weights and runs the file was saved with beside it,
 by digest, so that opening can tell a set cut short (:mod:`rnn_builder.files.companions`).
+``notes`` (optional, version 6) holds the text a teacher placed on the canvas.
 
 Reading is strict: anything malformed is refused with :class:`MalformedProjectError` naming the
 JSON path (``$.graph.nodes[2].params.hidden_size: expected a whole number, got the text
@@ -44,8 +46,11 @@ from rnn_builder.files.project import (
     DATASET_KINDS,
     MAX_BINDING,
     MAX_DATA_NAME,
+    MAX_NOTE_TEXT,
+    MAX_NOTES,
     DatasetReference,
     Goal,
+    Note,
     Project,
     TrainingSettings,
 )
@@ -54,7 +59,7 @@ from rnn_builder.graph.registry import NodeRegistry
 from rnn_builder.values import MAX_TEXT, is_number, is_plain_value, is_savable_text, short
 
 FORMAT = "rnn-builder-project"
-CURRENT_VERSION = 5
+CURRENT_VERSION = 6
 MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_NODES = 10_000
 MAX_EDGES = 50_000
@@ -89,12 +94,19 @@ def _v4_to_v5(document: dict[str, Any]) -> dict[str, Any]:
     return dict(document)
 
 
+def _v5_to_v6(document: dict[str, Any]) -> dict[str, Any]:
+    """Version 6 added ``notes``, text placed on the canvas (issue 23). A version 5 project
+    has none."""
+    return dict(document)
+
+
 # version n -> function turning a version-n document into a version n+1 document.
 MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {
     1: _v1_to_v2,
     2: _v2_to_v3,
     3: _v3_to_v4,
     4: _v4_to_v5,
+    5: _v5_to_v6,
 }
 COMPANIONS = ("weights", "runs")
 _DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
@@ -128,6 +140,7 @@ def project_to_dict(project: Project) -> dict[str, Any]:
         "dataset": project.dataset.to_json() if project.dataset is not None else None,
         **({"companions": dict(project.companions)} if project.companions else {}),
         **({"goal": project.goal.to_json()} if project.goal is not None else {}),
+        **({"notes": [note.to_json() for note in project.notes]} if project.notes else {}),
     }
 
 
@@ -278,6 +291,7 @@ def _read_project(reader: _Reader, root: dict[str, Any], registry: NodeRegistry 
             "dataset",
             "companions",
             "goal",
+            "notes",
         ),
     )
     graph = Graph(registry)
@@ -311,7 +325,28 @@ def _read_project(reader: _Reader, root: dict[str, Any], registry: NodeRegistry 
         dataset=_read_dataset(reader, root.get("dataset"), "$.dataset"),
         companions=_read_companions(reader, root.get("companions", {}), "$.companions"),
         goal=_read_goal(reader, root.get("goal"), "$.goal"),
+        notes=_read_notes(reader, root.get("notes", []), "$.notes"),
     )
+
+
+def _read_notes(reader: _Reader, data: Any, where: str) -> list[Note]:
+    items = reader.list(data, where, MAX_NOTES)
+    notes: list[Note] = []
+    for index, item in enumerate(items):
+        place = f"{where}[{index}]"
+        note = reader.object(item, place)
+        reader.keys(note, place, required=("id", "text"), optional=("position",))
+        note_id = note["id"]
+        if not valid_node_id(note_id):
+            raise MalformedProjectError(f"a note's id is {NODE_ID_RULE}", f"{place}.id")
+        if any(n.id == note_id for n in notes):
+            raise MalformedProjectError(f"a second note with the id '{note_id}'", f"{place}.id")
+        text = reader.text(note["text"], f"{place}.text", MAX_NOTE_TEXT)
+        position = reader.list(note.get("position", [0.0, 0.0]), f"{place}.position", 2)
+        if len(position) != 2 or not all(is_number(v) for v in position):
+            raise MalformedProjectError("expected [x, y], two finite numbers", f"{place}.position")
+        notes.append(Note(note_id, text, (float(position[0]), float(position[1]))))
+    return notes
 
 
 def _read_goal(reader: _Reader, data: Any, where: str) -> Goal | None:

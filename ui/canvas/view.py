@@ -95,6 +95,11 @@ class GraphView(QGraphicsView):
             point = self.viewport().rect().center()
         return self.mapToScene(point)
 
+    def _typing_into_scene(self) -> bool:
+        """An item of the scene has the keyboard (a note being edited): keys are its."""
+        scene = self.scene()
+        return scene is not None and scene.focusItem() is not None
+
     def event(self, event) -> bool:
         # Tab asks for the quick-add box rather than moving the focus on
         if (
@@ -102,6 +107,7 @@ class GraphView(QGraphicsView):
             and event.key() == Qt.Key.Key_Tab
             and not event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
             and self.quick_add_enabled
+            and not self._typing_into_scene()
         ):
             self.quick_add_requested.emit(self.cursor_scene_point(), "")
             return True
@@ -119,7 +125,12 @@ class GraphView(QGraphicsView):
                 | Qt.KeyboardModifier.MetaModifier
             )
         )
-        if typing and self._pan_from is None and self.quick_add_enabled:
+        if (
+            typing
+            and self._pan_from is None
+            and self.quick_add_enabled
+            and not self._typing_into_scene()
+        ):
             self.quick_add_requested.emit(self.cursor_scene_point(), text)
             event.accept()
             return

@@ -12,10 +12,13 @@ from __future__ import annotations
 from PySide6.QtCore import QPointF
 
 from rnn_builder.errors import RNNBuilderError
+from ui.canvas.note_item import NEW_NOTE_TEXT, NOTE_WIDTH
 from ui.canvas.placement import node_size
 from ui.canvas.quick_add import Choice, QuickAdd
 from ui.canvas.style import CATEGORY_COLORS, GRID_SIZE, HEADER_HEIGHT, NODE_WIDTH, PORT_ROW_HEIGHT
 from ui.editor import clipboard
+
+NOTE_CHOICE = "note"  # the quick-add box's key for a note (no node type has it)
 
 
 class CanvasCommands:
@@ -28,12 +31,16 @@ class CanvasCommands:
         self.scene.wire_dropped.connect(self._wire_dropped)
 
     def node_choices(self, keys=None) -> list[Choice]:
-        """The node types the quick-add box offers (those in ``keys``, if given)."""
-        return [
+        """The node types the quick-add box offers (those in ``keys``, if given), and a note
+        (when no wire is to be taken)."""
+        choices = [
             Choice(t.type_name, t.title, t.description, CATEGORY_COLORS.get(t.category))
             for t in self.document.graph.registry
             if keys is None or t.type_name in keys
         ]
+        if keys is None:
+            choices.append(Choice(NOTE_CHOICE, "Note", "text on the canvas, to explain"))
+        return choices
 
     def open_quick_add(self, where: QPointF, text: str = "") -> None:
         """The search box at ``where`` (scene), starting with ``text``: Enter adds the node
@@ -57,6 +64,9 @@ class CanvasCommands:
     def _quick_add_chosen(self, type_name: str) -> None:
         where, wire = self._quick_add_for
         self._quick_add_for = ()
+        if type_name == NOTE_CHOICE:
+            self.add_note(where)
+            return
         if wire is None:
             spot = self.scene.free_spot(type_name, where)  # centred there, over no node
             self._add(type_name, (spot.x(), spot.y()))
@@ -103,6 +113,26 @@ class CanvasCommands:
             self.unrolled_action.setChecked(False)
         self.scene.select_nodes([node_id])
 
+    def add_note(self, where: QPointF | None = None) -> None:
+        """A note at ``where`` (scene; the view's centre by default), its text selected to be
+        typed over: adding it is one undo step, what is typed another."""
+        if self.unrolled_action.isChecked():
+            self.unrolled_action.setChecked(False)
+        if where is None:
+            where = self.view.mapToScene(self.view.viewport().rect().center())
+        corner = self.scene.snapped(QPointF(where.x() - NOTE_WIDTH / 2, where.y() - 20))
+        try:
+            note_id = self.document.add_note((corner.x(), corner.y()), NEW_NOTE_TEXT)
+        except RNNBuilderError as error:
+            self.show_error("Cannot add the note", str(error))
+            return
+        item = self.scene.note_items.get(note_id) if note_id else None
+        if item is not None:
+            self.scene.clearSelection()
+            item.setSelected(True)
+            self.view.setFocus()
+            item.start_editing(select_all=True)
+
     def arrange(self) -> None:
         """Lay the graph out (one undo step) and show all of it."""
         if self.unrolled_action.isChecked():
@@ -114,7 +144,11 @@ class CanvasCommands:
     def delete_selection(self) -> None:
         if self.unrolled_action.isChecked():
             return
-        self.document.remove(self.scene.selected_node_ids(), self.scene.selected_edges())
+        self.document.remove(
+            self.scene.selected_node_ids(),
+            self.scene.selected_edges(),
+            self.scene.selected_note_ids(),
+        )
 
     def select_all(self) -> None:
         self.scene.select_nodes(self.document.graph.nodes)

@@ -50,7 +50,7 @@ from rnn_builder.files.companions import STALE_SECONDS, save_with_companions
 from rnn_builder.files.companions import runs_problem as runs_problem_of
 from rnn_builder.files.companions import weights_problem as weights_problem_of
 from rnn_builder.files.disk import remove_stale_temporaries
-from rnn_builder.files.project import DatasetReference, Project
+from rnn_builder.files.project import DatasetReference, Note, Project
 from rnn_builder.files.serialization import MAX_FILE_BYTES, atomic_write, dumps, load, loads
 from rnn_builder.files.weights_file import read_weights
 from rnn_builder.graph.arrange import arrange
@@ -63,11 +63,14 @@ from rnn_builder.training.tasks.files import read_text
 from rnn_builder.training.workload import Purpose, validate_for
 from ui.editor.commands import (
     AddNodes,
+    AddNotes,
     Connect,
     MoveNodes,
     RemoveItems,
+    RemoveNotes,
     Rename,
     SetDataset,
+    SetNoteText,
     SetParam,
     SetProjectText,
     SetTraining,
@@ -407,7 +410,8 @@ class GraphDocument(QObject):
 
     def allowed(self, command) -> bool:
         """Whether an edit may go ahead now (the guard is asked for what changes the network)."""
-        if isinstance(command, MoveNodes | Rename | SetProjectText) or self.guard is None:
+        harmless = MoveNodes | Rename | SetProjectText | AddNotes | RemoveNotes | SetNoteText
+        if isinstance(command, harmless) or self.guard is None:  # the network stays as it is
             return True
         return bool(self.guard())
 
@@ -496,12 +500,29 @@ class GraphDocument(QObject):
     def disconnect(self, edges: list[Edge]) -> bool:
         return bool(edges) and self.push(RemoveItems(self.graph, [], list(edges), "Remove wire"))
 
-    def remove(self, node_ids: list[str], edges: list[Edge] = ()) -> bool:
-        if not node_ids and not edges:
+    def remove(self, node_ids: list[str], edges: list[Edge] = (), note_ids: list[str] = ()) -> bool:
+        """Delete nodes (with their wires), wires and notes, as one undo step."""
+        if not node_ids and not edges and not note_ids:
             return False
         count = len(node_ids)
         text = f"Delete {count} node{'s' if count != 1 else ''}" if count else "Delete wires"
-        return self.push(RemoveItems(self.graph, list(node_ids), list(edges), text))
+        if not node_ids and not edges:
+            return self.push(RemoveNotes(self.project, list(note_ids)))
+        command = RemoveItems(self.graph, list(node_ids), list(edges), text)
+        if note_ids:
+            notes = RemoveNotes(self.project, list(note_ids))
+            command = Steps(f"{text} and {notes.text()[len('Delete ') :]}", [command, notes])
+        return self.push(command)
+
+    def add_note(self, position: tuple[float, float], text: str = "") -> str | None:
+        """Put a note on the canvas (one undo step); its id, or None when refused."""
+        note = Note(self.project.new_note_id(), Note.checked_text(text), position)
+        return note.id if self.push(AddNotes(self.project, [note])) else None
+
+    def set_note_text(self, note_id: str, text: str) -> bool:
+        """A note's new text as one undo step (text a note cannot hold raises
+        ``InvalidSettingError`` before anything is pushed)."""
+        return self._push_change(SetNoteText(self.project, note_id, text))
 
     def set_param(self, node_id: str, name: str, value) -> bool:
         value = self._checked_param(node_id, name, value)
@@ -622,11 +643,16 @@ class GraphDocument(QObject):
             self.push(Rename(self.graph, node_id, name))
 
     def move(
-        self, moves: dict[str, tuple[tuple[float, float], tuple[float, float]]], drag: int
+        self,
+        moves: dict[str, tuple[tuple[float, float], tuple[float, float]]],
+        drag: int,
+        note_moves: dict[str, tuple[tuple[float, float], tuple[float, float]]] | None = None,
     ) -> None:
+        """Nodes and notes moved by one drag (``drag``: moves of one drag are one step)."""
         moves = {n: (old, new) for n, (old, new) in moves.items() if old != new}
-        if moves:
-            self.push(MoveNodes(self.graph, moves, drag))
+        notes = {n: (old, new) for n, (old, new) in (note_moves or {}).items() if old != new}
+        if moves or notes:
+            self.push(MoveNodes(self.graph, moves, drag, project=self.project, note_moves=notes))
 
     def arrange(self, size=None) -> bool:
         """Lay the graph out left to right (``graph.arrange``: inputs left, outputs right, no
@@ -638,9 +664,31 @@ class GraphDocument(QObject):
             for node_id, position in positions.items()
             if self.graph.node(node_id).position != position
         }
+        notes = {}  # a note goes with the node it is nearest, as far as that node goes
+        for note in self.project.notes:
+            near = self._nearest_node(note.position)
+            if near in moves:
+                (old_x, old_y), (new_x, new_y) = moves[near]
+                x, y = note.position
+                notes[note.id] = (note.position, (x + new_x - old_x, y + new_y - old_y))
         if not moves:
             return False
-        return self.push(MoveNodes(self.graph, moves, new_drag_id(), "Arrange"))
+        return self.push(
+            MoveNodes(
+                self.graph, moves, new_drag_id(), "Arrange", project=self.project, note_moves=notes
+            )
+        )
+
+    def _nearest_node(self, point: tuple[float, float]) -> str | None:
+        """The node whose corner is nearest ``point`` (None in an empty graph)."""
+        return min(
+            self.graph.nodes,
+            key=lambda n: (
+                (self.graph.node(n).position[0] - point[0]) ** 2
+                + (self.graph.node(n).position[1] - point[1]) ** 2
+            ),
+            default=None,
+        )
 
     def paste(
         self, nodes: list[Node], edges: list[Edge], offset: tuple[float, float], text: str = "Paste"
