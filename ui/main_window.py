@@ -47,6 +47,12 @@ AUTOSAVE_MS = 30_000
 # its controls in a 1360×840 window; at a fixed 110 px it had about 60 px left. The Problems
 # list in front is as tall as its rows (issue 23: 40 % of the window said "No problems").
 BOTTOM_SHARE = 0.4
+START_HINT = (
+    "An empty canvas.\n\n"
+    "Drag a node here from the palette, or type its name (Tab lists them all).\n"
+    "Start with an input, end with an Output, and drag from a port to wire them;\n"
+    "let a wire go on empty canvas to be offered the nodes that can take it."
+)
 PROBLEM_ROWS_SHOWN = 8  # rows the Problems dock grows to show; more scroll
 
 
@@ -62,6 +68,7 @@ class MainWindow(ProjectCommands, CanvasCommands, DataCommands, WindowActions, Q
         self.settings = settings or QSettings(APP_NAME, APP_NAME)
         self.scene = GraphScene(document, self)
         self.view = GraphView(self.scene)
+        self.view.start_hint = START_HINT
         self.unrolled_scene = UnrolledScene(self)
         self.unrolled_scene.notes_of = lambda: self.document.project.notes
         self.unrolled_view = GraphView(self.unrolled_scene, name="unrolled")

@@ -28,10 +28,17 @@ class WindowActions:
 
     def _make_actions(self) -> None:
         key = QKeySequence.StandardKey
-        self.new_action = self.make_action(
-            "&New from template…",
-            self.new_project,
+        self.new_blank_action = self.make_action(
+            "&New",
+            self.new_blank_project,
             key.New,
+            "new_blank",
+            "Start an empty project: build a network on a blank canvas",
+        )
+        self.new_action = self.make_action(
+            "New from &template…",
+            self.new_project,
+            "Ctrl+Shift+N",
             "new",
             "Start a project from one of the templates",
         )
@@ -131,7 +138,7 @@ class WindowActions:
 
         menu = self.menuBar()
         files = menu.addMenu("&File")
-        files.addActions([self.new_action, self.open_action])
+        files.addActions([self.new_blank_action, self.new_action, self.open_action])
         self.recent_menu = files.addMenu("Open &recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent)
         files.addActions([self.save_action, self.save_as_action])
@@ -175,7 +182,9 @@ class WindowActions:
             action.triggered.connect(lambda _c=False, n=name: self.apply_theme(n))
         toolbar = self.addToolBar("Main")
         toolbar.setObjectName("toolbar")
-        toolbar.addActions([self.new_action, self.open_action, self.save_action])
+        toolbar.addActions(
+            [self.new_blank_action, self.new_action, self.open_action, self.save_action]
+        )
         toolbar.addSeparator()
         toolbar.addActions([self.undo_action, self.redo_action])
         toolbar.addSeparator()

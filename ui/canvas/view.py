@@ -19,6 +19,8 @@ NODE_MIME = "application/x-rnn-builder-node-type"
 
 class GraphView(QGraphicsView):
     quick_add_enabled = False  # typing asks for the quick-add box (the canvas's view does)
+    start_hint = ""  # said over an empty canvas: how to begin
+    hint_shown = False  # whether the last paint said it
     node_dropped = Signal(str, QPointF)  # node type name, scene position
     quick_add_requested = Signal(QPointF, str)  # where (scene), what was typed so far
 
@@ -200,6 +202,23 @@ class GraphView(QGraphicsView):
             super().dropEvent(event)
 
     # --- background -----------------------------------------------------------------------
+
+    def drawForeground(self, painter: QPainter, rect: QRectF) -> None:
+        scene = self.scene()
+        self.hint_shown = bool(self.start_hint and scene is not None and not scene.items())
+        if not self.hint_shown:
+            return
+        painter.save()
+        painter.resetTransform()  # in the viewport's pixels, whatever the zoom
+        area = QRectF(self.viewport().rect()).adjusted(40, 40, -40, -40)
+        font = painter.font()
+        font.setPointSizeF(font.pointSizeF() * 1.15)
+        painter.setFont(font)
+        painter.setPen(canvas_colors()["muted"])
+        painter.drawText(
+            area, Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self.start_hint
+        )
+        painter.restore()
 
     def drawBackground(self, painter: QPainter, rect: QRectF) -> None:
         colors = canvas_colors()

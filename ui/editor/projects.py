@@ -1,5 +1,5 @@
-"""The window's project commands — new, open, save, save as, recent files, picture export — and
-the dialogs that wait for the user.
+"""The window's project commands — new (blank, or from a template), open, save, save as,
+recent files, picture export — and the dialogs that wait for the user.
 
 Dialogs go through small methods (:meth:`ProjectCommands.ask_to_save`,
 :meth:`~ProjectCommands.choose_open_path`, :meth:`~ProjectCommands.choose_save_path`,
@@ -16,6 +16,7 @@ from pathlib import Path
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 
 from rnn_builder.errors import RNNBuilderError
+from rnn_builder.files.project import Project
 from rnn_builder.files.templates import new_project
 from ui.canvas.export import export_scene
 from ui.editor.document import GraphDocument
@@ -113,6 +114,12 @@ class ProjectCommands:
         template = template or self.choose_template()
         if template:
             self.document.replace(new_project(template), None)
+
+    def new_blank_project(self) -> None:
+        """An empty canvas (the start hint says how to begin), no data chosen yet."""
+        if not self.may_discard_changes():
+            return
+        self.document.replace(Project(title="Untitled"), None)
 
     def open_project(self, path: str | Path | None = None) -> bool:
         if not self.may_discard_changes():
