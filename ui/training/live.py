@@ -13,7 +13,16 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QBoxLayout, QDockWidget, QLabel, QMessageBox, QSpinBox
+from PySide6.QtWidgets import (
+    QBoxLayout,
+    QDockWidget,
+    QLabel,
+    QMessageBox,
+    QScrollArea,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
 
 from rnn_builder.errors import RNNBuilderError
 from rnn_builder.graph.budget import OUT_OF_MEMORY
@@ -45,8 +54,15 @@ class Live(QObject):
         self.gradients = GradientFlowView(self.session)
         self.probe = Probe(self.context, self)
         self.hidden = HiddenStateView(self.context, self.probe)
+        training = QWidget()  # the buttons and progress stay, the rest scrolls
+        training.setObjectName("training_dock_body")
+        column = QVBoxLayout(training)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addWidget(self.panel.header)
+        column.addWidget(scrolling(self.panel), 1)
         window.add_dock(
-            scrolling(self.panel),
+            training,
             "Training",
             Qt.DockWidgetArea.RightDockWidgetArea,
             "training_dock",
@@ -294,7 +310,7 @@ class Live(QObject):
         dock = self.window.findChild(QDockWidget, "training_dock")
         dock.show()
         dock.raise_()
-        dock.widget().ensureWidgetVisible(self.panel.sample_box)
+        dock.findChild(QScrollArea).ensureWidgetVisible(self.panel.sample_box)
         untrained = self.context.live_weights is None and document.weights_if_they_fit() is None
         said = "Sampled from the untrained network" if untrained else "Sampled"
         line = " ".join(text.split())  # the status bar holds one line

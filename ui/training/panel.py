@@ -285,11 +285,18 @@ class TrainingPanel(QWidget):
         form.addRow(self.setting_error)
         settings = QGroupBox("Settings")
         settings.setLayout(form)
-        layout = QVBoxLayout(self)  # what is used while training first, the settings below
+        # Start, Pause, Stop, the progress and the numbers: a header of their own that the
+        # dock keeps above the panel's scrolling part (issue 23: while training the panel
+        # scrolled down to its progress and the buttons went out of view)
+        self.header = QWidget()
+        self.header.setObjectName("training_header")
+        header = QVBoxLayout(self.header)
+        header.setContentsMargins(9, 6, 9, 2)
+        header.addLayout(buttons)
+        header.addWidget(self.progress)
+        header.addWidget(self.metrics)
+        layout = QVBoxLayout(self)  # what to train on first, the settings below
         layout.addLayout(top)
-        layout.addLayout(buttons)
-        layout.addWidget(self.progress)
-        layout.addWidget(self.metrics)
         layout.addWidget(self.sample_box)
         layout.addWidget(settings)
         layout.addStretch(1)
@@ -538,6 +545,8 @@ class TrainingPanel(QWidget):
 
     def _start(self) -> None:
         self.session.start()
+        if self.pause_button.isEnabled():  # the keyboard stays on the buttons, in view
+            self.pause_button.setFocus()
 
     def pause_or_resume(self) -> None:
         if self.session.state == "paused":
