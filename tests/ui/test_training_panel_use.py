@@ -5,7 +5,8 @@ plots a continued run from the step where it continued."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QDockWidget, QScrollArea
 
 TRAINING_TIMEOUT = 120_000  # ms: generous for a slow machine; the waits end on conditions
@@ -45,3 +46,41 @@ def test_start_pause_and_stop_stay_in_view_while_training(make_window, qtbot):
     _click(qtbot, panel.stop_button)
     qtbot.waitUntil(lambda: not session.running, timeout=TRAINING_TIMEOUT)
     assert _seen(panel.start_button)
+
+
+def _wheel(widget, steps: int = -3) -> None:
+    """A turn of the mouse wheel over the middle of ``widget`` (down: negative), as the window
+    system delivers it (QTest.wheelEvent: a spontaneous event, passed on to the parents)."""
+    window = widget.window()
+    at = widget.mapTo(window, widget.rect().center())
+    QTest.wheelEvent(window.windowHandle(), QPointF(at), QPoint(0, 120 * steps))
+
+
+def test_the_wheel_scrolls_the_panel_and_leaves_the_values_it_passes(make_window, qtbot):
+    window = make_window("many_to_one")
+    window.resize(1360, 620)
+    dock = _training_dock(window, qtbot)
+    panel = window.live.panel
+    scroll = dock.findChild(QScrollArea)
+    qtbot.waitUntil(lambda: scroll.verticalScrollBar().maximum() > 0)
+    clip = panel.editors["clip_norm"]
+    before = (clip.value(), window.document.project.training.clip_norm)
+    start = scroll.verticalScrollBar().value()
+    _wheel(clip, -2)  # the mouse happens to be over Clip gradients at
+    assert (clip.value(), window.document.project.training.clip_norm) == before
+    assert scroll.verticalScrollBar().value() != start  # the panel scrolled instead
+    for name in ("optimizer", "schedule"):  # lists too
+        combo = panel.editors[name]
+        chosen = combo.currentText()
+        _wheel(combo, -1)
+        assert combo.currentText() == chosen
+    clip.setFocus()  # a box the person clicked into takes the wheel
+    _wheel(clip, 2)
+    assert clip.value() > before[0]
+    # the inspector scrolls too: a node's numbers stay as they are
+    window.findChild(QDockWidget, "inspector_dock").raise_()
+    window.scene.select_nodes(["reader"])
+    size = window.inspector.editors["hidden_size"]
+    qtbot.waitUntil(lambda: not size.visibleRegion().isEmpty())
+    _wheel(size, -3)
+    assert size.value() == 32 == window.document.graph.node("reader").params["hidden_size"]

@@ -29,6 +29,7 @@ from rnn_builder.graph.explain import explain_graph, explain_node
 from rnn_builder.graph.nodes import ParamSpec
 from rnn_builder.values import MAX_TEXT
 from ui.editor.undo_keys import UndoKeysToWindow
+from ui.wheel import wheel_only_when_focused
 
 INT_LIMIT = 2**31 - 1
 
@@ -97,6 +98,7 @@ class Inspector(QWidget):
             editor = self._editor(spec, node.params[spec.name])
             editor.setObjectName(f"param_{spec.name}")
             editor.installEventFilter(self._undo_keys)
+            wheel_only_when_focused(editor)  # the inspector scrolls: the wheel is its
             editor.setToolTip(spec.description)
             label = QLabel(spec.label)
             label.setToolTip(spec.description)
@@ -147,6 +149,7 @@ class Inspector(QWidget):
             "the field it had moves to the node the new one leaves"
         )
         combo.installEventFilter(self._undo_keys)
+        wheel_only_when_focused(combo)
         combo.activated.connect(lambda _index: self._bind(combo.currentData()))
         self.form.addRow("Data field", combo)
         self.data_field = combo

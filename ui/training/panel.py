@@ -41,6 +41,7 @@ from rnn_builder.training.tasks import KIND_TASKS, TASKS
 from rnn_builder.training.tasks.base import Task
 from rnn_builder.training.trainer import Report
 from ui.editor.undo_keys import undo_keys_to_window
+from ui.wheel import wheel_only_when_focused
 
 METRIC_NAMES = {
     "accuracy": "accuracy",
@@ -312,6 +313,8 @@ class TrainingPanel(QWidget):
         document.replaced.connect(self._follow_project)
         document.undo_stack.indexChanged.connect(self._describe_binding)
         undo_keys_to_window(self, *self.editors.values())
+        wheel_only_when_focused(*self.editors.values(), self.source, self.temperature)
+        wheel_only_when_focused(self.prime_choice)
         self._show_temperature()
         self._follow_project()
         self.show_document()
