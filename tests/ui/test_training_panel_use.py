@@ -84,3 +84,42 @@ def test_the_wheel_scrolls_the_panel_and_leaves_the_values_it_passes(make_window
     qtbot.waitUntil(lambda: not size.visibleRegion().isEmpty())
     _wheel(size, -3)
     assert size.value() == 32 == window.document.graph.node("reader").params["hidden_size"]
+
+
+def test_a_trained_network_offers_continue_or_from_scratch_and_the_run_says_which(
+    make_window, qtbot
+):
+    window = make_window("many_to_one")
+    _training_dock(window, qtbot)
+    panel, session, document = window.live.panel, window.live.session, window.document
+    assert panel.start_button.text() == "Start" and not panel.scratch_button.isVisible()
+    _click(qtbot, panel.batch_button)  # one step: run 1, from fresh weights
+    qtbot.waitUntil(lambda: len(document.runs) == 1, timeout=TRAINING_TIMEOUT)
+    first = document.runs[0]
+    assert not first.continued and first.start_step == 0
+    # trained now: the choice is offered, not made silently
+    assert panel.start_button.text() == "Continue" and panel.scratch_button.isVisible()
+    assert window.live.train_action.text() == "&Continue training"
+    _click(qtbot, panel.batch_button)  # one more step, on from run 1's weights
+    qtbot.waitUntil(lambda: len(document.runs) == 2, timeout=TRAINING_TIMEOUT)
+    second = document.runs[1]
+    assert second.continued and (second.continued_from, second.start_step) == (1, 1)
+    assert "continued from run 1 at step 1" in second.label
+    plots = window.live.plots
+    plots.redraw()
+    steps, _losses = plots.train_curve.getData()
+    assert steps[0] == 2  # plotted from where it went on, after run 1's step
+    _click(qtbot, panel.scratch_button)  # fresh weights: a run of its own from 0
+    qtbot.waitUntil(lambda: len(session.reports) >= 1, timeout=TRAINING_TIMEOUT)
+    _click(qtbot, panel.stop_button)
+    qtbot.waitUntil(lambda: len(document.runs) == 3, timeout=TRAINING_TIMEOUT)
+    third = document.runs[2]
+    assert not third.continued and third.start_step == 0 and third.continued_from is None
+    plots.redraw()
+    steps, _losses = plots.train_curve.getData()
+    assert steps[0] == 1
+    # saved with the project's runs, and read back
+    from rnn_builder.training.runs import RunRecord
+
+    again = RunRecord.from_json(second.to_json())
+    assert (again.continued_from, again.start_step) == (1, 1)

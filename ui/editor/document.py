@@ -206,6 +206,9 @@ class GraphDocument(QObject):
         self._untitled_key = hashlib.sha1(str(id(self)).encode()).hexdigest()[:10]
         self.weights: dict[str, np.ndarray] | None = None  # trained, kept beside the file
         self.runs: list[RunRecord] = []  # training runs, for comparing
+        # the run whose weights :attr:`weights` are (None: from a file, or none): a run that
+        # continues from them is drawn after it
+        self.weights_run: RunRecord | None = None
         self.load_problems: list[str] = []  # companions left out on opening, and why
         # Asked before any edit; returns False to refuse it (e.g. while training runs).
         self.guard = None
@@ -277,6 +280,8 @@ class GraphDocument(QObject):
 
     def _set_contents(self, contents: _Contents) -> None:
         self.weights, self.runs = contents.weights, contents.runs
+        # saved together, the weights are the last run's (files.companions checks the set)
+        self.weights_run = self.runs[-1] if self.runs and self.weights else None
         self.load_problems = contents.problems
         self._unsaved_weights = contents.unsaved
         if contents.unsaved:
@@ -308,13 +313,25 @@ class GraphDocument(QObject):
     def runs_path(project_path: Path) -> Path:
         return project_path.with_suffix(".runs.json")
 
-    def set_weights(self, weights: dict[str, np.ndarray] | None) -> None:
-        """Keep trained weights with the project (unsaved until the project is saved)."""
+    def set_weights(
+        self, weights: dict[str, np.ndarray] | None, run: RunRecord | None = None
+    ) -> None:
+        """Keep trained weights with the project (unsaved until the project is saved); ``run``
+        is the run that trained them (None: they come from elsewhere, a file)."""
         self.weights = None if weights is None else {k: np.array(v) for k, v in weights.items()}
+        self.weights_run = run if weights is not None else None
         self._unsaved_weights = True
         self._weights_version += 1
         self.weights_changed.emit()
         self.modified_changed.emit(True)
+
+    def trained_steps(self) -> tuple[int, int | None]:
+        """How many steps of training the weights have had, and the run that took the last of
+        them (``(0, None)`` when that is not known: weights from a file)."""
+        run = self.weights_run
+        if run is None or run not in self.runs:
+            return 0, None
+        return run.start_step + run.curve.last_step, run.number
 
     def weights_if_they_fit(self) -> dict[str, np.ndarray] | None:
         """The trained weights that still fit the graph (by name and shape), or None."""

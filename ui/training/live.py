@@ -116,6 +116,13 @@ class Live(QObject):
         self.train_action = window.make_action(
             "&Start training", session.start, "F5", "train", "Train in the background"
         )
+        self.scratch_action = window.make_action(
+            "Train from s&cratch",
+            session.from_scratch,
+            "Ctrl+F5",
+            "train_scratch_action",
+            "Train again from fresh weights, not on from the trained ones",
+        )
         self.pause_action = window.make_action(
             "&Pause / resume", self.panel.pause_or_resume, "F6", "train_pause_resume"
         )
@@ -147,21 +154,38 @@ class Live(QObject):
             "Set the inputs' vocabulary or width and the outputs' classes or units to the "
             "data's, and bind each field to its node (one undo step)",
         )
-        menu.addActions([self.train_action, self.pause_action, self.stop_action, self.batch_action])
+        menu.addActions(
+            [
+                self.train_action,
+                self.scratch_action,
+                self.pause_action,
+                self.stop_action,
+                self.batch_action,
+            ]
+        )
         menu.addSeparator()
         menu.addActions([self.data_view_action, self.fit_data_action])
         menu.addSeparator()
         menu.addActions([self.sample_action])
 
-        def follow(state: str) -> None:
-            running = state != "idle"
-            self.train_action.setEnabled(not running)
-            self.batch_action.setEnabled(not running)
-            self.pause_action.setEnabled(running)
-            self.stop_action.setEnabled(running)
+        session.state_changed.connect(self._follow_training_state)
+        document = window.document
+        document.weights_changed.connect(self._follow_training_state)
+        document.replaced.connect(self._follow_training_state)
+        document.undo_stack.indexChanged.connect(self._follow_training_state)
+        self._follow_training_state()
 
-        session.state_changed.connect(follow)
-        follow(session.state)
+    def _follow_training_state(self, *_changed) -> None:
+        """The Train menu as the panel's buttons: Continue or Start, From scratch once trained
+        (slots of this object: they go with it, not with the document that outlives it)."""
+        running = self.session.state != "idle"
+        trained = self.window.document.weights_if_they_fit() is not None
+        self.train_action.setText("&Continue training" if trained else "&Start training")
+        self.scratch_action.setEnabled(not running and trained)
+        self.train_action.setEnabled(not running)
+        self.batch_action.setEnabled(not running)
+        self.pause_action.setEnabled(running)
+        self.stop_action.setEnabled(running)
 
     def shutdown(self) -> None:
         """Stop training (waiting for its thread) and reading a data file before the window

@@ -218,6 +218,13 @@ class TrainingPanel(QWidget):
         self.start_button = QPushButton("Start")
         self.start_button.setObjectName("train_start")
         self.start_button.setToolTip("Train in the background; the canvas stays usable")
+        # a trained network: Start goes on from its weights (and says so), or from scratch
+        self.scratch_button = QPushButton("From scratch")
+        self.scratch_button.setObjectName("train_scratch")
+        self.scratch_button.setToolTip(
+            "Train again from fresh weights (made from the seed): a run to compare with the "
+            "others from the same start"
+        )
         self.pause_button = QPushButton("Pause")
         self.pause_button.setObjectName("train_pause")
         self.stop_button = QPushButton("Stop")
@@ -227,7 +234,13 @@ class TrainingPanel(QWidget):
         self.batch_button.setObjectName("train_one_batch")
         self.batch_button.setToolTip("Take a single training step, to watch what it changes")
         buttons = QHBoxLayout()
-        for button in (self.start_button, self.pause_button, self.stop_button, self.batch_button):
+        for button in (
+            self.start_button,
+            self.scratch_button,
+            self.pause_button,
+            self.stop_button,
+            self.batch_button,
+        ):
             buttons.addWidget(button)
         self.progress = QProgressBar()
         self.progress.setObjectName("train_progress")
@@ -303,6 +316,7 @@ class TrainingPanel(QWidget):
         layout.addStretch(1)
         self.source.currentIndexChanged.connect(self._source_chosen)
         self.start_button.clicked.connect(self._start)
+        self.scratch_button.clicked.connect(lambda: self._start(from_scratch=True))
         self.pause_button.clicked.connect(self.pause_or_resume)
         self.stop_button.clicked.connect(lambda: session.stop(wait=False))
         self.batch_button.clicked.connect(session.one_batch)
@@ -312,6 +326,9 @@ class TrainingPanel(QWidget):
         session.failed.connect(self.show_failure)
         document.replaced.connect(self._follow_project)
         document.undo_stack.indexChanged.connect(self._describe_binding)
+        document.weights_changed.connect(self.offer_start)
+        document.replaced.connect(self.offer_start)
+        document.undo_stack.indexChanged.connect(self.offer_start)
         undo_keys_to_window(self, *self.editors.values())
         wheel_only_when_focused(*self.editors.values(), self.source, self.temperature)
         wheel_only_when_focused(self.prime_choice)
@@ -319,6 +336,7 @@ class TrainingPanel(QWidget):
         self._follow_project()
         self.show_document()
         self._state_changed("idle")
+        self.offer_start()
 
     # --- widgets ---------------------------------------------------------------------------
 
@@ -546,8 +564,24 @@ class TrainingPanel(QWidget):
 
     # --- running --------------------------------------------------------------------------
 
-    def _start(self) -> None:
-        self.session.start()
+    def offer_start(self, *_changed) -> None:
+        """Start, or — the network trained, its weights fitting the graph — Continue and
+        From scratch: which one a run is, is chosen and seen, never assumed (issue 23: Start
+        went on from the weights silently, and the runs' curves compared misleadingly)."""
+        trained = self.document.weights_if_they_fit() is not None
+        steps, run = self.document.trained_steps()
+        self.start_button.setText("Continue" if trained else "Start")
+        after = f" (run {run}, {steps:,} steps)" if run is not None else " (from a file)"
+        self.start_button.setToolTip(
+            f"Go on training from the network's trained weights{after}; the run is drawn "
+            "from the step where it goes on"
+            if trained
+            else "Train in the background; the canvas stays usable"
+        )
+        self.scratch_button.setVisible(trained)
+
+    def _start(self, from_scratch: bool = False) -> None:
+        self.session.start(from_scratch=from_scratch)
         if self.pause_button.isEnabled():  # the keyboard stays on the buttons, in view
             self.pause_button.setFocus()
 
@@ -560,6 +594,7 @@ class TrainingPanel(QWidget):
     def _state_changed(self, state: str) -> None:
         running = state != "idle"
         self.start_button.setEnabled(not running)
+        self.scratch_button.setEnabled(not running)
         self.batch_button.setEnabled(not running)
         self.pause_button.setEnabled(running)
         self.stop_button.setEnabled(running)
