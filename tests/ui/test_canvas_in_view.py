@@ -93,3 +93,11 @@ def test_a_long_problems_list_gets_the_room_it_needs(window, qtbot):
     shown = min(panel.topLevelItemCount(), PROBLEM_ROWS_SHOWN)  # more than that scroll
     last = panel.topLevelItem(shown - 1)
     qtbot.waitUntil(lambda: panel.viewport().rect().contains(panel.visualItemRect(last)))
+
+
+def test_a_wider_dock_beside_the_canvas_leaves_every_node_in_view(window, qtbot):
+    assert _all_in_view(window) == []
+    bar, point = _tab(window, "Training")  # the training panel is wider than the inspector
+    QTest.mouseClick(bar, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, point)
+    qtbot.waitUntil(lambda: window.findChild(QDockWidget, "training_dock").isVisible())
+    qtbot.waitUntil(lambda: _all_in_view(window) == [])

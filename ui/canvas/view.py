@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QEvent, QPoint, QPointF, QRect, QRectF, Qt, Signal
 from PySide6.QtGui import QPainter, QPen, QWheelEvent
 from PySide6.QtWidgets import QGraphicsScene, QGraphicsView, QWidget
 
@@ -114,6 +114,21 @@ class GraphView(QGraphicsView):
             self.quick_add_requested.emit(self.cursor_scene_point(), "")
             return True
         return super().event(event)
+
+    def resizeEvent(self, event) -> None:
+        """A graph shown whole stays whole when the view shrinks (a wider dock beside it, a
+        smaller window); one the person zoomed into is left as it is."""
+        scene = self.scene()
+        old = event.oldSize()
+        whole = False
+        if scene is not None and old.isValid() and old.width() > 0 and old.height() > 0:
+            before = self.mapToScene(QRect(QPoint(0, 0), old)).boundingRect()
+            whole = before.contains(scene.itemsBoundingRect())
+        super().resizeEvent(event)
+        if whole and not self.mapToScene(self.viewport().rect()).boundingRect().contains(
+            scene.itemsBoundingRect()
+        ):
+            self.fit_to_contents()
 
     def keyPressEvent(self, event) -> None:
         text = event.text()
