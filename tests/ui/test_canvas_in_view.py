@@ -97,7 +97,12 @@ def test_a_long_problems_list_gets_the_room_it_needs(window, qtbot):
 
 def test_a_wider_dock_beside_the_canvas_leaves_every_node_in_view(window, qtbot):
     assert _all_in_view(window) == []
-    bar, point = _tab(window, "Training")  # the training panel is wider than the inspector
+    wide = window.view.viewport().width()
+    bar, point = _tab(window, "Training")
     QTest.mouseClick(bar, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, point)
-    qtbot.waitUntil(lambda: window.findChild(QDockWidget, "training_dock").isVisible())
-    qtbot.waitUntil(lambda: _all_in_view(window) == [])
+    panel = window.live.panel
+    qtbot.waitUntil(lambda: not panel.batch_button.visibleRegion().isEmpty())
+    qtbot.mouseClick(panel.batch_button, Qt.MouseButton.LeftButton)  # trained: a button more
+    qtbot.waitUntil(lambda: len(window.document.runs) == 1, timeout=120_000)
+    qtbot.waitUntil(lambda: window.view.viewport().width() < wide - 20)  # the dock widened
+    assert _all_in_view(window) == []
