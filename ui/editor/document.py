@@ -18,11 +18,13 @@ trusted: the weights are checked from their headers before they are read
 is left out, and :attr:`load_problems` says why (the window shows it), while the project itself
 opens.
 
-Recovery: while a project has unsaved changes the window asks :meth:`write_recovery` now and
-then; a copy goes to the recovery folder with the path it belongs to, its runs, and its trained
-weights when they are unsaved (in a ``.npz`` beside the copy, rewritten only when they change).
-A clean close deletes both, so what is left there at start-up is the work of a session that
-crashed.
+Recovery: while a project has unsaved changes the window asks :meth:`write_recovery` soon
+after every edit; a copy goes to the recovery folder with the path it belongs to, its runs, and
+its trained weights when they are unsaved (in a ``.npz`` beside the copy, rewritten only when
+they change). A clean close deletes both, so what is left there at start-up is the work of a
+session that crashed. Work recovered from a copy keeps that copy as its own until it is saved
+(or discarded): a second crash before the save loses neither the recovered work nor what was
+done since (issue 23: accepting a recovery deleted the copy at once).
 """
 
 from __future__ import annotations
@@ -215,6 +217,7 @@ class GraphDocument(QObject):
         self._unsaved_weights = False
         self._weights_version = 0  # counts set_weights, so that recovery writes them once
         self._recovered_version = 0
+        self._recovery_file: Path | None = None  # recovered work: the copy it came from
         if self.path is not None:
             self._set_contents(_read_companions(self.path, project))
 
@@ -266,6 +269,7 @@ class GraphDocument(QObject):
                 weights, unsaved = dict(recovery.weights), True
             contents = _Contents(weights, runs, problems + list(recovery.problems), unsaved)
         self.discard_recovery()
+        self._recovery_file = None
         self.undo_stack.clear()
         self.project.title_changed.unsubscribe(self._title_changed)
         self.project = project
@@ -297,8 +301,9 @@ class GraphDocument(QObject):
         self.path = target
         self._unsaved_weights = False
         self.undo_stack.setClean()
-        old_recovery.unlink(missing_ok=True)
+        old_recovery.unlink(missing_ok=True)  # saved: the copy of recovered work goes too
         old_recovery.with_suffix(".npz").unlink(missing_ok=True)
+        self._recovery_file = None
         self.discard_recovery()
         self.path_changed.emit()
         return target
@@ -354,11 +359,16 @@ class GraphDocument(QObject):
     # --- recovery -------------------------------------------------------------------------
 
     def recovery_path(self) -> Path:
+        if self._recovery_file is not None:  # recovered work goes on in its own copy
+            return self._recovery_file
         key = str(self.path.resolve()) if self.path is not None else self._untitled_key
         return recovery_folder() / (hashlib.sha1(key.encode()).hexdigest()[:16] + ".json")
 
     def write_recovery(self) -> Path | None:
+        """Write the recovery copy of unsaved work (None: nothing unsaved — undone back to the
+        saved state, so a copy written before goes)."""
         if not self.modified:
+            self.discard_recovery()
             return None
         path = self.recovery_path()
         weights = path.with_suffix(".npz")
@@ -411,8 +421,12 @@ class GraphDocument(QObject):
         return found
 
     def recover(self, recovery: Recovery) -> None:
-        """Open a crashed session's work as unsaved changes, with its weights and runs."""
+        """Open a crashed session's work as unsaved changes, with its weights and runs. Its
+        copy is kept, as this work's recovery copy, until the work is saved or discarded."""
         self.replace(recovery.project, recovery.original, recovery)
+        self._recovery_file = recovery.file
+        if recovery.weights:  # they are beside the copy already
+            self._recovered_version = self._weights_version
 
     @staticmethod
     def forget_recovery(recovery: Recovery) -> None:
