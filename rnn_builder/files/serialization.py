@@ -12,10 +12,13 @@ A project file is one JSON object::
 by digest, so that opening can tell a set cut short (:mod:`rnn_builder.files.companions`).
 ``notes`` (optional, version 6) holds the text a teacher placed on the canvas.
 
-Reading is strict: anything malformed is refused with :class:`MalformedProjectError` naming the
-JSON path (``$.graph.nodes[2].params.hidden_size: expected a whole number, got the text
-'big'``), a version from the future with :class:`UnsupportedVersionError`. Older versions are
-brought up to date by the functions in :data:`MIGRATIONS`, one version step each. What the
+Reading is strict: anything malformed is refused with :class:`MalformedProjectError` saying
+where, in words (``graph → nodes → 2 → params → hidden_size: expected a whole number, got the
+text 'big'``; its ``path`` is the JSON path), a version from the future with
+:class:`UnsupportedVersionError`. Read from a file (:func:`load`), the refusal is a
+:class:`~rnn_builder.errors.DamagedProjectError` that names the file and says what to do.
+Older versions are brought up to date by the functions in :data:`MIGRATIONS`, one version step
+each. What the
 graph means (shapes, cycles, parameter ranges) is not the loader's business: such a file loads
 and validation reports it, so nothing the user made is lost.
 
@@ -35,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from rnn_builder.errors import (
+    DamagedProjectError,
     MalformedProjectError,
     ProjectFileError,
     ProjectSaveError,
@@ -188,7 +192,10 @@ def load(path: str | os.PathLike[str], registry: NodeRegistry | None = None) -> 
         raise ProjectFileError(f"'{path}' cannot be read: permission denied") from None
     except OSError as error:
         raise ProjectFileError(f"'{path}' cannot be read: {error.strerror or error}") from None
-    return loads(raw, registry)
+    try:
+        return loads(raw, registry)
+    except MalformedProjectError as error:  # the file named, the place in words, what to do
+        raise DamagedProjectError(str(path), error) from None
 
 
 def loads(text: str | bytes, registry: NodeRegistry | None = None) -> Project:
@@ -213,7 +220,9 @@ def parse_json(text: str | bytes) -> Any:
         return json.loads(text, object_pairs_hook=_no_duplicate_keys, parse_constant=_no_constant)
     except json.JSONDecodeError as error:
         raise MalformedProjectError(
-            f"not valid JSON: {error.msg} (line {error.lineno}, column {error.colno})", ""
+            f"not valid JSON at line {error.lineno}, column {error.colno}: "
+            f"{_JSON_WORDS.get(error.msg, error.msg)}",
+            "",
         ) from None
     except RecursionError:
         raise MalformedProjectError("the JSON is nested too deeply", "") from None
@@ -221,6 +230,21 @@ def parse_json(text: str | bytes) -> Any:
         raise MalformedProjectError(str(error), "") from None
     except ValueError:  # e.g. an integer of thousands of digits
         raise MalformedProjectError("the JSON holds a number too large to read", "") from None
+
+
+# what Python's JSON reader says, as a person editing the file would understand it
+_JSON_WORDS = {
+    "Expecting ',' delimiter": "a ',' is missing between two items",
+    "Expecting ':' delimiter": "a ':' is missing after a name",
+    "Expecting value": "a value is missing (or the file ends too early)",
+    "Expecting property name enclosed in double quotes": (
+        "a name in double quotes should come here (a ',' too many before a '}'?)"
+    ),
+    "Unterminated string starting at": "a text is not closed with '\"'",
+    "Extra data": "more follows where the project should end",
+    "Invalid control character at": "a line break or a tab inside a text",
+    "Invalid \\escape": "a '\\' that starts no escape",
+}
 
 
 class _JSONValueError(ValueError):

@@ -400,7 +400,7 @@ def test_a_corrupt_file_shows_an_error_and_keeps_the_current_project(window, tmp
     before = dumps(window.document.project)
     assert not window.open_project(bad)
     title, message = window.errors[-1]
-    assert title == "Cannot open the project" and "$.graph" in message
+    assert title == "Cannot open the project" and "bad.json' is damaged: graph: " in message
     assert dumps(window.document.project) == before
     assert set(window.scene.node_items) == set(window.document.graph.nodes)
 
