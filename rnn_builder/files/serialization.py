@@ -18,9 +18,8 @@ text 'big'``; its ``path`` is the JSON path), a version from the future with
 :class:`UnsupportedVersionError`. Read from a file (:func:`load`), the refusal is a
 :class:`~rnn_builder.errors.DamagedProjectError` that names the file and says what to do.
 Older versions are brought up to date by the functions in :data:`MIGRATIONS`, one version step
-each. What the
-graph means (shapes, cycles, parameter ranges) is not the loader's business: such a file loads
-and validation reports it, so nothing the user made is lost.
+each. What the graph means (shapes, cycles, parameter ranges) is not the loader's business: such
+a file loads and validation reports it, so nothing the user made is lost.
 
 Nothing here executes content: JSON only, no pickle, no eval. Saving writes a temporary file
 beside the target, fsyncs it and renames it over the target, so a crash or a full disk leaves
