@@ -669,9 +669,20 @@ class GraphDocument(QObject):
         return self.push(command)
 
     def rename(self, node_id: str, name: str) -> None:
+        """Show a node by another name (one undo step). A name another node has is refused
+        (``InvalidParameterError`` in words): the canvas and every message tell nodes apart
+        by their names (issue 23)."""
         Graph.checked_name(name)
-        if self.graph.node(node_id).name != name:
-            self.push(Rename(self.graph, node_id, name))
+        if self.graph.node(node_id).name == name:
+            return
+        taken = next((n for n in self.graph if n.id != node_id and n.name == name), None)
+        if taken is not None:
+            raise InvalidParameterError(
+                f"another node (the {self.graph.node_type(taken.id).title}) is already called "
+                f"'{name}': names tell nodes apart on the canvas and in messages, so choose "
+                "another"
+            )
+        self.push(Rename(self.graph, node_id, name))
 
     def move(
         self,

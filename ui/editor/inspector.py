@@ -28,6 +28,7 @@ from rnn_builder.errors import RNNBuilderError
 from rnn_builder.graph.explain import explain_graph, explain_node
 from rnn_builder.graph.nodes import ParamSpec
 from rnn_builder.values import MAX_TEXT
+from ui.editor.refusals import DoubleSpinBox, SpinBox
 from ui.editor.undo_keys import UndoKeysToWindow
 from ui.wheel import wheel_only_when_focused
 
@@ -99,6 +100,8 @@ class Inspector(QWidget):
             editor.setObjectName(f"param_{spec.name}")
             editor.installEventFilter(self._undo_keys)
             wheel_only_when_focused(editor)  # the inspector scrolls: the wheel is its
+            if isinstance(editor, SpinBox | DoubleSpinBox):  # a number out of range: why
+                editor.why, editor.say = spec.range_problem, self.error.setText
             editor.setToolTip(spec.description)
             label = QLabel(spec.label)
             label.setToolTip(spec.description)
@@ -337,7 +340,7 @@ class Inspector(QWidget):
             combo.currentTextChanged.connect(commit)
             return combo
         if spec.kind == "int":
-            spin = QSpinBox()
+            spin = SpinBox()
             spin.setRange(
                 int(spec.minimum if spec.minimum is not None else -INT_LIMIT),
                 int(min(spec.maximum if spec.maximum is not None else INT_LIMIT, INT_LIMIT)),
@@ -347,7 +350,7 @@ class Inspector(QWidget):
             spin.valueChanged.connect(commit)
             return spin
         if spec.kind == "float":
-            spin = QDoubleSpinBox()
+            spin = DoubleSpinBox()
             spin.setDecimals(4)
             spin.setRange(
                 spec.minimum if spec.minimum is not None else -1e9,

@@ -40,6 +40,7 @@ from rnn_builder.files.project import SCHEDULES, DatasetReference, Project, Trai
 from rnn_builder.training.tasks import KIND_TASKS, TASKS
 from rnn_builder.training.tasks.base import Task
 from rnn_builder.training.trainer import Report
+from ui.editor.refusals import DoubleSpinBox, SpinBox
 from ui.editor.undo_keys import undo_keys_to_window
 from ui.wheel import wheel_only_when_focused
 
@@ -353,9 +354,9 @@ class TrainingPanel(QWidget):
         doubles without decimals, exact up to 2⁵³, and ``_set`` hands the project an int."""
         _kind, low, high, _choices = TrainingSettings.LIMITS[name]
         if high <= 2**31 - 1:
-            spin = QSpinBox()
+            spin = SpinBox()
         else:
-            spin = QDoubleSpinBox()
+            spin = DoubleSpinBox()
             spin.setDecimals(0)
         spin.setRange(low, high)
         spin.setKeyboardTracking(False)
@@ -366,7 +367,7 @@ class TrainingPanel(QWidget):
         """A box for a decimal setting over the project's own limits; a lowest value that
         must stay above it (the learning rate's 0) is the box's smallest step instead."""
         _kind, low, high, _choices = TrainingSettings.LIMITS[name]
-        spin = QDoubleSpinBox()
+        spin = DoubleSpinBox()
         spin.setDecimals(decimals)
         if TrainingSettings.problem(name, low) is not None:
             low = 10.0**-decimals
@@ -378,6 +379,9 @@ class TrainingPanel(QWidget):
     def _setting(self, form, name: str, label: str, editor: QWidget, tip: str) -> None:
         editor.setObjectName(f"setting_{name}")
         editor.setToolTip(tip)
+        if isinstance(editor, SpinBox | DoubleSpinBox):  # a number out of range: why
+            editor.why = lambda value, n=name: TrainingSettings.problem(n, value)
+            editor.say = self._say_refused
         self.editors[name] = editor
         form.addRow(label, editor)
         if isinstance(editor, QComboBox):
@@ -481,6 +485,10 @@ class TrainingPanel(QWidget):
         self.setting_error.hide()
         if not done:
             self._show_source()
+
+    def _say_refused(self, message: str) -> None:
+        self.setting_error.setText(message)
+        self.setting_error.show()
 
     def _refused(self, message: str) -> None:
         self.setting_error.setText(message)
