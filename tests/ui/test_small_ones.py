@@ -62,3 +62,39 @@ def test_the_training_panel_says_why_a_setting_is_refused(window, qtbot):
     QTest.keyClick(batch, Qt.Key.Key_Return)
     assert batch.value() == 32 and panel.setting_error.isVisible()
     assert "batch_size must be between 1 and 65536, not 0" in panel.setting_error.text()
+
+
+def _click_tab(window, qtbot, title: str) -> None:
+    from PySide6.QtWidgets import QTabBar
+
+    for bar in window.findChildren(QTabBar):
+        for index in range(bar.count()):
+            if bar.tabText(index) == title and bar.isVisible():
+                QTest.mouseClick(
+                    bar,
+                    Qt.MouseButton.LeftButton,
+                    Qt.KeyboardModifier.NoModifier,
+                    bar.tabRect(index).center(),
+                )
+                return
+    raise AssertionError(f"no tab {title!r}")
+
+
+def test_gradient_flow_words_agree_with_the_number(make_window, qtbot):
+    """A 17-fold drop was described as flowing 'without vanishing' next to '0.057 ×'."""
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    window = make_window("many_to_many_equal")  # a tagger: a loss at every step
+    norms = {"tagger": {"forward": list(np.geomspace(0.057, 1.0, 8))}}
+    window.live.session.reports = [
+        SimpleNamespace(state_grad_norms=norms, connectivity=norms, grad_norm=1.0)
+    ]
+    _click_tab(window, qtbot, "Gradient flow")
+    view = window.live.gradients
+    qtbot.waitUntil(lambda: "first step" in view.warning.text())
+    said = view.warning.text()
+    assert "18 times smaller at the first step than at the last" in said
+    assert "less than the 1,000-fold drop this view calls vanishing" in said
+    assert "without vanishing" not in said and "0.057 ×" not in said
