@@ -98,3 +98,26 @@ def test_gradient_flow_words_agree_with_the_number(make_window, qtbot):
     assert "18 times smaller at the first step than at the last" in said
     assert "less than the 1,000-fold drop this view calls vanishing" in said
     assert "without vanishing" not in said and "0.057 ×" not in said
+
+
+def test_the_temperature_shows_what_the_sample_is_drawn_from(make_window, qtbot):
+    """At T = 2.0 a trained arpeggio played the same notes 10 times in 10: the slider looked
+    broken. The distribution the sample is drawn from, and its entropy, follow the slider."""
+    window = make_window("one_to_many")  # the arpeggio
+    _active(window, qtbot)
+    window.findChild(QDockWidget, "training_dock").raise_()
+    panel = window.live.panel
+    qtbot.waitUntil(lambda: not panel.sample_button.visibleRegion().isEmpty())
+    qtbot.mouseClick(panel.sample_button, Qt.MouseButton.LeftButton)
+    view = panel.drawn_view
+    assert view.isVisible() and len(view.drawn) == 4  # an arpeggio's four notes
+    assert "bits" in view.words.text() and len(view.bars.rows) == 6
+    slider = panel.temperature
+    slider.setFocus()
+    QTest.keyClick(slider, Qt.Key.Key_End)  # T = 2.00
+    hot = (view.entropy(view.temperature), view.bars.rows[0][1])
+    assert view.temperature == 2.0 and "T = 2.00" in view.words.text()
+    QTest.keyClick(slider, Qt.Key.Key_Home)  # T = 0.05
+    cold = (view.entropy(view.temperature), view.bars.rows[0][1])
+    assert cold[0] < hot[0] and cold[1] > hot[1]  # sharper: less uncertain, a likelier top
+    assert "T = 0.05" in view.words.text()

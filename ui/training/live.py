@@ -11,7 +11,7 @@ import html
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QObject, Qt
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QBoxLayout,
@@ -319,6 +319,7 @@ class Live(QObject):
             self.context.dataset()  # works out what the task needs (a text's alphabet)
             base = document.path.parent if document.path is not None else None
             task, options = task_of(document.project, base)
+            drawn = []  # what each step was drawn from, to show what the temperature does
             text = task.sample(
                 self.context.executor(),
                 self.panel.prime(),
@@ -326,15 +327,19 @@ class Live(QObject):
                 self.panel.temperature_value(),
                 np.random.default_rng(),
                 options,
+                drawn=drawn,
             )
         except RNNBuilderError as error:
             self.window.show_error("Cannot sample", str(error))
             return
-        self.panel.show_sample(text, task.sample_note)
+        self.panel.show_sample(text, task.sample_note, drawn)
         dock = self.window.findChild(QDockWidget, "training_dock")
         dock.show()
         dock.raise_()
-        dock.findChild(QScrollArea).ensureWidgetVisible(self.panel.sample_box)
+        # the bars and the entropy in view, and the sample's line just above them, once the
+        # panel is laid out with them (they were hidden until now)
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
+        dock.findChild(QScrollArea).ensureWidgetVisible(self.panel.drawn_view, 0, 26)
         untrained = self.context.live_weights is None and document.weights_if_they_fit() is None
         said = "Sampled from the untrained network" if untrained else "Sampled"
         line = " ".join(text.split())  # the status bar holds one line

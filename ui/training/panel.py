@@ -42,6 +42,7 @@ from rnn_builder.training.tasks.base import Task
 from rnn_builder.training.trainer import Report
 from ui.editor.refusals import DoubleSpinBox, SpinBox
 from ui.editor.undo_keys import undo_keys_to_window
+from ui.training.drawn import DrawnView
 from ui.wheel import wheel_only_when_focused
 
 METRIC_NAMES = {
@@ -291,6 +292,8 @@ class TrainingPanel(QWidget):
         sample_layout.addLayout(row)
         sample_layout.addWidget(self.sample_button)
         sample_layout.addWidget(self.sample_output)
+        self.drawn_view = DrawnView()  # what the sample was drawn from, at the slider's T
+        sample_layout.addWidget(self.drawn_view)
         sample_layout.addWidget(self.sample_note)
         self.setting_error = QLabel()
         self.setting_error.setObjectName("setting_error")
@@ -557,15 +560,18 @@ class TrainingPanel(QWidget):
             return self.prime_choice.currentText() or None
         return self.prime_text.text() or None
 
-    def show_sample(self, text: str, note: str = "") -> None:
-        """The sample, and how it was drawn when the reader should know (an arpeggio's notes
-        are drawn independently of each other)."""
+    def show_sample(self, text: str, note: str = "", drawn=()) -> None:
+        """The sample, what it was drawn from (``drawn``: each step's distribution, shown at
+        the slider's temperature), and how it was drawn when the reader should know (an
+        arpeggio's notes are drawn independently of each other)."""
         self.sample_output.setText(text)
+        self.drawn_view.show_drawn(list(drawn), self.temperature_value())
         self.sample_note.setText(note)
         self.sample_note.setVisible(bool(note))
 
     def _show_temperature(self) -> None:
         self.temperature_label.setText(f"{self.temperature_value():.2f}")
+        self.drawn_view.set_temperature(self.temperature_value())  # redrawn at the new T
 
     def temperature_value(self) -> float:
         return self.temperature.value() / 100.0
