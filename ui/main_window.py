@@ -56,6 +56,7 @@ START_HINT = (
     "let a wire go on empty canvas to be offered the nodes that can take it."
 )
 PROBLEM_ROWS_SHOWN = 8  # rows the Problems dock grows to show; more scroll
+DEFAULT_STEPS = 5  # T, the unrolled view's steps, as every project opens
 
 
 class MainWindow(ProjectCommands, CanvasCommands, DataCommands, WindowActions, QMainWindow):
@@ -99,7 +100,7 @@ class MainWindow(ProjectCommands, CanvasCommands, DataCommands, WindowActions, Q
         self.steps = QSpinBox()
         self.steps.setObjectName("unroll_steps")
         self.steps.setRange(1, DRAWN_STEPS)
-        self.steps.setValue(5)
+        self.steps.setValue(DEFAULT_STEPS)
         self.steps.setPrefix("T = ")
         self.steps.setToolTip("Time steps to unroll (every time axis)")
         # one box for each axis that sets its own length (a Repeat's, a generating decoder's):
@@ -457,6 +458,12 @@ class MainWindow(ProjectCommands, CanvasCommands, DataCommands, WindowActions, Q
         self.unrolled_scene.select_nodes(self.scene.selected_node_ids())
 
     def _replaced(self) -> None:
+        # another project: T and each axis's own box start again at their defaults (they kept
+        # the last project's values, issue 23)
+        blocked = self.steps.blockSignals(True)
+        self.steps.setValue(DEFAULT_STEPS)
+        self.steps.blockSignals(blocked)
+        self._axis_defaults.clear()
         self._follow_project()
         self.inspector.show_node(None)
         self._show_report(self.scene.report)

@@ -121,3 +121,24 @@ def test_the_temperature_shows_what_the_sample_is_drawn_from(make_window, qtbot)
     cold = (view.entropy(view.temperature), view.bars.rows[0][1])
     assert cold[0] < hot[0] and cold[1] > hot[1]  # sharper: less uncertain, a likelier top
     assert "T = 0.05" in view.words.text()
+
+
+def test_another_project_starts_with_its_own_sample_text_and_t(make_window, qtbot):
+    window = make_window("stacked_lstm")  # a language model: it samples text
+    _active(window, qtbot)
+    window.findChild(QDockWidget, "training_dock").raise_()
+    panel = window.live.panel
+    qtbot.waitUntil(lambda: not panel.prime_text.visibleRegion().isEmpty())
+    panel.prime_text.setFocus()
+    QTest.keyClicks(panel.prime_text, "once upon ")
+    qtbot.mouseClick(panel.sample_button, Qt.MouseButton.LeftButton)
+    assert panel.sample_output.text().startswith("once upon ")
+    window.steps.setFocus()
+    window.steps.selectAll()
+    QTest.keyClicks(window.steps, "9")
+    QTest.keyClick(window.steps, Qt.Key.Key_Return)
+    assert window.steps.value() == 9
+    window.choose_template = lambda: "stacked_lstm"  # the gallery, answered
+    window.new_action.trigger()  # File → New from template: another project
+    assert panel.sample_output.text() == "" and panel.prime_text.text() == ""
+    assert not panel.drawn_view.isVisible() and window.steps.value() == 5

@@ -403,7 +403,17 @@ class TrainingPanel(QWidget):
             project.dataset_changed.subscribe(self._dataset_changed)
             self._followed = project
         self.setting_error.hide()
+        self.clear_sample()
         self.load_from_project()
+
+    def clear_sample(self) -> None:
+        """Forget the last project's sample and the text it started from (issue 23: they
+        stayed after another project opened, as if this one had made them)."""
+        self.sample_output.clear()
+        self.drawn_view.clear()
+        self.sample_note.clear()
+        self.sample_note.hide()
+        self.prime_text.clear()
 
     def detach(self) -> None:
         """Stop following the project (before the panel is dropped)."""
