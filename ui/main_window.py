@@ -142,8 +142,11 @@ class MainWindow(ProjectCommands, CanvasCommands, DataCommands, WindowActions, Q
         self._show_load_problems()
         self.resize(1360, 840)
         self._theme = str(self.settings.value("theme", "system"))
+        if self._theme not in themes.THEMES:
+            self._theme = "system"
         if self._theme != "system":
             self.apply_theme(self._theme)
+        self._show_theme()
 
     def add_dock(
         self, widget: QWidget, title: str, area, name: str, behind: QDockWidget | None = None
@@ -500,9 +503,15 @@ class MainWindow(ProjectCommands, CanvasCommands, DataCommands, WindowActions, Q
 
     # --- themes ---------------------------------------------------------------------------
 
+    def _show_theme(self) -> None:
+        """View → Theme ticks the theme in use."""
+        for action in self.theme_actions.actions():
+            action.setChecked(action.objectName() == f"theme_{self._theme}")
+
     def apply_theme(self, name: str) -> None:
         themes.apply(name)
         self._theme = name
+        self._show_theme()
         self.settings.setValue("theme", name)
         self.live.follow_theme()
         for item in self.scene.items():

@@ -7,7 +7,7 @@ guard first (a running training).
 
 from __future__ import annotations
 
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 
 from ui import themes
 
@@ -176,9 +176,13 @@ class WindowActions:
             ]
         )
         theme_menu = views.addMenu("&Theme")
+        self.theme_actions = QActionGroup(self)  # one checked: the theme in use
+        self.theme_actions.setExclusive(True)
         for name in themes.THEMES:
             action = theme_menu.addAction(name.capitalize())
             action.setObjectName(f"theme_{name}")
+            action.setCheckable(True)
+            self.theme_actions.addAction(action)
             action.triggered.connect(lambda _c=False, n=name: self.apply_theme(n))
         toolbar = self.addToolBar("Main")
         toolbar.setObjectName("toolbar")

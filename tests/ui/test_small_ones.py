@@ -142,3 +142,21 @@ def test_another_project_starts_with_its_own_sample_text_and_t(make_window, qtbo
     window.new_action.trigger()  # File → New from template: another project
     assert panel.sample_output.text() == "" and panel.prime_text.text() == ""
     assert not panel.drawn_view.isVisible() and window.steps.value() == 5
+
+
+def test_view_theme_ticks_the_theme_in_use(window, qtbot):
+    from PySide6.QtCore import QPoint
+
+    views = next(a.menu() for a in window.menuBar().actions() if a.text() == "&View")
+    themes = next(a.menu() for a in views.actions() if a.text() == "&Theme")
+    themes.popup(window.mapToGlobal(QPoint(20, 20)))  # as a person opens it
+    qtbot.waitUntil(themes.isVisible)
+    ticked = [a.text() for a in themes.actions() if a.isChecked()]
+    assert ticked == ["System"]
+    dark = next(a for a in themes.actions() if a.text() == "Dark")
+    QTest.mouseClick(themes, Qt.MouseButton.LeftButton, pos=themes.actionGeometry(dark).center())
+    try:
+        assert [a.text() for a in themes.actions() if a.isChecked()] == ["Dark"]
+    finally:
+        window.apply_theme("system")
+    assert [a.text() for a in themes.actions() if a.isChecked()] == ["System"]
