@@ -160,3 +160,34 @@ def test_view_theme_ticks_the_theme_in_use(window, qtbot):
     finally:
         window.apply_theme("system")
     assert [a.text() for a in themes.actions() if a.isChecked()] == ["System"]
+
+
+def test_the_hidden_states_cell_list_is_as_wide_as_the_names_it_holds(make_window, qtbot):
+    """It kept the width of the first project's names: 'encoder' showed as 'encode'."""
+    window = make_window("many_to_one")  # its cell: 'reader'
+    _click_tab(window, qtbot, "Hidden state")
+    cells = window.live.hidden.cell
+    qtbot.waitUntil(lambda: not cells.visibleRegion().isEmpty())
+    window.choose_template = lambda: "many_to_many_unequal"  # 'encoder', 'decoder'
+    window.new_action.trigger()
+    names = [cells.itemText(i) for i in range(cells.count())]
+    assert "encoder" in names
+    widest = max(cells.fontMetrics().horizontalAdvance(n) for n in names)
+    qtbot.waitUntil(lambda: cells.width() >= widest + 24)  # the text and the arrow
+    flow = window.live.gradients.cell
+    assert flow.sizeHint().width() >= widest + 24
+
+
+def test_a_bad_chord_is_said_whole_in_the_toolbar(make_window, qtbot):
+    window = make_window("one_to_many")  # the arpeggio reads a chord
+    _active(window, qtbot)
+    box = window.live.probe_box  # the stepping toolbar's
+    box.edit.setFocus()
+    QTest.keyClicks(box.edit, "H minor")
+    QTest.keyClick(box.edit, Qt.Key.Key_Return)
+    import html
+
+    shown = html.unescape(box.message.text())
+    assert "'A minor' or 'F# major'" in shown and "…" not in shown
+    qtbot.waitUntil(lambda: box.message.width() >= box.message.sizeHint().width())
+    assert not box.message.visibleRegion().isEmpty()
