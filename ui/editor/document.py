@@ -79,6 +79,7 @@ from ui.editor.commands import (
     Steps,
     new_drag_id,
 )
+from ui.editor.data_trust import DataTrust
 
 
 def default_recovery_folder() -> Path:
@@ -212,6 +213,7 @@ class GraphDocument(QObject):
         # continues from them is drawn after it
         self.weights_run: RunRecord | None = None
         self.load_problems: list[str] = []  # companions left out on opening, and why
+        self.data_trust = DataTrust()  # data files outside a project's folder allowed to read
         # Asked before any edit; returns False to refuse it (e.g. while training runs).
         self.guard = None
         self._unsaved_weights = False

@@ -17,9 +17,11 @@ from pathlib import Path
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 
 from rnn_builder.errors import DamagedProjectError, RNNBuilderError
+from rnn_builder.files.data_paths import DataLocation
 from rnn_builder.files.project import Project
 from rnn_builder.files.templates import new_project
 from ui.canvas.export import export_scene
+from ui.editor.data_trust import data_not_allowed
 from ui.editor.document import GraphDocument
 from ui.editor.gallery import TemplateGallery
 from ui.training.live import ask_stop_training
@@ -85,6 +87,37 @@ class ProjectCommands:
         path, _ = QFileDialog.getOpenFileName(self, "Train on a file", "", filters)
         return path or None
 
+    def ask_to_read_outside_data(self, location: DataLocation) -> bool:
+        """True to read a project's data file that is outside the project's folder (asked
+        before it is first read: a project from elsewhere may name any file)."""
+        box = QMessageBox(
+            QMessageBox.Icon.Warning,
+            "Data outside the project's folder",
+            "This project reads its data from a file outside its folder:\n\n"
+            f"{location.path}\n\n(the project names it '{location.name}'). A project from "
+            "elsewhere can name any file on this computer. Read this file?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            self,
+        )
+        box.setObjectName("outside_data_question")
+        box.setDefaultButton(QMessageBox.StandardButton.No)
+        return box.exec() == QMessageBox.StandardButton.Yes
+
+    def confirm_outside_data(self) -> bool:
+        """Whether the open project's data may be read: asks first when it is a file outside
+        the project's folder that was not allowed yet (once per project and file)."""
+        location = data_not_allowed(self.document)
+        if location is None:
+            return True
+        if not self.ask_to_read_outside_data(location):
+            self.statusBar().showMessage(
+                f"The data file {location.path} is outside the project's folder: not read", 10000
+            )
+            return False
+        self.document.data_trust.confirm(self.document.path, location.path)
+        self.live.context.prefetch()  # refused before it was allowed: made now
+        return True
+
     def ask_stop_training(self) -> bool:
         """True to stop the training that runs (asked before an edit or closing)."""
         return ask_stop_training(self)
@@ -145,6 +178,7 @@ class ProjectCommands:
             )
             return False
         self._remember(Path(path))
+        self.confirm_outside_data()  # before anything reads the data (refused until then)
         return True
 
     def ask_open_recovery(self, recovery) -> bool:
