@@ -439,3 +439,18 @@ def test_a_data_file_binding_survives_a_round_trip_and_old_projects_bind_by_id(t
     text = text.replace(f'"version": {CURRENT_VERSION}', '"version": 2')
     old = loads(text)
     assert old.dataset.binding == {} and len(load_dataset(old).train) > 0
+
+
+def test_a_data_path_typed_in_a_shell_is_the_shells_and_kept_relative_to_the_project(
+    capsys, tmp_path, monkeypatch
+):
+    """`edit proj/p.json --data-file labelled data/r.csv` run from the folder above: the path
+    is where the shell is, and the project keeps it relative to its own folder."""
+    (tmp_path / "proj" / "data").mkdir(parents=True)
+    (tmp_path / "proj" / "data" / "r.csv").write_bytes((EXAMPLES / "reviews.csv").read_bytes())
+    monkeypatch.chdir(tmp_path)
+    run(capsys, "new", "many_to_one", "-o", "proj/p.json")
+    code, out, _ = run(capsys, "edit", "proj/p.json", "--data-file", "labelled", "proj/data/r.csv")
+    assert code in (0, 1), out
+    assert load(tmp_path / "proj" / "p.json").dataset.name == "data/r.csv"
+    assert run(capsys, "edit", "proj/p.json", "--fit")[0] == 0

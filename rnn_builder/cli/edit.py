@@ -258,9 +258,23 @@ class _DataEdits:
     def data_file(self, project: Project, kind: str, path: str) -> str:
         if kind not in FILE_KINDS:
             raise EditError(f"the kind of data is one of {', '.join(FILE_KINDS)}, not {kind!r}")
-        self.chosen = (kind, path)
+        self.chosen = (kind, self._as_kept(path))
         self.options = {}
-        return f"trains on the {kind} file {path}"
+        return f"trains on the {kind} file {self.chosen[1]}"
+
+    def _as_kept(self, path: str) -> str:
+        """A path typed in a shell is the shell's (relative to where the command runs); the
+        project keeps it relative to its own folder when the file is in it, so the two move
+        together, and whole otherwise. A relative path that is no file here is kept as given
+        (the project's folder may hold it)."""
+        given = Path(path)
+        if given.is_absolute() or not given.exists():
+            return path
+        found = given.resolve()
+        try:
+            return found.relative_to(self.base.resolve()).as_posix()
+        except ValueError:
+            return str(found)
 
     def data_option(self, project: Project, text: str) -> str:
         key, value = parse_option(text)

@@ -52,11 +52,12 @@ def is_bundle(path: str | os.PathLike[str]) -> bool:
 def pack(
     project: Project,
     target: str | os.PathLike[str],
-    weights: Path | None = None,
-    runs: Path | None = None,
+    weights: Path | bytes | None = None,
+    runs: Path | bytes | None = None,
     base: Path | DataFolder | None = None,
 ) -> list[str]:
-    """Write ``project`` (and the weights and runs files given, and its own data file, found
+    """Write ``project`` (and its weights and runs — a file's path, or the bytes the app holds
+    — and its own data file, found
     relative to ``base``, the project's folder: a file outside it only if ``base`` allows it,
     ``files.data_paths``) as a bundle at ``target``; returns the members written."""
     target = Path(target)
@@ -73,10 +74,14 @@ def pack(
         )
     project.companions = {}  # the bundle is the set: nothing beside it to claim
     members[PROJECT] = dumps(project).encode("utf-8")
-    if weights is not None and weights.exists():
-        members[WEIGHTS] = _read(weights, MAX_WEIGHTS_BYTES, "the weights")
-    if runs is not None and runs.exists():
-        members[RUNS] = _read(runs, MAX_RUNS_BYTES, "the runs")
+    for name, given, cap, what in (
+        (WEIGHTS, weights, MAX_WEIGHTS_BYTES, "the weights"),
+        (RUNS, runs, MAX_RUNS_BYTES, "the runs"),
+    ):
+        if isinstance(given, bytes):
+            members[name] = given
+        elif given is not None and given.exists():
+            members[name] = _read(given, cap, what)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for name in (PROJECT, WEIGHTS, RUNS, *sorted(n for n in members if n.startswith("data/"))):

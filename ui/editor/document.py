@@ -201,6 +201,9 @@ class GraphDocument(QObject):
         self, project: Project, path: Path | None = None, parent: QObject | None = None
     ) -> None:
         super().__init__(parent)
+        # the bundle a project was opened from (its files unpacked at ``path``): Save writes
+        # it back there too
+        self.bundle: Path | None = None
         self.undo_stack = QUndoStack(self)
         self.undo_stack.cleanChanged.connect(self._clean_changed)
         self.project = project
@@ -277,6 +280,7 @@ class GraphDocument(QObject):
         self.project = project
         project.title_changed.subscribe(self._title_changed)
         self.path = path
+        self.bundle = None  # the opener says so when it unpacked one
         self._set_contents(contents)
         if recovery is not None:
             self.undo_stack.resetClean()  # recovered work is not saved yet

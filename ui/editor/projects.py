@@ -17,11 +17,15 @@ from pathlib import Path
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 
 from rnn_builder.errors import DamagedProjectError, RNNBuilderError
+from rnn_builder.files.bundle import SUFFIX as BUNDLE_SUFFIX
+from rnn_builder.files.bundle import is_bundle, pack, unpack
+from rnn_builder.files.companions import npz_bytes
 from rnn_builder.files.data_paths import DataLocation
 from rnn_builder.files.project import Project
 from rnn_builder.files.templates import new_project
+from rnn_builder.training.runs import runs_bytes
 from ui.canvas.export import export_scene
-from ui.editor.data_trust import data_not_allowed
+from ui.editor.data_trust import data_folder, data_not_allowed
 from ui.editor.document import GraphDocument
 from ui.editor.gallery import TemplateGallery
 from ui.training.live import ask_stop_training
@@ -48,7 +52,9 @@ class ProjectCommands:
         }.get(answer, "cancel")
 
     def choose_open_path(self) -> str | None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open project", "", "Projects (*.json)")
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Open project", "", "Projects and bundles (*.json *.rnnb)"
+        )
         return path or None
 
     def choose_save_path(
@@ -164,7 +170,12 @@ class ProjectCommands:
         # Opening is all or nothing: the document reads everything before it changes, so on
         # any failure the current project stays as it was, in the window and the document.
         try:
-            self.document.replace(GraphDocument.open(Path(path)), Path(path))
+            if is_bundle(path):  # unpacked, checked, into a folder of its own; saved back
+                opened = unpack(path)
+                self.document.replace(GraphDocument.open(opened), opened)
+                self.document.bundle = Path(path)
+            else:
+                self.document.replace(GraphDocument.open(Path(path)), Path(path))
         except RNNBuilderError as error:
             self.show_error("Cannot open the project", str(error))
             if isinstance(error, DamagedProjectError):
@@ -210,7 +221,32 @@ class ProjectCommands:
     def save(self) -> bool:
         if self.document.path is None:
             return self.save_as()
+        bundle = self.document.bundle
+        if bundle is not None:  # opened from a bundle: saved back into it
+            return self._save_to(self.document.path) and self.save_bundle(bundle)
         return self._save_to(self.document.path)
+
+    def save_bundle(self, path: str | Path | None = None) -> bool:
+        """The project, its weights, runs and own data file as one ``.rnnb`` to hand in."""
+        path = path or self.choose_save_path("Save as bundle", "Bundles (*.rnnb)", BUNDLE_SUFFIX)
+        if not path:
+            return False
+        path = with_extension(Path(path), BUNDLE_SUFFIX)
+        document = self.document
+        base = data_folder(document)  # its folder, with the files outside it the user allowed
+        try:
+            pack(
+                document.project,
+                path,
+                npz_bytes(document.weights) if document.weights else None,
+                runs_bytes(document.runs) if document.runs else None,
+                base,
+            )
+        except RNNBuilderError as error:
+            self.show_error("Cannot save the bundle", str(error))
+            return False
+        self.statusBar().showMessage(f"Saved the bundle {path}", 4000)
+        return True
 
     def save_as(self, path: str | Path | None = None) -> bool:
         path = path or self.choose_save_path()
