@@ -42,6 +42,14 @@ class WindowActions:
             "new",
             "Start a project from one of the templates",
         )
+        self.new_exercise_action = self.make_action(
+            "New e&xercise…",
+            lambda: self.new_exercise_project(),
+            None,
+            "new_exercise",
+            "Start an exercise: a project with a goal the app checks (see the gradient vanish, "
+            "give the tagger the future, tame an exploding RNN)",
+        )
         self.open_action = self.make_action("&Open…", self.open_project, key.Open, "open")
         self.save_action = self.make_action("&Save", self.save, key.Save, "save")
         self.save_as_action = self.make_action("Save &as…", self.save_as, key.SaveAs, "save_as")
@@ -144,7 +152,9 @@ class WindowActions:
 
         menu = self.menuBar()
         files = menu.addMenu("&File")
-        files.addActions([self.new_blank_action, self.new_action, self.open_action])
+        files.addActions(
+            [self.new_blank_action, self.new_action, self.new_exercise_action, self.open_action]
+        )
         self.recent_menu = files.addMenu("Open &recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent)
         files.addActions([self.save_action, self.save_as_action, self.save_bundle_action])

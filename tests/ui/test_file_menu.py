@@ -32,7 +32,7 @@ from rnn_builder.files.bundle import unpack
 from rnn_builder.files.serialization import load, save
 from rnn_builder.files.templates import new_project
 from rnn_builder.files.weights_file import save_weights
-from ui.editor.gallery import NAME_ROLE, TemplateGallery
+from ui.editor.gallery import NAME_ROLE, ExerciseGallery, TemplateGallery
 from ui.main_window import MainWindow
 
 from .test_live import TRAINING_TIMEOUT
@@ -53,6 +53,7 @@ class Dialogs:
     answer: str = ""
     keep: str = "discard"
     template: str | None = None
+    exercise: str | None = None
     asked: list[tuple] = field(default_factory=list)
 
     def save_file(self, _parent, title, start, filters, *_rest):
@@ -84,16 +85,18 @@ def _gallery_answerer(dialogs: Dialogs) -> QTimer:
 
     def look() -> None:
         gallery = QApplication.activeModalWidget()
-        if not isinstance(gallery, TemplateGallery):
+        if not isinstance(gallery, TemplateGallery | ExerciseGallery):
             return
         timer.stop()
-        dialogs.asked.append(("gallery", gallery.windowTitle()))
+        exercises = isinstance(gallery, ExerciseGallery)
+        dialogs.asked.append(("exercises" if exercises else "gallery", gallery.windowTitle()))
         buttons = gallery.findChild(QDialogButtonBox)
-        if dialogs.template is None:
+        wanted = dialogs.exercise if exercises else dialogs.template
+        if wanted is None:
             buttons.button(QDialogButtonBox.StandardButton.Cancel).click()
             return
         items = [gallery.list.item(row) for row in range(gallery.list.count())]
-        gallery.list.setCurrentItem(next(i for i in items if i.data(NAME_ROLE) == dialogs.template))
+        gallery.list.setCurrentItem(next(i for i in items if i.data(NAME_ROLE) == wanted))
         buttons.button(QDialogButtonBox.StandardButton.Ok).click()
 
     timer = QTimer()
@@ -188,6 +191,17 @@ def new(s: Setup, saved: bool) -> None:
     s.dialogs.template = "forecast"
     s.trigger(action)
     assert s.window.document.project.template == "forecast"
+    assert s.window.document.path is None and not s.window.document.modified
+
+
+def new_exercise(s: Setup, saved: bool) -> None:
+    (action,) = s.file_actions("new_exercise")
+    s.trigger(action)  # the list, cancelled
+    assert s.dialogs.kinds() == ["ask to save", "exercises"] and s.unchanged()
+    s.dialogs.exercise = "exploding"
+    s.trigger(action)
+    project = s.window.document.project
+    assert project.goal is not None and project.title == "Exercise: Tame an exploding ReLU RNN"
     assert s.window.document.path is None and not s.window.document.modified
 
 
@@ -341,6 +355,7 @@ def quit_(s: Setup, saved: bool) -> None:
 CASES: dict[str, Callable[[Setup, bool], None]] = {
     "new": new,
     "new_blank": new_blank,
+    "new_exercise": new_exercise,
     "open": open_,
     "recent_file": recent_file,
     "recent_none": recent_none,

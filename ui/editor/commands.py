@@ -24,6 +24,7 @@ from rnn_builder.training.tasks import TASKS
 
 MOVE_ID = 1001
 TRAINING_ID = 1002
+DATA_OPTION_ID = 1003
 _drags = itertools.count(1)
 
 
@@ -234,6 +235,33 @@ class SetDataset(QUndoCommand):
 
     def undo(self) -> None:
         self.project.set_dataset(self.old)
+
+
+class SetDataOption(SetDataset):
+    """One option of the data the project trains on (a built-in task's sequence length, the
+    size of a generated set). The same option set again right after merges into this step, as
+    a training setting's number does: stepping a spin box is one undo."""
+
+    def __init__(self, project: Project, name: str, value: Any) -> None:
+        reference = project.dataset
+        options = {**reference.options, name: value}
+        changed = DatasetReference(reference.kind, reference.name, options, reference.binding)
+        super().__init__(project, changed, f"Set the data's {name.replace('_', ' ')}")
+        self.name = name
+
+    def id(self) -> int:
+        return DATA_OPTION_ID
+
+    def mergeWith(self, other: QUndoCommand) -> bool:
+        if (
+            not isinstance(other, SetDataOption)
+            or other.project is not self.project
+            or other.name != self.name
+        ):
+            return False
+        self.new = other.new
+        self.setObsolete(self.new == self.old)
+        return True
 
 
 class Steps(QUndoCommand):

@@ -43,6 +43,7 @@ from PySide6.QtGui import QUndoStack
 from rnn_builder.errors import (
     DataError,
     InvalidParameterError,
+    InvalidSettingError,
     RNNBuilderError,
     UnknownPortError,
     WeightsFileError,
@@ -51,6 +52,7 @@ from rnn_builder.errors import (
 from rnn_builder.files.companions import STALE_SECONDS, save_with_companions
 from rnn_builder.files.companions import runs_problem as runs_problem_of
 from rnn_builder.files.companions import weights_problem as weights_problem_of
+from rnn_builder.files.data_options import OPTIONS, task_of_reference
 from rnn_builder.files.disk import remove_stale_temporaries
 from rnn_builder.files.project import DatasetReference, Note, Project
 from rnn_builder.files.serialization import MAX_FILE_BYTES, atomic_write, dumps, load, loads
@@ -71,6 +73,7 @@ from ui.editor.commands import (
     RemoveItems,
     RemoveNotes,
     Rename,
+    SetDataOption,
     SetDataset,
     SetNoteText,
     SetParam,
@@ -598,6 +601,20 @@ class GraphDocument(QObject):
         if reference is not None:
             reference = with_binding(self.project, reference, self.base())
         return self._push_change(SetDataset(self.project, reference))
+
+    def set_data_option(self, name: str, value) -> bool:
+        """One option of the project's data (a built-in task's ``steps``, a generated set's
+        size) as one undo step, checked by the data options' table (a value it cannot take
+        raises ``InvalidSettingError`` in its words before anything is pushed). Setting what
+        the data reads already (its default, when the option is not given) is no step."""
+        reference = self.project.dataset
+        if reference is None:
+            raise InvalidSettingError("choose the data first: it has no options yet")
+        task = task_of_reference(reference.kind, reference.name)
+        table = OPTIONS.get(task or "", {})
+        if name in table and name not in reference.options and value == table[name].default:
+            return True
+        return self._push_change(SetDataOption(self.project, name, value))
 
     def data_check(self) -> DataCheck | None:
         """What does not fit between the project's data and its graph (no file is read);

@@ -21,13 +21,14 @@ from rnn_builder.files.bundle import SUFFIX as BUNDLE_SUFFIX
 from rnn_builder.files.bundle import is_bundle, pack, unpack
 from rnn_builder.files.companions import npz_bytes
 from rnn_builder.files.data_paths import DataLocation
+from rnn_builder.files.exercises import new_exercise
 from rnn_builder.files.project import Project
 from rnn_builder.files.templates import new_project
 from rnn_builder.training.runs import runs_bytes
 from ui.canvas.export import export_scene
 from ui.editor.data_trust import data_folder, data_not_allowed
 from ui.editor.document import GraphDocument
-from ui.editor.gallery import TemplateGallery
+from ui.editor.gallery import ExerciseGallery, TemplateGallery
 from ui.training.live import ask_stop_training
 
 APP_NAME = "RNN Builder"
@@ -132,6 +133,10 @@ class ProjectCommands:
         gallery = TemplateGallery(self)
         return gallery.chosen() if gallery.exec() else None
 
+    def choose_exercise(self) -> str | None:
+        gallery = ExerciseGallery(self)
+        return gallery.chosen() if gallery.exec() else None
+
     def show_error(self, title: str, message: str) -> None:
         self.errors.append((title, message))
         if QApplication.platformName() != "offscreen":
@@ -154,6 +159,15 @@ class ProjectCommands:
         template = template or self.choose_template()
         if template:
             self.document.replace(new_project(template), None)
+
+    def new_exercise_project(self, name: str | None = None) -> None:
+        """One of the exercises (``rnn_builder.files.exercises``) as a new, unsaved project:
+        its goal is shown in the Training panel, met or not."""
+        if not self.may_discard_changes():
+            return
+        name = name or self.choose_exercise()
+        if name:
+            self.document.replace(new_exercise(name), None)
 
     def new_blank_project(self) -> None:
         """An empty canvas (the start hint says how to begin), no data chosen yet."""

@@ -33,6 +33,7 @@ from ui.docks import scrolling
 from ui.editor.data_trust import data_folder
 from ui.training.analysis import AnalysisContext, structure
 from ui.training.data_view import DataView
+from ui.training.goal_check import GoalCheck
 from ui.training.gradient_flow import GradientFlowView
 from ui.training.hidden_state import HiddenStateView
 from ui.training.panel import TrainingPanel
@@ -51,6 +52,8 @@ class Live(QObject):
         self.session = TrainingSession(document, self)
         self.context = AnalysisContext(document)
         self.panel = TrainingPanel(document, self.session)
+        self.goal = GoalCheck(document, self.session, self)  # an exercise's goal, met or not
+        self.panel.header.layout().addWidget(self.goal.label)
         self.plots = LossPlots(self.session)
         self.gradients = GradientFlowView(self.session)
         self.probe = Probe(self.context, self)

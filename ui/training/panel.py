@@ -43,6 +43,7 @@ from rnn_builder.training.trainer import Report
 from ui.editor.refusals import DoubleSpinBox, SpinBox
 from ui.editor.undo_keys import undo_keys_to_window
 from ui.training.drawn import DrawnView
+from ui.training.task_options import TaskOptions
 from ui.wheel import wheel_only_when_focused
 
 METRIC_NAMES = {
@@ -147,6 +148,10 @@ class TrainingPanel(QWidget):
             "change it in the inspector)"
         )
         self.editors: dict[str, QWidget] = {}
+        # the built-in task's own settings (a sequence length, a set's size): data options
+        self.task_options = TaskOptions(document)
+        self.task_options.refused.connect(self._say_refused)
+        self.task_options.accepted.connect(self.setting_error_hide)
         source_row = QHBoxLayout()
         source_row.addWidget(self.source, 1)
         source_row.addWidget(self.view_data_button)
@@ -315,6 +320,7 @@ class TrainingPanel(QWidget):
         header.addWidget(self.metrics)
         layout = QVBoxLayout(self)  # what to train on first, the settings below
         layout.addLayout(top)
+        layout.addWidget(self.task_options)
         layout.addWidget(self.sample_box)
         layout.addWidget(settings)
         layout.addStretch(1)
@@ -499,6 +505,9 @@ class TrainingPanel(QWidget):
         if not done:
             self._show_source()
 
+    def setting_error_hide(self) -> None:
+        self.setting_error.hide()
+
     def _say_refused(self, message: str) -> None:
         self.setting_error.setText(message)
         self.setting_error.show()
@@ -521,6 +530,7 @@ class TrainingPanel(QWidget):
             self.source_note.setText(f"{what} from {name}")
             self.source_note.setToolTip(reference.name)
         self._describe_binding()
+        self.task_options.show_options()
         task = self._task()
         self.sample_box.setVisible(task is not None and task.generative)
         if task is not None and task.generative:
@@ -626,6 +636,7 @@ class TrainingPanel(QWidget):
         for editor in self.editors.values():
             editor.setEnabled(not running)
         self.source.setEnabled(not running)
+        self.task_options.set_enabled(not running)
         if state == "idle" and self.progress.format() != "ready":
             self.progress.setFormat(self.progress.format().split(" — ")[0] + " — done")
 
