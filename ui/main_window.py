@@ -37,6 +37,7 @@ from ui.editor.model_files import ModelFiles
 from ui.editor.palette import Palette
 from ui.editor.problems import ProblemsPanel
 from ui.editor.projects import APP_NAME, ProjectCommands
+from ui.presentation import Presentation
 from ui.training.live import Live
 from ui.training.unrolled_view import DRAWN_STEPS, UnrolledScene
 from ui.window_actions import WindowActions
@@ -147,6 +148,8 @@ class MainWindow(ProjectCommands, CanvasCommands, DataCommands, WindowActions, Q
         if self._theme != "system":
             self.apply_theme(self._theme)
         self._show_theme()
+        # View → Presentation mode (F11) and Text size, last in the View menu
+        self.presentation = Presentation(self, self.view_menu)
 
     def add_dock(
         self, widget: QWidget, title: str, area, name: str, behind: QDockWidget | None = None

@@ -30,6 +30,7 @@ from ui.canvas.style import (
     TITLE_POINT_SIZE,
     WARNING_COLOR,
     canvas_colors,
+    text_scale,
 )
 
 
@@ -37,6 +38,12 @@ class NodeItem(QGraphicsItem):
     """Draws one node of the model; knows its node only by id and keeps no model state."""
 
     READABLE_DETAIL = READABLE_ZOOM  # below this zoom: the title alone, large enough to read
+
+    @classmethod
+    def readable_detail(cls) -> float:
+        """The zoom below which the title is drawn alone: ``READABLE_DETAIL`` at 100 % text,
+        higher for a projector (View → Text size): its port labels would be too small there."""
+        return cls.READABLE_DETAIL * text_scale()
 
     def __init__(self, node: Node, node_type: NodeType) -> None:
         super().__init__()
@@ -122,7 +129,7 @@ class NodeItem(QGraphicsItem):
         accent = CATEGORY_COLORS.get(self.node_type.category, QColor("#888888"))
         rect = QRectF(0, 0, NODE_WIDTH, self.height)
         detail = option.levelOfDetailFromTransform(painter.worldTransform())
-        if detail < self.READABLE_DETAIL:  # port labels would be too small to read
+        if detail < self.readable_detail():  # port labels would be too small to read
             self._paint_title_only(painter, detail, colors, accent, rect)
             return
         self.drawn_detail = "full"
@@ -195,9 +202,10 @@ class NodeItem(QGraphicsItem):
         font = QFont()
         font.setBold(True)
         font.setPointSizeF(TITLE_POINT_SIZE)
-        if zoom < self.READABLE_DETAIL:
+        if zoom < self.readable_detail():
             # pixels on the scene's own scale, for a title SMALLEST_TITLE_PX high on screen
-            font.setPixelSize(max(1, round(min(SMALLEST_TITLE_PX / max(zoom, 1e-3), 64.0))))
+            smallest = SMALLEST_TITLE_PX * text_scale()
+            font.setPixelSize(max(1, round(min(smallest / max(zoom, 1e-3), 64.0 * text_scale()))))
         return font
 
     def title_pixels(self, zoom: float) -> float:

@@ -38,6 +38,20 @@ LABEL_POINT_SIZE = 9.5  # port labels and subtitles: 12.7 px at 100 % (they were
 # shows its title, large enough to read, and no port labels (its level of detail).
 READABLE_ZOOM = 0.65
 SMALLEST_TITLE_PX = 10.0  # a title at any zoom that draws one: what 8-px labels were not
+TEXT_SIZES = (1.0, 1.25, 1.5, 2.0)  # View → Text size: for a projector, the back of the room
+_text = {"scale": 1.0}
+
+
+def text_scale() -> float:
+    """View → Text size as a factor (1.0: 100 %): how much larger than on a desk every view
+    draws its text. The graph views take it as their zoom and as the smallest text they draw
+    (``READABLE_ZOOM`` and ``SMALLEST_TITLE_PX`` scaled by it: on a projector, port labels give
+    way to titles sooner, and titles stay larger)."""
+    return _text["scale"]
+
+
+def set_text_scale(scale: float) -> None:
+    _text["scale"] = float(scale)
 
 
 def is_dark() -> bool:

@@ -19,6 +19,7 @@ NODE_MIME = "application/x-rnn-builder-node-type"
 
 class GraphView(QGraphicsView):
     quick_add_enabled = False  # typing asks for the quick-add box (the canvas's view does)
+    fills = False  # presentation mode: the graph is fitted to the view at every resize
     start_hint = ""  # said over an empty canvas: how to begin
     hint_shown = False  # whether the last paint said it
     node_dropped = Signal(str, QPointF)  # node type name, scene position
@@ -75,10 +76,12 @@ class GraphView(QGraphicsView):
         self.set_zoom(self.zoom() / 1.25)
 
     def fit_to_contents(self, margin: float = 20.0) -> None:
-        """Show the whole graph. A graph too wide for readable port labels is still shown
-        whole: the nodes then draw a level of detail of their own (titles, no port labels;
-        ``NodeItem.READABLE_DETAIL``) rather than leave some nodes a pan away (issue 23: Fit
-        left a template's output off-screen)."""
+        """Show the whole graph, as large as the view holds it: zoomed out for a large one,
+        in for a small one (up to ``MAX_ZOOM``; issue 24: it stopped at 125 %, a small graph
+        filled a third of a projector's screen). A graph too wide for readable port labels is
+        still shown whole: the nodes then draw a level of detail of their own (titles, no port
+        labels; ``NodeItem.readable_detail``) rather than leave some nodes a pan away (issue
+        23: Fit left a template's output off-screen)."""
         scene = self.scene()
         bounds = scene.itemsBoundingRect() if scene is not None else QRectF()
         if bounds.isEmpty():
@@ -86,8 +89,8 @@ class GraphView(QGraphicsView):
         self.fitInView(
             bounds.adjusted(-margin, -margin, margin, margin), Qt.AspectRatioMode.KeepAspectRatio
         )
-        if self.zoom() > 1.25:  # do not blow a small graph up
-            self.set_zoom(1.25)
+        if self.zoom() > MAX_ZOOM:
+            self.set_zoom(MAX_ZOOM)
         self.centerOn(bounds.center())
 
     def cursor_scene_point(self) -> QPointF:
@@ -117,7 +120,13 @@ class GraphView(QGraphicsView):
 
     def resizeEvent(self, event) -> None:
         """A graph shown whole stays whole when the view shrinks (a wider dock beside it, a
-        smaller window); one the person zoomed into is left as it is."""
+        smaller window); one the person zoomed into is left as it is. While :attr:`fills`
+        (presentation mode) the graph fills the view at every size the window takes (a window
+        manager makes a window full screen in steps, and late)."""
+        if self.fills:
+            super().resizeEvent(event)
+            self.fit_to_contents()
+            return
         scene = self.scene()
         old = event.oldSize()
         whole = False

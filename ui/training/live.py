@@ -436,6 +436,7 @@ class Live(QObject):
             self.stop_stepping()
             return
         self.window.unrolled_scene.show_unrolled(graph, self.stepper.unrolled)
+        self.window.unrolled_scene.show_reads(self.reads())
         if self.stepper.position:
             self._show_step()
 
@@ -473,6 +474,7 @@ class Live(QObject):
         self._stepping_graph = structure(window.document.graph)
         window.set_unrolled(True)
         window.unrolled_scene.show_unrolled(window.document.graph, self.stepper.unrolled)
+        window.unrolled_scene.show_reads(self.reads())
         window.unrolled_view.fit_to_contents()
         return True
 
@@ -480,6 +482,7 @@ class Live(QObject):
         stepper = self.stepper
         scene = self.window.unrolled_scene
         scene.clear_annotations()
+        scene.show_reads(self.reads())
         current = stepper.steps[stepper.position - 1].copies if stepper.position else ()
         scene.light(current, computed=stepper.details)
         for key, item in scene.copies.items():
@@ -491,7 +494,8 @@ class Live(QObject):
                 item.setToolTip(item.base_tip + "<br><i>not computed yet</i>")
         for key, detail in stepper.details.items():
             if "prediction" in detail and key in scene.copies:
-                scene.annotate(key, self._prediction_text(key, detail["prediction"]))
+                truth, right = self._truth(key, detail["prediction"])
+                scene.annotate(key, self._prediction_text(key, detail["prediction"]), truth, right)
         where = stepper.steps[stepper.position - 1] if stepper.position else None
         if where is None:
             self.step_label.setText("  step 0: nothing computed")
@@ -501,6 +505,56 @@ class Live(QObject):
             step = "" if where.t is None else f" · t = {where.t}"
             self.step_label.setText(f"  {stepper.position}/{len(stepper.steps)} · {segment}{step}")
         self.window.inspector.show_step(stepper)
+
+    def reads(self) -> dict[UnrolledKey, str]:
+        """What each input copy of the walk reads: its token (``paris``, not ``words t=0``),
+        or its first values; nothing for a padded step."""
+        stepper = self.stepper
+        found: dict[UnrolledKey, str] = {}
+        if stepper is None:
+            return found
+        for key in self.window.unrolled_scene.copies:
+            value = stepper.batch.inputs.get(key.node)
+            if value is None:
+                continue
+            value = np.asarray(value)
+            if key.t is not None and value.ndim >= 2 and key.t < value.shape[0]:
+                at = value[key.t, 0]
+            elif key.t is None and value.ndim == 2:
+                at = value[0]
+            else:
+                continue
+            if value.dtype.kind in "iu" and np.ndim(at) == 0:
+                if int(at) >= 0:
+                    found[key] = self.context.token_name(int(at))
+            else:
+                numbers = np.asarray(at, dtype=float).reshape(-1)
+                more = "…" if numbers.size > 3 else ""
+                found[key] = ", ".join(f"{v:.2f}" for v in numbers[:3]) + more
+        return found
+
+    def _truth(self, key: UnrolledKey, prediction) -> tuple[str, bool | None]:
+        """The true label of an output copy, and whether the prediction is it ("" when the
+        example has none: a typed input, a padded step)."""
+        node = self.window.document.graph.node(key.node)
+        target = self.stepper.batch.targets.get(node.params["target"])
+        if target is None:
+            return "", None
+        target = np.asarray(target)
+        if key.t is not None:
+            if key.t >= target.shape[0]:
+                return "", None
+            target = target[key.t]
+        target = target[0]
+        if node.params["loss"] == "cross_entropy":
+            truth = int(target)
+            if truth < 0:  # a position the loss ignores
+                return "", None
+            chosen = int(np.asarray(prediction).reshape(-1).argmax())
+            right = truth == chosen
+            return f"{'✓' if right else '✗'} true: {self.context.class_name(truth)}", right
+        values = np.asarray(target, dtype=float).reshape(-1)
+        return "true: " + np.array2string(values[:3], precision=2), None
 
     def _prediction_text(self, key: UnrolledKey, prediction) -> str:
         node = self.window.document.graph.node(key.node)

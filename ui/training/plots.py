@@ -19,7 +19,7 @@ import math
 
 import numpy as np
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QColor, QPalette
+from PySide6.QtGui import QColor, QFont, QPalette
 from PySide6.QtWidgets import (
     QApplication,
     QCheckBox,
@@ -35,10 +35,13 @@ from PySide6.QtWidgets import (
 from rnn_builder.errors import RNNBuilderError
 from rnn_builder.training.curve import LossCurve
 from rnn_builder.training.tasks import task_of
+from ui.canvas.style import text_scale
 from ui.themes import is_dark
 
 # Axes, titles and legends on a light and on a dark palette (each over 6:1 on its window).
 FOREGROUND = {False: "#4a4f57", True: "#c8ccd2"}
+# their text at 100 % (View → Text size scales it): titles, axis labels, ticks, legends
+TITLE_POINTS, LABEL_POINTS, TICK_POINTS, LEGEND_POINTS = 11.0, 9.0, 8.0, 9.0
 _pyqtgraph = None  # the module, once a view has needed it
 
 
@@ -112,9 +115,10 @@ RUN_COLORS = ["#4f6fd6", "#d98a2b", "#3f9b5b", "#c9485b", "#8a5fd6", "#2a9ca6"]
 
 def follow_palette(root: QWidget) -> None:
     """Colour every pyqtgraph view under ``root`` for the application's palette: its window
-    colour behind the plots, and axes, titles and legends that read on it. pyqtgraph fixes
-    these colours when a plot is made, so a theme chosen later (or before the window, when
-    the plots took a light theme's grey on a dark window) reaches them only through here."""
+    colour behind the plots, and axes, titles and legends that read on it; and size their
+    text for View → Text size. pyqtgraph fixes these colours and sizes when a plot is made, so
+    a theme or a text size chosen later (or before the window, when the plots took a light
+    theme's grey on a dark window) reaches them only through here."""
     pg = _pyqtgraph
     if pg is None:
         return  # no plot made yet: each is coloured when it is made
@@ -122,16 +126,27 @@ def follow_palette(root: QWidget) -> None:
     background = palette.color(QPalette.ColorRole.Window)
     foreground = QColor(FOREGROUND[is_dark(palette)])
     pg.setConfigOptions(foreground=foreground)  # for plots made from now on
+    scale = text_scale()
+    ticks = QFont(QApplication.font())
+    ticks.setPointSizeF(TICK_POINTS * scale)
     for view in root.findChildren(QGraphicsView):
         if not isinstance(view, pg.GraphicsView):
             continue
         view.setBackground(background)
-        for item in view.scene().items():
+        items = view.scene().items()
+        titles = {id(i.titleLabel) for i in items if isinstance(i, pg.PlotItem)}
+        for item in items:
             if isinstance(item, pg.AxisItem):
+                item.setStyle(tickFont=ticks)
+                item.setLabel(**{"font-size": f"{LABEL_POINTS * scale:g}pt"})
                 item.setPen(foreground)
                 item.setTextPen(foreground)
+            elif isinstance(item, pg.PlotItem) and item.titleLabel.isVisible():
+                item.layout.setRowFixedHeight(0, round(30 * scale))
+                item.titleLabel.setMaximumHeight(round(30 * scale))
             elif isinstance(item, pg.LabelItem):  # titles and legend entries
-                item.setText(item.text, color=foreground.name())
+                points = TITLE_POINTS if id(item) in titles else LEGEND_POINTS
+                item.setText(item.text, color=foreground.name(), size=f"{points * scale:g}pt")
             elif isinstance(item, pg.LegendItem):
                 item.setLabelTextColor(foreground)
 

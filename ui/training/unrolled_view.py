@@ -22,9 +22,20 @@ teacher wrote about a node stays beside its copies.
 
 from __future__ import annotations
 
+import math
+
 import networkx as nx
 from PySide6.QtCore import QPointF, QRectF, QSizeF, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen
+from PySide6.QtGui import (
+    QBrush,
+    QColor,
+    QFont,
+    QFontMetricsF,
+    QPainter,
+    QPainterPath,
+    QPen,
+    QPolygonF,
+)
 from PySide6.QtWidgets import (
     QGraphicsItem,
     QGraphicsPathItem,
@@ -37,7 +48,7 @@ from PySide6.QtWidgets import (
 from rnn_builder.graph.model import Graph
 from rnn_builder.graph.unroll import UnrolledGraph, UnrolledKey, UnrolledSegment
 from ui.canvas.note_item import NOTE_WIDTH, NoteCard
-from ui.canvas.style import CATEGORY_COLORS, SELECTION_COLOR, canvas_colors
+from ui.canvas.style import CATEGORY_COLORS, SELECTION_COLOR, canvas_colors, text_scale
 
 BOX_W, BOX_H = 96.0, 40.0
 COLUMN, ROW = 132.0, 74.0
@@ -47,11 +58,30 @@ LIT_COLOR = QColor("#f2b705")
 # the core's limit, rnn_builder.graph.nodes.MAX_STEPS, through the same resolver
 # (unroll.axis_lengths).
 DRAWN_STEPS = 200
-EDGE_COLORS = {"data": QColor("#8a8f98"), "state": QColor("#4f6fd6"), "delay": QColor("#2a9ca6")}
+EDGE_COLORS = {
+    "data": QColor("#8a8f98"),
+    "state": QColor("#4f6fd6"),
+    "reverse": QColor("#8a5fd6"),  # a reverse direction's state: as strong, told apart
+    "delay": QColor("#2a9ca6"),
+}
+RIGHT_COLOR, WRONG_COLOR = QColor("#2e8b57"), QColor("#d0342c")
+
+
+def spread() -> float:
+    """How much the view's boxes and their spacing grow with View → Text size: by its square
+    root, so that the text grows against the layout too (a 150 % text in boxes 22 % larger)
+    and a view fitted to the screen still shows it larger."""
+    return math.sqrt(text_scale())
+
+
+def box_size() -> tuple[float, float]:
+    return BOX_W * spread(), BOX_H * spread()
 
 
 class CopyItem(QGraphicsItem):
-    """One copy of a node at one step (or the one copy of a vector node)."""
+    """One copy of a node at one step (or the one copy of a vector node). An input's copy
+    that reads a token of the example being stepped shows that token (``paris``), with its
+    node and step under it."""
 
     def __init__(self, key: UnrolledKey, name: str, color: QColor, shared: str) -> None:
         super().__init__()
@@ -59,6 +89,8 @@ class CopyItem(QGraphicsItem):
         self.name = name
         self.color = color
         self.shared = shared  # badge text: the weights this copy shares, or ""
+        self.reads = ""  # stepping: the token (or value) this input copy reads
+        self.width, self.height = box_size()
         self.lit = False
         self.waiting = False  # stepping: not computed yet (drawn faded)
         self.base_tip = ""  # what the copy is, before any values are added to the tip
@@ -67,7 +99,12 @@ class CopyItem(QGraphicsItem):
         self.setAcceptHoverEvents(True)
 
     def boundingRect(self) -> QRectF:
-        return QRectF(-4, -4, BOX_W + 8, BOX_H + 8)
+        return QRectF(-4, -4, self.width + 8, self.height + 8)
+
+    def set_reads(self, text: str) -> None:
+        if text != self.reads:
+            self.reads = text
+            self.update()
 
     def set_lit(self, lit: bool, waiting: bool = False) -> None:
         if (lit, waiting) != (self.lit, self.waiting):
@@ -79,7 +116,8 @@ class CopyItem(QGraphicsItem):
     ) -> None:
         colors = canvas_colors()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        rect = QRectF(0, 0, BOX_W, BOX_H)
+        width, height, scale = self.width, self.height, text_scale()
+        rect = QRectF(0, 0, width, height)
         fill = QColor(self.color)
         fill.setAlpha(70 if self.waiting else 255 if self.lit else 215)
         if self.lit:  # the step being shown: a glow around the box
@@ -92,20 +130,27 @@ class CopyItem(QGraphicsItem):
         painter.drawRoundedRect(rect, 6, 6)
         painter.setPen(QColor("#ffffff"))
         font = QFont(painter.font())
-        font.setPointSizeF(8.0)
+        font.setPointSizeF((9.5 if self.reads else 8.0) * scale)
         font.setBold(True)
         painter.setFont(font)
-        name = QFontMetricsF(font).elidedText(self.name, Qt.TextElideMode.ElideRight, BOX_W - 8)
-        painter.drawText(QRectF(4, 2, BOX_W - 8, 18), Qt.AlignmentFlag.AlignLeft, name)
+        first = self.reads or self.name
+        top = QRectF(4, 1, width - 8, height * 0.5)
+        shown = QFontMetricsF(font).elidedText(first, Qt.TextElideMode.ElideRight, width - 8)
+        align = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+        painter.drawText(top, align, shown)
         font.setBold(False)
-        font.setPointSizeF(7.2)
+        font.setPointSizeF(7.2 * scale)
         painter.setFont(font)
         step = "once" if self.key.t is None else f"t = {self.key.t}"
         if self.key.direction == "reverse":
             step += " ←"
-        painter.drawText(QRectF(4, 19, BOX_W - 8, 16), Qt.AlignmentFlag.AlignLeft, step)
+        if self.reads:  # the token first; which input and step under it
+            step = f"{self.name} · {step}"
+        below = QRectF(4, height * 0.48, width - 8, height * 0.45)
+        step = QFontMetricsF(font).elidedText(step, Qt.TextElideMode.ElideRight, width - 8)
+        painter.drawText(below, align, step)
         if self.shared:
-            badge = QRectF(BOX_W - 30, BOX_H - 15, 28, 12)
+            badge = QRectF(width - 30 * scale, height - 15 * scale, 28 * scale, 12 * scale)
             painter.setBrush(colors["body"])
             painter.setPen(Qt.PenStyle.NoPen)
             painter.drawRoundedRect(badge, 4, 4)
@@ -126,7 +171,8 @@ class SegmentBand(QGraphicsItem):
         self.copies = frozenset(segment.copies)
         self.current = False  # stepping: the segment being walked
         m = self.MARGIN
-        self.rect = around.adjusted(-m, -m - self.LABEL, m, m)
+        self.strip = self.LABEL * text_scale()
+        self.rect = around.adjusted(-m, -m - self.strip, m, m)
         self.setZValue(-3 if not segment.is_loop else -2)
         self.setToolTip(
             f"<b>{label}</b><br>"
@@ -168,12 +214,12 @@ class SegmentBand(QGraphicsItem):
         painter.setBrush(fill)
         painter.drawRoundedRect(self.rect, 9, 9)
         font = QFont(painter.font())
-        font.setPointSizeF(7.2)
+        font.setPointSizeF(7.2 * text_scale())
         font.setBold(loop)
         painter.setFont(font)
         painter.setPen(accent.darker(115) if loop else colors["muted"])
         text_rect = QRectF(
-            self.rect.left() + 8, self.rect.top() + 1, self.rect.width() - 14, self.LABEL
+            self.rect.left() + 8, self.rect.top() + 1, self.rect.width() - 14, self.strip
         )
         text = QFontMetricsF(font).elidedText(
             self.label, Qt.TextElideMode.ElideRight, text_rect.width()
@@ -194,6 +240,8 @@ class UnrolledScene(QGraphicsScene):
         self.annotations: dict[UnrolledKey, QGraphicsSimpleTextItem] = {}
         self.bands: list[SegmentBand] = []  # the plan's segments, in the order they run
         self.note_cards: list[NoteCard] = []  # the project's notes, on the folded side
+        self.direction_labels: list[QGraphicsSimpleTextItem] = []  # a bidirectional cell's
+        self.truths: dict[UnrolledKey, QGraphicsSimpleTextItem] = {}  # true labels, stepping
         self.notes_of = lambda: []  # the notes to draw (the window gives the project's)
         self._syncing = False
         self.selectionChanged.connect(self._selection_changed)
@@ -204,7 +252,7 @@ class UnrolledScene(QGraphicsScene):
         self._syncing = True
         self.clear()
         self.copies, self.edge_items, self.annotations, self.bands = {}, [], {}, []
-        self.note_cards = []
+        self.note_cards, self.direction_labels, self.truths = [], [], {}
         self.unrolled = unrolled
         self._syncing = False
         if unrolled is None:
@@ -237,14 +285,45 @@ class UnrolledScene(QGraphicsScene):
             self.copies[key] = item
         for u, v, data in unrolled.dag.edges(data=True):
             self._add_edge(self.copies[u], self.copies[v], data["kind"])
+        width, height = box_size()
         for segment in unrolled.plan:
             around = QRectF()
             for key in segment.copies:
-                around = around.united(QRectF(self.copies[key].pos(), QSizeF(BOX_W, BOX_H)))
+                around = around.united(QRectF(self.copies[key].pos(), QSizeF(width, height)))
             band = SegmentBand(segment, segment.label(graph), around)
             self.addItem(band)
             self.bands.append(band)
+        self._label_directions(graph)
         self._draw_notes(graph)
+
+    def _label_directions(self, graph: Graph) -> None:
+        """A bidirectional cell's two rows say which way each reads, at their right end:
+        "→ forward" and "← reverse", in their state edges' colours."""
+        ends: dict[tuple[str, str], CopyItem] = {}
+        for key, item in self.copies.items():
+            if key.direction in ("forward", "reverse") and key.t is not None:
+                known = ends.get((key.node, key.direction))
+                if known is None or item.x() > known.x():
+                    ends[(key.node, key.direction)] = item
+        nodes_with_both = {n for n, d in ends if d == "reverse"}
+        width, height = box_size()
+        for (node_id, direction), item in ends.items():
+            if node_id not in nodes_with_both:
+                continue
+            name = graph.node(node_id).name
+            label = QGraphicsSimpleTextItem(
+                f"→ {name} forward" if direction == "forward" else f"← {name} reverse"
+            )
+            font = QFont(label.font())
+            font.setPointSizeF(8.5 * text_scale())
+            font.setBold(True)
+            label.setFont(font)
+            label.setBrush(QBrush(EDGE_COLORS["state" if direction == "forward" else "reverse"]))
+            label.setPos(
+                item.x() + width + 14, item.y() + (height - label.boundingRect().height()) / 2
+            )
+            self.addItem(label)
+            self.direction_labels.append(label)
 
     def _draw_notes(self, graph: Graph) -> None:
         """Each note left of the first step, beside the row of the node nearest it on the
@@ -271,7 +350,7 @@ class UnrolledScene(QGraphicsScene):
             placed_bottom = top + card.card().height()
             line = QGraphicsPathItem()
             path = QPainterPath(QPointF(left + NOTE_WIDTH, top + 18))
-            path.lineTo(QPointF(row.x() - 6, row.y() + BOX_H / 2))
+            path.lineTo(QPointF(row.x() - 6, row.y() + row.height / 2))
             line.setPath(path)
             pen = QPen(canvas_colors()["muted"], 1.0, Qt.PenStyle.DotLine)
             line.setPen(pen)
@@ -279,32 +358,62 @@ class UnrolledScene(QGraphicsScene):
             self.addItem(line)
 
     def _add_edge(self, source: CopyItem, target: CopyItem, kind: str) -> None:
+        """A wire from ``source`` to ``target`` with an arrowhead where it arrives. A state
+        edge of the reverse direction runs right to left in a colour of its own, as strong
+        as the forward one's; a data edge up a column that passes other rows (into or out of
+        a bidirectional cell's second row) goes round them, through the gap beside the
+        column, instead of under their boxes."""
         a, b = source.pos(), target.pos()
+        width, height = source.width, source.height
         path = QPainterPath()
-        if kind == "state" and b.x() < a.x():  # reverse direction: right to left
-            start, end = (
-                QPointF(a.x(), a.y() + BOX_H / 2),
-                QPointF(b.x() + BOX_W, b.y() + BOX_H / 2),
-            )
-        elif abs(a.x() - b.x()) < 1:  # same column: up the column
-            start = QPointF(a.x() + BOX_W / 2, a.y() if b.y() < a.y() else a.y() + BOX_H)
-            end = QPointF(b.x() + BOX_W / 2, b.y() + BOX_H if b.y() < a.y() else b.y())
+        reverse = kind == "state" and b.x() < a.x()
+        if reverse:  # reverse direction: right to left
+            start = QPointF(a.x(), a.y() + height / 2)
+            end = QPointF(b.x() + width, b.y() + height / 2)
+            path.moveTo(start)
+            middle = (start.x() + end.x()) / 2
+            path.cubicTo(QPointF(middle, start.y()), QPointF(middle, end.y()), end)
+        elif abs(a.x() - b.x()) < 1:  # same column: up (or down) the column
+            up = b.y() < a.y()
+            start = QPointF(a.x() + width / 2, a.y() if up else a.y() + height)
+            end = QPointF(b.x() + width / 2, b.y() + height if up else b.y())
+            path.moveTo(start)
+            if abs(a.y() - b.y()) > ROW * spread() * 1.5:  # rows between: round them
+                right = "reverse" in (source.key.direction, target.key.direction)
+                side = (a.x() + width + 9) if right else (a.x() - 9)
+                shift = QPointF(width * (0.3 if right else -0.3), 0)
+                step = -12.0 if up else 12.0
+                path.moveTo(start + shift)
+                path.cubicTo(
+                    start + shift + QPointF(0, step),
+                    QPointF(side, start.y() + step),
+                    QPointF(side, start.y() + 3 * step),
+                )
+                path.lineTo(QPointF(side, end.y() - 3 * step))
+                path.cubicTo(
+                    QPointF(side, end.y() - step),
+                    end + shift - QPointF(0, step),
+                    end + shift,
+                )
+            else:
+                path.lineTo(end)
         else:
-            start = QPointF(a.x() + BOX_W, a.y() + BOX_H / 2)
-            end = QPointF(b.x(), b.y() + BOX_H / 2)
-        path.moveTo(start)
-        middle = (start.x() + end.x()) / 2
-        path.cubicTo(QPointF(middle, start.y()), QPointF(middle, end.y()), end)
-        item = QGraphicsPathItem(path)
-        pen = QPen(EDGE_COLORS[kind], 2.0 if kind == "state" else 1.3)
+            start = QPointF(a.x() + width, a.y() + height / 2)
+            end = QPointF(b.x(), b.y() + height / 2)
+            path.moveTo(start)
+            middle = (start.x() + end.x()) / 2
+            path.cubicTo(QPointF(middle, start.y()), QPointF(middle, end.y()), end)
+        color = EDGE_COLORS["reverse" if reverse else kind]
+        pen = QPen(color, 2.0 if kind == "state" else 1.3)
         if kind == "delay":
             pen.setStyle(Qt.PenStyle.DashLine)
-        item.setPen(pen)
+        item = ArrowItem(path, pen, 7.0 if kind == "state" else 6.0)
         item.setZValue(-1)
         item.setToolTip(
             {
                 "data": "data at one step",
-                "state": "the cell's state, step to step",
+                "state": "the cell's state, step to step"
+                + (" (reverse direction: from step t+1 to t)" if reverse else ""),
                 "delay": "through the Delay: step t-1 to step t",
             }[kind]
         )
@@ -337,31 +446,89 @@ class UnrolledScene(QGraphicsScene):
         for band in self.bands:
             band.set_current(not band.copies.isdisjoint(wanted))
 
-    def annotate(self, key: UnrolledKey, text: str) -> None:
-        """A line of text over a copy (an output's prediction at its step)."""
+    def annotate(
+        self, key: UnrolledKey, text: str, truth: str = "", right: bool | None = None
+    ) -> None:
+        """A line of text over a copy (an output's prediction at its step), and with
+        ``truth`` the true label on a line above it (green when the prediction is ``right``,
+        red when not)."""
         item = self.copies.get(key)
         if item is None:
             return
-        label = self.annotations.get(key)
+        label = self._label(self.annotations, key, bold=True)
+        label.setText(text)
+        # above the copy, and above its segment's band with the band's own label
+        top = min([item.y(), *(band.rect.top() for band in self.bands if key in band.copies)])
+        line = label.boundingRect().height()
+        label.setPos(item.x() + (item.width - label.boundingRect().width()) / 2, top - line - 2)
+        if not truth:
+            old = self.truths.pop(key, None)
+            if old is not None:
+                self.removeItem(old)
+            return
+        shown = self._label(self.truths, key, bold=False)
+        shown.setText(truth)
+        if right is not None:
+            shown.setBrush(QBrush(RIGHT_COLOR if right else WRONG_COLOR))
+        shown.setPos(item.x() + (item.width - shown.boundingRect().width()) / 2, label.y() - line)
+
+    def _label(self, labels: dict, key: UnrolledKey, bold: bool) -> QGraphicsSimpleTextItem:
+        label = labels.get(key)
         if label is None:
             label = QGraphicsSimpleTextItem()
             font = QFont(label.font())
-            font.setPointSizeF(8.0)
-            font.setBold(True)
+            font.setPointSizeF(8.0 * text_scale())
+            font.setBold(bold)
             label.setFont(font)
             label.setBrush(QBrush(canvas_colors()["text"]))
             self.addItem(label)
-            self.annotations[key] = label
-        label.setText(text)
-        width = label.boundingRect().width()
-        # above the copy, and above its segment's band with the band's own label
-        top = min([item.y(), *(band.rect.top() for band in self.bands if key in band.copies)])
-        label.setPos(item.x() + (BOX_W - width) / 2, top - 16)
+            labels[key] = label
+        return label
+
+    def show_reads(self, reads: dict[UnrolledKey, str]) -> None:
+        """Each input copy shows what it reads of the example being stepped (nothing, when
+        ``reads`` is empty)."""
+        for key, item in self.copies.items():
+            item.set_reads(reads.get(key, ""))
 
     def clear_annotations(self) -> None:
-        for label in self.annotations.values():
+        for label in [*self.annotations.values(), *self.truths.values()]:
             self.removeItem(label)
         self.annotations = {}
+        self.truths = {}
+        self.show_reads({})
+
+
+class ArrowItem(QGraphicsPathItem):
+    """A wire with a filled arrowhead where it arrives, turned along the wire's last stretch."""
+
+    def __init__(self, path: QPainterPath, pen: QPen, head: float) -> None:
+        super().__init__(path)
+        self.setPen(pen)
+        self.head = head
+
+    def arrowhead(self) -> QPolygonF:
+        path = self.path()
+        tip = path.pointAtPercent(1.0)
+        angle = math.radians(path.angleAtPercent(0.999))  # counter-clockwise, y up
+        back = QPointF(math.cos(angle), -math.sin(angle)) * self.head
+        side = QPointF(-back.y(), back.x()) * 0.5
+        return QPolygonF([tip, tip - back + side, tip - back - side])
+
+    def boundingRect(self) -> QRectF:
+        return super().boundingRect().adjusted(-self.head, -self.head, self.head, self.head)
+
+    def paint(self, painter: QPainter, option, widget=None) -> None:
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(self.pen())
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawPath(self.path())
+        solid = QPen(self.pen())
+        solid.setStyle(Qt.PenStyle.SolidLine)
+        solid.setWidthF(1.0)
+        painter.setPen(solid)
+        painter.setBrush(self.pen().color())
+        painter.drawPolygon(self.arrowhead())
 
 
 def _nearest(graph: Graph, point: tuple[float, float], among) -> str:
@@ -414,5 +581,6 @@ def layout(graph: Graph, unrolled: UnrolledGraph) -> dict[UnrolledKey, tuple[flo
     positions = {}
     for key in unrolled.schedule:
         column = start[block(key.node)] + (key.t or 0)
-        positions[key] = (column * COLUMN, -rows[(key.node, key.direction)] * ROW)
+        grow = spread()
+        positions[key] = (column * COLUMN * grow, -rows[(key.node, key.direction)] * ROW * grow)
     return positions
