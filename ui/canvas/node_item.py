@@ -22,6 +22,7 @@ from ui.canvas.style import (
     ERROR_COLOR,
     HEADER_HEIGHT,
     LABEL_POINT_SIZE,
+    LOOP_HEIGHT,
     NODE_WIDTH,
     PORT_ROW_HEIGHT,
     READABLE_ZOOM,
@@ -68,6 +69,11 @@ class NodeItem(QGraphicsItem):
             self.rows[port] = row
             port.setPos(0 if port.is_input else NODE_WIDTH, self._row_y(row))
         self.height = HEADER_HEIGHT + max(len(self.rows), 1) * PORT_ROW_HEIGHT + 8
+        # a recurrent cell's state feeds it again at the next step: drawn as a loop on the
+        # card, as the textbook's folded diagram does (the unrolled view draws it in time)
+        self.loop_directions = (
+            node_type.directions(node.info()) if node_type.cell is not None else ()
+        )
         self.setPos(QPointF(*node.position))
         self.setZValue(1)
         self._update_tooltip()
@@ -87,6 +93,11 @@ class NodeItem(QGraphicsItem):
     def update_from_node(self, node: Node) -> None:
         self.title = node.name
         self.subtitle = self.node_type.subtitle(node)
+        if self.node_type.cell is not None:  # made bidirectional, or no longer
+            directions = self.node_type.directions(node.info())
+            if directions != self.loop_directions:
+                self.prepareGeometryChange()
+                self.loop_directions = directions
         self._update_tooltip()
         self.update()
 
@@ -114,13 +125,84 @@ class NodeItem(QGraphicsItem):
 
     def _update_tooltip(self) -> None:
         lines = [f"<b>{self.title}</b> — {self.node_type.title}", self.node_type.description]
+        if self.node_type.cell is not None:
+            lines.append(
+                f"<i>The loop: its state {self.loop_label()} feeds it again at the next step "
+                "(the folded picture; the unrolled view, Ctrl+U, draws it step by step)</i>"
+            )
         for problem in self.problems:
             mark = "⚠" if problem.severity == "warning" else "✖"
             lines.append(f"{mark} {problem.message}")
         self.setToolTip("<br>".join(lines))
 
     def boundingRect(self) -> QRectF:
-        return QRectF(-8, -8, NODE_WIDTH + 16, self.height + 16)
+        above = LOOP_HEIGHT + 16 if self.node_type.cell is not None else 8
+        return QRectF(-8, -above, NODE_WIDTH + 16, self.height + 8 + above)
+
+    # --- the recurrence, as a loop on the card ------------------------------------------------
+
+    def loop_label(self) -> str:
+        states = ",".join(self.node_type.cell.states) if self.node_type.cell else "h"
+        if len(self.loop_directions) == 2:
+            return f"{states}(t−1) → · ← {states}(t+1)"
+        return f"{states}(t−1)"
+
+    def loop_path(self) -> QPainterPath:
+        """The loop above the card: out of its header's right, over, and back in at its left
+        (item coordinates); empty for a node that is not a recurrent cell."""
+        path = QPainterPath()
+        if not self.loop_directions:
+            return path
+        right, left = QPointF(NODE_WIDTH * 0.78, 0), QPointF(NODE_WIDTH * 0.22, 0)
+        path.moveTo(right)
+        path.cubicTo(
+            right + QPointF(18, -LOOP_HEIGHT * 1.2),
+            left + QPointF(-18, -LOOP_HEIGHT * 1.2),
+            left,
+        )
+        return path
+
+    def _paint_loop(self, painter: QPainter, accent: QColor, detail: float) -> None:
+        path = self.loop_path()
+        if path.isEmpty():
+            return
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        color = accent.darker(115)
+        width = max(2.2, 1.6 / max(detail, 0.1)) if detail < self.readable_detail() else 2.2
+        painter.setPen(QPen(color, width, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawPath(path)
+        painter.setBrush(color)
+        painter.setPen(Qt.PenStyle.NoPen)
+        head = 7.0 + width
+        ends = [(1.0, 0.99)]  # into the card at the left: the state, one step later
+        if len(self.loop_directions) == 2:  # and the reverse direction's, into the right
+            ends.append((0.0, 0.01))
+        for at, before in ends:
+            tip, back = path.pointAtPercent(at), path.pointAtPercent(before)
+            direction = tip - back
+            length = max((direction.x() ** 2 + direction.y() ** 2) ** 0.5, 1e-6)
+            along = direction / length * head
+            side = QPointF(-along.y(), along.x()) * 0.5
+            painter.drawPolygon([tip, tip - along + side, tip - along - side])
+        # the textbook's mark for "one step later": a small square on the loop
+        middle = path.pointAtPercent(0.5)
+        painter.drawRect(QRectF(middle.x() - 5, middle.y() - 5, 10, 10))
+        if detail >= self.readable_detail():
+            font = QFont(painter.font())
+            font.setPointSizeF(LABEL_POINT_SIZE)
+            painter.setFont(font)
+            painter.setPen(color)
+            text = self.loop_label()
+            box = QRectF(middle.x() + 9, middle.y() - 17, NODE_WIDTH, 16)
+            if len(self.loop_directions) == 2:
+                box = QRectF(middle.x() - NODE_WIDTH / 2, middle.y() - 24, NODE_WIDTH, 16)
+                align = Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignBottom
+            else:
+                align = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+            painter.drawText(box, align, text)
+        painter.restore()
 
     def paint(
         self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
@@ -129,6 +211,7 @@ class NodeItem(QGraphicsItem):
         accent = CATEGORY_COLORS.get(self.node_type.category, QColor("#888888"))
         rect = QRectF(0, 0, NODE_WIDTH, self.height)
         detail = option.levelOfDetailFromTransform(painter.worldTransform())
+        self._paint_loop(painter, accent, detail)
         if detail < self.readable_detail():  # port labels would be too small to read
             self._paint_title_only(painter, detail, colors, accent, rect)
             return

@@ -30,6 +30,7 @@ HEADER_HEIGHT = 40.0
 PORT_ROW_HEIGHT = 22.0
 PORT_RADIUS = 5.5
 CORNER_RADIUS = 7.0
+LOOP_HEIGHT = 24.0  # a recurrent cell's loop above its card (within arrange's 40-px row gap)
 GRID_SIZE = 20.0
 TITLE_POINT_SIZE = 10.5
 LABEL_POINT_SIZE = 9.5  # port labels and subtitles: 12.7 px at 100 % (they were 10.4)

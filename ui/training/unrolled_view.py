@@ -408,6 +408,8 @@ class UnrolledScene(QGraphicsScene):
         if kind == "delay":
             pen.setStyle(Qt.PenStyle.DashLine)
         item = ArrowItem(path, pen, 7.0 if kind == "state" else 6.0)
+        item.ends = (source.key, target.key)
+        item.kind = "reverse" if reverse else kind
         item.setZValue(-1)
         item.setToolTip(
             {
@@ -506,6 +508,8 @@ class ArrowItem(QGraphicsPathItem):
         super().__init__(path)
         self.setPen(pen)
         self.head = head
+        self.ends: tuple[UnrolledKey, UnrolledKey] | None = None  # the copies it joins
+        self.kind = ""  # data, state, reverse (a reverse direction's state) or delay
 
     def arrowhead(self) -> QPolygonF:
         path = self.path()
