@@ -15,10 +15,13 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidg
 from rnn_builder.graph.nodes import NodeType
 from rnn_builder.graph.registry import default_registry
 from rnn_builder.training.connectivity import diagnose as core_diagnose
+from ui.training.figures import ExportsFigure
 from ui.training.plots import MadeWhenShown
 
 
-class GradientFlowView(MadeWhenShown, QWidget):
+class GradientFlowView(ExportsFigure, MadeWhenShown, QWidget):
+    figure_name, figure_title = "gradient_flow", "Gradient flow"
+
     def __init__(self, session, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("gradient_flow")
@@ -39,11 +42,15 @@ class GradientFlowView(MadeWhenShown, QWidget):
         top.addWidget(QLabel("Cell"))
         top.addWidget(self.cell)
         top.addStretch(1)
+        top.addWidget(self.export_button())
         self._plots = QHBoxLayout()
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addLayout(self._plots, 1)
         layout.addWidget(self.warning)
+
+    def figure_widgets(self) -> list[QWidget]:
+        return [self.heat, self.curve_plot] if self.built else []
 
     def _make_plots(self, pg) -> None:
         self.heat = pg.PlotWidget(title="|dL/dh_t| over training (log10)")

@@ -30,11 +30,14 @@ from PySide6.QtWidgets import (
 
 from rnn_builder.errors import RNNBuilderError
 from rnn_builder.graph.unroll import UnrolledKey
+from ui.training.figures import ExportsFigure
 from ui.training.plots import follow_palette, pyqtgraph
 from ui.training.probe import Probe, ProbeBox
 
 
-class HiddenStateView(QWidget):
+class HiddenStateView(ExportsFigure, QWidget):
+    figure_name, figure_title = "hidden_state", "Hidden state heatmaps"
+
     ROW_HEIGHT = 170  # pixels per heatmap, title and time axis included
 
     def __init__(self, context, probe: Probe, parent: QWidget | None = None) -> None:
@@ -64,6 +67,7 @@ class HiddenStateView(QWidget):
         top.addWidget(QLabel("Cell"))
         top.addWidget(self.cell)
         top.addWidget(self.probe_box, 1)  # on the same row: the height goes to the heatmaps
+        top.addWidget(self.export_button())
         # One heatmap per row, each tall enough to read (an LSTM shows five: squeezed into a
         # bottom dock they had no height left for their units); the rows scroll.
         self.scroll = QScrollArea()
@@ -89,6 +93,11 @@ class HiddenStateView(QWidget):
         self.example.valueChanged.connect(lambda _v: self.redraw())
         self.cell.currentIndexChanged.connect(lambda _i: self.redraw())
         probe.changed.connect(self.redraw)
+
+    def figure_widgets(self) -> list[QWidget]:
+        if self.stale or self.layout_widget is None:
+            self.redraw()  # what is exported is what the network gives now
+        return [self.layout_widget] if self.layout_widget is not None else []
 
     def follow_project(self) -> None:
         """Another project is open: its task decides what the probe box reads, and its network

@@ -37,6 +37,7 @@ from rnn_builder.training.curve import LossCurve
 from rnn_builder.training.tasks import task_of
 from ui.canvas.style import text_scale
 from ui.themes import is_dark
+from ui.training.figures import ExportsFigure
 
 # Axes, titles and legends on a light and on a dark palette (each over 6:1 on its window).
 FOREGROUND = {False: "#4a4f57", True: "#c8ccd2"}
@@ -151,7 +152,9 @@ def follow_palette(root: QWidget) -> None:
                 item.setLabelTextColor(foreground)
 
 
-class LossPlots(MadeWhenShown, QWidget):
+class LossPlots(ExportsFigure, MadeWhenShown, QWidget):
+    figure_name, figure_title = "loss", "Loss plots"
+
     def __init__(self, session, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("loss_plots")
@@ -175,13 +178,20 @@ class LossPlots(MadeWhenShown, QWidget):
         self._validation_drawn: tuple[int, int] | None = None
         self._x_span: tuple[int, int] | None = None
         side = QVBoxLayout()
-        side.addWidget(self.log_scale)
+        top = QHBoxLayout()
+        top.addWidget(self.log_scale)
+        top.addStretch(1)
+        top.addWidget(self.export_button())
+        side.addLayout(top)
         side.addWidget(QLabel("Compare with earlier runs:"))
         side.addWidget(self.runs)
         self._plots = QHBoxLayout()
         layout = QHBoxLayout(self)
         layout.addLayout(self._plots, 1)
         layout.addLayout(side)
+
+    def figure_widgets(self) -> list[QWidget]:
+        return [self.loss_plot, self.metric_plot] if self.built else []
 
     def _make_plots(self, pg) -> None:
         self.loss_plot = pg.PlotWidget(title="Loss")
