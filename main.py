@@ -8,16 +8,24 @@ front; ``--step K`` walks one validation example K steps through the unrolled ne
 ``--select NODE`` selects a node (the inspector explains it); ``--probe TEXT`` types your own
 input into the probe box (the views and the stepping run on it, as ``predict`` would);
 ``--data FILE`` opens the data view on a data file, reads it, and pictures the view instead of
-the window (``--fit`` then fits the graph to it). Without a project the app opens an example, or
-offers to recover work a crash left unsaved.
+the window (``--fit`` then fits the graph to it); ``--present`` pictures presentation mode (F11)
+and ``--size WxH`` sets the offscreen screen's size (1920x1080 for a projector's).
+
+``--animate OUT.gif`` writes the stepping walk of one example (``--example K``, or the input
+given with ``--probe``) as an animated GIF, one frame per step, offscreen, and exits (with
+``--unrolled T``, ``--theme``, ``--train S`` as for a picture).
+
+Without a project the app opens an example, or offers to recover work a crash left unsaved.
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
+import json
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 
@@ -40,7 +48,43 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--fit", action="store_true", help="(screenshot, with --data) fit the graph to it"
     )
+    parser.add_argument(
+        "--present", action="store_true", help="(screenshot) in presentation mode (F11)"
+    )
+    parser.add_argument(
+        "--size", metavar="WxH", type=screen_size, help="(screenshot) the offscreen screen's size"
+    )
+    parser.add_argument(
+        "--animate", metavar="OUT.gif", help="write the stepping walk as an animated GIF and exit"
+    )
+    parser.add_argument(
+        "--example", type=int, metavar="K", help="(screenshot, --animate) the example to step"
+    )
     return parser.parse_args(argv)
+
+
+def screen_size(text: str) -> tuple[int, int]:
+    try:
+        width, height = (int(part) for part in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"a size is WIDTHxHEIGHT, like 1920x1080, not {text!r}"
+        ) from None
+    if not (200 <= width <= 10_000 and 200 <= height <= 10_000):
+        raise argparse.ArgumentTypeError(f"a screen from 200x200 to 10000x10000, not {text!r}")
+    return width, height
+
+
+def offscreen_screen(size: tuple[int, int] | None, folder: Path) -> str:
+    """The offscreen platform, with a screen of ``size`` when given (Qt's offscreen plugin
+    reads its screens from a JSON file)."""
+    if size is None:
+        return "offscreen"
+    config = folder / "rnn-builder-screen.json"
+    screen = {"name": "offscreen", "x": 0, "y": 0, "width": size[0], "height": size[1]}
+    screen |= {"logicalDpi": 96, "logicalBaseDpi": 96, "dpr": 1}
+    config.write_text(json.dumps({"screens": [screen]}))
+    return f"offscreen:configfile={config}"
 
 
 VIEWS = {
@@ -53,8 +97,9 @@ VIEWS = {
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    if args.screenshot:
-        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    offscreen = bool(args.screenshot or args.animate)
+    if offscreen and os.environ.get("QT_QPA_PLATFORM", "offscreen") == "offscreen":
+        os.environ["QT_QPA_PLATFORM"] = offscreen_screen(args.size, Path(tempfile.gettempdir()))
     elif (
         sys.platform.startswith("linux")
         and "QT_QPA_PLATFORM" not in os.environ
@@ -92,23 +137,27 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     document = GraphDocument(project, path)
     settings = QSettings(APP_NAME, APP_NAME)
-    if args.screenshot:  # a picture shows what was asked for, not the user's preferences
-        settings = QSettings(
-            str(Path(args.screenshot).with_suffix(".ini")), QSettings.Format.IniFormat
-        )
+    output = args.screenshot or args.animate
+    if output:  # a picture shows what was asked for, not the user's preferences
+        settings = QSettings(str(Path(output).with_suffix(".ini")), QSettings.Format.IniFormat)
     window = MainWindow(document, settings)
     if args.theme:
         window.apply_theme(args.theme)
-    if not args.screenshot and path is None:
+    if not offscreen and path is None:
         offer_recovery(window, QMessageBox)
     window.show()
-    if not args.screenshot:  # a data file outside the project's folder: asked before it is read
+    if not offscreen:  # a data file outside the project's folder: asked before it is read
         window.confirm_outside_data()
     if args.unrolled:
         window.set_unrolled(True, args.unrolled)
+    if args.animate:
+        return animate(app, window, args)
     if args.screenshot:
         prepare_picture(window, args)
         settle(app)
+        if args.present:
+            window.presentation.action.setChecked(True)
+            settle(app)
         window.current_view().fit_to_contents()
         settle(app)
         pictured = window.live.data_view if args.data else window
@@ -134,6 +183,27 @@ def main(argv: list[str] | None = None) -> int:
     return code
 
 
+def animate(app, window, args: argparse.Namespace) -> int:
+    """``--animate OUT.gif``: the walk, frame by frame, written as a GIF; then exit."""
+    from PySide6.QtCore import QEventLoop
+
+    prepare_picture(window, args)
+    settle(app)
+    if window.export_animation(args.animate, show_progress=False):
+        loop = QEventLoop()
+        window.animation.finished.connect(lambda _written: loop.quit())
+        loop.exec()
+    errors = list(window.errors)
+    window.shutdown()
+    Path(args.animate).with_suffix(".ini").unlink(missing_ok=True)
+    if errors or not Path(args.animate).is_file():
+        message = errors[-1][1] if errors else "nothing was written"
+        print(f"rnn-builder: cannot animate: {message}", file=sys.stderr)
+        return 2
+    print(f"saved {args.animate}")
+    return 0
+
+
 def settle(app) -> None:
     """Let layouts that were asked for while laying out (docks, tabs) finish too."""
     for _ in range(3):
@@ -147,6 +217,8 @@ def prepare_picture(window, args: argparse.Namespace) -> None:
     from PySide6.QtWidgets import QDockWidget
 
     live = window.live
+    if args.example is not None:
+        live.example.setValue(args.example)
     if args.train:
         window.findChild(QDockWidget, "training_dock").raise_()
         loop = QEventLoop()

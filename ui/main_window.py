@@ -112,6 +112,7 @@ class MainWindow(ProjectCommands, CanvasCommands, DataCommands, WindowActions, Q
         self.axis_steps: dict[str, QSpinBox] = {}
         self._axis_defaults: dict[str, int] = {}
         self.errors: list[tuple[str, str]] = []  # what show_error said, newest last
+        self.animation = None  # a stepping animation being exported
         self._tabs: list[tuple[QDockWidget, QDockWidget]] = []  # docks to tab on showing
         # the bottom docks are sized to what the one in front shows, once the event loop has
         # laid out what changed (a tab switch, the problems listed again)

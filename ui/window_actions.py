@@ -76,6 +76,13 @@ class WindowActions:
             "export_pytorch",
             "Write a PyTorch project folder (model.py, weights, data, train.py for torchrun)",
         )
+        self.export_animation_action = self.make_action(
+            "&Stepping animation…",
+            lambda: self.export_animation(),
+            None,
+            "export_animation",
+            "Save the stepping walk of one example as an animated GIF, one frame per step",
+        )
         self.import_weights_action = self.make_action(
             "&Import weights…",
             lambda: self.model_files.import_weights(),
@@ -161,7 +168,12 @@ class WindowActions:
         files.addSeparator()
         self.export_menu = files.addMenu("&Export")
         self.export_menu.addActions(
-            [self.export_action, self.export_onnx_action, self.export_pytorch_action]
+            [
+                self.export_action,
+                self.export_animation_action,
+                self.export_onnx_action,
+                self.export_pytorch_action,
+            ]
         )
         files.addAction(self.import_weights_action)
         files.addSeparator()

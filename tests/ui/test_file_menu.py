@@ -304,6 +304,19 @@ def export_picture(s: Setup, saved: bool) -> None:
     assert s.window.errors == []
 
 
+def export_animation(s: Setup, saved: bool) -> None:
+    (action,) = s.file_actions("export_animation")
+    s.trigger(action)  # the dialog, cancelled
+    start = Path(s.dialogs.asked[0][2])
+    assert start.name == ("my.project.gif" if saved else "edited_title.gif")
+    assert s.window.animation is None and s.unchanged()
+    s.dialogs.answer = str(s.folder / "walk")
+    s.trigger(action)
+    s.qtbot.waitUntil(lambda: s.window.animation is None, timeout=TRAINING_TIMEOUT)
+    assert (s.folder / "walk.gif").read_bytes()[:6] == b"GIF89a"
+    assert s.window.errors == [] and s.unchanged()
+
+
 def export_onnx(s: Setup, saved: bool) -> None:
     (action,) = s.file_actions("export_onnx")
     s.trigger(action)
@@ -363,6 +376,7 @@ CASES: dict[str, Callable[[Setup, bool], None]] = {
     "save_as": save_as,
     "save_bundle": save_bundle,
     "export": export_picture,
+    "export_animation": export_animation,
     "export_onnx": export_onnx,
     "export_pytorch": export_pytorch,
     "import_weights": import_weights,

@@ -29,6 +29,7 @@ from ui.canvas.export import export_scene
 from ui.editor.data_trust import data_folder, data_not_allowed
 from ui.editor.document import GraphDocument
 from ui.editor.gallery import ExerciseGallery, TemplateGallery
+from ui.training.animation import export_animation
 from ui.training.live import ask_stop_training
 
 APP_NAME = "RNN Builder"
@@ -293,6 +294,32 @@ class ProjectCommands:
             return False
         self.statusBar().showMessage(f"Exported {path}", 4000)
         return True
+
+    def export_animation(self, path: str | Path | None = None, show_progress: bool = True) -> bool:
+        """File → Export → Stepping animation…: the walk Step ▶ takes (the toolbar's example,
+        or the typed input), from its start, as an animated GIF — one frame per step."""
+        if self.animation is not None:
+            return False  # one at a time
+        path = path or self.choose_save_path(
+            "Export stepping animation", "Animated GIF (*.gif)", ".gif"
+        )
+        if not path:
+            return False
+        path = with_extension(Path(path), ".gif")
+
+        def done(written: Path | None) -> None:
+            animation, self.animation = self.animation, None
+            if written is not None:
+                self.statusBar().showMessage(
+                    f"Exported {written} ({animation.frame_count} frames)", 6000
+                )
+            elif animation.error:
+                self.show_error("Cannot export the animation", animation.error)
+            else:
+                self.statusBar().showMessage("Cancelled; nothing was written.", 6000)
+            animation.deleteLater()
+
+        return export_animation(self, path, done, show_progress)
 
     def _remember(self, path: Path) -> None:
         recent = [str(path.resolve())]
