@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QActionGroup, QFont, QKeySequence, QShortcut
-from PySide6.QtWidgets import QApplication, QDockWidget, QMenu, QToolBar
+from PySide6.QtWidgets import QApplication, QDockWidget, QFrame, QMenu, QToolBar
 
 from ui.canvas.style import TEXT_SIZES, set_text_scale, text_scale
 from ui.training.plots import follow_palette
@@ -117,6 +117,7 @@ class Presentation(QObject):
             "menu_bar": window.menuBar().isVisible(),
             "status_bar": window.statusBar().isVisible(),
             "text_size": text_scale(),
+            "frame": window.view.frameShape(),
         }
         for widget in (*docks, *self._saved["toolbars"]):
             widget.hide()
@@ -124,6 +125,7 @@ class Presentation(QObject):
         window.statusBar().hide()
         for view in (window.view, window.unrolled_view):
             view.fills = True
+            view.setFrameShape(QFrame.Shape.NoFrame)  # edge to edge
         self.leave.setEnabled(True)
         self.set_text_size(max(text_scale(), PRESENTATION_TEXT), remember=False)
         window.showFullScreen()
@@ -136,6 +138,7 @@ class Presentation(QObject):
         self.leave.setEnabled(False)
         for view in (window.view, window.unrolled_view):
             view.fills = False
+            view.setFrameShape(saved["frame"])
         if saved["full_screen"]:  # it was full screen before: it stays so
             pass
         elif saved["maximized"]:

@@ -31,6 +31,7 @@ from ui.canvas.style import (
     TITLE_POINT_SIZE,
     WARNING_COLOR,
     canvas_colors,
+    is_dark,
     text_scale,
 )
 
@@ -136,7 +137,7 @@ class NodeItem(QGraphicsItem):
         self.setToolTip("<br>".join(lines))
 
     def boundingRect(self) -> QRectF:
-        above = LOOP_HEIGHT + 16 if self.node_type.cell is not None else 8
+        above = LOOP_HEIGHT + 32 if self.node_type.cell is not None else 8
         return QRectF(-8, -above, NODE_WIDTH + 16, self.height + 8 + above)
 
     # --- the recurrence, as a loop on the card ------------------------------------------------
@@ -144,7 +145,7 @@ class NodeItem(QGraphicsItem):
     def loop_label(self) -> str:
         states = ",".join(self.node_type.cell.states) if self.node_type.cell else "h"
         if len(self.loop_directions) == 2:
-            return f"{states}(t−1) → · ← {states}(t+1)"
+            return f"{states}(t−1) →   ← {states}(t+1)"
         return f"{states}(t−1)"
 
     def loop_path(self) -> QPainterPath:
@@ -168,7 +169,7 @@ class NodeItem(QGraphicsItem):
             return
         painter.save()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        color = accent.darker(115)
+        color = accent.lighter(130) if is_dark() else accent.darker(115)
         width = max(2.2, 1.6 / max(detail, 0.1)) if detail < self.readable_detail() else 2.2
         painter.setPen(QPen(color, width, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
         painter.setBrush(Qt.BrushStyle.NoBrush)
@@ -197,7 +198,7 @@ class NodeItem(QGraphicsItem):
             text = self.loop_label()
             box = QRectF(middle.x() + 9, middle.y() - 17, NODE_WIDTH, 16)
             if len(self.loop_directions) == 2:
-                box = QRectF(middle.x() - NODE_WIDTH / 2, middle.y() - 24, NODE_WIDTH, 16)
+                box = QRectF(middle.x() - NODE_WIDTH / 2, middle.y() - 23, NODE_WIDTH, 17)
                 align = Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignBottom
             else:
                 align = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter

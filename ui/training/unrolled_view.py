@@ -48,7 +48,13 @@ from PySide6.QtWidgets import (
 from rnn_builder.graph.model import Graph
 from rnn_builder.graph.unroll import UnrolledGraph, UnrolledKey, UnrolledSegment
 from ui.canvas.note_item import NOTE_WIDTH, NoteCard
-from ui.canvas.style import CATEGORY_COLORS, SELECTION_COLOR, canvas_colors, text_scale
+from ui.canvas.style import (
+    CATEGORY_COLORS,
+    SELECTION_COLOR,
+    canvas_colors,
+    is_dark,
+    text_scale,
+)
 
 BOX_W, BOX_H = 96.0, 40.0
 COLUMN, ROW = 132.0, 74.0
@@ -154,7 +160,7 @@ class CopyItem(QGraphicsItem):
             painter.setBrush(colors["body"])
             painter.setPen(Qt.PenStyle.NoPen)
             painter.drawRoundedRect(badge, 4, 4)
-            painter.setPen(self.color.darker(140))
+            painter.setPen(self.color.lighter(150) if is_dark() else self.color.darker(140))
             painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, "W")
 
 
