@@ -108,7 +108,7 @@ def test_view_text_size_scales_every_view_and_is_kept(make_window, qtbot):
 def test_fit_zooms_in_on_a_small_graph(make_window, qtbot):
     project = Project(title="Two nodes")
     project.graph.add_node("sequence_input", node_id="words", position=(0.0, 0.0))
-    project.graph.add_node("rnn", node_id="cell", position=(200.0, 0.0))
+    project.graph.add_node("dense", node_id="layer", position=(200.0, 0.0))
     window = make_window(project=project)
     _activate(window, qtbot)
     window.view.set_zoom(1.0)
