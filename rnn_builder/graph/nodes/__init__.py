@@ -1,5 +1,6 @@
 """The built-in node types, one module per palette group."""
 
+from rnn_builder.graph.nodes.attention import Attention
 from rnn_builder.graph.nodes.base import (
     CATEGORIES,
     INPUTS,
@@ -51,6 +52,7 @@ __all__ = [
     "SEQ",
     "UNKNOWN",
     "VEC",
+    "Attention",
     "CheckProblem",
     "Concat",
     "Delay",
