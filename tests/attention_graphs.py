@@ -10,24 +10,11 @@ import numpy as np
 
 from rnn_builder.engine.executor import Batch
 from rnn_builder.graph.model import Graph
-from rnn_builder.graph.nodes import BUILTIN_NODE_TYPES
-from rnn_builder.graph.nodes.attention import Attention
-from rnn_builder.graph.registry import NodeRegistry
 
 from .helpers import wire
 
 SOURCE_VOCABULARY, CLASSES, START = 6, 5, 4
 SCORES = ("additive", "dot", "general")
-
-
-def registry() -> NodeRegistry:
-    found = NodeRegistry()
-    for node_type in (*BUILTIN_NODE_TYPES, Attention):
-        found.register(node_type)
-    return found
-
-
-REGISTRY = registry()
 
 
 def _encoder(g: Graph, hidden: int) -> None:
@@ -40,7 +27,7 @@ def _encoder(g: Graph, hidden: int) -> None:
 def luong(score: str = "general", hidden: int = 4) -> Graph:
     """Encoder → decoder fed back its prediction; attention after the decoder, its context
     joined with the decoder's y through a tanh layer, then the scores."""
-    g = Graph(REGISTRY)
+    g = Graph()
     _encoder(g, hidden)
     g.add_node("delay", node_id="prev", params={"initial": "start_token", "start_token": START})
     g.add_node("gru", node_id="dec", params={"hidden_size": hidden})
@@ -58,7 +45,7 @@ def luong(score: str = "general", hidden: int = 4) -> Graph:
 def bahdanau(score: str = "additive", hidden: int = 4) -> Graph:
     """Encoder → decoder whose input is the fed-back prediction joined with the context of
     attention from its previous state (a Delay of its y)."""
-    g = Graph(REGISTRY)
+    g = Graph()
     _encoder(g, hidden)
     g.add_node("delay", node_id="prev", params={"initial": "start_token", "start_token": START})
     g.add_node("delay", node_id="state")
@@ -77,7 +64,7 @@ def repeated(score: str = "general", values: bool = False) -> Graph:
     """No feedback at all: the decoder reads the encoder's h_n at every step of a Repeat's
     axis, the attention runs over whole sequences; ``values`` wires a separate values input
     (a Dense of the encoder's y)."""
-    g = Graph(REGISTRY)
+    g = Graph()
     _encoder(g, 4)
     g.add_node("repeat", node_id="rep", params={"steps": 3})
     g.add_node("gru", node_id="dec", params={"hidden_size": 4})

@@ -297,3 +297,32 @@ def test_stepping_back_through_the_attention_equals_stepping_forward(placement):
         _same(walked, fresh)
     walked.run_to_end()
     assert UnrolledKey("att", 3) in walked.details
+
+
+def test_truncated_backpropagation_refuses_a_sequence_read_whole():
+    """Self-attention on one axis would read one chunk of its memory at a time."""
+    from rnn_builder.errors import DataError
+    from rnn_builder.files.project import TrainingSettings
+    from rnn_builder.graph.model import Graph
+    from rnn_builder.training.trainer import Trainer
+
+    from .helpers import wire
+
+    graph = Graph()
+    graph.add_node("sequence_input", node_id="x", params={"features": 3})
+    graph.add_node("rnn", node_id="cell", params={"hidden_size": 4})
+    graph.add_node("attention", node_id="att", params={"score": "dot"})
+    graph.add_node("output", node_id="out", params={"loss": "mse", "target": "y"})
+    wire(
+        graph,
+        "x.y",
+        "cell.x",
+        "cell.y",
+        "att.query",
+        "cell.y",
+        "att.memory",
+        "att.context",
+        "out.x",
+    )
+    with pytest.raises(DataError, match="reads the whole of its memory"):
+        Trainer(Executor(graph), None, TrainingSettings(truncated_bptt=4))

@@ -37,6 +37,7 @@ BUILTIN_NODE_TYPES: tuple[type[NodeType], ...] = (
     MeanOverTime,
     Repeat,
     Delay,
+    Attention,
     Output,
 )
 
