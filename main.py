@@ -6,8 +6,10 @@ steps; ``--train S`` trains for S seconds first (the picture is taken while it s
 unless it finishes sooner); ``--show loss|gradient|hidden|training`` brings that view to the
 front; ``--step K`` walks one validation example K steps through the unrolled network;
 ``--select NODE`` selects a node (the inspector explains it); ``--probe TEXT`` types your own
-input into the probe box (the views and the stepping run on it, as ``predict`` would). Without
-a project the app opens an example, or offers to recover work a crash left unsaved.
+input into the probe box (the views and the stepping run on it, as ``predict`` would);
+``--data FILE`` opens the data view on a data file, reads it, and pictures the view instead of
+the window (``--fit`` then fits the graph to it). Without a project the app opens an example, or
+offers to recover work a crash left unsaved.
 """
 
 from __future__ import annotations
@@ -33,6 +35,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--select", metavar="NODE", help="(screenshot) select a node")
     parser.add_argument(
         "--probe", metavar="TEXT", help="(screenshot) run the views on your own input"
+    )
+    parser.add_argument("--data", metavar="FILE", help="(screenshot) the data view on a file")
+    parser.add_argument(
+        "--fit", action="store_true", help="(screenshot, with --data) fit the graph to it"
     )
     return parser.parse_args(argv)
 
@@ -103,7 +109,8 @@ def main(argv: list[str] | None = None) -> int:
         settle(app)
         window.current_view().fit_to_contents()
         settle(app)
-        saved = window.grab().save(args.screenshot, "PNG")
+        pictured = window.live.data_view if args.data else window
+        saved = pictured.grab().save(args.screenshot, "PNG")
         window.shutdown()
         Path(args.screenshot).with_suffix(".ini").unlink(missing_ok=True)
         if not saved:
@@ -147,6 +154,15 @@ def prepare_picture(window, args: argparse.Namespace) -> None:
             loop.exec()
         live.plots.redraw()
         live.gradients.redraw()
+    if args.data:  # read to the end (or to its error) before the picture
+        view = live.open_data_view()
+        view.open_file(args.data)
+        while view.state == "reading":
+            loop = QEventLoop()
+            QTimer.singleShot(50, loop.quit)
+            loop.exec()
+        if args.fit:
+            view.fit()
     if args.probe:  # typed as a person would type it, and Enter
         live.hidden.probe_box.edit.setText(args.probe)
         live.hidden.probe_box.edit.returnPressed.emit()

@@ -7,13 +7,14 @@ from __future__ import annotations
 import pytest
 
 from rnn_builder.engine.executor import Executor
+from rnn_builder.errors import DataError
 from rnn_builder.files.project import DatasetReference, Project
 from rnn_builder.files.templates import new_project
 from rnn_builder.graph.model import Graph
 from rnn_builder.graph.validation import validate
 from rnn_builder.training.binding import DATA_CODES, apply_changes, bind, fit_changes
 from rnn_builder.training.data import DataSpec, InputSpec, TargetSpec
-from rnn_builder.training.tasks import check_data, load_dataset
+from rnn_builder.training.tasks import check_data, fit_data, load_dataset, with_binding
 from rnn_builder.training.trainer import Trainer
 
 
@@ -63,6 +64,38 @@ def test_an_explicit_binding_wins_and_a_node_it_names_that_is_gone_is_a_problem(
     project.dataset.binding = {"words": "gone"}
     problem = next(p for p in check_data(project).problems if p.code == "data_unknown_node")
     assert "'words' is bound to 'gone'" in problem.message
+
+
+def test_one_fit_binds_afresh_a_field_whose_node_was_replaced():
+    """The data was bound to the template's input; the input is deleted and a new one wired in
+    its place: one fit binds the field to the new input and fits its width (it said "the graph
+    fits the data already" and needed a second fit)."""
+    project = new_project("one_to_many")
+    project.set_dataset(with_binding(project, project.dataset))
+    assert project.dataset.binding == {"chord": "chord", "notes": "notes"}
+    graph = project.graph
+    graph.remove_node("chord")
+    graph.add_node("vector_input", node_id="chord_2", params={"features": 3})
+    graph.connect("chord_2", "y", "over_time", "x")
+    gone = next(p for p in check_data(project).problems if p.code == "data_unknown_node")
+    assert gone.fix == "fit"
+    fitted, changes = fit_data(project)
+    assert fitted.binding == {"chord": "chord_2", "notes": "notes"}
+    assert [(c.node, c.name, c.value) for c in changes] == [("chord_2", "features", 15)]
+    apply_changes(graph, changes)
+    project.set_dataset(fitted)
+    assert check_data(project).problems == []
+
+
+def test_fitting_without_data_or_with_a_broken_graph_is_refused_in_words():
+    project = new_project("many_to_one")
+    project.set_dataset(None)
+    with pytest.raises(DataError, match="no data chosen"):
+        fit_data(project)
+    project = new_project("many_to_one")
+    project.graph.disconnect(project.graph.edges[0])
+    with pytest.raises(DataError, match="problems of its own"):
+        fit_data(project)
 
 
 SEQ_TOKENS = InputSpec("seq", 40, tokens=True)

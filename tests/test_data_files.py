@@ -19,7 +19,7 @@ from rnn_builder.files.data_readers import DataFileError, lines, read_table, rea
 from rnn_builder.files.project import DatasetReference
 from rnn_builder.files.serialization import load
 from rnn_builder.files.templates import new_project
-from rnn_builder.training.summary import guess_kind, read_data
+from rnn_builder.training.summary import guess_kind, length_bins, read_data, summarise
 from rnn_builder.training.tasks import load_dataset
 from rnn_builder.training.vocabulary import UNKNOWN, Tokenizer, Vocabulary
 
@@ -250,6 +250,79 @@ def test_a_numeric_label_with_many_values_is_a_regression_target(tmp_path):
     assert abs(values.mean()) < 1e-9 and abs(values.std() - 1) < 1e-9 and stats["scale"] > 0
 
 
+def test_a_watched_read_reports_its_progress_and_stops_when_cancelled(tmp_path, monkeypatch):
+    """The app's data view reads on a helper thread: it sees the bytes read and can stop the
+    read at the next line, and a read on another thread is neither watched nor stopped."""
+    monkeypatch.setattr(data_readers, "BLOCK", 1 << 12)
+    path = tmp_path / "long.csv"
+    path.write_text("text,label\n" + "a fine day,yes\nno good,no\n" * 2000, encoding="utf-8")
+    size = path.stat().st_size
+    seen = []
+
+    class Recording(data_readers.ReadWatch):
+        def progress(self, done, total):
+            super().progress(done, total)
+            seen.append((done, total))
+            if len(seen) == 3:
+                self.cancel()  # as the Cancel button does, from the middle of the file
+
+    watch = Recording()
+    with data_readers.watched(watch), pytest.raises(data_readers.ReadCancelled):
+        read_data("labelled", path)
+    assert [total for _done, total in seen] == [size] * 3
+    assert seen[0][0] == 1 << 12 and watch.done == 3 << 12 < size  # stopped where it was
+    assert list(lines(path))[-1][0] == 4001  # unwatched, the same file reads to its end
+    finished = data_readers.ReadWatch()
+    with data_readers.watched(finished):
+        read_data("labelled", path)
+    assert finished.done == finished.total == size
+
+
+def test_a_cancelled_read_stops_between_the_steps_after_reading(tmp_path):
+    path = tmp_path / "short.csv"
+    path.write_text("text,label\ngood,yes\nbad,no\nfine,yes\nawful,no\n", encoding="utf-8")
+
+    class Cancelling(data_readers.ReadWatch):
+        ends = 0
+
+        def progress(self, done, total):
+            super().progress(done, total)
+            self.ends += done == total
+            if self.ends == 2:  # the empty block after the last: every line has been read
+                self.cancel()
+
+    watch = Cancelling()
+    with data_readers.watched(watch), pytest.raises(data_readers.ReadCancelled):
+        read_data("labelled", path)
+    assert watch.ends == 2
+
+
+def test_a_histogram_of_lengths_has_whole_bins_each_holding_whole_lengths():
+    task, dataset = read_data("labelled", EXAMPLES / "reviews.csv")
+    stats = summarise("labelled", EXAMPLES / "reviews.csv", task, dataset).lengths["text"]
+    assert (stats["min"], stats["max"]) == (5, 12)
+    assert stats["edges"] == [4.5 + k for k in range(9)]  # one bin a length
+    sizes = [len(e["text"]) for e in dataset.train.examples]
+    assert stats["histogram"] == [sizes.count(n) for n in range(5, 13)]
+    for low, high in ((1, 100), (1, 95), (3, 3), (7, 17)):
+        edges = length_bins(np.array([low, high]))
+        widths = np.diff(edges)
+        assert len(edges) - 1 <= 10 and edges[0] == low - 0.5 and edges[-1] >= high + 0.5
+        assert np.all(widths == widths[0]) and widths[0] == int(widths[0])
+
+
+def test_the_unknown_rate_counts_unknown_tokens_only(tmp_path):
+    """A text's alphabet has no unknown token first: its id 0 is a character ('\\n'), which
+    the summary counted as unknown."""
+    path = tmp_path / "poem.txt"
+    path.write_text("the cat sat on the mat\nand the dog sat on the log\n" * 40, encoding="utf-8")
+    task, dataset = read_data("text", path)
+    assert summarise("text", path, task, dataset).unknown_rate is None
+    task, dataset = read_data("labelled", EXAMPLES / "reviews.csv")
+    rate = summarise("labelled", EXAMPLES / "reviews.csv", task, dataset).unknown_rate
+    assert rate is not None and 0 <= rate < 0.05
+
+
 def test_each_example_file_is_guessed_as_its_kind():
     assert guess_kind(EXAMPLES / "reviews.csv") == "labelled"
     assert guess_kind(EXAMPLES / "pos_tags.conll") == "tagged"
@@ -353,6 +426,10 @@ def test_a_data_file_binding_survives_a_round_trip_and_old_projects_bind_by_id(t
     )
     again = loads(dumps(project))
     assert again.dataset.binding == {"text": "words", "label": "sentiment"}
-    text = dumps(new_project("many_to_one")).replace('"version": 3', '"version": 2')
+    from rnn_builder.files.serialization import CURRENT_VERSION
+
+    text = dumps(new_project("many_to_one"))
+    assert f'"version": {CURRENT_VERSION}' in text
+    text = text.replace(f'"version": {CURRENT_VERSION}', '"version": 2')
     old = loads(text)
     assert old.dataset.binding == {} and len(load_dataset(old).train) > 0

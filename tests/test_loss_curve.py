@@ -174,3 +174,48 @@ def test_the_reports_carry_every_steps_loss_however_often_they_come():
     for report in seldom:
         if report.losses:
             assert report.loss == pytest.approx(np.mean(report.losses))
+
+
+def test_train_records_what_its_run_was_and_saves_it_with_the_weights(tmp_path, capsys):
+    """Issue 24: a run records the graph it trained, its data, its seed and whether it went on
+    from weights; `train` on the command line records its run too, saved with the weights as
+    one set, so the app opens the project with both (issue 22's record matches)."""
+    from rnn_builder.cli.main import main
+    from rnn_builder.files.companions import weights_problem
+    from rnn_builder.files.serialization import load
+    from rnn_builder.files.weights_file import read_weights
+    from rnn_builder.training.runs import graph_digest, graph_json, read_runs_file
+
+    path = tmp_path / "tagger.json"
+    main(["new", "many_to_many_equal", "-o", str(path)])
+    for _ in range(2):
+        assert main(["train", str(path), "--steps", "5"]) == 0
+    capsys.readouterr()
+    runs = read_runs_file(path.with_suffix(".runs.json"))
+    assert [r.number for r in runs] == [1, 2] and runs[1].label.startswith("run 2: RNN 32")
+    project = load(path)
+    assert runs[1].graph_digest == graph_digest(graph_json(project))
+    assert json.loads(runs[1].graph)["nodes"][0]["id"] == "words"
+    assert runs[1].data == {"kind": "builtin", "name": "entities", "options": {}}
+    assert runs[1].seed == 0 and runs[1].continued is False and runs[1].stopped == "steps"
+    assert runs[1].curve.steps == [1, 2, 3, 4, 5]
+    weights = read_weights(path.with_suffix(".npz"))
+    assert weights_problem(project, path.with_suffix(".npz"), weights) is None
+    # --weights elsewhere: the project's set is left alone
+    assert main(["train", str(path), "--steps", "2", "--weights", str(tmp_path / "x.npz")]) == 0
+    assert len(read_runs_file(path.with_suffix(".runs.json"))) == 2
+
+
+def test_a_runs_files_record_of_what_a_run_was_is_checked():
+    base = {**GOOD}
+    for change, words in (
+        ({"graph": 5}, "graph"),
+        ({"data": "x"}, "data"),
+        ({"seed": "0"}, "seed"),
+        ({"continued": 1}, "continued"),
+        ({"graph_digest": []}, "graph_digest"),
+    ):
+        with pytest.raises(RunsError, match=words):
+            runs_from_json([{**base, **change}])
+    (run,) = runs_from_json([{**base, "seed": 7, "continued": True}])
+    assert run.seed == 7 and run.continued

@@ -29,6 +29,7 @@ from ui.canvas import GraphScene, GraphView
 from ui.docks import scrolling
 from ui.editor import clipboard
 from ui.editor.canvas_commands import CanvasCommands
+from ui.editor.data_commands import DataCommands
 from ui.editor.document import GraphDocument
 from ui.editor.inspector import Inspector
 from ui.editor.model_files import ModelFiles
@@ -46,7 +47,7 @@ AUTOSAVE_MS = 30_000
 BOTTOM_SHARE = 0.4
 
 
-class MainWindow(ProjectCommands, CanvasCommands, WindowActions, QMainWindow):
+class MainWindow(ProjectCommands, CanvasCommands, DataCommands, WindowActions, QMainWindow):
     def __init__(
         self,
         document: GraphDocument,
@@ -100,6 +101,7 @@ class MainWindow(ProjectCommands, CanvasCommands, WindowActions, QMainWindow):
         self._tabs: list[tuple[QDockWidget, QDockWidget]] = []  # docks to tab on showing
         self._make_actions()
         self._connect()
+        self._make_data_checker()
         self.live = Live(self)  # training, plots, stepping and sampling
         self.model_files = ModelFiles(self)  # export to ONNX / PyTorch, import weights
         # Only now, with every dock tabbed: a dock's toggle action in a menu before it is
@@ -177,10 +179,12 @@ class MainWindow(ProjectCommands, CanvasCommands, WindowActions, QMainWindow):
             self._show_problems(self.scene.report)
 
     def _show_problems(self, report: ValidationReport) -> None:
-        """The panel lists what training needs too (its memory against the machine's budget);
-        the graph's own report stays the one the canvas, stepping and the unrolled view use."""
+        """The panel lists what training needs too (its memory against the machine's budget)
+        and the data's problems (:meth:`show_data_problems`, checked against the graph as
+        ``report`` found it); the graph's own report stays the one the canvas, stepping and
+        the unrolled view use."""
         shown = self.document.validate("train") if report.ok else report
-        self.problems.show_report(shown, self.document.graph)
+        self.problems.show_report(shown, self.document.graph, self.data_check)
 
     # --- what is shown --------------------------------------------------------------------
 
@@ -198,12 +202,13 @@ class MainWindow(ProjectCommands, CanvasCommands, WindowActions, QMainWindow):
     def _show_report(self, report: ValidationReport | None) -> None:
         if report is None:
             return
+        data = self.show_data_problems(report)
         layout = classify(self.document.graph, report)
         if layout is not None:
             project = self.document.project
             # a template's project is its own example; other graphs get the layout's classic one
             summary = f"{layout.title} — {project.title}" if project.template else layout.summary
-            self.layout_label.setText(summary)
+            self.layout_label.setText(summary + self.data_words(data))
             self.layout_label.setToolTip(layout.explanation)
             self.parameters_label.setText(f"{report.parameter_count:,} parameters")
         else:
@@ -392,6 +397,7 @@ class MainWindow(ProjectCommands, CanvasCommands, WindowActions, QMainWindow):
         """Take the scenes down while Python is alive: scenes holding Python-made items must
         not be left for the interpreter's exit, which destroys them in no safe order."""
         self.autosave.stop()
+        self.data_checker.detach()
         self.live.shutdown()
         clipboard.keep_as_text()
         self.scene.detach()

@@ -19,14 +19,14 @@ from typing import Any, TextIO
 
 from rnn_builder.cli.data import parse_option
 from rnn_builder.cli.problems import EXIT_PROBLEMS, problem_lines, project_problems
-from rnn_builder.errors import InvalidSettingError, RNNBuilderError, UnknownNodeError
+from rnn_builder.errors import DataError, InvalidSettingError, RNNBuilderError, UnknownNodeError
 from rnn_builder.files.project import FILE_KINDS, DatasetReference, Project, TrainingSettings
 from rnn_builder.files.serialization import load, save
 from rnn_builder.graph.model import Graph
 from rnn_builder.graph.validation import classify, validate
-from rnn_builder.training.binding import apply_changes, fit_changes
+from rnn_builder.training.binding import apply_changes
 from rnn_builder.training.summary import use_data
-from rnn_builder.training.tasks import TASKS, check_data
+from rnn_builder.training.tasks import TASKS, fit_data, with_binding
 from rnn_builder.values import short
 
 # each operation: the number of values it takes (a range), what they are called, what it does
@@ -212,10 +212,8 @@ def _setting(project: Project, name: str, text: str) -> str:
 def _data(project: Project, task: str) -> str:
     if task not in TASKS:
         raise EditError(f"there is no built-in task '{task}' (the tasks: {', '.join(TASKS)})")
-    project.set_dataset(DatasetReference("builtin", task, {}))
-    check = check_data(project)  # keep the binding found, as the editor does
-    if check is not None and check.binding.as_dict():
-        project.set_dataset(DatasetReference("builtin", task, {}, check.binding.as_dict()))
+    # keep the binding found, as the editor does
+    project.set_dataset(with_binding(project, DatasetReference("builtin", task, {})))
     return f"trains on the built-in task '{task}'"
 
 
@@ -289,19 +287,13 @@ class _DataEdits:
 
 def fit_project(project: Project, base: Path | None = None) -> list[str]:
     """Fit the graph to the project's data (one line per change), or refuse in words."""
-    check = check_data(project, base)
-    if check is None or check.spec is None:
-        problem = check.problems[0].message if check and check.problems else None
-        raise EditError(problem or "the graph has problems of its own: fix them before fitting")
-    changes = fit_changes(check.spec, project.graph, validate(project.graph), check.binding)
+    try:
+        fitted, changes = fit_data(project, base)
+    except DataError as error:
+        raise EditError(str(error)) from None
     apply_changes(project.graph, changes)
-    reference = project.dataset
-    if reference is not None and reference.binding != check.binding.as_dict():
-        project.set_dataset(
-            DatasetReference(
-                reference.kind, reference.name, reference.options, check.binding.as_dict()
-            )
-        )
+    if project.dataset is not None and project.dataset.binding != fitted.binding:
+        project.set_dataset(fitted)
     if not changes:
         return ["the graph fits the data already"]
     return [f"fit: {c.node}.{c.name} = {json.dumps(c.value)} ({c.why})" for c in changes]

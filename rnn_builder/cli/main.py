@@ -29,6 +29,8 @@ from rnn_builder.cli import training as cli_training
 from rnn_builder.cli.problems import EXIT_PROBLEMS, problem_lines, project_problems
 from rnn_builder.engine.runtime import runtime
 from rnn_builder.errors import RNNBuilderError
+from rnn_builder.files.bundle import is_bundle, pack, unpack
+from rnn_builder.files.exercises import EXERCISES, new_exercise
 from rnn_builder.files.serialization import load, save
 from rnn_builder.files.templates import TEMPLATES, new_project
 from rnn_builder.graph.budget import OUT_OF_MEMORY, memory_budget, size_text
@@ -67,6 +69,22 @@ def build_parser() -> argparse.ArgumentParser:
     p = commands.add_parser("new", help="create a project from a template")
     p.add_argument("template", metavar="TEMPLATE", help="template name (see 'templates')")
     p.add_argument("-o", "--output", required=True, metavar="FILE", help="project file to write")
+    p.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
+
+    p = commands.add_parser(
+        "bundle", help="pack a project, its weights, runs and own data file into one FILE.rnnb"
+    )
+    p.add_argument("file", metavar="PROJECT")
+    p.add_argument("-o", "--output", required=True, metavar="FILE", help="the bundle to write")
+    p = commands.add_parser("unbundle", help="unpack a bundle into a folder, as a project")
+    p.add_argument("file", metavar="BUNDLE")
+    p.add_argument("-o", "--output", required=True, metavar="FOLDER", help="an empty folder")
+
+    p = commands.add_parser(
+        "exercises", help="list the exercises, or write one as a project to train and hand in"
+    )
+    p.add_argument("name", nargs="?", metavar="NAME", help="the exercise to write")
+    p.add_argument("-o", "--output", metavar="FILE", help="the project file to write")
     p.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
 
     p = commands.add_parser("validate", help="check a project's graph and name its layout")
@@ -130,6 +148,7 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int
     runtime().configure()  # this program owns its process (see rnn_builder.engine.runtime)
     try:
         args = build_parser().parse_args(argv)
+        _open_bundle(args)
         return COMMANDS[args.command](args, out)
     except UsageError as error:
         _fail(str(error))
@@ -150,6 +169,50 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int
             raise
         _fail(f"internal error: {type(error).__name__}: {error} (please report this)")
         return 3
+
+
+# commands that write beside the project: a bundle is read, not changed
+WRITES_BESIDE = ("edit", "train", "bundle", "unbundle")
+
+
+def _open_bundle(args: argparse.Namespace) -> None:
+    """A bundle given where a project is: its files unpacked (checked) into a folder of their
+    own, and the command run on the project there, as if opened where it was saved."""
+    path = getattr(args, "file", None)
+    if path is None or not is_bundle(path) or args.command in ("bundle", "unbundle"):
+        return
+    if args.command in WRITES_BESIDE:
+        raise UsageError(
+            f"'{args.command}' changes a project and its files: unpack the bundle first "
+            f"(unbundle {path} -o FOLDER)"
+        )
+    args.file = str(unpack(path))
+
+
+def cmd_bundle(args: argparse.Namespace, out: TextIO) -> int:
+    project = load(args.file)
+    path = Path(args.file)
+    target = Path(args.output)
+    if not is_bundle(target):
+        target = target.with_name(target.name + ".rnnb")
+    members = pack(
+        project,
+        target,
+        path.with_suffix(".npz"),
+        path.with_suffix(".runs.json"),
+        path.resolve().parent,
+    )
+    print(f"packed {', '.join(members)} into {target}", file=out)
+    return EXIT_OK
+
+
+def cmd_unbundle(args: argparse.Namespace, out: TextIO) -> int:
+    folder = Path(args.output)
+    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+        raise UsageError(f"'{folder}' is not an empty folder: choose another")
+    project = unpack(args.file, folder)
+    print(f"unpacked {args.file} into {folder}: open {project}", file=out)
+    return EXIT_OK
 
 
 def _fail(message: str) -> None:
@@ -190,6 +253,27 @@ def cmd_new(args: argparse.Namespace, out: TextIO) -> int:
         raise UsageError(f"'{path}' already exists; use --force to overwrite it")
     save(project, path)
     print(f"created {path} from template '{args.template}' ({project.title})", file=out)
+    return EXIT_OK
+
+
+def cmd_exercises(args: argparse.Namespace, out: TextIO) -> int:
+    """The exercises, a paragraph each; with NAME and -o, that exercise as a project file."""
+    if args.name is None:
+        for exercise in EXERCISES.values():
+            goal = exercise.build().goal
+            print(f"{exercise.name}: {exercise.title}", file=out)
+            print(f"  {exercise.text}", file=out)
+            print(f"  goal: {goal.describe()}", file=out)
+        return EXIT_OK
+    if not args.output:
+        raise UsageError(f"write the exercise somewhere: exercises {args.name} -o FILE")
+    project = new_exercise(args.name)
+    path = Path(args.output)
+    if path.exists() and not args.force:
+        raise UsageError(f"'{path}' already exists; use --force to overwrite it")
+    save(project, path)
+    print(f"created {path}: {project.title}", file=out)
+    print(f"goal: {project.goal.describe()} ('evaluate' says whether it is met)", file=out)
     return EXIT_OK
 
 
@@ -368,6 +452,9 @@ def _predicts_next_step(project, file: str) -> bool:
 COMMANDS = {
     "templates": cmd_templates,
     "new": cmd_new,
+    "exercises": cmd_exercises,
+    "bundle": cmd_bundle,
+    "unbundle": cmd_unbundle,
     "validate": cmd_validate,
     "unroll": cmd_unroll,
     "info": cmd_info,

@@ -29,15 +29,19 @@ from rnn_builder.cli.problems import EXIT_PROBLEMS, problem_lines
 from rnn_builder.engine.executor import Executor
 from rnn_builder.errors import DataError
 from rnn_builder.export.weights_import import load_weights
+from rnn_builder.files.companions import runs_path, save_with_companions, weights_path
 from rnn_builder.files.serialization import load
 from rnn_builder.files.weights_file import save_weights
 from rnn_builder.graph.validation import ValidationReport
+from rnn_builder.training.goals import evaluate_goal
 from rnn_builder.training.predict import predict, read_input
+from rnn_builder.training.runs import follow_report, new_run, read_runs_file, runs_bytes
 from rnn_builder.training.tasks import load_dataset, task_of
 from rnn_builder.training.trainer import Report, Trainer, evaluate
 from rnn_builder.training.workload import Purpose, validate_for
 
 WEIGHTS_HELP = "trained weights: .npz, or the PyTorch export's .safetensors or checkpoint"
+WEIGHTS_DEFAULT = " (default: the project's own, NAME.npz beside it or in its bundle)"
 
 
 def add_commands(commands) -> None:
@@ -57,7 +61,7 @@ def add_commands(commands) -> None:
 
     p = commands.add_parser("evaluate", help="loss and accuracy of trained weights")
     p.add_argument("file", metavar="FILE")
-    p.add_argument("--weights", required=True, metavar="W", help=WEIGHTS_HELP)
+    p.add_argument("--weights", metavar="W", help=WEIGHTS_HELP + WEIGHTS_DEFAULT)
     p.add_argument("--json", action="store_true")
 
     p = commands.add_parser(
@@ -67,7 +71,7 @@ def add_commands(commands) -> None:
         "probability (its softmax output), not a calibrated confidence.",
     )
     p.add_argument("file", metavar="FILE")
-    p.add_argument("--weights", required=True, metavar="W", help=WEIGHTS_HELP)
+    p.add_argument("--weights", metavar="W", help=WEIGHTS_HELP + WEIGHTS_DEFAULT)
     p.add_argument(
         "--input",
         required=True,
@@ -77,7 +81,7 @@ def add_commands(commands) -> None:
 
     p = commands.add_parser("sample", help="generate with trained weights (text, music)")
     p.add_argument("file", metavar="FILE")
-    p.add_argument("--weights", required=True, metavar="W", help=WEIGHTS_HELP)
+    p.add_argument("--weights", metavar="W", help=WEIGHTS_HELP + WEIGHTS_DEFAULT)
     p.add_argument(
         "--length",
         type=_positive,
@@ -160,6 +164,19 @@ def _refusing_graphs_with_problems(command):
     return run
 
 
+def _weights(args: argparse.Namespace) -> str:
+    """The weights a command runs with: --weights, else the project's own beside it."""
+    if args.weights:
+        return args.weights
+    own = Path(args.file).with_suffix(".npz")
+    if not own.exists():
+        raise DataError(
+            f"no trained weights: '{own.name}' is not beside the project (train it, or give "
+            "--weights)"
+        )
+    return str(own)
+
+
 @_refusing_graphs_with_problems
 def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
     project, dataset, executor = _setup(args, out, None, "train", args.seed)
@@ -173,8 +190,13 @@ def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
         per_epoch = max(1, math.ceil(len(dataset.train) / settings.batch_size))
         settings.epochs = max(settings.epochs, math.ceil(max_steps / per_epoch))
     bar = _ProgressBar(sys.stderr) if not args.json and sys.stderr.isatty() else None
+    target = Path(args.weights) if args.weights else Path(args.file).with_suffix(".npz")
+    own = target.resolve() == weights_path(Path(args.file)).resolve()  # the project's set
+    earlier = read_runs_file(runs_path(Path(args.file))) if own else None
+    run = new_run(project, len(earlier or []) + 1, continued=False)
 
     def callback(report: Report) -> None:
+        follow_report(run, report)
         if args.json:
             if report.kind != "final":
                 print(json.dumps(_plain(report.to_json())), file=out, flush=True)
@@ -196,8 +218,11 @@ def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
         result = trainer.train()
     if bar is not None:
         bar.finish()
-    target = Path(args.weights) if args.weights else Path(args.file).with_suffix(".npz")
-    save_weights(executor, target)
+    run.stopped = result.stopped
+    if own:  # weights and run join the project's set: saved as one, as the app saves it
+        _save_set(args.file, dataset, executor, None if earlier is None else [*earlier, run])
+    else:
+        save_weights(executor, target)
     final = result.to_json()
     final["weights"] = str(target)
     if args.json:
@@ -207,6 +232,22 @@ def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
         if result.message:
             print(result.message, file=out)
     return 0
+
+
+def _save_set(file: str, dataset, executor: Executor, runs: list | None) -> None:
+    """The project file (as it is on disk, with what reading the data worked out), the trained
+    weights and the runs with this one (None: a runs file that cannot be read stays as it is)
+    as one set (``files.companions``): an app-saved project trained here opens with its new
+    weights, which it otherwise refused as not the ones it was saved with."""
+    saved = load(file)
+    saved.keep_dataset_options(dataset.info["options"])
+    save_with_companions(
+        saved,
+        file,
+        executor.get_parameters(),
+        None if runs is None else runs_bytes(runs),
+        claims=saved.companions,
+    )
 
 
 @contextmanager
@@ -230,13 +271,20 @@ def _ctrl_c_cancels(trainer: Trainer) -> Iterator[None]:
 
 @_refusing_graphs_with_problems
 def cmd_evaluate(args: argparse.Namespace, out: TextIO) -> int:
-    _project, dataset, executor = _setup(args, out, args.weights, "evaluate")
+    project, dataset, executor = _setup(args, out, _weights(args), "evaluate")
     result = evaluate(executor, dataset)
     if result is None:
         raise DataError("this data set has no validation examples to evaluate on")
     data = {"val_loss": result.loss, "metric": dataset.metric, "examples": result.examples}
     if result.metric is not None:
         data[f"val_{dataset.metric}"] = result.metric
+    goal = (
+        evaluate_goal(project, executor, Path(args.file).resolve().parent)
+        if project.goal is not None
+        else None
+    )
+    if goal is not None:
+        data.update(goal.to_json())
     if args.json:
         print(json.dumps(data), file=out)
     else:
@@ -244,12 +292,14 @@ def cmd_evaluate(args: argparse.Namespace, out: TextIO) -> int:
             f", {_metric_text(dataset.metric, result.metric)}" if result.metric is not None else ""
         )
         print(f"validation: loss {result.loss:.4g}{shown} on {result.examples} examples", file=out)
+        if goal is not None:
+            print(goal.describe(), file=out)
     return 0
 
 
 @_refusing_graphs_with_problems
 def cmd_predict(args: argparse.Namespace, out: TextIO) -> int:
-    project, _dataset, executor = _setup(args, out, args.weights, "predict")
+    project, _dataset, executor = _setup(args, out, _weights(args), "predict")
     typed = read_input(project, args.input, Path(args.file).resolve().parent)
     print(predict(executor, typed), file=out)
     return 0
@@ -257,7 +307,7 @@ def cmd_predict(args: argparse.Namespace, out: TextIO) -> int:
 
 @_refusing_graphs_with_problems
 def cmd_sample(args: argparse.Namespace, out: TextIO) -> int:
-    project, _dataset, executor = _setup(args, out, args.weights, "predict")
+    project, _dataset, executor = _setup(args, out, _weights(args), "predict")
     task, options = task_of(project, Path(args.file).resolve().parent)
     options.update(project.dataset.options)
     if not task.generative:

@@ -180,6 +180,67 @@ class DatasetReference:
         return None
 
 
+GOAL_METRICS = ("accuracy", "token_accuracy", "sequence_accuracy", "mse")
+
+
+@dataclass(frozen=True)
+class Goal:
+    """What an exercise asks for: a metric on a fixed evaluation set reaching a threshold.
+
+    The evaluation set is the data's validation part made with ``seed``, not with the
+    student's training seed, so that every hand-in is scored on the same examples; ``subset``
+    names examples the task marks (``late``: the tagging sentences whose clue comes after the
+    name), scored on their own. ``mse`` is met below the threshold, the others at or above."""
+
+    metric: str
+    threshold: float
+    seed: int = 1234
+    subset: str = ""
+    text: str = ""  # what the exercise asks, in words
+
+    def met(self, value: float | None) -> bool:
+        if value is None or not math.isfinite(value):
+            return False
+        return value < self.threshold if self.metric == "mse" else value >= self.threshold
+
+    def describe(self) -> str:
+        names = {
+            "accuracy": "accuracy",
+            "token_accuracy": "token accuracy",
+            "sequence_accuracy": "sequences exactly right",
+            "mse": "validation MSE",
+        }
+        where = f" on the '{self.subset}' examples" if self.subset else ""
+        target = (
+            f"below {self.threshold:g}"
+            if self.metric == "mse"
+            else f"at least {self.threshold:.0%}"
+        )
+        return f"{names[self.metric]}{where} {target}"
+
+    def problem(self) -> str | None:
+        """Why this cannot be a goal, or None."""
+        if self.metric not in GOAL_METRICS:
+            return f"a goal's metric is one of {', '.join(GOAL_METRICS)}, not {short(self.metric)}"
+        if isinstance(self.threshold, bool) or not isinstance(self.threshold, int | float):
+            return f"a goal's threshold is a number, not {short(self.threshold)}"
+        if not math.isfinite(self.threshold) or abs(self.threshold) > 1e9:
+            return "a goal's threshold must be a finite number"
+        if (
+            isinstance(self.seed, bool)
+            or not isinstance(self.seed, int)
+            or not 0 <= self.seed < 2**32
+        ):
+            return f"a goal's seed is a whole number from 0 to 2^32-1, not {short(self.seed)}"
+        for name, text in (("subset", self.subset), ("text", self.text)):
+            if not isinstance(text, str) or len(text) > MAX_TEXT or not is_savable_text(text):
+                return f"a goal's {name} is text of at most {MAX_TEXT:,} characters"
+        return None
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
 @dataclass
 class Project:
     """The events are not fields: a copy (or a project read from a file) has its own, with
@@ -194,6 +255,7 @@ class Project:
     # What the file was saved with beside it: digests of its trained weights and its runs, by
     # "weights" / "runs" (``files.companions``). Not what the project means: no event, no undo.
     companions: dict[str, str] = field(default_factory=dict)
+    goal: Goal | None = None  # an exercise's, when the project is one
 
     def __post_init__(self) -> None:
         self.training_changed = Event("training_changed")  # (name, old, new)

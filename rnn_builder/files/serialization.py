@@ -45,6 +45,7 @@ from rnn_builder.files.project import (
     MAX_BINDING,
     MAX_DATA_NAME,
     DatasetReference,
+    Goal,
     Project,
     TrainingSettings,
 )
@@ -53,7 +54,7 @@ from rnn_builder.graph.registry import NodeRegistry
 from rnn_builder.values import MAX_TEXT, is_number, is_plain_value, is_savable_text, short
 
 FORMAT = "rnn-builder-project"
-CURRENT_VERSION = 4
+CURRENT_VERSION = 5
 MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_NODES = 10_000
 MAX_EDGES = 50_000
@@ -82,11 +83,18 @@ def _v3_to_v4(document: dict[str, Any]) -> dict[str, Any]:
     return dict(document)
 
 
+def _v4_to_v5(document: dict[str, Any]) -> dict[str, Any]:
+    """Version 5 added ``goal``, an exercise's goal (a metric, a threshold, a fixed
+    evaluation set). A version 4 project sets none."""
+    return dict(document)
+
+
 # version n -> function turning a version-n document into a version n+1 document.
 MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {
     1: _v1_to_v2,
     2: _v2_to_v3,
     3: _v3_to_v4,
+    4: _v4_to_v5,
 }
 COMPANIONS = ("weights", "runs")
 _DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
@@ -119,6 +127,7 @@ def project_to_dict(project: Project) -> dict[str, Any]:
         "training": project.training.to_json(),
         "dataset": project.dataset.to_json() if project.dataset is not None else None,
         **({"companions": dict(project.companions)} if project.companions else {}),
+        **({"goal": project.goal.to_json()} if project.goal is not None else {}),
     }
 
 
@@ -261,7 +270,15 @@ def _read_project(reader: _Reader, root: dict[str, Any], registry: NodeRegistry 
         root,
         "$",
         required=("format", "version", "graph"),
-        optional=("title", "description", "template", "training", "dataset", "companions"),
+        optional=(
+            "title",
+            "description",
+            "template",
+            "training",
+            "dataset",
+            "companions",
+            "goal",
+        ),
     )
     graph = Graph(registry)
     graph_data = reader.object(root["graph"], "$.graph")
@@ -293,7 +310,26 @@ def _read_project(reader: _Reader, root: dict[str, Any], registry: NodeRegistry 
         training=_read_training(reader, root.get("training", {}), "$.training"),
         dataset=_read_dataset(reader, root.get("dataset"), "$.dataset"),
         companions=_read_companions(reader, root.get("companions", {}), "$.companions"),
+        goal=_read_goal(reader, root.get("goal"), "$.goal"),
     )
+
+
+def _read_goal(reader: _Reader, data: Any, where: str) -> Goal | None:
+    if data is None:
+        return None
+    data = reader.object(data, where)
+    reader.keys(data, where, required=("metric", "threshold"), optional=("seed", "subset", "text"))
+    goal = Goal(
+        data["metric"],
+        data["threshold"],
+        data.get("seed", 1234),
+        data.get("subset", ""),
+        data.get("text", ""),
+    )
+    problem = goal.problem()
+    if problem is not None:
+        raise MalformedProjectError(problem, where)
+    return goal
 
 
 def _read_companions(reader: _Reader, data: Any, where: str) -> dict[str, str]:

@@ -300,6 +300,16 @@ class Graph:
         self.revision += 1
         self.param_changed.emit(node_id, name, old, value)
 
+    def restore_param(self, node_id: str, name: str, value: Any) -> None:
+        """Put a parameter back as it was, unchecked (an undo: a value read from a file may be
+        out of range, and is shown as a problem rather than refused); an edit like any other
+        (its validation is worked out again)."""
+        node = self.node(node_id)
+        old = node.params.get(name)
+        node.params[name] = value
+        self.revision += 1
+        self.param_changed.emit(node_id, name, old, value)
+
     def set_position(self, node_id: str, position: Iterable[float]) -> None:
         node = self.node(node_id)
         new = _checked_position(position)

@@ -45,7 +45,7 @@ DATA_CODES: dict[str, str] = {
     "data_steps": "a Sequence input whose steps are not the length the data's sequences have",
 }
 KINDS = {"seq": "sequence", "vec": "vector"}
-FIT = "fit the graph to the data (Fit in the app's Training panel, edit --fit in the CLI)"
+FIT = "fit the graph to the data (Fit graph to data in the app, edit --fit in the CLI)"
 
 
 @dataclass(frozen=True)
@@ -178,8 +178,9 @@ def _bind_fields(
                 Problem(
                     "data_unknown_node",
                     f"{what.capitalize()}'s {role} '{name}' is bound to '{node_id}', which is "
-                    f"not an {kind} of the graph: bind it to one that is",
+                    f"not an {kind} of the graph: bind it to one that is, or {FIT}",
                     None,
+                    fix="fit",  # a fit binds the field afresh (tasks.fit_data)
                 )
             )
     for name in fields:  # by id (an input's id, an Output's target name)

@@ -7,6 +7,7 @@ read the file with the same task that trains on it, so what they show is what tr
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +19,7 @@ from rnn_builder.files.data_readers import lines, table_format
 from rnn_builder.files.project import DatasetReference, Project
 from rnn_builder.training.data import Dataset
 from rnn_builder.training.tasks import FILE_TASKS, KIND_TASKS, TASKS, Task
+from rnn_builder.training.vocabulary import UNKNOWN
 
 # what each kind of data is for: the layout it fits and the templates built for it
 FITS: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -183,7 +185,10 @@ def summarise(kind: str, path: str | Path, task: Task, dataset: Dataset) -> Data
     token_fields = [n for n, s in dataset.spec.inputs.items() if s.tokens]
     vocabulary = dataset.spec.inputs[token_fields[0]].width if token_fields else None
     unknown_rate = None
-    if token_fields and len(dataset.validation):
+    # id 0 is the unknown token of a vocabulary read from the training part (own data); a
+    # text's alphabet is the whole file's and its id 0 a character ('\n' counted as unknown)
+    learned = options.get("vocabulary")
+    if token_fields and len(dataset.validation) and _unknown_first(learned):
         tokens = np.concatenate([e[token_fields[0]] for e in dataset.validation.examples])
         unknown_rate = float((tokens == 0).mean()) if len(tokens) else 0.0
     lengths = {}
@@ -191,8 +196,7 @@ def summarise(kind: str, path: str | Path, task: Task, dataset: Dataset) -> Data
         if (spec.kind == "seq") if hasattr(spec, "kind") else spec.per_step:
             sizes = np.array([len(e[name]) for e in dataset.train.examples])
             if len(sizes):
-                bins = min(HISTOGRAM_BINS, int(np.ptp(sizes)) + 1)
-                counts_, edges = np.histogram(sizes, bins=bins)
+                counts_, edges = np.histogram(sizes, bins=length_bins(sizes))
                 lengths[name] = {
                     "min": int(sizes.min()),
                     "max": int(sizes.max()),
@@ -219,6 +223,19 @@ def summarise(kind: str, path: str | Path, task: Task, dataset: Dataset) -> Data
         layout,
         templates,
     )
+
+
+def length_bins(sizes: np.ndarray) -> np.ndarray:
+    """Edges for a histogram of whole-number lengths: at most ``HISTOGRAM_BINS`` bins of
+    the same whole width, each edge half-way between two lengths (8 bins over lengths 5 to
+    12 split at 5.875, 6.75, ...: a bin held no length, or two)."""
+    low, high = int(sizes.min()), int(sizes.max())
+    width = max(1, math.ceil((high - low + 1) / HISTOGRAM_BINS))
+    return np.arange(low, high + width + 1, width) - 0.5
+
+
+def _unknown_first(vocabulary: Any) -> bool:
+    return isinstance(vocabulary, list) and vocabulary[:1] == [UNKNOWN]
 
 
 def _format_name(path, options) -> str:

@@ -325,6 +325,20 @@ def test_inspector_edits_parameters_and_refuses_invalid_values(window, qtbot):
     assert graph.node("reader").name == "encoder"
 
 
+def test_undoing_a_parameter_validates_the_graph_as_it_is_again(window, qtbot):
+    """Undo put the old value back without counting it as an edit, so validation gave the
+    report of the undone value (its shapes, its parameter count) until the next edit."""
+    hidden = window.inspector
+    window.scene.select_nodes(["reader"])
+    before = window.parameters_label.text()
+    hidden.findChild(QSpinBox, "param_hidden_size").setValue(48)
+    qtbot.waitUntil(lambda: window.parameters_label.text() != before)
+    window.undo_action.trigger()
+    assert window.document.graph.node("reader").params["hidden_size"] == 32
+    assert window.parameters_label.text() == before
+    assert window.scene.report.shapes.outputs[("reader", "h_n")].width == 32
+
+
 def test_a_problem_shows_in_the_panel_and_on_the_node_and_clicking_selects_it(window, qtbot):
     problems = window.problems
     assert problems.topLevelItemCount() == 0 and "No problems" in problems.empty_text

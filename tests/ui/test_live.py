@@ -127,6 +127,10 @@ def test_pause_resume_and_stop_leave_consistent_weights(window, qtbot):
     qtbot.waitUntil(lambda: not session.running, timeout=TRAINING_TIMEOUT)
     assert window.document.runs[-1].stopped == "steps"
     assert window.document.runs[-1].curve.mean[0] < first_loss
+    # each run says whether it went on from trained weights (issue 24), and its label too
+    first, second = window.document.runs[-2:]
+    assert not first.continued and second.continued and second.label.endswith("continued")
+    assert first.graph_digest == second.graph_digest and second.seed == 0
     assert live.panel.start_button.isEnabled()
 
 
@@ -453,10 +457,14 @@ def test_training_on_a_csv_file_chosen_from_the_panel(make_window, qtbot, tmp_pa
         "month,value\n" + "".join(f"{i},{100 + 20 * np.sin(i / 3) + i:.4f}\n" for i in range(120)),
         encoding="utf-8",
     )
-    window.choose_data_path = lambda kind: str(csv) if kind == "csv" else None
+    window.choose_data_path = lambda kind: str(csv)
     panel = window.live.panel
-    index = next(i for i in range(panel.source.count()) if panel.source.itemData(i)[0] == "csv")
-    panel.source.setCurrentIndex(index)
+    index = next(i for i in range(panel.source.count()) if panel.source.itemData(i)[0] == "file")
+    panel.source.setCurrentIndex(index)  # "Your own file…": the data view, on the file chosen
+    view = window.live.data_view
+    qtbot.waitUntil(lambda: view.state == "read", timeout=TRAINING_TIMEOUT)
+    assert view.kind == "csv"  # guessed: a column of numbers a row is a series
+    _click(qtbot, view.use_button)
     assert window.document.project.dataset.kind == "csv"
     assert window.document.project.dataset.name == str(csv)
     _train(qtbot, window, epochs=2)

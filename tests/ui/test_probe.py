@@ -199,3 +199,30 @@ def test_the_screenshot_option_probe_types_into_the_box(make_window):
     main.prepare_picture(window, args)
     assert window.live.hidden.probe_box.edit.text() == SENTENCE
     assert _tick_words(window.live.hidden)[0] == SENTENCE.split()
+
+
+def test_the_probe_reads_an_unknown_word_of_ones_own_data_as_predict_does(
+    make_window, qtbot, tmp_path
+):
+    """Issue 21: predict, the probe and both exports give the same answer for a sentence with
+    a word training never saw (the exports: tests/test_own_data_exports.py); the probe says
+    which word it read as <unk>."""
+    from pathlib import Path
+
+    from rnn_builder.training.summary import use_data
+
+    examples = Path(__file__).resolve().parents[2] / "docs" / "examples"
+    window = make_window("many_to_one")
+    project = window.document.project.copy()
+    use_data(project, "labelled", str(examples / "reviews.csv"), {})
+    window.document.set_dataset(project.dataset)
+    window.document.set_param("words", "vocabulary", 44)
+    window.document.set_param("embed", "vocabulary", 44)
+    _train_a_little(window)
+    live = window.live
+    sentence = "the qwzx was not good"
+    with qtbot.waitSignal(live.probe.changed):
+        _type(qtbot, live.probe_box, sentence)
+    said = _cli_predict(tmp_path, window, sentence)
+    assert live.probe.prediction == said and "read as <unk>: 'qwzx'" in said
+    assert live.probe.error == ""

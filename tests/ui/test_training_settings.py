@@ -119,7 +119,10 @@ def test_choosing_the_data_is_undoable(window, qtbot):
     qtbot.waitUntil(view.isVisible)
     rect = view.visualRect(view.model().index(index, 0))
     QTest.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
-    assert project.dataset == DatasetReference("builtin", "two_spirals", {})
+    # the binding found is kept with the choice, in the same undo step
+    assert project.dataset == DatasetReference(
+        "builtin", "two_spirals", {}, {"point": "words", "spiral": "sentiment"}
+    )
     assert panel.source_note.text() == TASKS["two_spirals"].description
     assert window.undo_action.text() == "&Undo Train on Two spirals"
     window.view.setFocus()
@@ -134,8 +137,10 @@ def test_a_file_dialog_given_up_leaves_the_data_as_it_was(window, qtbot):
     panel = window.live.panel
     before = window.document.project.dataset.copy()
     window.choose_data_path = lambda kind: None
-    index = next(i for i in range(panel.source.count()) if panel.source.itemData(i)[0] == "text")
+    index = next(i for i in range(panel.source.count()) if panel.source.itemData(i)[0] == "file")
     panel.source.setCurrentIndex(index)
+    view = window.live.data_view
+    assert view.isVisible() and view.path is None and view.state == "empty"
     assert window.document.project.dataset == before
     assert panel.source.currentData() == ("builtin", before.name)
     assert not window.document.undo_stack.canUndo()
@@ -218,7 +223,8 @@ def test_a_data_file_that_cannot_be_saved_is_refused_in_words(window):
     assert panel.source.currentData() == ("builtin", before.name)
     panel.use_file("text", "/data/cafe.txt")
     assert panel.setting_error.isHidden()
-    assert window.document.project.dataset == DatasetReference("text", "/data/cafe.txt", {})
+    chosen = window.document.project.dataset
+    assert (chosen.kind, chosen.name, chosen.options) == ("text", "/data/cafe.txt", {})
 
 
 def test_the_panel_allows_what_a_project_allows_and_shows_it_exactly(make_window, qtbot):

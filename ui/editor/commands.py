@@ -5,12 +5,14 @@ undo and redo return the model (and with it the scene) to its exact earlier stat
 several nodes is one :class:`MoveNodes` step: moves with the same drag id merge. The project's
 training settings and data source change the same way (:class:`SetTraining`,
 :class:`SetDataset`), and the training panel follows the project's events; steps of one number
-in a row (the arrows of a spin box held down) are one :class:`SetTraining`.
+in a row (the arrows of a spin box held down) are one :class:`SetTraining`. Fitting the graph
+to its data is one step of several (:class:`Steps`).
 """
 
 from __future__ import annotations
 
 import copy
+from pathlib import PurePath
 from typing import Any
 
 from PySide6.QtGui import QUndoCommand
@@ -104,8 +106,7 @@ class SetParam(QUndoCommand):
 
     def undo(self) -> None:
         # the old value may be out of range if it came from a file: restore it as it was
-        self.graph.node(self.node_id).params[self.name] = self.old
-        self.graph.param_changed.emit(self.node_id, self.name, self.new, self.old)
+        self.graph.restore_param(self.node_id, self.name, self.old)
 
 
 class Rename(QUndoCommand):
@@ -193,10 +194,14 @@ class SetTraining(QUndoCommand):
 
 
 class SetDataset(QUndoCommand):
-    """The data the project trains on (a built-in task, or a user's file)."""
+    """The data the project trains on (a built-in task, or a user's file), with its binding."""
 
-    def __init__(self, project: Project, reference: DatasetReference | None) -> None:
-        super().__init__("Choose data" if reference is None else f"Train on {_data(reference)}")
+    def __init__(
+        self, project: Project, reference: DatasetReference | None, text: str = ""
+    ) -> None:
+        super().__init__(
+            text or ("Choose data" if reference is None else f"Train on {_data(reference)}")
+        )
         self.project = project
         self.old = project.dataset.copy() if project.dataset is not None else None
         self.new = DatasetReference.checked(reference)
@@ -206,6 +211,23 @@ class SetDataset(QUndoCommand):
 
     def undo(self) -> None:
         self.project.set_dataset(self.old)
+
+
+class Steps(QUndoCommand):
+    """Several commands as one undo step, done in order and undone in reverse: fitting the
+    graph to the data (the binding, then each parameter)."""
+
+    def __init__(self, text: str, commands: list[QUndoCommand]) -> None:
+        super().__init__(text)
+        self.commands = list(commands)
+
+    def redo(self) -> None:
+        for command in self.commands:
+            command.redo()
+
+    def undo(self) -> None:
+        for command in reversed(self.commands):
+            command.undo()
 
 
 class SetProjectText(QUndoCommand):
@@ -228,4 +250,4 @@ def _data(reference: DatasetReference) -> str:
     if reference.kind == "builtin":
         task = TASKS.get(reference.name)
         return task.title if task is not None else reference.name
-    return f"a {reference.kind.upper()} file"
+    return PurePath(reference.name).name or f"a {reference.kind} file"

@@ -31,7 +31,7 @@ import contextlib
 import hashlib
 import io
 import json
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import NamedTuple
 
 import numpy as np
@@ -53,7 +53,9 @@ from rnn_builder.files.serialization import MAX_FILE_BYTES, atomic_write, dumps,
 from rnn_builder.files.weights_file import read_weights
 from rnn_builder.graph.model import Edge, Graph, Node, node_id_problem
 from rnn_builder.graph.validation import ValidationReport, validate
+from rnn_builder.training.binding import DataCheck, ParamChange
 from rnn_builder.training.runs import RunRecord, runs_from_json
+from rnn_builder.training.tasks import check_data, fit_data, with_binding
 from rnn_builder.training.tasks.files import read_text
 from rnn_builder.training.workload import Purpose, validate_for
 from ui.editor.commands import (
@@ -66,6 +68,7 @@ from ui.editor.commands import (
     SetParam,
     SetProjectText,
     SetTraining,
+    Steps,
 )
 
 
@@ -453,6 +456,13 @@ class GraphDocument(QObject):
         return self.push(RemoveItems(self.graph, list(node_ids), list(edges), text))
 
     def set_param(self, node_id: str, name: str, value) -> bool:
+        value = self._checked_param(node_id, name, value)
+        node = self.graph.node(node_id)
+        if node.params[name] == value and type(node.params[name]) is type(value):
+            return True
+        return self.push(SetParam(self.graph, node_id, name, value))
+
+    def _checked_param(self, node_id: str, name: str, value):
         node = self.graph.node(node_id)
         spec = self.graph.node_type(node_id).param_spec(name)
         if spec is None:
@@ -463,20 +473,88 @@ class GraphDocument(QObject):
             raise InvalidParameterError(f"{spec.label}: {error}") from None
         problem = spec.range_problem(value)
         if problem is not None:
-            raise InvalidParameterError(problem)
-        if node.params[name] == value and type(node.params[name]) is type(value):
-            return True
-        return self.push(SetParam(self.graph, node_id, name, value))
+            raise InvalidParameterError(f"{self.graph.describe(node_id)}: {problem}")
+        return value
 
     def set_training(self, name: str, value) -> bool:
         """Change a training setting as one undo step (a value it cannot take raises the
         core's ``InvalidSettingError`` before anything is pushed); False when refused."""
         return self._push_change(SetTraining(self.project, name, value))
 
+    def base(self) -> Path | None:
+        """The folder a project's relative data paths are read from (its file's)."""
+        return self.path.parent if self.path is not None else None
+
     def set_dataset(self, reference: DatasetReference | None) -> bool:
-        """Train on other data, as one undo step (a reference that cannot be raises
-        ``InvalidSettingError`` before anything is pushed); False when refused."""
+        """Train on other data, as one undo step, with the binding found for the graph kept in
+        the reference (the fields it names itself stay); a reference that cannot be raises
+        ``InvalidSettingError`` before anything is pushed. False when refused."""
+        if reference is not None:
+            reference = with_binding(self.project, reference, self.base())
         return self._push_change(SetDataset(self.project, reference))
+
+    def data_check(self) -> DataCheck | None:
+        """What does not fit between the project's data and its graph (no file is read);
+        None when there is no data, or the graph has problems of its own."""
+        return check_data(self.project, self.base())
+
+    def fit_to_data(self, reference: DatasetReference | None = None) -> list[ParamChange] | None:
+        """Fit the graph to the project's data — or to ``reference``, which it then trains on —
+        as one undo step: the binding, and the parameters that fit (an input's vocabulary or
+        width, an Embedding's vocabulary, the last layer's units, the Output's loss, a
+        decoder's steps). Returns the changes ([] when it fits already: no step), None when
+        the guard refused; raises ``DataError`` in words when there is nothing to fit to, or
+        a value the graph cannot take, before anything is pushed."""
+        base = self.base()
+        if reference is not None:
+            reference = with_binding(self.project, reference, base)
+        fitted, changes = fit_data(self.project, base, reference)
+        commands = []
+        if fitted != self.project.dataset:
+            commands.append(SetDataset(self.project, fitted))
+        for change in changes:
+            try:
+                value = self._checked_param(change.node, change.name, change.value)
+            except InvalidParameterError as error:
+                raise DataError(f"the graph cannot be fitted to this data: {error}") from None
+            commands.append(SetParam(self.graph, change.node, change.name, value))
+        if not commands:
+            return []
+        text = "Fit the graph to the data"
+        if reference is not None and self.project.dataset != fitted:
+            text = f"Train on {PurePath(reference.name).name or reference.name} and fit the graph"
+        return changes if self.push(Steps(text, commands)) else None
+
+    def bind_field(self, field: str, node_id: str) -> bool:
+        """Feed ``node_id`` from the data's ``field`` (an input field to an input node, a
+        target to an Output) as one undo step; the field that fed the node before moves to
+        the node ``field`` leaves (they swap), so no node takes two. Raises ``DataError``
+        in words when the field or the node cannot be bound; False when refused."""
+        check = self.data_check()
+        reference = self.project.dataset
+        if check is None or check.spec is None or reference is None:
+            raise DataError("the data's fields are not known yet: fix the graph, or read the file")
+        spec, graph = check.spec, self.graph
+        if field in spec.inputs:
+            nodes, role = {n.id for n in graph.inputs()}, "an input node"
+        elif field in spec.targets:
+            nodes, role = {n.id for n in graph.outputs()}, "an Output"
+        else:
+            raise DataError(f"the data has no field '{field}'")
+        if node_id not in nodes:
+            raise DataError(f"'{field}' can only feed {role}, not {graph.describe(node_id)}")
+        binding = {**reference.binding, **check.binding.as_dict()}
+        left = binding.get(field)
+        displaced = next((f for f, n in binding.items() if n == node_id and f != field), None)
+        binding[field] = node_id
+        if displaced is not None:
+            if left is not None:
+                binding[displaced] = left
+            else:
+                del binding[displaced]
+        bound = DatasetReference(reference.kind, reference.name, reference.options, binding)
+        text = f"Feed {graph.node(node_id).name} from '{field}'"
+        return self._push_change(SetDataset(self.project, bound, text))
 
     def set_project_text(self, name: str, text: str) -> bool:
         """Set the project's ``title`` or ``description`` as one undo step (text a project

@@ -1,6 +1,8 @@
 """The inspector: the selected node's name and parameters, edited with widgets that cannot hold
 an invalid value (spin boxes bounded by the parameter's range, lists of the allowed choices).
-Each change is one undo step. With nothing selected it describes the whole network."""
+Each change is one undo step. An input node or an Output also shows which field of the data
+feeds it, in a list of the data's fields: choosing another binds it (one undo step). With
+nothing selected it describes the whole network."""
 
 from __future__ import annotations
 
@@ -39,6 +41,8 @@ class Inspector(QWidget):
         self.node_id: str | None = None
         self.report = None
         self.stepper = None  # in stepping mode: the numbers at the current step are shown
+        self.data_check = None  # the data's fit to the graph (ui.editor.data_check)
+        self.data_field: QComboBox | None = None  # the field that feeds the node, if any
         self.editors: dict[str, QWidget] = {}
         self.header = QLabel()
         self.header.setWordWrap(True)
@@ -101,6 +105,7 @@ class Inspector(QWidget):
             problem = spec.range_problem(node.params[spec.name])
             if problem:
                 self.error.setText(f"{problem}: choose a value in range.")
+        self._data_field_row()
         self._describe_node()
 
     def show_step(self, stepper) -> None:
@@ -108,6 +113,73 @@ class Inspector(QWidget):
         self.stepper = stepper
         if self.node_id is not None:
             self._describe_node()
+
+    def set_data_check(self, check) -> None:
+        """The project's data checked against the graph (None: no data, or the graph has
+        problems first): the selected node's field and data problems follow it."""
+        self.data_check = check
+        if self.node_id is not None:
+            self._show_data_field()
+
+    # --- the data field that feeds an input or an Output ------------------------------------
+
+    def _fields_for(self, node_id: str) -> list[str] | None:
+        """The data's fields that can feed ``node_id``, or None when it takes none (not an
+        input or an Output) or the data's fields are not known."""
+        check, graph = self.data_check, self.document.graph
+        if check is None or check.spec is None or node_id not in graph:
+            return None
+        if graph.node_type(node_id).is_input:
+            return list(check.spec.inputs)
+        if node_id in {n.id for n in graph.outputs()}:
+            return list(check.spec.targets)
+        return None
+
+    def _data_field_row(self) -> None:
+        fields = self._fields_for(self.node_id)
+        self.data_field = None
+        if fields is None:
+            return
+        combo = QComboBox()
+        combo.setObjectName("inspector_data_field")
+        combo.setToolTip(
+            "The field of the data this node takes: choose another to bind it (one undo step); "
+            "the field it had moves to the node the new one leaves"
+        )
+        combo.installEventFilter(self._undo_keys)
+        combo.activated.connect(lambda _index: self._bind(combo.currentData()))
+        self.form.addRow("Data field", combo)
+        self.data_field = combo
+        self._show_data_field()
+
+    def _show_data_field(self) -> None:
+        """The field that feeds the selected node now, in a list of those that could."""
+        fields = self._fields_for(self.node_id)
+        if (fields is None) != (self.data_field is None):
+            self.show_node(self.node_id)  # it takes data now, or no longer
+            return
+        combo = self.data_field
+        if combo is None:
+            return
+        current = self.data_check.binding.field_for(self.node_id)
+        combo.blockSignals(True)
+        combo.clear()
+        if current is None:
+            combo.addItem("— none —", None)
+        for name in fields:
+            combo.addItem(name, name)
+        combo.setCurrentIndex(combo.findData(current))
+        combo.blockSignals(False)
+
+    def _bind(self, field: str | None) -> None:
+        if field is None or self.node_id is None:
+            return
+        try:
+            self.document.bind_field(field, self.node_id)
+            self.error.clear()
+        except RNNBuilderError as error:
+            self.error.setText(str(error))
+        self._show_data_field()  # refused or not: the binding as it is
 
     def set_report(self, report) -> None:
         self.report = report
@@ -135,7 +207,10 @@ class Inspector(QWidget):
             count = sum(math.prod(s) for s in tensors.values())
             listed = ", ".join(f"{n} {tuple(s)}" for n, s in tensors.items())
             rows.append(f"<b>{count:,} weights</b>: {html.escape(listed)}")
-        for problem in report.problems_for(self.node_id):
+        data = self.data_check.problems if self.data_check is not None else []
+        for problem in report.problems_for(self.node_id) + [
+            p for p in data if p.node == self.node_id
+        ]:
             mark = "✖" if problem.severity == "error" else "⚠"
             rows.append(f"<span style='color:#d0342c'>{mark} {html.escape(problem.message)}</span>")
         rows.extend(self._step_rows())  # stepping: the numbers first, the equations after
@@ -365,6 +440,7 @@ class Inspector(QWidget):
         while self.form.rowCount():
             self.form.removeRow(0)
         self.editors = {}
+        self.data_field = None
 
 
 class _DescriptionBox(QPlainTextEdit):

@@ -78,6 +78,7 @@ class ProjectCommands:
         filters = {
             "csv": "CSV files (*.csv);;All files (*)",
             "text": "Text files (*.txt);;All files (*)",
+            "data": "Data files (*.csv *.tsv *.jsonl *.json *.conll *.txt);;All files (*)",
         }[kind]
         path, _ = QFileDialog.getOpenFileName(self, "Train on a file", "", filters)
         return path or None

@@ -8,6 +8,7 @@ Kept apart from ``main_window`` (which is about editing) and given the window to
 from __future__ import annotations
 
 import html
+from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QObject, Qt
@@ -17,9 +18,11 @@ from PySide6.QtWidgets import QBoxLayout, QDockWidget, QLabel, QMessageBox, QSpi
 from rnn_builder.errors import RNNBuilderError
 from rnn_builder.graph.budget import OUT_OF_MEMORY
 from rnn_builder.graph.unroll import UnrolledKey
+from rnn_builder.training.summary import LEARNED
 from rnn_builder.training.tasks import task_of
 from ui.docks import scrolling
 from ui.training.analysis import AnalysisContext, structure
+from ui.training.data_view import DataView
 from ui.training.gradient_flow import GradientFlowView
 from ui.training.hidden_state import HiddenStateView
 from ui.training.panel import TrainingPanel
@@ -61,6 +64,7 @@ class Live(QObject):
         self.docks["hidden_dock"].visibilityChanged.connect(self.hidden.set_seen)
         self.docks["loss_dock"].visibilityChanged.connect(self.plots.seen_changed)
         self.docks["gradient_dock"].visibilityChanged.connect(self.gradients.seen_changed)
+        self.data_view: DataView | None = None
         self._make_train_menu()
         self.stepper = None
         self._stepping_graph = None
@@ -107,7 +111,24 @@ class Live(QObject):
             "sample_action",
             "Generate notes or text with the trained network",
         )
+        self.data_view_action = window.make_action(
+            "Your &data…",
+            lambda: self.open_data_view(),
+            "Ctrl+Shift+D",
+            "data_view_action",
+            "See a data file as training reads it, choose its columns and options, and use it",
+        )
+        self.fit_data_action = window.make_action(
+            "&Fit graph to data",
+            window.fit_to_data,
+            None,
+            "fit_data_action",
+            "Set the inputs' vocabulary or width and the outputs' classes or units to the "
+            "data's, and bind each field to its node (one undo step)",
+        )
         menu.addActions([self.train_action, self.pause_action, self.stop_action, self.batch_action])
+        menu.addSeparator()
+        menu.addActions([self.data_view_action, self.fit_data_action])
         menu.addSeparator()
         menu.addActions([self.sample_action])
 
@@ -122,9 +143,12 @@ class Live(QObject):
         follow(session.state)
 
     def shutdown(self) -> None:
-        """Stop training (waiting for its thread) before the window goes."""
+        """Stop training (waiting for its thread) and reading a data file before the window
+        goes."""
         self.session.stop(wait=True)
         self.panel.detach()
+        if self.data_view is not None:
+            self.data_view.cancel(quiet=True)
 
     def allow_edit(self) -> bool:
         """Asked before every edit: while training runs, offer to stop it first."""
@@ -211,12 +235,35 @@ class Live(QObject):
         if self.stepper is not None and self._stepping_graph != structure(graph):
             self.stop_stepping()
 
-    def _choose_file(self, kind: str) -> None:
-        path = self.window.choose_data_path(kind)
-        if path:
-            self.panel.use_file(kind, path)
-        else:
-            self.panel.load_from_project()
+    def _choose_file(self, why: str) -> None:
+        """The panel's "Your own file…" (a file is asked for when the view shows none yet)
+        or its View button."""
+        self.open_data_view(ask=why == "file")
+
+    def open_data_view(self, ask: bool = False) -> DataView:
+        """Show the data view, on the project's file if it trains on one; with ``ask``, and
+        no file shown yet, ask for one."""
+        window = self.window
+        if self.data_view is None:
+            self.data_view = DataView(
+                window.document, lambda: window.choose_data_path("data"), window
+            )
+            self.data_view.used.connect(lambda said: window.statusBar().showMessage(said, 10000))
+        view = self.data_view
+        reference = window.document.project.dataset
+        if view.path is None and reference is not None and reference.kind != "builtin":
+            base = window.document.base()
+            path = Path(reference.name)
+            if not path.is_absolute() and base is not None:
+                path = base / path
+            chosen = {k: v for k, v in reference.options.items() if k not in LEARNED}
+            view.open_file(path, reference.kind, chosen)
+        view.show()
+        view.raise_()
+        view.activateWindow()
+        if ask and view.path is None:
+            view.choose_file()
+        return view
 
     def sample(self) -> None:
         """Generate from the panel's prime and temperature, and show the result where the

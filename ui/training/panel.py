@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import html
 import math
+from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -96,8 +97,20 @@ def _metric_name(metric: str) -> str:
     return METRIC_NAMES.get(metric, metric)
 
 
+# a file's kind as the panel names it
+FILE_KIND_NAMES = {
+    "csv": "Time series",
+    "text": "Text",
+    "labelled": "Labelled text",
+    "tagged": "Tagged tokens",
+    "pairs": "Sequence pairs",
+    "sequences": "Numeric sequences",
+}
+OWN_FILE = ("file", "")  # the list's "Your own file…": the data view opens
+
+
 class TrainingPanel(QWidget):
-    choose_file = Signal(str)  # "csv" or "text": the window asks for a path
+    choose_file = Signal(str)  # "file": the window opens the data view on a file
 
     def __init__(self, document, session, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -105,20 +118,39 @@ class TrainingPanel(QWidget):
         self.document = document
         self.session = session
         self._loading = False
+        self._failure_shown = False  # the metrics say why a run failed
         self._followed: Project | None = None  # the project whose events the panel follows
         self.source = QComboBox()
         self.source.setObjectName("training_source")
         self.source.setToolTip("What the network learns from: a built-in task or your file")
         for name, task in TASKS.items():
             self.source.addItem(task.title, ("builtin", name))
-        self.source.addItem("CSV time series…", ("csv", ""))
-        self.source.addItem("Text file…", ("text", ""))
+        self.source.addItem("Your own file…", OWN_FILE)
         self.source_note = QLabel()
+        self.source_note.setObjectName("training_source_note")
         self.source_note.setWordWrap(True)
+        self.view_data_button = QPushButton("View…")
+        self.view_data_button.setObjectName("training_view_data")
+        self.view_data_button.setToolTip(
+            "The data view: a file's first rows, its columns and options, what it holds, and "
+            "fitting the graph to it"
+        )
+        self.view_data_button.clicked.connect(lambda: self.choose_file.emit("view"))
+        self.binding_note = QLabel()
+        self.binding_note.setObjectName("training_binding")
+        self.binding_note.setWordWrap(True)
+        self.binding_note.setToolTip(
+            "Which field of the data feeds which node (select an input or Output node to "
+            "change it in the inspector)"
+        )
         self.editors: dict[str, QWidget] = {}
+        source_row = QHBoxLayout()
+        source_row.addWidget(self.source, 1)
+        source_row.addWidget(self.view_data_button)
         top = QFormLayout()
-        top.addRow("Data", self.source)
+        top.addRow("Data", source_row)
         top.addRow("", self.source_note)
+        top.addRow("", self.binding_note)
         form = QFormLayout()
         self._setting(
             form,
@@ -271,6 +303,7 @@ class TrainingPanel(QWidget):
         session.frame.connect(self.show_report)
         session.failed.connect(self.show_failure)
         document.replaced.connect(self._follow_project)
+        document.undo_stack.indexChanged.connect(self._describe_binding)
         undo_keys_to_window(self, *self.editors.values())
         self._show_temperature()
         self._follow_project()
@@ -350,6 +383,8 @@ class TrainingPanel(QWidget):
 
     def _dataset_changed(self, _old, _new) -> None:
         self._show_source()
+        if self._failure_shown and not self.session.running:
+            self.show_document()  # a refusal about the data that was chosen before goes
 
     def load_from_project(self) -> None:
         """Show the project's settings and data source as they are."""
@@ -372,7 +407,7 @@ class TrainingPanel(QWidget):
         reference = self.document.project.dataset
         key = (reference.kind, reference.name) if reference else None
         if key is not None and key[0] != "builtin":
-            key = (key[0], "")
+            key = OWN_FILE
         index = next((i for i in range(self.source.count()) if self.source.itemData(i) == key), -1)
         self._loading = True
         try:
@@ -403,6 +438,7 @@ class TrainingPanel(QWidget):
             self._use(DatasetReference("builtin", name, {}))
         else:
             self.choose_file.emit(kind)
+            self.load_from_project()  # the data view changes the data, if it is used
 
     def use_file(self, kind: str, path: str) -> None:
         """Train on a user's file (called by the window once a path is chosen)."""
@@ -425,18 +461,34 @@ class TrainingPanel(QWidget):
 
     def _describe_source(self) -> None:
         reference = self.document.project.dataset
+        self.source_note.setToolTip("")
         if reference is None:
             self.source_note.setText("Choose what to train on.")
         elif reference.kind == "builtin" and reference.name in TASKS:
             self.source_note.setText(TASKS[reference.name].description)
         else:
-            self.source_note.setText(
-                f"{reference.kind.upper()} file: {reference.name or '(bundled)'}"
-            )
+            what = FILE_KIND_NAMES.get(reference.kind, reference.kind)
+            name = Path(reference.name).name if reference.name else "(bundled)"
+            self.source_note.setText(f"{what} from {name}")
+            self.source_note.setToolTip(reference.name)
+        self._describe_binding()
         task = self._task()
         self.sample_box.setVisible(task is not None and task.generative)
         if task is not None and task.generative:
             self._offer_primes(task, reference.options)
+
+    def _describe_binding(self, _index: int = 0) -> None:
+        """Which field feeds which node, by the nodes' names (followed when one is renamed)."""
+        reference = self.document.project.dataset
+        bound = ""
+        if reference is not None and reference.binding:
+            graph = self.document.graph
+            bound = "Feeds: " + ", ".join(
+                f"{field} → {graph.node(node).name if node in graph else node}"
+                for field, node in reference.binding.items()
+            )
+        self.binding_note.setText(bound)
+        self.binding_note.setVisible(bool(bound))
 
     def _task(self) -> Task | None:
         """The task the project trains on (a file's kind names its task), if it is known."""
@@ -509,6 +561,7 @@ class TrainingPanel(QWidget):
     def show_document(self, note: str = "") -> None:
         """Describe the open project's training (another project opened, or weights
         imported): no progress yet, what its runs and weights are, and ``note`` after."""
+        self._failure_shown = False
         self.progress.setValue(0)
         self.progress.setFormat("ready")
         text = describe_training(self.document)
@@ -518,10 +571,12 @@ class TrainingPanel(QWidget):
         """A run that could not start or whose process died: said here, where the user
         looks, under what the project's runs and weights are now."""
         self.progress.setFormat(self.progress.format().split(" — ")[0] + " — failed")
+        self._failure_shown = True
         text = describe_training(self.document)
         self.metrics.setText(f"<b style='color:#d0342c'>{html.escape(message)}</b><br>{text}")
 
     def show_report(self, report: Report) -> None:
+        self._failure_shown = False
         total = max(report.total_steps, 1)
         value = int(1000 * report.step / total)
         if value != self.progress.value():

@@ -28,30 +28,16 @@ import time
 
 from PySide6.QtCore import QObject, QSocketNotifier, QTimer, Signal
 
-from rnn_builder.files.project import Project
 from rnn_builder.files.serialization import project_to_dict
 from rnn_builder.training import process as training_process
 from rnn_builder.training.messages import Message
 from rnn_builder.training.process import TrainingProcess
-from rnn_builder.training.runs import RunRecord
+from rnn_builder.training.runs import RunRecord, follow_report, new_run
+from rnn_builder.training.tasks import check_data
 from rnn_builder.training.trainer import Report, TrainingResult
 
 FRAME_RATE = 30  # redraws a second, at most
 STOP_SECONDS = 30.0  # a child that does not stop within this is killed (it may be stuck)
-
-
-def describe_run(project: Project) -> str:
-    """A short label: the cells and the settings that differ between typical runs."""
-    graph = project.graph
-    cells = [
-        f"{n.type_name.upper()}{'²' if n.params.get('bidirectional') else ''} "
-        f"{n.params['hidden_size']}"
-        for n in graph.cells()
-    ]
-    settings = project.training
-    clip = f"clip {settings.clip_norm:g}" if settings.clip_norm else "no clip"
-    optimizer = f"{settings.optimizer} {settings.learning_rate:g}"
-    return f"{', '.join(cells) or 'no cell'} · {optimizer} · {clip}"
 
 
 class TrainingSession(QObject):
@@ -108,13 +94,15 @@ class TrainingSession(QObject):
             return False
         project = self.document.project
         base = self.document.path.parent if self.document.path is not None else None
+        data = check_data(project, base)  # said here, before a process is asked to start
+        if data is not None and not data.ok:
+            self.failed.emit(f"{data.errors[0].message} (see the Problems panel)")
+            return False
         weights = self.document.weights_if_they_fit()
         self.reports = []
         self.weights, self.best, self.paused_at, self.steps_taken = None, None, None, 0
         number = len(self.document.runs) + 1
-        self.current = RunRecord(
-            number, f"run {number}: {describe_run(project)}", project.training.to_json()
-        )
+        self.current = new_run(project, number, continued=weights is not None)
         self.process = training_process.take()
         self.process.train(
             project_to_dict(project),
@@ -197,16 +185,7 @@ class TrainingSession(QObject):
         self.reports.append(report)
         self.steps_taken = report.step
         if run is not None:
-            if report.losses:  # every step's loss since the report before
-                run.curve.extend(report.step, report.losses)
-            if report.kind in ("step", "epoch"):
-                run.metric = report.metric
-            if report.kind == "epoch" and report.val_loss is not None:
-                run.val_steps.append(report.step)
-                run.val_loss.append(float(report.val_loss))
-                run.val_metric.append(
-                    float(report.val_metric) if report.val_metric is not None else float("nan")
-                )
+            follow_report(run, report)
         self._pending = report
         if not self._timer.isActive():
             wait = self._last_frame + 1.0 / FRAME_RATE - time.perf_counter()

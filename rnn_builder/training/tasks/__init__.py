@@ -14,10 +14,17 @@ from pathlib import Path
 from typing import Any
 
 from rnn_builder.errors import DataError
-from rnn_builder.files.project import Project
+from rnn_builder.files.project import DatasetReference, Project
 from rnn_builder.graph.report import Problem
 from rnn_builder.graph.validation import validate
-from rnn_builder.training.binding import Binding, DataCheck, bind, reads_ahead
+from rnn_builder.training.binding import (
+    Binding,
+    DataCheck,
+    ParamChange,
+    bind,
+    fit_changes,
+    reads_ahead,
+)
 from rnn_builder.training.data import ColumnExamples, Dataset, Split
 from rnn_builder.training.tasks.adding import AddingProblem
 from rnn_builder.training.tasks.base import Task
@@ -127,10 +134,22 @@ def bound(dataset: Dataset, binding: Binding, project: Project) -> Dataset:
     )
 
 
-def check_data(project: Project, base: Path | None = None) -> DataCheck | None:
-    """What does not fit between the project's data and its graph, without reading the data
-    (the widths of a file's data come from what reading it worked out, kept in its options).
-    None when there is no data to check against, or the graph has errors of its own."""
+def _trained_on(project: Project, reference: DatasetReference) -> Project:
+    """A copy of ``project`` that trains on ``reference`` (to ask what it would bind)."""
+    scratch = project.copy()
+    scratch.dataset = DatasetReference.checked(reference)
+    return scratch
+
+
+def check_data(
+    project: Project, base: Path | None = None, reference: DatasetReference | None = None
+) -> DataCheck | None:
+    """What does not fit between the project's data (or ``reference``, as if it were the
+    project's) and its graph, without reading the data (the widths of a file's data come from
+    what reading it worked out, kept in its options). None when there is no data to check
+    against, or the graph has errors of its own."""
+    if reference is not None:
+        project = _trained_on(project, reference)
     if project.dataset is None:
         return None
     try:
@@ -162,6 +181,64 @@ def _check(project: Project, task: Task, options: dict[str, Any]) -> DataCheck |
     return check
 
 
+def with_binding(
+    project: Project, reference: DatasetReference, base: Path | None = None
+) -> DatasetReference:
+    """``reference`` with the binding it finds in ``project``'s graph kept in it (what the
+    editor and ``edit --data`` store when data is chosen); the fields it names itself stay as
+    they are. As given when the graph has problems of its own or the file is not read yet."""
+    check = check_data(project, base, reference)
+    if check is None or check.spec is None:
+        return reference
+    return DatasetReference(
+        reference.kind,
+        reference.name,
+        reference.options,
+        {**check.binding.as_dict(), **reference.binding},
+    )
+
+
+def fit_data(
+    project: Project, base: Path | None = None, reference: DatasetReference | None = None
+) -> tuple[DatasetReference, list[ParamChange]]:
+    """What fitting the graph to the project's data (or to ``reference``, as if it were the
+    project's) changes: the data reference with the binding the fit makes, and the parameters
+    to set (none when the graph fits). A field bound to a node the graph no longer has
+    (removed, or replaced by another) is bound afresh by the rules, so one fit mends it.
+    Raises :class:`DataError` in words when there is nothing to fit to: no data, a file not
+    read yet, or a graph with problems of its own."""
+    if reference is not None:
+        project = _trained_on(project, reference)
+    reference = project.dataset
+    if reference is None:
+        raise DataError("this project has no data chosen: pick a task or a file to train on")
+    graph = project.graph
+    check = check_data(project, base)
+    if check is not None and check.spec is not None:
+        inputs = {n.id for n in graph.inputs()}
+        outputs = {n.id for n in graph.outputs()}
+        spec = check.spec
+        kept = {
+            f: n
+            for f, n in reference.binding.items()
+            if (f in spec.inputs and n in inputs) or (f in spec.targets and n in outputs)
+        }
+        if kept != reference.binding:
+            check = check_data(
+                project,
+                base,
+                DatasetReference(reference.kind, reference.name, reference.options, kept),
+            )
+    if check is None or check.spec is None:
+        problem = check.problems[0].message if check is not None and check.problems else None
+        raise DataError(problem or "the graph has problems of its own: fix them before fitting")
+    changes = fit_changes(check.spec, graph, validate(graph), check.binding)
+    fitted = DatasetReference(
+        reference.kind, reference.name, reference.options, check.binding.as_dict()
+    )
+    return fitted, changes
+
+
 def keep_options(project: Project, dataset: Dataset) -> None:
     """Keep what the task worked out while making ``dataset`` with ``project``'s data source."""
     project.keep_dataset_options(dataset.info["options"])
@@ -174,8 +251,10 @@ __all__ = [
     "Task",
     "bound",
     "check_data",
+    "fit_data",
     "keep_options",
     "load_dataset",
     "make_dataset",
     "task_of",
+    "with_binding",
 ]

@@ -37,7 +37,13 @@ from typing import Any, ClassVar
 import numpy as np
 
 from rnn_builder.errors import DataError
-from rnn_builder.files.data_readers import DataFileError, Row, read_table, read_tagged
+from rnn_builder.files.data_readers import (
+    DataFileError,
+    Row,
+    checkpoint,
+    read_table,
+    read_tagged,
+)
 from rnn_builder.training.data import (
     ColumnExamples,
     Dataset,
@@ -139,6 +145,7 @@ class OwnData(Task):
 
     def held_out(self, rows: int, split_values: list[str] | None, seed: int, options) -> np.ndarray:
         """Which rows are for validation: the split column's word, or a seeded fraction."""
+        checkpoint()  # the file is read; a cancelled read stops before the vocabulary
         if split_values is not None:
             held = np.array([v.strip().lower() in VALIDATION_WORDS for v in split_values])
             if not held.any():
@@ -160,6 +167,7 @@ class OwnData(Task):
     def generate(self, seed: int = 0, options: dict[str, Any] | None = None) -> Dataset:
         options = dict(options or {})
         train, validation = self.examples(seed, options)
+        checkpoint()
         spec = self.spec(options)
         return Dataset(
             self.name,
