@@ -239,18 +239,24 @@ class Stepper:
         """A port's value over every step computed so far (later steps are not yet filled)."""
         return self.values[(node_id, port)]
 
+    def records(self, name: str) -> dict[str, Array]:
+        """What each node keeps per step under ``name`` (``NodeType.records``), by node id, as
+        far as walked: ``(T, B, …)``, rows after the steps computed still zeros."""
+        graph = self.executor.graph
+        return {
+            node.id: self.values[(node.id, name)]
+            for node in graph
+            if (node.id, name) in self.values
+            and any(r.name == name for r in graph.node_type(node.id).records)
+        }
+
     @property
     def alignments(self) -> dict[str, Array]:
         """Each attention's alignment weights walked so far, by node id: ``(T_query, B,
         T_memory)`` as in ``Run.alignments``, its rows filled up to the query steps computed
         (zeros after them). ``detail(UnrolledKey(node, t))["alignment"]`` is row ``t``
         ``(B, T_memory)``; stepping back zeroes it again."""
-        return {
-            node.id: self.values[(node.id, "alignment")]
-            for node in self.executor.graph
-            if (node.id, "alignment") in self.values
-            and any(r.name == "alignment" for r in self.executor.graph.node_type(node.id).records)
-        }
+        return self.records("alignment")
 
     # --- the walk -----------------------------------------------------------------------------
 

@@ -7,7 +7,8 @@ its previous state) it is called once a step, with the same memory every time: t
 worked out at the first step and kept for the pass (``Run.memo``), and the backward pass, which
 the executor runs from the last step to the first (``Executor._loop_backward``), sums the
 gradients reaching the keys and the values over the steps and hands the memory's on at step 0,
-taken through the key weights once.
+taken through the key weights once (at every step, both cost the Bahdanau template's training
+step 27 % more: ``kernels.attention``).
 """
 
 from __future__ import annotations
