@@ -353,7 +353,7 @@ TEMPLATES: dict[str, Template] = {
             "many_to_many_unequal",
             "reversal",
             _translator_with_attention,
-            training={"epochs": 3, "schedule": "cosine"},
+            training={"epochs": 5, "schedule": "cosine", "batch_size": 64},
         ),
         Template(
             "translation_bahdanau",
