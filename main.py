@@ -102,6 +102,8 @@ def main(argv: list[str] | None = None) -> int:
     if not args.screenshot and path is None:
         offer_recovery(window, QMessageBox)
     window.show()
+    if not args.screenshot:  # a data file outside the project's folder: asked before it is read
+        window.confirm_outside_data()
     if args.unrolled:
         window.set_unrolled(True, args.unrolled)
     if args.screenshot:

@@ -6,9 +6,18 @@ Everything the core raises on bad input derives from :class:`RNNBuilderError`, s
 
 from __future__ import annotations
 
+from rnn_builder.values import one_line
+
 
 class RNNBuilderError(Exception):
-    """Base of every error the core raises on purpose."""
+    """Base of every error the core raises on purpose. Its message is one line whatever it
+    quotes (a column's name, a cell or a label of a person's file can hold a line break): what
+    would break the line is written as an escape (:func:`~rnn_builder.values.one_line`)."""
+
+    def __init__(self, *args: object) -> None:
+        if args and isinstance(args[0], str):
+            args = (one_line(args[0]), *args[1:])
+        super().__init__(*args)
 
 
 # --- registry -------------------------------------------------------------------------------
@@ -83,7 +92,13 @@ class GraphInvalidError(RNNBuilderError):
 
 class DataError(RNNBuilderError):
     """Data that cannot be read, or that does not fit the graph (a width, a vocabulary, a
-    missing input); the message says which and what to change."""
+    missing input); the message says which and what to change. ``quotes_file``: whether the
+    message may quote what a data file holds (a line, a cell, a column's name), which is not
+    said of a file outside the project's folder (``files.data_paths``)."""
+
+    def __init__(self, message: str = "", quotes_file: bool = True) -> None:
+        super().__init__(message)
+        self.quotes_file = quotes_file
 
 
 class UnrollError(RNNBuilderError):

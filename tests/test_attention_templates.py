@@ -29,7 +29,7 @@ TEMPLATES = ("translation_attention", "translation_bahdanau")
 
 
 def test_the_task_reverses_five_to_forty_letters_and_marks_the_end():
-    dataset = TASKS["reversal"].generate(0, {"examples": 300, "held_out": 50})
+    dataset = TASKS["reversal"].generate(0, {"train": 300, "validation": 50})
     lengths = [len(e["letters"]) for e in dataset.train.examples]
     assert min(lengths) >= 5 and max(lengths) <= 40 and len(set(lengths)) > 20
     for example in dataset.train.examples[:20]:
@@ -38,8 +38,10 @@ def test_the_task_reverses_five_to_forty_letters_and_marks_the_end():
     spec = TASKS["reversal"].spec({})
     assert spec.targets["reversed"].steps == 41 and spec.targets["reversed"].start == START
     assert TASKS["reversal"].longest({"longest": 12}) == {"letters": 12, "reversed": 13}
-    with pytest.raises(DataError, match="shortest ≤ longest"):
-        TASKS["reversal"].spec({"shortest": 9, "longest": 3})
+    with pytest.raises(DataError, match="'shortest' is 9, more than the longest, 3"):
+        TASKS["reversal"].generate(0, {"shortest": 9, "longest": 3})
+    with pytest.raises(DataError, match="at most 5 million"):
+        TASKS["reversal"].generate(0, {"train": 1_000_000})
 
 
 @pytest.mark.parametrize("name", TEMPLATES)
@@ -83,7 +85,7 @@ def test_typed_letters_are_read_and_the_prediction_is_letters(name):
 @pytest.mark.parametrize("name", TEMPLATES)
 def test_a_few_steps_lower_the_loss(name):
     project = new_project(name)
-    project.dataset.options.update(examples=400, held_out=20)
+    project.dataset.options.update(train=400, validation=20)
     executor = Executor(project.graph, seed=0)
     losses = []
     Trainer(
@@ -100,7 +102,7 @@ def test_a_few_steps_lower_the_loss(name):
 @pytest.mark.parametrize("name", TEMPLATES)
 def test_stepping_the_template_gives_the_whole_pass_and_its_alignment(name):
     project = new_project(name)
-    project.dataset.options.update(examples=20, held_out=4)
+    project.dataset.options.update(train=20, validation=4)
     executor = Executor(project.graph, seed=1)
     examples = load_dataset(project).validation.examples[:3]
     batch = make_batch(examples, executor.report, executor.graph)
@@ -119,7 +121,7 @@ def test_stepping_the_template_gives_the_whole_pass_and_its_alignment(name):
 @pytest.mark.parametrize("name", TEMPLATES)
 def test_the_memory_estimate_holds_for_a_traced_training_step(name):
     project = new_project(name)
-    project.dataset.options.update(examples=64, held_out=8)
+    project.dataset.options.update(train=64, validation=8)
     project.training.batch_size = 32
     dataset = load_dataset(project)
     workload = workload_of(project)

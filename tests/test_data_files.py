@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import tracemalloc
 from pathlib import Path
 
@@ -367,8 +368,9 @@ def test_each_kind_of_file_binds_fits_and_trains_from_the_cli(
     capsys, tmp_path, template, kind, file, metric, reached
 ):
     project = tmp_path / "p.json"
+    shutil.copy(EXAMPLES / file, tmp_path / file)  # in the project's folder (else: allowed)
     run(capsys, "new", template, "-o", project)
-    code, out, _ = run(capsys, "edit", project, "--data-file", kind, EXAMPLES / file, "--fit")
+    code, out, _ = run(capsys, "edit", project, "--data-file", kind, tmp_path / file, "--fit")
     assert code == 0, out
     assert "valid" in out.splitlines()[-1]
     code, out, _ = run(capsys, "validate", project)
@@ -386,12 +388,16 @@ def test_each_kind_of_file_binds_fits_and_trains_from_the_cli(
 def test_predict_reads_an_unknown_word_as_unknown_and_says_so(capsys, tmp_path):
     project = tmp_path / "p.json"
     run(capsys, "new", "many_to_one", "-o", project)
-    run(capsys, "edit", project, "--data-file", "labelled", EXAMPLES / "reviews.csv", "--fit")
+    argv = ["--data-file", "labelled", EXAMPLES / "reviews.csv", "--fit"]
+    run(capsys, "edit", project, *argv)
     run(capsys, "edit", project, "--setting", "epochs", "2")
-    assert run(capsys, "train", project)[0] == 0
+    code, _out, err = run(capsys, "train", project)  # the examples are outside its folder
+    assert code == 2 and "--allow-outside-data" in err
+    project_with_flag = [project, "--allow-outside-data"]
+    assert run(capsys, "train", *project_with_flag)[0] == 0
     weights = project.with_suffix(".npz")
     code, out, _ = run(
-        capsys, "predict", project, "--weights", weights, "--input", "the qwzx was good"
+        capsys, "predict", *project_with_flag, "--weights", weights, "--input", "the qwzx was good"
     )
     assert code == 0 and "read as <unk>: 'qwzx'" in out
     assert out.split()[0] in ("positive", "negative")
@@ -433,3 +439,18 @@ def test_a_data_file_binding_survives_a_round_trip_and_old_projects_bind_by_id(t
     text = text.replace(f'"version": {CURRENT_VERSION}', '"version": 2')
     old = loads(text)
     assert old.dataset.binding == {} and len(load_dataset(old).train) > 0
+
+
+def test_a_data_path_typed_in_a_shell_is_the_shells_and_kept_relative_to_the_project(
+    capsys, tmp_path, monkeypatch
+):
+    """`edit proj/p.json --data-file labelled data/r.csv` run from the folder above: the path
+    is where the shell is, and the project keeps it relative to its own folder."""
+    (tmp_path / "proj" / "data").mkdir(parents=True)
+    (tmp_path / "proj" / "data" / "r.csv").write_bytes((EXAMPLES / "reviews.csv").read_bytes())
+    monkeypatch.chdir(tmp_path)
+    run(capsys, "new", "many_to_one", "-o", "proj/p.json")
+    code, out, _ = run(capsys, "edit", "proj/p.json", "--data-file", "labelled", "proj/data/r.csv")
+    assert code in (0, 1), out
+    assert load(tmp_path / "proj" / "p.json").dataset.name == "data/r.csv"
+    assert run(capsys, "edit", "proj/p.json", "--fit")[0] == 0

@@ -492,6 +492,13 @@ def _damaged(tmp_path, kind: str) -> Path:
     elif kind == "integers":
         header["hidden_1.bias"]["dtype"] = "I32"
         path.write_bytes(_safetensors(header, data))
+    elif kind == "dtype_an_object":  # found by tests/fuzz: TypeError, unhashable (exit 3)
+        header["hidden_1.bias"]["dtype"] = {"F32": 1}
+        path.write_bytes(_safetensors(header, data))
+    elif kind == "name_with_a_line_break":
+        header["hidden_1.bias\nx"] = header.pop("hidden_1.bias")
+        header["hidden_1.bias\nx"]["dtype"] = "I8"
+        path.write_bytes(_safetensors(header, data))
     elif kind == "truncated":
         path.write_bytes(raw[: len(raw) - 100])
     elif kind == "wrong_shape":
@@ -517,6 +524,8 @@ DAMAGES = [
     ("not_json", "not JSON"),
     ("beyond_the_file", "outside the file"),
     ("integers", "not floating-point"),
+    ("dtype_an_object", r"holds \{'F32': 1\}, not floating-point"),
+    ("name_with_a_line_break", r"'hidden_1.bias\\nx' holds 'I8'"),
     ("truncated", "outside the file"),
     ("wrong_shape", r"has shape \(32, 2\), but this graph needs \(2, 32\)"),
     ("missing", "missing scores.bias"),

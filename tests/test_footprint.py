@@ -6,6 +6,7 @@ workload."""
 from __future__ import annotations
 
 import gc
+import shutil
 import tracemalloc
 from pathlib import Path
 
@@ -231,7 +232,7 @@ def test_each_task_knows_its_longest_sequences_without_making_them(name):
     dataset = task.generate(0, {})
     longest = task.longest(dataset.info["options"])
     found: dict[str, int] = {}
-    for example in dataset.train.examples + dataset.validation.examples:
+    for example in [*dataset.train.examples, *dataset.validation.examples]:
         for key, value in example.items():
             value = np.asarray(value)
             if not key.startswith("_") and key in longest:
@@ -268,9 +269,10 @@ def test_a_persons_own_data_says_its_lengths_once_read(tmp_path, template, kind,
     """What reading a file worked out (its longest sequences) is kept with the project, so
     the workload needs no second reading; by the keys the graph reads the fields under."""
     path = tmp_path / "own.json"
+    shutil.copy(EXAMPLES / name, tmp_path / name)  # in the project's folder
     for argv in (
         ["new", template, "-o", path],
-        ["edit", path, "--data-file", kind, EXAMPLES / name, "--fit"],
+        ["edit", path, "--data-file", kind, tmp_path / name, "--fit"],
     ):
         assert main([str(a) for a in argv]) == 0
     project = load(path)

@@ -5,6 +5,7 @@ export checks on the own data as it does on a built-in task."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -27,9 +28,11 @@ SENTENCE = "the qwzx was not good"  # 'qwzx' is no word of the reviews
 def trained(tmp_path_factory):
     folder = tmp_path_factory.mktemp("reviews")
     path = folder / "reviews.json"
+    # the data in the project's folder: a file outside it is read only when allowed
+    shutil.copy(EXAMPLES / "reviews.csv", folder / "reviews.csv")
     for argv in (
         ["new", "many_to_one", "-o", path],
-        ["edit", path, "--data-file", "labelled", EXAMPLES / "reviews.csv", "--fit"],
+        ["edit", path, "--data-file", "labelled", folder / "reviews.csv", "--fit"],
         ["edit", path, "--setting", "epochs", "2"],
         ["train", path],
     ):

@@ -74,14 +74,12 @@ def test_a_value_a_setting_cannot_take_is_refused_and_changes_nothing(name, valu
 def test_choosing_other_data_announces_copies_and_keeps_its_own():
     project = Project()
     seen = _recorder(project)
-    reference = DatasetReference("builtin", "adding", {"length": 10})
+    reference = DatasetReference("builtin", "adding", {"steps": 10})
     assert project.set_dataset(reference) is True
-    reference.options["length"] = 99  # the caller's object is not the project's
-    assert project.dataset == DatasetReference("builtin", "adding", {"length": 10})
-    assert seen == [
-        ("dataset_changed", None, DatasetReference("builtin", "adding", {"length": 10}))
-    ]
-    assert project.set_dataset(DatasetReference("builtin", "adding", {"length": 10})) is False
+    reference.options["steps"] = 99  # the caller's object is not the project's
+    assert project.dataset == DatasetReference("builtin", "adding", {"steps": 10})
+    assert seen == [("dataset_changed", None, DatasetReference("builtin", "adding", {"steps": 10}))]
+    assert project.set_dataset(DatasetReference("builtin", "adding", {"steps": 10})) is False
     assert project.set_dataset(None) is True
     assert project.dataset is None
     assert len(seen) == 2

@@ -124,6 +124,7 @@ def test_a_message_from_the_child_whose_fields_are_not_its_kinds_is_refused(kind
 
 def test_the_editors_messages_are_checked_in_the_child_too():
     good = {"project": {}, "base": None, "max_steps": None, "report_every": 0.2, "plugins": []}
+    good["outside_data"] = []
     assert unpack(pack("train", good), FROM_EDITOR).data == good
     cases = {
         "report_every": (float("nan"), "'report_every' is nan, not a finite number ≥ 0"),

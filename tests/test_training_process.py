@@ -228,7 +228,7 @@ def _next(connection: Connection, kinds: set[str]) -> Message:
 
 def _train_data(project, **options) -> dict:
     data = {"project": project_to_dict(project), "base": None, "max_steps": None}
-    return {**data, "report_every": 0.05, "plugins": [], **options}
+    return {**data, "report_every": 0.05, "plugins": [], "outside_data": [], **options}
 
 
 def test_the_child_answers_a_message_it_refuses_in_one_line_and_reads_on(raw_child):

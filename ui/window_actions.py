@@ -38,6 +38,12 @@ class WindowActions:
         self.open_action = self.make_action("&Open…", self.open_project, key.Open, "open")
         self.save_action = self.make_action("&Save", self.save, key.Save, "save")
         self.save_as_action = self.make_action("Save &as…", self.save_as, key.SaveAs, "save_as")
+        self.save_bundle_action = self.make_action(
+            "Save as &bundle…", lambda: self.save_bundle(), None, "save_bundle"
+        )
+        self.save_bundle_action.setStatusTip(
+            "One file to hand in or share: the project, its weights, runs and own data (.rnnb)"
+        )
         self.export_action = self.make_action(
             "&Picture…", self.export_picture, None, "export", "Save the canvas as PNG or SVG"
         )
@@ -119,7 +125,7 @@ class WindowActions:
         files.addActions([self.new_action, self.open_action])
         self.recent_menu = files.addMenu("Open &recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent)
-        files.addActions([self.save_action, self.save_as_action])
+        files.addActions([self.save_action, self.save_as_action, self.save_bundle_action])
         files.addSeparator()
         self.export_menu = files.addMenu("&Export")
         self.export_menu.addActions(

@@ -13,13 +13,31 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import Any, TextIO
 
 from rnn_builder.errors import DataError, RNNBuilderError
+from rnn_builder.files.data_paths import DataFolder
 from rnn_builder.files.project import FILE_KINDS
 from rnn_builder.training.summary import guess_kind, read_data, summarise
 
 EXIT_BAD_DATA = 1
+ALLOW_OUTSIDE_HELP = (
+    "read the project's data file even where it is outside the project's folder (a project "
+    "from elsewhere may name any file: allow it only for a project you trust)"
+)
+
+
+def add_allow_outside_data(parser) -> None:
+    """``--allow-outside-data``, for every command that reads a project's data."""
+    parser.add_argument("--allow-outside-data", action="store_true", help=ALLOW_OUTSIDE_HELP)
+
+
+def project_folder(args: argparse.Namespace) -> DataFolder:
+    """The folder of the project ``args.file``, as its data is read: a data file outside it
+    only with ``--allow-outside-data`` (``files.data_paths``)."""
+    allow = bool(getattr(args, "allow_outside_data", False))
+    return DataFolder(Path(args.file).resolve().parent, allow_outside=allow)
 
 
 def add_commands(commands) -> None:

@@ -17,9 +17,11 @@ import json
 from pathlib import Path
 from typing import Any, TextIO
 
-from rnn_builder.cli.data import parse_option
+from rnn_builder.cli.data import add_allow_outside_data, parse_option, project_folder
 from rnn_builder.cli.problems import EXIT_PROBLEMS, problem_lines, project_problems
 from rnn_builder.errors import DataError, InvalidSettingError, RNNBuilderError, UnknownNodeError
+from rnn_builder.files.data_options import options_problem, task_of_reference
+from rnn_builder.files.data_paths import DataFolder, OutsideDataError
 from rnn_builder.files.project import FILE_KINDS, DatasetReference, Project, TrainingSettings
 from rnn_builder.files.serialization import load, save
 from rnn_builder.graph.model import Graph
@@ -91,6 +93,7 @@ def add_commands(commands) -> None:
         )
     p.add_argument("-o", "--output", metavar="OUT", help="write here (default: FILE itself)")
     p.add_argument("--dry-run", action="store_true", help="check the edits, write nothing")
+    add_allow_outside_data(p)
     p.set_defaults(operations=[])
 
 
@@ -100,7 +103,7 @@ def cmd_edit(args: argparse.Namespace, out: TextIO) -> int:
         raise EditError("nothing to do: give at least one operation (see 'edit --help')")
     done = []  # said only once every operation has been done
     base = Path(args.file).resolve().parent
-    session = _DataEdits(base)
+    session = _DataEdits(base, project_folder(args))
     for number, (name, values) in enumerate(args.operations, 1):
         try:
             if name in DATA_OPERATIONS:
@@ -114,6 +117,8 @@ def cmd_edit(args: argparse.Namespace, out: TextIO) -> int:
             ) from None
     try:
         done += session.finish(project)
+    except OutsideDataError as error:
+        raise EditError(f"{error} (--allow-outside-data); nothing was saved") from None
     except RNNBuilderError as error:
         raise EditError(f"{error}; nothing was saved") from None
     report = validate(project.graph)
@@ -221,8 +226,8 @@ class _DataEdits:
     """The data operations of one ``edit``: a file chosen, its options, bindings, a fit. The
     file is read once, when every option is in (its vocabulary and classes are kept)."""
 
-    def __init__(self, base: Path) -> None:
-        self.base = base
+    def __init__(self, base: Path, folder: DataFolder) -> None:
+        self.base, self.folder = base, folder
         self.chosen: tuple[str, str] | None = None  # (kind, path) given by --data-file
         self.options: dict[str, Any] = {}
         self.binding: dict[str, str] = {}
@@ -231,14 +236,32 @@ class _DataEdits:
     def data_file(self, project: Project, kind: str, path: str) -> str:
         if kind not in FILE_KINDS:
             raise EditError(f"the kind of data is one of {', '.join(FILE_KINDS)}, not {kind!r}")
-        self.chosen = (kind, path)
+        self.chosen = (kind, self._as_kept(path))
         self.options = {}
-        return f"trains on the {kind} file {path}"
+        return f"trains on the {kind} file {self.chosen[1]}"
+
+    def _as_kept(self, path: str) -> str:
+        """A path typed in a shell is the shell's (relative to where the command runs); the
+        project keeps it relative to its own folder when the file is in it, so the two move
+        together, and whole otherwise. A relative path that is no file here is kept as given
+        (the project's folder may hold it)."""
+        given = Path(path)
+        if given.is_absolute() or not given.exists():
+            return path
+        found = given.resolve()
+        try:
+            return found.relative_to(self.base.resolve()).as_posix()
+        except ValueError:
+            return str(found)
 
     def data_option(self, project: Project, text: str) -> str:
         key, value = parse_option(text)
         if self.chosen is None and project.dataset is None:
             raise EditError("a data option needs data: give --data or --data-file first")
+        kind, name = self.chosen or (project.dataset.kind, project.dataset.name)
+        problem = options_problem(task_of_reference(kind, name), {key: value})
+        if problem is not None:  # a name the data has not, a value of the wrong type
+            raise EditError(problem[0])
         self.options[key] = value
         return f"data option {key} = {json.dumps(value)}"
 
@@ -265,6 +288,8 @@ class _DataEdits:
             )
         elif self.chosen is not None or self.options:
             kind, path = self.chosen or (project.dataset.kind, project.dataset.name)
+            if self.chosen is None:  # the project's own data path, read again: checked
+                self.folder.check(path)
             options = {} if self.chosen else dict(project.dataset.options)
             summary = use_data(project, kind, path, {**options, **self.options}, self.base)
             said.append(

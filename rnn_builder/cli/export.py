@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
+from rnn_builder.cli.data import add_allow_outside_data, project_folder
 from rnn_builder.cli.problems import EXIT_PROBLEMS, problem_lines
 from rnn_builder.engine.executor import Executor
 from rnn_builder.errors import ExportError, ExportFolderError, RNNBuilderError
@@ -60,6 +61,7 @@ def add_commands(commands) -> None:
         help="run the export (ONNX Runtime, or PyTorch) on the validation data and compare it "
         "with ours",
     )
+    add_allow_outside_data(p)
 
     p = commands.add_parser(
         "import-weights", help="bring trained weights back (.safetensors, checkpoint) as .npz"
@@ -103,7 +105,7 @@ def cmd_export(args: argparse.Namespace, out: TextIO) -> int:
         print(f"rnn-builder: error: {error}", file=sys.stderr)
         return 1
     if args.check:
-        result = check_onnx(project, model, executor, Path(args.file).resolve().parent)
+        result = check_onnx(project, model, executor, project_folder(args))
         print(result.summary(), file=out)
         if not result.ok:
             print(
@@ -127,7 +129,7 @@ def _export_pytorch(args: argparse.Namespace, project, report, out: TextIO) -> i
     executor = Executor(project.graph, seed=project.training.seed, report=report)
     if args.weights is not None:
         load_weights(executor, args.weights)
-    base = Path(args.file).resolve().parent
+    base = project_folder(args)
     folder = Path(args.output)
     if args.check:  # before writing, so that a missing torch costs nothing
         try:

@@ -30,6 +30,7 @@ from rnn_builder.cli.problems import EXIT_PROBLEMS, problem_lines, project_probl
 from rnn_builder.engine.runtime import runtime
 from rnn_builder.errors import RNNBuilderError
 from rnn_builder.files.bundle import is_bundle, pack, unpack
+from rnn_builder.files.data_paths import OutsideDataError
 from rnn_builder.files.exercises import EXERCISES, new_exercise
 from rnn_builder.files.serialization import load, save
 from rnn_builder.files.templates import TEMPLATES, new_project
@@ -76,6 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("file", metavar="PROJECT")
     p.add_argument("-o", "--output", required=True, metavar="FILE", help="the bundle to write")
+    cli_data.add_allow_outside_data(p)
     p = commands.add_parser("unbundle", help="unpack a bundle into a folder, as a project")
     p.add_argument("file", metavar="BUNDLE")
     p.add_argument("-o", "--output", required=True, metavar="FOLDER", help="an empty folder")
@@ -153,6 +155,9 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int
     except UsageError as error:
         _fail(str(error))
         return EXIT_USAGE
+    except OutsideDataError as error:
+        _fail(f"{error} (--allow-outside-data)")
+        return EXIT_USAGE
     except RNNBuilderError as error:
         _fail(str(error))
         return EXIT_USAGE
@@ -200,7 +205,7 @@ def cmd_bundle(args: argparse.Namespace, out: TextIO) -> int:
         target,
         path.with_suffix(".npz"),
         path.with_suffix(".runs.json"),
-        path.resolve().parent,
+        cli_data.project_folder(args),  # a data file outside the folder: with the flag only
     )
     print(f"packed {', '.join(members)} into {target}", file=out)
     return EXIT_OK
@@ -443,7 +448,7 @@ def _predicts_next_step(project, file: str) -> bool:
     from rnn_builder.training.tasks import task_of
 
     try:
-        task, _options = task_of(project, Path(file).resolve().parent)
+        task, _options = task_of(project, Path(file).resolve().parent, reading=False)
     except RNNBuilderError:
         return False
     return task.predicts_next_step

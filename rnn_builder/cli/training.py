@@ -25,6 +25,7 @@ from typing import TextIO
 
 import numpy as np
 
+from rnn_builder.cli.data import add_allow_outside_data, project_folder
 from rnn_builder.cli.problems import EXIT_PROBLEMS, problem_lines
 from rnn_builder.engine.executor import Executor
 from rnn_builder.errors import DataError
@@ -58,11 +59,13 @@ def add_commands(commands) -> None:
     )
     p.add_argument("--max-seconds", type=float, metavar="S", help="stop after S seconds")
     p.add_argument("--json", action="store_true", help="print one JSON object per report")
+    add_allow_outside_data(p)
 
     p = commands.add_parser("evaluate", help="loss and accuracy of trained weights")
     p.add_argument("file", metavar="FILE")
     p.add_argument("--weights", metavar="W", help=WEIGHTS_HELP + WEIGHTS_DEFAULT)
     p.add_argument("--json", action="store_true")
+    add_allow_outside_data(p)
 
     p = commands.add_parser(
         "predict",
@@ -78,6 +81,7 @@ def add_commands(commands) -> None:
         metavar="TEXT_OR_CSV",
         help="what to predict from: words, a chord, a point, or a CSV file",
     )
+    add_allow_outside_data(p)
 
     p = commands.add_parser("sample", help="generate with trained weights (text, music)")
     p.add_argument("file", metavar="FILE")
@@ -98,6 +102,7 @@ def add_commands(commands) -> None:
         "as 'A minor' for music (default 'C major')",
     )
     p.add_argument("--seed", type=int, default=0)
+    add_allow_outside_data(p)
 
 
 def _positive(text: str) -> int:
@@ -136,7 +141,7 @@ def _setup(
     )
     if weights is not None:  # before the data, which takes longer to read than to refuse
         load_weights(executor, weights)
-    dataset = load_dataset(project, seed, Path(args.file).resolve().parent)
+    dataset = load_dataset(project, seed, project_folder(args))
     return project, dataset, executor
 
 
@@ -300,7 +305,7 @@ def cmd_evaluate(args: argparse.Namespace, out: TextIO) -> int:
 @_refusing_graphs_with_problems
 def cmd_predict(args: argparse.Namespace, out: TextIO) -> int:
     project, _dataset, executor = _setup(args, out, _weights(args), "predict")
-    typed = read_input(project, args.input, Path(args.file).resolve().parent)
+    typed = read_input(project, args.input, project_folder(args))
     print(predict(executor, typed), file=out)
     return 0
 
@@ -308,7 +313,7 @@ def cmd_predict(args: argparse.Namespace, out: TextIO) -> int:
 @_refusing_graphs_with_problems
 def cmd_sample(args: argparse.Namespace, out: TextIO) -> int:
     project, _dataset, executor = _setup(args, out, _weights(args), "predict")
-    task, options = task_of(project, Path(args.file).resolve().parent)
+    task, options = task_of(project, project_folder(args))
     options.update(project.dataset.options)
     if not task.generative:
         raise DataError(f"the {task.title} task does not generate; use 'predict' instead")

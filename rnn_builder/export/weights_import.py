@@ -31,6 +31,7 @@ from rnn_builder.errors import WeightsFileError
 from rnn_builder.export.pytorch_forms import torch_spellings
 from rnn_builder.export.torch_names import ours_from_torch
 from rnn_builder.files.weights_file import read_weights
+from rnn_builder.values import short
 
 if TYPE_CHECKING:
     from rnn_builder.engine.executor import Executor
@@ -128,12 +129,14 @@ def _entries(path: Path, header: dict, data_size: int) -> tuple[dict[str, str], 
         raise WeightsFileError(f"'{path}' is damaged: its metadata is not text by name")
     entries = {}
     for name, entry in header.items():
+        shown = short(name)  # a name is the file's: quoted with its line breaks escaped
         if not isinstance(entry, dict):
-            raise WeightsFileError(f"'{path}' is damaged: the entry of '{name}' is not an object")
+            raise WeightsFileError(f"'{path}' is damaged: the entry of {shown} is not an object")
         dtype, shape, offsets = entry.get("dtype"), entry.get("shape"), entry.get("data_offsets")
-        if dtype not in FLOAT_TYPES:
+        if not isinstance(dtype, str) or dtype not in FLOAT_TYPES:  # a dict is not hashable
             raise WeightsFileError(
-                f"'{path}': '{name}' holds {dtype}, not floating-point numbers; weights are floats"
+                f"'{path}': {shown} holds {short(dtype)}, not floating-point numbers; weights "
+                "are floats"
             )
         if not (
             isinstance(shape, list)
@@ -142,12 +145,12 @@ def _entries(path: Path, header: dict, data_size: int) -> tuple[dict[str, str], 
             and len(offsets) == 2
             and all(isinstance(n, int) and not isinstance(n, bool) for n in offsets)
         ):
-            raise WeightsFileError(f"'{path}' is damaged: '{name}' has no valid shape or offsets")
+            raise WeightsFileError(f"'{path}' is damaged: {shown} has no valid shape or offsets")
         begin, end = offsets
         needed = math.prod(shape) * ITEM_SIZES[dtype]
         if not 0 <= begin <= end <= data_size or end - begin != needed:
             raise WeightsFileError(
-                f"'{path}' is damaged: the bytes of '{name}' lie outside the file or do not "
+                f"'{path}' is damaged: the bytes of {shown} lie outside the file or do not "
                 f"match its shape {tuple(shape)}"
             )
         entries[name] = (dtype, tuple(shape), begin, end)

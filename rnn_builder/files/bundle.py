@@ -27,6 +27,7 @@ import zipfile
 from pathlib import Path
 
 from rnn_builder.errors import ProjectFileError
+from rnn_builder.files.data_paths import DataFolder, data_folder
 from rnn_builder.files.data_readers import MAX_DATA_BYTES
 from rnn_builder.files.disk import atomic_write
 from rnn_builder.files.project import FILE_KINDS, DatasetReference, Project
@@ -51,20 +52,21 @@ def is_bundle(path: str | os.PathLike[str]) -> bool:
 def pack(
     project: Project,
     target: str | os.PathLike[str],
-    weights: Path | None = None,
-    runs: Path | None = None,
-    base: Path | None = None,
+    weights: Path | bytes | None = None,
+    runs: Path | bytes | None = None,
+    base: Path | DataFolder | None = None,
 ) -> list[str]:
-    """Write ``project`` (and the weights and runs files given, and its own data file, found
-    relative to ``base``) as a bundle at ``target``; returns the members written."""
+    """Write ``project`` (and its weights and runs — a file's path, or the bytes the app holds
+    — and its own data file, found
+    relative to ``base``, the project's folder: a file outside it only if ``base`` allows it,
+    ``files.data_paths``) as a bundle at ``target``; returns the members written."""
     target = Path(target)
     project = project.copy()
     members: dict[str, bytes] = {}
     reference = project.dataset
     if reference is not None and reference.kind in FILE_KINDS and reference.name:
-        source = Path(reference.name)
-        if not source.is_absolute() and base is not None:
-            source = base / source
+        folder = data_folder(base)  # a file outside it would leave in the bundle: refused
+        source = Path(reference.name) if folder is None else folder.check(reference.name).path
         name = "data/" + re.sub(r"[^A-Za-z0-9._ -]", "_", source.name)[:200]
         members[name] = _read(source, MAX_DATA_BYTES, "the data file")
         project.dataset = DatasetReference(
@@ -72,10 +74,14 @@ def pack(
         )
     project.companions = {}  # the bundle is the set: nothing beside it to claim
     members[PROJECT] = dumps(project).encode("utf-8")
-    if weights is not None and weights.exists():
-        members[WEIGHTS] = _read(weights, MAX_WEIGHTS_BYTES, "the weights")
-    if runs is not None and runs.exists():
-        members[RUNS] = _read(runs, MAX_RUNS_BYTES, "the runs")
+    for name, given, cap, what in (
+        (WEIGHTS, weights, MAX_WEIGHTS_BYTES, "the weights"),
+        (RUNS, runs, MAX_RUNS_BYTES, "the runs"),
+    ):
+        if isinstance(given, bytes):
+            members[name] = given
+        elif given is not None and given.exists():
+            members[name] = _read(given, cap, what)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for name in (PROJECT, WEIGHTS, RUNS, *sorted(n for n in members if n.startswith("data/"))):

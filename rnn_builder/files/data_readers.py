@@ -38,6 +38,7 @@ from rnn_builder.errors import DataError
 MAX_DATA_BYTES = 512 * 1024 * 1024  # a data file's size cap
 MAX_FIELD = 100_000  # characters in one field (a text of a few thousand words)
 MAX_COLUMNS = 1_000
+MAX_NAME = 1_000  # characters in a column's name
 BLOCK = 1 << 20  # bytes read at a time
 FORMATS = ("csv", "tsv", "jsonl", "conll")
 
@@ -45,17 +46,25 @@ FORMATS = ("csv", "tsv", "jsonl", "conll")
 class DataFileError(DataError):
     """A data file that cannot be read as its format; the message names file, line, column."""
 
-    def __init__(self, path: Path | str, message: str, line: int | None = None) -> None:
+    def __init__(
+        self, path: Path | str, message: str, line: int | None = None, quotes_file: bool = True
+    ) -> None:
         where = f"'{path}'" + (f", line {line}" if line is not None else "")
-        super().__init__(f"{where}: {message}")
+        super().__init__(f"{where}: {message}", quotes_file)
         self.path, self.line = str(path), line
+
+
+def _unreadable(path: Path | str, message: str, line: int | None = None) -> DataFileError:
+    """A refusal of the file as a whole (missing, too large, not UTF-8, binary), which quotes
+    nothing it holds."""
+    return DataFileError(path, message, line, quotes_file=False)
 
 
 class ReadCancelled(DataError):
     """A watched read stopped by :meth:`ReadWatch.cancel`."""
 
     def __init__(self) -> None:
-        super().__init__("reading the file was cancelled")
+        super().__init__("reading the file was cancelled", quotes_file=False)
 
 
 class ReadWatch:
@@ -121,16 +130,16 @@ def check_file(path: Path | str, limit: int = MAX_DATA_BYTES) -> Path:
     path = Path(path)
     try:
         if not path.is_file():
-            raise DataFileError(path, "no such file (or it is a folder)")
+            raise _unreadable(path, "no such file (or it is a folder)")
         size = path.stat().st_size
     except OSError as error:
-        raise DataFileError(path, f"cannot be read: {error.strerror or error}") from None
+        raise _unreadable(path, f"cannot be read: {error.strerror or error}") from None
     if size > limit:
-        raise DataFileError(
+        raise _unreadable(
             path, f"is {_megabytes(size)}; at most {_megabytes(limit)} can be read: use part of it"
         )
     if size == 0:
-        raise DataFileError(path, "is empty")
+        raise _unreadable(path, "is empty")
     return path
 
 
@@ -147,29 +156,29 @@ def lines(path: Path | str, limit: int = MAX_DATA_BYTES) -> Iterator[tuple[int, 
     try:
         stream = open(path, "rb")  # noqa: SIM115 (closed below, also on an error)
     except OSError as error:
-        raise DataFileError(path, f"cannot be read: {error.strerror or error}") from None
+        raise _unreadable(path, f"cannot be read: {error.strerror or error}") from None
     with stream:
         while True:
             try:
                 block = stream.read(BLOCK)
             except OSError as error:
-                raise DataFileError(path, f"cannot be read: {error.strerror or error}") from None
+                raise _unreadable(path, f"cannot be read: {error.strerror or error}") from None
             read += len(block)
             if watch is not None:
                 watch.check()
                 watch.progress(read, max(size, read))
             if read > limit:
-                raise DataFileError(path, f"grew past {_megabytes(limit)} while it was read")
+                raise _unreadable(path, f"grew past {_megabytes(limit)} while it was read")
             if b"\x00" in block:
                 before = block[: block.index(b"\x00")]
                 at = number + 1 + _line_breaks(pending) + before.count(b"\n")
-                raise DataFileError(path, "holds binary data, not text", at)
+                raise _unreadable(path, "holds binary data, not text", at)
             try:
                 text = decoder.decode(block, final=not block)
             except UnicodeDecodeError as error:
                 done = block[: max(error.start, 0)].decode("utf-8", "replace")
                 at = number + 1 + _line_breaks(pending + done)
-                raise DataFileError(
+                raise _unreadable(
                     path, "is not UTF-8 text here: save the file as UTF-8 and try again", at
                 ) from None
             text = pending + text
@@ -231,7 +240,7 @@ def _first_line(path: Path | str, source: Iterator[tuple[int, str]]) -> tuple[in
     for number, line in source:
         if line.strip():
             return number, line
-    raise DataFileError(path, "holds only blank lines")
+    raise _unreadable(path, "holds only blank lines")
 
 
 def _delimited_table(path, first, source, delimiter: str) -> tuple[list[str], Iterator[Row]]:
@@ -333,6 +342,8 @@ def _check_header(path, header: list[str], line: int, delimiter: str | None) -> 
         raise DataFileError(path, f"{len(header)} columns; at most {MAX_COLUMNS}", line)
     if any(not name for name in header):
         raise DataFileError(path, "a column of the header has no name", line)
+    if any(len(name) > MAX_NAME for name in header):  # the columns read are kept in the project
+        raise DataFileError(path, f"a column's name is longer than {MAX_NAME:,} characters", line)
     if len(set(header)) != len(header):
         twice = next(name for name in header if header.count(name) > 1)
         raise DataFileError(path, f"the header names the column '{twice}' twice", line)

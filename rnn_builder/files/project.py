@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any, ClassVar
 
 from rnn_builder.errors import InvalidSettingError
+from rnn_builder.files.data_options import options_problem, task_of_reference
 from rnn_builder.graph.events import Event
 from rnn_builder.graph.model import Graph, valid_node_id
 from rnn_builder.values import MAX_TEXT, is_plain_value, is_savable_text, short
@@ -168,6 +169,9 @@ class DatasetReference:
                 "the data options must be named numbers, text, true/false, null, "
                 "or lists and objects of those"
             )
+        problem = options_problem(task_of_reference(self.kind, self.name), self.options)
+        if problem is not None:
+            return problem[0]
         if (
             not isinstance(self.binding, dict)
             or len(self.binding) > MAX_BINDING

@@ -39,6 +39,7 @@ from rnn_builder.errors import (
     RNNBuilderError,
     UnsupportedVersionError,
 )
+from rnn_builder.files.data_options import options_problem, task_of_reference
 from rnn_builder.files.disk import atomic_write, read_bounded
 from rnn_builder.files.project import (
     DATASET_KINDS,
@@ -432,6 +433,10 @@ def _read_dataset(reader: _Reader, data: Any, where: str) -> DatasetReference | 
                 "expected numbers, text, true/false, null, or lists and objects of those",
                 f"{where}.options.{key}",
             )
+    problem = options_problem(task_of_reference(kind, name), options)
+    if problem is not None:  # checked as the graph's parameters are (files.data_options)
+        message, below = problem
+        raise MalformedProjectError(message, f"{where}.options{below}")
     binding = reader.object(data.get("binding", {}), f"{where}.binding")
     if len(binding) > MAX_BINDING:
         raise MalformedProjectError(f"more than {MAX_BINDING} fields bound", f"{where}.binding")

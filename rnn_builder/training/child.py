@@ -163,6 +163,7 @@ def main(connection: Connection) -> None:
 def _train(send, message: Message, controls: Controls) -> None:
     from rnn_builder.engine.executor import Executor
     from rnn_builder.errors import RNNBuilderError
+    from rnn_builder.files.data_paths import DataFolder
     from rnn_builder.files.serialization import project_from_dict
     from rnn_builder.training.tasks import load_dataset
     from rnn_builder.training.trainer import Report, Trainer
@@ -172,7 +173,10 @@ def _train(send, message: Message, controls: Controls) -> None:
     try:
         project = project_from_dict(options["project"], _registry(options["plugins"]))
         base = options["base"]
-        dataset = load_dataset(project, base=None if base is None else _path(base))
+        if base is not None:  # the files outside the folder that the user allowed, only
+            allowed = frozenset(_path(path) for path in options["outside_data"])
+            base = DataFolder(_path(base), allowed)
+        dataset = load_dataset(project, base=base)
         executor = Executor(project.graph, seed=project.training.seed)
         if message.arrays:
             executor.set_parameters(message.arrays, strict=False)

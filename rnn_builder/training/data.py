@@ -51,7 +51,21 @@ class DataSpec:
     targets: dict[str, TargetSpec]
 
 
-class ColumnExamples(Sequence):
+class OnDemandExamples(Sequence):
+    """Examples made when one is asked for, not a list of dicts made up front (a file's data:
+    a million rows, millions of windows of a text); :meth:`renamed` gives the same examples
+    under the keys the graph reads them by."""
+
+    def renamed(self, keys: dict[str, str]) -> OnDemandExamples:
+        raise NotImplementedError
+
+    def lengths(self, name: str) -> Array | None:
+        """Every example's length of the sequence field ``name`` without making the examples
+        (None: not known so)."""
+        return None
+
+
+class ColumnExamples(OnDemandExamples):
     """Examples made on demand from columns, for data read from a file: a ragged column is one
     flat array of every row's values with each row's offsets into it (a row's value is a view,
     no copy), a plain column one value a row. A million rows cost their arrays, not a million
@@ -87,6 +101,11 @@ class ColumnExamples(Sequence):
             example[name] = values[row]
         return example
 
+    def lengths(self, name: str) -> Array | None:
+        if name not in self.ragged:
+            return None
+        return np.diff(self.ragged[name][1])[self.rows]
+
     def select(self, rows: Array) -> ColumnExamples:
         """The examples at ``rows`` (positions in this sequence)."""
         return ColumnExamples(self.ragged, self.plain, self.rows[rows])
@@ -97,6 +116,45 @@ class ColumnExamples(Sequence):
             {keys.get(k, k): v for k, v in self.plain.items()},
             self.rows,
         )
+
+
+class WindowExamples(OnDemandExamples):
+    """Windows over one array of token ids, made when asked for: example ``i`` is ``{input:
+    ids[s : s + length], target: ids[s + 1 : s + length + 1]}`` at ``s = starts[i]``, each as
+    int64 (a copy of ``length`` ids; the array itself may be held in a smaller type).
+
+    A text of 20 MB has 6 million windows at a stride of 3: made up front as dicts of two
+    views each they cost 150 times the file (3 GB; ``benchmarks/text_memory.py``). Here they
+    cost the ids and a ``range``."""
+
+    def __init__(
+        self,
+        ids: Array,
+        starts: range,
+        length: int,
+        fields: tuple[str, str] = ("text", "next_char"),
+    ) -> None:
+        self.ids, self.starts, self.length, self.fields = ids, starts, length, fields
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [self._example(s) for s in self.starts[index]]
+        return self._example(self.starts[int(index)])
+
+    def _example(self, start: int) -> dict[str, Array]:
+        source, target = self.fields
+        window = self.ids[start : start + self.length + 1].astype(np.int64)
+        return {source: window[:-1], target: window[1:]}
+
+    def lengths(self, name: str) -> Array | None:
+        return np.full(len(self), self.length) if name in self.fields else None
+
+    def renamed(self, keys: dict[str, str]) -> WindowExamples:
+        fields = tuple(keys.get(field, field) for field in self.fields)
+        return WindowExamples(self.ids, self.starts, self.length, fields)
 
 
 @dataclass
@@ -117,7 +175,9 @@ class Split:
         graph: Graph | None = None,
     ) -> Iterator[Batch]:
         """Mini-batches (shuffled when ``rng`` is given); the last one may be smaller."""
-        order = np.arange(len(self.examples))
+        # int32 where it can: 6 million windows' order is 24 MB, not 48 (shuffled alike)
+        count = len(self.examples)
+        order = np.arange(count, dtype=np.int32 if count < 2**31 else np.int64)
         if rng is not None:
             rng.shuffle(order)
         for start in range(0, len(order), batch_size):

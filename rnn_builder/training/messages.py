@@ -138,6 +138,8 @@ SCHEMAS: dict[str, Schema] = {
         {
             "project": PROJECT,
             "base": _maybe(TEXT),
+            # the data files outside the project's folder the user allowed (files.data_paths)
+            "outside_data": _list_of(TEXT, "paths"),
             "max_steps": _maybe(COUNT),
             "report_every": SECONDS,
             "plugins": _list_of(PLUGIN, "[module, name] pairs"),

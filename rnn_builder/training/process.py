@@ -105,10 +105,12 @@ class TrainingProcess:
         max_steps: int | None = None,
         report_every: float = 0.2,
         plugins: list[list[str]] | None = None,
+        outside_data: list[str] | None = None,
     ) -> None:
         """Start training ``project`` (its saved JSON); ``weights`` to continue from;
         ``plugins``: the node types the child must import besides the built-in ones
-        (:func:`plugin_types`)."""
+        (:func:`plugin_types`); ``outside_data``: the data files outside the project's
+        folder (``base``) the user allowed it to read."""
         self.warm()
         # a weights file may hold float16 or integers, which a message does not carry
         weights = {
@@ -118,6 +120,7 @@ class TrainingProcess:
         options = {
             "project": project,
             "base": base,
+            "outside_data": outside_data or [],
             "max_steps": max_steps,
             "report_every": report_every,
             "plugins": plugins or [],

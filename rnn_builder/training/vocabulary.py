@@ -28,6 +28,10 @@ SOURCE_SPECIALS = (UNKNOWN,)
 TARGET_SPECIALS = (UNKNOWN, START, END)
 WORD = re.compile(r"\w+(?:['’]\w+)*|[^\w\s]")
 MAX_VOCABULARY = 100_000
+# A token longer than this is no word (a hash, a run of one letter) and is not kept: it reads
+# as <unk>. A vocabulary is kept in the project file, whose options hold text of at most
+# values.MAX_TEXT characters and which is at most 20 MB: 100,000 tokens of 100 characters fit.
+MAX_TOKEN = 100
 
 
 @dataclass(frozen=True)
@@ -67,11 +71,15 @@ class Vocabulary:
         max_size: int = 10_000,
         specials: Sequence[str] = SOURCE_SPECIALS,
     ) -> Vocabulary:
-        """The ``max_size`` tokens (specials included) seen at least ``min_count`` times, most
-        frequent first (ties in the order of the text's code points: the same data, the same
-        ids)."""
+        """The ``max_size`` tokens (specials included) seen at least ``min_count`` times and
+        no longer than ``MAX_TOKEN``, most frequent first (ties in the order of the text's code
+        points: the same data, the same ids)."""
         kept = sorted(
-            (t for t, n in counts.items() if n >= min_count and t not in specials),
+            (
+                t
+                for t, n in counts.items()
+                if n >= min_count and t not in specials and len(t) <= MAX_TOKEN
+            ),
             key=lambda t: (-counts[t], t),
         )
         return Vocabulary([*specials, *kept[: max(0, max_size - len(specials))]])

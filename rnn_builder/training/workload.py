@@ -63,7 +63,7 @@ def data_longest(project: Project, base: Path | None = None) -> dict[str, int]:
     from rnn_builder.training.tasks import task_of
 
     try:
-        task, options = task_of(project, base)
+        task, options = task_of(project, base, reading=False)  # from what the options keep
         longest = task.longest(options)
     except (RNNBuilderError, ValueError, TypeError):
         return {}

@@ -28,6 +28,7 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QApplication, QDialogButtonBox, QFileDialog, QMenu
 
 from rnn_builder.engine.executor import Executor
+from rnn_builder.files.bundle import unpack
 from rnn_builder.files.serialization import load, save
 from rnn_builder.files.templates import new_project
 from rnn_builder.files.weights_file import save_weights
@@ -247,6 +248,25 @@ def save_as(s: Setup, saved: bool) -> None:
     assert s.window.document.path == s.folder / "copy.json" and s.window.errors == []
 
 
+def save_bundle(s: Setup, saved: bool) -> None:
+    (action,) = s.file_actions("save_bundle")
+    s.trigger(action)  # the dialog, cancelled
+    assert s.unchanged() and s.window.errors == []
+    s.dialogs.answer = str(s.folder / "hand_in")
+    s.trigger(action)
+    assert s.window.errors == []
+    project = load(unpack(s.folder / "hand_in.rnnb", s.folder / "unpacked"))
+    assert project.title == EDITED_TITLE
+    # opened again, the bundle is the project, and Save writes back into it
+    s.window.document.undo_stack.setClean()
+    assert s.window.open_project(s.folder / "hand_in.rnnb")
+    assert s.window.document.bundle == s.folder / "hand_in.rnnb"
+    assert s.window.document.project.title == EDITED_TITLE
+    s.window.document.set_project_text("title", "Handed in")
+    assert s.window.save()
+    assert load(unpack(s.folder / "hand_in.rnnb", s.folder / "again")).title == "Handed in"
+
+
 def export_picture(s: Setup, saved: bool) -> None:
     (action,) = s.file_actions("export")
     s.trigger(action)
@@ -313,6 +333,7 @@ CASES: dict[str, Callable[[Setup, bool], None]] = {
     "recent_none": recent_none,
     "save": save_,
     "save_as": save_as,
+    "save_bundle": save_bundle,
     "export": export_picture,
     "export_onnx": export_onnx,
     "export_pytorch": export_pytorch,

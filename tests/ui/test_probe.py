@@ -63,6 +63,7 @@ def _cli_predict(tmp_path, window, text: str) -> str:
             str(GraphDocument.weights_path(path)),
             "--input",
             text,
+            "--allow-outside-data",  # the project's own file, chosen in the app, is elsewhere
         ],
         stdout=out,
     )

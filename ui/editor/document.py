@@ -70,6 +70,7 @@ from ui.editor.commands import (
     SetTraining,
     Steps,
 )
+from ui.editor.data_trust import DataTrust
 
 
 def default_recovery_folder() -> Path:
@@ -191,6 +192,9 @@ class GraphDocument(QObject):
         self, project: Project, path: Path | None = None, parent: QObject | None = None
     ) -> None:
         super().__init__(parent)
+        # the bundle a project was opened from (its files unpacked at ``path``): Save writes
+        # it back there too
+        self.bundle: Path | None = None
         self.undo_stack = QUndoStack(self)
         self.undo_stack.cleanChanged.connect(self._clean_changed)
         self.project = project
@@ -200,6 +204,7 @@ class GraphDocument(QObject):
         self.weights: dict[str, np.ndarray] | None = None  # trained, kept beside the file
         self.runs: list[RunRecord] = []  # training runs, for comparing
         self.load_problems: list[str] = []  # companions left out on opening, and why
+        self.data_trust = DataTrust()  # data files outside a project's folder allowed to read
         # Asked before any edit; returns False to refuse it (e.g. while training runs).
         self.guard = None
         self._unsaved_weights = False
@@ -261,6 +266,7 @@ class GraphDocument(QObject):
         self.project = project
         project.title_changed.subscribe(self._title_changed)
         self.path = path
+        self.bundle = None  # the opener says so when it unpacked one
         self._set_contents(contents)
         if recovery is not None:
             self.undo_stack.resetClean()  # recovered work is not saved yet

@@ -29,6 +29,7 @@ from rnn_builder.engine.threads import one_thread
 from rnn_builder.errors import ExportError, RNNBuilderError
 from rnn_builder.files.project import Project
 from rnn_builder.training.workload import Purpose
+from ui.editor.data_trust import data_folder
 from ui.editor.document import parameter_shapes
 from ui.editor.projects import with_extension
 
@@ -246,8 +247,7 @@ class ModelFiles(QObject):
         project = document.project.copy()
         weights = document.weights_if_they_fit()
         weights = {k: v.copy() for k, v in weights.items()} if weights else None
-        base = document.path.parent if document.path is not None else None
-        return project, weights, base
+        return project, weights, data_folder(document)
 
     def _start(self, label: str, work: Callable[[threading.Event], Outcome], done) -> None:
         if self._job is not None:

@@ -16,8 +16,14 @@ from pathlib import Path
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 
 from rnn_builder.errors import RNNBuilderError
+from rnn_builder.files.bundle import SUFFIX as BUNDLE_SUFFIX
+from rnn_builder.files.bundle import is_bundle, pack, unpack
+from rnn_builder.files.companions import npz_bytes
+from rnn_builder.files.data_paths import DataLocation
 from rnn_builder.files.templates import new_project
+from rnn_builder.training.runs import runs_bytes
 from ui.canvas.export import export_scene
+from ui.editor.data_trust import data_folder, data_not_allowed
 from ui.editor.document import GraphDocument
 from ui.editor.gallery import TemplateGallery
 from ui.training.live import ask_stop_training
@@ -44,7 +50,9 @@ class ProjectCommands:
         }.get(answer, "cancel")
 
     def choose_open_path(self) -> str | None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open project", "", "Projects (*.json)")
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Open project", "", "Projects and bundles (*.json *.rnnb)"
+        )
         return path or None
 
     def choose_save_path(
@@ -82,6 +90,37 @@ class ProjectCommands:
         }[kind]
         path, _ = QFileDialog.getOpenFileName(self, "Train on a file", "", filters)
         return path or None
+
+    def ask_to_read_outside_data(self, location: DataLocation) -> bool:
+        """True to read a project's data file that is outside the project's folder (asked
+        before it is first read: a project from elsewhere may name any file)."""
+        box = QMessageBox(
+            QMessageBox.Icon.Warning,
+            "Data outside the project's folder",
+            "This project reads its data from a file outside its folder:\n\n"
+            f"{location.path}\n\n(the project names it '{location.name}'). A project from "
+            "elsewhere can name any file on this computer. Read this file?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            self,
+        )
+        box.setObjectName("outside_data_question")
+        box.setDefaultButton(QMessageBox.StandardButton.No)
+        return box.exec() == QMessageBox.StandardButton.Yes
+
+    def confirm_outside_data(self) -> bool:
+        """Whether the open project's data may be read: asks first when it is a file outside
+        the project's folder that was not allowed yet (once per project and file)."""
+        location = data_not_allowed(self.document)
+        if location is None:
+            return True
+        if not self.ask_to_read_outside_data(location):
+            self.statusBar().showMessage(
+                f"The data file {location.path} is outside the project's folder: not read", 10000
+            )
+            return False
+        self.document.data_trust.confirm(self.document.path, location.path)
+        self.live.context.prefetch()  # refused before it was allowed: made now
+        return True
 
     def ask_stop_training(self) -> bool:
         """True to stop the training that runs (asked before an edit or closing)."""
@@ -123,7 +162,12 @@ class ProjectCommands:
         # Opening is all or nothing: the document reads everything before it changes, so on
         # any failure the current project stays as it was, in the window and the document.
         try:
-            self.document.replace(GraphDocument.open(Path(path)), Path(path))
+            if is_bundle(path):  # unpacked, checked, into a folder of its own; saved back
+                opened = unpack(path)
+                self.document.replace(GraphDocument.open(opened), opened)
+                self.document.bundle = Path(path)
+            else:
+                self.document.replace(GraphDocument.open(Path(path)), Path(path))
         except RNNBuilderError as error:
             self.show_error("Cannot open the project", str(error))
             return False
@@ -135,12 +179,38 @@ class ProjectCommands:
             )
             return False
         self._remember(Path(path))
+        self.confirm_outside_data()  # before anything reads the data (refused until then)
         return True
 
     def save(self) -> bool:
         if self.document.path is None:
             return self.save_as()
+        bundle = self.document.bundle
+        if bundle is not None:  # opened from a bundle: saved back into it
+            return self._save_to(self.document.path) and self.save_bundle(bundle)
         return self._save_to(self.document.path)
+
+    def save_bundle(self, path: str | Path | None = None) -> bool:
+        """The project, its weights, runs and own data file as one ``.rnnb`` to hand in."""
+        path = path or self.choose_save_path("Save as bundle", "Bundles (*.rnnb)", BUNDLE_SUFFIX)
+        if not path:
+            return False
+        path = with_extension(Path(path), BUNDLE_SUFFIX)
+        document = self.document
+        base = data_folder(document)  # its folder, with the files outside it the user allowed
+        try:
+            pack(
+                document.project,
+                path,
+                npz_bytes(document.weights) if document.weights else None,
+                runs_bytes(document.runs) if document.runs else None,
+                base,
+            )
+        except RNNBuilderError as error:
+            self.show_error("Cannot save the bundle", str(error))
+            return False
+        self.statusBar().showMessage(f"Saved the bundle {path}", 4000)
+        return True
 
     def save_as(self, path: str | Path | None = None) -> bool:
         path = path or self.choose_save_path()

@@ -10,7 +10,6 @@ project opens, so that the first view that needs it rarely waits.
 from __future__ import annotations
 
 from concurrent.futures import Future, ThreadPoolExecutor
-from pathlib import Path
 
 import numpy as np
 
@@ -18,6 +17,7 @@ from rnn_builder.engine.executor import Executor
 from rnn_builder.engine.stepping import Stepper
 from rnn_builder.engine.threads import one_thread
 from rnn_builder.errors import DataError, RNNBuilderError
+from rnn_builder.files.data_paths import DataFolder
 from rnn_builder.training.data import Dataset, make_batch
 from rnn_builder.training.predict import TypedInput, predict, read_input
 from rnn_builder.training.tasks import (
@@ -31,6 +31,7 @@ from rnn_builder.training.tasks import (
     sentiment,
     task_of,
 )
+from ui.editor.data_trust import data_folder
 
 # Words for the classes and tokens of the built-in tasks: what the views print instead of ids.
 CLASS_NAMES = {
@@ -110,10 +111,11 @@ class AnalysisContext:
             project.training.seed,
             id(project),
             self.document.path,
+            self._base(),  # a file allowed since: made again
         )
 
-    def _base(self) -> Path | None:
-        return self.document.path.parent if self.document.path is not None else None
+    def _base(self) -> DataFolder | None:
+        return data_folder(self.document)
 
     def prefetch(self) -> None:
         """Start making the project's data set on a helper thread (from a copy of the
@@ -171,10 +173,7 @@ class AnalysisContext:
 
     def task_name(self) -> str | None:
         try:
-            task, _options = task_of(
-                self.document.project,
-                Path(self.document.path).parent if self.document.path else None,
-            )
+            task, _options = task_of(self.document.project, self._base())
         except RNNBuilderError:
             return None
         return task.name

@@ -21,6 +21,7 @@ from rnn_builder.graph.unroll import UnrolledKey
 from rnn_builder.training.summary import LEARNED
 from rnn_builder.training.tasks import task_of
 from ui.docks import scrolling
+from ui.editor.data_trust import data_folder
 from ui.training.analysis import AnalysisContext, structure
 from ui.training.data_view import DataView
 from ui.training.gradient_flow import GradientFlowView
@@ -74,6 +75,7 @@ class Live(QObject):
         self.session.started.connect(self._started)
         self.session.finished.connect(self._finished)
         self.session.failed.connect(lambda message: window.show_error("Training", message))
+        self.session.confirm_data = window.confirm_outside_data
         self.panel.choose_file.connect(self._choose_file)
         self.panel.sample_button.clicked.connect(self.sample)
         document.replaced.connect(self._project_changed)
@@ -240,18 +242,29 @@ class Live(QObject):
         or its View button."""
         self.open_data_view(ask=why == "file")
 
+    def _chosen_data_path(self) -> str | None:
+        """A file chosen in the app's own dialog: allowed to be read wherever it is."""
+        path = self.window.choose_data_path("data")
+        if path:
+            self.window.document.data_trust.choose(path)
+        return path
+
     def open_data_view(self, ask: bool = False) -> DataView:
-        """Show the data view, on the project's file if it trains on one; with ``ask``, and
-        no file shown yet, ask for one."""
+        """Show the data view, on the project's file if it trains on one (asked first if it
+        is outside the project's folder and not allowed yet); with ``ask``, and no file shown
+        yet, ask for one."""
         window = self.window
         if self.data_view is None:
-            self.data_view = DataView(
-                window.document, lambda: window.choose_data_path("data"), window
-            )
+            self.data_view = DataView(window.document, self._chosen_data_path, window)
             self.data_view.used.connect(lambda said: window.statusBar().showMessage(said, 10000))
         view = self.data_view
         reference = window.document.project.dataset
-        if view.path is None and reference is not None and reference.kind != "builtin":
+        if (
+            view.path is None
+            and reference is not None
+            and reference.kind != "builtin"
+            and window.confirm_outside_data()
+        ):
             base = window.document.base()
             path = Path(reference.name)
             if not path.is_absolute() and base is not None:
@@ -272,8 +285,7 @@ class Live(QObject):
         document = self.window.document
         try:
             self.context.dataset()  # works out what the task needs (a text's alphabet)
-            base = document.path.parent if document.path is not None else None
-            task, options = task_of(document.project, base)
+            task, options = task_of(document.project, data_folder(document))
             text = task.sample(
                 self.context.executor(),
                 self.panel.prime(),

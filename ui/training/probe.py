@@ -22,6 +22,7 @@ from rnn_builder.errors import RNNBuilderError
 from rnn_builder.training.predict import TypedInput, reads_typed_input
 from rnn_builder.training.tasks import task_of
 from rnn_builder.training.tasks.base import SHORT_PROBABILITY_NOTE
+from ui.editor.data_trust import data_folder
 
 ERROR_COLOUR = "#d0342c"
 
@@ -91,8 +92,7 @@ class Probe(QObject):
         """What an empty box suggests, and whether this project's task reads typed input."""
         document = self.context.document
         try:
-            base = document.path.parent if document.path is not None else None
-            task, _options = task_of(document.project, base)
+            task, _options = task_of(document.project, data_folder(document))
         except RNNBuilderError:
             return "choose data to probe with your own input", False
         if not reads_typed_input(task):

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QSocketNotifier, QTimer, Signal
 
@@ -35,6 +36,7 @@ from rnn_builder.training.process import TrainingProcess
 from rnn_builder.training.runs import RunRecord, follow_report, new_run
 from rnn_builder.training.tasks import check_data
 from rnn_builder.training.trainer import Report, TrainingResult
+from ui.editor.data_trust import data_folder
 
 FRAME_RATE = 30  # redraws a second, at most
 STOP_SECONDS = 30.0  # a child that does not stop within this is killed (it may be stuck)
@@ -53,6 +55,8 @@ class TrainingSession(QObject):
         super().__init__(parent)
         self.document = document
         document.replaced.connect(self._project_replaced)  # before the views redraw
+        # asked before a run reads data outside the project's folder; False: it does not
+        self.confirm_data: Callable[[], bool] | None = None
         self.process: TrainingProcess | None = None
         self._notifier: QSocketNotifier | None = None
         self.state = "idle"
@@ -92,9 +96,15 @@ class TrainingSession(QObject):
                 f"{report.errors[0].message}"
             )
             return False
+        if self.confirm_data is not None and not self.confirm_data():
+            self.failed.emit(
+                "The project's data file is outside its folder and was not allowed: nothing "
+                "was read (choose the file in the data view to train on it)."
+            )
+            return False
         project = self.document.project
-        base = self.document.path.parent if self.document.path is not None else None
-        data = check_data(project, base)  # said here, before a process is asked to start
+        folder = data_folder(self.document)
+        data = check_data(project, folder)  # said here, before a process is asked to start
         if data is not None and not data.ok:
             self.failed.emit(f"{data.errors[0].message} (see the Problems panel)")
             return False
@@ -106,11 +116,12 @@ class TrainingSession(QObject):
         self.process = training_process.take()
         self.process.train(
             project_to_dict(project),
-            None if base is None else str(base),
+            None if folder is None else str(folder.path),
             weights,
             max_steps,
             report_every=1.0 / FRAME_RATE,
             plugins=training_process.plugin_types(project.graph.registry),
+            outside_data=sorted(str(p) for p in folder.allowed) if folder is not None else [],
         )
         self._notifier = QSocketNotifier(self.process.fileno(), QSocketNotifier.Type.Read, self)
         self._notifier.activated.connect(lambda *_: self._receive())

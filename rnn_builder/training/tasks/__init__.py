@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from rnn_builder.errors import DataError
+from rnn_builder.files.data_options import TASK_OF_KIND
+from rnn_builder.files.data_paths import DataFolder, data_folder
 from rnn_builder.files.project import DatasetReference, Project
 from rnn_builder.graph.report import Problem
 from rnn_builder.graph.validation import validate
@@ -25,13 +27,13 @@ from rnn_builder.training.binding import (
     fit_changes,
     reads_ahead,
 )
-from rnn_builder.training.data import ColumnExamples, Dataset, Split
+from rnn_builder.training.data import Dataset, OnDemandExamples, Split
 from rnn_builder.training.tasks.adding import AddingProblem
 from rnn_builder.training.tasks.base import Task
 from rnn_builder.training.tasks.entities import Entities
 from rnn_builder.training.tasks.music import Arpeggio
 from rnn_builder.training.tasks.numbers import Numbers
-from rnn_builder.training.tasks.own import KIND_OF_TASK, OWN_TASKS
+from rnn_builder.training.tasks.own import OWN_TASKS
 from rnn_builder.training.tasks.reversal import Reversal
 from rnn_builder.training.tasks.sentiment import Sentiment
 from rnn_builder.training.tasks.series import SeriesForecast
@@ -54,21 +56,31 @@ TASKS: dict[str, Task] = {
 }
 # a person's files only (no template trains on one by default)
 FILE_TASKS: dict[str, Task] = {task.name: task for task in OWN_TASKS}
-KIND_TASKS = {"csv": "csv_series", "text": "language_model", **KIND_OF_TASK}
+KIND_TASKS = TASK_OF_KIND  # the task that reads each kind of file
 
 
-def task_of(project: Project, base: Path | None = None) -> tuple[Task, dict[str, Any]]:
-    """The task a project trains on and its options (file paths resolved against ``base``;
-    ``_keys``: each field's key as the graph reads it, by the binding, when the graph is
-    valid)."""
-    task, options = _task_and_options(project, base)
+Base = Path | DataFolder | None  # the project's folder; a plain one allows no file outside
+
+
+def task_of(
+    project: Project, base: Base = None, reading: bool = True
+) -> tuple[Task, dict[str, Any]]:
+    """The task a project trains on and its options (file paths resolved against ``base``,
+    refused outside it unless it allows them when the caller will read the file, ``reading``:
+    ``files.data_paths``; ``_keys``: each field's key as the graph reads it, by the binding,
+    when the graph is valid)."""
+    task, options = _task_and_options(project, base, reading)
     check = _check(project, task, options)
     if check is not None:
         options["_keys"] = check.binding.keys(project.graph)
     return task, options
 
 
-def _task_and_options(project: Project, base: Path | None) -> tuple[Task, dict[str, Any]]:
+def _task_and_options(
+    project: Project, base: Base, reading: bool = True
+) -> tuple[Task, dict[str, Any]]:
+    """The task and its options; the data file's path among them, checked against the
+    project's folder when it will be read (``reading``)."""
     reference = project.dataset
     if reference is None:
         raise DataError("this project has no data chosen: pick a task or a file to train on")
@@ -82,14 +94,18 @@ def _task_and_options(project: Project, base: Path | None) -> tuple[Task, dict[s
         return task, options
     task = {**TASKS, **FILE_TASKS}[KIND_TASKS[reference.kind]]
     if reference.name:
-        path = Path(reference.name)
-        if not path.is_absolute() and base is not None:
-            path = base / path
-        options["path"] = str(path)
+        folder = data_folder(base)
+        if folder is None:  # no project folder: read as given, from the working folder
+            options["path"] = reference.name
+            return task, options
+        location = folder.check(reference.name) if reading else folder.locate(reference.name)
+        options["path"] = str(location.path)
+        if location.outside:  # allowed: read, but never quoted
+            options["_outside"] = True
     return task, options
 
 
-def load_dataset(project: Project, seed: int | None = None, base: Path | None = None) -> Dataset:
+def load_dataset(project: Project, seed: int | None = None, base: Base = None) -> Dataset:
     """The project's data, generated or read, checked against its graph; what the task worked
     out (alphabet, normalisation, chosen columns) is kept with the project."""
     dataset = make_dataset(project, seed, base)
@@ -97,16 +113,33 @@ def load_dataset(project: Project, seed: int | None = None, base: Path | None = 
     return dataset
 
 
-def make_dataset(project: Project, seed: int | None = None, base: Path | None = None) -> Dataset:
+def make_dataset(project: Project, seed: int | None = None, base: Base = None) -> Dataset:
     """:func:`load_dataset` without changing the project (safe on a copy, in any thread)."""
     task, options = _task_and_options(project, base)
-    dataset = task.generate(project.training.seed if seed is None else seed, options)
+    try:
+        dataset = task.generate(project.training.seed if seed is None else seed, options)
+    except DataError as error:
+        if options.get("_outside") and error.quotes_file:
+            raise DataError(_unquoted(error, task, options["path"]), quotes_file=False) from None
+        raise
     report = validate(project.graph)
     explicit = project.dataset.binding if project.dataset is not None else {}
     check = bind(dataset.spec, project.graph, report, explicit, f"the {task.title} data")
     if not check.ok:
         raise DataError(check.errors[0].message)
     return bound(dataset, check.binding, project)
+
+
+def _unquoted(error: DataError, task: Task, path: str) -> str:
+    """A refusal of a file outside the project's folder, without what the file holds (a CSV
+    error quoted the first line of /etc/passwd)."""
+    line = getattr(error, "line", None)
+    where = f"'{path}'" + (f", line {line}" if line is not None else "")
+    return (
+        f"{where}: cannot be read as {task.title.lower()} data (the reason is not shown: it "
+        "would quote a file outside the project's folder; read it yourself with 'rnn-builder "
+        "data FILE', or open it in the app's data view, to see why)"
+    )
 
 
 def bound(dataset: Dataset, binding: Binding, project: Project) -> Dataset:
@@ -119,7 +152,7 @@ def bound(dataset: Dataset, binding: Binding, project: Project) -> Dataset:
         return dataset
 
     def renamed(split: Split) -> Split:
-        if isinstance(split.examples, ColumnExamples):
+        if isinstance(split.examples, OnDemandExamples):
             return Split(split.examples.renamed(keys))
         return Split([{keys.get(k, k): v for k, v in e.items()} for e in split.examples])
 
@@ -142,7 +175,7 @@ def _trained_on(project: Project, reference: DatasetReference) -> Project:
 
 
 def check_data(
-    project: Project, base: Path | None = None, reference: DatasetReference | None = None
+    project: Project, base: Base = None, reference: DatasetReference | None = None
 ) -> DataCheck | None:
     """What does not fit between the project's data (or ``reference``, as if it were the
     project's) and its graph, without reading the data (the widths of a file's data come from
@@ -153,7 +186,7 @@ def check_data(
     if project.dataset is None:
         return None
     try:
-        task, options = _task_and_options(project, base)
+        task, options = _task_and_options(project, base, reading=False)
     except DataError as error:
         return DataCheck(None, Binding(), [Problem("data_not_read", str(error))])
     if task.not_read(options):
@@ -182,7 +215,7 @@ def _check(project: Project, task: Task, options: dict[str, Any]) -> DataCheck |
 
 
 def with_binding(
-    project: Project, reference: DatasetReference, base: Path | None = None
+    project: Project, reference: DatasetReference, base: Base = None
 ) -> DatasetReference:
     """``reference`` with the binding it finds in ``project``'s graph kept in it (what the
     editor and ``edit --data`` store when data is chosen); the fields it names itself stay as
@@ -199,7 +232,7 @@ def with_binding(
 
 
 def fit_data(
-    project: Project, base: Path | None = None, reference: DatasetReference | None = None
+    project: Project, base: Base = None, reference: DatasetReference | None = None
 ) -> tuple[DatasetReference, list[ParamChange]]:
     """What fitting the graph to the project's data (or to ``reference``, as if it were the
     project's) changes: the data reference with the binding the fit makes, and the parameters

@@ -29,7 +29,7 @@ class AddingProblem(Task):
     target = "sum"
 
     def spec(self, options):
-        steps = int(options.get("steps", 50))
+        steps = self.option(options, "steps")
         return DataSpec(
             {"values": InputSpec("seq", 2, steps=steps)}, {"sum": TargetSpec("mse", 1, False)}
         )
@@ -49,13 +49,13 @@ class AddingProblem(Task):
         return x, y
 
     def longest(self, options):
-        return {"values": int(options.get("steps", 50))}
+        return {"values": self.option(options, "steps")}
 
     def examples(self, seed, options):
         rng = np.random.default_rng(seed)
-        steps = int(options.get("steps", 50))
-        train_x, train_y = self.sequences(rng, int(options.get("train", 20_000)), steps)
-        val_x, val_y = self.sequences(rng, int(options.get("validation", 1_000)), steps)
+        steps = self.option(options, "steps")
+        train_x, train_y = self.sequences(rng, self.option(options, "train"), steps)
+        val_x, val_y = self.sequences(rng, self.option(options, "validation"), steps)
         train = [{"values": x, "sum": np.array([y])} for x, y in zip(train_x, train_y, strict=True)]
         val = [{"values": x, "sum": np.array([y])} for x, y in zip(val_x, val_y, strict=True)]
         return train, val

@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from rnn_builder.errors import DataError
+from rnn_builder.files.data_options import check_options, option_value
 from rnn_builder.training.data import Dataset, DataSpec, Split
 
 Array = np.ndarray
@@ -59,6 +60,17 @@ class Task:
     def spec(self, options: dict[str, Any]) -> DataSpec:
         raise NotImplementedError
 
+    def option(self, options: dict[str, Any], name: str) -> Any:
+        """The option ``name`` checked against the table of every task's options
+        (``files.data_options``), or its default: a value of the wrong type is a
+        :class:`DataError` that names it, never a TypeError."""
+        return option_value(self.name, options, name)
+
+    def check_options(self, options: dict[str, Any]) -> None:
+        """Refuse options this task does not have or cannot take (``path`` and ``_``-names are
+        the task's own, set as it runs)."""
+        check_options(self.name, {k: v for k, v in options.items() if k != "path" and k[:1] != "_"})
+
     def metric_of(self, options: dict[str, Any]) -> str:
         """The metric of the data these options make (a file's labels may be values)."""
         return self.metric
@@ -79,6 +91,7 @@ class Task:
 
     def generate(self, seed: int = 0, options: dict[str, Any] | None = None) -> Dataset:
         options = dict(options or {})
+        self.check_options(options)
         train, validation = self.examples(seed, options)
         return Dataset(
             self.name,

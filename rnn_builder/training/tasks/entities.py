@@ -78,7 +78,7 @@ class Entities(Task):
     def examples(self, seed, options):
         rng = np.random.default_rng(seed)
         examples = []
-        for _ in range(int(options.get("sentences", 5000))):
+        for _ in range(self.option(options, "sentences")):
             words, tags, late = sentence(rng)
             examples.append(
                 {

@@ -65,7 +65,7 @@ class Arpeggio(Task):
 
     def examples(self, seed, options):
         rng = np.random.default_rng(seed)
-        copies = int(options.get("copies", 40))  # each chord seen many times per epoch
+        copies = self.option(options, "copies")  # each chord seen many times per epoch
         chords = [(root, quality) for root in range(12) for quality in QUALITIES]
         examples = [
             {
@@ -76,8 +76,8 @@ class Arpeggio(Task):
             for root, quality in chords
         ]
         train, validation = (
-            split(examples, float(options.get("held_out", 0.0)), rng)
-            if (options.get("held_out"))
+            split(examples, self.option(options, "held_out"), rng)
+            if self.option(options, "held_out")
             else (examples, examples)
         )
         return [dict(e) for e in train for _ in range(copies)], validation

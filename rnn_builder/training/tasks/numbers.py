@@ -68,7 +68,7 @@ class Numbers(Task):
             }
             for n in range(1000)
         ]
-        return split(examples, float(options.get("held_out", 0.12)), rng)
+        return split(examples, self.option(options, "held_out"), rng)
 
     def encode(self, text, options):
         text = text.lower().replace("-", " ")

@@ -67,27 +67,11 @@ MAX_CLASSES_GUESS = 20  # a numeric label with more distinct values is a value, 
 MAX_CLASSES = 10_000
 MAX_EXAMPLES = 5_000_000
 MAX_LENGTH = 10_000  # tokens or steps in one example
+MAX_LABEL = 1_000  # characters in a class's name (10,000 classes of it fit a project file)
 VALIDATION_WORDS = {"validation", "valid", "val", "dev", "development", "test", "held_out"}
 TRAINING_WORDS = {"train", "training"}
 LABEL_NAMES = ("label", "labels", "class", "category", "sentiment", "target", "y", "tag")
 TEXT_NAMES = ("text", "sentence", "review", "document", "comment", "source", "input", "x")
-
-
-# --- options ----------------------------------------------------------------------------------
-
-
-def _option(options: dict, name: str, kind: type, default: Any, check=None, words: str = "") -> Any:
-    """An option of the right type, or a :class:`DataError` that names it (a project file's
-    options are a person's: ``"min_count": "x"`` is said, not raised as a TypeError)."""
-    value = options.get(name, default)
-    if value is None and default is None:
-        return None
-    good = isinstance(value, kind) and not (kind is not bool and isinstance(value, bool))
-    if kind is float and isinstance(value, int) and not isinstance(value, bool):
-        value, good = float(value), True
-    if not good or (check is not None and not check(value)):
-        raise DataError(f"the data option '{name}' must be {words}, not {value!r:.40}")
-    return value
 
 
 class OwnData(Task):
@@ -99,40 +83,33 @@ class OwnData(Task):
     target = "label"
 
     def metric_of(self, options: dict[str, Any]) -> str:
-        return "mse" if options.get("normalisation", {}).get("label") else self.metric
+        return "mse" if self.label_statistics(options) else self.metric
 
-    # the options every kind reads
+    # the options every kind reads (each checked by the table, files.data_options)
     def tokenizer(self, options: dict, name: str = "tokens") -> Tokenizer:
-        unit = _option(
-            options,
-            name,
-            str,
-            options.get("tokens", "words") if name != "tokens" else "words",
-            lambda v: v in ("words", "characters"),
-            "words or characters",
-        )
-        lowercase = _option(options, "lowercase", bool, True, None, "true or false")
-        return Tokenizer(unit, lowercase)
+        unit = self.option(options, name) or self.option(options, "tokens")
+        return Tokenizer(unit, self.option(options, "lowercase"))
 
     def vocabulary_limits(self, options: dict) -> tuple[int, int]:
-        min_count = _option(
-            options, "min_count", int, 1, lambda v: 1 <= v <= 1_000_000, "a whole number ≥ 1"
-        )
-        most = _option(
-            options,
-            "max_vocabulary",
-            int,
-            10_000,
-            lambda v: 4 <= v <= 100_000,
-            "a whole number from 4 to 100,000",
-        )
-        return min_count, most
+        return self.option(options, "min_count"), self.option(options, "max_vocabulary")
+
+    def learned(self, options: dict, key: str) -> list[str]:
+        """A vocabulary or the class names reading worked out (kept in the options), checked
+        as the table says; [] when the data has not been read yet."""
+        return list(self.option(options, key) or [])
+
+    def statistics(self, options: dict, field: str) -> dict | None:
+        """The normalisation reading worked out for ``field`` (``label``, ``sequence``)."""
+        return (self.option(options, "normalisation") or {}).get(field)
+
+    def label_statistics(self, options: dict) -> dict | None:
+        return self.statistics(options, "label")
 
     def longest(self, options):
         """What reading the file worked out and kept (``lengths``: each field's longest); a
         file not read yet says nothing."""
         found = {}
-        for field, length in (options.get("lengths") or {}).items():
+        for field, length in (self.option(options, "lengths") or {}).items():
             if isinstance(length, dict) and isinstance(length.get("max"), int):
                 found[field] = length["max"]
         return found
@@ -154,9 +131,7 @@ class OwnData(Task):
                     f"(a row is held out when it says {', '.join(sorted(VALIDATION_WORDS))})"
                 )
         else:
-            fraction = _option(
-                options, "validation", float, 0.2, lambda v: 0.0 < v < 1.0, "between 0 and 1"
-            )
+            fraction = self.option(options, "validation")
             rng = np.random.default_rng(seed)
             held = np.zeros(rows, dtype=bool)
             held[rng.permutation(rows)[: max(1, round(rows * fraction))]] = True
@@ -166,6 +141,7 @@ class OwnData(Task):
 
     def generate(self, seed: int = 0, options: dict[str, Any] | None = None) -> Dataset:
         options = dict(options or {})
+        self.check_options(options)
         train, validation = self.examples(seed, options)
         checkpoint()
         spec = self.spec(options)
@@ -255,6 +231,12 @@ class LabelColumn:
         text = str(value).strip()
         if not text:
             raise DataFileError(self.path, f"column '{self.name}': the label is empty", line)
+        if len(text) > MAX_LABEL:  # the classes are kept in the project file
+            raise DataFileError(
+                self.path,
+                f"column '{self.name}': a label of {len(text):,} characters; at most {MAX_LABEL:,}",
+                line,
+            )
         self.values.append(text)
         self.lines.append(line)
 
@@ -327,39 +309,6 @@ class LabelColumn:
         return known, (values - known["shift"]) / known["scale"]
 
 
-def _learned(options: dict, key: str) -> list[str]:
-    """A vocabulary or the class names reading worked out (kept in the options), checked: a
-    project file's options are a person's to edit."""
-    value = options.get(key)
-    if value is None:
-        return []
-    vocabulary = key != "classes"
-    if (
-        not isinstance(value, list)
-        or not all(isinstance(v, str) for v in value)
-        or len(set(value)) != len(value)
-        or (vocabulary and value[:1] != [UNKNOWN])
-        or (not vocabulary and len(value) < 2)
-    ):
-        what = (
-            f"a list of distinct tokens starting with {UNKNOWN}"
-            if vocabulary
-            else ("a list of two or more distinct class names")
-        )
-        raise DataError(
-            f"the data option '{key}' must be {what} (it is what reading the file worked out): "
-            "read the file afresh"
-        )
-    return value
-
-
-def _target_kind(options: dict) -> str:
-    """``classes``, ``values`` or "" (decided from the labels)."""
-    return _option(
-        options, "target", str, "", lambda v: v in ("", "classes", "values"), "classes or values"
-    )
-
-
 def _number(text: str) -> float | None:
     try:
         return float(text)
@@ -368,11 +317,12 @@ def _number(text: str) -> float | None:
 
 
 def _column(
-    header: list[str], options: dict, name: str, guesses: tuple[str, ...], fallback: int, path
+    header: list[str], chosen: str | None, name: str, guesses: tuple[str, ...], fallback: int, path
 ) -> str:
-    chosen = options.get(name)
+    """The column the option ``name`` chose, else the first of ``guesses`` the header has,
+    else the one at ``fallback``."""
     if chosen is not None:
-        if not isinstance(chosen, str) or chosen not in header:
+        if chosen not in header:
             raise DataFileError(
                 path,
                 f"has no column {chosen!r:.40} (the data option '{name}'); its columns: "
@@ -386,11 +336,8 @@ def _column(
     return header[fallback]
 
 
-def _table_rows(path, options, columns: tuple[str, ...]) -> tuple[list[str], Iterator[Row]]:
-    kind = _option(
-        options, "format", str, "", lambda v: v in ("", "csv", "tsv", "jsonl"), "csv, tsv or jsonl"
-    )
-    return read_table(path, kind or None)
+def _table_rows(task: OwnData, path, options) -> tuple[list[str], Iterator[Row]]:
+    return read_table(path, task.option(options, "format") or None)
 
 
 # --- labelled text ----------------------------------------------------------------------------
@@ -407,31 +354,33 @@ class LabelledText(OwnData):
     prediction_note = PROBABILITY_NOTE
 
     def spec(self, options):
-        vocabulary = len(_learned(options, "vocabulary")) or 1
-        if "normalisation" in options and options["normalisation"].get("label"):
+        vocabulary = len(self.learned(options, "vocabulary")) or 1
+        if self.label_statistics(options):
             target = TargetSpec("mse", 1, False)
         else:
-            target = TargetSpec("cross_entropy", len(_learned(options, "classes")) or 2, False)
+            target = TargetSpec("cross_entropy", len(self.learned(options, "classes")) or 2, False)
         return DataSpec({"text": InputSpec("seq", vocabulary, tokens=True)}, {"label": target})
 
     def examples(self, seed, options):
         path = self.path(options)
-        header, rows = _table_rows(path, options, ())
-        text = _column(header, options, "text_column", TEXT_NAMES, 0, path)
-        label = _column(header, options, "label_column", LABEL_NAMES, len(header) - 1, path)
+        header, rows = _table_rows(self, path, options)
+        text = _column(
+            header, self.option(options, "text_column"), "text_column", TEXT_NAMES, 0, path
+        )
+        label = _column(
+            header,
+            self.option(options, "label_column"),
+            "label_column",
+            LABEL_NAMES,
+            len(header) - 1,
+            path,
+        )
         if text == label:
             raise DataFileError(path, f"the text and the label are the same column, '{text}'")
-        split_column = options.get("split_column")
+        split_column = self.option(options, "split_column")
         if split_column is not None:
-            _column(header, options, "split_column", (), 0, path)
-        forced = _option(
-            options,
-            "target",
-            str,
-            "",
-            lambda v: v in ("", "classes", "values"),
-            "classes or values",
-        )
+            _column(header, self.option(options, "split_column"), "split_column", (), 0, path)
+        forced = self.option(options, "target")
         tokens = TokenColumn(self.tokenizer(options))
         labels = LabelColumn(label, path, forced or None)
         splits: list[str] | None = [] if split_column else None
@@ -452,14 +401,14 @@ class LabelledText(OwnData):
         held = self.held_out(count, splits, seed, options)
         vocabulary = self._vocabulary(tokens, held, options)
         flat, offsets = tokens.ids(vocabulary)
-        known = options.get("normalisation", {}).get("label")
+        known = self.label_statistics(options)
         if labels.is_values(options):
             statistics, targets = labels.numbers(held, known)
             options["normalisation"] = {"label": statistics}
             options.pop("classes", None)
             targets = targets[:, None]
         else:
-            classes, targets = labels.classes(held, options.get("classes"))
+            classes, targets = labels.classes(held, self.learned(options, "classes") or None)
             options["classes"] = classes
         options.update(columns={"text": text, "label": label}, lengths={"text": _lengths(offsets)})
         examples = ColumnExamples(
@@ -469,15 +418,15 @@ class LabelledText(OwnData):
         return _split(examples, held)
 
     def _vocabulary(self, tokens: TokenColumn, held, options, key="vocabulary", specials=None):
-        if options.get(key):
-            return Vocabulary(_learned(options, key))
+        if self.learned(options, key):
+            return Vocabulary(self.learned(options, key))
         min_count, most = self.vocabulary_limits(options)
         vocabulary = tokens.vocabulary(held, min_count, most, specials or (UNKNOWN,))
         options[key] = vocabulary.tokens
         return vocabulary
 
     def encode(self, text, options):
-        vocabulary = Vocabulary(_learned(options, "vocabulary") or [UNKNOWN])
+        vocabulary = Vocabulary(self.learned(options, "vocabulary") or [UNKNOWN])
         tokens = self.tokenizer(options)(text)
         if not tokens:
             raise DataError("type a text to classify")
@@ -486,11 +435,11 @@ class LabelledText(OwnData):
     def decode(self, prediction, example, options):
         unknown = _unknown_note(example)
         if "classes" not in options:
-            stats = options["normalisation"]["label"]
+            stats = self.label_statistics(options)
             value = float(np.ravel(prediction)[0]) * stats["scale"] + stats["shift"]
             return f"{value:.4g}{unknown}"
         label = int(np.argmax(prediction))
-        return f"{_learned(options, 'classes')[label]} (p = {prediction[label]:.2f}){unknown}"
+        return f"{self.learned(options, 'classes')[label]} (p = {prediction[label]:.2f}){unknown}"
 
 
 def _unknown_note(example: dict) -> str:
@@ -528,8 +477,8 @@ class TaggedTokens(LabelledText):
         return found
 
     def spec(self, options):
-        vocabulary = len(_learned(options, "vocabulary")) or 1
-        classes = len(_learned(options, "classes")) or 2
+        vocabulary = len(self.learned(options, "vocabulary")) or 1
+        classes = len(self.learned(options, "classes")) or 2
         return DataSpec(
             {"tokens": InputSpec("seq", vocabulary, tokens=True)},
             {"tags": TargetSpec("cross_entropy", classes, True)},
@@ -564,7 +513,7 @@ class TaggedTokens(LabelledText):
         vocabulary = self._vocabulary(tokens, held, options)
         flat, offsets = tokens.ids(vocabulary)
         token_held = np.repeat(held, np.diff(offsets))
-        classes, tag_ids = tags.classes(token_held, options.get("classes"))
+        classes, tag_ids = tags.classes(token_held, self.learned(options, "classes") or None)
         options.update(classes=classes, lengths={"tokens": _lengths(offsets)})
         examples = ColumnExamples(
             {"tokens": (flat, offsets), "tags": (tag_ids, offsets)},
@@ -573,8 +522,8 @@ class TaggedTokens(LabelledText):
         return _split(examples, held)
 
     def encode(self, text, options):
-        vocabulary = Vocabulary(_learned(options, "vocabulary") or [UNKNOWN])
-        lowercase = options.get("lowercase", True) is not False
+        vocabulary = Vocabulary(self.learned(options, "vocabulary") or [UNKNOWN])
+        lowercase = self.option(options, "lowercase")
         tokens = [w.lower() if lowercase else w for w in text.split()]
         if not tokens:
             raise DataError("type a sentence to tag")
@@ -585,9 +534,9 @@ class TaggedTokens(LabelledText):
         }
 
     def decode(self, prediction, example, options):
-        classes = _learned(options, "classes")
+        classes = self.learned(options, "classes")
         words = example.get("_words") or Vocabulary(
-            _learned(options, "vocabulary") or [UNKNOWN]
+            self.learned(options, "vocabulary") or [UNKNOWN]
         ).words([int(i) for i in _field(example, "tokens", options) if i >= 0])
         tags = prediction.argmax(axis=-1)[: len(words)]
         shown = " ".join(f"{w}/{classes[t]}" for w, t in zip(words, tags, strict=False))
@@ -620,9 +569,9 @@ class SequencePairs(LabelledText):
         return self.metric
 
     def spec(self, options):
-        source = len(_learned(options, "vocabulary")) or 1
-        target = _learned(options, "target_vocabulary") or list(TARGET_SPECIALS)
-        steps = (options.get("lengths") or {}).get("target", {}).get("max")
+        source = len(self.learned(options, "vocabulary")) or 1
+        target = self.learned(options, "target_vocabulary") or list(TARGET_SPECIALS)
+        steps = (self.option(options, "lengths") or {}).get("target", {}).get("max")
         return DataSpec(
             {"source": InputSpec("seq", source, tokens=True)},
             {
@@ -638,12 +587,26 @@ class SequencePairs(LabelledText):
 
     def examples(self, seed, options):
         path = self.path(options)
-        header, rows = _table_rows(path, options, ())
-        source = _column(header, options, "source_column", ("source", "src", "input"), 0, path)
-        target = _column(header, options, "target_column", ("target", "tgt", "output"), 1, path)
+        header, rows = _table_rows(self, path, options)
+        source = _column(
+            header,
+            self.option(options, "source_column"),
+            "source_column",
+            ("source", "src", "input"),
+            0,
+            path,
+        )
+        target = _column(
+            header,
+            self.option(options, "target_column"),
+            "target_column",
+            ("target", "tgt", "output"),
+            1,
+            path,
+        )
         if source == target:
             raise DataFileError(path, f"the source and the target are the same column, '{source}'")
-        split_column = options.get("split_column")
+        split_column = self.option(options, "split_column")
         sources = TokenColumn(self.tokenizer(options))
         targets = TokenColumn(self.tokenizer(options, "target_tokens"), end=True)
         lines, splits = array("q"), ([] if split_column else None)
@@ -680,20 +643,20 @@ class SequencePairs(LabelledText):
         return _split(examples, held)
 
     def encode(self, text, options):
-        vocabulary = Vocabulary(_learned(options, "vocabulary") or [UNKNOWN])
+        vocabulary = Vocabulary(self.learned(options, "vocabulary") or [UNKNOWN])
         tokens = self.tokenizer(options)(text)
         if not tokens:
             raise DataError("type a sequence to translate")
         return {"source": vocabulary.ids(tokens), "_unknown": vocabulary.unknown(tokens)}
 
     def decode(self, prediction, example, options):
-        vocabulary = _learned(options, "target_vocabulary")
+        vocabulary = self.learned(options, "target_vocabulary")
         words = []
         for i in prediction.argmax(axis=-1):
             if vocabulary[i] == END:
                 break
             words.append(vocabulary[i])
-        joiner = "" if options.get("target_tokens", options.get("tokens")) == "characters" else " "
+        joiner = " " if self.tokenizer(options, "target_tokens").unit == "words" else ""
         return (joiner.join(words) or "(nothing)") + _unknown_note(example)
 
 
@@ -759,11 +722,11 @@ class NumericSequences(LabelledText):
     example_input = "0.1 0.5 0.9"
 
     def spec(self, options):
-        features = int(options.get("features") or 1)
-        if "normalisation" in options and options["normalisation"].get("label"):
+        features = self.option(options, "features") or 1
+        if self.label_statistics(options):
             target = TargetSpec("mse", 1, False)
         else:
-            target = TargetSpec("cross_entropy", len(_learned(options, "classes")) or 2, False)
+            target = TargetSpec("cross_entropy", len(self.learned(options, "classes")) or 2, False)
         return DataSpec({"sequence": InputSpec("seq", features)}, {"label": target})
 
     def not_read(self, options):
@@ -771,20 +734,27 @@ class NumericSequences(LabelledText):
 
     def examples(self, seed, options):
         path = self.path(options)
-        header, rows = _table_rows(path, options, ())
-        column = _column(header, options, "sequence_column", ("sequence", "values", "x"), 0, path)
-        label = _column(header, options, "label_column", LABEL_NAMES, len(header) - 1, path)
+        header, rows = _table_rows(self, path, options)
+        column = _column(
+            header,
+            self.option(options, "sequence_column"),
+            "sequence_column",
+            ("sequence", "values", "x"),
+            0,
+            path,
+        )
+        label = _column(
+            header,
+            self.option(options, "label_column"),
+            "label_column",
+            LABEL_NAMES,
+            len(header) - 1,
+            path,
+        )
         if column == label:
             raise DataFileError(path, f"the sequence and the label are the same column, '{column}'")
-        forced = _option(
-            options,
-            "target",
-            str,
-            "",
-            lambda v: v in ("", "classes", "values"),
-            "classes or values",
-        )
-        split_column = options.get("split_column")
+        forced = self.option(options, "target")
+        split_column = self.option(options, "split_column")
         labels = LabelColumn(label, path, forced or None)
         sequences: list[np.ndarray] = []
         splits = [] if split_column else None
@@ -807,7 +777,7 @@ class NumericSequences(LabelledText):
             raise DataFileError(path, "needs at least two rows of data below its header")
         held = self.held_out(len(sequences), splits, seed, options)
         features = sequences[0].shape[1]
-        if options.get("features") not in (None, features):
+        if self.option(options, "features") not in (None, features):
             raise DataFileError(
                 path,
                 f"has {features} numbers a step; the network was trained on "
@@ -816,7 +786,7 @@ class NumericSequences(LabelledText):
         offsets = np.concatenate([[0], np.cumsum([len(s) for s in sequences])])
         flat = np.concatenate(sequences)
         del sequences
-        statistics = options.get("normalisation", {}).get("sequence")
+        statistics = self.statistics(options, "sequence")
         if statistics is None:
             train = flat[np.repeat(~held, np.diff(offsets))]
             statistics = {
@@ -825,14 +795,14 @@ class NumericSequences(LabelledText):
             }
         shift, scale = np.array(statistics["shift"]), np.array(statistics["scale"])
         normalisation = {"sequence": statistics}
-        known = options.get("normalisation", {}).get("label")
+        known = self.label_statistics(options)
         if labels.is_values(options):
             label_statistics, targets = labels.numbers(held, known)
             normalisation["label"] = label_statistics
             options.pop("classes", None)
             targets = targets[:, None]
         else:
-            classes, targets = labels.classes(held, options.get("classes"))
+            classes, targets = labels.classes(held, self.learned(options, "classes") or None)
             options["classes"] = classes
         options.update(
             features=features,
@@ -847,9 +817,12 @@ class NumericSequences(LabelledText):
         return _split(examples, held)
 
     def encode(self, text, options):
-        statistics = options["normalisation"]["sequence"]
+        statistics = self.statistics(options, "sequence")
+        features = self.option(options, "features")
+        if statistics is None or features is None:
+            raise DataError("the data has not been read yet: read it (or train) first")
         sequence = read_numbers(text, "your input", 1, "sequence")
-        if sequence.shape[1] != int(options["features"]):
+        if sequence.shape[1] != features:
             raise DataError(
                 f"the network reads {options['features']} numbers a step, not "
                 f"{sequence.shape[1]}: split steps by ';'"
@@ -860,4 +833,3 @@ class NumericSequences(LabelledText):
 
 
 OWN_TASKS = (LabelledText(), TaggedTokens(), SequencePairs(), NumericSequences())
-KIND_OF_TASK = {task.kind: task.name for task in OWN_TASKS}

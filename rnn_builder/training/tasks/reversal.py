@@ -36,15 +36,8 @@ class Reversal(Task):
     target = "reversed"
     example_input = "attention"
 
-    @staticmethod
-    def lengths(options) -> tuple[int, int]:
-        shortest, longest = int(options.get("shortest", 5)), int(options.get("longest", 40))
-        if not 1 <= shortest <= longest <= 1000:
-            raise DataError(
-                f"the reversal task's lengths must satisfy 1 ≤ shortest ≤ longest ≤ 1000, not "
-                f"{shortest} and {longest}"
-            )
-        return shortest, longest
+    def lengths(self, options) -> tuple[int, int]:
+        return self.option(options, "shortest"), self.option(options, "longest")
 
     def spec(self, options):
         longest = self.lengths(options)[1]
@@ -74,7 +67,7 @@ class Reversal(Task):
             lengths = rng.integers(shortest, longest + 1, count)
             return [self.example(rng.integers(0, len(LETTERS), n)) for n in lengths]
 
-        return made(int(options.get("examples", 20_000))), made(int(options.get("held_out", 1_000)))
+        return made(self.option(options, "train")), made(self.option(options, "validation"))
 
     def encode(self, text, options):
         letters = [c for c in text.lower() if not c.isspace()]

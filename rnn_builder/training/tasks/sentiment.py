@@ -97,7 +97,7 @@ class Sentiment(Task):
 
     def examples(self, seed, options):
         rng = np.random.default_rng(seed)
-        count = int(options.get("sentences", 6000))
+        count = self.option(options, "sentences")
         examples = []
         for _ in range(count):
             words, label, shape = sentence(rng)

@@ -52,6 +52,8 @@ def read_table(text: str, what: str) -> tuple[list[str], list[list[str]]]:
     if len(rows) > MAX_ROWS:
         raise DataError(f"{what} has {len(rows):,} rows; at most {MAX_ROWS:,} can be used")
     header = [h.strip() for h in rows[0]]
+    if any(len(name) > 1_000 for name in header):  # the columns read are kept in the project
+        raise DataError(f"{what} has a column's name longer than 1,000 characters")
     if len(set(header)) != len(header):
         raise DataError(f"{what} has two columns with the same name in its header")
     return header, rows[1:]
@@ -121,9 +123,9 @@ class SeriesForecast(Task):
     example_input = "112, 118, 132, 129, 121, 135, 148, 148, 136, 119, 104, 118"
 
     def spec(self, options):
-        inputs = options.get("inputs") or [options.get("target", "?")]
+        inputs = self.option(options, "inputs") or [self.option(options, "target") or "?"]
         return DataSpec(
-            {"history": InputSpec("seq", len(inputs), steps=int(options.get("window", 12)))},
+            {"history": InputSpec("seq", len(inputs), steps=self.option(options, "window"))},
             {"next": TargetSpec("mse", 1, False)},
         )
 
@@ -131,26 +133,24 @@ class SeriesForecast(Task):
         path = options.get("path") or bundled("airline_passengers.csv")
         what = f"the CSV file '{path}'"
         header, rows = read_table(read_text(path, "the CSV file"), what)
-        target = options.get("target")
+        target = self.option(options, "target")
         if not target:
             numeric = [h for i, h in enumerate(header) if is_numeric(rows, i)]
             if not numeric:
                 raise DataError(f"{what} has no column of numbers to forecast")
             target = numeric[-1]
-        inputs = list(options.get("inputs") or [target])
+        inputs = list(self.option(options, "inputs") or [target])
         columns = {name: numeric_column(header, rows, name, what) for name in {target, *inputs}}
         return columns, target, inputs
 
     def longest(self, options):
-        return {"history": int(options.get("window", 12))}
+        return {"history": self.option(options, "window")}
 
     def examples(self, seed, options):
         columns, target, inputs = self.table(options)
         options.update(target=target, inputs=inputs)
-        window = int(options.get("window", 12))
-        horizon = int(options.get("horizon", 1))
-        if window < 1 or horizon < 1:
-            raise DataError("the window and the horizon must be at least 1 step")
+        window = self.option(options, "window")
+        horizon = self.option(options, "horizon")
         length = len(columns[target])
         count = length - window - horizon + 1
         if count < 10:
@@ -159,7 +159,7 @@ class SeriesForecast(Task):
                 f"of {horizon} need at least {window + horizon + 9}"
             )
         cut = int(length * 0.8)  # statistics and training from the first four fifths only
-        method = options.setdefault("normalise", "relative")
+        method = options["normalise"] = self.option(options, "normalise")
         options["normalisation"] = {
             name: self._statistics(values[:cut], method) for name, values in columns.items()
         }
@@ -226,7 +226,7 @@ class SeriesForecast(Task):
     def value(self, prediction: np.ndarray, example: dict, options) -> float:
         """A prediction back in the units of the CSV file."""
         predicted = float(np.ravel(prediction)[0])
-        if options.get("normalise", "relative") == "relative":
+        if self.option(options, "normalise") == "relative":
             return (predicted + 1.0) * example["_level"]
         stats = options["normalisation"][options["target"]]
         return predicted * stats["scale"] + stats["shift"]
@@ -234,7 +234,7 @@ class SeriesForecast(Task):
     def encode(self, text, options):
         """Typed numbers (``112, 118, 132``, oldest first) or a CSV file (its last window of
         the columns the model was trained on) → one example."""
-        window = int(options.get("window", 12))
+        window = self.option(options, "window")
         inputs = options["inputs"]
         if not _names_a_file(text):
             if len(inputs) != 1:
@@ -254,4 +254,4 @@ class SeriesForecast(Task):
 
     def decode(self, prediction, example, options):
         value = self.value(prediction, example, options)
-        return f"{options['target']}, {options.get('horizon', 1)} step(s) ahead: {value:.4g}"
+        return f"{options['target']}, {self.option(options, 'horizon')} step(s) ahead: {value:.4g}"

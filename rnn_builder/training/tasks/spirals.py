@@ -27,8 +27,8 @@ class TwoSpirals(Task):
 
     def examples(self, seed, options):
         rng = np.random.default_rng(seed)
-        per_class = int(options.get("points", 1000))
-        turns = float(options.get("turns", 1.5))
+        per_class = self.option(options, "points")
+        turns = self.option(options, "turns")
         examples = []
         for label in (0, 1):
             t = np.sqrt(rng.uniform(0.0, 1.0, per_class)) * turns * 2 * np.pi
