@@ -192,7 +192,9 @@ def prepare_picture(window, args: argparse.Namespace) -> None:
 
 def offer_recovery(window, message_box) -> None:
     """Offer to bring back what a crashed session had not saved: the newest copy (a window
-    holds one project; older copies are offered at the next starts, never deleted unasked)."""
+    holds one project; older copies are offered at the next starts, never deleted unasked).
+    Recovered work keeps its copy until it is saved: a second crash loses nothing. A copy
+    declined is deleted (it was offered)."""
     leftovers = window.document.leftover_recoveries()
     if not leftovers:
         return
@@ -207,7 +209,8 @@ def offer_recovery(window, message_box) -> None:
     )
     if answer == message_box.StandardButton.Yes:
         window.document.recover(latest)
-    window.document.forget_recovery(latest)  # offered once; older ones at the next start
+    else:
+        window.document.forget_recovery(latest)  # offered once; older ones at the next start
 
 
 if __name__ == "__main__":

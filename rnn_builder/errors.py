@@ -118,12 +118,40 @@ class ProjectFileError(RNNBuilderError):
 
 
 class MalformedProjectError(ProjectFileError):
-    """The file is not a well-formed project; the message names the JSON path."""
+    """The file is not a well-formed project. The message says where in it in words (``graph
+    → nodes → 3 → params``, :func:`place_in_words`); :attr:`path` is the JSON path."""
 
     def __init__(self, message: str, path: str = "$") -> None:
-        super().__init__(f"{path}: {message}" if path else message)
+        super().__init__(f"{place_in_words(path)}: {message}" if path else message)
         self.path = path
         self.detail = message
+
+
+class DamagedProjectError(MalformedProjectError):
+    """A project file that cannot be read as one: the message names the file, says where in
+    it and what is wrong, and what to do (issue 23: "$: 'graph' is missing" named none)."""
+
+    ADVICE = (
+        "The file was left as it is. Open its recovery copy if RNN Builder offers one, or "
+        "the last good save of it (a backup, or an earlier version)."
+    )
+
+    def __init__(self, file: str, error: MalformedProjectError) -> None:
+        self.file = file
+        where = f"{place_in_words(error.path)}: " if error.path else ""
+        message = f"'{file}' is damaged: {where}{error.detail}. {self.ADVICE}"
+        ProjectFileError.__init__(self, message)
+        self.path = error.path
+        self.detail = error.detail
+
+
+def place_in_words(json_path: str) -> str:
+    """A JSON path as a person reads it: ``$.graph.nodes[3].params`` → ``graph → nodes → 3 →
+    params`` (the whole file, ``$``: "the file's top level")."""
+    import re
+
+    parts = [key or index for key, index in re.findall(r"\.([^.\[]+)|\[(\d+)\]", json_path)]
+    return " → ".join(parts) if parts else "the file's top level"
 
 
 class UnsupportedVersionError(ProjectFileError):

@@ -154,7 +154,7 @@ def test_info(capsys, tmp_path):
         ("{not json", "not valid JSON"),
         (
             '{"format": "rnn-builder-project", "version": 1, "graph": {"nodes": 3, "edges": []}}',
-            "$.graph.nodes: expected a list",
+            "graph → nodes: expected a list",
         ),
     ],
 )

@@ -152,3 +152,38 @@ def test_an_argument_with_line_breaks_is_quoted_on_the_error_line(
     line = one_line(err)
     assert code == 2 and line.startswith(f"rnn-builder: error: {shown} (operation 1): "), line
     assert project_file.read_bytes() == before and out == ""
+
+
+def test_nodes_added_to_an_arranged_graph_are_laid_out_with_it(capsys, project_file):
+    """Issue 23: a graph made with ``edit`` opens as readable as a template: the new GRU in
+    the old reader's column, not stacked to the right of the output."""
+    from rnn_builder.graph.arrange import arrange
+
+    code, out, err = run(
+        capsys,
+        "edit",
+        str(project_file),
+        "--add", "gru", "reader2",
+        "--remove", "reader",
+        "--connect", "embed", "reader2.x",
+        "--connect", "reader2.h_n", "scores",
+    )  # fmt: skip
+    assert code == 0, err
+    assert "arranged" in out
+    graph = load(project_file).graph
+    assert {n.id: n.position for n in graph} == arrange(graph)
+    assert graph.node("embed").position[0] < graph.node("reader2").position[0]
+    assert graph.node("reader2").position[0] < graph.node("scores").position[0]
+
+
+def test_a_graph_placed_by_hand_keeps_its_places(capsys, project_file):
+    project = load(project_file)
+    project.graph.set_position("scores", (700.0, 333.0))  # placed by a person
+    save(project, project_file)
+    code, _out, err = run(capsys, "edit", str(project_file), "--add", "dense", "extra")
+    assert code == 1, err  # an unwired node: a problem, saved all the same
+    graph = load(project_file).graph
+    assert graph.node("scores").position == (700.0, 333.0)
+    code, _out, err = run(capsys, "edit", str(project_file), "--arrange")
+    graph = load(project_file).graph
+    assert graph.node("scores").position != (700.0, 333.0)

@@ -95,7 +95,7 @@ def test_a_version_3_file_claims_nothing_and_a_bad_record_is_refused_with_its_pa
     assert project.companions == {}
     document["version"] = 4
     document["companions"] = {"weights": "md5:1234"}
-    with pytest.raises(MalformedProjectError, match=r"companions\.weights.*a digest"):
+    with pytest.raises(MalformedProjectError, match=r"companions → weights.*a digest"):
         loads(json.dumps(document))
     document["companions"] = {"checkpoint": "sha256:" + "0" * 64}
     with pytest.raises(MalformedProjectError, match="unknown key 'checkpoint'"):

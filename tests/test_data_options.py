@@ -15,7 +15,12 @@ from pathlib import Path
 import pytest
 
 from rnn_builder.cli.main import main
-from rnn_builder.errors import DataError, InvalidSettingError, MalformedProjectError
+from rnn_builder.errors import (
+    DataError,
+    InvalidSettingError,
+    MalformedProjectError,
+    place_in_words,
+)
 from rnn_builder.files.data_options import OPTIONS, TASK_OF_KIND, options_problem
 from rnn_builder.files.project import DatasetReference
 from rnn_builder.files.serialization import loads, project_to_dict, save
@@ -89,7 +94,9 @@ def test_train_refuses_them_in_one_line_not_an_internal_error(
     code = main(["train", str(path), "--steps", "1"])
     _out, err = capsys.readouterr()
     assert code == 2, err
-    assert err.count("\n") == 1 and err.startswith(f"rnn-builder: error: {where}: ")
+    place = place_in_words(where)  # the file named and the place in words (issue 23)
+    assert err.count("\n") == 1
+    assert err.startswith(f"rnn-builder: error: '{path}' is damaged: {place}: ")
 
 
 @pytest.mark.parametrize(

@@ -38,7 +38,7 @@ def test_a_damaged_goal_is_refused_with_its_place():
         ('"threshold": 0.99', '"threshold": "high"'),
         ('"seed": 1234', '"seed": -1'),
     ):
-        with pytest.raises(MalformedProjectError, match=r"\$\.goal"):
+        with pytest.raises(MalformedProjectError, match=r"^goal: "):
             loads(text.replace(old, new))
 
 

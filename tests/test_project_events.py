@@ -161,3 +161,33 @@ def test_copies_and_loaded_projects_have_their_own_events():
     again.set_dataset(None)
     assert seen == []
     assert len(copy.training_changed) == 0
+
+
+def test_notes_announce_each_change_once_and_refuse_what_they_cannot_hold():
+    from rnn_builder.files.project import MAX_NOTE_TEXT, Note
+
+    project = Project()
+    seen: list[tuple] = []
+    for event in (
+        project.note_added,
+        project.note_removed,
+        project.note_changed,
+        project.note_moved,
+    ):
+        event.subscribe(lambda *args, name=event.name: seen.append((name, *args)))
+    project.add_note(Note(project.new_note_id(), "first", (0, 0)))
+    assert project.set_note_text("note_1", "first") is False  # the same text: no event
+    assert project.set_note_text("note_1", "First!") is True
+    assert project.move_note("note_1", (20, 40)) is True
+    assert project.note("note_1").position == (20.0, 40.0)
+    with pytest.raises(InvalidSettingError, match="at most"):
+        project.set_note_text("note_1", "x" * (MAX_NOTE_TEXT + 1))
+    with pytest.raises(InvalidSettingError, match="already"):
+        project.add_note(Note("note_1", "again"))
+    assert project.remove_note("note_1")[0] == 0 and project.notes == []
+    assert [name for name, *_ in seen] == [
+        "note_added",
+        "note_changed",
+        "note_moved",
+        "note_removed",
+    ]

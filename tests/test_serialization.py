@@ -308,3 +308,43 @@ def test_devices_and_pipes_are_not_read(tmp_path):
     os.mkfifo(fifo)
     with pytest.raises(ProjectFileError, match="not a regular file"):
         load(fifo)
+
+
+def test_notes_on_the_canvas_are_saved_and_read_back():
+    """Issue 23: a teacher's notes live in the project (format 6); a version 5 file has none."""
+    from rnn_builder.files.project import Note
+
+    project = new_project("many_to_one")
+    project.add_note(Note("note_1", "The LSTM reads the words\none by one.", (40.0, -200.0)))
+    project.add_note(Note("note_2", "h_n: the whole sentence", (500.0, 260.0)))
+    text = dumps(project)
+    again = loads(text)
+    assert [(n.id, n.text, n.position) for n in again.notes] == [
+        ("note_1", "The LSTM reads the words\none by one.", (40.0, -200.0)),
+        ("note_2", "h_n: the whole sentence", (500.0, 260.0)),
+    ]
+    assert dumps(again) == text
+    older = json.loads(text)
+    del older["notes"]
+    older["version"] = 5
+    assert loads(json.dumps(older)).notes == []
+
+
+@pytest.mark.parametrize(
+    ("notes", "path", "words"),
+    [
+        ({}, "$.notes", "expected a list"),
+        ([{"id": "a b", "text": "x"}], "$.notes[0].id", "note's id"),
+        ([{"id": "n", "text": "x"}, {"id": "n", "text": "y"}], "$.notes[1].id", "second note"),
+        ([{"id": "n", "text": 3}], "$.notes[0].text", "expected text"),
+        ([{"id": "n", "text": "x" * 4001}], "$.notes[0].text", "longer than"),
+        ([{"id": "n", "text": "x", "position": [1]}], "$.notes[0].position", "[x, y]"),
+        ([{"id": "n", "text": "x", "colour": "red"}], "$.notes[0].colour", "unknown key"),
+    ],
+)
+def test_damaged_notes_are_refused_with_their_place(notes, path, words):
+    document = json.loads(dumps(new_project("many_to_one")))
+    document["notes"] = notes
+    with pytest.raises(MalformedProjectError) as caught:
+        loads(json.dumps(document))
+    assert caught.value.path == path and words in str(caught.value)

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QSpinBox,
     QStackedWidget,
+    QTabBar,
     QWidget,
 )
 
@@ -40,11 +41,22 @@ from ui.training.live import Live
 from ui.training.unrolled_view import DRAWN_STEPS, UnrolledScene
 from ui.window_actions import WindowActions
 
-AUTOSAVE_MS = 30_000
-# The bottom docks' share of the window's height at start: room for a hidden state heatmap
-# (one row, ``HiddenStateView.ROW_HEIGHT``) under its controls in a 1360×840 window; at a fixed
-# 110 px it had about 60 px left.
+# Unsaved work is copied for recovery this long after an edit (a burst of edits is one write):
+# a crash loses at most the last second (issue 23: every 30 s, a crash lost up to 30 s).
+AUTOSAVE_MS = 1_000
+# The bottom docks' share of the window's height when a view that draws (the loss, a heatmap)
+# is in front: room for a hidden state heatmap (one row, ``HiddenStateView.ROW_HEIGHT``) under
+# its controls in a 1360×840 window; at a fixed 110 px it had about 60 px left. The Problems
+# list in front is as tall as its rows (issue 23: 40 % of the window said "No problems").
 BOTTOM_SHARE = 0.4
+START_HINT = (
+    "An empty canvas.\n\n"
+    "Drag a node here from the palette, or type its name (Tab lists them all).\n"
+    "Start with an input, end with an Output, and drag from a port to wire them;\n"
+    "let a wire go on empty canvas to be offered the nodes that can take it."
+)
+PROBLEM_ROWS_SHOWN = 8  # rows the Problems dock grows to show; more scroll
+DEFAULT_STEPS = 5  # T, the unrolled view's steps, as every project opens
 
 
 class MainWindow(ProjectCommands, CanvasCommands, DataCommands, WindowActions, QMainWindow):
@@ -59,9 +71,10 @@ class MainWindow(ProjectCommands, CanvasCommands, DataCommands, WindowActions, Q
         self.settings = settings or QSettings(APP_NAME, APP_NAME)
         self.scene = GraphScene(document, self)
         self.view = GraphView(self.scene)
+        self.view.start_hint = START_HINT
         self.unrolled_scene = UnrolledScene(self)
-        # the unrolled view is an overview of many copies: Fit may zoom it out all the way
-        self.unrolled_view = GraphView(self.unrolled_scene, name="unrolled", min_fit_zoom=0.0)
+        self.unrolled_scene.notes_of = lambda: self.document.project.notes
+        self.unrolled_view = GraphView(self.unrolled_scene, name="unrolled")
         self.stack = QStackedWidget()
         self.stack.addWidget(self.view)
         self.stack.addWidget(self.unrolled_view)
@@ -87,7 +100,7 @@ class MainWindow(ProjectCommands, CanvasCommands, DataCommands, WindowActions, Q
         self.steps = QSpinBox()
         self.steps.setObjectName("unroll_steps")
         self.steps.setRange(1, DRAWN_STEPS)
-        self.steps.setValue(5)
+        self.steps.setValue(DEFAULT_STEPS)
         self.steps.setPrefix("T = ")
         self.steps.setToolTip("Time steps to unroll (every time axis)")
         # one box for each axis that sets its own length (a Repeat's, a generating decoder's):
@@ -99,7 +112,14 @@ class MainWindow(ProjectCommands, CanvasCommands, DataCommands, WindowActions, Q
         self._axis_defaults: dict[str, int] = {}
         self.errors: list[tuple[str, str]] = []  # what show_error said, newest last
         self._tabs: list[tuple[QDockWidget, QDockWidget]] = []  # docks to tab on showing
+        # the bottom docks are sized to what the one in front shows, once the event loop has
+        # laid out what changed (a tab switch, the problems listed again)
+        self._bottom_sizing = QTimer(self)
+        self._bottom_sizing.setSingleShot(True)
+        self._bottom_sizing.setInterval(0)
+        self._bottom_sizing.timeout.connect(self.fit_bottom_docks)
         self._make_actions()
+        self._make_quick_add()
         self._connect()
         self._make_data_checker()
         self.live = Live(self)  # training, plots, stepping and sampling
@@ -108,17 +128,25 @@ class MainWindow(ProjectCommands, CanvasCommands, DataCommands, WindowActions, Q
         # tabified leaves a stray tab bar on screen (Qt 6.11).
         for dock in self.findChildren(QDockWidget):
             self.view_menu.addAction(dock.toggleViewAction())
+            if self.dockWidgetArea(dock) == Qt.DockWidgetArea.BottomDockWidgetArea:
+                dock.visibilityChanged.connect(self._bottom_dock_shown)
         self.autosave = QTimer(self)
+        self.autosave.setSingleShot(True)
         self.autosave.setInterval(AUTOSAVE_MS)
-        self.autosave.timeout.connect(self.document.write_recovery)
-        self.autosave.start()
+        self.autosave.timeout.connect(self._write_recovery)
+        self.document.undo_stack.indexChanged.connect(self._edited)
+        self.document.weights_changed.connect(self._edited)
+        self.document.replaced.connect(self._edited)
         self._show_report(self.scene.report)
         self._update_title()
         self._show_load_problems()
         self.resize(1360, 840)
         self._theme = str(self.settings.value("theme", "system"))
+        if self._theme not in themes.THEMES:
+            self._theme = "system"
         if self._theme != "system":
             self.apply_theme(self._theme)
+        self._show_theme()
 
     def add_dock(
         self, widget: QWidget, title: str, area, name: str, behind: QDockWidget | None = None
@@ -167,12 +195,33 @@ class MainWindow(ProjectCommands, CanvasCommands, DataCommands, WindowActions, Q
         project = self.document.project
         if self._followed_project is project:
             return
+        notes = ("note_added", "note_removed", "note_changed")
         if self._followed_project is not None:
             self._followed_project.training_changed.unsubscribe(self._settings_changed)
             self._followed_project.dataset_changed.unsubscribe(self._settings_changed)
+            for name in notes:
+                getattr(self._followed_project, name).unsubscribe(self._notes_changed)
         project.training_changed.subscribe(self._settings_changed)
         project.dataset_changed.subscribe(self._settings_changed)
+        for name in notes:  # the unrolled view draws them too
+            getattr(project, name).subscribe(self._notes_changed)
         self._followed_project = project
+
+    def _edited(self, *_change) -> None:
+        """Copy the work for recovery soon: once, ``AUTOSAVE_MS`` after the first edit of a
+        burst (the edits made meanwhile go in the same copy)."""
+        if not self.autosave.isActive():
+            self.autosave.start()
+
+    def _write_recovery(self) -> None:
+        try:
+            self.document.write_recovery()
+        except (OSError, RNNBuilderError) as error:  # a full disk: said, tried at the next edit
+            self.statusBar().showMessage(f"The recovery copy could not be written: {error}", 10000)
+
+    def _notes_changed(self, *_change) -> None:
+        if self.unrolled_action.isChecked():
+            self.refresh_unrolled()
 
     def _settings_changed(self, *_change) -> None:
         if self.scene.report is not None:
@@ -184,7 +233,50 @@ class MainWindow(ProjectCommands, CanvasCommands, DataCommands, WindowActions, Q
         ``report`` found it); the graph's own report stays the one the canvas, stepping and
         the unrolled view use."""
         shown = self.document.validate("train") if report.ok else report
+        before = self.problems.topLevelItemCount()
         self.problems.show_report(shown, self.document.graph, self.data_check)
+        if self.problems.topLevelItemCount() != before:
+            self._bottom_sizing.start()
+
+    def _bottom_dock_shown(self, visible: bool) -> None:
+        if visible:
+            self._bottom_sizing.start()
+
+    def front_bottom_dock(self) -> QDockWidget | None:
+        """The bottom dock whose tab is in front (a tab behind another stays "visible")."""
+        for dock in self.findChildren(QDockWidget):
+            if (
+                self.dockWidgetArea(dock) == Qt.DockWidgetArea.BottomDockWidgetArea
+                and dock.isVisible()
+                and not dock.visibleRegion().isEmpty()
+            ):
+                return dock
+        return None
+
+    def _tab_bar_height(self, dock: QDockWidget) -> int:
+        """The height of the tab bar a tabbed dock's tab is on (0 when it has none)."""
+        for bar in self.findChildren(QTabBar):
+            if bar.isVisible() and any(
+                bar.tabText(i) == dock.windowTitle() for i in range(bar.count())
+            ):
+                return bar.height()
+        return 0
+
+    def fit_bottom_docks(self) -> None:
+        """Make the bottom docks as tall as the one in front needs: the Problems list its rows
+        (a line when there are none), a view that draws ``BOTTOM_SHARE`` of the window (or
+        what the user gave it, if more)."""
+        dock = self.front_bottom_dock()
+        if dock is None or dock.isFloating():
+            return
+        # resizeDocks sizes the area, a tab group's tab bar with it
+        frame = dock.height() - dock.widget().height() + self._tab_bar_height(dock)
+        if dock.widget() is self.problems:
+            wanted = self.problems.wanted_height(PROBLEM_ROWS_SHOWN) + frame
+        else:
+            wanted = max(dock.height(), round(self.height() * BOTTOM_SHARE))
+        if abs(wanted - dock.height()) > 2:
+            self.resizeDocks([dock], [wanted], Qt.Orientation.Vertical)
 
     # --- what is shown --------------------------------------------------------------------
 
@@ -317,12 +409,8 @@ class MainWindow(ProjectCommands, CanvasCommands, DataCommands, WindowActions, Q
 
     def showEvent(self, event) -> None:  # fit once the view has its real size
         super().showEvent(event)
-        if self._tabs:  # the first showing: the bottom docks' height, for the window's
-            problems = self.findChild(QDockWidget, "problems_dock")
-            self.resizeDocks(
-                [problems], [round(self.height() * BOTTOM_SHARE)], Qt.Orientation.Vertical
-            )
         self._make_tabs()
+        self.fit_bottom_docks()
         self.view.fit_to_contents()
 
     # --- unrolled view --------------------------------------------------------------------
@@ -373,6 +461,12 @@ class MainWindow(ProjectCommands, CanvasCommands, DataCommands, WindowActions, Q
         self.unrolled_scene.select_nodes(self.scene.selected_node_ids())
 
     def _replaced(self) -> None:
+        # another project: T and each axis's own box start again at their defaults (they kept
+        # the last project's values, issue 23)
+        blocked = self.steps.blockSignals(True)
+        self.steps.setValue(DEFAULT_STEPS)
+        self.steps.blockSignals(blocked)
+        self._axis_defaults.clear()
         self._follow_project()
         self.inspector.show_node(None)
         self._show_report(self.scene.report)
@@ -409,9 +503,15 @@ class MainWindow(ProjectCommands, CanvasCommands, DataCommands, WindowActions, Q
 
     # --- themes ---------------------------------------------------------------------------
 
+    def _show_theme(self) -> None:
+        """View → Theme ticks the theme in use."""
+        for action in self.theme_actions.actions():
+            action.setChecked(action.objectName() == f"theme_{self._theme}")
+
     def apply_theme(self, name: str) -> None:
         themes.apply(name)
         self._theme = name
+        self._show_theme()
         self.settings.setValue("theme", name)
         self.live.follow_theme()
         for item in self.scene.items():

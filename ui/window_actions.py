@@ -7,7 +7,7 @@ guard first (a running training).
 
 from __future__ import annotations
 
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 
 from ui import themes
 
@@ -28,10 +28,17 @@ class WindowActions:
 
     def _make_actions(self) -> None:
         key = QKeySequence.StandardKey
-        self.new_action = self.make_action(
-            "&New from template…",
-            self.new_project,
+        self.new_blank_action = self.make_action(
+            "&New",
+            self.new_blank_project,
             key.New,
+            "new_blank",
+            "Start an empty project: build a network on a blank canvas",
+        )
+        self.new_action = self.make_action(
+            "New from &template…",
+            self.new_project,
+            "Ctrl+Shift+N",
             "new",
             "Start a project from one of the templates",
         )
@@ -101,6 +108,21 @@ class WindowActions:
         self.select_all_action = self.make_action(
             "Select &all", self.select_all, key.SelectAll, "select_all"
         )
+        self.arrange_action = self.make_action(
+            "A&rrange",
+            self.arrange,
+            "Ctrl+L",
+            "arrange",
+            "Lay the graph out left to right: inputs left, outputs right, feedback wires "
+            "below, no node over another (one undo step)",
+        )
+        self.add_note_action = self.make_action(
+            "Add &note",
+            self.add_note,
+            None,
+            "add_note",
+            "Put a note on the canvas to explain the network (or type 'note' on the canvas)",
+        )
         self.fit_action = self.make_action("&Fit to view", self.fit, "F", "fit")
         self.zoom_in_action = self.make_action(
             "Zoom &in", lambda: self.current_view().zoom_in(), key.ZoomIn, "zoom_in"
@@ -122,7 +144,7 @@ class WindowActions:
 
         menu = self.menuBar()
         files = menu.addMenu("&File")
-        files.addActions([self.new_action, self.open_action])
+        files.addActions([self.new_blank_action, self.new_action, self.open_action])
         self.recent_menu = files.addMenu("Open &recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent)
         files.addActions([self.save_action, self.save_as_action, self.save_bundle_action])
@@ -147,6 +169,8 @@ class WindowActions:
                 self.select_all_action,
             ]
         )
+        edit.addSeparator()
+        edit.addActions([self.add_note_action, self.arrange_action])
         views = self.view_menu = menu.addMenu("&View")
         views.addActions(
             [
@@ -158,17 +182,24 @@ class WindowActions:
             ]
         )
         theme_menu = views.addMenu("&Theme")
+        self.theme_actions = QActionGroup(self)  # one checked: the theme in use
+        self.theme_actions.setExclusive(True)
         for name in themes.THEMES:
             action = theme_menu.addAction(name.capitalize())
             action.setObjectName(f"theme_{name}")
+            action.setCheckable(True)
+            self.theme_actions.addAction(action)
             action.triggered.connect(lambda _c=False, n=name: self.apply_theme(n))
         toolbar = self.addToolBar("Main")
         toolbar.setObjectName("toolbar")
-        toolbar.addActions([self.new_action, self.open_action, self.save_action])
+        toolbar.addActions(
+            [self.new_blank_action, self.new_action, self.open_action, self.save_action]
+        )
         toolbar.addSeparator()
         toolbar.addActions([self.undo_action, self.redo_action])
         toolbar.addSeparator()
         toolbar.addAction(self.fit_action)
+        toolbar.addAction(self.arrange_action)
         toolbar.addAction(self.unrolled_action)
         toolbar.addWidget(self.steps)
         # shown through its action: a toolbar lays out its actions, not its widgets

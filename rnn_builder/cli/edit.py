@@ -8,6 +8,12 @@ the editor would run it, and all of them or none are saved: the first one that c
 the file is left as it was. Afterwards the graph is checked: exit 0 when it is valid, 1 when it
 has problems (listed; the file is saved all the same, as the editor saves a graph being built),
 2 when an operation was refused or the file cannot be read or written.
+
+Nodes added to a graph that is laid out as Arrange lays it out (a template's, or one ``edit``
+made) are placed by laying the whole graph out again (:mod:`rnn_builder.graph.arrange`), unless
+``--move`` places nodes itself: a graph built from the command line opens in the app as
+readable as a template. A graph whose nodes a person has placed keeps their places; its new
+nodes go to the right of it (``--arrange`` lays it out all the same).
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from rnn_builder.files.data_options import options_problem, task_of_reference
 from rnn_builder.files.data_paths import DataFolder, OutsideDataError
 from rnn_builder.files.project import FILE_KINDS, DatasetReference, Project, TrainingSettings
 from rnn_builder.files.serialization import load, save
+from rnn_builder.graph.arrange import apply_arrangement, arrange
 from rnn_builder.graph.model import Graph
 from rnn_builder.graph.validation import classify, validate
 from rnn_builder.training.binding import apply_changes
@@ -40,6 +47,12 @@ OPERATIONS = {
     "set": ((3, 3), ("NODE", "PARAM", "VALUE"), "a node's parameter"),
     "rename": ((2, 2), ("NODE", "NAME"), "a node's shown name"),
     "move": ((3, 3), ("NODE", "X", "Y"), "a node's place on the canvas"),
+    "arrange": (
+        (0, 0),
+        (),
+        "lay the graph out left to right, as the app's Arrange does (done by itself when "
+        "nodes are added to a graph laid out so, unless --move places them)",
+    ),
     "setting": ((2, 2), ("NAME", "VALUE"), "a training setting (e.g. epochs 30)"),
     "data": ((1, 1), ("TASK",), "train on a built-in task"),
     "data-file": (
@@ -102,6 +115,7 @@ def cmd_edit(args: argparse.Namespace, out: TextIO) -> int:
     if not args.operations:
         raise EditError("nothing to do: give at least one operation (see 'edit --help')")
     done = []  # said only once every operation has been done
+    arranged = {n.id: n.position for n in project.graph} == arrange(project.graph)
     base = Path(args.file).resolve().parent
     session = _DataEdits(base, project_folder(args))
     for number, (name, values) in enumerate(args.operations, 1):
@@ -121,6 +135,9 @@ def cmd_edit(args: argparse.Namespace, out: TextIO) -> int:
         raise EditError(f"{error} (--allow-outside-data); nothing was saved") from None
     except RNNBuilderError as error:
         raise EditError(f"{error}; nothing was saved") from None
+    names = {name for name, _values in args.operations}
+    if arranged and "add" in names and not names & {"move", "arrange"}:
+        done.append(_arrange(project))
     report = validate(project.graph)
     problems = project_problems(project, base)
     target = Path(args.output) if args.output else Path(args.file)
@@ -207,6 +224,11 @@ def _move(project: Project, node_id: str, x: str, y: str) -> str:
     return f"moved '{node_id}' to ({place[0]:g}, {place[1]:g})"
 
 
+def _arrange(project: Project) -> str:
+    apply_arrangement(project.graph)
+    return "arranged the graph left to right"
+
+
 def _setting(project: Project, name: str, text: str) -> str:
     kind = TrainingSettings.LIMITS.get(name, (str,))[0]  # an unknown name: refused below
     value: Any = text if kind is str else _json_value(text, name)
@@ -246,9 +268,12 @@ class _DataEdits:
         together, and whole otherwise. A relative path that is no file here is kept as given
         (the project's folder may hold it)."""
         given = Path(path)
-        if given.is_absolute() or not given.exists():
-            return path
-        found = given.resolve()
+        try:
+            if given.is_absolute() or not given.exists():
+                return path
+            found = given.resolve()
+        except (OSError, ValueError):  # a name no file can have (too long, a NUL): as given,
+            return path  # for the data check to refuse in words
         try:
             return found.relative_to(self.base.resolve()).as_posix()
         except ValueError:
@@ -342,6 +367,7 @@ APPLY = {
     "set": _set,
     "rename": _rename,
     "move": _move,
+    "arrange": _arrange,
     "setting": _setting,
     "data": _data,
     "title": _title,

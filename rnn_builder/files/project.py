@@ -1,4 +1,5 @@
-"""A project: the graph, a title and description, training settings and the data it trains on.
+"""A project: the graph, a title and description, training settings, the data it trains on, and
+the notes a teacher writes on the canvas.
 
 This is what a project file holds (see ``serialization``) and what the GUI has open. Training
 settings and the dataset reference are plain records here; the trainer and the tasks read them.
@@ -7,8 +8,14 @@ An open project changes as its graph does: through methods that check the new va
 that cannot be used raises ``InvalidSettingError`` and changes nothing) and then announce the
 change by an event, once per real change and never for a value set again
 (:meth:`Project.set_training`, :meth:`Project.set_dataset`, :meth:`Project.set_title`,
-:meth:`Project.set_description`). The GUI's undo commands call these and its views follow the
-events, as the canvas follows the graph's.
+:meth:`Project.set_description`, and the notes' :meth:`Project.add_note`,
+:meth:`Project.remove_note`, :meth:`Project.set_note_text`, :meth:`Project.move_note`). The
+GUI's undo commands call these and its views follow the events, as the canvas follows the
+graph's.
+
+Notes are text placed on the canvas beside the network they explain (issue 23). They belong
+to the project, not to the graph: they change nothing the network computes (nor a run's graph
+digest), and a graph copied for training leaves them behind.
 """
 
 from __future__ import annotations
@@ -22,8 +29,8 @@ from typing import Any, ClassVar
 from rnn_builder.errors import InvalidSettingError
 from rnn_builder.files.data_options import options_problem, task_of_reference
 from rnn_builder.graph.events import Event
-from rnn_builder.graph.model import Graph, valid_node_id
-from rnn_builder.values import MAX_TEXT, is_plain_value, is_savable_text, short
+from rnn_builder.graph.model import Graph, Position, valid_node_id
+from rnn_builder.values import MAX_TEXT, is_number, is_plain_value, is_savable_text, short
 
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "rmsprop", "adam")
 SCHEDULES = ("constant", "step", "cosine")
@@ -184,6 +191,47 @@ class DatasetReference:
         return None
 
 
+MAX_NOTES = 1_000  # notes on one canvas
+MAX_NOTE_TEXT = 4_000  # characters of one note: a paragraph or a few, not a document
+
+
+@dataclass
+class Note:
+    """Text on the canvas: what a teacher says about the network, where they put it (its
+    top-left corner). Change it through :class:`Project` so that views hear of it."""
+
+    id: str
+    text: str
+    position: Position = (0.0, 0.0)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "text": self.text, "position": [*self.position]}
+
+    @staticmethod
+    def checked_text(text: Any) -> str:
+        """``text`` if a note can hold it; ``InvalidSettingError`` in words otherwise."""
+        if not isinstance(text, str):
+            raise InvalidSettingError(f"a note holds text, not {short(text)}")
+        if len(text) > MAX_NOTE_TEXT:
+            raise InvalidSettingError(
+                f"a note holds at most {MAX_NOTE_TEXT:,} characters (this one has "
+                f"{len(text):,}): split it into several"
+            )
+        if not is_savable_text(text):
+            raise InvalidSettingError("the note holds characters that cannot be saved as UTF-8")
+        return text
+
+    @staticmethod
+    def checked_position(position: Any) -> Position:
+        try:
+            x, y = position
+        except (TypeError, ValueError):
+            raise InvalidSettingError("a note's place is two numbers (x, y)") from None
+        if not (is_number(x) and is_number(y)):
+            raise InvalidSettingError("a note's place is two finite numbers of sensible size")
+        return (float(x), float(y))
+
+
 GOAL_METRICS = ("accuracy", "token_accuracy", "sequence_accuracy", "mse")
 
 
@@ -260,12 +308,74 @@ class Project:
     # "weights" / "runs" (``files.companions``). Not what the project means: no event, no undo.
     companions: dict[str, str] = field(default_factory=dict)
     goal: Goal | None = None  # an exercise's, when the project is one
+    notes: list[Note] = field(default_factory=list)  # text on the canvas, in drawing order
 
     def __post_init__(self) -> None:
         self.training_changed = Event("training_changed")  # (name, old, new)
         self.dataset_changed = Event("dataset_changed")  # (old, new): copies, or None
         self.title_changed = Event("title_changed")  # (old, new)
         self.description_changed = Event("description_changed")  # (old, new)
+        self.note_added = Event("note_added")  # (note)
+        self.note_removed = Event("note_removed")  # (note)
+        self.note_changed = Event("note_changed")  # (note_id, old text, new text)
+        self.note_moved = Event("note_moved")  # (note_id, old position, new position)
+
+    # --- notes on the canvas ----------------------------------------------------------------
+
+    def note(self, note_id: str) -> Note:
+        for note in self.notes:
+            if note.id == note_id:
+                return note
+        raise InvalidSettingError(f"there is no note '{note_id}'")
+
+    def new_note_id(self) -> str:
+        taken = {note.id for note in self.notes}
+        number = len(self.notes) + 1
+        while f"note_{number}" in taken:
+            number += 1
+        return f"note_{number}"
+
+    def add_note(self, note: Note, index: int | None = None) -> Note:
+        """Put a note on the canvas (a copy of ``note``, at ``index`` in the drawing order:
+        undo puts a deleted one back where it was). Raises ``InvalidSettingError`` for a
+        note that cannot be: a taken id, text it cannot hold, too many notes."""
+        if any(n.id == note.id for n in self.notes):
+            raise InvalidSettingError(f"there is already a note '{note.id}'")
+        if len(self.notes) >= MAX_NOTES:
+            raise InvalidSettingError(f"a canvas holds at most {MAX_NOTES:,} notes")
+        if not valid_node_id(note.id):
+            raise InvalidSettingError(f"{short(note.id)} cannot be a note's id")
+        added = Note(note.id, Note.checked_text(note.text), Note.checked_position(note.position))
+        place = len(self.notes) if index is None else max(0, min(index, len(self.notes)))
+        self.notes.insert(place, added)
+        self.note_added.emit(added)
+        return added
+
+    def remove_note(self, note_id: str) -> tuple[int, Note]:
+        """Take a note off the canvas; where it was in the drawing order, and the note."""
+        note = self.note(note_id)
+        index = self.notes.index(note)
+        del self.notes[index]
+        self.note_removed.emit(note)
+        return index, note
+
+    def set_note_text(self, note_id: str, text: str) -> bool:
+        note, text = self.note(note_id), Note.checked_text(text)
+        old = note.text
+        if old == text:
+            return False
+        note.text = text
+        self.note_changed.emit(note_id, old, text)
+        return True
+
+    def move_note(self, note_id: str, position: Position) -> bool:
+        note, position = self.note(note_id), Note.checked_position(position)
+        old = note.position
+        if old == position:
+            return False
+        note.position = position
+        self.note_moved.emit(note_id, old, position)
+        return True
 
     # --- changes, each checked and announced ------------------------------------------------
 
@@ -349,4 +459,5 @@ class Project:
             training=copy.deepcopy(self.training),
             dataset=copy.deepcopy(self.dataset),
             companions=dict(self.companions),
+            notes=[Note(n.id, n.text, n.position) for n in self.notes],
         )

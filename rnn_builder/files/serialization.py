@@ -2,20 +2,24 @@
 
 A project file is one JSON object::
 
-    {"format": "rnn-builder-project", "version": 4, "title": ..., "description": ...,
+    {"format": "rnn-builder-project", "version": 6, "title": ..., "description": ...,
      "template": ..., "graph": {"nodes": [...], "edges": [[src, port, dst, port], ...]},
      "training": {...}, "dataset": {...} | null,
-     "companions": {"weights": "sha256:...", "runs": "sha256:..."}}
+     "companions": {"weights": "sha256:...", "runs": "sha256:..."},
+     "notes": [{"id": "note_1", "text": ..., "position": [x, y]}, ...]}
 
 ``companions`` (optional) names the trained weights and runs the file was saved with beside it,
 by digest, so that opening can tell a set cut short (:mod:`rnn_builder.files.companions`).
+``notes`` (optional, version 6) holds the text a teacher placed on the canvas.
 
-Reading is strict: anything malformed is refused with :class:`MalformedProjectError` naming the
-JSON path (``$.graph.nodes[2].params.hidden_size: expected a whole number, got the text
-'big'``), a version from the future with :class:`UnsupportedVersionError`. Older versions are
-brought up to date by the functions in :data:`MIGRATIONS`, one version step each. What the
-graph means (shapes, cycles, parameter ranges) is not the loader's business: such a file loads
-and validation reports it, so nothing the user made is lost.
+Reading is strict: anything malformed is refused with :class:`MalformedProjectError` saying
+where, in words (``graph → nodes → 2 → params → hidden_size: expected a whole number, got the
+text 'big'``; its ``path`` is the JSON path), a version from the future with
+:class:`UnsupportedVersionError`. Read from a file (:func:`load`), the refusal is a
+:class:`~rnn_builder.errors.DamagedProjectError` that names the file and says what to do.
+Older versions are brought up to date by the functions in :data:`MIGRATIONS`, one version step
+each. What the graph means (shapes, cycles, parameter ranges) is not the loader's business: such
+a file loads and validation reports it, so nothing the user made is lost.
 
 Nothing here executes content: JSON only, no pickle, no eval. Saving writes a temporary file
 beside the target, fsyncs it and renames it over the target, so a crash or a full disk leaves
@@ -33,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from rnn_builder.errors import (
+    DamagedProjectError,
     MalformedProjectError,
     ProjectFileError,
     ProjectSaveError,
@@ -45,8 +50,11 @@ from rnn_builder.files.project import (
     DATASET_KINDS,
     MAX_BINDING,
     MAX_DATA_NAME,
+    MAX_NOTE_TEXT,
+    MAX_NOTES,
     DatasetReference,
     Goal,
+    Note,
     Project,
     TrainingSettings,
 )
@@ -55,7 +63,7 @@ from rnn_builder.graph.registry import NodeRegistry
 from rnn_builder.values import MAX_TEXT, is_number, is_plain_value, is_savable_text, short
 
 FORMAT = "rnn-builder-project"
-CURRENT_VERSION = 5
+CURRENT_VERSION = 6
 MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_NODES = 10_000
 MAX_EDGES = 50_000
@@ -90,12 +98,19 @@ def _v4_to_v5(document: dict[str, Any]) -> dict[str, Any]:
     return dict(document)
 
 
+def _v5_to_v6(document: dict[str, Any]) -> dict[str, Any]:
+    """Version 6 added ``notes``, text placed on the canvas (issue 23). A version 5 project
+    has none."""
+    return dict(document)
+
+
 # version n -> function turning a version-n document into a version n+1 document.
 MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {
     1: _v1_to_v2,
     2: _v2_to_v3,
     3: _v3_to_v4,
     4: _v4_to_v5,
+    5: _v5_to_v6,
 }
 COMPANIONS = ("weights", "runs")
 _DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
@@ -129,6 +144,7 @@ def project_to_dict(project: Project) -> dict[str, Any]:
         "dataset": project.dataset.to_json() if project.dataset is not None else None,
         **({"companions": dict(project.companions)} if project.companions else {}),
         **({"goal": project.goal.to_json()} if project.goal is not None else {}),
+        **({"notes": [note.to_json() for note in project.notes]} if project.notes else {}),
     }
 
 
@@ -176,7 +192,10 @@ def load(path: str | os.PathLike[str], registry: NodeRegistry | None = None) -> 
         raise ProjectFileError(f"'{path}' cannot be read: permission denied") from None
     except OSError as error:
         raise ProjectFileError(f"'{path}' cannot be read: {error.strerror or error}") from None
-    return loads(raw, registry)
+    try:
+        return loads(raw, registry)
+    except MalformedProjectError as error:  # the file named, the place in words, what to do
+        raise DamagedProjectError(str(path), error) from None
 
 
 def loads(text: str | bytes, registry: NodeRegistry | None = None) -> Project:
@@ -201,7 +220,9 @@ def parse_json(text: str | bytes) -> Any:
         return json.loads(text, object_pairs_hook=_no_duplicate_keys, parse_constant=_no_constant)
     except json.JSONDecodeError as error:
         raise MalformedProjectError(
-            f"not valid JSON: {error.msg} (line {error.lineno}, column {error.colno})", ""
+            f"not valid JSON at line {error.lineno}, column {error.colno}: "
+            f"{_JSON_WORDS.get(error.msg, error.msg)}",
+            "",
         ) from None
     except RecursionError:
         raise MalformedProjectError("the JSON is nested too deeply", "") from None
@@ -209,6 +230,21 @@ def parse_json(text: str | bytes) -> Any:
         raise MalformedProjectError(str(error), "") from None
     except ValueError:  # e.g. an integer of thousands of digits
         raise MalformedProjectError("the JSON holds a number too large to read", "") from None
+
+
+# what Python's JSON reader says, as a person editing the file would understand it
+_JSON_WORDS = {
+    "Expecting ',' delimiter": "a ',' is missing between two items",
+    "Expecting ':' delimiter": "a ':' is missing after a name",
+    "Expecting value": "a value is missing (or the file ends too early)",
+    "Expecting property name enclosed in double quotes": (
+        "a name in double quotes should come here (a ',' too many before a '}'?)"
+    ),
+    "Unterminated string starting at": "a text is not closed with '\"'",
+    "Extra data": "more follows where the project should end",
+    "Invalid control character at": "a line break or a tab inside a text",
+    "Invalid \\escape": "a '\\' that starts no escape",
+}
 
 
 class _JSONValueError(ValueError):
@@ -279,6 +315,7 @@ def _read_project(reader: _Reader, root: dict[str, Any], registry: NodeRegistry 
             "dataset",
             "companions",
             "goal",
+            "notes",
         ),
     )
     graph = Graph(registry)
@@ -312,7 +349,28 @@ def _read_project(reader: _Reader, root: dict[str, Any], registry: NodeRegistry 
         dataset=_read_dataset(reader, root.get("dataset"), "$.dataset"),
         companions=_read_companions(reader, root.get("companions", {}), "$.companions"),
         goal=_read_goal(reader, root.get("goal"), "$.goal"),
+        notes=_read_notes(reader, root.get("notes", []), "$.notes"),
     )
+
+
+def _read_notes(reader: _Reader, data: Any, where: str) -> list[Note]:
+    items = reader.list(data, where, MAX_NOTES)
+    notes: list[Note] = []
+    for index, item in enumerate(items):
+        place = f"{where}[{index}]"
+        note = reader.object(item, place)
+        reader.keys(note, place, required=("id", "text"), optional=("position",))
+        note_id = note["id"]
+        if not valid_node_id(note_id):
+            raise MalformedProjectError(f"a note's id is {NODE_ID_RULE}", f"{place}.id")
+        if any(n.id == note_id for n in notes):
+            raise MalformedProjectError(f"a second note with the id '{note_id}'", f"{place}.id")
+        text = reader.text(note["text"], f"{place}.text", MAX_NOTE_TEXT)
+        position = reader.list(note.get("position", [0.0, 0.0]), f"{place}.position", 2)
+        if len(position) != 2 or not all(is_number(v) for v in position):
+            raise MalformedProjectError("expected [x, y], two finite numbers", f"{place}.position")
+        notes.append(Note(note_id, text, (float(position[0]), float(position[1]))))
+    return notes
 
 
 def _read_goal(reader: _Reader, data: Any, where: str) -> Goal | None:

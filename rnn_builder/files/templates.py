@@ -2,7 +2,9 @@
 
 Each template is a function that builds a fresh :class:`~rnn_builder.files.project.Project`, with a
 human title, a description of what it demonstrates, and the built-in task it trains on. Node ids
-are meaningful words, since they name the weights in saved ``.npz`` files.
+are meaningful words, since they name the weights in saved ``.npz`` files. Where the nodes sit is
+not written here: every template is laid out by :func:`rnn_builder.graph.arrange.arrange`, as
+the app's Arrange would lay it out.
 """
 
 from __future__ import annotations
@@ -14,10 +16,8 @@ from typing import Any
 
 from rnn_builder.errors import TemplateNotFoundError
 from rnn_builder.files.project import DatasetReference, Project, TrainingSettings
+from rnn_builder.graph.arrange import apply_arrangement
 from rnn_builder.graph.model import Graph
-
-COLUMN = 220.0  # canvas spacing between layers (a node is 176 wide)
-ROW = 140.0
 
 
 @dataclass(frozen=True)
@@ -31,8 +31,10 @@ class Template:
     training: dict[str, Any] = field(default_factory=dict)
 
     def build(self) -> Project:
+        graph = self.build_graph()
+        apply_arrangement(graph)  # laid out as Arrange lays it out, not by hand
         return Project(
-            graph=self.build_graph(),
+            graph=graph,
             title=self.title,
             description=self.description,
             template=self.name,
@@ -47,10 +49,8 @@ class _Builder:
     def __init__(self) -> None:
         self.graph = Graph()
 
-    def node(self, node_id: str, type_name: str, column: float, row: float = 0.0, **params: Any):
-        self.graph.add_node(
-            type_name, node_id=node_id, params=params, position=(column * COLUMN, row * ROW)
-        )
+    def node(self, node_id: str, type_name: str, **params: Any) -> _Builder:
+        self.graph.add_node(type_name, node_id=node_id, params=params)
         return self
 
     def wire(self, *chain: str) -> _Builder:
@@ -73,22 +73,22 @@ class _Builder:
 
 def _two_spirals() -> Graph:
     b = _Builder()
-    b.node("point", "vector_input", 0, features=2)
-    b.node("hidden_1", "dense", 1, units=32, activation="tanh")
-    b.node("hidden_2", "dense", 2, units=32, activation="tanh")
-    b.node("scores", "dense", 3, units=2)
-    b.node("spiral", "output", 4, loss="cross_entropy", target="spiral")
+    b.node("point", "vector_input", features=2)
+    b.node("hidden_1", "dense", units=32, activation="tanh")
+    b.node("hidden_2", "dense", units=32, activation="tanh")
+    b.node("scores", "dense", units=2)
+    b.node("spiral", "output", loss="cross_entropy", target="spiral")
     b.wire("point", "hidden_1", "hidden_2", "scores", "spiral")
     return b.graph
 
 
 def _chord_to_arpeggio() -> Graph:
     b = _Builder()
-    b.node("chord", "vector_input", 0, features=15)
-    b.node("over_time", "repeat", 1, steps=4)
-    b.node("composer", "gru", 2, hidden_size=32)
-    b.node("note_scores", "dense", 3, units=24)
-    b.node("notes", "output", 4, loss="cross_entropy", target="notes")
+    b.node("chord", "vector_input", features=15)
+    b.node("over_time", "repeat", steps=4)
+    b.node("composer", "gru", hidden_size=32)
+    b.node("note_scores", "dense", units=24)
+    b.node("notes", "output", loss="cross_entropy", target="notes")
     b.wire("chord", "over_time", "composer.x")
     b.wire("composer.y", "note_scores", "notes")
     return b.graph
@@ -96,11 +96,11 @@ def _chord_to_arpeggio() -> Graph:
 
 def _sentiment() -> Graph:
     b = _Builder()
-    b.node("words", "sequence_input", 0, vocabulary=40, steps=8)
-    b.node("embed", "embedding", 1, vocabulary=40, dimension=16)
-    b.node("reader", "lstm", 2, hidden_size=32)
-    b.node("scores", "dense", 3, units=2)
-    b.node("sentiment", "output", 4, loss="cross_entropy", target="sentiment")
+    b.node("words", "sequence_input", vocabulary=40, steps=8)
+    b.node("embed", "embedding", vocabulary=40, dimension=16)
+    b.node("reader", "lstm", hidden_size=32)
+    b.node("scores", "dense", units=2)
+    b.node("sentiment", "output", loss="cross_entropy", target="sentiment")
     b.wire("words", "embed", "reader.x")
     b.wire("reader.h_n", "scores", "sentiment")
     return b.graph
@@ -108,11 +108,11 @@ def _sentiment() -> Graph:
 
 def _tagger() -> Graph:
     b = _Builder()
-    b.node("words", "sequence_input", 0, vocabulary=40, steps=8)
-    b.node("embed", "embedding", 1, vocabulary=40, dimension=16)
-    b.node("tagger", "rnn", 2, hidden_size=32)
-    b.node("tag_scores", "dense", 3, units=3)
-    b.node("tags", "output", 4, loss="cross_entropy", target="tags")
+    b.node("words", "sequence_input", vocabulary=40, steps=8)
+    b.node("embed", "embedding", vocabulary=40, dimension=16)
+    b.node("tagger", "rnn", hidden_size=32)
+    b.node("tag_scores", "dense", units=3)
+    b.node("tags", "output", loss="cross_entropy", target="tags")
     b.wire("words", "embed", "tagger.x")
     b.wire("tagger.y", "tag_scores", "tags")
     return b.graph
@@ -120,13 +120,13 @@ def _tagger() -> Graph:
 
 def _number_translator() -> Graph:
     b = _Builder()
-    b.node("words", "sequence_input", 0, vocabulary=32, steps=6)
-    b.node("embed", "embedding", 1, vocabulary=32, dimension=16)
-    b.node("encoder", "gru", 2, hidden_size=64)
-    b.node("context", "repeat", 3, steps=4)
-    b.node("decoder", "gru", 4, hidden_size=64)
-    b.node("digit_scores", "dense", 5, units=12)
-    b.node("digits", "output", 6, loss="cross_entropy", target="digits")
+    b.node("words", "sequence_input", vocabulary=32, steps=6)
+    b.node("embed", "embedding", vocabulary=32, dimension=16)
+    b.node("encoder", "gru", hidden_size=64)
+    b.node("context", "repeat", steps=4)
+    b.node("decoder", "gru", hidden_size=64)
+    b.node("digit_scores", "dense", units=12)
+    b.node("digits", "output", loss="cross_entropy", target="digits")
     b.wire("words", "embed", "encoder.x")
     b.wire("encoder.h_n", "context", "decoder.x")
     b.wire("decoder.y", "digit_scores", "digits")
@@ -135,12 +135,12 @@ def _number_translator() -> Graph:
 
 def _stacked_lstm() -> Graph:
     b = _Builder()
-    b.node("text", "sequence_input", 0, vocabulary=48, steps=24)
-    b.node("embed", "embedding", 1, vocabulary=48, dimension=24)
-    b.node("layer_1", "lstm", 2, hidden_size=64)
-    b.node("layer_2", "lstm", 3, hidden_size=64)
-    b.node("next_char", "dense", 4, units=48)
-    b.node("prediction", "output", 5, loss="cross_entropy", target="next_char")
+    b.node("text", "sequence_input", vocabulary=48, steps=24)
+    b.node("embed", "embedding", vocabulary=48, dimension=24)
+    b.node("layer_1", "lstm", hidden_size=64)
+    b.node("layer_2", "lstm", hidden_size=64)
+    b.node("next_char", "dense", units=48)
+    b.node("prediction", "output", loss="cross_entropy", target="next_char")
     b.wire("text", "embed", "layer_1.x")
     b.wire("layer_1.y", "layer_2.x")
     b.wire("layer_2.y", "next_char", "prediction")
@@ -149,11 +149,11 @@ def _stacked_lstm() -> Graph:
 
 def _bidirectional_tagger() -> Graph:
     b = _Builder()
-    b.node("words", "sequence_input", 0, vocabulary=40, steps=8)
-    b.node("embed", "embedding", 1, vocabulary=40, dimension=16)
-    b.node("tagger", "gru", 2, hidden_size=32, bidirectional=True)
-    b.node("tag_scores", "dense", 3, units=3)
-    b.node("tags", "output", 4, loss="cross_entropy", target="tags")
+    b.node("words", "sequence_input", vocabulary=40, steps=8)
+    b.node("embed", "embedding", vocabulary=40, dimension=16)
+    b.node("tagger", "gru", hidden_size=32, bidirectional=True)
+    b.node("tag_scores", "dense", units=3)
+    b.node("tags", "output", loss="cross_entropy", target="tags")
     b.wire("words", "embed", "tagger.x")
     b.wire("tagger.y", "tag_scores", "tags")
     return b.graph
@@ -161,13 +161,13 @@ def _bidirectional_tagger() -> Graph:
 
 def _translator_with_feedback() -> Graph:
     b = _Builder()
-    b.node("words", "sequence_input", 0, vocabulary=32, steps=6)
-    b.node("embed", "embedding", 1, vocabulary=32, dimension=16)
-    b.node("encoder", "gru", 2, hidden_size=64)
-    b.node("decoder", "gru", 3, hidden_size=64)
-    b.node("digit_scores", "dense", 4, units=12)
-    b.node("digits", "output", 5, loss="cross_entropy", target="digits")
-    b.node("previous_digit", "delay", 3.5, 1.4, initial="start_token", start_token=10, steps=4)
+    b.node("words", "sequence_input", vocabulary=32, steps=6)
+    b.node("embed", "embedding", vocabulary=32, dimension=16)
+    b.node("encoder", "gru", hidden_size=64)
+    b.node("decoder", "gru", hidden_size=64)
+    b.node("digit_scores", "dense", units=12)
+    b.node("digits", "output", loss="cross_entropy", target="digits")
+    b.node("previous_digit", "delay", initial="start_token", start_token=10, steps=4)
     b.wire("words", "embed", "encoder.x")
     b.wire("encoder.h_n", "decoder.h_0")
     b.wire("decoder.y", "digit_scores", "digits")
@@ -178,10 +178,10 @@ def _translator_with_feedback() -> Graph:
 def _reverser_encoder(b: _Builder) -> None:
     """Letters → embedding → a bidirectional GRU (its y the memory, its h_n the decoder's
     start), and the Delay that feeds the decoder its previous letter, <start> first."""
-    b.node("letters", "sequence_input", 0, vocabulary=26, steps=40)
-    b.node("embed", "embedding", 1, vocabulary=26, dimension=32)
-    b.node("encoder", "gru", 2, hidden_size=32, bidirectional=True)
-    b.node("previous", "delay", 2.5, 1.4, initial="start_token", start_token=26, steps=41)
+    b.node("letters", "sequence_input", vocabulary=26, steps=40)
+    b.node("embed", "embedding", vocabulary=26, dimension=32)
+    b.node("encoder", "gru", hidden_size=32, bidirectional=True)
+    b.node("previous", "delay", initial="start_token", start_token=26, steps=41)
     b.wire("letters", "embed", "encoder.x")
 
 
@@ -190,12 +190,12 @@ def _translator_with_attention() -> Graph:
     decoder's state through a tanh layer, then the scores."""
     b = _Builder()
     _reverser_encoder(b)
-    b.node("decoder", "gru", 3.5, 0.4, hidden_size=64)
-    b.node("attend", "attention", 4.5, 0.4, score="general", units=64)
-    b.node("joined", "concat", 5.5, 0.4)
-    b.node("combine", "dense", 6.5, 0.4, units=64, activation="tanh")
-    b.node("letter_scores", "dense", 7.5, 0.4, units=28)
-    b.node("reversed", "output", 8.5, 0.4, loss="cross_entropy", target="reversed")
+    b.node("decoder", "gru", hidden_size=64)
+    b.node("attend", "attention", score="general", units=64)
+    b.node("joined", "concat")
+    b.node("combine", "dense", units=64, activation="tanh")
+    b.node("letter_scores", "dense", units=28)
+    b.node("reversed", "output", loss="cross_entropy", target="reversed")
     b.wire("encoder.h_n", "decoder.h_0")
     b.wire("previous", "decoder.x")
     b.wire("decoder.y", "attend.query")
@@ -212,12 +212,12 @@ def _translator_bahdanau() -> Graph:
     Delay of its y), the context joined with the previous letter as its input."""
     b = _Builder()
     _reverser_encoder(b)
-    b.node("state", "delay", 3, -1.0, steps=41)
-    b.node("attend", "attention", 4, -0.3, score="additive", units=32)
-    b.node("joined", "concat", 5, 0.4)
-    b.node("decoder", "gru", 6, 0.4, hidden_size=64)
-    b.node("letter_scores", "dense", 7, 0.4, units=28)
-    b.node("reversed", "output", 8, 0.4, loss="cross_entropy", target="reversed")
+    b.node("state", "delay", steps=41)
+    b.node("attend", "attention", score="additive", units=32)
+    b.node("joined", "concat")
+    b.node("decoder", "gru", hidden_size=64)
+    b.node("letter_scores", "dense", units=28)
+    b.node("reversed", "output", loss="cross_entropy", target="reversed")
     b.wire("encoder.h_n", "decoder.h_0")
     b.wire("decoder.y", "state", "attend.query")
     b.wire("encoder.y", "attend.memory")
@@ -231,10 +231,10 @@ def _translator_bahdanau() -> Graph:
 
 def _adding_problem() -> Graph:
     b = _Builder()
-    b.node("values", "sequence_input", 0, features=2, steps=50)
-    b.node("memory", "lstm", 1, hidden_size=32)
-    b.node("readout", "dense", 2, units=1)
-    b.node("total", "output", 3, loss="mse", target="sum")
+    b.node("values", "sequence_input", features=2, steps=50)
+    b.node("memory", "lstm", hidden_size=32)
+    b.node("readout", "dense", units=1)
+    b.node("total", "output", loss="mse", target="sum")
     b.wire("values", "memory.x")
     b.wire("memory.h_n", "readout", "total")
     return b.graph
@@ -242,10 +242,10 @@ def _adding_problem() -> Graph:
 
 def _forecast() -> Graph:
     b = _Builder()
-    b.node("history", "sequence_input", 0, features=1, steps=12)
-    b.node("reader", "lstm", 1, hidden_size=32)
-    b.node("forecast", "dense", 2, units=1)
-    b.node("next_value", "output", 3, loss="mse", target="next")
+    b.node("history", "sequence_input", features=1, steps=12)
+    b.node("reader", "lstm", hidden_size=32)
+    b.node("forecast", "dense", units=1)
+    b.node("next_value", "output", loss="mse", target="next")
     b.wire("history", "reader.x")
     b.wire("reader.h_n", "forecast", "next_value")
     return b.graph

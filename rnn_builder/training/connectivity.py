@@ -87,6 +87,7 @@ def _batch_size(batch: Batch) -> int:
 
 VANISHING, EXPLODING = 1e-3, 1e3  # first-step / last-step ratios of the measure worth a warning
 EXPLODING_NORM = 1e3  # a global gradient norm this large explodes whatever the ratio says
+SAME = 1.5  # a ratio within this factor of 1 is "about as large"
 
 # Each problem's own remedies, and only those (issue 24: clipping does nothing for vanishing).
 VANISHING_REMEDIES = (
@@ -168,8 +169,28 @@ def diagnose(
         )
         remedies = GATED_VANISHING_REMEDIES if gated else VANISHING_REMEDIES
         return Diagnosis("vanishing", ratio, sentence, remedies, (TRUNCATION_NOTE + note).strip())
-    sentence = (
-        f"{where[0].upper()}{where[1:]} is {ratio:.2g} × that at the last step: the gradient "
-        "travels back through time without vanishing or exploding."
+    return Diagnosis("flows", ratio, _flows(measured, ratio), (), note.strip())
+
+
+def _flows(measured: str, ratio: float) -> str:
+    """The words for a ratio inside the healthy range, agreeing with its number (issue 23:
+    "0.057 × … without vanishing" read as a contradiction of a 17-fold drop)."""
+    subject = (
+        "The gradient of the last step's loss" if measured == "connectivity" else ("The gradient")
     )
-    return Diagnosis("flows", ratio, sentence, (), note.strip())
+    if 1 / SAME <= ratio <= SAME:
+        return (
+            f"{subject} is about as large at the first step as at the last ({ratio:.2g} ×): "
+            "it travels back through time neither vanishing nor exploding."
+        )
+    if ratio < 1:
+        return (
+            f"{subject} is {1 / ratio:.2g} times smaller at the first step than at the last: "
+            f"it fades on its way back, but by less than the {1 / VANISHING:,.0f}-fold drop "
+            "this view calls vanishing, so the early steps still teach the network."
+        )
+    return (
+        f"{subject} is {ratio:.2g} times larger at the first step than at the last: it grows "
+        f"on its way back, but by less than the {EXPLODING:,.0f}-fold growth this view calls "
+        "exploding."
+    )

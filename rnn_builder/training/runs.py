@@ -12,7 +12,10 @@ A run records what it was (issue 24: a student's hand-in must show how a result 
 the graph it trained (its digest, and the graph itself as the project file holds it), the data
 (kind, name and options), the seed, and whether it started from trained weights. The app
 records each run it trains, and so does ``rnn-builder train`` (:func:`new_run`,
-:func:`follow_report`).
+:func:`follow_report`). A run that went on from trained weights says which run's
+(``continued_from``, when known) and after how many steps of training they came
+(``start_step``): its curves are drawn from there, after the run it continued, so that two
+runs compared side by side do not both seem to start from nothing (issue 23).
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from rnn_builder.values import MAX_TEXT, is_number, is_plain_value, short
 MAX_RUNS = 1_000  # runs in one file
 MAX_EPOCHS_KEPT = 1_000_000  # validation points of one run (one an epoch)
 MAX_GRAPH_TEXT = 4_000_000  # the graph a run trained, as JSON text
+MAX_STEP = 10**12  # steps of training before a run: more than any machine will take
 
 
 class RunsError(ValueError):
@@ -55,6 +59,10 @@ class RunRecord:
     data: dict = field(default_factory=dict)
     seed: int | None = None
     continued: bool = False
+    # a continued run: the steps its starting weights had been trained (its curves are drawn
+    # from there), and the run they came from (None: not known, weights from a file)
+    start_step: int = 0
+    continued_from: int | None = None
 
     def to_json(self) -> dict:
         return {
@@ -72,6 +80,8 @@ class RunRecord:
             "data": self.data,
             "seed": self.seed,
             "continued": self.continued,
+            "start_step": self.start_step,
+            "continued_from": self.continued_from,
         }
 
     @staticmethod
@@ -122,6 +132,18 @@ class RunRecord:
         continued = data.get("continued", False)
         if not isinstance(continued, bool):
             raise RunsError(f"{where}'s continued is {short(continued)}, not true or false")
+        start_step = data.get("start_step", 0)
+        if isinstance(start_step, bool) or not isinstance(start_step, int):
+            raise RunsError(f"{where}'s start_step is {short(start_step)}, not a whole number")
+        if not 0 <= start_step <= MAX_STEP:
+            raise RunsError(f"{where}'s start_step is {short(start_step)}, out of range")
+        earlier = data.get("continued_from")
+        if earlier is not None and (
+            isinstance(earlier, bool) or not isinstance(earlier, int) or not 1 <= earlier < number
+        ):
+            raise RunsError(
+                f"{where}'s continued_from is {short(earlier)}, not an earlier run's number"
+            )
         return RunRecord(
             number,
             label,
@@ -137,6 +159,8 @@ class RunRecord:
             run_data,
             seed,
             continued,
+            start_step,
+            earlier,
         )
 
 
@@ -201,8 +225,15 @@ def describe_run(project) -> str:
     return f"{', '.join(cells) or 'no cell'} · {optimizer} · {clip}"
 
 
-def new_run(project, number: int, continued: bool) -> RunRecord:
-    """The record of a run about to train ``project`` (``continued``: from trained weights)."""
+def new_run(
+    project,
+    number: int,
+    continued: bool,
+    start_step: int = 0,
+    continued_from: int | None = None,
+) -> RunRecord:
+    """The record of a run about to train ``project`` (``continued``: from trained weights,
+    trained ``start_step`` steps before, in run ``continued_from`` when that is known)."""
     graph = graph_json(project)
     reference = project.dataset
     data = (
@@ -210,7 +241,14 @@ def new_run(project, number: int, continued: bool) -> RunRecord:
         if reference is not None
         else {}
     )
-    label = f"run {number}: {describe_run(project)}" + (" · continued" if continued else "")
+    went_on = ""
+    if continued:
+        went_on = (
+            f" · continued from run {continued_from} at step {start_step:,}"
+            if continued_from is not None
+            else " · continued"
+        )
+    label = f"run {number}: {describe_run(project)}{went_on}"
     return RunRecord(
         number,
         label,
@@ -220,6 +258,8 @@ def new_run(project, number: int, continued: bool) -> RunRecord:
         data=data,
         seed=project.training.seed,
         continued=continued,
+        start_step=start_step if continued else 0,
+        continued_from=continued_from if continued else None,
     )
 
 

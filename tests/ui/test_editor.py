@@ -400,7 +400,7 @@ def test_a_corrupt_file_shows_an_error_and_keeps_the_current_project(window, tmp
     before = dumps(window.document.project)
     assert not window.open_project(bad)
     title, message = window.errors[-1]
-    assert title == "Cannot open the project" and "$.graph" in message
+    assert title == "Cannot open the project" and "bad.json' is damaged: graph: " in message
     assert dumps(window.document.project) == before
     assert set(window.scene.node_items) == set(window.document.graph.nodes)
 
@@ -556,7 +556,9 @@ def test_after_a_crash_the_unsaved_work_is_offered_back(make_window):
     main.offer_recovery(fresh, _Yes)
     assert "Two spirals" in _Yes.asked[-1]
     assert "gru_1" in fresh.document.graph and fresh.document.modified
-    assert fresh.document.leftover_recoveries() == []  # offered once
+    # the copy is kept, as the recovered work's own, until that work is saved (issue 23)
+    (kept,) = fresh.document.leftover_recoveries()
+    assert kept.file == fresh.document.recovery_path() and "gru_1" in kept.project.graph
 
 
 def test_a_crash_after_training_loses_neither_the_weights_nor_the_runs(make_window, monkeypatch):
@@ -597,8 +599,9 @@ def test_a_crash_after_training_loses_neither_the_weights_nor_the_runs(make_wind
     assert [run.label for run in recovered.runs] == ["run 1: LSTM 32"]
     assert fresh.live.plots.runs.count() == 1  # and listed for comparing
     assert recovered.runs[0].curve.mean == [0.7, 0.5]
-    assert recovered.leftover_recoveries() == []
-    assert not copy.with_suffix(".npz").exists()  # offered once, weights included
+    # kept as the recovered work's copy, weights included, until it is saved (issue 23)
+    assert [r.file for r in recovered.leftover_recoveries()] == [copy]
+    assert recovered.recovery_path() == copy and copy.with_suffix(".npz").exists()
 
 
 def test_damaged_recovered_weights_still_recover_the_graph(make_window):
@@ -647,6 +650,6 @@ def test_only_the_newest_recovery_is_offered_and_older_ones_wait(make_window):
 
     fresh = make_window("many_to_many_equal")
     main.offer_recovery(fresh, _Yes)
-    assert "rnn_1" in fresh.document.graph and not newer.exists()
-    (left,) = fresh.document.leftover_recoveries()
+    assert "rnn_1" in fresh.document.graph and fresh.document.recovery_path() == newer
+    (left,) = [r for r in fresh.document.leftover_recoveries() if r.file != newer]
     assert left.file == older and "gru_1" in left.project.graph

@@ -191,6 +191,18 @@ def new(s: Setup, saved: bool) -> None:
     assert s.window.document.path is None and not s.window.document.modified
 
 
+def new_blank(s: Setup, saved: bool) -> None:
+    (action,) = s.file_actions("new_blank")
+    s.dialogs.keep = "cancel"
+    s.trigger(action)
+    assert s.dialogs.kinds() == ["ask to save"] and s.unchanged()
+    s.dialogs.keep = "discard"
+    s.trigger(action)
+    document = s.window.document
+    assert len(document.graph) == 0 and document.project.template is None
+    assert document.path is None and not document.modified
+
+
 def open_(s: Setup, saved: bool) -> None:
     (action,) = s.file_actions("open")
     s.trigger(action)  # the dialog, cancelled
@@ -328,6 +340,7 @@ def quit_(s: Setup, saved: bool) -> None:
 
 CASES: dict[str, Callable[[Setup, bool], None]] = {
     "new": new,
+    "new_blank": new_blank,
     "open": open_,
     "recent_file": recent_file,
     "recent_none": recent_none,

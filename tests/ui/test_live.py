@@ -129,7 +129,8 @@ def test_pause_resume_and_stop_leave_consistent_weights(window, qtbot):
     assert window.document.runs[-1].curve.mean[0] < first_loss
     # each run says whether it went on from trained weights (issue 24), and its label too
     first, second = window.document.runs[-2:]
-    assert not first.continued and second.continued and second.label.endswith("continued")
+    assert not first.continued and second.continued
+    assert second.label.endswith(f"continued from run 1 at step {second.start_step:,}")
     assert first.graph_digest == second.graph_digest and second.seed == 0
     assert live.panel.start_button.isEnabled()
 

@@ -1,7 +1,8 @@
 """A wire: a curve from an output port to an input port, coloured by what it carries.
 
 Sequences are drawn as thick blue curves and vectors as thin grey ones; a wire running
-backwards (a feedback loop through a Delay) loops below its nodes so that it stays readable. A
+backwards (a feedback loop through a Delay) is routed below the nodes it passes, so that it
+crosses none of them. A
 wire can be selected (click it) and deleted; its shape for the mouse is wider than its stroke.
 """
 
@@ -20,6 +21,7 @@ class EdgeItem(QGraphicsPathItem):
         super().__init__()
         self.edge = edge
         self.kind: str | None = None
+        self.backwards = False  # runs right to left (feedback): routed below what it passes
         self.setZValue(0)
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable, True)
         self.setAcceptHoverEvents(True)
@@ -48,8 +50,9 @@ class EdgeItem(QGraphicsPathItem):
             self._apply_pen()
         return super().itemChange(change, value)
 
-    def set_ends(self, start: QPointF, end: QPointF) -> None:
-        self.setPath(wire_path(start, end))
+    def set_ends(self, start: QPointF, end: QPointF, below: float | None = None) -> None:
+        self.backwards = end.x() < start.x()
+        self.setPath(wire_path(start, end, below))
 
     def shape(self) -> QPainterPath:
         stroker = QPainterPathStroker()
@@ -57,15 +60,17 @@ class EdgeItem(QGraphicsPathItem):
         return stroker.createStroke(self.path())
 
 
-def wire_path(start: QPointF, end: QPointF) -> QPainterPath:
-    """A smooth cubic from ``start`` (leaving rightwards) to ``end`` (entering from the left)."""
+def wire_path(start: QPointF, end: QPointF, below: float | None = None) -> QPainterPath:
+    """A smooth cubic from ``start`` (leaving rightwards) to ``end`` (entering from the left).
+    A wire running backwards swings out, passes below both ends — and below ``below``, the
+    lowest edge of the nodes between them, when given — and comes back in."""
     path = QPainterPath(start)
     dx = end.x() - start.x()
     if dx >= 0:
         bend = max(40.0, dx * 0.5)
         path.cubicTo(start + QPointF(bend, 0), end - QPointF(bend, 0), end)
     else:  # backwards: swing out, pass below both ends, come back in
-        drop = max(start.y(), end.y()) + 70.0
+        drop = max(start.y(), end.y(), below if below is not None else -1e9) + 70.0
         out = 60.0
         path.cubicTo(
             start + QPointF(out * 1.5, 0),

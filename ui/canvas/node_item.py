@@ -1,5 +1,10 @@
 """A node on the canvas: a card with a coloured header (its category), a title, and its ports
-labelled with the kind and width of what flows through them (``seq·32``, ``vec·10``)."""
+labelled with the kind and width of what flows through them (``seq·32``, ``vec·10``).
+
+Zoomed out below ``READABLE_ZOOM`` (port labels under 8 px) a node draws a level of detail
+instead: its card in its category's colour and its title, large enough to read at that zoom,
+without subtitle or port labels, so that Fit can show a wide graph whole and every node still
+says what it is."""
 
 from __future__ import annotations
 
@@ -19,7 +24,9 @@ from ui.canvas.style import (
     LABEL_POINT_SIZE,
     NODE_WIDTH,
     PORT_ROW_HEIGHT,
+    READABLE_ZOOM,
     SELECTION_COLOR,
+    SMALLEST_TITLE_PX,
     TITLE_POINT_SIZE,
     WARNING_COLOR,
     canvas_colors,
@@ -29,6 +36,8 @@ from ui.canvas.style import (
 class NodeItem(QGraphicsItem):
     """Draws one node of the model; knows its node only by id and keeps no model state."""
 
+    READABLE_DETAIL = READABLE_ZOOM  # below this zoom: the title alone, large enough to read
+
     def __init__(self, node: Node, node_type: NodeType) -> None:
         super().__init__()
         self.node_id = node.id
@@ -36,6 +45,7 @@ class NodeItem(QGraphicsItem):
         self.title = node.name
         self.subtitle = self.node_type.subtitle(node)
         self.problems: list[Problem] = []
+        self.drawn_detail = ""  # "full" or "titles": how it was drawn last (for the tests)
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable, True)
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsMovable, True)
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemSendsGeometryChanges, True)
@@ -112,20 +122,10 @@ class NodeItem(QGraphicsItem):
         accent = CATEGORY_COLORS.get(self.node_type.category, QColor("#888888"))
         rect = QRectF(0, 0, NODE_WIDTH, self.height)
         detail = option.levelOfDetailFromTransform(painter.worldTransform())
-        if detail < 0.4:  # far out: text would be unreadable, draw the card only (fast)
-            painter.setPen(
-                QPen(SELECTION_COLOR, 3)
-                if self.isSelected()
-                else (
-                    QPen(ERROR_COLOR, 3)
-                    if any(p.severity == "error" for p in self.problems)
-                    else Qt.PenStyle.NoPen
-                )
-            )
-            painter.setBrush(colors["body"])
-            painter.drawRect(rect)
-            painter.fillRect(QRectF(0, 0, NODE_WIDTH, HEADER_HEIGHT), accent)
+        if detail < self.READABLE_DETAIL:  # port labels would be too small to read
+            self._paint_title_only(painter, detail, colors, accent, rect)
             return
+        self.drawn_detail = "full"
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
 
@@ -184,6 +184,56 @@ class NodeItem(QGraphicsItem):
         painter.setFont(small)
         for port, row in self.rows.items():
             self._draw_port_label(painter, port, row, colors, left=port.is_input)
+
+    def card_rect(self) -> QRectF:
+        """The card, without the ports' overhang (item coordinates)."""
+        return QRectF(0, 0, NODE_WIDTH, self.height)
+
+    def title_font(self, zoom: float) -> QFont:
+        """The title's font at ``zoom``: its own size, or larger where that would read under
+        ``SMALLEST_TITLE_PX`` (as large as the card's header allows at the least)."""
+        font = QFont()
+        font.setBold(True)
+        font.setPointSizeF(TITLE_POINT_SIZE)
+        if zoom < self.READABLE_DETAIL:
+            # pixels on the scene's own scale, for a title SMALLEST_TITLE_PX high on screen
+            font.setPixelSize(max(1, round(min(SMALLEST_TITLE_PX / max(zoom, 1e-3), 64.0))))
+        return font
+
+    def title_pixels(self, zoom: float) -> float:
+        """How high the title's letters are on screen at ``zoom`` (its font's em, in px)."""
+        font = self.title_font(zoom)
+        size = font.pixelSize()
+        if size <= 0:  # a point size: at the screen's resolution
+            size = font.pointSizeF() * QFontMetricsF(font).fontDpi() / 72
+        return size * zoom
+
+    def _paint_title_only(
+        self, painter: QPainter, detail: float, colors: dict, accent: QColor, rect: QRectF
+    ) -> None:
+        """Far out: the card in its category's colour with the title over it, no labels."""
+        self.drawn_detail = "titles"
+        errors = any(p.severity == "error" for p in self.problems)
+        if self.isSelected():
+            painter.setPen(QPen(SELECTION_COLOR, 3 / max(detail, 0.1)))
+        elif errors:
+            painter.setPen(QPen(ERROR_COLOR, 3 / max(detail, 0.1)))
+        else:
+            painter.setPen(QPen(accent.darker(130), 1.0))
+        body = QColor(accent)
+        body.setAlpha(60)
+        painter.setBrush(colors["body"])
+        painter.drawRoundedRect(rect, CORNER_RADIUS, CORNER_RADIUS)
+        painter.setBrush(body)
+        painter.drawRoundedRect(rect, CORNER_RADIUS, CORNER_RADIUS)
+        painter.fillRect(QRectF(1, 1, NODE_WIDTH - 2, HEADER_HEIGHT / 2), accent)
+        font = self.title_font(detail)
+        painter.setFont(font)
+        painter.setPen(colors["text"])
+        metrics = QFontMetricsF(font)
+        inside = rect.adjusted(6, HEADER_HEIGHT / 2 + 2, -6, -4)
+        title = metrics.elidedText(self.title, Qt.TextElideMode.ElideRight, inside.width())
+        painter.drawText(inside, Qt.AlignmentFlag.AlignCenter, title)
 
     def _draw_port_label(
         self, painter: QPainter, port: PortItem, row: int, colors: dict[str, QColor], left: bool

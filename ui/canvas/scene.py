@@ -7,15 +7,19 @@ and turns gestures into calls on the document, which pushes undo commands:
   ports that would accept the wire are lit and the others dimmed; dropping on a port that cannot
   take it is refused with the reason (the ``message`` signal);
 * drag a wire's end off an input to re-plug it elsewhere, or drop it on empty canvas to delete it;
-* drag nodes to move them (snapped to the grid; one drag is one undo step).
+* drop a new wire (dragged from a port) on empty canvas to be offered the node types that can
+  take it (``wire_dropped``; the window's quick-add box adds the one chosen, wired);
+* drag nodes to move them (snapped to the grid; one drag is one undo step), notes with them;
+* double-click a note to edit its text (``note_edited``: the edit is one undo step).
+
+Notes are the project's, not the graph's: the scene follows the project's note events as it
+follows the graph's.
 
 After changes it re-validates the graph (once per batch of events) to relabel ports with their
 inferred shapes and outline the nodes that have problems.
 """
 
 from __future__ import annotations
-
-import itertools
 
 from PySide6.QtCore import QObject, QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QPen
@@ -26,11 +30,11 @@ from rnn_builder.graph.model import Edge, Node
 from rnn_builder.graph.validation import ValidationReport, validate
 from ui.canvas.edge_item import EdgeItem, wire_path
 from ui.canvas.node_item import NodeItem
+from ui.canvas.note_item import NoteItem
 from ui.canvas.placement import clear_offset, node_size
 from ui.canvas.port_item import PortItem
-from ui.canvas.style import GRID_SIZE, SELECTION_COLOR
-
-_drags = itertools.count(1)
+from ui.canvas.style import GRID_SIZE, NODE_WIDTH, SELECTION_COLOR
+from ui.editor.commands import new_drag_id
 
 
 class _WireDrag:
@@ -46,6 +50,8 @@ class _WireDrag:
 class GraphScene(QGraphicsScene):
     validated = Signal(object)  # ValidationReport after changes
     message = Signal(str)  # a refusal or a hint, in words
+    wire_dropped = Signal(str, str, bool, QPointF)  # from node, port, is an input; where
+    note_edited = Signal(str, str)  # a note's id and the text typed into it
 
     def __init__(self, document, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -54,16 +60,19 @@ class GraphScene(QGraphicsScene):
         self.dragging_nodes = False
         self.node_items: dict[str, NodeItem] = {}
         self.edge_items: dict[Edge, EdgeItem] = {}
+        self.note_items: dict[str, NoteItem] = {}
         self._edges_of: dict[str, set[Edge]] = {}
         self.report: ValidationReport | None = None
         self._wire: _WireDrag | None = None
         self._press_positions: dict[str, tuple[float, float]] = {}
+        self._press_notes: dict[str, tuple[float, float]] = {}
         self._subscriptions: list = []
         self._refresh_timer = QTimer(self)
         self._refresh_timer.setSingleShot(True)
         self._refresh_timer.timeout.connect(self.refresh)
         document.replaced.connect(self._rebuild)
         document.undo_stack.indexChanged.connect(self._undo_index_changed)
+        self.note_edited.connect(self._note_edited)
         self._build()
 
     @property
@@ -83,12 +92,21 @@ class GraphScene(QGraphicsScene):
             (graph.name_changed, self._on_node_changed),
             (graph.position_changed, self._on_position_changed),
         ]
+        project = self.document.project
+        self._subscriptions += [
+            (project.note_added, self._on_note_added),
+            (project.note_removed, self._on_note_removed),
+            (project.note_changed, self._on_note_changed),
+            (project.note_moved, self._on_note_moved),
+        ]
         for event, callback in self._subscriptions:
             event.subscribe(callback)
         for node in graph:
             self._add_node_item(node)
         for edge in graph.edges:
             self._add_edge_item(edge)
+        for note in project.notes:
+            self._on_note_added(note)
         self.refresh()
 
     def detach(self) -> None:
@@ -102,6 +120,7 @@ class GraphScene(QGraphicsScene):
         self._wire = None
         self.clear()
         self.node_items, self.edge_items, self._edges_of = {}, {}, {}
+        self.note_items = {}
         self._build()
 
     # --- model events ---------------------------------------------------------------------
@@ -153,6 +172,35 @@ class GraphScene(QGraphicsScene):
         if (item.pos().x(), item.pos().y()) != new:
             item.setPos(*new)  # rerouting follows through itemChange
 
+    def _on_note_added(self, note) -> None:
+        item = NoteItem(note.id, note.text, note.position)
+        self.note_items[note.id] = item
+        self.addItem(item)
+
+    def _on_note_removed(self, note) -> None:
+        item = self.note_items.pop(note.id, None)
+        if item is not None:
+            self.removeItem(item)
+
+    def _on_note_changed(self, note_id: str, _old: str, new: str) -> None:
+        self.note_items[note_id].set_text(new)
+
+    def _on_note_moved(self, note_id: str, _old, new: tuple[float, float]) -> None:
+        item = self.note_items[note_id]
+        if (item.pos().x(), item.pos().y()) != new:
+            item.setPos(*new)
+
+    def _note_edited(self, note_id: str, text: str) -> None:
+        """Text typed into a note becomes the note's (one undo step), or is refused in words
+        and the note shows its text again."""
+        if note_id not in self.note_items:
+            return
+        try:
+            self.document.set_note_text(note_id, text)
+        except RNNBuilderError as error:
+            self.message.emit(f"The note was not changed: {error}")
+        self.note_items[note_id].set_text(self.document.project.note(note_id).text)
+
     # --- refreshing -----------------------------------------------------------------------
 
     def schedule_refresh(self) -> None:
@@ -198,12 +246,28 @@ class GraphScene(QGraphicsScene):
         src = src_node.port(edge.src_port, is_input=False)
         dst = dst_node.port(edge.dst_port, is_input=True)
         if src is not None and dst is not None:
-            item.set_ends(src.scene_anchor(), dst.scene_anchor())
+            start, end = src.scene_anchor(), dst.scene_anchor()
+            item.set_ends(start, end, self._lowest_between(end.x(), start.x()))
+
+    def _lowest_between(self, left: float, right: float) -> float | None:
+        """The bottom of the lowest node between ``left`` and ``right`` (a backward wire
+        passes under it), or None when the wire runs forwards."""
+        if right <= left:
+            return None
+        bottoms = [
+            item.pos().y() + item.height
+            for item in self.node_items.values()
+            if item.pos().x() < right and item.pos().x() + NODE_WIDTH > left
+        ]
+        return max(bottoms, default=None)
 
     def node_item_moved(self, item: NodeItem) -> None:
         for edge in self._edges_of.get(item.node_id, ()):
             edge_item = self.edge_items.get(edge)
             if edge_item is not None:
+                self._route(edge_item)
+        for edge_item in self.edge_items.values():  # a wire back may pass under it
+            if edge_item.backwards:
                 self._route(edge_item)
 
     def snapped(self, point: QPointF) -> QPointF:
@@ -249,6 +313,10 @@ class GraphScene(QGraphicsScene):
         chosen = {i.node_id for i in self.selectedItems() if isinstance(i, NodeItem)}
         return [n for n in self.graph.nodes if n in chosen]  # in the model's order
 
+    def selected_note_ids(self) -> list[str]:
+        chosen = {i.note_id for i in self.selectedItems() if isinstance(i, NoteItem)}
+        return [n.id for n in self.document.project.notes if n.id in chosen]
+
     def selected_edges(self) -> list[Edge]:
         return [i.edge for i in self.selectedItems() if isinstance(i, EdgeItem)]
 
@@ -279,7 +347,11 @@ class GraphScene(QGraphicsScene):
             self._press_positions = {
                 node_id: self.graph.node(node_id).position for node_id in self.selected_node_ids()
             }
-            self.dragging_nodes = bool(self._press_positions)
+            project = self.document.project
+            self._press_notes = {
+                note_id: project.note(note_id).position for note_id in self.selected_note_ids()
+            }
+            self.dragging_nodes = bool(self._press_positions or self._press_notes)
 
     def mouseMoveEvent(self, event) -> None:
         if self._wire is not None:
@@ -301,8 +373,13 @@ class GraphScene(QGraphicsScene):
                 item = self.node_items.get(node_id)
                 if item is not None:
                     moves[node_id] = (old, (item.pos().x(), item.pos().y()))
-            self._press_positions = {}
-            self.document.move(moves, next(_drags))
+            notes = {}
+            for note_id, old in self._press_notes.items():
+                note = self.note_items.get(note_id)
+                if note is not None:
+                    notes[note_id] = (old, (note.pos().x(), note.pos().y()))
+            self._press_positions, self._press_notes = {}, {}
+            self.document.move(moves, new_drag_id(), notes)
 
     def _start_wire(self, port: PortItem) -> None:
         picked = None
@@ -382,6 +459,9 @@ class GraphScene(QGraphicsScene):
                 self.message.emit("Wire removed")
             else:
                 self._show_edge(wire.picked)
+        elif target is None and not any(isinstance(i, NodeItem) for i in self.items(point)):
+            anchor = wire.anchor  # a new wire let go on empty canvas: what could take it?
+            self.wire_dropped.emit(anchor.node_id, anchor.name, anchor.is_input, point)
 
     def _show_edge(self, edge: Edge | None) -> None:
         if edge is not None and edge in self.edge_items:

@@ -33,10 +33,11 @@ CORNER_RADIUS = 7.0
 GRID_SIZE = 20.0
 TITLE_POINT_SIZE = 10.5
 LABEL_POINT_SIZE = 9.5  # port labels and subtitles: 12.7 px at 100 % (they were 10.4)
-# Fit to view zooms out no further than this (the rest is panned to): port labels stay above
-# 8 px, about the smallest text people read on a screen without leaning in (they were 5-7 px
-# on a fitted wide template). The default project still fits a 1360-pixel window whole.
+# Below this zoom port labels would be under 8 px, about the smallest text people read on a
+# screen without leaning in (they were 5-7 px on a fitted wide template): a node drawn smaller
+# shows its title, large enough to read, and no port labels (its level of detail).
 READABLE_ZOOM = 0.65
+SMALLEST_TITLE_PX = 10.0  # a title at any zoom that draws one: what 8-px labels were not
 
 
 def is_dark() -> bool:

@@ -1,34 +1,37 @@
 """The view onto the canvas: a dotted grid, zoom with the wheel around the cursor, pan with the
-middle button (or Space and drag), rubber-band selection, fit-to-contents, and dropping node
-types from the palette."""
+middle button (or Space and drag), rubber-band selection, fit-to-contents, dropping node
+types from the palette, and typing (or Tab) to ask for the quick-add box at the cursor
+(``quick_add_requested``; :mod:`ui.canvas.quick_add`)."""
 
 from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QEvent, QPoint, QPointF, QRect, QRectF, Qt, Signal
 from PySide6.QtGui import QPainter, QPen, QWheelEvent
 from PySide6.QtWidgets import QGraphicsScene, QGraphicsView, QWidget
 
-from ui.canvas.style import GRID_SIZE, READABLE_ZOOM, canvas_colors
+from ui.canvas.style import GRID_SIZE, canvas_colors
 
 MIN_ZOOM, MAX_ZOOM = 0.1, 4.0
 NODE_MIME = "application/x-rnn-builder-node-type"
 
 
 class GraphView(QGraphicsView):
+    quick_add_enabled = False  # typing asks for the quick-add box (the canvas's view does)
+    start_hint = ""  # said over an empty canvas: how to begin
+    hint_shown = False  # whether the last paint said it
     node_dropped = Signal(str, QPointF)  # node type name, scene position
+    quick_add_requested = Signal(QPointF, str)  # where (scene), what was typed so far
 
     def __init__(
         self,
         scene: QGraphicsScene,
         parent: QWidget | None = None,
         name: str = "canvas",
-        min_fit_zoom: float = READABLE_ZOOM,
     ) -> None:
         super().__init__(scene, parent)
         self.setObjectName(name)
-        self.min_fit_zoom = min_fit_zoom
         self.setRenderHints(
             QPainter.RenderHint.Antialiasing
             | QPainter.RenderHint.TextAntialiasing
@@ -45,6 +48,7 @@ class GraphView(QGraphicsView):
         self.setAcceptDrops(True)
         self._pan_from: QPoint | None = None
         self._space = False
+        self._mouse: QPoint | None = None  # where the mouse was last over the viewport
         self.setToolTip("")
 
     # --- zoom and pan ---------------------------------------------------------------------
@@ -71,6 +75,10 @@ class GraphView(QGraphicsView):
         self.set_zoom(self.zoom() / 1.25)
 
     def fit_to_contents(self, margin: float = 20.0) -> None:
+        """Show the whole graph. A graph too wide for readable port labels is still shown
+        whole: the nodes then draw a level of detail of their own (titles, no port labels;
+        ``NodeItem.READABLE_DETAIL``) rather than leave some nodes a pan away (issue 23: Fit
+        left a template's output off-screen)."""
         scene = self.scene()
         bounds = scene.itemsBoundingRect() if scene is not None else QRectF()
         if bounds.isEmpty():
@@ -80,20 +88,69 @@ class GraphView(QGraphicsView):
         )
         if self.zoom() > 1.25:  # do not blow a small graph up
             self.set_zoom(1.25)
-        if self.zoom() >= self.min_fit_zoom:
-            self.centerOn(bounds.center())
-            return
-        # Too large to fit readably: readable zoom, the graph's start (its inputs, on the left)
-        # in view, the rest a pan away.
-        self.set_zoom(self.min_fit_zoom)
-        visible = self.mapToScene(self.viewport().rect()).boundingRect()
-        x = bounds.left() - margin + visible.width() / 2
-        y = bounds.center().y()
-        if bounds.height() + 2 * margin > visible.height():
-            y = bounds.top() - margin + visible.height() / 2
-        self.centerOn(QPointF(x, y))
+        self.centerOn(bounds.center())
+
+    def cursor_scene_point(self) -> QPointF:
+        """Where the mouse is over the canvas (its centre when the mouse is elsewhere)."""
+        point = self._mouse
+        if point is None or not self.viewport().rect().contains(point):
+            point = self.viewport().rect().center()
+        return self.mapToScene(point)
+
+    def _typing_into_scene(self) -> bool:
+        """An item of the scene has the keyboard (a note being edited): keys are its."""
+        scene = self.scene()
+        return scene is not None and scene.focusItem() is not None
+
+    def event(self, event) -> bool:
+        # Tab asks for the quick-add box rather than moving the focus on
+        if (
+            event.type() == QEvent.Type.KeyPress
+            and event.key() == Qt.Key.Key_Tab
+            and not event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
+            and self.quick_add_enabled
+            and not self._typing_into_scene()
+        ):
+            self.quick_add_requested.emit(self.cursor_scene_point(), "")
+            return True
+        return super().event(event)
+
+    def resizeEvent(self, event) -> None:
+        """A graph shown whole stays whole when the view shrinks (a wider dock beside it, a
+        smaller window); one the person zoomed into is left as it is."""
+        scene = self.scene()
+        old = event.oldSize()
+        whole = False
+        if scene is not None and old.isValid() and old.width() > 0 and old.height() > 0:
+            before = self.mapToScene(QRect(QPoint(0, 0), old)).boundingRect()
+            whole = before.contains(scene.itemsBoundingRect())
+        super().resizeEvent(event)
+        if whole and not self.mapToScene(self.viewport().rect()).boundingRect().contains(
+            scene.itemsBoundingRect()
+        ):
+            self.fit_to_contents()
 
     def keyPressEvent(self, event) -> None:
+        text = event.text()
+        typing = (
+            len(text) == 1
+            and (text.isalnum() or text == "_")
+            and not event.modifiers()
+            & (
+                Qt.KeyboardModifier.ControlModifier
+                | Qt.KeyboardModifier.AltModifier
+                | Qt.KeyboardModifier.MetaModifier
+            )
+        )
+        if (
+            typing
+            and self._pan_from is None
+            and self.quick_add_enabled
+            and not self._typing_into_scene()
+        ):
+            self.quick_add_requested.emit(self.cursor_scene_point(), text)
+            event.accept()
+            return
         if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
             self._space = True
             self.viewport().setCursor(Qt.CursorShape.OpenHandCursor)
@@ -106,6 +163,7 @@ class GraphView(QGraphicsView):
         super().keyReleaseEvent(event)
 
     def mousePressEvent(self, event) -> None:
+        self._mouse = event.position().toPoint()
         panning = event.button() == Qt.MouseButton.MiddleButton or (
             self._space and event.button() == Qt.MouseButton.LeftButton
         )
@@ -117,6 +175,7 @@ class GraphView(QGraphicsView):
         super().mousePressEvent(event)
 
     def mouseMoveEvent(self, event) -> None:
+        self._mouse = event.position().toPoint()
         if self._pan_from is not None:
             now = event.position().toPoint()
             delta = now - self._pan_from
@@ -158,6 +217,23 @@ class GraphView(QGraphicsView):
             super().dropEvent(event)
 
     # --- background -----------------------------------------------------------------------
+
+    def drawForeground(self, painter: QPainter, rect: QRectF) -> None:
+        scene = self.scene()
+        self.hint_shown = bool(self.start_hint and scene is not None and not scene.items())
+        if not self.hint_shown:
+            return
+        painter.save()
+        painter.resetTransform()  # in the viewport's pixels, whatever the zoom
+        area = QRectF(self.viewport().rect()).adjusted(40, 40, -40, -40)
+        font = painter.font()
+        font.setPointSizeF(font.pointSizeF() * 1.15)
+        painter.setFont(font)
+        painter.setPen(canvas_colors()["muted"])
+        painter.drawText(
+            area, Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self.start_hint
+        )
+        painter.restore()
 
     def drawBackground(self, painter: QPainter, rect: QRectF) -> None:
         colors = canvas_colors()

@@ -1,5 +1,7 @@
-"""Editing the graph on the canvas: adding a node (dropped from the palette, or placed in free
-space), deleting, selecting all, and copy, cut, paste and duplicate through the clipboard.
+"""Editing the graph on the canvas: adding a node (dropped from the palette, placed in free
+space, or chosen in the quick-add box at the cursor — wired to the wire that was dropped, when
+a wire opened it), arranging, deleting, selecting all, and copy, cut, paste and duplicate
+through the clipboard.
 
 A mixin of :class:`~ui.main_window.MainWindow`, which provides ``document``, ``scene``, ``view``,
 ``unrolled_action`` and ``show_error``.
@@ -10,11 +12,85 @@ from __future__ import annotations
 from PySide6.QtCore import QPointF
 
 from rnn_builder.errors import RNNBuilderError
-from ui.canvas.style import GRID_SIZE, NODE_WIDTH
+from ui.canvas.note_item import NEW_NOTE_TEXT, NOTE_WIDTH
+from ui.canvas.placement import node_size
+from ui.canvas.quick_add import Choice, QuickAdd
+from ui.canvas.style import CATEGORY_COLORS, GRID_SIZE, HEADER_HEIGHT, NODE_WIDTH, PORT_ROW_HEIGHT
 from ui.editor import clipboard
+
+NOTE_CHOICE = "note"  # the quick-add box's key for a note (no node type has it)
 
 
 class CanvasCommands:
+    def _make_quick_add(self) -> None:
+        self.quick_add = QuickAdd(self.view.viewport())
+        self._quick_add_for: tuple = ()  # what the open box adds: (where, wire or None)
+        self.quick_add.chosen.connect(self._quick_add_chosen)
+        self.view.quick_add_requested.connect(self.open_quick_add)
+        self.view.quick_add_enabled = True
+        self.scene.wire_dropped.connect(self._wire_dropped)
+
+    def node_choices(self, keys=None) -> list[Choice]:
+        """The node types the quick-add box offers (those in ``keys``, if given), and a note
+        (when no wire is to be taken)."""
+        choices = [
+            Choice(t.type_name, t.title, t.description, CATEGORY_COLORS.get(t.category))
+            for t in self.document.graph.registry
+            if keys is None or t.type_name in keys
+        ]
+        if keys is None:
+            choices.append(Choice(NOTE_CHOICE, "Note", "text on the canvas, to explain"))
+        return choices
+
+    def open_quick_add(self, where: QPointF, text: str = "") -> None:
+        """The search box at ``where`` (scene), starting with ``text``: Enter adds the node
+        chosen there."""
+        if self.unrolled_action.isChecked():
+            return
+        self._quick_add_for = (where, None)
+        self.quick_add.open(self.view.mapFromScene(where), text, self.node_choices())
+
+    def _wire_dropped(self, node_id: str, port: str, is_input: bool, where: QPointF) -> None:
+        """A new wire let go on empty canvas: the types that can take it, to add one wired."""
+        keys = self.document.wiring_choices(node_id, port, is_input)
+        name = self.document.graph.node(node_id).name
+        if not keys:
+            self.statusBar().showMessage(f"No node can be wired to {name}.{port}", 6000)
+            return
+        heading = f"Feed {name}.{port} from…" if is_input else f"Wire {name}.{port} into…"
+        self._quick_add_for = (where, (node_id, port, is_input))
+        self.quick_add.open(self.view.mapFromScene(where), "", self.node_choices(keys), heading)
+
+    def _quick_add_chosen(self, type_name: str) -> None:
+        where, wire = self._quick_add_for
+        self._quick_add_for = ()
+        if type_name == NOTE_CHOICE:
+            self.add_note(where)
+            return
+        if wire is None:
+            spot = self.scene.free_spot(type_name, where)  # centred there, over no node
+            self._add(type_name, (spot.x(), spot.y()))
+            return
+        node_id, port, is_input = wire
+        ports = self.document.wiring_choices(node_id, port, is_input)
+        node_type = self.document.graph.registry.get(type_name)
+        rows = [p.name for p in node_type.outputs] + [p.name for p in node_type.inputs]
+        row = rows.index(ports[type_name], len(node_type.outputs) if not is_input else 0)
+        # the new node's port where the wire was let go
+        port_y = HEADER_HEIGHT + 4 + PORT_ROW_HEIGHT * (row + 0.5)
+        corner = self.scene.snapped(
+            QPointF(where.x() - (NODE_WIDTH if is_input else 0.0), where.y() - port_y)
+        )
+        try:
+            new_id = self.document.add_wired_node(
+                type_name, (corner.x(), corner.y()), node_id, port, is_input
+            )
+        except RNNBuilderError as error:
+            self.show_error("Cannot add the node", str(error))
+            return
+        if new_id is not None:
+            self.scene.select_nodes([new_id])
+
     def _drop_node(self, type_name: str, position: QPointF) -> None:
         snapped = self.scene.snapped(position)
         self._add(type_name, (snapped.x(), snapped.y()))
@@ -37,10 +113,42 @@ class CanvasCommands:
             self.unrolled_action.setChecked(False)
         self.scene.select_nodes([node_id])
 
+    def add_note(self, where: QPointF | None = None) -> None:
+        """A note at ``where`` (scene; the view's centre by default), its text selected to be
+        typed over: adding it is one undo step, what is typed another."""
+        if self.unrolled_action.isChecked():
+            self.unrolled_action.setChecked(False)
+        if where is None:
+            where = self.view.mapToScene(self.view.viewport().rect().center())
+        corner = self.scene.snapped(QPointF(where.x() - NOTE_WIDTH / 2, where.y() - 20))
+        try:
+            note_id = self.document.add_note((corner.x(), corner.y()), NEW_NOTE_TEXT)
+        except RNNBuilderError as error:
+            self.show_error("Cannot add the note", str(error))
+            return
+        item = self.scene.note_items.get(note_id) if note_id else None
+        if item is not None:
+            self.scene.clearSelection()
+            item.setSelected(True)
+            self.view.setFocus()
+            item.start_editing(select_all=True)
+
+    def arrange(self) -> None:
+        """Lay the graph out (one undo step) and show all of it."""
+        if self.unrolled_action.isChecked():
+            self.unrolled_action.setChecked(False)
+        graph = self.document.graph
+        if self.document.arrange(lambda node_id: node_size(graph.node_type(node_id))):
+            self.view.fit_to_contents()
+
     def delete_selection(self) -> None:
         if self.unrolled_action.isChecked():
             return
-        self.document.remove(self.scene.selected_node_ids(), self.scene.selected_edges())
+        self.document.remove(
+            self.scene.selected_node_ids(),
+            self.scene.selected_edges(),
+            self.scene.selected_note_ids(),
+        )
 
     def select_all(self) -> None:
         self.scene.select_nodes(self.document.graph.nodes)

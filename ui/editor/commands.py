@@ -12,17 +12,24 @@ to its data is one step of several (:class:`Steps`).
 from __future__ import annotations
 
 import copy
+import itertools
 from pathlib import PurePath
 from typing import Any
 
 from PySide6.QtGui import QUndoCommand
 
-from rnn_builder.files.project import DatasetReference, Project, TrainingSettings
+from rnn_builder.files.project import DatasetReference, Note, Project, TrainingSettings
 from rnn_builder.graph.model import Edge, Graph, Node
 from rnn_builder.training.tasks import TASKS
 
 MOVE_ID = 1001
 TRAINING_ID = 1002
+_drags = itertools.count(1)
+
+
+def new_drag_id() -> int:
+    """An id for one gesture's moves (a drag, an Arrange): moves with one id are one step."""
+    return next(_drags)
 
 
 class AddNodes(QUndoCommand):
@@ -124,19 +131,28 @@ class Rename(QUndoCommand):
 
 
 class MoveNodes(QUndoCommand):
-    """Positions before and after a drag; successive moves of one drag merge into one step."""
+    """Positions before and after a drag, of nodes and of the project's notes dragged with
+    them; successive moves of one drag merge into one step."""
 
     def __init__(
         self,
         graph: Graph,
         moves: dict[str, tuple[tuple[float, float], tuple[float, float]]],
         drag: int,
+        text: str = "",
+        project: Project | None = None,
+        note_moves: dict[str, tuple[tuple[float, float], tuple[float, float]]] | None = None,
     ) -> None:
-        count = len(moves)
-        super().__init__(f"Move {count} node{'s' if count != 1 else ''}")
+        count, notes = len(moves), len(note_moves or {})
+        what = f"{count} node{'s' if count != 1 else ''}" if count or not notes else ""
+        if notes:
+            what += (" and " if what else "") + f"{notes} note{'s' if notes != 1 else ''}"
+        super().__init__(text or f"Move {what}")
         self.graph = graph
         self.moves = dict(moves)
         self.drag = drag
+        self.project = project
+        self.note_moves = dict(note_moves or {})
 
     def id(self) -> int:
         return MOVE_ID
@@ -144,20 +160,27 @@ class MoveNodes(QUndoCommand):
     def mergeWith(self, other: QUndoCommand) -> bool:
         if not isinstance(other, MoveNodes) or other.drag != self.drag:
             return False
-        for node_id, (_old, new) in other.moves.items():
-            old = self.moves[node_id][0] if node_id in self.moves else other.moves[node_id][0]
-            self.moves[node_id] = (old, new)
+        for mine, theirs in ((self.moves, other.moves), (self.note_moves, other.note_moves)):
+            for key, (first, new) in theirs.items():
+                mine[key] = (mine[key][0] if key in mine else first, new)
+        self.project = self.project or other.project
         return True
 
     def redo(self) -> None:
         for node_id, (_old, new) in self.moves.items():
             if node_id in self.graph:
                 self.graph.set_position(node_id, new)
+        for note_id, (_old, new) in self.note_moves.items():
+            if self.project is not None and any(n.id == note_id for n in self.project.notes):
+                self.project.move_note(note_id, new)
 
     def undo(self) -> None:
         for node_id, (old, _new) in self.moves.items():
             if node_id in self.graph:
                 self.graph.set_position(node_id, old)
+        for note_id, (old, _new) in self.note_moves.items():
+            if self.project is not None and any(n.id == note_id for n in self.project.notes):
+                self.project.move_note(note_id, old)
 
 
 class SetTraining(QUndoCommand):
@@ -244,6 +267,60 @@ class SetProjectText(QUndoCommand):
 
     def undo(self) -> None:
         getattr(self.project, f"set_{self.name}")(self.old)
+
+
+class AddNotes(QUndoCommand):
+    """Put notes on the canvas."""
+
+    def __init__(self, project: Project, notes: list[Note], text: str = "Add note") -> None:
+        super().__init__(text)
+        self.project = project
+        self.notes = [Note(n.id, n.text, n.position) for n in notes]
+
+    def redo(self) -> None:
+        for note in self.notes:
+            self.project.add_note(note)
+
+    def undo(self) -> None:
+        for note in reversed(self.notes):
+            self.project.remove_note(note.id)
+
+
+class RemoveNotes(QUndoCommand):
+    """Take notes off the canvas; undo puts each back where it was in the drawing order."""
+
+    def __init__(self, project: Project, note_ids: list[str], text: str = "") -> None:
+        count = len(note_ids)
+        super().__init__(text or f"Delete {count} note{'s' if count != 1 else ''}")
+        self.project = project
+        chosen = set(note_ids)
+        self.notes = [
+            (i, Note(n.id, n.text, n.position))
+            for i, n in enumerate(project.notes)
+            if n.id in chosen
+        ]
+
+    def redo(self) -> None:
+        for _index, note in self.notes:
+            self.project.remove_note(note.id)
+
+    def undo(self) -> None:
+        for index, note in self.notes:
+            self.project.add_note(note, index)
+
+
+class SetNoteText(QUndoCommand):
+    def __init__(self, project: Project, note_id: str, text: str) -> None:
+        super().__init__("Edit note")
+        self.project, self.note_id = project, note_id
+        self.new = Note.checked_text(text)  # before anything: text it cannot hold
+        self.old = project.note(note_id).text
+
+    def redo(self) -> None:
+        self.project.set_note_text(self.note_id, self.new)
+
+    def undo(self) -> None:
+        self.project.set_note_text(self.note_id, self.old)
 
 
 def _data(reference: DatasetReference) -> str:

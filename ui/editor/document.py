@@ -18,11 +18,13 @@ trusted: the weights are checked from their headers before they are read
 is left out, and :attr:`load_problems` says why (the window shows it), while the project itself
 opens.
 
-Recovery: while a project has unsaved changes the window asks :meth:`write_recovery` now and
-then; a copy goes to the recovery folder with the path it belongs to, its runs, and its trained
-weights when they are unsaved (in a ``.npz`` beside the copy, rewritten only when they change).
-A clean close deletes both, so what is left there at start-up is the work of a session that
-crashed.
+Recovery: while a project has unsaved changes the window asks :meth:`write_recovery` soon
+after every edit; a copy goes to the recovery folder with the path it belongs to, its runs, and
+its trained weights when they are unsaved (in a ``.npz`` beside the copy, rewritten only when
+they change). A clean close deletes both, so what is left there at start-up is the work of a
+session that crashed. Work recovered from a copy keeps that copy as its own until it is saved
+(or discarded): a second crash before the save loses neither the recovered work nor what was
+done since (issue 23: accepting a recovery deleted the copy at once).
 """
 
 from __future__ import annotations
@@ -41,16 +43,19 @@ from PySide6.QtGui import QUndoStack
 from rnn_builder.errors import (
     DataError,
     InvalidParameterError,
+    RNNBuilderError,
     UnknownPortError,
     WeightsFileError,
+    WiringError,
 )
 from rnn_builder.files.companions import STALE_SECONDS, save_with_companions
 from rnn_builder.files.companions import runs_problem as runs_problem_of
 from rnn_builder.files.companions import weights_problem as weights_problem_of
 from rnn_builder.files.disk import remove_stale_temporaries
-from rnn_builder.files.project import DatasetReference, Project
+from rnn_builder.files.project import DatasetReference, Note, Project
 from rnn_builder.files.serialization import MAX_FILE_BYTES, atomic_write, dumps, load, loads
 from rnn_builder.files.weights_file import read_weights
+from rnn_builder.graph.arrange import arrange
 from rnn_builder.graph.model import Edge, Graph, Node, node_id_problem
 from rnn_builder.graph.validation import ValidationReport, validate
 from rnn_builder.training.binding import DataCheck, ParamChange
@@ -60,15 +65,19 @@ from rnn_builder.training.tasks.files import read_text
 from rnn_builder.training.workload import Purpose, validate_for
 from ui.editor.commands import (
     AddNodes,
+    AddNotes,
     Connect,
     MoveNodes,
     RemoveItems,
+    RemoveNotes,
     Rename,
     SetDataset,
+    SetNoteText,
     SetParam,
     SetProjectText,
     SetTraining,
     Steps,
+    new_drag_id,
 )
 from ui.editor.data_trust import DataTrust
 
@@ -203,6 +212,9 @@ class GraphDocument(QObject):
         self._untitled_key = hashlib.sha1(str(id(self)).encode()).hexdigest()[:10]
         self.weights: dict[str, np.ndarray] | None = None  # trained, kept beside the file
         self.runs: list[RunRecord] = []  # training runs, for comparing
+        # the run whose weights :attr:`weights` are (None: from a file, or none): a run that
+        # continues from them is drawn after it
+        self.weights_run: RunRecord | None = None
         self.load_problems: list[str] = []  # companions left out on opening, and why
         self.data_trust = DataTrust()  # data files outside a project's folder allowed to read
         # Asked before any edit; returns False to refuse it (e.g. while training runs).
@@ -210,6 +222,7 @@ class GraphDocument(QObject):
         self._unsaved_weights = False
         self._weights_version = 0  # counts set_weights, so that recovery writes them once
         self._recovered_version = 0
+        self._recovery_file: Path | None = None  # recovered work: the copy it came from
         if self.path is not None:
             self._set_contents(_read_companions(self.path, project))
 
@@ -261,6 +274,7 @@ class GraphDocument(QObject):
                 weights, unsaved = dict(recovery.weights), True
             contents = _Contents(weights, runs, problems + list(recovery.problems), unsaved)
         self.discard_recovery()
+        self._recovery_file = None
         self.undo_stack.clear()
         self.project.title_changed.unsubscribe(self._title_changed)
         self.project = project
@@ -276,6 +290,8 @@ class GraphDocument(QObject):
 
     def _set_contents(self, contents: _Contents) -> None:
         self.weights, self.runs = contents.weights, contents.runs
+        # saved together, the weights are the last run's (files.companions checks the set)
+        self.weights_run = self.runs[-1] if self.runs and self.weights else None
         self.load_problems = contents.problems
         self._unsaved_weights = contents.unsaved
         if contents.unsaved:
@@ -291,8 +307,9 @@ class GraphDocument(QObject):
         self.path = target
         self._unsaved_weights = False
         self.undo_stack.setClean()
-        old_recovery.unlink(missing_ok=True)
+        old_recovery.unlink(missing_ok=True)  # saved: the copy of recovered work goes too
         old_recovery.with_suffix(".npz").unlink(missing_ok=True)
+        self._recovery_file = None
         self.discard_recovery()
         self.path_changed.emit()
         return target
@@ -307,13 +324,25 @@ class GraphDocument(QObject):
     def runs_path(project_path: Path) -> Path:
         return project_path.with_suffix(".runs.json")
 
-    def set_weights(self, weights: dict[str, np.ndarray] | None) -> None:
-        """Keep trained weights with the project (unsaved until the project is saved)."""
+    def set_weights(
+        self, weights: dict[str, np.ndarray] | None, run: RunRecord | None = None
+    ) -> None:
+        """Keep trained weights with the project (unsaved until the project is saved); ``run``
+        is the run that trained them (None: they come from elsewhere, a file)."""
         self.weights = None if weights is None else {k: np.array(v) for k, v in weights.items()}
+        self.weights_run = run if weights is not None else None
         self._unsaved_weights = True
         self._weights_version += 1
         self.weights_changed.emit()
         self.modified_changed.emit(True)
+
+    def trained_steps(self) -> tuple[int, int | None]:
+        """How many steps of training the weights have had, and the run that took the last of
+        them (``(0, None)`` when that is not known: weights from a file)."""
+        run = self.weights_run
+        if run is None or run not in self.runs:
+            return 0, None
+        return run.start_step + run.curve.last_step, run.number
 
     def weights_if_they_fit(self) -> dict[str, np.ndarray] | None:
         """The trained weights that still fit the graph (by name and shape), or None."""
@@ -336,11 +365,16 @@ class GraphDocument(QObject):
     # --- recovery -------------------------------------------------------------------------
 
     def recovery_path(self) -> Path:
+        if self._recovery_file is not None:  # recovered work goes on in its own copy
+            return self._recovery_file
         key = str(self.path.resolve()) if self.path is not None else self._untitled_key
         return recovery_folder() / (hashlib.sha1(key.encode()).hexdigest()[:16] + ".json")
 
     def write_recovery(self) -> Path | None:
+        """Write the recovery copy of unsaved work (None: nothing unsaved — undone back to the
+        saved state, so a copy written before goes)."""
         if not self.modified:
+            self.discard_recovery()
             return None
         path = self.recovery_path()
         weights = path.with_suffix(".npz")
@@ -393,8 +427,12 @@ class GraphDocument(QObject):
         return found
 
     def recover(self, recovery: Recovery) -> None:
-        """Open a crashed session's work as unsaved changes, with its weights and runs."""
+        """Open a crashed session's work as unsaved changes, with its weights and runs. Its
+        copy is kept, as this work's recovery copy, until the work is saved or discarded."""
         self.replace(recovery.project, recovery.original, recovery)
+        self._recovery_file = recovery.file
+        if recovery.weights:  # they are beside the copy already
+            self._recovered_version = self._weights_version
 
     @staticmethod
     def forget_recovery(recovery: Recovery) -> None:
@@ -409,7 +447,8 @@ class GraphDocument(QObject):
 
     def allowed(self, command) -> bool:
         """Whether an edit may go ahead now (the guard is asked for what changes the network)."""
-        if isinstance(command, MoveNodes | Rename | SetProjectText) or self.guard is None:
+        harmless = MoveNodes | Rename | SetProjectText | AddNotes | RemoveNotes | SetNoteText
+        if isinstance(command, harmless) or self.guard is None:  # the network stays as it is
             return True
         return bool(self.guard())
 
@@ -443,6 +482,50 @@ class GraphDocument(QObject):
             return node_id
         return None
 
+    def wiring_choices(self, node_id: str, port: str, is_input: bool) -> dict[str, str]:
+        """The node types a new node of which could be wired to ``node_id.port`` (an output:
+        from it into the new node; an input: from the new node into it), each with the port
+        of the new node the wire would take (its first that can): type name -> port."""
+        found = {}
+        for node_type in self.graph.registry:
+            scratch = self.graph.copy()
+            new = scratch.add_node(node_type.type_name).id
+            ports = node_type.outputs if is_input else node_type.inputs
+            for spec in ports:
+                try:
+                    if is_input:
+                        scratch.check_connect(new, spec.name, node_id, port)
+                    else:
+                        scratch.check_connect(node_id, port, new, spec.name)
+                except RNNBuilderError:
+                    continue
+                found[node_type.type_name] = spec.name
+                break
+        return found
+
+    def add_wired_node(
+        self, type_name: str, position: tuple[float, float], node_id: str, port: str, is_input: bool
+    ) -> str | None:
+        """Add a node wired to ``node_id.port`` (see :meth:`wiring_choices`) as one undo step;
+        its id, or None when the edit was refused. Raises the core's error when no port of
+        the type can take the wire."""
+        ports = self.wiring_choices(node_id, port, is_input)
+        node_type = self.graph.registry.get(type_name)
+        if type_name not in ports:
+            raise WiringError(
+                f"no port of a {node_type.title} can be wired to "
+                f"{self.graph.describe(node_id)}'s {port}"
+            )
+        new_id = self.graph.new_node_id(type_name)
+        node = Node(new_id, type_name, new_id, node_type.default_params(), position)
+        edge = (
+            Edge(new_id, ports[type_name], node_id, port)
+            if is_input
+            else Edge(node_id, port, new_id, ports[type_name])
+        )
+        text = f"Add {node_type.title} wired to {self.graph.node(node_id).name}"
+        return new_id if self.push(AddNodes(self.graph, [node], [edge], text)) else None
+
     def connect(self, edge: Edge, replaces: list[Edge] = ()) -> bool:
         """Make a wire (refused with the core's named error before anything is pushed)."""
         scratch = self.graph.copy()
@@ -454,12 +537,29 @@ class GraphDocument(QObject):
     def disconnect(self, edges: list[Edge]) -> bool:
         return bool(edges) and self.push(RemoveItems(self.graph, [], list(edges), "Remove wire"))
 
-    def remove(self, node_ids: list[str], edges: list[Edge] = ()) -> bool:
-        if not node_ids and not edges:
+    def remove(self, node_ids: list[str], edges: list[Edge] = (), note_ids: list[str] = ()) -> bool:
+        """Delete nodes (with their wires), wires and notes, as one undo step."""
+        if not node_ids and not edges and not note_ids:
             return False
         count = len(node_ids)
         text = f"Delete {count} node{'s' if count != 1 else ''}" if count else "Delete wires"
-        return self.push(RemoveItems(self.graph, list(node_ids), list(edges), text))
+        if not node_ids and not edges:
+            return self.push(RemoveNotes(self.project, list(note_ids)))
+        command = RemoveItems(self.graph, list(node_ids), list(edges), text)
+        if note_ids:
+            notes = RemoveNotes(self.project, list(note_ids))
+            command = Steps(f"{text} and {notes.text()[len('Delete ') :]}", [command, notes])
+        return self.push(command)
+
+    def add_note(self, position: tuple[float, float], text: str = "") -> str | None:
+        """Put a note on the canvas (one undo step); its id, or None when refused."""
+        note = Note(self.project.new_note_id(), Note.checked_text(text), position)
+        return note.id if self.push(AddNotes(self.project, [note])) else None
+
+    def set_note_text(self, note_id: str, text: str) -> bool:
+        """A note's new text as one undo step (text a note cannot hold raises
+        ``InvalidSettingError`` before anything is pushed)."""
+        return self._push_change(SetNoteText(self.project, note_id, text))
 
     def set_param(self, node_id: str, name: str, value) -> bool:
         value = self._checked_param(node_id, name, value)
@@ -575,16 +675,68 @@ class GraphDocument(QObject):
         return self.push(command)
 
     def rename(self, node_id: str, name: str) -> None:
+        """Show a node by another name (one undo step). A name another node has is refused
+        (``InvalidParameterError`` in words): the canvas and every message tell nodes apart
+        by their names (issue 23)."""
         Graph.checked_name(name)
-        if self.graph.node(node_id).name != name:
-            self.push(Rename(self.graph, node_id, name))
+        if self.graph.node(node_id).name == name:
+            return
+        taken = next((n for n in self.graph if n.id != node_id and n.name == name), None)
+        if taken is not None:
+            raise InvalidParameterError(
+                f"another node (the {self.graph.node_type(taken.id).title}) is already called "
+                f"'{name}': names tell nodes apart on the canvas and in messages, so choose "
+                "another"
+            )
+        self.push(Rename(self.graph, node_id, name))
 
     def move(
-        self, moves: dict[str, tuple[tuple[float, float], tuple[float, float]]], drag: int
+        self,
+        moves: dict[str, tuple[tuple[float, float], tuple[float, float]]],
+        drag: int,
+        note_moves: dict[str, tuple[tuple[float, float], tuple[float, float]]] | None = None,
     ) -> None:
+        """Nodes and notes moved by one drag (``drag``: moves of one drag are one step)."""
         moves = {n: (old, new) for n, (old, new) in moves.items() if old != new}
-        if moves:
-            self.push(MoveNodes(self.graph, moves, drag))
+        notes = {n: (old, new) for n, (old, new) in (note_moves or {}).items() if old != new}
+        if moves or notes:
+            self.push(MoveNodes(self.graph, moves, drag, project=self.project, note_moves=notes))
+
+    def arrange(self, size=None) -> bool:
+        """Lay the graph out left to right (``graph.arrange``: inputs left, outputs right, no
+        node over another) as one undo step; False when every node is in place already.
+        ``size`` gives a node's card size by id (the canvas's own)."""
+        positions = arrange(self.graph, size)
+        moves = {
+            node_id: (self.graph.node(node_id).position, position)
+            for node_id, position in positions.items()
+            if self.graph.node(node_id).position != position
+        }
+        notes = {}  # a note goes with the node it is nearest, as far as that node goes
+        for note in self.project.notes:
+            near = self._nearest_node(note.position)
+            if near in moves:
+                (old_x, old_y), (new_x, new_y) = moves[near]
+                x, y = note.position
+                notes[note.id] = (note.position, (x + new_x - old_x, y + new_y - old_y))
+        if not moves:
+            return False
+        return self.push(
+            MoveNodes(
+                self.graph, moves, new_drag_id(), "Arrange", project=self.project, note_moves=notes
+            )
+        )
+
+    def _nearest_node(self, point: tuple[float, float]) -> str | None:
+        """The node whose corner is nearest ``point`` (None in an empty graph)."""
+        return min(
+            self.graph.nodes,
+            key=lambda n: (
+                (self.graph.node(n).position[0] - point[0]) ** 2
+                + (self.graph.node(n).position[1] - point[1]) ** 2
+            ),
+            default=None,
+        )
 
     def paste(
         self, nodes: list[Node], edges: list[Edge], offset: tuple[float, float], text: str = "Paste"

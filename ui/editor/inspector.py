@@ -28,7 +28,9 @@ from rnn_builder.errors import RNNBuilderError
 from rnn_builder.graph.explain import explain_graph, explain_node
 from rnn_builder.graph.nodes import ParamSpec
 from rnn_builder.values import MAX_TEXT
+from ui.editor.refusals import DoubleSpinBox, SpinBox
 from ui.editor.undo_keys import UndoKeysToWindow
+from ui.wheel import wheel_only_when_focused
 
 INT_LIMIT = 2**31 - 1
 
@@ -97,6 +99,9 @@ class Inspector(QWidget):
             editor = self._editor(spec, node.params[spec.name])
             editor.setObjectName(f"param_{spec.name}")
             editor.installEventFilter(self._undo_keys)
+            wheel_only_when_focused(editor)  # the inspector scrolls: the wheel is its
+            if isinstance(editor, SpinBox | DoubleSpinBox):  # a number out of range: why
+                editor.why, editor.say = spec.range_problem, self.error.setText
             editor.setToolTip(spec.description)
             label = QLabel(spec.label)
             label.setToolTip(spec.description)
@@ -147,6 +152,7 @@ class Inspector(QWidget):
             "the field it had moves to the node the new one leaves"
         )
         combo.installEventFilter(self._undo_keys)
+        wheel_only_when_focused(combo)
         combo.activated.connect(lambda _index: self._bind(combo.currentData()))
         self.form.addRow("Data field", combo)
         self.data_field = combo
@@ -334,7 +340,7 @@ class Inspector(QWidget):
             combo.currentTextChanged.connect(commit)
             return combo
         if spec.kind == "int":
-            spin = QSpinBox()
+            spin = SpinBox()
             spin.setRange(
                 int(spec.minimum if spec.minimum is not None else -INT_LIMIT),
                 int(min(spec.maximum if spec.maximum is not None else INT_LIMIT, INT_LIMIT)),
@@ -344,7 +350,7 @@ class Inspector(QWidget):
             spin.valueChanged.connect(commit)
             return spin
         if spec.kind == "float":
-            spin = QDoubleSpinBox()
+            spin = DoubleSpinBox()
             spin.setDecimals(4)
             spin.setRange(
                 spec.minimum if spec.minimum is not None else -1e9,

@@ -103,6 +103,21 @@ class ProblemsPanel(QTreeWidget):
             if problem.fix == "fit":
                 self._fit_button(item)
 
+    def wanted_height(self, most_rows: int) -> int:
+        """Pixels to show the list whole, up to ``most_rows`` rows (a line of text when it is
+        empty: that the graph is fine)."""
+        frame = 2 * self.frameWidth()
+        header = self.header().sizeHint().height() if not self.header().isHidden() else 0
+        count = self.topLevelItemCount()
+        if count == 0:
+            return frame + header + self.fontMetrics().lineSpacing() + 24
+        self.doItemsLayout()
+        rows = sum(
+            max(self.visualItemRect(self.topLevelItem(i)).height(), self.fontMetrics().height())
+            for i in range(min(count, most_rows))
+        )
+        return frame + header + rows + 6
+
     def _wrap_again(self, *_args) -> None:
         """A column's new width: the rows' heights follow their wrapped text."""
         self.scheduleDelayedItemsLayout()

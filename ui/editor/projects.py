@@ -1,5 +1,5 @@
-"""The window's project commands — new, open, save, save as, recent files, picture export — and
-the dialogs that wait for the user.
+"""The window's project commands — new (blank, or from a template), open, save, save as,
+recent files, picture export — and the dialogs that wait for the user.
 
 Dialogs go through small methods (:meth:`ProjectCommands.ask_to_save`,
 :meth:`~ProjectCommands.choose_open_path`, :meth:`~ProjectCommands.choose_save_path`,
@@ -11,15 +11,17 @@ automation can answer them. A mixin of :class:`~ui.main_window.MainWindow`, whic
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from pathlib import Path
 
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 
-from rnn_builder.errors import RNNBuilderError
+from rnn_builder.errors import DamagedProjectError, RNNBuilderError
 from rnn_builder.files.bundle import SUFFIX as BUNDLE_SUFFIX
 from rnn_builder.files.bundle import is_bundle, pack, unpack
 from rnn_builder.files.companions import npz_bytes
 from rnn_builder.files.data_paths import DataLocation
+from rnn_builder.files.project import Project
 from rnn_builder.files.templates import new_project
 from rnn_builder.training.runs import runs_bytes
 from ui.canvas.export import export_scene
@@ -153,6 +155,12 @@ class ProjectCommands:
         if template:
             self.document.replace(new_project(template), None)
 
+    def new_blank_project(self) -> None:
+        """An empty canvas (the start hint says how to begin), no data chosen yet."""
+        if not self.may_discard_changes():
+            return
+        self.document.replace(Project(title="Untitled"), None)
+
     def open_project(self, path: str | Path | None = None) -> bool:
         if not self.may_discard_changes():
             return False
@@ -170,6 +178,8 @@ class ProjectCommands:
                 self.document.replace(GraphDocument.open(Path(path)), Path(path))
         except RNNBuilderError as error:
             self.show_error("Cannot open the project", str(error))
+            if isinstance(error, DamagedProjectError):
+                return self._offer_recovery_of(Path(path))
             return False
         except Exception as error:  # a bug: said in one line, not raised out of a slot
             self.show_error(
@@ -181,6 +191,32 @@ class ProjectCommands:
         self._remember(Path(path))
         self.confirm_outside_data()  # before anything reads the data (refused until then)
         return True
+
+    def ask_open_recovery(self, recovery) -> bool:
+        """Whether to open the recovery copy of a file that cannot be opened."""
+        when = datetime.fromtimestamp(recovery.file.stat().st_mtime).strftime("%d %b %Y %H:%M")
+        answer = QMessageBox.question(
+            self,
+            "Open the recovery copy?",
+            f"'{recovery.original.name}' cannot be opened, but RNN Builder kept a copy of "
+            f"unsaved work on it ({when}). Open that copy? Save it to keep it.",
+        )
+        return answer == QMessageBox.StandardButton.Yes
+
+    def _offer_recovery_of(self, path: Path) -> bool:
+        """A damaged project file: its recovery copy, if there is one, offered instead."""
+        target = path.resolve()
+        for recovery in reversed(self.document.leftover_recoveries()):  # the newest first
+            if recovery.original is None or recovery.original.resolve() != target:
+                continue
+            if self.ask_open_recovery(recovery):
+                self.document.recover(recovery)
+                self.statusBar().showMessage(
+                    f"Opened the recovery copy of {path.name}: save it to keep it", 10000
+                )
+                return True
+            return False
+        return False
 
     def save(self) -> bool:
         if self.document.path is None:

@@ -24,6 +24,8 @@ class GradientFlowView(MadeWhenShown, QWidget):
         self.setObjectName("gradient_flow")
         self.session = session
         self.cell = QComboBox()
+        # as wide as the names it holds now (it kept the first project's: 'encode')
+        self.cell.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.cell.setObjectName("gradient_cell")
         self.cell.setToolTip("Which cell's hidden state to follow")
         self.cell.currentIndexChanged.connect(lambda _i: self.refresh())

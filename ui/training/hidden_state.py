@@ -48,6 +48,8 @@ class HiddenStateView(QWidget):
         self.example.setRange(0, 100_000)
         self.example.setToolTip("Which validation example to look at")
         self.cell = QComboBox()
+        # as wide as the names it holds now (it kept the first project's: 'encode')
+        self.cell.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.cell.setObjectName("hidden_cell")
         self.layout_widget = None  # the heatmaps' pyqtgraph canvas, made at the first drawing
         self.sequence = QLabel()

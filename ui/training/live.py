@@ -11,9 +11,18 @@ import html
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QObject, Qt
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QBoxLayout, QDockWidget, QLabel, QMessageBox, QSpinBox
+from PySide6.QtWidgets import (
+    QBoxLayout,
+    QDockWidget,
+    QLabel,
+    QMessageBox,
+    QScrollArea,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
 
 from rnn_builder.errors import RNNBuilderError
 from rnn_builder.graph.budget import OUT_OF_MEMORY
@@ -31,6 +40,8 @@ from ui.training.plots import LossPlots, follow_palette
 from ui.training.probe import Probe, ProbeBox
 from ui.training.session import TrainingSession
 
+MINIMUM_VIEW_HEIGHT = 48  # a bottom view's least height: its controls' row
+
 
 class Live(QObject):
     def __init__(self, window) -> None:
@@ -44,8 +55,15 @@ class Live(QObject):
         self.gradients = GradientFlowView(self.session)
         self.probe = Probe(self.context, self)
         self.hidden = HiddenStateView(self.context, self.probe)
+        training = QWidget()  # the buttons and progress stay, the rest scrolls
+        training.setObjectName("training_dock_body")
+        column = QVBoxLayout(training)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addWidget(self.panel.header)
+        column.addWidget(scrolling(self.panel), 1)
         window.add_dock(
-            scrolling(self.panel),
+            training,
             "Training",
             Qt.DockWidgetArea.RightDockWidgetArea,
             "training_dock",
@@ -58,6 +76,9 @@ class Live(QObject):
             (self.gradients, "Gradient flow", "gradient_dock"),
             (self.hidden, "Hidden state", "hidden_dock"),
         ):
+            # tabbed with Problems, whose short list would otherwise be held as tall as the
+            # tallest of these (the window gives them their height when they come in front)
+            widget.setMinimumHeight(MINIMUM_VIEW_HEIGHT)
             dock = window.add_dock(
                 widget, title, Qt.DockWidgetArea.BottomDockWidgetArea, name, problems_dock
             )
@@ -97,6 +118,13 @@ class Live(QObject):
         self.train_action = window.make_action(
             "&Start training", session.start, "F5", "train", "Train in the background"
         )
+        self.scratch_action = window.make_action(
+            "Train from s&cratch",
+            session.from_scratch,
+            "Ctrl+F5",
+            "train_scratch_action",
+            "Train again from fresh weights, not on from the trained ones",
+        )
         self.pause_action = window.make_action(
             "&Pause / resume", self.panel.pause_or_resume, "F6", "train_pause_resume"
         )
@@ -128,21 +156,38 @@ class Live(QObject):
             "Set the inputs' vocabulary or width and the outputs' classes or units to the "
             "data's, and bind each field to its node (one undo step)",
         )
-        menu.addActions([self.train_action, self.pause_action, self.stop_action, self.batch_action])
+        menu.addActions(
+            [
+                self.train_action,
+                self.scratch_action,
+                self.pause_action,
+                self.stop_action,
+                self.batch_action,
+            ]
+        )
         menu.addSeparator()
         menu.addActions([self.data_view_action, self.fit_data_action])
         menu.addSeparator()
         menu.addActions([self.sample_action])
 
-        def follow(state: str) -> None:
-            running = state != "idle"
-            self.train_action.setEnabled(not running)
-            self.batch_action.setEnabled(not running)
-            self.pause_action.setEnabled(running)
-            self.stop_action.setEnabled(running)
+        session.state_changed.connect(self._follow_training_state)
+        document = window.document
+        document.weights_changed.connect(self._follow_training_state)
+        document.replaced.connect(self._follow_training_state)
+        document.undo_stack.indexChanged.connect(self._follow_training_state)
+        self._follow_training_state()
 
-        session.state_changed.connect(follow)
-        follow(session.state)
+    def _follow_training_state(self, *_changed) -> None:
+        """The Train menu as the panel's buttons: Continue or Start, From scratch once trained
+        (slots of this object: they go with it, not with the document that outlives it)."""
+        running = self.session.state != "idle"
+        trained = self.window.document.weights_if_they_fit() is not None
+        self.train_action.setText("&Continue training" if trained else "&Start training")
+        self.scratch_action.setEnabled(not running and trained)
+        self.train_action.setEnabled(not running)
+        self.batch_action.setEnabled(not running)
+        self.pause_action.setEnabled(running)
+        self.stop_action.setEnabled(running)
 
     def shutdown(self) -> None:
         """Stop training (waiting for its thread) and reading a data file before the window
@@ -286,6 +331,7 @@ class Live(QObject):
         try:
             self.context.dataset()  # works out what the task needs (a text's alphabet)
             task, options = task_of(document.project, data_folder(document))
+            drawn = []  # what each step was drawn from, to show what the temperature does
             text = task.sample(
                 self.context.executor(),
                 self.panel.prime(),
@@ -293,15 +339,19 @@ class Live(QObject):
                 self.panel.temperature_value(),
                 np.random.default_rng(),
                 options,
+                drawn=drawn,
             )
         except RNNBuilderError as error:
             self.window.show_error("Cannot sample", str(error))
             return
-        self.panel.show_sample(text, task.sample_note)
+        self.panel.show_sample(text, task.sample_note, drawn)
         dock = self.window.findChild(QDockWidget, "training_dock")
         dock.show()
         dock.raise_()
-        dock.widget().ensureWidgetVisible(self.panel.sample_box)
+        # the bars and the entropy in view, and the sample's line just above them, once the
+        # panel is laid out with them (they were hidden until now)
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
+        dock.findChild(QScrollArea).ensureWidgetVisible(self.panel.drawn_view, 0, 26)
         untrained = self.context.live_weights is None and document.weights_if_they_fit() is None
         said = "Sampled from the untrained network" if untrained else "Sampled"
         line = " ".join(text.split())  # the status bar holds one line

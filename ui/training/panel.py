@@ -40,7 +40,10 @@ from rnn_builder.files.project import SCHEDULES, DatasetReference, Project, Trai
 from rnn_builder.training.tasks import KIND_TASKS, TASKS
 from rnn_builder.training.tasks.base import Task
 from rnn_builder.training.trainer import Report
+from ui.editor.refusals import DoubleSpinBox, SpinBox
 from ui.editor.undo_keys import undo_keys_to_window
+from ui.training.drawn import DrawnView
+from ui.wheel import wheel_only_when_focused
 
 METRIC_NAMES = {
     "accuracy": "accuracy",
@@ -217,6 +220,13 @@ class TrainingPanel(QWidget):
         self.start_button = QPushButton("Start")
         self.start_button.setObjectName("train_start")
         self.start_button.setToolTip("Train in the background; the canvas stays usable")
+        # a trained network: Start goes on from its weights (and says so), or from scratch
+        self.scratch_button = QPushButton("From scratch")
+        self.scratch_button.setObjectName("train_scratch")
+        self.scratch_button.setToolTip(
+            "Train again from fresh weights (made from the seed): a run to compare with the "
+            "others from the same start"
+        )
         self.pause_button = QPushButton("Pause")
         self.pause_button.setObjectName("train_pause")
         self.stop_button = QPushButton("Stop")
@@ -226,7 +236,13 @@ class TrainingPanel(QWidget):
         self.batch_button.setObjectName("train_one_batch")
         self.batch_button.setToolTip("Take a single training step, to watch what it changes")
         buttons = QHBoxLayout()
-        for button in (self.start_button, self.pause_button, self.stop_button, self.batch_button):
+        for button in (
+            self.start_button,
+            self.scratch_button,
+            self.pause_button,
+            self.stop_button,
+            self.batch_button,
+        ):
             buttons.addWidget(button)
         self.progress = QProgressBar()
         self.progress.setObjectName("train_progress")
@@ -276,6 +292,8 @@ class TrainingPanel(QWidget):
         sample_layout.addLayout(row)
         sample_layout.addWidget(self.sample_button)
         sample_layout.addWidget(self.sample_output)
+        self.drawn_view = DrawnView()  # what the sample was drawn from, at the slider's T
+        sample_layout.addWidget(self.drawn_view)
         sample_layout.addWidget(self.sample_note)
         self.setting_error = QLabel()
         self.setting_error.setObjectName("setting_error")
@@ -285,16 +303,24 @@ class TrainingPanel(QWidget):
         form.addRow(self.setting_error)
         settings = QGroupBox("Settings")
         settings.setLayout(form)
-        layout = QVBoxLayout(self)  # what is used while training first, the settings below
+        # Start, Pause, Stop, the progress and the numbers: a header of their own that the
+        # dock keeps above the panel's scrolling part (issue 23: while training the panel
+        # scrolled down to its progress and the buttons went out of view)
+        self.header = QWidget()
+        self.header.setObjectName("training_header")
+        header = QVBoxLayout(self.header)
+        header.setContentsMargins(9, 6, 9, 2)
+        header.addLayout(buttons)
+        header.addWidget(self.progress)
+        header.addWidget(self.metrics)
+        layout = QVBoxLayout(self)  # what to train on first, the settings below
         layout.addLayout(top)
-        layout.addLayout(buttons)
-        layout.addWidget(self.progress)
-        layout.addWidget(self.metrics)
         layout.addWidget(self.sample_box)
         layout.addWidget(settings)
         layout.addStretch(1)
         self.source.currentIndexChanged.connect(self._source_chosen)
         self.start_button.clicked.connect(self._start)
+        self.scratch_button.clicked.connect(lambda: self._start(from_scratch=True))
         self.pause_button.clicked.connect(self.pause_or_resume)
         self.stop_button.clicked.connect(lambda: session.stop(wait=False))
         self.batch_button.clicked.connect(session.one_batch)
@@ -304,11 +330,17 @@ class TrainingPanel(QWidget):
         session.failed.connect(self.show_failure)
         document.replaced.connect(self._follow_project)
         document.undo_stack.indexChanged.connect(self._describe_binding)
+        document.weights_changed.connect(self.offer_start)
+        document.replaced.connect(self.offer_start)
+        document.undo_stack.indexChanged.connect(self.offer_start)
         undo_keys_to_window(self, *self.editors.values())
+        wheel_only_when_focused(*self.editors.values(), self.source, self.temperature)
+        wheel_only_when_focused(self.prime_choice)
         self._show_temperature()
         self._follow_project()
         self.show_document()
         self._state_changed("idle")
+        self.offer_start()
 
     # --- widgets ---------------------------------------------------------------------------
 
@@ -325,9 +357,9 @@ class TrainingPanel(QWidget):
         doubles without decimals, exact up to 2⁵³, and ``_set`` hands the project an int."""
         _kind, low, high, _choices = TrainingSettings.LIMITS[name]
         if high <= 2**31 - 1:
-            spin = QSpinBox()
+            spin = SpinBox()
         else:
-            spin = QDoubleSpinBox()
+            spin = DoubleSpinBox()
             spin.setDecimals(0)
         spin.setRange(low, high)
         spin.setKeyboardTracking(False)
@@ -338,7 +370,7 @@ class TrainingPanel(QWidget):
         """A box for a decimal setting over the project's own limits; a lowest value that
         must stay above it (the learning rate's 0) is the box's smallest step instead."""
         _kind, low, high, _choices = TrainingSettings.LIMITS[name]
-        spin = QDoubleSpinBox()
+        spin = DoubleSpinBox()
         spin.setDecimals(decimals)
         if TrainingSettings.problem(name, low) is not None:
             low = 10.0**-decimals
@@ -350,6 +382,9 @@ class TrainingPanel(QWidget):
     def _setting(self, form, name: str, label: str, editor: QWidget, tip: str) -> None:
         editor.setObjectName(f"setting_{name}")
         editor.setToolTip(tip)
+        if isinstance(editor, SpinBox | DoubleSpinBox):  # a number out of range: why
+            editor.why = lambda value, n=name: TrainingSettings.problem(n, value)
+            editor.say = self._say_refused
         self.editors[name] = editor
         form.addRow(label, editor)
         if isinstance(editor, QComboBox):
@@ -368,7 +403,17 @@ class TrainingPanel(QWidget):
             project.dataset_changed.subscribe(self._dataset_changed)
             self._followed = project
         self.setting_error.hide()
+        self.clear_sample()
         self.load_from_project()
+
+    def clear_sample(self) -> None:
+        """Forget the last project's sample and the text it started from (issue 23: they
+        stayed after another project opened, as if this one had made them)."""
+        self.sample_output.clear()
+        self.drawn_view.clear()
+        self.sample_note.clear()
+        self.sample_note.hide()
+        self.prime_text.clear()
 
     def detach(self) -> None:
         """Stop following the project (before the panel is dropped)."""
@@ -454,6 +499,10 @@ class TrainingPanel(QWidget):
         if not done:
             self._show_source()
 
+    def _say_refused(self, message: str) -> None:
+        self.setting_error.setText(message)
+        self.setting_error.show()
+
     def _refused(self, message: str) -> None:
         self.setting_error.setText(message)
         self.setting_error.show()
@@ -521,23 +570,44 @@ class TrainingPanel(QWidget):
             return self.prime_choice.currentText() or None
         return self.prime_text.text() or None
 
-    def show_sample(self, text: str, note: str = "") -> None:
-        """The sample, and how it was drawn when the reader should know (an arpeggio's notes
-        are drawn independently of each other)."""
+    def show_sample(self, text: str, note: str = "", drawn=()) -> None:
+        """The sample, what it was drawn from (``drawn``: each step's distribution, shown at
+        the slider's temperature), and how it was drawn when the reader should know (an
+        arpeggio's notes are drawn independently of each other)."""
         self.sample_output.setText(text)
+        self.drawn_view.show_drawn(list(drawn), self.temperature_value())
         self.sample_note.setText(note)
         self.sample_note.setVisible(bool(note))
 
     def _show_temperature(self) -> None:
         self.temperature_label.setText(f"{self.temperature_value():.2f}")
+        self.drawn_view.set_temperature(self.temperature_value())  # redrawn at the new T
 
     def temperature_value(self) -> float:
         return self.temperature.value() / 100.0
 
     # --- running --------------------------------------------------------------------------
 
-    def _start(self) -> None:
-        self.session.start()
+    def offer_start(self, *_changed) -> None:
+        """Start, or — the network trained, its weights fitting the graph — Continue and
+        From scratch: which one a run is, is chosen and seen, never assumed (issue 23: Start
+        went on from the weights silently, and the runs' curves compared misleadingly)."""
+        trained = self.document.weights_if_they_fit() is not None
+        steps, run = self.document.trained_steps()
+        self.start_button.setText("Continue" if trained else "Start")
+        after = f" (run {run}, {steps:,} steps)" if run is not None else " (from a file)"
+        self.start_button.setToolTip(
+            f"Go on training from the network's trained weights{after}; the run is drawn "
+            "from the step where it goes on"
+            if trained
+            else "Train in the background; the canvas stays usable"
+        )
+        self.scratch_button.setVisible(trained)
+
+    def _start(self, from_scratch: bool = False) -> None:
+        self.session.start(from_scratch=from_scratch)
+        if self.pause_button.isEnabled():  # the keyboard stays on the buttons, in view
+            self.pause_button.setFocus()
 
     def pause_or_resume(self) -> None:
         if self.session.state == "paused":
@@ -548,6 +618,7 @@ class TrainingPanel(QWidget):
     def _state_changed(self, state: str) -> None:
         running = state != "idle"
         self.start_button.setEnabled(not running)
+        self.scratch_button.setEnabled(not running)
         self.batch_button.setEnabled(not running)
         self.pause_button.setEnabled(running)
         self.stop_button.setEnabled(running)

@@ -1,7 +1,9 @@
 """The explanation views that draw data (pyqtgraph), and what they share.
 
 * :class:`LossPlots` — training and validation loss (log scale on demand) and the task's metric
-  against steps, with earlier runs of the project overlaid to compare cells or settings.
+  against steps, with earlier runs of the project overlaid to compare cells or settings. A run
+  that went on from trained weights is drawn from the step where it went on (its
+  ``start_step``), after the run it continued, not from 0 beside it.
 * the gradient flowing back through time is in ``gradient_flow``; the hidden states and gates
   of one example are in ``hidden_state``.
 * :class:`MadeWhenShown` and :func:`follow_palette` serve all three.
@@ -156,7 +158,7 @@ class LossPlots(MadeWhenShown, QWidget):
         self.overlays: list = []
         self._metric: str | None = None  # the metric the plots are titled for
         self._validation_drawn: tuple[int, int] | None = None
-        self._x_span = 0
+        self._x_span: tuple[int, int] | None = None
         side = QVBoxLayout()
         side.addWidget(self.log_scale)
         side.addWidget(QLabel("Compare with earlier runs:"))
@@ -257,7 +259,7 @@ class LossPlots(MadeWhenShown, QWidget):
         document = self.session.document
         run = self.session.current or (document.runs[-1] if document.runs else None)
         if run is not self.session.current or run is None:
-            self._x_span = 0
+            self._x_span = None
             for plot in (self.loss_plot, self.metric_plot):
                 plot.enableAutoRange(axis="x")
         if run is None:
@@ -266,22 +268,23 @@ class LossPlots(MadeWhenShown, QWidget):
                 curve.setData([], [])
             self._name_metric(self._project_metric())
         else:
+            offset = run.start_step  # a continued run: from where it went on
             if self.session.current is run and self.session.reports:
                 # the x axis spans the whole run from the start: its ticks are drawn once
-                total = self.session.reports[-1].total_steps
-                if total != self._x_span:
-                    self._x_span = total
+                # from 0: a continued run is drawn after the steps its weights had before
+                span = (0, offset + self.session.reports[-1].total_steps)
+                if span != self._x_span:
+                    self._x_span = span
                     for plot in (self.loss_plot, self.metric_plot):
-                        plot.setXRange(0, total, padding=0.02)
-            self._draw_training(run.curve)
+                        plot.setXRange(*span, padding=0.02)
+            self._draw_training(run.curve, offset)
             if (id(run), len(run.val_steps)) == self._validation_drawn:
                 return  # validation points come once an epoch: nothing new to draw there
             self._validation_drawn = (id(run), len(run.val_steps))
-            self.val_curve.setData(run.val_steps, _positive(run.val_loss))
+            steps = [step + offset for step in run.val_steps]
+            self.val_curve.setData(steps, _positive(run.val_loss))
             shown = [
-                (x, v)
-                for x, v in zip(run.val_steps, run.val_metric, strict=False)
-                if math.isfinite(v)
+                (x, v) for x, v in zip(steps, run.val_metric, strict=False) if math.isfinite(v)
             ]
             self.metric_curve.setData([x for x, _ in shown], [v for _, v in shown])
             self._name_metric(run.metric)
@@ -296,8 +299,8 @@ class LossPlots(MadeWhenShown, QWidget):
             self.metric_curve,
         )
 
-    def _draw_training(self, curve: LossCurve) -> None:
-        steps = np.asarray(curve.steps, dtype=np.float64)
+    def _draw_training(self, curve: LossCurve, offset: int = 0) -> None:
+        steps = np.asarray(curve.steps, dtype=np.float64) + offset
         mean = np.asarray(curve.mean, dtype=np.float64)
         self.train_curve.setData(steps, _positive(mean))
         self.train_trend.setData(steps, _positive(trend(mean)))
@@ -350,7 +353,7 @@ class LossPlots(MadeWhenShown, QWidget):
                 continue
             color = RUN_COLORS[(earlier.number + 2) % len(RUN_COLORS)]
             curve = self.loss_plot.plot(
-                np.asarray(earlier.curve.steps, dtype=np.float64),
+                np.asarray(earlier.curve.steps, dtype=np.float64) + earlier.start_step,
                 _positive(trend(np.asarray(earlier.curve.mean, dtype=np.float64))),
                 pen=pg.mkPen(color, width=1.2, style=Qt.PenStyle.DashLine),
                 name=f"run {earlier.number}",

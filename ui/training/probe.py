@@ -105,9 +105,9 @@ class ProbeBox(QWidget):
     """A box to type into and, beside or under it, the prediction or the reason in red."""
 
     # beside the box (a toolbar), pixels for the box and its message, leaving the buttons
-    # after them room on a 1360-pixel window
+    # after them room on a 1360-pixel window (at 420 a bad chord's message was cut)
     SIDE_BOX_WIDTH = 260
-    SIDE_WIDTH = 420
+    SIDE_WIDTH = 560
 
     def __init__(
         self,
@@ -185,4 +185,4 @@ class ProbeBox(QWidget):
         if self.wraps:
             return text
         metrics = QFontMetrics(self.message.font())
-        return metrics.elidedText(text, Qt.TextElideMode.ElideRight, self.SIDE_WIDTH - 60)
+        return metrics.elidedText(text, Qt.TextElideMode.ElideRight, self.SIDE_WIDTH - 12)

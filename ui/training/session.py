@@ -85,8 +85,10 @@ class TrainingSession(QObject):
         if not self.running:  # the curves of the project that was open go with it
             self.current, self.reports = None, []
 
-    def start(self, max_steps: int | None = None) -> bool:
-        """Train the document's project (continuing from its weights if they fit)."""
+    def start(self, max_steps: int | None = None, from_scratch: bool = False) -> bool:
+        """Train the document's project: on from its weights if they fit (the run records
+        it, and after how many steps of which run), or ``from_scratch``, fresh weights from the
+        seed."""
         if self.running:
             return False
         report = self.document.validate("train")  # the memory training needs, too
@@ -108,11 +110,12 @@ class TrainingSession(QObject):
         if data is not None and not data.ok:
             self.failed.emit(f"{data.errors[0].message} (see the Problems panel)")
             return False
-        weights = self.document.weights_if_they_fit()
+        weights = None if from_scratch else self.document.weights_if_they_fit()
         self.reports = []
         self.weights, self.best, self.paused_at, self.steps_taken = None, None, None, 0
         number = len(self.document.runs) + 1
-        self.current = new_run(project, number, continued=weights is not None)
+        start_step, earlier = self.document.trained_steps() if weights else (0, None)
+        self.current = new_run(project, number, weights is not None, start_step, earlier)
         self.process = training_process.take()
         self.process.train(
             project_to_dict(project),
@@ -136,7 +139,11 @@ class TrainingSession(QObject):
             self.process.want_weights()
 
     def one_batch(self) -> bool:
+        """One training step, on from the weights there are (to watch what a step changes)."""
         return self.start(max_steps=1)
+
+    def from_scratch(self) -> bool:
+        return self.start(from_scratch=True)
 
     def pause(self) -> None:
         if self.state == "running" and self.process is not None:
@@ -226,10 +233,10 @@ class TrainingSession(QObject):
         # the weights go with what the data worked out then (not an undo step: the options
         # belong to the weights, which are kept as unsaved work, not as an edit)
         self.document.project.keep_dataset_options(options)
-        self.document.set_weights(message.arrays)
         if self.current is not None:
             self.current.stopped = result.stopped
             self.document.runs.append(self.current)
+        self.document.set_weights(message.arrays, self.current)
         self._draw()
         self.finished.emit(result)
 
@@ -250,15 +257,15 @@ class TrainingSession(QObject):
         best = self.best
         self._finish()
         kept = ""
-        if best is not None:
-            self.document.set_weights(best[1])
-            kept = " The weights of its best epoch so far are kept."
         # a run that took steps is kept (its epoch's weights may come before its report)
         if self.current is not None and (len(self.current.curve) or best is not None):
             self.current.stopped = "process died"
             self.document.runs.append(self.current)
         else:
             self.current = None
+        if best is not None:
+            self.document.set_weights(best[1], self.current)
+            kept = " The weights of its best epoch so far are kept."
         reason = message.data["message"]
         self.failed.emit(f"Training stopped: {reason}.{kept} Start trains again.")
         self.finished.emit(None)

@@ -14,6 +14,10 @@ labelled band around its copies — a whole-sequence segment (one node's copies 
 filled band along its row, a step loop (nodes tied through a Delay, run step by step) a frame
 in the Delay edges' colour around its rows — so that what is drawn is what runs. While
 stepping, the band of the segment being walked is outlined.
+
+The project's notes are drawn on the folded side, left of the first step: each beside the row
+of the node it sits nearest on the canvas, with a faint line to that row, so that what a
+teacher wrote about a node stays beside its copies.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from PySide6.QtWidgets import (
 
 from rnn_builder.graph.model import Graph
 from rnn_builder.graph.unroll import UnrolledGraph, UnrolledKey, UnrolledSegment
+from ui.canvas.note_item import NOTE_WIDTH, NoteCard
 from ui.canvas.style import CATEGORY_COLORS, SELECTION_COLOR, canvas_colors
 
 BOX_W, BOX_H = 96.0, 40.0
@@ -188,6 +193,8 @@ class UnrolledScene(QGraphicsScene):
         self.unrolled: UnrolledGraph | None = None
         self.annotations: dict[UnrolledKey, QGraphicsSimpleTextItem] = {}
         self.bands: list[SegmentBand] = []  # the plan's segments, in the order they run
+        self.note_cards: list[NoteCard] = []  # the project's notes, on the folded side
+        self.notes_of = lambda: []  # the notes to draw (the window gives the project's)
         self._syncing = False
         self.selectionChanged.connect(self._selection_changed)
 
@@ -197,6 +204,7 @@ class UnrolledScene(QGraphicsScene):
         self._syncing = True
         self.clear()
         self.copies, self.edge_items, self.annotations, self.bands = {}, [], {}, []
+        self.note_cards = []
         self.unrolled = unrolled
         self._syncing = False
         if unrolled is None:
@@ -236,6 +244,39 @@ class UnrolledScene(QGraphicsScene):
             band = SegmentBand(segment, segment.label(graph), around)
             self.addItem(band)
             self.bands.append(band)
+        self._draw_notes(graph)
+
+    def _draw_notes(self, graph: Graph) -> None:
+        """Each note left of the first step, beside the row of the node nearest it on the
+        canvas (stacked downwards where two would meet), a faint line to that row."""
+        notes = list(self.notes_of())
+        if not notes or not self.copies:
+            return
+        left = min(item.x() for item in self.copies.values()) - NOTE_WIDTH - 70
+        rows: dict[str, CopyItem] = {}
+        for key, item in self.copies.items():  # each node's first copy, leftmost
+            if key.node not in rows or item.x() < rows[key.node].x():
+                rows[key.node] = item
+        placed_bottom = -1e18
+        ordered = []
+        for note in notes:
+            near = _nearest(graph, note.position, rows)
+            ordered.append((rows[near].y(), note, rows[near]))
+        for y, note, row in sorted(ordered, key=lambda entry: entry[0]):
+            card = NoteCard(note.id, note.text)
+            top = max(y, placed_bottom + 12)
+            card.setPos(left, top)
+            self.addItem(card)
+            self.note_cards.append(card)
+            placed_bottom = top + card.card().height()
+            line = QGraphicsPathItem()
+            path = QPainterPath(QPointF(left + NOTE_WIDTH, top + 18))
+            path.lineTo(QPointF(row.x() - 6, row.y() + BOX_H / 2))
+            line.setPath(path)
+            pen = QPen(canvas_colors()["muted"], 1.0, Qt.PenStyle.DotLine)
+            line.setPen(pen)
+            line.setZValue(-1)
+            self.addItem(line)
 
     def _add_edge(self, source: CopyItem, target: CopyItem, kind: str) -> None:
         a, b = source.pos(), target.pos()
@@ -321,6 +362,16 @@ class UnrolledScene(QGraphicsScene):
         for label in self.annotations.values():
             self.removeItem(label)
         self.annotations = {}
+
+
+def _nearest(graph: Graph, point: tuple[float, float], among) -> str:
+    """The node (of ``among``) whose card's middle on the canvas is nearest ``point``."""
+
+    def distance(node_id: str) -> float:
+        x, y = graph.node(node_id).position
+        return (x + 88 - point[0] - NOTE_WIDTH / 2) ** 2 + (y + 40 - point[1] - 20) ** 2
+
+    return min(among, key=distance)
 
 
 def layout(graph: Graph, unrolled: UnrolledGraph) -> dict[UnrolledKey, tuple[float, float]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bisect
 import functools
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
@@ -122,17 +123,46 @@ class Task:
         temperature: float,
         rng: np.random.Generator,
         options: dict[str, Any],
+        drawn: list[Drawn] | None = None,
     ) -> str:
         """Generate (for generative tasks): text after ``prime``, notes for a chord; with no
-        ``prime``, from :attr:`default_prime`."""
+        ``prime``, from :attr:`default_prime`. With ``drawn``, the distribution each step was
+        drawn from is appended to it (the network's, before the temperature), so that what
+        the temperature does can be shown."""
         raise DataError(f"the {self.title} task does not generate")
+
+
+@dataclass(frozen=True)
+class Drawn:
+    """What one step of a sample was drawn from: the network's probabilities (before the
+    temperature) and the name of each class."""
+
+    probabilities: Array
+    names: tuple[str, ...]
+
+    def at(self, temperature: float) -> Array:
+        return tempered(self.probabilities, temperature)
+
+
+def tempered(probabilities: Array, temperature: float) -> Array:
+    """Probabilities sharpened (T < 1) or flattened (T > 1): p^(1/T), normalised."""
+    logits = np.log(np.maximum(np.asarray(probabilities, dtype=np.float64), 1e-12)) / temperature
+    weights = np.exp(logits - logits.max())
+    return weights / weights.sum()
+
+
+def entropy_bits(probabilities: Array) -> float:
+    """How uncertain a draw from ``probabilities`` is, in bits (0: always the same class;
+    log2 of the number of classes: all alike)."""
+    p = np.asarray(probabilities, dtype=np.float64)
+    p = p[p > 0]
+    return float(-(p * np.log2(p)).sum())
 
 
 def draw(probabilities: Array, temperature: float, rng: np.random.Generator) -> int:
     """One class drawn from probabilities sharpened (T < 1) or flattened (T > 1)."""
-    logits = np.log(np.maximum(probabilities, 1e-12)) / temperature
-    weights = np.exp(logits - logits.max())
-    return int(rng.choice(len(weights), p=weights / weights.sum()))
+    weights = tempered(probabilities, temperature)
+    return int(rng.choice(len(weights), p=weights))
 
 
 def keyed(example: dict[str, Array], options: dict[str, Any]) -> dict[str, Array]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from rnn_builder.training.data import DataSpec, InputSpec, TargetSpec
-from rnn_builder.training.tasks.base import Task, draw, prediction_of, split
+from rnn_builder.training.tasks.base import Drawn, Task, draw, prediction_of, split
 
 PITCHES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
 QUALITIES = {"major": (0, 4, 7, 12), "minor": (0, 3, 7, 12), "diminished": (0, 3, 6, 12)}
@@ -97,7 +97,10 @@ class Arpeggio(Task):
     def prime_choices(self, options):
         return [f"{root} {quality}" for quality in QUALITIES for root in PITCHES]
 
-    def sample(self, executor, prime, length, temperature, rng, options):
+    def sample(self, executor, prime, length, temperature, rng, options, drawn=None):
         example = self.encode(prime or self.default_prime, options)
         steps = prediction_of(executor, example, self.target, options)
+        if drawn is not None:
+            names = tuple(note_name(i) for i in range(NOTES))
+            drawn.extend(Drawn(np.asarray(p[:NOTES]), names) for p in steps)
         return " ".join(note_name(draw(p, temperature, rng)) for p in steps)

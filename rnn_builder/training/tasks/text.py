@@ -15,7 +15,7 @@ import numpy as np
 
 from rnn_builder.errors import DataError
 from rnn_builder.training.data import DataSpec, InputSpec, TargetSpec, WindowExamples
-from rnn_builder.training.tasks.base import Task, draw, prediction_of
+from rnn_builder.training.tasks.base import Drawn, Task, draw, prediction_of
 from rnn_builder.training.tasks.files import bundled, read_text
 
 UNKNOWN = "?"
@@ -143,8 +143,9 @@ class TextModel(Task):
         characters = self.characters(options)
         return "".join(characters[i] for i in prediction.argmax(axis=-1))
 
-    def sample(self, executor, prime, length, temperature, rng, options):
+    def sample(self, executor, prime, length, temperature, rng, options, drawn=None):
         characters = self.characters(options)
+        names = tuple(characters)
         text = prime if prime else self.default_prime
         ids = list(self.ids(text, characters))
         context = 4 * self.option(options, "window")
@@ -152,5 +153,8 @@ class TextModel(Task):
             recent = np.array(ids[-context:])
             probabilities = prediction_of(executor, {"text": recent}, self.target, options)[-1]
             # a network wider than the alphabet can only say the characters there are
-            ids.append(draw(probabilities[: len(characters)], temperature, rng))
+            probabilities = np.asarray(probabilities[: len(characters)])
+            if drawn is not None:
+                drawn.append(Drawn(probabilities, names))
+            ids.append(draw(probabilities, temperature, rng))
         return text + "".join(characters[i] for i in ids[len(text) :])
