@@ -28,6 +28,8 @@ TARGETS = {
     "bidirectional_tagger": ("token accuracy", 0.97, ">="),
     "many_to_many_unequal": ("held-out numbers exactly right", 0.90, ">="),
     "encoder_decoder_feedback": ("held-out numbers exactly right", 0.90, ">="),
+    "translation_attention": ("held-out reversals exactly right (5-40 letters)", 0.90, ">="),
+    "translation_bahdanau": ("held-out reversals exactly right (5-40 letters)", None, ""),
     "adding_problem": ("validation MSE (50 steps)", 0.01, "<"),
     "stacked_lstm": ("next-character accuracy", None, ""),
     "forecast": ("validation MSE (relative change)", None, ""),

@@ -49,6 +49,7 @@ def test_default_registry_holds_every_node_type_of_the_design():
         "repeat",
         "concat",
         "delay",
+        "attention",
         "output",
     }
     assert len(default_registry()) == len(BUILTIN_NODE_TYPES)

@@ -117,14 +117,15 @@ def test_the_readme_lists_every_public_name():
 
 def test_the_readme_example_runs_as_written(tmp_path):
     blocks = re.findall(r"```python\n(.*?)```", _section("Use it from Python"), re.DOTALL)
-    assert len(blocks) == 2 and "from rnn_builder import" in blocks[0]
+    assert len(blocks) == 3 and "from rnn_builder import" in blocks[0]
     done = _python("\n".join(blocks), cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-3000:]
-    problems, trained, predicted, *probabilities = done.stdout.splitlines()
+    problems, trained, predicted, *probabilities, alignment = done.stdout.splitlines()
     assert problems == "[]"
     assert trained.startswith("steps Evaluation(loss=")
     assert re.fullmatch(r"(positive|negative) \(p = \d\.\d\d\)", predicted), predicted
     assert len(probabilities) == 2  # the batch of two sentences, a row each
+    assert alignment == "(41, 1, 9) True"  # an attention's alignment, whole and stepped
 
     # what it wrote is what the app and the command line read
     project = rnn_builder.load_project(tmp_path / "sentiment.json")

@@ -31,6 +31,11 @@ HAND_COUNTS = {
     "bidirectional_tagger": (4 * 5 + 2 * 5, 5 + 10 + 10 + 5, 8, 0),
     # seven nodes at 5 steps; encoder h_n into decoder step 0; dense(t-1) -> delay(t).
     "encoder_decoder_feedback": (7 * 5, 5 + 5 + 1 + 5 + 5 + 5, 8, 4),
+    # ten nodes at 5 steps, the bidirectional encoder twice; each attention copy reads all 5
+    # encoder steps in both directions (5 x 5 x 2 = 50 edges); both final states to decoder@0.
+    "translation_attention": (11 * 5, 5 + 10 + 2 + 5 + 5 + 50 + 5 + 5 + 5 + 5 + 5, 12, 4),
+    # the same, attention inside the loop: the decoder's state through a Delay is the query.
+    "translation_bahdanau": (11 * 5, 5 + 10 + 2 + 5 + 50 + 5 + 5 + 5 + 5 + 5, 12, 8),
     # input and LSTM at 5 steps, the readout and the output once.
     "adding_problem": (2 * 5 + 2, 5 + 1 + 1, 4, 0),
     "forecast": (2 * 5 + 2, 5 + 1 + 1, 4, 0),

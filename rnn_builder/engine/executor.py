@@ -98,14 +98,20 @@ class Executor:
         inputs = report.shapes.node_inputs(self.graph, node_id)
         outputs = report.shapes.node_outputs(self.graph, node_id)
         source_axis = None
+        input_axes = {}
         for edge in self.graph.edges_into(node_id):
-            source_axis = source_axis or report.port_axes.get((edge.src_node, edge.src_port))
+            axis = report.port_axes.get((edge.src_node, edge.src_port))
+            source_axis = source_axis or axis
+            if axis is not None:
+                input_axes[edge.dst_port] = axis
         grad_ports = frozenset(
             edge.dst_port
             for edge in self.graph.edges_into(node_id)
             if edge.src_node in self._trainable_upstream
         )
-        return OpLayout(inputs, outputs, report.node_axes.get(node_id), source_axis, grad_ports)
+        return OpLayout(
+            inputs, outputs, report.node_axes.get(node_id), source_axis, grad_ports, input_axes
+        )
 
     def _nodes_with_trainable_upstream(self) -> set[str]:
         """Nodes whose output depends on some weight: only their gradients are worth computing."""
@@ -283,9 +289,12 @@ class Executor:
                     self._store(buffers, (node_id, "y"), t, steps, value)
                     continue
                 inputs = {}
+                whole = op.node_type.whole_axis_ports()
                 for edge in self.graph.edges_into(node_id):
                     key = (edge.src_node, edge.src_port)
-                    if key in buffers or edge.src_node in members:
+                    if edge.dst_port in whole:  # read whole from outside the loop (validated)
+                        inputs[edge.dst_port] = run.values[key]
+                    elif key in buffers or edge.src_node in members:
                         inputs[edge.dst_port] = buffers[key][t : t + 1]
                     elif self.report.shapes.outputs[key].kind == SEQ:
                         inputs[edge.dst_port] = run.values[key][t : t + 1]
@@ -399,12 +408,15 @@ class Executor:
                 if isinstance(op, CellOp) and t > 0:  # the state's gradient goes to step t-1
                     for port, final in zip(op.state_ports, op.final_ports, strict=True):
                         grads[(node_id, final)] = input_grads.pop(port, None)
+                whole = op.node_type.whole_axis_ports()
                 for edge in self.graph.edges_into(node_id):
                     grad = input_grads.get(edge.dst_port)
                     if grad is None:
                         continue
                     key = (edge.src_node, edge.src_port)
-                    if edge.src_node in members:
+                    if edge.dst_port in whole:  # a sequence of another axis, read whole
+                        self._accumulate(run, key, grad)
+                    elif edge.src_node in members:
                         grads[key][t] += grad[0]
                     elif self.report.shapes.outputs[key].kind == SEQ:
                         self._accumulate_step(run, key, t, grad[0], steps)

@@ -82,6 +82,11 @@ class Run:
         self.state_grad_norms: dict[str, dict[str, Array]] = {}
         self.step: int | None = None  # set while a feedback loop runs step by step
         self.forced: frozenset[str] = frozenset()  # teacher-forced Delays of this pass
+        # What an op works out once per pass from an input that stays the same all through it
+        # (an attention's keys from its memory, at every step of a loop), and what its backward
+        # pass gathers over a loop's steps; keyed by (node id, what). Stepping clears it when
+        # it steps back or starts again (its values are then rewritten in place).
+        self.memo: dict[tuple[str, str], Any] = {}
         self.batch_size = self._batch_size()
         self.lengths = self._lengths()
         self.masks = self._masks()
@@ -141,6 +146,25 @@ class Run:
                 direction, np.zeros(self.lengths[self.executor.axis_of(node_id)])
             )
             row[self.step] = norms[0]
+
+    def records(self, name: str) -> dict[str, Array]:
+        """What each node keeps per step under ``name`` (``NodeType.records``), by node id:
+        ``(T, B, …)`` over the node's axis."""
+        graph = self.executor.graph
+        return {
+            node.id: self.values[(node.id, name)]
+            for node in graph
+            if (node.id, name) in self.values
+            and any(r.name == name for r in graph.node_type(node.id).records)
+        }
+
+    @property
+    def alignments(self) -> dict[str, Array]:
+        """Each attention's alignment weights in this pass, by node id: ``(T_query, B,
+        T_memory)``, row ``[t, b]`` the weights example ``b``'s query step ``t`` gave every
+        memory step (0 at padded ones; each row sums to 1 over the real ones). Padded query
+        steps are computed too, as every node computes them."""
+        return self.records("alignment")
 
     @property
     def loss(self) -> float:

@@ -99,12 +99,13 @@ class Stepper:
             node for segment in self.unrolled.plan if segment.is_loop for node in segment.nodes
         }
         report = executor.report
-        self.wiring = {
+        self.wiring = {  # (port, source, read a step at a time: not a vector, not whole)
             node_id: [
                 (
                     edge.dst_port,
                     (edge.src_node, edge.src_port),
-                    report.shapes.outputs[(edge.src_node, edge.src_port)].kind == "seq",
+                    report.shapes.outputs[(edge.src_node, edge.src_port)].kind == "seq"
+                    and edge.dst_port not in executor.graph.node_type(node_id).whole_axis_ports(),
                 )
                 for edge in executor.graph.edges_into(node_id)
             ]
@@ -169,6 +170,7 @@ class Stepper:
         self.states: dict[tuple[str, str], tuple[Array, ...]] = {}
         self._projected: dict[tuple[str, str], Array] = {}  # see _CellPlan.projects
         self.run.predictions = {}
+        self.run.memo.clear()
 
     @property
     def done(self) -> bool:
@@ -195,6 +197,7 @@ class Stepper:
         self.position -= 1
         step = self.steps[self.position]
         added, replaced, predictions = self._undo.pop()
+        self.run.memo.clear()  # what ops kept from values this step back rewrites in place
         for key in step.copies:
             self.details.pop(key, None)
         values = self.values
@@ -236,6 +239,25 @@ class Stepper:
         """A port's value over every step computed so far (later steps are not yet filled)."""
         return self.values[(node_id, port)]
 
+    def records(self, name: str) -> dict[str, Array]:
+        """What each node keeps per step under ``name`` (``NodeType.records``), by node id, as
+        far as walked: ``(T, B, …)``, rows after the steps computed still zeros."""
+        graph = self.executor.graph
+        return {
+            node.id: self.values[(node.id, name)]
+            for node in graph
+            if (node.id, name) in self.values
+            and any(r.name == name for r in graph.node_type(node.id).records)
+        }
+
+    @property
+    def alignments(self) -> dict[str, Array]:
+        """Each attention's alignment weights walked so far, by node id: ``(T_query, B,
+        T_memory)`` as in ``Run.alignments``, its rows filled up to the query steps computed
+        (zeros after them). ``detail(UnrolledKey(node, t))["alignment"]`` is row ``t``
+        ``(B, T_memory)``; stepping back zeroes it again."""
+        return self.records("alignment")
+
     # --- the walk -----------------------------------------------------------------------------
 
     def _writes_of(
@@ -256,7 +278,8 @@ class Stepper:
             elif isinstance(op, OutputOp):
                 writes.append(((key.node, "prediction"), key.t, None))
             else:
-                writes += [((key.node, port.name), key.t, None) for port in op.node_type.outputs]
+                ports = (*op.node_type.outputs, *op.node_type.records)
+                writes += [((key.node, port.name), key.t, None) for port in ports]
         return writes
 
     @staticmethod

@@ -13,6 +13,7 @@ from functools import partial
 
 from rnn_builder.errors import ExportError
 from rnn_builder.export import onnx_nodes as nodes
+from rnn_builder.export.onnx_attention import emit_attention
 from rnn_builder.export.onnx_nodes import Emitter, ExportContext, OnnxCell
 from rnn_builder.graph.model import Node
 
@@ -57,6 +58,7 @@ MEAN_OVER_TIME = OnnxForm(nodes.emit_mean_over_time)
 REPEAT = OnnxForm(nodes.emit_repeat)
 DELAY = OnnxForm(nodes.emit_delay, initial=nodes.delay_initial)
 OUTPUT = OnnxForm(nodes.emit_output)
+ATTENTION = OnnxForm(emit_attention)
 RNN = cell_form(OnnxCell("RNN", (0,), _rnn_attributes))
 LSTM = cell_form(OnnxCell("LSTM", (0, 3, 1, 2)))
 # linear_before_reset: PyTorch's r ⊙ (W_hn h + b_hn)

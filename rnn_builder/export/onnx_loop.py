@@ -11,7 +11,9 @@ the padded steps (``Where`` on the step's mask), as the cell's mask does.
 
 The loop-carried values are the Delays' next inputs and the cells' states, in our layout
 ``(B, d)``; every sequence the members produce is a scan output, stacked by ONNX to
-``(T, B, d)``. Vectors and same-axis sequences from outside are read from the outer scope.
+``(T, B, d)``. Vectors and same-axis sequences from outside are read from the outer scope,
+a step at a time, and a sequence an input reads whole (``PortSpec.whole_axis``: an attention's
+memory, on another axis) whole.
 """
 
 from __future__ import annotations
@@ -121,6 +123,8 @@ class _LoopEmitter:
 
     def _read(self, edge) -> str:
         key = (edge.src_node, edge.src_port)
+        if edge.dst_port in self.graph.node_type(edge.dst_node).whole_axis_ports():
+            return self.values[key]  # read whole, from the outer scope (validated: not a member)
         if edge.src_node in self.members:
             if key not in self.step_values:
                 raise ExportError(

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from rnn_builder.errors import ExportError
+from rnn_builder.export import pytorch_attention
 from rnn_builder.export.pytorch_source import Source, python_text, teacher
 from rnn_builder.export.torch_names import module_name, torch_tensor_name
 from rnn_builder.graph.model import Graph, Node
@@ -305,3 +306,13 @@ def _cell(torch_class: str) -> PytorchForm:
 RNN = _cell("RNN")
 LSTM = _cell("LSTM")
 GRU = _cell("GRU")
+
+
+# --- attention -----------------------------------------------------------------------------------
+
+ATTENTION = PytorchForm(
+    module=pytorch_attention.module,
+    forward=pytorch_attention.forward,
+    expression=pytorch_attention.expression,
+    helpers=pytorch_attention.helpers(),
+)

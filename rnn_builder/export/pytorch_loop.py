@@ -35,8 +35,10 @@ def emit_loop(src: Source, order: list[str], axis: str) -> None:
     src.emit(f'loop_mask = step_mask(lengths.get("{axis}"), axis_length["{axis}"])')
     states: dict[str, list[str]] = {}
     teachers: dict[str, str] = {}
+    # each member's one value a step: its first output (a cell's y, an attention's context)
+    port = {node_id: graph.node_type(node_id).outputs[0].name for node_id in order}
     for node_id in order:
-        src.step_refs[(node_id, "y")] = src.current(node_id)
+        src.step_refs[(node_id, port[node_id])] = src.current(node_id)
         node_type = graph.node_type(node_id)
         if node_type.shifts_time:
             forced = teacher(src, graph.node(node_id))
@@ -117,6 +119,7 @@ def emit_loop(src: Source, order: list[str], axis: str) -> None:
         src.emit(f'history["{node_id}"].append({src.current(node_id)})', 3)
     src.in_loop = False
     for node_id in order:
-        whole = src.name(node_id, "y")
-        src.step_refs.pop((node_id, "y"))
-        src.emit(f'{whole} = torch.stack(history["{node_id}"])  # {src.shape_text((node_id, "y"))}')
+        key = (node_id, port[node_id])
+        whole = src.name(*key)
+        src.step_refs.pop(key)
+        src.emit(f'{whole} = torch.stack(history["{node_id}"])  # {src.shape_text(key)}')

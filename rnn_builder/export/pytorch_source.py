@@ -74,17 +74,20 @@ class Source:
         edges = self.graph.edges_into(node_id, port)
         return (edges[0].src_node, edges[0].src_port) if edges else None
 
-    def ref(self, key: tuple[str, str]) -> str:
-        """The value of a port here: a step's value inside a loop, else the whole value."""
+    def ref(self, key: tuple[str, str], whole: bool = False) -> str:
+        """The value of a port here: a step's value inside a loop, else (or when read
+        ``whole``, as a ``PortSpec.whole_axis`` input reads it) the whole value."""
+        if whole:
+            return self.names[key]
         if key in self.step_refs:
             return self.step_refs[key]
         if self.in_loop and self.shape(key).kind == SEQ:
             return f"{self.names[key]}[t]"
         return self.names[key]
 
-    def floats(self, key: tuple[str, str]) -> str:
+    def floats(self, key: tuple[str, str], whole: bool = False) -> str:
         """A port's value as float vectors (token ids one-hot, as our ``ops.dense``)."""
-        value = self.ref(key)
+        value = self.ref(key, whole)
         return f"one_hot({value}, {self.shape(key).width}, dtype)" if self.tokens(key) else value
 
     def shape_text(self, key: tuple[str, str], in_loop: bool = False) -> str:

@@ -110,6 +110,12 @@ _BY_TASK: dict[str, tuple[DataOption, ...]] = {
         _whole("train", 20_000, 1, 1_000_000),
         _whole("validation", 1_000, 1, 1_000_000),
     ),
+    "reversal": (
+        _whole("shortest", 5, 1, 1_000),
+        _whole("longest", 40, 1, 1_000),
+        _whole("train", 20_000, 1, 1_000_000),
+        _whole("validation", 1_000, 1, 1_000_000),
+    ),
     # a text (kind "text"); the bundled rhymes as a built-in task
     "language_model": (
         _whole("vocabulary", 48, 2, 65_536),
@@ -350,6 +356,20 @@ def _examples_fit(options: Mapping[str, Any]) -> tuple[str, Problem] | None:
     return None
 
 
+def _lengths_fit(options: Mapping[str, Any]) -> tuple[str, Problem] | None:
+    shortest, longest = (option_value("reversal", options, n) for n in ("shortest", "longest"))
+    if shortest > longest:
+        return "shortest", (f"is {shortest}, more than the longest, {longest}", "")
+    for name in ("train", "validation"):
+        count = option_value("reversal", options, name)
+        if count * longest > 5_000_000:
+            return name, (
+                f"is {count:,} sequences of up to {longest:,} letters: at most 5 million in all",
+                "",
+            )
+    return None
+
+
 def _features_fit(options: Mapping[str, Any]) -> tuple[str, Problem] | None:
     features = options.get("features")
     statistics = (options.get("normalisation") or {}).get("sequence")
@@ -366,6 +386,7 @@ def _features_fit(options: Mapping[str, Any]) -> tuple[str, Problem] | None:
 RELATIONS: dict[str, tuple[Callable[[Mapping[str, Any]], tuple[str, Problem] | None], ...]] = {
     "language_model": (_alphabet_fits,),
     "adding": (_examples_fit,),
+    "reversal": (_lengths_fit,),
     "numeric_sequences": (_features_fit,),
 }
 

@@ -175,6 +175,60 @@ def _translator_with_feedback() -> Graph:
     return b.graph
 
 
+def _reverser_encoder(b: _Builder) -> None:
+    """Letters → embedding → a bidirectional GRU (its y the memory, its h_n the decoder's
+    start), and the Delay that feeds the decoder its previous letter, <start> first."""
+    b.node("letters", "sequence_input", vocabulary=26, steps=40)
+    b.node("embed", "embedding", vocabulary=26, dimension=32)
+    b.node("encoder", "gru", hidden_size=32, bidirectional=True)
+    b.node("previous", "delay", initial="start_token", start_token=26, steps=41)
+    b.wire("letters", "embed", "encoder.x")
+
+
+def _translator_with_attention() -> Graph:
+    """Luong et al. 2015: attention after the decoder, from its y; the context and the
+    decoder's state through a tanh layer, then the scores."""
+    b = _Builder()
+    _reverser_encoder(b)
+    b.node("decoder", "gru", hidden_size=64)
+    b.node("attend", "attention", score="general", units=64)
+    b.node("joined", "concat")
+    b.node("combine", "dense", units=64, activation="tanh")
+    b.node("letter_scores", "dense", units=28)
+    b.node("reversed", "output", loss="cross_entropy", target="reversed")
+    b.wire("encoder.h_n", "decoder.h_0")
+    b.wire("previous", "decoder.x")
+    b.wire("decoder.y", "attend.query")
+    b.wire("encoder.y", "attend.memory")
+    b.wire("attend.context", "joined.a")
+    b.wire("decoder.y", "joined.b")
+    b.wire("joined", "combine", "letter_scores", "reversed")
+    b.wire("letter_scores", "previous")
+    return b.graph
+
+
+def _translator_bahdanau() -> Graph:
+    """Bahdanau et al. 2015: attention inside the decoder's loop, from its previous state (a
+    Delay of its y), the context joined with the previous letter as its input."""
+    b = _Builder()
+    _reverser_encoder(b)
+    b.node("state", "delay", steps=41)
+    b.node("attend", "attention", score="additive", units=32)
+    b.node("joined", "concat")
+    b.node("decoder", "gru", hidden_size=64)
+    b.node("letter_scores", "dense", units=28)
+    b.node("reversed", "output", loss="cross_entropy", target="reversed")
+    b.wire("encoder.h_n", "decoder.h_0")
+    b.wire("decoder.y", "state", "attend.query")
+    b.wire("encoder.y", "attend.memory")
+    b.wire("previous", "joined.a")
+    b.wire("attend.context", "joined.b")
+    b.wire("joined", "decoder.x")
+    b.wire("decoder.y", "letter_scores", "reversed")
+    b.wire("letter_scores", "previous")
+    return b.graph
+
+
 def _adding_problem() -> Graph:
     b = _Builder()
     b.node("values", "sequence_input", features=2, steps=50)
@@ -285,6 +339,33 @@ TEMPLATES: dict[str, Template] = {
             "numbers",
             _translator_with_feedback,
             training={"epochs": 60},
+        ),
+        Template(
+            "translation_attention",
+            "Translation with attention",
+            "Machine translation's shape without its bottleneck, on a task that shows it: write "
+            "5 to 40 letters backwards. At each step the decoder, fed back its own letters, "
+            "looks at every step of the bidirectional encoder's output (the memory) with its "
+            "state as the query, and the context joins that state before the scores (Luong et "
+            "al. 2015). The alignment shows where it looked: the anti-diagonal. The same "
+            "network without attention, its input squeezed into one vector, gets short inputs "
+            "right and long ones wrong.",
+            "many_to_many_unequal",
+            "reversal",
+            _translator_with_attention,
+            training={"epochs": 5, "schedule": "cosine", "batch_size": 64},
+        ),
+        Template(
+            "translation_bahdanau",
+            "Translation with attention (Bahdanau)",
+            "The same task with attention inside the decoder's loop (Bahdanau et al. 2015): the "
+            "decoder's previous state, through a Delay, is the query, and the context joins the "
+            "previous letter as its input, so the decoder runs a step at a time even while "
+            "training. An additive score compares query and memory through a small tanh layer.",
+            "many_to_many_unequal",
+            "reversal",
+            _translator_bahdanau,
+            training={"epochs": 2, "schedule": "cosine"},
         ),
         Template(
             "adding_problem",

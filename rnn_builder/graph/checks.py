@@ -172,6 +172,21 @@ class Validator(TimeAxes):
                         node_id,
                         nodes=tuple(n for n in graph.nodes if n in component),
                     )
+            for edge in graph.edges:  # a sequence read whole, from inside the loop
+                if edge.src_node not in component or edge.dst_node not in component:
+                    continue
+                if edge.dst_port in graph.node_type(edge.dst_node).whole_axis_ports():
+                    self.add(
+                        "feedback_not_causal",
+                        f"{self.describe(edge.dst_node)} reads every step of "
+                        f"{self.describe(edge.src_node)} at each of its own steps ({edge.dst_port}"
+                        f"), but both sit on the feedback loop through {self.describe(delay)}, "
+                        "where later steps have not been produced yet: take it from outside the "
+                        "loop (an encoder's y).",
+                        edge.dst_node,
+                        edge.dst_port,
+                        nodes=tuple(n for n in graph.nodes if n in component),
+                    )
             for edge in graph.edges:  # one problem per loop: the first vector on it
                 if edge.src_node not in component or edge.dst_node not in component:
                     continue

@@ -67,6 +67,21 @@ LIMITS = {
         "adding problem's LSTM shows nine orders of magnitude between its first and last "
         "steps early in training). Watch it in the Gradient flow view.",
     ),
+    "bottleneck": (
+        "One vector between encoder and decoder",
+        "The decoder sees the input only through the encoder's final state: a whole sequence "
+        "squeezed into one vector of fixed width, so what it can carry runs out as inputs grow "
+        "and quality falls with their length. Attention removes this bottleneck: at each of "
+        "its steps the decoder weighs every step of the encoder's output and reads their "
+        "weighted sum (Bahdanau et al. 2015).",
+    ),
+    "bottleneck_removed": (
+        "No single-vector bottleneck",
+        "The decoder does not depend on one vector alone: at each of its steps it reads every "
+        "step of the input through attention, weighted by how well each matches what it looks "
+        "for, so long inputs are not squeezed into the encoder's final state. The alignment "
+        "shows where it looked. The price is a score for every pair of steps: S·T of them.",
+    ),
     "look_ahead": (
         "No look-ahead",
         "A forward cell at step t has seen only steps 0…t: for tagging, where the next words "
@@ -100,6 +115,10 @@ def explain_graph(
         paragraphs.append(LIMITS["vanishing"])
     else:
         paragraphs.append(LIMITS["gated_vanishing"])
+    if _reads_another_axis_whole(graph, report):
+        paragraphs.append(LIMITS["bottleneck_removed"])
+    elif layout.key == "many_to_many_unequal":
+        paragraphs.append(LIMITS["bottleneck"])
     if next_step:
         paragraphs.append(LIMITS["next_step"])
     elif layout.key in ("many_to_many_equal", "mixed") and not any(
@@ -109,6 +128,18 @@ def explain_graph(
     return paragraphs
 
 
+def _reads_another_axis_whole(graph: Graph, report: ValidationReport) -> bool:
+    """Whether some node reads a sequence of another axis whole at each of its steps
+    (``PortSpec.whole_axis``: an attention's memory)."""
+    for edge in graph.edges:
+        if edge.dst_port not in graph.node_type(edge.dst_node).whole_axis_ports():
+            continue
+        source_axis = report.port_axes.get((edge.src_node, edge.src_port))
+        if source_axis is not None and source_axis != report.node_axes.get(edge.dst_node):
+            return True
+    return False
+
+
 def explain_node(graph: Graph, report: ValidationReport, node_id: str) -> list[tuple[str, str]]:
     """(formula, meaning) rows of what the node's type says one step computes, with a last row
     of the shapes for a cell; [] for a type that states no equations."""
@@ -116,4 +147,9 @@ def explain_node(graph: Graph, report: ValidationReport, node_id: str) -> list[t
     rows = [(e.formula, e.meaning) for e in node_type.equations(node.params)]
     if node_type.cell is not None:
         rows.append(("shapes", cell_shapes(graph, report, node_id)))
+    elif rows:
+        inputs = report.shapes.node_inputs(graph, node_id)
+        shapes = node_type.equation_shapes(node.info(), inputs)
+        if shapes:
+            rows.append(("shapes", shapes))
     return rows

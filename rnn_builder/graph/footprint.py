@@ -409,7 +409,45 @@ def _output(est: _Estimator, node_id, params, inputs, outputs, steps):
     return 2 * scores + one_hot, passing * scores
 
 
+def _attention(est: _Estimator, node_id, params, inputs, outputs, steps):
+    """``ops.AttentionOp`` (``engine.kernels.attention``) over ``steps`` query steps and the S
+    steps of its memory's axis. Kept: the context, the alignment ``(B, T, S)``, the keys
+    ``(B, S, ·)`` (the memory itself for dot) and, for additive, ``tanh`` of every pair
+    ``(B, T, S, units)``. Passing: the scores and their softmax's temporaries, three of
+    ``(B, T, S)``; backward adds that pair-sized gradient for additive and the gradients of
+    the keys and values."""
+    memory = inputs.get("memory")
+    if memory is None or memory.width is None:
+        return 0, 0
+    axis = next(
+        (
+            est.report.port_axes.get((e.src_node, e.src_port))
+            for e in est.incoming.get(node_id, ())
+            if e.dst_port == "memory"
+        ),
+        None,
+    )
+    memory_steps = est.lengths.get(axis, 1) if axis is not None else 1
+    query = inputs.get("query")
+    values = inputs.get("values") or memory
+    pairs = est.batch * steps * memory_steps * est.floats
+    units = params.get("units", 0) if params.get("score") == "additive" else 0
+    key_width = units or (
+        query.width if params.get("score") == "general" and query and query.width else 0
+    )
+    keys = est.batch * memory_steps * key_width * est.floats
+    hidden = pairs * units
+    one_hot = sum(est.value(s, steps, True) for s in inputs.values() if s.is_tokens)
+    kept = est.value(outputs.get("context"), steps) + pairs + keys + hidden + one_hot
+    passing = 3 * pairs
+    if est.training:
+        gradients = est.batch * memory_steps * (key_width + (values.width or 0)) * est.floats
+        passing = 3 * pairs + hidden + gradients
+    return kept, passing
+
+
 _RULES = {
+    "AttentionOp": _attention,
     "SequenceInputOp": _sequence_input,
     "VectorInputOp": _vector_input,
     "EmbeddingOp": _embedding,

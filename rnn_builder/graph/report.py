@@ -23,14 +23,17 @@ CODES: dict[str, str] = {
     "missing_input": "a required input port has no wire",
     "multiple_inputs": "an input port has more than one wire",
     "kind_mismatch": "a sequence meets a vector port, or the other way round",
-    "width_mismatch": "a state wired with the wrong width",
+    "width_mismatch": "a state wired with the wrong width, or a dot attention's unequal widths",
     "tokens_required": "an Embedding fed real-valued features",
     "vocabulary_mismatch": "an Embedding and its tokens disagree on the vocabulary",
     "start_token_out_of_range": "a Delay's start token outside its input's width",
     "loss_width": "cross-entropy over fewer than two classes",
     "cycle_without_delay": "a feedback loop with no Delay on it",
-    "feedback_not_causal": "a feedback loop through a vector or a bidirectional cell",
-    "axis_mismatch": "two sequences on different time axes meet",
+    "feedback_not_causal": (
+        "a feedback loop through a vector or a bidirectional cell, or a whole sequence read "
+        "from inside its own loop"
+    ),
+    "axis_mismatch": "two sequences on different time axes meet (but at a whole-axis port)",
     "shape_undetermined": "a width that cannot be worked out",
     "unreachable_output": "an Output that no input reaches",
     "unused_node": "a node that leads to no Output (warning)",

@@ -1,6 +1,11 @@
 """The time axes of a graph: which node starts each axis, which axis every sequence lives on,
 and the check that sequences meet on one axis only. A part of the validator
 (:class:`~rnn_builder.graph.checks.Validator`).
+
+The one sanctioned crossing is an input port that reads a sequence whole (``PortSpec.
+whole_axis``, an attention's memory): it is left out of the node's axis, of the sequences that
+must meet on one axis, and of what feeds a feedback loop from outside (a decoder that attends
+to its encoder still generates its own axis); a node's whole-axis inputs must share one axis.
 """
 
 from __future__ import annotations
@@ -50,6 +55,7 @@ class TimeAxes:
                 edge.dst_node in component
                 and edge.src_node not in component
                 and shapes.outputs.get((edge.src_node, edge.src_port), Shape()).kind == SEQ
+                and not self._reads_whole(edge)
                 for edge in graph.edges
             )
             if fed_from_outside:
@@ -87,14 +93,21 @@ class TimeAxes:
                             queue.append(succ)
                             queued.add(succ)
 
-    def _input_axes(self, node_id: str) -> list[str | None]:
-        """Axes of the sequences wired into a node (None where not yet known)."""
+    def _input_axes(self, node_id: str, whole: bool = False) -> list[str | None]:
+        """Axes of the sequences wired into a node (None where not yet known): those read a
+        step at a time, which set its axis, or (``whole``) those read whole at every step."""
         shapes, port_axes = self.report.shapes, self.report.port_axes
         axes = []
         for edge in self.incoming[node_id]:
+            if self._reads_whole(edge) != whole:
+                continue
             if shapes.outputs.get((edge.src_node, edge.src_port), Shape()).kind == SEQ:
                 axes.append(port_axes.get((edge.src_node, edge.src_port)))
         return axes
+
+    def _reads_whole(self, edge) -> bool:
+        """Whether the wire goes into a port that reads its sequence whole (``whole_axis``)."""
+        return edge.dst_port in self.graph.node_type(edge.dst_node).whole_axis_ports()
 
     def _check_axes_meet(self) -> None:
         graph, report = self.graph, self.report
@@ -116,7 +129,18 @@ class TimeAxes:
                     f"{self.describe(node.id)} joins sequences on different time axes (from "
                     f"{names}), which can have different lengths. Sequences may only meet on "
                     "one axis; to pass information between axes, go through a vector "
-                    "(Last step, or a cell's h_n into another cell's h_0).",
+                    "(Last step, or a cell's h_n into another cell's h_0), or let an "
+                    "Attention read the other axis's sequence whole as its memory.",
+                    node.id,
+                )
+            whole = [a for a in self._input_axes(node.id, whole=True) if a is not None]
+            if len(set(whole)) > 1:
+                names = " and ".join(f"'{graph.node(a).name}'" for a in dict.fromkeys(whole))
+                self.add(
+                    "axis_mismatch",
+                    f"{self.describe(node.id)} reads whole sequences on different time axes "
+                    f"(from {names}): what it reads whole at every step (an attention's "
+                    "memory and values) must be one sequence's steps, on one axis.",
                     node.id,
                 )
 

@@ -9,7 +9,9 @@ Edges of the unrolled DAG (a ``networkx.MultiDiGraph``; the attribute ``kind`` s
 
 * ``data``: a wire of the folded graph at one step — from ``(u, s)`` to ``(v, t)`` for each step
   ``s`` that ``v``'s type reads at ``t`` (``NodeType.source_steps``: ``t`` itself, unless the
-  type reorders time); from a vector to the first step of a cell's initial-state port (the
+  type reorders time), or for every step ``s`` of ``u``'s axis into a port that reads its
+  sequence whole (``PortSpec.whole_axis``: each copy of an attention reads every step of its
+  memory, on another axis); from a vector to the first step of a cell's initial-state port (the
   last step for the reverse direction) or to every step of a Repeat; from the last step (Last
   step) or every step (Mean over time) into a reducer; from a cell's last step to the
   consumers of its final state;
@@ -413,7 +415,13 @@ class _Unroller:
         def link(u: UnrolledKey, v: UnrolledKey, kind: str = "data") -> None:
             self._edge(u, v, kind, sp, dp)
 
-        if shape.kind == SEQ and dst_per_step:
+        if shape.kind == SEQ and dst_per_step and dst_port is not None and dst_port.whole_axis:
+            sources = [u for s in range(self.length(src)) for u in self._sources_at(src, s)]
+            for t in range(self.length(dst)):
+                for v in self._sources_at(dst, t):
+                    for u in sources:
+                        link(u, v)
+        elif shape.kind == SEQ and dst_per_step:
             length = self.length(dst)
             for t in range(length):
                 for source_t in dst_type.source_steps(t, length):

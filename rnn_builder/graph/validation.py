@@ -9,7 +9,9 @@ the time axes and the trainable parameter shapes. The checks, in the order they 
 * each node type's own rules (state widths, vocabularies, loss widths, ...);
 * every cycle passes through a Delay, and a loop stays on one time axis, step by step (no
   vector or bidirectional cell on a loop, or a step would depend on later steps);
-* two sequences that meet share a time axis;
+* two sequences that meet share a time axis, but for a port that reads a sequence whole
+  (``PortSpec.whole_axis``: an attention's memory), the one sanctioned crossing, which must not
+  come from inside its own feedback loop;
 * every output is reachable from an input; unused nodes are warned about;
 * advice that is not an error (softmax before cross-entropy, last step of a bidirectional cell);
 * the memory a run needs, against the machine's budget (``footprint``): running one example

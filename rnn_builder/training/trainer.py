@@ -360,6 +360,14 @@ class Trainer:
                     f"Delay '{name}' from one chunk to the next; set truncated BPTT to 0 for "
                     "this graph"
                 )
+        graph = self.executor.graph
+        for edge in graph.edges:  # a sequence read whole would be read a chunk at a time
+            if edge.dst_port in graph.node_type(edge.dst_node).whole_axis_ports():
+                raise DataError(
+                    f"{graph.describe(edge.dst_node)} reads the whole of its {edge.dst_port} at "
+                    "every step, and truncated backpropagation through time would give it one "
+                    "chunk at a time; set truncated BPTT to 0 for this graph"
+                )
 
     def _truncated_step(self, batch: Batch) -> tuple[float, Run, float]:
         """Chunks of ``truncated_bptt`` steps, each starting from the last one's final

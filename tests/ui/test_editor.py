@@ -75,7 +75,7 @@ def test_palette_filter_and_descriptions(window):
     QTest.keyClicks(palette.filter, "gate")
     assert set(palette.visible_types()) == {"lstm", "gru"}  # "gated" in their descriptions
     palette.filter.clear()
-    assert len(palette.visible_types()) == 13
+    assert len(palette.visible_types()) == 14
     item = palette.items["delay"]
     assert "Delay" in item.toolTip(0) and item.child(0).text(0).startswith("Shifts")
     assert item.data(0, TYPE_ROLE) == "delay"

@@ -27,6 +27,7 @@ from rnn_builder.training.tasks import (
     make_dataset,
     music,
     numbers,
+    reversal,
     sentiment,
     task_of,
 )
@@ -39,11 +40,13 @@ CLASS_NAMES = {
     "numbers": list(numbers.DIGIT_NAMES),
     "arpeggio": [music.note_name(i) for i in range(music.NOTES)],
     "two_spirals": ["spiral A", "spiral B"],
+    "reversal": list(reversal.CLASS_NAMES),
 }
 TOKEN_NAMES = {
     "sentiment": list(sentiment.VOCABULARY),
     "entities": list(entities.VOCABULARY),
     "numbers": list(numbers.VOCABULARY),
+    "reversal": list(reversal.LETTERS),
 }
 
 

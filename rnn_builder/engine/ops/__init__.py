@@ -7,13 +7,14 @@ arrays ``(T, B, d)``, vectors ``(B, d)``, and token ids integer arrays ``(T, B)`
 feedback loops and live stepping run a node step by step, so there is one implementation of
 each node's mathematics. Weight gradients are accumulated into the executor's gradient buffer.
 
-One module per family of node types: ``inputs``, ``layers``, ``time``, ``cell``, ``outputs``;
-what they share is in ``base``. The executor finds a node type's operation here by its
-``op_name``.
+One module per family of node types: ``inputs``, ``layers``, ``time``, ``cell``, ``attention``,
+``outputs``; what they share is in ``base``. The executor finds a node type's operation here by
+its ``op_name``.
 """
 
 from __future__ import annotations
 
+from rnn_builder.engine.ops.attention import AttentionOp
 from rnn_builder.engine.ops.base import Op, OpLayout, dense
 from rnn_builder.engine.ops.cell import CellOp
 from rnn_builder.engine.ops.inputs import SequenceInputOp, VectorInputOp
@@ -30,6 +31,7 @@ from rnn_builder.engine.ops.time import DelayOp, LastStepOp, MeanOverTimeOp, Rep
 
 __all__ = [
     "ACTIVATIONS",
+    "AttentionOp",
     "CellOp",
     "ConcatOp",
     "DelayOp",

@@ -39,6 +39,7 @@ class OpLayout:
     axis: str | None
     source_axis: str | None
     grad_ports: frozenset[str] = frozenset()  # inputs whose gradient anything upstream needs
+    input_axes: dict[str, str] | None = None  # each wired sequence input's time axis, by port
 
 
 class Op:
@@ -58,6 +59,7 @@ class Op:
         self.axis = layout.axis  # the time axis of this node's copies (None for vector nodes)
         self.source_axis = layout.source_axis  # the axis of the sequence it reads, if any
         self.grad_ports = layout.grad_ports
+        self.input_axes = dict(layout.input_axes or {})
 
     def initialise(self, rng: np.random.Generator) -> None:
         """Fill this node's weights in place (nothing for weightless nodes)."""

@@ -1,5 +1,6 @@
 """The built-in node types, one module per palette group."""
 
+from rnn_builder.graph.nodes.attention import Attention
 from rnn_builder.graph.nodes.base import (
     CATEGORIES,
     INPUTS,
@@ -36,6 +37,7 @@ BUILTIN_NODE_TYPES: tuple[type[NodeType], ...] = (
     MeanOverTime,
     Repeat,
     Delay,
+    Attention,
     Output,
 )
 
@@ -51,6 +53,7 @@ __all__ = [
     "SEQ",
     "UNKNOWN",
     "VEC",
+    "Attention",
     "CheckProblem",
     "Concat",
     "Delay",

@@ -89,6 +89,14 @@ class PortSpec:
     layer produces whichever kind it receives). ``role`` tells unrolling where the port attaches
     in time: data ports at every step, ``initial_state`` at the first step, ``final_state``
     from the last.
+
+    ``whole_axis``: a sequence input read whole at every step of the node's own axis (an
+    attention's memory: every step of an encoder's ``y``), whatever axis it lives on. It is the
+    one way a sequence may cross time axes (DESIGN.md §6): it does not set the node's axis,
+    unrolling draws an edge from each of its steps to each of the node's copies, a step loop
+    reads it whole from outside the loop, and validation refuses it from inside the node's
+    own feedback loop (its later steps would not exist yet). A node's whole-axis inputs share
+    one axis.
     """
 
     name: str
@@ -96,6 +104,7 @@ class PortSpec:
     description: str
     required: bool = True
     role: PortRole = "data"
+    whole_axis: bool = False
 
     def kinds_label(self) -> str:
         return " or ".join(sorted(self.kinds))
@@ -214,6 +223,18 @@ class CellSpec:
         return len(self.gates)
 
 
+@dataclass(frozen=True)
+class RecordSpec:
+    """Something an operation keeps per step beside its outputs, for the views to show and
+    not for wiring (its width may be another axis's length): an attention's alignment weights
+    over the memory's steps. The op returns it with its outputs (``(T, B, …)`` over a whole
+    sequence, ``(1, B, …)`` for one step); the executor keeps it in the run's values under
+    ``(node, name)`` and stepping fills it a row a step, as it does an output port."""
+
+    name: str
+    description: str
+
+
 @dataclass
 class NodeInfo:
     """What a node type sees of a node while inferring: its name and parameters."""
@@ -235,6 +256,7 @@ class NodeType:
     inputs: ClassVar[tuple[PortSpec, ...]] = ()
     outputs: ClassVar[tuple[PortSpec, ...]] = ()
     params: ClassVar[tuple[ParamSpec, ...]] = ()
+    records: ClassVar[tuple[RecordSpec, ...]] = ()  # kept per step, not wired (RecordSpec)
 
     # Time behaviour, read by validation and unrolling.
     starts_axis: ClassVar[bool] = False  # its sequence output lives on a new time axis
@@ -283,6 +305,11 @@ class NodeType:
         """What one step computes, for the inspector and ``explain`` ([] when nothing to say)."""
         return []
 
+    def equation_shapes(self, node: NodeInfo, inputs: Mapping[str, Shape]) -> str:
+        """The sizes behind :meth:`equations` in a graph, from its inputs' shapes ("" when
+        there is nothing to add; a cell's are ``explain.cell_shapes``)."""
+        return ""
+
     def target(self, node: NodeInfo) -> str | None:
         """An output's target name in the data (None for other nodes)."""
         return None
@@ -295,6 +322,10 @@ class NodeType:
 
     def input_port(self, name: str) -> PortSpec | None:
         return next((p for p in self.inputs if p.name == name), None)
+
+    def whole_axis_ports(self) -> frozenset[str]:
+        """The inputs it reads whole at every step (``PortSpec.whole_axis``)."""
+        return frozenset(p.name for p in self.inputs if p.whole_axis)
 
     def output_port(self, name: str) -> PortSpec | None:
         return next((p for p in self.outputs if p.name == name), None)

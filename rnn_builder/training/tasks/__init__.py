@@ -34,6 +34,7 @@ from rnn_builder.training.tasks.entities import Entities
 from rnn_builder.training.tasks.music import Arpeggio
 from rnn_builder.training.tasks.numbers import Numbers
 from rnn_builder.training.tasks.own import OWN_TASKS
+from rnn_builder.training.tasks.reversal import Reversal
 from rnn_builder.training.tasks.sentiment import Sentiment
 from rnn_builder.training.tasks.series import SeriesForecast
 from rnn_builder.training.tasks.spirals import TwoSpirals
@@ -50,6 +51,7 @@ TASKS: dict[str, Task] = {
         AddingProblem(),
         TextModel(),
         SeriesForecast(),
+        Reversal(),
     )
 }
 # a person's files only (no template trains on one by default)
