@@ -3,7 +3,8 @@
 A node added from the palette (double-click, Enter) lands near the view's centre, and copies
 made by Duplicate or Paste land beside their originals; in both cases on the nearest spot,
 searched outward ring by ring on the grid, where it covers no node (nor comes within a grid
-step of one). A node dropped by drag and drop stays where the user let go of it.
+step of one); a recurrent cell covers the loop above its card too. A node dropped by drag and
+drop stays where the user let go of it.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from collections.abc import Iterable
 from PySide6.QtCore import QPointF, QRectF
 
 from rnn_builder.graph.nodes import NodeType
-from ui.canvas.style import GRID_SIZE, HEADER_HEIGHT, NODE_WIDTH, PORT_ROW_HEIGHT
+from ui.canvas.style import GRID_SIZE, HEADER_HEIGHT, LOOP_HEIGHT, NODE_WIDTH, PORT_ROW_HEIGHT
 
 MAX_RINGS = 60  # 1,200 px around the wanted spot; a canvas that full gets the spot itself
 
@@ -25,6 +26,12 @@ def node_size(node_type: NodeType) -> tuple[float, float]:
     lays it out: a header and one row a port)."""
     rows = max(len(node_type.inputs) + len(node_type.outputs), 1)
     return NODE_WIDTH, HEADER_HEIGHT + rows * PORT_ROW_HEIGHT + 8
+
+
+def room_above(node_type: NodeType) -> float:
+    """How far above its card a node draws: a recurrent cell's loop and its label, which a
+    node placed above it must leave free (0 for the others)."""
+    return LOOP_HEIGHT + 16 if node_type.cell is not None else 0.0
 
 
 def clear_offset(

@@ -31,7 +31,7 @@ from rnn_builder.graph.validation import ValidationReport, validate
 from ui.canvas.edge_item import EdgeItem, wire_path
 from ui.canvas.node_item import NodeItem
 from ui.canvas.note_item import NoteItem
-from ui.canvas.placement import clear_offset, node_size
+from ui.canvas.placement import clear_offset, node_size, room_above
 from ui.canvas.port_item import PortItem
 from ui.canvas.style import GRID_SIZE, NODE_WIDTH, SELECTION_COLOR
 from ui.editor.commands import new_drag_id
@@ -278,26 +278,36 @@ class GraphScene(QGraphicsScene):
         )
 
     def node_rects(self, ignore: frozenset[str] = frozenset()) -> list[QRectF]:
-        return [
-            QRectF(item.pos().x(), item.pos().y(), item.boundingRect().width() - 16, item.height)
-            for node_id, item in self.node_items.items()
-            if node_id not in ignore
-        ]
+        """What each node covers: its card, and above a recurrent cell's its loop."""
+        rects = []
+        for node_id, item in self.node_items.items():
+            if node_id in ignore:
+                continue
+            above = room_above(item.node_type)
+            width = item.card_rect().width()
+            rects.append(QRectF(item.pos().x(), item.pos().y() - above, width, item.height + above))
+        return rects
+
+    def _covered(self, node_type, x: float, y: float) -> QRectF:
+        width, height = node_size(node_type)
+        above = room_above(node_type)
+        return QRectF(x, y - above, width, height + above)
 
     def free_spot(self, type_name: str, centre: QPointF) -> QPointF:
         """Where a new node of ``type_name`` wanted at ``centre`` goes: the nearest place on
         the grid where it covers no node (its top-left corner)."""
-        width, height = node_size(self.graph.registry.get(type_name))
+        node_type = self.graph.registry.get(type_name)
+        width, height = node_size(node_type)
         wanted = self.snapped(QPointF(centre.x() - width / 2, centre.y() - height / 2))
-        rect = QRectF(wanted.x(), wanted.y(), width, height)
+        rect = self._covered(node_type, wanted.x(), wanted.y())
         return wanted + clear_offset(rect, self.node_rects())
 
     def free_offset(self, nodes: list[Node], offset: tuple[float, float]) -> tuple[float, float]:
         """``offset`` for copies of ``nodes``, lengthened until the copies cover no node."""
         group = QRectF()
         for node in nodes:
-            width, height = node_size(self.graph.registry.get(node.type_name))
-            group = group.united(QRectF(node.position[0], node.position[1], width, height))
+            node_type = self.graph.registry.get(node.type_name)
+            group = group.united(self._covered(node_type, *node.position))
         moved = clear_offset(group.translated(*offset), self.node_rects())
         return offset[0] + moved.x(), offset[1] + moved.y()
 
