@@ -64,6 +64,9 @@ def test_the_wheel_scrolls_the_panel_and_leaves_the_values_it_passes(make_window
     scroll = dock.findChild(QScrollArea)
     qtbot.waitUntil(lambda: scroll.verticalScrollBar().maximum() > 0)
     clip = panel.editors["clip_norm"]
+    # in view, with more panel below it (the task's own settings above put it out of view)
+    scroll.ensureWidgetVisible(clip)
+    assert scroll.verticalScrollBar().value() < scroll.verticalScrollBar().maximum()
     before = (clip.value(), window.document.project.training.clip_norm)
     start = scroll.verticalScrollBar().value()
     _wheel(clip, -2)  # the mouse happens to be over Clip gradients at
