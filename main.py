@@ -3,8 +3,8 @@
 With ``--screenshot`` the window is rendered offscreen to a PNG and the program exits; that
 needs no display. Options for the picture: ``--unrolled T`` shows the network unrolled over T
 steps; ``--train S`` trains for S seconds first (the picture is taken while it still trains,
-unless it finishes sooner); ``--show loss|gradient|hidden|training`` brings that view to the
-front; ``--step K`` walks one validation example K steps through the unrolled network;
+unless it finishes sooner); ``--show loss|gradient|hidden|alignment|training`` brings that view
+to the front; ``--step K`` walks one validation example K steps through the unrolled network;
 ``--select NODE`` selects a node (the inspector explains it); ``--probe TEXT`` types your own
 input into the probe box (the views and the stepping run on it, as ``predict`` would);
 ``--data FILE`` opens the data view on a data file, reads it, and pictures the view instead of
@@ -47,6 +47,7 @@ VIEWS = {
     "loss": "loss_dock",
     "gradient": "gradient_dock",
     "hidden": "hidden_dock",
+    "alignment": "alignment_dock",
     "training": "training_dock",
 }
 
@@ -179,6 +180,12 @@ def prepare_picture(window, args: argparse.Namespace) -> None:
             live.hidden.redraw()
         if args.show == "gradient":
             live.gradients.redraw()
+        if args.show == "alignment":  # its pass runs on a helper thread: drawn when it ends
+            live.alignment.redraw()
+            while live.alignment.busy:
+                loop = QEventLoop()
+                QTimer.singleShot(20, loop.quit)
+                loop.exec()
     for _ in range(args.step or 0):
         live.step_forward()
     if args.select and args.select in window.document.graph:
