@@ -2,7 +2,8 @@
 person drives them: a Luong encoder-decoder dragged together from the palette and wired with
 the mouse, bound to the reversal task in the Training panel, fitted, trained and looked at;
 the weight of a cell under the mouse; the rows filling as stepping advances; the probe box's
-own input; and the view redrawn while the network trains.
+own input; the view redrawn while the network trains; and the memory's wires as bright as
+the alignment weighed them.
 
 Every wait is on a condition (``qtbot.waitUntil``), never on a sleep or the machine's speed.
 """
@@ -12,15 +13,19 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+import pytest
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QDockWidget
 
 from rnn_builder import validate
+from rnn_builder.engine.stepping import Stepper
 from rnn_builder.files.templates import new_project
+from rnn_builder.graph.unroll import UnrolledKey
 from rnn_builder.training.tasks import reversal
 from ui.editor.problems import FIT_TEXT
 from ui.training.alignment import NOT_YET, Computed, forward_pass, picture
+from ui.training.unrolled_view import MEMORY_OPACITY
 
 from .conftest import click, drag, port_point, title_point
 from .test_editor import drop_from_palette
@@ -372,3 +377,57 @@ def test_the_alignment_follows_the_weights_while_training(make_window, qtbot):
     _drawn(qtbot, view, before)
     expected = _expected(window, example).alignments["attend"]
     np.testing.assert_allclose(view.shown.weights, expected[: view.shown.weights.shape[0]])
+
+
+# --- the memory's wires in the unrolled view ------------------------------------------------
+
+
+def _short_example(context) -> int:
+    return next(i for i in range(1000) if len(context.example(i)["letters"]) <= 6)
+
+
+@pytest.mark.parametrize("template", ["translation_attention", "translation_bahdanau"])
+def test_the_memory_wires_are_as_bright_as_the_alignment_weighed_them(make_window, template):
+    window = make_window(template)
+    live, scene = window.live, window.unrolled_scene
+    live.example.setValue(_short_example(live.context))
+    assert live.step_forward()
+    stepper = live.stepper
+    length = len(live.context.example(live.example.value())["letters"])
+    rows = stepper.run.lengths[stepper.executor.axis_of("attend")]
+    # every step of the memory (both directions of the encoder) into every attention copy
+    assert set(scene.memory_edges) == {UnrolledKey("attend", t) for t in range(rows)}
+    assert len(scene.edge_items) == stepper.unrolled.edge_count  # every wire drawn, once
+    for wires in scene.memory_edges.values():
+        assert sorted((u.t, u.direction) for u, _ in wires) == sorted(
+            (s, d) for s in range(length) for d in ("forward", "reverse")
+        )
+        assert all(item.opacity() == pytest.approx(MEMORY_OPACITY) for _, item in wires)
+        assert all(item.pen().widthF() <= 1.0 for _, item in wires)  # thin
+    while not stepper.done:
+        live.step_forward()
+        if "attend" not in stepper.alignments:
+            continue  # the encoder's steps: no attention computed yet
+        alignment = stepper.alignments["attend"][:, 0]
+        for target, wires in scene.memory_edges.items():
+            for source, item in wires:
+                if target in stepper.details:
+                    weight = alignment[target.t, source.t]
+                    assert item.opacity() == pytest.approx(weight, abs=1e-6)
+                    assert f"weight {weight:.3f}" in item.toolTip()
+                else:
+                    assert item.opacity() == pytest.approx(MEMORY_OPACITY)
+    # the whole pass gives the same weights the wires show
+    whole = Stepper(stepper.executor, stepper.batch)
+    whole.run_to_end()
+    for target, wires in scene.memory_edges.items():
+        for source, item in wires:
+            assert item.opacity() == pytest.approx(
+                whole.alignments["attend"][target.t, 0, source.t], abs=1e-6
+            )
+    live.stop_stepping()  # drawn again without an example: faint again
+    assert all(
+        item.opacity() == pytest.approx(MEMORY_OPACITY)
+        for wires in scene.memory_edges.values()
+        for _, item in wires
+    )

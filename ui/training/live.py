@@ -517,6 +517,11 @@ class Live(QObject):
             self.step_label.setText(f"  {stepper.position}/{len(stepper.steps)} · {segment}{step}")
         self.window.inspector.show_step(stepper)
         self.alignment.show_walk(stepper)
+        # the memory's wires into each computed attention, as bright as it weighed them
+        scene.show_alignments(
+            {node: weights[:, 0] for node, weights in stepper.alignments.items()},
+            stepper.details,
+        )
 
     def _prediction_text(self, key: UnrolledKey, prediction) -> str:
         node = self.window.document.graph.node(key.node)
