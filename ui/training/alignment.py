@@ -510,6 +510,7 @@ class AlignmentView(QWidget):
         item.invertY(True)  # the first step written at the top, as the heatmaps are printed
         item.setAspectLocked(True)  # square cells: a reversal's anti-diagonal at 45°
         item.hideButtons()
+        item.layout.setContentsMargins(1, 10, 1, 1)  # room for the colour bar's top label
         self.image = pg.ImageItem(axisOrder="row-major")
         self.image.setColorMap(pg.colormap.get("viridis"))
         item.addItem(self.image)
