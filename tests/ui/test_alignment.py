@@ -29,7 +29,16 @@ from ui.training.unrolled_view import MEMORY_OPACITY
 
 from .conftest import click, drag, port_point, title_point
 from .test_editor import drop_from_palette
-from .test_own_data import _choose_in_list, _click, _problems, _train_to_the_end, _type_into
+from .test_own_data import (
+    EXAMPLES,
+    _choose_in_list,
+    _click,
+    _close,
+    _open_data_view,
+    _problems,
+    _train_to_the_end,
+    _type_into,
+)
 
 CTRL = Qt.KeyboardModifier.ControlModifier
 TIMEOUT = 120_000  # ms: generous for a slow machine; every wait ends on a condition
@@ -309,6 +318,25 @@ def test_the_view_runs_on_the_probe_box_input_and_goes_back_when_it_is_cleared(m
     view.probe_box.edit.clear()
     _drawn(qtbot, view, before)
     assert view.shown.read == validation and view.example.isEnabled()
+
+
+def test_the_words_of_your_own_file_label_both_axes(make_window, qtbot):
+    """Sentence pairs read from a file: the words read across (its source vocabulary), the
+    words written down (its target vocabulary), not their ids."""
+    window = make_window("translation_attention")
+    data = _open_data_view(window, qtbot, EXAMPLES / "english_spanish.tsv")
+    assert data.state == "read", data.error.text()
+    _click(qtbot, data.fit_button)
+    _close(qtbot, data)
+    assert _problems(window) == []
+    view = _open_alignment(qtbot, window)
+    before = view.passes
+    _type_probe(qtbot, view.probe_box, "the white flower")
+    _drawn(qtbot, view, before)
+    assert view.shown.read == ["the", "white", "flower"]
+    spanish = window.document.project.dataset.options["target_vocabulary"]
+    assert view.shown.written and set(view.shown.written) <= set(spanish)
+    assert "read</b> the white flower" in view.summary.text()
 
 
 def test_a_typed_input_is_written_until_its_end_mark():
