@@ -319,7 +319,7 @@ class AlignmentView(QWidget):
         self._finished.done.connect(self._pass_ended)
         self.example.valueChanged.connect(lambda _v: self.redraw())
         self.node.currentIndexChanged.connect(lambda _i: self._node_changed())
-        probe.changed.connect(self.redraw)
+        probe.changed.connect(self.refresh)  # (typed in the stepping toolbar: drawn when seen)
 
     # --- when to draw (as HiddenStateView) ----------------------------------------------------
 
@@ -457,7 +457,7 @@ class AlignmentView(QWidget):
         view's own example)."""
         self.walk = stepper
         if stepper is None:
-            self.redraw()
+            self.refresh()
             return
         self.example.setEnabled(False)
         if self.node.currentData() is None:
