@@ -47,15 +47,15 @@ from ui.canvas.style import CATEGORY_COLORS, SELECTION_COLOR, canvas_colors
 BOX_W, BOX_H = 96.0, 40.0
 COLUMN, ROW = 132.0, 74.0
 LIT_COLOR = QColor("#f2b705")
+# A whole-axis input's wires (every memory step to every copy that reads it: hundreds) before
+# they have weights: faint enough that the other wires still read through them.
+MEMORY_OPACITY = 0.25
 # The most steps of a data axis the view draws and steps through (T): every step is a copy of
 # each per-step node on screen. The data, training and the command line take sequences up to
 # the core's limit, rnn_builder.graph.nodes.MAX_STEPS, through the same resolver
 # (unroll.axis_lengths).
 DRAWN_STEPS = 200
 EDGE_COLORS = {"data": QColor("#8a8f98"), "state": QColor("#4f6fd6"), "delay": QColor("#2a9ca6")}
-# A whole-axis input's wires (every memory step to every copy that reads it: hundreds) before
-# they have weights: faint enough that the other wires still read through them.
-MEMORY_OPACITY = 0.25
 
 
 class CopyItem(QGraphicsItem):
@@ -198,12 +198,12 @@ class UnrolledScene(QGraphicsScene):
         super().__init__(parent)
         self.copies: dict[UnrolledKey, CopyItem] = {}
         self.edge_items: list[QGraphicsPathItem] = []
+        # the wires of inputs read whole, by the copy that reads them: (memory step, wire)
+        self.memory_edges: dict[UnrolledKey, list[tuple[UnrolledKey, QGraphicsPathItem]]] = {}
         self.unrolled: UnrolledGraph | None = None
         self.annotations: dict[UnrolledKey, QGraphicsSimpleTextItem] = {}
         self.bands: list[SegmentBand] = []  # the plan's segments, in the order they run
         self.note_cards: list[NoteCard] = []  # the project's notes, on the folded side
-        # the wires of inputs read whole, by the copy that reads them: (memory step, wire)
-        self.memory_edges: dict[UnrolledKey, list[tuple[UnrolledKey, QGraphicsPathItem]]] = {}
         self.notes_of = lambda: []  # the notes to draw (the window gives the project's)
         self._syncing = False
         self.selectionChanged.connect(self._selection_changed)
@@ -215,9 +215,9 @@ class UnrolledScene(QGraphicsScene):
         self.clear()
         self.copies, self.edge_items, self.annotations, self.bands = {}, [], {}, []
         self.note_cards = []
-        self.memory_edges = {}
         self.unrolled = unrolled
         self._syncing = False
+        self.memory_edges = {}
         if unrolled is None:
             note = QGraphicsSimpleTextItem(problem or "Nothing to unroll.")
             note.setBrush(QBrush(canvas_colors()["text"]))
@@ -246,11 +246,8 @@ class UnrolledScene(QGraphicsScene):
             item.setPos(x, y)
             self.addItem(item)
             self.copies[key] = item
-        for u, v, data in unrolled.dag.edges(data=True):
-            if data["dst_port"] in graph.node_type(v.node).whole_axis_ports():
-                self._add_memory_edge(u, v)
-            else:
-                self._add_edge(self.copies[u], self.copies[v], data["kind"])
+        for u, v, data in self._add_memory_edges(graph, unrolled.dag.edges(data=True)):
+            self._add_edge(self.copies[u], self.copies[v], data["kind"])
         for segment in unrolled.plan:
             around = QRectF()
             for key in segment.copies:
@@ -324,6 +321,17 @@ class UnrolledScene(QGraphicsScene):
         )
         self.addItem(item)
         self.edge_items.append(item)
+
+    def _add_memory_edges(self, graph: Graph, edges) -> list:
+        """Draw the wires into ports read whole (``PortSpec.whole_axis``); the other edges
+        are given back, for ``_add_edge``."""
+        others = []
+        for u, v, data in edges:
+            if data["dst_port"] in graph.node_type(v.node).whole_axis_ports():
+                self._add_memory_edge(u, v)
+            else:
+                others.append((u, v, data))
+        return others
 
     def _add_memory_edge(self, u: UnrolledKey, v: UnrolledKey) -> None:
         """A thin wire in the reader's colour from a step of a sequence read whole to a copy
