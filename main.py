@@ -3,8 +3,8 @@
 With ``--screenshot`` the window is rendered offscreen to a PNG and the program exits; that
 needs no display. Options for the picture: ``--unrolled T`` shows the network unrolled over T
 steps; ``--train S`` trains for S seconds first (the picture is taken while it still trains,
-unless it finishes sooner); ``--show loss|gradient|hidden|training`` brings that view to the
-front; ``--step K`` walks one validation example K steps through the unrolled network;
+unless it finishes sooner); ``--show loss|gradient|hidden|alignment|training`` brings that view
+to the front; ``--step K`` walks one validation example K steps through the unrolled network;
 ``--select NODE`` selects a node (the inspector explains it); ``--probe TEXT`` types your own
 input into the probe box (the views and the stepping run on it, as ``predict`` would);
 ``--data FILE`` opens the data view on a data file, reads it, and pictures the view instead of
@@ -91,8 +91,12 @@ VIEWS = {
     "loss": "loss_dock",
     "gradient": "gradient_dock",
     "hidden": "hidden_dock",
+    "alignment": "alignment_dock",
     "training": "training_dock",
 }
+# the window's height a view shown takes: the alignment's cells are square, so its rows are
+# as tall as the dock allows (at 0.42 the 22 rows of a 21-letter reversal were 9 px each)
+SHARES = {"alignment": 0.58}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -244,13 +248,19 @@ def prepare_picture(window, args: argparse.Namespace) -> None:
         window.findChild(QDockWidget, VIEWS[args.show]).raise_()
         window.resizeDocks(
             [window.findChild(QDockWidget, VIEWS[args.show])],
-            [int(window.height() * 0.42)],
+            [int(window.height() * SHARES.get(args.show, 0.42))],
             Qt.Orientation.Vertical,
         )
         if args.show == "hidden":
             live.hidden.redraw()
         if args.show == "gradient":
             live.gradients.redraw()
+        if args.show == "alignment":  # its pass runs on a helper thread: drawn when it ends
+            live.alignment.redraw()
+            while live.alignment.busy:
+                loop = QEventLoop()
+                QTimer.singleShot(20, loop.quit)
+                loop.exec()
     for _ in range(args.step or 0):
         live.step_forward()
     if args.select and args.select in window.document.graph:

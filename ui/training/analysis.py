@@ -178,8 +178,22 @@ class AnalysisContext:
             return None
         return task.name
 
+    def _learned(self, key: str) -> list[str]:
+        """What reading the project's own data file worked out and keeps with its options (a
+        vocabulary, the classes); [] for a built-in task, or before the file is read."""
+        reference = self.document.project.dataset
+        if reference is None or reference.kind == "builtin":
+            return []
+        value = reference.options.get(key)
+        return [str(v) for v in value] if isinstance(value, list) else []
+
     def class_name(self, index: int) -> str:
-        names = CLASS_NAMES.get(self.task_name() or "")
+        # a file of pairs names its target tokens, of labels or tags its classes
+        names = (
+            CLASS_NAMES.get(self.task_name() or "")
+            or self._learned("target_vocabulary")
+            or self._learned("classes")
+        )
         return names[index] if names and 0 <= index < len(names) else str(index)
 
     def token_name(self, index: int) -> str:
@@ -191,5 +205,5 @@ class AnalysisContext:
             if 0 <= index < len(alphabet):
                 character = alphabet[index]
                 return "␣" if character == " " else ("⏎" if character == "\n" else character)
-        names = TOKEN_NAMES.get(task or "")
+        names = TOKEN_NAMES.get(task or "") or self._learned("vocabulary")
         return names[index] if names and index < len(names) else str(index)

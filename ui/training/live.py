@@ -31,6 +31,7 @@ from rnn_builder.training.summary import LEARNED
 from rnn_builder.training.tasks import task_of
 from ui.docks import scrolling
 from ui.editor.data_trust import data_folder
+from ui.training.alignment import AlignmentView
 from ui.training.analysis import AnalysisContext, structure
 from ui.training.data_view import DataView
 from ui.training.goal_check import GoalCheck
@@ -58,6 +59,7 @@ class Live(QObject):
         self.gradients = GradientFlowView(self.session)
         self.probe = Probe(self.context, self)
         self.hidden = HiddenStateView(self.context, self.probe)
+        self.alignment = AlignmentView(self.context, self.probe)
         training = QWidget()  # the buttons and progress stay, the rest scrolls
         training.setObjectName("training_dock_body")
         column = QVBoxLayout(training)
@@ -78,6 +80,7 @@ class Live(QObject):
             (self.plots, "Loss", "loss_dock"),
             (self.gradients, "Gradient flow", "gradient_dock"),
             (self.hidden, "Hidden state", "hidden_dock"),
+            (self.alignment, "Alignment", "alignment_dock"),
         ):
             # tabbed with Problems, whose short list would otherwise be held as tall as the
             # tallest of these (the window gives them their height when they come in front)
@@ -87,6 +90,7 @@ class Live(QObject):
             )
             self.docks[name] = dock
         self.docks["hidden_dock"].visibilityChanged.connect(self.hidden.set_seen)
+        self.docks["alignment_dock"].visibilityChanged.connect(self.alignment.set_seen)
         self.docks["loss_dock"].visibilityChanged.connect(self.plots.seen_changed)
         self.docks["gradient_dock"].visibilityChanged.connect(self.gradients.seen_changed)
         self.data_view: DataView | None = None
@@ -196,6 +200,7 @@ class Live(QObject):
         """Stop training (waiting for its thread) and reading a data file before the window
         goes."""
         self.session.stop(wait=True)
+        self.alignment.shutdown()
         self.panel.detach()
         if self.data_view is not None:
             self.data_view.cancel(quiet=True)
@@ -221,16 +226,24 @@ class Live(QObject):
         self.plots.refresh()
         if self._showing("gradient_dock"):
             self.gradients.redraw()
-        if self.hidden.seen:
+        if self.hidden.seen or self.alignment.seen:
             self._follow_training()
 
     def _follow_training(self) -> None:
-        """Draw the hidden states with the running network's latest weights (asked for at
-        every frame that shows them, so that they are copied only for a view that is seen)."""
+        """Draw the hidden states and the alignment with the running network's latest
+        weights (asked for at every frame that shows them, so that they are copied only for a
+        view that is seen)."""
         weights = self.session.weights
         if weights is not None and weights is not self.context.live_weights:
             self.context.live_weights = weights
-            self.hidden.redraw()
+            if self.hidden.seen:
+                self.hidden.redraw()
+            else:  # drawn with these when it comes to the front
+                self.hidden.stale = True
+            if self.alignment.seen:
+                self.alignment.redraw()
+            else:
+                self.alignment.stale = True
         self.session.want_weights()
 
     def _finished(self, result) -> None:
@@ -238,6 +251,7 @@ class Live(QObject):
         self.plots.list_runs(self.session.document.runs)
         self.gradients.refresh()
         self.hidden.refresh()
+        self.alignment.refresh()
         if result is not None:
             text = f"Training {result.stopped}: {result.steps} steps in {result.seconds:.1f} s"
             if result.message:
@@ -252,6 +266,7 @@ class Live(QObject):
         self.stop_stepping()  # what it shows was computed with the old weights
         self.probe.refresh()  # and so was the typed input's prediction
         self.hidden.refresh()
+        self.alignment.refresh()
 
     def _probe_changed(self) -> None:
         """Another example to explain (typed, or back to the validation ones): the walk
@@ -276,12 +291,14 @@ class Live(QObject):
             self.panel.show_document()
         self.plots.list_runs(self.window.document.runs)
         self.hidden.follow_project()
+        self.alignment.follow_project()
         self.gradients.refresh()
 
     def _graph_changed(self) -> None:
         graph = self.window.document.graph
         self.gradients.list_cells(graph)
         self.hidden.list_cells(graph)
+        self.alignment.list_nodes(graph)
         if self.stepper is not None and self._stepping_graph != structure(graph):
             self.stop_stepping()
 
@@ -453,6 +470,7 @@ class Live(QObject):
             item.setToolTip(item.base_tip)
         self.window.inspector.show_step(None)
         self.window.refresh_unrolled()
+        self.alignment.show_walk(None)
 
     def _start_stepping(self) -> bool:
         window = self.window
@@ -505,6 +523,12 @@ class Live(QObject):
             step = "" if where.t is None else f" · t = {where.t}"
             self.step_label.setText(f"  {stepper.position}/{len(stepper.steps)} · {segment}{step}")
         self.window.inspector.show_step(stepper)
+        self.alignment.show_walk(stepper)
+        # the memory's wires into each computed attention, as bright as it weighed them
+        scene.show_alignments(
+            {node: weights[:, 0] for node, weights in stepper.alignments.items()},
+            stepper.details,
+        )
 
     def reads(self) -> dict[UnrolledKey, str]:
         """What each input copy of the walk reads: its token (``paris``, not ``words t=0``),

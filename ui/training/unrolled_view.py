@@ -15,6 +15,11 @@ filled band along its row, a step loop (nodes tied through a Delay, run step by 
 in the Delay edges' colour around its rows — so that what is drawn is what runs. While
 stepping, the band of the segment being walked is outlined.
 
+An input read whole at every step (``PortSpec.whole_axis``: an attention's memory) is drawn as
+thin, faint wires from every step of it to each copy that reads it; once a walk has computed
+a copy, the opacity of each of its wires is the weight that copy gave that step (its
+``alignment``), so the encoder steps each decoder step looked at stand out.
+
 The project's notes are drawn on the folded side, left of the first step: each beside the row
 of the node it sits nearest on the canvas, with a faint line to that row, so that what a
 teacher wrote about a node stays beside its copies.
@@ -59,6 +64,9 @@ from ui.canvas.style import (
 BOX_W, BOX_H = 96.0, 40.0
 COLUMN, ROW = 132.0, 74.0
 LIT_COLOR = QColor("#f2b705")
+# A whole-axis input's wires (every memory step to every copy that reads it: hundreds) before
+# they have weights: faint enough that the other wires still read through them.
+MEMORY_OPACITY = 0.25
 # The most steps of a data axis the view draws and steps through (T): every step is a copy of
 # each per-step node on screen. The data, training and the command line take sequences up to
 # the core's limit, rnn_builder.graph.nodes.MAX_STEPS, through the same resolver
@@ -242,6 +250,8 @@ class UnrolledScene(QGraphicsScene):
         super().__init__(parent)
         self.copies: dict[UnrolledKey, CopyItem] = {}
         self.edge_items: list[QGraphicsPathItem] = []
+        # the wires of inputs read whole, by the copy that reads them: (memory step, wire)
+        self.memory_edges: dict[UnrolledKey, list[tuple[UnrolledKey, QGraphicsPathItem]]] = {}
         self.unrolled: UnrolledGraph | None = None
         self.annotations: dict[UnrolledKey, QGraphicsSimpleTextItem] = {}
         self.bands: list[SegmentBand] = []  # the plan's segments, in the order they run
@@ -261,6 +271,7 @@ class UnrolledScene(QGraphicsScene):
         self.note_cards, self.direction_labels, self.truths = [], [], {}
         self.unrolled = unrolled
         self._syncing = False
+        self.memory_edges = {}
         if unrolled is None:
             note = QGraphicsSimpleTextItem(problem or "Nothing to unroll.")
             note.setBrush(QBrush(canvas_colors()["text"]))
@@ -289,7 +300,7 @@ class UnrolledScene(QGraphicsScene):
             item.setPos(x, y)
             self.addItem(item)
             self.copies[key] = item
-        for u, v, data in unrolled.dag.edges(data=True):
+        for u, v, data in self._add_memory_edges(graph, unrolled.dag.edges(data=True)):
             self._add_edge(self.copies[u], self.copies[v], data["kind"])
         width, height = box_size()
         for segment in unrolled.plan:
@@ -427,6 +438,57 @@ class UnrolledScene(QGraphicsScene):
         )
         self.addItem(item)
         self.edge_items.append(item)
+
+    def _add_memory_edges(self, graph: Graph, edges) -> list:
+        """Draw the wires into ports read whole (``PortSpec.whole_axis``); the other edges
+        are given back, for ``_add_edge``."""
+        others = []
+        for u, v, data in edges:
+            if data["dst_port"] in graph.node_type(v.node).whole_axis_ports():
+                self._add_memory_edge(u, v)
+            else:
+                others.append((u, v, data))
+        return others
+
+    def _add_memory_edge(self, u: UnrolledKey, v: UnrolledKey) -> None:
+        """A thin wire in the reader's colour from a step of a sequence read whole to a copy
+        that reads it: up out of the step's top (not through its row's next boxes), into the
+        reader's side."""
+        source, target = self.copies[u], self.copies[v]
+        box = source.boundingRect().adjusted(4, 4, -4, -4)  # the copy's box (its size)
+        start = source.pos() + QPointF(box.width() / 2, 0)
+        end = target.pos() + QPointF(0, box.height() / 2)
+        rise = max(abs(start.y() - end.y()) * 0.6, box.height())
+        path = QPainterPath(start)
+        path.cubicTo(
+            QPointF(start.x(), start.y() - rise), QPointF(end.x() - COLUMN / 2, end.y()), end
+        )
+        item = QGraphicsPathItem(path)
+        item.setPen(QPen(target.color.darker(115), 1.0))
+        item.setOpacity(MEMORY_OPACITY)
+        item.setZValue(-1.5)  # under the other wires
+        item.setToolTip("read whole: every step of the memory, at each step of the reader")
+        self.addItem(item)
+        self.edge_items.append(item)
+        self.memory_edges.setdefault(v, []).append((u, item))
+
+    def show_alignments(self, alignments: dict, computed) -> None:
+        """Give the wires into each copy in ``computed`` the weight that copy gave each step it
+        read (``alignments``: by node, ``(T_reader, T_memory)``) as their opacity; the other
+        copies' stay faint."""
+        for target, wires in self.memory_edges.items():
+            weights = alignments.get(target.node)
+            known = weights is not None and target in computed and target.t < len(weights)
+            for source, item in wires:
+                if known and source.t is not None and source.t < weights.shape[1]:
+                    weight = float(weights[target.t, source.t])
+                    item.setOpacity(min(max(weight, 0.0), 1.0))
+                    tip = f"weight {weight:.3f}: step {target.t} looked at step {source.t}"
+                else:
+                    item.setOpacity(MEMORY_OPACITY)
+                    tip = "read whole: every step of the memory, at each step of the reader"
+                if item.toolTip() != tip:
+                    item.setToolTip(tip)
 
     # --- selection, both ways --------------------------------------------------------------
 
