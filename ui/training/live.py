@@ -43,6 +43,10 @@ from ui.training.probe import Probe, ProbeBox
 from ui.training.session import TrainingSession
 
 MINIMUM_VIEW_HEIGHT = 48  # a bottom view's least height: its controls' row
+# A bottom view's least width. Until the window shows, its docks stand side by side (they are
+# tabbed then), and their own minimum widths (the Alignment view's row of controls: 564 px)
+# added up would widen the window as it first shows.
+MINIMUM_VIEW_WIDTH = 160
 
 
 class Live(QObject):
@@ -84,7 +88,7 @@ class Live(QObject):
         ):
             # tabbed with Problems, whose short list would otherwise be held as tall as the
             # tallest of these (the window gives them their height when they come in front)
-            widget.setMinimumHeight(MINIMUM_VIEW_HEIGHT)
+            widget.setMinimumSize(MINIMUM_VIEW_WIDTH, MINIMUM_VIEW_HEIGHT)
             dock = window.add_dock(
                 widget, title, Qt.DockWidgetArea.BottomDockWidgetArea, name, problems_dock
             )
