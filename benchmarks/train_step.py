@@ -177,6 +177,25 @@ def stepping_rows(repeat: int) -> list[dict]:
     return [row]
 
 
+def kernels(loop_threads: int) -> str:
+    """Which BLAS and threads each side uses, as threadpoolctl reports them."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return "threadpoolctl is not installed: BLAS kernel unknown"
+    found = [
+        f"{info['internal_api']} {info.get('version')} {info.get('architecture', '')} "
+        f"({info['num_threads']} threads available)"
+        for info in threadpool_info()
+        if info["user_api"] == "blas"
+    ]
+    torch_side = "" if torch is None else f"; PyTorch {torch.get_num_threads()} threads"
+    return (
+        f"NumPy's BLAS: {', '.join(found) or 'none found'}; ours: {loop_threads} BLAS "
+        f"thread(s) in large cells' loops where they pay, 1 elsewhere{torch_side}"
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="hidden 32 and 128 only")
@@ -185,8 +204,18 @@ def main() -> int:
     parser.add_argument(
         "--floor", action="store_true", help="also time the matrix products alone (a lower bound)"
     )
+    parser.add_argument(
+        "--loop-threads",
+        type=int,
+        choices=(1, 2),
+        default=2,
+        help="2: as the CLI and the training process run (both cores where they pay); "
+        "1: as the editor's own passes run",
+    )
     args = parser.parse_args()
-    runtime().configure()  # as the app and the CLI do
+    runtime().configure(loop_threads=args.loop_threads)
+    if not args.json:
+        print(kernels(args.loop_threads))
     hiddens = (32, 128) if args.quick else (8, 32, 128, 256)
     rng = np.random.default_rng(0)
     x = rng.standard_normal((STEPS, BATCH, FEATURES)).astype(np.float32)

@@ -5,7 +5,9 @@ costs: waking it, and its spinning afterwards, which on a two-core machine slows
 and whatever else runs (measured here: a second OpenBLAS thread made the weight-gradient product
 faster but PyTorch, run next, up to three times slower). So the executor runs BLAS on one
 thread. The second core is used on purpose instead: for large cells, the work that does not
-have to wait for the time loop runs beside it on a helper thread (see ``overlap.Chunked``).
+have to wait for the time loop runs beside it on a helper thread (see ``overlap.Chunked``);
+and in a process that is ours alone, a large cell's loop may run on two BLAS threads where
+measuring shows it pays (``two_cores``).
 """
 
 from __future__ import annotations
