@@ -11,10 +11,12 @@ Two kinds of setting, kept apart:
 * **For the process** (:meth:`Runtime.configure`, called once by the programs that own their
   process — ``main.py``, the command line, the training process, the benchmarks — never by a
   library call such as the executor's constructor): glibc's allocator keeps freed memory for
-  the next step (:mod:`.memory`); and, for the command line and the training process, which
-  have the machine's cores to themselves, ``loop_threads=2``: a large cell's time loop may run
-  its products on two BLAS threads where measuring shows it pays (:meth:`Runtime.cell_loop`,
-  :mod:`.two_cores`). The editor keeps every pass on one thread, beside the window.
+  the next step (:mod:`.memory`), BLAS runs on ``blas_threads`` outside the passes too (so a
+  pass finds it so and need not switch it, ~5 µs a pass); and, for the command line and the
+  training process, which have the machine's cores to themselves, ``loop_threads=2``: a large
+  cell's time loop may run its products on two BLAS threads where measuring shows it pays
+  (:meth:`Runtime.cell_loop`, :mod:`.two_cores`). The editor keeps every pass on one thread,
+  beside the window.
 
 ``runtime()`` is the process's one :class:`Runtime`.
 """
@@ -29,7 +31,7 @@ from dataclasses import dataclass, field
 from rnn_builder.engine.floats import subnormals_flushed
 from rnn_builder.engine.memory import keep_freed_memory
 from rnn_builder.engine.overlap import loops_ended
-from rnn_builder.engine.threads import blas_threads
+from rnn_builder.engine.threads import blas_threads, set_blas_threads
 from rnn_builder.engine.two_cores import LoopThreads
 
 
@@ -49,6 +51,7 @@ class Runtime:
         if not self.configured:
             if self.keep_freed_memory:
                 keep_freed_memory()
+            set_blas_threads(self.blas_threads)  # so that a pass need not switch them
             self.configured = True
         if loop_threads is not None:
             self.loop_threads = loop_threads

@@ -35,16 +35,27 @@ def _blas() -> list:
 
 @contextlib.contextmanager
 def blas_threads(threads: int) -> Iterator[None]:
-    """Run the block with at most ``threads`` BLAS threads (about 2 µs to switch)."""
-    libraries = _blas()
-    previous = [library.num_threads for library in libraries]
-    for library in libraries:
+    """Run the block with ``threads`` BLAS threads, and put the count back after. Setting it
+    is skipped where it already is (a switch and back costs ~5 µs a pass; the programs that own
+    their process set it once, see :func:`set_blas_threads`)."""
+    switched = [
+        (library, count)
+        for library in _blas()
+        if (count := library.num_threads) is not None and count != threads
+    ]
+    for library, _ in switched:
         library.set_num_threads(threads)
     try:
         yield
     finally:
-        for library, count in zip(libraries, previous, strict=True):
+        for library, count in switched:
             library.set_num_threads(count)
+
+
+def set_blas_threads(threads: int) -> None:
+    """Set the process's BLAS threads for good (``Runtime.configure``)."""
+    for library in _blas():
+        library.set_num_threads(threads)
 
 
 _pools: dict[str, ThreadPoolExecutor] = {}
