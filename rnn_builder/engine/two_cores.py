@@ -35,7 +35,6 @@ the helper's chunks are the same chunks when the loop does them.
 from __future__ import annotations
 
 import contextlib
-import statistics
 import time
 from collections import deque
 from collections.abc import Callable, Hashable, Iterator
@@ -78,8 +77,9 @@ class Choice:
             self.since = 0
         if min(len(times) for times in self.seconds.values()) < KEPT:
             return
-        best = statistics.median(self.seconds[self.best])
-        faster = min((1, 2), key=lambda n: statistics.median(self.seconds[n]))
+        medians = {n: sorted(times)[KEPT // 2] for n, times in self.seconds.items()}
+        best = medians[self.best]
+        faster = min(medians, key=medians.__getitem__)
         if faster != self.best:
             self.best, self.interval, self.since = faster, FIRST_PROBE, 0
         elif threads != self.best:
