@@ -11,10 +11,11 @@ LSTM graph at hidden 128 (``Stepper.step``) against ``nn.LSTMCell`` + ``nn.Linea
 Each row: our median time, PyTorch's, and the ratio ours / PyTorch (below 1: we are faster).
 
 ``--floor`` adds, for each cell and size, the time of the matrix products alone that any
-backpropagation through time of this layout makes on one core — each step's product forward
+backpropagation through time of this layout makes — each step's product forward
 (gates × [x; 1; h]) and backward (W_hhᵀ × gate gradients), and the weight gradient over all
-steps — with no element-wise work, no head, no optimizer: a lower bound for a NumPy executor
-whose time loop runs on one core, against PyTorch's whole step.
+steps — with no element-wise work, no head, no optimizer, on one BLAS thread ("1t") and on two
+("2t"): a lower bound for a NumPy executor whose time loop makes its products on that many
+threads, against PyTorch's whole step.
 """
 
 from __future__ import annotations
@@ -122,8 +123,9 @@ def torch_train_step(cell: str, hidden: int, x: np.ndarray, y: np.ndarray):
     return step
 
 
-def products_only(cell: str, hidden: int):
-    """The unavoidable matrix products of one training step of ``build(cell, hidden)``."""
+def products_only(cell: str, hidden: int, threads: int = 1):
+    """The unavoidable matrix products of one training step of ``build(cell, hidden)``, on
+    ``threads`` BLAS threads."""
     gates = {"rnn": 1, "lstm": 4, "gru": 3}[cell]
     rows = FEATURES + 1 + hidden
     rng = np.random.default_rng(1)
@@ -136,7 +138,7 @@ def products_only(cell: str, hidden: int):
     by_row = rng.standard_normal((STEPS * BATCH, rows)).astype(np.float32)
 
     def step():
-        with blas_threads(1):
+        with blas_threads(threads):
             for t in range(STEPS):
                 np.matmul(w, z[t], out=grads[t])
             for t in range(STEPS - 1, -1, -1):
@@ -232,13 +234,14 @@ def main() -> int:
                 theirs = torch_train_step(cell, hidden, x, y)
                 row["ours_ms"], row["torch_ms"] = paired_ms(ours, theirs, repeat, block=2, settle=1)
             rows.append(row)
-            if args.floor:
-                floor = {"cell": f"{cell} products", "hidden": hidden}
+            for threads in (1, 2) if args.floor else ():
+                floor = {"cell": f"{cell} products {threads}t", "hidden": hidden}
+                products = products_only(cell, hidden, threads)
                 if torch is None:
-                    floor["ours_ms"] = median_ms(products_only(cell, hidden), repeat)
+                    floor["ours_ms"] = median_ms(products, repeat)
                 else:
                     floor["ours_ms"], floor["torch_ms"] = paired_ms(
-                        products_only(cell, hidden), theirs, repeat, block=2, settle=1
+                        products, theirs, repeat, block=2, settle=1
                     )
                 rows.append(floor)
     rows += stepping_rows(args.repeat)
@@ -256,11 +259,11 @@ def main() -> int:
         f"training step: batch {BATCH}, {STEPS} steps, input {FEATURES}, float32; "
         f"stepping: one sequence, one step"
     )
-    print(f"{'cell':<15}{'hidden':>7}{'ours ms':>10}{'torch ms':>10}{'ratio':>8}")
+    print(f"{'cell':<18}{'hidden':>7}{'ours ms':>10}{'torch ms':>10}{'ratio':>8}")
     for row in rows:
         torch_ms = "-" if row["torch_ms"] is None else f"{row['torch_ms']:.3f}"
         ratio = "-" if row["ratio"] is None else f"{row['ratio']:.2f}"
-        print(f"{row['cell']:<15}{row['hidden']:>7}{row['ours_ms']:>10.3f}{torch_ms:>10}{ratio:>8}")
+        print(f"{row['cell']:<18}{row['hidden']:>7}{row['ours_ms']:>10.3f}{torch_ms:>10}{ratio:>8}")
     return 0
 
 
