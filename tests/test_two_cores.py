@@ -5,6 +5,9 @@ does not (results); and only the programs that own their process ask for it."""
 from __future__ import annotations
 
 import io
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -120,3 +123,27 @@ def test_two_threads_or_one_give_the_same_bits(name, monkeypatch):
         results.append((run_.loss, executor.store.grad_flat.copy()))
     assert results[0][0] == results[1][0]
     np.testing.assert_array_equal(results[0][1], results[1][1])
+
+
+def test_the_programs_that_own_their_process_ask_openblas_for_a_short_spin():
+    """Set before NumPy loads OpenBLAS: by the command line's entry point (importing the
+    runtime's threads module does not import NumPy) and in the training process's
+    environment; never over what the user set."""
+    from rnn_builder.engine.threads import SHORT_SPIN, SPIN_VARIABLE, short_blas_spin
+
+    environment = {}
+    short_blas_spin(environment)
+    assert environment == {SPIN_VARIABLE: SHORT_SPIN}
+    environment = {SPIN_VARIABLE: "26"}
+    short_blas_spin(environment)
+    assert environment == {SPIN_VARIABLE: "26"}
+    child = (
+        "import os, sys; import rnn_builder.__main__; "
+        f"print(os.environ.get('{SPIN_VARIABLE}'), 'numpy' in sys.modules)"
+    )
+    clean = {k: v for k, v in os.environ.items() if k != SPIN_VARIABLE}
+    out = subprocess.run([sys.executable, "-c", child], env=clean, capture_output=True, text=True)
+    assert out.stdout.split() == [SHORT_SPIN, "True"], out.stderr
+    before = "import sys; import rnn_builder.engine.threads; print('numpy' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", before], env=clean, capture_output=True, text=True)
+    assert out.stdout.strip() == "False", out.stderr
