@@ -33,8 +33,6 @@ sys.path.insert(0, str(ROOT))
 from train_step import BATCH, FEATURES, OUT, STEPS  # noqa: E402
 from train_step import build as train_step_graph  # noqa: E402
 
-from rnn_builder.engine.runtime import runtime  # noqa: E402
-
 BEFORE = "rnn_before"
 # where each name lives, newest layout first (the core was flat before it had folders)
 PLACES = {
@@ -76,6 +74,17 @@ def names(package: str) -> dict:
         else:
             raise SystemExit(f"{package} has no {name} in any of {places}")
     return found
+
+
+def configure(package: str, loop_threads: int) -> None:
+    try:
+        process = importlib.import_module(f"{package}.engine.runtime").runtime()
+    except ImportError:  # from before the runtime
+        return
+    try:
+        process.configure(loop_threads=loop_threads)
+    except TypeError:  # from before the setting: one thread
+        process.configure()
 
 
 def build(api: dict, cell: str, hidden: int):
@@ -128,12 +137,21 @@ def main() -> int:
     parser.add_argument("rev", help="the commit to compare against (e.g. HEAD~3, a hash)")
     parser.add_argument("--quick", action="store_true", help="hidden 32 and 128 only")
     parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument(
+        "--loop-threads",
+        type=int,
+        choices=(1, 2),
+        default=2,
+        help="as train_step.py: 2 as the CLI runs, 1 as the editor's own passes (a version "
+        "without the setting runs as its CLI did)",
+    )
     args = parser.parse_args()
-    runtime().configure()  # as the app and the CLI do
     with tempfile.TemporaryDirectory() as folder:
         extract(args.rev, Path(folder))
         sys.path.insert(0, folder)
         before, after = names(BEFORE), names("rnn_builder")
+        for package in (BEFORE, "rnn_builder"):  # as each version's CLI configures its process
+            configure(package, args.loop_threads)
         rng = np.random.default_rng(0)
         x = rng.standard_normal((STEPS, BATCH, FEATURES)).astype(np.float32)
         y = rng.standard_normal((STEPS, BATCH, OUT)).astype(np.float32)

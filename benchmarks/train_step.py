@@ -1,6 +1,6 @@
 """Speed of a training step and of live stepping, against PyTorch on the CPU in this process.
 
-    python benchmarks/train_step.py [--quick] [--json] [--repeat N] [--floor]
+    python benchmarks/train_step.py [--quick] [--json] [--repeat N] [--floor] [--apart ROUNDS]
 
 The graph, built with the project's own API: sequence input (16 features) → cell → Dense (16
 units, per step) → MSE output. A training step is forward, backward and an Adam update, batch
@@ -10,11 +10,18 @@ units, per step) → MSE output. A training step is forward, backward and an Ada
 LSTM graph at hidden 128 (``Stepper.step``) against ``nn.LSTMCell`` + ``nn.Linear``.
 Each row: our median time, PyTorch's, and the ratio ours / PyTorch (below 1: we are faster).
 
+By default both sides run in this process, alternating. Each engine's idle threads spin for a
+while after its work (PyTorch's OpenMP threads 7–10 ms, OpenBLAS's second thread after our
+two-thread loops up to ~0.1 s) and slow whatever runs next; ``--apart ROUNDS`` times each side
+alone in a process of its own instead, ours then PyTorch's, ROUNDS times, and gives each row's
+ratio as the median and range of the rounds.
+
 ``--floor`` adds, for each cell and size, the time of the matrix products alone that any
-backpropagation through time of this layout makes on one core — each step's product forward
+backpropagation through time of this layout makes — each step's product forward
 (gates × [x; 1; h]) and backward (W_hhᵀ × gate gradients), and the weight gradient over all
-steps — with no element-wise work, no head, no optimizer: a lower bound for a NumPy executor
-whose time loop runs on one core, against PyTorch's whole step.
+steps — with no element-wise work, no head, no optimizer, on one BLAS thread ("1t") and on two
+("2t"): a lower bound for a NumPy executor whose time loop makes its products on that many
+threads, against PyTorch's whole step.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -122,8 +130,9 @@ def torch_train_step(cell: str, hidden: int, x: np.ndarray, y: np.ndarray):
     return step
 
 
-def products_only(cell: str, hidden: int):
-    """The unavoidable matrix products of one training step of ``build(cell, hidden)``."""
+def products_only(cell: str, hidden: int, threads: int = 1):
+    """The unavoidable matrix products of one training step of ``build(cell, hidden)``, on
+    ``threads`` BLAS threads."""
     gates = {"rnn": 1, "lstm": 4, "gru": 3}[cell]
     rows = FEATURES + 1 + hidden
     rng = np.random.default_rng(1)
@@ -136,7 +145,7 @@ def products_only(cell: str, hidden: int):
     by_row = rng.standard_normal((STEPS * BATCH, rows)).astype(np.float32)
 
     def step():
-        with blas_threads(1):
+        with blas_threads(threads):
             for t in range(STEPS):
                 np.matmul(w, z[t], out=grads[t])
             for t in range(STEPS - 1, -1, -1):
@@ -146,21 +155,21 @@ def products_only(cell: str, hidden: int):
     return step
 
 
-def stepping_rows(repeat: int) -> list[dict]:
+def stepping_rows(repeat: int, side: str | None = None) -> list[dict]:
+    """Live stepping, both sides alternating (``side`` None) or one side alone."""
     hidden = 128
-    executor = Executor(build("lstm", hidden), dtype=np.float32)
     x = np.random.default_rng(0).standard_normal((STEPS, 1, FEATURES)).astype(np.float32)
-    stepper = Stepper(executor, Batch({"x": x}))
-
-    def ours():
-        if stepper.done:
-            stepper.reset()
-        stepper.step()
-
     row = {"cell": "lstm stepping", "hidden": hidden}
-    if torch is None:
-        row["ours_ms"] = median_ms(ours, repeat * 200)
-    else:
+    if side != "torch":
+        executor = Executor(build("lstm", hidden), dtype=np.float32)
+        stepper = Stepper(executor, Batch({"x": x}))
+
+        def ours():
+            if stepper.done:
+                stepper.reset()
+            stepper.step()
+
+    if torch is not None and side != "ours":
         cell, head = torch.nn.LSTMCell(FEATURES, hidden), torch.nn.Linear(hidden, OUT)
         xt = torch.from_numpy(x)
         state = [torch.zeros(1, hidden), torch.zeros(1, hidden)]
@@ -173,8 +182,102 @@ def stepping_rows(repeat: int) -> list[dict]:
                 state[0], state[1] = h, c
                 position[0] += 1
 
+    if side == "ours" or torch is None:
+        row["ours_ms"] = median_ms(ours, repeat * 200)
+    elif side == "torch":
+        row["torch_ms"] = median_ms(theirs, repeat * 200)
+    else:
         row["ours_ms"], row["torch_ms"] = paired_ms(ours, theirs, repeat * 200, block=100, settle=1)
     return [row]
+
+
+def one_side(side: str, hiddens, repeat: int, floor: bool) -> list[dict]:
+    """Every row timed for one side alone, this process running nothing of the other's."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((STEPS, BATCH, FEATURES)).astype(np.float32)
+    y = rng.standard_normal((STEPS, BATCH, OUT)).astype(np.float32)
+    rows = []
+    for cell in ("rnn", "lstm", "gru"):
+        for hidden in hiddens:
+            times = repeat if hidden < 256 else max(5, repeat // 2)
+            if side == "torch":
+                ms = median_ms(torch_train_step(cell, hidden, x, y), times)
+                rows.append({"cell": cell, "hidden": hidden, "torch_ms": ms})
+                for threads in (1, 2) if floor else ():  # against the same whole step
+                    rows.append(
+                        {"cell": f"{cell} products {threads}t", "hidden": hidden, "torch_ms": ms}
+                    )
+                continue
+            # warm-up: every large loop has tried both thread counts (two_cores) before timing
+            ms = median_ms(ours_train_step(cell, hidden, x, y), times, warmup=12)
+            rows.append({"cell": cell, "hidden": hidden, "ours_ms": ms})
+            for threads in (1, 2) if floor else ():
+                products = median_ms(products_only(cell, hidden, threads), times)
+                rows.append(
+                    {"cell": f"{cell} products {threads}t", "hidden": hidden, "ours_ms": products}
+                )
+    return rows + stepping_rows(repeat, side)
+
+
+def apart(args, rounds: int) -> list[dict]:
+    """``rounds`` times: this script's rows for our side alone in a process of its own, then
+    PyTorch's alone in another; each row's ratio in each round, and their range."""
+    command = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--json",
+        "--repeat",
+        str(args.repeat),
+    ]
+    command += ["--loop-threads", str(args.loop_threads)]
+    command += ["--quick"] * args.quick + ["--floor"] * args.floor
+    by_row: dict[tuple, dict] = {}
+    for _ in range(rounds):
+        found = {}
+        for side in ("ours", "torch"):
+            out = subprocess.run([*command, "--side", side], capture_output=True, text=True)
+            if out.returncode != 0:
+                raise SystemExit(out.stderr)
+            for row in json.loads(out.stdout):
+                found.setdefault((row["cell"], row["hidden"]), {}).update(row)
+        for key, row in found.items():
+            entry = by_row.setdefault(key, {"cell": key[0], "hidden": key[1], "rounds": []})
+            entry["rounds"].append((row["ours_ms"], row.get("torch_ms")))
+    rows = []
+    for entry in by_row.values():
+        ours_ms = statistics.median(o for o, _ in entry["rounds"])
+        ratios = [o / t for o, t in entry["rounds"] if t]
+        theirs = [t for _, t in entry["rounds"] if t]
+        rows.append(
+            {
+                "cell": entry["cell"],
+                "hidden": entry["hidden"],
+                "ours_ms": ours_ms,
+                "torch_ms": statistics.median(theirs) if theirs else None,
+                "ratio_range": (round(min(ratios), 2), round(max(ratios), 2)) if ratios else None,
+                "ratio": statistics.median(ratios) if ratios else None,
+            }
+        )
+    return rows
+
+
+def kernels(loop_threads: int) -> str:
+    """Which BLAS and threads each side uses, as threadpoolctl reports them."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return "threadpoolctl is not installed: BLAS kernel unknown"
+    found = [
+        f"{info['internal_api']} {info.get('version')} {info.get('architecture', '')} "
+        f"({info['num_threads']} threads)"
+        for info in threadpool_info()
+        if info["user_api"] == "blas"
+    ]
+    torch_side = "" if torch is None else f"; PyTorch {torch.get_num_threads()} threads"
+    return (
+        f"NumPy's BLAS: {', '.join(found) or 'none found'}; ours: {loop_threads} BLAS "
+        f"thread(s) in large cells' loops where they pay, 1 elsewhere{torch_side}"
+    )
 
 
 def main() -> int:
@@ -185,9 +288,49 @@ def main() -> int:
     parser.add_argument(
         "--floor", action="store_true", help="also time the matrix products alone (a lower bound)"
     )
+    parser.add_argument(
+        "--loop-threads",
+        type=int,
+        choices=(1, 2),
+        default=2,
+        help="2: as the CLI and the training process run (both cores where they pay); "
+        "1: as the editor's own passes run",
+    )
+    parser.add_argument(
+        "--apart",
+        type=int,
+        metavar="ROUNDS",
+        help="time each side alone in a process of its own, alternating, ROUNDS times",
+    )
+    parser.add_argument("--side", choices=("ours", "torch"), help=argparse.SUPPRESS)
     args = parser.parse_args()
-    runtime().configure()  # as the app and the CLI do
+    if not args.json:
+        print(kernels(args.loop_threads))  # before configure() sets the process's BLAS to one
+    try:
+        runtime().configure(loop_threads=args.loop_threads)
+    except TypeError:  # an earlier version (PYTHONPATH): one thread, as its CLI ran
+        runtime().configure()
     hiddens = (32, 128) if args.quick else (8, 32, 128, 256)
+    if args.side:
+        print(json.dumps(one_side(args.side, hiddens, args.repeat, args.floor)))
+        return 0
+    if args.apart:
+        rows = apart(args, args.apart)
+        print(
+            f"each side alone in its own process, {args.apart} rounds; ratio: median "
+            "[lowest-highest] of the rounds"
+        )
+        print(f"{'cell':<18}{'hidden':>7}{'ours ms':>10}{'torch ms':>10}{'ratio':>8}  range")
+        for row in rows:
+            torch_ms = "-" if row["torch_ms"] is None else f"{row['torch_ms']:.3f}"
+            ratio = "-" if row["ratio"] is None else f"{row['ratio']:.2f}"
+            low, high = row["ratio_range"] or (None, None)
+            low_high = "" if low is None else f"{low:.2f}-{high:.2f}"
+            print(
+                f"{row['cell']:<18}{row['hidden']:>7}{row['ours_ms']:>10.3f}{torch_ms:>10}"
+                f"{ratio:>8}  {low_high}"
+            )
+        return 0
     rng = np.random.default_rng(0)
     x = rng.standard_normal((STEPS, BATCH, FEATURES)).astype(np.float32)
     y = rng.standard_normal((STEPS, BATCH, OUT)).astype(np.float32)
@@ -203,13 +346,14 @@ def main() -> int:
                 theirs = torch_train_step(cell, hidden, x, y)
                 row["ours_ms"], row["torch_ms"] = paired_ms(ours, theirs, repeat, block=2, settle=1)
             rows.append(row)
-            if args.floor:
-                floor = {"cell": f"{cell} products", "hidden": hidden}
+            for threads in (1, 2) if args.floor else ():
+                floor = {"cell": f"{cell} products {threads}t", "hidden": hidden}
+                products = products_only(cell, hidden, threads)
                 if torch is None:
-                    floor["ours_ms"] = median_ms(products_only(cell, hidden), repeat)
+                    floor["ours_ms"] = median_ms(products, repeat)
                 else:
                     floor["ours_ms"], floor["torch_ms"] = paired_ms(
-                        products_only(cell, hidden), theirs, repeat, block=2, settle=1
+                        products, theirs, repeat, block=2, settle=1
                     )
                 rows.append(floor)
     rows += stepping_rows(args.repeat)
@@ -227,11 +371,11 @@ def main() -> int:
         f"training step: batch {BATCH}, {STEPS} steps, input {FEATURES}, float32; "
         f"stepping: one sequence, one step"
     )
-    print(f"{'cell':<15}{'hidden':>7}{'ours ms':>10}{'torch ms':>10}{'ratio':>8}")
+    print(f"{'cell':<18}{'hidden':>7}{'ours ms':>10}{'torch ms':>10}{'ratio':>8}")
     for row in rows:
         torch_ms = "-" if row["torch_ms"] is None else f"{row['torch_ms']:.3f}"
         ratio = "-" if row["ratio"] is None else f"{row['ratio']:.2f}"
-        print(f"{row['cell']:<15}{row['hidden']:>7}{row['ours_ms']:>10.3f}{torch_ms:>10}{ratio:>8}")
+        print(f"{row['cell']:<18}{row['hidden']:>7}{row['ours_ms']:>10.3f}{torch_ms:>10}{ratio:>8}")
     return 0
 
 

@@ -147,7 +147,10 @@ def _parse_steps(text: str) -> int | dict[str, int]:
 
 def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int:
     out = stdout or sys.stdout
-    runtime().configure()  # this program owns its process (see rnn_builder.engine.runtime)
+    # This program owns its process: both cores where they pay (rnn_builder.engine.runtime).
+    # Put back after, for tests and benchmarks that call main() in a process of their own.
+    loop_threads = runtime().loop_threads
+    runtime().configure(loop_threads=2)
     try:
         args = build_parser().parse_args(argv)
         _open_bundle(args)
@@ -174,6 +177,8 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int
             raise
         _fail(f"internal error: {type(error).__name__}: {error} (please report this)")
         return 3
+    finally:
+        runtime().loop_threads = loop_threads
 
 
 # commands that write beside the project: a bundle is read, not changed

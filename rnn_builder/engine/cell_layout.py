@@ -35,10 +35,14 @@ HALVES = {np.dtype(t): np.array(0.5, t) for t in (np.float32, np.float64)}
 
 
 @lru_cache(maxsize=64)
-def gate_scale(sigmoid_rows: int, tanh_rows: int, dtype: np.dtype) -> Array:
-    """``(rows, 1)``: 1/2 for the rows of sigmoid gates (σ(a) = (1 + tanh(a/2)) / 2), then 1s.
-    Cached (read-only): building it cost more than a whole step's loop at hidden 8."""
-    scale = np.r_[np.full(sigmoid_rows, 0.5), np.ones(tanh_rows)].astype(dtype)[:, None]
+def gate_scale(
+    sigmoid_rows: int, tanh_rows: int, dtype: np.dtype, tanh_first: bool = False
+) -> Array:
+    """``(rows, 1)``: 1/2 for the rows of sigmoid gates (σ(a) = (1 + tanh(a/2)) / 2), then 1s
+    (the 1s first if ``tanh_first``). Cached (read-only): building it cost more than a whole
+    step's loop at hidden 8."""
+    blocks = [np.full(sigmoid_rows, 0.5), np.ones(tanh_rows)]
+    scale = np.concatenate(blocks[::-1] if tanh_first else blocks).astype(dtype)[:, None]
     scale.flags.writeable = False
     return scale
 

@@ -60,14 +60,19 @@ class Chunked:
     The helper takes the chunks of one pass as one task, reading their bounds from a queue:
     handing on a chunk is then one ``put`` (~1 µs) instead of a submitted task with its future
     (measured ~25 µs of the loop's time each, and the helper's own bookkeeping took the
-    interpreter lock from the loop once more per chunk)."""
+    interpreter lock from the loop once more per chunk).
+
+    The chunks depend on the sizes alone: where the pass may not use the helper, the loop does
+    each chunk itself when it is finished, so the results are the same bits either way (the
+    helper's chunks sum in another order than one piece would)."""
 
     def __init__(self, steps: int, work, big: bool, backward: bool = False) -> None:
         self.work, self.backward = work, backward
         self.steps = steps
         self.edge = steps if backward else 0  # where the steps not yet handed on begin / end
-        use = big and steps >= CHUNKS and getattr(_this_thread, "helper", True)
-        self.chunk = math.ceil(steps / CHUNKS) if use else steps + 1
+        split = big and steps >= CHUNKS
+        self.chunk = math.ceil(steps / CHUNKS) if split else steps + 1
+        self.inline: list | None = None if getattr(_this_thread, "helper", True) else []
         errors = np.geterr()  # NumPy's error handling is per thread: the helper gets ours,
         self.modes = (tuple(sorted(errors.items())), flushing())  # so are the subnormal modes
         self.queue: SimpleQueue | None = None  # chunk bounds for the helper, None: the end
@@ -82,6 +87,9 @@ class Chunked:
             self.edge = t + 1
 
     def _hand_on(self, lo: int, hi: int) -> None:
+        if self.inline is not None:  # no helper: the same chunk, done here
+            self.inline.append(self.work(lo, hi))
+            return
         if self.queue is None:
             _end_waiting()  # a thread runs its loops one at a time: any still open was cut short
             self.queue = SimpleQueue()
@@ -95,6 +103,8 @@ class Chunked:
             self.queue.put(None)
             _waiting().discard(self.queue)
         rest = [self.work(lo, hi)] if lo < hi else []
+        if self.inline is not None:
+            return rest + self.inline
         return rest if self.task is None else rest + self.task.result()
 
 

@@ -11,7 +11,12 @@ Two kinds of setting, kept apart:
 * **For the process** (:meth:`Runtime.configure`, called once by the programs that own their
   process — ``main.py``, the command line, the training process, the benchmarks — never by a
   library call such as the executor's constructor): glibc's allocator keeps freed memory for
-  the next step (:mod:`.memory`).
+  the next step (:mod:`.memory`), BLAS runs on ``blas_threads`` outside the passes too (so a
+  pass finds it so and need not switch it, ~5 µs a pass); and, for the command line and the
+  training process, which have the machine's cores to themselves, ``loop_threads=2``: a large
+  cell's time loop may run its products on two BLAS threads where measuring shows it pays
+  (:meth:`Runtime.cell_loop`, :mod:`.two_cores`). The editor keeps every pass on one thread,
+  beside the window.
 
 ``runtime()`` is the process's one :class:`Runtime`.
 """
@@ -19,30 +24,46 @@ Two kinds of setting, kept apart:
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Hashable, Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
 
 from rnn_builder.engine.floats import subnormals_flushed
 from rnn_builder.engine.memory import keep_freed_memory
 from rnn_builder.engine.overlap import loops_ended
-from rnn_builder.engine.threads import blas_threads
+from rnn_builder.engine.threads import blas_threads, set_blas_threads
+from rnn_builder.engine.two_cores import LoopThreads
 
 
 @dataclass
 class Runtime:
     blas_threads: int = 1
+    loop_threads: int = 1
     flush_subnormals: bool = True
     helper_thread: bool = True
     keep_freed_memory: bool = True
     configured: bool = False
+    loops: LoopThreads = field(default_factory=LoopThreads, repr=False)
 
-    def configure(self) -> Runtime:
-        """Apply the process-wide settings (once; later calls change nothing)."""
+    def configure(self, loop_threads: int | None = None) -> Runtime:
+        """Apply the process-wide settings (the allocator's once; later calls leave it), and
+        set :attr:`loop_threads` when given."""
         if not self.configured:
             if self.keep_freed_memory:
                 keep_freed_memory()
+            set_blas_threads(self.blas_threads)  # so that a pass need not switch them
             self.configured = True
+        if loop_threads is not None:
+            self.loop_threads = loop_threads
         return self
+
+    def cell_loop(self, key: Hashable | None, steps: int) -> AbstractContextManager:
+        """The settings of one cell's loop inside a pass: the pass's own, or, with
+        ``loop_threads`` 2 and a loop large enough (``key`` not None, see
+        ``two_cores.loop_key``), one or two BLAS threads as measured to pay."""
+        if key is None or self.loop_threads < 2:
+            return contextlib.nullcontext(1)
+        return self.loops.loop(key, steps)
 
     @contextlib.contextmanager
     def pass_settings(self) -> Iterator[None]:

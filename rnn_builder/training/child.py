@@ -149,7 +149,7 @@ def main(connection: Connection) -> None:
     from rnn_builder.engine import executor  # noqa: F401  (the stack, imported while waiting)
     from rnn_builder.engine.runtime import runtime
 
-    runtime().configure()  # the child owns its process: the command line's settings
+    runtime().configure(loop_threads=2)  # the child owns its process: the command line's settings
 
     send("ready")
     threading.Thread(target=read, name="commands", daemon=True).start()

@@ -33,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from rnn_builder.engine.threads import short_blas_spin
 from rnn_builder.training.messages import FROM_CHILD, Message, MessageError, pack, receive
 
 Array = np.ndarray
@@ -85,6 +86,7 @@ class TrainingProcess:
         package_parent = str(Path(__file__).resolve().parents[2])
         path = os.environ.get("PYTHONPATH")
         env = {**os.environ, "PYTHONPATH": package_parent + (os.pathsep + path if path else "")}
+        short_blas_spin(env)  # the child owns its process, as the command line does
         try:
             self._process = subprocess.Popen(
                 [*self.command, str(theirs.fileno())],

@@ -21,7 +21,12 @@ Speed: a step's input projection, bias and recurrence are one matrix product wit
 weights ``[W_ih | b | W_hh]``, and the weight gradients are one product over all steps after the
 loop; what the backward pass multiplies by is computed for all steps at once (on a helper
 thread for large cells, see ``overlap``). How the arrays are laid out for that is in
-``cell_layout``.
+``cell_layout``. The time loops call ``np.dot`` for a step's product: on 2-D arrays it skips
+``np.matmul``'s general machinery (one call measured 1.0 against 2.3 µs at hidden 8, 4.3
+against 4.6 at 32, the same from 64; an Elman cell's forward pass 0.83–0.90 of its time at
+hidden 8–32). NumPy's element-wise calls are quick on whole contiguous arrays of one shape
+and several times slower on blocks strided in time or on broadcast operands (its general
+loop), which is why the loops keep to the first and the passes over all steps make few calls.
 
 The same cells written plainly, one equation a line, are in ``kernels.reference``; each fast
 method's docstring says which of its lines computes which of the reference's names, and

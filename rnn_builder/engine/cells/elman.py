@@ -36,7 +36,7 @@ class ElmanCell(Cell):
     def forward(self, w, x, initial, mask=None):
         """``reference.rnn_forward``, fused:
 
-        * ``np.matmul(w_all, z[t])`` with ``w_all = [W_ih | b_ih + b_hh | W_hh]`` and
+        * ``np.dot(w_all, z[t])`` with ``w_all = [W_ih | b_ih + b_hh | W_hh]`` and
           ``z[t] = [x_t; 1; h_{t-1}]`` is ``a`` of ``reference.rnn_step``, written straight
           into ``hs[t + 1]``; the in-place tanh / maximum turns it into ``h``;
         * ``blend`` is the mask line of ``rnn_forward`` (``h_t = m h̃_t + (1 − m) h_{t−1}``);
@@ -54,7 +54,7 @@ class ElmanCell(Cell):
         relu = self.nonlinearity == "relu"
         for t in range(steps):
             h = hs[t + 1]
-            np.matmul(w_all, z[t], out=h)
+            np.dot(w_all, z[t], out=h)
             if relu:
                 np.maximum(h, 0.0, out=h)
             else:
@@ -90,14 +90,14 @@ class ElmanCell(Cell):
         if dfinal[0] is not None:
             dhs[steps - 1] += dfinal[0].T
         da = np.empty_like(dhs)
-        w_hh_t = np.ascontiguousarray(w.weight_hh.T)
+        w_hh_t = np.ascontiguousarray(w.weight_hh.T, dtype=dtype)
         scratch = np.empty((hidden, batch), dtype)
         dh0 = np.empty((hidden, batch), dtype)
         products = Products(da, z)
         for t in range(steps - 1, -1, -1):
             d = np.multiply(dhs[t], factors[t], out=da[t])
             target = dhs[t - 1] if t > 0 else dh0
-            np.matmul(w_hh_t, d, out=scratch)
+            np.dot(w_hh_t, d, out=scratch)
             if t > 0:
                 target += scratch
             else:

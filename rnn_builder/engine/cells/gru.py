@@ -72,7 +72,9 @@ class GRUCell(Cell):
         # Input side [W_ih | b_ih] and recurrent side [b_hh | W_hh], the sigmoid rows halved; the
         # recurrent side multiplies rows [1; h_{t-1}] of Z, so its bias comes with the product.
         w_in = np.concatenate([w.weight_ih, w.bias_ih[:, None]], axis=1) * scale
-        w_hh = np.concatenate([w.bias_hh[:, None], w.weight_hh], axis=1) * scale
+        w_hh = (np.concatenate([w.bias_hh[:, None], w.weight_hh], axis=1) * scale).astype(
+            dtype, copy=False
+        )
         z = stacked(x, h0)
         hs = z[:, features + 1 :]
         acts = np.empty((steps, 3 * hidden, batch), dtype)  # r, z, n
@@ -102,7 +104,7 @@ class GRUCell(Cell):
         half = one_half(dtype)
         for t in range(steps):
             a, rec = acts[t], recurrent[t]
-            np.matmul(w_hh, rows[t], out=rec)
+            np.dot(w_hh, rows[t], out=rec)
             rz = a[:h2]
             rz += rec[:h2]
             np.tanh(rz, out=rz)
@@ -147,7 +149,7 @@ class GRUCell(Cell):
             dhs[steps - 1] += dfinal[0].T
         grad = np.empty_like(factors)
         input_side, recurrent_side = grad[:, : 3 * hidden], grad[:, hidden:]
-        w_hh_t = np.ascontiguousarray(w.weight_hh.T)
+        w_hh_t = np.ascontiguousarray(w.weight_hh.T, dtype=dtype)
         scratch = np.empty((hidden, batch), dtype)
         dh0 = np.empty((hidden, batch), dtype)
         grad4 = grad.reshape(steps, 4, hidden, batch)
@@ -160,7 +162,7 @@ class GRUCell(Cell):
             dh = dhs[t]
             np.multiply(factors4[t], dh, out=grad4[t])
             target = dhs[t - 1] if t > 0 else dh0
-            np.matmul(w_hh_t, recurrent_side[t], out=scratch)
+            np.dot(w_hh_t, recurrent_side[t], out=scratch)
             if t > 0:
                 target += scratch
             else:

@@ -11,6 +11,8 @@ import numpy as np
 from rnn_builder.engine import cells
 from rnn_builder.engine.cells import CellWeights
 from rnn_builder.engine.ops.base import Op, dense
+from rnn_builder.engine.runtime import runtime
+from rnn_builder.engine.two_cores import loop_key
 
 Array = np.ndarray
 
@@ -58,16 +60,17 @@ class CellOp(Op):
 
     def forward(self, run, inputs):
         x = dense(inputs["x"], self.width("x"), run.dtype)
-        batch = x.shape[1]
+        steps, batch, features = x.shape
         mask = run.mask(self.axis)
         ys, finals, caches = [], [], []
+        key = loop_key(self.cell, "forward", steps, batch, features, self.hidden, x.dtype)
         for direction, suffix in enumerate(self.suffixes):
             reverse = direction == 1
             xs = x[::-1] if reverse else x
             ms = None if mask is None else (mask[::-1] if reverse else mask)
-            y, final, cache = self.cell.forward(
-                self.weights(suffix), xs, self.initial_states(run, inputs, batch, direction), ms
-            )
+            initial = self.initial_states(run, inputs, batch, direction)
+            with runtime().cell_loop(key, steps):
+                y, final, cache = self.cell.forward(self.weights(suffix), xs, initial, ms)
             ys.append(y[::-1] if reverse else y)
             finals.append(final)
             caches.append(cache)
@@ -75,10 +78,11 @@ class CellOp(Op):
         for k, port in enumerate(self.final_ports):
             parts = [final[k] for final in finals]
             outputs[port] = parts[0] if len(parts) == 1 else np.concatenate(parts, axis=-1)
-        return outputs, (caches, inputs["x"].dtype.kind in "iu")
+        backward_key = None if key is None else (key[0], "backward", *key[2:])
+        return outputs, (caches, inputs["x"].dtype.kind in "iu", backward_key, steps)
 
     def backward(self, run, cache, grads):
-        caches, from_tokens = cache
+        caches, from_tokens, key, steps = cache
         dy = grads.get("y")
         result: dict[str, Array] = {}
         dx_total = None
@@ -96,13 +100,14 @@ class CellOp(Op):
                 else grads[port][:, direction * hidden : (direction + 1) * hidden]
                 for port in self.final_ports
             )
-            dx, dinitial, weight_grads, dhs = self.cell.backward(
-                self.weights(suffix),
-                caches[direction],
-                part,
-                dfinal,
-                need_dx=not from_tokens and "x" in self.grad_ports,
-            )
+            with runtime().cell_loop(key, steps):
+                dx, dinitial, weight_grads, dhs = self.cell.backward(
+                    self.weights(suffix),
+                    caches[direction],
+                    part,
+                    dfinal,
+                    need_dx=not from_tokens and "x" in self.grad_ports,
+                )
             for name, value in weight_grads.items():
                 self.grads[f"{name}{suffix}"] += value
             run.record_state_grads(self.id, suffix, dhs[::-1] if reverse else dhs)
