@@ -210,7 +210,7 @@ class LSTMCell(Cell):
         products = Products(da, z)
 
         def at_t(values: Array) -> Array:  # values[t] for t = T-1, ..., 0
-            return values[steps - 1 :: -1]
+            return values[:steps][::-1]  # (values[steps - 1 :: -1] is all of it at 0 steps)
 
         def after_t(values: Array) -> Array:  # values[t + 1] for t = T-1, ..., 0
             return values[steps:0:-1]
