@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import io
+import os
 import re
 import statistics
 import subprocess
@@ -25,11 +26,15 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from rnn_builder.engine.threads import SHORT_SPIN, SPIN_VARIABLE  # noqa: E402 (no NumPy)
+
+# OpenBLAS's short spin, as the CLI and the training process run: set before NumPy loads it
+os.environ.setdefault(SPIN_VARIABLE, SHORT_SPIN)
+
+import numpy as np  # noqa: E402
 from train_step import BATCH, FEATURES, OUT, STEPS  # noqa: E402
 from train_step import build as train_step_graph  # noqa: E402
 

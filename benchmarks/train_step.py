@@ -28,15 +28,21 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-import numpy as np
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from rnn_builder.engine.threads import SHORT_SPIN, SPIN_VARIABLE  # (imports no NumPy)
+
+# OpenBLAS's short spin, as the CLI and the training process run: set before NumPy loads it
+os.environ.setdefault(SPIN_VARIABLE, SHORT_SPIN)
+
+import numpy as np
 
 from rnn_builder.engine.executor import Batch, Executor
 from rnn_builder.engine.optim import Adam
