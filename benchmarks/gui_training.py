@@ -46,6 +46,7 @@ from rnn_builder.training import process as training_process
 
 CASES = [("many_to_one", 8), ("adding_problem", 2), ("many_to_many_equal", 3)]
 TICK_MS = 10
+LONGEST_RUN_MS = 300_000
 
 
 def cli_speed(path: Path, epochs: int) -> float:
@@ -123,13 +124,17 @@ def gui_speed(
     probe.start()
     if person:
         hand.start()
-    loop.exec()
+    if not results:  # (a run that ends inside start() has quit the loop before it runs)
+        QTimer.singleShot(LONGEST_RUN_MS, loop.quit)  # a run that never ends says so
+        loop.exec()
     probe.stop()
     hand.stop()
     window.shutdown()
     window.close()
     window.deleteLater()
     app.processEvents()
+    if not results:
+        raise SystemExit(f"{path.stem}: the window's run did not end in {LONGEST_RUN_MS} ms")
     (result,) = results
     assert result is not None and result.stopped == "finished", result
     first_report = first[0] - started if first else float("nan")
