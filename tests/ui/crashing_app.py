@@ -3,7 +3,8 @@
 It starts on the example project and answers Yes when offered a crashed session's work (as a
 person would), printing what it recovered; then, for each line ``add TYPE`` on stdin, adds a
 node of that type the way a person does — a double-click on it in the palette — and prints
-``added NODE_ID``. It never closes on its own: the test kills it. Qt runs offscreen; the
+``added NODE_ID``; each recovery copy it writes, ``copied NODE_ID ...`` (the copy's nodes).
+It never closes on its own: the test kills it. Qt runs offscreen; the
 recovery folder is under ``XDG_DATA_HOME``, which the test sets.
 """
 
@@ -71,6 +72,16 @@ def main() -> None:
             (added,) = set(window.document.graph.nodes) - before
             say(f"added {added}")
 
+    document = window.document
+    write_recovery = document.write_recovery
+
+    def write_and_say() -> object:  # the test waits for this line, not for a time
+        written = write_recovery()
+        if written is not None:
+            say(f"copied {' '.join(document.graph.nodes)}")
+        return written
+
+    document.write_recovery = write_and_say
     notifier = QSocketNotifier(sys.stdin.fileno(), QSocketNotifier.Type.Read)
     notifier.activated.connect(lambda *_: command())
     app.exec()
