@@ -2,7 +2,7 @@
 
 A project's ``dataset`` reference names the data: a built-in task (``kind: builtin``), a CSV time
 series (``kind: csv``, the file in ``name``), a text (``kind: text``), or a person's labelled
-texts, tagged tokens, sequence pairs or numeric sequences (``tasks.own``). :func:`load_dataset`
+texts, tagged tokens, sequence pairs or numeric sequences (``tasks.own``, ``own_columns``, ``own_numbers``). :func:`load_dataset`
 turns the reference into a :class:`~rnn_builder.training.data.Dataset` bound to the graph: its
 fields renamed to the nodes that take them (``training.binding``), refused in words when they
 do not fit. :func:`check_data` says what does not fit without reading any data.
@@ -33,7 +33,8 @@ from rnn_builder.training.tasks.base import Task
 from rnn_builder.training.tasks.entities import Entities
 from rnn_builder.training.tasks.music import Arpeggio
 from rnn_builder.training.tasks.numbers import Numbers
-from rnn_builder.training.tasks.own import OWN_TASKS
+from rnn_builder.training.tasks.own import LabelledText, SequencePairs, TaggedTokens
+from rnn_builder.training.tasks.own_numbers import NumericSequences
 from rnn_builder.training.tasks.reversal import Reversal
 from rnn_builder.training.tasks.sentiment import Sentiment
 from rnn_builder.training.tasks.series import SeriesForecast
@@ -55,6 +56,7 @@ TASKS: dict[str, Task] = {
     )
 }
 # a person's files only (no template trains on one by default)
+OWN_TASKS = (LabelledText(), TaggedTokens(), SequencePairs(), NumericSequences())
 FILE_TASKS: dict[str, Task] = {task.name: task for task in OWN_TASKS}
 KIND_TASKS = TASK_OF_KIND  # the task that reads each kind of file
 

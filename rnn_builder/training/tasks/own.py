@@ -27,9 +27,7 @@ read new data as they did; a ``data`` or ``edit --data-file`` works them out afr
 
 from __future__ import annotations
 
-import re
 from array import array
-from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
@@ -53,6 +51,13 @@ from rnn_builder.training.data import (
     TargetSpec,
 )
 from rnn_builder.training.tasks.base import PROBABILITY_NOTE, Task
+from rnn_builder.training.tasks.own_columns import (
+    MAX_LENGTH,
+    LabelColumn,
+    TokenColumn,
+    choose_column,
+    lengths_of,
+)
 from rnn_builder.training.vocabulary import (
     END,
     START,
@@ -60,14 +65,9 @@ from rnn_builder.training.vocabulary import (
     UNKNOWN,
     Tokenizer,
     Vocabulary,
-    class_order,
 )
 
-MAX_CLASSES_GUESS = 20  # a numeric label with more distinct values is a value, not a class
-MAX_CLASSES = 10_000
 MAX_EXAMPLES = 5_000_000
-MAX_LENGTH = 10_000  # tokens or steps in one example
-MAX_LABEL = 1_000  # characters in a class's name (10,000 classes of it fit a project file)
 VALIDATION_WORDS = {"validation", "valid", "val", "dev", "development", "test", "held_out"}
 TRAINING_WORDS = {"train", "training"}
 LABEL_NAMES = ("label", "labels", "class", "category", "sentiment", "target", "y", "tag")
@@ -160,183 +160,7 @@ class OwnData(Task):
         return "vocabulary" not in options and "features" not in options
 
 
-class _Ids(dict):
-    """Token -> provisional id, a new token taking the next id: a lookup of a known token stays
-    in C (``map(ids.__getitem__, tokens)``), only a new one calls back into Python."""
-
-    def __missing__(self, token: str) -> int:
-        self[token] = value = len(self)
-        return value
-
-
-class TokenColumn:
-    """A column of text as provisional token ids, in one flat array as the rows stream in."""
-
-    def __init__(self, tokenizer: Tokenizer, end: bool = False) -> None:
-        self.tokenizer = tokenizer
-        self.index: dict[str, int] = _Ids()
-        self.flat = array("i")
-        self.offsets = array("q", [0])
-        self.end = end  # close every row with <end>
-
-    def add(self, text: str, line: int, path, what: str) -> None:
-        tokens = self.tokenizer(text)
-        if not tokens:
-            raise DataFileError(path, f"the {what} is empty", line)
-        if len(tokens) > MAX_LENGTH:
-            raise DataFileError(
-                path, f"the {what} has {len(tokens):,} tokens; at most {MAX_LENGTH:,}", line
-            )
-        self.flat.extend(map(self.index.__getitem__, tokens))
-        if self.end:
-            self.flat.append(self.index[END])
-        self.offsets.append(len(self.flat))
-
-    def vocabulary(self, held: np.ndarray, min_count: int, most: int, specials) -> Vocabulary:
-        """Made from the training rows' counts (never the held-out rows')."""
-        flat = np.frombuffer(self.flat, dtype=np.int32)
-        lengths = np.diff(np.frombuffer(self.offsets, dtype=np.int64))
-        training = np.repeat(~held, lengths)
-        counts = np.bincount(flat[training], minlength=len(self.index))
-        names = list(self.index)
-        seen = Counter({names[i]: int(counts[i]) for i in np.flatnonzero(counts)})
-        return Vocabulary.build(seen, min_count, most, specials)
-
-    def ids(self, vocabulary: Vocabulary) -> tuple[np.ndarray, np.ndarray]:
-        """Every row's final ids (one flat array) and the row offsets."""
-        names = list(self.index)
-        table = np.array([vocabulary.index.get(t, 0) for t in names], dtype=np.int64)
-        flat = table[np.frombuffer(self.flat, dtype=np.int32)] if names else np.zeros(0, np.int64)
-        return flat, np.frombuffer(self.offsets, dtype=np.int64)
-
-
-def _lengths(offsets: np.ndarray) -> dict[str, float]:
-    sizes = np.diff(offsets) if len(offsets) > 1 else np.zeros(1)
-    return {"max": int(sizes.max()), "mean": round(float(sizes.mean()), 2)}
-
-
-class LabelColumn:
-    """A column of labels: classes (by name) or values (numbers), decided once all are in."""
-
-    def __init__(self, name: str, path, forced: str | None) -> None:
-        self.name, self.path, self.forced = name, path, forced
-        self.values: list[str] = []
-        self.lines = array("q")
-
-    def add(self, value: Any, line: int) -> None:
-        if isinstance(value, bool) or value is None or isinstance(value, list | dict):
-            raise DataFileError(
-                self.path, f"column '{self.name}': {value!r:.30} is not a label or a number", line
-            )
-        text = str(value).strip()
-        if not text:
-            raise DataFileError(self.path, f"column '{self.name}': the label is empty", line)
-        if len(text) > MAX_LABEL:  # the classes are kept in the project file
-            raise DataFileError(
-                self.path,
-                f"column '{self.name}': a label of {len(text):,} characters; at most {MAX_LABEL:,}",
-                line,
-            )
-        self.values.append(text)
-        self.lines.append(line)
-
-    def is_values(self, known: dict) -> bool:
-        if "classes" in known:
-            return False
-        if "normalisation" in known:
-            return True
-        if self.forced is not None:
-            return self.forced == "values"
-        unique = set(self.values)
-        return len(unique) > MAX_CLASSES_GUESS and all(_number(v) is not None for v in unique)
-
-    def classes(self, held: np.ndarray, known: list[str] | None) -> tuple[list[str], np.ndarray]:
-        if known is None:
-            counts = Counter(self.values)
-            lonely = next((v for v, n in counts.items() if n < 2), None)
-            if lonely is not None:
-                raise DataFileError(
-                    self.path,
-                    f"column '{self.name}': the label '{lonely[:30]}' has one example; a class "
-                    "needs at least two (one to learn from, one to check): fix or remove it",
-                    self.lines[self.values.index(lonely)],
-                )
-            known = class_order(counts)
-            if len(known) < 2:
-                raise DataFileError(
-                    self.path, f"column '{self.name}' has one label only: nothing to tell apart"
-                )
-            if len(known) > MAX_CLASSES:
-                raise DataFileError(
-                    self.path,
-                    f"column '{self.name}' has {len(known):,} labels; at most "
-                    f'{MAX_CLASSES:,}: is it a number to predict? Set "target": "values"',
-                )
-        index = {c: i for i, c in enumerate(known)}
-        ids = np.fromiter(
-            (index.get(v, -1) for v in self.values), dtype=np.int64, count=len(self.values)
-        )
-        unknown = np.flatnonzero(ids < 0)
-        if len(unknown):
-            at = int(unknown[0])
-            raise DataFileError(
-                self.path,
-                f"column '{self.name}': the label '{self.values[at][:30]}' is not one the "
-                f"network was trained on ({', '.join(known[:8])}); read the file afresh to "
-                "learn its labels",
-                self.lines[at],
-            )
-        return known, ids
-
-    def numbers(self, held: np.ndarray, known: dict | None) -> tuple[dict, np.ndarray]:
-        parsed = {v: _number(v) for v in set(self.values)}
-        values = np.fromiter(
-            (np.nan if parsed[v] is None else parsed[v] for v in self.values),
-            dtype=np.float64,
-            count=len(self.values),
-        )
-        bad = np.flatnonzero(~np.isfinite(values))
-        if len(bad):
-            text = self.values[int(bad[0])]
-            raise DataFileError(
-                self.path,
-                f"column '{self.name}': '{text[:20]}' is not a finite number",
-                self.lines[int(bad[0])],
-            )
-        if known is None:
-            train = values[~held]
-            known = {"shift": float(train.mean()), "scale": float(train.std() or 1.0)}
-        return known, (values - known["shift"]) / known["scale"]
-
-
-def _number(text: str) -> float | None:
-    try:
-        return float(text)
-    except (TypeError, ValueError):
-        return None
-
-
-def _column(
-    header: list[str], chosen: str | None, name: str, guesses: tuple[str, ...], fallback: int, path
-) -> str:
-    """The column the option ``name`` chose, else the first of ``guesses`` the header has,
-    else the one at ``fallback``."""
-    if chosen is not None:
-        if chosen not in header:
-            raise DataFileError(
-                path,
-                f"has no column {chosen!r:.40} (the data option '{name}'); its columns: "
-                f"{', '.join(header[:10])}",
-            )
-        return chosen
-    lowered = {h.lower(): h for h in header}
-    for guess in guesses:
-        if guess in lowered:
-            return lowered[guess]
-    return header[fallback]
-
-
-def _table_rows(task: OwnData, path, options) -> tuple[list[str], Iterator[Row]]:
+def table_rows(task: OwnData, path, options) -> tuple[list[str], Iterator[Row]]:
     return read_table(path, task.option(options, "format") or None)
 
 
@@ -363,11 +187,11 @@ class LabelledText(OwnData):
 
     def examples(self, seed, options):
         path = self.path(options)
-        header, rows = _table_rows(self, path, options)
-        text = _column(
+        header, rows = table_rows(self, path, options)
+        text = choose_column(
             header, self.option(options, "text_column"), "text_column", TEXT_NAMES, 0, path
         )
-        label = _column(
+        label = choose_column(
             header,
             self.option(options, "label_column"),
             "label_column",
@@ -379,7 +203,7 @@ class LabelledText(OwnData):
             raise DataFileError(path, f"the text and the label are the same column, '{text}'")
         split_column = self.option(options, "split_column")
         if split_column is not None:
-            _column(header, self.option(options, "split_column"), "split_column", (), 0, path)
+            choose_column(header, self.option(options, "split_column"), "split_column", (), 0, path)
         forced = self.option(options, "target")
         tokens = TokenColumn(self.tokenizer(options))
         labels = LabelColumn(label, path, forced or None)
@@ -410,12 +234,14 @@ class LabelledText(OwnData):
         else:
             classes, targets = labels.classes(held, self.learned(options, "classes") or None)
             options["classes"] = classes
-        options.update(columns={"text": text, "label": label}, lengths={"text": _lengths(offsets)})
+        options.update(
+            columns={"text": text, "label": label}, lengths={"text": lengths_of(offsets)}
+        )
         examples = ColumnExamples(
             {"text": (flat, offsets)},
             {"label": targets, "_line": np.frombuffer(labels.lines, dtype=np.int64)},
         )
-        return _split(examples, held)
+        return split_examples(examples, held)
 
     def _vocabulary(self, tokens: TokenColumn, held, options, key="vocabulary", specials=None):
         if self.learned(options, key):
@@ -450,7 +276,9 @@ def _unknown_note(example: dict) -> str:
     return f" · read as {UNKNOWN}: {shown}"
 
 
-def _split(examples: ColumnExamples, held: np.ndarray) -> tuple[ColumnExamples, ColumnExamples]:
+def split_examples(
+    examples: ColumnExamples, held: np.ndarray
+) -> tuple[ColumnExamples, ColumnExamples]:
     return examples.select(np.flatnonzero(~held)), examples.select(np.flatnonzero(held))
 
 
@@ -514,12 +342,12 @@ class TaggedTokens(LabelledText):
         flat, offsets = tokens.ids(vocabulary)
         token_held = np.repeat(held, np.diff(offsets))
         classes, tag_ids = tags.classes(token_held, self.learned(options, "classes") or None)
-        options.update(classes=classes, lengths={"tokens": _lengths(offsets)})
+        options.update(classes=classes, lengths={"tokens": lengths_of(offsets)})
         examples = ColumnExamples(
             {"tokens": (flat, offsets), "tags": (tag_ids, offsets)},
             {"_line": np.array(lines, dtype=np.int64)},
         )
-        return _split(examples, held)
+        return split_examples(examples, held)
 
     def encode(self, text, options):
         vocabulary = Vocabulary(self.learned(options, "vocabulary") or [UNKNOWN])
@@ -587,8 +415,8 @@ class SequencePairs(LabelledText):
 
     def examples(self, seed, options):
         path = self.path(options)
-        header, rows = _table_rows(self, path, options)
-        source = _column(
+        header, rows = table_rows(self, path, options)
+        source = choose_column(
             header,
             self.option(options, "source_column"),
             "source_column",
@@ -596,7 +424,7 @@ class SequencePairs(LabelledText):
             0,
             path,
         )
-        target = _column(
+        target = choose_column(
             header,
             self.option(options, "target_column"),
             "target_column",
@@ -634,13 +462,13 @@ class SequencePairs(LabelledText):
         target_ids = targets.ids(target_vocabulary)
         options.update(
             columns={"source": source, "target": target},
-            lengths={"source": _lengths(source_ids[1]), "target": _lengths(target_ids[1])},
+            lengths={"source": lengths_of(source_ids[1]), "target": lengths_of(target_ids[1])},
         )
         examples = ColumnExamples(
             {"source": source_ids, "target": target_ids},
             {"_line": np.frombuffer(lines, dtype=np.int64)},
         )
-        return _split(examples, held)
+        return split_examples(examples, held)
 
     def encode(self, text, options):
         vocabulary = Vocabulary(self.learned(options, "vocabulary") or [UNKNOWN])
@@ -658,178 +486,3 @@ class SequencePairs(LabelledText):
             words.append(vocabulary[i])
         joiner = " " if self.tokenizer(options, "target_tokens").unit == "words" else ""
         return (joiner.join(words) or "(nothing)") + _unknown_note(example)
-
-
-# --- numeric sequences ------------------------------------------------------------------------
-
-
-def read_numbers(value: Any, path, line: int, column: str) -> np.ndarray:
-    """One sequence: a JSON list (of numbers, or of lists of numbers for several features a
-    step), or text: steps split by ';' with features by spaces or commas, or one number a step
-    split by spaces or commas."""
-    try:
-        if isinstance(value, list):
-            if (
-                any(isinstance(v, list) for v in value)
-                and len({len(v) if isinstance(v, list) else -1 for v in value}) > 1
-            ):
-                raise DataFileError(path, f"column '{column}': a ragged sequence", line)
-            array_ = np.array(value, dtype=np.float64)
-        elif isinstance(value, str):
-            if ";" in value:
-                steps = [
-                    [float(x) for x in re.split(r"[\s,]+", s.strip()) if x]
-                    for s in value.split(";")
-                    if s.strip()
-                ]
-                if len({len(step) for step in steps}) > 1:
-                    raise DataFileError(
-                        path,
-                        f"column '{column}': a ragged sequence, its steps have "
-                        f"{' and '.join(sorted({str(len(s)) for s in steps}))} numbers",
-                        line,
-                    )
-                array_ = np.array(steps)
-            else:
-                array_ = np.array([float(x) for x in re.split(r"[\s,]+", value.strip()) if x])
-        else:
-            raise ValueError
-    except (ValueError, TypeError):
-        raise DataFileError(
-            path,
-            f"column '{column}': not a sequence of numbers (write '0.5 1.2 0.8', or steps "
-            "split by ';' for several numbers a step)",
-            line,
-        ) from None
-    if array_.ndim == 1:
-        array_ = array_[:, None]
-    if array_.ndim != 2 or len(array_) == 0:
-        raise DataFileError(path, f"column '{column}': an empty or ragged sequence", line)
-    if not np.isfinite(array_).all():
-        raise DataFileError(path, f"column '{column}': NaN or infinity in the sequence", line)
-    if len(array_) > MAX_LENGTH:
-        raise DataFileError(path, f"column '{column}': over {MAX_LENGTH:,} steps", line)
-    return array_
-
-
-class NumericSequences(LabelledText):
-    name = "numeric_sequences"
-    kind = "sequences"
-    title = "Numeric sequences"
-    description = "Your sequences of numbers with a label or a value each: classify or regress."
-    metric = "accuracy"
-    input_field, target_field = "sequence", "label"
-    example_input = "0.1 0.5 0.9"
-
-    def spec(self, options):
-        features = self.option(options, "features") or 1
-        if self.label_statistics(options):
-            target = TargetSpec("mse", 1, False)
-        else:
-            target = TargetSpec("cross_entropy", len(self.learned(options, "classes")) or 2, False)
-        return DataSpec({"sequence": InputSpec("seq", features)}, {"label": target})
-
-    def not_read(self, options):
-        return "features" not in options
-
-    def examples(self, seed, options):
-        path = self.path(options)
-        header, rows = _table_rows(self, path, options)
-        column = _column(
-            header,
-            self.option(options, "sequence_column"),
-            "sequence_column",
-            ("sequence", "values", "x"),
-            0,
-            path,
-        )
-        label = _column(
-            header,
-            self.option(options, "label_column"),
-            "label_column",
-            LABEL_NAMES,
-            len(header) - 1,
-            path,
-        )
-        if column == label:
-            raise DataFileError(path, f"the sequence and the label are the same column, '{column}'")
-        forced = self.option(options, "target")
-        split_column = self.option(options, "split_column")
-        labels = LabelColumn(label, path, forced or None)
-        sequences: list[np.ndarray] = []
-        splits = [] if split_column else None
-        for row in rows:
-            sequence = read_numbers(row.values[column], path, row.line, column)
-            if sequences and sequence.shape[1] != sequences[0].shape[1]:
-                raise DataFileError(
-                    path,
-                    f"column '{column}': {sequence.shape[1]} numbers a step where the first row "
-                    f"has {sequences[0].shape[1]}",
-                    row.line,
-                )
-            sequences.append(sequence)
-            labels.add(row.values[label], row.line)
-            if splits is not None:
-                splits.append(str(row.values.get(split_column, "")))
-            if len(sequences) > MAX_EXAMPLES:
-                raise DataFileError(path, f"has over {MAX_EXAMPLES:,} rows; use part of it")
-        if len(sequences) < 2:
-            raise DataFileError(path, "needs at least two rows of data below its header")
-        held = self.held_out(len(sequences), splits, seed, options)
-        features = sequences[0].shape[1]
-        if self.option(options, "features") not in (None, features):
-            raise DataFileError(
-                path,
-                f"has {features} numbers a step; the network was trained on "
-                f"{options['features']}: read the file afresh",
-            )
-        offsets = np.concatenate([[0], np.cumsum([len(s) for s in sequences])])
-        flat = np.concatenate(sequences)
-        del sequences
-        statistics = self.statistics(options, "sequence")
-        if statistics is None:
-            train = flat[np.repeat(~held, np.diff(offsets))]
-            statistics = {
-                "shift": train.mean(axis=0).tolist(),
-                "scale": (train.std(axis=0) + (train.std(axis=0) == 0)).tolist(),
-            }
-        shift, scale = np.array(statistics["shift"]), np.array(statistics["scale"])
-        normalisation = {"sequence": statistics}
-        known = self.label_statistics(options)
-        if labels.is_values(options):
-            label_statistics, targets = labels.numbers(held, known)
-            normalisation["label"] = label_statistics
-            options.pop("classes", None)
-            targets = targets[:, None]
-        else:
-            classes, targets = labels.classes(held, self.learned(options, "classes") or None)
-            options["classes"] = classes
-        options.update(
-            features=features,
-            normalisation=normalisation,
-            columns={"sequence": column, "label": label},
-            lengths={"sequence": _lengths(offsets)},
-        )
-        examples = ColumnExamples(
-            {"sequence": ((flat - shift) / scale, offsets)},
-            {"label": targets, "_line": np.frombuffer(labels.lines, dtype=np.int64)},
-        )
-        return _split(examples, held)
-
-    def encode(self, text, options):
-        statistics = self.statistics(options, "sequence")
-        features = self.option(options, "features")
-        if statistics is None or features is None:
-            raise DataError("the data has not been read yet: read it (or train) first")
-        sequence = read_numbers(text, "your input", 1, "sequence")
-        if sequence.shape[1] != features:
-            raise DataError(
-                f"the network reads {options['features']} numbers a step, not "
-                f"{sequence.shape[1]}: split steps by ';'"
-            )
-        return {
-            "sequence": (sequence - np.array(statistics["shift"])) / np.array(statistics["scale"])
-        }
-
-
-OWN_TASKS = (LabelledText(), TaggedTokens(), SequencePairs(), NumericSequences())
