@@ -11,7 +11,7 @@ import pytest
 
 from rnn_builder.engine.executor import Executor
 from rnn_builder.engine.kernels import attention as fast
-from rnn_builder.engine.kernels import reference
+from rnn_builder.engine.kernels import reference_attention as reference
 from rnn_builder.engine.stepping import Stepper
 from rnn_builder.graph.unroll import UnrolledKey
 

@@ -1,7 +1,7 @@
 """The attention kernel: scores, masked softmax and weighted sum for a whole query sequence at
 once, with its exact backward pass (the textbook twin, loop by loop, is
-``reference.attention_forward`` / ``attention_backward``; ``tests/test_attention.py`` holds
-them equal).
+``reference_attention.attention_forward`` / ``attention_backward``;
+``tests/test_attention_engine.py`` holds them equal).
 
 Shapes are time-major like every value of the executor: the query ``(Tq, B, dq)``, the memory
 ``(S, B, dk)``, the values ``(S, B, dv)``, the memory's mask ``(S, B, 1)`` or ``(S, B)`` (1 at

@@ -2,7 +2,8 @@
 
 A project's ``dataset`` reference names the data: a built-in task (``kind: builtin``), a CSV time
 series (``kind: csv``, the file in ``name``), a text (``kind: text``), or a person's labelled
-texts, tagged tokens, sequence pairs or numeric sequences (``tasks.own``, ``own_columns``, ``own_numbers``). :func:`load_dataset`
+texts, tagged tokens, sequence pairs or numeric sequences (``tasks.own``, ``own_columns``,
+``own_numbers``). :func:`load_dataset`
 turns the reference into a :class:`~rnn_builder.training.data.Dataset` bound to the graph: its
 fields renamed to the nodes that take them (``training.binding``), refused in words when they
 do not fit. :func:`check_data` says what does not fit without reading any data.
