@@ -10,6 +10,7 @@ import zipfile
 import main
 import ui.editor.clipboard
 import ui.editor.document
+import ui.editor.project_files
 from rnn_builder.engine.executor import Executor
 from rnn_builder.files.serialization import save
 from rnn_builder.files.templates import new_project
@@ -106,7 +107,7 @@ def test_oversized_or_damaged_runs_are_left_out_with_a_note(make_window, tmp_pat
     window.open_project(path)
     assert [run.label for run in window.document.runs] == ["run 1"]  # under the cap: read
 
-    monkeypatch.setattr(ui.editor.document, "MAX_RUNS_BYTES", len(text) - 1)
+    monkeypatch.setattr(ui.editor.project_files, "MAX_RUNS_BYTES", len(text) - 1)
     window.open_project(path)
     assert window.document.runs == [] and window.errors == []
     note = window.statusBar().currentMessage()
@@ -228,7 +229,7 @@ def test_opening_is_all_or_nothing_when_a_file_beside_the_project_cannot_be_read
     def failing(_path):
         raise RuntimeError("a reader's bug")
 
-    monkeypatch.setattr(ui.editor.document, "_read_runs", failing)
+    monkeypatch.setattr(ui.editor.project_files, "read_runs_beside", failing)
     window.ask_to_save = lambda: "discard"
     assert not window.open_project(path)
     assert document.project is old_project and shown(window) == before

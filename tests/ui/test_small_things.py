@@ -7,7 +7,7 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QFileDialog, QToolBar
 
-import ui.editor.document
+import ui.editor.recovery
 from rnn_builder.files.serialization import save
 from rnn_builder.files.templates import new_project
 
@@ -45,7 +45,7 @@ def test_an_unsaved_project_is_suggested_a_name_from_its_title(window, monkeypat
 
 
 def test_the_recovery_folder_names_the_app_once():
-    parts = ui.editor.document.default_recovery_folder().parts
+    parts = ui.editor.recovery.default_recovery_folder().parts
     assert parts[-2:] == ("RNN Builder", "recovery")
     assert "RNN Builder" not in parts[:-2]
 

@@ -29,15 +29,12 @@ done since (issue 23: accepting a recovery deleted the copy at once).
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import io
 import json
 from pathlib import Path, PurePath
-from typing import NamedTuple
 
 import numpy as np
-from PySide6.QtCore import QObject, QStandardPaths, Signal
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoStack
 
 from rnn_builder.errors import (
@@ -46,17 +43,13 @@ from rnn_builder.errors import (
     InvalidSettingError,
     RNNBuilderError,
     UnknownPortError,
-    WeightsFileError,
     WiringError,
 )
 from rnn_builder.files.companions import STALE_SECONDS, save_with_companions
-from rnn_builder.files.companions import runs_problem as runs_problem_of
-from rnn_builder.files.companions import weights_problem as weights_problem_of
 from rnn_builder.files.data_options import OPTIONS, task_of_reference
 from rnn_builder.files.disk import remove_stale_temporaries
 from rnn_builder.files.project import DatasetReference, Note, Project
-from rnn_builder.files.serialization import MAX_FILE_BYTES, atomic_write, dumps, load, loads
-from rnn_builder.files.weights_file import read_weights
+from rnn_builder.files.serialization import atomic_write, dumps, load, loads
 from rnn_builder.graph.arrange import arrange
 from rnn_builder.graph.model import Edge, Graph, Node, node_id_problem
 from rnn_builder.graph.validation import ValidationReport, validate
@@ -83,114 +76,17 @@ from ui.editor.commands import (
     new_drag_id,
 )
 from ui.editor.data_trust import DataTrust
-
-
-def default_recovery_folder() -> Path:
-    """``<user data>/RNN Builder/recovery`` (Qt's AppDataLocation would say the name twice,
-    as organisation and application)."""
-    base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.GenericDataLocation)
-    return Path(base or Path.home() / ".local" / "share") / "RNN Builder" / "recovery"
-
-
-def recovery_folder() -> Path:
-    folder = default_recovery_folder()
-    folder.mkdir(parents=True, exist_ok=True)
-    _move_old_recoveries(folder)
-    return folder
-
-
-def _move_old_recoveries(folder: Path) -> None:
-    """Copies left in the folder of earlier versions ('RNN Builder/RNN Builder/recovery') are
-    moved to the new one once, so that no crashed session's work is lost by the move."""
-    base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
-    old = Path(base) / "recovery" if base else None
-    if old is None or old == folder or not old.is_dir():
-        return
-    for file in old.iterdir():
-        with contextlib.suppress(OSError):
-            file.replace(folder / file.name)
-    with contextlib.suppress(OSError):
-        old.rmdir()
-
-
-class Recovery(NamedTuple):
-    """A crashed session's unsaved work, found at start-up."""
-
-    file: Path  # the recovery copy
-    original: Path | None  # the project file it belongs to (None: never saved)
-    project: Project
-    weights: dict[str, np.ndarray] | None  # unsaved trained weights (None: none, or unreadable)
-    runs: list[RunRecord]
-    problems: tuple[str, ...] = ()  # why weights or runs beside the copy were left out
-
-
-# Runs hold a few curves of floats; far more than years of training would write.
-MAX_RUNS_BYTES = 64_000_000
-MAX_RECOVERY_BYTES = MAX_FILE_BYTES + MAX_RUNS_BYTES  # a project and its runs
-
-
-def parameter_shapes(graph: Graph) -> dict[str, tuple[int, ...]]:
-    """``<node_id>.<name>`` -> shape of every parameter the graph has as it stands."""
-    return {
-        f"{node}.{name}": tuple(shape)
-        for node, tensors in validate(graph).parameter_shapes.items()
-        for name, shape in tensors.items()
-    }
-
-
-def _read_weights(path: Path, graph: Graph) -> tuple[dict[str, np.ndarray] | None, str | None]:
-    """Weights from an ``.npz``, checked before they are read (those of an earlier graph are
-    kept, within a budget); ``(weights or None, why they were left out or None)``."""
-    if not path.is_file():
-        return None, None
-    try:
-        return read_weights(path, parameter_shapes(graph), strict=False), None
-    except WeightsFileError as error:
-        return None, f"The trained weights were not loaded: {error}"
-
-
-def _read_runs(path: Path) -> tuple[list, str | None]:
-    """Training runs from JSON beside a project; ``(runs, why they were left out or None)``."""
-    if not path.is_file():
-        return [], None
-    try:
-        return runs_from_json(json.loads(read_text(path, "the runs file", MAX_RUNS_BYTES))), None
-    except DataError as error:
-        return [], f"The training runs were not loaded: {error}"
-    except (ValueError, RecursionError) as error:
-        return [], f"The training runs were not loaded: '{path}' is damaged ({error})"
-
-
-class _Contents(NamedTuple):
-    """What is kept with a project beside its graph, read before a document takes it."""
-
-    weights: dict[str, np.ndarray] | None
-    runs: list[RunRecord]
-    problems: list[str]  # companions left out, and why
-    unsaved: bool  # the weights are not in the project's file (recovered ones)
-
-
-def _read_companions(path: Path, project: Project) -> _Contents:
-    """Weights and runs saved with a project, if they are there, fit to read and the ones it
-    was saved with (one that is not is left out, with its reason in ``problems``: the project
-    itself opens). A set cut short, or a file put beside it since, is not the project's
-    (``files.companions``)."""
-    weights_file, runs_file = GraphDocument.weights_path(path), GraphDocument.runs_path(path)
-    weights, weights_problem = _read_weights(weights_file, project.graph)
-    runs, runs_problem = _read_runs(runs_file)
-    weights_problem = weights_problem or weights_problem_of(project, weights_file, weights)
-    runs_problem = runs_problem or runs_problem_of(project, runs_file, MAX_RUNS_BYTES)
-    if weights_problem:
-        weights = None
-    if runs_problem:
-        runs = []
-    return _Contents(weights, runs, [p for p in (weights_problem, runs_problem) if p], False)
-
-
-def _weights_bytes(weights: dict[str, np.ndarray]) -> bytes:
-    buffer = io.BytesIO()
-    np.savez(buffer, **weights)
-    return buffer.getvalue()
+from ui.editor.project_files import (
+    MAX_RECOVERY_BYTES,
+    Contents,
+    parameter_shapes,
+    read_companions,
+    read_weights_beside,
+    runs_path,
+    weights_bytes,
+    weights_path,
+)
+from ui.editor.recovery import Recovery, recovery_folder
 
 
 class GraphDocument(QObject):
@@ -227,7 +123,7 @@ class GraphDocument(QObject):
         self._recovered_version = 0
         self._recovery_file: Path | None = None  # recovered work: the copy it came from
         if self.path is not None:
-            self._set_contents(_read_companions(self.path, project))
+            self._set_contents(read_companions(self.path, project))
 
     def _clean_changed(self, clean: bool) -> None:
         self.modified_changed.emit(self.modified)
@@ -266,16 +162,16 @@ class GraphDocument(QObject):
         left out with a note in :attr:`load_problems`), and only then is the document changed,
         in assignments that cannot fail, before the views are told."""
         path = Path(path) if path is not None else None
-        contents = _Contents(None, [], [], False)
+        contents = Contents(None, [], [], False)
         if path is not None:
-            contents = _read_companions(path, project)
+            contents = read_companions(path, project)
         if recovery is not None:  # before the views are told, so that they show all of it
             weights, runs, problems, unsaved = contents
             if recovery.runs:
                 runs = list(recovery.runs)
             if recovery.weights:
                 weights, unsaved = dict(recovery.weights), True
-            contents = _Contents(weights, runs, problems + list(recovery.problems), unsaved)
+            contents = Contents(weights, runs, problems + list(recovery.problems), unsaved)
         self.discard_recovery()
         self._recovery_file = None
         self.undo_stack.clear()
@@ -291,7 +187,7 @@ class GraphDocument(QObject):
         self.path_changed.emit()
         self.modified_changed.emit(self.modified)
 
-    def _set_contents(self, contents: _Contents) -> None:
+    def _set_contents(self, contents: Contents) -> None:
         self.weights, self.runs = contents.weights, contents.runs
         # saved together, the weights are the last run's (files.companions checks the set)
         self.weights_run = self.runs[-1] if self.runs and self.weights else None
@@ -319,13 +215,8 @@ class GraphDocument(QObject):
 
     # --- trained weights and runs, beside the project file ----------------------------------
 
-    @staticmethod
-    def weights_path(project_path: Path) -> Path:
-        return project_path.with_suffix(".npz")
-
-    @staticmethod
-    def runs_path(project_path: Path) -> Path:
-        return project_path.with_suffix(".runs.json")
+    weights_path = staticmethod(weights_path)
+    runs_path = staticmethod(runs_path)
 
     def set_weights(
         self, weights: dict[str, np.ndarray] | None, run: RunRecord | None = None
@@ -385,7 +276,7 @@ class GraphDocument(QObject):
         if not (self._unsaved_weights and self.weights):
             weights.unlink(missing_ok=True)
         elif self._recovered_version != self._weights_version or not weights.exists():
-            atomic_write(weights, _weights_bytes(self.weights))
+            atomic_write(weights, weights_bytes(self.weights))
             self._recovered_version = self._weights_version
         record = {
             "path": str(self.path) if self.path else None,
@@ -424,7 +315,7 @@ class GraphDocument(QObject):
             except ValueError as error:
                 runs = []
                 problems.append(f"The training runs were not recovered: {error}")
-            weights, problem = _read_weights(file.with_suffix(".npz"), project.graph)
+            weights, problem = read_weights_beside(file.with_suffix(".npz"), project.graph)
             problems += [problem] if problem else []
             found.append(Recovery(file, original, project, weights, runs, tuple(problems)))
         return found
