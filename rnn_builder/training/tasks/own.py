@@ -155,6 +155,23 @@ class OwnData(Task):
             {"task": self, "options": options},
         )
 
+    def columns(
+        self, header: list[str], options: dict, path, *chosen: tuple[str, tuple, int, str]
+    ) -> list[str]:
+        """The input's and the target's columns, each chosen by ``(option, guesses, fallback
+        column, what it holds)`` (see ``choose_column``), and refused in words when they are
+        the same one."""
+        names = [
+            choose_column(header, self.option(options, option), option, guesses, fallback, path)
+            for option, guesses, fallback, _what in chosen
+        ]
+        if names[0] == names[1]:
+            raise DataFileError(
+                path,
+                f"the {chosen[0][3]} and the {chosen[1][3]} are the same column, '{names[0]}'",
+            )
+        return names
+
     def not_read(self, options: dict) -> bool:
         """Whether the file has not been read into these options yet (no widths known)."""
         return "vocabulary" not in options and "features" not in options
@@ -188,19 +205,13 @@ class LabelledText(OwnData):
     def examples(self, seed, options):
         path = self.path(options)
         header, rows = table_rows(self, path, options)
-        text = choose_column(
-            header, self.option(options, "text_column"), "text_column", TEXT_NAMES, 0, path
-        )
-        label = choose_column(
+        text, label = self.columns(
             header,
-            self.option(options, "label_column"),
-            "label_column",
-            LABEL_NAMES,
-            len(header) - 1,
+            options,
             path,
+            ("text_column", TEXT_NAMES, 0, "text"),
+            ("label_column", LABEL_NAMES, len(header) - 1, "label"),
         )
-        if text == label:
-            raise DataFileError(path, f"the text and the label are the same column, '{text}'")
         split_column = self.option(options, "split_column")
         if split_column is not None:
             choose_column(header, self.option(options, "split_column"), "split_column", (), 0, path)
@@ -416,24 +427,13 @@ class SequencePairs(LabelledText):
     def examples(self, seed, options):
         path = self.path(options)
         header, rows = table_rows(self, path, options)
-        source = choose_column(
+        source, target = self.columns(
             header,
-            self.option(options, "source_column"),
-            "source_column",
-            ("source", "src", "input"),
-            0,
+            options,
             path,
+            ("source_column", ("source", "src", "input"), 0, "source"),
+            ("target_column", ("target", "tgt", "output"), 1, "target"),
         )
-        target = choose_column(
-            header,
-            self.option(options, "target_column"),
-            "target_column",
-            ("target", "tgt", "output"),
-            1,
-            path,
-        )
-        if source == target:
-            raise DataFileError(path, f"the source and the target are the same column, '{source}'")
         split_column = self.option(options, "split_column")
         sources = TokenColumn(self.tokenizer(options))
         targets = TokenColumn(self.tokenizer(options, "target_tokens"), end=True)

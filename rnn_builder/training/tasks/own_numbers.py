@@ -22,7 +22,6 @@ from rnn_builder.training.tasks.own import (
 from rnn_builder.training.tasks.own_columns import (
     MAX_LENGTH,
     LabelColumn,
-    choose_column,
     lengths_of,
 )
 
@@ -99,24 +98,13 @@ class NumericSequences(LabelledText):
     def examples(self, seed, options):
         path = self.path(options)
         header, rows = table_rows(self, path, options)
-        column = choose_column(
+        column, label = self.columns(
             header,
-            self.option(options, "sequence_column"),
-            "sequence_column",
-            ("sequence", "values", "x"),
-            0,
+            options,
             path,
+            ("sequence_column", ("sequence", "values", "x"), 0, "sequence"),
+            ("label_column", LABEL_NAMES, len(header) - 1, "label"),
         )
-        label = choose_column(
-            header,
-            self.option(options, "label_column"),
-            "label_column",
-            LABEL_NAMES,
-            len(header) - 1,
-            path,
-        )
-        if column == label:
-            raise DataFileError(path, f"the sequence and the label are the same column, '{column}'")
         forced = self.option(options, "target")
         split_column = self.option(options, "split_column")
         labels = LabelColumn(label, path, forced or None)
