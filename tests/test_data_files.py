@@ -454,3 +454,19 @@ def test_a_data_path_typed_in_a_shell_is_the_shells_and_kept_relative_to_the_pro
     assert code in (0, 1), out
     assert load(tmp_path / "proj" / "p.json").dataset.name == "data/r.csv"
     assert run(capsys, "edit", "proj/p.json", "--fit")[0] == 0
+
+
+@pytest.mark.parametrize(
+    ("kind", "options", "words"),
+    [
+        ("labelled", {"text_column": "a", "label_column": "a"}, "the text and the label"),
+        ("pairs", {"source_column": "b", "target_column": "b"}, "the source and the target"),
+        ("sequences", {"label_column": "a"}, "the sequence and the label"),
+    ],
+)
+def test_an_input_and_a_target_from_the_same_column_are_refused(tmp_path, kind, options, words):
+    path = tmp_path / "d.csv"
+    path.write_text("a,b\n1 2,x\n3 4,y\n1 2,x\n3 4,y\n", encoding="utf-8")
+    with pytest.raises(DataError) as caught:
+        read_data(kind, path, options)
+    assert f"{words} are the same column" in str(caught.value)
