@@ -43,6 +43,17 @@ class Batch:
     loss_masks: dict[str, Array] = field(default_factory=dict)
 
 
+def recorded(graph, values: dict, name: str) -> dict[str, Array]:
+    """What each node of ``graph`` keeps under ``name`` (``NodeType.records``) in ``values``,
+    by node id (a pass's or a walk's)."""
+    return {
+        node.id: values[(node.id, name)]
+        for node in graph
+        if (node.id, name) in values
+        and any(r.name == name for r in graph.node_type(node.id).records)
+    }
+
+
 class Runner(Protocol):
     """What a pass reads of the executor that runs it (:class:`rnn_builder.engine.executor.Executor`
     is one). Named here instead of imported: the executor's operations take a :class:`Run`, so
@@ -150,13 +161,7 @@ class Run:
     def records(self, name: str) -> dict[str, Array]:
         """What each node keeps per step under ``name`` (``NodeType.records``), by node id:
         ``(T, B, …)`` over the node's axis."""
-        graph = self.executor.graph
-        return {
-            node.id: self.values[(node.id, name)]
-            for node in graph
-            if (node.id, name) in self.values
-            and any(r.name == name for r in graph.node_type(node.id).records)
-        }
+        return recorded(self.executor.graph, self.values, name)
 
     @property
     def alignments(self) -> dict[str, Array]:

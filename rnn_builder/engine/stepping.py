@@ -33,7 +33,7 @@ import numpy as np
 
 from rnn_builder.engine.executor import Executor
 from rnn_builder.engine.ops import CellOp, DelayOp, DenseOp, OutputOp, SequenceInputOp, dense
-from rnn_builder.engine.run import Batch, Run
+from rnn_builder.engine.run import Batch, Run, recorded
 from rnn_builder.graph.unroll import UnrolledKey, UnrolledSegment, unroll
 
 Array = np.ndarray
@@ -242,13 +242,7 @@ class Stepper:
     def records(self, name: str) -> dict[str, Array]:
         """What each node keeps per step under ``name`` (``NodeType.records``), by node id, as
         far as walked: ``(T, B, …)``, rows after the steps computed still zeros."""
-        graph = self.executor.graph
-        return {
-            node.id: self.values[(node.id, name)]
-            for node in graph
-            if (node.id, name) in self.values
-            and any(r.name == name for r in graph.node_type(node.id).records)
-        }
+        return recorded(self.executor.graph, self.values, name)
 
     @property
     def alignments(self) -> dict[str, Array]:
