@@ -41,7 +41,8 @@ from rnn_builder.files.serialization import load
 from rnn_builder.files.templates import new_project
 from rnn_builder.training.curve import LossCurve
 from rnn_builder.training.runs import RunRecord
-from ui.editor.document import GraphDocument, parameter_shapes
+from ui.editor.document import GraphDocument
+from ui.editor.project_files import parameter_shapes
 
 NAME = "soak.json"
 

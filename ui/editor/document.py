@@ -118,8 +118,7 @@ class GraphDocument(DocumentEdits, QObject):
         memory that needs checked against the machine's budget (``training.workload``)."""
         if purpose is None:
             return validate(self.graph)
-        base = self.path.parent if self.path is not None else None
-        return validate_for(self.project, base, purpose)
+        return validate_for(self.project, self.base(), purpose)
 
     def display_name(self) -> str:
         return self.path.name if self.path is not None else f"{self.project.title} (unsaved)"

@@ -30,7 +30,7 @@ from rnn_builder.errors import ExportError, RNNBuilderError
 from rnn_builder.files.project import Project
 from rnn_builder.training.workload import Purpose
 from ui.editor.data_trust import data_folder
-from ui.editor.document import parameter_shapes
+from ui.editor.project_files import parameter_shapes
 from ui.editor.projects import with_extension
 
 POLL_MS = 50
