@@ -31,6 +31,7 @@ from .conftest import click, drag, port_point, title_point
 from .test_editor import drop_from_palette
 from .test_own_data import (
     EXAMPLES,
+    _blank_project,
     _choose_in_list,
     _click,
     _close,
@@ -130,13 +131,7 @@ def _edit(qtbot, window, node_id: str, name: str, value) -> None:
 
 def test_the_luong_graph_built_with_the_mouse_trains_and_shows_its_alignment(make_window, qtbot):
     window = make_window("one_to_one")
-    window.new_project("one_to_one")
-    with qtbot.waitActive(window):
-        window.activateWindow()
-    window.view.setFocus()
-    QTest.keyClick(window.view, Qt.Key.Key_A, CTRL)
-    QTest.keyClick(window.view, Qt.Key.Key_Delete)
-    assert len(window.document.graph) == 0
+    _blank_project(window, qtbot)
     for type_name, (x, y) in LUONG:
         drop_from_palette(window, type_name, QPointF(x, y))
     graph = window.document.graph

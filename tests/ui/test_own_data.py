@@ -71,9 +71,8 @@ def _train_to_the_end(qtbot, window, epochs: int) -> None:
     assert "failed" not in panel.progress.format()
 
 
-def _build_from_scratch(window, qtbot) -> list[str]:
-    """A blank project (a template, every node deleted), then Vector input → Repeat → LSTM →
-    Dense → Output dragged from the palette and wired with the mouse."""
+def _blank_project(window, qtbot) -> None:
+    """A new project from a template, every node deleted as a person would: Ctrl+A, Delete."""
     window.new_project("one_to_one")
     with qtbot.waitActive(window):
         window.activateWindow()
@@ -81,6 +80,12 @@ def _build_from_scratch(window, qtbot) -> list[str]:
     QTest.keyClick(window.view, Qt.Key.Key_A, CTRL)
     QTest.keyClick(window.view, Qt.Key.Key_Delete)
     assert len(window.document.graph) == 0
+
+
+def _build_from_scratch(window, qtbot) -> list[str]:
+    """A blank project, then Vector input → Repeat → LSTM → Dense → Output dragged from the
+    palette and wired with the mouse."""
+    _blank_project(window, qtbot)
     chain = ["vector_input", "repeat", "lstm", "dense", "output"]
     for k, type_name in enumerate(chain):
         drop_from_palette(window, type_name, QPointF(40 + 200 * k, 200))
