@@ -27,7 +27,7 @@ from ui.editor.problems import FIT_TEXT
 from ui.training.alignment import NOT_YET, Computed, forward_pass, picture
 from ui.training.unrolled_view import MEMORY_OPACITY
 
-from .conftest import click, drag, port_point, title_point
+from .conftest import click, drag, port_point, title_point, type_into
 from .test_editor import drop_from_palette
 from .test_own_data import (
     EXAMPLES,
@@ -38,7 +38,6 @@ from .test_own_data import (
     _open_data_view,
     _problems,
     _train_to_the_end,
-    _type_into,
 )
 
 CTRL = Qt.KeyboardModifier.ControlModifier
@@ -125,7 +124,7 @@ def _edit(qtbot, window, node_id: str, name: str, value) -> None:
     elif isinstance(value, str):
         _choose_text(qtbot, editor, value)
     else:
-        _type_into(qtbot, editor, value)
+        type_into(editor, value)
     assert window.document.graph.node(node_id).params[name] == value
 
 
