@@ -197,15 +197,28 @@ def stepping_rows(repeat: int, side: str | None = None) -> list[dict]:
     return [row]
 
 
-def one_side(side: str, hiddens, repeat: int, floor: bool) -> list[dict]:
-    """Every row timed for one side alone, this process running nothing of the other's."""
+def training_batch() -> tuple[np.ndarray, np.ndarray]:
+    """The inputs and targets every training step is timed on: seeded, so that both sides, and
+    each process of ``--apart``, time the same numbers."""
     rng = np.random.default_rng(0)
     x = rng.standard_normal((STEPS, BATCH, FEATURES)).astype(np.float32)
     y = rng.standard_normal((STEPS, BATCH, OUT)).astype(np.float32)
+    return x, y
+
+
+def repeats(hidden: int, repeat: int) -> int:
+    """How many times a training step of this size is timed: half as many (at least 5) from
+    hidden 256, whose steps take longest."""
+    return repeat if hidden < 256 else max(5, repeat // 2)
+
+
+def one_side(side: str, hiddens, repeat: int, floor: bool) -> list[dict]:
+    """Every row timed for one side alone, this process running nothing of the other's."""
+    x, y = training_batch()
     rows = []
     for cell in ("rnn", "lstm", "gru"):
         for hidden in hiddens:
-            times = repeat if hidden < 256 else max(5, repeat // 2)
+            times = repeats(hidden, repeat)
             if side == "torch":
                 ms = median_ms(torch_train_step(cell, hidden, x, y), times)
                 rows.append({"cell": cell, "hidden": hidden, "torch_ms": ms})
@@ -337,13 +350,11 @@ def main() -> int:
                 f"{ratio:>8}  {low_high}"
             )
         return 0
-    rng = np.random.default_rng(0)
-    x = rng.standard_normal((STEPS, BATCH, FEATURES)).astype(np.float32)
-    y = rng.standard_normal((STEPS, BATCH, OUT)).astype(np.float32)
+    x, y = training_batch()
     rows = []
     for cell in ("rnn", "lstm", "gru"):
         for hidden in hiddens:
-            repeat = args.repeat if hidden < 256 else max(5, args.repeat // 2)
+            repeat = repeats(hidden, args.repeat)
             ours = ours_train_step(cell, hidden, x, y)
             row = {"cell": cell, "hidden": hidden}
             if torch is None:

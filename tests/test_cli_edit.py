@@ -11,6 +11,14 @@ from rnn_builder.graph.validation import classify, validate
 
 from .test_cli import one_line, run
 
+# The many-to-one template's LSTM reader swapped for a GRU: added, the old one removed, rewired.
+GRU_FOR_LSTM = (
+    "--add", "gru", "reader2",
+    "--remove", "reader",
+    "--connect", "embed", "reader2.x",  # the embedding has one output: no port needed
+    "--connect", "reader2.h_n", "scores",
+)  # fmt: skip
+
 
 @pytest.fixture
 def project_file(tmp_path):
@@ -25,10 +33,7 @@ def test_a_cell_is_swapped_and_the_network_rewired_in_one_command(capsys, projec
         capsys,
         "edit",
         str(project_file),
-        "--add", "gru", "reader2",
-        "--remove", "reader",
-        "--connect", "embed", "reader2.x",  # the embedding has one output: no port needed
-        "--connect", "reader2.h_n", "scores",
+        *GRU_FOR_LSTM,
         "--rename", "reader2", "GRU reader",
         "--set", "reader2", "hidden_size", "48",
         "--move", "reader2", "420", "60.5",
@@ -159,15 +164,7 @@ def test_nodes_added_to_an_arranged_graph_are_laid_out_with_it(capsys, project_f
     the old reader's column, not stacked to the right of the output."""
     from rnn_builder.graph.arrange import arrange
 
-    code, out, err = run(
-        capsys,
-        "edit",
-        str(project_file),
-        "--add", "gru", "reader2",
-        "--remove", "reader",
-        "--connect", "embed", "reader2.x",
-        "--connect", "reader2.h_n", "scores",
-    )  # fmt: skip
+    code, out, err = run(capsys, "edit", str(project_file), *GRU_FOR_LSTM)
     assert code == 0, err
     assert "arranged" in out
     graph = load(project_file).graph

@@ -12,15 +12,14 @@ from rnn_builder.files.project import DatasetReference, Project, TrainingSetting
 from rnn_builder.files.serialization import dumps, loads
 from rnn_builder.files.templates import new_project
 
+SETTINGS_EVENTS = ("training_changed", "dataset_changed", "title_changed", "description_changed")
+NOTE_EVENTS = ("note_added", "note_removed", "note_changed", "note_moved")
 
-def _recorder(project: Project) -> list[tuple]:
+
+def _recorder(project: Project, events: tuple[str, ...] = SETTINGS_EVENTS) -> list[tuple]:
+    """Every announcement of the project's ``events``, as (the event's name, its arguments)."""
     seen: list[tuple] = []
-    for event in (
-        project.training_changed,
-        project.dataset_changed,
-        project.title_changed,
-        project.description_changed,
-    ):
+    for event in (getattr(project, name) for name in events):
         event.subscribe(lambda *args, name=event.name: seen.append((name, *args)))
     return seen
 
@@ -167,14 +166,7 @@ def test_notes_announce_each_change_once_and_refuse_what_they_cannot_hold():
     from rnn_builder.files.project import MAX_NOTE_TEXT, Note
 
     project = Project()
-    seen: list[tuple] = []
-    for event in (
-        project.note_added,
-        project.note_removed,
-        project.note_changed,
-        project.note_moved,
-    ):
-        event.subscribe(lambda *args, name=event.name: seen.append((name, *args)))
+    seen = _recorder(project, NOTE_EVENTS)
     project.add_note(Note(project.new_note_id(), "first", (0, 0)))
     assert project.set_note_text("note_1", "first") is False  # the same text: no event
     assert project.set_note_text("note_1", "First!") is True

@@ -23,6 +23,7 @@ from __future__ import annotations
 import copy
 import math
 import sys
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any, ClassVar
 
@@ -360,21 +361,22 @@ class Project:
         return index, note
 
     def set_note_text(self, note_id: str, text: str) -> bool:
-        note, text = self.note(note_id), Note.checked_text(text)
-        old = note.text
-        if old == text:
-            return False
-        note.text = text
-        self.note_changed.emit(note_id, old, text)
-        return True
+        return self._set_note(note_id, "text", text, Note.checked_text, self.note_changed)
 
     def move_note(self, note_id: str, position: Position) -> bool:
-        note, position = self.note(note_id), Note.checked_position(position)
-        old = note.position
-        if old == position:
+        return self._set_note(note_id, "position", position, Note.checked_position, self.note_moved)
+
+    def _set_note(
+        self, note_id: str, name: str, value: Any, checked: Callable[[Any], Any], event: Event
+    ) -> bool:
+        """Set a note's ``name`` to ``value`` as ``checked`` lets it be; False (and no event)
+        when it holds that value already."""
+        note, value = self.note(note_id), checked(value)
+        old = getattr(note, name)
+        if old == value:
             return False
-        note.position = position
-        self.note_moved.emit(note_id, old, position)
+        setattr(note, name, value)
+        event.emit(note_id, old, value)
         return True
 
     # --- changes, each checked and announced ------------------------------------------------

@@ -120,6 +120,15 @@ def click(view, scene_point: QPointF, modifier=Qt.KeyboardModifier.NoModifier) -
     )
 
 
+def type_into(editor, value) -> None:
+    """Type ``value`` over what a line edit or spin box holds, as a person would (focus, select
+    all, type), and press Enter; the focus stays there."""
+    editor.setFocus()
+    editor.selectAll()
+    QTest.keyClicks(editor, str(value))
+    QTest.keyClick(editor, Qt.Key.Key_Return)
+
+
 def port_point(window, node_id: str, port: str, is_input: bool) -> QPointF:
     return window.scene.node_items[node_id].port(port, is_input).scene_anchor()
 

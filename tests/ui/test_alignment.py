@@ -27,17 +27,17 @@ from ui.editor.problems import FIT_TEXT
 from ui.training.alignment import NOT_YET, Computed, forward_pass, picture
 from ui.training.unrolled_view import MEMORY_OPACITY
 
-from .conftest import click, drag, port_point, title_point
+from .conftest import click, drag, port_point, title_point, type_into
 from .test_editor import drop_from_palette
 from .test_own_data import (
     EXAMPLES,
+    _blank_project,
     _choose_in_list,
     _click,
     _close,
     _open_data_view,
     _problems,
     _train_to_the_end,
-    _type_into,
 )
 
 CTRL = Qt.KeyboardModifier.ControlModifier
@@ -124,19 +124,13 @@ def _edit(qtbot, window, node_id: str, name: str, value) -> None:
     elif isinstance(value, str):
         _choose_text(qtbot, editor, value)
     else:
-        _type_into(qtbot, editor, value)
+        type_into(editor, value)
     assert window.document.graph.node(node_id).params[name] == value
 
 
 def test_the_luong_graph_built_with_the_mouse_trains_and_shows_its_alignment(make_window, qtbot):
     window = make_window("one_to_one")
-    window.new_project("one_to_one")
-    with qtbot.waitActive(window):
-        window.activateWindow()
-    window.view.setFocus()
-    QTest.keyClick(window.view, Qt.Key.Key_A, CTRL)
-    QTest.keyClick(window.view, Qt.Key.Key_Delete)
-    assert len(window.document.graph) == 0
+    _blank_project(window, qtbot)
     for type_name, (x, y) in LUONG:
         drop_from_palette(window, type_name, QPointF(x, y))
     graph = window.document.graph

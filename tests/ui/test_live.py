@@ -22,22 +22,14 @@ from ui.editor.document import GraphDocument
 from ui.training.gradient_flow import diagnose
 from ui.training.plots import trend
 
-from .conftest import title_point
+from .conftest import title_point, type_into
 
 TRAINING_TIMEOUT = 120_000  # ms: generous for a slow CI machine; the waits end on conditions
 
 
-def _type_into(qtbot, spin, value) -> None:
-    """Type a value into a spin box as a person would, and press Enter."""
-    spin.setFocus()
-    spin.selectAll()
-    qtbot.keyClicks(spin, str(value))
-    qtbot.keyClick(spin, Qt.Key.Key_Return)
-
-
 def _train(qtbot, window, epochs: int) -> None:
     panel = window.live.panel
-    _type_into(qtbot, panel.editors["epochs"], epochs)
+    type_into(panel.editors["epochs"], epochs)
     assert window.document.project.training.epochs == epochs
     qtbot.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
     assert window.live.session.running
@@ -91,7 +83,7 @@ def test_the_gui_redraws_at_most_thirty_times_a_second(window, qtbot):
 def test_pause_resume_and_stop_leave_consistent_weights(window, qtbot):
     live, panel, session = window.live, window.live.panel, window.live.session
     initial = Executor(window.document.graph, seed=0).get_parameters()
-    _type_into(qtbot, panel.editors["epochs"], 500)
+    type_into(panel.editors["epochs"], 500)
     _click(qtbot, panel.start_button)
     qtbot.waitUntil(lambda: len(session.reports) >= 3, timeout=TRAINING_TIMEOUT)
 
@@ -288,7 +280,7 @@ def test_editing_while_training_asks_first(window, qtbot):
     asked = []
     window.ask_stop_training = lambda: asked.append(True) or answer[0]
     answer = [False]
-    _type_into(qtbot, live.panel.editors["epochs"], 500)
+    type_into(live.panel.editors["epochs"], 500)
     _click(qtbot, live.panel.start_button)
     qtbot.waitUntil(lambda: len(session.reports) >= 1, timeout=TRAINING_TIMEOUT)
 
@@ -311,7 +303,7 @@ def test_editing_while_training_asks_first(window, qtbot):
     # so does undo (of a change to the network) and changing a parameter in the inspector
     window.inspector.show_node("reader")
     spin = window.inspector.editors["hidden_size"]
-    _type_into(qtbot, spin, 8)
+    type_into(spin, 8)
     assert len(asked) == 2 and window.document.graph.node("reader").params["hidden_size"] == 32
     assert spin.value() == 32  # the editor shows the model's value again
 
@@ -402,7 +394,7 @@ def test_a_diverging_run_is_stopped_with_a_message(make_window, qtbot):
     panel.editors["optimizer"].setCurrentText("sgd")
     panel.editors["batch_size"].setValue(4)
     assert window.document.project.training.learning_rate == 10.0
-    _type_into(qtbot, panel.editors["epochs"], 30)
+    type_into(panel.editors["epochs"], 30)
     project = window.document.project.copy()
 
     before_each_step = []
@@ -444,7 +436,7 @@ def test_training_a_graph_with_problems_says_what_to_do(window, qtbot):
 
 def test_training_settings_are_undoable_edits_of_the_project(window, qtbot):
     panel = window.live.panel
-    _type_into(qtbot, panel.editors["batch_size"], 8)
+    type_into(panel.editors["batch_size"], 8)
     assert window.document.project.training.batch_size == 8
     window.undo_action.trigger()
     assert window.document.project.training.batch_size == 32
@@ -681,7 +673,7 @@ def test_a_killed_training_process_leaves_the_editor_up_with_the_best_weights(ma
     the weights of its best epoch are kept, and Start trains again in a new process."""
     window = make_window("one_to_one")
     session, panel = window.live.session, window.live.panel
-    _type_into(qtbot, panel.editors["epochs"], 500)
+    type_into(panel.editors["epochs"], 500)
     _click(qtbot, panel.start_button)
     # an epoch's weights, and the report of its steps (the weights come first)
     qtbot.waitUntil(

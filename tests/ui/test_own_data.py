@@ -21,7 +21,7 @@ from rnn_builder.engine.threads import one_thread
 from rnn_builder.files import data_readers
 from ui.editor.problems import FIT_TEXT
 
-from .conftest import drag, port_point
+from .conftest import drag, port_point, type_into
 from .test_editor import drop_from_palette
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "docs" / "examples"
@@ -44,13 +44,6 @@ def _choose_in_list(qtbot, combo, data) -> None:
     QTest.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
 
 
-def _type_into(qtbot, spin, value) -> None:
-    spin.setFocus()
-    spin.selectAll()
-    qtbot.keyClicks(spin, str(value))
-    qtbot.keyClick(spin, Qt.Key.Key_Return)
-
-
 def _problems(window) -> list[tuple[str, str]]:
     panel = window.problems
     items = [panel.topLevelItem(i) for i in range(panel.topLevelItemCount())]
@@ -59,7 +52,7 @@ def _problems(window) -> list[tuple[str, str]]:
 
 def _train_to_the_end(qtbot, window, epochs: int) -> None:
     panel = window.live.panel
-    _type_into(qtbot, panel.editors["epochs"], epochs)
+    type_into(panel.editors["epochs"], epochs)
     runs = len(window.document.runs)
     _click(qtbot, panel.start_button)
     qtbot.waitUntil(
@@ -71,9 +64,8 @@ def _train_to_the_end(qtbot, window, epochs: int) -> None:
     assert "failed" not in panel.progress.format()
 
 
-def _build_from_scratch(window, qtbot) -> list[str]:
-    """A blank project (a template, every node deleted), then Vector input → Repeat → LSTM →
-    Dense → Output dragged from the palette and wired with the mouse."""
+def _blank_project(window, qtbot) -> None:
+    """A new project from a template, every node deleted as a person would: Ctrl+A, Delete."""
     window.new_project("one_to_one")
     with qtbot.waitActive(window):
         window.activateWindow()
@@ -81,6 +73,12 @@ def _build_from_scratch(window, qtbot) -> list[str]:
     QTest.keyClick(window.view, Qt.Key.Key_A, CTRL)
     QTest.keyClick(window.view, Qt.Key.Key_Delete)
     assert len(window.document.graph) == 0
+
+
+def _build_from_scratch(window, qtbot) -> list[str]:
+    """A blank project, then Vector input → Repeat → LSTM → Dense → Output dragged from the
+    palette and wired with the mouse."""
+    _blank_project(window, qtbot)
     chain = ["vector_input", "repeat", "lstm", "dense", "output"]
     for k, type_name in enumerate(chain):
         drop_from_palette(window, type_name, QPointF(40 + 200 * k, 200))
@@ -357,7 +355,7 @@ def test_options_chosen_in_the_data_view_are_read_with_and_kept(make_window, qtb
     _choose_in_list(qtbot, view.option_widgets["tokens"], "characters")
     qtbot.waitUntil(lambda: view.state == "read" and view.summary.vocabulary != words)
     assert view.summary.vocabulary < words  # letters, not words
-    _type_into(qtbot, view.option_widgets["validation"], "0.5")  # and Enter: no button pressed
+    type_into(view.option_widgets["validation"], "0.5")  # and Enter: no button pressed
     qtbot.waitUntil(lambda: view.state == "read" and view.summary.validation == 2000)
     _click(qtbot, view.use_button)
     options = window.document.project.dataset.options

@@ -9,6 +9,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QDockWidget
 
+from .conftest import type_into
+
 
 def _active(window, qtbot):
     with qtbot.waitActive(window):
@@ -26,10 +28,7 @@ def test_the_inspector_refuses_a_name_another_node_has_and_says_why(window, qtbo
     _active(window, qtbot)
     inspector = _inspect(window, qtbot, "embed")
     name = inspector.editors["name"]
-    name.setFocus()
-    name.selectAll()
-    QTest.keyClicks(name, "reader")  # the LSTM's name
-    QTest.keyClick(name, Qt.Key.Key_Return)
+    type_into(name, "reader")  # the LSTM's name
     graph = window.document.graph
     assert graph.node("embed").name == "embed" and name.text() == "embed"
     assert "already called 'reader'" in inspector.error.text()
@@ -40,10 +39,7 @@ def test_the_inspector_says_why_a_value_is_refused(window, qtbot):
     _active(window, qtbot)
     inspector = _inspect(window, qtbot, "reader")
     size = inspector.editors["hidden_size"]
-    size.setFocus()
-    size.selectAll()
-    QTest.keyClicks(size, "0")
-    QTest.keyClick(size, Qt.Key.Key_Return)
+    type_into(size, "0")
     assert size.value() == 32 == window.document.graph.node("reader").params["hidden_size"]
     said = inspector.error.text()
     assert "must be at least 1, not 0" in said and "stays 32" in said
@@ -56,10 +52,7 @@ def test_the_training_panel_says_why_a_setting_is_refused(window, qtbot):
     panel = window.live.panel
     batch = panel.editors["batch_size"]
     qtbot.waitUntil(lambda: not batch.visibleRegion().isEmpty())
-    batch.setFocus()
-    batch.selectAll()
-    QTest.keyClicks(batch, "0")
-    QTest.keyClick(batch, Qt.Key.Key_Return)
+    type_into(batch, "0")
     assert batch.value() == 32 and panel.setting_error.isVisible()
     assert "batch_size must be between 1 and 65536, not 0" in panel.setting_error.text()
 
@@ -133,10 +126,7 @@ def test_another_project_starts_with_its_own_sample_text_and_t(make_window, qtbo
     QTest.keyClicks(panel.prime_text, "once upon ")
     qtbot.mouseClick(panel.sample_button, Qt.MouseButton.LeftButton)
     assert panel.sample_output.text().startswith("once upon ")
-    window.steps.setFocus()
-    window.steps.selectAll()
-    QTest.keyClicks(window.steps, "9")
-    QTest.keyClick(window.steps, Qt.Key.Key_Return)
+    type_into(window.steps, "9")
     assert window.steps.value() == 9
     window.choose_template = lambda: "stacked_lstm"  # the gallery, answered
     window.new_action.trigger()  # File → New from template: another project

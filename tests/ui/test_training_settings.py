@@ -15,6 +15,8 @@ from rnn_builder.files.project import DatasetReference, TrainingSettings
 from rnn_builder.files.templates import new_project
 from rnn_builder.training.tasks import TASKS
 
+from .conftest import type_into
+
 CTRL = Qt.KeyboardModifier.ControlModifier
 CTRL_SHIFT = CTRL | Qt.KeyboardModifier.ShiftModifier
 
@@ -23,14 +25,6 @@ def _active(window, qtbot):
     with qtbot.waitActive(window):
         window.activateWindow()
     return window.live.panel
-
-
-def _type_into(qtbot, spin, value) -> None:
-    """Type a value into a spin box as a person would, and press Enter (focus stays there)."""
-    spin.setFocus()
-    spin.selectAll()
-    qtbot.keyClicks(spin, str(value))
-    qtbot.keyClick(spin, Qt.Key.Key_Return)
 
 
 def _marked(window) -> bool:
@@ -42,7 +36,7 @@ def test_a_typed_setting_is_undone_and_redone_with_the_keys(window, qtbot):
     project = window.document.project
     spin = panel.editors["learning_rate"]
     assert project.training.learning_rate == 0.01 and not _marked(window)
-    _type_into(qtbot, spin, "0.25")
+    type_into(spin, "0.25")
     assert project.training.learning_rate == 0.25
     assert _marked(window)
     assert window.undo_action.text() == "&Undo Set learning rate"
@@ -88,7 +82,7 @@ def test_stepping_a_number_is_one_undo_step_and_stepping_back_is_none(window, qt
 def test_two_settings_are_two_steps_and_choices_do_not_merge(window, qtbot):
     panel = _active(window, qtbot)
     project = window.document.project
-    _type_into(qtbot, panel.editors["batch_size"], 8)
+    type_into(panel.editors["batch_size"], 8)
     optimizer: QComboBox = panel.editors["optimizer"]
     optimizer.setFocus()
     QTest.keyClick(optimizer, Qt.Key.Key_Up)  # adam is last: up chooses the one above
@@ -163,7 +157,7 @@ def test_a_setting_is_saved_and_opens_again_and_another_project_shows_its_own(
 ):
     window = make_window()
     panel = _active(window, qtbot)
-    _type_into(qtbot, panel.editors["seed"], 1234)
+    type_into(panel.editors["seed"], 1234)
     path = tmp_path / "seeded.json"
     window.choose_save_path = lambda *args, **kwargs: str(path)
     window.save_as_action.trigger()
@@ -172,14 +166,14 @@ def test_a_setting_is_saved_and_opens_again_and_another_project_shows_its_own(
     other.training.seed = 7
     window.document.replace(other, None)  # another project: the panel shows its settings
     assert panel.editors["seed"].value() == 7
-    _type_into(qtbot, panel.editors["seed"], 8)
+    type_into(panel.editors["seed"], 8)
     assert other.training.seed == 8
     window.choose_open_path = lambda: str(path)
     window.open_action.trigger()
     assert window.document.project.training.seed == 1234
     assert panel.editors["seed"].value() == 1234
     assert not window.document.undo_stack.canUndo()
-    _type_into(qtbot, panel.editors["seed"], 99)
+    type_into(panel.editors["seed"], 99)
     assert window.document.project.training.seed == 99
     assert other.training.seed == 8  # the panel no longer writes to the project that was open
 
@@ -188,7 +182,7 @@ def test_the_undo_keys_in_an_inspector_field_undo_the_parameter(window, qtbot):
     _active(window, qtbot)
     window.scene.select_nodes(["reader"])
     hidden = window.inspector.editors["hidden_size"]
-    _type_into(qtbot, hidden, 48)
+    type_into(hidden, 48)
     assert window.document.graph.node("reader").params["hidden_size"] == 48
     hidden = window.inspector.editors["hidden_size"]  # the inspector may have made it again
     hidden.setFocus()
@@ -247,7 +241,7 @@ def test_the_panel_allows_what_a_project_allows_and_shows_it_exactly(make_window
     panel = _active(window, qtbot)
     for name, value in largest.items():
         assert panel.editors[name].value() == value, name
-    _type_into(qtbot, panel.editors["seed"], 4_000_000_000)
+    type_into(panel.editors["seed"], 4_000_000_000)
     assert window.document.project.training.seed == 4_000_000_000
     assert type(window.document.project.training.seed) is int
     window.document.undo_stack.undo()

@@ -31,7 +31,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 
 import numpy as np
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QFontMetricsF
 from PySide6.QtWidgets import (
     QBoxLayout,
@@ -49,7 +49,7 @@ from rnn_builder.errors import RNNBuilderError
 from rnn_builder.graph.budget import OUT_OF_MEMORY
 from rnn_builder.graph.model import Graph
 from rnn_builder.training.data import make_batch
-from ui.training.plots import follow_palette, pyqtgraph
+from ui.training.plots import DrawnWhenSeen, follow_palette, pyqtgraph
 from ui.training.probe import Probe, ProbeBox
 
 RECORD = "alignment"  # the record (NodeType.records) the view draws
@@ -257,7 +257,7 @@ class _Finished(QObject):
     done = Signal()
 
 
-class AlignmentView(QWidget):
+class AlignmentView(DrawnWhenSeen, QWidget):
     def __init__(self, context, probe: Probe, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("alignment")
@@ -304,13 +304,7 @@ class AlignmentView(QWidget):
         self.shown: Picture | None = None  # what is drawn
         self.walk = None  # the Stepper being walked, shown instead of a pass
         self.passes = 0  # passes drawn (a test waits on it, not on time)
-        # As the hidden-state view: drawn when it can be seen, else when it comes to the front.
-        self.seen = False
-        self.stale = True
-        self._later = QTimer(self)
-        self._later.setSingleShot(True)
-        self._later.setInterval(0)
-        self._later.timeout.connect(self._redraw_if_seen)
+        self.wait_to_be_seen()  # drawn when it can be seen, else when it comes to the front
         # the pass on the helper thread: at most one at a time, the latest request after it
         self._job: Future | None = None
         self._job_graph: Graph | None = None  # the graph the pass under way runs
@@ -321,25 +315,11 @@ class AlignmentView(QWidget):
         self.node.currentIndexChanged.connect(lambda _i: self._node_changed())
         probe.changed.connect(self.refresh)  # (typed in the stepping toolbar: drawn when seen)
 
-    # --- when to draw (as HiddenStateView) ----------------------------------------------------
+    # --- when to draw (DrawnWhenSeen, as the hidden-state view) -------------------------------
 
     def follow_project(self) -> None:
         self.probe_box.follow_project()
         self.refresh()
-
-    def refresh(self) -> None:
-        self.stale = True
-        if self.seen:
-            self._later.start()
-
-    def set_seen(self, seen: bool) -> None:
-        self.seen = seen
-        if seen and self.stale:
-            self._later.start()
-
-    def _redraw_if_seen(self) -> None:
-        if self.seen and self.stale:
-            self.redraw()
 
     def list_nodes(self, graph: Graph) -> None:
         """The graph's attentions to choose from (drawn again if they changed)."""

@@ -17,7 +17,7 @@ from __future__ import annotations
 import html
 
 import numpy as np
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -31,11 +31,11 @@ from PySide6.QtWidgets import (
 from rnn_builder.errors import RNNBuilderError
 from rnn_builder.graph.unroll import UnrolledKey
 from ui.training.figures import ExportsFigure
-from ui.training.plots import follow_palette, pyqtgraph
+from ui.training.plots import DrawnWhenSeen, follow_palette, pyqtgraph
 from ui.training.probe import Probe, ProbeBox
 
 
-class HiddenStateView(ExportsFigure, QWidget):
+class HiddenStateView(ExportsFigure, DrawnWhenSeen, QWidget):
     figure_name, figure_title = "hidden_state", "Hidden state heatmaps"
 
     ROW_HEIGHT = 170  # pixels per heatmap, title and time axis included
@@ -77,19 +77,7 @@ class HiddenStateView(ExportsFigure, QWidget):
         layout.addLayout(top)
         layout.addWidget(self.sequence)
         layout.addWidget(self.scroll, 1)
-        # Whether the view can be seen (its dock open and its tab in front: a tab behind
-        # another stays "visible" to Qt), told by its dock; while it cannot, what is drawn
-        # goes out of date (other weights, another project) and is drawn again when it shows,
-        # rather than computed for nobody.
-        self.seen = False
-        self.stale = True
-        # Drawing waits for the event loop: a dock reports itself seen for a moment while the
-        # window lays its tabs out, and one change often comes with another (a project opens:
-        # the probe clears, the cells change) — one drawing, of what is then in front, for all.
-        self._later = QTimer(self)
-        self._later.setSingleShot(True)
-        self._later.setInterval(0)
-        self._later.timeout.connect(self._redraw_if_seen)
+        self.wait_to_be_seen()
         self.example.valueChanged.connect(lambda _v: self.redraw())
         self.cell.currentIndexChanged.connect(lambda _i: self.redraw())
         probe.changed.connect(self.redraw)
@@ -104,23 +92,6 @@ class HiddenStateView(ExportsFigure, QWidget):
         and data what is drawn."""
         self.probe_box.follow_project()
         self.refresh()
-
-    def refresh(self) -> None:
-        """Draw again with the network as it is now (its weights changed, or the project):
-        soon if the view can be seen, else when it is shown."""
-        self.stale = True
-        if self.seen:
-            self._later.start()
-
-    def set_seen(self, seen: bool) -> None:
-        """The dock's tab came to the front or went behind (or the dock opened or closed)."""
-        self.seen = seen
-        if seen and self.stale:
-            self._later.start()
-
-    def _redraw_if_seen(self) -> None:
-        if self.seen and self.stale:
-            self.redraw()
 
     def list_cells(self, graph) -> None:
         current = self.cell.currentData()

@@ -6,7 +6,8 @@
   ``start_step``), after the run it continued, not from 0 beside it.
 * the gradient flowing back through time is in ``gradient_flow``; the hidden states and gates
   of one example are in ``hidden_state``.
-* :class:`MadeWhenShown` and :func:`follow_palette` serve all three.
+* :class:`MadeWhenShown` and :func:`follow_palette` serve all three; :class:`DrawnWhenSeen`
+  serves the views drawn again with every change of the network (hidden state, alignment).
 
 pyqtgraph is imported when the first of these views is shown (:class:`MadeWhenShown`), not at
 start-up: the window opens with none of them in front, and importing it took 0.26 s of the
@@ -108,6 +109,43 @@ class MadeWhenShown:
     def _build_if_seen(self) -> None:
         if not self.visibleRegion().isEmpty():
             self.build()
+
+
+class DrawnWhenSeen:
+    """A view (a QWidget) drawn again with the network as it is now, but only while it can be
+    seen: its dock open and its tab in front (a tab behind another stays "visible" to Qt), as
+    its dock tells ``set_seen``. While it cannot, what it shows goes out of date (``stale``:
+    other weights, another project) and is drawn again when it shows, rather than computed
+    for nobody. The view calls ``wait_to_be_seen()`` as it is made, and its ``redraw()`` draws
+    now and clears ``stale``."""
+
+    def wait_to_be_seen(self) -> None:
+        self.seen = False
+        self.stale = True
+        # Drawing waits for the event loop: a dock reports itself seen for a moment while the
+        # window lays its tabs out, and one change often comes with another (a project opens:
+        # the probe clears, the cells change) — one drawing, of what is then in front, for all.
+        self._later = QTimer(self)
+        self._later.setSingleShot(True)
+        self._later.setInterval(0)
+        self._later.timeout.connect(self._redraw_if_seen)
+
+    def refresh(self) -> None:
+        """Draw again with the network as it is now (its weights changed, or the project):
+        soon if the view can be seen, else when it is shown."""
+        self.stale = True
+        if self.seen:
+            self._later.start()
+
+    def set_seen(self, seen: bool) -> None:
+        """The dock's tab came to the front or went behind (or the dock opened or closed)."""
+        self.seen = seen
+        if seen and self.stale:
+            self._later.start()
+
+    def _redraw_if_seen(self) -> None:
+        if self.seen and self.stale:
+            self.redraw()
 
 
 TREND_POINTS = 40  # the training loss's trend averages over a fortieth of the run so far

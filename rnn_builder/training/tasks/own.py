@@ -196,11 +196,32 @@ class LabelledText(OwnData):
 
     def spec(self, options):
         vocabulary = len(self.learned(options, "vocabulary")) or 1
+        return DataSpec(
+            {"text": InputSpec("seq", vocabulary, tokens=True)}, {"label": self.label_spec(options)}
+        )
+
+    def label_spec(self, options: dict) -> TargetSpec:
+        """The label: a value to regress when reading found values (and normalised them), else
+        one of the classes."""
         if self.label_statistics(options):
-            target = TargetSpec("mse", 1, False)
+            return TargetSpec("mse", 1, False)
+        return TargetSpec("cross_entropy", len(self.learned(options, "classes")) or 2, False)
+
+    def label_targets(
+        self, labels: LabelColumn, held: np.ndarray, options: dict
+    ) -> tuple[dict[str, np.ndarray], dict | None]:
+        """The label column's targets, with each row's line, as ``ColumnExamples`` takes them;
+        and the values' normalisation when it holds values to regress (None for classes, which
+        are kept in the options here)."""
+        if labels.is_values(options):
+            statistics, targets = labels.numbers(held, self.label_statistics(options))
+            options.pop("classes", None)
+            targets = targets[:, None]
         else:
-            target = TargetSpec("cross_entropy", len(self.learned(options, "classes")) or 2, False)
-        return DataSpec({"text": InputSpec("seq", vocabulary, tokens=True)}, {"label": target})
+            statistics = None
+            classes, targets = labels.classes(held, self.learned(options, "classes") or None)
+            options["classes"] = classes
+        return {"label": targets, "_line": np.frombuffer(labels.lines, dtype=np.int64)}, statistics
 
     def examples(self, seed, options):
         path = self.path(options)
@@ -236,22 +257,13 @@ class LabelledText(OwnData):
         held = self.held_out(count, splits, seed, options)
         vocabulary = self._vocabulary(tokens, held, options)
         flat, offsets = tokens.ids(vocabulary)
-        known = self.label_statistics(options)
-        if labels.is_values(options):
-            statistics, targets = labels.numbers(held, known)
+        targets, statistics = self.label_targets(labels, held, options)
+        if statistics is not None:
             options["normalisation"] = {"label": statistics}
-            options.pop("classes", None)
-            targets = targets[:, None]
-        else:
-            classes, targets = labels.classes(held, self.learned(options, "classes") or None)
-            options["classes"] = classes
         options.update(
             columns={"text": text, "label": label}, lengths={"text": lengths_of(offsets)}
         )
-        examples = ColumnExamples(
-            {"text": (flat, offsets)},
-            {"label": targets, "_line": np.frombuffer(labels.lines, dtype=np.int64)},
-        )
+        examples = ColumnExamples({"text": (flat, offsets)}, targets)
         return split_examples(examples, held)
 
     def _vocabulary(self, tokens: TokenColumn, held, options, key="vocabulary", specials=None):

@@ -11,7 +11,7 @@ import numpy as np
 
 from rnn_builder.errors import DataError
 from rnn_builder.files.data_readers import DataFileError
-from rnn_builder.training.data import ColumnExamples, DataSpec, InputSpec, TargetSpec
+from rnn_builder.training.data import ColumnExamples, DataSpec, InputSpec
 from rnn_builder.training.tasks.own import (
     LABEL_NAMES,
     MAX_EXAMPLES,
@@ -86,11 +86,9 @@ class NumericSequences(LabelledText):
 
     def spec(self, options):
         features = self.option(options, "features") or 1
-        if self.label_statistics(options):
-            target = TargetSpec("mse", 1, False)
-        else:
-            target = TargetSpec("cross_entropy", len(self.learned(options, "classes")) or 2, False)
-        return DataSpec({"sequence": InputSpec("seq", features)}, {"label": target})
+        return DataSpec(
+            {"sequence": InputSpec("seq", features)}, {"label": self.label_spec(options)}
+        )
 
     def not_read(self, options):
         return "features" not in options
@@ -147,25 +145,16 @@ class NumericSequences(LabelledText):
             }
         shift, scale = np.array(statistics["shift"]), np.array(statistics["scale"])
         normalisation = {"sequence": statistics}
-        known = self.label_statistics(options)
-        if labels.is_values(options):
-            label_statistics, targets = labels.numbers(held, known)
+        targets, label_statistics = self.label_targets(labels, held, options)
+        if label_statistics is not None:
             normalisation["label"] = label_statistics
-            options.pop("classes", None)
-            targets = targets[:, None]
-        else:
-            classes, targets = labels.classes(held, self.learned(options, "classes") or None)
-            options["classes"] = classes
         options.update(
             features=features,
             normalisation=normalisation,
             columns={"sequence": column, "label": label},
             lengths={"sequence": lengths_of(offsets)},
         )
-        examples = ColumnExamples(
-            {"sequence": ((flat - shift) / scale, offsets)},
-            {"label": targets, "_line": np.frombuffer(labels.lines, dtype=np.int64)},
-        )
+        examples = ColumnExamples({"sequence": ((flat - shift) / scale, offsets)}, targets)
         return split_examples(examples, held)
 
     def encode(self, text, options):
