@@ -35,8 +35,8 @@ from rnn_builder.engine.threads import SHORT_SPIN, SPIN_VARIABLE  # noqa: E402 (
 os.environ.setdefault(SPIN_VARIABLE, SHORT_SPIN)
 
 import numpy as np  # noqa: E402
-from train_step import BATCH, FEATURES, OUT, STEPS  # noqa: E402
 from train_step import build as train_step_graph  # noqa: E402
+from train_step import training_batch  # noqa: E402
 
 BEFORE = "rnn_before"
 # where each name lives, newest layout first (the core was flat before it had folders)
@@ -157,9 +157,7 @@ def main() -> int:
         before, after = names(BEFORE), names("rnn_builder")
         for package in (BEFORE, "rnn_builder"):  # as each version's CLI configures its process
             configure(package, args.loop_threads)
-        rng = np.random.default_rng(0)
-        x = rng.standard_normal((STEPS, BATCH, FEATURES)).astype(np.float32)
-        y = rng.standard_normal((STEPS, BATCH, OUT)).astype(np.float32)
+        x, y = training_batch()
         print(f"against {args.rev}: training step as in train_step.py; stepping: one step")
         print(f"{'cell':<15}{'hidden':>7}{'before ms':>11}{'after ms':>10}{'after/before':>14}")
         rows = [

@@ -168,9 +168,7 @@ def whole_step(hidden: int, threads: int, repeat: int) -> float:
     chosen = two_cores.Choice.next
     two_cores.Choice.next = lambda self: threads
     try:
-        rng = np.random.default_rng(0)
-        x = rng.standard_normal((STEPS, BATCH, FEATURES)).astype(F32)
-        y = rng.standard_normal((STEPS, BATCH, bench.OUT)).astype(F32)
+        x, y = bench.training_batch()
         return bench.median_ms(bench.ours_train_step("lstm", hidden, x, y), repeat, warmup=5)
     finally:
         two_cores.Choice.next = chosen
@@ -189,10 +187,7 @@ def main() -> int:
             rows[threads]["whole training step"] = whole_step(hidden, threads, args.repeat)
         theirs = None
         if bench.torch is not None:
-            rng = np.random.default_rng(0)
-            x = rng.standard_normal((STEPS, BATCH, FEATURES)).astype(F32)
-            y = rng.standard_normal((STEPS, BATCH, bench.OUT)).astype(F32)
-            step = bench.torch_train_step("lstm", hidden, x, y)
+            step = bench.torch_train_step("lstm", hidden, *bench.training_batch())
             theirs = bench.median_ms(step, args.repeat, warmup=20)
         print(f"\nLSTM hidden {hidden}: PyTorch's whole step {theirs or float('nan'):.3f} ms")
         print(f"{'part':<32}{'1t ms':>8}{'of torch':>9}{'2t ms':>8}{'of torch':>9}")
