@@ -373,7 +373,7 @@ def test_the_alignment_follows_the_weights_while_training(make_window, qtbot):
     view = _open_alignment(qtbot, window)
     untrained = view.shown.weights.copy()
     drawn = view.passes
-    qtbot.mouseClick(live.panel.start_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(live.panel.run_controls.start_button, Qt.MouseButton.LeftButton)
     _dock(window, "alignment_dock").raise_()  # (starting brings the loss curves to the front)
     qtbot.waitUntil(
         lambda: (

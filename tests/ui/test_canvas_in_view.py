@@ -100,9 +100,9 @@ def test_a_wider_dock_beside_the_canvas_leaves_every_node_in_view(window, qtbot)
     wide = window.view.viewport().width()
     bar, point = _tab(window, "Training")
     QTest.mouseClick(bar, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, point)
-    panel = window.live.panel
-    qtbot.waitUntil(lambda: not panel.batch_button.visibleRegion().isEmpty())
-    qtbot.mouseClick(panel.batch_button, Qt.MouseButton.LeftButton)  # trained: a button more
+    controls = window.live.panel.run_controls
+    qtbot.waitUntil(lambda: not controls.batch_button.visibleRegion().isEmpty())
+    qtbot.mouseClick(controls.batch_button, Qt.MouseButton.LeftButton)  # trained: a button more
     qtbot.waitUntil(lambda: len(window.document.runs) == 1, timeout=120_000)
     qtbot.waitUntil(lambda: window.view.viewport().width() < wide - 20)  # the dock widened
     assert _all_in_view(window) == []

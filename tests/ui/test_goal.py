@@ -62,7 +62,7 @@ def test_the_goal_is_scored_again_when_a_run_ends(make_window, qtbot):
     qtbot.waitUntil(lambda: goal.state == "untrained")
     assert "train the network to see whether it is met" in goal.plain_text()
     window.findChild(QDockWidget, "training_dock").raise_()
-    qtbot.mouseClick(window.live.panel.start_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(window.live.panel.run_controls.start_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: window.live.session.running, timeout=TRAINING_TIMEOUT)
     qtbot.waitUntil(lambda: not window.live.session.running, timeout=TRAINING_TIMEOUT)
     qtbot.waitUntil(lambda: goal.state == "shown", timeout=TRAINING_TIMEOUT)

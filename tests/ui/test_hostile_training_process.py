@@ -78,7 +78,7 @@ def test_a_refused_message_ends_the_run_as_a_failure_keeping_the_best_weights(
     finished = []
     session.finished.connect(finished.append)
     try:
-        qtbot.mouseClick(window.live.panel.start_button, Qt.MouseButton.LeftButton)
+        qtbot.mouseClick(window.live.panel.run_controls.start_button, Qt.MouseButton.LeftButton)
         assert session.running
         qtbot.waitUntil(lambda: not session.running, timeout=TIMEOUT)
         assert session.state == "idle" and finished == [None]

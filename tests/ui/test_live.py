@@ -31,7 +31,7 @@ def _train(qtbot, window, epochs: int) -> None:
     panel = window.live.panel
     type_into(panel.editors["epochs"], epochs)
     assert window.document.project.training.epochs == epochs
-    qtbot.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(panel.run_controls.start_button, Qt.MouseButton.LeftButton)
     assert window.live.session.running
     qtbot.waitUntil(lambda: not window.live.session.running, timeout=TRAINING_TIMEOUT)
 
@@ -59,8 +59,8 @@ def test_training_from_the_panel_fills_the_loss_plot_and_the_loss_falls(window, 
     assert len(run.val_loss) == 3 and run.val_steps == [75, 150, 225]  # one an epoch, at its end
     x, y = live.plots.val_curve.getData()
     assert len(x) == 3 and np.all(np.isfinite(y))
-    assert "accuracy" in live.panel.metrics.text()
-    assert live.panel.progress.value() == 1000
+    assert "accuracy" in live.panel.run_controls.metrics.text()
+    assert live.panel.run_controls.progress.value() == 1000
     # the trained weights are the document's, unsaved until the project is saved
     assert window.document.weights is not None and window.document.modified
     assert live.session.frames_drawn <= len(live.session.reports) + 1
@@ -84,22 +84,22 @@ def test_pause_resume_and_stop_leave_consistent_weights(window, qtbot):
     live, panel, session = window.live, window.live.panel, window.live.session
     initial = Executor(window.document.graph, seed=0).get_parameters()
     type_into(panel.editors["epochs"], 500)
-    _click(qtbot, panel.start_button)
+    _click(qtbot, panel.run_controls.start_button)
     qtbot.waitUntil(lambda: len(session.reports) >= 3, timeout=TRAINING_TIMEOUT)
 
-    _click(qtbot, panel.pause_button)
-    assert session.state == "paused" and panel.pause_button.text() == "Resume"
+    _click(qtbot, panel.run_controls.pause_button)
+    assert session.state == "paused" and panel.run_controls.pause_button.text() == "Resume"
     # the training process says "paused" only once its trainer is parked between two steps,
     # with the steps taken: no fixed wait to watch nothing happen
     qtbot.waitUntil(lambda: session.paused_at is not None, timeout=10_000)
     step = session.paused_at
     assert session.steps_taken <= step
 
-    _click(qtbot, panel.pause_button)  # now "Resume"
+    _click(qtbot, panel.run_controls.pause_button)  # now "Resume"
     assert session.state == "running" and session.paused_at is None
     qtbot.waitUntil(lambda: session.steps_taken > step + 2, timeout=TRAINING_TIMEOUT)
 
-    _click(qtbot, panel.stop_button)
+    _click(qtbot, panel.run_controls.stop_button)
     qtbot.waitUntil(lambda: not session.running, timeout=TRAINING_TIMEOUT)
     assert window.document.runs[-1].stopped == "cancelled"
     weights = window.document.weights
@@ -115,7 +115,7 @@ def test_pause_resume_and_stop_leave_consistent_weights(window, qtbot):
     # a fresh executor takes them whole, and the next run continues from them
     Executor(window.document.graph).set_parameters(weights)
     first_loss = window.document.runs[-1].curve.mean[0]
-    _click(qtbot, panel.batch_button)
+    _click(qtbot, panel.run_controls.batch_button)
     qtbot.waitUntil(lambda: not session.running, timeout=TRAINING_TIMEOUT)
     assert window.document.runs[-1].stopped == "steps"
     assert window.document.runs[-1].curve.mean[0] < first_loss
@@ -124,7 +124,7 @@ def test_pause_resume_and_stop_leave_consistent_weights(window, qtbot):
     assert not first.continued and second.continued
     assert second.label.endswith(f"continued from run 1 at step {second.start_step:,}")
     assert first.graph_digest == second.graph_digest and second.seed == 0
-    assert live.panel.start_button.isEnabled()
+    assert live.panel.run_controls.start_button.isEnabled()
 
 
 def test_the_gradient_flow_and_hidden_state_views_fill_with_data_of_the_right_shape(window, qtbot):
@@ -247,7 +247,7 @@ def test_stepping_forward_and_back_shows_the_executors_values(window, qtbot):
     assert "t = 0" in live.step_label.text() and "reader" in live.step_label.text()
 
     # one batch of training (new weights) ends the walk and takes its annotations down
-    _click(qtbot, live.panel.batch_button)
+    _click(qtbot, live.panel.run_controls.batch_button)
     qtbot.waitUntil(lambda: not live.session.running, timeout=TRAINING_TIMEOUT)
     assert live.stepper is None and not scene.annotations
 
@@ -263,10 +263,10 @@ def test_sampling_produces_output(make_window, qtbot, template, check):
     window = make_window(template)
     panel = window.live.panel
     assert panel.sample_box.isVisibleTo(panel)
-    panel.temperature.setValue(50)
-    assert panel.temperature_value() == 0.5
-    _click(qtbot, panel.sample_button)
-    text = panel.sample_output.text()
+    panel.sample_box.temperature.setValue(50)
+    assert panel.sample_box.temperature_value() == 0.5
+    _click(qtbot, panel.sample_box.sample_button)
+    text = panel.sample_box.sample_output.text()
     assert text and check(text), text
     assert not window.errors
 
@@ -281,7 +281,7 @@ def test_editing_while_training_asks_first(window, qtbot):
     window.ask_stop_training = lambda: asked.append(True) or answer[0]
     answer = [False]
     type_into(live.panel.editors["epochs"], 500)
-    _click(qtbot, live.panel.start_button)
+    _click(qtbot, live.panel.run_controls.start_button)
     qtbot.waitUntil(lambda: len(session.reports) >= 1, timeout=TRAINING_TIMEOUT)
 
     # moving a node does not change the network: no question
@@ -322,7 +322,7 @@ def test_undo_while_training_asks_first(window, qtbot):
     window.document.set_param("reader", "hidden_size", 16)
     asked = []
     window.ask_stop_training = lambda: asked.append(True) or False
-    _click(qtbot, window.live.panel.start_button)
+    _click(qtbot, window.live.panel.run_controls.start_button)
     window.undo_action.trigger()
     assert asked == [True] and window.document.graph.node("reader").params["hidden_size"] == 16
     window.live.session.stop(wait=True)
@@ -333,7 +333,9 @@ def test_undo_while_training_asks_first(window, qtbot):
 
 
 def test_trained_weights_and_runs_are_saved_beside_the_project(window, qtbot, tmp_path):
-    _click(qtbot, window.live.panel.batch_button)  # one batch: trained weights and a run
+    _click(
+        qtbot, window.live.panel.run_controls.batch_button
+    )  # one batch: trained weights and a run
     qtbot.waitUntil(lambda: not window.live.session.running, timeout=TRAINING_TIMEOUT)
     assert len(window.document.runs[-1].curve)
     path = tmp_path / "sentiment.json"
@@ -415,7 +417,7 @@ def test_a_diverging_run_is_stopped_with_a_message(make_window, qtbot):
     # the loss of the step that blew up is in no curve point and not in the panel's last line
     final = window.live.session.reports[-1]
     assert final.kind == "final" and np.isfinite(final.loss) and all(np.isfinite(run.curve.mean))
-    text = panel.metrics.text()
+    text = panel.run_controls.metrics.text()
     assert f"Training stopped at step {len(before_each_step)}: the " in text
     assert "became NaN or infinite, so the last good weights are back" in text
     assert "Try a smaller learning rate" in text
@@ -429,7 +431,7 @@ def test_a_diverging_run_is_stopped_with_a_message(make_window, qtbot):
 
 def test_training_a_graph_with_problems_says_what_to_do(window, qtbot):
     window.document.remove(["scores"])
-    _click(qtbot, window.live.panel.start_button)
+    _click(qtbot, window.live.panel.run_controls.start_button)
     assert not window.live.session.running
     assert window.errors and "Problems" in window.errors[-1][1]
 
@@ -479,7 +481,7 @@ def test_inspector_explains_cells_and_the_whole_graph(window):
 def test_the_canvas_pans_and_zooms_while_training(window, qtbot):
     session = window.live.session
     window.live.panel.editors["epochs"].setValue(500)
-    _click(qtbot, window.live.panel.start_button)
+    _click(qtbot, window.live.panel.run_controls.start_button)
     qtbot.waitUntil(lambda: len(session.reports) >= 2, timeout=TRAINING_TIMEOUT)
     view = window.view
     scale = view.transform().m11()
@@ -491,7 +493,7 @@ def test_the_canvas_pans_and_zooms_while_training(window, qtbot):
     assert session.running
     reports = len(session.reports)
     qtbot.waitUntil(lambda: len(session.reports) > reports, timeout=TRAINING_TIMEOUT)
-    _click(qtbot, window.live.panel.stop_button)
+    _click(qtbot, window.live.panel.run_controls.stop_button)
     qtbot.waitUntil(lambda: not session.running, timeout=TRAINING_TIMEOUT)
     assert window.document.runs[-1].stopped == "cancelled"
 
@@ -541,7 +543,7 @@ def test_new_weights_end_a_walk_that_showed_the_old_ones(window, qtbot):
     live = window.live
     for _ in range(3):
         assert live.step_forward()
-    _click(qtbot, live.panel.batch_button)  # one batch of training: new weights
+    _click(qtbot, live.panel.run_controls.batch_button)  # one batch of training: new weights
     qtbot.waitUntil(lambda: not live.session.running, timeout=TRAINING_TIMEOUT)
     assert live.stepper is None and live.step_label.text() == ""
     assert not live.step_back()
@@ -581,12 +583,12 @@ def test_pause_pressed_while_the_data_loads_is_kept(window, qtbot):
     (its commands are read on a thread of their own) and holds the trainer before its first
     step."""
     session, panel = window.live.session, window.live.panel
-    _click(qtbot, panel.start_button)
-    _click(qtbot, panel.pause_button)
+    _click(qtbot, panel.run_controls.start_button)
+    _click(qtbot, panel.run_controls.pause_button)
     assert session.state == "paused"
     qtbot.waitUntil(lambda: session.paused_at is not None, timeout=TRAINING_TIMEOUT)
     assert session.paused_at == 0 and session.reports == []  # paused before its first step
-    _click(qtbot, panel.pause_button)  # resume
+    _click(qtbot, panel.run_controls.pause_button)  # resume
     qtbot.waitUntil(lambda: session.steps_taken > 0, timeout=TRAINING_TIMEOUT)
     session.stop()
     assert not session.running
@@ -620,7 +622,7 @@ def test_the_reverse_direction_is_diagnosed_in_the_order_it_reads(make_window):
 def test_the_gradient_flow_of_one_project_is_not_shown_for_the_next(window, qtbot):
     live = window.live
     live.docks["gradient_dock"].raise_()
-    _click(qtbot, live.panel.batch_button)
+    _click(qtbot, live.panel.run_controls.batch_button)
     qtbot.waitUntil(lambda: not live.session.running, timeout=TRAINING_TIMEOUT)
     live.gradients.redraw()
     assert live.gradients.matrix.size > 0
@@ -661,7 +663,7 @@ def test_an_edit_then_one_batch_validates_the_graph_once(window, qtbot, monkeypa
     real = validation.Validator.run
     monkeypatch.setattr(validation.Validator, "run", lambda self: runs.append(1) or real(self))
     assert window.document.set_param("reader", "hidden_size", 12)
-    _click(qtbot, window.live.panel.batch_button)
+    _click(qtbot, window.live.panel.run_controls.batch_button)
     qtbot.waitUntil(lambda: not window.live.session.running, timeout=TRAINING_TIMEOUT)
     assert window.document.runs[-1].curve.steps == [1]
     assert window.document.weights["reader.weight_hh"].shape == (48, 12)
@@ -674,7 +676,7 @@ def test_a_killed_training_process_leaves_the_editor_up_with_the_best_weights(ma
     window = make_window("one_to_one")
     session, panel = window.live.session, window.live.panel
     type_into(panel.editors["epochs"], 500)
-    _click(qtbot, panel.start_button)
+    _click(qtbot, panel.run_controls.start_button)
     # an epoch's weights, and the report of its steps (the weights come first)
     qtbot.waitUntil(
         lambda: session.best is not None and len(session.current.curve) > 0,
@@ -684,7 +686,7 @@ def test_a_killed_training_process_leaves_the_editor_up_with_the_best_weights(ma
     pid = session.process.pid
     session.kill()
     assert not session.running and session.process is None
-    text = panel.metrics.text()
+    text = panel.run_controls.metrics.text()
     assert "signal 9" in text and "best epoch so far are kept" in text
     assert window.errors and "signal 9" in window.errors[-1][1]
     run = window.document.runs[-1]
@@ -692,7 +694,7 @@ def test_a_killed_training_process_leaves_the_editor_up_with_the_best_weights(ma
     for name, value in best.items():
         np.testing.assert_array_equal(window.document.weights[name], value, err_msg=name)
     # a new Start: a new process, continuing from the kept weights
-    _click(qtbot, panel.batch_button)
+    _click(qtbot, panel.run_controls.batch_button)
     qtbot.waitUntil(lambda: not session.running, timeout=TRAINING_TIMEOUT)
     assert window.document.runs[-1].stopped == "steps" and len(window.document.runs) == 2
     assert training_process_pids(session) != {pid}
@@ -708,9 +710,9 @@ def test_a_failure_in_the_training_process_is_said_in_the_panel(make_window, qtb
     window = make_window("forecast")
     window.document.project.dataset.kind = "csv"
     window.document.project.dataset.name = str(tmp_path / "gone.csv")
-    _click(qtbot, window.live.panel.start_button)
+    _click(qtbot, window.live.panel.run_controls.start_button)
     qtbot.waitUntil(lambda: not window.live.session.running, timeout=TRAINING_TIMEOUT)
-    text = window.live.panel.metrics.text()
+    text = window.live.panel.run_controls.metrics.text()
     assert "gone.csv" in text and window.errors and "gone.csv" in window.errors[-1][1]
     assert window.document.runs == []  # a run that never ran is not kept
 

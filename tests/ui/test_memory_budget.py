@@ -37,7 +37,7 @@ def test_a_network_too_large_opens_and_says_so_and_nothing_runs_it(make_window, 
     live = window.live
     assert not live.step_forward()  # Step ▶: refused, not a MemoryError out of the slot
     assert "Fix the graph's problems" in window.statusBar().currentMessage()
-    live.panel.start_button.click()
+    live.panel.run_controls.start_button.click()
     assert not live.session.running
     title, message = window.errors[-1]
     assert title == "Training" and "memory budget" in message and "'embed'" in message

@@ -124,7 +124,7 @@ def test_the_pytorch_export_writes_a_checked_project_whose_weights_come_back(
     for name, value in trained.items():
         np.testing.assert_array_equal(window.document.weights[name], value)
     assert window.model_files.messages[-1][0] == "Imported weights"
-    assert "imported from weights.safetensors" in window.live.panel.metrics.text()
+    assert "imported from weights.safetensors" in window.live.panel.run_controls.metrics.text()
     assert window.document.modified  # new weights are unsaved work
 
 

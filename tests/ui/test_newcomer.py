@@ -22,7 +22,7 @@ def _one_batch(qtbot, window) -> None:
     """Click "One batch" and wait until the run is over and its weights are the document's."""
     live = window.live
     runs = len(window.document.runs)
-    qtbot.mouseClick(live.panel.batch_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(live.panel.run_controls.batch_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(
         lambda: not live.session.running and len(window.document.runs) == runs + 1,
         timeout=TRAINING_TIMEOUT,
@@ -30,7 +30,7 @@ def _one_batch(qtbot, window) -> None:
 
 
 def _status(window) -> str:
-    return window.live.panel.metrics.text()
+    return window.live.panel.run_controls.metrics.text()
 
 
 # --- 1. the training status is the open project's ------------------------------------------
@@ -38,13 +38,13 @@ def _status(window) -> str:
 
 def test_a_new_project_does_not_show_the_previous_projects_training(make_window, qtbot):
     window = make_window("many_to_one")
-    panel = window.live.panel
+    controls = window.live.panel.run_controls
     _one_batch(qtbot, window)
     assert "loss" in _status(window) and "accuracy" in _status(window)
-    assert panel.progress.value() == 1000
+    assert controls.progress.value() == 1000
     window.new_project("stacked_lstm")  # an untrained language model
     assert _status(window) == "Not trained yet."
-    assert panel.progress.value() == 0 and panel.progress.format() == "ready"
+    assert controls.progress.value() == 0 and controls.progress.format() == "ready"
 
 
 def test_a_reopened_project_says_what_it_was_trained_with(make_window, qtbot, tmp_path):
@@ -133,7 +133,7 @@ def test_hidden_states_follow_the_weights_while_training_and_after(make_window, 
     add_dock(window, "hidden_dock").raise_()
     qtbot.waitUntil(lambda: _shown_h(window) is not None)
     untrained = _shown_h(window).copy()
-    qtbot.mouseClick(live.panel.start_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(live.panel.run_controls.start_button, Qt.MouseButton.LeftButton)
     add_dock(window, "hidden_dock").raise_()  # (starting brings the loss curves to the front)
     qtbot.waitUntil(
         lambda: not live.session.running or not np.allclose(_shown_h(window), untrained),
@@ -191,9 +191,9 @@ def themed(request, window):
 
 def test_a_disabled_button_looks_disabled(themed, qtbot):
     window, _theme = themed
-    panel = window.live.panel
-    assert panel.start_button.isEnabled() and not panel.stop_button.isEnabled()
-    palette = panel.stop_button.palette()
+    controls = window.live.panel.run_controls
+    assert controls.start_button.isEnabled() and not controls.stop_button.isEnabled()
+    palette = controls.stop_button.palette()
     role = QPalette.ColorRole.ButtonText
     enabled = palette.color(QPalette.ColorGroup.Active, role)
     disabled = palette.color(QPalette.ColorGroup.Disabled, role)

@@ -40,7 +40,7 @@ def test_sample_from_the_menu_shows_its_result_and_brings_the_panel_forward(make
     qtbot.waitUntil(lambda: not _in_front(window, "training_dock"))
     window.live.sample_action.trigger()
     qtbot.waitUntil(lambda: _in_front(window, "training_dock"))
-    notes = window.live.panel.sample_output.text()
+    notes = window.live.panel.sample_box.sample_output.text()
     assert len(notes.split()) == 4, notes
     status = window.statusBar().currentMessage()
     assert notes in status and "untrained" in status, status
@@ -52,8 +52,9 @@ def test_sample_from_the_menu_shows_its_result_and_brings_the_panel_forward(make
 def test_music_samples_the_chord_the_user_picks(make_window, qtbot, monkeypatch):
     window = make_window("one_to_many")
     panel = window.live.panel
-    choice = panel.prime_choice
-    assert choice.isVisibleTo(panel) and not panel.prime_text.isVisibleTo(panel)
+    box = panel.sample_box
+    choice = box.prime_choice
+    assert choice.isVisibleTo(panel) and not box.prime_text.isVisibleTo(panel)
     chords = [choice.itemText(i) for i in range(choice.count())]
     assert len(chords) == 36 and "A minor" in chords and "F# diminished" in chords
     assert choice.currentText() == "C major"  # what `sample` uses without --prime
@@ -66,22 +67,23 @@ def test_music_samples_the_chord_the_user_picks(make_window, qtbot, monkeypatch)
 
     monkeypatch.setattr(music.Arpeggio, "encode", spy)
     choice.setCurrentText("A minor")
-    qtbot.mouseClick(panel.sample_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(box.sample_button, Qt.MouseButton.LeftButton)
     assert encoded == ["A minor"]
-    assert panel.sample_output.text()
+    assert box.sample_output.text()
     # how the notes were drawn is said beside them (each on its own, not from the one before)
-    assert "independently of the notes drawn before it" in panel.sample_note.text()
-    assert panel.sample_note.isVisibleTo(panel)
+    assert "independently of the notes drawn before it" in box.sample_note.text()
+    assert box.sample_note.isVisibleTo(panel)
 
 
 def test_a_language_model_samples_after_the_users_text(make_window, qtbot):
     window = make_window("stacked_lstm")
     panel = window.live.panel
-    assert panel.prime_text.isVisibleTo(panel) and not panel.prime_choice.isVisibleTo(panel)
-    assert panel.prime_text.placeholderText() == "the "
-    qtbot.keyClicks(panel.prime_text, "humpty ")
-    qtbot.mouseClick(panel.sample_button, Qt.MouseButton.LeftButton)
-    text = panel.sample_output.text()
+    box = panel.sample_box
+    assert box.prime_text.isVisibleTo(panel) and not box.prime_choice.isVisibleTo(panel)
+    assert box.prime_text.placeholderText() == "the "
+    qtbot.keyClicks(box.prime_text, "humpty ")
+    qtbot.mouseClick(box.sample_button, Qt.MouseButton.LeftButton)
+    text = box.sample_output.text()
     assert text.startswith("humpty ") and len(text) > len("humpty "), text
 
 
@@ -132,7 +134,7 @@ def test_run_names_are_not_cut_off(make_window, qtbot):
     _dock(window, "loss_dock").raise_()
     for _ in range(2):
         runs = len(window.document.runs)
-        qtbot.mouseClick(window.live.panel.batch_button, Qt.MouseButton.LeftButton)
+        qtbot.mouseClick(window.live.panel.run_controls.batch_button, Qt.MouseButton.LeftButton)
         qtbot.waitUntil(
             lambda runs=runs: (
                 not window.live.session.running and len(window.document.runs) == runs + 1

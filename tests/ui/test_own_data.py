@@ -16,7 +16,7 @@ import pytest
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtTest import QTest
 
-import ui.training.data_view
+import ui.training.data_reading
 from rnn_builder.engine.threads import one_thread
 from rnn_builder.files import data_readers
 from ui.editor.problems import FIT_TEXT
@@ -54,14 +54,14 @@ def _train_to_the_end(qtbot, window, epochs: int) -> None:
     panel = window.live.panel
     type_into(panel.editors["epochs"], epochs)
     runs = len(window.document.runs)
-    _click(qtbot, panel.start_button)
+    _click(qtbot, panel.run_controls.start_button)
     qtbot.waitUntil(
         lambda: not window.live.session.running and len(window.document.runs) == runs + 1,
         timeout=TIMEOUT,
     )
     assert window.document.runs[-1].stopped == "finished"
     assert not window.errors, window.errors
-    assert "failed" not in panel.progress.format()
+    assert "failed" not in panel.run_controls.progress.format()
 
 
 def _blank_project(window, qtbot) -> None:
@@ -160,12 +160,12 @@ def test_an_own_file_is_seen_used_fitted_and_trained_from_the_data_view(make_win
     assert view.preview_model.verticalHeaderItem(0).text() == "2"  # its line in the file
     assert view.option_widgets["text_column"].currentText() == "review"
     assert view.option_widgets["label_column"].currentText() == "sentiment"
-    summary = view.summary_label.text()
+    summary = view.summary_box.label.text()
     assert "4,000</b> examples" in summary and "vocabulary: <b>44</b>" in summary
     assert "unknown tokens in validation" in summary and "Sentence sentiment" in summary
     assert "text → words, label → sentiment; 1 to fit" in summary
-    assert set(view.classes_chart.labels) == {"negative", "positive"}
-    assert sum(view.lengths_chart.counts) == 3200  # the training part's lengths
+    assert set(view.summary_box.classes_chart.labels) == {"negative", "positive"}
+    assert sum(view.summary_box.lengths_chart.counts) == 3200  # the training part's lengths
     assert window.document.project.dataset.kind == "builtin"  # nothing changed by looking
     # Use, then Fit: each one undo step
     steps = stack.count()
@@ -182,7 +182,7 @@ def test_an_own_file_is_seen_used_fitted_and_trained_from_the_data_view(make_win
     assert graph.node("words").params["vocabulary"] == 44
     assert graph.node("embed").params["vocabulary"] == 44
     assert stack.count() == steps + 2 and _problems(window) == []
-    assert "it fits as it is" in view.summary_label.text()
+    assert "it fits as it is" in view.summary_box.label.text()
     assert "Feeds: text → words, label → sentiment" in window.live.panel.binding_note.text()
     _close(qtbot, view)
     _train_to_the_end(qtbot, window, epochs=2)
@@ -225,15 +225,16 @@ def test_switching_the_data_clears_the_old_error_from_the_problems_and_the_statu
     _choose_in_list(qtbot, panel.source, ("builtin", "arpeggio"))
     problems = _problems(window)
     assert any("vector ('chord')" in text and node == "words" for text, node in problems)
-    _click(qtbot, panel.start_button)  # refused before a process starts, in words
+    _click(qtbot, panel.run_controls.start_button)  # refused before a process starts, in words
     assert not window.live.session.running
     message = window.errors[-1][1]
     assert "chord" in message and window.statusBar().currentMessage() == message
-    assert "chord" in panel.metrics.text()
+    assert "chord" in panel.run_controls.metrics.text()
     _choose_in_list(qtbot, panel.source, ("builtin", "sentiment"))
     assert _problems(window) == [] and "data fits" in window.problems.empty_text
     assert window.statusBar().currentMessage() == ""
-    assert "chord" not in panel.metrics.text() and panel.metrics.text() == "Not trained yet."
+    metrics = panel.run_controls.metrics.text()
+    assert "chord" not in metrics and metrics == "Not trained yet."
 
 
 # --- binding from the inspector -------------------------------------------------------------
@@ -322,7 +323,7 @@ def test_a_large_file_shows_its_progress_and_its_read_can_be_cancelled(
         stream.write("text,label\n")
         stream.writelines(f"review number {i} was fine,{'ab'[i % 2]}\n" for i in range(120_000))
     assert path.stat().st_size > 3 * data_readers.BLOCK
-    monkeypatch.setattr(ui.training.data_view, "ReadWatch", _HeldRead)
+    monkeypatch.setattr(ui.training.data_reading, "ReadWatch", _HeldRead)
     window.choose_data_path = lambda kind: str(path)
     window.live.data_view_action.trigger()
     view = window.live.data_view
@@ -338,10 +339,10 @@ def test_a_large_file_shows_its_progress_and_its_read_can_be_cancelled(
     assert window.document.project.dataset == before
     assert not window.document.undo_stack.canUndo()
     # read again, unheld: it reads to the end
-    monkeypatch.setattr(ui.training.data_view, "ReadWatch", data_readers.ReadWatch)
+    monkeypatch.setattr(ui.training.data_reading, "ReadWatch", data_readers.ReadWatch)
     view.read()
     qtbot.waitUntil(lambda: view.state == "read", timeout=TIMEOUT)
-    assert "120,000</b> examples" in view.summary_label.text()
+    assert "120,000</b> examples" in view.summary_box.label.text()
     _close(qtbot, view)
 
 

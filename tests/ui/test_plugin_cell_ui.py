@@ -32,7 +32,7 @@ def test_the_window_trains_a_plugin_cell_in_its_training_process(make_window, qt
     from .test_live import TRAINING_TIMEOUT, _click
 
     window = make_window(project=mgu_project())
-    _click(qtbot, window.live.panel.batch_button)
+    _click(qtbot, window.live.panel.run_controls.batch_button)
     qtbot.waitUntil(lambda: not window.live.session.running, timeout=TRAINING_TIMEOUT)
     assert window.errors == [] and window.document.runs[-1].stopped == "steps"
     assert window.document.weights["reader.weight_hh"].shape == (64, 32)

@@ -99,13 +99,13 @@ def test_the_temperature_shows_what_the_sample_is_drawn_from(make_window, qtbot)
     window = make_window("one_to_many")  # the arpeggio
     _active(window, qtbot)
     window.findChild(QDockWidget, "training_dock").raise_()
-    panel = window.live.panel
-    qtbot.waitUntil(lambda: not panel.sample_button.visibleRegion().isEmpty())
-    qtbot.mouseClick(panel.sample_button, Qt.MouseButton.LeftButton)
-    view = panel.drawn_view
+    box = window.live.panel.sample_box
+    qtbot.waitUntil(lambda: not box.sample_button.visibleRegion().isEmpty())
+    qtbot.mouseClick(box.sample_button, Qt.MouseButton.LeftButton)
+    view = box.drawn_view
     assert view.isVisible() and len(view.drawn) == 4  # an arpeggio's four notes
     assert "bits" in view.words.text() and len(view.bars.rows) == 6
-    slider = panel.temperature
+    slider = box.temperature
     slider.setFocus()
     QTest.keyClick(slider, Qt.Key.Key_End)  # T = 2.00
     hot = (view.entropy(view.temperature), view.bars.rows[0][1])
@@ -120,18 +120,18 @@ def test_another_project_starts_with_its_own_sample_text_and_t(make_window, qtbo
     window = make_window("stacked_lstm")  # a language model: it samples text
     _active(window, qtbot)
     window.findChild(QDockWidget, "training_dock").raise_()
-    panel = window.live.panel
-    qtbot.waitUntil(lambda: not panel.prime_text.visibleRegion().isEmpty())
-    panel.prime_text.setFocus()
-    QTest.keyClicks(panel.prime_text, "once upon ")
-    qtbot.mouseClick(panel.sample_button, Qt.MouseButton.LeftButton)
-    assert panel.sample_output.text().startswith("once upon ")
+    box = window.live.panel.sample_box
+    qtbot.waitUntil(lambda: not box.prime_text.visibleRegion().isEmpty())
+    box.prime_text.setFocus()
+    QTest.keyClicks(box.prime_text, "once upon ")
+    qtbot.mouseClick(box.sample_button, Qt.MouseButton.LeftButton)
+    assert box.sample_output.text().startswith("once upon ")
     type_into(window.steps, "9")
     assert window.steps.value() == 9
     window.choose_template = lambda: "stacked_lstm"  # the gallery, answered
     window.new_action.trigger()  # File → New from template: another project
-    assert panel.sample_output.text() == "" and panel.prime_text.text() == ""
-    assert not panel.drawn_view.isVisible() and window.steps.value() == 5
+    assert box.sample_output.text() == "" and box.prime_text.text() == ""
+    assert not box.drawn_view.isVisible() and window.steps.value() == 5
 
 
 def test_view_theme_ticks_the_theme_in_use(window, qtbot):

@@ -34,18 +34,18 @@ def test_start_pause_and_stop_stay_in_view_while_training(make_window, qtbot):
     window = make_window("many_to_one")
     window.resize(1360, 620)  # a short window: the panel scrolls
     dock = _training_dock(window, qtbot)
-    panel = window.live.panel
+    controls = window.live.panel.run_controls
     scroll = dock.findChild(QScrollArea)
     qtbot.waitUntil(lambda: scroll.verticalScrollBar().maximum() > 0)
-    _click(qtbot, panel.start_button)
+    _click(qtbot, controls.start_button)
     session = window.live.session
     qtbot.waitUntil(lambda: len(session.reports) >= 3, timeout=TRAINING_TIMEOUT)
-    for button in (panel.pause_button, panel.stop_button):
+    for button in (controls.pause_button, controls.stop_button):
         assert _seen(button), button.objectName()
-    assert _seen(panel.progress)
-    _click(qtbot, panel.stop_button)
+    assert _seen(controls.progress)
+    _click(qtbot, controls.stop_button)
     qtbot.waitUntil(lambda: not session.running, timeout=TRAINING_TIMEOUT)
-    assert _seen(panel.start_button)
+    assert _seen(controls.start_button)
 
 
 def _wheel(widget, steps: int = -3) -> None:
@@ -94,16 +94,17 @@ def test_a_trained_network_offers_continue_or_from_scratch_and_the_run_says_whic
 ):
     window = make_window("many_to_one")
     _training_dock(window, qtbot)
-    panel, session, document = window.live.panel, window.live.session, window.document
-    assert panel.start_button.text() == "Start" and not panel.scratch_button.isVisible()
-    _click(qtbot, panel.batch_button)  # one step: run 1, from fresh weights
+    controls, session = window.live.panel.run_controls, window.live.session
+    document = window.document
+    assert controls.start_button.text() == "Start" and not controls.scratch_button.isVisible()
+    _click(qtbot, controls.batch_button)  # one step: run 1, from fresh weights
     qtbot.waitUntil(lambda: len(document.runs) == 1, timeout=TRAINING_TIMEOUT)
     first = document.runs[0]
     assert not first.continued and first.start_step == 0
     # trained now: the choice is offered, not made silently
-    assert panel.start_button.text() == "Continue" and panel.scratch_button.isVisible()
+    assert controls.start_button.text() == "Continue" and controls.scratch_button.isVisible()
     assert window.live.train_action.text() == "&Continue training"
-    _click(qtbot, panel.batch_button)  # one more step, on from run 1's weights
+    _click(qtbot, controls.batch_button)  # one more step, on from run 1's weights
     qtbot.waitUntil(lambda: len(document.runs) == 2, timeout=TRAINING_TIMEOUT)
     second = document.runs[1]
     assert second.continued and (second.continued_from, second.start_step) == (1, 1)
@@ -112,9 +113,9 @@ def test_a_trained_network_offers_continue_or_from_scratch_and_the_run_says_whic
     plots.redraw()
     steps, _losses = plots.train_curve.getData()
     assert steps[0] == 2  # plotted from where it went on, after run 1's step
-    _click(qtbot, panel.scratch_button)  # fresh weights: a run of its own from 0
+    _click(qtbot, controls.scratch_button)  # fresh weights: a run of its own from 0
     qtbot.waitUntil(lambda: len(session.reports) >= 1, timeout=TRAINING_TIMEOUT)
-    _click(qtbot, panel.stop_button)
+    _click(qtbot, controls.stop_button)
     qtbot.waitUntil(lambda: len(document.runs) == 3, timeout=TRAINING_TIMEOUT)
     third = document.runs[2]
     assert not third.continued and third.start_step == 0 and third.continued_from is None

@@ -218,7 +218,7 @@ class ModelFiles(QObject):
                 )
                 return
             document.set_weights(outcome.value)
-            self.window.live.panel.show_document(f"Weights imported from {path.name}.")
+            self.window.live.panel.run_controls.show_document(f"Weights imported from {path.name}.")
             self.show_result(
                 "Imported weights",
                 f"Imported {len(outcome.value)} tensors from {path.name}; the views, Probe "

@@ -103,6 +103,11 @@ OPTION_NAME = {"forecast_column": "target"}  # a series names its column "target
 NO_SPLIT = "(none: a random fraction)"
 
 
+def kind_name(kind: str) -> str:
+    """'sequence pairs' for ``pairs``: a kind as the list names it, in a sentence."""
+    return KINDS.get(kind, kind).split(" — ")[0].lower()
+
+
 def first_records(
     kind: str, path: str | Path, table_format: str = ""
 ) -> tuple[list[str], list[tuple[int, list[str]]]]:

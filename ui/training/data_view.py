@@ -4,10 +4,11 @@ Pick a file; the view guesses its kind (labelled text, tagged tokens, sequence p
 sequences, a series, a text: ``training.summary.guess_kind``; the list overrides it) and shows
 its first records as a table, read by the same readers as training. The columns and the
 options are chosen from lists filled from the file's header. The whole file is then read on a
-helper thread, as training will read it (``summary.read_data``), with a progress bar and a
-Cancel button (the core's ``ReadWatch``: the reader stops at the next line); what it holds is
-shown — examples, classes with their counts, the vocabulary, the unknown rate on validation,
-a histogram of lengths, the layouts it fits — and how it would bind to the graph in front.
+helper thread, as training will read it (:mod:`ui.training.data_reading`), with a progress bar
+and a Cancel button (the core's ``ReadWatch``: the reader stops at the next line); what it
+holds is shown (:mod:`ui.training.data_summary`) — examples, classes with their counts, the
+vocabulary, the unknown rate on validation, a histogram of lengths, the layouts it fits — and
+how it would bind to the graph in front.
 
 *Use this data* makes the file, with what reading worked out and the binding found, the
 project's data (one undo step); *Fit graph to data* does that and fits the graph to it (one
@@ -17,8 +18,6 @@ changes nothing.
 
 from __future__ import annotations
 
-import html
-from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
@@ -40,13 +39,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from rnn_builder.engine.threads import one_thread
 from rnn_builder.errors import RNNBuilderError
-from rnn_builder.files.data_readers import ReadCancelled, ReadWatch, checkpoint, watched
 from rnn_builder.files.project import DatasetReference
-from rnn_builder.files.templates import TEMPLATES
-from rnn_builder.training.summary import DataSummary, guess_kind, read_data, summarise
-from rnn_builder.training.tasks import check_data, with_binding
+from rnn_builder.training.summary import DataSummary, guess_kind
 from ui.editor.data_commands import fit_words
 from ui.training.data_form import (
     COLUMN_OF,
@@ -55,33 +50,14 @@ from ui.training.data_form import (
     LABELS,
     OPTION_NAME,
     PREVIEW_ROWS,
-    Bars,
     first_records,
-    length_labels,
+    kind_name,
     option_widget,
 )
+from ui.training.data_reading import FileRead, error_line
+from ui.training.data_summary import SummaryBox, binding_words
 
-POLL_MS = 40  # how often a read's progress is shown
 SETTLE_MS = 250  # an option changed: read again once the changes stop
-
-
-def read_summary(
-    kind: str, path: str, options: dict[str, Any], seed: int, watch: ReadWatch
-) -> DataSummary:
-    """Read the whole file as training will and say what it holds (on a helper thread)."""
-    with watched(watch):
-        task, dataset = read_data(kind, path, options, seed)
-        checkpoint()
-        return summarise(kind, path, task, dataset)
-
-
-def _said(error: BaseException) -> str:
-    return f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"[:200]
-
-
-def kind_name(kind: str) -> str:
-    """'sequence pairs' for ``pairs``: a kind as the list names it, in a sentence."""
-    return KINDS.get(kind, kind).split(" — ")[0].lower()
 
 
 def learned_options(summary: DataSummary) -> dict[str, Any]:
@@ -106,11 +82,10 @@ class DataView(QDialog):
         self.chosen: dict[str, Any] = {}  # options the person chose (others: defaults)
         self.summary: DataSummary | None = None  # of the latest read that finished
         self.state = "empty"  # empty, reading, read, failed, cancelled
-        self.watch: ReadWatch | None = None
-        self._future: Future | None = None
-        self._poll = QTimer(self)
-        self._poll.setInterval(POLL_MS)
-        self._poll.timeout.connect(self._check_read)
+        self.reading = FileRead(self)  # the whole file, on a helper thread
+        self.reading.progressed.connect(self._show_progress)
+        self.reading.done.connect(self._read)
+        self.reading.failed.connect(self._failed)
         self._settle = QTimer(self)
         self._settle.setSingleShot(True)
         self._settle.setInterval(SETTLE_MS)
@@ -172,21 +147,7 @@ class DataView(QDialog):
         upper.addWidget(preview_box, 3)
         upper.addWidget(self.options_box, 2)
 
-        self.summary_label = QLabel()
-        self.summary_label.setObjectName("data_summary")
-        self.summary_label.setWordWrap(True)
-        self.summary_label.setTextFormat(Qt.TextFormat.RichText)
-        self.summary_label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
-        self.summary_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.classes_chart = Bars("Classes")
-        self.classes_chart.setObjectName("data_classes")
-        self.lengths_chart = Bars("Lengths")
-        self.lengths_chart.setObjectName("data_lengths")
-        summary_box = QGroupBox("What it holds")
-        summary_layout = QHBoxLayout(summary_box)
-        summary_layout.addWidget(self.summary_label, 3)
-        summary_layout.addWidget(self.classes_chart, 2)
-        summary_layout.addWidget(self.lengths_chart, 2)
+        self.summary_box = SummaryBox()
 
         self.progress = QProgressBar()
         self.progress.setObjectName("data_progress")
@@ -233,7 +194,7 @@ class DataView(QDialog):
         layout.addLayout(top)
         layout.addLayout(kind_row)
         layout.addLayout(upper, 3)
-        layout.addWidget(summary_box, 2)
+        layout.addWidget(self.summary_box, 2)
         layout.addLayout(progress_row)
         layout.addWidget(self.error)
         layout.addLayout(buttons)
@@ -329,7 +290,7 @@ class DataView(QDialog):
             self._failed(str(error))
             return
         except Exception as error:  # a fault of ours, not the file's
-            self._failed(f"'{self.path}' could not be shown: internal error ({_said(error)})")
+            self._failed(f"'{self.path}' could not be shown: internal error ({error_line(error)})")
             return
         if self.kind not in ("tagged", "text"):
             self.header = columns
@@ -356,66 +317,39 @@ class DataView(QDialog):
         if self.path is None:
             return
         self.cancel(quiet=True)
-        self.watch = ReadWatch()
-        seed = self.document.project.training.seed
-        self._future = one_thread("data-view").submit(
-            read_summary, self.kind, self.path, self.options(), seed, self.watch
+        self.reading.start(
+            self.kind, self.path, self.options(), self.document.project.training.seed
         )
         self.state = "reading"
         self.error.hide()
-        self._poll.start()
         self._show_state()
 
     def cancel(self, quiet: bool = False) -> None:
         """Stop the read under way (the helper thread stops at the next line it reads)."""
         self._settle.stop()
-        if self.watch is not None and self.state == "reading":
-            self.watch.cancel()
-            self._future = None
-            self._poll.stop()
+        if self.state == "reading":
+            self.reading.cancel()
             self.state = "cancelled"
             if not quiet:
                 self.status.setText("Reading cancelled: nothing was changed.")
             self._show_state()
 
-    def _check_read(self) -> None:
-        future, watch = self._future, self.watch
-        if future is None or watch is None:
-            self._poll.stop()
-            return
-        if not future.done():
-            if watch.total and watch.done < watch.total:
-                self.progress.setRange(0, 1000)
-                self.progress.setValue(int(1000 * watch.done / watch.total))
-                self.progress.setFormat(
-                    f"reading: {watch.done / 1e6:,.1f} of {watch.total / 1e6:,.1f} MB"
-                )
-            else:  # read: the vocabulary and the examples are being made
-                self.progress.setRange(0, 0)
-            return
-        self._poll.stop()
-        self._future = None
-        try:
-            summary = future.result()
-        except ReadCancelled:
-            return
-        except RNNBuilderError as error:
-            self._failed(str(error))
-            return
-        except (MemoryError, RecursionError) as error:
-            self._failed(f"'{self.path}': too large to read here ({type(error).__name__})")
-            return
-        except Exception as error:  # a fault of ours, not the file's: said, and nothing changes
-            self._failed(f"'{self.path}' could not be read: internal error ({_said(error)})")
-            return
+    def _show_progress(self, done: float, total: float) -> None:
+        if total:
+            self.progress.setRange(0, 1000)
+            self.progress.setValue(int(1000 * done / total))
+            self.progress.setFormat(f"reading: {done / 1e6:,.1f} of {total / 1e6:,.1f} MB")
+        else:  # read: the vocabulary and the examples are being made
+            self.progress.setRange(0, 0)
+
+    def _read(self, summary: DataSummary) -> None:
         self.summary = summary
         self.state = "read"
         self._show_summary(summary)
         self._show_state()
 
     def _failed(self, message: str) -> None:
-        self._poll.stop()
-        self._future = None
+        self.reading.forget()
         self.summary = None
         self.state = "failed"
         self.error.setText(message)
@@ -437,11 +371,9 @@ class DataView(QDialog):
             self.progress.setFormat("reading…")
             self.status.setText("")
         if self.state in ("failed", "empty", "cancelled", "reading"):
-            self.summary_label.setText(
+            self.summary_box.clear(
                 "Choose a file to see what it holds." if self.state == "empty" else ""
             )
-            self.classes_chart.show_counts("Classes", [], [])
-            self.lengths_chart.show_counts("Lengths", [], [])
         if self.state == "failed":
             self.status.setText("The file cannot be used as it is: nothing was changed.")
 
@@ -456,85 +388,11 @@ class DataView(QDialog):
                 widget.blockSignals(True)
                 widget.setCurrentIndex(widget.findData(found))
                 widget.blockSignals(False)
-        total = summary.train + summary.validation
-        what = kind_name(summary.kind)
-        rows = [
-            f"<b>{html.escape(Path(summary.path).name)}</b>: {html.escape(what)} "
-            f"({html.escape(summary.format)})",
-            f"<b>{total:,}</b> examples: {summary.train:,} to train on, "
-            f"{summary.validation:,} to validate",
-        ]
-        rows += [
-            f"<b>{html.escape(name)}</b>: {html.escape(what)}"
-            for name, what in summary.fields.items()
-        ]
-        if summary.vocabulary is not None:
-            rows.append(f"vocabulary: <b>{summary.vocabulary:,}</b> tokens (with &lt;unk&gt;)")
-        if summary.unknown_rate is not None:
-            rows.append(f"unknown tokens in validation: <b>{summary.unknown_rate:.1%}</b>")
-        titles = [TEMPLATES[t].title if t in TEMPLATES else t for t in summary.templates]
-        rows.append(
-            f"fits: {html.escape(summary.layout)}"
-            + (f"; templates: {html.escape(', '.join(titles))}" if titles else "")
-        )
-        rows.append(self._binding_words(summary))
-        self.summary_label.setText("<br>".join(rows))
-        lengths = [
-            (
-                f"Lengths of {name}: {stats['min']} to {stats['max']}, mean {stats['mean']:.1f}",
-                length_labels(stats["edges"]),
-                stats["histogram"],
-            )
-            for name, stats in summary.lengths.items()
-        ]
-        if summary.classes:
-            self.classes_chart.show_counts(
-                f"Classes (training examples, {len(summary.classes)}"
-                + (", the first 12 shown)" if len(summary.classes) > 12 else ")"),
-                list(summary.classes)[:12],
-                list(summary.classes.values())[:12],
-            )
-        elif len(lengths) > 1:  # a sequence to predict (pairs): its lengths
-            self.classes_chart.show_counts(*lengths[1])
-        else:
-            self.classes_chart.show_counts("No classes: a number to predict", [], [])
-        if lengths:
-            self.lengths_chart.show_counts(*lengths[0])
-        else:
-            self.lengths_chart.show_counts("Lengths: one step each", [], [])
+        binding = binding_words(self.document, self.reference(summary))
+        self.summary_box.show_summary(summary, binding)
         self.status.setText(
             "This is the project's data." if self._is_the_projects() else "Read: not used yet."
         )
-
-    def _binding_words(self, summary: DataSummary) -> str:
-        """How the file would bind to the graph in front, and what would need fitting."""
-        project = self.document.project
-        graph = project.graph
-        try:
-            base = self.document.base()
-            reference = with_binding(project, self.reference(summary), base)
-            check = check_data(project, base, reference)
-        except RNNBuilderError as error:
-            return f"with this graph: {html.escape(str(error))}"
-        if check is None:
-            return "with this graph: fix the graph's problems first"
-        bound = ", ".join(
-            f"{html.escape(field)} → {html.escape(graph.node(node).name)}"
-            for field, node in check.binding.as_dict().items()
-            if node in graph
-        )
-        fits = sum(1 for p in check.problems if p.fix == "fit")
-        others = len(check.errors) - sum(1 for p in check.errors if p.fix == "fit")
-        if not check.problems:
-            state = "it fits as it is"
-        else:
-            parts = []
-            if fits:
-                parts.append(f"{fits} to fit (Fit graph to data)")
-            if others:
-                parts.append(f"{others} to mend by hand (see Problems once used)")
-            state = ", ".join(parts) or "warnings only"
-        return f"with this graph: {bound or 'nothing bound'}; {state}"
 
     def _project_changed(self, _index: int = 0) -> None:
         if self.state == "read" and self.summary is not None:

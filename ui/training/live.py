@@ -58,7 +58,7 @@ class Live(QObject):
         self.context = AnalysisContext(document)
         self.panel = TrainingPanel(document, self.session)
         self.goal = GoalCheck(document, self.session, self)  # an exercise's goal, met or not
-        self.panel.header.layout().addWidget(self.goal.label)
+        self.panel.run_controls.layout().addWidget(self.goal.label)
         self.plots = LossPlots(self.session)
         self.gradients = GradientFlowView(self.session)
         self.probe = Probe(self.context, self)
@@ -69,7 +69,7 @@ class Live(QObject):
         column = QVBoxLayout(training)
         column.setContentsMargins(0, 0, 0, 0)
         column.setSpacing(0)
-        column.addWidget(self.panel.header)
+        column.addWidget(self.panel.run_controls)
         column.addWidget(scrolling(self.panel), 1)
         window.add_dock(
             training,
@@ -109,7 +109,7 @@ class Live(QObject):
         self.session.failed.connect(lambda message: window.show_error("Training", message))
         self.session.confirm_data = window.confirm_outside_data
         self.panel.choose_file.connect(self._choose_file)
-        self.panel.sample_button.clicked.connect(self.sample)
+        self.panel.sample_box.sample_button.clicked.connect(self.sample)
         document.replaced.connect(self._project_changed)
         document.weights_changed.connect(self._weights_changed)
         window.scene.validated.connect(lambda _report: self._graph_changed())
@@ -137,7 +137,7 @@ class Live(QObject):
             "Train again from fresh weights, not on from the trained ones",
         )
         self.pause_action = window.make_action(
-            "&Pause / resume", self.panel.pause_or_resume, "F6", "train_pause_resume"
+            "&Pause / resume", self.panel.run_controls.pause_or_resume, "F6", "train_pause_resume"
         )
         self.stop_action = window.make_action(
             "S&top training", lambda: session.stop(wait=False), "Shift+F5", "train_stop_action"
@@ -292,7 +292,7 @@ class Live(QObject):
         self.probe_box.follow_project()
         self.stop_stepping()
         if not self.session.running:  # (never running here: opening stops it first)
-            self.panel.show_document()
+            self.panel.run_controls.show_document()
         self.plots.list_runs(self.window.document.runs)
         self.hidden.follow_project()
         self.alignment.follow_project()
@@ -358,9 +358,9 @@ class Live(QObject):
             drawn = []  # what each step was drawn from, to show what the temperature does
             text = task.sample(
                 self.context.executor(),
-                self.panel.prime(),
+                self.panel.sample_box.prime(),
                 120,
-                self.panel.temperature_value(),
+                self.panel.sample_box.temperature_value(),
                 np.random.default_rng(),
                 options,
                 drawn=drawn,
@@ -368,14 +368,14 @@ class Live(QObject):
         except RNNBuilderError as error:
             self.window.show_error("Cannot sample", str(error))
             return
-        self.panel.show_sample(text, task.sample_note, drawn)
+        self.panel.sample_box.show_sample(text, task.sample_note, drawn)
         dock = self.window.findChild(QDockWidget, "training_dock")
         dock.show()
         dock.raise_()
         # the bars and the entropy in view, and the sample's line just above them, once the
         # panel is laid out with them (they were hidden until now)
         QCoreApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
-        dock.findChild(QScrollArea).ensureWidgetVisible(self.panel.drawn_view, 0, 26)
+        dock.findChild(QScrollArea).ensureWidgetVisible(self.panel.sample_box.drawn_view, 0, 26)
         untrained = self.context.live_weights is None and document.weights_if_they_fit() is None
         said = "Sampled from the untrained network" if untrained else "Sampled"
         line = " ".join(text.split())  # the status bar holds one line

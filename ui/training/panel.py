@@ -1,23 +1,18 @@
-"""The training panel: what to train on, how, and the buttons that start, pause and stop it.
+"""The training panel: what to train on and how — the data source, the built-in task's own
+settings and the training settings — with the run controls the dock keeps above it
+(:mod:`ui.training.run_controls`) and, for generative tasks, the Generate box
+(:mod:`ui.training.sample_box`).
 
 Settings changes are undoable edits of the project (they are saved with it): the panel asks the
 document for them and shows what the project's events say, so undo, redo and another project
-opening all show in its widgets the same way. The panel shows
-the latest report — step, epoch, losses, the task's metric, gradient norm, speed — and a
-progress bar with the time left; when another project opens, what that project's runs and
-weights are (:func:`describe_training`), never the numbers of the one that was open before.
-For generative tasks (music, text) it can sample, with a temperature slider and what to start
-from: a chord for the music, the opening text for a language model (the task's own choices,
-:meth:`~rnn_builder.training.tasks.base.Task.prime_choices`).
+opening all show in its widgets the same way.
 """
 
 from __future__ import annotations
 
-import html
-import math
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
@@ -25,10 +20,7 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
-    QProgressBar,
     QPushButton,
-    QSlider,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -39,67 +31,12 @@ from rnn_builder.errors import InvalidSettingError
 from rnn_builder.files.project import SCHEDULES, DatasetReference, Project, TrainingSettings
 from rnn_builder.training.tasks import KIND_TASKS, TASKS
 from rnn_builder.training.tasks.base import Task
-from rnn_builder.training.trainer import Report
 from ui.editor.refusals import DoubleSpinBox, SpinBox
 from ui.editor.undo_keys import undo_keys_to_window
-from ui.training.drawn import DrawnView
+from ui.training.run_controls import RunControls
+from ui.training.sample_box import SampleBox
 from ui.training.task_options import TaskOptions
 from ui.wheel import wheel_only_when_focused
-
-METRIC_NAMES = {
-    "accuracy": "accuracy",
-    "token_accuracy": "token accuracy",
-    "sequence_accuracy": "exactly right",
-    "mse": "MSE",
-}
-
-
-def describe_training(document) -> str:
-    """What the document's network has been through, in a line (rich text): its runs and their
-    last numbers, weights from a file, or nothing yet. Shown whenever another project opens, so
-    that the panel never shows the numbers of a project that is no longer in front of it."""
-    runs, weights = document.runs, document.weights
-    if runs:
-        last = runs[-1]
-        count = f"{len(runs)} run{'s' if len(runs) != 1 else ''}"
-        parts = [f"Trained: {count}, last: run {last.number}" + _stopped(last.stopped)]
-        if last.curve.last is not None:
-            parts.append(f"loss <b>{last.curve.last:.4g}</b>")
-        if last.val_loss:
-            parts.append(f"validation loss <b>{last.val_loss[-1]:.4g}</b>")
-        if last.val_metric and math.isfinite(last.val_metric[-1]):
-            parts.append(f"{_metric_name(last.metric)} <b>{last.val_metric[-1]:.1%}</b>")
-        text = " · ".join(parts)
-        if not weights:  # the runs were read, the weights not (left out, or never saved)
-            text += "<br>Its trained weights were not loaded: training starts afresh."
-    elif weights:
-        text = "Weights loaded from file, not trained in this session."
-    else:
-        return "Not trained yet."
-    if weights and document.weights_if_they_fit() is None:
-        text += "<br>The weights do not fit this graph any more: training starts afresh."
-    return text
-
-
-# how a run ended (``TrainingResult.stopped``), as the panel says it
-STOPPED = {
-    "finished": "finished",
-    "early stopping": "stopped early",
-    "cancelled": "stopped",
-    "time": "time limit",
-    "steps": "step limit",
-    "not finite": "loss not finite",
-    "process died": "the training process died",
-}
-
-
-def _stopped(how: str) -> str:
-    return f" ({html.escape(STOPPED.get(how, how))})" if how else ""
-
-
-def _metric_name(metric: str) -> str:
-    return METRIC_NAMES.get(metric, metric)
-
 
 # a file's kind as the panel names it
 FILE_KIND_NAMES = {
@@ -122,7 +59,6 @@ class TrainingPanel(QWidget):
         self.document = document
         self.session = session
         self._loading = False
-        self._failure_shown = False  # the metrics say why a run failed
         self._followed: Project | None = None  # the project whose events the panel follows
         self.source = QComboBox()
         self.source.setObjectName("training_source")
@@ -222,84 +158,10 @@ class TrainingPanel(QWidget):
             self._whole("seed"),
             "Same seed, same weights and batches: runs repeat exactly",
         )
-        self.start_button = QPushButton("Start")
-        self.start_button.setObjectName("train_start")
-        self.start_button.setToolTip("Train in the background; the canvas stays usable")
-        # a trained network: Start goes on from its weights (and says so), or from scratch
-        self.scratch_button = QPushButton("From scratch")
-        self.scratch_button.setObjectName("train_scratch")
-        self.scratch_button.setToolTip(
-            "Train again from fresh weights (made from the seed): a run to compare with the "
-            "others from the same start"
-        )
-        self.pause_button = QPushButton("Pause")
-        self.pause_button.setObjectName("train_pause")
-        self.stop_button = QPushButton("Stop")
-        self.stop_button.setObjectName("train_stop")
-        self.stop_button.setToolTip("Stop and keep the best weights so far")
-        self.batch_button = QPushButton("One batch")
-        self.batch_button.setObjectName("train_one_batch")
-        self.batch_button.setToolTip("Take a single training step, to watch what it changes")
-        buttons = QHBoxLayout()
-        for button in (
-            self.start_button,
-            self.scratch_button,
-            self.pause_button,
-            self.stop_button,
-            self.batch_button,
-        ):
-            buttons.addWidget(button)
-        self.progress = QProgressBar()
-        self.progress.setObjectName("train_progress")
-        self.progress.setRange(0, 1000)
-        self.progress.setFormat("ready")
-        self.progress.setTextVisible(True)
-        self.metrics = QLabel()
-        self.metrics.setObjectName("train_metrics")
-        self.metrics.setWordWrap(True)
-        self.metrics.setTextFormat(Qt.TextFormat.RichText)
-        self.sample_box = QGroupBox("Generate")
-        self.temperature = QSlider(Qt.Orientation.Horizontal)
-        self.temperature.setObjectName("temperature")
-        self.temperature.setRange(5, 200)
-        self.temperature.setValue(80)
-        self.temperature.setToolTip("Temperature: low is safe and repetitive, high is daring")
-        self.temperature_label = QLabel()
-        # what sampling starts from: a chord from the task's list, or any opening text
-        self.prime_label = QLabel()
-        self.prime_choice = QComboBox()
-        self.prime_choice.setObjectName("sample_prime_choice")
-        self.prime_choice.setToolTip("The chord whose notes the network plays")
-        self.prime_text = QLineEdit()
-        self.prime_text.setObjectName("sample_prime_text")
-        self.prime_text.setToolTip("The text the network goes on from")
-        self.sample_button = QPushButton("Sample")
-        self.sample_button.setObjectName("sample")
-        self.sample_output = QLabel()
-        self.sample_output.setObjectName("sample_output")
-        self.sample_output.setWordWrap(True)
-        self.sample_output.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.sample_note = QLabel()  # how the sample was drawn, when the reader should know
-        self.sample_note.setObjectName("sample_note")
-        self.sample_note.setWordWrap(True)
-        self.sample_note.setTextFormat(Qt.TextFormat.PlainText)
-        self.sample_note.hide()
-        sample_layout = QVBoxLayout(self.sample_box)
-        row = QHBoxLayout()
-        row.addWidget(QLabel("Temperature"))
-        row.addWidget(self.temperature, 1)
-        row.addWidget(self.temperature_label)
-        sample_layout.addLayout(row)
-        row = QHBoxLayout()
-        row.addWidget(self.prime_label)
-        row.addWidget(self.prime_choice, 1)
-        row.addWidget(self.prime_text, 1)
-        sample_layout.addLayout(row)
-        sample_layout.addWidget(self.sample_button)
-        sample_layout.addWidget(self.sample_output)
-        self.drawn_view = DrawnView()  # what the sample was drawn from, at the slider's T
-        sample_layout.addWidget(self.drawn_view)
-        sample_layout.addWidget(self.sample_note)
+        # Start, Pause, Stop, the progress and the numbers: laid out by the dock, above the
+        # panel's scrolling part
+        self.run_controls = RunControls(document, session)
+        self.sample_box = SampleBox()
         self.setting_error = QLabel()
         self.setting_error.setObjectName("setting_error")
         self.setting_error.setWordWrap(True)
@@ -308,16 +170,6 @@ class TrainingPanel(QWidget):
         form.addRow(self.setting_error)
         settings = QGroupBox("Settings")
         settings.setLayout(form)
-        # Start, Pause, Stop, the progress and the numbers: a header of their own that the
-        # dock keeps above the panel's scrolling part (issue 23: while training the panel
-        # scrolled down to its progress and the buttons went out of view)
-        self.header = QWidget()
-        self.header.setObjectName("training_header")
-        header = QVBoxLayout(self.header)
-        header.setContentsMargins(9, 6, 9, 2)
-        header.addLayout(buttons)
-        header.addWidget(self.progress)
-        header.addWidget(self.metrics)
         layout = QVBoxLayout(self)  # what to train on first, the settings below
         layout.addLayout(top)
         layout.addWidget(self.task_options)
@@ -325,28 +177,13 @@ class TrainingPanel(QWidget):
         layout.addWidget(settings)
         layout.addStretch(1)
         self.source.currentIndexChanged.connect(self._source_chosen)
-        self.start_button.clicked.connect(self._start)
-        self.scratch_button.clicked.connect(lambda: self._start(from_scratch=True))
-        self.pause_button.clicked.connect(self.pause_or_resume)
-        self.stop_button.clicked.connect(lambda: session.stop(wait=False))
-        self.batch_button.clicked.connect(session.one_batch)
-        self.temperature.valueChanged.connect(self._show_temperature)
         session.state_changed.connect(self._state_changed)
-        session.frame.connect(self.show_report)
-        session.failed.connect(self.show_failure)
         document.replaced.connect(self._follow_project)
         document.undo_stack.indexChanged.connect(self._describe_binding)
-        document.weights_changed.connect(self.offer_start)
-        document.replaced.connect(self.offer_start)
-        document.undo_stack.indexChanged.connect(self.offer_start)
         undo_keys_to_window(self, *self.editors.values())
-        wheel_only_when_focused(*self.editors.values(), self.source, self.temperature)
-        wheel_only_when_focused(self.prime_choice)
-        self._show_temperature()
+        wheel_only_when_focused(*self.editors.values(), self.source)
         self._follow_project()
-        self.show_document()
         self._state_changed("idle")
-        self.offer_start()
 
     # --- widgets ---------------------------------------------------------------------------
 
@@ -409,17 +246,8 @@ class TrainingPanel(QWidget):
             project.dataset_changed.subscribe(self._dataset_changed)
             self._followed = project
         self.setting_error.hide()
-        self.clear_sample()
+        self.sample_box.clear()
         self.load_from_project()
-
-    def clear_sample(self) -> None:
-        """Forget the last project's sample and the text it started from (issue 23: they
-        stayed after another project opened, as if this one had made them)."""
-        self.sample_output.clear()
-        self.drawn_view.clear()
-        self.sample_note.clear()
-        self.sample_note.hide()
-        self.prime_text.clear()
 
     def detach(self) -> None:
         """Stop following the project (before the panel is dropped)."""
@@ -434,8 +262,8 @@ class TrainingPanel(QWidget):
 
     def _dataset_changed(self, _old, _new) -> None:
         self._show_source()
-        if self._failure_shown and not self.session.running:
-            self.show_document()  # a refusal about the data that was chosen before goes
+        if self.run_controls.failure_shown and not self.session.running:
+            self.run_controls.show_document()  # a refusal about the data chosen before goes
 
     def load_from_project(self) -> None:
         """Show the project's settings and data source as they are."""
@@ -534,7 +362,7 @@ class TrainingPanel(QWidget):
         task = self._task()
         self.sample_box.setVisible(task is not None and task.generative)
         if task is not None and task.generative:
-            self._offer_primes(task, reference.options)
+            self.sample_box.offer_primes(task, reference.options)
 
     def _describe_binding(self, _index: int = 0) -> None:
         """Which field feeds which node, by the nodes' names (followed when one is renamed)."""
@@ -558,122 +386,12 @@ class TrainingPanel(QWidget):
             return TASKS.get(reference.name)
         return TASKS.get(KIND_TASKS.get(reference.kind, ""))
 
-    def _offer_primes(self, task: Task, options: dict) -> None:
-        """A list of the task's primes when it has a fixed set, else a box for any text; each
-        shows the task's default first (what the CLI's ``sample`` uses without ``--prime``)."""
-        self.prime_label.setText(task.prime_label)
-        choices = task.prime_choices(options)
-        self.prime_choice.setVisible(choices is not None)
-        self.prime_text.setVisible(choices is None)
-        if choices is not None:
-            if [self.prime_choice.itemText(i) for i in range(self.prime_choice.count())] != choices:
-                self.prime_choice.clear()
-                self.prime_choice.addItems(choices)
-                self.prime_choice.setCurrentText(task.default_prime)
-        elif self.prime_text.placeholderText() != task.default_prime:
-            self.prime_text.setPlaceholderText(task.default_prime)
-            self.prime_text.clear()
-
-    def prime(self) -> str | None:
-        """What sampling starts from (``None``: the task's default)."""
-        if self.prime_choice.isVisibleTo(self.sample_box):
-            return self.prime_choice.currentText() or None
-        return self.prime_text.text() or None
-
-    def show_sample(self, text: str, note: str = "", drawn=()) -> None:
-        """The sample, what it was drawn from (``drawn``: each step's distribution, shown at
-        the slider's temperature), and how it was drawn when the reader should know (an
-        arpeggio's notes are drawn independently of each other)."""
-        self.sample_output.setText(text)
-        self.drawn_view.show_drawn(list(drawn), self.temperature_value())
-        self.sample_note.setText(note)
-        self.sample_note.setVisible(bool(note))
-
-    def _show_temperature(self) -> None:
-        self.temperature_label.setText(f"{self.temperature_value():.2f}")
-        self.drawn_view.set_temperature(self.temperature_value())  # redrawn at the new T
-
-    def temperature_value(self) -> float:
-        return self.temperature.value() / 100.0
-
     # --- running --------------------------------------------------------------------------
 
-    def offer_start(self, *_changed) -> None:
-        """Start, or — the network trained, its weights fitting the graph — Continue and
-        From scratch: which one a run is, is chosen and seen, never assumed (issue 23: Start
-        went on from the weights silently, and the runs' curves compared misleadingly)."""
-        trained = self.document.weights_if_they_fit() is not None
-        steps, run = self.document.trained_steps()
-        self.start_button.setText("Continue" if trained else "Start")
-        after = f" (run {run}, {steps:,} steps)" if run is not None else " (from a file)"
-        self.start_button.setToolTip(
-            f"Go on training from the network's trained weights{after}; the run is drawn "
-            "from the step where it goes on"
-            if trained
-            else "Train in the background; the canvas stays usable"
-        )
-        self.scratch_button.setVisible(trained)
-
-    def _start(self, from_scratch: bool = False) -> None:
-        self.session.start(from_scratch=from_scratch)
-        if self.pause_button.isEnabled():  # the keyboard stays on the buttons, in view
-            self.pause_button.setFocus()
-
-    def pause_or_resume(self) -> None:
-        if self.session.state == "paused":
-            self.session.resume()
-        else:
-            self.session.pause()
-
     def _state_changed(self, state: str) -> None:
+        """While a run goes, what it trains on and how stay as they are."""
         running = state != "idle"
-        self.start_button.setEnabled(not running)
-        self.scratch_button.setEnabled(not running)
-        self.batch_button.setEnabled(not running)
-        self.pause_button.setEnabled(running)
-        self.stop_button.setEnabled(running)
-        self.pause_button.setText("Resume" if state == "paused" else "Pause")
         for editor in self.editors.values():
             editor.setEnabled(not running)
         self.source.setEnabled(not running)
         self.task_options.set_enabled(not running)
-        if state == "idle" and self.progress.format() != "ready":
-            self.progress.setFormat(self.progress.format().split(" — ")[0] + " — done")
-
-    def show_document(self, note: str = "") -> None:
-        """Describe the open project's training (another project opened, or weights
-        imported): no progress yet, what its runs and weights are, and ``note`` after."""
-        self._failure_shown = False
-        self.progress.setValue(0)
-        self.progress.setFormat("ready")
-        text = describe_training(self.document)
-        self.metrics.setText(text + (f"<br>{html.escape(note)}" if note else ""))
-
-    def show_failure(self, message: str) -> None:
-        """A run that could not start or whose process died: said here, where the user
-        looks, under what the project's runs and weights are now."""
-        self.progress.setFormat(self.progress.format().split(" — ")[0] + " — failed")
-        self._failure_shown = True
-        text = describe_training(self.document)
-        self.metrics.setText(f"<b style='color:#d0342c'>{html.escape(message)}</b><br>{text}")
-
-    def show_report(self, report: Report) -> None:
-        self._failure_shown = False
-        total = max(report.total_steps, 1)
-        value = int(1000 * report.step / total)
-        if value != self.progress.value():
-            self.progress.setValue(value)
-        left = f" — {report.remaining:.0f} s left" if report.remaining is not None else ""
-        self.progress.setFormat(f"step {report.step} / {total}{left}")
-        parts = [f"epoch {report.epoch} of {report.epochs}", f"loss <b>{report.loss:.4g}</b>"]
-        if report.val_loss is not None:
-            parts.append(f"validation loss <b>{report.val_loss:.4g}</b>")
-        if report.val_metric is not None:
-            parts.append(f"{_metric_name(report.metric)} <b>{report.val_metric:.1%}</b>")
-        parts.append(f"gradient norm {report.grad_norm:.3g}")
-        if report.examples_per_second > 0:  # (the final report has no speed of its own)
-            parts.append(f"{report.examples_per_second:,.0f} examples/s")
-        text = " · ".join(parts)
-        if report.message:
-            text += f"<br><span style='color:#d0342c'>{html.escape(report.message)}</span>"
-        self.metrics.setText(text)
