@@ -341,8 +341,8 @@ class TrainingPanel(QWidget):
         self.setting_error.show()
 
     def _refused(self, message: str) -> None:
-        self.setting_error.setText(message)
-        self.setting_error.show()
+        """Say why, and show the project's values again in place of the refused one."""
+        self._say_refused(message)
         self.load_from_project()
 
     def _describe_source(self) -> None:
