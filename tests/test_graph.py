@@ -158,6 +158,11 @@ def test_connect_checks_kinds_through_inference(wired):
     with pytest.raises(PortKindMismatchError, match="Repeat"):
         wired.connect("dense", "y", "other", "x")
     wired.connect("dense", "y", "other", "h_0")  # a vector into a vector port is fine
+    # the kinds are worked out again after an edit (they are kept until one)
+    wired.disconnect(Edge("dense", "y", "other", "h_0"))
+    wired.disconnect(Edge("v", "y", "dense", "x"))
+    wired.connect("x", "y", "dense", "x")
+    wired.connect("dense", "y", "other", "x")
 
 
 def test_add_edge_keeps_what_connect_would_refuse_but_checks_names(wired):

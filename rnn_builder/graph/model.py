@@ -36,7 +36,7 @@ from rnn_builder.errors import (
 from rnn_builder.graph.events import Event
 from rnn_builder.graph.nodes import NodeInfo, NodeType, PortSpec
 from rnn_builder.graph.registry import NodeRegistry, default_registry
-from rnn_builder.graph.shapes import infer_shapes
+from rnn_builder.graph.shapes import ShapeMap, infer_shapes
 from rnn_builder.values import is_number, is_savable_text, short
 
 NODE_ID_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]{0,63}")
@@ -115,6 +115,7 @@ class Graph:
         # worked out from it (its validation) is kept until the next such edit.
         self.revision = 0
         self.checked: tuple[int, Any] | None = None  # (revision, ValidationReport): validate's
+        self._shapes: tuple[int, ShapeMap] | None = None  # (revision, shapes): check_connect's
 
     # --- reading ----------------------------------------------------------------------------
 
@@ -475,7 +476,11 @@ class Graph:
     def _source_kind(self, node_id: str, port: str, spec: PortSpec) -> str | None:
         if len(spec.kinds) == 1:
             return next(iter(spec.kinds))
-        return infer_shapes(self).outputs.get((node_id, port), _NO_SHAPE).kind
+        # Kept until the next edit: checking many wires into one graph (the quick-add box's
+        # choices, a wire from a Dense tried on every type) inferred the whole graph each time
+        if self._shapes is None or self._shapes[0] != self.revision:
+            self._shapes = (self.revision, infer_shapes(self))
+        return self._shapes[1].outputs.get((node_id, port), _NO_SHAPE).kind
 
     def _checked_param(
         self, node_type: NodeType, node_label: str, key: str, value: Any, strict: bool

@@ -52,6 +52,9 @@ from ui.editor.commands import (
 
 
 class DocumentEdits:
+    # the last wiring_choices asked and its answer, until the graph's next edit
+    _wiring_choices: tuple | None = None
+
     def allowed(self, command) -> bool:
         """Whether an edit may go ahead now (the guard is asked for what changes the network)."""
         harmless = MoveNodes | Rename | SetProjectText | AddNotes | RemoveNotes | SetNoteText
@@ -92,11 +95,22 @@ class DocumentEdits:
     def wiring_choices(self, node_id: str, port: str, is_input: bool) -> dict[str, str]:
         """The node types a new node of which could be wired to ``node_id.port`` (an output:
         from it into the new node; an input: from the new node into it), each with the port
-        of the new node the wire would take (its first that can): type name -> port."""
+        of the new node the wire would take (its first that can): type name -> port.
+
+        The answer is kept until the graph's next edit: one quick-add gesture asks three
+        times (the wire let go, the type chosen, the node added)."""
+        key = (self.graph, self.graph.revision, node_id, port, is_input)
+        if self._wiring_choices is None or self._wiring_choices[0] != key:
+            self._wiring_choices = (key, self._find_wiring_choices(node_id, port, is_input))
+        return dict(self._wiring_choices[1])
+
+    def _find_wiring_choices(self, node_id: str, port: str, is_input: bool) -> dict[str, str]:
+        # One scratch copy with a trial node of every type, none wired: a trial node cannot
+        # change what another's wire would meet. A copy per type took 64 ms at 490 nodes.
+        scratch = self.graph.copy()
+        trials = [(t, scratch.add_node(t.type_name).id) for t in self.graph.registry]
         found = {}
-        for node_type in self.graph.registry:
-            scratch = self.graph.copy()
-            new = scratch.add_node(node_type.type_name).id
+        for node_type, new in trials:
             ports = node_type.outputs if is_input else node_type.inputs
             for spec in ports:
                 try:
