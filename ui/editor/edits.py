@@ -337,7 +337,7 @@ class DocumentEdits:
         }
         notes = {}  # a note goes with the node it is nearest, as far as that node goes
         for note in self.project.notes:
-            near = self._nearest_node(note.position)
+            near = note.nearest_node(self.graph)
             if near in moves:
                 (old_x, old_y), (new_x, new_y) = moves[near]
                 x, y = note.position
@@ -348,17 +348,6 @@ class DocumentEdits:
             MoveNodes(
                 self.graph, moves, new_drag_id(), "Arrange", project=self.project, note_moves=notes
             )
-        )
-
-    def _nearest_node(self, point: tuple[float, float]) -> str | None:
-        """The node whose corner is nearest ``point`` (None in an empty graph)."""
-        return min(
-            self.graph.nodes,
-            key=lambda n: (
-                (self.graph.node(n).position[0] - point[0]) ** 2
-                + (self.graph.node(n).position[1] - point[1]) ** 2
-            ),
-            default=None,
         )
 
     def paste(
