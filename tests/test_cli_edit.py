@@ -83,6 +83,7 @@ def test_a_cell_is_swapped_and_the_network_rewired_in_one_command(capsys, projec
         (["--move", "reader", "left", "0"], "X"),
         (["--set", "reader", "hidden_size", "__import__('os')"], "expected a number"),
         (["--add", "output", "loss"], "an Output cannot have the id 'loss'"),
+        (["--rename", "reader", "embed"], "another node (the Embedding) is already called 'embed'"),
         (["--add", "dense", "caf\u00e9"], "'café' cannot be a node id: use 1 to 64 ASCII"),
         (["--move", "reader", "9" * 400, "0"], "two finite numbers of sensible size"),
         (["--move", "reader", "0", "-" + "9" * 400], "two finite numbers of sensible size"),

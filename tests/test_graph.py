@@ -158,6 +158,11 @@ def test_connect_checks_kinds_through_inference(wired):
     with pytest.raises(PortKindMismatchError, match="Repeat"):
         wired.connect("dense", "y", "other", "x")
     wired.connect("dense", "y", "other", "h_0")  # a vector into a vector port is fine
+    # the kinds are worked out again after an edit (they are kept until one)
+    wired.disconnect(Edge("dense", "y", "other", "h_0"))
+    wired.disconnect(Edge("v", "y", "dense", "x"))
+    wired.connect("x", "y", "dense", "x")
+    wired.connect("dense", "y", "other", "x")
 
 
 def test_add_edge_keeps_what_connect_would_refuse_but_checks_names(wired):
@@ -260,3 +265,51 @@ def test_an_output_cannot_be_called_loss_nor_any_id_hold_other_letters(graph):
     with pytest.raises(InvalidParameterError, match="use 1 to 64 ASCII letters"):
         graph.add_node("dense", node_id="caf\u00e9")
     assert "loss" not in graph and graph.add_node("dense", node_id="loss").id == "loss"
+
+
+def test_a_name_another_node_has_is_refused_in_words_naming_that_node(graph):
+    """Names are unique (the canvas and every message tell nodes apart by them): the core
+    refuses a duplicate, whoever asks — the inspector, ``edit --rename``, a script."""
+    graph.add_node("lstm", node_id="memory")
+    graph.add_node("dense", node_id="readout")
+    log = record(graph)
+    with pytest.raises(
+        InvalidParameterError, match=r"another node \(the Dense\) is already called 'readout'"
+    ):
+        graph.rename("memory", "readout")
+    graph.rename("memory", "encoder")
+    with pytest.raises(
+        InvalidParameterError, match=r"\(the LSTM 'memory'\) is already called 'encoder'"
+    ):
+        graph.check_rename("readout", "encoder")
+    with pytest.raises(InvalidParameterError, match="already called 'encoder'"):
+        graph.add_node("gru", name="encoder")
+    with pytest.raises(InvalidParameterError, match="already called 'encoder'"):
+        graph.add_node("gru", node_id="encoder")  # named after its id
+    assert [n.name for n in graph] == ["encoder", "readout"]
+    assert log == [("name_changed", "memory", "memory", "encoder")]
+    assert graph.check_rename("memory", "encoder") == "encoder"  # keeping its own name
+
+
+def test_a_new_node_is_never_named_as_another_node_is(graph):
+    """A new node is named after its id, so the id skips the names taken: 'memory' renamed
+    'lstm_1' and an LSTM added made two nodes called 'lstm_1'."""
+    graph.add_node("lstm", node_id="memory")
+    graph.rename("memory", "lstm_1")
+    node = graph.add_node("lstm")
+    assert node.id == node.name == "lstm_2"
+    assert graph.new_node_id("lstm") == "lstm_3"
+    assert graph.new_node_id("lstm", taken={"lstm_3"}) == "lstm_4"
+
+
+def test_two_nodes_of_one_name_from_a_file_are_kept_and_undo_may_restore_one(graph):
+    """What a file holds loads (leniently), duplicate names too; only a new duplicate is
+    refused, and an undo puts a name back as it was."""
+    graph.add_node("lstm", node_id="a", name="twin", strict=False)
+    graph.add_node("gru", node_id="b", name="twin", strict=False)
+    graph.rename("a", "twin")  # keeping its name is no new duplicate
+    graph.rename("a", "single")
+    with pytest.raises(InvalidParameterError, match="already called 'twin'"):
+        graph.rename("a", "twin")
+    graph.restore_name("a", "twin")
+    assert [n.name for n in graph] == ["twin", "twin"]

@@ -183,3 +183,23 @@ def test_notes_announce_each_change_once_and_refuse_what_they_cannot_hold():
         "note_moved",
         "note_removed",
     ]
+
+
+def test_a_note_is_about_the_node_whose_card_middle_is_nearest_its_own():
+    """One measure for Arrange (which moves a note with its node) and the unrolled view (which
+    draws it beside its node's row): the note's middle (its first line's) to each card's
+    middle. Arrange measured corner to corner and picked the node left of a note that reaches
+    over the card to its right."""
+    from rnn_builder.files.project import NOTE_MIDDLE, Note
+    from rnn_builder.graph.arrange import card_size
+    from rnn_builder.graph.model import Graph
+
+    graph = Graph()
+    assert Note("note_1", "", (0.0, 0.0)).nearest_node(graph) is None
+    graph.add_node("dense", node_id="left", position=(0.0, 0.0))
+    graph.add_node("dense", node_id="right", position=(400.0, 0.0))
+    note = Note("note_1", "about the right one", (190.0, 0.0))  # its corner nearer 'left'
+    middles = [card_size(graph, n)[0] / 2 + graph.node(n).position[0] for n in graph.nodes]
+    assert middles == [88.0, 488.0] and 190.0 + NOTE_MIDDLE[0] == 300.0  # nearer 'right'
+    assert note.nearest_node(graph) == "right"
+    assert note.nearest_node(graph, among=["left"]) == "left"

@@ -221,6 +221,15 @@ def test_two_wires_into_one_port_load_and_are_reported():
     assert "multiple_inputs" in [p.code for p in validate(project.graph).errors]
 
 
+def test_two_nodes_of_one_name_load_and_nothing_is_lost():
+    """Names are unique from now on (``Graph.check_rename``), but a file saved before, with two
+    nodes of one name, still opens as it was: only a new duplicate is refused."""
+    text = _edit(lambda d: d["graph"]["nodes"][2].update(name="embed"))
+    project = loads(text)
+    assert [n.name for n in project.graph].count("embed") == 2
+    assert json.loads(dumps(project)) == json.loads(text)
+
+
 def test_unreadable_files_say_why(tmp_path):
     with pytest.raises(ProjectFileError, match="no file"):
         load(tmp_path / "missing.json")

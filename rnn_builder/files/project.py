@@ -23,12 +23,13 @@ from __future__ import annotations
 import copy
 import math
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any, ClassVar
 
 from rnn_builder.errors import InvalidSettingError
 from rnn_builder.files.data_options import options_problem, task_of_reference
+from rnn_builder.graph.arrange import card_size
 from rnn_builder.graph.events import Event
 from rnn_builder.graph.model import Graph, Position, valid_node_id
 from rnn_builder.values import MAX_TEXT, is_number, is_plain_value, is_savable_text, short
@@ -194,6 +195,10 @@ class DatasetReference:
 
 MAX_NOTES = 1_000  # notes on one canvas
 MAX_NOTE_TEXT = 4_000  # characters of one note: a paragraph or a few, not a document
+# A note's card on the canvas is this wide (its height follows its text, which only the canvas
+# lays out); it is measured from the middle of its first line, where a new note is centred.
+NOTE_WIDTH = 220.0
+NOTE_MIDDLE = (NOTE_WIDTH / 2, 20.0)  # from the note's top-left corner
 
 
 @dataclass
@@ -207,6 +212,19 @@ class Note:
 
     def to_json(self) -> dict[str, Any]:
         return {"id": self.id, "text": self.text, "position": [*self.position]}
+
+    def nearest_node(self, graph: Graph, among: Iterable[str] | None = None) -> str | None:
+        """The node (of ``among``; any of ``graph``'s by default) the note is most likely about:
+        the one whose card's middle (``graph.arrange.card_size``) is nearest the note's
+        (:data:`NOTE_MIDDLE`). Arrange moves a note with it; the unrolled view draws a note
+        beside its row. None when there is no node."""
+        x, y = self.position[0] + NOTE_MIDDLE[0], self.position[1] + NOTE_MIDDLE[1]
+
+        def distance(node_id: str) -> float:
+            (left, top), (width, height) = graph.node(node_id).position, card_size(graph, node_id)
+            return (left + width / 2 - x) ** 2 + (top + height / 2 - y) ** 2
+
+        return min(graph.nodes if among is None else among, key=distance, default=None)
 
     @staticmethod
     def checked_text(text: Any) -> str:

@@ -36,7 +36,7 @@ from rnn_builder.errors import (
 from rnn_builder.graph.events import Event
 from rnn_builder.graph.nodes import NodeInfo, NodeType, PortSpec
 from rnn_builder.graph.registry import NodeRegistry, default_registry
-from rnn_builder.graph.shapes import infer_shapes
+from rnn_builder.graph.shapes import ShapeMap, infer_shapes
 from rnn_builder.values import is_number, is_savable_text, short
 
 NODE_ID_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]{0,63}")
@@ -115,6 +115,7 @@ class Graph:
         # worked out from it (its validation) is kept until the next such edit.
         self.revision = 0
         self.checked: tuple[int, Any] | None = None  # (revision, ValidationReport): validate's
+        self._shapes: tuple[int, ShapeMap] | None = None  # (revision, shapes): check_connect's
 
     # --- reading ----------------------------------------------------------------------------
 
@@ -193,16 +194,21 @@ class Graph:
         return [e for e in self._edges if node_id in (e.src_node, e.dst_node)]
 
     def new_node_id(self, base: str, taken: Iterable[str] = ()) -> str:
-        """The first id of the form ``base_1``, ``base_2``, ... that no node has (nor any of
-        ``taken``)."""
+        """The first id of the form ``base_1``, ``base_2``, ... that no node has as its id or
+        its name (a new node is named after its id, and names are unique: see
+        :meth:`check_rename`), nor is one of ``taken``."""
         stem = re.sub(r"[^A-Za-z0-9_\-]", "_", base)[:56] or "node"
         if not stem[0].isalpha() and stem[0] != "_":
             stem = "n_" + stem
-        taken = set(taken)
+        taken = {*taken, *(node.name for node in self._nodes.values())}
         n = 1
         while f"{stem}_{n}" in self._nodes or f"{stem}_{n}" in taken:
             n += 1
         return f"{stem}_{n}"
+
+    def name_owner(self, name: str, besides: str | None = None) -> Node | None:
+        """The node (other than ``besides``) called ``name``, if any."""
+        return next((n for n in self._nodes.values() if n.name == name and n.id != besides), None)
 
     # --- editing nodes ----------------------------------------------------------------------
 
@@ -219,8 +225,9 @@ class Graph:
         """Add a node of a registered type and return it.
 
         Parameters not given take their defaults. Values of the wrong type are refused with
-        :class:`InvalidParameterError`; values out of range are refused too when ``strict``,
-        and kept (for validation to report) otherwise: a loaded file loses nothing.
+        :class:`InvalidParameterError`; values out of range, and a name another node has, are
+        refused too when ``strict``, and kept (for validation to report) otherwise: a loaded
+        file loses nothing.
         """
         node_type = self.registry.get(type_name)
         if node_id is None:
@@ -229,6 +236,8 @@ class Graph:
             raise InvalidParameterError(problem)
         if node_id in self._nodes:
             raise DuplicateNodeError(f"there is already a node with id '{node_id}'")
+        if strict:
+            self._check_unique_name(name if name is not None else node_id, node_id)
         values = node_type.default_params()
         for key, value in (params or {}).items():
             values[key] = self._checked_param(node_type, node_id, key, value, strict)
@@ -319,9 +328,28 @@ class Graph:
         node.position = new
         self.position_changed.emit(node_id, old, new)
 
-    def rename(self, node_id: str, name: str) -> None:
+    def check_rename(self, node_id: str, name: Any) -> str:
+        """``name`` as :meth:`rename` would give it to ``node_id``, or the named reason it
+        cannot (:class:`InvalidParameterError`): text a node cannot carry, or a name another
+        node has — the canvas, the inspector and every message tell nodes apart by their names.
+        A node keeps the name it has, even one a file gave two nodes (such a file loads)."""
         node = self.node(node_id)
         name = self.checked_name(name)
+        if name != node.name:
+            self._check_unique_name(name, node_id)
+        return name
+
+    def rename(self, node_id: str, name: str) -> None:
+        """Call a node by another name (refused as :meth:`check_rename` says)."""
+        self._set_name(node_id, self.check_rename(node_id, name))
+
+    def restore_name(self, node_id: str, name: str) -> None:
+        """Put a name back as it was (an undo), even one another node has too: a file read
+        with two nodes of one name keeps both, and undoing a rename there must not fail."""
+        self._set_name(node_id, self.checked_name(name))
+
+    def _set_name(self, node_id: str, name: str) -> None:
+        node = self.node(node_id)
         old = node.name
         if old == name:
             return
@@ -448,7 +476,11 @@ class Graph:
     def _source_kind(self, node_id: str, port: str, spec: PortSpec) -> str | None:
         if len(spec.kinds) == 1:
             return next(iter(spec.kinds))
-        return infer_shapes(self).outputs.get((node_id, port), _NO_SHAPE).kind
+        # Kept until the next edit: checking many wires into one graph (the quick-add box's
+        # choices, a wire from a Dense tried on every type) inferred the whole graph each time
+        if self._shapes is None or self._shapes[0] != self.revision:
+            self._shapes = (self.revision, infer_shapes(self))
+        return self._shapes[1].outputs.get((node_id, port), _NO_SHAPE).kind
 
     def _checked_param(
         self, node_type: NodeType, node_label: str, key: str, value: Any, strict: bool
@@ -468,6 +500,19 @@ class Graph:
             if problem is not None:
                 raise InvalidParameterError(f"{problem} ('{node_label}')")
         return value
+
+    def _check_unique_name(self, name: str, node_id: str) -> None:
+        other = self.name_owner(name, besides=node_id)
+        if other is None:
+            return
+        title = (
+            self.registry.get(other.type_name).title if other.type_name in self.registry else "node"
+        )
+        which = f"the {title}" if other.id == name else f"the {title} '{other.id}'"
+        raise InvalidParameterError(
+            f"another node ({which}) is already called '{name}': names tell nodes apart on the "
+            "canvas and in messages, so choose another"
+        )
 
     @staticmethod
     def checked_name(name: Any) -> str:

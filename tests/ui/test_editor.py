@@ -246,6 +246,23 @@ def test_copy_paste_within_and_between_windows(window, make_window):
     assert any(graph.node(n).type_name == "dense" for n in window.scene.selected_node_ids())
 
 
+def test_a_pasted_copy_keeps_its_name_only_where_no_node_has_it(window, make_window):
+    """Names are unique: a copy of the LSTM called 'encoder' pasted beside it is named after
+    its own id; pasted into another window it is 'encoder' still."""
+    graph = window.document.graph
+    window.document.rename("reader", "encoder")
+    window.document.rename("embed", "reader_1")  # the id the copy would take first
+    window.scene.select_nodes(["reader"])
+    window.copy()
+    window.paste()
+    (copy,) = window.scene.selected_node_ids()
+    assert graph.node(copy).name == copy == "reader_2"
+    other = make_window("one_to_one")
+    other.paste()
+    (copy,) = other.scene.selected_node_ids()
+    assert other.document.graph.node(copy).name == "encoder"
+
+
 def _copied(window, node_ids, change):
     """The clipboard holding ``node_ids`` copied, as ``change`` alters its JSON (nodes copied
     from elsewhere, another version, a hand-edited text)."""

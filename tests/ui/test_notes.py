@@ -87,3 +87,14 @@ def test_a_note_is_saved_exported_and_drawn_beside_its_node_unrolled(window, qtb
     assert card.text() == "h_n sums the sentence up"
     first_step = min(item.x() for item in scene.copies.values())
     assert card.sceneBoundingRect().right() < first_step
+
+
+def test_arrange_takes_a_note_along_with_the_node_it_is_about(window):
+    """The note's node is the one the unrolled view draws it beside (``Note.nearest_node``)."""
+    document, graph = window.document, window.document.graph
+    document.move({"scores": (graph.node("scores").position, (900.0, 600.0))}, drag=1)
+    note_id = document.add_note((1000.0, 540.0), "the scores")  # just above its card
+    assert document.project.note(note_id).nearest_node(graph) == "scores"
+    assert document.arrange()
+    x, y = graph.node("scores").position
+    assert document.project.note(note_id).position == (1000.0 + x - 900.0, 540.0 + y - 600.0)

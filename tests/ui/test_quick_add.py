@@ -77,3 +77,26 @@ def test_a_wire_dropped_on_empty_canvas_offers_what_can_take_it_and_wires_it(win
     assert window.document.undo_stack.count() == steps + 1  # the node and its wire: one step
     QTest.keyClick(view, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert new not in graph and len(graph.edges) == 4
+
+
+def test_a_wires_choices_are_found_once_a_gesture_and_again_after_an_edit(window, monkeypatch):
+    """The box's choices, the type chosen and the node added ask the same question: one search
+    (a copy of the graph and a trial node of every type) answers the three."""
+    document = window.document
+    searches = []
+    search = type(document)._find_wiring_choices
+
+    def counted(self, *wire):
+        searches.append(wire)
+        return search(self, *wire)
+
+    monkeypatch.setattr(type(document), "_find_wiring_choices", counted)
+    offered = document.wiring_choices("scores", "x", True)
+    assert offered == {} and document.wiring_choices("scores", "x", True) == {}  # fed already
+    assert len(searches) == 1
+    document.disconnect(document.graph.edges_into("scores", "x"))
+    offered = document.wiring_choices("scores", "x", True)
+    assert len(searches) == 2 and offered["lstm"] == "y"
+    offered["lstm"] = "changed"  # the caller's own copy
+    new = document.add_wired_node("lstm", (0.0, 0.0), "scores", "x", True)
+    assert len(searches) == 2 and document.graph.edges_into("scores", "x")[0].src_node == new

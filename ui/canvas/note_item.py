@@ -21,9 +21,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from rnn_builder.files.project import NOTE_WIDTH  # the core measures notes too
 from ui.canvas.style import SELECTION_COLOR, is_dark
 
-NOTE_WIDTH = 220.0
 PADDING = 10.0
 NEW_NOTE_TEXT = "A note: double-click to write in it"
 

@@ -12,7 +12,8 @@ from __future__ import annotations
 from PySide6.QtCore import QPointF
 
 from rnn_builder.errors import RNNBuilderError
-from ui.canvas.note_item import NEW_NOTE_TEXT, NOTE_WIDTH
+from rnn_builder.files.project import NOTE_MIDDLE
+from ui.canvas.note_item import NEW_NOTE_TEXT
 from ui.canvas.placement import node_size
 from ui.canvas.quick_add import Choice, QuickAdd
 from ui.canvas.style import CATEGORY_COLORS, GRID_SIZE, HEADER_HEIGHT, NODE_WIDTH, PORT_ROW_HEIGHT
@@ -120,7 +121,7 @@ class CanvasCommands:
             self.unrolled_action.setChecked(False)
         if where is None:
             where = self.view.mapToScene(self.view.viewport().rect().center())
-        corner = self.scene.snapped(QPointF(where.x() - NOTE_WIDTH / 2, where.y() - 20))
+        corner = self.scene.snapped(where - QPointF(*NOTE_MIDDLE))
         try:
             note_id = self.document.add_note((corner.x(), corner.y()), NEW_NOTE_TEXT)
         except RNNBuilderError as error:

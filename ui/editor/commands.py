@@ -128,7 +128,7 @@ class Rename(QUndoCommand):
         self.graph.rename(self.node_id, self.new)
 
     def undo(self) -> None:
-        self.graph.rename(self.node_id, self.old)
+        self.graph.restore_name(self.node_id, self.old)  # a loaded file's duplicate too
 
 
 class MoveNodes(QUndoCommand):

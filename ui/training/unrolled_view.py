@@ -356,7 +356,7 @@ class UnrolledScene(QGraphicsScene):
         placed_bottom = -1e18
         ordered = []
         for note in notes:
-            near = _nearest(graph, note.position, rows)
+            near = note.nearest_node(graph, rows)
             ordered.append((rows[near].y(), note, rows[near]))
         for y, note, row in sorted(ordered, key=lambda entry: entry[0]):
             card = NoteCard(note.id, note.text)
@@ -601,16 +601,6 @@ class ArrowItem(QGraphicsPathItem):
         painter.setPen(solid)
         painter.setBrush(self.pen().color())
         painter.drawPolygon(self.arrowhead())
-
-
-def _nearest(graph: Graph, point: tuple[float, float], among) -> str:
-    """The node (of ``among``) whose card's middle on the canvas is nearest ``point``."""
-
-    def distance(node_id: str) -> float:
-        x, y = graph.node(node_id).position
-        return (x + 88 - point[0] - NOTE_WIDTH / 2) ** 2 + (y + 40 - point[1] - 20) ** 2
-
-    return min(among, key=distance)
 
 
 def layout(graph: Graph, unrolled: UnrolledGraph) -> dict[UnrolledKey, tuple[float, float]]:
