@@ -21,6 +21,7 @@ Without a project the app opens an example, or offers to recover work a crash le
 from __future__ import annotations
 
 import argparse
+import atexit
 import gc
 import json
 import os
@@ -75,15 +76,20 @@ def screen_size(text: str) -> tuple[int, int]:
     return width, height
 
 
-def offscreen_screen(size: tuple[int, int] | None, folder: Path) -> str:
-    """The offscreen platform, with a screen of ``size`` when given (Qt's offscreen plugin
-    reads its screens from a JSON file)."""
+def offscreen_screen(size: tuple[int, int] | None, folder: Path | None = None) -> str:
+    """The offscreen platform, with a screen of ``size`` when given. Qt's offscreen plugin
+    reads its screens from a JSON file: one of this run's own in ``folder`` (the temporary
+    folder unless given), so that two runs of different sizes never read each other's,
+    removed when the program exits. Raises ``OSError`` when it cannot be written."""
     if size is None:
         return "offscreen"
-    config = folder / "rnn-builder-screen.json"
     screen = {"name": "offscreen", "x": 0, "y": 0, "width": size[0], "height": size[1]}
     screen |= {"logicalDpi": 96, "logicalBaseDpi": 96, "dpr": 1}
-    config.write_text(json.dumps({"screens": [screen]}))
+    handle, name = tempfile.mkstemp(prefix="rnn-builder-screen-", suffix=".json", dir=folder)
+    config = Path(name)
+    atexit.register(config.unlink, missing_ok=True)
+    with os.fdopen(handle, "w", encoding="utf-8") as file:
+        json.dump({"screens": [screen]}, file)
     return f"offscreen:configfile={config}"
 
 
@@ -103,7 +109,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     offscreen = bool(args.screenshot or args.animate)
     if offscreen and os.environ.get("QT_QPA_PLATFORM", "offscreen") == "offscreen":
-        os.environ["QT_QPA_PLATFORM"] = offscreen_screen(args.size, Path(tempfile.gettempdir()))
+        try:
+            os.environ["QT_QPA_PLATFORM"] = offscreen_screen(args.size)
+        except OSError as error:
+            print(
+                "rnn-builder: cannot give the offscreen screen its --size: could not write "
+                f"its settings in {tempfile.gettempdir()}: {error.strerror or error}",
+                file=sys.stderr,
+            )
+            return 2
     elif (
         sys.platform.startswith("linux")
         and "QT_QPA_PLATFORM" not in os.environ

@@ -114,3 +114,23 @@ def test_main_animate_writes_the_walk_as_a_gif(tmp_path):
     said = [line for line in result.stderr.splitlines() if line.startswith("rnn-builder:")]
     assert len(said) == 1 and "cannot animate" in said[0]
     assert not (tmp_path / "no.gif").exists()
+
+
+def test_a_gif_that_cannot_be_written_leaves_no_partial_file_and_says_why(
+    make_window, qtbot, tmp_path, monkeypatch
+):
+    window = make_window("many_to_one")
+    folder = tmp_path / "slides"
+    folder.mkdir()
+
+    def broken_save(_picture, target, *_args, **_kwargs):
+        Path(target).write_bytes(b"GIF89a")  # the encoder had begun
+        raise ValueError("the encoder broke")
+
+    monkeypatch.setattr(Image.Image, "save", broken_save)
+    assert window.export_animation(folder / "walk.gif", show_progress=False)
+    qtbot.waitUntil(lambda: window.animation is None, timeout=TRAINING_TIMEOUT)
+    assert list(folder.iterdir()) == []  # neither the GIF nor its .walk.gif.partial
+    title, message = window.errors[-1]
+    assert title == "Cannot export the animation"
+    assert message == f"could not write '{folder / 'walk.gif'}': ValueError: the encoder broke"

@@ -229,6 +229,7 @@ def test_stepping_forward_and_back_shows_the_executors_values(window, qtbot):
     assert stepper.position == 0 and not stepper.details
     assert not any(item.lit for item in scene.copies.values())
     assert all(item.waiting for item in scene.copies.values())  # nothing computed: faded
+    assert all("not computed yet" in item.toolTip() for item in scene.copies.values())
     assert "nothing computed" in live.step_label.text()
     # and forward again gives the same numbers as the first time: the first step is time step
     # 0 of every node on the words' axis, the words, their embeddings and the reader

@@ -118,6 +118,53 @@ def test_screenshot_of_a_given_project_unrolled_and_of_a_bad_one(tmp_path):
     assert "Traceback" not in refused.stderr
 
 
+def test_screenshots_of_two_sizes_at_once_each_get_their_own_screen(tmp_path):
+    """``--size`` gives Qt its screen in a file of the run's own, removed at exit: two runs
+    at once with different sizes do not read each other's, and leave nothing behind."""
+    temporary = tmp_path / "temporary"
+    temporary.mkdir()
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TMPDIR": str(temporary)}
+    env.pop("QT_QPA_PLATFORM", None)
+    runs = {
+        (width, height): subprocess.Popen(
+            [
+                sys.executable,
+                str(ROOT / "main.py"),
+                "--screenshot",
+                str(tmp_path / f"{width}.png"),
+                "--size",
+                f"{width}x{height}",
+                "--present",  # the window fills the screen
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+            cwd=tmp_path,
+        )
+        for width, height in ((900, 700), (1500, 1000))
+    }
+    for (width, height), run in runs.items():
+        _out, errors = run.communicate(timeout=180)
+        assert run.returncode == 0, errors
+        image = QImage(str(tmp_path / f"{width}.png"))
+        assert (image.width(), image.height()) == (width, height)
+    assert list(temporary.iterdir()) == []
+
+
+def test_a_screen_size_that_cannot_be_set_up_is_said_in_one_line(monkeypatch, capsys):
+    import main
+
+    def refused(*_args, **_kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(main.tempfile, "mkstemp", refused)
+    assert main.main(["--screenshot", "never.png", "--size", "800x600"]) == 2
+    said = capsys.readouterr().err
+    assert said.startswith("rnn-builder: cannot give the offscreen screen its --size")
+    assert said.strip().endswith("Permission denied") and len(said.splitlines()) == 1
+
+
 def test_screenshot_while_training_and_while_stepping(tmp_path):
     path = save(new_project("many_to_one"), tmp_path / "p.json")
     for extra, out in (

@@ -9,7 +9,16 @@ import numpy as np
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QImage, QPainter
 
-from ui.training.unrolled_view import EDGE_COLORS, RIGHT_COLOR, WRONG_COLOR, ArrowItem
+from rnn_builder.files.project import DatasetReference
+from rnn_builder.files.templates import new_project
+from rnn_builder.training.tasks import entities, sentiment
+from ui.training.unrolled_view import (
+    EDGE_COLORS,
+    RIGHT_COLOR,
+    WRONG_COLOR,
+    ArrowItem,
+    CopyItem,
+)
 
 
 def _box(item) -> QRectF:
@@ -78,6 +87,48 @@ def test_stepping_labels_inputs_with_their_tokens_and_outputs_with_the_truth(win
     # a walk that ends takes them down
     live.reset_action.trigger()
     assert not scene.truths and all(item.reads == "" for item in scene.copies.values())
+
+
+def test_the_words_a_walk_shows_follow_the_data_they_come_from(window, monkeypatch):
+    """The words for tokens and classes are worked out once per data source, not at every
+    step; a vocabulary renamed (the data chosen again) shows at the next step, undone the old
+    one again, and another project shows its own. The tokens stay under the inputs as the walk
+    steps: no input copy is drawn blank and then again."""
+    live, scene, document = window.live, window.unrolled_scene, window.document
+    live.example.setValue(3)
+    assert live.step_forward()
+    inputs = sorted((k for k in scene.copies if k.node == "words"), key=lambda k: k.t)
+    words = [scene.copies[k].reads for k in inputs]
+    assert words and set(words) <= set(sentiment.VOCABULARY)
+    changed = []
+    set_reads = CopyItem.set_reads
+
+    def recorded(item, text):
+        if text != item.reads:
+            changed.append(item.key)
+        set_reads(item, text)
+
+    monkeypatch.setattr(CopyItem, "set_reads", recorded)
+    assert live.step_forward() and live.step_forward()
+    assert changed == []  # what they read does not change as the walk steps: not drawn again
+    renamed = ["<unk>", *(w.upper() for w in sentiment.VOCABULARY[1:])]
+    options = {"vocabulary": renamed, "classes": ["bad", "good"]}
+    assert document.set_dataset(DatasetReference("labelled", "reviews.csv", options))
+    assert live.step_forward()
+    index = {word: i for i, word in enumerate(sentiment.VOCABULARY)}
+    assert [scene.copies[k].reads for k in inputs] == [renamed[index[w]] for w in words]
+    while live.step_forward():
+        pass
+    (truth,) = scene.truths.values()
+    assert truth.text().split("true: ")[1] in {"bad", "good"}
+    document.undo_stack.undo()
+    assert live.step_back()
+    assert [scene.copies[k].reads for k in inputs] == words
+    assert scene.annotations == {}  # the prediction is not computed at this step
+    assert live.context.class_name(1) == "positive"
+    document.replace(new_project("many_to_many_equal"), None)
+    assert live.context.token_name(0) == entities.VOCABULARY[0] != words[0]
+    assert live.context.class_name(1) == entities.TAGS[1]
 
 
 def _ink_above(window, node_id: str, color: QColor) -> int:

@@ -562,11 +562,12 @@ class UnrolledScene(QGraphicsScene):
             item.set_reads(reads.get(key, ""))
 
     def clear_annotations(self) -> None:
+        """Take the predictions and true labels off (what the inputs read stays: see
+        :meth:`show_reads`)."""
         for label in [*self.annotations.values(), *self.truths.values()]:
             self.removeItem(label)
         self.annotations = {}
         self.truths = {}
-        self.show_reads({})
 
 
 class ArrowItem(QGraphicsPathItem):
