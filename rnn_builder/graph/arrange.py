@@ -43,20 +43,24 @@ def feedback_edges(graph: Graph) -> list[Edge]:
     """The wires that run back: out of a Delay into the loop it closes, or (a cycle with no
     Delay, which validation reports) the wire that closes each cycle last. Without them the
     graph is acyclic."""
+    edges = graph.edges
     wires = nx.MultiDiGraph()
     wires.add_nodes_from(graph.nodes)
-    for edge in graph.edges:
+    for edge in edges:
         wires.add_edge(edge.src_node, edge.dst_node, key=edge)
-    back: list[Edge] = []
-    for part in nx.strongly_connected_components(wires):
-        for edge in graph.edges:
-            if (
-                edge.src_node in part
-                and edge.dst_node in part
-                and graph.node_type(edge.src_node).shifts_time
-            ):
-                back.append(edge)
-                wires.remove_edge(edge.src_node, edge.dst_node, key=edge)
+    part_of = {
+        node_id: index
+        for index, part in enumerate(nx.strongly_connected_components(wires))
+        for node_id in part
+    }
+    back = [
+        edge
+        for edge in edges
+        if part_of[edge.src_node] == part_of[edge.dst_node]
+        and graph.node_type(edge.src_node).shifts_time
+    ]
+    for edge in back:
+        wires.remove_edge(edge.src_node, edge.dst_node, key=edge)
     order = {node_id: i for i, node_id in enumerate(graph.nodes)}
     while True:
         try:
@@ -83,20 +87,20 @@ def columns(graph: Graph) -> list[list[str]]:
             column_of[node.id] = last
     order = {node_id: i for i, node_id in enumerate(graph.nodes)}
     placed: list[list[str]] = [[] for _ in range(last + 1)]
+    for node_id in graph.nodes:  # each column in the graph's order, sorted below
+        placed[column_of[node_id]].append(node_id)
     rank: dict[str, float] = {}
-    for index in range(last + 1):
-        members = [n for n in graph.nodes if column_of[n] == index]
 
-        def key(node_id: str) -> tuple[float, int]:
-            feeding = [rank[p] for p in forward.predecessors(node_id) if p in rank]
-            middle = sum(feeding) / len(feeding) if feeding else float(order[node_id])
-            return (middle, order[node_id])
+    def key(node_id: str) -> tuple[float, int]:
+        feeding = [rank[p] for p in forward.predecessors(node_id) if p in rank]
+        middle = sum(feeding) / len(feeding) if feeding else float(order[node_id])
+        return (middle, order[node_id])
 
+    for members in placed:
         members.sort(key=key)
         centre = (len(members) - 1) / 2
         for place, node_id in enumerate(members):
             rank[node_id] = place - centre
-        placed[index] = members
     return [column for column in placed if column]
 
 
