@@ -6,11 +6,10 @@ wire back through a Delay (feedback) is left out of the columns' order: the Dela
 the node it delays and its wire runs back to the left (the canvas draws such a wire below the
 nodes it passes).
 
-The layout itself is networkx's: ``topological_generations`` gives the columns (the longest
-path from an input) and ``multipartite_layout`` places them and centres each column's nodes;
+networkx's ``topological_generations`` gives the columns (the longest path from an input);
 here the order within a column is chosen (each node by the mean place of the nodes that feed
-it, so that wires cross little) and the unit grid is turned into canvas coordinates with each
-node's own height. No Qt: the command line and the templates arrange graphs too, and the app's
+it, so that wires cross little), and each column is stacked with each node's own height and
+centred. No Qt: the command line and the templates arrange graphs too, and the app's
 *Arrange* is this, as one undo step.
 """
 
@@ -114,21 +113,13 @@ def arrange(
     if len(graph) == 0:
         return {}
     size = size or (lambda node_id: card_size(graph, node_id))
-    laid = columns(graph)
-    grid = nx.DiGraph()
-    grid.add_nodes_from(n for column in laid for n in column)
-    units = nx.multipartite_layout(grid, subset_key=dict(enumerate(laid)), align="vertical")
-    # multipartite_layout scales its unit grid to fit a square: back to column numbers
-    xs = sorted({float(x) for x, _y in units.values()})
-    step = (xs[1] - xs[0]) if len(xs) > 1 else 1.0
     width = max(size(n)[0] for n in graph.nodes)
     positions: dict[str, Position] = {}
-    for column in laid:
-        x = origin[0] + round((float(units[column[0]][0]) - xs[0]) / step) * (width + COLUMN_GAP)
-        stacked = sorted(column, key=lambda n: float(units[n][1]))
-        heights = [size(n)[1] for n in stacked]
-        y = _on_grid(origin[1] - (sum(heights) + ROW_GAP * (len(stacked) - 1)) / 2)
-        for node_id, height in zip(stacked, heights, strict=True):
+    for index, column in enumerate(columns(graph)):
+        x = origin[0] + index * (width + COLUMN_GAP)
+        heights = [size(n)[1] for n in column]
+        y = _on_grid(origin[1] - (sum(heights) + ROW_GAP * (len(column) - 1)) / 2)
+        for node_id, height in zip(column, heights, strict=True):
             positions[node_id] = (float(_on_grid(x)), float(y))
             y = _on_grid(y + height + ROW_GAP, up=True)
     return positions
