@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import itertools
 
-from rnn_builder.graph.arrange import ROW_GAP, arrange, card_size, columns, feedback_edges
+from rnn_builder.graph.arrange import ROW_GAP, arrange, columns, feedback_edges
+from rnn_builder.graph.card import card_size
 from rnn_builder.graph.model import Edge, Graph
 
 from .helpers import wire
@@ -62,7 +63,7 @@ def test_many_loops_through_delays_lie_copy_under_copy():
     for column in laid:
         assert {positions[n][0] for n in column} == {one[column[0]][0]}  # copy 0 heads each column
         for upper, lower in itertools.pairwise(column):
-            bottom = positions[upper][1] + card_size(graph, upper)[1]
+            bottom = positions[upper][1] + card_size(graph.node_type(upper))[1]
             assert positions[lower][1] >= bottom + ROW_GAP, (upper, lower)
 
 

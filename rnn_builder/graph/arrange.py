@@ -16,26 +16,15 @@ centred. No Qt: the command line and the templates arrange graphs too, and the a
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 
 import networkx as nx
 
+from rnn_builder.graph.card import NODE_WIDTH, card_size
 from rnn_builder.graph.model import Edge, Graph, Position
 
-# A node's card on the canvas, as ``ui.canvas.node_item`` draws it: a header and a row a port.
-NODE_WIDTH, HEADER_HEIGHT, PORT_ROW_HEIGHT, CARD_PADDING = 176.0, 40.0, 22.0, 8.0
 COLUMN_GAP = 24.0  # between two columns' cards: a wire's bend (wider, a 5-column graph fit 65 %)
 ROW_GAP = 40.0  # between two cards of one column
 GRID = 20.0  # the canvas's grid: arranged corners sit on it, as dragged ones snap to it
-
-Size = tuple[float, float]
-
-
-def card_size(graph: Graph, node_id: str) -> Size:
-    """A node's width and height on the canvas (a header, and one row for each port)."""
-    node_type = graph.node_type(node_id)
-    rows = max(len(node_type.inputs) + len(node_type.outputs), 1)
-    return NODE_WIDTH, HEADER_HEIGHT + rows * PORT_ROW_HEIGHT + CARD_PADDING
 
 
 def feedback_edges(graph: Graph) -> list[Edge]:
@@ -103,21 +92,14 @@ def columns(graph: Graph) -> list[list[str]]:
     return [column for column in placed if column]
 
 
-def arrange(
-    graph: Graph, size: Callable[[str], Size] | None = None, origin: Position = (0.0, 0.0)
-) -> dict[str, Position]:
+def arrange(graph: Graph, origin: Position = (0.0, 0.0)) -> dict[str, Position]:
     """Canvas positions (top-left corners) for every node of ``graph``: columns left to right,
-    no card over another. ``size`` gives a node's card (width, height) by id (the canvas's
-    own; by default :func:`card_size`); the first column starts at ``origin``'s x and the
-    columns are centred on its y."""
-    if len(graph) == 0:
-        return {}
-    size = size or (lambda node_id: card_size(graph, node_id))
-    width = max(size(n)[0] for n in graph.nodes)
+    no card (:func:`~rnn_builder.graph.card.card_size`) over another. The first column starts
+    at ``origin``'s x and the columns are centred on its y."""
     positions: dict[str, Position] = {}
     for index, column in enumerate(columns(graph)):
-        x = origin[0] + index * (width + COLUMN_GAP)
-        heights = [size(n)[1] for n in column]
+        x = origin[0] + index * (NODE_WIDTH + COLUMN_GAP)
+        heights = [card_size(graph.node_type(n))[1] for n in column]
         y = _on_grid(origin[1] - (sum(heights) + ROW_GAP * (len(column) - 1)) / 2)
         for node_id, height in zip(column, heights, strict=True):
             positions[node_id] = (float(_on_grid(x)), float(y))
@@ -130,7 +112,7 @@ def _on_grid(value: float, up: bool = False) -> float:
     return (math.ceil(steps - 1e-9) if up else round(steps)) * GRID
 
 
-def apply_arrangement(graph: Graph, size: Callable[[str], Size] | None = None) -> None:
+def apply_arrangement(graph: Graph) -> None:
     """Move every node of ``graph`` to where :func:`arrange` puts it."""
-    for node_id, position in arrange(graph, size).items():
+    for node_id, position in arrange(graph).items():
         graph.set_position(node_id, position)

@@ -32,12 +32,13 @@ from PySide6.QtGui import QPen
 from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsScene
 
 from rnn_builder.errors import RNNBuilderError
+from rnn_builder.graph.card import card_size
 from rnn_builder.graph.model import Edge, Node
 from rnn_builder.graph.validation import ValidationReport, validate
 from ui.canvas.edge_item import EdgeItem, wire_path
 from ui.canvas.node_item import NodeItem
 from ui.canvas.note_item import NoteItem
-from ui.canvas.placement import clear_offset, node_size, room_above
+from ui.canvas.placement import clear_offset, room_above
 from ui.canvas.port_item import PortItem
 from ui.canvas.style import GRID_SIZE, NODE_WIDTH, SELECTION_COLOR
 from ui.editor.commands import new_drag_id
@@ -331,7 +332,7 @@ class GraphScene(QGraphicsScene):
         return rects
 
     def _covered(self, node_type, x: float, y: float) -> QRectF:
-        width, height = node_size(node_type)
+        width, height = card_size(node_type)
         above = room_above(node_type)
         return QRectF(x, y - above, width, height + above)
 
@@ -339,7 +340,7 @@ class GraphScene(QGraphicsScene):
         """Where a new node of ``type_name`` wanted at ``centre`` goes: the nearest place on
         the grid where it covers no node (its top-left corner)."""
         node_type = self.graph.registry.get(type_name)
-        width, height = node_size(node_type)
+        width, height = card_size(node_type)
         wanted = self.snapped(QPointF(centre.x() - width / 2, centre.y() - height / 2))
         rect = self._covered(node_type, wanted.x(), wanted.y())
         return wanted + clear_offset(rect, self.node_rects())
