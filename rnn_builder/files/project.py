@@ -29,7 +29,7 @@ from typing import Any, ClassVar
 
 from rnn_builder.errors import InvalidSettingError
 from rnn_builder.files.data_options import options_problem, task_of_reference
-from rnn_builder.graph.arrange import card_size
+from rnn_builder.graph.card import card_size
 from rnn_builder.graph.events import Event
 from rnn_builder.graph.model import Graph, Position, valid_node_id
 from rnn_builder.values import MAX_TEXT, is_number, is_plain_value, is_savable_text, short
@@ -215,13 +215,14 @@ class Note:
 
     def nearest_node(self, graph: Graph, among: Iterable[str] | None = None) -> str | None:
         """The node (of ``among``; any of ``graph``'s by default) the note is most likely about:
-        the one whose card's middle (``graph.arrange.card_size``) is nearest the note's
+        the one whose card's middle (``graph.card.card_size``) is nearest the note's
         (:data:`NOTE_MIDDLE`). Arrange moves a note with it; the unrolled view draws a note
         beside its row. None when there is no node."""
         x, y = self.position[0] + NOTE_MIDDLE[0], self.position[1] + NOTE_MIDDLE[1]
 
         def distance(node_id: str) -> float:
-            (left, top), (width, height) = graph.node(node_id).position, card_size(graph, node_id)
+            left, top = graph.node(node_id).position
+            width, height = card_size(graph.node_type(node_id))
             return (left + width / 2 - x) ** 2 + (top + height / 2 - y) ** 2
 
         return min(graph.nodes if among is None else among, key=distance, default=None)

@@ -6,57 +6,49 @@ wire back through a Delay (feedback) is left out of the columns' order: the Dela
 the node it delays and its wire runs back to the left (the canvas draws such a wire below the
 nodes it passes).
 
-The layout itself is networkx's: ``topological_generations`` gives the columns (the longest
-path from an input) and ``multipartite_layout`` places them and centres each column's nodes;
+networkx's ``topological_generations`` gives the columns (the longest path from an input);
 here the order within a column is chosen (each node by the mean place of the nodes that feed
-it, so that wires cross little) and the unit grid is turned into canvas coordinates with each
-node's own height. No Qt: the command line and the templates arrange graphs too, and the app's
+it, so that wires cross little), and each column is stacked with each node's own height and
+centred. No Qt: the command line and the templates arrange graphs too, and the app's
 *Arrange* is this, as one undo step.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 
 import networkx as nx
 
+from rnn_builder.graph.card import NODE_WIDTH, card_size
 from rnn_builder.graph.model import Edge, Graph, Position
 
-# A node's card on the canvas, as ``ui.canvas.node_item`` draws it: a header and a row a port.
-NODE_WIDTH, HEADER_HEIGHT, PORT_ROW_HEIGHT, CARD_PADDING = 176.0, 40.0, 22.0, 8.0
 COLUMN_GAP = 24.0  # between two columns' cards: a wire's bend (wider, a 5-column graph fit 65 %)
 ROW_GAP = 40.0  # between two cards of one column
 GRID = 20.0  # the canvas's grid: arranged corners sit on it, as dragged ones snap to it
-
-Size = tuple[float, float]
-
-
-def card_size(graph: Graph, node_id: str) -> Size:
-    """A node's width and height on the canvas (a header, and one row for each port)."""
-    node_type = graph.node_type(node_id)
-    rows = max(len(node_type.inputs) + len(node_type.outputs), 1)
-    return NODE_WIDTH, HEADER_HEIGHT + rows * PORT_ROW_HEIGHT + CARD_PADDING
 
 
 def feedback_edges(graph: Graph) -> list[Edge]:
     """The wires that run back: out of a Delay into the loop it closes, or (a cycle with no
     Delay, which validation reports) the wire that closes each cycle last. Without them the
     graph is acyclic."""
+    edges = graph.edges
     wires = nx.MultiDiGraph()
     wires.add_nodes_from(graph.nodes)
-    for edge in graph.edges:
+    for edge in edges:
         wires.add_edge(edge.src_node, edge.dst_node, key=edge)
-    back: list[Edge] = []
-    for part in nx.strongly_connected_components(wires):
-        for edge in graph.edges:
-            if (
-                edge.src_node in part
-                and edge.dst_node in part
-                and graph.node_type(edge.src_node).shifts_time
-            ):
-                back.append(edge)
-                wires.remove_edge(edge.src_node, edge.dst_node, key=edge)
+    part_of = {
+        node_id: index
+        for index, part in enumerate(nx.strongly_connected_components(wires))
+        for node_id in part
+    }
+    back = [
+        edge
+        for edge in edges
+        if part_of[edge.src_node] == part_of[edge.dst_node]
+        and graph.node_type(edge.src_node).shifts_time
+    ]
+    for edge in back:
+        wires.remove_edge(edge.src_node, edge.dst_node, key=edge)
     order = {node_id: i for i, node_id in enumerate(graph.nodes)}
     while True:
         try:
@@ -83,48 +75,33 @@ def columns(graph: Graph) -> list[list[str]]:
             column_of[node.id] = last
     order = {node_id: i for i, node_id in enumerate(graph.nodes)}
     placed: list[list[str]] = [[] for _ in range(last + 1)]
+    for node_id in graph.nodes:  # each column in the graph's order, sorted below
+        placed[column_of[node_id]].append(node_id)
     rank: dict[str, float] = {}
-    for index in range(last + 1):
-        members = [n for n in graph.nodes if column_of[n] == index]
 
-        def key(node_id: str) -> tuple[float, int]:
-            feeding = [rank[p] for p in forward.predecessors(node_id) if p in rank]
-            middle = sum(feeding) / len(feeding) if feeding else float(order[node_id])
-            return (middle, order[node_id])
+    def key(node_id: str) -> tuple[float, int]:
+        feeding = [rank[p] for p in forward.predecessors(node_id) if p in rank]
+        middle = sum(feeding) / len(feeding) if feeding else float(order[node_id])
+        return (middle, order[node_id])
 
+    for members in placed:
         members.sort(key=key)
         centre = (len(members) - 1) / 2
         for place, node_id in enumerate(members):
             rank[node_id] = place - centre
-        placed[index] = members
     return [column for column in placed if column]
 
 
-def arrange(
-    graph: Graph, size: Callable[[str], Size] | None = None, origin: Position = (0.0, 0.0)
-) -> dict[str, Position]:
+def arrange(graph: Graph, origin: Position = (0.0, 0.0)) -> dict[str, Position]:
     """Canvas positions (top-left corners) for every node of ``graph``: columns left to right,
-    no card over another. ``size`` gives a node's card (width, height) by id (the canvas's
-    own; by default :func:`card_size`); the first column starts at ``origin``'s x and the
-    columns are centred on its y."""
-    if len(graph) == 0:
-        return {}
-    size = size or (lambda node_id: card_size(graph, node_id))
-    laid = columns(graph)
-    grid = nx.DiGraph()
-    grid.add_nodes_from(n for column in laid for n in column)
-    units = nx.multipartite_layout(grid, subset_key=dict(enumerate(laid)), align="vertical")
-    # multipartite_layout scales its unit grid to fit a square: back to column numbers
-    xs = sorted({float(x) for x, _y in units.values()})
-    step = (xs[1] - xs[0]) if len(xs) > 1 else 1.0
-    width = max(size(n)[0] for n in graph.nodes)
+    no card (:func:`~rnn_builder.graph.card.card_size`) over another. The first column starts
+    at ``origin``'s x and the columns are centred on its y."""
     positions: dict[str, Position] = {}
-    for column in laid:
-        x = origin[0] + round((float(units[column[0]][0]) - xs[0]) / step) * (width + COLUMN_GAP)
-        stacked = sorted(column, key=lambda n: float(units[n][1]))
-        heights = [size(n)[1] for n in stacked]
-        y = _on_grid(origin[1] - (sum(heights) + ROW_GAP * (len(stacked) - 1)) / 2)
-        for node_id, height in zip(stacked, heights, strict=True):
+    for index, column in enumerate(columns(graph)):
+        x = origin[0] + index * (NODE_WIDTH + COLUMN_GAP)
+        heights = [card_size(graph.node_type(n))[1] for n in column]
+        y = _on_grid(origin[1] - (sum(heights) + ROW_GAP * (len(column) - 1)) / 2)
+        for node_id, height in zip(column, heights, strict=True):
             positions[node_id] = (float(_on_grid(x)), float(y))
             y = _on_grid(y + height + ROW_GAP, up=True)
     return positions
@@ -135,7 +112,7 @@ def _on_grid(value: float, up: bool = False) -> float:
     return (math.ceil(steps - 1e-9) if up else round(steps)) * GRID
 
 
-def apply_arrangement(graph: Graph, size: Callable[[str], Size] | None = None) -> None:
+def apply_arrangement(graph: Graph) -> None:
     """Move every node of ``graph`` to where :func:`arrange` puts it."""
-    for node_id, position in arrange(graph, size).items():
+    for node_id, position in arrange(graph).items():
         graph.set_position(node_id, position)

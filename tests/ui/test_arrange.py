@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import itertools
 
-from PySide6.QtCore import QPointF, QRectF, QSizeF, Qt
+from PySide6.QtCore import QPoint, QPointF, QRectF, QSizeF, Qt
 from PySide6.QtTest import QTest
 
+from rnn_builder.files.project import Project
 from rnn_builder.files.templates import new_project, template_names
-from rnn_builder.graph.arrange import arrange
+from rnn_builder.graph.arrange import apply_arrangement, arrange
+from rnn_builder.graph.model import Graph
 from ui.canvas.style import NODE_WIDTH
 
 from .conftest import drag, title_point
@@ -81,3 +83,71 @@ def test_every_template_is_laid_out_as_arrange_lays_it_out():
     for name in template_names():
         graph = new_project(name).graph
         assert {n.id: n.position for n in graph} == arrange(graph)
+
+
+def _translators(copies: int) -> Graph:
+    """``copies`` translators side by side, each feeding its digits back through a Delay."""
+    graph = Graph()
+    for k in range(copies):
+        ids = {name: f"{name}{k}" for name in ("words", "embed", "encoder", "decoder")}
+        ids |= {name: f"{name}{k}" for name in ("scores", "digits", "previous")}
+        graph.add_node(
+            "sequence_input", node_id=ids["words"], params={"vocabulary": 32, "steps": 6}
+        )
+        graph.add_node(
+            "embedding", node_id=ids["embed"], params={"vocabulary": 32, "dimension": 16}
+        )
+        graph.add_node("gru", node_id=ids["encoder"], params={"hidden_size": 64})
+        graph.add_node("gru", node_id=ids["decoder"], params={"hidden_size": 64})
+        graph.add_node("dense", node_id=ids["scores"], params={"units": 12})
+        graph.add_node("output", node_id=ids["digits"], params={"target": "digits"})
+        graph.add_node(
+            "delay", node_id=ids["previous"], params={"initial": "start_token", "steps": 4}
+        )
+        graph.connect(ids["words"], "y", ids["embed"], "tokens")
+        graph.connect(ids["embed"], "y", ids["encoder"], "x")
+        graph.connect(ids["encoder"], "h_n", ids["decoder"], "h_0")
+        graph.connect(ids["decoder"], "y", ids["scores"], "x")
+        graph.connect(ids["scores"], "y", ids["digits"], "x")
+        graph.connect(ids["scores"], "y", ids["previous"], "x")
+        graph.connect(ids["previous"], "y", ids["decoder"], "x")
+    apply_arrangement(graph)
+    return graph
+
+
+def _wires_back_below_what_they_span(window) -> None:
+    """Each wire back out of a Delay passes below every card between its two ends."""
+    cards = _cards(window)
+    backwards = [e for e in window.scene.edge_items if e.src_node.startswith("previous")]
+    assert backwards
+    for edge in backwards:
+        path = window.scene.edge_items[edge].path()
+        start, end = path.elementAt(0), path.elementAt(path.elementCount() - 1)
+        assert end.x < start.x
+        spanned = [r for r in cards.values() if r.left() < start.x and r.right() > end.x]
+        assert path.boundingRect().bottom() > max(r.bottom() for r in spanned), edge
+
+
+def test_wires_back_pass_under_nodes_dragged_below_them_at_every_mouse_move(make_window, qtbot):
+    """The wires back through many Delays are re-routed once per mouse move, not once per
+    node moved: each frame of a drag still draws every one of them under the nodes it spans,
+    the dragged ones too."""
+    window = make_window(project=Project(graph=_translators(6)))
+    view, scene = window.view, window.scene
+    view.set_zoom(0.3)
+    view.centerOn(scene.node_items["scores5"])
+    _wires_back_below_what_they_span(window)
+    scene.select_nodes(["scores2", "encoder3"])  # between every wire back's ends, or not
+    viewport = view.viewport()
+    start = view.mapFromScene(title_point(window, "scores2"))
+    QTest.mousePress(viewport, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, start)
+    for step in range(1, 6):
+        QTest.mouseMove(viewport, start + QPoint(0, 60 * step))
+        _wires_back_below_what_they_span(window)
+    assert scene.node_items["scores2"].pos().y() > scene.node_items["scores5"].pos().y()
+    QTest.mouseRelease(
+        viewport, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, start + QPoint(0, 300)
+    )
+    _wires_back_below_what_they_span(window)
+    window.document.undo_stack.undo()  # the nodes go back up, and the wires back with them
+    _wires_back_below_what_they_span(window)

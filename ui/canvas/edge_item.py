@@ -22,6 +22,7 @@ class EdgeItem(QGraphicsPathItem):
         self.edge = edge
         self.kind: str | None = None
         self.backwards = False  # runs right to left (feedback): routed below what it passes
+        self.below: float | None = None  # the lowest node bottom it passes under, if backwards
         self.setZValue(0)
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable, True)
         self.setAcceptHoverEvents(True)
@@ -52,6 +53,7 @@ class EdgeItem(QGraphicsPathItem):
 
     def set_ends(self, start: QPointF, end: QPointF, below: float | None = None) -> None:
         self.backwards = end.x() < start.x()
+        self.below = below
         self.setPath(wire_path(start, end, below))
 
     def shape(self) -> QPainterPath:

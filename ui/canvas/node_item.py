@@ -12,6 +12,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
+from rnn_builder.graph.card import card_size
 from rnn_builder.graph.model import Node
 from rnn_builder.graph.nodes import NodeType, Shape
 from rnn_builder.graph.validation import Problem
@@ -69,7 +70,7 @@ class NodeItem(QGraphicsItem):
         for row, port in enumerate([*self.outputs.values(), *self.inputs.values()]):
             self.rows[port] = row
             port.setPos(0 if port.is_input else NODE_WIDTH, self._row_y(row))
-        self.height = HEADER_HEIGHT + max(len(self.rows), 1) * PORT_ROW_HEIGHT + 8
+        self.height = card_size(node_type)[1]
         # a recurrent cell's state feeds it again at the next step: drawn as a loop on the
         # card, as the textbook's folded diagram does (the unrolled view draws it in time)
         self.loop_directions = (

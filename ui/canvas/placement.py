@@ -16,16 +16,9 @@ from collections.abc import Iterable
 from PySide6.QtCore import QPointF, QRectF
 
 from rnn_builder.graph.nodes import NodeType
-from ui.canvas.style import GRID_SIZE, HEADER_HEIGHT, LOOP_HEIGHT, NODE_WIDTH, PORT_ROW_HEIGHT
+from ui.canvas.style import GRID_SIZE, LOOP_HEIGHT
 
 MAX_RINGS = 60  # 1,200 px around the wanted spot; a canvas that full gets the spot itself
-
-
-def node_size(node_type: NodeType) -> tuple[float, float]:
-    """A node's width and height on the canvas (as :class:`~ui.canvas.node_item.NodeItem`
-    lays it out: a header and one row a port)."""
-    rows = max(len(node_type.inputs) + len(node_type.outputs), 1)
-    return NODE_WIDTH, HEADER_HEIGHT + rows * PORT_ROW_HEIGHT + 8
 
 
 def room_above(node_type: NodeType) -> float:

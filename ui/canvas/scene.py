@@ -17,6 +17,12 @@ follows the graph's.
 
 After changes it re-validates the graph (once per batch of events) to relabel ports with their
 inferred shapes and outline the nodes that have problems.
+
+A wire running back (feedback through a Delay) passes under every node between its ends, so any
+node moving may change its route. Such wires are re-routed once per batch of moves — after each
+mouse move of a drag, after each undo step (Arrange moves every node), else on a 0-ms timer —
+from the nodes' bottoms taken once for all of them: re-routing every one on each node's move
+took 2-3.5 s a mouse move with 210 nodes and 30 Delays selected (now 0.03 s).
 """
 
 from __future__ import annotations
@@ -26,12 +32,13 @@ from PySide6.QtGui import QPen
 from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsScene
 
 from rnn_builder.errors import RNNBuilderError
+from rnn_builder.graph.card import card_size
 from rnn_builder.graph.model import Edge, Node
 from rnn_builder.graph.validation import ValidationReport, validate
 from ui.canvas.edge_item import EdgeItem, wire_path
 from ui.canvas.node_item import NodeItem
 from ui.canvas.note_item import NoteItem
-from ui.canvas.placement import clear_offset, node_size, room_above
+from ui.canvas.placement import clear_offset, room_above
 from ui.canvas.port_item import PortItem
 from ui.canvas.style import GRID_SIZE, NODE_WIDTH, SELECTION_COLOR
 from ui.editor.commands import new_drag_id
@@ -70,6 +77,9 @@ class GraphScene(QGraphicsScene):
         self._refresh_timer = QTimer(self)
         self._refresh_timer.setSingleShot(True)
         self._refresh_timer.timeout.connect(self.refresh)
+        self._route_timer = QTimer(self)
+        self._route_timer.setSingleShot(True)
+        self._route_timer.timeout.connect(self._route_backwards)
         document.replaced.connect(self._rebuild)
         document.undo_stack.indexChanged.connect(self._undo_index_changed)
         self.note_edited.connect(self._note_edited)
@@ -107,6 +117,7 @@ class GraphScene(QGraphicsScene):
             self._add_edge_item(edge)
         for note in project.notes:
             self._on_note_added(note)
+        self._route_backwards()
         self.refresh()
 
     def detach(self) -> None:
@@ -208,6 +219,7 @@ class GraphScene(QGraphicsScene):
         self._refresh_timer.start(0)
 
     def _undo_index_changed(self, _index: int) -> None:
+        self._route_if_pending()
         self._refresh_if_pending()
 
     def _refresh_if_pending(self) -> None:
@@ -238,37 +250,68 @@ class GraphScene(QGraphicsScene):
 
     # --- geometry -------------------------------------------------------------------------
 
-    def _route(self, item: EdgeItem) -> None:
+    def _route(
+        self, item: EdgeItem, bottoms: list[tuple[float, float, float]] | None = None
+    ) -> None:
+        """Lay ``item`` from its output to its input. A wire running back passes under the
+        nodes between its ends: given ``bottoms`` (see :meth:`_node_bottoms`) it is routed
+        under them now; without, it keeps the depth it had until the batch's re-route."""
         edge = item.edge
         src_node, dst_node = self.node_items.get(edge.src_node), self.node_items.get(edge.dst_node)
         if src_node is None or dst_node is None:
             return
         src = src_node.port(edge.src_port, is_input=False)
         dst = dst_node.port(edge.dst_port, is_input=True)
-        if src is not None and dst is not None:
-            start, end = src.scene_anchor(), dst.scene_anchor()
-            item.set_ends(start, end, self._lowest_between(end.x(), start.x()))
+        if src is None or dst is None:
+            return
+        start, end = src.scene_anchor(), dst.scene_anchor()
+        below = None
+        if end.x() < start.x():
+            if bottoms is None:
+                below = item.below
+                self._schedule_routes()
+            else:
+                below = self._lowest_between(end.x(), start.x(), bottoms)
+        item.set_ends(start, end, below)
 
-    def _lowest_between(self, left: float, right: float) -> float | None:
-        """The bottom of the lowest node between ``left`` and ``right`` (a backward wire
-        passes under it), or None when the wire runs forwards."""
-        if right <= left:
-            return None
-        bottoms = [
-            item.pos().y() + item.height
+    def _node_bottoms(self) -> list[tuple[float, float, float]]:
+        """Each node's left, right and bottom on the canvas."""
+        return [
+            (item.pos().x(), item.pos().x() + NODE_WIDTH, item.pos().y() + item.height)
             for item in self.node_items.values()
-            if item.pos().x() < right and item.pos().x() + NODE_WIDTH > left
         ]
-        return max(bottoms, default=None)
+
+    @staticmethod
+    def _lowest_between(
+        left: float, right: float, bottoms: list[tuple[float, float, float]]
+    ) -> float | None:
+        """The bottom of the lowest node between ``left`` and ``right`` (a backward wire
+        passes under it), or None when none is."""
+        return max((b for x0, x1, b in bottoms if x0 < right and x1 > left), default=None)
+
+    def _schedule_routes(self) -> None:
+        self._route_timer.start(0)
+
+    def _route_if_pending(self) -> None:
+        if self._route_timer.isActive():
+            self._route_backwards()
+
+    def _route_backwards(self) -> None:
+        """Route every wire that runs back under the nodes it passes (once per batch)."""
+        self._route_timer.stop()
+        backwards = [item for item in self.edge_items.values() if item.backwards]
+        if not backwards:
+            return
+        bottoms = self._node_bottoms()
+        for item in backwards:
+            self._route(item, bottoms)
 
     def node_item_moved(self, item: NodeItem) -> None:
         for edge in self._edges_of.get(item.node_id, ()):
             edge_item = self.edge_items.get(edge)
             if edge_item is not None:
                 self._route(edge_item)
-        for edge_item in self.edge_items.values():  # a wire back may pass under it
-            if edge_item.backwards:
-                self._route(edge_item)
+        self._schedule_routes()  # a wire back may pass under it now
 
     def snapped(self, point: QPointF) -> QPointF:
         if not self.snap:
@@ -289,7 +332,7 @@ class GraphScene(QGraphicsScene):
         return rects
 
     def _covered(self, node_type, x: float, y: float) -> QRectF:
-        width, height = node_size(node_type)
+        width, height = card_size(node_type)
         above = room_above(node_type)
         return QRectF(x, y - above, width, height + above)
 
@@ -297,7 +340,7 @@ class GraphScene(QGraphicsScene):
         """Where a new node of ``type_name`` wanted at ``centre`` goes: the nearest place on
         the grid where it covers no node (its top-left corner)."""
         node_type = self.graph.registry.get(type_name)
-        width, height = node_size(node_type)
+        width, height = card_size(node_type)
         wanted = self.snapped(QPointF(centre.x() - width / 2, centre.y() - height / 2))
         rect = self._covered(node_type, wanted.x(), wanted.y())
         return wanted + clear_offset(rect, self.node_rects())
@@ -369,6 +412,7 @@ class GraphScene(QGraphicsScene):
             event.accept()
             return
         super().mouseMoveEvent(event)
+        self._route_if_pending()  # the wires back, under the dragged nodes in this frame
 
     def mouseReleaseEvent(self, event) -> None:
         if self._wire is not None and event.button() == Qt.MouseButton.LeftButton:

@@ -5,6 +5,9 @@ from __future__ import annotations
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication
 
+from rnn_builder.graph.card import HEADER_HEIGHT as HEADER_HEIGHT
+from rnn_builder.graph.card import NODE_WIDTH as NODE_WIDTH
+from rnn_builder.graph.card import PORT_ROW_HEIGHT as PORT_ROW_HEIGHT
 from rnn_builder.graph.nodes import CATEGORIES
 
 CATEGORY_COLORS = dict(
@@ -25,9 +28,8 @@ ERROR_COLOR = QColor("#e0413a")
 WARNING_COLOR = QColor("#e0a030")
 SELECTION_COLOR = QColor("#f2c14e")
 
-NODE_WIDTH = 176.0
-HEADER_HEIGHT = 40.0
-PORT_ROW_HEIGHT = 22.0
+# A card's width, header and port rows are the core's (rnn_builder.graph.card): Arrange lays
+# cards out without Qt, and the canvas draws them that size.
 PORT_RADIUS = 5.5
 CORNER_RADIUS = 7.0
 LOOP_HEIGHT = 24.0  # a recurrent cell's loop above its card (within arrange's 40-px row gap)

@@ -14,7 +14,6 @@ from PySide6.QtCore import QPointF
 from rnn_builder.errors import RNNBuilderError
 from rnn_builder.files.project import NOTE_MIDDLE
 from ui.canvas.note_item import NEW_NOTE_TEXT
-from ui.canvas.placement import node_size
 from ui.canvas.quick_add import Choice, QuickAdd
 from ui.canvas.style import CATEGORY_COLORS, GRID_SIZE, HEADER_HEIGHT, NODE_WIDTH, PORT_ROW_HEIGHT
 from ui.editor import clipboard
@@ -138,8 +137,7 @@ class CanvasCommands:
         """Lay the graph out (one undo step) and show all of it."""
         if self.unrolled_action.isChecked():
             self.unrolled_action.setChecked(False)
-        graph = self.document.graph
-        if self.document.arrange(lambda node_id: node_size(graph.node_type(node_id))):
+        if self.document.arrange():
             self.view.fit_to_contents()
 
     def delete_selection(self) -> None:

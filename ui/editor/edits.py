@@ -325,11 +325,10 @@ class DocumentEdits:
         if moves or notes:
             self.push(MoveNodes(self.graph, moves, drag, project=self.project, note_moves=notes))
 
-    def arrange(self, size=None) -> bool:
+    def arrange(self) -> bool:
         """Lay the graph out left to right (``graph.arrange``: inputs left, outputs right, no
-        node over another) as one undo step; False when every node is in place already.
-        ``size`` gives a node's card size by id (the canvas's own)."""
-        positions = arrange(self.graph, size)
+        node over another) as one undo step; False when every node is in place already."""
+        positions = arrange(self.graph)
         moves = {
             node_id: (self.graph.node(node_id).position, position)
             for node_id, position in positions.items()
