@@ -199,7 +199,9 @@ def test_a_note_is_about_the_node_whose_card_middle_is_nearest_its_own():
     graph.add_node("dense", node_id="left", position=(0.0, 0.0))
     graph.add_node("dense", node_id="right", position=(400.0, 0.0))
     note = Note("note_1", "about the right one", (190.0, 0.0))  # its corner nearer 'left'
-    middles = [card_size(graph.node_type(n))[0] / 2 + graph.node(n).position[0] for n in graph.nodes]
+    middles = [
+        card_size(graph.node_type(n))[0] / 2 + graph.node(n).position[0] for n in graph.nodes
+    ]
     assert middles == [88.0, 488.0] and 190.0 + NOTE_MIDDLE[0] == 300.0  # nearer 'right'
     assert note.nearest_node(graph) == "right"
     assert note.nearest_node(graph, among=["left"]) == "left"

@@ -22,3 +22,8 @@ def card_size(node_type: NodeType) -> Size:
     """A node's width and height on the canvas: a header, and one row for each port."""
     rows = max(len(node_type.inputs) + len(node_type.outputs), 1)
     return NODE_WIDTH, HEADER_HEIGHT + rows * PORT_ROW_HEIGHT + CARD_PADDING
+
+
+def port_y(row: int) -> float:
+    """The height of row ``row``'s port (its middle) below the card's top."""
+    return HEADER_HEIGHT + 4 + PORT_ROW_HEIGHT * (row + 0.5)

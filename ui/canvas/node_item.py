@@ -12,7 +12,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
-from rnn_builder.graph.card import card_size
+from rnn_builder.graph.card import card_size, port_y
 from rnn_builder.graph.model import Node
 from rnn_builder.graph.nodes import NodeType, Shape
 from rnn_builder.graph.validation import Problem
@@ -25,7 +25,6 @@ from ui.canvas.style import (
     LABEL_POINT_SIZE,
     LOOP_HEIGHT,
     NODE_WIDTH,
-    PORT_ROW_HEIGHT,
     READABLE_ZOOM,
     SELECTION_COLOR,
     SMALLEST_TITLE_PX,
@@ -69,7 +68,7 @@ class NodeItem(QGraphicsItem):
         self.rows: dict[PortItem, int] = {}
         for row, port in enumerate([*self.outputs.values(), *self.inputs.values()]):
             self.rows[port] = row
-            port.setPos(0 if port.is_input else NODE_WIDTH, self._row_y(row))
+            port.setPos(0 if port.is_input else NODE_WIDTH, port_y(row))
         self.height = card_size(node_type)[1]
         # a recurrent cell's state feeds it again at the next step: drawn as a loop on the
         # card, as the textbook's folded diagram does (the unrolled view draws it in time)
@@ -121,9 +120,6 @@ class NodeItem(QGraphicsItem):
         return (self.inputs if is_input else self.outputs).get(name)
 
     # --- drawing ----------------------------------------------------------------------------
-
-    def _row_y(self, row: int) -> float:
-        return HEADER_HEIGHT + 4 + PORT_ROW_HEIGHT * (row + 0.5)
 
     def _update_tooltip(self) -> None:
         lines = [f"<b>{self.title}</b> — {self.node_type.title}", self.node_type.description]
@@ -331,7 +327,7 @@ class NodeItem(QGraphicsItem):
     def _draw_port_label(
         self, painter: QPainter, port: PortItem, row: int, colors: dict[str, QColor], left: bool
     ) -> None:
-        y = self._row_y(row)
+        y = port_y(row)
         shape = port.shape_info.label() if port.shape_info.kind else port.spec.kinds_label()
         metrics = QFontMetricsF(painter.font())
         name = port.spec.name

@@ -13,9 +13,10 @@ from PySide6.QtCore import QPointF
 
 from rnn_builder.errors import RNNBuilderError
 from rnn_builder.files.project import NOTE_MIDDLE
+from rnn_builder.graph.card import port_y
 from ui.canvas.note_item import NEW_NOTE_TEXT
 from ui.canvas.quick_add import Choice, QuickAdd
-from ui.canvas.style import CATEGORY_COLORS, GRID_SIZE, HEADER_HEIGHT, NODE_WIDTH, PORT_ROW_HEIGHT
+from ui.canvas.style import CATEGORY_COLORS, GRID_SIZE, NODE_WIDTH
 from ui.editor import clipboard
 
 NOTE_CHOICE = "note"  # the quick-add box's key for a note (no node type has it)
@@ -77,9 +78,8 @@ class CanvasCommands:
         rows = [p.name for p in node_type.outputs] + [p.name for p in node_type.inputs]
         row = rows.index(ports[type_name], len(node_type.outputs) if not is_input else 0)
         # the new node's port where the wire was let go
-        port_y = HEADER_HEIGHT + 4 + PORT_ROW_HEIGHT * (row + 0.5)
         corner = self.scene.snapped(
-            QPointF(where.x() - (NODE_WIDTH if is_input else 0.0), where.y() - port_y)
+            QPointF(where.x() - (NODE_WIDTH if is_input else 0.0), where.y() - port_y(row))
         )
         try:
             new_id = self.document.add_wired_node(
