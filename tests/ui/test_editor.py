@@ -21,7 +21,7 @@ from rnn_builder.graph.model import Edge
 from rnn_builder.graph.unroll import unroll
 from ui.canvas.view import NODE_MIME
 from ui.editor.palette import TYPE_ROLE
-from ui.training.unrolled_view import CopyItem
+from ui.training.unrolled_items import CopyItem
 
 from .conftest import click, drag, port_point, title_point
 

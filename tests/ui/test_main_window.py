@@ -15,7 +15,7 @@ from rnn_builder.files.templates import new_project
 from rnn_builder.graph.model import Edge
 from ui.canvas.node_item import NodeItem
 from ui.canvas.style import CATEGORY_COLORS
-from ui.training.unrolled_view import LIT_COLOR
+from ui.training.unrolled_items import LIT_COLOR
 
 ROOT = Path(__file__).resolve().parents[2]
 

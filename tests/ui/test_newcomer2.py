@@ -38,7 +38,7 @@ def test_sample_from_the_menu_shows_its_result_and_brings_the_panel_forward(make
     window = make_window("one_to_many")
     _dock(window, "inspector_dock").raise_()  # the training tab is behind the inspector
     qtbot.waitUntil(lambda: not _in_front(window, "training_dock"))
-    window.live.sample_action.trigger()
+    window.live.train_menu.sample_action.trigger()
     qtbot.waitUntil(lambda: _in_front(window, "training_dock"))
     notes = window.live.panel.sample_box.sample_output.text()
     assert len(notes.split()) == 4, notes

@@ -192,7 +192,7 @@ def test_fit_from_the_data_view_uses_the_file_and_fits_in_one_step(make_window, 
     window = make_window("many_to_one")
     graph, stack = window.document.graph, window.document.undo_stack
     window.choose_data_path = lambda kind: str(EXAMPLES / "reviews.csv")
-    window.live.data_view_action.trigger()  # Train → Your data…
+    window.live.train_menu.data_view_action.trigger()  # Train → Your data…
     view = window.live.data_view
     _click(qtbot, view.choose_button)
     qtbot.waitUntil(lambda: view.state == "read", timeout=TIMEOUT)
@@ -325,7 +325,7 @@ def test_a_large_file_shows_its_progress_and_its_read_can_be_cancelled(
     assert path.stat().st_size > 3 * data_readers.BLOCK
     monkeypatch.setattr(ui.training.data_reading, "ReadWatch", _HeldRead)
     window.choose_data_path = lambda kind: str(path)
-    window.live.data_view_action.trigger()
+    window.live.train_menu.data_view_action.trigger()
     view = window.live.data_view
     _click(qtbot, view.choose_button)
     assert view.state == "reading" and view.preview_model.rowCount() == 50
@@ -364,7 +364,7 @@ def test_options_chosen_in_the_data_view_are_read_with_and_kept(make_window, qtb
     assert len(options["vocabulary"]) == view.summary.vocabulary
     _close(qtbot, view)
     # opened again on the project's file: read with the options it was used with
-    window.live.data_view_action.trigger()
+    window.live.train_menu.data_view_action.trigger()
     assert view.option_widgets["tokens"].currentData() == "characters"
     qtbot.waitUntil(lambda: view.state == "read", timeout=TIMEOUT)
     assert view.status.text() == "This is the project's data."
@@ -385,9 +385,9 @@ def test_fit_from_a_problems_context_menu_and_from_the_train_menu(make_window, q
     assert window.statusBar().currentMessage() == "Fitted the graph to the data: scores.units = 2"
     window.undo_action.trigger()
     assert graph.node("scores").params["units"] == 3
-    window.live.fit_data_action.trigger()  # Train → Fit graph to data
+    window.live.train_menu.fit_data_action.trigger()  # Train → Fit graph to data
     assert graph.node("scores").params["units"] == 2 and stack.count() == steps + 1
-    window.live.fit_data_action.trigger()  # nothing left to fit: no step
+    window.live.train_menu.fit_data_action.trigger()  # nothing left to fit: no step
     assert stack.count() == steps + 1
     assert "fits the data already" in window.statusBar().currentMessage()
 

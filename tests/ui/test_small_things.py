@@ -63,7 +63,7 @@ def test_undo_and_redo_keep_their_width_in_the_toolbar(window, qtbot):
 
 def test_a_repeat_unrolls_over_its_own_steps_and_the_t_box_says_so(make_window):
     """T = 5 was shown, and used, for a Repeat of 4 steps."""
-    from ui.training.unrolled_view import CopyItem
+    from ui.training.unrolled_items import CopyItem
 
     window = make_window("one_to_many")  # a chord → Repeat (steps 4) → GRU → notes
     window.unrolled_action.trigger()
@@ -108,7 +108,7 @@ def test_the_inspector_keeps_a_space_before_its_hint(make_window):
 def test_an_encoder_decoder_is_drawn_with_a_length_for_each_axis(make_window):
     """Issue 24: T set only the words' axis, and the decoder was drawn as long as the encoder.
     The decoder's axis has a box of its own, starting at its own steps."""
-    from ui.training.unrolled_view import CopyItem
+    from ui.training.unrolled_items import CopyItem
 
     window = make_window("encoder_decoder_feedback")  # words (data) → … → decoder (4 steps)
     window.unrolled_action.trigger()

@@ -103,7 +103,7 @@ def test_a_trained_network_offers_continue_or_from_scratch_and_the_run_says_whic
     assert not first.continued and first.start_step == 0
     # trained now: the choice is offered, not made silently
     assert controls.start_button.text() == "Continue" and controls.scratch_button.isVisible()
-    assert window.live.train_action.text() == "&Continue training"
+    assert window.live.train_menu.train_action.text() == "&Continue training"
     _click(qtbot, controls.batch_button)  # one more step, on from run 1's weights
     qtbot.waitUntil(lambda: len(document.runs) == 2, timeout=TRAINING_TIMEOUT)
     second = document.runs[1]

@@ -6,7 +6,7 @@ import pytest
 from PySide6.QtCore import QRectF
 
 from rnn_builder.graph.plan import STEP_LOOP, WHOLE_SEQUENCE, plan_for
-from ui.training.unrolled_view import BOX_H, BOX_W
+from ui.training.unrolled_items import BOX_H, BOX_W
 
 
 def _box(item) -> QRectF:

@@ -12,7 +12,7 @@ from PySide6.QtGui import QColor, QImage, QPainter
 from rnn_builder.files.project import DatasetReference
 from rnn_builder.files.templates import new_project
 from rnn_builder.training.tasks import entities, sentiment
-from ui.training.unrolled_view import (
+from ui.training.unrolled_items import (
     EDGE_COLORS,
     RIGHT_COLOR,
     WRONG_COLOR,

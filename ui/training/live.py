@@ -2,23 +2,23 @@
 docks, stepping through one example in the unrolled view, sampling, and the guard that asks to
 stop training before the graph is edited.
 
-Kept apart from ``main_window`` (which is about editing) and given the window to work in.
+Kept apart from ``main_window`` (which is about editing) and given the window to work in. The
+Train menu (:mod:`ui.training.train_menu`), what a step shows on the unrolled view
+(:mod:`ui.training.step_annotations`) and sampling (:mod:`ui.training.sampling`) are modules of
+their own; this wires them to the session, the docks and the stepping toolbar.
 """
 
 from __future__ import annotations
 
-import html
 from pathlib import Path
 
-import numpy as np
-from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt
+from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QBoxLayout,
     QDockWidget,
     QLabel,
     QMessageBox,
-    QScrollArea,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -28,9 +28,8 @@ from rnn_builder.errors import RNNBuilderError
 from rnn_builder.graph.budget import OUT_OF_MEMORY
 from rnn_builder.graph.unroll import UnrolledKey
 from rnn_builder.training.summary import LEARNED
-from rnn_builder.training.tasks import task_of
 from ui.docks import scrolling
-from ui.editor.data_trust import data_folder
+from ui.training import sampling
 from ui.training.alignment import AlignmentView
 from ui.training.analysis import AnalysisContext, structure
 from ui.training.data_view import DataView
@@ -41,6 +40,14 @@ from ui.training.panel import TrainingPanel
 from ui.training.plots import LossPlots, follow_palette
 from ui.training.probe import Probe, ProbeBox
 from ui.training.session import TrainingSession
+from ui.training.step_annotations import (
+    annotate_outputs,
+    forget_values,
+    input_reads,
+    show_values,
+    step_caption,
+)
+from ui.training.train_menu import TrainMenu
 
 MINIMUM_VIEW_HEIGHT = 48  # a bottom view's least height: its controls' row
 # A bottom view's least width. Until the window shows, its docks stand side by side (they are
@@ -98,7 +105,14 @@ class Live(QObject):
         self.docks["loss_dock"].visibilityChanged.connect(self.plots.seen_changed)
         self.docks["gradient_dock"].visibilityChanged.connect(self.gradients.seen_changed)
         self.data_view: DataView | None = None
-        self._make_train_menu()
+        self.train_menu = TrainMenu(
+            window,
+            self.session,
+            self.panel.run_controls.pause_or_resume,
+            self.sample,
+            lambda: self.open_data_view(),
+            self,
+        )
         self.stepper = None
         self._stepping_graph = None
         self._reads: tuple | None = None  # (stepper, names, what its inputs read): see reads()
@@ -123,83 +137,6 @@ class Live(QObject):
         follow_palette(self.window)
 
     # --- training -------------------------------------------------------------------------
-
-    def _make_train_menu(self) -> None:
-        window, session = self.window, self.session
-        menu = window.menuBar().addMenu("&Train")
-        self.train_action = window.make_action(
-            "&Start training", session.start, "F5", "train", "Train in the background"
-        )
-        self.scratch_action = window.make_action(
-            "Train from s&cratch",
-            session.from_scratch,
-            "Ctrl+F5",
-            "train_scratch_action",
-            "Train again from fresh weights, not on from the trained ones",
-        )
-        self.pause_action = window.make_action(
-            "&Pause / resume", self.panel.run_controls.pause_or_resume, "F6", "train_pause_resume"
-        )
-        self.stop_action = window.make_action(
-            "S&top training", lambda: session.stop(wait=False), "Shift+F5", "train_stop_action"
-        )
-        self.batch_action = window.make_action(
-            "&One batch", session.one_batch, "F7", "train_one_batch_action"
-        )
-        self.sample_action = window.make_action(
-            "S&ample",
-            self.sample,
-            None,
-            "sample_action",
-            "Generate notes or text with the trained network",
-        )
-        self.data_view_action = window.make_action(
-            "Your &data…",
-            lambda: self.open_data_view(),
-            "Ctrl+Shift+D",
-            "data_view_action",
-            "See a data file as training reads it, choose its columns and options, and use it",
-        )
-        self.fit_data_action = window.make_action(
-            "&Fit graph to data",
-            window.fit_to_data,
-            None,
-            "fit_data_action",
-            "Set the inputs' vocabulary or width and the outputs' classes or units to the "
-            "data's, and bind each field to its node (one undo step)",
-        )
-        menu.addActions(
-            [
-                self.train_action,
-                self.scratch_action,
-                self.pause_action,
-                self.stop_action,
-                self.batch_action,
-            ]
-        )
-        menu.addSeparator()
-        menu.addActions([self.data_view_action, self.fit_data_action])
-        menu.addSeparator()
-        menu.addActions([self.sample_action])
-
-        session.state_changed.connect(self._follow_training_state)
-        document = window.document
-        document.weights_changed.connect(self._follow_training_state)
-        document.replaced.connect(self._follow_training_state)
-        document.undo_stack.indexChanged.connect(self._follow_training_state)
-        self._follow_training_state()
-
-    def _follow_training_state(self, *_changed) -> None:
-        """The Train menu as the panel's buttons: Continue or Start, From scratch once trained
-        (slots of this object: they go with it, not with the document that outlives it)."""
-        running = self.session.state != "idle"
-        trained = self.window.document.weights_if_they_fit() is not None
-        self.train_action.setText("&Continue training" if trained else "&Start training")
-        self.scratch_action.setEnabled(not running and trained)
-        self.train_action.setEnabled(not running)
-        self.batch_action.setEnabled(not running)
-        self.pause_action.setEnabled(running)
-        self.stop_action.setEnabled(running)
 
     def shutdown(self) -> None:
         """Stop training (waiting for its thread) and reading a data file before the window
@@ -349,40 +286,8 @@ class Live(QObject):
         return view
 
     def sample(self) -> None:
-        """Generate from the panel's prime and temperature, and show the result where the
-        user is looking (the status bar) as well as in the panel, brought to the front: from
-        the Train menu, a result only in a tab behind the inspector looked like nothing."""
-        document = self.window.document
-        try:
-            self.context.dataset()  # works out what the task needs (a text's alphabet)
-            task, options = task_of(document.project, data_folder(document))
-            drawn = []  # what each step was drawn from, to show what the temperature does
-            text = task.sample(
-                self.context.executor(),
-                self.panel.sample_box.prime(),
-                120,
-                self.panel.sample_box.temperature_value(),
-                np.random.default_rng(),
-                options,
-                drawn=drawn,
-            )
-        except RNNBuilderError as error:
-            self.window.show_error("Cannot sample", str(error))
-            return
-        self.panel.sample_box.show_sample(text, task.sample_note, drawn)
-        dock = self.window.findChild(QDockWidget, "training_dock")
-        dock.show()
-        dock.raise_()
-        # the bars and the entropy in view, and the sample's line just above them, once the
-        # panel is laid out with them (they were hidden until now)
-        QCoreApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
-        dock.findChild(QScrollArea).ensureWidgetVisible(self.panel.sample_box.drawn_view, 0, 26)
-        untrained = self.context.live_weights is None and document.weights_if_they_fit() is None
-        said = "Sampled from the untrained network" if untrained else "Sampled"
-        line = " ".join(text.split())  # the status bar holds one line
-        self.window.statusBar().showMessage(
-            f"{said}: {line[:90]}{'…' if len(line) > 90 else ''}", 20000
-        )
+        """Generate with the network and show it (:func:`ui.training.sampling.sample`)."""
+        sampling.sample(self.window, self.context, self.panel.sample_box)
 
     # --- stepping through one example -------------------------------------------------------
 
@@ -472,9 +377,7 @@ class Live(QObject):
         scene.light(())
         scene.clear_annotations()
         scene.show_reads({})
-        for item in scene.copies.values():
-            item.values = None
-            item.setToolTip(item.base_tip)
+        forget_values(scene.copies)
         self.window.inspector.show_step(None)
         self.window.refresh_unrolled()
         self.alignment.show_walk(None)
@@ -510,30 +413,9 @@ class Live(QObject):
         scene.show_reads(self.reads())  # the same each step: no copy is drawn again for it
         current = stepper.steps[stepper.position - 1].copies if stepper.position else ()
         scene.light(current, computed=stepper.details)
-        for key, item in scene.copies.items():
-            detail = stepper.details.get(key)
-            if detail is not None and detail is item.values:
-                # computed at an earlier step (a step back drops it, a step forward makes a
-                # new one): its tip stands. Written again at every step, the tips took 2.5 s
-                # of the 3.5 s of stepping in the translation template's 79-frame animation.
-                continue
-            item.values = detail
-            if detail is not None:
-                item.setToolTip(item.base_tip + "<br>" + _values_html(detail))
-            else:
-                item.setToolTip(item.base_tip + "<br><i>not computed yet</i>")
-        for key, detail in stepper.details.items():
-            if "prediction" in detail and key in scene.copies:
-                truth, right = self._truth(key, detail["prediction"])
-                scene.annotate(key, self._prediction_text(key, detail["prediction"]), truth, right)
-        where = stepper.steps[stepper.position - 1] if stepper.position else None
-        if where is None:
-            self.step_label.setText("  step 0: nothing computed")
-        else:
-            # the segments of the plan being walked, as the unrolled view labels their bands
-            segment = step_words(where, stepper.executor.graph)
-            step = "" if where.t is None else f" · t = {where.t}"
-            self.step_label.setText(f"  {stepper.position}/{len(stepper.steps)} · {segment}{step}")
+        show_values(scene.copies, stepper.details)
+        annotate_outputs(scene, stepper, self.window.document.graph, self.context.class_name)
+        self.step_label.setText(step_caption(stepper))
         self.window.inspector.show_step(stepper)
         self.alignment.show_walk(stepper)
         # the memory's wires into each computed attention, as bright as it weighed them
@@ -543,87 +425,18 @@ class Live(QObject):
         )
 
     def reads(self) -> dict[UnrolledKey, str]:
-        """What each input copy of the walk reads: its token (``paris``, not ``words t=0``),
-        or its first values; nothing for a padded step. Worked out once per walk (its example
-        does not change as it steps), and again if the data's words change meanwhile."""
+        """What each input copy of the walk reads (:func:`input_reads`: its token, or its
+        first values). Worked out once per walk (its example does not change as it steps),
+        and again if the data's words change meanwhile."""
         stepper = self.stepper
         if stepper is None:
             return {}
         names = self.context.names()
         if self._reads is not None and self._reads[0] is stepper and self._reads[1] is names:
             return self._reads[2]
-        found: dict[UnrolledKey, str] = {}
-        for key in self.window.unrolled_scene.copies:
-            value = stepper.batch.inputs.get(key.node)
-            if value is None:
-                continue
-            value = np.asarray(value)
-            if key.t is not None and value.ndim >= 2 and key.t < value.shape[0]:
-                at = value[key.t, 0]
-            elif key.t is None and value.ndim == 2:
-                at = value[0]
-            else:
-                continue
-            if value.dtype.kind in "iu" and np.ndim(at) == 0:
-                if int(at) >= 0:
-                    found[key] = names.token_name(int(at))
-            else:
-                numbers = np.asarray(at, dtype=float).reshape(-1)
-                more = "…" if numbers.size > 3 else ""
-                found[key] = ", ".join(f"{v:.2f}" for v in numbers[:3]) + more
+        found = input_reads(stepper, names, self.window.unrolled_scene.copies)
         self._reads = (stepper, names, found)
         return found
-
-    def _truth(self, key: UnrolledKey, prediction) -> tuple[str, bool | None]:
-        """The true label of an output copy, and whether the prediction is it ("" when the
-        example has none: a typed input, a padded step)."""
-        node = self.window.document.graph.node(key.node)
-        target = self.stepper.batch.targets.get(node.params["target"])
-        if target is None:
-            return "", None
-        target = np.asarray(target)
-        if key.t is not None:
-            if key.t >= target.shape[0]:
-                return "", None
-            target = target[key.t]
-        target = target[0]
-        if node.params["loss"] == "cross_entropy":
-            truth = int(target)
-            if truth < 0:  # a position the loss ignores
-                return "", None
-            chosen = int(np.asarray(prediction).reshape(-1).argmax())
-            right = truth == chosen
-            return f"{'✓' if right else '✗'} true: {self.context.class_name(truth)}", right
-        values = np.asarray(target, dtype=float).reshape(-1)
-        return "true: " + np.array2string(values[:3], precision=2), None
-
-    def _prediction_text(self, key: UnrolledKey, prediction) -> str:
-        node = self.window.document.graph.node(key.node)
-        values = np.asarray(prediction).reshape(-1)
-        if node.params["loss"] == "cross_entropy":
-            chosen = int(values.argmax())
-            # p as the rest of the app says it: the network's probability, not "71 % sure"
-            return f"{self.context.class_name(chosen)} p = {values[chosen]:.2f}"
-        return np.array2string(values[:3], precision=2)
-
-
-def step_words(step, graph) -> str:
-    """A step in words: its segment's label, or, for a time step across several segments,
-    their nodes in the order they run."""
-    if len(step.segments) == 1:
-        return step.segments[0].label(graph)
-    names = " → ".join(graph.node(n).name for s in step.segments for n in s.nodes)
-    return f"{len(step.segments)} segments · {names}"
-
-
-def _values_html(detail: dict) -> str:
-    rows = []
-    for name, value in detail.items():
-        array = np.asarray(value).reshape(-1)
-        shown = np.array2string(array[:8], precision=3, separator=" ")
-        more = f" … ({array.size} values)" if array.size > 8 else ""
-        rows.append(f"<b>{html.escape(name)}</b> = {html.escape(shown)}{more}")
-    return "<br>".join(rows)
 
 
 def ask_stop_training(window) -> bool:

@@ -3,7 +3,7 @@ slider, what sampling starts from — a chord for the music, the opening text fo
 model (the task's own choices, :meth:`~rnn_builder.training.tasks.base.Task.prime_choices`) —
 the Sample button, the sample, and what it was drawn from.
 
-The box asks and shows; the window's ``sample`` (:mod:`ui.training.live`) runs the network.
+The box asks and shows; ``sample`` (:mod:`ui.training.sampling`) runs the network.
 """
 
 from __future__ import annotations
