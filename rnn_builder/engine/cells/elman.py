@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from rnn_builder.engine.cell_layout import (
+    LOOP_CALLS,
     StepWeights,
     blend,
     feature_major,
@@ -52,13 +53,14 @@ class ElmanCell(Cell):
         ).astype(x.dtype, copy=False)
         mask_t = mask_rows(mask)
         relu = self.nonlinearity == "relu"
+        dot, tanh = LOOP_CALLS[:2]
         for t in range(steps):
             h = hs[t + 1]
-            np.dot(w_all, z[t], out=h)
+            dot(w_all, z[t], h)
             if relu:
                 np.maximum(h, 0.0, out=h)
             else:
-                np.tanh(h, out=h)
+                tanh(h, h)
             if mask_t is not None:
                 blend(mask_t[t], h, hs[t])
         # d h_t / d pre-activation (times the mask), for all steps at once: the backward loop
@@ -94,12 +96,13 @@ class ElmanCell(Cell):
         scratch = np.empty((hidden, batch), dtype)
         dh0 = np.empty((hidden, batch), dtype)
         products = Products(da, z)
+        dot, _, multiply, add, _ = LOOP_CALLS
         for t in range(steps - 1, -1, -1):
-            d = np.multiply(dhs[t], factors[t], out=da[t])
+            d = multiply(dhs[t], factors[t], da[t])
             target = dhs[t - 1] if t > 0 else dh0
-            np.dot(w_hh_t, d, out=scratch)
+            dot(w_hh_t, d, scratch)
             if t > 0:
-                target += scratch
+                add(target, scratch, target)
             else:
                 target[...] = scratch
             if mask_t is not None:

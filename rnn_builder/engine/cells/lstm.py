@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from rnn_builder.engine.cell_layout import (
+    LOOP_CALLS,
     StepWeights,
     blend,
     feature_major,
@@ -151,15 +152,16 @@ class LSTMCell(Cell):
             hs[1:],
             strict=True,
         )
+        dot, tanh, multiply, add, _ = LOOP_CALLS
         for t, (z_t, a, sig, f_i, c_g, o, c, tanh_c, h) in enumerate(steps_of):
-            np.dot(w_all, z_t, out=a)
-            np.tanh(a, out=a)
-            sig *= half
-            sig += half
-            np.multiply(f_i, c_g, out=fc_ig)
-            np.add(fc, ig, out=c)
-            np.tanh(c, out=tanh_c)
-            np.multiply(o, tanh_c, out=h)
+            dot(w_all, z_t, a)
+            tanh(a, a)
+            multiply(sig, half, sig)
+            add(sig, half, sig)
+            multiply(f_i, c_g, fc_ig)
+            add(fc, ig, c)
+            tanh(c, tanh_c)
+            multiply(o, tanh_c, h)
             if mask_t is not None:
                 blend(mask_t[t], c, cs[t])
                 blend(mask_t[t], h, hs[t])
@@ -229,16 +231,17 @@ class LSTMCell(Cell):
             at_t(da),
             strict=True,
         )
+        dot, _, multiply, add, _ = LOOP_CALLS
         for t, dh, target, dc, dc_later, da_o, by_dc, per_dh, dh_o, dc_by, da_t in steps_of:
-            np.multiply(per_dh, dh, out=dc)
-            np.multiply(dh_o, dh, out=da_o)
-            dc += dc_later
-            np.multiply(dc_by, dc, out=by_dc)
-            np.dot(w_hh_t, da_t, out=scratch)
-            target += scratch
+            multiply(per_dh, dh, dc)
+            multiply(dh_o, dh, da_o)
+            add(dc, dc_later, dc)
+            multiply(dc_by, dc, by_dc)
+            dot(w_hh_t, da_t, scratch)
+            add(target, scratch, target)
             if keep is not None:
-                np.multiply(dh, keep[t], out=scratch)
-                target += scratch
+                multiply(dh, keep[t], scratch)
+                add(target, scratch, target)
             products.ready(t)
         products = products.total()
         restored = np.empty_like(products)
