@@ -72,6 +72,24 @@ def test_the_helper_thread_takes_its_callers_mode(flush):
     assert len(modes) == chunking.CHUNKS and set(modes) == {flush}
 
 
+@pytest.mark.parametrize("buffer", [512, 8192])
+def test_the_helper_thread_takes_its_callers_numpy_buffer(buffer):
+    sizes = []
+
+    def work(lo, hi):
+        sizes.append(np.getbufsize())
+
+    previous = np.setbufsize(buffer)
+    try:
+        chunks = chunking.Chunked(12, work, big=True)
+        for t in range(12):
+            chunks.ready(t)
+        chunks.results()
+    finally:
+        np.setbufsize(previous)
+    assert len(sizes) == chunking.CHUNKS and set(sizes) == {buffer}
+
+
 def test_the_helper_thread_takes_its_callers_numpy_error_handling():
     """The helper keeps the modes it was last given between chunks; a caller with other
     settings still gets its own, in either order."""

@@ -43,12 +43,14 @@ def test_configuring_the_process_changes_no_result():
 @pytest.mark.skipif(floats._FENV is None, reason="x86-64 glibc only")
 def test_a_pass_sets_the_thread_s_modes_and_puts_them_back():
     libraries = _blas()
-    outside = [library.num_threads for library in libraries], floats.flushing()
+    outside = [library.num_threads for library in libraries], floats.flushing(), np.getbufsize()
     with Runtime().pass_settings():
         assert floats.flushing() and overlap._this_thread.helper
-    with Runtime(flush_subnormals=False, helper_thread=False).pass_settings():
+        assert np.getbufsize() == Runtime().ufunc_buffer != outside[2]
+    with Runtime(flush_subnormals=False, helper_thread=False, ufunc_buffer=4096).pass_settings():
         assert not floats.flushing() and not overlap._this_thread.helper
-    assert ([library.num_threads for library in libraries], floats.flushing()) == outside
+        assert np.getbufsize() == 4096
+    assert ([lib.num_threads for lib in libraries], floats.flushing(), np.getbufsize()) == outside
     assert overlap._this_thread.helper
 
 
@@ -70,8 +72,9 @@ def gradients_in(chosen: Runtime, name: str, monkeypatch) -> tuple[float, dict]:
 @pytest.mark.parametrize("name", sorted(TEMPLATES))
 def test_every_runtime_gives_the_same_results(name, monkeypatch):
     """The pass settings change speed only: flushing touches values below 2e-308 in float64,
-    and without the helper thread each cell does the same chunks itself (chunks forced here on
-    every cell, however small), so the results are the same bits."""
+    NumPy's buffer size changes where it copies, not what it computes, and without the helper
+    thread each cell does the same chunks itself (chunks forced here on every cell, however
+    small), so the results are the same bits."""
     monkeypatch.setattr(overlap, "OVERLAP_MACS", 0)
     monkeypatch.setattr(overlap, "OVERLAP_ELEMENTS", 0)
     loss, grads = gradients_in(Runtime(), name, monkeypatch)
@@ -80,7 +83,7 @@ def test_every_runtime_gives_the_same_results(name, monkeypatch):
         raise AssertionError("a runtime without the helper thread handed it work")
 
     monkeypatch.setattr(overlap, "_helper", no_helper)
-    plain = Runtime(blas_threads=1, flush_subnormals=False, helper_thread=False)
+    plain = Runtime(blas_threads=1, flush_subnormals=False, helper_thread=False, ufunc_buffer=8192)
     plain_loss, plain_grads = gradients_in(plain, name, monkeypatch)
     assert plain_loss == loss
     for key in grads:

@@ -42,9 +42,9 @@ def _helper() -> ThreadPoolExecutor:
     return one_thread("overlap")
 
 
-# The NumPy error handling and subnormal mode the helper thread was last given (each chunk
-# brings its caller's; setting them only when they change spares two ctypes calls and a NumPy
-# call per chunk, measured 3-5 % of a pass at hidden 128: each lets go of the interpreter lock).
+# The NumPy error handling, buffer and subnormal mode the helper thread was last given (each chunk
+# brings its caller's; setting them only when they change spares two ctypes calls and NumPy
+# calls per chunk, measured 3-5 % of a pass at hidden 128: each lets go of the interpreter lock).
 _helper_modes = threading.local()
 
 # Per calling thread: whether its passes may use the helper, and its hand-offs still open.
@@ -73,8 +73,9 @@ class Chunked:
         split = big and steps >= CHUNKS
         self.chunk = math.ceil(steps / CHUNKS) if split else steps + 1
         self.inline: list | None = None if getattr(_this_thread, "helper", True) else []
-        errors = np.geterr()  # NumPy's error handling is per thread: the helper gets ours,
-        self.modes = (tuple(sorted(errors.items())), flushing())  # so are the subnormal modes
+        errors = np.geterr()  # NumPy's error handling and buffer are per thread: the helper
+        # gets ours, and so the subnormal modes
+        self.modes = (tuple(sorted(errors.items())), np.getbufsize(), flushing())
         self.queue: SimpleQueue | None = None  # chunk bounds for the helper, None: the end
         self.task: Future | None = None
 
@@ -111,8 +112,9 @@ class Chunked:
 def _take_chunks(queue: SimpleQueue, work, modes) -> list:
     """On the helper: every chunk of one pass handed on, until the end (None) comes."""
     if getattr(_helper_modes, "modes", None) != modes:
-        errors, flush = modes
+        errors, buffer, flush = modes
         np.seterr(**dict(errors))
+        np.setbufsize(buffer)
         set_flushing(flush)
         _helper_modes.modes = modes
     parts = []
