@@ -36,6 +36,7 @@ from validate_unroll import build
 
 from rnn_builder.files.project import Project
 from rnn_builder.files.serialization import load, save
+from ui import collector
 from ui.editor.document import GraphDocument
 from ui.main_window import MainWindow
 
@@ -51,6 +52,10 @@ def main() -> int:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     app = QApplication.instance() or QApplication([])
+    # as main.py: Python's collector only at the event loop's safe points, never on a helper
+    # thread, which would destroy Qt objects there (it hung this benchmark: a QObject's
+    # destructor on the data thread waited for the interpreter lock, the GUI thread for Qt's)
+    collector.install(app)
     folder = tempfile.mkdtemp()
     graph = build(args.nodes)
     for index, node in enumerate(graph):  # a grid, as a person would lay 500 nodes out

@@ -43,6 +43,7 @@ from rnn_builder.engine.runtime import runtime
 from rnn_builder.files.serialization import save
 from rnn_builder.files.templates import new_project
 from rnn_builder.training import process as training_process
+from ui import collector
 
 CASES = [("many_to_one", 8), ("adding_problem", 2), ("many_to_many_equal", 3)]
 TICK_MS = 10
@@ -153,6 +154,10 @@ def main() -> None:
     args = parser.parse_args()
     runtime().configure()  # as the app and the CLI do
     app = QApplication.instance() or QApplication([])
+    # as main.py: Python's collector only at the event loop's safe points, never on a helper
+    # thread, which would destroy Qt objects there (it hung this benchmark: a QObject's
+    # destructor on the data thread waited for the interpreter lock, the GUI thread for Qt's)
+    collector.install(app)
     if not args.json:
         print(
             f"{'template':22} {'person':8} {'CLI steps/s':>11} {'GUI steps/s':>11} "
