@@ -8,7 +8,6 @@ import io
 import os
 import subprocess
 import sys
-import threading
 
 import numpy as np
 import pytest
@@ -60,7 +59,7 @@ def test_a_machine_that_gets_busy_is_followed_within_a_few_runs():
     assert choice.best == 2 and quiet[-KEPT:] == [2] * KEPT
 
 
-def test_a_loop_on_two_threads_keeps_the_helper_for_after_it_and_puts_both_back(monkeypatch):
+def test_a_loop_on_two_threads_gives_up_the_helper_and_puts_both_back(monkeypatch):
     libraries = _blas()
     if not libraries:
         pytest.skip("no BLAS that threadpoolctl controls")
@@ -70,88 +69,10 @@ def test_a_loop_on_two_threads_keeps_the_helper_for_after_it_and_puts_both_back(
     before = [library.num_threads for library in libraries]
     with loops.loop("key", steps=4) as threads:
         inside = [library.num_threads for library in libraries], overlap._this_thread.helper
-    assert threads == 2 and inside == ([2] * len(libraries), overlap.AFTER)
+    assert threads == 2 and inside == ([2] * len(libraries), False)
     assert [library.num_threads for library in libraries] == before
     assert getattr(overlap._this_thread, "helper", True)
     assert list(loops.choices["key"].seconds[2]) == [0.25]  # one tick over four steps
-
-
-def chunks_of(chunked, steps: int, backward: bool = False) -> None:
-    for t in range(steps - 1, -1, -1) if backward else range(steps):
-        chunked.ready(t)
-
-
-@pytest.mark.parametrize("backward", [False, True])
-def test_after_a_two_thread_loop_its_elementwise_chunks_are_shared_with_the_helper(backward):
-    """Nothing during the loop; then every chunk once, the same chunks as a loop without the
-    helper makes, the later half on this thread, the earlier on the helper; results in the
-    same order."""
-    seen = []
-
-    def work(lo, hi):
-        seen.append((lo, hi, threading.current_thread().name))
-        return (lo, hi)
-
-    with overlap.loops_ended(helper=False):
-        inline = overlap.Chunked(12, lambda lo, hi: (lo, hi), big=True, backward=backward)
-        chunks_of(inline, 12, backward)
-        expected = inline.results()
-    with overlap.loops_ended(helper=overlap.AFTER):
-        chunked = overlap.Chunked(12, work, big=True, backward=backward)
-        chunks_of(chunked, 12, backward)
-        assert seen == []
-        assert chunked.results() == expected
-    assert sorted((lo, hi) for lo, hi, _ in seen) == sorted(expected)
-    in_loop_order = sorted(seen, key=lambda c: -c[0] if backward else c[0])
-    half = len(in_loop_order) // 2
-    assert {name for *_, name in in_loop_order[half:]} == {threading.current_thread().name}
-    assert {name for *_, name in in_loop_order[:half]} == {"rnn-builder-overlap_0"}
-
-
-def test_after_a_two_thread_loop_products_are_still_made_in_the_loop(monkeypatch):
-    monkeypatch.setattr(overlap, "OVERLAP_MACS", 0)  # chunked, however small
-    made = []
-    gate_products = overlap.gate_products
-
-    def recorded(grad, z):
-        made.append((len(grad), threading.current_thread().name))
-        return gate_products(grad, z)
-
-    monkeypatch.setattr(overlap, "gate_products", recorded)
-    grad = np.ones((12, 4, 3), np.float32)
-    z = np.ones((13, 5, 3), np.float32)
-    with overlap.loops_ended(helper=overlap.AFTER):
-        products = overlap.Products(grad, z)
-        chunks_of(products, 12, backward=True)
-        during = list(made)
-        total = products.total()
-    np.testing.assert_array_equal(total, np.full((4, 5), 36, np.float32))
-    assert len(during) == overlap.CHUNKS and during == made
-    assert {name for _, name in made} == {threading.current_thread().name}
-
-
-def test_a_pass_without_the_helper_keeps_it_after_two_thread_loops_too():
-    with overlap.loops_ended(helper=False), overlap.loops_ended(helper=overlap.AFTER):
-        assert overlap._this_thread.helper is False
-    with overlap.loops_ended(helper=True), overlap.loops_ended(helper=overlap.AFTER):
-        assert overlap._this_thread.helper == overlap.AFTER
-
-
-def test_an_error_in_the_shared_chunks_waits_for_the_helper_and_is_raised():
-    finished = []
-
-    def work(lo, hi):
-        if threading.current_thread().name.startswith("rnn-builder-overlap"):
-            finished.append((lo, hi))
-            return None
-        raise ValueError("this thread's chunk")
-
-    with overlap.loops_ended(helper=overlap.AFTER):
-        chunked = overlap.Chunked(12, work, big=True)
-        chunks_of(chunked, 12)
-        with pytest.raises(ValueError, match="this thread's chunk"):
-            chunked.results()
-    assert len(finished) == overlap.CHUNKS // 2
 
 
 def test_small_loops_and_the_editor_s_runtime_time_nothing():

@@ -8,7 +8,7 @@ import contextlib
 import math
 import threading
 from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from queue import SimpleQueue
 
 import numpy as np
@@ -64,14 +64,7 @@ class Chunked:
 
     The chunks depend on the sizes alone: where the pass may not use the helper, the loop does
     each chunk itself when it is finished, so the results are the same bits either way (the
-    helper's chunks sum in another order than one piece would).
-
-    Where the loop's products run on two BLAS threads (:data:`AFTER`, see ``two_cores``), the
-    helper would take a core from them at every step; element-wise work (``shared``) then
-    waits for the loop's end and is shared between this thread and the helper
-    (:meth:`_shared`), and products, which use both threads already, are done in the loop."""
-
-    shared = True  # element-wise work: shared with the helper after a two-thread loop
+    helper's chunks sum in another order than one piece would)."""
 
     def __init__(self, steps: int, work, big: bool, backward: bool = False) -> None:
         self.work, self.backward = work, backward
@@ -79,9 +72,7 @@ class Chunked:
         self.edge = steps if backward else 0  # where the steps not yet handed on begin / end
         split = big and steps >= CHUNKS
         self.chunk = math.ceil(steps / CHUNKS) if split else steps + 1
-        helper = getattr(_this_thread, "helper", True)
-        self.deferred: list | None = [] if helper == AFTER and self.shared else None
-        self.inline: list | None = None if helper is True else []
+        self.inline: list | None = None if getattr(_this_thread, "helper", True) else []
         errors = np.geterr()  # NumPy's error handling and buffer are per thread: the helper
         # gets ours, and so the subnormal modes
         self.modes = (tuple(sorted(errors.items())), np.getbufsize(), flushing())
@@ -97,9 +88,6 @@ class Chunked:
             self.edge = t + 1
 
     def _hand_on(self, lo: int, hi: int) -> None:
-        if self.deferred is not None:  # after the loop (see the class's docstring)
-            self.deferred.append((lo, hi))
-            return
         if self.inline is not None:  # no helper: the same chunk, done here
             self.inline.append(self.work(lo, hi))
             return
@@ -112,8 +100,6 @@ class Chunked:
 
     def results(self) -> list:
         lo, hi = (0, self.edge) if self.backward else (self.edge, self.steps)
-        if self.deferred is not None:
-            return self._shared(self.deferred, [(lo, hi)] if lo < hi else [])
         if self.queue is not None:
             self.queue.put(None)
             _waiting().discard(self.queue)
@@ -121,28 +107,6 @@ class Chunked:
         if self.inline is not None:
             return rest + self.inline
         return rest if self.task is None else rest + self.task.result()
-
-    def _shared(self, handed: list, rest: list) -> list:
-        """Every chunk of a loop that ran on two BLAS threads, now that it has ended: the
-        helper takes the earlier half, this thread the later (the steps last in its cache).
-        Measured at LSTM 128 on two threads: the factors took 0.5-0.7 ms done in the loop; a
-        training step took 0.97-0.98 of its time with them shared so."""
-        chunks = handed + rest  # in the loop's order
-        theirs, mine = chunks[: len(chunks) // 2], chunks[len(chunks) // 2 :]
-        task = None
-        if theirs:
-            queue: SimpleQueue = SimpleQueue()
-            for bounds in [*theirs, None]:
-                queue.put(bounds)
-            task = _helper().submit(_take_chunks, queue, self.work, self.modes)
-        try:
-            done = [self.work(*bounds) for bounds in mine]
-        except BaseException:
-            if task is not None:
-                wait([task])  # not writing into the pass's arrays any more
-            raise
-        parts = ([] if task is None else task.result()) + done
-        return parts[len(handed) :] + parts[: len(handed)]  # as the other modes: rest first
 
 
 def _take_chunks(queue: SimpleQueue, work, modes) -> list:
@@ -167,23 +131,17 @@ def _waiting() -> set:
     return waiting
 
 
-# ``loops_ended(helper=AFTER)``: the loops' products run on two BLAS threads (see ``Chunked``)
-AFTER = "after"
-
-
 @contextlib.contextmanager
-def loops_ended(helper: bool | str = True) -> Iterator[None]:
+def loops_ended(helper: bool = True) -> Iterator[None]:
     """Within the block, this thread's time loops hand work to the helper only if ``helper``
-    (outside any block they may: a kernel called on its own works as in a default pass), or
-    only after each loop if :data:`AFTER` (unless the block is inside one that allows none).
-    When
+    (outside any block they may: a kernel called on its own works as in a default pass). When
     the block ends, however it ends, tell the helper that this thread's unfinished loops will
     hand on nothing more. A loop cut short (an error, Ctrl-C) never asks for its results, and
     its task would otherwise wait on the one helper thread for ever, blocking every later pass
     and the interpreter's exit. Each of the executor's passes runs in one. (One context for
     both: a second one cost each pass 3 µs, measured.)"""
     previous = getattr(_this_thread, "helper", True)
-    _this_thread.helper = False if helper == AFTER and previous is False else helper
+    _this_thread.helper = helper
     try:
         yield
     finally:
@@ -200,8 +158,6 @@ def _end_waiting() -> None:
 class Products(Chunked):
     """:func:`gate_products` of ``grad (T, G, B)`` and ``z``, summed chunk by chunk during
     the backward loop."""
-
-    shared = False  # after a two-thread loop too: done in the loop, on both threads
 
     def __init__(self, grad: Array, z: Array) -> None:
         steps, gates, batch = grad.shape

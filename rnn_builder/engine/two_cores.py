@@ -16,9 +16,8 @@ threads pay; running both and comparing does. Each kind of loop (:func:`loop_key
 forward or backward, its sizes) runs either
 
 * on **one** BLAS thread with the helper thread beside it (``overlap``), or
-* on **two** BLAS threads, the helper's chunks of products done in the loop (three threads on
-  two cores measured slower than either) and its element-wise chunks after the loop, shared
-  between the loop's thread and the helper (``overlap.Chunked``),
+* on **two** BLAS threads, the helper's chunks done in the loop (three threads on two cores
+  measured slower than either),
 
 and the median time per step of its last three runs on each decides which runs next. The
 other is tried again now and then — after 8 runs, then 16, 32, … up to 128 while it keeps
@@ -41,7 +40,7 @@ from collections import deque
 from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass, field
 
-from rnn_builder.engine.overlap import AFTER, loops_ended
+from rnn_builder.engine.overlap import loops_ended
 from rnn_builder.engine.threads import blas_threads
 
 # Loops whose products all stay below what OpenBLAS splits are not timed (two threads cannot
@@ -109,7 +108,7 @@ class LoopThreads:
         if threads == 1:
             yield 1
         else:
-            with blas_threads(2), loops_ended(helper=AFTER):
+            with blas_threads(2), loops_ended(helper=False):
                 yield 2
         choice.record(threads, (self.clock() - start) / max(steps, 1))
 
