@@ -335,6 +335,9 @@ def main() -> int:
         return 0
     if args.apart:
         rows = apart(args, args.apart)
+        if args.json:  # each row with its rounds' median ratio and their range
+            print(json.dumps(rows))
+            return 0
         print(
             f"each side alone in its own process, {args.apart} rounds; ratio: median "
             "[lowest-highest] of the rounds"
