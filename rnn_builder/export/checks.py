@@ -25,6 +25,14 @@ class CheckResult:
     def ok(self) -> bool:
         return self.max_difference <= self.tolerance
 
+    def compared(self, got, expected: np.ndarray) -> None:
+        """Take in one output's predictions: the largest difference so far, infinite where
+        either side holds NaN or an infinity (Python's ``max`` drops a NaN: an exported model
+        that gave NaN passed the check with a difference of 0)."""
+        difference = np.abs(np.asarray(got, np.float64) - expected)
+        worst = float(difference.max(initial=0.0)) if np.isfinite(difference).all() else np.inf
+        self.max_difference = max(self.max_difference, worst)
+
     def summary(self) -> str:
         shapes = "; ".join(
             f"batch of {size}" + "".join(f", {axis} {steps} steps" for axis, steps in axes.items())

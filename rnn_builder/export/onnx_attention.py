@@ -45,16 +45,22 @@ def emit_attention(ctx: ExportContext, node: Node, inputs: dict[str, str]) -> di
     else:
         keys_t = o.op("Transpose", [keys], "keys", perm=[0, 2, 1])  # (B, ·, S)
         scores = b.op("MatMul", [query, keys_t], "scores")  # (B, T, S)
-    if real is not None:
-        scores = b.op("Where", [real, scores, b.const(-np.inf)], "masked")
-    alignment = b.op("Softmax", [scores], "alignment", axis=-1)
+    alignment = b.op(
+        "Softmax",
+        [scores if real is None else b.op("Where", [real[0], scores, b.const(-np.inf)], "masked")],
+        "alignment",
+        axis=-1,
+    )
+    if real is not None:  # an empty memory weighs nothing (Softmax of only −∞ is NaN)
+        alignment = b.op("Where", [real[1], alignment, b.const(0.0)], "alignment")
     context = b.op("MatMul", [alignment, by_batch], "context")
     return {"context": b.op("Transpose", [context], "context", perm=[1, 0, 2])}
 
 
-def _real_steps(ctx: ExportContext, node: Node, memory: str) -> str | None:
-    """``(B, 1, S)`` bool, true at each memory's real steps; None when its axis has no lengths
-    (every sequence on it fills it)."""
+def _real_steps(ctx: ExportContext, node: Node, memory: str) -> tuple[str, str] | None:
+    """``(B, 1, S)`` bool, true at each memory's real steps, and ``(B, 1, 1)`` bool, true where
+    a memory has any (as ``engine.kernels.attention`` gives an empty one no weight anywhere);
+    None when its axis has no lengths (every sequence on it fills it)."""
     lengths = ctx.sequence_lengths.get(ctx.source_axis(node.id, "memory"))
     if lengths is None:
         return None
@@ -63,4 +69,5 @@ def _real_steps(ctx: ExportContext, node: Node, memory: str) -> str | None:
     times = b.op("Range", [b.const(0, np.int64), steps, b.const(1, np.int64)], "times")
     wide = b.op("Cast", [lengths], "lengths", to=TensorProto.INT64)
     real = b.op("Less", [b.unsqueeze(times, 0), b.unsqueeze(wide, 1)], "real")  # (B, S)
-    return b.unsqueeze(real, 1)
+    nonempty = b.op("Greater", [wide, b.const(0, np.int64)], "nonempty")  # (B,)
+    return b.unsqueeze(real, 1), b.unsqueeze(b.unsqueeze(nonempty, 1), 2)

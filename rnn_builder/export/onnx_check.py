@@ -83,8 +83,7 @@ def compare(
                     f"{run.name} gives output '{output_id}' the shape {value.shape}, where our "
                     f"executor gives {prediction.shape}"
                 )
-            difference = np.abs(value - prediction)
-            result.max_difference = max(result.max_difference, float(difference.max()))
+            result.compared(value, prediction)
         lengths = {k: int(np.asarray(batch.inputs[k]).shape[0]) for k in sequence_ids}
         lengths.update(batch.steps)
         result.batches.append((lengths, len(chosen)))

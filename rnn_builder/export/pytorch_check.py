@@ -96,8 +96,7 @@ def check_pytorch(
         for output_id, prediction in expected.items():
             if output_id not in got:
                 raise ExportError(f"the exported model gives no output '{output_id}'")
-            difference = np.abs(got[output_id].double().numpy() - prediction)
-            result.max_difference = max(result.max_difference, float(difference.max()))
+            result.compared(got[output_id].double().numpy(), prediction)
         lengths = {k: int(np.asarray(batch.inputs[k]).shape[0]) for k in sequence_ids}
         lengths.update(batch.steps)
         result.batches.append((lengths, len(chosen)))

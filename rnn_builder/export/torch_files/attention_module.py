@@ -47,11 +47,17 @@ class Attention(nn.Module):
         else:  # (T, B, 1, units) + (1, B, S, units)
             keys = self.key(memory).transpose(0, 1)[None]
             scores = self.energy(torch.tanh(self.query(query)[:, :, None] + keys)).squeeze(-1)
+        empty = None
         if lengths is not None:
             steps = torch.arange(memory.shape[0], device=memory.device)
             real = steps[None, :] < lengths.to(memory.device)[:, None]  # (B, S)
-            scores = scores.masked_fill(~real[None], float("-inf"))
+            # an empty memory weighs nothing anywhere, as in RNN Builder (a softmax of only
+            # -inf is NaN, and so is its gradient: its scores stay finite, its weights 0)
+            empty = ~real.any(dim=-1)  # (B,)
+            scores = scores.masked_fill(~(real | empty[:, None])[None], float("-inf"))
         alignment = torch.softmax(scores, dim=-1)
+        if empty is not None:
+            alignment = alignment.masked_fill(empty[None, :, None], 0.0)
         return torch.einsum("tbs,sbd->tbd", alignment, values), alignment
 
     def step(

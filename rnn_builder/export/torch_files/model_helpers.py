@@ -56,7 +56,8 @@ def run_sequence(
     (and ``c_n`` for an LSTM), directions side by side as RNN Builder lays them out.
 
     With ``lengths`` the padded steps carry the state unchanged: the forward direction's
-    output there is its last real state, the reverse direction's its initial state."""
+    output there is its last real state, the reverse direction's its initial state; an empty
+    sequence (length 0) keeps its initial state throughout."""
     steps, batch = x.shape[:2]
     directions = 2 if module.bidirectional else 1
     hidden = module.hidden_size
@@ -68,17 +69,25 @@ def run_sequence(
 
     h0 = initial(h_0)
     lstm = isinstance(module, nn.LSTM)
-    state = (h0, initial(c_0)) if lstm else h0
+    initials = (h0, initial(c_0)) if lstm else (h0,)
+    state = initials if lstm else h0
     if lengths is None:
         y, final = module(x, state)
+        finals = final if lstm else (final,)
     else:
-        packed = nn.utils.rnn.pack_padded_sequence(x, lengths.cpu(), enforce_sorted=False)
+        real = lengths.to(x.device)
+        # packing takes no empty sequence: one runs a step that is thrown away below
+        packed = nn.utils.rnn.pack_padded_sequence(x, real.clamp(min=1).cpu(), enforce_sorted=False)
         y, final = module(packed, state)
         y, _ = nn.utils.rnn.pad_packed_sequence(y, total_length=steps)
-        h_n = final[0] if lstm else final
+        empty = (real == 0)[None, :, None]
+        finals = tuple(
+            torch.where(empty, start, end)
+            for start, end in zip(initials, final if lstm else (final,), strict=True)
+        )
+        h_n = finals[0]
         fill = torch.cat([h_n[0], h0[1]] if directions == 2 else [h_n[0]], dim=-1)
-        y = torch.where(step_mask(lengths.to(x.device), steps) > 0, y, fill.unsqueeze(0))
-    finals = final if lstm else (final,)
+        y = torch.where(step_mask(real, steps) > 0, y, fill.unsqueeze(0))
     return (y, *(f.transpose(0, 1).reshape(batch, directions * hidden) for f in finals))
 
 
