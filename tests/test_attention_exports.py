@@ -21,7 +21,7 @@ from .test_export_onnx import assert_agrees, exported
 BUILDS = {"luong": luong, "bahdanau": bahdanau, "repeated": repeated}
 # what an attention may be written with (besides the shapes' bookkeeping)
 ATTENTION_OPS = {"MatMul", "Add", "Tanh", "Where", "Softmax", "Transpose"}
-BOOKKEEPING = {"Unsqueeze", "Squeeze", "Shape", "Gather", "Range", "Cast", "Less"}
+BOOKKEEPING = {"Unsqueeze", "Squeeze", "Shape", "Gather", "Range", "Cast", "Less", "Greater"}
 
 
 @pytest.mark.parametrize("score", SCORES)
