@@ -7,8 +7,10 @@ from __future__ import annotations
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtTest import QTest
 
+from rnn_builder.files.project import NOTE_WIDTH
 from rnn_builder.files.serialization import load
 from ui.canvas.note_item import NoteCard
+from ui.editor import clipboard
 
 from .conftest import click, drag
 
@@ -98,3 +100,52 @@ def test_arrange_takes_a_note_along_with_the_node_it_is_about(window):
     assert document.arrange()
     x, y = graph.node("scores").position
     assert document.project.note(note_id).position == (1000.0 + x - 900.0, 540.0 + y - 600.0)
+
+
+def test_notes_are_copied_cut_pasted_and_duplicated_with_the_nodes(window, qtbot):
+    """A note selected with a node travels with it through the clipboard: Ctrl+C, Ctrl+V
+    give a new node and a new note with its text, moved alike, as one undo step; a note alone
+    copies too; Ctrl+D duplicates both; text copied before notes were copied still pastes."""
+    _active(window, qtbot)
+    note_id = _write_a_note(window, qtbot, "The reader keeps a state")
+    project, stack, view = window.document.project, window.document.undo_stack, window.view
+    note_item, reader = window.scene.note_items[note_id], window.scene.node_items["reader"]
+    click(view, note_item.mapToScene(QPointF(40, 8)))
+    click(view, reader.mapToScene(QPointF(20, 10)), Qt.KeyboardModifier.ControlModifier)
+    assert window.scene.selected_note_ids() == [note_id]
+    assert window.scene.selected_node_ids() == ["reader"]
+    nodes_before = set(window.document.graph.nodes)
+    steps_before = stack.count()
+    QTest.keyClick(view, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
+    QTest.keyClick(view, Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier)
+    (new_node,) = set(window.document.graph.nodes) - nodes_before
+    (new_note,) = [n for n in project.notes if n.id != note_id]
+    assert new_note.text == "The reader keeps a state"
+    graph = window.document.graph
+    old_node, new_spot = graph.node("reader").position, graph.node(new_node).position
+    old_note = project.note(note_id).position
+    node_moved = (new_spot[0] - old_node[0], new_spot[1] - old_node[1])
+    note_moved = (new_note.position[0] - old_note[0], new_note.position[1] - old_note[1])
+    assert node_moved == note_moved and node_moved != (0.0, 0.0)
+    assert stack.count() == steps_before + 1 and stack.undoText() == "Paste"
+    assert set(window.scene.selected_note_ids()) == {new_note.id}  # the copies are selected
+    assert window.scene.selected_node_ids() == [new_node]
+    QTest.keyClick(view, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)  # one undo: both
+    assert [n.id for n in project.notes] == [note_id] and new_node not in graph
+    # a note alone, cut and pasted: its text comes back
+    click(view, note_item.mapToScene(QPointF(40, 8)))
+    QTest.keyClick(view, Qt.Key.Key_X, Qt.KeyboardModifier.ControlModifier)
+    assert project.notes == []
+    QTest.keyClick(view, Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier)
+    (pasted,) = project.notes
+    assert pasted.text == "The reader keeps a state"
+    # Ctrl+D: the selected (pasted) note duplicated beside itself
+    QTest.keyClick(view, Qt.Key.Key_D, Qt.KeyboardModifier.ControlModifier)
+    assert [n.text for n in project.notes] == ["The reader keeps a state"] * 2
+    left, right = sorted(n.position[0] for n in project.notes)
+    assert right - left >= NOTE_WIDTH
+    # what an earlier version copied (no "notes") still pastes its nodes
+    clipboard.put(clipboard.selection_as_json(graph, ["reader"]).replace(', "notes": []', ""))
+    QTest.keyClick(view, Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier)
+    assert any(graph.node(n).type_name == "lstm" for n in window.scene.selected_node_ids())
+    assert len(project.notes) == 2

@@ -373,11 +373,15 @@ class GraphScene(QGraphicsScene):
     def selected_edges(self) -> list[Edge]:
         return [i.edge for i in self.selectedItems() if isinstance(i, EdgeItem)]
 
-    def select_nodes(self, node_ids) -> None:
-        wanted = set(node_ids)
+    def select_nodes(self, node_ids, note_ids=()) -> None:
+        """Select these nodes (and notes), and nothing else."""
+        wanted, notes = set(node_ids), set(note_ids)
         self.clearSelection()
         for node_id, item in self.node_items.items():
             if node_id in wanted:
+                item.setSelected(True)
+        for item in self.items():
+            if isinstance(item, NoteItem) and item.note_id in notes:
                 item.setSelected(True)
 
     # --- wiring with the mouse ------------------------------------------------------------

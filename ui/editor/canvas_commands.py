@@ -12,7 +12,7 @@ from __future__ import annotations
 from PySide6.QtCore import QPointF
 
 from rnn_builder.errors import RNNBuilderError
-from rnn_builder.files.project import NOTE_MIDDLE
+from rnn_builder.files.project import NOTE_MIDDLE, NOTE_WIDTH
 from rnn_builder.graph.card import port_y
 from ui.canvas.note_item import NEW_NOTE_TEXT
 from ui.canvas.quick_add import Choice, QuickAdd
@@ -153,9 +153,16 @@ class CanvasCommands:
         self.scene.select_nodes(self.document.graph.nodes)
 
     def copy(self) -> None:
-        node_ids = self.scene.selected_node_ids()
-        if node_ids:
-            clipboard.put(clipboard.selection_as_json(self.document.graph, node_ids))
+        node_ids, notes = self._selection()
+        if node_ids or notes:
+            clipboard.put(clipboard.selection_as_json(self.document.graph, node_ids, notes))
+
+    def _selection(self) -> tuple[list[str], list]:
+        """The selected nodes' ids and notes."""
+        project = self.document.project
+        return self.scene.selected_node_ids(), [
+            project.note(note_id) for note_id in self.scene.selected_note_ids()
+        ]
 
     def cut(self) -> None:
         self.copy()
@@ -166,21 +173,24 @@ class CanvasCommands:
 
     def duplicate(self) -> None:
         """Copies of the selection beside it (to the right, or the nearest free place)."""
-        node_ids = self.scene.selected_node_ids()
-        if node_ids:
-            text = clipboard.selection_as_json(self.document.graph, node_ids)
-            left = min(self.document.graph.node(n).position[0] for n in node_ids)
-            right = max(self.scene.node_items[n].pos().x() + NODE_WIDTH for n in node_ids)
-            self._paste_json(text, (right - left + GRID_SIZE * 2, 0.0), "Duplicate")
+        node_ids, notes = self._selection()
+        if node_ids or notes:
+            text = clipboard.selection_as_json(self.document.graph, node_ids, notes)
+            lefts = [self.document.graph.node(n).position[0] for n in node_ids]
+            rights = [self.scene.node_items[n].pos().x() + NODE_WIDTH for n in node_ids]
+            lefts += [note.position[0] for note in notes]
+            rights += [note.position[0] + NOTE_WIDTH for note in notes]
+            self._paste_json(text, (max(rights) - min(lefts) + GRID_SIZE * 2, 0.0), "Duplicate")
 
     def _paste_json(self, raw: str, offset: tuple[float, float], text: str = "Paste") -> None:
         try:
             selection = clipboard.selection_from_json(raw)
             if selection is None:
                 return  # not ours: nothing to paste
-            offset = self.scene.free_offset(selection[0], offset)  # never on top of nodes
-            new_ids = self.document.paste(*selection, offset, text)
+            nodes, edges, notes = selection
+            offset = self.scene.free_offset(nodes, offset)  # never on top of nodes
+            new_ids, new_notes = self.document.paste(nodes, edges, offset, text, notes)
         except (ValueError, KeyError, TypeError, RNNBuilderError) as error:
             self.show_error("Cannot paste", f"The clipboard does not hold nodes that fit: {error}")
             return
-        self.scene.select_nodes(new_ids)
+        self.scene.select_nodes(new_ids, new_notes)

@@ -8,6 +8,7 @@ import json
 from PySide6.QtCore import QMimeData
 from PySide6.QtGui import QGuiApplication
 
+from rnn_builder.files.project import Note
 from rnn_builder.files.serialization import MAX_FILE_BYTES
 from rnn_builder.graph.model import Edge, Graph, Node
 
@@ -16,8 +17,8 @@ FORMAT = "rnn-builder-selection"
 MAX_CLIPBOARD_CHARS = MAX_FILE_BYTES  # copied nodes are never more than a project
 
 
-def selection_as_json(graph: Graph, node_ids: list[str]) -> str:
-    """The nodes ``node_ids`` and the wires between them."""
+def selection_as_json(graph: Graph, node_ids: list[str], notes: list[Note] = ()) -> str:
+    """The nodes ``node_ids``, the wires between them, and ``notes`` (text and place)."""
     chosen = set(node_ids)
     nodes = [
         {
@@ -30,12 +31,14 @@ def selection_as_json(graph: Graph, node_ids: list[str]) -> str:
         for n in node_ids
     ]
     edges = [list(e) for e in graph.edges if e.src_node in chosen and e.dst_node in chosen]
-    return json.dumps({"format": FORMAT, "nodes": nodes, "edges": edges})
+    copied = [{"text": note.text, "position": list(note.position)} for note in notes]
+    return json.dumps({"format": FORMAT, "nodes": nodes, "edges": edges, "notes": copied})
 
 
-def selection_from_json(raw: str) -> tuple[list[Node], list[Edge]] | None:
-    """Nodes and wires back from :func:`selection_as_json`; None for text that is not ours.
-    Damaged data raises ValueError, KeyError or TypeError."""
+def selection_from_json(raw: str) -> tuple[list[Node], list[Edge], list[Note]] | None:
+    """Nodes, wires and notes back from :func:`selection_as_json` (the notes without ids: a
+    paste gives them new ones; text copied before notes were copied has none); None for text
+    that is not ours. Damaged data raises ValueError, KeyError or TypeError."""
     if len(raw) > MAX_CLIPBOARD_CHARS:  # parsed JSON takes several times the text's memory
         raise ValueError(
             f"it holds {len(raw) / 1e6:.0f} MB of text, more than the "
@@ -48,7 +51,11 @@ def selection_from_json(raw: str) -> tuple[list[Node], list[Edge]] | None:
         Node(n["id"], n["type"], n["name"], dict(n["params"]), tuple(n["position"]))
         for n in data["nodes"]
     ]
-    return nodes, [Edge(*e) for e in data["edges"]]
+    notes = [
+        Note("", Note.checked_text(n["text"]), Note.checked_position(tuple(n["position"])))
+        for n in data.get("notes", [])
+    ]
+    return nodes, [Edge(*e) for e in data["edges"]], notes
 
 
 def put(text: str) -> None:

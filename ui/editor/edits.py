@@ -27,7 +27,7 @@ from rnn_builder.errors import (
     WiringError,
 )
 from rnn_builder.files.data_options import OPTIONS, task_of_reference
-from rnn_builder.files.project import DatasetReference, Note
+from rnn_builder.files.project import MAX_NOTES, DatasetReference, Note
 from rnn_builder.graph.arrange import arrange
 from rnn_builder.graph.model import Edge, Node, node_id_problem
 from rnn_builder.training.binding import DataCheck, ParamChange
@@ -350,10 +350,16 @@ class DocumentEdits:
         )
 
     def paste(
-        self, nodes: list[Node], edges: list[Edge], offset: tuple[float, float], text: str = "Paste"
-    ) -> list[str]:
-        """Add copies of ``nodes`` with fresh ids, their wires among themselves, moved by
-        ``offset``; returns the new ids. A copy whose id is taken, or that the core refuses
+        self,
+        nodes: list[Node],
+        edges: list[Edge],
+        offset: tuple[float, float],
+        text: str = "Paste",
+        notes: list[Note] = (),
+    ) -> tuple[list[str], list[str]]:
+        """Add copies of ``nodes`` with fresh ids, their wires among themselves, and copies of
+        ``notes`` with new ids, all moved by ``offset``, as one undo step; returns the new node
+        and note ids. A copy whose id is taken, or that the core refuses
         (``graph.node_id_problem``: text from elsewhere), gets a fresh one; a copy keeps its
         own name unless another node has it (names are unique: ``Graph.check_rename``), and
         is named after its id otherwise. Anything else the graph would refuse (an unknown
@@ -394,6 +400,19 @@ class DocumentEdits:
                 raise UnknownPortError(f"{wire.src_node} has no output port '{wire.src_port}'")
             if types[wire.dst_node].input_port(wire.dst_port) is None:
                 raise UnknownPortError(f"{wire.dst_node} has no input port '{wire.dst_port}'")
-        if copies and self.push(AddNodes(self.graph, copies, wires, text)):
-            return [c.id for c in copies]
-        return []
+        taken_notes = {note.id for note in self.project.notes}
+        note_copies = []
+        for note in notes:
+            number = len(taken_notes) + 1
+            while f"note_{number}" in taken_notes:
+                number += 1
+            taken_notes.add(f"note_{number}")
+            position = (note.position[0] + offset[0], note.position[1] + offset[1])
+            note_copies.append(Note(f"note_{number}", note.text, Note.checked_position(position)))
+        if len(taken_notes) > MAX_NOTES:
+            raise InvalidSettingError(f"a canvas holds at most {MAX_NOTES:,} notes")
+        steps = [AddNodes(self.graph, copies, wires, text)] if copies else []
+        steps += [AddNotes(self.project, note_copies, text)] if note_copies else []
+        if steps and self.push(steps[0] if len(steps) == 1 else Steps(text, steps)):
+            return [c.id for c in copies], [n.id for n in note_copies]
+        return [], []
