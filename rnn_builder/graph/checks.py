@@ -16,6 +16,7 @@ from rnn_builder.graph.nodes import SEQ, VEC, Shape
 from rnn_builder.graph.report import CODES, Problem, Severity, ValidationReport
 from rnn_builder.graph.shapes import infer_shapes, params_in_range
 from rnn_builder.graph.time_axes import TimeAxes, a_cycle
+from rnn_builder.graph.wiring import KIND_WORDS
 
 
 class Validator(TimeAxes):
@@ -93,7 +94,7 @@ class Validator(TimeAxes):
             node_type = self.graph.registry.get(node.type_name)
             for position, port in enumerate(node_type.inputs):
                 wires = [e for e in self.incoming[node.id] if e.dst_port == port.name]
-                kinds = " or a ".join(_KIND_WORDS[k] for k in sorted(port.kinds))
+                kinds = " or a ".join(KIND_WORDS[k] for k in sorted(port.kinds))
                 if not wires and port.required:
                     if position == 0 and sum(p.required for p in node_type.inputs) == 1:
                         message = (
@@ -122,7 +123,7 @@ class Validator(TimeAxes):
                         self.add(
                             "kind_mismatch",
                             f"{self.describe(node.id)} takes a {kinds} at {port.name}, but "
-                            f"{self.describe(wire.src_node)} gives a {_KIND_WORDS[kind]}"
+                            f"{self.describe(wire.src_node)} gives a {KIND_WORDS[kind]}"
                             f"{_KIND_HINTS[kind]}.",
                             node.id,
                             port.name,
@@ -343,7 +344,6 @@ class Validator(TimeAxes):
             self.report.parameter_shapes[node.id] = node_type.parameter_shapes(node.info(), inputs)
 
 
-_KIND_WORDS = {SEQ: "sequence", VEC: "vector"}
 _KIND_HINTS = {
     SEQ: " (Last step or Mean over time turns a sequence into a vector)",
     VEC: " (Repeat turns a vector into a sequence)",

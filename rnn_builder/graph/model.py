@@ -25,18 +25,15 @@ from rnn_builder.errors import (
     DuplicateEdgeError,
     DuplicateNodeError,
     InvalidParameterError,
-    PortAlreadyConnectedError,
-    PortKindMismatchError,
-    SelfConnectionError,
     UnknownEdgeError,
     UnknownNodeError,
     UnknownPortError,
-    WrongDirectionError,
 )
 from rnn_builder.graph.events import Event
 from rnn_builder.graph.nodes import NodeInfo, NodeType, PortSpec
 from rnn_builder.graph.registry import NodeRegistry, default_registry
 from rnn_builder.graph.shapes import ShapeMap, infer_shapes
+from rnn_builder.graph.wiring import check_wire, unknown_port
 from rnn_builder.values import is_number, is_savable_text, short
 
 NODE_ID_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]{0,63}")
@@ -360,53 +357,10 @@ class Graph:
     # --- editing wires ----------------------------------------------------------------------
 
     def check_connect(self, src_node: str, src_port: str, dst_node: str, dst_port: str) -> Edge:
-        """Return the edge if the wire can be made, else raise the named reason."""
-        src_type = self.node_type(src_node)
-        dst_type = self.node_type(dst_node)
-        src_spec = src_type.output_port(src_port)
-        dst_spec = dst_type.input_port(dst_port)
-        if src_spec is None and src_type.input_port(src_port) is not None:
-            raise WrongDirectionError(
-                f"'{src_port}' is an input of {self.describe(src_node)}: a wire starts at an "
-                "output port and ends at an input port"
-            )
-        if dst_spec is None and dst_type.output_port(dst_port) is not None:
-            raise WrongDirectionError(
-                f"'{dst_port}' is an output of {self.describe(dst_node)}: a wire ends at an "
-                "input port"
-            )
-        if src_spec is None:
-            raise UnknownPortError(_unknown_port(self.describe(src_node), src_port, src_type))
-        if dst_spec is None:
-            raise UnknownPortError(_unknown_port(self.describe(dst_node), dst_port, dst_type))
+        """Return the edge if the wire can be made, else raise the named reason
+        (:func:`rnn_builder.graph.wiring.check_wire`)."""
         edge = Edge(src_node, src_port, dst_node, dst_port)
-        if edge in self._edges:
-            raise DuplicateEdgeError(f"that wire already exists ({edge})")
-        if src_node == dst_node:
-            if src_type.shifts_time:
-                raise SelfConnectionError(
-                    f"{self.describe(src_node)} fed by itself would only ever repeat its first "
-                    "value; feed it from the layer whose output you want one step later"
-                )
-            raise SelfConnectionError(
-                f"{self.describe(src_node)} cannot feed itself directly; a feedback loop "
-                "needs a Delay between the output and the input"
-            )
-        fed = self.edges_into(dst_node, dst_port)
-        if fed:
-            raise PortAlreadyConnectedError(
-                f"{self.describe(dst_node)} already receives '{dst_port}' from "
-                f"{self.describe(fed[0].src_node)}: an input takes one wire, so remove that "
-                "one first"
-            )
-        kind = self._source_kind(src_node, src_port, src_spec)
-        if kind is not None and kind not in dst_spec.kinds:
-            raise PortKindMismatchError(
-                f"{self.describe(src_node)} gives a {_KIND_WORDS[kind]} at '{src_port}', but "
-                f"'{dst_port}' of {self.describe(dst_node)} takes a "
-                f"{' or '.join(_KIND_WORDS[k] for k in sorted(dst_spec.kinds))}"
-                f"{_kind_hint(kind)}"
-            )
+        check_wire(self, edge)
         return edge
 
     def connect(self, src_node: str, src_port: str, dst_node: str, dst_port: str) -> Edge:
@@ -429,11 +383,11 @@ class Graph:
         dst_type = self.node_type(edge.dst_node)
         if src_type.output_port(edge.src_port) is None:
             raise UnknownPortError(
-                _unknown_port(self.describe(edge.src_node), edge.src_port, src_type, "output")
+                unknown_port(self.describe(edge.src_node), edge.src_port, src_type, "output")
             )
         if dst_type.input_port(edge.dst_port) is None:
             raise UnknownPortError(
-                _unknown_port(self.describe(edge.dst_node), edge.dst_port, dst_type, "input")
+                unknown_port(self.describe(edge.dst_node), edge.dst_port, dst_type, "input")
             )
         if edge in self._edges:
             raise DuplicateEdgeError(f"that wire already exists ({edge})")
@@ -473,14 +427,17 @@ class Graph:
 
     # --- helpers ----------------------------------------------------------------------------
 
-    def _source_kind(self, node_id: str, port: str, spec: PortSpec) -> str | None:
+    def output_kind(self, node_id: str, port: str, spec: PortSpec) -> str | None:
+        """The kind (``seq`` / ``vec``) output ``port`` gives, as far as the graph so far
+        says (None where it cannot say)."""
         if len(spec.kinds) == 1:
             return next(iter(spec.kinds))
         # Kept until the next edit: checking many wires into one graph (the quick-add box's
         # choices, a wire from a Dense tried on every type) inferred the whole graph each time
         if self._shapes is None or self._shapes[0] != self.revision:
             self._shapes = (self.revision, infer_shapes(self))
-        return self._shapes[1].outputs.get((node_id, port), _NO_SHAPE).kind
+        shape = self._shapes[1].outputs.get((node_id, port))
+        return None if shape is None else shape.kind
 
     def _checked_param(
         self, node_type: NodeType, node_label: str, key: str, value: Any, strict: bool
@@ -526,29 +483,6 @@ class Graph:
         if not is_savable_text(name):
             raise InvalidParameterError("the node name has characters that cannot be saved")
         return name
-
-
-class _NoShape:
-    kind = None
-
-
-_NO_SHAPE = _NoShape()
-_KIND_WORDS = {"seq": "sequence", "vec": "vector"}
-
-
-def _kind_hint(kind: str) -> str:
-    if kind == "seq":
-        return " (use Last step or Mean over time to turn a sequence into a vector)"
-    return " (use Repeat to turn a vector into a sequence)"
-
-
-def _unknown_port(who: str, port: str, node_type: NodeType, direction: str = "") -> str:
-    ports = node_type.outputs if direction == "output" else node_type.inputs
-    if not direction:
-        ports = (*node_type.inputs, *node_type.outputs)
-    names = ", ".join(p.name for p in ports) or "none"
-    what = f"{direction} port" if direction else "port"
-    return f"{who} has no {what} '{port}' (it has: {names})"
 
 
 def _inserted(mapping: dict, key, value, index: int) -> dict:
