@@ -348,8 +348,9 @@ class Project:
                 return note
         raise InvalidSettingError(f"there is no note '{note_id}'")
 
-    def new_note_id(self) -> str:
-        taken = {note.id for note in self.notes}
+    def new_note_id(self, taken: Iterable[str] = ()) -> str:
+        """A note id no note has, nor any of ``taken`` (ids given out for notes not added yet)."""
+        taken = {note.id for note in self.notes} | set(taken)
         number = len(self.notes) + 1
         while f"note_{number}" in taken:
             number += 1

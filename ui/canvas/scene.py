@@ -380,8 +380,8 @@ class GraphScene(QGraphicsScene):
         for node_id, item in self.node_items.items():
             if node_id in wanted:
                 item.setSelected(True)
-        for item in self.items():
-            if isinstance(item, NoteItem) and item.note_id in notes:
+        for note_id, item in self.note_items.items():
+            if note_id in notes:
                 item.setSelected(True)
 
     # --- wiring with the mouse ------------------------------------------------------------

@@ -400,17 +400,13 @@ class DocumentEdits:
                 raise UnknownPortError(f"{wire.src_node} has no output port '{wire.src_port}'")
             if types[wire.dst_node].input_port(wire.dst_port) is None:
                 raise UnknownPortError(f"{wire.dst_node} has no input port '{wire.dst_port}'")
-        taken_notes = {note.id for note in self.project.notes}
-        note_copies = []
-        for note in notes:
-            number = len(taken_notes) + 1
-            while f"note_{number}" in taken_notes:
-                number += 1
-            taken_notes.add(f"note_{number}")
-            position = (note.position[0] + offset[0], note.position[1] + offset[1])
-            note_copies.append(Note(f"note_{number}", note.text, Note.checked_position(position)))
-        if len(taken_notes) > MAX_NOTES:
+        if len(self.project.notes) + len(notes) > MAX_NOTES:
             raise InvalidSettingError(f"a canvas holds at most {MAX_NOTES:,} notes")
+        note_copies: list[Note] = []
+        for note in notes:
+            new_id = self.project.new_note_id(n.id for n in note_copies)
+            position = (note.position[0] + offset[0], note.position[1] + offset[1])
+            note_copies.append(Note(new_id, note.text, Note.checked_position(position)))
         steps = [AddNodes(self.graph, copies, wires, text)] if copies else []
         steps += [AddNotes(self.project, note_copies, text)] if note_copies else []
         if steps and self.push(steps[0] if len(steps) == 1 else Steps(text, steps)):
